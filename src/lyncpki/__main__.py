@@ -1,0 +1,3 @@
+from lyncpki.cli.main import main
+
+main()

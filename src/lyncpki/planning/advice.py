@@ -1,0 +1,330 @@
+"""Warnings the Planning Tool leaves out, each a small function listed in a table with its id.
+
+Certificate advice looks at one planned certificate; topology advice at the whole plan. None of
+them raises: each returns the warnings it finds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from lyncpki.planning.context import Context, Facts
+from lyncpki.planning.model import PlannedCertificate, PlanWarning, Severity, Usage
+from lyncpki.planning.rules import CaKind, CertificateRule
+from lyncpki.topology.issues import format_path
+from lyncpki.topology.model import Issuer, Role, Topology
+from lyncpki.topology.names import is_within
+
+# Names of Microsoft's documentation and common placeholders (seed 000: "default text that is
+# left unedited may represent a potential challenge").
+EXAMPLE_DOMAINS = (
+    "contoso.com", "contoso.net", "contoso.local", "fabrikam.com", "fabrikam.net",
+    "litwareinc.com", "adatum.com", "northwindtraders.com", "wingtiptoys.com",
+    "tailspintoys.com", "woodgrovebank.com", "example.com", "example.net", "example.org",
+    "example", "invalid", "domain.com", "yourdomain.com", "mydomain.com", "company.com",
+)  # fmt: skip
+EXAMPLE_WORDS = ("contoso", "fabrikam", "litware", "adventure works", "northwind")
+
+PUBLIC_FACING = (CaKind.EDGE_EXTERNAL, CaKind.REVERSE_PROXY)
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    id: str
+    rule: str
+    severity: Severity
+    summary: str  # what it looks for (listed in the README)
+
+
+def _warn(
+    advice: Advice, subject: str, message: str, fix: str, cert: str | None = None
+) -> PlanWarning:
+    return PlanWarning(advice.id, advice.rule, advice.severity, subject, message, fix, cert)
+
+
+WILDCARD = Advice(
+    "plan.wildcard-not-accepted", "R-GEN-08", Severity.WARNING,
+    "a wildcard SAN on a certificate where Lync does not accept one",
+)  # fmt: skip
+WEAK_KEY = Advice("plan.weak-key", "R-GEN-05", Severity.WARNING, "a key under 2048 bits")
+PUBLIC_NAME_INTERNAL = Advice(
+    "plan.public-name-internal-ca", "R-GEN-09", Severity.WARNING,
+    "a public-facing certificate (Edge external, reverse proxy) from the internal CA",
+)  # fmt: skip
+TOO_MANY_SANS = Advice(
+    "plan.too-many-sans", "R-GEN-09", Severity.WARNING,
+    "more SANs than a public CA's UC certificate usually allows (defaults.public_ca_san_limit)",
+)  # fmt: skip
+EDGE_SIP = Advice(
+    "plan.edge-sip-missing", "R-EDGE-01", Severity.WARNING,
+    "a SIP domain with no sip.<domain> name on the Edge external certificate",
+)  # fmt: skip
+
+
+def _wildcards(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    if rule.wildcard_ok:
+        return
+    xmpp = {f"*.{d}" for d in ctx.facts.xmpp_domains} if Usage.XMPP in cert.usages else set()
+    for name in cert.sans:
+        if name.startswith("*.") and name not in xmpp:
+            yield _warn(
+                WILDCARD, name,
+                f"wildcard '{name}' on the {', '.join(cert.usages)} certificate of {cert.target}: "
+                "Lync accepts wildcards only for simple URLs and lyncdiscover on web services "
+                "and reverse proxy certificates",
+                "list each name explicitly (remove the wildcard from additional_sans)", cert.id,
+            )  # fmt: skip
+
+
+def _weak_key(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    if cert.key.strength_bits < 2048:
+        yield _warn(
+            WEAK_KEY, cert.key.name,
+            f"{cert.id} uses a {cert.key.name} key; 2048 bits or more are recommended",
+            "set key: rsa2048 (or stronger) in defaults or the pool's certificates", cert.id,
+        )  # fmt: skip
+
+
+def _public_from_internal(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    if rule.ca in PUBLIC_FACING and cert.issuer is Issuer.INTERNAL:
+        yield _warn(
+            PUBLIC_NAME_INTERNAL, cert.subject,
+            f"{cert.id} is presented to the Internet ({', '.join(cert.sans)}) but is planned "
+            "from the internal CA: external clients and federated partners will not trust it",
+            f"use certificate_authorities.{rule.ca}: public (a UC certificate partner CA)",
+            cert.id,
+        )  # fmt: skip
+
+
+def _too_many_sans(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    limit = ctx.topology.defaults.public_ca_san_limit
+    if cert.issuer is Issuer.PUBLIC and len(cert.sans) > limit:
+        yield _warn(
+            TOO_MANY_SANS, cert.subject,
+            f"{cert.id} has {len(cert.sans)} SANs; public CAs usually allow at most {limit}",
+            "split it (one certificate per published web farm, R-RP-01) or use wildcards "
+            "where R-GEN-08 allows them", cert.id,
+        )  # fmt: skip
+
+
+def _edge_sip(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    if Usage.ACCESS_EDGE_EXTERNAL not in cert.usages:
+        return
+    for domain in ctx.topology.sip_domains:
+        if f"sip.{domain}" not in cert.sans:
+            yield _warn(
+                EDGE_SIP, domain,
+                f"SIP domain {domain} has no sip.{domain} on the Edge external certificate: "
+                "external clients of this domain cannot configure themselves automatically",
+                "set automatic_sign_in: true (or enable federation), or add "
+                f"sip.{domain} to the Edge pool's additional_sans", cert.id,
+            )  # fmt: skip
+
+
+CERTIFICATE_ADVICE: tuple[
+    tuple[Advice, Callable[[CertificateRule, PlannedCertificate, Context], Iterator[PlanWarning]]],
+    ...,
+] = (
+    (WILDCARD, _wildcards),
+    (WEAK_KEY, _weak_key),
+    (PUBLIC_NAME_INTERNAL, _public_from_internal),
+    (TOO_MANY_SANS, _too_many_sans),
+    (EDGE_SIP, _edge_sip),
+)
+
+
+def rule_warnings(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> list[PlanWarning]:
+    return [w for _, check in CERTIFICATE_ADVICE for w in check(rule, cert, ctx)]
+
+
+DEFAULT_NAME = Advice(
+    "plan.default-name", "S0", Severity.WARNING,
+    "a name left as the documentation's example (contoso, fabrikam) or a placeholder",
+)  # fmt: skip
+MEET_PER_DOMAIN = Advice(
+    "plan.meet-url-missing", "Q12", Severity.WARNING, "a SIP domain without its own meet URL"
+)
+LYNCDISCOVER_HTTP = Advice(
+    "plan.lyncdiscover-over-http", "R-MOB-03", Severity.WARNING,
+    "the first Autodiscover request published over HTTP instead of lyncdiscover on the RP",
+)  # fmt: skip
+NOT_PUBLISHED = Advice(
+    "plan.web-not-published", "R-RP-01", Severity.WARNING,
+    "an external web services FQDN that no reverse proxy publishes",
+)  # fmt: skip
+NO_FRONT_END = Advice(
+    "plan.no-front-end", "R-OAUTH-02", Severity.WARNING,
+    "no Front End or Standard Edition pool to hold the OAuthTokenIssuer certificate",
+)  # fmt: skip
+WILDCARD_DEVICES = Advice(
+    "plan.wildcards-in-use", "R-GEN-08", Severity.INFO,
+    "wildcards are planned: UC devices must be tested with them",
+)  # fmt: skip
+CHAT_SAME_CA = Advice(
+    "plan.persistent-chat-ca", "R-GEN-09", Severity.WARNING,
+    "Persistent Chat planned from another CA than the other internal servers",
+)  # fmt: skip
+
+
+def _strings(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield format_path(path), value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+def _default_names(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    for field, text in _strings(topology.model_dump(mode="json", exclude_defaults=True)):
+        lowered = text.lower()
+        example = next((d for d in EXAMPLE_DOMAINS if is_within(lowered, d)), None)
+        word = next((w for w in EXAMPLE_WORDS if w in lowered), None) if not example else None
+        if example or (word and field.startswith("organization")):
+            yield _warn(
+                DEFAULT_NAME, field,
+                f"'{text}' is the documentation's example text, left unedited",
+                "replace it with your organization's own value",
+            )  # fmt: skip
+
+
+def _meet_per_domain(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    for domain in topology.sip_domains:
+        if not any(is_within(m, domain) for m in facts.meet):
+            yield _warn(
+                MEET_PER_DOMAIN, domain,
+                f"SIP domain {domain} has no meet URL of its own; each SIP domain needs an "
+                "active meet URL (D11)",
+                f"add meet.{domain} to simple_urls.meet",
+            )  # fmt: skip
+
+
+def _lyncdiscover_http(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    for site in topology.sites:
+        proxy = site.reverse_proxy
+        if topology.mobility and proxy and proxy.lyncdiscover_over_http:
+            yield _warn(
+                LYNCDISCOVER_HTTP, f"site {site.name}",
+                "the reverse proxy publishes the first Autodiscover request over HTTP: "
+                "supported, not recommended",
+                "set lyncdiscover_over_http: false to put lyncdiscover.<domain> on the reverse "
+                "proxy certificate",
+            )  # fmt: skip
+
+
+def _not_published(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    published = {n for s in topology.sites if s.reverse_proxy for n in s.reverse_proxy.publishes}
+    for site, pool in topology.pools():
+        external = pool.web_services.external if pool.web_services else None
+        if external and external in facts.published_web and external not in published:
+            yield _warn(
+                NOT_PUBLISHED, external,
+                f"the external web services of {pool.fqdn} ({external}) are published by no "
+                "reverse proxy: remote users cannot reach them",
+                f"add {external} to reverse_proxy.publishes of site {site.name}",
+            )  # fmt: skip
+
+
+def _no_front_end(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    if not facts.oauth_servers:
+        yield _warn(
+            NO_FRONT_END, "sites",
+            "the topology has no Front End, Standard Edition or Director pool: the global "
+            "OAuthTokenIssuer certificate has no server to be assigned on",
+            "add the Front End pool (role: front_end) or Standard Edition server",
+        )  # fmt: skip
+
+
+def _wildcards_in_use(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    if topology.wildcards:
+        yield _warn(
+            WILDCARD_DEVICES, "wildcards",
+            "wildcard SANs replace simple URL and lyncdiscover names on web services and "
+            "reverse proxy certificates",
+            "test every UC device model (phones) against them before rollout",
+        )  # fmt: skip
+
+
+def _chat_ca(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    internal = topology.certificate_authorities.internal_servers
+    for _, pool in topology.pools():
+        chosen = pool.certificates.issuer
+        if pool.role is Role.PERSISTENT_CHAT and chosen and chosen is not internal:
+            yield _warn(
+                CHAT_SAME_CA, pool.fqdn,
+                f"Persistent Chat pool {pool.fqdn} is planned from the {chosen} CA while the "
+                f"other internal servers use the {internal} CA",
+                "remove certificates.issuer from the Persistent Chat pool",
+            )  # fmt: skip
+
+
+NO_SUBJECT = Advice(
+    "plan.no-subject", "R-GEN-06", Severity.WARNING,
+    "a certificate that cannot be planned because its subject name is not defined",
+)  # fmt: skip
+
+
+def no_subject(rule: CertificateRule, site: str, target: str) -> PlanWarning:
+    return _warn(
+        NO_SUBJECT, f"{site}/{target}",
+        f"no {rule.subject} is defined, so the {rule.label} certificate of {target} "
+        "cannot be planned",
+        f"define the {rule.subject} in the topology",
+    )  # fmt: skip
+
+
+TOPOLOGY_ADVICE: tuple[
+    tuple[Advice, Callable[[Topology, Facts, list[PlannedCertificate]], Iterator[PlanWarning]]],
+    ...,
+] = (
+    (DEFAULT_NAME, _default_names),
+    (MEET_PER_DOMAIN, _meet_per_domain),
+    (LYNCDISCOVER_HTTP, _lyncdiscover_http),
+    (NOT_PUBLISHED, _not_published),
+    (NO_FRONT_END, _no_front_end),
+    (WILDCARD_DEVICES, _wildcards_in_use),
+    (CHAT_SAME_CA, _chat_ca),
+)
+
+
+def plan_warnings(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> list[PlanWarning]:
+    return [w for _, check in TOPOLOGY_ADVICE for w in check(topology, facts, certs)]
+
+
+ALL_ADVICE: tuple[Advice, ...] = (
+    *(a for a, _ in CERTIFICATE_ADVICE),
+    *(a for a, _ in TOPOLOGY_ADVICE),
+    NO_SUBJECT,
+)

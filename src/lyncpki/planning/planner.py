@@ -1,0 +1,229 @@
+"""The planner: a topology in, a `CertificatePlan` out, by applying the rule table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from lyncpki.keyspec import KeySpec
+from lyncpki.planning.advice import no_subject, plan_warnings, rule_warnings
+from lyncpki.planning.context import Context, Facts
+from lyncpki.planning.model import (
+    CertificatePlan,
+    Eku,
+    PlannedCertificate,
+    PlanWarning,
+)
+from lyncpki.planning.rules import (
+    CLIENT_AUTH_TEMPLATE,
+    GLOBAL,
+    REVERSE_PROXY,
+    CertificateRule,
+    Exportable,
+    Scope,
+    rules_for,
+)
+from lyncpki.planning.sources import CONDITIONS, NAME_SOURCES, WILDCARDABLE
+from lyncpki.topology.model import CertificateOptions, Layout, Topology
+from lyncpki.topology.names import parent_domain
+
+FRIENDLY = {
+    "default": "Lync Default",
+    "web-internal": "Lync Web Services Internal",
+    "web-external": "Lync Web Services External",
+    "edge-external": "Lync Edge External",
+    "edge-internal": "Lync Edge Internal",
+    "av-authentication": "Lync A/V Authentication",
+    "office-web-apps": "Office Web Apps",
+    "reverse-proxy": "Reverse Proxy",
+    "oauth": "Lync OAuth Token Issuer",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """Choices the command line may override over the topology's defaults."""
+
+    layout: Layout | None = None
+
+
+def _options(ctx: Context) -> CertificateOptions:
+    if ctx.pool is not None:
+        return ctx.pool.certificates
+    if ctx.site.reverse_proxy is not None and ctx.server is None:
+        return ctx.site.reverse_proxy.certificates
+    return CertificateOptions()
+
+
+class _Planner:
+    def __init__(self, topology: Topology, options: PlanOptions) -> None:
+        self.topology = topology
+        self.facts = Facts(topology)
+        self.options = options
+        self.warnings: list[PlanWarning] = []
+
+    def names(self, rule: CertificateRule, ctx: Context) -> tuple[str, list[str], list[str]]:
+        """The subject, the SANs (subject first, deduplicated) and the rules that added them."""
+        subjects = NAME_SOURCES[rule.subject](ctx)
+        subject = subjects[0] if subjects else ""
+        sans: dict[str, None] = dict.fromkeys([subject] if subject else [])
+        rules: dict[str, None] = {rule.id: None}
+        wild = self.topology.wildcards and rule.wildcard_ok
+        for name_rule in rule.sans:
+            found = NAME_SOURCES[name_rule.source](ctx)
+            if not found:
+                continue
+            if wild and name_rule.source in WILDCARDABLE:
+                found = tuple(f"*.{parent_domain(n)}" for n in found)
+                rules["R-GEN-08"] = None
+            sans.update(dict.fromkeys(found))
+            rules[name_rule.rule] = None
+        return subject, list(sans), list(rules)
+
+    def key(self, rule: CertificateRule, options: CertificateOptions) -> tuple[KeySpec, str | None]:
+        key = options.key or self.topology.defaults.key
+        if rule.min_key_bits and key.strength_bits < rule.min_key_bits and options.key is None:
+            return KeySpec("rsa", rule.min_key_bits), (
+                f"key raised from the default {key.name} to rsa{rule.min_key_bits}: "
+                f"{rule.id} requires at least {rule.min_key_bits} bits"
+            )
+        return key, None
+
+    def certificate(
+        self, rule: CertificateRule, ctx: Context, target: str, servers: tuple[str, ...]
+    ) -> PlannedCertificate | None:
+        subject, sans, rules = self.names(rule, ctx)
+        if not subject:
+            self.warnings.append(no_subject(rule, ctx.site.name, target))
+            return None
+        options = _options(ctx)
+        issuer = options.issuer or getattr(self.topology.certificate_authorities, rule.ca)
+        eku = [Eku.SERVER_AUTH]
+        template = options.template or rule.template
+        if rule.client_auth_when and CONDITIONS[rule.client_auth_when](ctx):
+            eku.append(Eku.CLIENT_AUTH)
+            rules.append(rule.client_auth_rule)
+            template = options.template or CLIENT_AUTH_TEMPLATE
+        key, key_note = self.key(rule, options)
+        exportable = rule.exportable is Exportable.ALWAYS or (
+            rule.exportable is Exportable.WHEN_SHARED and len(servers) > 1
+        )
+        reason = (
+            rule.exportable_reason
+            if exportable or rule.exportable is Exportable.NEVER
+            else "not needed: a single server holds it (R-GEN-12)"
+        )
+        usages = tuple(u.usage for u in rule.usages if u.when is None or CONDITIONS[u.when](ctx))
+        notes = rule.notes + ((key_note,) if key_note else ())
+        return PlannedCertificate(
+            id=f"{target}/{rule.label}",
+            site=ctx.site.name if rule.scope is not Scope.GLOBAL else GLOBAL,
+            role=str(rule.applies_to),
+            target=target,
+            servers=servers,
+            usages=usages,
+            subject=subject,
+            sans=tuple(sans),
+            eku=tuple(eku),
+            issuer=issuer,
+            key=key,
+            exportable=exportable,
+            exportable_reason=reason,
+            template=template,
+            friendly_name=f"{FRIENDLY.get(rule.label, rule.label)} {target}",
+            validity_days=options.validity_days or self.topology.defaults.validity_days,
+            rules=tuple(rules),
+            notes=notes,
+        )
+
+    def applications(self) -> Iterator[tuple[CertificateRule, Context, str, tuple[str, ...]]]:
+        """Every (rule, context, target, servers) the topology calls for, in report order."""
+        facts = self.facts
+        for site in self.topology.sites:
+            for pool in site.pools:
+                members = tuple(pool.members)
+                for rule in rules_for(pool.role):
+                    if rule.scope is Scope.SERVER:
+                        for server in members:
+                            ctx = Context(facts, site, pool, server)
+                            if rule.when is None or CONDITIONS[rule.when](ctx):
+                                yield rule, ctx, server, (server,)
+                    else:
+                        ctx = Context(facts, site, pool)
+                        if rule.when is None or CONDITIONS[rule.when](ctx):
+                            yield rule, ctx, pool.fqdn, members
+            proxy = site.reverse_proxy
+            for rule in rules_for(REVERSE_PROXY):
+                ctx = Context(facts, site)
+                if proxy is not None and (rule.when is None or CONDITIONS[rule.when](ctx)):
+                    subject = NAME_SOURCES[rule.subject](ctx)
+                    target = proxy.fqdn or (subject[0] if subject else f"reverse-proxy.{site.name}")
+                    servers = tuple(proxy.servers) or ((proxy.fqdn,) if proxy.fqdn else ())
+                    yield rule, ctx, target, servers
+        for rule in rules_for(GLOBAL):
+            ctx = Context(facts, self.topology.sites[0])
+            yield rule, ctx, GLOBAL, facts.oauth_servers
+
+    def layout_of(self, ctx: Context) -> Layout:
+        chosen = ctx.pool.certificates.layout if ctx.pool else None
+        return chosen or self.options.layout or self.topology.defaults.layout
+
+    def plan(self, source: str | None) -> CertificatePlan:
+        certificates: list[PlannedCertificate] = []
+        merged_at: dict[tuple[str, str], int] = {}
+        for rule, ctx, target, servers in self.applications():
+            cert = self.certificate(rule, ctx, target, servers)
+            if cert is None:
+                continue
+            cert = replace(cert, warnings=tuple(rule_warnings(rule, cert, ctx)))
+            group = rule.merge_group
+            if group and self.layout_of(ctx) is Layout.COMBINED:
+                key = (target, group)
+                if key in merged_at:
+                    index = merged_at[key]
+                    certificates[index] = _merge(certificates[index], cert)
+                    continue
+                merged_at[key] = len(certificates)
+            certificates.append(cert)
+        certificates = _unique_friendly_names(certificates)
+        warnings = [w for c in certificates for w in c.warnings]
+        warnings += self.warnings + plan_warnings(self.topology, self.facts, certificates)
+        layout = self.options.layout or self.topology.defaults.layout
+        return CertificatePlan(tuple(certificates), tuple(warnings), str(layout), source)
+
+
+def _merge(first: PlannedCertificate, other: PlannedCertificate) -> PlannedCertificate:
+    """R-GEN-17: one certificate carrying the union of names, assigned to every usage."""
+    return replace(
+        first,
+        usages=first.usages + tuple(u for u in other.usages if u not in first.usages),
+        sans=first.sans + tuple(n for n in other.sans if n not in first.sans),
+        rules=first.rules
+        + tuple(r for r in other.rules if r not in first.rules)
+        + (() if "R-GEN-17" in first.rules else ("R-GEN-17",)),
+        friendly_name=f"Lync Default and Web Services {first.target}",
+        notes=first.notes + tuple(n for n in other.notes if n not in first.notes),
+        warnings=first.warnings + other.warnings,
+    )
+
+
+def _unique_friendly_names(certificates: list[PlannedCertificate]) -> list[PlannedCertificate]:
+    """R-GEN-15: friendly names are unique within each server's store."""
+    used: dict[str, set[str]] = {}
+    result = []
+    for cert in certificates:
+        name, n = cert.friendly_name, 1
+        while any(name in used.get(s, ()) for s in cert.servers):
+            n += 1
+            name = f"{cert.friendly_name} ({n})"
+        for server in cert.servers:
+            used.setdefault(server, set()).add(name)
+        result.append(cert if name == cert.friendly_name else replace(cert, friendly_name=name))
+    return result
+
+
+def plan(
+    topology: Topology, options: PlanOptions | None = None, *, source: str | None = None
+) -> CertificatePlan:
+    """Every certificate `topology` needs, with its warnings."""
+    return _Planner(topology, options or PlanOptions()).plan(source)

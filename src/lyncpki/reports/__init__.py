@@ -1,0 +1,1 @@
+"""Renderers of plans: terminal table, CSV, JSON, HTML, XLSX."""

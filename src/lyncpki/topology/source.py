@@ -1,0 +1,196 @@
+"""Reading a topology file (YAML or JSON) into plain data, remembering where each value was written.
+
+JSON is read by the json module (for its exact syntax errors) and then again by the YAML
+composer, which gives every value's line and column; YAML is read once. Duplicate keys, which
+PyYAML would silently collapse, are reported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any, NoReturn
+
+import yaml
+
+from lyncpki.topology.issues import Path, TopologyError, TopologyIssue
+
+Mark = tuple[int, int]  # 1-based line and column
+
+
+@dataclass
+class Marks:
+    """Where each mapping value and sequence item of a parsed document was written."""
+
+    by_id: dict[int, dict[Any, Mark] | list[Mark]] = field(default_factory=dict)
+    root: Mark | None = None
+
+    def find(self, data: Any, path: Path) -> Mark | None:
+        """The mark of `path` in `data`, or of its nearest ancestor that has one."""
+        best = self.root
+        node = data
+        for part in path:
+            table = self.by_id.get(id(node))
+            if table is None:
+                break
+            in_map = isinstance(table, dict) and isinstance(node, dict) and part in table
+            in_list = isinstance(table, list) and isinstance(part, int) and 0 <= part < len(table)
+            if in_map or in_list:
+                best, node = table[part], node[part]  # type: ignore[index]
+            else:
+                break
+        return best
+
+
+class _MarkingLoader(yaml.SafeLoader):
+    """A SafeLoader that records marks and duplicate keys while constructing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.value_marks = Marks()
+        self.duplicates: list[tuple[str, Mark]] = []
+
+    def construct_marked_map(self, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
+        data: dict[Any, Any] = {}
+        yield data
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node)
+            if not isinstance(key, str | int | bool | float):
+                continue
+            if key in seen:
+                mark = key_node.start_mark
+                self.duplicates.append((str(key), (mark.line + 1, mark.column + 1)))
+            seen.add(key)
+        data.update(self.construct_mapping(node))
+        marks: dict[Any, Mark] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node)
+            if isinstance(key, str | int | bool | float):
+                marks[key] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
+        self.value_marks.by_id[id(data)] = marks
+
+    def construct_marked_seq(self, node: yaml.SequenceNode) -> Iterator[list[Any]]:
+        data: list[Any] = []
+        yield data
+        data.extend(self.construct_sequence(node))
+        self.value_marks.by_id[id(data)] = [
+            (item.start_mark.line + 1, item.start_mark.column + 1) for item in node.value
+        ]
+
+
+_MarkingLoader.add_constructor("tag:yaml.org,2002:map", _MarkingLoader.construct_marked_map)
+_MarkingLoader.add_constructor("tag:yaml.org,2002:seq", _MarkingLoader.construct_marked_seq)
+
+
+@dataclass
+class Document:
+    """A parsed topology file: its name, its data and where each value came from."""
+
+    source: str
+    data: Any
+    marks: Marks
+
+    def issue(self, path: Path, message: str, fix: str) -> TopologyIssue:
+        mark = self.marks.find(self.data, path)
+        line, column = mark if mark else (None, None)
+        return TopologyIssue(path, message, fix, line, column)
+
+
+def _fail(
+    source: str, message: str, fix: str, line: int | None = None, col: int | None = None
+) -> NoReturn:
+    raise TopologyError(source, [TopologyIssue((), message, fix, line, col)])
+
+
+def _compose(text: str, source: str) -> tuple[Any, _MarkingLoader]:
+    loader = _MarkingLoader(text)
+    try:
+        data = loader.get_single_data()
+    finally:
+        loader.dispose()
+    return data, loader
+
+
+def parse_text(text: str, source: str, *, json_syntax: bool = False) -> Document:
+    """Parse topology text; `json_syntax` reads it as strict JSON first."""
+    if not text.strip():
+        _fail(source, "the file is empty", "run `lyncpki topology init FILE` for an example")
+    if json_syntax:
+        try:
+            plain = json.loads(text)
+        except json.JSONDecodeError as error:
+            _fail(
+                source,
+                f"not valid JSON: {error.msg}",
+                "correct the JSON syntax at this position (a missing comma or quote?)",
+                error.lineno,
+                error.colno,
+            )
+        try:
+            data, loader = _compose(text, source)
+        except yaml.YAMLError:  # valid JSON that YAML 1.1 cannot read (tabs): no line numbers
+            return Document(source, plain, Marks())
+    else:
+        try:
+            data, loader = _compose(text, source)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            problem = error.problem or "invalid YAML"
+            _fail(
+                source,
+                f"not valid YAML: {problem}" + (f" ({error.context})" if error.context else ""),
+                "correct the YAML syntax here: check indentation, colons and quotes",
+                mark.line + 1 if mark else None,
+                mark.column + 1 if mark else None,
+            )
+        except yaml.YAMLError as error:
+            _fail(source, f"not valid YAML: {error}", "correct the YAML syntax")
+    if loader.duplicates:
+        raise TopologyError(
+            source,
+            [
+                TopologyIssue(
+                    (key,),
+                    f"key '{key}' appears twice in the same mapping; the first would be ignored",
+                    "keep one of them (merge their contents)",
+                    line,
+                    col,
+                )
+                for key, (line, col) in loader.duplicates
+            ],
+        )
+    if not isinstance(data, dict):
+        _fail(
+            source,
+            f"the top level must be a mapping of fields, not {type(data).__name__}",
+            "start the file with `sip_domains:`, `simple_urls:` and `sites:` "
+            "(see `lyncpki topology init`)",
+            1,
+            1,
+        )
+    loader.value_marks.root = (1, 1)
+    return Document(source, data, loader.value_marks)
+
+
+def read_file(path: FsPath) -> Document:
+    """Read a topology file from disk; `.json` files are parsed as strict JSON."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        _fail(source, "file not found", "check the path, or create one: lyncpki topology init")
+    except IsADirectoryError:
+        _fail(source, "is a directory, not a topology file", "name the .yaml or .json file")
+    except OSError as error:
+        _fail(source, f"cannot be read: {error.strerror}", "check its permissions")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        _fail(source, "is not UTF-8 text", "save the file as UTF-8", line, None)
+    return parse_text(text, source, json_syntax=path.suffix.lower() == ".json")
