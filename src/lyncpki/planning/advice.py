@@ -25,6 +25,7 @@ EXAMPLE_DOMAINS = (
     "tailspintoys.com", "woodgrovebank.com", "example.com", "example.net", "example.org",
     "example", "invalid", "domain.com", "yourdomain.com", "mydomain.com", "company.com",
 )  # fmt: skip
+_EXAMPLE_SET = frozenset(EXAMPLE_DOMAINS)
 EXAMPLE_WORDS = ("contoso", "fabrikam", "litware", "adventure works", "northwind")
 
 PUBLIC_FACING = (CaKind.EDGE_EXTERNAL, CaKind.REVERSE_PROXY)
@@ -196,9 +197,11 @@ def _default_names(
 ) -> Iterator[PlanWarning]:
     for field, text in _strings(topology.model_dump(mode="json", exclude_defaults=True)):
         lowered = text.lower()
-        example = next((d for d in EXAMPLE_DOMAINS if is_within(lowered, d)), None)
-        word = next((w for w in EXAMPLE_WORDS if w in lowered), None) if not example else None
-        if example or (word and field.startswith("organization")):
+        labels = lowered.split(".")
+        example = any(".".join(labels[i:]) in _EXAMPLE_SET for i in range(len(labels)))
+        if example or (
+            field.startswith("organization") and any(w in lowered for w in EXAMPLE_WORDS)
+        ):
             yield _warn(
                 DEFAULT_NAME, field,
                 f"'{text}' is the documentation's example text, left unedited",

@@ -47,12 +47,15 @@ class PlanOptions:
     layout: Layout | None = None
 
 
-def _options(ctx: Context) -> CertificateOptions:
-    if ctx.pool is not None:
-        return ctx.pool.certificates
-    if ctx.site.reverse_proxy is not None and ctx.server is None:
-        return ctx.site.reverse_proxy.certificates
-    return CertificateOptions()
+@dataclass(frozen=True, slots=True)
+class Application:
+    """One rule applied once: to a server, a pool, a site's reverse proxy or the deployment."""
+
+    rule: CertificateRule
+    ctx: Context
+    target: str
+    servers: tuple[str, ...]
+    options: CertificateOptions  # the pool's, the reverse proxy's or the OAuth certificate's
 
 
 class _Planner:
@@ -89,14 +92,18 @@ class _Planner:
             )
         return key, None
 
-    def certificate(
-        self, rule: CertificateRule, ctx: Context, target: str, servers: tuple[str, ...]
-    ) -> PlannedCertificate | None:
+    def certificate(self, app: Application) -> PlannedCertificate | None:
+        rule, ctx, target, servers, options = (
+            app.rule,
+            app.ctx,
+            app.target,
+            app.servers,
+            app.options,
+        )
         subject, sans, rules = self.names(rule, ctx)
         if not subject:
             self.warnings.append(no_subject(rule, ctx.site.name, target))
             return None
-        options = _options(ctx)
         issuer = options.issuer or getattr(self.topology.certificate_authorities, rule.ca)
         eku = [Eku.SERVER_AUTH]
         template = options.template or rule.template
@@ -136,8 +143,8 @@ class _Planner:
             notes=notes,
         )
 
-    def applications(self) -> Iterator[tuple[CertificateRule, Context, str, tuple[str, ...]]]:
-        """Every (rule, context, target, servers) the topology calls for, in report order."""
+    def applications(self) -> Iterator[Application]:
+        """Every rule application the topology calls for, in report order."""
         facts = self.facts
         for site in self.topology.sites:
             for pool in site.pools:
@@ -147,11 +154,11 @@ class _Planner:
                         for server in members:
                             ctx = Context(facts, site, pool, server)
                             if rule.when is None or CONDITIONS[rule.when](ctx):
-                                yield rule, ctx, server, (server,)
+                                yield Application(rule, ctx, server, (server,), pool.certificates)
                     else:
                         ctx = Context(facts, site, pool)
                         if rule.when is None or CONDITIONS[rule.when](ctx):
-                            yield rule, ctx, pool.fqdn, members
+                            yield Application(rule, ctx, pool.fqdn, members, pool.certificates)
             proxy = site.reverse_proxy
             for rule in rules_for(REVERSE_PROXY):
                 ctx = Context(facts, site)
@@ -159,10 +166,11 @@ class _Planner:
                     subject = NAME_SOURCES[rule.subject](ctx)
                     target = proxy.fqdn or (subject[0] if subject else f"reverse-proxy.{site.name}")
                     servers = tuple(proxy.servers) or ((proxy.fqdn,) if proxy.fqdn else ())
-                    yield rule, ctx, target, servers
+                    yield Application(rule, ctx, target, servers, proxy.certificates)
         for rule in rules_for(GLOBAL):
             ctx = Context(facts, self.topology.sites[0])
-            yield rule, ctx, GLOBAL, facts.oauth_servers
+            oauth = self.topology.oauth.certificates
+            yield Application(rule, ctx, GLOBAL, facts.oauth_servers, oauth)
 
     def layout_of(self, ctx: Context) -> Layout:
         chosen = ctx.pool.certificates.layout if ctx.pool else None
@@ -171,11 +179,14 @@ class _Planner:
     def plan(self, source: str | None) -> CertificatePlan:
         certificates: list[PlannedCertificate] = []
         merged_at: dict[tuple[str, str], int] = {}
-        for rule, ctx, target, servers in self.applications():
-            cert = self.certificate(rule, ctx, target, servers)
+        for app in self.applications():
+            cert = self.certificate(app)
             if cert is None:
                 continue
-            cert = replace(cert, warnings=tuple(rule_warnings(rule, cert, ctx)))
+            rule, ctx, target = app.rule, app.ctx, app.target
+            found = rule_warnings(rule, cert, ctx)
+            if found:
+                cert = replace(cert, warnings=tuple(found))
             group = rule.merge_group
             if group and self.layout_of(ctx) is Layout.COMBINED:
                 key = (target, group)

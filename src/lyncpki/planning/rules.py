@@ -176,7 +176,7 @@ RULES: tuple[CertificateRule, ...] = (
         label="default",
         scope=Scope.SERVER,
         usages=(UsageRule(Usage.DEFAULT),),
-        subject=Name.POOL,
+        subject=Name.SERVER,
         sans=(
             _n(Name.POOL, "R-GEN-07"),
             _n(Name.SIP_ALL, "R-SBA-01"),

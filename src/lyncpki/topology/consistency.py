@@ -13,10 +13,17 @@ from typing import Any
 
 from lyncpki.keyspec import KeySpec
 from lyncpki.topology.issues import Path, TopologyIssue, format_path
+from lyncpki.topology.model import Role
 from lyncpki.topology.names import host_of, is_within, normalize
 
 Report = Callable[[Path, str, str], None]
 
+ROLES = {str(role) for role in Role}
+SINGLE_SERVER = {
+    "standard_edition": "a Standard Edition server is its own pool: its servers can only be "
+    "itself (use role: front_end for an Enterprise pool)",
+    "sba": "a Survivable Branch Appliance is its own pool: its FQDN is the appliance's",
+}
 WEB_ROLES = {"front_end", "standard_edition", "director", "office_web_apps"}
 
 
@@ -40,8 +47,9 @@ class RawPool:
 
     @property
     def role(self) -> str | None:
+        """The pool's role when it is a valid one (an invalid role is reported elsewhere)."""
         role = self.data.get("role")
-        return role if isinstance(role, str) else None
+        return role if isinstance(role, str) and role in ROLES else None
 
     @property
     def fqdn(self) -> str | None:
@@ -138,20 +146,20 @@ def check_role_fields(data: dict[str, Any], report: Report) -> None:
                 "'plan_certificate' is only for Office Web Apps pools",
                 "remove it; every other role's certificates are always planned",
             )
-        if role == "front_end" and not _items(pool.data.get("servers")):
+        if role == "front_end" and pool.data.get("servers") in (None, []):
             report(
                 (*pool.path, "servers"),
                 f"Front End pool '{fqdn}' lists no servers",
                 "list the pool's servers: servers: [fe01.contoso.net, fe02.contoso.net]",
             )
+        servers = [_name(s) for s in _items(pool.data.get("servers"))]
+        if role in SINGLE_SERVER and servers and servers != [pool.fqdn]:
+            report(
+                (*pool.path, "servers"),
+                SINGLE_SERVER[role],
+                "remove 'servers' (the pool FQDN is the server's own FQDN)",
+            )
         if role == "standard_edition":
-            servers = [_name(s) for s in _items(pool.data.get("servers"))]
-            if servers and servers != [pool.fqdn]:
-                report(
-                    (*pool.path, "servers"),
-                    "a Standard Edition server is its own pool: its servers can only be itself",
-                    "remove 'servers' (or use role: front_end for an Enterprise pool)",
-                )
             internal = pool.web("internal")
             if internal is not None and internal != pool.fqdn:
                 report(

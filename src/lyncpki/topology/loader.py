@@ -83,7 +83,7 @@ def _translate(error: ErrorDetails) -> tuple[str, str]:
 
 def validate_document(doc: Document) -> Topology:
     """Validate parsed data; raise TopologyError with every problem found."""
-    issues: list[TopologyIssue] = []
+    issues: list[TopologyIssue] = list(doc.problems)
     topology: Topology | None = None
     try:
         topology = Topology.model_validate(doc.data)

@@ -50,7 +50,7 @@ class _MarkingLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.value_marks = Marks()
-        self.duplicates: list[tuple[str, Mark]] = []
+        self.duplicates: list[tuple[int, Any, Mark]] = []  # (id of mapping, key, mark)
 
     def construct_marked_map(self, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
         data: dict[Any, Any] = {}
@@ -64,7 +64,7 @@ class _MarkingLoader(yaml.SafeLoader):
                 continue
             if key in seen:
                 mark = key_node.start_mark
-                self.duplicates.append((str(key), (mark.line + 1, mark.column + 1)))
+                self.duplicates.append((id(data), key, (mark.line + 1, mark.column + 1)))
             seen.add(key)
         data.update(self.construct_mapping(node))
         marks: dict[Any, Mark] = {}
@@ -94,6 +94,7 @@ class Document:
     source: str
     data: Any
     marks: Marks
+    problems: list[TopologyIssue] = field(default_factory=list)  # found while parsing
 
     def issue(self, path: Path, message: str, fix: str) -> TopologyIssue:
         mark = self.marks.find(self.data, path)
@@ -150,20 +151,6 @@ def parse_text(text: str, source: str, *, json_syntax: bool = False) -> Document
             )
         except yaml.YAMLError as error:
             _fail(source, f"not valid YAML: {error}", "correct the YAML syntax")
-    if loader.duplicates:
-        raise TopologyError(
-            source,
-            [
-                TopologyIssue(
-                    (key,),
-                    f"key '{key}' appears twice in the same mapping; the first would be ignored",
-                    "keep one of them (merge their contents)",
-                    line,
-                    col,
-                )
-                for key, (line, col) in loader.duplicates
-            ],
-        )
     if not isinstance(data, dict):
         _fail(
             source,
@@ -174,7 +161,37 @@ def parse_text(text: str, source: str, *, json_syntax: bool = False) -> Document
             1,
         )
     loader.value_marks.root = (1, 1)
-    return Document(source, data, loader.value_marks)
+    document = Document(source, data, loader.value_marks)
+    document.problems.extend(
+        TopologyIssue(
+            (*_path_of(data, mapping_id), key),
+            f"key '{key}' appears twice in the same mapping; only the last would be used",
+            "keep one of them (merge their contents)",
+            line,
+            col,
+        )
+        for mapping_id, key, (line, col) in loader.duplicates
+    )
+    return document
+
+
+def _path_of(data: Any, target: int, path: Path = ()) -> Path:
+    """The path of the container whose id is `target` inside `data` (empty if not found)."""
+    if id(data) == target:
+        return path
+    children = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for key, child in children:
+        if isinstance(child, dict | list):
+            found = _path_of(child, target, (*path, key))
+            if found or id(child) == target:
+                return found
+    return ()
 
 
 def read_file(path: FsPath) -> Document:

@@ -1,0 +1,49 @@
+"""Atomic file writes: a temporary file beside the target, fsync, rename, fsync the folder.
+
+A reader sees the old file or the new one, never half of one; a crash leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from lyncpki.errors import LyncPkiError
+
+
+def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
+    """Write `data` to `path` atomically with permissions `mode`; return the path."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path()
+    if not folder.is_dir():
+        raise LyncPkiError(
+            f"cannot write {target}: folder {folder} does not exist",
+            f"create it first (mkdir -p {folder}) or choose another --output",
+        )
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    temp = Path(temp_name)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.replace(target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise LyncPkiError(
+            f"cannot write {target}: {error.strerror}", "check the folder's permissions and space"
+        ) from error
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return target

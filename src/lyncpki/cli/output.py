@@ -1,0 +1,88 @@
+"""How the command line talks: one stdout console for results, stderr for errors, and the
+single place where errors become messages and exit codes (never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from lyncpki.errors import LyncPkiError
+from lyncpki.topology import TopologyError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # the command worked and found problems (e.g. --strict warnings)
+EXIT_INPUT = 2  # the input cannot be used
+EXIT_INTERNAL = 70  # a bug of ours (EX_SOFTWARE)
+
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def emit_json(document: Any) -> None:
+    """Print a JSON document for scripts (plain, no colors)."""
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+def fail(error: LyncPkiError, *, as_json: bool = False) -> NoReturn:
+    """Report a domain error and exit with EXIT_INPUT."""
+    if as_json:
+        document: dict[str, Any] = {"error": type(error).__name__, "message": error.message}
+        if error.fix:
+            document["fix"] = error.fix
+        if isinstance(error, TopologyError):
+            document["message"] = f"{len(error.issues)} problem(s) in {error.source}"
+            document["issues"] = [i.as_dict(error.source) for i in error.issues]
+        emit_json(document)
+    elif isinstance(error, TopologyError):
+        count = len(error.issues)
+        stderr.print(
+            f"[bold red]error:[/] {error.source}: {count} problem{'s' if count != 1 else ''} "
+            "in the topology",
+            markup=True,
+        )
+        for issue in error.issues:
+            stderr.print(issue.located(error.source), markup=False)
+    else:
+        stderr.print(f"[bold red]error:[/] {error.message}", markup=True, soft_wrap=True)
+        if error.fix:
+            stderr.print(f"  fix: {error.fix}", markup=False, soft_wrap=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Turn domain errors into messages and unexpected ones into a short report, not a trace."""
+
+    def decorate(command: Callable[P, R]) -> Callable[P, R]:
+        @wraps(command)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            as_json = bool(kwargs.get(as_json_param)) if as_json_param else False
+            try:
+                return command(*args, **kwargs)
+            except LyncPkiError as error:
+                fail(error, as_json=as_json)
+            except (typer.Exit, typer.Abort, KeyboardInterrupt):
+                raise
+            except Exception as error:  # a bug: say so plainly, trace only on request
+                if os.environ.get("LYNCPKI_DEBUG"):
+                    traceback.print_exc()
+                stderr.print(
+                    f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
+                    "  this is a bug in lyncpki; run again with LYNCPKI_DEBUG=1 for details",
+                    markup=True,
+                )
+                raise typer.Exit(EXIT_INTERNAL) from None
+
+        return run
+
+    return decorate

@@ -1,0 +1,114 @@
+"""`lyncpki plan`: the Certificates Report of a topology."""
+
+from __future__ import annotations
+
+import io
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from lyncpki.atomic import write_atomic
+from lyncpki.cli.output import EXIT_FINDINGS, guarded, stdout
+from lyncpki.errors import LyncPkiError
+from lyncpki.planning import PlanOptions, Severity, plan
+from lyncpki.reports import render_plan
+from lyncpki.reports.plan_table import print_plan
+from lyncpki.topology import Layout, load_topology
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+    HTML = "html"
+    XLSX = "xlsx"
+
+
+SUFFIXES = {".csv": Format.CSV, ".json": Format.JSON, ".html": Format.HTML, ".htm": Format.HTML,
+            ".xlsx": Format.XLSX}  # fmt: skip
+
+HELP = """
+Plan every certificate a Lync Server 2013 deployment needs: the Certificates Report.
+
+Reads TOPOLOGY (YAML or JSON, see `lyncpki topology init`), applies the Lync certificate
+rules (REQUIREMENTS.md ids: R-FE-01, R-EDGE-01, ...) and prints one row per certificate:
+friendly name, subject, SANs, EKU, where to assign it, which CA issues it, key, exportable,
+and the warnings the Planning Tool leaves out (example names left unedited, public names from
+the internal CA, wildcards Lync refuses, ...).
+
+Formats: table (terminal), csv, json (schema lyncpki.plan/1, docs/plan.schema.json), html
+(one self-contained printable file), xlsx (Planning Tool columns, frozen header, filters).
+With --output the format defaults to the file's suffix.
+
+Exit status: 0 planned; 1 with --strict when there are warnings; 2 the topology is invalid.
+"""
+
+
+def plan_command(
+    topology: Path = typer.Argument(
+        ..., help="Topology file (.yaml, .yml or .json).", show_default=False
+    ),
+    format: Format | None = typer.Option(
+        None, "--format", "-f", help="Report format [default: table, or the --output suffix]."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report to this file (atomically) instead."
+    ),
+    layout: Layout | None = typer.Option(
+        None,
+        "--layout",
+        help="separate: Default, WebServicesInternal and WebServicesExternal certificates; "
+        "combined: one certificate for all three (R-GEN-17). Overrides defaults.layout; "
+        "a pool's own certificates.layout still wins.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json (for scripts)."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit with status 1 when the plan has warnings."
+    ),
+) -> None:
+    run(topology, format, output, layout, as_json, strict)
+
+
+@guarded()
+def run(
+    topology: Path,
+    fmt: Format | None,
+    output: Path | None,
+    layout: Layout | None,
+    as_json: bool,
+    strict: bool,
+) -> None:
+    chosen = Format.JSON if as_json else fmt
+    if chosen is None:
+        chosen = SUFFIXES.get(output.suffix.lower(), Format.TABLE) if output else Format.TABLE
+    result = plan(load_topology(topology), PlanOptions(layout=layout), source=str(topology))
+    if chosen is Format.TABLE:
+        if output:
+            buffer = io.StringIO()
+            print_plan(result, Console(file=buffer, width=200, no_color=True))
+            write_atomic(output, buffer.getvalue().encode("utf-8"))
+        else:
+            print_plan(result, stdout)
+    else:
+        data = render_plan(result, str(chosen))
+        if output:
+            write_atomic(output, data)
+            stdout.print(
+                f"wrote {output} ({chosen}, {len(result.certificates)} certificates, "
+                f"{len(result.warnings)} warnings)",
+                markup=False,
+            )
+        elif chosen is Format.XLSX:
+            raise LyncPkiError(
+                "an xlsx report is a binary file and cannot be printed",
+                "add --output FILE.xlsx",
+            )
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+    warned = any(w.severity is not Severity.INFO for w in result.warnings)
+    if strict and warned:
+        raise typer.Exit(EXIT_FINDINGS)

@@ -1,0 +1,148 @@
+"""The command line, driven as a user would: exit codes, files written, messages, no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lyncpki.cli.main import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_plan_json_is_the_versioned_document(contoso_yaml: Path) -> None:
+    code, out, _ = invoke("plan", str(contoso_yaml), "--json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["schema"] == "lyncpki.plan/1"
+    ids = {c["id"] for c in document["certificates"]}
+    assert {"fe01.contoso.net/default", "edgepool.contoso.net/edge-external", "global/oauth"} <= ids
+
+
+def test_plan_output_suffix_picks_the_format(contoso_yaml: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+    code, out, _ = invoke("plan", str(contoso_yaml), "-o", str(target))
+    assert code == 0 and "wrote" in out
+    header = target.read_text("utf-8").splitlines()[0]
+    assert header.startswith("Friendly name,Subject name")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_plan_table_to_file(contoso_yaml: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.txt"
+    code, _, _ = invoke("plan", str(contoso_yaml), "--format", "table", "-o", str(target))
+    assert code == 0
+    assert "webconf.contoso.com" in target.read_text("utf-8")
+
+
+def test_xlsx_needs_an_output_file(contoso_yaml: Path) -> None:
+    code, _, err = invoke("plan", str(contoso_yaml), "--format", "xlsx")
+    assert code == 2
+    assert "--output" in err
+
+
+def test_output_into_missing_folder_is_refused(contoso_yaml: Path, tmp_path: Path) -> None:
+    code, _, err = invoke("plan", str(contoso_yaml), "-o", str(tmp_path / "nope" / "r.json"))
+    assert code == 2
+    assert "does not exist" in err and "Traceback" not in err
+
+
+def test_layout_combined_merges_front_end_certificates(contoso_yaml: Path) -> None:
+    _, separate, _ = invoke("plan", str(contoso_yaml), "--json")
+    _, combined, _ = invoke("plan", str(contoso_yaml), "--json", "--layout", "combined")
+    by_id = {c["id"]: c for c in json.loads(combined)["certificates"]}
+    assert len(by_id) < len(json.loads(separate)["certificates"])
+    assert by_id["fe01.contoso.net/default"]["usages"] == [
+        "Default",
+        "WebServicesInternal",
+        "WebServicesExternal",
+    ]
+
+
+def test_strict_exits_1_on_warnings(contoso_yaml: Path) -> None:
+    code, _, _ = invoke("plan", str(contoso_yaml), "--json", "--strict")
+    assert code == 1
+
+
+def test_missing_topology_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    code, _, err = invoke("plan", str(tmp_path / "absent.yaml"))
+    assert code == 2
+    assert "file not found" in err and "Traceback" not in err
+
+
+def test_invalid_topology_names_file_line_and_fix(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "sip_domains: [corp.example-lab.se]\n"
+        "simple_urls: {meet: meet.corp.example-lab.se}\n"
+        "sites:\n"
+        "  - name: A\n"
+        "    pools:\n"
+        "      - {role: frontend, fqdn: pool.corp.example-lab.se,\n"
+        "         servers: [fe1.corp.example-lab.se]}\n",
+        "utf-8",
+    )
+    code, _, err = invoke("topology", "validate", str(bad))
+    assert code == 2
+    assert f"{bad}:6:" in err
+    assert "did you mean 'front_end'" in err and "fix:" in err
+    code, out, _ = invoke("topology", "validate", str(bad), "--json")
+    assert code == 2
+    issue = json.loads(out)["issues"][0]
+    assert issue["line"] == 6 and issue["field"] == "sites[0].pools[0].role"
+
+
+def test_validate_accepts_the_example(contoso_yaml: Path) -> None:
+    code, out, _ = invoke("topology", "validate", str(contoso_yaml), "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["valid"] is True and summary["pools"] == 7
+    assert summary["servers"] == 11
+
+
+def test_init_writes_an_example_that_plans_with_default_name_warnings(tmp_path: Path) -> None:
+    target = tmp_path / "topology.yaml"
+    code, _, _ = invoke("topology", "init", str(target))
+    assert code == 0 and target.exists()
+    code, _, err = invoke("topology", "init", str(target))
+    assert code == 2 and "already exists" in err
+    code, out, _ = invoke("plan", str(target), "--json")
+    warnings = json.loads(out)["warnings"]
+    fields = {w["subject"] for w in warnings if w["id"] == "plan.default-name"}
+    assert {"sip_domains[0]", "sip_domains[1]", "organization.name"} <= fields
+
+
+def test_init_dash_prints_the_example() -> None:
+    code, out, _ = invoke("topology", "init", "-")
+    assert code == 0 and "sip_domains:" in out
+
+
+def test_help_explains_the_report() -> None:
+    code, out, _ = invoke("plan", "--help")
+    assert code == 0
+    assert "Certificates Report" in out and "--layout" in out
+
+
+@pytest.mark.slow
+def test_installed_entry_point_runs_without_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"sip_domains": ["a.se"],, }', "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "lyncpki", "plan", str(broken)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "not valid JSON" in done.stderr and f"{broken}:1:" in done.stderr
+    assert "Traceback" not in done.stderr

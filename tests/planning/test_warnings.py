@@ -1,0 +1,453 @@
+"""Plan warnings (advice.py ids): each triggered by a minimal topology, none on a clean one."""
+
+from __future__ import annotations
+
+import textwrap
+from importlib.resources import files
+
+import pytest
+
+from lyncpki.planning import CertificatePlan, PlanWarning, plan
+from lyncpki.topology import load_topology, load_topology_text
+
+ALL_IDS = (
+    "plan.default-name",
+    "plan.public-name-internal-ca",
+    "plan.wildcard-not-accepted",
+    "plan.edge-sip-missing",
+    "plan.too-many-sans",
+    "plan.weak-key",
+    "plan.meet-url-missing",
+    "plan.lyncdiscover-over-http",
+    "plan.web-not-published",
+    "plan.no-front-end",
+    "plan.wildcards-in-use",
+    "plan.persistent-chat-ca",
+)
+
+# Every role, every external name published, one meet URL per SIP domain, no example names.
+CLEAN = """\
+organization: {name: Corpmail AB, unit: IT, city: Stockholm, country: SE}
+sip_domains: [corpmail.se, partner.no]
+simple_urls:
+  meet: [meet.corpmail.se, meet.partner.no]
+  dialin: dialin.corpmail.se
+  admin: admin.corpmail.se
+mobility: true
+federation: {enabled: true, xmpp: true}
+sites:
+  - name: Stockholm
+    pools:
+      - role: front_end
+        fqdn: pool.ad.corpmail.se
+        servers: [fe1.ad.corpmail.se, fe2.ad.corpmail.se]
+        web_services: {external: web.corpmail.se}
+      - role: director
+        fqdn: dirpool.ad.corpmail.se
+        servers: [dir1.ad.corpmail.se]
+        web_services: {external: webdir.corpmail.se}
+      - {role: mediation, fqdn: medpool.ad.corpmail.se, servers: [med1.ad.corpmail.se]}
+      - {role: persistent_chat, fqdn: pc1.ad.corpmail.se}
+      - {role: sba, fqdn: sba1.branch.corpmail.se}
+      - role: edge
+        fqdn: edgepool.ad.corpmail.se
+        servers: [edge1.ad.corpmail.se, edge2.ad.corpmail.se]
+        external: {access: sip.corpmail.se, webconf: webconf.corpmail.se, av: av.corpmail.se}
+    reverse_proxy:
+      fqdn: rp.corpmail.se
+      servers: [rp1.dmz.corpmail.se, rp2.dmz.corpmail.se]
+      publishes: [web.corpmail.se, webdir.corpmail.se]
+"""
+
+
+def plan_of(text: str) -> CertificatePlan:
+    return plan(load_topology_text(textwrap.dedent(text), "test.yaml"))
+
+
+def with_id(p: CertificatePlan, warning_id: str) -> list[PlanWarning]:
+    return [w for w in p.warnings if w.id == warning_id]
+
+
+def minimal(settings: str = "", pools: str = "", reverse_proxy: str = "") -> str:
+    """One SIP domain with its meet URL, one Front End pool, an RP publishing it."""
+    text = textwrap.dedent(settings) + textwrap.dedent(
+        """\
+        sites:
+          - name: Stockholm
+            pools:
+              - role: front_end
+                fqdn: pool.ad.corpmail.se
+                servers: [fe1.ad.corpmail.se]
+                web_services: {external: web.corpmail.se}
+        """
+    )
+    text += textwrap.indent(textwrap.dedent(pools), " " * 6)
+    rp = reverse_proxy or "fqdn: rp.corpmail.se\npublishes: [web.corpmail.se]\n"
+    text += "    reverse_proxy:\n" + textwrap.indent(textwrap.dedent(rp), " " * 6)
+    return text
+
+
+BASE = """\
+sip_domains: [corpmail.se]
+simple_urls: {meet: meet.corpmail.se, dialin: dialin.corpmail.se}
+"""
+
+EDGE = """\
+- role: edge
+  fqdn: edgepool.ad.corpmail.se
+  servers: [edge1.ad.corpmail.se, edge2.ad.corpmail.se]
+  external: {access: sip.corpmail.se, webconf: webconf.corpmail.se, av: av.corpmail.se}
+"""
+
+
+def test_minimal_helper_is_clean() -> None:
+    p = plan_of(BASE + minimal())
+    assert p.warnings == ()
+
+
+def test_clean_topology_has_no_warning() -> None:
+    p = plan_of(CLEAN)
+    assert [(w.id, w.subject) for w in p.warnings] == []
+    for cert in p.certificates:
+        assert cert.warnings == (), cert.id
+
+
+# --- plan.default-name (S0) ---------------------------------------------------------------------
+
+
+def test_default_name_one_warning_per_field() -> None:
+    text = """\
+    organization: {name: Contoso Ltd}
+    sip_domains: [corpmail.se, fabrikam.com]
+    simple_urls:
+      meet: [meet.corpmail.se, meet.fabrikam.com]
+      dialin: dialin.corpmail.se
+    sites:
+      - name: Stockholm
+        pools:
+          - role: front_end
+            fqdn: pool.ad.corpmail.se
+            servers: [fe1.ad.corpmail.se, fe2.contoso.com]
+    """
+    found = with_id(plan_of(text), "plan.default-name")
+    assert sorted(w.subject for w in found) == sorted(
+        [
+            "organization.name",
+            "sip_domains[1]",
+            "simple_urls.meet[1]",
+            "sites[0].pools[0].servers[1]",
+        ]
+    )
+    assert all(w.rule == "S0" for w in found)
+    assert all(w.fix for w in found)
+
+
+@pytest.mark.parametrize(
+    "domain", ["contoso.com", "fabrikam.com", "example.com", "litwareinc.com", "adatum.com"]
+)
+def test_default_name_for_each_documentation_domain(domain: str) -> None:
+    text = f"""\
+    sip_domains: [corpmail.se, {domain}]
+    simple_urls: {{meet: [meet.corpmail.se, meet.{domain}]}}
+    sites:
+      - name: Stockholm
+        pools:
+          - {{role: standard_edition, fqdn: se1.ad.corpmail.se}}
+    """
+    found = with_id(plan_of(text), "plan.default-name")
+    assert sorted(w.subject for w in found) == ["simple_urls.meet[1]", "sip_domains[1]"]
+
+
+def test_example_topology_file_warns_about_its_example_names() -> None:
+    example = files("lyncpki.topology") / "example.yaml"
+    p = plan(load_topology(str(example)))
+    subjects = [w.subject for w in with_id(p, "plan.default-name")]
+    assert subjects.count("sip_domains[0]") == 1
+    assert subjects.count("sip_domains[1]") == 1
+    assert "organization.name" in subjects
+    assert "sites[0].pools[0].fqdn" in subjects
+    assert "simple_urls.meet[0]" in subjects
+    assert len(subjects) == len(set(subjects)), "one warning per field"
+
+
+def test_example_topology_file_flags_every_example_name() -> None:
+    """Every field of example.yaml that holds a contoso/fabrikam name, listed by hand."""
+    example = files("lyncpki.topology") / "example.yaml"
+    p = plan(load_topology(str(example)))
+    subjects = sorted(w.subject for w in with_id(p, "plan.default-name"))
+    assert subjects == sorted(
+        [
+            "organization.name",  # Contoso Ltd
+            "sip_domains[0]",
+            "sip_domains[1]",
+            "simple_urls.meet[0]",
+            "simple_urls.meet[1]",
+            "simple_urls.dialin",
+            "simple_urls.admin",
+            "oauth.subject",
+            # Front End pool
+            "sites[0].pools[0].fqdn",
+            "sites[0].pools[0].servers[0]",
+            "sites[0].pools[0].servers[1]",
+            "sites[0].pools[0].web_services.internal",
+            "sites[0].pools[0].web_services.external",
+            # Director pool
+            "sites[0].pools[1].fqdn",
+            "sites[0].pools[1].servers[0]",
+            "sites[0].pools[1].web_services.external",
+            # Mediation pool
+            "sites[0].pools[2].fqdn",
+            "sites[0].pools[2].servers[0]",
+            # Edge pool
+            "sites[0].pools[3].fqdn",
+            "sites[0].pools[3].servers[0]",
+            "sites[0].pools[3].servers[1]",
+            "sites[0].pools[3].external.access",
+            "sites[0].pools[3].external.webconf",
+            "sites[0].pools[3].external.av",
+            # reverse proxy
+            "sites[0].reverse_proxy.fqdn",
+            "sites[0].reverse_proxy.publishes[0]",
+            "sites[0].reverse_proxy.publishes[1]",
+        ]
+    )
+
+
+# --- certificate warnings -----------------------------------------------------------------------
+
+
+def test_public_name_internal_ca_for_edge_external() -> None:
+    settings = BASE + "certificate_authorities: {edge_external: internal}\n"
+    p = plan_of(minimal(settings, EDGE))
+    found = with_id(p, "plan.public-name-internal-ca")
+    assert [w.certificate for w in found] == ["edgepool.ad.corpmail.se/edge-external"]
+    assert found[0].rule == "R-GEN-09"
+
+
+def test_public_name_internal_ca_for_reverse_proxy() -> None:
+    settings = BASE + "certificate_authorities: {reverse_proxy: internal}\n"
+    found = with_id(plan_of(minimal(settings)), "plan.public-name-internal-ca")
+    assert [w.certificate for w in found] == ["rp.corpmail.se/reverse-proxy"]
+
+
+def test_public_name_internal_ca_from_pool_issuer() -> None:
+    edge = EDGE + "  certificates: {issuer: internal}\n"
+    found = with_id(plan_of(minimal(BASE, edge)), "plan.public-name-internal-ca")
+    assert [w.certificate for w in found] == ["edgepool.ad.corpmail.se/edge-external"]
+
+
+def test_edge_internal_from_internal_ca_is_fine() -> None:
+    p = plan_of(minimal(BASE, EDGE))
+    assert not with_id(p, "plan.public-name-internal-ca")
+
+
+@pytest.mark.parametrize(
+    ("pool", "cert_id"),
+    [
+        (
+            "- {role: mediation, fqdn: med1.ad.corpmail.se, additional_sans: ['*.corpmail.se']}\n",
+            "med1.ad.corpmail.se/default",
+        ),
+        (
+            "- {role: sba, fqdn: sba1.ad.corpmail.se, additional_sans: ['*.corpmail.se']}\n",
+            "sba1.ad.corpmail.se/default",
+        ),
+        (EDGE + "  additional_sans: ['*.corpmail.se']\n", "edgepool.ad.corpmail.se/edge-external"),
+    ],
+)
+def test_wildcard_not_accepted(pool: str, cert_id: str) -> None:
+    found = with_id(plan_of(minimal(BASE, pool)), "plan.wildcard-not-accepted")
+    assert [(w.certificate, w.subject) for w in found] == [(cert_id, "*.corpmail.se")]
+    assert found[0].rule == "R-GEN-08"
+
+
+def test_wildcard_on_front_end_default_is_not_accepted() -> None:
+    """R-GEN-08: the Default certificate is not a web certificate: no wildcard."""
+    text = BASE + textwrap.dedent(
+        """\
+        sites:
+          - name: Stockholm
+            pools:
+              - role: front_end
+                fqdn: pool.ad.corpmail.se
+                servers: [fe1.ad.corpmail.se]
+                additional_sans: ['*.corpmail.se']
+        """
+    )
+    found = with_id(plan_of(text), "plan.wildcard-not-accepted")
+    assert [w.certificate for w in found] == ["fe1.ad.corpmail.se/default"]
+
+
+def test_edge_sip_missing() -> None:
+    settings = """\
+    sip_domains: [corpmail.se, partner.no]
+    simple_urls: {meet: [meet.corpmail.se, meet.partner.no]}
+    automatic_sign_in: false
+    federation: {enabled: false}
+    """
+    found = with_id(plan_of(minimal(settings, EDGE)), "plan.edge-sip-missing")
+    # sip.corpmail.se is there as the Access Edge FQDN; sip.partner.no is not.
+    assert [w.subject for w in found] == ["partner.no"]
+    assert found[0].certificate == "edgepool.ad.corpmail.se/edge-external"
+
+
+def test_too_many_sans() -> None:
+    settings = BASE + "defaults: {public_ca_san_limit: 3}\n"
+    p = plan_of(minimal(settings))
+    # the RP has exactly 3 names: web.corpmail.se, meet.corpmail.se, dialin.corpmail.se
+    assert with_id(p, "plan.too-many-sans") == []
+    settings = BASE + "defaults: {public_ca_san_limit: 2}\n"
+    found = with_id(plan_of(minimal(settings)), "plan.too-many-sans")
+    assert [w.certificate for w in found] == ["rp.corpmail.se/reverse-proxy"]
+
+
+def test_too_many_sans_ignores_internal_certificates() -> None:
+    # the web-internal certificate has 4 names but comes from the internal CA
+    settings = BASE + "defaults: {public_ca_san_limit: 3}\n"
+    assert not with_id(plan_of(minimal(settings)), "plan.too-many-sans")
+
+
+def test_weak_key() -> None:
+    p = plan_of(minimal(BASE + "defaults: {key: rsa1024}\n"))
+    found = with_id(p, "plan.weak-key")
+    assert {w.certificate for w in found} == {
+        "fe1.ad.corpmail.se/default",
+        "fe1.ad.corpmail.se/web-internal",
+        "fe1.ad.corpmail.se/web-external",
+        "rp.corpmail.se/reverse-proxy",
+    }  # not global/oauth: raised to 2048 (R-OAUTH-01)
+    assert all(w.rule == "R-GEN-05" for w in found)
+
+
+def test_weak_key_on_one_pool() -> None:
+    text = BASE + textwrap.dedent(
+        """\
+        sites:
+          - name: Stockholm
+            pools:
+              - {role: front_end, fqdn: pool.ad.corpmail.se, servers: [fe1.ad.corpmail.se]}
+              - role: mediation
+                fqdn: med1.ad.corpmail.se
+                certificates: {key: rsa1024}
+        """
+    )
+    found = with_id(plan_of(text), "plan.weak-key")
+    assert [w.certificate for w in found] == ["med1.ad.corpmail.se/default"]
+
+
+@pytest.mark.parametrize("key", ["rsa2048", "rsa4096", "ec-p256", "ec-p384"])
+def test_no_weak_key_warning_for_strong_keys(key: str) -> None:
+    p = plan_of(minimal(BASE + f"defaults: {{key: {key}}}\n"))
+    assert not with_id(p, "plan.weak-key")
+
+
+# --- topology warnings --------------------------------------------------------------------------
+
+
+def test_meet_url_missing() -> None:
+    settings = """\
+    sip_domains: [corpmail.se, partner.no]
+    simple_urls: {meet: meet.corpmail.se, dialin: dialin.corpmail.se}
+    """
+    found = with_id(plan_of(minimal(settings)), "plan.meet-url-missing")
+    assert [w.subject for w in found] == ["partner.no"]
+    assert found[0].rule == "Q12"
+
+
+def test_lyncdiscover_over_http() -> None:
+    settings = BASE + "mobility: true\n"
+    rp = "fqdn: rp.corpmail.se\npublishes: [web.corpmail.se]\nlyncdiscover_over_http: true\n"
+    found = with_id(plan_of(minimal(settings, reverse_proxy=rp)), "plan.lyncdiscover-over-http")
+    assert len(found) == 1
+    assert found[0].rule == "R-MOB-03"
+    rp = "fqdn: rp.corpmail.se\npublishes: [web.corpmail.se]\n"
+    assert not with_id(plan_of(minimal(settings, reverse_proxy=rp)), "plan.lyncdiscover-over-http")
+
+
+def test_web_not_published() -> None:
+    rp = "fqdn: rp.corpmail.se\npublishes: [webdir.corpmail.se]\n"
+    director = """\
+    - role: director
+      fqdn: dirpool.ad.corpmail.se
+      servers: [dir1.ad.corpmail.se]
+      web_services: {external: webdir.corpmail.se}
+    """
+    found = with_id(plan_of(minimal(BASE, director, rp)), "plan.web-not-published")
+    assert [w.subject for w in found] == ["web.corpmail.se"]
+
+
+def test_web_not_published_without_reverse_proxy() -> None:
+    text = BASE + textwrap.dedent(
+        """\
+        sites:
+          - name: Stockholm
+            pools:
+              - role: front_end
+                fqdn: pool.ad.corpmail.se
+                servers: [fe1.ad.corpmail.se]
+                web_services: {external: web.corpmail.se}
+        """
+    )
+    found = with_id(plan_of(text), "plan.web-not-published")
+    assert [w.subject for w in found] == ["web.corpmail.se"]
+
+
+def test_no_front_end() -> None:
+    text = BASE + textwrap.dedent(
+        """\
+        sites:
+          - name: Stockholm
+            pools:
+              - {role: mediation, fqdn: med1.ad.corpmail.se}
+        """
+    )
+    p = plan_of(text)
+    assert len(with_id(p, "plan.no-front-end")) == 1
+
+
+def test_wildcards_in_use() -> None:
+    found = with_id(plan_of(minimal(BASE + "wildcards: true\n")), "plan.wildcards-in-use")
+    assert len(found) == 1
+    assert found[0].rule == "R-GEN-08"
+    assert str(found[0].severity) == "info"
+
+
+def test_persistent_chat_ca() -> None:
+    pool = "- {role: persistent_chat, fqdn: pc1.ad.corpmail.se, certificates: {issuer: public}}\n"
+    found = with_id(plan_of(minimal(BASE, pool)), "plan.persistent-chat-ca")
+    assert [w.subject for w in found] == ["pc1.ad.corpmail.se"]
+    assert found[0].rule == "R-GEN-09"
+
+
+def test_persistent_chat_with_the_internal_servers_ca_is_fine() -> None:
+    pool = "- {role: persistent_chat, fqdn: pc1.ad.corpmail.se, certificates: {issuer: internal}}\n"
+    assert not with_id(plan_of(minimal(BASE, pool)), "plan.persistent-chat-ca")
+
+
+@pytest.mark.parametrize("warning_id", ALL_IDS)
+def test_each_warning_id_absent_from_clean_topology(warning_id: str) -> None:
+    assert not with_id(plan_of(CLEAN), warning_id)
+
+
+def test_every_warning_has_message_and_fix() -> None:
+    text = """\
+    organization: {name: Contoso Ltd}
+    sip_domains: [contoso.com, partner.no]
+    simple_urls: {meet: meet.contoso.com}
+    mobility: true
+    wildcards: true
+    automatic_sign_in: false
+    defaults: {key: rsa1024}
+    certificate_authorities: {edge_external: internal}
+    sites:
+      - name: Stockholm
+        pools:
+          - {role: persistent_chat, fqdn: pc1.ad.corpmail.se, certificates: {issuer: public}}
+          - role: edge
+            fqdn: edge1.ad.corpmail.se
+            external: {access: access.corpmail.se, webconf: wc.corpmail.se, av: av.corpmail.se}
+            additional_sans: ['*.corpmail.se']
+    """
+    p = plan_of(text)
+    for w in p.warnings:
+        assert w.message and w.fix and w.rule, w

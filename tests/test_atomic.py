@@ -1,0 +1,40 @@
+"""Atomic writes: the old file or the new one, never half; no temp file left behind."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from lyncpki.atomic import write_atomic
+from lyncpki.errors import LyncPkiError
+
+
+def test_replaces_content_and_sets_mode(tmp_path: Path) -> None:
+    target = tmp_path / "key.pem"
+    target.write_bytes(b"old")
+    write_atomic(target, b"new", mode=0o600)
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key.pem"]
+
+
+def test_missing_folder_is_a_domain_error(tmp_path: Path) -> None:
+    with pytest.raises(LyncPkiError, match="does not exist"):
+        write_atomic(tmp_path / "nope" / "x", b"1")
+
+
+def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "plan.json"
+    target.write_bytes(b"previous")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(LyncPkiError, match="No space left"):
+        write_atomic(target, b"partial")
+    assert target.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]

@@ -1,0 +1,555 @@
+"""Bad topology input: one clear message per problem, naming the file, line, column and a fix.
+
+Line and column numbers are counted by hand from the YAML written in each test (1-based; the
+column is where the offending value starts).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lyncpki.topology import TopologyError, TopologyIssue, load_topology, load_topology_text
+
+# A valid topology; the line numbers on the right are what the tests below rely on.
+VALID = """\
+sip_domains: [corpmail.se, partner.no]
+simple_urls:
+  meet: [meet.corpmail.se, meet.partner.no]
+  dialin: dialin.corpmail.se
+sites:
+  - name: Stockholm
+    pools:
+      - role: front_end
+        fqdn: pool.ad.corpmail.se
+        servers: [fe1.ad.corpmail.se, fe2.ad.corpmail.se]
+        web_services: {external: web.corpmail.se}
+      - role: edge
+        fqdn: edgepool.ad.corpmail.se
+        external: {access: sip.corpmail.se, webconf: webconf.corpmail.se, av: av.corpmail.se}
+"""
+#  1 sip_domains
+#  2 simple_urls:
+#  3   meet
+#  4   dialin
+#  5 sites:
+#  6   - name
+#  7     pools:
+#  8       - role: front_end
+#  9         fqdn: pool.ad.corpmail.se
+# 10         servers
+# 11         web_services
+# 12       - role: edge
+# 13         fqdn: edgepool.ad.corpmail.se
+# 14         external
+
+
+def edited(replace: dict[int, str] | None = None, append: str = "") -> str:
+    """VALID with some lines (1-based) replaced and `append` (verbatim) after line 14."""
+    lines = VALID.splitlines()
+    for number, text in (replace or {}).items():
+        lines[number - 1] = text
+    return "\n".join(lines) + "\n" + append
+
+
+def problems(text: str, source: str = "topology.yaml") -> TopologyError:
+    with pytest.raises(TopologyError) as caught:
+        load_topology_text(text, source)
+    return caught.value
+
+
+def only(error: TopologyError) -> TopologyIssue:
+    assert len(error.issues) == 1, str(error)
+    return error.issues[0]
+
+
+def test_valid_topology_loads() -> None:
+    topology = load_topology_text(VALID, "topology.yaml")
+    assert topology.sip_domains == ["corpmail.se", "partner.no"]
+    assert [p.fqdn for _, p in topology.pools()] == [
+        "pool.ad.corpmail.se",
+        "edgepool.ad.corpmail.se",
+    ]
+
+
+# (lines replaced, appended text) -> (field, line, column, message part, fix part)
+CASES = {
+    "short name": (
+        {9: "        fqdn: pool01"},
+        "",
+        ("sites[0].pools[0].fqdn", 9, 15, "'pool01' is a short name", "fully qualified"),
+    ),
+    "underscore": (
+        {9: "        fqdn: pool_01.ad.corpmail.se"},
+        "",
+        ("sites[0].pools[0].fqdn", 9, 15, "underscore", "fully qualified"),
+    ),
+    "ip address": (
+        {9: "        fqdn: 10.0.0.1"},
+        "",
+        ("sites[0].pools[0].fqdn", 9, 15, "numeric label", "fully qualified"),
+    ),
+    "wildcard pool fqdn": (
+        {9: "        fqdn: '*.ad.corpmail.se'"},
+        "",
+        ("sites[0].pools[0].fqdn", 9, 15, "wildcard", "fully qualified"),
+    ),
+    "internationalised name": (
+        {9: "        fqdn: pööl.ad.corpmail.se"},
+        "",
+        ("sites[0].pools[0].fqdn", 9, 15, "non-ASCII", "fully qualified"),
+    ),
+    "double dot": (
+        {9: "        fqdn: pool..corpmail.se"},
+        "",
+        ("sites[0].pools[0].fqdn", 9, 15, "empty label", "fully qualified"),
+    ),
+    "server not an fqdn": (
+        {10: "        servers: [fe1.ad.corpmail.se, fe2]"},
+        "",
+        ("sites[0].pools[0].servers[1]", 10, 39, "'fe2' is a short name", "fully qualified"),
+    ),
+    "sip domain short name": (
+        {1: "sip_domains: [corpmail.se, partner.no, intranet]"},
+        "",
+        ("sip_domains[2]", 1, 40, "SIP domain 'intranet' is not a domain", "DNS domain"),
+    ),
+    "sip address as sip domain": (
+        {1: "sip_domains: [corpmail.se, partner.no, 'sip:user@corpmail.se']"},
+        "",
+        ("sip_domains[2]", 1, 40, "is a SIP address, not a SIP domain", "corpmail.se"),
+    ),
+    "sip domain twice": (
+        {1: "sip_domains: [corpmail.se, partner.no, CorpMail.se]"},
+        "",
+        ("sip_domains[2]", 1, 40, "'corpmail.se' is listed twice", "remove"),
+    ),
+    "edge pool without external names": (
+        {14: "        servers: [edge1.ad.corpmail.se]"},
+        "",
+        (
+            "sites[0].pools[1]",
+            12,
+            9,
+            "Edge pool 'edgepool.ad.corpmail.se' has no external",
+            "access",
+        ),
+    ),
+    "duplicate pool": (
+        {13: "        fqdn: pool.ad.corpmail.se"},
+        "",
+        (
+            "sites[0].pools[1].fqdn",
+            13,
+            15,
+            "duplicate pool: 'pool.ad.corpmail.se' is already defined at sites[0].pools[0].fqdn",
+            "own FQDN",
+        ),
+    ),
+    "server in two pools": (
+        {},
+        "      - role: mediation\n"  # line 15
+        "        fqdn: med.ad.corpmail.se\n"  # line 16
+        "        servers: [fe1.ad.corpmail.se]\n",  # line 17
+        (
+            "sites[0].pools[2].servers[0]",
+            17,
+            19,
+            "server 'fe1.ad.corpmail.se' is in two pools (first at sites[0].pools[0].servers[0])",
+            "remove it from one of the pools",
+        ),
+    ),
+    "simple url outside sip domains": (
+        {4: "  dialin: dialin.elsewhere.org"},
+        "",
+        (
+            "simple_urls.dialin",
+            4,
+            11,
+            "simple URL 'dialin.elsewhere.org' is outside every SIP domain",
+            "dialin.corpmail.se",
+        ),
+    ),
+    "meet url outside sip domains, as an https url": (
+        {3: "  meet: [meet.corpmail.se, 'https://meet.elsewhere.org/x']"},
+        "",
+        (
+            "simple_urls.meet[1]",
+            3,
+            28,
+            "simple URL 'meet.elsewhere.org' is outside every SIP domain",
+            "meet.corpmail.se",
+        ),
+    ),
+    "unknown pool field": (
+        {11: "        web_service: {external: web.corpmail.se}"},
+        "",
+        (
+            "sites[0].pools[0].web_service",
+            11,
+            22,
+            "unknown field 'web_service' (did you mean 'web_services'?)",
+            "spelling",
+        ),
+    ),
+    "unknown simple url field": (
+        {4: "  dialn: dialin.corpmail.se"},
+        "",
+        (
+            "simple_urls.dialn",
+            4,
+            10,
+            "unknown field 'dialn' (did you mean 'dialin'?)",
+            "spelling",
+        ),
+    ),
+    "missing fqdn": (
+        {9: "        # fqdn forgotten"},
+        "",
+        ("sites[0].pools[0].fqdn", 8, 9, "missing required field 'fqdn'", "fqdn:"),
+    ),
+    "internal and external web names equal (R-MOB-04)": (
+        {11: "        web_services: {internal: web.corpmail.se, external: web.corpmail.se}"},
+        "",
+        ("sites[0].pools[0].web_services.external", 11, 61, "R-MOB-04", "public name"),
+    ),
+    "director shares the front end's external web name (R-DIR-03)": (
+        {},
+        "      - role: director\n"  # line 15
+        "        fqdn: dir.ad.corpmail.se\n"  # line 16
+        "        servers: [dir1.ad.corpmail.se]\n"  # line 17
+        "        web_services: {external: web.corpmail.se}\n",  # line 18
+        ("sites[0].pools[2].web_services.external", 18, 34, "R-DIR-03", "own external"),
+    ),
+    "standard edition internal web override (R-SE-02)": (
+        {},
+        "      - role: standard_edition\n"  # line 15
+        "        fqdn: se1.ad.corpmail.se\n"  # line 16
+        "        web_services: {internal: webint.corpmail.se}\n",  # line 17
+        ("sites[0].pools[2].web_services.internal", 17, 34, "R-SE-02", "remove"),
+    ),
+    "oauth key under 2048 bits (R-OAUTH-01)": (
+        {},
+        "oauth:\n"  # line 15
+        "  certificates: {key: rsa1024}\n",  # line 16
+        ("oauth.certificates.key", 16, 23, "at least 2048 bits", "rsa2048"),
+    ),
+    "unsupported key size (R-GEN-05)": (
+        {},
+        "defaults: {key: rsa3072}\n",  # line 15
+        ("defaults.key", 15, 17, "3072", "rsa2048"),
+    ),
+    "public IM without federation": (
+        {},
+        "federation: {public_im: true}\n",  # line 15
+        ("federation.public_im", 15, 25, "needs federation", "federation.enabled: true"),
+    ),
+    "front end pool without servers": (
+        {10: "        # no servers"},
+        "",
+        ("sites[0].pools[0].servers", 8, 9, "lists no servers", "servers:"),
+    ),
+    "external names on a front end pool": (
+        {11: "        external: {access: a.partner.no, webconf: b.partner.no, av: c.partner.no}"},
+        "",
+        ("sites[0].pools[0].external", 11, 19, "only for Edge pools", "remove"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_one_problem_one_clear_message(case: str) -> None:
+    replace, append, (field, line, column, message, fix) = CASES[case]
+    error = problems(edited(replace, append), "site-a.yaml")
+    issue = only(error)
+    assert issue.field == field
+    assert (issue.line, issue.column) == (line, column)
+    assert message in issue.message
+    assert fix in issue.fix
+    assert f"site-a.yaml:{line}:{column}: {field}: {issue.message}" in str(error)
+    assert f"fix: {issue.fix}" in str(error)
+
+
+def test_unknown_role() -> None:
+    pool = "      - role: mediaton\n        fqdn: med.ad.corpmail.se\n"  # lines 15-16
+    error = problems(edited(append=pool), "site-a.yaml")
+    issue = only(error)
+    assert (issue.field, issue.line, issue.column) == ("sites[0].pools[2].role", 15, 15)
+    assert issue.message == "unknown role 'mediaton' (did you mean 'mediation'?)"
+    for role in ("front_end", "standard_edition", "director", "mediation", "edge", "sba"):
+        assert role in issue.fix
+    assert "site-a.yaml:15:15: sites[0].pools[2].role: unknown role 'mediaton'" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("line", "text", "field", "suggestion"),
+    [
+        (8, "      - role: frontend", "sites[0].pools[0].role", "front_end"),  # has web_services
+        (12, "      - role: egde", "sites[0].pools[1].role", "edge"),  # has external
+    ],
+)
+def test_unknown_role_gives_one_message(line: int, text: str, field: str, suggestion: str) -> None:
+    issue = only(problems(edited({line: text})))
+    assert (issue.field, issue.line, issue.column) == (field, line, 15)
+    assert f"did you mean '{suggestion}'?" in issue.message
+
+
+def test_servers_not_a_list_gives_one_message() -> None:
+    issue = only(problems(edited({10: "        servers: 7"})))
+    assert (issue.field, issue.line, issue.column) == ("sites[0].pools[0].servers", 10, 18)
+    assert "write a list" in issue.fix
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = """\
+sip_domains: [corpmail.se, partner.no]
+simple_urls:
+  meet: [meet.corpmail.se, meet.elsewhere.org]
+  dialin: dialin.corpmail.se
+sites:
+  - name: Stockholm
+    pools:
+      - role: frontend
+        fqdn: pool.ad.corpmail.se
+        servers: [fe1.ad.corpmail.se]
+      - role: mediation
+        fqdn: med_1.ad.corpmail.se
+        colour: blue
+      - role: mediation
+        fqdn: med2.ad.corpmail.se
+        servers: [fe1.ad.corpmail.se]
+"""
+    error = problems(text, "five.yaml")
+    found = [(i.line, i.column, i.field) for i in error.issues]
+    assert found == [
+        (3, 28, "simple_urls.meet[1]"),  # outside every SIP domain
+        (8, 15, "sites[0].pools[0].role"),  # unknown role
+        (12, 15, "sites[0].pools[1].fqdn"),  # underscore: not an FQDN
+        (13, 17, "sites[0].pools[1].colour"),  # unknown field
+        (16, 19, "sites[0].pools[2].servers[0]"),  # server in two pools
+    ]
+    assert str(error).startswith("five.yaml: 5 problems in the topology")
+    for issue in error.issues:
+        assert issue.fix
+        assert f"five.yaml:{issue.line}:{issue.column}: {issue.field}:" in str(error)
+
+
+def test_several_problems_in_one_pool_are_all_reported() -> None:
+    text = edited(
+        {
+            8: "      - role: front_end",
+            9: "        fqdn: pool01",
+            10: "        servers: [fe1, fe2.ad.corpmail.se]",
+            11: "        web_services: {external: web_corpmail.se}",
+        }
+    )
+    error = problems(text)
+    assert [(i.line, i.column, i.field) for i in error.issues] == [
+        (9, 15, "sites[0].pools[0].fqdn"),
+        (10, 19, "sites[0].pools[0].servers[0]"),
+        (11, 34, "sites[0].pools[0].web_services.external"),
+    ]
+
+
+# --- YAML syntax ---------------------------------------------------------------------------------
+
+
+def test_duplicate_yaml_key() -> None:
+    text = edited({4: "  meet: meet.corpmail.se"})  # a second `meet:` in simple_urls
+    error = problems(text, "dup.yaml")
+    issue = only(error)
+    assert (issue.line, issue.column) == (4, 3)  # where the second key is written
+    assert "'meet' appears twice" in issue.message
+    assert issue.fix
+    assert "dup.yaml:4:3:" in str(error)
+
+
+def test_duplicate_yaml_key_names_its_field() -> None:
+    issue = only(problems(edited({4: "  meet: meet.corpmail.se"})))
+    assert issue.field == "simple_urls.meet"
+
+
+def test_duplicate_yaml_key_and_other_problems_are_reported_together() -> None:
+    error = problems(edited({4: "  meet: meet.corpmail.se", 9: "        fqdn: pool01"}))
+    assert [(i.line, i.field) for i in error.issues] == [
+        (4, "simple_urls.meet"),
+        (9, "sites[0].pools[0].fqdn"),
+    ]
+
+
+def test_yaml_tab_indentation_names_its_line() -> None:
+    error = problems(edited({9: "\tfqdn: pool.ad.corpmail.se"}), "tabs.yaml")
+    issue = only(error)
+    assert issue.line == 9
+    assert issue.message.startswith("not valid YAML")
+    assert "indentation" in issue.fix
+    assert "tabs.yaml:9:" in str(error)
+
+
+def test_yaml_mapping_value_not_allowed_names_its_line_and_column() -> None:
+    error = problems(edited({9: "        fqdn: pool: ad.corpmail.se"}), "colon.yaml")
+    issue = only(error)
+    assert (issue.line, issue.column) == (9, 19)  # the second colon
+    assert "not valid YAML" in issue.message
+    assert "colon.yaml:9:19:" in str(error)
+
+
+def test_top_level_must_be_a_mapping() -> None:
+    issue = only(problems("- corpmail.se\n- partner.no\n"))
+    assert "top level must be a mapping" in issue.message
+    assert "sip_domains" in issue.fix
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+JSON_TOPOLOGY = """\
+{
+  "sip_domains": ["corpmail.se", "partner.no"],
+  "simple_urls": {
+    "meet": ["meet.corpmail.se", "meet.partner.no"],
+    "dialin": "dialin.corpmail.se"
+  },
+  "sites": [
+    {
+      "name": "Stockholm",
+      "pools": [
+        {
+          "role": "front_end",
+          "fqdn": "pool.ad.corpmail.se",
+          "servers": ["fe1.ad.corpmail.se", "fe2.ad.corpmail.se"],
+          "web_services": {"external": "web.corpmail.se"}
+        },
+        {
+          "role": "edge",
+          "fqdn": "edgepool.ad.corpmail.se",
+          "external": {
+            "access": "sip.corpmail.se",
+            "webconf": "webconf.corpmail.se",
+            "av": "av.corpmail.se"
+          }
+        }
+      ]
+    }
+  ]
+}
+"""
+
+
+def test_json_and_yaml_of_the_same_topology_give_the_same_model(tmp_path: Path) -> None:
+    assert json.loads(JSON_TOPOLOGY)  # the test's own JSON is valid
+    (tmp_path / "t.json").write_text(JSON_TOPOLOGY, encoding="utf-8")
+    (tmp_path / "t.yaml").write_text(VALID, encoding="utf-8")
+    from_json = load_topology(tmp_path / "t.json")
+    from_yaml = load_topology(tmp_path / "t.yaml")
+    assert from_json == from_yaml
+    assert from_json.model_dump() == from_yaml.model_dump()
+    assert load_topology_text(JSON_TOPOLOGY, "t.json", json_syntax=True) == from_yaml
+
+
+def test_invalid_json_names_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(
+        '{\n  "sip_domains": ["corpmail.se"],\n  "simple_urls": {"meet": "meet.corpmail.se",}\n}\n',
+        encoding="utf-8",
+    )
+    # line 3: `  "simple_urls": {"meet": "meet.corpmail.se",}` - the `}` after the comma is col 46
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    issue = only(caught.value)
+    assert (issue.line, issue.column) == (3, 46)
+    assert "not valid JSON" in issue.message
+    assert issue.fix
+    assert f"{path}:3:46:" in str(caught.value)
+
+
+def test_json_is_parsed_strictly(tmp_path: Path) -> None:
+    """YAML flow syntax is not JSON: a .json file is read as JSON."""
+    path = tmp_path / "loose.json"
+    path.write_text("{sip_domains: [corpmail.se]}\n", encoding="utf-8")
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    issue = only(caught.value)
+    assert (issue.line, issue.column) == (1, 2)
+    assert "not valid JSON" in issue.message
+
+
+def test_json_value_errors_have_line_and_column(tmp_path: Path) -> None:
+    text = JSON_TOPOLOGY.replace('"fqdn": "pool.ad.corpmail.se"', '"fqdn": "pool01"')
+    path = tmp_path / "bad-value.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    issue = only(caught.value)
+    # line 13: `          "fqdn": "pool01",` - the value starts at column 19
+    assert (issue.field, issue.line, issue.column) == ("sites[0].pools[0].fqdn", 13, 19)
+    assert f"{path}:13:19: sites[0].pools[0].fqdn:" in str(caught.value)
+
+
+def test_yaml_file_errors_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "site.yaml"
+    path.write_text(edited({9: "        fqdn: pool01"}), encoding="utf-8")
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    assert caught.value.source == str(path)
+    assert f"{path}:9:15: sites[0].pools[0].fqdn:" in str(caught.value)
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "   \n\t\n"])
+def test_empty_file(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    issue = only(caught.value)
+    assert "empty" in issue.message
+    assert issue.fix
+    assert str(path) in str(caught.value)
+
+
+def test_comments_only_file(tmp_path: Path) -> None:
+    path = tmp_path / "comments.yaml"
+    path.write_text("# nothing here yet\n", encoding="utf-8")
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    issue = only(caught.value)
+    assert issue.fix
+    assert str(path) in str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "absent.yaml"
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    issue = only(caught.value)
+    assert "not found" in issue.message
+    assert issue.fix
+    assert str(path) in str(caught.value)
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(TopologyError) as caught:
+        load_topology(tmp_path)
+    issue = only(caught.value)
+    assert "directory" in issue.message
+    assert issue.fix
+
+
+def test_non_utf8_file_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    text = "sip_domains: [corpmail.se]\nsimple_urls: {meet: meet.corpmail.se}\n# Malmö\n"
+    path.write_bytes(text.encode("latin-1"))  # the ö on line 3 is not UTF-8
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    issue = only(caught.value)
+    assert issue.line == 3
+    assert "UTF-8" in issue.message
+    assert "UTF-8" in issue.fix
+    assert f"{path}:3" in str(caught.value)
+
+
+def test_utf8_with_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode("utf-8"))
+    assert load_topology(path) == load_topology_text(VALID)
