@@ -7,8 +7,8 @@ baseline measured in the same run on the same data, so the numbers travel betwee
 - loading:  PyYAML's own C-less safe_load of the same text (the parser floor we build on);
 - planning: copying every SAN list of the plan into fresh dicts (a floor for any planner that
             materialises the same rows);
-- csv/json: the standard library writing the same rows / the same document;
-- xlsx:     openpyxl write-only writing the same cells without our columns;
+- csv/json: the standard library writing the same cells / the same document;
+- xlsx:     openpyxl write-only writing the same cells as plain strings (no styles, no filter);
 - html/table: no library floor; shown against the CSV renderer.
 
 Run: .venv/bin/python bench/plan.py [--sites 50]
@@ -30,6 +30,7 @@ from rich.console import Console
 
 from lyncpki.planning import plan
 from lyncpki.reports import render_plan
+from lyncpki.reports.columns import CERTIFICATE_COLUMNS, row_texts
 from lyncpki.reports.plan_table import print_plan
 from lyncpki.topology import load_topology_text
 
@@ -130,7 +131,8 @@ def main() -> None:
                 for c in result.certificates]  # fmt: skip
 
     t_floor, _ = timed(floor_plan, args.repeat)
-    rows = [[c.id, c.subject, "; ".join(c.sans), ", ".join(c.usages)] for c in result.certificates]
+    # The same cells our reports write, computed once, for the library floors.
+    rows = [row_texts(CERTIFICATE_COLUMNS, c) for c in result.certificates]
 
     def floor_csv() -> str:
         buffer = io.StringIO()

@@ -30,21 +30,21 @@ class Format(StrEnum):
 SUFFIXES = {".csv": Format.CSV, ".json": Format.JSON, ".html": Format.HTML, ".htm": Format.HTML,
             ".xlsx": Format.XLSX}  # fmt: skip
 
-HELP = """
-Plan every certificate a Lync Server 2013 deployment needs: the Certificates Report.
-
-Reads TOPOLOGY (YAML or JSON, see `lyncpki topology init`), applies the Lync certificate
-rules (REQUIREMENTS.md ids: R-FE-01, R-EDGE-01, ...) and prints one row per certificate:
-friendly name, subject, SANs, EKU, where to assign it, which CA issues it, key, exportable,
-and the warnings the Planning Tool leaves out (example names left unedited, public names from
-the internal CA, wildcards Lync refuses, ...).
-
-Formats: table (terminal), csv, json (schema lyncpki.plan/1, docs/plan.schema.json), html
-(one self-contained printable file), xlsx (Planning Tool columns, frozen header, filters).
-With --output the format defaults to the file's suffix.
-
-Exit status: 0 planned; 1 with --strict when there are warnings; 2 the topology is invalid.
-"""
+HELP = (
+    "Plan every certificate a Lync Server 2013 deployment needs: the Certificates Report."
+    "\n\n"
+    "Reads TOPOLOGY (YAML or JSON; start one with `lyncpki topology init`), applies the Lync "
+    "certificate rules (REQUIREMENTS.md ids such as R-FE-01, R-EDGE-01) and prints one row per "
+    "certificate: friendly name, subject, SANs, EKU, where to assign it, which CA issues it, "
+    "key and exportability, then the warnings the Planning Tool leaves out (example names left "
+    "unedited, public names from the internal CA, wildcards Lync refuses, ...)."
+    "\n\n"
+    "Formats: table (terminal), csv, json (schema lyncpki.plan/1, docs/plan.schema.json), html "
+    "(one self-contained printable file), xlsx (Planning Tool columns, frozen header, filters). "
+    "With --output the format defaults to the file's suffix."
+    "\n\n"
+    "Exit status: 0 planned; 1 with --strict when there are warnings; 2 the topology is invalid."
+)
 
 
 def plan_command(
@@ -52,7 +52,7 @@ def plan_command(
         ..., help="Topology file (.yaml, .yml or .json).", show_default=False
     ),
     format: Format | None = typer.Option(
-        None, "--format", "-f", help="Report format [default: table, or the --output suffix]."
+        None, "--format", "-f", help="Report format (default: table, or the suffix of --output)."
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report to this file (atomically) instead."

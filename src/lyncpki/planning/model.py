@@ -107,7 +107,11 @@ class PlannedCertificate:
     @property
     def assign_to(self) -> str:
         """The Planning Tool's "Assign To" column: where and for what."""
-        where = "global (replicated)" if self.target == "global" else ", ".join(self.servers)
+        where = (
+            "global (replicated)"
+            if self.target == "global"
+            else ", ".join(self.servers) or f"{self.target} (its servers are not in the topology)"
+        )
         return f"{', '.join(self.usages)} on {where}"
 
     def as_dict(self) -> dict[str, Any]:
