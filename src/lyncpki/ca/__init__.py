@@ -1,0 +1,1 @@
+"""The embedded enterprise CA: two-tier PKI, templates as policy, issuance, revocation, CRLs."""

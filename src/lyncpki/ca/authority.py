@@ -1,0 +1,689 @@
+"""The enterprise CA: a root and an issuing CA, their database, issuance, approval, revocation
+and CRL publication. Every action is written to the append-only audit table, refusals too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from lyncpki.atomic import write_atomic
+from lyncpki.ca import database as db
+from lyncpki.ca.certificates import (
+    Issuer,
+    Urls,
+    ca_name,
+    end_entity,
+    random_serial,
+    self_signed_root,
+    subordinate_ca,
+)
+from lyncpki.ca.crl import CrlSpec, Reason, RevokedEntry, build_crl, publish
+from lyncpki.ca.home import CaConfig, CaHome
+from lyncpki.ca.policy import Approved, Refusal, RequestRefused, evaluate
+from lyncpki.ca.templates import BUILTIN, Template, TemplateSet
+from lyncpki.clock import SYSTEM_CLOCK, Clock
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
+from lyncpki.x509.identifiers import parse_serial, serial_hex, thumbprint
+from lyncpki.x509.keys import decrypt_key, encrypt_key, generate_key
+from lyncpki.x509.requests import RequestError, load_request, requested_template
+
+DEFAULT_TEMPLATE = "WebServer"
+ROOT_DAYS = 7300
+ISSUING_DAYS = 3650
+
+
+class CaError(LyncPkiError):
+    """A CA operation that cannot be done (unknown serial, not pending, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssueResult:
+    status: str  # issued | pending
+    request_id: int
+    template: str
+    certificate: x509.Certificate | None = None
+
+    @property
+    def serial(self) -> str | None:
+        return serial_hex(self.certificate.serial_number) if self.certificate else None
+
+
+@dataclass(frozen=True, slots=True)
+class CrlInfo:
+    ca: str
+    number: int
+    delta: bool
+    base_number: int | None
+    this_update: dt.datetime
+    next_update: dt.datetime
+    entries: int
+    path: str
+
+
+def _printable(text: str, limit: int = 64) -> str:
+    """A name from a request, safe to print and log (no control characters, bounded)."""
+    clean = "".join(c if c in string.printable and c not in "\r\n\t\x0b\x0c" else "?" for c in text)
+    return clean[:limit] + ("..." if len(clean) > limit else "")
+
+
+def _spki(certificate: x509.Certificate) -> bytes:
+    return certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_templates(home: CaHome) -> TemplateSet:
+    if not home.templates_file.exists():
+        return TemplateSet(BUILTIN)
+    source = str(home.templates_file)
+    try:
+        data = yaml.safe_load(home.templates_file.read_text("utf-8"))
+    except yaml.YAMLError as error:
+        raise LyncPkiError(f"{source} is not valid YAML ({error})", "correct the file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("templates"), list):
+        raise LyncPkiError(f"{source} has no 'templates' list", "restore the file from ca init")
+    return TemplateSet(Template.from_dict(t, source) for t in data["templates"])
+
+
+class CertificateAuthority:
+    """An opened CA: signing keys in memory, database connected."""
+
+    def __init__(
+        self,
+        home: CaHome,
+        config: CaConfig,
+        engine: Engine,
+        issuer: Issuer,
+        root: Issuer,
+        templates: TemplateSet,
+        clock: Clock,
+    ) -> None:
+        self.home = home
+        self.config = config
+        self.engine = engine
+        self.writer = db.writer(engine)
+        self.issuer = issuer
+        self.root = root
+        self.templates = templates
+        self.clock = clock
+        self._ca_keys = (_spki(issuer.certificate), _spki(root.certificate))
+
+    # ---------------------------------------------------------------- creation and opening
+    @classmethod
+    def create(
+        cls,
+        home: CaHome,
+        *,
+        passphrase: bytes,
+        name: str = "lyncpki Issuing CA",
+        root_name: str | None = None,
+        organization: str | None = None,
+        root_key: KeySpec = KeySpec("rsa", 4096),
+        key: KeySpec = KeySpec("rsa", 2048),
+        db_url: str | None = None,
+        base_url: str = "http://127.0.0.1:8080",
+        namespaces: Sequence[str] = (),
+        clock: Clock = SYSTEM_CLOCK,
+        actor: str = "local",
+    ) -> CertificateAuthority:
+        """Create a two-tier PKI in `home`; refuses to overwrite an existing CA."""
+        if home.exists():
+            raise CaError(
+                f"a CA already exists in {home.root}",
+                "use it, or choose another --home (a CA is never overwritten)",
+            )
+        root_name = root_name or name.replace("Issuing", "Root").replace("issuing", "root")
+        if root_name == name:
+            root_name = f"{name} Root"
+        config = CaConfig(
+            name=name,
+            root_name=root_name,
+            base_url=base_url.rstrip("/"),
+            db_url=db_url or home.default_db_url(),
+            namespaces=tuple(namespaces),
+            created=clock.now().isoformat(),
+        )
+        home.make_dirs()
+        now = clock.now()
+        root_private = generate_key(root_key)
+        root_cert = self_signed_root(root_private, ca_name(root_name, organization), now, ROOT_DAYS)
+        root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
+        issuing_private = generate_key(key)
+        issuing_cert = subordinate_ca(
+            issuing_private,
+            ca_name(name, organization),
+            root_cert,
+            root_private,
+            root_urls,
+            now,
+            ISSUING_DAYS,
+        )
+        engine = db.connect(config.db_url, create=True)
+        for which, private, cert in (
+            ("root", root_private, root_cert),
+            ("issuing", issuing_private, issuing_cert),
+        ):
+            write_atomic(home.key_file(which), encrypt_key(private, passphrase), mode=0o600)
+            write_atomic(home.cert_file(which), cert.public_bytes(Encoding.PEM))
+        write_atomic(home.aia_file(config.root_slug), root_cert.public_bytes(Encoding.DER))
+        write_atomic(home.aia_file(config.slug), issuing_cert.public_bytes(Encoding.DER))
+        templates = {"templates": [t.as_dict() for t in BUILTIN]}
+        write_atomic(
+            home.templates_file,
+            (
+                "# Certificate templates of this CA (policy). Edit with care; see "
+                "`lyncpki ca templates`.\n" + yaml.safe_dump(templates, sort_keys=False)
+            ).encode(),
+        )
+        home.write_config(config)  # last: its presence means "a CA exists here"
+        authority = cls(
+            home,
+            config,
+            engine,
+            Issuer(issuing_cert, issuing_private, cls._issuing_urls(config)),
+            Issuer(root_cert, root_private, root_urls),
+            TemplateSet(BUILTIN),
+            clock,
+        )
+        authority._audit(actor, "init", config.slug, "ok", f"root {root_name}, issuing {name}")
+        authority.publish_crl(actor=actor, root=True)
+        authority.publish_crl(actor=actor)
+        authority.publish_crl(actor=actor, delta=True)
+        return authority
+
+    @staticmethod
+    def _issuing_urls(config: CaConfig) -> Urls:
+        return Urls(config.crl_url(config.slug), config.aia_url(config.slug), config.ocsp_url)
+
+    @classmethod
+    def open(
+        cls,
+        home: CaHome,
+        passphrase: bytes,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        db_url: str | None = None,
+    ) -> CertificateAuthority:
+        config = home.read_config()
+        keys = {}
+        certs = {}
+        for which in ("root", "issuing"):
+            try:
+                certs[which] = x509.load_pem_x509_certificate(home.cert_file(which).read_bytes())
+                key_data = home.key_file(which).read_bytes()
+            except (OSError, ValueError) as error:
+                raise CaError(
+                    f"the {which} CA of {home.root} is damaged or missing ({error})",
+                    "restore the CA folder from a backup",
+                ) from None
+            keys[which] = decrypt_key(key_data, passphrase, what=f"the {which} CA")
+        engine = db.connect(db_url or config.db_url, create=True)
+        root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
+        return cls(
+            home,
+            config,
+            engine,
+            Issuer(certs["issuing"], keys["issuing"], cls._issuing_urls(config)),
+            Issuer(certs["root"], keys["root"], root_urls),
+            load_templates(home),
+            clock,
+        )
+
+    # ---------------------------------------------------------------- audit
+    def _audit(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        outcome: str,
+        detail: str,
+        conn: Connection | None = None,
+    ) -> None:
+        row = {
+            "at": self.clock.now(),
+            "actor": _printable(actor, 128),
+            "action": action,
+            "target": _printable(target, 128),
+            "outcome": outcome,
+            "detail": detail[:4000],
+        }
+        if conn is not None:
+            conn.execute(insert(db.audit), row)
+            return
+        with self.writer.begin() as own:
+            own.execute(insert(db.audit), row)
+
+    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(db.audit).order_by(db.audit.c.id.desc()).limit(limit))
+            return [dict(r._mapping) for r in rows]
+
+    # ---------------------------------------------------------------- issuance
+    def _template(self, csr: x509.CertificateSigningRequest, explicit: str | None) -> Template:
+        name = explicit or requested_template(csr) or DEFAULT_TEMPLATE
+        return self.templates.get(_printable(name))
+
+    def submit(
+        self,
+        request: bytes,
+        *,
+        requester: str,
+        template: str | None = None,
+        source: str = "the request",
+        validity_days: int | None = None,
+    ) -> IssueResult:
+        """Evaluate a PKCS#10 request; issue it, or keep it pending when the template needs a
+        CA manager's approval. Refusals raise RequestRefused and are audited."""
+        try:
+            csr = load_request(request, source)
+            chosen = self._template(csr, template)
+            approved = evaluate(
+                csr, chosen, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
+            )
+        except (RequestError, RequestRefused, LyncPkiError) as error:
+            codes = ",".join(error.codes) if isinstance(error, RequestRefused) else "request"
+            self._audit(requester, "submit", source, "refused", f"{codes}: {error.message}")
+            raise
+        der = csr.public_bytes(Encoding.DER)
+        if chosen.approval:
+            with self.writer.begin() as conn:
+                request_id = self._insert_request(conn, der, chosen, requester, approved, "pending")
+                self._audit(
+                    requester,
+                    "submit",
+                    f"request {request_id}",
+                    "ok",
+                    f"pending approval (template {chosen.name})",
+                    conn,
+                )
+            return IssueResult("pending", request_id, chosen.name)
+        return self._issue(der, chosen, approved, requester, None, validity_days)
+
+    def _insert_request(
+        self,
+        conn: Connection,
+        der: bytes,
+        template: Template,
+        requester: str,
+        approved: Approved,
+        status: str,
+    ) -> int:
+        result = conn.execute(
+            insert(db.requests).values(
+                ca=self.config.slug,
+                csr=der,
+                template=template.name,
+                requester=_printable(requester, 128),
+                subject=approved.subject.rfc4514_string(),
+                sans=",".join(approved.dns_names),
+                key=approved.key.name,
+                status=status,
+                submitted_at=self.clock.now(),
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def _issue(
+        self,
+        der: bytes,
+        template: Template,
+        approved: Approved,
+        requester: str,
+        request_id: int | None,
+        validity_days: int | None,
+        approver: str | None = None,
+    ) -> IssueResult:
+        for _attempt in range(5):
+            now = self.clock.now()
+            cert = end_entity(
+                self.issuer,
+                subject=approved.subject,
+                dns_names=approved.dns_names,
+                public_key=approved.public_key,
+                template=template,
+                serial=random_serial(),
+                now=now,
+                validity_days=validity_days,
+            )
+            serial = serial_hex(cert.serial_number)
+            try:
+                with self.writer.begin() as conn:
+                    if request_id is None:
+                        rid = self._insert_request(
+                            conn, der, template, requester, approved, "issued"
+                        )
+                    else:
+                        rid = request_id
+                    conn.execute(
+                        update(db.requests)
+                        .where(db.requests.c.id == rid)
+                        .values(
+                            status="issued",
+                            serial=serial,
+                            decided_at=now,
+                            decided_by=approver or "policy",
+                        )
+                    )
+                    conn.execute(
+                        insert(db.certificates).values(
+                            serial=serial,
+                            ca=self.config.slug,
+                            subject=cert.subject.rfc4514_string(),
+                            sans=",".join(approved.dns_names),
+                            template=template.name,
+                            requester=_printable(requester, 128),
+                            request_id=rid,
+                            not_before=cert.not_valid_before_utc,
+                            not_after=cert.not_valid_after_utc,
+                            thumbprint=thumbprint(cert),
+                            key=approved.key.name,
+                            issued_at=now,
+                            status="valid",
+                            der=cert.public_bytes(Encoding.DER),
+                        )
+                    )
+                    self._audit(
+                        approver or requester,
+                        "issue",
+                        serial,
+                        "ok",
+                        f"request {rid}, template {template.name}, {approved.common_name or '-'}",
+                        conn,
+                    )
+                return IssueResult("issued", rid, template.name, cert)
+            except IntegrityError:
+                continue  # a serial collision (never seen in practice): draw another
+        raise CaError(
+            "could not store the certificate (repeated serial conflicts)", "check the database"
+        )
+
+    def _request(self, request_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(db.requests).where(
+                    db.requests.c.id == request_id, db.requests.c.ca == self.config.slug
+                )
+            ).first()
+        if row is None:
+            raise CaError(f"no request {request_id}", "list them: lyncpki ca pending")
+        return dict(row._mapping)
+
+    def approve(self, request_id: int, *, actor: str, forbid_self: bool = False) -> IssueResult:
+        request = self._request(request_id)
+        if request["status"] != "pending":
+            raise CaError(
+                f"request {request_id} is {request['status']}, not pending",
+                "only pending requests can be approved",
+            )
+        if forbid_self and request["requester"] == actor:
+            self._audit(actor, "approve", f"request {request_id}", "refused", "own request")
+            raise CaError(
+                f"{actor} cannot approve its own request {request_id}",
+                "another CA manager must approve it",
+            )
+        csr = load_request(request["csr"], f"request {request_id}")
+        template = self.templates.get(request["template"])
+        try:
+            approved = evaluate(
+                csr, template, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
+            )
+        except RequestRefused as error:
+            self._audit(actor, "approve", f"request {request_id}", "refused", error.message)
+            raise
+        return self._issue(
+            request["csr"],
+            template,
+            approved,
+            request["requester"],
+            request_id,
+            None,
+            approver=actor,
+        )
+
+    def deny(self, request_id: int, *, actor: str, reason: str = "") -> None:
+        request = self._request(request_id)
+        if request["status"] != "pending":
+            raise CaError(
+                f"request {request_id} is {request['status']}, not pending",
+                "only pending requests can be denied",
+            )
+        with self.writer.begin() as conn:
+            conn.execute(
+                update(db.requests)
+                .where(db.requests.c.id == request_id)
+                .values(
+                    status="denied",
+                    decided_at=self.clock.now(),
+                    decided_by=_printable(actor, 128),
+                    reason=reason[:500],
+                )
+            )
+            self._audit(actor, "deny", f"request {request_id}", "ok", reason[:500], conn)
+
+    def request_status(self, request_id: int) -> dict[str, Any]:
+        request = self._request(request_id)
+        request.pop("csr")
+        return request
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(db.requests)
+                .where(db.requests.c.ca == self.config.slug, db.requests.c.status == "pending")
+                .order_by(db.requests.c.id)
+            )
+            return [{k: v for k, v in r._mapping.items() if k != "csr"} for r in rows]
+
+    # ---------------------------------------------------------------- lookup
+    def certificates(self, status: str | None = None) -> list[dict[str, Any]]:
+        query = select(*[c for c in db.certificates.c if c.name != "der"]).where(
+            db.certificates.c.ca == self.config.slug
+        )
+        if status:
+            query = query.where(db.certificates.c.status == status)
+        with self.engine.connect() as conn:
+            return [
+                dict(r._mapping) for r in conn.execute(query.order_by(db.certificates.c.issued_at))
+            ]
+
+    def certificate(self, serial: str) -> tuple[dict[str, Any], x509.Certificate]:
+        key = serial_hex(parse_serial(serial))
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(db.certificates).where(db.certificates.c.serial == key)
+            ).first()
+            revocation = conn.execute(
+                select(db.revocations).where(db.revocations.c.serial == key)
+            ).first()
+        if row is None:
+            raise CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
+        data = dict(row._mapping)
+        cert = x509.load_der_x509_certificate(data.pop("der"))
+        if revocation is not None:
+            data["revoked_at"] = revocation.revoked_at
+            data["revocation_reason"] = revocation.reason
+        return data, cert
+
+    def chain(self) -> list[x509.Certificate]:
+        """Issuing CA then root: what a relying server must hold."""
+        return [self.issuer.certificate, self.root.certificate]
+
+    # ---------------------------------------------------------------- revocation and CRLs
+    def _publish_if_newest(
+        self, crl: x509.CertificateRevocationList, der_path: Path, pem_path: Path
+    ) -> None:
+        """Publish after the commit, under a file lock, unless a newer CRL is already there
+        (another process published a later number in the meantime)."""
+        number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        lock_path = der_path.parent / ".publish.lock"
+        with lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if _published_number(der_path) < number:
+                    publish(crl, str(der_path), str(pem_path))
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def revoke(
+        self, serial: str, *, reason: Reason = Reason.UNSPECIFIED, actor: str
+    ) -> dict[str, Any]:
+        key = serial_hex(parse_serial(serial))
+        now = self.clock.now()
+        with self.writer.begin() as conn:
+            row = conn.execute(
+                select(db.certificates.c.status, db.certificates.c.ca)
+                .where(db.certificates.c.serial == key)
+                .with_for_update()
+            ).first()
+            if row is None or row.ca != self.config.slug:
+                self._audit(actor, "revoke", key, "refused", "unknown serial")
+                raise CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
+            if row.status == "revoked":
+                raise CaError(f"certificate {key} is already revoked", "nothing to do")
+            conn.execute(
+                update(db.certificates)
+                .where(db.certificates.c.serial == key)
+                .values(status="revoked")
+            )
+            conn.execute(
+                insert(db.revocations).values(
+                    serial=key,
+                    ca=self.config.slug,
+                    reason=reason.value,
+                    revoked_at=now,
+                    revoked_by=_printable(actor, 128),
+                )
+            )
+            self._audit(actor, "revoke", key, "ok", reason.value, conn)
+        return {"serial": key, "reason": reason.value, "revoked_at": now}
+
+    def _revoked(
+        self, conn: Connection, ca: str, after_id: int = 0
+    ) -> tuple[list[RevokedEntry], int]:
+        rows = conn.execute(
+            select(
+                db.revocations.c.id,
+                db.revocations.c.serial,
+                db.revocations.c.revoked_at,
+                db.revocations.c.reason,
+            )
+            .where(db.revocations.c.ca == ca, db.revocations.c.id > after_id)
+            .order_by(db.revocations.c.id)
+        )
+        entries, last = [], after_id
+        reasons = {r.value: r for r in Reason}
+        for rid, serial, revoked_at, reason in rows:
+            if revoked_at.tzinfo is None:
+                revoked_at = revoked_at.replace(tzinfo=dt.UTC)
+            entries.append(RevokedEntry(int(serial, 16), revoked_at, reasons[reason]))
+            last = rid
+        return entries, last
+
+    def publish_crl(
+        self, *, actor: str = "local", delta: bool = False, root: bool = False
+    ) -> CrlInfo:
+        """Build and publish the next full or delta CRL of the issuing CA (or the root's)."""
+        signer = self.root if root else self.issuer
+        ca = self.config.root_slug if root else self.config.slug
+        if root and delta:
+            raise CaError("the root CA publishes full CRLs only", "drop --delta with --root")
+        for _attempt in range(5):
+            now = self.clock.now()
+            try:
+                with self.writer.begin() as conn:
+                    number = (
+                        conn.execute(
+                            select(func.max(db.crls.c.number)).where(db.crls.c.ca == ca)
+                        ).scalar()
+                        or 0
+                    ) + 1
+                    base_number = None
+                    after = 0
+                    if delta:
+                        base = conn.execute(
+                            select(db.crls)
+                            .where(db.crls.c.ca == ca, db.crls.c.delta.is_(False))
+                            .order_by(db.crls.c.number.desc())
+                            .limit(1)
+                        ).first()
+                        if base is None:
+                            raise CaError("no full CRL to base a delta on", "run lyncpki ca crl")
+                        base_number, after = base.number, base.last_revocation_id
+                    entries, last = self._revoked(conn, ca, after)
+                    days = self.config.root_crl_days if root else self.config.crl_days
+                    period = (
+                        dt.timedelta(hours=self.config.delta_crl_hours)
+                        if delta
+                        else dt.timedelta(days=days)
+                    )
+                    spec = CrlSpec(
+                        number=number,
+                        this_update=now,
+                        next_update=now + period,
+                        base_number=base_number,
+                        freshest_url=None
+                        if (delta or root)
+                        else self.config.crl_url(ca, delta=True),
+                    )
+                    crl = build_crl(signer.certificate, signer.key, spec, entries)
+                    conn.execute(
+                        insert(db.crls).values(
+                            ca=ca,
+                            number=number,
+                            delta=delta,
+                            base_number=base_number,
+                            this_update=now,
+                            next_update=spec.next_update,
+                            entries=len(entries),
+                            last_revocation_id=last,
+                        )
+                    )
+                    self._audit(
+                        actor,
+                        "crl",
+                        f"{ca} #{number}",
+                        "ok",
+                        f"{'delta' if delta else 'full'}, {len(entries)} entries",
+                        conn,
+                    )
+                path = self.home.crl_file(ca, delta=delta)
+                self._publish_if_newest(crl, path, self.home.crl_file(ca, delta=delta, pem=True))
+                return CrlInfo(
+                    ca, number, delta, base_number, now, spec.next_update, len(entries), str(path)
+                )
+            except IntegrityError:
+                continue  # another process took this CRL number: take the next
+            except OperationalError as error:
+                raise CaError(
+                    f"database error while publishing the CRL: {error.orig}",
+                    "retry; check the database",
+                ) from None
+        raise CaError("could not number the CRL (repeated conflicts)", "retry")
+
+
+def _published_number(path: Path) -> int:
+    try:
+        crl = x509.load_der_x509_crl(path.read_bytes())
+        return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return -1
+
+
+def open_ca(home: str, passphrase: bytes, clock: Clock = SYSTEM_CLOCK) -> CertificateAuthority:
+    return CertificateAuthority.open(CaHome(home), passphrase, clock=clock)
+
+
+Prompt = Callable[[], str]
+__all__ = ["CaError", "CertificateAuthority", "CrlInfo", "IssueResult", "Refusal", "open_ca"]

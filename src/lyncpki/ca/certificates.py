@@ -1,0 +1,208 @@
+"""Building the CA's certificates: the root, the issuing CA and every issued certificate.
+
+Every certificate carries AKI/SKI, basic constraints, key usage, CRL distribution point and
+AIA (caIssuers + OCSP) URLs — the issuing CA's own certificate too (the root's CRL and
+certificate), without which Windows SChannel cannot check revocation of any leaf.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+
+from lyncpki.ca.policy import HASH_NAMES, SigningHash
+from lyncpki.ca.templates import KEY_USAGES, Template
+from lyncpki.x509.keys import PrivateKey
+
+BACKDATE = dt.timedelta(minutes=5)  # tolerate clock skew between the CA and relying servers
+
+
+def random_serial() -> int:
+    """A unique random positive serial of 159 bits (RFC 5280: at most 20 octets)."""
+    while True:
+        serial = secrets.randbits(159)
+        if serial >> 63:  # at least 64 bits of entropy shown, never zero
+            return serial
+
+
+def ca_name(common_name: str, organization: str | None = None) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organization:
+        attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    return x509.Name(attributes)
+
+
+@dataclass(frozen=True, slots=True)
+class Urls:
+    """Where relying parties fetch the issuer's CRL, certificate and OCSP answers."""
+
+    crl: str
+    ca_issuers: str
+    ocsp: str | None = None
+
+
+def _key_usage(names: tuple[str, ...], public_key: CertificatePublicKeyTypes) -> x509.KeyUsage:
+    wanted = set(names)
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        wanted.discard("key_encipherment")  # not meaningful for EC keys (RFC 5480)
+        wanted.discard("data_encipherment")
+    flags = {name: name in wanted for name in KEY_USAGES}
+    return x509.KeyUsage(**flags, encipher_only=False, decipher_only=False)
+
+
+def _distribution(urls: Urls) -> list[x509.Extension[x509.ExtensionType]]:
+    access = [
+        x509.AccessDescription(
+            AuthorityInformationAccessOID.CA_ISSUERS,
+            x509.UniformResourceIdentifier(urls.ca_issuers),
+        )
+    ]
+    if urls.ocsp:
+        access.insert(
+            0,
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp)
+            ),
+        )
+    cdp = x509.CRLDistributionPoints(
+        [x509.DistributionPoint([x509.UniformResourceIdentifier(urls.crl)], None, None, None)]
+    )
+    return [
+        x509.Extension(cdp.oid, False, cdp),
+        x509.Extension(
+            x509.AuthorityInformationAccess.oid, False, x509.AuthorityInformationAccess(access)
+        ),
+    ]
+
+
+def self_signed_root(
+    key: PrivateKey, name: x509.Name, now: dt.datetime, days: int
+) -> x509.Certificate:
+    public = key.public_key()
+    ski = x509.SubjectKeyIdentifier.from_public_key(public)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(random_serial())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            _key_usage(("digital_signature", "key_cert_sign", "crl_sign"), public), critical=True
+        )
+        .add_extension(ski, critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
+    )
+    return builder.sign(key, _hash_for(key, "sha384" if _is_big(key) else "sha256"))
+
+
+def _is_big(key: PrivateKey) -> bool:
+    return isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384
+
+
+def _hash_for(key: PrivateKey, name: str) -> SigningHash:
+    return HASH_NAMES[name]()
+
+
+def subordinate_ca(
+    key: PrivateKey,
+    name: x509.Name,
+    issuer: x509.Certificate,
+    issuer_key: PrivateKey,
+    urls: Urls,
+    now: dt.datetime,
+    days: int,
+) -> x509.Certificate:
+    public = key.public_key()
+    not_after = min(now + dt.timedelta(days=days), issuer.not_valid_after_utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.subject)
+        .public_key(public)
+        .serial_number(random_serial())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            _key_usage(("digital_signature", "key_cert_sign", "crl_sign"), public), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(_aki(issuer), critical=False)
+    )
+    for extension in _distribution(urls):
+        builder = builder.add_extension(extension.value, critical=extension.critical)
+    return builder.sign(
+        issuer_key, _hash_for(issuer_key, "sha384" if _is_big(issuer_key) else "sha256")
+    )
+
+
+def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+@dataclass(frozen=True, slots=True)
+class Issuer:
+    """An issuing CA ready to sign: its certificate, key, precomputed AKI and URLs."""
+
+    certificate: x509.Certificate
+    key: PrivateKey
+    urls: Urls
+
+    @property
+    def aki(self) -> x509.AuthorityKeyIdentifier:
+        return _aki(self.certificate)
+
+
+def end_entity(
+    issuer: Issuer,
+    *,
+    subject: x509.Name,
+    dns_names: tuple[str, ...],
+    public_key: CertificatePublicKeyTypes,
+    template: Template,
+    serial: int,
+    now: dt.datetime,
+    validity_days: int | None = None,
+    hash_name: str = "sha256",
+) -> x509.Certificate:
+    """Sign a certificate under `template` (policy already evaluated)."""
+    days = min(validity_days or template.validity_days, template.validity_days)
+    not_after = min(now + dt.timedelta(days=days), issuer.certificate.not_valid_after_utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.certificate.subject)
+        .public_key(public_key)
+        .serial_number(serial)
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(not_after)
+        .add_extension(
+            x509.BasicConstraints(ca=template.is_ca, path_length=template.path_length),
+            critical=True,
+        )
+        .add_extension(_key_usage(template.key_usage, public_key), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(issuer.aki, critical=False)
+    )
+    if template.eku:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(template.eku_oids), critical=False)
+    if dns_names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names]),
+            critical=not subject.rdns,  # RFC 5280: critical when the subject is empty
+        )
+    for extension in _distribution(issuer.urls):
+        builder = builder.add_extension(extension.value, critical=extension.critical)
+    return builder.sign(issuer.key, HASH_NAMES[hash_name]())

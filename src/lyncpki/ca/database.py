@@ -1,0 +1,172 @@
+"""The CA's database (SQLAlchemy 2 Core): SQLite in WAL mode by default, PostgreSQL by URL.
+
+Tables: certificates, requests, revocations, crls, audit (append-only). Serial uniqueness and
+CRL numbers are enforced by the database (primary key, unique constraint), so several processes
+can issue and publish at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from lyncpki.errors import LyncPkiError
+
+metadata = MetaData()
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("serial", String(48), primary_key=True),  # lowercase hex, as openssl prints it
+    Column("ca", String(64), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("sans", Text, nullable=False),  # comma-separated DNS names
+    Column("template", String(64), nullable=False),
+    Column("requester", String(128), nullable=False),
+    Column("request_id", Integer, nullable=True),
+    Column("not_before", DateTime(timezone=True), nullable=False),
+    Column("not_after", DateTime(timezone=True), nullable=False),
+    Column("thumbprint", String(40), nullable=False),
+    Column("key", String(16), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # valid | revoked
+    Column("der", LargeBinary, nullable=False),
+)
+Index("ix_certificates_ca_status", certificates.c.ca, certificates.c.status)
+Index("ix_certificates_not_after", certificates.c.not_after)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ca", String(64), nullable=False),
+    Column("csr", LargeBinary, nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("requester", String(128), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("sans", Text, nullable=False),
+    Column("key", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | issued | denied
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_by", String(128), nullable=True),
+    Column("serial", String(48), nullable=True),
+    Column("reason", Text, nullable=True),
+)
+Index("ix_requests_status", requests.c.ca, requests.c.status)
+
+revocations = Table(
+    "revocations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # order of revocation
+    Column("serial", String(48), ForeignKey("certificates.serial"), nullable=False, unique=True),
+    Column("ca", String(64), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_by", String(128), nullable=False),
+)
+Index("ix_revocations_ca", revocations.c.ca, revocations.c.id)
+
+crls = Table(
+    "crls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ca", String(64), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("delta", Boolean, nullable=False),
+    Column("base_number", Integer, nullable=True),
+    Column("this_update", DateTime(timezone=True), nullable=False),
+    Column("next_update", DateTime(timezone=True), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("last_revocation_id", Integer, nullable=False),  # revocations.id covered
+    UniqueConstraint("ca", "number", name="uq_crl_number"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", String(128), nullable=False),
+    Column("outcome", String(16), nullable=False),  # ok | refused | error
+    Column("detail", Text, nullable=False),
+)
+Index("ix_audit_at", audit.c.at)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Write transactions take SQLite's write lock at BEGIN (IMMEDIATE), so that two processes
+    never both read and then fail to upgrade (SQLITE_BUSY without waiting)."""
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine to open write transactions with (BEGIN IMMEDIATE on SQLite)."""
+    return engine.execution_options(sqlite_immediate=True)
+
+
+def connect(url: str, *, create: bool = False) -> Engine:
+    """An engine for the CA database; `create` makes the tables (idempotent)."""
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+    except (ArgumentError, ImportError) as error:
+        raise LyncPkiError(
+            f"cannot use database URL {redact(url)}: {error}",
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
+        ) from None
+    if create:
+        try:
+            metadata.create_all(engine)
+        except OperationalError as error:
+            raise LyncPkiError(
+                f"cannot open the CA database {redact(url)}: {error.orig}",
+                "check that the database server runs and the URL is right",
+            ) from None
+    return engine
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else f"{scheme}://{user}@{host}"

@@ -1,0 +1,172 @@
+"""Where a CA lives in the lyncpki home, its configuration, and its passphrase.
+
+<home>/ca/config.json            name, slugs, base URL, database URL, namespaces
+<home>/ca/root.crt, root.key     root CA (key: encrypted PKCS#8, 0600)
+<home>/ca/issuing.crt, .key      issuing CA
+<home>/ca/templates.yaml         the templates offered (editable)
+<home>/ca/ca.sqlite              the default database
+<home>/publish/crl/<slug>.crl    published CRLs (DER, and .pem beside), delta: <slug>+.crl
+<home>/publish/aia/<slug>.crt    CA certificates for AIA (DER)
+<home>/secrets/ca-passphrase     only when generated for a demo or a test (0600)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from lyncpki.atomic import write_atomic
+from lyncpki.errors import LyncPkiError
+
+PASSPHRASE_ENV = "LYNCPKI_CA_PASSPHRASE"
+HOME_ENV = "LYNCPKI_HOME"
+DEFAULT_HOME = "lyncpki-data"
+
+
+def slug(name: str) -> str:
+    """`Contoso Issuing CA` -> `contoso-issuing-ca` (the file and URL name of a CA)."""
+    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return text or "ca"
+
+
+@dataclass(frozen=True)
+class CaConfig:
+    name: str
+    root_name: str
+    base_url: str
+    db_url: str
+    namespaces: tuple[str, ...]
+    created: str
+    crl_days: int = 7
+    delta_crl_hours: int = 24
+    root_crl_days: int = 180
+    hashes: tuple[str, ...] = field(default=("sha256",))
+
+    @property
+    def slug(self) -> str:
+        return slug(self.name)
+
+    @property
+    def root_slug(self) -> str:
+        return slug(self.root_name)
+
+    def crl_url(self, ca_slug: str, *, delta: bool = False) -> str:
+        return f"{self.base_url}/crl/{ca_slug}{'+' if delta else ''}.crl"
+
+    def aia_url(self, ca_slug: str) -> str:
+        return f"{self.base_url}/aia/{ca_slug}.crt"
+
+    @property
+    def ocsp_url(self) -> str:
+        return f"{self.base_url}/ocsp"
+
+
+class CaHome:
+    """The paths of a CA inside a lyncpki home."""
+
+    def __init__(self, home: str | Path) -> None:
+        self.root = Path(home)
+        self.ca_dir = self.root / "ca"
+        self.publish = self.root / "publish"
+        self.secrets = self.root / "secrets"
+
+    @property
+    def config_file(self) -> Path:
+        return self.ca_dir / "config.json"
+
+    @property
+    def templates_file(self) -> Path:
+        return self.ca_dir / "templates.yaml"
+
+    @property
+    def passphrase_file(self) -> Path:
+        return self.secrets / "ca-passphrase"
+
+    def cert_file(self, which: str) -> Path:
+        return self.ca_dir / f"{which}.crt"
+
+    def key_file(self, which: str) -> Path:
+        return self.ca_dir / f"{which}.key"
+
+    def crl_file(self, ca_slug: str, *, delta: bool = False, pem: bool = False) -> Path:
+        return self.publish / "crl" / f"{ca_slug}{'+' if delta else ''}.crl{'.pem' if pem else ''}"
+
+    def aia_file(self, ca_slug: str) -> Path:
+        return self.publish / "aia" / f"{ca_slug}.crt"
+
+    def exists(self) -> bool:
+        return self.config_file.exists()
+
+    def default_db_url(self) -> str:
+        return f"sqlite:///{(self.ca_dir / 'ca.sqlite').resolve()}"
+
+    def make_dirs(self) -> None:
+        for folder in (self.ca_dir, self.publish / "crl", self.publish / "aia", self.secrets):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.secrets.chmod(0o700)
+        self.ca_dir.chmod(0o700)
+
+    def write_config(self, config: CaConfig) -> None:
+        data = asdict(config)
+        write_atomic(self.config_file, (json.dumps(data, indent=2) + "\n").encode(), mode=0o600)
+
+    def read_config(self) -> CaConfig:
+        if not self.exists():
+            raise LyncPkiError(
+                f"no CA in {self.root} (no {self.config_file})",
+                f"create one: lyncpki ca init --home {self.root}",
+            )
+        try:
+            data = json.loads(self.config_file.read_text("utf-8"))
+            data["namespaces"] = tuple(data.get("namespaces", ()))
+            data["hashes"] = tuple(data.get("hashes", ("sha256",)))
+            return CaConfig(**data)
+        except (ValueError, TypeError) as error:
+            raise LyncPkiError(
+                f"{self.config_file} is damaged ({error})", "restore it from a backup"
+            ) from None
+
+
+def resolve_passphrase(
+    home: CaHome,
+    *,
+    passphrase_file: Path | None = None,
+    prompt: Callable[[], str] | None = None,
+) -> bytes:
+    """The CA passphrase, in one order everywhere: --passphrase-file, the environment
+    (LYNCPKI_CA_PASSPHRASE), the home's generated secret (demo/test homes), a prompt."""
+    if passphrase_file is not None:
+        try:
+            value = passphrase_file.read_text("utf-8").strip()
+        except OSError as error:
+            raise LyncPkiError(
+                f"cannot read passphrase file {passphrase_file}: {error.strerror}",
+                "check the path given to --passphrase-file",
+            ) from None
+        if value:
+            return value.encode()
+    if value := os.environ.get(PASSPHRASE_ENV, ""):
+        return value.encode()
+    if home.passphrase_file.exists():
+        return home.passphrase_file.read_text("utf-8").strip().encode()
+    if prompt is not None:
+        value = prompt()
+        if value:
+            return value.encode()
+    raise LyncPkiError(
+        "no CA passphrase given",
+        f"set {PASSPHRASE_ENV}, use --passphrase-file FILE, or --generate-passphrase at init "
+        "(demo and test homes only)",
+    )
+
+
+def generate_passphrase(home: CaHome) -> bytes:
+    """A random passphrase stored in <home>/secrets/ca-passphrase (0600): demo/test homes."""
+    value = secrets.token_urlsafe(32)
+    write_atomic(home.passphrase_file, (value + "\n").encode(), mode=0o600)
+    return value.encode()

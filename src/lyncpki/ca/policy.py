@@ -1,0 +1,337 @@
+"""Whether a request may be issued under a template: every refusal with its reason and fix.
+
+Proof of possession comes first: a request whose signature does not verify is refused before
+anything else is read from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
+
+from lyncpki.ca.templates import Template
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
+from lyncpki.topology.names import fqdn_problem, is_within, normalize
+from lyncpki.x509.keys import describe, spec_of
+from lyncpki.x509.requests import common_name
+
+ALLOWED_SUBJECT = {
+    NameOID.COMMON_NAME: 64,
+    NameOID.ORGANIZATION_NAME: 64,
+    NameOID.ORGANIZATIONAL_UNIT_NAME: 64,
+    NameOID.LOCALITY_NAME: 128,
+    NameOID.STATE_OR_PROVINCE_NAME: 128,
+    NameOID.COUNTRY_NAME: 2,
+}
+SigningHash = hashes.SHA224 | hashes.SHA256 | hashes.SHA384 | hashes.SHA512
+HASH_NAMES: dict[str, Callable[[], SigningHash]] = {
+    # SHA-1 only where a template asks for it (R-GEN-04); cryptography still signs with it.
+    "sha1": lambda: cast(SigningHash, hashes.SHA1()),
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+# Extensions a request may carry; others (e.g. basicConstraints, nameConstraints) are refused.
+ALLOWED_REQUEST_EXTENSIONS = {
+    ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+    ExtensionOID.EXTENDED_KEY_USAGE,
+    ExtensionOID.KEY_USAGE,
+    ExtensionOID.SUBJECT_KEY_IDENTIFIER,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    code: str  # dotted, stable: policy.signature, policy.namespace, ...
+    message: str
+    fix: str
+
+
+class RequestRefused(LyncPkiError):
+    """A request the CA will not issue, with every reason."""
+
+    def __init__(self, refusals: Sequence[Refusal]) -> None:
+        self.refusals = list(refusals)
+        first = self.refusals[0]
+        message = "; ".join(r.message for r in self.refusals)
+        super().__init__(f"request refused: {message}", first.fix)
+
+    @property
+    def codes(self) -> list[str]:
+        return [r.code for r in self.refusals]
+
+
+@dataclass(frozen=True, slots=True)
+class Approved:
+    """What a request is allowed to become: the validated subject, SANs and key."""
+
+    subject: x509.Name
+    common_name: str | None
+    dns_names: tuple[str, ...]  # the subject first (R-GEN-07), lowercase, deduplicated
+    public_key: CertificatePublicKeyTypes
+    key: KeySpec
+
+
+def _proof_of_possession(csr: x509.CertificateSigningRequest) -> Refusal | None:
+    if csr.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS:
+        return Refusal(
+            "policy.pss",
+            "the request is signed with RSASSA-PSS, which Lync Server does not support "
+            "(sign-in and call-forwarding failures, R-GEN-04)",
+            "make the request again with a PKCS#1 v1.5 signature (the default of certreq and "
+            "openssl req; do not use -sigopt rsa_padding_mode:pss)",
+        )
+    try:
+        valid = csr.is_signature_valid
+    except (UnsupportedAlgorithm, ValueError):
+        valid = False
+    if not valid:
+        return Refusal(
+            "policy.signature",
+            "the request's signature does not verify: it was altered after signing, or its "
+            "key does not match (no proof of possession)",
+            "make the request again from the server that holds the private key",
+        )
+    return None
+
+
+def _key(
+    csr: x509.CertificateSigningRequest, template: Template, ca_keys: Sequence[bytes]
+) -> tuple[CertificatePublicKeyTypes | None, KeySpec | None, list[Refusal]]:
+    try:
+        public_key = csr.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return (
+            None,
+            None,
+            [
+                Refusal(
+                    "policy.key-type",
+                    "the request's public key is of a type Lync does not support "
+                    "(RSASSA-PSS keys included)",
+                    "use an RSA (2048) or EC P-256/P-384/P-521 key",
+                )
+            ],
+        )
+    spec = spec_of(public_key)
+    refusals: list[Refusal] = []
+    if spec is None:
+        refusals.append(
+            Refusal(
+                "policy.key-type",
+                f"{describe(public_key)} keys are not supported by Lync Server",
+                "use an RSA (2048) or EC P-256/P-384/P-521 key",
+            )
+        )
+    elif spec.name not in template.key_types:
+        too_small = spec.algorithm == "rsa" and spec.size < 1024
+        refusals.append(
+            Refusal(
+                "policy.key-size" if too_small else "policy.key-type",
+                f"a {spec.algorithm.upper()} {spec.size}-bit key is not allowed by template "
+                f"{template.name} (allowed: {', '.join(template.key_types)})",
+                "make a new request with an allowed key, e.g. --key rsa2048",
+            )
+        )
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    if der in ca_keys:
+        refusals.append(
+            Refusal(
+                "policy.ca-key",
+                "the request reuses the public key of this CA",
+                "make the request with a new key pair of the server's own",
+            )
+        )
+    return public_key, spec, refusals
+
+
+def _subject(csr: x509.CertificateSigningRequest, template: Template) -> list[Refusal]:
+    refusals = []
+    for attribute in csr.subject:
+        limit = ALLOWED_SUBJECT.get(attribute.oid)
+        value = attribute.value if isinstance(attribute.value, str) else ""
+        label = f"{attribute.oid.dotted_string} ({attribute.rfc4514_attribute_name})"
+        if limit is None:
+            refusals.append(
+                Refusal(
+                    "policy.subject-attribute",
+                    f"subject attribute {label} is not allowed",
+                    "keep to CN, O, OU, L, ST and C",
+                )
+            )
+        elif len(value) > limit:
+            refusals.append(
+                Refusal(
+                    "policy.subject-size",
+                    f"subject {attribute.rfc4514_attribute_name} is {len(value)} characters "
+                    f"(at most {limit})",
+                    "shorten it",
+                )
+            )
+    return refusals
+
+
+def _extensions(csr: x509.CertificateSigningRequest, template: Template) -> list[Refusal]:
+    try:
+        extensions = list(csr.extensions)
+    except (ValueError, x509.DuplicateExtension) as error:
+        return [
+            Refusal(
+                "policy.extension",
+                f"the request's extensions are malformed ({error})",
+                "make the request again",
+            )
+        ]
+    refusals = []
+    for extension in extensions:
+        if extension.oid == ExtensionOID.BASIC_CONSTRAINTS:
+            if (
+                isinstance(extension.value, x509.BasicConstraints)
+                and extension.value.ca
+                and (not template.is_ca)
+            ):
+                refusals.append(
+                    Refusal(
+                        "policy.ca-request",
+                        "the request asks to be a CA (basicConstraints CA:TRUE)",
+                        "remove the CA request: a Lync server certificate is never a CA",
+                    )
+                )
+        elif extension.critical and extension.oid not in ALLOWED_REQUEST_EXTENSIONS:
+            refusals.append(
+                Refusal(
+                    "policy.extension",
+                    f"the request carries a critical extension {extension.oid.dotted_string} "
+                    "that this CA does not honour",
+                    "remove it from the request",
+                )
+            )
+    return refusals
+
+
+def _names(
+    csr: x509.CertificateSigningRequest, template: Template, namespaces: Sequence[str]
+) -> tuple[str | None, list[str], list[Refusal]]:
+    refusals: list[Refusal] = []
+    cn = common_name(csr.subject)
+    names: list[str] = []
+    try:
+        san = csr.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+    except (x509.ExtensionNotFound, ValueError, x509.DuplicateExtension):
+        san = None
+    if isinstance(san, x509.SubjectAlternativeName):
+        for general_name in san:
+            if isinstance(general_name, x509.DNSName):
+                names.append(normalize(general_name.value))
+            else:
+                kind = type(general_name).__name__.removesuffix("Name")
+                refusals.append(
+                    Refusal(
+                        "policy.san-type",
+                        f"SAN {kind} '{general_name.value}' is not allowed: Lync certificates "
+                        "carry DNS names only",
+                        "remove it; list DNS names only",
+                    )
+                )
+    if cn is not None:
+        cn = normalize(cn)
+        if problem := fqdn_problem(cn):
+            refusals.append(
+                Refusal(
+                    "policy.subject-name",
+                    f"subject CN '{cn}' {problem}; the subject must be an explicit FQDN (R-GEN-06)",
+                    "use the server's or pool's FQDN as the subject",
+                )
+            )
+    elif not template.is_ca and not names:
+        refusals.append(
+            Refusal(
+                "policy.no-name",
+                "the request names nothing: no subject CN and no DNS SAN",
+                "make the request with the server's FQDN as subject",
+            )
+        )
+    ordered = list(dict.fromkeys(([cn] if cn and not template.is_ca else []) + names))
+    if len(ordered) > template.max_sans:
+        refusals.append(
+            Refusal(
+                "policy.too-many-sans",
+                f"{len(ordered)} SANs, more than template {template.name} "
+                f"allows ({template.max_sans})",
+                "split the names over several certificates",
+            )
+        )
+    allowed = tuple(template.namespaces) or tuple(namespaces)
+    for name in ordered:
+        wildcard = name.startswith("*.")
+        if problem := fqdn_problem(name, allow_wildcard=True):
+            refusals.append(
+                Refusal(
+                    "policy.san-name",
+                    f"SAN '{name}' {problem}",
+                    "list valid DNS names only",
+                )
+            )
+            continue
+        if wildcard and not template.allow_wildcards:
+            refusals.append(
+                Refusal(
+                    "policy.wildcard",
+                    f"wildcard '{name}' is not allowed by template {template.name}",
+                    "list each name explicitly",
+                )
+            )
+        if allowed and not any(is_within(name, domain) for domain in allowed):
+            refusals.append(
+                Refusal(
+                    "policy.namespace",
+                    f"'{name}' is outside this CA's namespace ({', '.join(allowed)})",
+                    "request names under the deployment's domains only, or add the domain to "
+                    "the CA (lyncpki ca init --domain)",
+                )
+            )
+    return cn, ordered, refusals
+
+
+def _signature_hash(csr: x509.CertificateSigningRequest) -> list[Refusal]:
+    algorithm = csr.signature_hash_algorithm
+    if algorithm is not None and algorithm.name not in HASH_NAMES:
+        return [
+            Refusal(
+                "policy.hash",
+                f"the request is signed with {algorithm.name}, which is not accepted",
+                "make the request again with SHA-256",
+            )
+        ]
+    return []
+
+
+def evaluate(
+    csr: x509.CertificateSigningRequest,
+    template: Template,
+    *,
+    namespaces: Sequence[str],
+    ca_public_keys: Sequence[bytes] = (),
+) -> Approved:
+    """Approve the request under `template` or raise RequestRefused with every reason."""
+    if refusal := _proof_of_possession(csr):
+        raise RequestRefused([refusal])
+    public_key, spec, refusals = _key(csr, template, ca_public_keys)
+    refusals += _signature_hash(csr)
+    refusals += _subject(csr, template)
+    refusals += _extensions(csr, template)
+    cn, names, name_refusals = _names(csr, template, namespaces)
+    refusals += name_refusals
+    if refusals or public_key is None or spec is None:
+        raise RequestRefused(refusals or [Refusal("policy.key-type", "unusable key", "new key")])
+    return Approved(csr.subject, cn, tuple(names), public_key, spec)

@@ -1,0 +1,165 @@
+"""Certificate templates: the CA's policy, as data (AD CS templates, the Lync way).
+
+A template decides what a request may obtain: EKUs, key usage, validity, key types and sizes,
+signature hashes, DNS namespace, wildcards, and whether a CA manager must approve. The built-in
+set is below; a CA home may carry its own `templates.yaml` (written by `ca init`, editable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
+
+from lyncpki.errors import LyncPkiError
+
+EKU_NAMES: dict[str, ObjectIdentifier] = {
+    "serverAuth": ExtendedKeyUsageOID.SERVER_AUTH,
+    "clientAuth": ExtendedKeyUsageOID.CLIENT_AUTH,
+    "codeSigning": ExtendedKeyUsageOID.CODE_SIGNING,
+    "OCSPSigning": ExtendedKeyUsageOID.OCSP_SIGNING,
+}
+KEY_USAGES = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+)
+ALL_KEYS = ("rsa1024", "rsa2048", "rsa4096", "ec-p256", "ec-p384", "ec-p521")
+HASHES = ("sha1", "sha256", "sha384", "sha512")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """One certificate template."""
+
+    name: str  # the template *name* a request carries (R-GEN-14), e.g. WebServer
+    display_name: str
+    description: str
+    eku: tuple[str, ...] = ("serverAuth",)
+    key_usage: tuple[str, ...] = ("digital_signature", "key_encipherment")
+    validity_days: int = 730
+    key_types: tuple[str, ...] = ALL_KEYS
+    hashes: tuple[str, ...] = ("sha256", "sha384", "sha512")
+    allow_wildcards: bool = True  # only as SANs, never as subject (R-GEN-06, R-GEN-08)
+    approval: bool = False  # a CA manager must approve
+    is_ca: bool = False
+    path_length: int | None = None
+    max_sans: int = 250
+    namespaces: tuple[str, ...] = field(default=())  # empty: the CA's namespaces apply
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str) -> Template:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise LyncPkiError(
+                f"{source}: template {data.get('name', '?')} has unknown fields "
+                f"{', '.join(sorted(unknown))}",
+                f"use only: {', '.join(sorted(known))}",
+            )
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+        }
+        try:
+            template = cls(**values)
+        except TypeError as error:
+            raise LyncPkiError(f"{source}: {error}", "check the template's fields") from None
+        template.validate(source)
+        return template
+
+    def validate(self, source: str) -> None:
+        problems = [f"unknown EKU {e}" for e in self.eku if e not in EKU_NAMES]
+        problems += [f"unknown key usage {k}" for k in self.key_usage if k not in KEY_USAGES]
+        problems += [f"unknown key type {k}" for k in self.key_types if k not in ALL_KEYS]
+        problems += [f"unknown hash {h}" for h in self.hashes if h not in HASHES]
+        if not 1 <= self.validity_days <= 36500:
+            problems.append(f"validity_days {self.validity_days} out of range")
+        if problems:
+            raise LyncPkiError(
+                f"{source}: template {self.name}: {'; '.join(problems)}",
+                f"EKUs: {', '.join(EKU_NAMES)}; key types: {', '.join(ALL_KEYS)}; "
+                f"hashes: {', '.join(HASHES)}",
+            )
+
+    @property
+    def eku_oids(self) -> list[ObjectIdentifier]:
+        return [EKU_NAMES[e] for e in self.eku]
+
+
+BUILTIN: tuple[Template, ...] = (
+    Template(
+        name="WebServer",
+        display_name="Web Server",
+        description="Server Authentication: the Lync default template (R-GEN-14)",
+    ),
+    Template(
+        name="LyncServer",
+        display_name="Lync Server (MTLS)",
+        description="Server and Client Authentication: MTLS, public IM with AOL (R-GEN-02)",
+        eku=("serverAuth", "clientAuth"),
+    ),
+    Template(
+        name="OAuthTokenSigning",
+        display_name="OAuth Token Signing",
+        description="The global OAuthTokenIssuer certificate: 2048 bits or more (R-OAUTH-01)",
+        key_types=("rsa2048", "rsa4096", "ec-p256", "ec-p384", "ec-p521"),
+        allow_wildcards=False,
+    ),
+    Template(
+        name="OCSPResponseSigning",
+        display_name="OCSP Response Signing",
+        description="The CA's delegated OCSP responder",
+        eku=("OCSPSigning",),
+        key_usage=("digital_signature",),
+        validity_days=30,
+        allow_wildcards=False,
+    ),
+    Template(
+        name="SubCA",
+        display_name="Subordinate Certification Authority",
+        description="A subordinate CA (manager approval)",
+        eku=(),
+        key_usage=("digital_signature", "key_cert_sign", "crl_sign"),
+        validity_days=1825,
+        key_types=("rsa2048", "rsa4096", "ec-p256", "ec-p384", "ec-p521"),
+        allow_wildcards=False,
+        approval=True,
+        is_ca=True,
+        path_length=0,
+    ),
+)
+
+
+class TemplateSet:
+    """The templates a CA offers, looked up by name (case-insensitive, as AD CS does)."""
+
+    def __init__(self, templates: Iterable[Template]) -> None:
+        self._by_name = {t.name.lower(): t for t in templates}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_name.values())
+
+    def get(self, name: str) -> Template:
+        template = self._by_name.get(name.strip().lower())
+        if template is None:
+            raise LyncPkiError(
+                f"template '{name[:64]}' is not offered by this CA",
+                f"use one of: {', '.join(t.name for t in self._by_name.values())} "
+                "(lyncpki ca templates)",
+            )
+        return template
+
+    def with_overrides(self, **changes: Any) -> TemplateSet:
+        return TemplateSet(replace(t, **changes) for t in self._by_name.values())
+
+
+DEFAULT_TEMPLATES = TemplateSet(BUILTIN)

@@ -1,0 +1,1 @@
+"""Thin, typed helpers over pyca/cryptography: keys, requests, certificates, identifiers."""

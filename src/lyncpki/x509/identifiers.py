@@ -1,0 +1,45 @@
+"""Identifiers administrators type and read: serials (hex, decimal, Windows byte-reversed) and
+thumbprints (SHA-1 hex, as Windows shows them)."""
+
+from __future__ import annotations
+
+import re
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from lyncpki.errors import LyncPkiError
+
+_HEX = re.compile(r"^(?:0x)?[0-9a-f]+$")
+
+
+def serial_hex(serial: int) -> str:
+    """Lowercase hex without separators, an even number of digits (as openssl prints it)."""
+    text = format(serial, "x")
+    return text if len(text) % 2 == 0 else "0" + text
+
+
+def serial_windows(serial: int) -> str:
+    """The byte-reversed form Windows event logs print."""
+    return bytes.fromhex(serial_hex(serial))[::-1].hex()
+
+
+def parse_serial(text: str) -> int:
+    """Accept hex (with or without colons/spaces/0x) or decimal (prefixed `d:` or all digits
+    longer than 40 characters, which cannot be a 159-bit hex serial)."""
+    value = text.strip().lower().replace(":", "").replace(" ", "")
+    if value.startswith("d:") and value[2:].isdigit():
+        return int(value[2:])
+    if value.isdigit() and len(value) > 40:
+        return int(value)
+    if _HEX.match(value):
+        return int(value.removeprefix("0x"), 16)
+    raise LyncPkiError(
+        f"'{text}' is not a serial number",
+        "give it in hex as openssl prints it (e.g. 3a:9f:...), or in decimal as d:12345",
+    )
+
+
+def thumbprint(certificate: x509.Certificate) -> str:
+    """SHA-1 of the DER certificate in uppercase hex: what certmgr and Set-CsCertificate show."""
+    return certificate.fingerprint(hashes.SHA1()).hex().upper()

@@ -1,0 +1,74 @@
+"""Private keys: generated from a KeySpec, encrypted at rest as PKCS#8, described back."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificatePublicKeyTypes,
+)
+
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+CURVES: dict[int, type[ec.EllipticCurve]] = {
+    256: ec.SECP256R1,
+    384: ec.SECP384R1,
+    521: ec.SECP521R1,
+}
+CURVE_SIZES: dict[str, int] = {cls().name: size for size, cls in CURVES.items()}
+
+
+def generate_key(spec: KeySpec) -> PrivateKey:
+    """A new private key of the given type."""
+    if spec.algorithm == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=spec.size)
+    return ec.generate_private_key(CURVES[spec.size]())
+
+
+def spec_of(key: CertificatePublicKeyTypes | CertificateIssuerPrivateKeyTypes) -> KeySpec | None:
+    """The KeySpec of a public or private key, or None for a type Lync does not support."""
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return KeySpec("rsa", key.key_size)
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        size = CURVE_SIZES.get(key.curve.name)
+        return KeySpec("ec", size) if size else None
+    return None
+
+
+def describe(key: CertificatePublicKeyTypes) -> str:
+    """`RSA 2048`, `EC P-256`, or the key's type name when unsupported."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA {key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"EC {key.curve.name}"
+    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return type(key).__name__.removesuffix("PublicKey")
+    return type(key).__name__
+
+
+def encrypt_key(key: PrivateKey, passphrase: bytes) -> bytes:
+    """PKCS#8 PEM encrypted with the passphrase (never written in clear)."""
+    if not passphrase:
+        raise LyncPkiError("an empty passphrase cannot protect a private key", "set a passphrase")
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    )
+
+
+def decrypt_key(data: bytes, passphrase: bytes, *, what: str) -> PrivateKey:
+    """Load an encrypted PKCS#8 key; a wrong passphrase is a clear error."""
+    try:
+        key = serialization.load_pem_private_key(data, password=passphrase)
+    except (ValueError, TypeError) as error:
+        raise LyncPkiError(
+            f"cannot open the private key of {what}: wrong passphrase or damaged key file",
+            "check LYNCPKI_CA_PASSPHRASE (or --passphrase-file) for this home",
+        ) from error
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise LyncPkiError(f"the key of {what} is of an unsupported type", "use RSA or EC keys")
+    return key

@@ -1,0 +1,237 @@
+"""Certificate requests (PKCS#10): loading every form administrators hand over (PEM, DER, the
+base64 `.req` that Windows `certreq` and the Lync wizard write, with or without armor, UTF-16
+or UTF-8) and reading the AD CS certificate-template name a request carries.
+
+The template name is read from, in order: the `szOID_ENROLL_CERTTYPE_EXTENSION` extension
+(1.3.6.1.4.1.311.20.2, a BMPString name), the `szOID_ENROLLMENT_NAME_VALUE_PAIR` attribute
+(1.3.6.1.4.1.311.13.2.1, `CertificateTemplate:<name>`) and the `szOID_CERTIFICATE_TEMPLATE`
+extension (1.3.6.1.4.1.311.21.7, a template OID). ASN.1 is decoded with pyasn1, never by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
+from pyasn1.codec.der import decoder, encoder
+from pyasn1.error import PyAsn1Error
+from pyasn1.type import char, namedtype, univ
+
+from lyncpki.errors import LyncPkiError
+from lyncpki.x509.keys import PrivateKey
+
+OID_ENROLL_CERTTYPE = ObjectIdentifier("1.3.6.1.4.1.311.20.2")
+OID_CERTIFICATE_TEMPLATE = ObjectIdentifier("1.3.6.1.4.1.311.21.7")
+OID_ENROLLMENT_NAME_VALUE_PAIR = ObjectIdentifier("1.3.6.1.4.1.311.13.2.1")
+
+_ARMOR = re.compile(
+    r"-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----(?P<body>.*?)-----END (?:NEW )?CERTIFICATE "
+    r"REQUEST-----",
+    re.DOTALL,
+)
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
+MAX_REQUEST_BYTES = 64 * 1024  # a CSR with 1,000 SANs is about 30 KB
+
+
+class _NameValuePair(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("name", char.BMPString()),
+        namedtype.NamedType("value", char.BMPString()),
+    )
+
+
+class _TemplateOid(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("templateID", univ.ObjectIdentifier()),
+        namedtype.NamedType("templateMajorVersion", univ.Integer()),
+        namedtype.OptionalNamedType("templateMinorVersion", univ.Integer()),
+    )
+
+
+class RequestError(LyncPkiError):
+    """A request that cannot be read."""
+
+
+def _text_of(data: bytes) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def load_request(data: bytes, source: str = "the request") -> x509.CertificateSigningRequest:
+    """Parse a PKCS#10 request given as PEM (either armor), DER, or bare base64."""
+    if not data.strip():
+        raise RequestError(f"{source} is empty", "give the .req/.csr file the wizard wrote")
+    if len(data) > MAX_REQUEST_BYTES:
+        raise RequestError(
+            f"{source} is {len(data)} bytes, larger than any certificate request "
+            f"({MAX_REQUEST_BYTES} at most)",
+            "check that this is the .req file and not a certificate bundle or an archive",
+        )
+    der: bytes | None = None
+    text = _text_of(data)
+    if text is not None:
+        if "-----BEGIN" in text:
+            match = _ARMOR.search(text)
+            if match is None:
+                raise RequestError(
+                    f"{source} is PEM but not a certificate request "
+                    f"({text.strip().splitlines()[0][:60]})",
+                    "give the file whose armor reads BEGIN (NEW) CERTIFICATE REQUEST",
+                )
+            body = match.group("body")
+        elif _BASE64.match(text):
+            body = text
+        else:
+            raise RequestError(
+                f"{source} is text but neither PEM nor base64", "give the .req file unchanged"
+            )
+        try:
+            der = base64.b64decode("".join(body.split()), validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise RequestError(
+                f"{source}: the base64 text is damaged ({error})",
+                "copy the request again, whole, from BEGIN to END",
+            ) from None
+    else:
+        der = data
+    try:
+        return x509.load_der_x509_csr(der)
+    except ValueError as error:
+        raise RequestError(
+            f"{source} is not a valid PKCS#10 certificate request ({error})",
+            "make the request again (lyncpki request, certreq -new or openssl req -new)",
+        ) from None
+
+
+def _bmp(value: bytes) -> str | None:
+    try:
+        decoded, rest = decoder.decode(value, asn1Spec=char.BMPString())
+    except PyAsn1Error:
+        return None
+    return str(decoded) if not rest else None
+
+
+def requested_template(csr: x509.CertificateSigningRequest) -> str | None:
+    """The AD CS template name or OID the request names, or None."""
+    try:
+        extensions = list(csr.extensions)
+    except (ValueError, x509.DuplicateExtension):
+        extensions = []
+    for extension in extensions:
+        if extension.oid == OID_ENROLL_CERTTYPE and isinstance(
+            extension.value, x509.UnrecognizedExtension
+        ):
+            name = _bmp(extension.value.value)
+            if name:
+                return name.strip()
+    try:
+        attribute = csr.attributes.get_attribute_for_oid(OID_ENROLLMENT_NAME_VALUE_PAIR)
+    except (x509.AttributeNotFound, ValueError):
+        attribute = None
+    if attribute is not None:
+        try:
+            pair, _ = decoder.decode(attribute.value, asn1Spec=_NameValuePair())
+        except PyAsn1Error:
+            pair = None
+        if pair is not None and str(pair["name"]).strip().lower() == "certificatetemplate":
+            return str(pair["value"]).strip()
+    for extension in extensions:
+        if extension.oid == OID_CERTIFICATE_TEMPLATE and isinstance(
+            extension.value, x509.UnrecognizedExtension
+        ):
+            try:
+                template, _ = decoder.decode(extension.value.value, asn1Spec=_TemplateOid())
+            except PyAsn1Error:
+                continue
+            return str(template["templateID"])
+    return None
+
+
+def requested_dns_names(csr: x509.CertificateSigningRequest) -> list[str]:
+    """The DNS names of the request's subjectAltName extension (empty when it has none)."""
+    try:
+        san = csr.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    except x509.ExtensionNotFound:
+        return []
+    return list(san.value.get_values_for_type(x509.DNSName))  # type: ignore[attr-defined]
+
+
+def common_name(name: x509.Name) -> str | None:
+    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    value = values[0].value if values else None
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSubject:
+    """What a request asks to be called: the CN, the SANs and the optional O/OU/L/ST/C."""
+
+    common_name: str
+    dns_names: tuple[str, ...]
+    organization: str | None = None
+    unit: str | None = None
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+
+    def name(self) -> x509.Name:
+        parts = [
+            (NameOID.COUNTRY_NAME, self.country),
+            (NameOID.STATE_OR_PROVINCE_NAME, self.state),
+            (NameOID.LOCALITY_NAME, self.city),
+            (NameOID.ORGANIZATION_NAME, self.organization),
+            (NameOID.ORGANIZATIONAL_UNIT_NAME, self.unit),
+            (NameOID.COMMON_NAME, self.common_name),
+        ]
+        return x509.Name([x509.NameAttribute(oid, value) for oid, value in parts if value])
+
+
+def template_extension(template: str) -> x509.UnrecognizedExtension:
+    """The szOID_ENROLL_CERTTYPE_EXTENSION naming an AD CS template (as certreq writes it)."""
+    return x509.UnrecognizedExtension(OID_ENROLL_CERTTYPE, encoder.encode(char.BMPString(template)))
+
+
+def build_request(
+    key: PrivateKey,
+    subject: RequestSubject,
+    *,
+    template: str | None = None,
+    client_auth: bool = False,
+    hash_algorithm: hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None = None,
+) -> x509.CertificateSigningRequest:
+    """A signed PKCS#10 request with the SANs, the EKUs asked for and the template name."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject.name())
+    if subject.dns_names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in subject.dns_names]),
+            critical=False,
+        )
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH]
+    if client_auth:
+        usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
+    builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    if template:
+        builder = builder.add_extension(template_extension(template), critical=False)
+    return builder.sign(key, hash_algorithm or hashes.SHA256())
+
+
+def request_pem(csr: x509.CertificateSigningRequest, *, certreq_armor: bool = False) -> bytes:
+    """PEM text; `certreq_armor` writes the `NEW CERTIFICATE REQUEST` armor of certreq."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pem = csr.public_bytes(Encoding.PEM)
+    if certreq_armor:
+        pem = pem.replace(b"BEGIN CERTIFICATE REQUEST", b"BEGIN NEW CERTIFICATE REQUEST")
+        pem = pem.replace(b"END CERTIFICATE REQUEST", b"END NEW CERTIFICATE REQUEST")
+    return pem
