@@ -5,14 +5,15 @@ from __future__ import annotations
 import typer
 
 from lyncpki import __version__
-from lyncpki.cli import topology_command
+from lyncpki.cli import ca_command, topology_command
 from lyncpki.cli.plan_command import HELP as PLAN_HELP
 from lyncpki.cli.plan_command import plan_command
 
 app = typer.Typer(
     name="lyncpki",
     help="lyncpki runs the certificates of a Lync Server 2013 / Skype for Business deployment: "
-    "plan every certificate from a topology file and check it against the Lync rules.",
+    "plan every certificate from a topology file, and issue them from an embedded enterprise "
+    "CA.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.command("plan", help=PLAN_HELP)(plan_command)
 app.add_typer(topology_command.app, name="topology")
+app.add_typer(ca_command.app, name="ca")
 
 
 def _version(value: bool) -> None:

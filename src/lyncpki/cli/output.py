@@ -22,7 +22,7 @@ EXIT_FINDINGS = 1  # the command worked and found problems (e.g. --strict warnin
 EXIT_INPUT = 2  # the input cannot be used
 EXIT_INTERNAL = 70  # a bug of ours (EX_SOFTWARE)
 
-stdout = Console(highlight=False, soft_wrap=False)
+stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False)
 
 P = ParamSpec("P")

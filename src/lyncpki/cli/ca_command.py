@@ -1,0 +1,718 @@
+"""`lyncpki ca ...`: the embedded enterprise CA from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+from rich.table import Table
+
+from lyncpki.atomic import write_atomic
+from lyncpki.ca.authority import CertificateAuthority, CrlInfo, IssueResult
+from lyncpki.ca.crl import Reason
+from lyncpki.ca.database import redact
+from lyncpki.ca.home import (
+    DEFAULT_HOME,
+    HOME_ENV,
+    PASSPHRASE_ENV,
+    CaHome,
+    generate_passphrase,
+    resolve_passphrase,
+)
+from lyncpki.ca.policy import RequestRefused
+from lyncpki.ca.templates import ALL_KEYS, DEFAULT_TEMPLATES
+from lyncpki.cli.output import emit_json, guarded, stderr, stdout
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
+from lyncpki.planning import plan
+from lyncpki.planning.namespaces import namespaces as plan_namespaces
+from lyncpki.topology import load_topology
+from lyncpki.topology.names import fqdn_problem, normalize
+from lyncpki.x509.identifiers import serial_hex, serial_windows, thumbprint
+
+app = typer.Typer(
+    help="The embedded enterprise CA: a root and an issuing CA with templates as policy, "
+    "issuance from PKCS#10 requests (PEM, DER or certreq .req), approval, revocation and "
+    "full/delta CRLs. State lives in --home (default ./lyncpki-data or $LYNCPKI_HOME).",
+    no_args_is_help=True,
+)
+
+HomeOption = typer.Option(
+    None, "--home", help=f"lyncpki home [default: ${HOME_ENV} or ./{DEFAULT_HOME}]."
+)
+JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+PassphraseFileOption = typer.Option(
+    None,
+    "--passphrase-file",
+    help=f"File holding the CA key passphrase (else ${PASSPHRASE_ENV}, else a prompt).",
+)
+
+
+def _home(home: Path | None) -> CaHome:
+    return CaHome(home or Path(os.environ.get(HOME_ENV, DEFAULT_HOME)))
+
+
+def _actor() -> str:
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "local"
+
+
+def _prompt() -> str:
+    if not sys.stdin.isatty():
+        return ""
+    return str(typer.prompt("CA key passphrase", hide_input=True))
+
+
+def _open(home: Path | None, passphrase_file: Path | None) -> CertificateAuthority:
+    ca_home = _home(home)
+    ca_home.read_config()  # a missing CA is reported before asking for a passphrase
+    secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=_prompt)
+    return CertificateAuthority.open(ca_home, secret)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _table(*headers: str) -> Table:
+    """A table whose cells fold long values (serials, thumbprints) instead of cutting them."""
+    table = Table(show_lines=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else str(value)
+
+
+def _certificate_summary(cert: x509.Certificate) -> dict[str, Any]:
+    return {
+        "serial": serial_hex(cert.serial_number),
+        "serial_windows": serial_windows(cert.serial_number),
+        "thumbprint": thumbprint(cert),
+        "subject": cert.subject.rfc4514_string(),
+        "not_before": cert.not_valid_before_utc.isoformat(),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+    }
+
+
+# ------------------------------------------------------------------------------------- init
+@app.command("init")
+def init_command(
+    home: Path | None = HomeOption,
+    name: str = typer.Option("lyncpki Issuing CA", "--name", help="Issuing CA common name."),
+    root_name: str | None = typer.Option(
+        None, "--root-name", help="Root CA common name [default: the name with Root]."
+    ),
+    organization: str | None = typer.Option(None, "--org", help="O= of both CA names."),
+    root_key: str = typer.Option("rsa4096", "--root-key", help="rsa4096 | rsa2048 | ec-p384"),
+    key: str = typer.Option("rsa2048", "--key", help="Issuing CA key: rsa2048 | rsa4096 | ec-p256"),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        help="Database URL [default: SQLite in the home]; PostgreSQL: "
+        "postgresql+psycopg://USER@HOST:5432/DB",
+    ),
+    base_url: str = typer.Option(
+        "http://127.0.0.1:8080",
+        "--base-url",
+        help="Base of the CRL, AIA and OCSP URLs written into every certificate.",
+    ),
+    domain: list[str] = typer.Option(
+        [], "--domain", help="DNS namespace the CA may sign (repeat). Names outside are refused."
+    ),
+    topology: Path | None = typer.Option(
+        None, "--topology", help="Take the namespaces from a topology's planned names."
+    ),
+    any_domain: bool = typer.Option(
+        False, "--any-domain", help="Sign any DNS name (no namespace policy; not recommended)."
+    ),
+    generate: bool = typer.Option(
+        False,
+        "--generate-passphrase",
+        help="Demo/test homes: generate a random passphrase into <home>/secrets (0600).",
+    ),
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a two-tier PKI (root CA + issuing CA signed by it), its database and first CRLs.
+
+    Refuses to overwrite an existing CA. The CA keys are stored encrypted (PKCS#8) with the
+    passphrase, files 0600.
+    """
+    _init(
+        home,
+        name,
+        root_name,
+        organization,
+        root_key,
+        key,
+        db,
+        base_url,
+        domain,
+        topology,
+        any_domain,
+        generate,
+        passphrase_file,
+        as_json,
+    )
+
+
+@guarded()
+def _init(
+    home: Path | None,
+    name: str,
+    root_name: str | None,
+    organization: str | None,
+    root_key: str,
+    key: str,
+    db: str | None,
+    base_url: str,
+    domains: list[str],
+    topology: Path | None,
+    any_domain: bool,
+    generate: bool,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    ca_home = _home(home)
+    if ca_home.exists():
+        raise LyncPkiError(
+            f"a CA already exists in {ca_home.root}",
+            "use it, or choose another --home (a CA is never overwritten)",
+        )
+    specs = {}
+    for label, text, allowed in (
+        ("--root-key", root_key, ("rsa4096", "rsa2048", "ec-p384")),
+        ("--key", key, ("rsa2048", "rsa4096", "ec-p256", "ec-p384")),
+    ):
+        try:
+            spec = KeySpec.parse(text)
+        except ValueError as error:
+            raise LyncPkiError(f"{label}: {error}", f"use one of {', '.join(allowed)}") from None
+        if spec.name not in allowed:
+            raise LyncPkiError(
+                f"{label} {spec.name} is not offered for a CA key",
+                f"use one of {', '.join(allowed)}",
+            )
+        specs[label] = spec
+    names = [normalize(d) for d in domains]
+    for name_ in names:
+        if problem := fqdn_problem(name_):
+            raise LyncPkiError(f"--domain '{name_}' {problem}", "give a DNS domain: contoso.com")
+    if topology is not None:
+        topo = load_topology(topology)
+        names += plan_namespaces(topo, plan(topo))
+    if not names and not any_domain:
+        raise LyncPkiError(
+            "the CA needs the DNS namespaces it may sign",
+            "add --domain contoso.com (repeat for each), or --topology FILE; --any-domain "
+            "disables the namespace policy (not recommended)",
+        )
+    if not base_url.startswith(("http://", "https://")):
+        raise LyncPkiError(
+            f"--base-url '{base_url}' is not an http(s) URL",
+            "use e.g. http://pki.contoso.com (CRLs are fetched over HTTP)",
+        )
+    ca_home.make_dirs()
+    if generate:
+        secret = generate_passphrase(ca_home)
+        stderr.print(
+            f"[bold yellow]note:[/] generated a random CA passphrase in {ca_home.passphrase_file} "
+            "(0600). Demo and test homes only: anyone who can read it can sign.",
+            markup=True,
+        )
+    else:
+        secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=_prompt)
+    ca = CertificateAuthority.create(
+        ca_home,
+        passphrase=secret,
+        name=name,
+        root_name=root_name,
+        organization=organization,
+        root_key=specs["--root-key"],
+        key=specs["--key"],
+        db_url=db,
+        base_url=base_url,
+        namespaces=tuple(dict.fromkeys(names)),
+        actor=_actor(),
+    )
+    result: dict[str, Any] = {
+        "home": str(ca_home.root),
+        "root": _certificate_summary(ca.root.certificate) | {"name": ca.config.root_name},
+        "issuing": _certificate_summary(ca.issuer.certificate) | {"name": ca.config.name},
+        "namespaces": list(ca.config.namespaces),
+        "crl_url": ca.config.crl_url(ca.config.slug),
+        "aia_url": ca.config.aia_url(ca.config.slug),
+        "database": redact(ca.config.db_url),
+    }
+    if as_json:
+        emit_json(result)
+        return
+    stdout.print(f"created CA in {ca_home.root}", markup=False)
+    stdout.print(
+        f"  root     {ca.config.root_name}  thumbprint {result['root']['thumbprint']}", markup=False
+    )
+    stdout.print(
+        f"  issuing  {ca.config.name}  thumbprint {result['issuing']['thumbprint']}", markup=False
+    )
+    stdout.print(f"  namespaces {', '.join(ca.config.namespaces) or '(any)'}", markup=False)
+    stdout.print(f"  CRL {result['crl_url']}  AIA {result['aia_url']}", markup=False)
+
+
+# ------------------------------------------------------------------------------------ issue
+@app.command("issue")
+def issue_command(
+    csr_file: Path = typer.Argument(..., help="PKCS#10 request: PEM, DER or certreq .req."),
+    template: str | None = typer.Option(
+        None, "--template", help="Template [default: the one the request names, else WebServer]."
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the certificate (PEM)."),
+    chain: bool = typer.Option(False, "--chain", help="Append the issuing and root CA (PEM)."),
+    validity_days: int | None = typer.Option(
+        None, "--validity-days", min=1, help="Shorter validity than the template's."
+    ),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Issue a certificate from a request, under a template's policy.
+
+    The request's signature (proof of possession) is checked first; then key type and size,
+    names (DNS only, within the CA's namespaces, wildcards per template), subject and
+    extensions. Every refusal gives its reason. A template that needs approval leaves the
+    request pending (lyncpki ca approve ID).
+    """
+    _issue(csr_file, template, out, chain, validity_days, home, passphrase_file, as_json)
+
+
+def _certificate_pem(ca: CertificateAuthority, cert: x509.Certificate, chain: bool) -> bytes:
+    pem = cert.public_bytes(Encoding.PEM)
+    if chain:
+        pem += b"".join(c.public_bytes(Encoding.PEM) for c in ca.chain())
+    return pem
+
+
+def _issued(
+    ca: CertificateAuthority, result: IssueResult, out: Path | None, chain: bool, as_json: bool
+) -> None:
+    if result.status == "pending" or result.certificate is None:
+        message = (
+            f"request {result.request_id} is pending: template {result.template} needs a "
+            f"CA manager's approval (lyncpki ca approve {result.request_id})"
+        )
+        if as_json:
+            emit_json(
+                {
+                    "status": "pending",
+                    "request_id": result.request_id,
+                    "template": result.template,
+                    "message": message,
+                }
+            )
+        else:
+            stdout.print(message, markup=False)
+        return
+    pem = _certificate_pem(ca, result.certificate, chain)
+    if out is not None:
+        write_atomic(out, pem)
+    summary = {
+        "status": "issued",
+        "request_id": result.request_id,
+        "template": result.template,
+        **_certificate_summary(result.certificate),
+    }
+    if as_json:
+        emit_json(summary | ({"file": str(out)} if out else {"pem": pem.decode()}))
+    elif out is not None:
+        stdout.print(
+            f"issued serial {summary['serial']} ({result.template}) -> {out}", markup=False
+        )
+    else:
+        sys.stdout.write(pem.decode())
+
+
+@guarded()
+def _issue(
+    csr_file: Path,
+    template: str | None,
+    out: Path | None,
+    chain: bool,
+    validity_days: int | None,
+    home: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    try:
+        data = csr_file.read_bytes()
+    except OSError as error:
+        raise LyncPkiError(
+            f"cannot read {csr_file}: {error.strerror}", "check the request file's path"
+        ) from None
+    ca = _open(home, passphrase_file)
+    try:
+        result = ca.submit(
+            data,
+            requester=_actor(),
+            template=template,
+            source=str(csr_file),
+            validity_days=validity_days,
+        )
+    except RequestRefused as refused:
+        if as_json:
+            emit_json(
+                {
+                    "error": "RequestRefused",
+                    "message": refused.message,
+                    "refusals": [
+                        {"code": r.code, "message": r.message, "fix": r.fix}
+                        for r in refused.refusals
+                    ],
+                }
+            )
+            raise typer.Exit(2) from None
+        stderr.print(f"[bold red]refused:[/] {csr_file}", markup=True)
+        for refusal in refused.refusals:
+            stderr.print(
+                f"  {refusal.code}: {refusal.message}\n    fix: {refusal.fix}",
+                markup=False,
+                soft_wrap=True,
+            )
+        raise typer.Exit(2) from None
+    _issued(ca, result, out, chain, as_json)
+
+
+# -------------------------------------------------------------------------- pending/approve
+@app.command("pending")
+def pending_command(
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List requests waiting for a CA manager's approval."""
+    _pending(home, passphrase_file, as_json)
+
+
+@guarded()
+def _pending(home: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
+    rows = _open(home, passphrase_file).pending()
+    if as_json:
+        emit_json(_jsonable(rows))
+        return
+    table = _table("Id", "Template", "Subject", "SANs", "Key", "Requester", "Submitted")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["template"],
+            row["subject"],
+            row["sans"].replace(",", "\n"),
+            row["key"],
+            row["requester"],
+            _when(row["submitted_at"]),
+        )
+    stdout.print(table if rows else "no pending requests")
+
+
+@app.command("approve")
+def approve_command(
+    request_id: int = typer.Argument(..., help="Request id (lyncpki ca pending)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the certificate (PEM)."),
+    chain: bool = typer.Option(False, "--chain", help="Append the issuing and root CA."),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Approve a pending request: its policy is checked again, then it is issued."""
+    _approve(request_id, out, chain, home, passphrase_file, as_json)
+
+
+@guarded()
+def _approve(
+    request_id: int,
+    out: Path | None,
+    chain: bool,
+    home: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    ca = _open(home, passphrase_file)
+    _issued(ca, ca.approve(request_id, actor=_actor()), out, chain, as_json)
+
+
+@app.command("deny")
+def deny_command(
+    request_id: int = typer.Argument(..., help="Request id (lyncpki ca pending)."),
+    reason: str = typer.Option("", "--reason", help="Why (kept in the audit log)."),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Deny a pending request."""
+    _deny(request_id, reason, home, passphrase_file, as_json)
+
+
+@guarded()
+def _deny(
+    request_id: int, reason: str, home: Path | None, passphrase_file: Path | None, as_json: bool
+) -> None:
+    _open(home, passphrase_file).deny(request_id, actor=_actor(), reason=reason)
+    if as_json:
+        emit_json({"request_id": request_id, "status": "denied"})
+    else:
+        stdout.print(f"request {request_id} denied", markup=False)
+
+
+# --------------------------------------------------------------------------- revoke and CRL
+@app.command("revoke")
+def revoke_command(
+    serial: str = typer.Argument(..., help="Serial in hex (as openssl prints it) or d:DECIMAL."),
+    reason: str = typer.Option(
+        "unspecified",
+        "--reason",
+        help="keyCompromise | superseded | cessationOfOperation | affiliationChanged | "
+        "cACompromise | certificateHold | privilegeWithdrawn | unspecified",
+    ),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Revoke a certificate. It is listed by the next CRL: publish one with `lyncpki ca crl`
+    (or `ca crl --delta`)."""
+    _revoke(serial, reason, home, passphrase_file, as_json)
+
+
+@guarded()
+def _revoke(
+    serial: str, reason: str, home: Path | None, passphrase_file: Path | None, as_json: bool
+) -> None:
+    why = Reason.parse(reason)
+    result = _open(home, passphrase_file).revoke(serial, reason=why, actor=_actor())
+    if as_json:
+        emit_json(_jsonable(result))
+    else:
+        stdout.print(
+            f"revoked {result['serial']} ({why.value}); publish it: lyncpki ca crl", markup=False
+        )
+
+
+@app.command("crl")
+def crl_command(
+    delta: bool = typer.Option(False, "--delta", help="A delta CRL (changes since the base)."),
+    root: bool = typer.Option(False, "--root", help="The root CA's CRL instead."),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Publish the next CRL (DER at the CDP path, PEM beside it), atomically."""
+    _crl(delta, root, home, passphrase_file, as_json)
+
+
+def _crl_dict(info: CrlInfo) -> dict[str, Any]:
+    return {
+        "ca": info.ca,
+        "number": info.number,
+        "delta": info.delta,
+        "base_number": info.base_number,
+        "this_update": info.this_update.isoformat(),
+        "next_update": info.next_update.isoformat(),
+        "entries": info.entries,
+        "file": info.path,
+    }
+
+
+@guarded()
+def _crl(
+    delta: bool, root: bool, home: Path | None, passphrase_file: Path | None, as_json: bool
+) -> None:
+    info = _open(home, passphrase_file).publish_crl(actor=_actor(), delta=delta, root=root)
+    if as_json:
+        emit_json(_crl_dict(info))
+    else:
+        kind = "delta CRL" if info.delta else "CRL"
+        stdout.print(
+            f"published {kind} #{info.number} of {info.ca}: {info.entries} entries, "
+            f"next update {_when(info.next_update)} -> {info.path}",
+            markup=False,
+        )
+
+
+# ----------------------------------------------------------------------------- list and show
+@app.command("list")
+def list_command(
+    status: str = typer.Option("all", "--status", help="valid | revoked | expired | all"),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List issued certificates."""
+    _list(status, home, passphrase_file, as_json)
+
+
+@guarded()
+def _list(status: str, home: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
+    if status not in ("valid", "revoked", "expired", "all"):
+        raise LyncPkiError(f"unknown status '{status}'", "use valid, revoked, expired or all")
+    ca = _open(home, passphrase_file)
+    now = ca.clock.now()
+    rows = ca.certificates(None if status in ("all", "expired") else status)
+    for row in rows:
+        not_after = row["not_after"]
+        if not_after.tzinfo is None:
+            row["not_after"] = not_after = not_after.replace(tzinfo=dt.UTC)
+        if row["status"] == "valid" and not_after < now:
+            row["status"] = "expired"
+    if status in ("expired", "valid"):
+        rows = [r for r in rows if r["status"] == status]
+    if as_json:
+        emit_json(_jsonable(rows))
+        return
+    table = _table("Serial", "Subject", "Template", "Status", "Expires", "Thumbprint")
+    for row in rows:
+        table.add_row(
+            row["serial"],
+            row["subject"],
+            row["template"],
+            row["status"],
+            _when(row["not_after"]),
+            row["thumbprint"],
+        )
+    stdout.print(table if rows else "no certificates")
+
+
+@app.command("show")
+def show_command(
+    serial: str = typer.Argument(..., help="Serial in hex or d:DECIMAL."),
+    pem: bool = typer.Option(False, "--pem", help="Print the certificate as PEM."),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show one certificate: its record, serial in both forms and thumbprint."""
+    _show(serial, pem, home, passphrase_file, as_json)
+
+
+@guarded()
+def _show(
+    serial: str, pem: bool, home: Path | None, passphrase_file: Path | None, as_json: bool
+) -> None:
+    row, cert = _open(home, passphrase_file).certificate(serial)
+    if pem:
+        sys.stdout.write(cert.public_bytes(Encoding.PEM).decode())
+        return
+    data = _jsonable(row) | {"serial_windows": serial_windows(cert.serial_number)}
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        stdout.print(f"{key:<18} {value}", markup=False)
+
+
+# ----------------------------------------------------------------------- chain and templates
+@app.command("chain")
+def chain_command(
+    format: str = typer.Option("pem", "--format", help="pem | p7b"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file."),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+) -> None:
+    """The CA chain (issuing CA, then root): what every relying server must trust.
+
+    p7b is the PKCS#7 bundle Windows imports (DER)."""
+    _chain(format, out, home, passphrase_file)
+
+
+@guarded(None)
+def _chain(fmt: str, out: Path | None, home: Path | None, passphrase_file: Path | None) -> None:
+    chain = _open(home, passphrase_file).chain()
+    if fmt == "pem":
+        data = b"".join(c.public_bytes(Encoding.PEM) for c in chain)
+    elif fmt == "p7b":
+        data = pkcs7.serialize_certificates(chain, Encoding.DER)
+    else:
+        raise LyncPkiError(f"unknown format '{fmt}'", "use pem or p7b")
+    if out is not None:
+        write_atomic(out, data)
+        stdout.print(f"wrote {out} ({fmt}, {len(chain)} certificates)", markup=False)
+    elif fmt == "p7b":
+        raise LyncPkiError("a p7b bundle is binary and cannot be printed", "add --out FILE.p7b")
+    else:
+        sys.stdout.write(data.decode())
+
+
+@app.command("templates")
+def templates_command(
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The certificate templates (policy) this CA offers."""
+    _templates(home, as_json)
+
+
+@guarded()
+def _templates(home: Path | None, as_json: bool) -> None:
+    from lyncpki.ca.authority import load_templates
+
+    ca_home = _home(home)
+    templates = list(load_templates(ca_home) if ca_home.exists() else DEFAULT_TEMPLATES)
+    if as_json:
+        emit_json([t.as_dict() for t in templates])
+        return
+    table = _table("Name", "EKU", "Key usage", "Days", "Keys", "Hashes", "Wildcards", "Approval")
+    for t in templates:
+        table.add_row(
+            t.name,
+            ", ".join(t.eku) or "-",
+            ", ".join(t.key_usage),
+            str(t.validity_days),
+            "any" if set(t.key_types) == set(ALL_KEYS) else ", ".join(t.key_types),
+            ", ".join(t.hashes),
+            "yes" if t.allow_wildcards else "no",
+            "yes" if t.approval else "no",
+        )
+    stdout.print(table)
+
+
+@app.command("audit")
+def audit_command(
+    limit: int = typer.Option(50, "--limit", min=1, help="How many entries, newest first."),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The audit log: who did what, when, and the outcome (refusals included)."""
+    _audit(limit, home, passphrase_file, as_json)
+
+
+@guarded()
+def _audit(limit: int, home: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
+    rows = _open(home, passphrase_file).audit_log(limit)
+    if as_json:
+        emit_json(_jsonable(rows))
+        return
+    table = _table("When", "Actor", "Action", "Target", "Outcome", "Detail")
+    for row in rows:
+        table.add_row(
+            _when(row["at"]),
+            row["actor"],
+            row["action"],
+            row["target"],
+            row["outcome"],
+            row["detail"],
+        )
+    stdout.print(table)
