@@ -114,6 +114,29 @@ audit = Table(
 )
 Index("ix_audit_at", audit.c.at)
 
+# The audit log is append-only: the database itself refuses to change or delete an entry.
+_APPEND_ONLY = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION lyncpki_audit_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS audit_append_only ON audit",
+        "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
+        "FOR EACH ROW EXECUTE FUNCTION lyncpki_audit_append_only()",
+    ],
+}
+
+
+@event.listens_for(audit, "after_create")
+def _append_only(target: Table, connection: Connection, **_: Any) -> None:
+    for statement in _APPEND_ONLY.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
