@@ -63,9 +63,9 @@ def _run(home: Path, db_url: str) -> None:
     with engine.connect() as conn:
         rows = conn.execute(select(db.certificates.c.serial, db.certificates.c.der)).all()
         audited = conn.execute(
-            select(func.count()).select_from(db.audit).where(
-                db.audit.c.action == "issue", db.audit.c.outcome == "ok"
-            )
+            select(func.count())
+            .select_from(db.audit)
+            .where(db.audit.c.action == "issue", db.audit.c.outcome == "ok")
         ).scalar()
     engine.dispose()
     assert len(rows) == PROCESSES * PER_PROCESS, "a certificate row is missing"

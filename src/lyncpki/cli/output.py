@@ -3,6 +3,7 @@ single place where errors become messages and exit codes (never a traceback)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -64,9 +65,14 @@ def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]],
     """Turn domain errors into messages and unexpected ones into a short report, not a trace."""
 
     def decorate(command: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(command)
+
         @wraps(command)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            as_json = bool(kwargs.get(as_json_param)) if as_json_param else False
+            as_json = False
+            if as_json_param:  # the flag, whether passed by position or by name
+                bound = signature.bind_partial(*args, **kwargs).arguments
+                as_json = bool(bound.get(as_json_param))
             try:
                 return command(*args, **kwargs)
             except LyncPkiError as error:

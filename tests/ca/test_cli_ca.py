@@ -1,0 +1,326 @@
+"""`lyncpki ca ...` driven as an administrator would, every file it writes judged by openssl:
+init, issue, list, show, revoke, CRLs, chain (PEM and p7b), templates; refusals with their
+codes and exit 2, never a traceback; the passphrase protects the keys and is never printed."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from pathlib import Path
+
+import pytest
+from ca_tools import crl_text, openssl, openssl_req, pem_blocks, run_openssl, serial_of
+from typer.testing import CliRunner, Result
+
+from lyncpki.cli.main import app
+
+# A passphrase distinctive enough that finding it in an output cannot be a coincidence.
+SECRET = "pw-Qx7-cli-secret-4711"
+WRONG = "pw-wrong-Zk3-passphrase"
+ENV = {"LYNCPKI_CA_PASSPHRASE": SECRET, "COLUMNS": "200"}
+
+runner = CliRunner()
+OUTPUTS: list[str] = []  # everything the CLI printed in this module
+
+
+def cli(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+    result = runner.invoke(app, [str(a) for a in args], env=env or ENV)
+    OUTPUTS.append(result.stdout + result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA made by `ca init`, shared by this module's tests."""
+    path = tmp_path_factory.mktemp("cli") / "home"
+    result = cli("ca", "init", "--home", path, "--domain", "corp-test.se", "--root-key", "rsa2048")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"created CA in {path}" in result.stdout
+    return path
+
+
+@pytest.fixture(scope="module")
+def issued(home: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`ca issue req.csr -o cert.pem --chain`: the chain file and the serial openssl reads."""
+    folder = tmp_path_factory.mktemp("issue")
+    (folder / "req.csr").write_bytes(openssl_req(folder))
+    out = folder / "cert.pem"
+    result = cli("ca", "issue", folder / "req.csr", "-o", out, "--chain", "--home", home)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert str(out) in result.stdout
+    return out, serial_of(out)
+
+
+def ca_cert(home: Path, which: str) -> Path:
+    return home / "ca" / f"{which}.crt"
+
+
+# ---------------------------------------------------------------- init
+def test_init_refuses_an_existing_ca(home: Path) -> None:
+    config = (home / "ca" / "config.json").read_bytes()
+    result = cli("ca", "init", "--home", home, "--domain", "corp-test.se", "--root-key", "rsa2048")
+    assert result.exit_code == 2
+    assert "already exists" in result.stderr
+    assert (home / "ca" / "config.json").read_bytes() == config
+
+
+def test_init_needs_namespaces(tmp_path: Path) -> None:
+    result = cli("ca", "init", "--home", tmp_path / "h", "--root-key", "rsa2048")
+    assert result.exit_code == 2
+    assert "the CA needs the DNS namespaces it may sign" in result.stderr
+    assert "fix:" in result.stderr and "--domain" in result.stderr
+    assert not (tmp_path / "h" / "ca" / "config.json").exists()
+
+
+@pytest.mark.external
+def test_init_from_a_topology(contoso_yaml: Path, tmp_path: Path) -> None:
+    result = cli(
+        "ca", "init", "--home", tmp_path / "h", "--topology", contoso_yaml,
+        "--root-key", "rsa2048", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert {"contoso.com", "contoso.net"} <= set(document["namespaces"])
+    # the root and issuing CA of the document are the ones written, as openssl reads them
+    for which in ("root", "issuing"):
+        line = openssl("x509", "-in", tmp_path / "h" / "ca" / f"{which}.crt", "-noout", "-serial")
+        assert line.strip() == f"serial={document[which]['serial'].upper()}"
+        fingerprint = openssl(
+            "x509", "-in", tmp_path / "h" / "ca" / f"{which}.crt", "-noout", "-fingerprint"
+        )
+        assert fingerprint.strip().split("=")[1].replace(":", "") == document[which]["thumbprint"]
+
+
+@pytest.mark.external
+def test_key_files_are_encrypted_and_private(home: Path) -> None:
+    for which in ("root", "issuing"):
+        key = home / "ca" / f"{which}.key"
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert key.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n")
+        # openssl opens it with the passphrase, and not without it
+        ok = run_openssl("pkey", "-in", key, "-passin", f"pass:{SECRET}", "-noout")
+        assert ok.returncode == 0, ok.stderr
+        bad = run_openssl("pkey", "-in", key, "-passin", f"pass:{WRONG}", "-noout")
+        assert bad.returncode != 0
+        # the key is the one of the certificate
+        public = openssl("pkey", "-in", key, "-passin", f"pass:{SECRET}", "-pubout")
+        assert public == openssl("x509", "-in", ca_cert(home, which), "-noout", "-pubkey")
+
+
+def test_wrong_passphrase_is_a_clear_error(home: Path) -> None:
+    result = cli(
+        "ca", "list", "--home", home, env={"LYNCPKI_CA_PASSPHRASE": WRONG, "COLUMNS": "200"}
+    )
+    assert result.exit_code == 2
+    assert "wrong passphrase" in result.stderr
+    assert WRONG not in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- issue, list, show
+@pytest.mark.external
+def test_issue_writes_a_chain_openssl_verifies(home: Path, issued: tuple[Path, str]) -> None:
+    out, _ = issued
+    blocks = pem_blocks(out.read_text("ascii"))
+    assert len(blocks) == 3
+    assert blocks[1] == ca_cert(home, "issuing").read_text("ascii")
+    assert blocks[2] == ca_cert(home, "root").read_text("ascii")
+    process = run_openssl("verify", "-CAfile", ca_cert(home, "root"), "-untrusted", out, out)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert process.stdout.strip() == f"{out}: OK"
+
+
+@pytest.mark.external
+def test_list_and_show(home: Path, issued: tuple[Path, str]) -> None:
+    _, serial = issued
+    listed = cli("ca", "list", "--json", "--home", home)
+    assert listed.exit_code == 0
+    rows = {row["serial"]: row for row in json.loads(listed.stdout)}
+    assert serial.lower() in rows
+    assert rows[serial.lower()]["subject"] == "CN=fe01.corp-test.se"
+
+    shown = cli("ca", "show", serial, "--json", "--home", home)
+    assert shown.exit_code == 0
+    record = json.loads(shown.stdout)
+    assert record["serial"] == serial.lower()
+    assert record["serial_windows"] == bytes.fromhex(serial)[::-1].hex()
+    fingerprint = openssl("x509", "-in", issued[0], "-noout", "-fingerprint")
+    assert record["thumbprint"] == fingerprint.strip().split("=")[1].replace(":", "")
+
+    pem = cli("ca", "show", serial, "--pem", "--home", home)
+    assert pem.stdout == pem_blocks(issued[0].read_text("ascii"))[0]
+
+    table = cli("ca", "list", "--home", home)
+    assert table.exit_code == 0 and serial.lower() in table.stdout
+
+
+def test_show_unknown_serial(home: Path) -> None:
+    result = cli("ca", "show", "01:02:03", "--home", home)
+    assert result.exit_code == 2
+    assert "no certificate with serial 010203" in result.stderr
+
+
+@pytest.mark.external
+def test_foreign_domain_is_refused(home: Path, tmp_path: Path) -> None:
+    request = tmp_path / "evil.csr"
+    request.write_bytes(
+        openssl_req(tmp_path, subject="/CN=fe01.evil-corp.com", sans=["fe01.evil-corp.com"])
+    )
+    result = cli("ca", "issue", request, "-o", tmp_path / "evil.pem", "--home", home)
+    assert result.exit_code == 2
+    assert "policy.namespace" in result.stderr
+    assert "fix:" in result.stderr
+    assert not (tmp_path / "evil.pem").exists()
+
+    as_json = cli("ca", "issue", request, "--json", "--home", home)
+    assert as_json.exit_code == 2
+    document = json.loads(as_json.stdout)
+    assert [r["code"] for r in document["refusals"]] == ["policy.namespace"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x30\x82\x01\x00garbage" * 10,
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    ],
+    ids=["binary", "certificate"],
+)
+def test_not_a_request_is_a_clear_error(home: Path, tmp_path: Path, content: bytes) -> None:
+    request = tmp_path / "junk.req"
+    request.write_bytes(content)
+    result = cli("ca", "issue", request, "--home", home)
+    assert result.exit_code == 2
+    assert str(request) in result.stderr and "fix:" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+# ---------------------------------------------------------------- revoke and CRLs
+@pytest.mark.external
+def test_revoke_and_publish(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "r.csr").write_bytes(
+        openssl_req(tmp_path, subject="/CN=old.corp-test.se", sans=None)
+    )
+    cert = tmp_path / "old.pem"
+    assert cli("ca", "issue", tmp_path / "r.csr", "-o", cert, "--home", home).exit_code == 0
+    serial = serial_of(cert)
+    colon = ":".join(re.findall("..", serial.lower()))
+
+    revoked = cli("ca", "revoke", colon, "--reason", "keyCompromise", "--json", "--home", home)
+    assert revoked.exit_code == 0, revoked.stderr
+    assert json.loads(revoked.stdout)["reason"] == "keyCompromise"
+    again = cli("ca", "revoke", serial, "--home", home)
+    assert again.exit_code == 2 and "already revoked" in again.stderr
+    shown = json.loads(cli("ca", "show", serial, "--json", "--home", home).stdout)
+    assert shown["status"] == "revoked" and shown["revocation_reason"] == "keyCompromise"
+
+    full = cli("ca", "crl", "--json", "--home", home)
+    assert full.exit_code == 0
+    full_info = json.loads(full.stdout)
+    text = crl_text(Path(full_info["file"]))
+    assert f"Serial Number: {serial}" in text and "Key Compromise" in text
+    assert re.search(rf"CRL Number: \n\s+{full_info['number']}\n", text)
+
+    delta = cli("ca", "crl", "--delta", "--json", "--home", home)
+    assert delta.exit_code == 0
+    delta_info = json.loads(delta.stdout)
+    assert delta_info["base_number"] == full_info["number"] < delta_info["number"]
+    delta_text = crl_text(Path(delta_info["file"]))
+    assert "Delta CRL Indicator: critical" in delta_text
+    assert serial not in delta_text  # revoked before the base
+
+    process = run_openssl(
+        "verify", "-crl_check", "-CAfile", ca_cert(home, "root"),
+        "-untrusted", ca_cert(home, "issuing"), "-CRLfile", Path(full_info["file"]), cert,
+    )  # fmt: skip
+    assert process.returncode != 0 and "certificate revoked" in process.stdout + process.stderr
+
+    plain = cli("ca", "crl", "--home", home)
+    assert plain.exit_code == 0 and "published CRL #" in plain.stdout
+
+
+def test_unknown_reason(home: Path) -> None:
+    result = cli("ca", "revoke", "0102", "--reason", "because", "--home", home)
+    assert result.exit_code == 2
+    assert "unknown revocation reason 'because'" in result.stderr
+
+
+# ---------------------------------------------------------------- chain and templates
+@pytest.mark.external
+def test_chain_p7b(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "chain.p7b"
+    result = cli("ca", "chain", "--format", "p7b", "-o", out, "--home", home)
+    assert result.exit_code == 0
+    printed = openssl("pkcs7", "-inform", "DER", "-in", out, "-print_certs")
+    subjects = re.findall(r"^subject=(.*)$", printed, re.MULTILINE)
+    assert len(subjects) == 2
+    # certificates of a PKCS#7 bundle are a SET: no order to check
+    assert sorted(s.strip() for s in subjects) == [
+        "CN = lyncpki Issuing CA",
+        "CN = lyncpki Root CA",
+    ]
+    expected = {ca_cert(home, w).read_text("ascii") for w in ("issuing", "root")}
+    assert set(pem_blocks(printed)) == expected
+
+
+def test_chain_pem_and_p7b_to_terminal(home: Path) -> None:
+    pem = cli("ca", "chain", "--home", home)
+    assert pem.exit_code == 0
+    assert len(pem_blocks(pem.stdout)) == 2
+    binary = cli("ca", "chain", "--format", "p7b", "--home", home)
+    assert binary.exit_code == 2 and "--out" in binary.stderr
+
+
+def test_templates_json(home: Path) -> None:
+    result = cli("ca", "templates", "--json", "--home", home)
+    assert result.exit_code == 0
+    templates = {t["name"]: t for t in json.loads(result.stdout)}
+    assert {"WebServer", "LyncServer", "OAuthTokenSigning", "SubCA"} <= set(templates)
+    assert templates["LyncServer"]["eku"] == ["serverAuth", "clientAuth"]
+    assert templates["SubCA"]["approval"] is True
+
+
+def test_json_outputs_parse(home: Path) -> None:
+    for args in (["pending"], ["audit", "--limit", "5"], ["list", "--status", "revoked"]):
+        result = cli("ca", *args, "--json", "--home", home)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert isinstance(json.loads(result.stdout), list)
+
+
+def test_json_errors_are_json(home: Path) -> None:
+    error = cli("ca", "show", "zz-not-hex", "--json", "--home", home)
+    assert error.exit_code == 2
+    document = json.loads(error.stdout)
+    assert document["error"] == "LyncPkiError"
+    assert "is not a serial number" in document["message"]
+
+
+# ---------------------------------------------------------------- the passphrase
+@pytest.mark.external
+def test_passphrase_never_printed(home: Path, issued: tuple[Path, str], tmp_path: Path) -> None:
+    """Every output of this module (this test runs last) and of a round of its own."""
+    wrong_env = {"LYNCPKI_CA_PASSPHRASE": WRONG, "COLUMNS": "200"}
+    own = [
+        cli("ca", "init", "--home", tmp_path / "h", "--domain", "corp-test.se",
+            "--root-key", "rsa2048", "--json"),
+        cli("ca", "init", "--home", tmp_path / "h", "--domain", "corp-test.se"),
+        cli("ca", "list", "--home", home),
+        cli("ca", "show", issued[1], "--json", "--home", home),
+        cli("ca", "audit", "--json", "--limit", "1000", "--home", home),
+        cli("ca", "audit", "--home", home),
+        cli("ca", "crl", "--home", home),
+        cli("ca", "list", "--home", home, env=wrong_env),
+        cli("ca", "crl", "--home", home, env=wrong_env),
+    ]  # fmt: skip
+    assert [r.exit_code for r in own] == [0, 2, 0, 0, 0, 0, 0, 2, 2]
+    for output in OUTPUTS:
+        assert SECRET not in output
+        assert WRONG not in output
+    for folder in (home, tmp_path / "h"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert SECRET.encode() not in path.read_bytes(), path
+    assert not (home / "secrets" / "ca-passphrase").exists()

@@ -1,0 +1,323 @@
+"""Requests the CA must refuse: each raises RequestRefused with the right code, signs nothing,
+and leaves a 'refused' entry in the audit log. The requests are made by openssl wherever
+openssl can make them (and checked with openssl to be what the test says they are)."""
+
+from __future__ import annotations
+
+import base64
+import random
+import textwrap
+from pathlib import Path
+
+import pytest
+from ca_tools import ca_file, openssl, openssl_req, run_openssl
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.policy import RequestRefused
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
+from lyncpki.x509.keys import generate_key
+from lyncpki.x509.requests import RequestError, RequestSubject, build_request, request_pem
+
+
+@pytest.fixture
+def source(request: pytest.FixtureRequest) -> str:
+    """A name for the submitted request, unique to the test: its audit entry is found by it."""
+    return f"{request.node.name}.csr"
+
+
+def audit_entry(ca: CertificateAuthority, source: str) -> dict[str, object]:
+    entries = [e for e in ca.audit_log(1000) if e["target"] == source]
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def refused(
+    ca: CertificateAuthority, request: bytes, source: str, **kwargs: object
+) -> RequestRefused:
+    """Submit; it must be refused, audited as refused with its codes, and sign nothing."""
+    before = len(ca.certificates())
+    with pytest.raises(RequestRefused) as caught:
+        ca.submit(request, requester="test", source=source, **kwargs)  # type: ignore[arg-type]
+    assert len(ca.certificates()) == before
+    entry = audit_entry(ca, source)
+    assert (entry["action"], entry["outcome"], entry["actor"]) == ("submit", "refused", "test")
+    for code in caught.value.codes:
+        assert code in str(entry["detail"])
+    assert caught.value.fix  # every refusal says what to do
+    return caught.value
+
+
+def pem_of(der: bytes) -> bytes:
+    body = "\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
+    return (
+        f"-----BEGIN CERTIFICATE REQUEST-----\n{body}\n-----END CERTIFICATE REQUEST-----\n".encode()
+    )
+
+
+# ---------------------------------------------------------------- proof of possession
+@pytest.mark.external
+def test_pss_signed_request(ca: CertificateAuthority, work: Path, source: str) -> None:
+    request = openssl_req(work, extra_args=["-sigopt", "rsa_padding_mode:pss"])
+    (work / "pss.csr").write_bytes(request)
+    assert "Signature Algorithm: rsassaPss" in openssl(
+        "req", "-in", work / "pss.csr", "-noout", "-text"
+    )
+    assert refused(ca, request, source).codes == ["policy.pss"]
+
+
+def _self_signature(path: Path) -> str:
+    process = run_openssl("req", "-in", path, "-inform", "DER", "-noout", "-verify")
+    return process.stdout + process.stderr
+
+
+def _tampered(work: Path, der: bytes, mutate: object) -> bytes:
+    (work / "original.der").write_bytes(der)
+    assert "self-signature verify OK" in _self_signature(work / "original.der")
+    changed: bytes = mutate(der)  # type: ignore[operator]
+    assert changed != der and len(changed) == len(der)
+    (work / "tampered.der").write_bytes(changed)
+    # openssl still parses it, and finds the signature wrong
+    assert openssl("req", "-in", work / "tampered.der", "-inform", "DER", "-noout", "-subject")
+    # (openssl 3.0 exits 0 either way: its message is the verdict)
+    assert "self-signature verify failure" in _self_signature(work / "tampered.der")
+    return pem_of(changed)
+
+
+def _flip_signature_byte(der: bytes) -> bytes:
+    return der[:-1] + bytes([der[-1] ^ 0x01])
+
+
+def _change_subject(der: bytes) -> bytes:
+    start = der.index(b"fe01.corp-test.se")  # the subject CN comes before the SAN
+    return der[:start] + b"fe02" + der[start + 4 :]
+
+
+@pytest.mark.external
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(_flip_signature_byte, id="signature"),
+        pytest.param(_change_subject, id="subject"),
+    ],
+)
+def test_tampered_request(
+    ca: CertificateAuthority, work: Path, source: str, mutate: object
+) -> None:
+    request = _tampered(work, openssl_req(work, der=True), mutate)
+    assert refused(ca, request, source).codes == ["policy.signature"]
+
+
+# ---------------------------------------------------------------- names
+@pytest.mark.external
+@pytest.mark.parametrize(
+    ("subject", "sans"),
+    [
+        pytest.param("/CN=fe01.evil-corp.com", ["fe01.evil-corp.com"], id="subject"),
+        pytest.param("/CN=fe01.corp-test.se", ["fe01.corp-test.se", "www.evil-corp.com"], id="san"),
+        pytest.param("/CN=fe01.notcorp-test.se", None, id="suffix-lookalike"),
+        pytest.param("/CN=corp-test.se.evil-corp.com", None, id="prefix-lookalike"),
+    ],
+)
+def test_foreign_domain(
+    ca: CertificateAuthority, work: Path, source: str, subject: str, sans: list[str] | None
+) -> None:
+    error = refused(ca, openssl_req(work, subject=subject, sans=sans), source)
+    assert error.codes == ["policy.namespace"]
+    assert "corp-test.se" in error.refusals[0].message  # names the CA's namespace
+
+
+@pytest.mark.external
+@pytest.mark.parametrize(
+    ("san", "shown"),
+    [
+        pytest.param("IP:10.0.0.1", "10.0.0.1", id="ip"),
+        pytest.param("email:a@corp-test.se", "a@corp-test.se", id="email"),
+    ],
+)
+def test_non_dns_san(
+    ca: CertificateAuthority, work: Path, source: str, san: str, shown: str
+) -> None:
+    error = refused(ca, openssl_req(work, sans=["fe01.corp-test.se", san]), source)
+    assert error.codes == ["policy.san-type"]
+    assert shown in error.refusals[0].message
+
+
+@pytest.mark.external
+def test_every_reason_is_given(ca: CertificateAuthority, work: Path, source: str) -> None:
+    request = openssl_req(work, subject="/CN=fe01.evil-corp.com", sans=["IP:10.0.0.1"])
+    assert sorted(refused(ca, request, source).codes) == ["policy.namespace", "policy.san-type"]
+
+
+@pytest.mark.external
+def test_wildcard_under_a_template_without_wildcards(
+    ca: CertificateAuthority, work: Path, source: str
+) -> None:
+    request = openssl_req(work, sans=["fe01.corp-test.se", "*.corp-test.se"])
+    error = refused(ca, request, source, template="OAuthTokenSigning")
+    assert error.codes == ["policy.wildcard"]
+    # the same request is fine where wildcards are allowed: the template made the difference
+    issued = ca.submit(request, requester="test", template="WebServer")
+    assert issued.status == "issued"
+
+
+@pytest.mark.external
+def test_wildcard_subject(ca: CertificateAuthority, work: Path, source: str) -> None:
+    request = openssl_req(work, subject="/CN=*.corp-test.se", sans=None)
+    assert refused(ca, request, source).codes == ["policy.subject-name"]
+
+
+@pytest.mark.external
+def test_too_many_sans(ca: CertificateAuthority, work: Path, source: str) -> None:
+    names = [f"n{i}.corp-test.se" for i in range(250)]  # plus the subject: 251
+    assert refused(ca, openssl_req(work, sans=names), source).codes == ["policy.too-many-sans"]
+
+
+@pytest.mark.filterwarnings("ignore:Attribute's length:UserWarning")
+def test_oversized_common_name(ca: CertificateAuthority, source: str) -> None:
+    """openssl refuses to write a CN over 64 characters; cryptography is told not to check."""
+    cn = "a" * 40 + "." + "b" * 20 + ".corp-test.se"  # 74 characters, labels valid
+    key = generate_key(KeySpec("rsa", 2048))
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn, _validate=False)])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
+    error = refused(ca, csr.public_bytes(Encoding.PEM), source)
+    assert error.codes == ["policy.subject-size"]
+    assert "74" in error.refusals[0].message
+
+
+# ---------------------------------------------------------------- keys and extensions
+@pytest.mark.external
+def test_512_bit_rsa_key(ca: CertificateAuthority, work: Path, source: str) -> None:
+    request = openssl_req(work, key="rsa:512")
+    (work / "small.csr").write_bytes(request)
+    assert "Public-Key: (512 bit)" in openssl("req", "-in", work / "small.csr", "-noout", "-text")
+    assert refused(ca, request, source).codes == ["policy.key-size"]
+
+
+@pytest.mark.external
+def test_1024_bit_key_under_oauth(ca: CertificateAuthority, work: Path, source: str) -> None:
+    request = openssl_req(work, key="rsa:1024")
+    error = refused(ca, request, source, template="OAuthTokenSigning")
+    assert error.codes == ["policy.key-type"]
+
+
+@pytest.mark.external
+def test_request_asking_to_be_a_ca(ca: CertificateAuthority, work: Path, source: str) -> None:
+    request = openssl_req(work, extra_args=["-addext", "basicConstraints=critical,CA:TRUE"])
+    (work / "ca.csr").write_bytes(request)
+    assert "CA:TRUE" in openssl("req", "-in", work / "ca.csr", "-noout", "-text")
+    assert refused(ca, request, source).codes == ["policy.ca-request"]
+
+
+@pytest.mark.external
+def test_unknown_critical_extension(ca: CertificateAuthority, work: Path, source: str) -> None:
+    request = openssl_req(
+        work, extra_args=["-addext", "nameConstraints=critical,permitted;DNS:corp-test.se"]
+    )
+    assert refused(ca, request, source).codes == ["policy.extension"]
+
+
+@pytest.mark.parametrize("which", ["issuer", "root"])
+def test_request_reusing_a_ca_key(ca: CertificateAuthority, source: str, which: str) -> None:
+    key = getattr(ca, which).key
+    csr = build_request(key, RequestSubject("fe01.corp-test.se", ("fe01.corp-test.se",)))
+    assert csr.is_signature_valid  # a genuine request: it proves possession of the CA key
+    assert refused(ca, request_pem(csr), source).codes == ["policy.ca-key"]
+
+
+@pytest.mark.external
+def test_ca_key_check_compares_with_the_published_ca(ca: CertificateAuthority, work: Path) -> None:
+    """The key the CA refuses is the one in issuing.crt, as openssl reads it."""
+    csr = build_request(ca.issuer.key, RequestSubject("fe01.corp-test.se", ("fe01.corp-test.se",)))
+    (work / "ca-key.csr").write_bytes(request_pem(csr))
+    assert openssl("req", "-in", work / "ca-key.csr", "-noout", "-pubkey") == openssl(
+        "x509", "-in", ca_file(ca, "issuing"), "-noout", "-pubkey"
+    )
+
+
+# ---------------------------------------------------------------- templates
+@pytest.mark.external
+def test_template_name_injection(ca: CertificateAuthority, work: Path, source: str) -> None:
+    before = len(ca.certificates())
+    with pytest.raises(LyncPkiError) as caught:
+        ca.submit(
+            openssl_req(work), requester="test", source=source, template="WebServer\n; DROP TABLE"
+        )
+    error = caught.value
+    assert not isinstance(error, RequestRefused)
+    assert "is not offered by this CA" in error.message
+    assert "WebServer" in error.message
+    assert "\n" not in error.message and "\r" not in error.message
+    assert error.fix and "WebServer" in error.fix  # lists what is offered
+    assert len(ca.certificates()) == before
+    entry = audit_entry(ca, source)
+    assert entry["outcome"] == "refused"
+    assert "\n" not in str(entry["detail"])
+    assert len(ca.certificates()) == before  # the table is still there
+
+
+@pytest.mark.external
+def test_unknown_template(ca: CertificateAuthority, work: Path, source: str) -> None:
+    with pytest.raises(LyncPkiError, match="template 'NoSuchTemplate' is not offered"):
+        ca.submit(openssl_req(work), requester="test", source=source, template="NoSuchTemplate")
+    assert audit_entry(ca, source)["outcome"] == "refused"
+
+
+def test_unknown_template_named_by_the_request(ca: CertificateAuthority, source: str) -> None:
+    key = generate_key(KeySpec("ec", 256))
+    csr = build_request(
+        key, RequestSubject("fe01.corp-test.se", ("fe01.corp-test.se",)), template="Evil\r\nT"
+    )
+    with pytest.raises(LyncPkiError) as caught:
+        ca.submit(request_pem(csr), requester="test", source=source)
+    assert "is not offered" in caught.value.message
+    assert "\n" not in caught.value.message and "\r" not in caught.value.message
+    assert audit_entry(ca, source)["outcome"] == "refused"
+
+
+# ---------------------------------------------------------------- not a request at all
+def _certificate_pem(ca: CertificateAuthority) -> bytes:
+    return ca.issuer.certificate.public_bytes(Encoding.PEM)
+
+
+NOT_REQUESTS = [
+    pytest.param(
+        lambda ca: b"\x30\x82" + random.Random(7).randbytes(400),
+        "is not a valid PKCS#10 certificate request",
+        id="random-bytes",
+    ),
+    pytest.param(_certificate_pem, "is PEM but not a certificate request", id="certificate-pem"),
+    pytest.param(
+        lambda ca: ca.issuer.certificate.public_bytes(Encoding.DER),
+        "is not a valid PKCS#10 certificate request",
+        id="certificate-der",
+    ),
+    pytest.param(lambda ca: b"   \n", "is empty", id="empty"),
+    pytest.param(lambda ca: b"hello, CA!\n", "neither PEM nor base64", id="text"),
+    pytest.param(
+        lambda ca: (
+            b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB*==\n-----END CERTIFICATE REQUEST-----\n"
+        ),
+        "the base64 text is damaged",
+        id="damaged-base64",
+    ),
+    pytest.param(lambda ca: b"\x30" * 70_000, "larger than any certificate request", id="huge"),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), NOT_REQUESTS)
+def test_not_a_request(ca: CertificateAuthority, source: str, make: object, message: str) -> None:
+    data: bytes = make(ca)  # type: ignore[operator]
+    with pytest.raises(RequestError) as caught:
+        ca.submit(data, requester="test", source=source)
+    assert caught.value.message.startswith(source)
+    assert message in caught.value.message
+    assert caught.value.fix
+    assert "Traceback" not in str(caught.value)
+    entry = audit_entry(ca, source)
+    assert entry["outcome"] == "refused"
+    assert str(entry["detail"]).startswith("request: ")
