@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lyncpki.atomic import write_atomic
@@ -28,7 +28,7 @@ from lyncpki.ca.certificates import (
     self_signed_root,
     subordinate_ca,
 )
-from lyncpki.ca.crl import CrlSpec, Reason, RevokedEntry, build_crl, publish
+from lyncpki.ca.crl import CrlSpec, Reason, publish, revoked_certificate, sign_crl
 from lyncpki.ca.home import CaConfig, CaHome
 from lyncpki.ca.policy import Approved, Refusal, RequestRefused, evaluate
 from lyncpki.ca.templates import BUILTIN, Template, TemplateSet
@@ -42,6 +42,12 @@ from lyncpki.x509.requests import RequestError, load_request, requested_template
 DEFAULT_TEMPLATE = "WebServer"
 ROOT_DAYS = 7300
 ISSUING_DAYS = 3650
+# Statements of the issuance path, built once and executed with a dict of values: building
+# `.values(...)` per certificate (coercing and cache-keying every value) cost more than the SQL.
+_INSERT_REQUEST = insert(db.requests)
+_DECIDE_REQUEST = update(db.requests).where(db.requests.c.id == bindparam("request_id"))
+_INSERT_CERTIFICATE = insert(db.certificates)
+_CRL_BATCH = 10_000  # revocation rows fetched at a time (a server-side cursor on PostgreSQL)
 
 
 class CaError(LyncPkiError):
@@ -345,6 +351,10 @@ class CertificateAuthority:
         validity_days: int | None,
         approver: str | None = None,
     ) -> IssueResult:
+        slug = self.config.slug
+        requester_name = _printable(requester, 128)
+        sans = ",".join(approved.dns_names)
+        decided_by = approver or "policy"
         for _attempt in range(5):
             now = self.clock.now()
             cert = end_entity(
@@ -361,38 +371,58 @@ class CertificateAuthority:
             try:
                 with self.writer.begin() as conn:
                     if request_id is None:
-                        rid = self._insert_request(
-                            conn, der, template, requester, approved, "issued"
+                        # The request row is written once, already decided (what inserting it
+                        # and then marking it issued leaves behind).
+                        result = conn.execute(
+                            _INSERT_REQUEST,
+                            {
+                                "ca": slug,
+                                "csr": der,
+                                "template": template.name,
+                                "requester": requester_name,
+                                "subject": approved.subject.rfc4514_string(),
+                                "sans": sans,
+                                "key": approved.key.name,
+                                "status": "issued",
+                                "submitted_at": self.clock.now(),
+                                "decided_at": now,
+                                "decided_by": decided_by,
+                                "serial": serial,
+                            },
                         )
+                        key = result.inserted_primary_key
+                        assert key is not None
+                        rid = int(key[0])
                     else:
                         rid = request_id
-                    conn.execute(
-                        update(db.requests)
-                        .where(db.requests.c.id == rid)
-                        .values(
-                            status="issued",
-                            serial=serial,
-                            decided_at=now,
-                            decided_by=approver or "policy",
+                        conn.execute(
+                            _DECIDE_REQUEST,
+                            {
+                                "request_id": rid,
+                                "status": "issued",
+                                "serial": serial,
+                                "decided_at": now,
+                                "decided_by": decided_by,
+                            },
                         )
-                    )
                     conn.execute(
-                        insert(db.certificates).values(
-                            serial=serial,
-                            ca=self.config.slug,
-                            subject=cert.subject.rfc4514_string(),
-                            sans=",".join(approved.dns_names),
-                            template=template.name,
-                            requester=_printable(requester, 128),
-                            request_id=rid,
-                            not_before=cert.not_valid_before_utc,
-                            not_after=cert.not_valid_after_utc,
-                            thumbprint=thumbprint(cert),
-                            key=approved.key.name,
-                            issued_at=now,
-                            status="valid",
-                            der=cert.public_bytes(Encoding.DER),
-                        )
+                        _INSERT_CERTIFICATE,
+                        {
+                            "serial": serial,
+                            "ca": slug,
+                            "subject": cert.subject.rfc4514_string(),
+                            "sans": sans,
+                            "template": template.name,
+                            "requester": requester_name,
+                            "request_id": rid,
+                            "not_before": cert.not_valid_before_utc,
+                            "not_after": cert.not_valid_after_utc,
+                            "thumbprint": thumbprint(cert),
+                            "key": approved.key.name,
+                            "issued_at": now,
+                            "status": "valid",
+                            "der": cert.public_bytes(Encoding.DER),
+                        },
                     )
                     self._audit(
                         approver or requester,
@@ -571,7 +601,9 @@ class CertificateAuthority:
 
     def _revoked(
         self, conn: Connection, ca: str, after_id: int = 0
-    ) -> tuple[list[RevokedEntry], int]:
+    ) -> tuple[list[x509.RevokedCertificate], int]:
+        """The CRL entries of `ca` revoked after `after_id`, built as the rows stream in (no
+        intermediate list), and the last revocation id they cover."""
         rows = conn.execute(
             select(
                 db.revocations.c.id,
@@ -581,13 +613,13 @@ class CertificateAuthority:
             )
             .where(db.revocations.c.ca == ca, db.revocations.c.id > after_id)
             .order_by(db.revocations.c.id)
+            .execution_options(yield_per=_CRL_BATCH)
         )
-        entries, last = [], after_id
-        reasons = {r.value: r for r in Reason}
+        entries: list[x509.RevokedCertificate] = []
+        append, entry = entries.append, revoked_certificate
+        last = after_id
         for rid, serial, revoked_at, reason in rows:
-            if revoked_at.tzinfo is None:
-                revoked_at = revoked_at.replace(tzinfo=dt.UTC)
-            entries.append(RevokedEntry(int(serial, 16), revoked_at, reasons[reason]))
+            append(entry(int(serial, 16), revoked_at, reason))
             last = rid
         return entries, last
 
@@ -637,7 +669,9 @@ class CertificateAuthority:
                         if (delta or root)
                         else self.config.crl_url(ca, delta=True),
                     )
-                    crl = build_crl(signer.certificate, signer.key, spec, entries)
+                    crl = sign_crl(signer.certificate, signer.key, spec, entries)
+                    count = len(entries)
+                    del entries  # signed: free them before the CRL is encoded and written
                     conn.execute(
                         insert(db.crls).values(
                             ca=ca,
@@ -646,7 +680,7 @@ class CertificateAuthority:
                             base_number=base_number,
                             this_update=now,
                             next_update=spec.next_update,
-                            entries=len(entries),
+                            entries=count,
                             last_revocation_id=last,
                         )
                     )
@@ -655,13 +689,13 @@ class CertificateAuthority:
                         "crl",
                         f"{ca} #{number}",
                         "ok",
-                        f"{'delta' if delta else 'full'}, {len(entries)} entries",
+                        f"{'delta' if delta else 'full'}, {count} entries",
                         conn,
                     )
                 path = self.home.crl_file(ca, delta=delta)
                 self._publish_if_newest(crl, path, self.home.crl_file(ca, delta=delta, pem=True))
                 return CrlInfo(
-                    ca, number, delta, base_number, now, spec.next_update, len(entries), str(path)
+                    ca, number, delta, base_number, now, spec.next_update, count, str(path)
                 )
             except IntegrityError:
                 continue  # another process took this CRL number: take the next

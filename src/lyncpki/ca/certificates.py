@@ -8,8 +8,9 @@ certificate), without which Windows SChannel cannot check revocation of any leaf
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -48,12 +49,28 @@ class Urls:
 
 
 def _key_usage(names: tuple[str, ...], public_key: CertificatePublicKeyTypes) -> x509.KeyUsage:
+    return _key_usage_for(names, isinstance(public_key, ec.EllipticCurvePublicKey))
+
+
+@functools.cache
+def _key_usage_for(names: tuple[str, ...], elliptic: bool) -> x509.KeyUsage:
+    """Made once per template and key kind (the extension objects are immutable)."""
     wanted = set(names)
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
+    if elliptic:
         wanted.discard("key_encipherment")  # not meaningful for EC keys (RFC 5480)
         wanted.discard("data_encipherment")
     flags = {name: name in wanted for name in KEY_USAGES}
     return x509.KeyUsage(**flags, encipher_only=False, decipher_only=False)
+
+
+@functools.cache
+def _basic_constraints(ca: bool, path_length: int | None) -> x509.BasicConstraints:
+    return x509.BasicConstraints(ca=ca, path_length=path_length)
+
+
+@functools.cache
+def _extended_key_usage(oids: tuple[x509.ObjectIdentifier, ...]) -> x509.ExtendedKeyUsage:
+    return x509.ExtendedKeyUsage(oids)
 
 
 def _distribution(urls: Urls) -> list[x509.Extension[x509.ExtensionType]]:
@@ -153,16 +170,42 @@ def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
 
 
 @dataclass(frozen=True, slots=True)
+class Repeated:
+    """What every certificate an issuer signs repeats: its name and validity end, the AKI, the
+    CRL distribution point and AIA extensions."""
+
+    name: x509.Name
+    not_after: dt.datetime
+    aki: x509.AuthorityKeyIdentifier
+    distribution: tuple[x509.Extension[x509.ExtensionType], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Issuer:
     """An issuing CA ready to sign: its certificate, key, precomputed AKI and URLs."""
 
     certificate: x509.Certificate
     key: PrivateKey
     urls: Urls
+    _repeated: Repeated | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def repeated(self) -> Repeated:
+        """Computed for the first certificate signed, then kept (not per certificate)."""
+        repeated = self._repeated
+        if repeated is None:
+            repeated = Repeated(
+                self.certificate.subject,
+                self.certificate.not_valid_after_utc,
+                _aki(self.certificate),
+                tuple(_distribution(self.urls)),
+            )
+            object.__setattr__(self, "_repeated", repeated)  # frozen: a cache, set once
+        return repeated
 
     @property
     def aki(self) -> x509.AuthorityKeyIdentifier:
-        return _aki(self.certificate)
+        return self.repeated.aki
 
 
 def end_entity(
@@ -178,31 +221,31 @@ def end_entity(
     hash_name: str = "sha256",
 ) -> x509.Certificate:
     """Sign a certificate under `template` (policy already evaluated)."""
+    repeated = issuer.repeated
     days = min(validity_days or template.validity_days, template.validity_days)
-    not_after = min(now + dt.timedelta(days=days), issuer.certificate.not_valid_after_utc)
+    not_after = min(now + dt.timedelta(days=days), repeated.not_after)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(issuer.certificate.subject)
+        .issuer_name(repeated.name)
         .public_key(public_key)
         .serial_number(serial)
         .not_valid_before(now - BACKDATE)
         .not_valid_after(not_after)
-        .add_extension(
-            x509.BasicConstraints(ca=template.is_ca, path_length=template.path_length),
-            critical=True,
-        )
+        .add_extension(_basic_constraints(template.is_ca, template.path_length), critical=True)
         .add_extension(_key_usage(template.key_usage, public_key), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(issuer.aki, critical=False)
+        .add_extension(repeated.aki, critical=False)
     )
     if template.eku:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(template.eku_oids), critical=False)
+        builder = builder.add_extension(
+            _extended_key_usage(tuple(template.eku_oids)), critical=False
+        )
     if dns_names:
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names]),
             critical=not subject.rdns,  # RFC 5280: critical when the subject is empty
         )
-    for extension in _distribution(issuer.urls):
+    for extension in repeated.distribution:
         builder = builder.add_extension(extension.value, critical=extension.critical)
     return builder.sign(issuer.key, HASH_NAMES[hash_name]())

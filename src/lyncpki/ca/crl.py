@@ -2,12 +2,16 @@
 
 pyca/cryptography's builder is immutable: adding entries one by one copies the list each time
 (quadratic). The revoked entries are therefore built first and handed to the builder at once.
+Each entry is built straight from its serial, date and reason (`revoked_certificate`): a million
+entries cost a million builder objects instead of four million, and the caller can stream them
+from the database without an intermediate list.
 No issuing-distribution-point extension is written: one whose scope differs from the
 certificates' makes OpenSSL reject the CRL ("different CRL scope").
 """
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,6 +65,17 @@ _FLAG_NAMES = {
     Reason.PRIVILEGE_WITHDRAWN: "privilege_withdrawn",
 }
 _REASON_EXTENSIONS = {reason: x509.CRLReason(reason.flag) for reason in Reason}
+# The extensions of an entry, by reason (RFC 5280: the unspecified reason is omitted). The lists
+# are shared by every entry: the builder reads them, never changes them.
+_ENTRY_EXTENSIONS: dict[str, list[x509.Extension[x509.ExtensionType]]] = {
+    reason.value: []
+    if reason is Reason.UNSPECIFIED
+    else [x509.Extension(x509.CRLReason.oid, False, _REASON_EXTENSIONS[reason])]
+    for reason in Reason
+}
+_SERIAL_LIMIT = 1 << 159  # RFC 5280: at most 20 octets, positive
+_EARLIEST = dt.datetime(1950, 1, 1)
+_NO_OFFSET = dt.timedelta()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +96,26 @@ class CrlSpec:
     freshest_url: str | None = None  # set on a full CRL: where its delta CRLs are
 
 
+def revoked_certificate(
+    serial: int, revoked_at: dt.datetime, reason: Reason | str
+) -> x509.RevokedCertificate:
+    """One CRL entry, checked as RevokedCertificateBuilder's setters check it (serial of 1 to
+    159 bits, date from 1950, a naive date taken as UTC) but built in one step."""
+    if revoked_at.tzinfo is not None:  # naive UTC, as the builder's revocation_date() makes it
+        revoked_at = revoked_at.replace(tzinfo=None) - (revoked_at.utcoffset() or _NO_OFFSET)
+    if not 0 < serial < _SERIAL_LIMIT:
+        raise ValueError(
+            "The serial number should be positive"
+            if serial <= 0
+            else "The serial number should not be more than 159 bits."
+        )
+    if revoked_at < _EARLIEST:
+        raise ValueError("The revocation date must be on or after 1950 January 1.")
+    return x509.RevokedCertificateBuilder(
+        serial_number=serial, revocation_date=revoked_at, extensions=_ENTRY_EXTENSIONS[reason]
+    ).build()
+
+
 def build_crl(
     issuer: x509.Certificate,
     key: PrivateKey,
@@ -88,13 +123,21 @@ def build_crl(
     entries: Iterable[RevokedEntry],
 ) -> x509.CertificateRevocationList:
     """Sign a CRL listing `entries` (in one pass: the list is given to the builder whole)."""
-    revoked = []
-    builder_class = x509.RevokedCertificateBuilder
-    for entry in entries:
-        item = builder_class().serial_number(entry.serial).revocation_date(entry.revoked_at)
-        if entry.reason is not Reason.UNSPECIFIED:  # RFC 5280: omit the unspecified reason
-            item = item.add_extension(_REASON_EXTENSIONS[entry.reason], critical=False)
-        revoked.append(item.build())
+    return sign_crl(
+        issuer,
+        key,
+        spec,
+        [revoked_certificate(e.serial, e.revoked_at, e.reason) for e in entries],
+    )
+
+
+def sign_crl(
+    issuer: x509.Certificate,
+    key: PrivateKey,
+    spec: CrlSpec,
+    revoked: list[x509.RevokedCertificate],
+) -> x509.CertificateRevocationList:
+    """Sign a CRL listing the entries already built by `revoked_certificate`."""
     ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     extensions: list[x509.Extension[x509.ExtensionType]] = [
         x509.Extension(
@@ -131,5 +174,18 @@ def build_crl(
 
 def publish(crl: x509.CertificateRevocationList, der_path: str, pem_path: str) -> None:
     """Write the CRL as DER (what the CDP URL serves) and PEM, each atomically."""
-    write_atomic(der_path, crl.public_bytes(Encoding.DER))
-    write_atomic(pem_path, crl.public_bytes(Encoding.PEM))
+    der = crl.public_bytes(Encoding.DER)
+    write_atomic(der_path, der)
+    write_atomic(pem_path, pem_armor(der))
+
+
+def pem_armor(der: bytes, label: bytes = b"X509 CRL") -> bytes:
+    """The PEM text of DER bytes, byte for byte what `public_bytes(Encoding.PEM)` writes
+    (RFC 7468: base64 in 64-character lines, LF). Armoring the DER already in hand spares
+    cryptography encoding a large CRL a second time (a million entries: 0.7 s)."""
+    view = memoryview(der)
+    text = bytearray(b"-----BEGIN " + label + b"-----\n")
+    for start in range(0, len(view), 48):  # 48 bytes: one 64-character line
+        text += binascii.b2a_base64(view[start : start + 48])
+    text += b"-----END " + label + b"-----\n"
+    return bytes(text)

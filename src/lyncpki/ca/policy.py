@@ -155,13 +155,13 @@ def _key(
     return public_key, spec, refusals
 
 
-def _subject(csr: x509.CertificateSigningRequest, template: Template) -> list[Refusal]:
+def _subject(subject: x509.Name, template: Template) -> list[Refusal]:
     refusals = []
-    for attribute in csr.subject:
+    for attribute in subject:
         limit = ALLOWED_SUBJECT.get(attribute.oid)
         value = attribute.value if isinstance(attribute.value, str) else ""
-        label = f"{attribute.oid.dotted_string} ({attribute.rfc4514_attribute_name})"
         if limit is None:
+            label = f"{attribute.oid.dotted_string} ({attribute.rfc4514_attribute_name})"
             refusals.append(
                 Refusal(
                     "policy.subject-attribute",
@@ -220,10 +220,13 @@ def _extensions(csr: x509.CertificateSigningRequest, template: Template) -> list
 
 
 def _names(
-    csr: x509.CertificateSigningRequest, template: Template, namespaces: Sequence[str]
+    csr: x509.CertificateSigningRequest,
+    subject: x509.Name,
+    template: Template,
+    namespaces: Sequence[str],
 ) -> tuple[str | None, list[str], list[Refusal]]:
     refusals: list[Refusal] = []
-    cn = common_name(csr.subject)
+    cn = common_name(subject)
     names: list[str] = []
     try:
         san = csr.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
@@ -328,10 +331,11 @@ def evaluate(
         raise RequestRefused([refusal])
     public_key, spec, refusals = _key(csr, template, ca_public_keys)
     refusals += _signature_hash(csr)
-    refusals += _subject(csr, template)
+    subject = csr.subject  # a new Name at every access: read once
+    refusals += _subject(subject, template)
     refusals += _extensions(csr, template)
-    cn, names, name_refusals = _names(csr, template, namespaces)
+    cn, names, name_refusals = _names(csr, subject, template, namespaces)
     refusals += name_refusals
     if refusals or public_key is None or spec is None:
         raise RequestRefused(refusals or [Refusal("policy.key-type", "unusable key", "new key")])
-    return Approved(csr.subject, cn, tuple(names), public_key, spec)
+    return Approved(subject, cn, tuple(names), public_key, spec)
