@@ -409,12 +409,6 @@ def test_approval_template_from_the_home_templates_file(
 
 
 @pytest.mark.external
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: the issuing CA is created with pathLenConstraint 0 "
-    "(certificates.subordinate_ca), yet the SubCA template issues CA certificates beneath it: "
-    "anything such a sub CA signs fails openssl verify with 'path length constraint exceeded'",
-)
 def test_a_subordinate_ca_can_issue(ca: CertificateAuthority, work: Path) -> None:
     key = generate_key(KeySpec("ec", 256))
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "subca3.corp-test.se")])
@@ -444,12 +438,6 @@ def test_a_subordinate_ca_can_issue(ca: CertificateAuthority, work: Path) -> Non
     assert_verifies(ca, cert, untrusted=untrusted)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: policy._names applies the FQDN rule to the CN of a CA request: a SubCA "
-    "named like a CA ('Corp Test Sub CA') is refused with policy.subject-name, although "
-    "the CN of a CA template is otherwise not treated as a DNS name",
-)
 def test_a_subordinate_ca_may_have_a_ca_name(ca: CertificateAuthority) -> None:
     result = ca.submit(
         _ca_request(KeySpec("ec", 256), "Corp Test Sub CA"), requester="alice", template="SubCA"

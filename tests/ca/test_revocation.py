@@ -27,7 +27,6 @@ from ca_tools import (
     write_pem,
 )
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
 
 from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.ca.crl import Reason
@@ -193,15 +192,6 @@ def _short_busy_timeout(ca: CertificateAuthority) -> None:
         cursor.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason="src bug: CertificateAuthority.revoke() of an unknown serial writes its 'refused' "
-    "audit entry through a second connection while its own BEGIN IMMEDIATE transaction holds "
-    "the SQLite write lock: it waits busy_timeout (30 s) and raises sqlalchemy "
-    "OperationalError 'database is locked' instead of CaError (the CLI reports an internal "
-    "error, exit 70)",
-)
 def test_unknown_serial_is_an_error(fresh_ca: CertificateAuthority) -> None:
     _short_busy_timeout(fresh_ca)
     with pytest.raises(CaError, match="no certificate with serial 0123456789abcdef"):

@@ -355,10 +355,13 @@ class CertificateAuthority:
         requester_name = _printable(requester, 128)
         sans = ",".join(approved.dns_names)
         decided_by = approver or "policy"
+        # A subordinate CA is signed by the root (the issuing CA is path-length 0), as an
+        # offline AD CS root signs its subordinates; it is then revoked on the root's CRL.
+        signer, slug = (self.root, self.config.root_slug) if template.is_ca else (self.issuer, slug)
         for _attempt in range(5):
             now = self.clock.now()
             cert = end_entity(
-                self.issuer,
+                signer,
                 subject=approved.subject,
                 dns_names=approved.dns_names,
                 public_key=approved.public_key,
@@ -519,7 +522,7 @@ class CertificateAuthority:
     # ---------------------------------------------------------------- lookup
     def certificates(self, status: str | None = None) -> list[dict[str, Any]]:
         query = select(*[c for c in db.certificates.c if c.name != "der"]).where(
-            db.certificates.c.ca == self.config.slug
+            db.certificates.c.ca.in_((self.config.slug, self.config.root_slug))
         )
         if status:
             query = query.where(db.certificates.c.status == status)
@@ -571,32 +574,36 @@ class CertificateAuthority:
     ) -> dict[str, Any]:
         key = serial_hex(parse_serial(serial))
         now = self.clock.now()
+        refusal: CaError | None = None
         with self.writer.begin() as conn:
             row = conn.execute(
                 select(db.certificates.c.status, db.certificates.c.ca)
                 .where(db.certificates.c.serial == key)
                 .with_for_update()
             ).first()
-            if row is None or row.ca != self.config.slug:
-                self._audit(actor, "revoke", key, "refused", "unknown serial")
-                raise CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
-            if row.status == "revoked":
-                raise CaError(f"certificate {key} is already revoked", "nothing to do")
-            conn.execute(
-                update(db.certificates)
-                .where(db.certificates.c.serial == key)
-                .values(status="revoked")
-            )
-            conn.execute(
-                insert(db.revocations).values(
-                    serial=key,
-                    ca=self.config.slug,
-                    reason=reason.value,
-                    revoked_at=now,
-                    revoked_by=_printable(actor, 128),
+            if row is None or row.ca not in (self.config.slug, self.config.root_slug):
+                refusal = CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
+            elif row.status == "revoked":
+                refusal = CaError(f"certificate {key} is already revoked", "nothing to do")
+            else:
+                conn.execute(
+                    update(db.certificates)
+                    .where(db.certificates.c.serial == key)
+                    .values(status="revoked")
                 )
-            )
-            self._audit(actor, "revoke", key, "ok", reason.value, conn)
+                conn.execute(
+                    insert(db.revocations).values(
+                        serial=key,
+                        ca=row.ca,
+                        reason=reason.value,
+                        revoked_at=now,
+                        revoked_by=_printable(actor, 128),
+                    )
+                )
+                self._audit(actor, "revoke", key, "ok", reason.value, conn)
+        if refusal is not None:  # audited after the transaction: it holds the write lock
+            self._audit(actor, "revoke", key, "refused", refusal.message)
+            raise refusal
         return {"serial": key, "reason": reason.value, "revoked_at": now}
 
     def _revoked(

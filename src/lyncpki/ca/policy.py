@@ -246,7 +246,9 @@ def _names(
                         "remove it; list DNS names only",
                     )
                 )
-    if cn is not None:
+    if cn is not None and template.is_ca:
+        pass  # a CA's name is a name, not a DNS host (e.g. "Contoso Branch CA")
+    elif cn is not None:
         cn = normalize(cn)
         if problem := fqdn_problem(cn):
             refusals.append(
