@@ -36,7 +36,7 @@ from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import parse_serial, serial_hex, thumbprint
-from lyncpki.x509.keys import decrypt_key, encrypt_key, generate_key
+from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key
 from lyncpki.x509.requests import RequestError, load_request, requested_template
 
 DEFAULT_TEMPLATE = "WebServer"
@@ -215,13 +215,14 @@ class CertificateAuthority:
     def open(
         cls,
         home: CaHome,
-        passphrase: bytes,
+        passphrase: bytes | None,
         *,
         clock: Clock = SYSTEM_CLOCK,
         db_url: str | None = None,
     ) -> CertificateAuthority:
+        """Open the CA; without a passphrase it can read but not sign (list, show, audit...)."""
         config = home.read_config()
-        keys = {}
+        keys: dict[str, PrivateKey | None] = {}
         certs = {}
         for which in ("root", "issuing"):
             try:
@@ -232,7 +233,11 @@ class CertificateAuthority:
                     f"the {which} CA of {home.root} is damaged or missing ({error})",
                     "restore the CA folder from a backup",
                 ) from None
-            keys[which] = decrypt_key(key_data, passphrase, what=f"the {which} CA")
+            keys[which] = (
+                None
+                if passphrase is None
+                else decrypt_key(key_data, passphrase, what=f"the {which} CA")
+            )
         engine = db.connect(db_url or config.db_url, create=True)
         root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
         return cls(
@@ -676,7 +681,7 @@ class CertificateAuthority:
                         if (delta or root)
                         else self.config.crl_url(ca, delta=True),
                     )
-                    crl = sign_crl(signer.certificate, signer.key, spec, entries)
+                    crl = sign_crl(signer.certificate, signer.signing_key, spec, entries)
                     count = len(entries)
                     del entries  # signed: free them before the CRL is encoded and written
                     conn.execute(

@@ -19,6 +19,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from lyncpki.ca.policy import HASH_NAMES, SigningHash
 from lyncpki.ca.templates import KEY_USAGES, Template
+from lyncpki.errors import LyncPkiError
 from lyncpki.x509.keys import PrivateKey
 
 BACKDATE = dt.timedelta(minutes=5)  # tolerate clock skew between the CA and relying servers
@@ -185,7 +186,7 @@ class Issuer:
     """An issuing CA ready to sign: its certificate, key, precomputed AKI and URLs."""
 
     certificate: x509.Certificate
-    key: PrivateKey
+    key: PrivateKey | None  # None: opened without the passphrase (read-only commands)
     urls: Urls
     _repeated: Repeated | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -206,6 +207,15 @@ class Issuer:
     @property
     def aki(self) -> x509.AuthorityKeyIdentifier:
         return self.repeated.aki
+
+    @property
+    def signing_key(self) -> PrivateKey:
+        if self.key is None:
+            raise LyncPkiError(
+                "this needs the CA's private key, and the CA was opened without its passphrase",
+                "give the passphrase (LYNCPKI_CA_PASSPHRASE, --passphrase-file or the prompt)",
+            )
+        return self.key
 
 
 def end_entity(
@@ -248,4 +258,4 @@ def end_entity(
         )
     for extension in repeated.distribution:
         builder = builder.add_extension(extension.value, critical=extension.critical)
-    return builder.sign(issuer.key, HASH_NAMES[hash_name]())
+    return builder.sign(issuer.signing_key, HASH_NAMES[hash_name]())

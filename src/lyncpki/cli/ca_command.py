@@ -79,6 +79,11 @@ def _open(home: Path | None, passphrase_file: Path | None) -> CertificateAuthori
     return CertificateAuthority.open(ca_home, secret)
 
 
+def _open_read(home: Path | None) -> CertificateAuthority:
+    """The CA for commands that only read (no passphrase asked)."""
+    return CertificateAuthority.open(_home(home), None)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
@@ -402,16 +407,15 @@ def _issue(
 @app.command("pending")
 def pending_command(
     home: Path | None = HomeOption,
-    passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List requests waiting for a CA manager's approval."""
-    _pending(home, passphrase_file, as_json)
+    _pending(home, as_json)
 
 
 @guarded()
-def _pending(home: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
-    rows = _open(home, passphrase_file).pending()
+def _pending(home: Path | None, as_json: bool) -> None:
+    rows = _open_read(home).pending()
     if as_json:
         emit_json(_jsonable(rows))
         return
@@ -557,18 +561,17 @@ def _crl(
 def list_command(
     status: str = typer.Option("all", "--status", help="valid | revoked | expired | all"),
     home: Path | None = HomeOption,
-    passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List issued certificates."""
-    _list(status, home, passphrase_file, as_json)
+    _list(status, home, as_json)
 
 
 @guarded()
-def _list(status: str, home: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
+def _list(status: str, home: Path | None, as_json: bool) -> None:
     if status not in ("valid", "revoked", "expired", "all"):
         raise LyncPkiError(f"unknown status '{status}'", "use valid, revoked, expired or all")
-    ca = _open(home, passphrase_file)
+    ca = _open_read(home)
     now = ca.clock.now()
     rows = ca.certificates(None if status in ("all", "expired") else status)
     for row in rows:
@@ -600,18 +603,15 @@ def show_command(
     serial: str = typer.Argument(..., help="Serial in hex or d:DECIMAL."),
     pem: bool = typer.Option(False, "--pem", help="Print the certificate as PEM."),
     home: Path | None = HomeOption,
-    passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Show one certificate: its record, serial in both forms and thumbprint."""
-    _show(serial, pem, home, passphrase_file, as_json)
+    _show(serial, pem, home, as_json)
 
 
 @guarded()
-def _show(
-    serial: str, pem: bool, home: Path | None, passphrase_file: Path | None, as_json: bool
-) -> None:
-    row, cert = _open(home, passphrase_file).certificate(serial)
+def _show(serial: str, pem: bool, home: Path | None, as_json: bool) -> None:
+    row, cert = _open_read(home).certificate(serial)
     if pem:
         sys.stdout.write(cert.public_bytes(Encoding.PEM).decode())
         return
@@ -629,17 +629,16 @@ def chain_command(
     format: str = typer.Option("pem", "--format", help="pem | p7b"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file."),
     home: Path | None = HomeOption,
-    passphrase_file: Path | None = PassphraseFileOption,
 ) -> None:
     """The CA chain (issuing CA, then root): what every relying server must trust.
 
     p7b is the PKCS#7 bundle Windows imports (DER)."""
-    _chain(format, out, home, passphrase_file)
+    _chain(format, out, home)
 
 
 @guarded(None)
-def _chain(fmt: str, out: Path | None, home: Path | None, passphrase_file: Path | None) -> None:
-    chain = _open(home, passphrase_file).chain()
+def _chain(fmt: str, out: Path | None, home: Path | None) -> None:
+    chain = _open_read(home).chain()
     if fmt == "pem":
         data = b"".join(c.public_bytes(Encoding.PEM) for c in chain)
     elif fmt == "p7b":
@@ -692,16 +691,15 @@ def _templates(home: Path | None, as_json: bool) -> None:
 def audit_command(
     limit: int = typer.Option(50, "--limit", min=1, help="How many entries, newest first."),
     home: Path | None = HomeOption,
-    passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
 ) -> None:
     """The audit log: who did what, when, and the outcome (refusals included)."""
-    _audit(limit, home, passphrase_file, as_json)
+    _audit(limit, home, as_json)
 
 
 @guarded()
-def _audit(limit: int, home: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
-    rows = _open(home, passphrase_file).audit_log(limit)
+def _audit(limit: int, home: Path | None, as_json: bool) -> None:
+    rows = _open_read(home).audit_log(limit)
     if as_json:
         emit_json(_jsonable(rows))
         return
