@@ -78,6 +78,25 @@ class CrlInfo:
     path: str
 
 
+def _signing_hash(template: Template, wanted: str | None) -> str:
+    """The hash to sign with: the one asked for when the template allows it, else SHA-256
+    (or the template's first when it does not list SHA-256)."""
+    if wanted is None:
+        return "sha256" if "sha256" in template.hashes else template.hashes[0]
+    name = wanted.strip().lower().replace("-", "")
+    if name not in template.hashes:
+        raise RequestRefused(
+            [
+                Refusal(
+                    "policy.hash",
+                    f"template {template.name} does not sign with {wanted[:16]}",
+                    f"use one of: {', '.join(template.hashes)}",
+                )
+            ]
+        )
+    return name
+
+
 def _printable(text: str, limit: int = 64) -> str:
     """A name from a request, safe to print and log (no control characters, bounded)."""
     clean = "".join(c if c in string.printable and c not in "\r\n\t\x0b\x0c" else "?" for c in text)
@@ -292,12 +311,17 @@ class CertificateAuthority:
         template: str | None = None,
         source: str = "the request",
         validity_days: int | None = None,
+        hash_name: str | None = None,
     ) -> IssueResult:
         """Evaluate a PKCS#10 request; issue it, or keep it pending when the template needs a
-        CA manager's approval. Refusals raise RequestRefused and are audited."""
+        CA manager's approval. Refusals raise RequestRefused and are audited.
+
+        `hash_name` (sha256 by default, sha384 or sha512) must be one of
+        the template's signature hashes (R-GEN-04)."""
         try:
             csr = load_request(request, source)
             chosen = self._template(csr, template)
+            signing_hash = _signing_hash(chosen, hash_name)
             approved = evaluate(
                 csr, chosen, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
             )
@@ -318,7 +342,7 @@ class CertificateAuthority:
                     conn,
                 )
             return IssueResult("pending", request_id, chosen.name)
-        return self._issue(der, chosen, approved, requester, None, validity_days)
+        return self._issue(der, chosen, approved, requester, None, validity_days, signing_hash)
 
     def _insert_request(
         self,
@@ -354,6 +378,7 @@ class CertificateAuthority:
         requester: str,
         request_id: int | None,
         validity_days: int | None,
+        hash_name: str = "sha256",
         approver: str | None = None,
     ) -> IssueResult:
         slug = self.config.slug
@@ -374,6 +399,7 @@ class CertificateAuthority:
                 serial=random_serial(),
                 now=now,
                 validity_days=validity_days,
+                hash_name=hash_name,
             )
             serial = serial_hex(cert.serial_number)
             try:
@@ -487,6 +513,7 @@ class CertificateAuthority:
             request["requester"],
             request_id,
             None,
+            _signing_hash(template, None),
             approver=actor,
         )
 

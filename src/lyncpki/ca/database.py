@@ -114,6 +114,26 @@ audit = Table(
 )
 Index("ix_audit_at", audit.c.at)
 
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("role", String(16), nullable=False),  # requester | manager | auditor
+    Column("password_hash", String(256), nullable=False),  # scrypt, never the password
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_login_failures_name_at", login_failures.c.name, login_failures.c.at)
+Index("ix_login_failures_client_at", login_failures.c.client, login_failures.c.at)
+
 # The audit log is append-only: the database itself refuses to change or delete an entry.
 _APPEND_ONLY = {
     "sqlite": [

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -33,12 +32,12 @@ ALLOWED_SUBJECT = {
 }
 SigningHash = hashes.SHA224 | hashes.SHA256 | hashes.SHA384 | hashes.SHA512
 HASH_NAMES: dict[str, Callable[[], SigningHash]] = {
-    # SHA-1 only where a template asks for it (R-GEN-04); cryptography still signs with it.
-    "sha1": lambda: cast(SigningHash, hashes.SHA1()),
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
+# A request's own signature (proof of possession) may use any SHA-2 digest.
+REQUEST_HASHES = frozenset({"sha224", "sha256", "sha384", "sha512"})
 # Extensions a request may carry; others (e.g. basicConstraints, nameConstraints) are refused.
 ALLOWED_REQUEST_EXTENSIONS = {
     ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
@@ -91,7 +90,16 @@ def _proof_of_possession(csr: x509.CertificateSigningRequest) -> Refusal | None:
         )
     try:
         valid = csr.is_signature_valid
-    except (UnsupportedAlgorithm, ValueError):
+    except UnsupportedAlgorithm:
+        return Refusal(
+            "policy.hash",
+            "the request is signed with an algorithm this CA cannot verify "
+            f"({csr.signature_algorithm_oid.dotted_string}; SHA-1 and MD5 are not accepted), so "
+            "it proves no possession of its key",
+            "make the request again signed with SHA-256 (certreq: HashAlgorithm = sha256; "
+            "openssl req: -sha256)",
+        )
+    except ValueError:
         valid = False
     if not valid:
         return Refusal(
@@ -310,7 +318,7 @@ def _names(
 
 def _signature_hash(csr: x509.CertificateSigningRequest) -> list[Refusal]:
     algorithm = csr.signature_hash_algorithm
-    if algorithm is not None and algorithm.name not in HASH_NAMES:
+    if algorithm is not None and algorithm.name not in REQUEST_HASHES:
         return [
             Refusal(
                 "policy.hash",

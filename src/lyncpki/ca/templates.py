@@ -31,7 +31,9 @@ KEY_USAGES = (
     "crl_sign",
 )
 ALL_KEYS = ("rsa1024", "rsa2048", "rsa4096", "ec-p256", "ec-p384", "ec-p521")
-HASHES = ("sha1", "sha256", "sha384", "sha512")
+# SHA-1 is not offered: R-GEN-04 allows SHA-1 or SHA-2, and pyca/cryptography no longer signs
+# certificates with SHA-1, so SHA-2 it is.
+HASHES = ("sha256", "sha384", "sha512")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,15 @@ class Template:
         problems = [f"unknown EKU {e}" for e in self.eku if e not in EKU_NAMES]
         problems += [f"unknown key usage {k}" for k in self.key_usage if k not in KEY_USAGES]
         problems += [f"unknown key type {k}" for k in self.key_types if k not in ALL_KEYS]
-        problems += [f"unknown hash {h}" for h in self.hashes if h not in HASHES]
+        problems += [
+            f"hash {h} is not offered (SHA-1 signing is not supported)"
+            if h == "sha1"
+            else f"unknown hash {h}"
+            for h in self.hashes
+            if h not in HASHES
+        ]
+        if not self.hashes:
+            problems.append("no signature hash")
         if not 1 <= self.validity_days <= 36500:
             problems.append(f"validity_days {self.validity_days} out of range")
         if problems:

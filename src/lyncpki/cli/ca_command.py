@@ -293,6 +293,12 @@ def issue_command(
     validity_days: int | None = typer.Option(
         None, "--validity-days", min=1, help="Shorter validity than the template's."
     ),
+    hash_name: str | None = typer.Option(
+        None,
+        "--hash",
+        help="Signature hash: sha256 (default), sha384, sha512; sha1 only when "
+        "the template lists it.",
+    ),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
@@ -304,7 +310,7 @@ def issue_command(
     extensions. Every refusal gives its reason. A template that needs approval leaves the
     request pending (lyncpki ca approve ID).
     """
-    _issue(csr_file, template, out, chain, validity_days, home, passphrase_file, as_json)
+    _issue(csr_file, template, out, chain, validity_days, hash_name, home, passphrase_file, as_json)
 
 
 def _certificate_pem(ca: CertificateAuthority, cert: x509.Certificate, chain: bool) -> bytes:
@@ -360,6 +366,7 @@ def _issue(
     out: Path | None,
     chain: bool,
     validity_days: int | None,
+    hash_name: str | None,
     home: Path | None,
     passphrase_file: Path | None,
     as_json: bool,
@@ -378,6 +385,7 @@ def _issue(
             template=template,
             source=str(csr_file),
             validity_days=validity_days,
+            hash_name=hash_name,
         )
     except RequestRefused as refused:
         if as_json:
