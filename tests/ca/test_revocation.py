@@ -126,8 +126,12 @@ def test_full_and_delta_crls(fresh_ca: CertificateAuthority, work: Path) -> None
     for cert, revoked_by_base in ((a, True), (b, False), (c, False)):
         process = verify(ca, cert, flags=["-crl_check"], crls=[full])
         assert (process.returncode != 0) is revoked_by_base, process.stdout + process.stderr
+    # -extended_crl: without it OpenSSL 3.0 may take a delta CRL newer than its base for the
+    # base itself (get_crl_score skips deltas only with extended CRL support), and then
+    # misses what only the base lists.
+    deltas = ["-crl_check", "-use_deltas", "-extended_crl"]
     for cert, revoked in ((a, True), (b, True), (c, False)):
-        process = verify(ca, cert, flags=["-crl_check", "-use_deltas"], crls=[full, delta])
+        process = verify(ca, cert, flags=deltas, crls=[full, delta])
         assert (process.returncode != 0) is revoked, process.stdout + process.stderr
         if revoked:
             assert "certificate revoked" in process.stdout + process.stderr

@@ -89,8 +89,14 @@ def _proof_of_possession(csr: x509.CertificateSigningRequest) -> Refusal | None:
             "openssl req; do not use -sigopt rsa_padding_mode:pss)",
         )
     try:
-        valid = csr.is_signature_valid
+        algorithm = csr.signature_hash_algorithm
+        weak = algorithm is not None and algorithm.name not in REQUEST_HASHES
+        valid = not weak and csr.is_signature_valid
     except UnsupportedAlgorithm:
+        weak, valid = True, False
+    except ValueError:
+        weak, valid = False, False
+    if weak:
         return Refusal(
             "policy.hash",
             "the request is signed with an algorithm this CA cannot verify "
@@ -99,8 +105,6 @@ def _proof_of_possession(csr: x509.CertificateSigningRequest) -> Refusal | None:
             "make the request again signed with SHA-256 (certreq: HashAlgorithm = sha256; "
             "openssl req: -sha256)",
         )
-    except ValueError:
-        valid = False
     if not valid:
         return Refusal(
             "policy.signature",
