@@ -7,7 +7,7 @@ import datetime as dt
 import fcntl
 import string
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import parse_serial, serial_hex, thumbprint
 from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key
-from lyncpki.x509.requests import RequestError, load_request, requested_template
+from lyncpki.x509.requests import load_request, requested_template
 
 DEFAULT_TEMPLATE = "WebServer"
 ROOT_DAYS = 7300
@@ -47,11 +47,32 @@ ISSUING_DAYS = 3650
 _INSERT_REQUEST = insert(db.requests)
 _DECIDE_REQUEST = update(db.requests).where(db.requests.c.id == bindparam("request_id"))
 _INSERT_CERTIFICATE = insert(db.certificates)
+_INSERT_REQUEST_RETURNING = insert(db.requests).returning(
+    db.requests.c.id, sort_by_parameter_order=True
+)
 _CRL_BATCH = 10_000  # revocation rows fetched at a time (a server-side cursor on PostgreSQL)
 
 
 class CaError(LyncPkiError):
     """A CA operation that cannot be done (unknown serial, not pending, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A request that passed policy, ready to be signed."""
+
+    der: bytes
+    template: Template
+    approved: Approved
+    requester: str
+    request_id: int | None = None  # set: a pending request being approved
+    validity_days: int | None = None
+    hash_name: str = "sha256"
+    approver: str | None = None
+    subject_text: str = field(init=False)
+
+    def __post_init__(self) -> None:  # computed once: the request row and the certificate row
+        object.__setattr__(self, "subject_text", self.approved.subject_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +120,12 @@ def _signing_hash(template: Template, wanted: str | None) -> str:
 
 def _printable(text: str, limit: int = 64) -> str:
     """A name from a request, safe to print and log (no control characters, bounded)."""
-    clean = "".join(c if c in string.printable and c not in "\r\n\t\x0b\x0c" else "?" for c in text)
+    if text.isascii() and text.isprintable():  # the usual case, without a scan per character
+        clean = text
+    else:
+        clean = "".join(
+            c if c in string.printable and c not in "\r\n\t\x0b\x0c" else "?" for c in text
+        )
     return clean[:limit] + ("..." if len(clean) > limit else "")
 
 
@@ -270,6 +296,18 @@ class CertificateAuthority:
         )
 
     # ---------------------------------------------------------------- audit
+    def _audit_row(
+        self, actor: str, action: str, target: str, outcome: str, detail: str
+    ) -> dict[str, Any]:
+        return {
+            "at": self.clock.now(),
+            "actor": _printable(actor, 128),
+            "action": action,
+            "target": _printable(target, 128),
+            "outcome": outcome,
+            "detail": detail[:4000],
+        }
+
     def _audit(
         self,
         actor: str,
@@ -279,14 +317,7 @@ class CertificateAuthority:
         detail: str,
         conn: Connection | None = None,
     ) -> None:
-        row = {
-            "at": self.clock.now(),
-            "actor": _printable(actor, 128),
-            "action": action,
-            "target": _printable(target, 128),
-            "outcome": outcome,
-            "detail": detail[:4000],
-        }
+        row = self._audit_row(actor, action, target, outcome, detail)
         if conn is not None:
             conn.execute(insert(db.audit), row)
             return
@@ -314,164 +345,229 @@ class CertificateAuthority:
         hash_name: str | None = None,
     ) -> IssueResult:
         """Evaluate a PKCS#10 request; issue it, or keep it pending when the template needs a
-        CA manager's approval. Refusals raise RequestRefused and are audited.
+        CA manager's approval. Refusals raise RequestRefused (or RequestError for what is no
+        request at all) and are audited.
 
-        `hash_name` (sha256 by default, sha384 or sha512) must be one of
-        the template's signature hashes (R-GEN-04)."""
-        try:
-            csr = load_request(request, source)
-            chosen = self._template(csr, template)
-            signing_hash = _signing_hash(chosen, hash_name)
-            approved = evaluate(
-                csr, chosen, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
-            )
-        except (RequestError, RequestRefused, LyncPkiError) as error:
-            codes = ",".join(error.codes) if isinstance(error, RequestRefused) else "request"
-            self._audit(requester, "submit", source, "refused", f"{codes}: {error.message}")
-            raise
-        der = csr.public_bytes(Encoding.DER)
-        if chosen.approval:
-            with self.writer.begin() as conn:
-                request_id = self._insert_request(conn, der, chosen, requester, approved, "pending")
-                self._audit(
-                    requester,
-                    "submit",
-                    f"request {request_id}",
-                    "ok",
-                    f"pending approval (template {chosen.name})",
-                    conn,
-                )
-            return IssueResult("pending", request_id, chosen.name)
-        return self._issue(der, chosen, approved, requester, None, validity_days, signing_hash)
+        `hash_name` (sha256 by default, sha384 or sha512) must be one of the template's
+        signature hashes (R-GEN-04)."""
+        outcome = self.submit_many(
+            [request],
+            requester=requester,
+            template=template,
+            sources=[source],
+            validity_days=validity_days,
+            hash_name=hash_name,
+        )[0]
+        if isinstance(outcome, LyncPkiError):
+            raise outcome
+        return outcome
 
-    def _insert_request(
+    def submit_many(
         self,
-        conn: Connection,
-        der: bytes,
-        template: Template,
+        requests: Sequence[bytes],
+        *,
         requester: str,
-        approved: Approved,
-        status: str,
-    ) -> int:
-        result = conn.execute(
-            insert(db.requests).values(
-                ca=self.config.slug,
-                csr=der,
-                template=template.name,
-                requester=_printable(requester, 128),
-                subject=approved.subject.rfc4514_string(),
-                sans=",".join(approved.dns_names),
-                key=approved.key.name,
-                status=status,
-                submitted_at=self.clock.now(),
-            )
+        template: str | None = None,
+        sources: Sequence[str] | None = None,
+        validity_days: int | None = None,
+        hash_name: str | None = None,
+    ) -> list[IssueResult | LyncPkiError]:
+        """Submit several requests at once (a deployment's certificates, a bulk renewal): each
+        is evaluated on its own, and those that pass are signed and stored in one transaction.
+        The result at each position is the IssueResult, or the refusal (not raised)."""
+        names = (
+            list(sources)
+            if sources is not None
+            else [f"request {i + 1}" for i in range(len(requests))]
         )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        outcomes: list[IssueResult | LyncPkiError | None] = [None] * len(requests)
+        tickets: list[tuple[int, Ticket]] = []
+        refusals: list[dict[str, Any]] = []
+        for index, (request, source) in enumerate(zip(requests, names, strict=True)):
+            try:
+                csr = load_request(request, source)
+                chosen = self._template(csr, template)
+                signing_hash = _signing_hash(chosen, hash_name)
+                approved = evaluate(
+                    csr, chosen, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
+                )
+            except LyncPkiError as error:
+                codes = ",".join(error.codes) if isinstance(error, RequestRefused) else "request"
+                refusals.append(
+                    self._audit_row(
+                        requester, "submit", source, "refused", f"{codes}: {error.message}"
+                    )
+                )
+                outcomes[index] = error
+                continue
+            ticket = Ticket(
+                csr.public_bytes(Encoding.DER),
+                chosen,
+                approved,
+                requester,
+                validity_days=validity_days,
+                hash_name=signing_hash,
+            )
+            if chosen.approval:
+                outcomes[index] = self._hold(ticket)
+            else:
+                tickets.append((index, ticket))
+        if refusals:
+            with self.writer.begin() as conn:
+                conn.execute(insert(db.audit), refusals)
+        if tickets:
+            issued = self._issue([t for _, t in tickets])
+            for (index, _), result in zip(tickets, issued, strict=True):
+                outcomes[index] = result
+        return [o for o in outcomes if o is not None]
 
-    def _issue(
-        self,
-        der: bytes,
-        template: Template,
-        approved: Approved,
-        requester: str,
-        request_id: int | None,
-        validity_days: int | None,
-        hash_name: str = "sha256",
-        approver: str | None = None,
-    ) -> IssueResult:
-        slug = self.config.slug
-        requester_name = _printable(requester, 128)
-        sans = ",".join(approved.dns_names)
-        decided_by = approver or "policy"
-        # A subordinate CA is signed by the root (the issuing CA is path-length 0), as an
-        # offline AD CS root signs its subordinates; it is then revoked on the root's CRL.
-        signer, slug = (self.root, self.config.root_slug) if template.is_ca else (self.issuer, slug)
+    def _hold(self, ticket: Ticket) -> IssueResult:
+        """Keep a request pending for a CA manager's approval."""
+        with self.writer.begin() as conn:
+            result = conn.execute(
+                _INSERT_REQUEST, self._request_row(ticket, None, self.clock.now(), "pending")
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            request_id = int(key[0])
+            self._audit(
+                ticket.requester,
+                "submit",
+                f"request {request_id}",
+                "ok",
+                f"pending approval (template {ticket.template.name})",
+                conn,
+            )
+        return IssueResult("pending", request_id, ticket.template.name)
+
+    def _request_row(
+        self, ticket: Ticket, cert: x509.Certificate | None, now: dt.datetime, status: str
+    ) -> dict[str, Any]:
+        return {
+            "ca": self.config.slug,
+            "csr": ticket.der,
+            "template": ticket.template.name,
+            "requester": _printable(ticket.requester, 128),
+            "subject": ticket.subject_text,
+            "sans": ",".join(ticket.approved.dns_names),
+            "key": ticket.approved.key.name,
+            "status": status,
+            "submitted_at": now,
+            "decided_at": now if cert else None,
+            "decided_by": (ticket.approver or "policy") if cert else None,
+            "serial": serial_hex(cert.serial_number) if cert else None,
+        }
+
+    def _sign(self, ticket: Ticket, now: dt.datetime) -> tuple[x509.Certificate, str]:
+        """Sign one ticket: a subordinate CA by the root (the issuing CA is path-length 0, as
+        an offline AD CS root signs its subordinates; it is revoked on the root's CRL)."""
+        template = ticket.template
+        signer, ca = (
+            (self.root, self.config.root_slug)
+            if template.is_ca
+            else (self.issuer, self.config.slug)
+        )
+        cert = end_entity(
+            signer,
+            subject=ticket.approved.subject,
+            dns_names=ticket.approved.dns_names,
+            public_key=ticket.approved.public_key,
+            template=template,
+            serial=random_serial(),
+            now=now,
+            validity_days=ticket.validity_days,
+            hash_name=ticket.hash_name,
+        )
+        return cert, ca
+
+    def _issue(self, tickets: Sequence[Ticket]) -> list[IssueResult]:
+        """Sign every ticket and store them all in one transaction (requests, certificates
+        and audit rows written as batches). A serial collision, never seen in practice,
+        signs the batch again with new serials."""
         for _attempt in range(5):
             now = self.clock.now()
-            cert = end_entity(
-                signer,
-                subject=approved.subject,
-                dns_names=approved.dns_names,
-                public_key=approved.public_key,
-                template=template,
-                serial=random_serial(),
-                now=now,
-                validity_days=validity_days,
-                hash_name=hash_name,
-            )
-            serial = serial_hex(cert.serial_number)
+            signed = [(ticket, *self._sign(ticket, now)) for ticket in tickets]
             try:
                 with self.writer.begin() as conn:
-                    if request_id is None:
-                        # The request row is written once, already decided (what inserting it
-                        # and then marking it issued leaves behind).
-                        result = conn.execute(
-                            _INSERT_REQUEST,
-                            {
-                                "ca": slug,
-                                "csr": der,
-                                "template": template.name,
-                                "requester": requester_name,
-                                "subject": approved.subject.rfc4514_string(),
-                                "sans": sans,
-                                "key": approved.key.name,
-                                "status": "issued",
-                                "submitted_at": self.clock.now(),
-                                "decided_at": now,
-                                "decided_by": decided_by,
-                                "serial": serial,
-                            },
-                        )
-                        key = result.inserted_primary_key
+                    fresh = [(t, c) for t, c, _ in signed if t.request_id is None]
+                    rows = [self._request_row(t, c, now, "issued") for t, c in fresh]
+                    if len(rows) == 1:  # the common case, without RETURNING's executemany
+                        key = conn.execute(_INSERT_REQUEST, rows[0]).inserted_primary_key
                         assert key is not None
-                        rid = int(key[0])
+                        new_ids = iter([int(key[0])])
                     else:
-                        rid = request_id
-                        conn.execute(
-                            _DECIDE_REQUEST,
-                            {
-                                "request_id": rid,
-                                "status": "issued",
-                                "serial": serial,
-                                "decided_at": now,
-                                "decided_by": decided_by,
-                            },
+                        new_ids = iter(
+                            conn.execute(_INSERT_REQUEST_RETURNING, rows).scalars().all()
+                            if rows
+                            else []
                         )
+                    ids = [
+                        t.request_id if t.request_id is not None else next(new_ids)
+                        for t, _, _ in signed
+                    ]
+                    decided = [
+                        {
+                            "request_id": t.request_id,
+                            "status": "issued",
+                            "serial": serial_hex(c.serial_number),
+                            "decided_at": now,
+                            "decided_by": t.approver or "policy",
+                        }
+                        for t, c, _ in signed
+                        if t.request_id is not None
+                    ]
+                    if decided:
+                        conn.execute(_DECIDE_REQUEST, decided)
                     conn.execute(
                         _INSERT_CERTIFICATE,
-                        {
-                            "serial": serial,
-                            "ca": slug,
-                            "subject": cert.subject.rfc4514_string(),
-                            "sans": sans,
-                            "template": template.name,
-                            "requester": requester_name,
-                            "request_id": rid,
-                            "not_before": cert.not_valid_before_utc,
-                            "not_after": cert.not_valid_after_utc,
-                            "thumbprint": thumbprint(cert),
-                            "key": approved.key.name,
-                            "issued_at": now,
-                            "status": "valid",
-                            "der": cert.public_bytes(Encoding.DER),
-                        },
+                        [
+                            self._certificate_row(t, c, ca, rid, now)
+                            for (t, c, ca), rid in zip(signed, ids, strict=True)
+                        ],
                     )
-                    self._audit(
-                        approver or requester,
-                        "issue",
-                        serial,
-                        "ok",
-                        f"request {rid}, template {template.name}, {approved.common_name or '-'}",
-                        conn,
+                    conn.execute(
+                        insert(db.audit),
+                        [
+                            self._audit_row(
+                                t.approver or t.requester,
+                                "issue",
+                                serial_hex(c.serial_number),
+                                "ok",
+                                f"request {rid}, template {t.template.name}, "
+                                f"{t.approved.common_name or '-'}",
+                            )
+                            for (t, c, _), rid in zip(signed, ids, strict=True)
+                        ],
                     )
-                return IssueResult("issued", rid, template.name, cert)
+                return [
+                    IssueResult("issued", rid, t.template.name, c)
+                    for (t, c, _), rid in zip(signed, ids, strict=True)
+                ]
             except IntegrityError:
-                continue  # a serial collision (never seen in practice): draw another
+                continue
         raise CaError(
-            "could not store the certificate (repeated serial conflicts)", "check the database"
+            "could not store the certificates (repeated serial conflicts)", "check the database"
         )
+
+    def _certificate_row(
+        self, ticket: Ticket, cert: x509.Certificate, ca: str, request_id: int, now: dt.datetime
+    ) -> dict[str, Any]:
+        return {
+            "serial": serial_hex(cert.serial_number),
+            "ca": ca,
+            "subject": ticket.subject_text,
+            "sans": ",".join(ticket.approved.dns_names),
+            "template": ticket.template.name,
+            "requester": _printable(ticket.requester, 128),
+            "request_id": request_id,
+            "not_before": cert.not_valid_before_utc,
+            "not_after": cert.not_valid_after_utc,
+            "thumbprint": thumbprint(cert),
+            "key": ticket.approved.key.name,
+            "issued_at": now,
+            "status": "valid",
+            "der": cert.public_bytes(Encoding.DER),
+        }
 
     def _request(self, request_id: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
@@ -506,16 +602,16 @@ class CertificateAuthority:
         except RequestRefused as error:
             self._audit(actor, "approve", f"request {request_id}", "refused", error.message)
             raise
-        return self._issue(
+        ticket = Ticket(
             request["csr"],
             template,
             approved,
             request["requester"],
             request_id,
-            None,
-            _signing_hash(template, None),
+            hash_name=_signing_hash(template, None),
             approver=actor,
         )
+        return self._issue([ticket])[0]
 
     def deny(self, request_id: int, *, actor: str, reason: str = "") -> None:
         request = self._request(request_id)

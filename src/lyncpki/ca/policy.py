@@ -78,6 +78,11 @@ class Approved:
     public_key: CertificatePublicKeyTypes
     key: KeySpec
 
+    @property
+    def subject_text(self) -> str:
+        """The subject as RFC 4514 text (what the database and the listings show)."""
+        return self.subject.rfc4514_string()
+
 
 def _proof_of_possession(csr: x509.CertificateSigningRequest) -> Refusal | None:
     if csr.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS:

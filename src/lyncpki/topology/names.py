@@ -5,6 +5,12 @@ from __future__ import annotations
 import re
 
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# A whole valid FQDN (letters, digits, inner hyphens; two labels or more; a non-numeric TLD):
+# the fast path of fqdn_problem, which explains the problem only for a name that fails it.
+_VALID = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"(?=[A-Za-z0-9-]*[A-Za-z-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
 _URL = re.compile(r"^https?://(?P<host>[^/:?#]+)(?::\d+)?(?:[/?#].*)?$", re.IGNORECASE)
 
 
@@ -14,6 +20,8 @@ def fqdn_problem(name: str, *, allow_wildcard: bool = False) -> str | None:
     Accepts A-Z, a-z, 0-9 and hyphens in labels of at most 63 characters, at least two labels,
     at most 253 characters in all and a top-level label that is not all digits.
     """
+    if len(name) <= 253 and _VALID.match(name.rstrip(".")) and name.rstrip(".") == name.strip():
+        return None
     if not name:
         return "is empty"
     if any(ord(c) > 127 for c in name):

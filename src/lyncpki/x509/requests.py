@@ -28,6 +28,7 @@ from lyncpki.x509.keys import PrivateKey
 OID_ENROLL_CERTTYPE = ObjectIdentifier("1.3.6.1.4.1.311.20.2")
 OID_CERTIFICATE_TEMPLATE = ObjectIdentifier("1.3.6.1.4.1.311.21.7")
 OID_ENROLLMENT_NAME_VALUE_PAIR = ObjectIdentifier("1.3.6.1.4.1.311.13.2.1")
+_TEMPLATE_OIDS = frozenset({OID_ENROLL_CERTTYPE, OID_CERTIFICATE_TEMPLATE})
 
 _ARMOR = re.compile(
     r"-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----(?P<body>.*?)-----END (?:NEW )?CERTIFICATE "
@@ -126,6 +127,8 @@ def requested_template(csr: x509.CertificateSigningRequest) -> str | None:
         extensions = list(csr.extensions)
     except (ValueError, x509.DuplicateExtension):
         extensions = []
+    if not csr.attributes and not any(e.oid in _TEMPLATE_OIDS for e in extensions):
+        return None  # the usual request: nothing to decode
     for extension in extensions:
         if extension.oid == OID_ENROLL_CERTTYPE and isinstance(
             extension.value, x509.UnrecognizedExtension
