@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from lyncpki import __version__
-from lyncpki.cli import ca_command, topology_command
+from lyncpki.cli import ca_command, serve_command, topology_command
 from lyncpki.cli.plan_command import HELP as PLAN_HELP
 from lyncpki.cli.plan_command import plan_command
 
@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 app.command("plan", help=PLAN_HELP)(plan_command)
 app.add_typer(topology_command.app, name="topology")
+ca_command.app.command("serve")(serve_command.serve_command)
+ca_command.app.add_typer(serve_command.account_app, name="account")
 app.add_typer(ca_command.app, name="ca")
 
 

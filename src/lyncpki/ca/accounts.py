@@ -1,0 +1,167 @@
+"""CA accounts (the wizard's "Certification Authority Account"): who may request, approve,
+deny and revoke. Passwords are kept as scrypt hashes, never in clear; failed logins are
+recorded in the database so that rate limiting holds across service processes."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from lyncpki.ca import database as db
+from lyncpki.clock import SYSTEM_CLOCK, Clock
+from lyncpki.errors import LyncPkiError
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\\-]{0,127}$")
+FAILURE_WINDOW = dt.timedelta(minutes=1)
+MAX_FAILURES = 5  # per account or per client within the window
+
+
+class Role(StrEnum):
+    REQUESTER = "requester"  # enroll, see its own requests
+    MANAGER = "manager"  # also approve, deny, revoke
+    AUDITOR = "auditor"  # also approve, deny, revoke; read the audit log
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    name: str
+    role: Role
+
+    @property
+    def may_manage(self) -> bool:
+        return self.role in (Role.MANAGER, Role.AUDITOR)
+
+
+class AccountError(LyncPkiError):
+    """An account operation that cannot be done."""
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
+    encode = base64.b64encode
+    return (
+        f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encode(salt).decode()}${encode(digest).decode()}"
+    )
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+class Accounts:
+    """The CA accounts of one CA database."""
+
+    def __init__(self, engine: Engine, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def add(self, name: str, role: Role, password: str) -> Account:
+        if not _NAME.match(name):
+            raise AccountError(
+                f"'{name[:40]}' is not a valid account name",
+                "use letters, digits and . _ @ \\ - (e.g. CONTOSO\\\\lyncadmin or lync-fe01)",
+            )
+        if len(password) < 12:
+            raise AccountError("the password is shorter than 12 characters", "use a longer one")
+        try:
+            with db.writer(self.engine).begin() as conn:
+                conn.execute(
+                    insert(db.accounts).values(
+                        name=name,
+                        role=role.value,
+                        password_hash=hash_password(password),
+                        created_at=self.clock.now(),
+                    )
+                )
+        except IntegrityError:
+            raise AccountError(f"account {name} already exists", "remove it first") from None
+        return Account(name, role)
+
+    def remove(self, name: str) -> None:
+        with db.writer(self.engine).begin() as conn:
+            done = conn.execute(delete(db.accounts).where(db.accounts.c.name == name))
+        if not done.rowcount:
+            raise AccountError(f"no account {name}", "list them: lyncpki ca account list")
+
+    def list(self) -> list[dict[str, object]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(db.accounts.c.name, db.accounts.c.role, db.accounts.c.created_at).order_by(
+                    db.accounts.c.name
+                )
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def throttled(self, name: str, client: str) -> bool:
+        """Too many recent failures for this account or from this client."""
+        since = self.clock.now() - FAILURE_WINDOW
+        failures = db.login_failures
+        with self.engine.connect() as conn:
+            by_name = (
+                conn.execute(
+                    select(func.count())
+                    .select_from(failures)
+                    .where(failures.c.name == name, failures.c.at > since)
+                ).scalar()
+                or 0
+            )
+            by_client = (
+                conn.execute(
+                    select(func.count())
+                    .select_from(failures)
+                    .where(failures.c.client == client, failures.c.at > since)
+                ).scalar()
+                or 0
+            )
+        return by_name >= MAX_FAILURES or by_client >= MAX_FAILURES
+
+    def verify(self, name: str, password: str, client: str) -> Account | None:
+        """The account when the password is right; a failure is recorded otherwise."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(db.accounts.c.role, db.accounts.c.password_hash).where(
+                    db.accounts.c.name == name
+                )
+            ).first()
+        if row is not None and check_password(password, row.password_hash):
+            return Account(name, Role(row.role))
+        if row is None:  # spend the same time as a wrong password (no account enumeration)
+            check_password(password, _DUMMY_HASH)
+        with db.writer(self.engine).begin() as conn:
+            conn.execute(
+                insert(db.login_failures).values(
+                    name=name[:128], client=client[:64], at=self.clock.now()
+                )
+            )
+        return None
+
+
+_DUMMY_HASH = hash_password("lyncpki-dummy-password")

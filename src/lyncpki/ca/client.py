@@ -1,0 +1,187 @@
+"""A client of the CA service (httpx): enroll, retrieve a pending request, manage, and fetch
+CRLs and CA certificates. What goes wrong becomes a domain error with a clear message:
+unreachable, timed out, refused (with the CA's reasons), not authorized."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from cryptography import x509
+
+from lyncpki.errors import LyncPkiError
+
+
+class CaClientError(LyncPkiError):
+    """The CA service could not be used."""
+
+    def __init__(
+        self,
+        message: str,
+        fix: str | None = None,
+        *,
+        code: str = "error",
+        status: int | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message, fix)
+        self.code = code
+        self.status = status
+        self.details = details or []
+
+
+class CaUnreachable(CaClientError):
+    """No answer: connection refused, DNS, TLS or timeout."""
+
+
+class CaRefused(CaClientError):
+    """The CA answered no: policy refusal, bad request, unknown request."""
+
+
+class CaNotAuthorized(CaClientError):
+    """Wrong or missing credentials, a role that may not, or throttled."""
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    status: str  # issued | pending | denied
+    request_id: int
+    serial: str | None = None
+    certificate: x509.Certificate | None = None
+    chain: list[x509.Certificate] = field(default_factory=list)
+
+
+def _certificates(pem: str) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(pem.encode()) if pem else []
+
+
+class CaClient:
+    """One CA service at `base_url` with a CA account (the wizard's CA account page)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        account: str | None = None,
+        password: str | None = None,
+        *,
+        timeout: float = 30.0,
+        verify: bool | str = True,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        auth = httpx.BasicAuth(account, password or "") if account else None
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=auth,
+            timeout=timeout,
+            verify=verify,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CaClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise CaUnreachable(
+                f"the CA at {self.base_url} did not answer in time",
+                "check that `lyncpki ca serve` runs, or raise the timeout",
+                code="timeout",
+            ) from None
+        except httpx.HTTPError as error:
+            raise CaUnreachable(
+                f"cannot reach the CA at {self.base_url}: {error}",
+                "check the URL and that `lyncpki ca serve` runs there",
+                code="unreachable",
+            ) from None
+        if response.status_code < 400:
+            return response
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        message = str(body.get("message") or f"HTTP {response.status_code}")
+        fix, code = body.get("fix"), str(body.get("error", "error"))
+        kind = CaNotAuthorized if response.status_code in (401, 403, 429) else CaRefused
+        raise kind(
+            f"the CA refused: {message}",
+            fix,
+            code=code,
+            status=response.status_code,
+            details=body.get("refusals", []),
+        )
+
+    def _enrollment(self, response: httpx.Response) -> Enrollment:
+        data = response.json()
+        certificate = _certificates(data.get("certificate", ""))
+        return Enrollment(
+            status=data["status"],
+            request_id=int(data.get("request_id") or data.get("id")),
+            serial=data.get("serial"),
+            certificate=certificate[0] if certificate else None,
+            chain=[c for pem in data.get("chain", []) for c in _certificates(pem)],
+        )
+
+    def enroll(self, request_pem: bytes, template: str | None = None) -> Enrollment:
+        """Send a request: issued (with certificate and chain) or pending (with its id)."""
+        params = {"template": template} if template else None
+        response = self._call(
+            "POST",
+            "/api/v1/enroll",
+            content=request_pem,
+            params=params,
+            headers={"Content-Type": "application/pkcs10", "Accept": "application/json"},
+        )
+        return self._enrollment(response)
+
+    def retrieve(self, request_id: int) -> Enrollment:
+        """A request's state, with its certificate once a CA manager issued it."""
+        return self._enrollment(self._call("GET", f"/api/v1/requests/{request_id}"))
+
+    def approve(self, request_id: int) -> Enrollment:
+        return self._enrollment(
+            self._call(
+                "POST",
+                f"/api/v1/requests/{request_id}/approve",
+                headers={"Accept": "application/json"},
+            )
+        )
+
+    def deny(self, request_id: int, reason: str = "") -> None:
+        self._call("POST", f"/api/v1/requests/{request_id}/deny", json={"reason": reason})
+
+    def revoke(self, serial: str, reason: str = "unspecified") -> dict[str, Any]:
+        response = self._call(
+            "POST", f"/api/v1/certificates/{serial}/revoke", json={"reason": reason}
+        )
+        result: dict[str, Any] = response.json()
+        return result
+
+    def fetch_crl(self, url: str) -> x509.CertificateRevocationList:
+        data = self._call("GET", url).content
+        try:
+            return x509.load_der_x509_crl(data)
+        except ValueError:
+            raise CaRefused(f"{url} did not return a DER CRL", "check the CDP URL") from None
+
+    def fetch_certificate(self, url: str) -> x509.Certificate:
+        data = self._call("GET", url).content
+        try:
+            return x509.load_der_x509_certificate(data)
+        except ValueError:
+            raise CaRefused(
+                f"{url} did not return a DER certificate", "check the AIA URL"
+            ) from None
+
+    def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/health").json()
+        return result

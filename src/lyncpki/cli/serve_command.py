@@ -1,0 +1,204 @@
+"""`lyncpki ca serve` and `lyncpki ca account ...`: the CA on the network and its accounts."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lyncpki.ca.accounts import Accounts, Role
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.home import PASSPHRASE_ENV, resolve_passphrase
+from lyncpki.cli.ca_command import (
+    HomeOption,
+    JsonOption,
+    PassphraseFileOption,
+    _home,
+    _jsonable,
+    _open,
+    _open_read,
+    _prompt,
+)
+from lyncpki.cli.output import emit_json, guarded, stdout
+from lyncpki.errors import LyncPkiError
+
+PASSWORD_ENV = "LYNCPKI_ACCOUNT_PASSWORD"
+
+account_app = typer.Typer(
+    help="CA accounts: who may enroll (requester) and approve, deny and revoke (manager, "
+    "auditor) through the CA service. Passwords are stored as scrypt hashes.",
+    no_args_is_help=True,
+)
+
+
+def serve_command(
+    home: Path | None = HomeOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8080, "--port", min=1, max=65535, help="TCP port."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Worker processes. Several processes (and several `ca serve` on other ports or "
+        "machines) may share one PostgreSQL database: it coordinates serials and CRL numbers.",
+    ),
+    tls_cert: Path | None = typer.Option(
+        None, "--tls-cert", help="Serve HTTPS with this certificate chain (PEM)."
+    ),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="... and this key (PEM)."),
+    passphrase_file: Path | None = PassphraseFileOption,
+    log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
+) -> None:
+    """Serve the CA over HTTP: enrollment API (/api/v1/...), CRLs (/crl/...), CA
+    certificates (/aia/...), OCSP (/ocsp) and /health; the API is described at /docs.
+
+    The CRL and AIA URLs written into certificates (ca init --base-url) must point here.
+    """
+    _serve(home, host, port, workers, tls_cert, tls_key, passphrase_file, log_level)
+
+
+@guarded(None)
+def _serve(
+    home: Path | None,
+    host: str,
+    port: int,
+    workers: int,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    passphrase_file: Path | None,
+    log_level: str,
+) -> None:
+    import uvicorn
+
+    from lyncpki.service.app import HOME_VARIABLE, _responder, create_app
+
+    if (tls_cert is None) != (tls_key is None):
+        raise LyncPkiError("--tls-cert and --tls-key go together", "give both, or neither")
+    ca_home = _home(home)
+    ca_home.read_config()
+    secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=_prompt)
+    ca = CertificateAuthority.open(ca_home, secret)  # checks the passphrase before listening
+    tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
+    scheme = "https" if tls else "http"
+    print(
+        f"lyncpki CA service on {scheme}://{host}:{port} ({workers} worker(s)); "
+        f"API at {scheme}://{host}:{port}/docs",
+        file=sys.stderr,
+        flush=True,
+    )
+    if workers == 1:
+        app = create_app(ca, ocsp=_responder(ca, secret))
+        uvicorn.run(app, host=host, port=port, log_level=log_level, **tls)  # type: ignore[arg-type]
+        return
+    ca.engine.dispose()
+    os.environ[HOME_VARIABLE] = str(ca_home.root.resolve())
+    os.environ[PASSPHRASE_ENV] = secret.decode()  # inherited by the workers only
+    uvicorn.run(
+        "lyncpki.service.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        **tls,  # type: ignore[arg-type]
+    )
+
+
+def _password(password_file: Path | None) -> str:
+    if password_file is not None:
+        try:
+            return password_file.read_text("utf-8").strip()
+        except OSError as error:
+            raise LyncPkiError(
+                f"cannot read {password_file}: {error.strerror}", "check --password-file"
+            ) from None
+    if value := os.environ.get(PASSWORD_ENV, ""):
+        return value
+    if sys.stdin.isatty():
+        return str(typer.prompt("Account password", hide_input=True, confirmation_prompt=True))
+    raise LyncPkiError(
+        "no password given for the account", f"use --password-file FILE or set {PASSWORD_ENV}"
+    )
+
+
+@account_app.command("add")
+def account_add(
+    name: str = typer.Argument(..., help="Account name, e.g. lync-fe01 or CONTOSO\\lyncadmin."),
+    role: Role = typer.Option(Role.REQUESTER, "--role", help="requester | manager | auditor"),
+    password_file: Path | None = typer.Option(
+        None,
+        "--password-file",
+        help=f"File with the password (else ${PASSWORD_ENV} or a "
+        "prompt; never on the command line).",
+    ),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a CA account (the CA passphrase proves you administer the CA)."""
+    _account_add(name, role, password_file, home, passphrase_file, as_json)
+
+
+@guarded()
+def _account_add(
+    name: str,
+    role: Role,
+    password_file: Path | None,
+    home: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    ca = _open(home, passphrase_file)
+    account = Accounts(ca.engine, ca.clock).add(name, role, _password(password_file))
+    ca._audit("local", "account-add", name, "ok", role.value)
+    if as_json:
+        emit_json({"name": account.name, "role": account.role.value})
+    else:
+        stdout.print(f"added account {account.name} ({account.role.value})", markup=False)
+
+
+@account_app.command("list")
+def account_list(home: Path | None = HomeOption, as_json: bool = JsonOption) -> None:
+    """List the CA accounts and their roles (never their passwords)."""
+    _account_list(home, as_json)
+
+
+@guarded()
+def _account_list(home: Path | None, as_json: bool) -> None:
+    ca = _open_read(home)
+    rows = Accounts(ca.engine, ca.clock).list()
+    if as_json:
+        emit_json(_jsonable(rows))
+        return
+    table = Table("Name", "Role", "Created")
+    for row in rows:
+        table.add_row(str(row["name"]), str(row["role"]), str(row["created_at"])[:16])
+    stdout.print(table if rows else "no accounts")
+
+
+@account_app.command("remove")
+def account_remove(
+    name: str = typer.Argument(..., help="Account name."),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Remove a CA account."""
+    _account_remove(name, home, passphrase_file, as_json)
+
+
+@guarded()
+def _account_remove(
+    name: str, home: Path | None, passphrase_file: Path | None, as_json: bool
+) -> None:
+    ca = _open(home, passphrase_file)
+    Accounts(ca.engine, ca.clock).remove(name)
+    ca._audit("local", "account-remove", name, "ok", "")
+    if as_json:
+        emit_json({"name": name, "removed": True})
+    else:
+        stdout.print(f"removed account {name}", markup=False)

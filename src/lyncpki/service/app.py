@@ -1,0 +1,345 @@
+"""The CA's HTTP face: what AD CS web enrollment, cfssl serve and step-ca offer, for lyncpki.
+
+POST /api/v1/enroll                       a PKCS#10 request -> certificate + chain, or 202
+GET  /api/v1/requests/{id}                a request's status (and certificate once issued)
+POST /api/v1/requests/{id}/approve|deny   CA managers and auditors
+POST /api/v1/certificates/{serial}/revoke CA managers and auditors
+GET  /crl/{ca}.crl, /crl/{ca}+.crl        published CRLs (application/pkix-crl)
+GET  /aia/{ca}.crt                        CA certificates (application/pkix-cert)
+POST /ocsp, GET /ocsp/{base64}            RFC 6960 OCSP (when a responder is configured)
+GET  /health
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+from fastapi import Body, Depends, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+
+from lyncpki import __version__
+from lyncpki.ca.accounts import Account
+from lyncpki.ca.authority import CertificateAuthority, IssueResult
+from lyncpki.ca.crl import Reason
+from lyncpki.ca.home import CaHome, resolve_passphrase
+from lyncpki.service import errors
+from lyncpki.service.auth import Authenticator, require_manager
+from lyncpki.service.errors import ServiceError
+from lyncpki.service.published import PublishedFiles
+
+MAX_BODY = 1024 * 1024  # a request is a few KB; 1 MiB is generous
+PEM_CHAIN = "application/pem-certificate-chain"
+PKCS7 = "application/pkcs7-mime"
+OCSP_REQUEST = "application/ocsp-request"
+OCSP_RESPONSE = "application/ocsp-response"
+
+
+class EnrollJson(BaseModel):
+    csr: str = Field(max_length=MAX_BODY, description="PKCS#10 request: PEM or base64 DER")
+    template: str | None = Field(
+        None,
+        max_length=64,
+        description="Template (default: the one the request names, else WebServer)",
+    )
+
+
+class Decision(BaseModel):
+    reason: str = Field("", max_length=500)
+
+
+class Revocation(BaseModel):
+    reason: str = Field(
+        "unspecified",
+        max_length=32,
+        description="RFC 5280 reason, e.g. keyCompromise, superseded, cessationOfOperation",
+    )
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused beyond MAX_BODY without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise ServiceError(
+            413,
+            "request.too_large",
+            f"the body is {declared} bytes, more than {MAX_BODY}",
+            "send the certificate request only",
+        )
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ServiceError(
+                413,
+                "request.too_large",
+                f"the body is more than {MAX_BODY} bytes",
+                "send the certificate request only",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def current_account(request: Request) -> Account:
+    """The CA account of the caller (HTTP basic), checked by the app's Authenticator."""
+    authenticate: Authenticator = request.app.state.authenticate
+    return authenticate(request)
+
+
+AccountDep = Annotated[Account, Depends(current_account)]
+
+
+def _pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(Encoding.PEM).decode()
+
+
+def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
+    """The service of an opened CA (its keys in memory). `ocsp` is an OCSP responder with a
+    `respond(request_der) -> response_der` method, or None."""
+    app = FastAPI(
+        title="lyncpki CA service",
+        version=__version__,
+        description="Enrollment, CRL/AIA distribution and OCSP of the lyncpki enterprise CA. "
+        "Errors are JSON: {error, message, fix}.",
+    )
+    errors.install(app)
+    app.state.authenticate = Authenticator(ca)
+    published = PublishedFiles(ca.home.publish, ca.clock)
+    chain = ca.chain()
+
+    def _issued(result: IssueResult, accept: str) -> Response:
+        headers = {"X-Request-Id": str(result.request_id)}
+        if result.status == "pending" or result.certificate is None:
+            return JSONResponse(
+                {
+                    "status": "pending",
+                    "request_id": result.request_id,
+                    "template": result.template,
+                    "message": f"template {result.template} needs a CA manager's approval",
+                    "retrieve": f"/api/v1/requests/{result.request_id}",
+                },
+                202,
+                headers,
+            )
+        cert = result.certificate
+        headers["X-Serial"] = result.serial or ""
+        if PKCS7 in accept:
+            body = pkcs7.serialize_certificates([cert, *chain], Encoding.DER)
+            return Response(body, media_type=PKCS7, headers=headers)
+        if "application/json" in accept:
+            return JSONResponse(
+                {
+                    "status": "issued",
+                    "request_id": result.request_id,
+                    "serial": result.serial,
+                    "template": result.template,
+                    "certificate": _pem(cert),
+                    "chain": [_pem(c) for c in chain],
+                },
+                200,
+                headers,
+            )
+        body = "".join(_pem(c) for c in (cert, *chain)).encode()
+        return Response(body, media_type=PEM_CHAIN, headers=headers)
+
+    @app.post(
+        "/api/v1/enroll",
+        tags=["enrollment"],
+        summary="Enroll: a PKCS#10 request for a certificate",
+        responses={
+            200: {
+                "description": "Issued: PEM chain (leaf, issuing, root); PKCS#7 with "
+                "Accept: application/pkcs7-mime; JSON with Accept: application/json"
+            },
+            202: {"description": "Pending a CA manager's approval"},
+            401: {"description": "No or wrong CA account credentials"},
+            413: {"description": "Body larger than 1 MiB"},
+            422: {"description": "Refused by policy, with every reason"},
+            429: {"description": "Too many failed logins"},
+        },
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "application/pkcs10": {"schema": {"type": "string", "format": "binary"}},
+                    "application/json": {"schema": EnrollJson.model_json_schema()},
+                    "text/plain": {"schema": {"type": "string"}},
+                }
+            }
+        },
+    )
+    async def enroll(
+        request: Request,
+        account: AccountDep,
+        template: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> Response:
+        body = await _body(request)
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                payload = EnrollJson.model_validate_json(body)
+            except ValueError as error:
+                raise ServiceError(
+                    422,
+                    "request.invalid",
+                    f"the JSON body is invalid: {error}",
+                    'send {"csr": "<PEM>", "template": "WebServer"}',
+                ) from None
+            data, template = payload.csr.encode(), payload.template or template
+        else:
+            data = body
+        result = await run_in_threadpool(
+            ca.submit, data, requester=account.name, template=template, source="the request"
+        )
+        return _issued(result, request.headers.get("accept", ""))
+
+    @app.get(
+        "/api/v1/requests/{request_id}",
+        tags=["enrollment"],
+        summary="A request's status, and its certificate once issued",
+    )
+    def request_status(request_id: int, account: AccountDep) -> dict[str, Any]:
+        status = ca.request_status(request_id)
+        if status["requester"] != account.name and not account.may_manage:
+            raise ServiceError(
+                404,
+                "not_found",
+                f"no request {request_id} of yours",
+                "ask with the account that made the request",
+            )
+        answer = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in status.items()}
+        if status["status"] == "issued" and status["serial"]:
+            _, cert = ca.certificate(status["serial"])
+            answer["certificate"] = _pem(cert)
+            answer["chain"] = [_pem(c) for c in chain]
+        return answer
+
+    @app.post(
+        "/api/v1/requests/{request_id}/approve",
+        tags=["management"],
+        summary="Approve a pending request (manager, auditor; not one's own)",
+    )
+    async def approve(request_id: int, request: Request, account: AccountDep) -> Response:
+        require_manager(account)
+        result = await run_in_threadpool(
+            ca.approve, request_id, actor=account.name, forbid_self=True
+        )
+        return _issued(result, request.headers.get("accept", ""))
+
+    @app.post(
+        "/api/v1/requests/{request_id}/deny",
+        tags=["management"],
+        summary="Deny a pending request (manager, auditor)",
+    )
+    def deny(
+        request_id: int, account: AccountDep, decision: Annotated[Decision | None, Body()] = None
+    ) -> dict[str, Any]:
+        require_manager(account)
+        ca.deny(request_id, actor=account.name, reason=decision.reason if decision else "")
+        return {"request_id": request_id, "status": "denied"}
+
+    @app.post(
+        "/api/v1/certificates/{serial}/revoke",
+        tags=["management"],
+        summary="Revoke a certificate (manager, auditor); the next CRL lists it",
+    )
+    def revoke(
+        serial: str, account: AccountDep, body: Annotated[Revocation | None, Body()] = None
+    ) -> dict[str, Any]:
+        require_manager(account)
+        reason = Reason.parse(body.reason if body else "unspecified")
+        done = ca.revoke(serial[:128], reason=reason, actor=account.name)
+        return {
+            "serial": done["serial"],
+            "reason": done["reason"],
+            "revoked_at": done["revoked_at"].isoformat(),
+        }
+
+    @app.api_route(
+        "/crl/{name}",
+        methods=["GET", "HEAD"],
+        tags=["distribution"],
+        summary="A published CRL (DER)",
+        response_class=Response,
+    )
+    def crl(name: str, request: Request) -> Response:
+        return published.respond(request, "crl", name)
+
+    @app.api_route(
+        "/aia/{name}",
+        methods=["GET", "HEAD"],
+        tags=["distribution"],
+        summary="A CA certificate (DER)",
+        response_class=Response,
+    )
+    def aia(name: str, request: Request) -> Response:
+        return published.respond(request, "aia", name)
+
+    if ocsp is not None:
+
+        @app.post(
+            "/ocsp", tags=["distribution"], summary="OCSP (RFC 6960), POST", response_class=Response
+        )
+        async def ocsp_post(request: Request) -> Response:
+            body = await _body(request)
+            answer = await run_in_threadpool(ocsp.respond, body)
+            return Response(answer, media_type=OCSP_RESPONSE)
+
+        @app.get(
+            "/ocsp/{encoded:path}",
+            tags=["distribution"],
+            summary="OCSP (RFC 6960), GET with the base64 request in the path",
+            response_class=Response,
+        )
+        def ocsp_get(encoded: str) -> Response:
+            try:
+                der = base64.b64decode(
+                    encoded.replace("%2B", "+").replace("%2F", "/").replace("%3D", "="),
+                    validate=False,
+                )
+            except (binascii.Error, ValueError):
+                der = b""
+            return Response(
+                ocsp.respond(der),
+                media_type=OCSP_RESPONSE,
+                headers={"Cache-Control": "public, max-age=300"},
+            )
+
+    @app.get("/health", tags=["service"], summary="Is the service and its database up")
+    def health() -> dict[str, Any]:
+        with ca.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {
+            "status": "ok",
+            "ca": ca.config.name,
+            "version": __version__,
+            "ocsp": ocsp is not None,
+        }
+
+    return app
+
+
+HOME_VARIABLE = "LYNCPKI_SERVICE_HOME"
+
+
+def app_from_environment() -> FastAPI:
+    """The factory `uvicorn --workers N` calls in each worker process: the CA home comes from
+    LYNCPKI_SERVICE_HOME, the passphrase as everywhere (LYNCPKI_CA_PASSPHRASE, ...)."""
+    home = CaHome(Path(os.environ[HOME_VARIABLE]))
+    passphrase = resolve_passphrase(home)
+    ca = CertificateAuthority.open(home, passphrase)
+    return create_app(ca, ocsp=_responder(ca, passphrase))
+
+
+def _responder(ca: CertificateAuthority, passphrase: bytes) -> Any | None:
+    try:
+        from lyncpki.ca.ocsp import OcspResponder, ensure_responder
+    except ImportError:  # pragma: no cover - the responder ships with the CA
+        return None
+    return OcspResponder(ca, ensure_responder(ca, passphrase))

@@ -1,0 +1,99 @@
+"""CRLs and CA certificates served exactly as the CA published them (no regeneration per
+request), with their media types and caching headers; re-read only when the file changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from fastapi import Request, Response
+
+from lyncpki.clock import Clock
+from lyncpki.service.errors import ServiceError
+
+CRL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\+?\.crl$")
+CERT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\.crt$")
+CRL_TYPE = "application/pkix-crl"
+CERT_TYPE = "application/pkix-cert"
+MAX_AGE = 3600  # at most an hour, and never past a CRL's nextUpdate
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    stamp: tuple[float, int]
+    body: bytes
+    etag: str
+    last_modified: str
+    next_update: dt.datetime | None
+
+
+class PublishedFiles:
+    def __init__(self, folder: Path, clock: Clock) -> None:
+        self.folder = folder
+        self.clock = clock
+        self._cache: dict[Path, _File] = {}
+        self._lock = threading.Lock()
+
+    def _load(self, path: Path, is_crl: bool) -> _File:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise ServiceError(
+                404,
+                "not_found",
+                f"{path.name} is not published here",
+                "check the URL in the certificate's CDP/AIA",
+            ) from None
+        stamp = (stat.st_mtime, stat.st_size)
+        with self._lock:
+            cached = self._cache.get(path)
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        body = path.read_bytes()
+        next_update = None
+        if is_crl:
+            try:
+                next_update = x509.load_der_x509_crl(body).next_update_utc
+            except ValueError:
+                next_update = None
+        loaded = _File(
+            stamp,
+            body,
+            f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+            email.utils.formatdate(stat.st_mtime, usegmt=True),
+            next_update,
+        )
+        with self._lock:
+            self._cache[path] = loaded
+        return loaded
+
+    def respond(self, request: Request, kind: str, name: str) -> Response:
+        is_crl = kind == "crl"
+        if not (CRL_NAME if is_crl else CERT_NAME).match(name):
+            raise ServiceError(
+                404,
+                "not_found",
+                f"no published file named {name[:80]!r}",
+                "check the URL in the certificate's CDP/AIA",
+            )
+        file = self._load(self.folder / kind / name, is_crl)
+        max_age = MAX_AGE if is_crl else 86400
+        if file.next_update is not None:
+            left = int((file.next_update - self.clock.now()).total_seconds())
+            max_age = max(0, min(max_age, left))
+        headers = {
+            "ETag": file.etag,
+            "Last-Modified": file.last_modified,
+            "Cache-Control": f"public, max-age={max_age}",
+        }
+        if file.next_update is not None:
+            headers["Expires"] = email.utils.format_datetime(file.next_update, usegmt=True)
+        if request.headers.get("if-none-match") == file.etag:
+            return Response(status_code=304, headers=headers)
+        return Response(file.body, media_type=CRL_TYPE if is_crl else CERT_TYPE, headers=headers)
