@@ -218,6 +218,10 @@ class Issuer:
         return self.key
 
 
+def _extension(value: x509.ExtensionType, critical: bool) -> x509.Extension[x509.ExtensionType]:
+    return x509.Extension(value.oid, critical, value)
+
+
 def end_entity(
     issuer: Issuer,
     *,
@@ -234,28 +238,31 @@ def end_entity(
     repeated = issuer.repeated
     days = min(validity_days or template.validity_days, template.validity_days)
     not_after = min(now + dt.timedelta(days=days), repeated.not_after)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(repeated.name)
-        .public_key(public_key)
-        .serial_number(serial)
-        .not_valid_before(now - BACKDATE)
-        .not_valid_after(not_after)
-        .add_extension(_basic_constraints(template.is_ca, template.path_length), critical=True)
-        .add_extension(_key_usage(template.key_usage, public_key), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(repeated.aki, critical=False)
-    )
+    # The builder is given everything at once (its constructor) rather than through eleven
+    # chained setters, each copying the builder: the setters' checks are made here instead.
+    not_before = (now - BACKDATE).astimezone(dt.UTC).replace(tzinfo=None)
+    not_after_naive = not_after.astimezone(dt.UTC).replace(tzinfo=None)
+    if not 0 < serial < 2**159 or not_before > not_after_naive:
+        raise ValueError("serial or validity out of range")
+    extensions: list[x509.Extension[x509.ExtensionType]] = [
+        _extension(_basic_constraints(template.is_ca, template.path_length), True),
+        _extension(_key_usage(template.key_usage, public_key), True),
+        _extension(x509.SubjectKeyIdentifier.from_public_key(public_key), False),
+        _extension(repeated.aki, False),
+    ]
     if template.eku:
-        builder = builder.add_extension(
-            _extended_key_usage(tuple(template.eku_oids)), critical=False
-        )
+        extensions.append(_extension(_extended_key_usage(tuple(template.eku_oids)), False))
     if dns_names:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names]),
-            critical=not subject.rdns,  # RFC 5280: critical when the subject is empty
-        )
-    for extension in repeated.distribution:
-        builder = builder.add_extension(extension.value, critical=extension.critical)
+        san = x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names])
+        extensions.append(_extension(san, not subject.rdns))  # critical if no subject (RFC 5280)
+    extensions.extend(repeated.distribution)
+    builder = x509.CertificateBuilder(
+        issuer_name=repeated.name,
+        subject_name=subject,
+        public_key=public_key,
+        serial_number=serial,
+        not_valid_before=not_before,
+        not_valid_after=not_after_naive,
+        extensions=extensions,
+    )
     return builder.sign(issuer.signing_key, HASH_NAMES[hash_name]())
