@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,15 +17,22 @@ from lyncpki.ca.authority import CertificateAuthority, CrlInfo, IssueResult
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.database import redact
 from lyncpki.ca.home import (
-    DEFAULT_HOME,
-    HOME_ENV,
-    PASSPHRASE_ENV,
-    CaHome,
     generate_passphrase,
     resolve_passphrase,
 )
 from lyncpki.ca.policy import RequestRefused
 from lyncpki.ca.templates import ALL_KEYS, DEFAULT_TEMPLATES
+from lyncpki.cli.ca_context import (
+    HomeOption,
+    JsonOption,
+    PassphraseFileOption,
+    actor,
+    home_of,
+    jsonable,
+    open_read,
+    open_signing,
+    prompt_passphrase,
+)
 from lyncpki.cli.output import emit_json, guarded, stderr, stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
@@ -43,55 +48,6 @@ app = typer.Typer(
     "full/delta CRLs. State lives in --home (default ./lyncpki-data or $LYNCPKI_HOME).",
     no_args_is_help=True,
 )
-
-HomeOption = typer.Option(
-    None, "--home", help=f"lyncpki home [default: ${HOME_ENV} or ./{DEFAULT_HOME}]."
-)
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
-PassphraseFileOption = typer.Option(
-    None,
-    "--passphrase-file",
-    help=f"File holding the CA key passphrase (else ${PASSPHRASE_ENV}, else a prompt).",
-)
-
-
-def _home(home: Path | None) -> CaHome:
-    return CaHome(home or Path(os.environ.get(HOME_ENV, DEFAULT_HOME)))
-
-
-def _actor() -> str:
-    try:
-        return f"local:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "local"
-
-
-def _prompt() -> str:
-    if not sys.stdin.isatty():
-        return ""
-    return str(typer.prompt("CA key passphrase", hide_input=True))
-
-
-def _open(home: Path | None, passphrase_file: Path | None) -> CertificateAuthority:
-    ca_home = _home(home)
-    ca_home.read_config()  # a missing CA is reported before asking for a passphrase
-    secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=_prompt)
-    return CertificateAuthority.open(ca_home, secret)
-
-
-def _open_read(home: Path | None) -> CertificateAuthority:
-    """The CA for commands that only read (no passphrase asked)."""
-    return CertificateAuthority.open(_home(home), None)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _table(*headers: str) -> Table:
@@ -196,7 +152,7 @@ def _init(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
-    ca_home = _home(home)
+    ca_home = home_of(home)
     if ca_home.exists():
         raise LyncPkiError(
             f"a CA already exists in {ca_home.root}",
@@ -244,7 +200,9 @@ def _init(
             markup=True,
         )
     else:
-        secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=_prompt)
+        secret = resolve_passphrase(
+            ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase
+        )
     ca = CertificateAuthority.create(
         ca_home,
         passphrase=secret,
@@ -256,7 +214,7 @@ def _init(
         db_url=db,
         base_url=base_url,
         namespaces=tuple(dict.fromkeys(names)),
-        actor=_actor(),
+        actor=actor(),
     )
     result: dict[str, Any] = {
         "home": str(ca_home.root),
@@ -377,11 +335,11 @@ def _issue(
         raise LyncPkiError(
             f"cannot read {csr_file}: {error.strerror}", "check the request file's path"
         ) from None
-    ca = _open(home, passphrase_file)
+    ca = open_signing(home, passphrase_file)
     try:
         result = ca.submit(
             data,
-            requester=_actor(),
+            requester=actor(),
             template=template,
             source=str(csr_file),
             validity_days=validity_days,
@@ -423,9 +381,9 @@ def pending_command(
 
 @guarded()
 def _pending(home: Path | None, as_json: bool) -> None:
-    rows = _open_read(home).pending()
+    rows = open_read(home).pending()
     if as_json:
-        emit_json(_jsonable(rows))
+        emit_json(jsonable(rows))
         return
     table = _table("Id", "Template", "Subject", "SANs", "Key", "Requester", "Submitted")
     for row in rows:
@@ -463,8 +421,8 @@ def _approve(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
-    ca = _open(home, passphrase_file)
-    _issued(ca, ca.approve(request_id, actor=_actor()), out, chain, as_json)
+    ca = open_signing(home, passphrase_file)
+    _issued(ca, ca.approve(request_id, actor=actor()), out, chain, as_json)
 
 
 @app.command("deny")
@@ -483,7 +441,7 @@ def deny_command(
 def _deny(
     request_id: int, reason: str, home: Path | None, passphrase_file: Path | None, as_json: bool
 ) -> None:
-    _open(home, passphrase_file).deny(request_id, actor=_actor(), reason=reason)
+    open_signing(home, passphrase_file).deny(request_id, actor=actor(), reason=reason)
     if as_json:
         emit_json({"request_id": request_id, "status": "denied"})
     else:
@@ -514,9 +472,9 @@ def _revoke(
     serial: str, reason: str, home: Path | None, passphrase_file: Path | None, as_json: bool
 ) -> None:
     why = Reason.parse(reason)
-    result = _open(home, passphrase_file).revoke(serial, reason=why, actor=_actor())
+    result = open_signing(home, passphrase_file).revoke(serial, reason=why, actor=actor())
     if as_json:
-        emit_json(_jsonable(result))
+        emit_json(jsonable(result))
     else:
         stdout.print(
             f"revoked {result['serial']} ({why.value}); publish it: lyncpki ca crl", markup=False
@@ -552,7 +510,7 @@ def _crl_dict(info: CrlInfo) -> dict[str, Any]:
 def _crl(
     delta: bool, root: bool, home: Path | None, passphrase_file: Path | None, as_json: bool
 ) -> None:
-    info = _open(home, passphrase_file).publish_crl(actor=_actor(), delta=delta, root=root)
+    info = open_signing(home, passphrase_file).publish_crl(actor=actor(), delta=delta, root=root)
     if as_json:
         emit_json(_crl_dict(info))
     else:
@@ -579,7 +537,7 @@ def list_command(
 def _list(status: str, home: Path | None, as_json: bool) -> None:
     if status not in ("valid", "revoked", "expired", "all"):
         raise LyncPkiError(f"unknown status '{status}'", "use valid, revoked, expired or all")
-    ca = _open_read(home)
+    ca = open_read(home)
     now = ca.clock.now()
     rows = ca.certificates(None if status in ("all", "expired") else status)
     for row in rows:
@@ -591,7 +549,7 @@ def _list(status: str, home: Path | None, as_json: bool) -> None:
     if status in ("expired", "valid"):
         rows = [r for r in rows if r["status"] == status]
     if as_json:
-        emit_json(_jsonable(rows))
+        emit_json(jsonable(rows))
         return
     table = _table("Serial", "Subject", "Template", "Status", "Expires", "Thumbprint")
     for row in rows:
@@ -619,11 +577,11 @@ def show_command(
 
 @guarded()
 def _show(serial: str, pem: bool, home: Path | None, as_json: bool) -> None:
-    row, cert = _open_read(home).certificate(serial)
+    row, cert = open_read(home).certificate(serial)
     if pem:
         sys.stdout.write(cert.public_bytes(Encoding.PEM).decode())
         return
-    data = _jsonable(row) | {"serial_windows": serial_windows(cert.serial_number)}
+    data = jsonable(row) | {"serial_windows": serial_windows(cert.serial_number)}
     if as_json:
         emit_json(data)
         return
@@ -646,7 +604,7 @@ def chain_command(
 
 @guarded(None)
 def _chain(fmt: str, out: Path | None, home: Path | None) -> None:
-    chain = _open_read(home).chain()
+    chain = open_read(home).chain()
     if fmt == "pem":
         data = b"".join(c.public_bytes(Encoding.PEM) for c in chain)
     elif fmt == "p7b":
@@ -675,7 +633,7 @@ def templates_command(
 def _templates(home: Path | None, as_json: bool) -> None:
     from lyncpki.ca.authority import load_templates
 
-    ca_home = _home(home)
+    ca_home = home_of(home)
     templates = list(load_templates(ca_home) if ca_home.exists() else DEFAULT_TEMPLATES)
     if as_json:
         emit_json([t.as_dict() for t in templates])
@@ -707,9 +665,9 @@ def audit_command(
 
 @guarded()
 def _audit(limit: int, home: Path | None, as_json: bool) -> None:
-    rows = _open_read(home).audit_log(limit)
+    rows = open_read(home).audit_log(limit)
     if as_json:
-        emit_json(_jsonable(rows))
+        emit_json(jsonable(rows))
         return
     table = _table("When", "Actor", "Action", "Target", "Outcome", "Detail")
     for row in rows:

@@ -12,15 +12,15 @@ from rich.table import Table
 from lyncpki.ca.accounts import Accounts, Role
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import PASSPHRASE_ENV, resolve_passphrase
-from lyncpki.cli.ca_command import (
+from lyncpki.cli.ca_context import (
     HomeOption,
     JsonOption,
     PassphraseFileOption,
-    _home,
-    _jsonable,
-    _open,
-    _open_read,
-    _prompt,
+    home_of,
+    jsonable,
+    open_read,
+    open_signing,
+    prompt_passphrase,
 )
 from lyncpki.cli.output import emit_json, guarded, stdout
 from lyncpki.errors import LyncPkiError
@@ -78,9 +78,9 @@ def _serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise LyncPkiError("--tls-cert and --tls-key go together", "give both, or neither")
-    ca_home = _home(home)
+    ca_home = home_of(home)
     ca_home.read_config()
-    secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=_prompt)
+    secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
     ca = CertificateAuthority.open(ca_home, secret)  # checks the passphrase before listening
     tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
     scheme = "https" if tls else "http"
@@ -152,7 +152,7 @@ def _account_add(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
-    ca = _open(home, passphrase_file)
+    ca = open_signing(home, passphrase_file)
     account = Accounts(ca.engine, ca.clock).add(name, role, _password(password_file))
     ca._audit("local", "account-add", name, "ok", role.value)
     if as_json:
@@ -169,10 +169,10 @@ def account_list(home: Path | None = HomeOption, as_json: bool = JsonOption) -> 
 
 @guarded()
 def _account_list(home: Path | None, as_json: bool) -> None:
-    ca = _open_read(home)
+    ca = open_read(home)
     rows = Accounts(ca.engine, ca.clock).list()
     if as_json:
-        emit_json(_jsonable(rows))
+        emit_json(jsonable(rows))
         return
     table = Table("Name", "Role", "Created")
     for row in rows:
@@ -195,7 +195,7 @@ def account_remove(
 def _account_remove(
     name: str, home: Path | None, passphrase_file: Path | None, as_json: bool
 ) -> None:
-    ca = _open(home, passphrase_file)
+    ca = open_signing(home, passphrase_file)
     Accounts(ca.engine, ca.clock).remove(name)
     ca._audit("local", "account-remove", name, "ok", "")
     if as_json:

@@ -1,0 +1,65 @@
+"""What the `lyncpki ca ...` commands share: the home, the passphrase, opening the CA, the
+common options and JSON conversion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV, PASSPHRASE_ENV, CaHome, resolve_passphrase
+
+HomeOption = typer.Option(
+    None, "--home", help=f"lyncpki home [default: ${HOME_ENV} or ./{DEFAULT_HOME}]."
+)
+JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+PassphraseFileOption = typer.Option(
+    None,
+    "--passphrase-file",
+    help=f"File holding the CA key passphrase (else ${PASSPHRASE_ENV}, else a prompt).",
+)
+
+
+def home_of(home: Path | None) -> CaHome:
+    return CaHome(home or Path(os.environ.get(HOME_ENV, DEFAULT_HOME)))
+
+
+def actor() -> str:
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "local"
+
+
+def prompt_passphrase() -> str:
+    if not sys.stdin.isatty():
+        return ""
+    return str(typer.prompt("CA key passphrase", hide_input=True))
+
+
+def open_signing(home: Path | None, passphrase_file: Path | None) -> CertificateAuthority:
+    ca_home = home_of(home)
+    ca_home.read_config()  # a missing CA is reported before asking for a passphrase
+    secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
+    return CertificateAuthority.open(ca_home, secret)
+
+
+def open_read(home: Path | None) -> CertificateAuthority:
+    """The CA for commands that only read (no passphrase asked)."""
+    return CertificateAuthority.open(home_of(home), None)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
