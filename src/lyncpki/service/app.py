@@ -342,4 +342,4 @@ def _responder(ca: CertificateAuthority, passphrase: bytes) -> Any | None:
         from lyncpki.ca.ocsp import OcspResponder, ensure_responder
     except ImportError:  # pragma: no cover - the responder ships with the CA
         return None
-    return OcspResponder(ca, ensure_responder(ca, passphrase))
+    return OcspResponder(ca, ensure_responder(ca, passphrase), passphrase=passphrase)

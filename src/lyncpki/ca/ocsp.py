@@ -1,0 +1,519 @@
+"""The CA's OCSP responder (RFC 6960), answering for the issuing CA from its database.
+
+Responses are signed by a delegated OCSP signing certificate (RFC 6960 4.2.2.2): a short-lived
+certificate issued by the issuing CA with the OCSPSigning EKU and id-pkix-ocsp-nocheck, kept in
+<home>/ca/ocsp.crt and ocsp.key (encrypted PKCS#8, 0600) and re-issued two days before it
+expires. The issuing CA's own key never signs a response.
+
+An answer says what the database says at that moment: a revocation is answered at once, without
+waiting for the next CRL. Answers to requests without a nonce are cached for a few minutes and
+dropped as soon as anything is revoked. `respond` never raises: bad input is answered with an
+unsuccessful OCSPResponse (malformedRequest, unauthorized or internalError).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyasn1.codec.der import decoder
+from pyasn1.type import namedtype, univ
+from sqlalchemy import Connection, func, insert, select
+
+from lyncpki.atomic import write_atomic
+from lyncpki.ca import database as db
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.certificates import BACKDATE, ca_name, random_serial
+from lyncpki.ca.crl import Reason
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
+from lyncpki.x509.identifiers import serial_hex, thumbprint
+from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key, spec_of
+
+SIGNER_TEMPLATE = "OCSPResponseSigning"
+SIGNER_DAYS = 30
+RENEW_BEFORE = dt.timedelta(days=2)  # a signer closer than this to its end is re-issued
+RENEW_RETRY = dt.timedelta(minutes=5)  # after a failed re-issue (database down, disk full)
+RESPONSE_VALIDITY = dt.timedelta(hours=1)  # nextUpdate - thisUpdate
+CACHE_SECONDS = 300  # a cached answer is served while its thisUpdate is younger than this
+CACHE_ENTRIES = 65_536  # the oldest answer is dropped beyond this
+MAX_REQUEST_BYTES = 16 * 1024  # an OCSP request for one certificate is about 100 bytes
+MAX_NONCE_BYTES = 32  # RFC 8954 2.1: longer (or empty) nonces are malformed requests
+_ACTOR = "lyncpki"
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
+    "sha224": hashes.SHA224,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+_FLAGS = {reason.value: reason.flag for reason in Reason}
+
+
+# ---------------------------------------------------------------- the delegated signer
+@dataclass(frozen=True, slots=True)
+class OcspSigner:
+    """The delegated OCSP signing certificate and its key."""
+
+    certificate: x509.Certificate
+    key: PrivateKey
+
+    @property
+    def not_after(self) -> dt.datetime:
+        return self.certificate.not_valid_after_utc
+
+    @property
+    def serial(self) -> str:
+        return serial_hex(self.certificate.serial_number)
+
+    def needs_renewal(self, now: dt.datetime) -> bool:
+        return self.not_after - now <= RENEW_BEFORE
+
+
+def signer_files(ca: CertificateAuthority) -> tuple[Path, Path]:
+    """<home>/ca/ocsp.crt and <home>/ca/ocsp.key."""
+    return ca.home.cert_file("ocsp"), ca.home.key_file("ocsp")
+
+
+@contextmanager
+def _signer_lock(ca: CertificateAuthority) -> Iterator[None]:
+    """Several service workers start at once: one of them checks and re-issues the signer, the
+    others then load what it wrote (never a certificate of one and the key of another)."""
+    with (ca.home.ca_dir / ".ocsp.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def ensure_responder(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner:
+    """The delegated OCSP signer of the issuing CA: the one in the CA home when it is usable
+    (its key matches, the current issuing CA signed it, more than two days left), else a new one
+    (issued, recorded in the inventory and audited, then written to the home)."""
+    with _signer_lock(ca):
+        signer = _load_signer(ca, passphrase)
+        if signer is not None and not signer.needs_renewal(ca.clock.now()):
+            return signer
+        return _issue_signer(ca, passphrase)
+
+
+def _load_signer(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner | None:
+    """The signer in the home, or None when missing, damaged, or not of this issuing CA."""
+    cert_path, key_path = signer_files(ca)
+    try:
+        cert_data, key_data = cert_path.read_bytes(), key_path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        certificate = x509.load_pem_x509_certificate(cert_data)
+        certificate.verify_directly_issued_by(ca.issuer.certificate)
+    except (ValueError, TypeError, InvalidSignature):
+        return None  # damaged, or signed by an issuing CA since replaced: issue another
+    key = decrypt_key(key_data, passphrase, what="the OCSP responder")  # wrong passphrase: raise
+    if _spki(key.public_key()) != _spki(certificate.public_key()):
+        return None  # a certificate and key of two different writes
+    return OcspSigner(certificate, key)
+
+
+def _spki(public_key: Any) -> bytes:
+    der: bytes = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return der
+
+
+def _signer_subject(ca: CertificateAuthority) -> x509.Name:
+    organizations = ca.issuer.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    organization = str(organizations[0].value) if organizations else None
+    return ca_name(f"{ca.config.name} OCSP Responder", organization)
+
+
+def _issue_signer(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner:
+    issuing = ca.issuer.certificate
+    issuing_key = ca.issuer.signing_key
+    elliptic = isinstance(issuing_key, ec.EllipticCurvePrivateKey)
+    key = generate_key(KeySpec("ec", 256) if elliptic else KeySpec("rsa", 2048))
+    public = key.public_key()
+    now = ca.clock.now()
+    not_after = min(now + dt.timedelta(days=SIGNER_DAYS), issuing.not_valid_after_utc)
+    subject = _signer_subject(ca)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuing.subject)
+        .public_key(public)
+        .serial_number(random_serial())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+        .add_extension(x509.OCSPNoCheck(), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(ca.issuer.aki, critical=False)
+        .sign(issuing_key, _certificate_hash(issuing_key))
+    )
+    serial = serial_hex(certificate.serial_number)
+    spec = spec_of(public)
+    with ca.writer.begin() as conn:
+        conn.execute(
+            insert(db.certificates),
+            {
+                "serial": serial,
+                "ca": ca.config.slug,
+                "subject": subject.rfc4514_string(),
+                "sans": "",
+                "template": SIGNER_TEMPLATE,
+                "requester": _ACTOR,
+                "request_id": None,
+                "not_before": certificate.not_valid_before_utc,
+                "not_after": certificate.not_valid_after_utc,
+                "thumbprint": thumbprint(certificate),
+                "key": spec.name if spec else "unknown",
+                "issued_at": now,
+                "status": "valid",
+                "der": certificate.public_bytes(Encoding.DER),
+            },
+        )
+        ca._audit(
+            _ACTOR,
+            "issue",
+            serial,
+            "ok",
+            f"template {SIGNER_TEMPLATE}, delegated OCSP signing certificate "
+            f"(valid until {not_after:%Y-%m-%d %H:%M}Z)",
+            conn,
+        )
+    cert_path, key_path = signer_files(ca)
+    write_atomic(key_path, encrypt_key(key, passphrase), mode=0o600)  # the key first: a
+    write_atomic(cert_path, certificate.public_bytes(Encoding.PEM))  # crash leaves a mismatch
+    return OcspSigner(certificate, key)  # that the next start detects and replaces
+
+
+def _certificate_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
+    """SHA-256, SHA-384 for an issuing CA on P-384 or P-521 (as the CA signs its own)."""
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384:
+        return hashes.SHA384()
+    return hashes.SHA256()
+
+
+# ---------------------------------------------------------------- the issuer's CertID hashes
+_SUBJECT_PUBLIC_KEY_INFO = univ.Sequence(  # RFC 5280 4.1
+    componentType=namedtype.NamedTypes(
+        namedtype.NamedType(
+            "algorithm",
+            univ.Sequence(
+                componentType=namedtype.NamedTypes(
+                    namedtype.NamedType("algorithm", univ.ObjectIdentifier()),
+                    namedtype.OptionalNamedType("parameters", univ.Any()),
+                )
+            ),
+        ),
+        namedtype.NamedType("subjectPublicKey", univ.BitString()),
+    )
+)
+
+
+def subject_public_key_bits(certificate: x509.Certificate) -> bytes:
+    """The contents of the subjectPublicKey BIT STRING (what an OCSP issuerKeyHash hashes,
+    RFC 6960 4.1.1), decoded from the SubjectPublicKeyInfo with pyasn1."""
+    spki, rest = decoder.decode(_spki(certificate.public_key()), asn1Spec=_SUBJECT_PUBLIC_KEY_INFO)
+    if rest:
+        raise ValueError("trailing bytes after the SubjectPublicKeyInfo")
+    bits: bytes = spki["subjectPublicKey"].asOctets()
+    return bits
+
+
+def _digest(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
+    digest = hashes.Hash(algorithm)
+    digest.update(data)
+    return digest.finalize()
+
+
+def issuer_hashes(issuer: x509.Certificate) -> dict[str, tuple[bytes, bytes]]:
+    """(issuerNameHash, issuerKeyHash) of `issuer` by hash name (sha1, sha224 ... sha512)."""
+    name = issuer.subject.public_bytes()
+    key = subject_public_key_bits(issuer)
+    return {
+        label: (_digest(algorithm(), name), _digest(algorithm(), key))
+        for label, algorithm in _HASHES.items()
+    }
+
+
+# ---------------------------------------------------------------- the responder
+@dataclass
+class OcspStats:
+    """What the responder did since it started (for the bench and /health)."""
+
+    hits: int = 0  # answered from the cache
+    misses: int = 0  # signed (nonce-less requests not in the cache, and every nonce request)
+    unsuccessful: int = 0  # malformedRequest, unauthorized, internalError
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    response: bytes
+    this_update: dt.datetime
+    generation: int  # the last revocation id when the status was read
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    status: ocsp.OCSPCertStatus
+    revoked_at: dt.datetime | None = None
+    reason: x509.ReasonFlags | None = None
+
+
+class _Unsuccessful(Exception):
+    def __init__(self, status: ocsp.OCSPResponseStatus) -> None:
+        super().__init__(status.name)
+        self.status = status
+
+
+_UNSUCCESSFUL = {
+    status: ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(Encoding.DER)
+    for status in (
+        ocsp.OCSPResponseStatus.MALFORMED_REQUEST,
+        ocsp.OCSPResponseStatus.INTERNAL_ERROR,
+        ocsp.OCSPResponseStatus.UNAUTHORIZED,
+    )
+}
+
+
+class OcspResponder:
+    """Answers OCSP requests about certificates of the issuing CA. Thread-safe.
+
+    With `passphrase`, the delegated signer is re-issued (see `ensure_responder`) when it comes
+    within two days of its end while the responder runs; without it, whoever runs the responder
+    for longer than four weeks must make a new one."""
+
+    def __init__(
+        self, ca: CertificateAuthority, signer: OcspSigner, *, passphrase: bytes | None = None
+    ) -> None:
+        self.ca = ca
+        self._signer = signer
+        self._passphrase = passphrase
+        self._slug = ca.config.slug
+        self._hashes = issuer_hashes(ca.issuer.certificate)
+        self._lock = threading.Lock()
+        self._renew_lock = threading.Lock()
+        self._renew_failed_at: dt.datetime | None = None
+        self._cache: dict[tuple[int, str, bytes, bytes], _Cached] = {}
+        self._generation = -1
+        self.stats = OcspStats()
+
+    @property
+    def signer(self) -> OcspSigner:
+        return self._signer
+
+    def respond(self, request_der: bytes) -> bytes:
+        """The DER OCSPResponse to a DER OCSPRequest; never raises."""
+        try:
+            return self._respond(request_der)
+        except _Unsuccessful as refusal:
+            status = refusal.status
+        except Exception:  # a database or signing failure: the client retries later
+            status = ocsp.OCSPResponseStatus.INTERNAL_ERROR
+        with self._lock:
+            self.stats.unsuccessful += 1
+        return _UNSUCCESSFUL[status]
+
+    # ------------------------------------------------------------ steps
+    def _respond(self, request_der: bytes) -> bytes:
+        request = _parse(request_der)
+        algorithm_name, name_hash, key_hash = self._check_issuer(request)
+        nonce = _nonce(request)
+        serial = request.serial_number
+        key = (serial, algorithm_name, name_hash, key_hash)
+        now = self.ca.clock.now()
+        signer = self._current_signer(now)
+        with self.ca.engine.connect() as conn:
+            generation = conn.execute(select(func.max(db.revocations.c.id))).scalar() or 0
+            if nonce is None:
+                cached = self._cached(key, generation, now)
+                if cached is not None:
+                    return cached
+            status = self._status(conn, serial)
+        response = self._sign(signer, request, status, now, nonce)
+        with self._lock:
+            self.stats.misses += 1
+            cacheable = nonce is None and status.status is not ocsp.OCSPCertStatus.UNKNOWN
+            if cacheable and generation == self._generation and signer is self._signer:
+                if len(self._cache) >= CACHE_ENTRIES:
+                    del self._cache[next(iter(self._cache))]
+                self._cache[key] = _Cached(response, now, generation)
+        return response
+
+    def _check_issuer(self, request: ocsp.OCSPRequest) -> tuple[str, bytes, bytes]:
+        """The request's hash name and issuer hashes, when they are the issuing CA's."""
+        try:
+            algorithm_name = request.hash_algorithm.name
+        except UnsupportedAlgorithm:
+            raise _Unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED) from None
+        expected = self._hashes.get(algorithm_name)
+        hashes_given = (request.issuer_name_hash, request.issuer_key_hash)
+        if expected is None or hashes_given != expected:
+            raise _Unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)  # not a CA we answer for
+        return algorithm_name, *hashes_given
+
+    def _current_signer(self, now: dt.datetime) -> OcspSigner:
+        signer = self._signer
+        if self._passphrase is None or not signer.needs_renewal(now):
+            return signer
+        with self._renew_lock:
+            failed = self._renew_failed_at
+            if not self._signer.needs_renewal(now) or (
+                failed is not None and now - failed < RENEW_RETRY
+            ):
+                return self._signer
+            try:
+                renewed = ensure_responder(self.ca, self._passphrase)
+            except (LyncPkiError, OSError):
+                self._renew_failed_at = now  # the old signer still has up to two days
+                return self._signer
+            self._renew_failed_at = None
+            with self._lock:
+                self._signer = renewed
+                self._cache.clear()  # the answers carry the old signer's certificate
+            return renewed
+
+    def _cached(
+        self, key: tuple[int, str, bytes, bytes], generation: int, now: dt.datetime
+    ) -> bytes | None:
+        with self._lock:
+            if generation != self._generation:  # something was revoked: forget every answer
+                self._cache.clear()
+                self._generation = generation
+                return None
+            cached = self._cache.get(key)
+            if cached is None:
+                return None
+            age = (now - cached.this_update).total_seconds()
+            if cached.generation != generation or not 0 <= age < CACHE_SECONDS:
+                del self._cache[key]
+                return None
+            self.stats.hits += 1
+            return cached.response
+
+    def _status(self, conn: Connection, serial: int) -> _Status:
+        if serial < 0:
+            return _Status(ocsp.OCSPCertStatus.UNKNOWN)
+        row = conn.execute(
+            select(
+                db.certificates.c.status,
+                db.revocations.c.revoked_at,
+                db.revocations.c.reason,
+            )
+            .select_from(db.certificates)
+            .outerjoin(db.revocations, db.revocations.c.serial == db.certificates.c.serial)
+            .where(
+                db.certificates.c.serial == serial_hex(serial),
+                db.certificates.c.ca == self._slug,
+            )
+        ).first()
+        if row is None:
+            return _Status(ocsp.OCSPCertStatus.UNKNOWN)
+        if row.status == "valid":
+            return _Status(ocsp.OCSPCertStatus.GOOD)
+        if row.status != "revoked":
+            return _Status(ocsp.OCSPCertStatus.UNKNOWN)
+        revoked_at = _utc(row.revoked_at) if row.revoked_at is not None else None
+        reason = None if row.reason in (None, Reason.UNSPECIFIED.value) else _FLAGS.get(row.reason)
+        return _Status(
+            ocsp.OCSPCertStatus.REVOKED,
+            revoked_at or self.ca.clock.now(),  # a revocation row always exists; never None
+            reason,
+        )
+
+    def _sign(
+        self,
+        signer: OcspSigner,
+        request: ocsp.OCSPRequest,
+        status: _Status,
+        now: dt.datetime,
+        nonce: bytes | None,
+    ) -> bytes:
+        next_update = min(now + RESPONSE_VALIDITY, signer.not_after)
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response_by_hash(
+                request.issuer_name_hash,
+                request.issuer_key_hash,
+                request.serial_number,
+                request.hash_algorithm,
+                status.status,
+                now,
+                next_update,
+                status.revoked_at,
+                status.reason,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, signer.certificate)
+            .certificates([signer.certificate])
+        )
+        if nonce is not None:
+            builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+        return builder.sign(signer.key, hashes.SHA256()).public_bytes(Encoding.DER)
+
+
+def _parse(request_der: bytes) -> ocsp.OCSPRequest:
+    """The request; malformedRequest for what is none, or asks about several certificates."""
+    if not request_der or len(request_der) > MAX_REQUEST_BYTES:
+        raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    try:
+        return ocsp.load_der_ocsp_request(bytes(request_der))
+    except (ValueError, TypeError, NotImplementedError):  # NotImplemented: several requests
+        raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST) from None
+
+
+def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
+    try:
+        extension = request.extensions.get_extension_for_class(x509.OCSPNonce)
+    except x509.ExtensionNotFound:
+        return None
+    except ValueError:  # an extension that does not parse (a nonce not in an OCTET STRING)
+        raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST) from None
+    nonce = extension.value.nonce
+    if not 0 < len(nonce) <= MAX_NONCE_BYTES:
+        raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    return nonce
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite gives the stored UTC times back naive."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+__all__ = [
+    "OcspResponder",
+    "OcspSigner",
+    "OcspStats",
+    "ensure_responder",
+    "issuer_hashes",
+    "signer_files",
+    "subject_public_key_bits",
+]
