@@ -37,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,7 @@ from lyncpki.ca.home import CaHome
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import serial_hex
 from lyncpki.x509.requests import RequestSubject, build_request, request_pem
+from timing import timed
 
 PASSPHRASE = b"bench-passphrase"
 DOMAIN = "bench.example-corp.se"
@@ -69,13 +69,6 @@ MIB = 1024 * 1024
 
 
 # ---------------------------------------------------------------------------- helpers
-def timed(function: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def memory() -> dict[str, int]:

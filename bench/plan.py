@@ -20,8 +20,6 @@ import argparse
 import csv
 import io
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -33,6 +31,7 @@ from lyncpki.reports import render_plan
 from lyncpki.reports.columns import CERTIFICATE_COLUMNS, row_texts
 from lyncpki.reports.plan_table import print_plan
 from lyncpki.topology import load_topology_text
+from timing import timed
 
 
 def generate(sites: int) -> dict[str, Any]:
@@ -97,15 +96,6 @@ def generate(sites: int) -> dict[str, Any]:
             {"name": f"Site{s}", "pools": pools, "reverse_proxy": {"publishes": published}}
         )
     return topo
-
-
-def timed(function: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def main() -> None:
