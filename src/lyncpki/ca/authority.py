@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -850,9 +850,4 @@ def _published_number(path: Path) -> int:
         return -1
 
 
-def open_ca(home: str, passphrase: bytes, clock: Clock = SYSTEM_CLOCK) -> CertificateAuthority:
-    return CertificateAuthority.open(CaHome(home), passphrase, clock=clock)
-
-
-Prompt = Callable[[], str]
-__all__ = ["CaError", "CertificateAuthority", "CrlInfo", "IssueResult", "Refusal", "open_ca"]
+__all__ = ["CaError", "CertificateAuthority", "CrlInfo", "IssueResult", "Refusal"]

@@ -7,7 +7,7 @@ set is below; a CA home may carry its own `templates.yaml` (written by `ca init`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -155,7 +155,7 @@ class TemplateSet:
     def __init__(self, templates: Iterable[Template]) -> None:
         self._by_name = {t.name.lower(): t for t in templates}
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Template]:
         return iter(self._by_name.values())
 
     def get(self, name: str) -> Template:

@@ -82,8 +82,9 @@ def _serve(
     ca_home.read_config()
     secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
     ca = CertificateAuthority.open(ca_home, secret)  # checks the passphrase before listening
-    tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
-    scheme = "https" if tls else "http"
+    certfile = str(tls_cert) if tls_cert else None
+    keyfile = str(tls_key) if tls_key else None
+    scheme = "https" if certfile else "http"
     print(
         f"lyncpki CA service on {scheme}://{host}:{port} ({workers} worker(s)); "
         f"API at {scheme}://{host}:{port}/docs",
@@ -92,7 +93,14 @@ def _serve(
     )
     if workers == 1:
         app = create_app(ca, ocsp=_responder(ca, secret))
-        uvicorn.run(app, host=host, port=port, log_level=log_level, **tls)  # type: ignore[arg-type]
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
         return
     ca.engine.dispose()
     os.environ[HOME_VARIABLE] = str(ca_home.root.resolve())
@@ -104,7 +112,8 @@ def _serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        **tls,  # type: ignore[arg-type]
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
 
 

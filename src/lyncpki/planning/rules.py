@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from lyncpki.planning.model import Eku, Usage
 from lyncpki.planning.sources import Condition, Name
@@ -96,25 +97,25 @@ def _front_rules(
         _n(Name.SIP_AUTO, f"{prefix}-01"),
         _n(Name.ADDITIONAL, "R-GEN-07"),
     )
-    common = {
-        "applies_to": role,
-        "scope": Scope.SERVER,
-        "ca": CaKind.INTERNAL_SERVERS,
-        "exportable": Exportable.NEVER,
-        "exportable_reason": NOT_EXPORTABLE,
-        "merge_group": "front",
-        "sources": docs,
-    }
+    row = partial(
+        CertificateRule,
+        applies_to=role,
+        scope=Scope.SERVER,
+        ca=CaKind.INTERNAL_SERVERS,
+        exportable=Exportable.NEVER,
+        exportable_reason=NOT_EXPORTABLE,
+        merge_group="front",
+        sources=docs,
+    )
     return (
-        CertificateRule(
+        row(
             id=f"{prefix}-01",
             label="default",
             usages=(UsageRule(Usage.DEFAULT),),
             subject=Name.POOL,
             sans=default_sans,
-            **common,  # type: ignore[arg-type]
         ),
-        CertificateRule(
+        row(
             id=f"{prefix}-02",
             label="web-internal",
             usages=(UsageRule(Usage.WEB_INTERNAL),),
@@ -129,9 +130,8 @@ def _front_rules(
                 _n(Name.LYNCDISCOVER_INTERNAL, "R-MOB-01"),
             ),
             wildcard_ok=True,
-            **common,  # type: ignore[arg-type]
         ),
-        CertificateRule(
+        row(
             id=f"{prefix}-03",
             label="web-external",
             usages=(UsageRule(Usage.WEB_EXTERNAL),),
@@ -144,7 +144,6 @@ def _front_rules(
             ),
             wildcard_ok=True,
             when=Condition.HAS_EXTERNAL_WEB,
-            **common,  # type: ignore[arg-type]
         ),
     )
 
