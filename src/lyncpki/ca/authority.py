@@ -29,6 +29,7 @@ from lyncpki.ca.certificates import (
     subordinate_ca,
 )
 from lyncpki.ca.crl import CrlSpec, Reason, publish, revoked_certificate, sign_crl
+from lyncpki.ca.group_commit import GroupCommit
 from lyncpki.ca.home import CaConfig, CaHome
 from lyncpki.ca.policy import Approved, Refusal, RequestRefused, evaluate
 from lyncpki.ca.templates import BUILTIN, Template, TemplateSet
@@ -73,6 +74,16 @@ class Ticket:
 
     def __post_init__(self) -> None:  # computed once: the request row and the certificate row
         object.__setattr__(self, "subject_text", self.approved.subject_text)
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A ticket signed, waiting to be stored."""
+
+    ticket: Ticket
+    certificate: x509.Certificate
+    ca: str  # the slug of the CA that signed it
+    now: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +179,7 @@ class CertificateAuthority:
         self.templates = templates
         self.clock = clock
         self._ca_keys = (_spki(issuer.certificate), _spki(root.certificate))
+        self._commits: GroupCommit[Signed, int] = GroupCommit(self._store)
 
     # ---------------------------------------------------------------- creation and opening
     @classmethod
@@ -481,73 +493,77 @@ class CertificateAuthority:
         return cert, ca
 
     def _issue(self, tickets: Sequence[Ticket]) -> list[IssueResult]:
-        """Sign every ticket and store them all in one transaction (requests, certificates
-        and audit rows written as batches). A serial collision, never seen in practice,
-        signs the batch again with new serials."""
+        """Sign every ticket (in the caller's thread) and store them through the group
+        commit: with the tickets of concurrent callers, in one transaction. A serial
+        collision, never seen in practice, signs again with new serials."""
         for _attempt in range(5):
             now = self.clock.now()
-            signed = [(ticket, *self._sign(ticket, now)) for ticket in tickets]
+            signed = [Signed(ticket, *self._sign(ticket, now), now) for ticket in tickets]
             try:
-                with self.writer.begin() as conn:
-                    fresh = [(t, c) for t, c, _ in signed if t.request_id is None]
-                    rows = [self._request_row(t, c, now, "issued") for t, c in fresh]
-                    if len(rows) == 1:  # the common case, without RETURNING's executemany
-                        key = conn.execute(_INSERT_REQUEST, rows[0]).inserted_primary_key
-                        assert key is not None
-                        new_ids = iter([int(key[0])])
-                    else:
-                        new_ids = iter(
-                            conn.execute(_INSERT_REQUEST_RETURNING, rows).scalars().all()
-                            if rows
-                            else []
-                        )
-                    ids = [
-                        t.request_id if t.request_id is not None else next(new_ids)
-                        for t, _, _ in signed
-                    ]
-                    decided = [
-                        {
-                            "request_id": t.request_id,
-                            "status": "issued",
-                            "serial": serial_hex(c.serial_number),
-                            "decided_at": now,
-                            "decided_by": t.approver or "policy",
-                        }
-                        for t, c, _ in signed
-                        if t.request_id is not None
-                    ]
-                    if decided:
-                        conn.execute(_DECIDE_REQUEST, decided)
-                    conn.execute(
-                        _INSERT_CERTIFICATE,
-                        [
-                            self._certificate_row(t, c, ca, rid, now)
-                            for (t, c, ca), rid in zip(signed, ids, strict=True)
-                        ],
-                    )
-                    conn.execute(
-                        insert(db.audit),
-                        [
-                            self._audit_row(
-                                t.approver or t.requester,
-                                "issue",
-                                serial_hex(c.serial_number),
-                                "ok",
-                                f"request {rid}, template {t.template.name}, "
-                                f"{t.approved.common_name or '-'}",
-                            )
-                            for (t, c, _), rid in zip(signed, ids, strict=True)
-                        ],
-                    )
-                return [
-                    IssueResult("issued", rid, t.template.name, c)
-                    for (t, c, _), rid in zip(signed, ids, strict=True)
-                ]
+                ids = self._commits.run(signed)
             except IntegrityError:
                 continue
+            return [
+                IssueResult("issued", rid, s.ticket.template.name, s.certificate)
+                for s, rid in zip(signed, ids, strict=True)
+            ]
         raise CaError(
             "could not store the certificates (repeated serial conflicts)", "check the database"
         )
+
+    def _store(self, signed: list[Signed]) -> list[int]:
+        """One transaction: request rows (or their decision), certificates, audit rows; the
+        request id of each certificate, in order."""
+        with self.writer.begin() as conn:
+            fresh = [s for s in signed if s.ticket.request_id is None]
+            rows = [self._request_row(s.ticket, s.certificate, s.now, "issued") for s in fresh]
+            if len(rows) == 1:  # the common case, without RETURNING's executemany
+                key = conn.execute(_INSERT_REQUEST, rows[0]).inserted_primary_key
+                assert key is not None
+                new_ids = iter([int(key[0])])
+            else:
+                new_ids = iter(
+                    conn.execute(_INSERT_REQUEST_RETURNING, rows).scalars().all() if rows else []
+                )
+            ids = [
+                s.ticket.request_id if s.ticket.request_id is not None else next(new_ids)
+                for s in signed
+            ]
+            decided = [
+                {
+                    "request_id": s.ticket.request_id,
+                    "status": "issued",
+                    "serial": serial_hex(s.certificate.serial_number),
+                    "decided_at": s.now,
+                    "decided_by": s.ticket.approver or "policy",
+                }
+                for s in signed
+                if s.ticket.request_id is not None
+            ]
+            if decided:
+                conn.execute(_DECIDE_REQUEST, decided)
+            conn.execute(
+                _INSERT_CERTIFICATE,
+                [
+                    self._certificate_row(s.ticket, s.certificate, s.ca, rid, s.now)
+                    for s, rid in zip(signed, ids, strict=True)
+                ],
+            )
+            conn.execute(
+                insert(db.audit),
+                [
+                    self._audit_row(
+                        s.ticket.approver or s.ticket.requester,
+                        "issue",
+                        serial_hex(s.certificate.serial_number),
+                        "ok",
+                        f"request {rid}, template {s.ticket.template.name}, "
+                        f"{s.ticket.approved.common_name or '-'}",
+                    )
+                    for s, rid in zip(signed, ids, strict=True)
+                ],
+            )
+        return ids
 
     def _certificate_row(
         self, ticket: Ticket, cert: x509.Certificate, ca: str, request_id: int, now: dt.datetime
