@@ -79,7 +79,7 @@ def init_command(
     home: Path | None = HomeOption,
     name: str = typer.Option("lyncpki Issuing CA", "--name", help="Issuing CA common name."),
     root_name: str | None = typer.Option(
-        None, "--root-name", help="Root CA common name [default: the name with Root]."
+        None, "--root-name", help="Root CA common name (default: the name with Root)."
     ),
     organization: str | None = typer.Option(None, "--org", help="O= of both CA names."),
     root_key: str = typer.Option("rsa4096", "--root-key", help="rsa4096 | rsa2048 | ec-p384"),
@@ -87,7 +87,7 @@ def init_command(
     db: str | None = typer.Option(
         None,
         "--db",
-        help="Database URL [default: SQLite in the home]; PostgreSQL: "
+        help="Database URL (default: SQLite in the home); PostgreSQL: "
         "postgresql+psycopg://USER@HOST:5432/DB",
     ),
     base_url: str = typer.Option(
@@ -244,7 +244,7 @@ def _init(
 def issue_command(
     csr_file: Path = typer.Argument(..., help="PKCS#10 request: PEM, DER or certreq .req."),
     template: str | None = typer.Option(
-        None, "--template", help="Template [default: the one the request names, else WebServer]."
+        None, "--template", help="Template (default: the one the request names, else WebServer)."
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the certificate (PEM)."),
     chain: bool = typer.Option(False, "--chain", help="Append the issuing and root CA (PEM)."),

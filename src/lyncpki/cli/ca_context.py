@@ -16,7 +16,7 @@ from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV, PASSPHRASE_ENV, CaHome, resolve_passphrase
 
 HomeOption = typer.Option(
-    None, "--home", help=f"lyncpki home [default: ${HOME_ENV} or ./{DEFAULT_HOME}]."
+    None, "--home", help=f"lyncpki home (default: ${HOME_ENV}, else ./{DEFAULT_HOME})."
 )
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 PassphraseFileOption = typer.Option(
