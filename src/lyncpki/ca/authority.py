@@ -46,7 +46,11 @@ ISSUING_DAYS = 3650
 # Statements of the issuance path, built once and executed with a dict of values: building
 # `.values(...)` per certificate (coercing and cache-keying every value) cost more than the SQL.
 _INSERT_REQUEST = insert(db.requests)
-_DECIDE_REQUEST = update(db.requests).where(db.requests.c.id == bindparam("request_id"))
+# Deciding a request is conditional on its still being pending: two managers approving (or one
+# approving while another denies) at once decide it once.
+_DECIDE_REQUEST = update(db.requests).where(
+    db.requests.c.id == bindparam("request_id"), db.requests.c.status == "pending"
+)
 _INSERT_CERTIFICATE = insert(db.certificates)
 _INSERT_REQUEST_RETURNING = insert(db.requests).returning(
     db.requests.c.id, sort_by_parameter_order=True
@@ -540,8 +544,12 @@ class CertificateAuthority:
                 for s in signed
                 if s.ticket.request_id is not None
             ]
-            if decided:
-                conn.execute(_DECIDE_REQUEST, decided)
+            for decision in decided:
+                if conn.execute(_DECIDE_REQUEST, decision).rowcount != 1:
+                    raise CaError(
+                        f"request {decision['request_id']} was decided meanwhile",
+                        "see its status: lyncpki ca pending / GET /api/v1/requests/ID",
+                    )
             conn.execute(
                 _INSERT_CERTIFICATE,
                 [
@@ -586,6 +594,8 @@ class CertificateAuthority:
         }
 
     def _request(self, request_id: int) -> dict[str, Any]:
+        if not 0 < request_id < 2**63:
+            raise CaError(f"no request {request_id}", "list them: lyncpki ca pending")
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(db.requests).where(
@@ -637,9 +647,9 @@ class CertificateAuthority:
                 "only pending requests can be denied",
             )
         with self.writer.begin() as conn:
-            conn.execute(
+            done = conn.execute(
                 update(db.requests)
-                .where(db.requests.c.id == request_id)
+                .where(db.requests.c.id == request_id, db.requests.c.status == "pending")
                 .values(
                     status="denied",
                     decided_at=self.clock.now(),
@@ -647,7 +657,12 @@ class CertificateAuthority:
                     reason=reason[:500],
                 )
             )
-            self._audit(actor, "deny", f"request {request_id}", "ok", reason[:500], conn)
+            if done.rowcount == 1:
+                self._audit(actor, "deny", f"request {request_id}", "ok", reason[:500], conn)
+        if done.rowcount != 1:
+            raise CaError(
+                f"request {request_id} was decided meanwhile", "see its status: lyncpki ca pending"
+            )
 
     def request_status(self, request_id: int) -> dict[str, Any]:
         request = self._request(request_id)

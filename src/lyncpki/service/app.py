@@ -181,7 +181,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         template: Annotated[str | None, Query(max_length=64)] = None,
     ) -> Response:
         body = await _body(request)
-        if request.headers.get("content-type", "").startswith("application/json"):
+        if request.headers.get("content-type", "").lower().startswith("application/json"):
             try:
                 payload = EnrollJson.model_validate_json(body)
             except ValueError as error:
@@ -261,9 +261,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             "revoked_at": done["revoked_at"].isoformat(),
         }
 
-    @app.api_route(
+    @app.get(
         "/crl/{name}",
-        methods=["GET", "HEAD"],
         tags=["distribution"],
         summary="A published CRL (DER)",
         response_class=Response,
@@ -271,15 +270,19 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     def crl(name: str, request: Request) -> Response:
         return published.respond(request, "crl", name)
 
-    @app.api_route(
+    @app.get(
         "/aia/{name}",
-        methods=["GET", "HEAD"],
         tags=["distribution"],
         summary="A CA certificate (DER)",
         response_class=Response,
     )
     def aia(name: str, request: Request) -> Response:
         return published.respond(request, "aia", name)
+
+    # HEAD answers like GET (caches and CRL fetchers ask it); kept out of the API description
+    # so that every operation keeps one unique operationId.
+    app.add_api_route("/crl/{name}", crl, methods=["HEAD"], include_in_schema=False)
+    app.add_api_route("/aia/{name}", aia, methods=["HEAD"], include_in_schema=False)
 
     if ocsp is not None:
 

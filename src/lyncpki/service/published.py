@@ -33,6 +33,14 @@ class _File:
     next_update: dt.datetime | None
 
 
+def _matches(header: str | None, etag: str) -> bool:
+    """If-None-Match (RFC 9110 13.1.2): `*`, or a list of tags compared weakly."""
+    if not header:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag in tags
+
+
 class PublishedFiles:
     def __init__(self, folder: Path, clock: Clock) -> None:
         self.folder = folder
@@ -94,6 +102,6 @@ class PublishedFiles:
         }
         if file.next_update is not None:
             headers["Expires"] = email.utils.format_datetime(file.next_update, usegmt=True)
-        if request.headers.get("if-none-match") == file.etag:
+        if _matches(request.headers.get("if-none-match"), file.etag):
             return Response(status_code=304, headers=headers)
         return Response(file.body, media_type=CRL_TYPE if is_crl else CERT_TYPE, headers=headers)

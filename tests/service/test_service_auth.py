@@ -1,0 +1,196 @@
+"""Who may call: HTTP basic with a CA account; wrong passwords answered 401 with a challenge and
+audited, repeated ones throttled (429 with Retry-After, the right password too), and roles:
+a requester enrolls, only managers approve, deny and revoke.
+
+Failed logins are counted per account and per client address: every test that fails a login
+calls from an address of its own (127.0.0.N, still loopback), and the throttling test with an
+account of its own, so that no other test's client or account is throttled.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import httpx
+import pytest
+from service_tools import (
+    PASSWORDS,
+    Service,
+    curl,
+    enroll_pem,
+    openssl_req,
+    serial_of,
+)
+
+FE01 = f"fe01:{PASSWORDS['fe01']}"
+THROTTLED_CLIENT = "127.0.0.2"
+WRONG_PASSWORD_CLIENT = "127.0.0.3"
+UNKNOWN_ACCOUNT_CLIENT = "127.0.0.4"
+
+
+def _refused_logins(service: Service, name: str) -> list[dict]:
+    return [
+        row
+        for row in service.audit()
+        if row["actor"] == name and row["action"] == "login" and row["outcome"] == "refused"
+    ]
+
+
+@pytest.mark.external
+def test_wrong_password_is_401_with_a_challenge_and_audited(service: Service, work: Path) -> None:
+    before = len(_refused_logins(service, "fe01"))
+    csr = openssl_req(work)
+    answer = curl(
+        work,
+        f"{service.url}/api/v1/enroll",
+        "--interface",
+        WRONG_PASSWORD_CLIENT,
+        "-u",
+        "fe01:not-the-password",
+        "--data-binary",
+        f"@{csr}",
+        "-H",
+        "Content-Type: application/pkcs10",
+    )
+    assert answer.status == 401, answer
+    assert answer.headers["www-authenticate"].startswith('Basic realm="lyncpki CA"')
+    assert answer.json()["error"] == "auth.failed"
+    assert "not-the-password" not in answer.body.decode()
+    rows = _refused_logins(service, "fe01")
+    assert len(rows) == before + 1, rows
+    assert rows[0]["target"] == WRONG_PASSWORD_CLIENT
+    assert "not-the-password" not in str(rows)
+
+
+@pytest.mark.external
+def test_no_credentials_is_401(service: Service, work: Path) -> None:
+    csr = openssl_req(work)
+    answer = curl(
+        work,
+        f"{service.url}/api/v1/enroll",
+        "--data-binary",
+        f"@{csr}",
+        "-H",
+        "Content-Type: application/pkcs10",
+    )
+    assert answer.status == 401, answer
+    assert "www-authenticate" in answer.headers
+    assert answer.json()["error"] == "auth.required"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer abc",
+        "Basic !!!not-base64!!!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(b":password-without-name").decode(),
+        "Basic " + base64.b64encode(b"fe01:\xff\xfe").decode(),
+    ],
+)
+def test_malformed_credentials_are_401(service: Service, header: str) -> None:
+    answer = httpx.get(f"{service.url}/api/v1/requests/1", headers={"Authorization": header})
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] in ("auth.required", "auth.malformed", "auth.failed")
+    assert "www-authenticate" in answer.headers
+
+
+def test_unknown_account_is_401(service: Service) -> None:
+    transport = httpx.HTTPTransport(local_address=UNKNOWN_ACCOUNT_CLIENT)
+    with httpx.Client(transport=transport) as http:
+        answer = http.get(f"{service.url}/api/v1/requests/1", auth=("nobody", "any-password-1"))
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "auth.failed"
+
+
+@pytest.mark.external
+def test_six_wrong_passwords_throttle_the_account_and_the_client(
+    service: Service, work: Path
+) -> None:
+    transport = httpx.HTTPTransport(local_address=THROTTLED_CLIENT)
+    statuses = []
+    with httpx.Client(base_url=service.url, transport=transport, timeout=30) as http:
+        for attempt in range(6):
+            answer = http.get("/api/v1/requests/1", auth=("fe-locked", f"wrong-{attempt}"))
+            statuses.append(answer.status_code)
+        assert statuses == [401, 401, 401, 401, 401, 429], statuses
+        assert answer.headers["retry-after"] == "60"
+        assert answer.json()["error"] == "auth.throttled"
+        # the right password is refused during the window as well
+        right = http.get("/api/v1/requests/1", auth=("fe-locked", PASSWORDS["fe-locked"]))
+        assert right.status_code == 429, right.text
+        assert int(right.headers["retry-after"]) > 0
+    # curl from the throttled address: still 429, whatever the account
+    csr = openssl_req(work)
+    answer = curl(
+        work,
+        f"{service.url}/api/v1/enroll",
+        "--interface",
+        THROTTLED_CLIENT,
+        "-u",
+        f"fe-locked:{PASSWORDS['fe-locked']}",
+        "--data-binary",
+        f"@{csr}",
+        "-H",
+        "Content-Type: application/pkcs10",
+    )
+    assert answer.status == 429, answer
+    assert "retry-after" in answer.headers
+    throttled = [
+        row
+        for row in service.audit()
+        if row["actor"] == "fe-locked" and "throttled" in str(row["detail"])
+    ]
+    assert len(throttled) >= 2, throttled
+    # other clients and accounts are not affected
+    assert enroll_pem(service, openssl_req(work)).exists()
+
+
+# ------------------------------------------------------------------------------------ roles
+@pytest.mark.external
+def test_requester_may_not_revoke_approve_or_deny(service: Service, work: Path) -> None:
+    leaf = enroll_pem(service, openssl_req(work))
+    serial = serial_of(leaf)
+    with service.client("fe01") as http:
+        calls = {
+            "revoke": http.post(
+                f"/api/v1/certificates/{serial}/revoke", json={"reason": "keyCompromise"}
+            ),
+            "approve": http.post("/api/v1/requests/1/approve"),
+            "deny": http.post("/api/v1/requests/1/deny", json={"reason": "no"}),
+        }
+    for what, answer in calls.items():
+        assert answer.status_code == 403, (what, answer.text)
+        assert answer.json()["error"] == "auth.forbidden", what
+        assert "requester" in answer.json()["message"], what
+    shown = service.cli("ca", "show", serial, "--json").stdout
+    assert '"status": "valid"' in shown, shown
+
+
+@pytest.mark.external
+def test_manager_revokes(service: Service, work: Path) -> None:
+    leaf = enroll_pem(service, openssl_req(work))
+    serial = serial_of(leaf)
+    with service.client("boss") as http:
+        answer = http.post(
+            f"/api/v1/certificates/{serial}/revoke", json={"reason": "keyCompromise"}
+        )
+        assert answer.status_code == 200, answer.text
+        assert int(answer.json()["serial"], 16) == int(serial, 16)
+        assert answer.json()["reason"] == "keyCompromise"
+        again = http.post(f"/api/v1/certificates/{serial}/revoke", json={"reason": "superseded"})
+        assert again.status_code == 409, again.text
+        assert "already revoked" in again.json()["message"]
+        unknown = http.post("/api/v1/certificates/0badc0ffee/revoke")
+        assert unknown.status_code == 404, unknown.text
+        assert unknown.json()["error"] == "not_found"
+        bad_reason = http.post(
+            f"/api/v1/certificates/{serial}/revoke", json={"reason": "because-i-said-so"}
+        )
+        assert 400 <= bad_reason.status_code < 500, bad_reason.text
+    shown = service.cli("ca", "show", serial, "--json").stdout
+    assert '"status": "revoked"' in shown, shown
+    assert "keyCompromise" in shown
+    revokes = [r for r in service.audit() if r["action"] == "revoke" and r["actor"] == "boss"]
+    assert any(int(r["target"], 16) == int(serial, 16) for r in revokes), revokes

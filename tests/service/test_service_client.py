@@ -1,0 +1,183 @@
+"""lyncpki's own client (CaClient) against the live service: what a deployment run uses to get
+its certificates. Its answers are checked against openssl and the service's own HTTP answers."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from service_tools import (
+    DOMAIN,
+    PASSWORDS,
+    Service,
+    free_port,
+    openssl,
+    openssl_req,
+    same_serial,
+    serial_of,
+    verify,
+    write_leaf,
+)
+
+from lyncpki.ca.client import (
+    CaClient,
+    CaNotAuthorized,
+    CaRefused,
+    CaUnreachable,
+    Enrollment,
+)
+
+WRONG_PASSWORD_CLIENT = "127.0.0.5"  # failed logins counted away from 127.0.0.1
+
+
+def _client(service: Service, account: str = "fe01") -> CaClient:
+    return CaClient(service.url, account, PASSWORDS[account], timeout=30)
+
+
+@pytest.mark.external
+def test_enroll_and_retrieve(service: Service, work: Path) -> None:
+    csr = openssl_req(work, f"/CN=pool02.{DOMAIN}", [f"pool02.{DOMAIN}"])
+    with _client(service) as client:
+        enrollment = client.enroll(csr.read_bytes())
+        assert isinstance(enrollment, Enrollment)
+        assert enrollment.status == "issued"
+        assert enrollment.certificate is not None and enrollment.serial is not None
+        assert [c.subject.rfc4514_string() for c in enrollment.chain] == [
+            f"CN={service.config['name']}",
+            f"CN={service.config['root_name']}",
+        ]
+        leaf = write_leaf(work, enrollment.certificate.public_bytes(Encoding.PEM).decode())
+        assert same_serial(enrollment.serial, serial_of(leaf))
+        assert verify(service, leaf).returncode == 0
+        again = client.retrieve(enrollment.request_id)
+        assert again.status == "issued"
+        assert again.serial == enrollment.serial
+        assert again.certificate == enrollment.certificate
+        assert client.health()["status"] == "ok"
+
+
+@pytest.mark.external
+def test_pending_approve_and_deny_through_the_client(service: Service, work: Path) -> None:
+    with _client(service) as requester, _client(service, "boss") as manager:
+        first = requester.enroll(
+            openssl_req(work, "/CN=Corp Test Sub CA", None).read_bytes(), "SubCA"
+        )
+        assert first.status == "pending" and first.certificate is None
+        with pytest.raises(CaNotAuthorized) as refused:
+            requester.approve(first.request_id)
+        assert refused.value.status == 403
+        issued = manager.approve(first.request_id)
+        assert issued.status == "issued" and issued.certificate is not None
+        assert requester.retrieve(first.request_id).certificate == issued.certificate
+
+        second = requester.enroll(
+            openssl_req(work, "/CN=Corp Test Sub CA", None).read_bytes(), "SubCA"
+        )
+        manager.deny(second.request_id, "not now")
+        assert requester.retrieve(second.request_id).status == "denied"
+        with pytest.raises(CaRefused) as late:
+            manager.approve(second.request_id)
+        assert late.value.status == 409
+
+
+@pytest.mark.external
+def test_revoke_and_fetch_crl_and_certificate(service: Service, work: Path) -> None:
+    with _client(service) as requester, _client(service, "boss") as manager:
+        enrollment = requester.enroll(openssl_req(work).read_bytes())
+        assert enrollment.serial is not None and enrollment.certificate is not None
+        done = manager.revoke(enrollment.serial, "superseded")
+        assert done["reason"] == "superseded"
+        cert = enrollment.certificate
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+        issuers = [
+            d.access_location.value
+            for d in aia
+            if d.access_method == x509.AuthorityInformationAccessOID.CA_ISSUERS
+        ]
+        issuing = requester.fetch_certificate(issuers[0])
+        assert issuing == enrollment.chain[0]
+        cdp = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        crl = requester.fetch_crl(cdp[0].full_name[0].value)
+        assert crl.is_signature_valid(issuing.public_key())
+        with pytest.raises(CaRefused):
+            requester.fetch_crl(f"{service.url}/aia/{service.slug}.crt")  # not a CRL
+
+
+@pytest.mark.external
+def test_refusal_raises_ca_refused_with_the_policy_code(service: Service, work: Path) -> None:
+    csr = openssl_req(work, "/CN=www.contoso.com", ["www.contoso.com"])
+    with _client(service) as client, pytest.raises(CaRefused) as refused:
+        client.enroll(csr.read_bytes())
+    assert refused.value.code == "policy.namespace"
+    assert refused.value.status == 422
+    assert "contoso.com" in refused.value.message
+    assert refused.value.fix
+    assert any(d["code"] == "policy.namespace" for d in refused.value.details)
+
+
+def test_not_a_request_raises_ca_refused(service: Service) -> None:
+    with _client(service) as client, pytest.raises(CaRefused) as refused:
+        client.enroll(b"this is no request")
+    assert refused.value.code == "request.invalid" and refused.value.status == 400
+
+
+def test_closed_port_raises_ca_unreachable() -> None:
+    port = free_port()  # nothing listens there
+    with CaClient(f"http://127.0.0.1:{port}", "fe01", "x", timeout=5) as client:
+        with pytest.raises(CaUnreachable) as unreachable:
+            client.enroll(b"-----BEGIN CERTIFICATE REQUEST-----")
+        assert unreachable.value.code == "unreachable"
+        assert f"127.0.0.1:{port}" in unreachable.value.message
+        with pytest.raises(CaUnreachable):
+            client.health()
+
+
+def test_silent_server_raises_ca_unreachable(service: Service) -> None:
+    """A server that accepts the connection but never answers: a timeout, still unreachable."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with CaClient(url, "fe01", "x", timeout=0.5) as client, pytest.raises(CaUnreachable) as e:
+            client.health()
+    assert e.value.code == "timeout"
+
+
+def test_wrong_password_raises_ca_not_authorized(service: Service) -> None:
+    transport = httpx.HTTPTransport(local_address=WRONG_PASSWORD_CLIENT)
+    with (
+        CaClient(service.url, "fe01", "wrong-password!", transport=transport) as client,
+        pytest.raises(CaNotAuthorized) as refused,
+    ):
+        client.enroll(b"whatever")
+    assert refused.value.status == 401
+    assert refused.value.code == "auth.failed"
+
+
+def test_requester_revoking_raises_ca_not_authorized(service: Service) -> None:
+    with _client(service) as client, pytest.raises(CaNotAuthorized) as refused:
+        client.revoke("01")
+    assert refused.value.status == 403 and refused.value.code == "auth.forbidden"
+
+
+def test_unknown_request_raises_ca_refused(service: Service) -> None:
+    with _client(service) as client, pytest.raises(CaRefused) as refused:
+        client.retrieve(99_999_999)
+    assert refused.value.status == 404
+
+
+@pytest.mark.external
+def test_openssl_reads_what_the_client_got(service: Service, work: Path) -> None:
+    """The client's certificate bytes are the server's: openssl prints the same subject."""
+    csr = openssl_req(work)
+    with _client(service) as client:
+        enrollment = client.enroll(csr.read_bytes(), "WebServer")
+    assert enrollment.certificate is not None
+    leaf = write_leaf(work, enrollment.certificate.public_bytes(Encoding.PEM).decode())
+    assert (
+        openssl("x509", "-in", leaf, "-noout", "-subject").strip() == f"subject=CN = fe01.{DOMAIN}"
+    )

@@ -1,0 +1,136 @@
+"""CRLs and CA certificates as relying parties fetch them: openssl follows the CDP URL written in
+the certificate to this server (`-crl_download`), and the HTTP answers carry the media types
+and caching headers that Windows, IIS and proxies expect."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from service_tools import Service, enroll_pem, openssl, openssl_req, serial_of, verify
+
+pytestmark = pytest.mark.external
+
+
+def _uri(text: str, title: str) -> str:
+    """The URI openssl prints under a certificate's extension (CDP `Full Name`, AIA lines)."""
+    match = re.search(title + r".*?URI:(\S+)", text, re.DOTALL)
+    assert match, f"no {title} URI in:\n{text}"
+    return match.group(1)
+
+
+def test_crl_download_follows_the_cdp_and_sees_a_revocation(service: Service, work: Path) -> None:
+    leaf = enroll_pem(service, openssl_req(work))
+    text = openssl("x509", "-in", leaf, "-noout", "-text")
+    cdp = _uri(text, "CRL Distribution Points")
+    assert cdp.startswith(f"{service.url}/crl/"), cdp
+
+    process = verify(service, leaf, "-crl_check", "-crl_download")
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert process.stdout.strip() == f"{leaf}: OK"
+
+    with service.client("boss") as http:
+        answer = http.post(
+            f"/api/v1/certificates/{serial_of(leaf)}/revoke", json={"reason": "keyCompromise"}
+        )
+    assert answer.status_code == 200, answer.text
+    service.cli("ca", "crl")
+
+    process = verify(service, leaf, "-crl_check", "-crl_download")
+    assert process.returncode != 0, process.stdout + process.stderr
+    assert "certificate revoked" in process.stdout + process.stderr
+
+    # the CRL the server now hands out lists the serial with its reason
+    crl = work / "fetched.crl"
+    crl.write_bytes(httpx.get(cdp).content)
+    listed = openssl("crl", "-inform", "DER", "-in", crl, "-noout", "-text")
+    serial = serial_of(leaf).upper()
+    serial = "0" * (len(serial) % 2) + serial
+    assert f"Serial Number: {serial}" in listed, listed
+    assert "Key Compromise" in listed.split(f"Serial Number: {serial}", 1)[1].split("Serial")[0]
+
+
+def test_crl_answer_headers_and_conditional_get(service: Service, work: Path) -> None:
+    leaf = enroll_pem(service, openssl_req(work))
+    cdp = _uri(openssl("x509", "-in", leaf, "-noout", "-text"), "CRL Distribution Points")
+    answer = httpx.get(cdp)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pkix-crl"
+    cache = answer.headers["cache-control"]
+    max_age = re.search(r"max-age=(\d+)", cache)
+    assert max_age and 0 < int(max_age.group(1)) <= 3600, cache
+    etag = answer.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"'), etag
+    assert "last-modified" in answer.headers and "expires" in answer.headers
+    # openssl reads it, signed by the issuing CA
+    crl = work / "issuing.crl"
+    crl.write_bytes(answer.content)
+    checked = openssl("crl", "-inform", "DER", "-in", crl, "-CAfile", service.issuing_crt, "-noout")
+    assert checked == ""  # `verify OK` goes to stderr; a bad signature exits non-zero
+
+    again = httpx.get(cdp, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    other = httpx.get(cdp, headers={"If-None-Match": '"something-else"'})
+    assert other.status_code == 200 and other.content == answer.content
+    head = httpx.head(cdp)
+    assert head.status_code == 200 and head.headers["etag"] == etag
+
+    # the delta CRL named in the base CRL's Freshest CRL is served too
+    delta = httpx.get(cdp.replace(".crl", "+.crl"))
+    assert delta.status_code == 200
+    assert delta.headers["content-type"] == "application/pkix-crl"
+    delta_file = work / "delta.crl"
+    delta_file.write_bytes(delta.content)
+    delta_text = openssl("crl", "-inform", "DER", "-in", delta_file, "-noout", "-text")
+    assert "Delta CRL Indicator" in delta_text
+
+
+def test_aia_serves_the_issuing_ca_certificate(service: Service, work: Path) -> None:
+    leaf = enroll_pem(service, openssl_req(work))
+    aia = _uri(openssl("x509", "-in", leaf, "-noout", "-text"), "CA Issuers")
+    assert aia == f"{service.url}/aia/{service.slug}.crt"
+    answer = httpx.get(aia)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pkix-cert"
+    assert "max-age" in answer.headers["cache-control"]
+    expected = work / "issuing.der"
+    openssl("x509", "-in", service.issuing_crt, "-outform", "DER", "-out", expected)
+    assert answer.content == expected.read_bytes()
+    # and the issuing CA's own AIA points at the root's certificate, served the same way
+    issuing_aia = _uri(openssl("x509", "-in", service.issuing_crt, "-noout", "-text"), "CA Issuers")
+    root = httpx.get(issuing_aia)
+    assert root.status_code == 200
+    root_der = work / "root.der"
+    openssl("x509", "-in", service.root_crt, "-outform", "DER", "-out", root_der)
+    assert root.content == root_der.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/crl/no-such-ca.crl",
+        "/crl/..%2Fca%2Fconfig.json",
+        "/crl/../ca/issuing.key",
+        "/aia/..%2F..%2Fca%2Fissuing.key",
+        "/aia/UPPER.crt",
+        "/aia/x.pem",
+    ],
+)
+def test_unpublished_names_are_404(service: Service, path: str) -> None:
+    answer = httpx.get(service.url + path)
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["error"] == "not_found"
+    assert b"PRIVATE KEY" not in answer.content
+
+
+@pytest.mark.parametrize("form", ["list", "star", "weak"])
+def test_if_none_match_lists_star_and_weak_tags(service: Service, form: str) -> None:
+    url = f"{service.url}/crl/{service.slug}.crl"
+    etag = httpx.get(url).headers["etag"]
+    header = {"list": f'"an-older-one", {etag}', "star": "*", "weak": f"W/{etag}"}[form]
+    answer = httpx.get(url, headers={"If-None-Match": header})
+    assert answer.status_code == 304, (header, answer.status_code)

@@ -1,0 +1,238 @@
+"""Bad input: each answered with a 4xx and a JSON {error, message}, never a 500, and the server
+still answers /health afterwards."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from service_tools import DOMAIN, PASSWORDS, Service, curl, openssl_req
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def http(service: Service) -> Iterator[httpx.Client]:
+    with service.client("fe01") as client:
+        yield client
+    # whatever the test sent, the server is still up
+    health = httpx.get(f"{service.url}/health", timeout=10)
+    assert health.status_code == 200, health.text
+    assert health.json()["status"] == "ok"
+
+
+def _error(answer: httpx.Response, status: int, code: str | None = None) -> dict:
+    assert answer.status_code == status, (answer.status_code, answer.text)
+    assert answer.headers["content-type"] == "application/json"
+    body = answer.json()
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["message"], str) and body["message"]
+    assert "Traceback" not in answer.text
+    if code is not None:
+        assert body["error"] == code, body
+    return body
+
+
+PKCS10 = {"Content-Type": "application/pkcs10"}
+
+
+def test_two_mebibytes_are_413(http: httpx.Client) -> None:
+    answer = http.post("/api/v1/enroll", content=b"A" * (2 * MIB), headers=PKCS10)
+    _error(answer, 413, "request.too_large")
+
+
+def test_two_mebibytes_without_a_length_are_413(http: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(32):
+            yield b"B" * (64 * 1024)
+
+    answer = http.post("/api/v1/enroll", content=chunks(), headers=PKCS10)
+    assert "content-length" not in answer.request.headers  # sent chunked
+    _error(answer, 413, "request.too_large")
+
+
+@pytest.mark.external
+def test_two_mebibytes_with_curl_are_413(service: Service, work: Path) -> None:
+    big = work / "big.bin"
+    big.write_bytes(b"\0" * (2 * MIB))
+    answer = curl(
+        work,
+        f"{service.url}/api/v1/enroll",
+        "-u",
+        f"fe01:{PASSWORDS['fe01']}",
+        "--data-binary",
+        f"@{big}",
+        "-H",
+        "Content-Type: application/pkcs10",
+    )
+    assert answer.status == 413, answer
+    assert answer.json()["error"] == "request.too_large"
+    assert httpx.get(f"{service.url}/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"hello, CA",
+        b"-----BEGIN CERTIFICATE REQUEST-----\nnot base64\n-----END CERTIFICATE REQUEST-----\n",
+        b"0\x82\x01\x00" + b"\x00" * 40,
+        bytes(range(256)) * 4,
+    ],
+    ids=["empty", "text", "bad-pem", "bad-der", "binary"],
+)
+def test_not_a_request_is_400(http: httpx.Client, body: bytes) -> None:
+    _error(http.post("/api/v1/enroll", content=body, headers=PKCS10), 400, "request.invalid")
+
+
+@pytest.mark.external
+def test_a_certificate_instead_of_a_request_is_400(service: Service, http: httpx.Client) -> None:
+    answer = http.post("/api/v1/enroll", content=service.root_crt.read_bytes(), headers=PKCS10)
+    _error(answer, 400, "request.invalid")
+
+
+@pytest.mark.external
+def test_foreign_domain_is_422_policy_namespace(http: httpx.Client, work: Path) -> None:
+    csr = openssl_req(work, "/CN=www.contoso.com", ["www.contoso.com"])
+    body = _error(
+        http.post("/api/v1/enroll", content=csr.read_bytes(), headers=PKCS10),
+        422,
+        "policy.namespace",
+    )
+    assert "contoso.com" in body["message"]
+    assert body["fix"]
+    assert any(r["code"] == "policy.namespace" for r in body["refusals"])
+
+
+@pytest.mark.external
+def test_every_refusal_is_listed(http: httpx.Client, work: Path) -> None:
+    csr = openssl_req(work, f"/CN=*.{DOMAIN}", [f"*.{DOMAIN}", "intranet.contoso.com"])
+    body = _error(
+        http.post(
+            "/api/v1/enroll",
+            params={"template": "OAuthTokenSigning"},
+            content=csr.read_bytes(),
+            headers=PKCS10,
+        ),
+        422,
+    )
+    codes = {r["code"] for r in body["refusals"]}
+    assert "policy.namespace" in codes and len(codes) >= 2, body
+
+
+@pytest.mark.external
+def test_unknown_template_is_400(http: httpx.Client, work: Path) -> None:
+    csr = openssl_req(work)
+    answer = http.post(
+        "/api/v1/enroll", params={"template": "NoSuchTemplate"}, content=csr.read_bytes()
+    )
+    body = _error(answer, 400)
+    assert "NoSuchTemplate" in body["message"]
+    assert "WebServer" in body["fix"]
+
+
+def test_too_long_template_is_422(http: httpx.Client) -> None:
+    _error(http.post("/api/v1/enroll", params={"template": "T" * 65}, content=b"x"), 422)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b'{"csr": ', b"[1, 2]", b'{"template": "WebServer"}', b'{"csr": 42}', b"\xff\xfe"],
+    ids=["open-brace", "truncated", "array", "no-csr", "csr-number", "not-utf8"],
+)
+def test_malformed_json_is_422(http: httpx.Client, body: bytes) -> None:
+    answer = http.post("/api/v1/enroll", content=body, headers={"Content-Type": "application/json"})
+    _error(answer, 422, "request.invalid")
+
+
+def test_json_with_a_bad_csr_is_400(http: httpx.Client) -> None:
+    _error(http.post("/api/v1/enroll", json={"csr": "not a request"}), 400, "request.invalid")
+
+
+def test_unknown_path_is_404_json(http: httpx.Client) -> None:
+    _error(http.get("/api/v1/no-such-thing"), 404, "not_found")
+    _error(http.get("/favicon.ico"), 404, "not_found")
+
+
+def test_get_on_a_post_route_is_405(http: httpx.Client) -> None:
+    answer = http.get("/api/v1/enroll")
+    _error(answer, 405, "method_not_allowed")
+    assert "POST" in answer.headers.get("allow", "")
+    _error(http.put("/api/v1/certificates/01/revoke"), 405, "method_not_allowed")
+    _error(http.delete("/health"), 405, "method_not_allowed")
+
+
+def test_revoke_with_a_bad_body_is_4xx(service: Service) -> None:
+    with service.client("boss") as http:
+        for content, kind in (
+            (b"{", "application/json"),
+            (b'{"reason": 5}', "application/json"),
+            (b'{"reason": "' + b"x" * 100 + b'"}', "application/json"),
+        ):
+            answer = http.post(
+                "/api/v1/certificates/01/revoke", content=content, headers={"Content-Type": kind}
+            )
+            assert 400 <= answer.status_code < 500, answer.text
+            assert answer.json()["error"]
+        not_serial = http.post("/api/v1/certificates/zz-not-hex/revoke")
+        assert 400 <= not_serial.status_code < 500, not_serial.text
+        huge = http.post(f"/api/v1/certificates/{'f' * 5000}/revoke")
+        assert 400 <= huge.status_code < 500, huge.text
+    assert httpx.get(f"{service.url}/health").status_code == 200
+
+
+@pytest.mark.parametrize("request_id", [2**63, 10**30])
+@pytest.mark.parametrize("call", ["status", "approve", "deny"])
+def test_request_id_beyond_64_bits_is_4xx(service: Service, call: str, request_id: int) -> None:
+    with service.client("boss") as http:
+        if call == "status":
+            answer = http.get(f"/api/v1/requests/{request_id}")
+        else:
+            answer = http.post(f"/api/v1/requests/{request_id}/{call}")
+    assert 400 <= answer.status_code < 500, answer.text
+    assert answer.json()["error"] in ("not_found", "request.invalid")
+
+
+def test_request_id_at_the_64_bit_limit_is_404(http: httpx.Client) -> None:
+    _error(http.get(f"/api/v1/requests/{2**63 - 1}"), 404, "not_found")
+    _error(http.get("/api/v1/requests/-1"), 404, "not_found")
+
+
+def test_docs_describe_the_api(service: Service) -> None:
+    schema = httpx.get(f"{service.url}/openapi.json").json()
+    for path in (
+        "/api/v1/enroll",
+        "/api/v1/requests/{request_id}",
+        "/api/v1/requests/{request_id}/approve",
+        "/api/v1/certificates/{serial}/revoke",
+        "/health",
+    ):
+        assert path in schema["paths"], sorted(schema["paths"])
+
+
+def test_openapi_operation_ids_are_unique(service: Service) -> None:
+    schema = httpx.get(f"{service.url}/openapi.json").json()
+    ids = [
+        operation["operationId"]
+        for path in schema["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    assert not duplicates, duplicates
+
+
+@pytest.mark.external
+def test_json_content_type_is_case_insensitive(http: httpx.Client, work: Path) -> None:
+    """Media types are case-insensitive (RFC 9110 8.3.1): Application/JSON is JSON."""
+    csr = openssl_req(work)
+    answer = http.post(
+        "/api/v1/enroll",
+        content=json.dumps({"csr": csr.read_text()}).encode(),
+        headers={"Content-Type": "Application/JSON; charset=UTF-8", "Accept": "application/json"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "issued"

@@ -1,0 +1,156 @@
+"""OCSP at /ocsp of the running service, asked by `openssl ocsp` with the URL the certificate
+carries: openssl verifies every answer (the delegated responder certificate up to the root:
+-CAfile root, -verify_other issuing) and prints the status. A revocation through the API is
+answered at once, without a CRL being published."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import re
+import urllib.parse
+from pathlib import Path
+
+import httpx
+import pytest
+from service_tools import Service, enroll_pem, openssl, openssl_req, run_tool, serial_of
+
+pytestmark = [
+    pytest.mark.external,
+    pytest.mark.skipif(
+        importlib.util.find_spec("lyncpki.ca.ocsp") is None,
+        reason="lyncpki.ca.ocsp (the OCSP responder) is not there yet: /ocsp is not served",
+    ),
+]
+
+
+def _ocsp(service: Service, leaf: Path, *extra: str | Path) -> str:
+    """`openssl ocsp` against the URL in the certificate; its stdout and stderr, exit 0."""
+    text = openssl("x509", "-in", leaf, "-noout", "-ocsp_uri").strip()
+    assert text == f"{service.url}/ocsp", text
+    process = run_tool(
+        "openssl",
+        "ocsp",
+        "-issuer",
+        service.issuing_crt,
+        "-cert",
+        leaf,
+        "-url",
+        text,
+        "-CAfile",
+        service.root_crt,
+        "-verify_other",
+        service.issuing_crt,
+        *extra,
+    )
+    output = process.stdout + process.stderr
+    assert process.returncode == 0, output
+    assert "Response verify OK" in output, output
+    return output
+
+
+def _revoke(service: Service, leaf: Path, reason: str = "keyCompromise") -> None:
+    with service.client("boss") as http:
+        answer = http.post(
+            f"/api/v1/certificates/{serial_of(leaf)}/revoke", json={"reason": reason}
+        )
+    assert answer.status_code == 200, answer.text
+
+
+def test_health_says_ocsp(service: Service) -> None:
+    assert httpx.get(f"{service.url}/health").json()["ocsp"] is True
+
+
+def test_good_then_revoked_without_a_crl(service: Service, work: Path) -> None:
+    leaf = enroll_pem(service, openssl_req(work))
+    assert f"{leaf}: good" in _ocsp(service, leaf)
+    _revoke(service, leaf)
+    output = _ocsp(service, leaf)
+    assert f"{leaf}: revoked" in output, output
+    assert "Reason: keyCompromise" in output, output
+
+
+def test_nonceless_answers_are_not_served_stale_after_a_revocation(
+    service: Service, work: Path
+) -> None:
+    """Answers without a nonce are cached by the responder: a revocation must drop them."""
+    leaf = enroll_pem(service, openssl_req(work))
+    for _ in range(2):  # the second from the cache
+        assert f"{leaf}: good" in _ocsp(service, leaf, "-no_nonce")
+    _revoke(service, leaf, "superseded")
+    output = _ocsp(service, leaf, "-no_nonce")
+    assert f"{leaf}: revoked" in output, output
+    assert "Reason: superseded" in output, output
+
+
+def test_nonce_is_echoed(service: Service, work: Path) -> None:
+    leaf = enroll_pem(service, openssl_req(work))
+    output = _ocsp(service, leaf, "-resp_text")
+    assert "OCSP Nonce" in output, output
+    assert "WARNING: no nonce in response" not in output
+    # signed by the delegated responder (its certificate in the answer), not the issuing CA
+    subjects = re.findall(r"Subject: (.+)", output)
+    assert subjects == [f"CN={service.config['name']} OCSP Responder"], subjects
+    assert "OCSP Signing" in output and "OCSP No Check" in output, output
+
+
+def test_get_with_the_request_in_the_url(service: Service, work: Path) -> None:
+    leaf = enroll_pem(service, openssl_req(work))
+    request = work / "request.der"
+    openssl("ocsp", "-issuer", service.issuing_crt, "-cert", leaf, "-no_nonce", "-reqout", request)
+    encoded = urllib.parse.quote(base64.b64encode(request.read_bytes()).decode(), safe="")
+    answer = httpx.get(f"{service.url}/ocsp/{encoded}")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/ocsp-response"
+    assert "max-age" in answer.headers["cache-control"]
+    response = work / "response.der"
+    response.write_bytes(answer.content)
+    process = run_tool(
+        "openssl",
+        "ocsp",
+        "-respin",
+        response,
+        "-issuer",
+        service.issuing_crt,
+        "-cert",
+        leaf,
+        "-CAfile",
+        service.root_crt,
+        "-verify_other",
+        service.issuing_crt,
+    )
+    output = process.stdout + process.stderr
+    assert process.returncode == 0 and "Response verify OK" in output, output
+    assert f"{leaf}: good" in output, output
+
+
+def test_post_of_garbage_is_an_unsuccessful_ocsp_response(service: Service, work: Path) -> None:
+    answer = httpx.post(
+        f"{service.url}/ocsp",
+        content=b"not an OCSP request",
+        headers={"Content-Type": "application/ocsp-request"},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/ocsp-response"
+    response = work / "garbage-response.der"
+    response.write_bytes(answer.content)
+    process = run_tool("openssl", "ocsp", "-respin", response, "-resp_text", "-noverify")
+    output = process.stdout + process.stderr
+    assert "Responder Error: malformedrequest" in output, output
+    assert httpx.get(f"{service.url}/health").status_code == 200
+
+
+def test_certificate_of_another_ca_is_unauthorized(service: Service, work: Path) -> None:
+    """A request naming an issuer this responder does not answer for (a throw-away CA)."""
+    other_key, other_crt = work / "other.key", work / "other.crt"
+    openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", other_key,
+        "-subj", "/CN=Other CA", "-days", "2", "-out", other_crt,
+    )  # fmt: skip
+    leaf = enroll_pem(service, openssl_req(work))
+    process = run_tool(
+        "openssl", "ocsp", "-issuer", other_crt, "-cert", leaf,
+        "-url", f"{service.url}/ocsp", "-noverify",
+    )  # fmt: skip
+    output = process.stdout + process.stderr
+    assert "unauthorized" in output.lower(), output
