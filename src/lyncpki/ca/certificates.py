@@ -49,7 +49,7 @@ class Urls:
     ocsp: str | None = None
 
 
-def _key_usage(names: tuple[str, ...], public_key: CertificatePublicKeyTypes) -> x509.KeyUsage:
+def key_usage(names: tuple[str, ...], public_key: CertificatePublicKeyTypes) -> x509.KeyUsage:
     return _key_usage_for(names, isinstance(public_key, ec.EllipticCurvePublicKey))
 
 
@@ -114,7 +114,7 @@ def self_signed_root(
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            _key_usage(("digital_signature", "key_cert_sign", "crl_sign"), public), critical=True
+            key_usage(("digital_signature", "key_cert_sign", "crl_sign"), public), critical=True
         )
         .add_extension(ski, critical=False)
         .add_extension(
@@ -153,7 +153,7 @@ def subordinate_ca(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            _key_usage(("digital_signature", "key_cert_sign", "crl_sign"), public), critical=True
+            key_usage(("digital_signature", "key_cert_sign", "crl_sign"), public), critical=True
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(_aki(issuer), critical=False)
@@ -246,7 +246,7 @@ def end_entity(
         raise ValueError("serial or validity out of range")
     extensions: list[x509.Extension[x509.ExtensionType]] = [
         _extension(_basic_constraints(template.is_ca, template.path_length), True),
-        _extension(_key_usage(template.key_usage, public_key), True),
+        _extension(key_usage(template.key_usage, public_key), True),
         _extension(x509.SubjectKeyIdentifier.from_public_key(public_key), False),
         _extension(repeated.aki, False),
     ]

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, func, insert, select
 from lyncpki.atomic import write_atomic
 from lyncpki.ca import database as db
 from lyncpki.ca.authority import CertificateAuthority
-from lyncpki.ca.certificates import BACKDATE, ca_name, random_serial
+from lyncpki.ca.certificates import BACKDATE, ca_name, key_usage, random_serial
 from lyncpki.ca.crl import Reason
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
@@ -158,20 +158,7 @@ def _issue_signer(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner:
         .not_valid_before(now - BACKDATE)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(key_usage(("digital_signature",), public), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
         .add_extension(x509.OCSPNoCheck(), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
