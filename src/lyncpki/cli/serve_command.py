@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import ssl
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
+from cryptography.hazmat.primitives.serialization import Encoding
 from rich.table import Table
 
+from lyncpki.atomic import write_atomic
 from lyncpki.ca.accounts import Accounts, Role
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import PASSPHRASE_ENV, resolve_passphrase
@@ -47,7 +51,10 @@ def serve_command(
         "machines) may share one PostgreSQL database: it coordinates serials and CRL numbers.",
     ),
     tls_cert: Path | None = typer.Option(
-        None, "--tls-cert", help="Serve HTTPS with this certificate chain (PEM)."
+        None,
+        "--tls-cert",
+        help="Serve HTTPS with this certificate chain (PEM); clients may "
+        "then also authenticate with a certificate this CA issued.",
     ),
     tls_key: Path | None = typer.Option(None, "--tls-key", help="... and this key (PEM)."),
     passphrase_file: Path | None = PassphraseFileOption,
@@ -75,6 +82,7 @@ def _serve(
     import uvicorn
 
     from lyncpki.service.app import HOME_VARIABLE, _responder, create_app
+    from lyncpki.service.tls import PROTOCOL
 
     if (tls_cert is None) != (tls_key is None):
         raise LyncPkiError("--tls-cert and --tls-key go together", "give both, or neither")
@@ -85,6 +93,22 @@ def _serve(
     certfile = str(tls_cert) if tls_cert else None
     keyfile = str(tls_key) if tls_key else None
     scheme = "https" if certfile else "http"
+    # Over HTTPS a client may authenticate with a certificate of this CA (verified against
+    # its chain; optional, so that CA accounts keep working).
+    client_cas = str(ca_home.ca_dir / "chain.pem") if certfile else None
+    if client_cas:
+        write_atomic(client_cas, b"".join(c.public_bytes(Encoding.PEM) for c in ca.chain()))
+    tls_options: dict[str, Any] = (
+        {
+            "ssl_certfile": certfile,
+            "ssl_keyfile": keyfile,
+            "ssl_ca_certs": client_cas,
+            "ssl_cert_reqs": ssl.CERT_OPTIONAL,
+            "http": PROTOCOL,
+        }
+        if certfile
+        else {}
+    )
     print(
         f"lyncpki CA service on {scheme}://{host}:{port} ({workers} worker(s)); "
         f"API at {scheme}://{host}:{port}/docs",
@@ -98,8 +122,7 @@ def _serve(
             host=host,
             port=port,
             log_level=log_level,
-            ssl_certfile=certfile,
-            ssl_keyfile=keyfile,
+            **tls_options,
         )
         return
     ca.engine.dispose()
@@ -112,8 +135,7 @@ def _serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
+        **tls_options,
     )
 
 

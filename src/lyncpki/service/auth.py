@@ -1,5 +1,7 @@
 """Who is calling: HTTP basic authentication with a CA account (the wizard's "Certification
-Authority Account"), throttled after repeated failures, every failure audited.
+Authority Account"), throttled after repeated failures, every failure audited; or, over
+HTTPS, a client certificate this CA issued (a server renewing with its current certificate
+enrolls as the requester `cert:<its CN>`).
 
 A successful check is remembered for a minute in this process (keyed by the account and an
 HMAC of the password under a per-process secret), so that scrypt runs once per client per
@@ -18,9 +20,10 @@ import time
 
 from fastapi import Request
 
-from lyncpki.ca.accounts import Account, Accounts
+from lyncpki.ca.accounts import Account, Accounts, Role
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.service.errors import ServiceError
+from lyncpki.service.tls import PEER_CERTIFICATE
 
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="lyncpki CA", charset="UTF-8"'}
 REMEMBER_SECONDS = 60.0
@@ -59,7 +62,46 @@ class Authenticator:
             )
         return name, password
 
+    def _certificate_account(self, der: bytes) -> Account:
+        """A TLS client certificate this CA issued, still valid: the requester it names.
+
+        The TLS layer has verified the chain to this CA; the database says whether it is still
+        valid (a revoked certificate is refused at once, without waiting for a CRL)."""
+        from cryptography import x509
+
+        from lyncpki.ca.authority import CaError
+        from lyncpki.x509.identifiers import serial_hex, thumbprint
+        from lyncpki.x509.requests import common_name
+
+        cert = x509.load_der_x509_certificate(der)
+        serial = serial_hex(cert.serial_number)
+        try:
+            row, stored = self.ca.certificate(serial)
+        except CaError:
+            row, stored = None, None
+        valid = (
+            row is not None
+            and stored is not None
+            and thumbprint(stored) == thumbprint(cert)
+            and row["status"] == "valid"
+            and row["ca"] == self.ca.config.slug
+            and cert.not_valid_after_utc > self.ca.clock.now()
+        )
+        name = f"cert:{common_name(cert.subject) or serial}"
+        if not valid:
+            self.ca._audit(name, "login", serial, "refused", "client certificate not valid here")
+            raise ServiceError(
+                401,
+                "auth.certificate",
+                "the client certificate is revoked, expired or not issued by this CA",
+                "use a valid certificate of this CA, or a CA account",
+            )
+        return Account(name, Role.REQUESTER)
+
     def __call__(self, request: Request) -> Account:
+        peer = request.scope.get("state", {}).get(PEER_CERTIFICATE)
+        if peer and "authorization" not in request.headers:
+            return self._certificate_account(peer)
         name, password = self._credentials(request)
         client = request.client.host if request.client else "unknown"
         fingerprint = hmac.new(self._secret, password.encode(), hashlib.sha256).digest()
