@@ -25,6 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lyncpki import __version__
 from lyncpki.ca.accounts import Account
@@ -99,6 +100,50 @@ AccountDep = Annotated[Account, Depends(current_account)]
 
 def _pem(cert: x509.Certificate) -> str:
     return cert.public_bytes(Encoding.PEM).decode()
+
+
+class OcspFastPath:
+    """POST /ocsp answered before routing (pure ASGI): OCSP is the hot path of a CA — every
+    relying server asks, often — and needs neither authentication nor validation models.
+    The route of the same name stays in the API description; answers are identical."""
+
+    def __init__(self, app: ASGIApp, responder: Any) -> None:
+        self.app = app
+        self.responder = responder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/ocsp" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY:
+                await self.app(scope, _replay(body, receive), send)  # the route answers 413
+                return
+        answer = await run_in_threadpool(self.responder.respond, body)
+        headers = [
+            (b"content-type", OCSP_RESPONSE.encode()),
+            (b"content-length", str(len(answer)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that gives back what was already read, then the rest."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": True}
+        return await receive()
+
+    return replay
 
 
 def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
@@ -285,6 +330,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     app.add_api_route("/aia/{name}", aia, methods=["HEAD"], include_in_schema=False)
 
     if ocsp is not None:
+        app.add_middleware(OcspFastPath, responder=ocsp)
 
         @app.post(
             "/ocsp", tags=["distribution"], summary="OCSP (RFC 6960), POST", response_class=Response
