@@ -262,7 +262,7 @@ class CertificateAuthority:
             TemplateSet(BUILTIN),
             clock,
         )
-        authority._audit(actor, "init", config.slug, "ok", f"root {root_name}, issuing {name}")
+        authority.audit(actor, "init", config.slug, "ok", f"root {root_name}, issuing {name}")
         authority.publish_crl(actor=actor, root=True)
         authority.publish_crl(actor=actor)
         authority.publish_crl(actor=actor, delta=True)
@@ -324,7 +324,7 @@ class CertificateAuthority:
             "detail": detail[:4000],
         }
 
-    def _audit(
+    def audit(
         self,
         actor: str,
         action: str,
@@ -446,7 +446,7 @@ class CertificateAuthority:
             key = result.inserted_primary_key
             assert key is not None
             request_id = int(key[0])
-            self._audit(
+            self.audit(
                 ticket.requester,
                 "submit",
                 f"request {request_id}",
@@ -614,7 +614,7 @@ class CertificateAuthority:
                 "only pending requests can be approved",
             )
         if forbid_self and request["requester"] == actor:
-            self._audit(actor, "approve", f"request {request_id}", "refused", "own request")
+            self.audit(actor, "approve", f"request {request_id}", "refused", "own request")
             raise CaError(
                 f"{actor} cannot approve its own request {request_id}",
                 "another CA manager must approve it",
@@ -626,7 +626,7 @@ class CertificateAuthority:
                 csr, template, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
             )
         except RequestRefused as error:
-            self._audit(actor, "approve", f"request {request_id}", "refused", error.message)
+            self.audit(actor, "approve", f"request {request_id}", "refused", error.message)
             raise
         ticket = Ticket(
             request["csr"],
@@ -658,7 +658,7 @@ class CertificateAuthority:
                 )
             )
             if done.rowcount == 1:
-                self._audit(actor, "deny", f"request {request_id}", "ok", reason[:500], conn)
+                self.audit(actor, "deny", f"request {request_id}", "ok", reason[:500], conn)
         if done.rowcount != 1:
             raise CaError(
                 f"request {request_id} was decided meanwhile", "see its status: lyncpki ca pending"
@@ -759,9 +759,9 @@ class CertificateAuthority:
                         revoked_by=_printable(actor, 128),
                     )
                 )
-                self._audit(actor, "revoke", key, "ok", reason.value, conn)
+                self.audit(actor, "revoke", key, "ok", reason.value, conn)
         if refusal is not None:  # audited after the transaction: it holds the write lock
-            self._audit(actor, "revoke", key, "refused", refusal.message)
+            self.audit(actor, "revoke", key, "refused", refusal.message)
             raise refusal
         return {"serial": key, "reason": reason.value, "revoked_at": now}
 
@@ -850,7 +850,7 @@ class CertificateAuthority:
                             last_revocation_id=last,
                         )
                     )
-                    self._audit(
+                    self.audit(
                         actor,
                         "crl",
                         f"{ca} #{number}",

@@ -187,7 +187,7 @@ def _issue_signer(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner:
                 "der": certificate.public_bytes(Encoding.DER),
             },
         )
-        ca._audit(
+        ca.audit(
             _ACTOR,
             "issue",
             serial,

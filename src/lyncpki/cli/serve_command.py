@@ -81,7 +81,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from lyncpki.service.app import HOME_VARIABLE, _responder, create_app
+    from lyncpki.service.app import HOME_VARIABLE, create_app, ocsp_responder
     from lyncpki.service.tls import PROTOCOL
 
     if (tls_cert is None) != (tls_key is None):
@@ -116,7 +116,7 @@ def _serve(
         flush=True,
     )
     if workers == 1:
-        app = create_app(ca, ocsp=_responder(ca, secret))
+        app = create_app(ca, ocsp=ocsp_responder(ca, secret))
         uvicorn.run(
             app,
             host=host,
@@ -185,7 +185,7 @@ def _account_add(
 ) -> None:
     ca = open_signing(home, passphrase_file)
     account = Accounts(ca.engine, ca.clock).add(name, role, _password(password_file))
-    ca._audit("local", "account-add", name, "ok", role.value)
+    ca.audit("local", "account-add", name, "ok", role.value)
     if as_json:
         emit_json({"name": account.name, "role": account.role.value})
     else:
@@ -228,7 +228,7 @@ def _account_remove(
 ) -> None:
     ca = open_signing(home, passphrase_file)
     Accounts(ca.engine, ca.clock).remove(name)
-    ca._audit("local", "account-remove", name, "ok", "")
+    ca.audit("local", "account-remove", name, "ok", "")
     if as_json:
         emit_json({"name": name, "removed": True})
     else:

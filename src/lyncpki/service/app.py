@@ -32,6 +32,7 @@ from lyncpki.ca.accounts import Account
 from lyncpki.ca.authority import CertificateAuthority, IssueResult
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.home import CaHome, resolve_passphrase
+from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.service import errors
 from lyncpki.service.auth import Authenticator, require_manager
 from lyncpki.service.errors import ServiceError
@@ -383,12 +384,9 @@ def app_from_environment() -> FastAPI:
     home = CaHome(Path(os.environ[HOME_VARIABLE]))
     passphrase = resolve_passphrase(home)
     ca = CertificateAuthority.open(home, passphrase)
-    return create_app(ca, ocsp=_responder(ca, passphrase))
+    return create_app(ca, ocsp=ocsp_responder(ca, passphrase))
 
 
-def _responder(ca: CertificateAuthority, passphrase: bytes) -> Any | None:
-    try:
-        from lyncpki.ca.ocsp import OcspResponder, ensure_responder
-    except ImportError:  # pragma: no cover - the responder ships with the CA
-        return None
+def ocsp_responder(ca: CertificateAuthority, passphrase: bytes) -> OcspResponder:
+    """The CA's OCSP responder, its delegated signer made or renewed as needed."""
     return OcspResponder(ca, ensure_responder(ca, passphrase), passphrase=passphrase)

@@ -18,12 +18,15 @@ import secrets
 import threading
 import time
 
+from cryptography import x509
 from fastapi import Request
 
 from lyncpki.ca.accounts import Account, Accounts, Role
-from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.service.errors import ServiceError
 from lyncpki.service.tls import PEER_CERTIFICATE
+from lyncpki.x509.identifiers import serial_hex, thumbprint
+from lyncpki.x509.requests import common_name
 
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="lyncpki CA", charset="UTF-8"'}
 REMEMBER_SECONDS = 60.0
@@ -67,12 +70,6 @@ class Authenticator:
 
         The TLS layer has verified the chain to this CA; the database says whether it is still
         valid (a revoked certificate is refused at once, without waiting for a CRL)."""
-        from cryptography import x509
-
-        from lyncpki.ca.authority import CaError
-        from lyncpki.x509.identifiers import serial_hex, thumbprint
-        from lyncpki.x509.requests import common_name
-
         cert = x509.load_der_x509_certificate(der)
         serial = serial_hex(cert.serial_number)
         try:
@@ -89,7 +86,7 @@ class Authenticator:
         )
         name = f"cert:{common_name(cert.subject) or serial}"
         if not valid:
-            self.ca._audit(name, "login", serial, "refused", "client certificate not valid here")
+            self.ca.audit(name, "login", serial, "refused", "client certificate not valid here")
             raise ServiceError(
                 401,
                 "auth.certificate",
@@ -111,7 +108,7 @@ class Authenticator:
         if known is not None and known[1] > now:
             return known[0]
         if self.accounts.throttled(name, client):
-            self.ca._audit(name, "login", client, "refused", "throttled: too many failures")
+            self.ca.audit(name, "login", client, "refused", "throttled: too many failures")
             raise ServiceError(
                 429,
                 "auth.throttled",
@@ -121,7 +118,7 @@ class Authenticator:
             )
         account = self.accounts.verify(name, password, client)
         if account is None:
-            self.ca._audit(name, "login", client, "refused", "wrong name or password")
+            self.ca.audit(name, "login", client, "refused", "wrong name or password")
             raise ServiceError(
                 401,
                 "auth.failed",
