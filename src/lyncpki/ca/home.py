@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from lyncpki import passphrase
 from lyncpki.atomic import write_atomic
 from lyncpki.errors import LyncPkiError
 
@@ -140,28 +140,14 @@ def resolve_passphrase(
 ) -> bytes:
     """The CA passphrase, in one order everywhere: --passphrase-file, the environment
     (LYNCPKI_CA_PASSPHRASE), the home's generated secret (demo/test homes), a prompt."""
-    if passphrase_file is not None:
-        try:
-            value = passphrase_file.read_text("utf-8").strip()
-        except OSError as error:
-            raise LyncPkiError(
-                f"cannot read passphrase file {passphrase_file}: {error.strerror}",
-                "check the path given to --passphrase-file",
-            ) from None
-        if value:
-            return value.encode()
-    if value := os.environ.get(PASSPHRASE_ENV, ""):
-        return value.encode()
-    if home.passphrase_file.exists():
-        return home.passphrase_file.read_text("utf-8").strip().encode()
-    if prompt is not None:
-        value = prompt()
-        if value:
-            return value.encode()
-    raise LyncPkiError(
-        "no CA passphrase given",
-        f"set {PASSPHRASE_ENV}, use --passphrase-file FILE, or --generate-passphrase at init "
-        "(demo and test homes only)",
+    return passphrase.resolve(
+        what="the CA's keys",
+        passphrase_file=passphrase_file,
+        env_names=(PASSPHRASE_ENV,),
+        generated=(home.passphrase_file,),
+        prompt=prompt,
+        fix=f"set {PASSPHRASE_ENV}, use --passphrase-file FILE, or --generate-passphrase at "
+        "init (demo and test homes only)",
     )
 
 

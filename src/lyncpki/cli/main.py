@@ -5,15 +5,15 @@ from __future__ import annotations
 import typer
 
 from lyncpki import __version__
-from lyncpki.cli import ca_command, serve_command, topology_command
+from lyncpki.cli import ca_command, request_command, serve_command, store_command, topology_command
 from lyncpki.cli.plan_command import HELP as PLAN_HELP
 from lyncpki.cli.plan_command import plan_command
 
 app = typer.Typer(
     name="lyncpki",
     help="lyncpki runs the certificates of a Lync Server 2013 / Skype for Business deployment: "
-    "plan every certificate from a topology file, and issue them from an embedded enterprise "
-    "CA.",
+    "plan every certificate from a topology file, issue them from an embedded enterprise CA, "
+    "and request, import, assign and export them in each server's store.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -24,6 +24,12 @@ app.add_typer(topology_command.app, name="topology")
 ca_command.app.command("serve")(serve_command.serve_command)
 ca_command.app.add_typer(serve_command.account_app, name="account")
 app.add_typer(ca_command.app, name="ca")
+app.command("request", help=request_command.HELP)(request_command.request_command)
+app.command("import")(store_command.import_command)
+app.command("assign")(store_command.assign_command)
+app.command("certs")(store_command.certs_command)
+app.command("remove")(store_command.remove_command)
+app.command("export")(store_command.export_command)
 
 
 def _version(value: bool) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
@@ -72,3 +72,17 @@ def decrypt_key(data: bytes, passphrase: bytes, *, what: str) -> PrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise LyncPkiError(f"the key of {what} is of an unsupported type", "use RSA or EC keys")
     return key
+
+
+def key_id(key: CertificatePublicKeyTypes | PrivateKey) -> str:
+    """A stable name of a key pair: SHA-256 of its SubjectPublicKeyInfo, 40 hex digits. A
+    request's key and the certificate issued for it have the same id."""
+    public = (
+        key.public_key() if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) else key
+    )
+    spki = public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(spki)
+    return digest.finalize().hex()[:40]

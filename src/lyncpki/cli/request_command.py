@@ -1,0 +1,372 @@
+"""`lyncpki request`: Request-CsCertificate -New / -Retrieve / -Clear on a server's store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import Progress
+
+from lyncpki.ca.client import CaClient
+from lyncpki.cli.assign_flow import assign_checked
+from lyncpki.cli.ca_context import HomeOption, JsonOption
+from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
+from lyncpki.cli.store_context import (
+    ServerOption,
+    StorePassphraseOption,
+    TopologyOption,
+    ca_password,
+    load_plan,
+    open_store,
+    store_secret,
+    topology_path,
+)
+from lyncpki.enrollment.request_spec import WizardAnswers, decide
+from lyncpki.enrollment.requesting import (
+    Outcome,
+    prepare,
+    retrieve,
+    submit_online,
+    write_offline,
+)
+from lyncpki.enrollment.selection import parse_usages, targets
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
+from lyncpki.store import ServerStore
+from lyncpki.topology import Issuer, load_topology
+
+HELP = """Request certificates for a server from the plan [Request-CsCertificate].
+
+The subject and every SAN come from the topology's plan. Without --type, each certificate
+planned for the server is requested on its own; with --type A,B one certificate is requested
+for those usages together (the union of their names). The private key is made here and kept,
+encrypted, in the server's store until the answer is imported.
+
+Immediate (online): --ca URL [--ca-account NAME] sends the request to `lyncpki ca serve`; an
+issued certificate is installed at once (and assigned with --assign); a request the CA holds
+for approval stays pending: fetch it later with --retrieve ID.
+
+Delayed (offline): --offline --output FILE.req writes the base64 PKCS#10 with the
+NEW CERTIFICATE REQUEST armor that certreq, AD CS web enrollment and public CAs accept;
+import the answer with `lyncpki import`.
+"""
+
+
+def _client(
+    ca: str, account: str | None, password_file: Path | None, trust: Path | None
+) -> CaClient:
+    return CaClient(
+        ca,
+        account,
+        ca_password(account, password_file),
+        verify=str(trust) if trust else True,
+    )
+
+
+def _outcome_dict(server: str, outcome: Outcome) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "server": server,
+        "status": outcome.status,
+        "request_id": outcome.pending.id,
+        "types": list(outcome.pending.usages),
+        "subject": outcome.pending.subject,
+        "sans": list(outcome.pending.sans),
+        "key": outcome.pending.key,
+        "template": outcome.pending.template,
+        "exportable": outcome.pending.exportable,
+    }
+    if outcome.certificate:
+        result["thumbprint"] = outcome.certificate.thumbprint
+        result["friendly_name"] = outcome.certificate.friendly_name
+    if outcome.ca_request_id is not None:
+        result["ca_request_id"] = outcome.ca_request_id
+    if outcome.output:
+        result["output"] = str(outcome.output)
+    return result
+
+
+def _say(server: str, outcome: Outcome) -> None:
+    what = f"{server} {','.join(outcome.pending.usages)}"
+    if outcome.status == "installed" and outcome.certificate:
+        stdout.print(
+            f"{what}: issued and installed, thumbprint {outcome.certificate.thumbprint} "
+            f"({outcome.certificate.friendly_name})",
+            markup=False,
+        )
+    elif outcome.status == "pending":
+        stdout.print(
+            f"{what}: pending approval at the CA, request id {outcome.ca_request_id}; "
+            f"fetch it later: lyncpki request --server {server} --retrieve "
+            f"{outcome.ca_request_id}",
+            markup=False,
+        )
+    else:
+        stdout.print(
+            f"{what}: request written to {outcome.output}; send it to your CA, then "
+            f"lyncpki import --server {server} <answer file>",
+            markup=False,
+        )
+
+
+def request_command(
+    server: str = ServerOption,
+    topology: Path | None = TopologyOption,
+    types: list[str] = typer.Option(
+        [],
+        "--type",
+        help="Usages, comma-separated or repeated: Default, WebServicesInternal, "
+        "WebServicesExternal, OAuthTokenIssuer, Internal, AccessEdgeExternal, ... "
+        "(default: every certificate planned for the server, each on its own).",
+    ),
+    ca: str | None = typer.Option(
+        None, "--ca", help="Immediate request: URL of the CA service (lyncpki ca serve)."
+    ),
+    ca_account: str | None = typer.Option(
+        None, "--ca-account", help="CA account (the wizard's alternate credentials)."
+    ),
+    ca_password_file: Path | None = typer.Option(
+        None,
+        "--ca-password-file",
+        help="File with the CA account's password (else $LYNCPKI_CA_PASSWORD, else a prompt).",
+    ),
+    ca_trust: Path | None = typer.Option(
+        None, "--ca-trust", help="PEM root that signs the CA service's HTTPS certificate."
+    ),
+    offline: bool = typer.Option(False, "--offline", help="Delayed request: write a .req file."),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="The .req file (offline); a folder when several certificates are requested.",
+    ),
+    template: str | None = typer.Option(
+        None, "--template", help="Alternate certificate template (default: the plan's)."
+    ),
+    friendly_name: str | None = typer.Option(
+        None, "--friendly-name", help="Friendly name (default: the plan's, made unique)."
+    ),
+    key: str | None = typer.Option(
+        None,
+        "--key",
+        help="Key: rsa2048 (default), rsa4096, rsa1024, ec-p256, ec-p384, ec-p521.",
+    ),
+    exportable: bool | None = typer.Option(
+        None,
+        "--exportable/--no-exportable",
+        help="Mark the private key exportable (default: as planned, R-GEN-12).",
+        show_default=False,
+    ),
+    org: str | None = typer.Option(None, "--org", help="Organization (O)."),
+    ou: str | None = typer.Option(None, "--ou", help="Organizational unit (OU)."),
+    country: str | None = typer.Option(None, "--country", help="Two-letter country (C)."),
+    state: str | None = typer.Option(None, "--state", help="State or province (ST)."),
+    city: str | None = typer.Option(None, "--city", help="City or locality (L)."),
+    sip_domain: list[str] = typer.Option(
+        [], "--sip-domain", help="Add sip.<domain> as a SAN (repeat)."
+    ),
+    additional_san: list[str] = typer.Option(
+        [], "--additional-san", help="Add a SAN, e.g. for a future SIP domain (repeat)."
+    ),
+    client_eku: bool = typer.Option(
+        False, "--client-eku", help="Ask for Client Authentication too (public IM, R-GEN-02)."
+    ),
+    assign: bool = typer.Option(
+        False, "--assign", help="Assign an issued certificate to its usages at once (checked)."
+    ),
+    retrieve_id: int | None = typer.Option(
+        None, "--retrieve", help="Fetch the pending online request with this CA request id."
+    ),
+    clear_id: int | None = typer.Option(
+        None, "--clear", help="Forget the pending request with this local request id."
+    ),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = StorePassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    _request(
+        server,
+        topology,
+        types,
+        ca,
+        ca_account,
+        ca_password_file,
+        ca_trust,
+        offline,
+        output,
+        WizardAnswers(
+            template=template,
+            friendly_name=friendly_name,
+            key=_key(key),
+            exportable=exportable,
+            organization=org,
+            unit=ou,
+            country=country,
+            state=state,
+            city=city,
+            sip_domains=tuple(sip_domain),
+            additional_sans=tuple(additional_san),
+            client_eku=client_eku,
+        ),
+        assign,
+        retrieve_id,
+        clear_id,
+        home,
+        passphrase_file,
+        as_json,
+    )
+
+
+def _key(text: str | None) -> KeySpec | None:
+    if text is None:
+        return None
+    try:
+        return KeySpec.parse(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--key") from None
+
+
+def _outputs(output: Path | None, server: str, labels: list[str]) -> list[Path]:
+    if output is None:
+        return [Path(f"{server}-{label.replace(',', '+')}.req") for label in labels]
+    if len(labels) == 1 and not output.is_dir():
+        return [output]
+    if not output.is_dir():
+        raise LyncPkiError(
+            f"{len(labels)} requests are made, and --output {output} is not a folder",
+            "give an existing folder as --output, or one --type",
+        )
+    return [output / f"{server}-{label.replace(',', '+')}.req" for label in labels]
+
+
+@guarded()
+def _request(
+    server: str,
+    topology: Path | None,
+    types: list[str],
+    ca: str | None,
+    ca_account: str | None,
+    ca_password_file: Path | None,
+    ca_trust: Path | None,
+    offline: bool,
+    output: Path | None,
+    answers: WizardAnswers,
+    assign: bool,
+    retrieve_id: int | None,
+    clear_id: int | None,
+    home: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    store = open_store(home, server)
+    if clear_id is not None:
+        dropped = store.drop_pending(clear_id)
+        if as_json:
+            emit_json({"server": store.server, "cleared": dropped.as_dict()})
+        else:
+            stdout.print(f"cleared pending request {clear_id} on {store.server}", markup=False)
+        return
+    if retrieve_id is not None:
+        _retrieve(store, retrieve_id, ca, ca_account, ca_password_file, ca_trust, assign, home,
+                  as_json)  # fmt: skip
+        return
+    if offline == (ca is not None):
+        raise LyncPkiError(
+            "choose an immediate request (--ca URL) or a delayed one (--offline)",
+            "e.g. --ca http://127.0.0.1:8080 --ca-account fe01, or --offline --output fe01.req",
+        )
+    path = topology_path(home, topology, required=True)
+    assert path is not None
+    plan = load_plan(path)
+    chosen = targets(plan, store.server, parse_usages(types))
+    organization = load_topology(path).organization
+    specs = [decide(t, answers, organization) for t in chosen]
+    secret = store_secret(home, passphrase_file)
+    outcomes: list[Outcome] = []
+    client = _client(ca, ca_account, ca_password_file, ca_trust) if ca else None
+    files = _outputs(output, store.server, [s.target.label for s in specs]) if offline else []
+    try:
+        with Progress(console=stderr, transient=True, disable=as_json or len(specs) < 2) as bar:
+            task = bar.add_task(f"requesting for {store.server}", total=len(specs))
+            for number, spec in enumerate(specs):
+                if spec.target.issuer == Issuer.PUBLIC and client is not None and not as_json:
+                    stderr.print(
+                        f"note: {spec.target.label} is planned for a public CA (R-GEN-09); "
+                        "issuing it from this CA suits a lab, not production",
+                        markup=False,
+                    )
+                prepared = prepare(
+                    store,
+                    spec,
+                    secret,
+                    ca_url=ca,
+                    ca_account=ca_account,
+                    output=files[number] if offline else None,
+                )
+                if client is not None:
+                    outcomes.append(submit_online(store, prepared, client))
+                else:
+                    outcomes.append(write_offline(prepared, files[number]))
+                bar.advance(task)
+    finally:
+        if client is not None:
+            client.close()
+    refused = _finish(store, outcomes, assign, plan_path=path, as_json=as_json)
+    if refused:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _finish(
+    store: ServerStore,
+    outcomes: list[Outcome],
+    assign: bool,
+    *,
+    plan_path: Path | None,
+    as_json: bool,
+) -> bool:
+    """Report the outcomes; with `assign`, assign what was installed. True when an assignment
+    was refused for its findings."""
+    documents = [_outcome_dict(store.server, o) for o in outcomes]
+    refused = False
+    for outcome, document in zip(outcomes, documents, strict=True):
+        if not as_json:
+            _say(store.server, outcome)
+        if assign and outcome.certificate is not None:
+            result = assign_checked(
+                store,
+                list(outcome.pending.usages),
+                outcome.certificate.thumbprint,
+                plan_path=plan_path,
+                quiet=as_json,
+            )
+            document["assignment"] = result
+            refused = refused or not result["assigned"]
+    if as_json:
+        emit_json({"server": store.server, "requests": documents})
+    return refused
+
+
+def _retrieve(
+    store: ServerStore,
+    ca_request_id: int,
+    ca: str | None,
+    ca_account: str | None,
+    ca_password_file: Path | None,
+    ca_trust: Path | None,
+    assign: bool,
+    home: Path | None,
+    as_json: bool,
+) -> None:
+    pending = next((r for r in store.load().pending if r.ca_request_id == ca_request_id), None)
+    url = ca or (pending.ca_url if pending else None)
+    if url is None:
+        raise LyncPkiError(
+            f"{store.server} has no pending request with CA request id {ca_request_id}",
+            f"see the pending requests: lyncpki certs --server {store.server}",
+        )
+    account = ca_account or (pending.ca_account if pending else None)
+    with _client(url, account, ca_password_file, ca_trust) as client:
+        outcome = retrieve(store, ca_request_id, client)
+    path = topology_path(home, None, required=False)
+    if _finish(store, [outcome], assign, plan_path=path, as_json=as_json):
+        raise typer.Exit(EXIT_FINDINGS)

@@ -1,0 +1,389 @@
+"""`lyncpki import | assign | certs | remove | export`: a server's certificate store
+[Import-, Set-, Get-, Remove-CsCertificate, and the MMC's PFX export]."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from lyncpki.atomic import write_atomic
+from lyncpki.checks.chain import validate_chain
+from lyncpki.checks.store_fit import store_context
+from lyncpki.cli.assign_flow import assign_checked
+from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
+from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stdout
+from lyncpki.cli.store_context import (
+    PasswordOption,
+    ServerOption,
+    StorePassphraseOption,
+    TopologyOption,
+    open_store,
+    parse_when,
+    pfx_password,
+    store_secret,
+    topology_path,
+    when,
+)
+from lyncpki.enrollment.exporting import export_pfx
+from lyncpki.enrollment.importing import import_file
+from lyncpki.enrollment.selection import parse_usages
+from lyncpki.errors import LyncPkiError
+from lyncpki.store import ServerStore, StoreError, servers_in, thumbprint_name
+from lyncpki.store.listing import certificate_rows
+from lyncpki.x509.bundles import PKCS12_SUFFIXES
+
+TypeOption = typer.Option(
+    ...,
+    "--type",
+    help="Usage(s), comma-separated: Default, WebServicesInternal, WebServicesExternal, "
+    "OAuthTokenIssuer, Internal, AccessEdgeExternal, DataEdgeExternal, "
+    "AudioVideoAuthentication, ...",
+    show_default=False,
+)
+
+
+# ----------------------------------------------------------------------------------- import
+def import_command(
+    file: Path = typer.Argument(
+        ...,
+        help="The CA's answer (.cer/.crt PEM or DER, .p7b PKCS#7 with the chain), a .pfx/.p12 "
+        "with its key, or CA certificates to trust.",
+        show_default=False,
+    ),
+    server: str = ServerOption,
+    password: str | None = PasswordOption,
+    exportable: bool | None = typer.Option(
+        None,
+        "--exportable/--no-exportable",
+        help="Mark an imported .pfx key exportable (default: exportable for a .pfx, as the "
+        "pending request said for an answer).",
+        show_default=False,
+    ),
+    friendly_name: str | None = typer.Option(None, "--friendly-name", help="Friendly name."),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = StorePassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Install a certificate into a server's store [Import-CsCertificate].
+
+    A CA's answer is matched to the private key of the request made on this server; a .pfx
+    brings its own key (stored encrypted with the store's passphrase). The chain's CA
+    certificates become trusted (roots and intermediates). A file holding only CA
+    certificates (a root, a .p7b chain) just adds them to the trusted certificates.
+    """
+    _import(file, server, password, exportable, friendly_name, home, passphrase_file, as_json)
+
+
+@guarded()
+def _import(
+    file: Path,
+    server: str,
+    password: str | None,
+    exportable: bool | None,
+    friendly_name: str | None,
+    home: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    store = open_store(home, server)
+    pkcs12 = file.suffix.lower() in PKCS12_SUFFIXES
+    if pkcs12:
+        password = pfx_password(password, purpose=".pfx file")
+    secret = store_secret(home, passphrase_file) if pkcs12 else None
+    if pkcs12 and exportable is None:
+        exportable = True
+    result = import_file(
+        store,
+        file,
+        password=password,
+        secret=secret,
+        exportable=exportable,
+        friendly_name=friendly_name,
+    )
+    document = {
+        "server": store.server,
+        "file": str(file),
+        "form": result.form,
+        "certificate": (
+            {
+                "thumbprint": result.certificate.thumbprint,
+                "friendly_name": result.certificate.friendly_name,
+                "exportable": result.certificate.exportable,
+            }
+            if result.certificate
+            else None
+        ),
+        "answered_request": result.answered.id if result.answered else None,
+        "trusted": [t.as_dict() for t in result.trusted],
+    }
+    if as_json:
+        emit_json(document)
+        return
+    if result.certificate:
+        answered = f", answering request {result.answered.id}" if result.answered else ""
+        stdout.print(
+            f"installed {result.certificate.thumbprint} ({result.certificate.friendly_name}) "
+            f"on {store.server}{answered}",
+            markup=False,
+        )
+    for trusted in result.trusted:
+        kind = "root" if trusted.root else "intermediate"
+        stdout.print(f"trusted {kind} {trusted.subject} ({trusted.thumbprint})", markup=False)
+    if not result.certificate and not result.trusted:
+        stdout.print("nothing new: every certificate of the file was already there", markup=False)
+
+
+# ----------------------------------------------------------------------------------- assign
+def assign_command(
+    server: str = ServerOption,
+    types: str = TypeOption,
+    thumbprint: str = typer.Option(
+        ...,
+        "--thumbprint",
+        help="SHA-1 thumbprint of an installed certificate.",
+        show_default=False,
+    ),
+    topology: Path | None = TopologyOption,
+    roll: bool = typer.Option(
+        False,
+        "--roll",
+        help="Stage the certificate (A/V authentication, OAuth) until --effective-date.",
+    ),
+    effective_date: str | None = typer.Option(
+        None,
+        "--effective-date",
+        help="With --roll: when it becomes current (2026-12-24T18:00, local time unless an "
+        "offset is given).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Assign even when the checks find errors."),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Assign an installed certificate to usages [Set-CsCertificate].
+
+    Before assigning, lyncpki checks that the certificate fits each usage: every planned SAN
+    (with --topology), Server Authentication (and Client Authentication where planned), a
+    chain to a root the server trusts, its private key in the store, valid now, a supported
+    key and signature, a CRL distribution point. Errors refuse the assignment (exit 1) unless
+    --force. --roll --effective-date stages it (R-CMD-SET), checking the lead time: 8 hours
+    before the old A/V certificate expires, 24 hours for OAuth.
+    """
+    _assign(server, types, thumbprint, topology, roll, effective_date, force, home, as_json)
+
+
+@guarded()
+def _assign(
+    server: str,
+    types: str,
+    thumbprint: str,
+    topology: Path | None,
+    roll: bool,
+    effective_date: str | None,
+    force: bool,
+    home: Path | None,
+    as_json: bool,
+) -> None:
+    if roll != (effective_date is not None):
+        raise LyncPkiError(
+            "--roll and --effective-date go together",
+            "give both to stage a certificate, or neither to assign it at once",
+        )
+    store = open_store(home, server)
+    _existing(store)
+    effective = parse_when(effective_date) if effective_date else None
+    result = assign_checked(
+        store,
+        [types],
+        thumbprint,
+        plan_path=topology_path(home, topology, required=False),
+        quiet=as_json,
+        force=force,
+        effective=effective,
+    )
+    if as_json:
+        emit_json(result)
+    if not result["assigned"]:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _existing(store: ServerStore) -> None:
+    if not store.exists():
+        raise StoreError(
+            f"{store.server} has no store in this home yet",
+            f"request or import a certificate first (lyncpki request --server {store.server})",
+        )
+
+
+# ------------------------------------------------------------------------------------ certs
+def certs_command(
+    server: str | None = typer.Option(
+        None, "--server", "-s", help="One server (default: every store of the home)."
+    ),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List the certificates of the servers' stores [Get-CsCertificate, and more].
+
+    Each row: server, Type (usage), state (assigned / staged / previous / unassigned /
+    pending request), Thumbprint, Subject, SANs, Issuer, NotAfter, EffectiveDate.
+    """
+    _certs(server, home, as_json)
+
+
+@guarded()
+def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
+    root = home_of(home).root
+    names = [server] if server else servers_in(root)
+    stores = [open_store(home, n) for n in names]
+    if server:
+        _existing(stores[0])
+    rows = [row for store in stores for row in certificate_rows(store, store.clock.now())]
+    if as_json:
+        emit_json({"home": str(root), "certificates": [r.as_dict() for r in rows]})
+        return
+    if not rows:
+        stdout.print(f"no certificates in {root / 'servers'}", markup=False)
+        return
+    wide = stdout.width >= 160  # SANs and issuer only where they fit; --json has them all
+    table = Table(show_lines=False)
+    headers = ["server", "type", "state", "thumbprint", "subject", "not after", "effective"]
+    for header in headers + (["SANs", "issuer"] if wide else []):
+        table.add_column(header, overflow="fold")
+    for r in rows:
+        cells = [
+            escape(r.server),
+            escape(r.usage or ""),
+            r.state + ("" if r.has_key is not False else " (no key)"),
+            r.thumbprint or (f"request {r.request_id}" if r.request_id else ""),
+            escape(r.subject),
+            when(r.not_after),
+            when(r.effective),
+        ]
+        if wide:
+            cells += [escape(", ".join(r.sans)), escape(r.issuer or "")]
+        table.add_row(*cells)
+    stdout.print(table)
+
+
+# ----------------------------------------------------------------------------------- remove
+def remove_command(
+    server: str = ServerOption,
+    types: str = TypeOption,
+    previous: bool = typer.Option(
+        False, "--previous", help="Remove the rolled-out (previous) certificate instead."
+    ),
+    home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Un-assign a usage's certificate [Remove-CsCertificate]; the certificate stays in the
+    store."""
+    _remove(server, types, previous, home, as_json)
+
+
+@guarded()
+def _remove(server: str, types: str, previous: bool, home: Path | None, as_json: bool) -> None:
+    store = open_store(home, server)
+    _existing(store)
+    removed = []
+    for usage in parse_usages([types]):
+        before = store.unassign(str(usage), previous=previous)
+        gone = before.previous if previous else before.current or before.staged
+        removed.append({"type": str(usage), "thumbprint": gone.thumbprint if gone else None})
+    if as_json:
+        emit_json({"server": store.server, "previous": previous, "removed": removed})
+        return
+    for item in removed:
+        stdout.print(
+            f"removed {'previous ' if previous else ''}{item['type']} ({item['thumbprint']}) "
+            f"on {store.server}",
+            markup=False,
+        )
+
+
+# ----------------------------------------------------------------------------------- export
+def export_command(
+    server: str = ServerOption,
+    pfx: Path = typer.Option(..., "--pfx", help="The .pfx file to write.", show_default=False),
+    usage: str | None = typer.Option(
+        None, "--type", help="The usage whose current certificate to export."
+    ),
+    thumbprint: str | None = typer.Option(
+        None, "--thumbprint", help="Or the certificate's thumbprint."
+    ),
+    password: str | None = PasswordOption,
+    legacy: bool = typer.Option(
+        False,
+        "--legacy",
+        help="3DES and SHA-1 encryption, for Windows Server 2012 R2 and older (default: "
+        "AES-256 and SHA-256).",
+    ),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = StorePassphraseOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Export a certificate with its private key and chain as PKCS#12 (.pfx), for another
+    server of an Edge pool, the OAuth certificate's Front Ends, or a reverse proxy. Only keys
+    marked exportable can be exported (R-GEN-12)."""
+    _export(server, pfx, usage, thumbprint, password, legacy, home, passphrase_file, as_json)
+
+
+@guarded()
+def _export(
+    server: str,
+    pfx: Path,
+    usage: str | None,
+    thumbprint: str | None,
+    password: str | None,
+    legacy: bool,
+    home: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    store = open_store(home, server)
+    _existing(store)
+    if (usage is None) == (thumbprint is None):
+        raise LyncPkiError("give --type or --thumbprint", "e.g. --type AccessEdgeExternal")
+    if usage is not None:
+        chosen = parse_usages([usage])
+        if len(chosen) != 1:
+            raise LyncPkiError("give one --type to export", "e.g. --type Internal")
+        slots = store.load().slots(str(chosen[0]), store.clock.now())
+        if slots.current is None:
+            raise StoreError(
+                f"no certificate is assigned to {chosen[0]} on {store.server}",
+                "give --thumbprint, or assign one first",
+            )
+        thumbprint = slots.current.thumbprint
+    assert thumbprint is not None
+    wanted = thumbprint_name(thumbprint)
+    ctx = store_context(store, wanted, None, None, store.clock.now())
+    path = validate_chain(ctx.certificate, ctx.intermediates, ctx.roots, ctx.now)
+    chain = path.chain[1:] if path.chain else [*ctx.intermediates, *ctx.roots]
+    secret = store_secret(home, passphrase_file)
+    data = export_pfx(
+        store,
+        wanted,
+        secret=secret,
+        password=pfx_password(password, purpose=".pfx file"),
+        chain=chain,
+        legacy=legacy,
+    )
+    write_atomic(pfx, data, mode=0o600)
+    document = {
+        "server": store.server,
+        "thumbprint": wanted,
+        "pfx": str(pfx),
+        "chain": len(chain),
+        "encryption": "3DES/SHA-1 (legacy)" if legacy else "AES-256/SHA-256",
+    }
+    if as_json:
+        emit_json(document)
+    else:
+        stdout.print(
+            f"exported {wanted} with its key and {len(chain)} CA certificate(s) to {pfx} "
+            f"({document['encryption']}, file mode 0600)",
+            markup=False,
+        )

@@ -1,0 +1,160 @@
+"""What the server-store commands (request, import, assign, certs, remove, export) share: the
+store of a server, its passphrase, the plan of the topology, passwords and dates as typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from lyncpki.checks import Finding
+from lyncpki.cli.ca_context import home_of
+from lyncpki.cli.output import stdout
+from lyncpki.errors import LyncPkiError
+from lyncpki.planning import CertificatePlan, plan
+from lyncpki.store import ServerStore, resolve_store_passphrase
+from lyncpki.store.protection import STORE_PASSPHRASE_ENV
+from lyncpki.topology import load_topology
+
+TOPOLOGY_ENV = "LYNCPKI_TOPOLOGY"
+PFX_PASSWORD_ENV = "LYNCPKI_PFX_PASSWORD"
+CA_PASSWORD_ENV = "LYNCPKI_CA_PASSWORD"
+
+ServerOption = typer.Option(
+    ...,
+    "--server",
+    "-s",
+    help="The server's FQDN (its store is <home>/servers/<fqdn>); 'global' for the replicated "
+    "OAuthTokenIssuer certificate.",
+    show_default=False,
+)
+TopologyOption = typer.Option(
+    None,
+    "--topology",
+    "-t",
+    help=f"Topology file (default: ${TOPOLOGY_ENV}, else <home>/topology.yaml when present).",
+)
+StorePassphraseOption = typer.Option(
+    None,
+    "--passphrase-file",
+    help=f"File holding the passphrase of the store's private keys (else ${STORE_PASSPHRASE_ENV},"
+    " else $LYNCPKI_CA_PASSPHRASE, else the home's generated secret, else a prompt).",
+)
+PasswordOption = typer.Option(
+    None,
+    "--password",
+    help=f"Password of the .pfx (else ${PFX_PASSWORD_ENV}, else a prompt). A password on the "
+    "command line is visible to other users of the machine: prefer the variable.",
+)
+
+
+def open_store(home: Path | None, server: str) -> ServerStore:
+    return ServerStore(home_of(home).root, server)
+
+
+def _prompt(label: str) -> str:
+    if not sys.stdin.isatty():
+        return ""
+    return getpass.getpass(f"{label}: ")
+
+
+def store_secret(home: Path | None, passphrase_file: Path | None) -> bytes:
+    return resolve_store_passphrase(
+        home_of(home).root,
+        passphrase_file=passphrase_file,
+        prompt=lambda: _prompt("Passphrase of the server stores' keys"),
+    )
+
+
+def pfx_password(given: str | None, *, purpose: str) -> str:
+    value = given or os.environ.get(PFX_PASSWORD_ENV, "") or _prompt(f"Password of the {purpose}")
+    if not value:
+        raise LyncPkiError(
+            f"the {purpose} needs a password",
+            f"give --password, or set {PFX_PASSWORD_ENV}",
+        )
+    return value
+
+
+def ca_password(account: str | None, password_file: Path | None) -> str | None:
+    """The CA account's password (the wizard's alternate credentials): a file, the environment
+    ($LYNCPKI_CA_PASSWORD) or a prompt."""
+    if account is None:
+        return None
+    if password_file is not None:
+        try:
+            return password_file.read_text("utf-8").strip()
+        except OSError as error:
+            raise LyncPkiError(
+                f"cannot read {password_file}: {error.strerror}", "check --ca-password-file"
+            ) from None
+    value = os.environ.get(CA_PASSWORD_ENV, "") or _prompt(f"Password of CA account {account}")
+    if not value:
+        raise LyncPkiError(
+            f"no password for CA account {account}",
+            f"set {CA_PASSWORD_ENV}, or use --ca-password-file FILE",
+        )
+    return value
+
+
+def topology_path(home: Path | None, given: Path | None, *, required: bool) -> Path | None:
+    if given is not None:
+        return given
+    if env := os.environ.get(TOPOLOGY_ENV):
+        return Path(env)
+    default = home_of(home).root / "topology.yaml"
+    if default.is_file():
+        return default
+    if required:
+        raise LyncPkiError(
+            "this needs the deployment's topology",
+            f"give --topology FILE (or set {TOPOLOGY_ENV})",
+        )
+    return None
+
+
+def load_plan(path: Path) -> CertificatePlan:
+    return plan(load_topology(path), source=str(path))
+
+
+def parse_when(text: str) -> dt.datetime:
+    """An effective date as typed: ISO 8601 date or date and time; without an offset it is the
+    machine's local time (as Set-CsCertificate reads -EffectiveDate)."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise LyncPkiError(
+            f"'{text[:60]}' is not a date",
+            "write it as 2026-12-24 or 2026-12-24T18:00 (local time) or with an offset "
+            "(2026-12-24T18:00+01:00)",
+        ) from None
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value.astimezone(dt.UTC)
+
+
+def print_findings(findings: list[Finding]) -> None:
+    table = Table(show_lines=False)
+    for header in ("severity", "id", "usage", "message", "fix"):
+        table.add_column(header, overflow="fold")
+    for f in findings:
+        color = {"error": "red", "warning": "yellow"}.get(str(f.severity), "")
+        table.add_row(
+            f"[{color}]{f.severity}[/]" if color else str(f.severity),
+            f.id,
+            escape(f.usage or ""),
+            escape(f.message),
+            escape(f.fix),
+        )
+    stdout.print(table)
+
+
+def when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else ""

@@ -1,0 +1,97 @@
+"""Import-CsCertificate: a CA's answer (matched to the key of a request made on this server),
+a PKCS#12 file with its key (a certificate made elsewhere), or CA certificates alone (a root or
+chain to trust). The chain's CA certificates become trusted by the server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+
+from lyncpki.store import (
+    PendingRequest,
+    PersonalCertificate,
+    ServerStore,
+    StoreError,
+    TrustedCertificate,
+    is_ca_certificate,
+)
+from lyncpki.x509.bundles import PKCS12_SUFFIXES, Bundle, load_bundle
+from lyncpki.x509.keys import key_id
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    form: str  # PEM | DER | PKCS#7 | PKCS#12
+    certificate: PersonalCertificate | None = None
+    answered: PendingRequest | None = None
+    trusted: list[TrustedCertificate] = field(default_factory=list)
+
+
+def read_bundle(path: Path, password: str | None) -> Bundle:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise StoreError(
+            f"cannot read {path}: {error.strerror}", "check the path of the file to import"
+        ) from None
+    return load_bundle(
+        data, str(path), password=password, pkcs12_hint=path.suffix.lower() in PKCS12_SUFFIXES
+    )
+
+
+def _leaf(bundle: Bundle, store: ServerStore, source: str) -> x509.Certificate | None:
+    """The server's own certificate in the bundle: the one holding the PKCS#12 key, else the
+    end-entity one (the one answering a pending request when there are several)."""
+    if bundle.key is not None:
+        wanted = key_id(bundle.key)
+        for cert in bundle.certificates:
+            if key_id(cert.public_key()) == wanted:
+                return cert
+        raise StoreError(
+            f"{source}: the private key matches none of its certificates",
+            "export the certificate together with its own key",
+        )
+    leaves = [c for c in bundle.certificates if not is_ca_certificate(c)]
+    if len(leaves) <= 1:
+        return leaves[0] if leaves else None
+    pending = {r.key_id for r in store.load().pending}
+    answering = [c for c in leaves if key_id(c.public_key()) in pending]
+    if len(answering) == 1:
+        return answering[0]
+    raise StoreError(
+        f"{source} holds {len(leaves)} end-entity certificates and it is unclear which one is "
+        f"{store.server}'s",
+        "import each certificate from a file of its own",
+    )
+
+
+def import_file(
+    store: ServerStore,
+    path: Path,
+    *,
+    password: str | None = None,
+    secret: bytes | None = None,
+    exportable: bool | None = None,
+    friendly_name: str | None = None,
+) -> ImportResult:
+    """Install what `path` holds into `store`."""
+    bundle = read_bundle(path, password)
+    source = str(path)
+    leaf = _leaf(bundle, store, source)
+    chain = [c for c in bundle.certificates if c is not leaf and is_ca_certificate(c)]
+    if leaf is None:
+        return ImportResult(bundle.form, trusted=store.trust(chain))
+    before = {t.thumbprint for t in store.load().trusted}
+    installed, answered = store.install(
+        leaf,
+        chain,
+        source=f"{'pfx' if bundle.key else 'import'} {path.name}",
+        key=bundle.key,
+        secret=secret,
+        exportable=exportable,
+        friendly_name=friendly_name or bundle.friendly_name,
+    )
+    trusted = [t for t in store.load().trusted if t.thumbprint not in before]
+    return ImportResult(bundle.form, installed, answered, trusted)

@@ -1,0 +1,108 @@
+"""Every answer of the Certificate Wizard's request pages as one value (certbot's way: each
+prompt has a flag, the wizard and the commands share this object), and the request it makes.
+
+Pages: alternate template (7), friendly name, key, exportable (8), organization (9),
+geography (10), SIP domains for `sip.<domain>` (12), additional SANs (13).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lyncpki.enrollment.selection import RequestTarget
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
+from lyncpki.planning.model import Eku
+from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE
+from lyncpki.topology.model import Organization
+from lyncpki.topology.names import fqdn_problem, normalize
+from lyncpki.x509.requests import RequestSubject
+
+
+@dataclass(frozen=True, slots=True)
+class WizardAnswers:
+    """What the administrator chose; None/empty: what the plan says."""
+
+    template: str | None = None
+    friendly_name: str | None = None
+    key: KeySpec | None = None
+    exportable: bool | None = None
+    organization: str | None = None
+    unit: str | None = None
+    country: str | None = None
+    state: str | None = None
+    city: str | None = None
+    sip_domains: tuple[str, ...] = ()
+    additional_sans: tuple[str, ...] = ()
+    client_eku: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """One request, decided: what goes into the PKCS#10 and into the pending entry."""
+
+    target: RequestTarget
+    subject: RequestSubject
+    template: str
+    key: KeySpec
+    exportable: bool
+    friendly_name: str
+    client_auth: bool
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def sans(self) -> tuple[str, ...]:
+        return self.subject.dns_names
+
+
+def _names(label: str, values: tuple[str, ...], *, wildcard: bool) -> list[str]:
+    names = []
+    for value in values:
+        name = normalize(value)
+        if problem := fqdn_problem(name, allow_wildcard=wildcard):
+            raise LyncPkiError(
+                f"{label} '{value[:80]}' {problem}", "give a DNS name such as contoso.com"
+            )
+        names.append(name)
+    return names
+
+
+def decide(
+    target: RequestTarget, answers: WizardAnswers, organization: Organization | None = None
+) -> RequestSpec:
+    """The request for `target` with the wizard's answers over the plan's defaults."""
+    org = organization or Organization()
+    sans = list(target.sans)
+    sans += [f"sip.{d}" for d in _names("--sip-domain", answers.sip_domains, wildcard=False)]
+    sans += _names("--additional-san", answers.additional_sans, wildcard=True)
+    client_auth = answers.client_eku or Eku.CLIENT_AUTH in target.eku
+    template = answers.template or target.template
+    notes = []
+    if client_auth and not answers.template and template == "WebServer":
+        # the default WebServer template cannot carry Client Authentication (R-GEN-02)
+        template = CLIENT_AUTH_TEMPLATE
+        notes.append(f"template {CLIENT_AUTH_TEMPLATE}: Client Authentication is needed")
+    country = answers.country or org.country
+    if country is not None and (len(country) != 2 or not country.isalpha()):
+        raise LyncPkiError(
+            f"--country '{country[:20]}' is not a two-letter country code", "use e.g. US or SE"
+        )
+    subject = RequestSubject(
+        common_name=target.subject,
+        dns_names=tuple(dict.fromkeys(sans)),
+        organization=answers.organization or org.name,
+        unit=answers.unit or org.unit,
+        city=answers.city or org.city,
+        state=answers.state or org.state,
+        country=country.upper() if country else None,
+    )
+    return RequestSpec(
+        target=target,
+        subject=subject,
+        template=template,
+        key=answers.key or target.key,
+        exportable=target.exportable if answers.exportable is None else answers.exportable,
+        friendly_name=answers.friendly_name or target.friendly_name,
+        client_auth=client_auth,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,123 @@
+"""Making a request on a server (Request-CsCertificate -New): a new key pair, the PKCS#10 with
+the planned names and the template, the key kept in the server's store until the answer
+comes, and the request sent at once to an online CA or written to a `.req` file for any CA.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from lyncpki.atomic import write_atomic
+from lyncpki.ca.client import CaClient, CaClientError, Enrollment
+from lyncpki.enrollment.request_spec import RequestSpec
+from lyncpki.store import PendingRequest, PersonalCertificate, ServerStore, StoreError
+from lyncpki.x509.keys import PrivateKey, generate_key
+from lyncpki.x509.requests import build_request, request_pem
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request made and its key stored, not yet sent."""
+
+    spec: RequestSpec
+    pending: PendingRequest
+    csr: x509.CertificateSigningRequest
+
+    @property
+    def pem(self) -> bytes:
+        return request_pem(self.csr, certreq_armor=True)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a request: issued and installed, or waiting (at a CA or offline)."""
+
+    status: str  # installed | pending | offline
+    pending: PendingRequest
+    certificate: PersonalCertificate | None = None
+    ca_request_id: int | None = None
+    output: Path | None = None
+
+
+def prepare(
+    store: ServerStore,
+    spec: RequestSpec,
+    secret: bytes,
+    *,
+    key: PrivateKey | None = None,
+    ca_url: str | None = None,
+    ca_account: str | None = None,
+    output: Path | None = None,
+) -> Prepared:
+    """Generate the key (or use `key`, made beforehand), sign the request, store both."""
+    private = key or generate_key(spec.key)
+    csr = build_request(private, spec.subject, template=spec.template, client_auth=spec.client_auth)
+    pending = store.add_pending(
+        private,
+        csr,
+        secret=secret,
+        usages=[str(u) for u in spec.target.usages],
+        subject=spec.subject.common_name,
+        sans=spec.sans,
+        key_name=spec.key.name,
+        template=spec.template,
+        friendly_name=spec.friendly_name,
+        exportable=spec.exportable,
+        ca_url=ca_url,
+        ca_account=ca_account,
+        output=str(output) if output else None,
+    )
+    return Prepared(spec, pending, csr)
+
+
+def write_offline(prepared: Prepared, output: Path) -> Outcome:
+    """The delayed request: base64 PKCS#10 with certreq's armor, for AD CS or any CA."""
+    write_atomic(output, prepared.pem, mode=0o644)
+    return Outcome("offline", prepared.pending, output=output)
+
+
+def install_answer(
+    store: ServerStore, pending: PendingRequest, answer: Enrollment, source: str
+) -> Outcome:
+    """Install what an online CA answered: the certificate with the pending key and its chain,
+    or keep the request pending with the CA's request id."""
+    if answer.status == "issued" and answer.certificate is not None:
+        installed, _ = store.install(answer.certificate, answer.chain, source=source)
+        return Outcome("installed", pending, installed, answer.request_id)
+    if answer.status == "pending":
+        updated = store.update_pending(pending.id, ca_request_id=answer.request_id)
+        return Outcome("pending", updated, ca_request_id=answer.request_id)
+    raise StoreError(
+        f"the CA {answer.status} request {answer.request_id}",
+        "ask the CA manager why, then make a new request",
+    )
+
+
+def submit_online(store: ServerStore, prepared: Prepared, client: CaClient) -> Outcome:
+    """The immediate request: sent to the CA service; issued (installed here) or pending."""
+    try:
+        answer = client.enroll(prepared.pem, prepared.spec.template)
+    except CaClientError:
+        store.drop_pending(prepared.pending.id)  # never sent, or refused: nothing to wait for
+        raise
+    return install_answer(store, prepared.pending, answer, f"ca {client.base_url}")
+
+
+def retrieve(store: ServerStore, ca_request_id: int, client: CaClient) -> Outcome:
+    """Request-CsCertificate -Retrieve: fetch a request a CA manager has decided."""
+    pending = next((r for r in store.load().pending if r.ca_request_id == ca_request_id), None)
+    if pending is None:
+        raise StoreError(
+            f"{store.server} has no pending request with CA request id {ca_request_id}",
+            f"see the pending requests: lyncpki certs --server {store.server}",
+        )
+    answer = client.retrieve(ca_request_id)
+    if answer.status == "denied":
+        raise StoreError(
+            f"the CA denied request {ca_request_id}",
+            "ask the CA manager why; clear it (lyncpki request --clear) and request again",
+        )
+    return install_answer(store, pending, answer, f"ca {client.base_url}")

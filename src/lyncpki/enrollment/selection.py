@@ -1,0 +1,128 @@
+"""Which planned certificates a request on a server is for (Request-CsCertificate -Type).
+
+Without types, every certificate planned for the server is requested, each on its own. With
+types, one certificate is requested for all of them together, carrying the union of their
+planned names, as `Request-CsCertificate -Type Default,WebServicesInternal,...` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lyncpki.keyspec import KeySpec
+from lyncpki.planning.model import CertificatePlan, Eku, PlannedCertificate, Usage
+from lyncpki.store.layout import GLOBAL, StoreError
+from lyncpki.topology.model import Issuer
+
+_USAGES = {u.value.lower(): u for u in Usage}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTarget:
+    """What the plan says one request must ask for."""
+
+    server: str
+    usages: tuple[Usage, ...]
+    planned: tuple[PlannedCertificate, ...]
+    subject: str
+    sans: tuple[str, ...]
+    eku: tuple[Eku, ...]
+    key: KeySpec
+    exportable: bool
+    template: str
+    friendly_name: str
+    issuer: Issuer
+
+    @property
+    def label(self) -> str:
+        return ",".join(self.usages)
+
+
+def parse_usages(texts: Sequence[str]) -> list[Usage]:
+    """`Default,WebServicesInternal` (any case, comma or repeated) -> usages, in order."""
+    found: list[Usage] = []
+    for text in texts:
+        for part in text.split(","):
+            name = part.strip()
+            if not name:
+                continue
+            usage = _USAGES.get(name.lower())
+            if usage is None:
+                raise StoreError(
+                    f"unknown certificate type '{name[:60]}'",
+                    f"use the -Type names of Request-CsCertificate: {', '.join(Usage)}",
+                )
+            if usage not in found:
+                found.append(usage)
+    return found
+
+
+def planned_for(plan: CertificatePlan, server: str) -> list[PlannedCertificate]:
+    """The certificates planned for a server's store (`global`: the replicated OAuth one; a
+    reverse proxy whose servers are not in the topology: its FQDN)."""
+    if server == GLOBAL:
+        return [c for c in plan.certificates if c.target == GLOBAL]
+    return [
+        c
+        for c in plan.certificates
+        if c.target != GLOBAL and (server in c.servers or (not c.servers and c.target == server))
+    ]
+
+
+def _merge(
+    server: str, usages: Sequence[Usage], rows: Sequence[PlannedCertificate]
+) -> RequestTarget:
+    first = rows[0]
+    if len(rows) == 1:
+        names = first.sans
+        friendly = first.friendly_name
+    else:
+        names = tuple(dict.fromkeys(n for row in rows for n in row.sans))
+        friendly = f"Lync {' + '.join(usages)} {server}"
+    eku = tuple(dict.fromkeys(e for row in rows for e in row.eku))
+    key = max((row.key for row in rows), key=lambda k: k.strength_bits)
+    issuer = Issuer.PUBLIC if any(r.issuer == Issuer.PUBLIC for r in rows) else first.issuer
+    return RequestTarget(
+        server=server,
+        usages=tuple(usages),
+        planned=tuple(rows),
+        subject=first.subject,
+        sans=(first.subject, *(n for n in names if n != first.subject)),
+        eku=eku,
+        key=key,
+        exportable=any(r.exportable for r in rows),
+        template=first.template,
+        friendly_name=friendly,
+        issuer=issuer,
+    )
+
+
+def targets(plan: CertificatePlan, server: str, types: Sequence[Usage]) -> list[RequestTarget]:
+    """The requests to make on `server`: one per planned certificate, or one for `types`."""
+    rows = planned_for(plan, server)
+    if not rows:
+        raise StoreError(
+            f"the plan has no certificate for {server}",
+            "give a server of the topology (lyncpki plan lists them), or 'global' for the "
+            "OAuthTokenIssuer certificate",
+        )
+    if not types:
+        return [_merge(server, row.usages, [row]) for row in rows]
+    chosen: list[PlannedCertificate] = []
+    for usage in types:
+        row = next((r for r in rows if usage in r.usages), None)
+        if row is None:
+            offered = ", ".join(dict.fromkeys(u for r in rows for u in r.usages))
+            raise StoreError(
+                f"{usage} is not planned for {server}",
+                f"the plan gives {server}: {offered}",
+            )
+        if row not in chosen:
+            chosen.append(row)
+    return [_merge(server, types, chosen)]
+
+
+def planned_usage(plan: CertificatePlan, server: str, usage: Usage) -> PlannedCertificate | None:
+    """The planned certificate of one usage on one server, if any."""
+    return next((r for r in planned_for(plan, server) if usage in r.usages), None)

@@ -1,0 +1,45 @@
+"""Where passphrases come from, in one order everywhere: a file named on the command line, the
+environment, a secret the home generated for a demo or a test (0600), a prompt.
+
+The CA's keys and every server store's keys use this order; each names its own variables and
+files (`ca.home` for the CA, `store.secret` for the server stores).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from lyncpki.errors import LyncPkiError
+
+
+def resolve(
+    *,
+    what: str,
+    passphrase_file: Path | None,
+    env_names: Sequence[str],
+    generated: Sequence[Path],
+    prompt: Callable[[], str] | None,
+    fix: str,
+) -> bytes:
+    """The passphrase of `what` from the first source that has one."""
+    if passphrase_file is not None:
+        try:
+            value = passphrase_file.read_text("utf-8").strip()
+        except OSError as error:
+            raise LyncPkiError(
+                f"cannot read passphrase file {passphrase_file}: {error.strerror}",
+                "check the path given to --passphrase-file",
+            ) from None
+        if value:
+            return value.encode()
+    for name in env_names:
+        if value := os.environ.get(name, ""):
+            return value.encode()
+    for path in generated:
+        if path.exists():
+            return path.read_text("utf-8").strip().encode()
+    if prompt is not None and (value := prompt()):
+        return value.encode()
+    raise LyncPkiError(f"no passphrase given for {what}", fix)

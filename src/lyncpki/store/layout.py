@@ -1,0 +1,108 @@
+"""Where a server's store lives in the lyncpki home, and the names that may be used for it.
+
+<home>/servers/<fqdn>/store.json              the index: what every file below means
+<home>/servers/<fqdn>/certs/<THUMBPRINT>.crt  personal certificates (PEM)
+<home>/servers/<fqdn>/keys/<key id>.key       private keys, encrypted PKCS#8 (0600)
+<home>/servers/<fqdn>/requests/<id>.req       requests made here (certreq armor)
+<home>/servers/<fqdn>/trusted/<THUMBPRINT>.crt trusted roots and intermediates (PEM)
+
+`global` is the store of the replicated certificates (`-Identity global`: OAuthTokenIssuer,
+R-OAUTH-02). A server name is a DNS name and nothing else: it never leaves `servers/`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lyncpki.errors import LyncPkiError
+from lyncpki.topology.names import fqdn_problem, normalize
+
+GLOBAL = "global"
+SUBFOLDERS = ("certs", "keys", "requests", "trusted")
+SERVERS_DIR = "servers"
+_THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
+_KEY_ID = re.compile(r"^[0-9a-f]{40}$")
+
+
+class StoreError(LyncPkiError):
+    """A store operation that cannot be done."""
+
+
+def server_name(text: str) -> str:
+    """The canonical server name, or a StoreError: an FQDN (or `global`), nothing that could
+    name a path outside the store's folder."""
+    name = normalize(text)
+    if name == GLOBAL:
+        return name
+    problem = fqdn_problem(name)
+    if problem or "/" in text or "\\" in text or ".." in text:
+        reason = problem or "contains a path separator"
+        raise StoreError(
+            f"server '{text[:100]}' {reason}",
+            "give the server's fully qualified domain name (fe01.contoso.net), or 'global' "
+            "for the replicated OAuthTokenIssuer certificate",
+        )
+    return name
+
+
+def thumbprint_name(text: str) -> str:
+    """A thumbprint as typed (any case, spaces or colons) in the store's spelling."""
+    value = re.sub(r"[\s:]", "", text).upper()
+    if not _THUMBPRINT.match(value):
+        raise StoreError(
+            f"'{text[:100]}' is not a certificate thumbprint",
+            "give the 40 hex digits of the SHA-1 thumbprint (lyncpki certs shows them)",
+        )
+    return value
+
+
+class StorePaths:
+    """The files of one server's store."""
+
+    def __init__(self, home: Path, server: str) -> None:
+        self.server = server_name(server)
+        self.servers = home / SERVERS_DIR
+        self.root = self.servers / self.server
+        if self.root.resolve().parent != self.servers.resolve():  # a symlink, say
+            raise StoreError(
+                f"the store of {self.server} is not inside {self.servers}",
+                "remove the link or folder that points elsewhere",
+            )
+
+    @property
+    def index(self) -> Path:
+        return self.root / "store.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    def certificate(self, thumbprint: str) -> Path:
+        return self.root / "certs" / f"{thumbprint_name(thumbprint)}.crt"
+
+    def trusted(self, thumbprint: str) -> Path:
+        return self.root / "trusted" / f"{thumbprint_name(thumbprint)}.crt"
+
+    def key(self, key_id: str) -> Path:
+        if not _KEY_ID.match(key_id):
+            raise StoreError(f"damaged store index: bad key id {key_id[:60]!r}", "restore it")
+        return self.root / "keys" / f"{key_id}.key"
+
+    def request(self, request_id: int) -> Path:
+        return self.root / "requests" / f"{int(request_id)}.req"
+
+    def make(self) -> None:
+        for sub in SUBFOLDERS:
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o700)
+        (self.root / "keys").chmod(0o700)
+
+
+def servers_in(home: Path) -> list[str]:
+    """The servers that have a store in the home, sorted (global last)."""
+    folder = home / SERVERS_DIR
+    if not folder.is_dir():
+        return []
+    names = sorted(p.name for p in folder.iterdir() if (p / "store.json").is_file())
+    return [n for n in names if n != GLOBAL] + ([GLOBAL] if GLOBAL in names else [])

@@ -1,0 +1,56 @@
+"""The passphrase of a store's keys: where it comes from, and a check value that keeps every key
+of a store under the same passphrase.
+
+Order (as for the CA): --passphrase-file, $LYNCPKI_STORE_PASSPHRASE, $LYNCPKI_CA_PASSPHRASE,
+the home's generated secret (<home>/secrets/store-passphrase, then ca-passphrase), a prompt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from lyncpki import passphrase
+from lyncpki.store.model import KeyProtection
+
+STORE_PASSPHRASE_ENV = "LYNCPKI_STORE_PASSPHRASE"
+CA_PASSPHRASE_ENV = "LYNCPKI_CA_PASSPHRASE"
+
+
+def resolve_store_passphrase(
+    home: Path,
+    *,
+    passphrase_file: Path | None = None,
+    prompt: Callable[[], str] | None = None,
+) -> bytes:
+    return passphrase.resolve(
+        what="the server stores' private keys",
+        passphrase_file=passphrase_file,
+        env_names=(STORE_PASSPHRASE_ENV, CA_PASSPHRASE_ENV),
+        generated=(home / "secrets" / "store-passphrase", home / "secrets" / "ca-passphrase"),
+        prompt=prompt,
+        fix=f"set {STORE_PASSPHRASE_ENV} (or {CA_PASSPHRASE_ENV}), or use --passphrase-file FILE",
+    )
+
+
+def _derive(secret: bytes, salt: bytes, n: int, r: int, p: int) -> str:
+    return hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, dklen=32).hex()
+
+
+def protect(secret: bytes) -> KeyProtection:
+    salt = secrets.token_bytes(16)
+    protection = KeyProtection(salt=salt.hex(), check="")
+    return KeyProtection(
+        salt=protection.salt,
+        check=_derive(secret, salt, protection.n, protection.r, protection.p),
+    )
+
+
+def matches(protection: KeyProtection, secret: bytes) -> bool:
+    derived = _derive(
+        secret, bytes.fromhex(protection.salt), protection.n, protection.r, protection.p
+    )
+    return hmac.compare_digest(derived, protection.check)

@@ -1,0 +1,400 @@
+"""One server's certificate store on disk (the Windows computer store of a Lync server).
+
+Every change is made under the store's lock in two steps: first the new files (certificates,
+encrypted keys, requests), each written atomically under a name derived from its content, then
+the index (store.json), atomically. A crash before the index is written leaves files nobody
+refers to and the previous state whole; a crash after it leaves the new state whole. Readers
+never lock: they see one index or the other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import fcntl
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from lyncpki.atomic import write_atomic
+from lyncpki.clock import SYSTEM_CLOCK, Clock
+from lyncpki.store import protection as keyguard
+from lyncpki.store.layout import SUBFOLDERS, StoreError, StorePaths, thumbprint_name
+from lyncpki.store.model import (
+    FORMAT,
+    Assignment,
+    PendingRequest,
+    PersonalCertificate,
+    StoreIndex,
+    TrustedCertificate,
+    UsageSlots,
+)
+from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, key_id
+from lyncpki.x509.requests import request_pem
+
+
+def is_ca_certificate(cert: x509.Certificate) -> bool:
+    """A CA certificate (basicConstraints CA:TRUE), or a self-signed one (a root)."""
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        if constraints.ca:
+            return True
+    except (x509.ExtensionNotFound, ValueError):
+        pass
+    return cert.issuer == cert.subject
+
+
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(Encoding.PEM)
+
+
+class ServerStore:
+    """The store of `server` in the lyncpki home `home`."""
+
+    def __init__(self, home: Path, server: str, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.home = Path(home)
+        self.paths = StorePaths(self.home, server)
+        self.server = self.paths.server
+        self.clock = clock
+
+    # ------------------------------------------------------------------ reading
+    def exists(self) -> bool:
+        return self.paths.index.is_file()
+
+    def load(self) -> StoreIndex:
+        """The index; an empty one when the server has no store yet."""
+        if not self.exists():
+            return StoreIndex(server=self.server)
+        try:
+            data = json.loads(self.paths.index.read_text("utf-8"))
+            if data.get("format") != FORMAT:
+                raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
+            index = StoreIndex.from_dict(data)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise StoreError(
+                f"the store of {self.server} cannot be read ({self.paths.index}: {error})",
+                "restore store.json from a backup; the certificates and keys beside it are intact",
+            ) from None
+        if index.server != self.server:
+            raise StoreError(
+                f"{self.paths.index} belongs to {index.server}, not {self.server}",
+                "move the folder back to servers/<its server>",
+            )
+        return index
+
+    def certificate(self, thumbprint_text: str) -> x509.Certificate:
+        path = self.paths.certificate(thumbprint_text)
+        return self._read_certificate(path)
+
+    def trusted_certificates(self, index: StoreIndex | None = None) -> list[x509.Certificate]:
+        index = index or self.load()
+        return [self._read_certificate(self.paths.trusted(t.thumbprint)) for t in index.trusted]
+
+    def _read_certificate(self, path: Path) -> x509.Certificate:
+        try:
+            return x509.load_pem_x509_certificate(path.read_bytes())
+        except (OSError, ValueError) as error:
+            raise StoreError(
+                f"the store of {self.server} lost or damaged {path.name} ({error})",
+                "import the certificate again (lyncpki import)",
+            ) from None
+
+    def has_key(self, cert: PersonalCertificate) -> bool:
+        return cert.key_id is not None and self.paths.key(cert.key_id).is_file()
+
+    def private_key(self, key_name: str, secret: bytes) -> PrivateKey:
+        path = self.paths.key(key_name)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise StoreError(
+                f"the private key {key_name} is missing from the store of {self.server}",
+                "import the certificate with its key (a .pfx), or request a new one",
+            ) from None
+        return decrypt_key(data, secret, what=f"{self.server} key {key_name}")
+
+    # ------------------------------------------------------------------ writing
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[StoreIndex]:
+        self.paths.make()
+        with self.paths.lock.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._sweep()
+                yield self.load()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _sweep(self) -> None:
+        """Remove the temporary files of a writer that died mid-write (only a lock holder
+        writes, and we hold the lock): they were never part of the store."""
+        for folder in (self.paths.root, *(self.paths.root / s for s in SUBFOLDERS)):
+            for temp in folder.glob(".*.tmp"):
+                temp.unlink(missing_ok=True)
+
+    def _commit(self, index: StoreIndex) -> None:
+        document = json.dumps(index.as_dict(), indent=2) + "\n"
+        write_atomic(self.paths.index, document.encode(), mode=0o600)
+
+    def _guard(self, index: StoreIndex, secret: bytes) -> StoreIndex:
+        """The index protected by `secret`; refused when its keys use another passphrase."""
+        if index.protection is None:
+            return dataclasses.replace(index, protection=keyguard.protect(secret))
+        if not keyguard.matches(index.protection, secret):
+            raise StoreError(
+                f"the passphrase given is not the one that protects the keys of {self.server}",
+                "use the same passphrase as before (LYNCPKI_STORE_PASSPHRASE, "
+                "LYNCPKI_CA_PASSPHRASE or --passphrase-file)",
+            )
+        return index
+
+    def _write_key(self, key: PrivateKey, secret: bytes) -> str:
+        name = key_id(key)
+        path = self.paths.key(name)
+        if not path.exists():
+            write_atomic(path, encrypt_key(key, secret), mode=0o600)
+        return name
+
+    def add_pending(
+        self,
+        key: PrivateKey,
+        csr: x509.CertificateSigningRequest,
+        *,
+        secret: bytes,
+        usages: Iterable[str],
+        subject: str,
+        sans: Iterable[str],
+        key_name: str,
+        template: str,
+        friendly_name: str,
+        exportable: bool,
+        ca_url: str | None = None,
+        ca_account: str | None = None,
+        output: str | None = None,
+    ) -> PendingRequest:
+        """Keep a request's key until its certificate comes back."""
+        with self._locked() as index:
+            index = self._guard(index, secret)
+            request = PendingRequest(
+                id=index.next_request,
+                key_id=self._write_key(key, secret),
+                usages=tuple(usages),
+                subject=subject,
+                sans=tuple(sans),
+                key=key_name,
+                template=template,
+                friendly_name=friendly_name,
+                exportable=exportable,
+                created_at=self.clock.now(),
+                ca_url=ca_url,
+                ca_account=ca_account,
+                output=output,
+            )
+            write_atomic(
+                self.paths.request(request.id), request_pem(csr, certreq_armor=True), mode=0o644
+            )
+            self._commit(
+                dataclasses.replace(
+                    index,
+                    pending=(*index.pending, request),
+                    next_request=index.next_request + 1,
+                )
+            )
+        return request
+
+    def update_pending(self, request_id: int, **changes: Any) -> PendingRequest:
+        with self._locked() as index:
+            found = index.request(request_id)
+            if found is None:
+                raise StoreError(
+                    f"no pending request {request_id} on {self.server}",
+                    f"list them: lyncpki certs --server {self.server}",
+                )
+            updated = dataclasses.replace(found, **changes)
+            self._commit(
+                dataclasses.replace(
+                    index,
+                    pending=tuple(updated if r.id == request_id else r for r in index.pending),
+                )
+            )
+        return updated
+
+    def drop_pending(self, request_id: int) -> PendingRequest:
+        """Forget a pending request (Request-CsCertificate -Clear) and its unused key."""
+        with self._locked() as index:
+            found = index.request(request_id)
+            if found is None:
+                raise StoreError(
+                    f"no pending request {request_id} on {self.server}",
+                    f"list them: lyncpki certs --server {self.server}",
+                )
+            self._commit(
+                dataclasses.replace(
+                    index, pending=tuple(r for r in index.pending if r.id != request_id)
+                )
+            )
+            if all(c.key_id != found.key_id for c in index.personal):  # a key nobody needs
+                self.paths.key(found.key_id).unlink(missing_ok=True)
+        return found
+
+    def trust(self, certificates: Iterable[x509.Certificate]) -> list[TrustedCertificate]:
+        """Add CA certificates to the trusted roots (self-signed) and intermediates."""
+        with self._locked() as index:
+            added, index = self._trust(index, certificates)
+            self._commit(index)
+        return added
+
+    def _trust(
+        self, index: StoreIndex, certificates: Iterable[x509.Certificate]
+    ) -> tuple[list[TrustedCertificate], StoreIndex]:
+        known = {t.thumbprint for t in index.trusted}
+        added: list[TrustedCertificate] = []
+        for cert in certificates:
+            print_ = thumbprint(cert)
+            if print_ in known:
+                continue
+            if not is_ca_certificate(cert):
+                raise StoreError(
+                    f"{cert.subject.rfc4514_string()} is not a CA certificate and cannot be "
+                    "trusted as one",
+                    "import it as the server's own certificate instead",
+                )
+            write_atomic(self.paths.trusted(print_), _pem(cert))
+            entry = TrustedCertificate(
+                print_, cert.subject.rfc4514_string(), cert.issuer == cert.subject
+            )
+            added.append(entry)
+            known.add(print_)
+        return added, dataclasses.replace(index, trusted=(*index.trusted, *added))
+
+    def install(
+        self,
+        certificate: x509.Certificate,
+        chain: Iterable[x509.Certificate] = (),
+        *,
+        source: str,
+        key: PrivateKey | None = None,
+        secret: bytes | None = None,
+        exportable: bool | None = None,
+        friendly_name: str | None = None,
+    ) -> tuple[PersonalCertificate, PendingRequest | None]:
+        """Install a certificate with its private key: the key of the pending request it
+        answers, or `key` (a PKCS#12 import). The chain's CA certificates become trusted.
+        Installing the same certificate again changes nothing. Returns the certificate and the
+        pending request it answered, if any."""
+        name = key_id(certificate.public_key())
+        print_ = thumbprint(certificate)
+        with self._locked() as index:
+            existing = index.certificate(print_)
+            answered = next((r for r in index.pending if r.key_id == name), None)
+            if key is not None:
+                if key_id(key) != name:
+                    raise StoreError(
+                        "the private key given does not belong to the certificate",
+                        "export the certificate together with its own key",
+                    )
+                if secret is None:
+                    raise StoreError("a passphrase is needed to store the key", None)
+                index = self._guard(index, secret)
+                self._write_key(key, secret)
+            elif answered is None and not self.paths.key(name).is_file():
+                raise StoreError(
+                    f"{self.server} has no private key for {certificate.subject.rfc4514_string()}"
+                    " (no pending request made here matches it)",
+                    "import the answer on the server that made the request, or import a .pfx "
+                    "that holds the key",
+                )
+            _, index = self._trust(index, chain)
+            if existing is not None:
+                self._commit(index)
+                return existing, None
+            write_atomic(self.paths.certificate(print_), _pem(certificate))
+            wanted = friendly_name or (answered.friendly_name if answered else None)
+            installed = PersonalCertificate(
+                thumbprint=print_,
+                friendly_name=self._unique_name(
+                    index, wanted or certificate.subject.rfc4514_string()
+                ),
+                key_id=name,
+                exportable=(
+                    exportable if exportable is not None else bool(answered and answered.exportable)
+                ),
+                installed_at=self.clock.now(),
+                source=source,
+            )
+            pending = tuple(r for r in index.pending if r is not answered)
+            self._commit(
+                dataclasses.replace(index, personal=(*index.personal, installed), pending=pending)
+            )
+        return installed, answered
+
+    @staticmethod
+    def _unique_name(index: StoreIndex, wanted: str) -> str:
+        """Friendly names are unique within a store (R-GEN-15)."""
+        taken = {c.friendly_name.lower() for c in index.personal}
+        if wanted.lower() not in taken:
+            return wanted
+        number = 2
+        while f"{wanted} ({number})".lower() in taken:
+            number += 1
+        return f"{wanted} ({number})"
+
+    def assign(
+        self, usage: str, thumbprint_text: str, *, effective: dt.datetime | None = None
+    ) -> UsageSlots:
+        """Assign an installed certificate to a usage: at once, or staged until `effective`
+        (a roll: the current one becomes previous then)."""
+        wanted = thumbprint_name(thumbprint_text)
+        now = self.clock.now()
+        with self._locked() as index:
+            if index.certificate(wanted) is None:
+                raise StoreError(
+                    f"certificate {wanted} is not in the store of {self.server}",
+                    f"see what is there: lyncpki certs --server {self.server}",
+                )
+            slots = index.slots(usage, now)
+            entry = Assignment(wanted, now, effective)
+            if effective is not None and effective > now:
+                updated = dataclasses.replace(slots, staged=entry)
+            else:
+                current = slots.current
+                previous = current if current and current.thumbprint != wanted else slots.previous
+                staged = (
+                    slots.staged if slots.staged and slots.staged.thumbprint != wanted else None
+                )
+                updated = UsageSlots(current=entry, staged=staged, previous=previous)
+            self._commit(
+                dataclasses.replace(index, assignments={**index.assignments, usage: updated})
+            )
+        return updated
+
+    def unassign(self, usage: str, *, previous: bool = False) -> UsageSlots:
+        """Remove-CsCertificate: the current (and staged) assignment of a usage, or with
+        `previous` the rolled-out one. The certificate stays in the store."""
+        now = self.clock.now()
+        with self._locked() as index:
+            slots = index.slots(usage, now)
+            if previous:
+                if slots.previous is None:
+                    raise StoreError(
+                        f"{usage} has no previous certificate on {self.server}",
+                        "nothing to remove",
+                    )
+                updated = dataclasses.replace(slots, previous=None)
+            else:
+                if slots.current is None and slots.staged is None:
+                    raise StoreError(
+                        f"no certificate is assigned to {usage} on {self.server}",
+                        f"see the assignments: lyncpki certs --server {self.server}",
+                    )
+                updated = dataclasses.replace(slots, current=None, staged=None)
+            self._commit(
+                dataclasses.replace(index, assignments={**index.assignments, usage: updated})
+            )
+        return slots

@@ -1,0 +1,204 @@
+"""Certificate files as administrators receive them: a CA's answer in PEM or DER (`.cer`,
+`.crt`), a PKCS#7 chain (`.p7b`, DER or base64, including AD CS's base64 form that wraps the
+PKCS#7 in CERTIFICATE armor), or a PKCS#12 file (`.pfx`, `.p12`) holding the private key.
+
+Everything is parsed by pyca/cryptography; what cannot be read is a clear error naming the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
+from lyncpki.errors import LyncPkiError
+from lyncpki.x509.keys import PrivateKey
+
+MAX_BUNDLE_BYTES = 4 * 1024 * 1024
+_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
+PKCS12_SUFFIXES = (".pfx", ".p12")
+
+
+class BundleError(LyncPkiError):
+    """A certificate file that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What a file holds: certificates (in file order) and, for PKCS#12, the private key."""
+
+    certificates: list[x509.Certificate]
+    key: PrivateKey | None = None
+    form: str = "PEM"  # PEM | DER | PKCS#7 | PKCS#12
+    friendly_name: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _text(data: bytes) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def _from_der(der: bytes) -> tuple[list[x509.Certificate], str] | None:
+    try:
+        return [x509.load_der_x509_certificate(der)], "DER"
+    except ValueError:
+        pass
+    try:
+        return pkcs7.load_der_pkcs7_certificates(der), "PKCS#7"
+    except ValueError:
+        return None
+
+
+def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
+    secret = password.encode() if password else None
+    try:
+        loaded = pkcs12.load_pkcs12(data, secret)
+    except ValueError as error:
+        reason = str(error).lower()
+        if secret is None or "password" in reason or "mac" in reason:
+            raise BundleError(
+                f"{source}: cannot open the PKCS#12 file: wrong or missing password",
+                "give the password the file was exported with (--password)",
+            ) from None
+        raise BundleError(
+            f"{source} is not a readable PKCS#12 file ({error})", "export it again"
+        ) from None
+    if loaded.cert is None:
+        raise BundleError(f"{source}: the PKCS#12 file holds no certificate", "export it again")
+    key = loaded.key
+    if key is not None and not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise BundleError(
+            f"{source}: the private key is of a type Lync Server does not support",
+            "use RSA or EC (P-256, P-384, P-521) keys",
+        )
+    name = loaded.cert.friendly_name
+    return Bundle(
+        [loaded.cert.certificate, *(c.certificate for c in loaded.additional_certs)],
+        key,
+        "PKCS#12",
+        name.decode("utf-8", "replace") if name else None,
+    )
+
+
+def load_bundle(
+    data: bytes, source: str, *, password: str | None = None, pkcs12_hint: bool = False
+) -> Bundle:
+    """Read every certificate (and a PKCS#12 key) of a file."""
+    if not data.strip():
+        raise BundleError(f"{source} is empty", "give the certificate file the CA returned")
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise BundleError(
+            f"{source} is {len(data)} bytes, more than any certificate file "
+            f"({MAX_BUNDLE_BYTES} at most)",
+            "check that this is the CA's answer and not an archive",
+        )
+    if pkcs12_hint:
+        return _pkcs12(data, password, source)
+    text = _text(data)
+    if text is not None and "-----BEGIN" in text:
+        return _from_pem(text, source)
+    if text is not None and _BASE64.match(text):
+        try:
+            der = base64.b64decode("".join(text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            der = b""
+        found = _from_der(der) if der else None
+        if found:
+            return Bundle(found[0], form=found[1])
+    found = _from_der(data)
+    if found:
+        return Bundle(found[0], form=found[1])
+    if text is None:  # binary and neither certificate nor PKCS#7: PKCS#12 is the last form
+        try:
+            return _pkcs12(data, password, source)
+        except BundleError:
+            if password is not None:
+                raise
+    raise BundleError(
+        f"{source} is not a certificate, a PKCS#7 chain or a PKCS#12 file",
+        "give the CA's answer (.cer/.crt/.p7b) or a .pfx with --password",
+    )
+
+
+def _from_pem(text: str, source: str) -> Bundle:
+    certificates: list[x509.Certificate] = []
+    forms: set[str] = set()
+    blocks = _BLOCK.findall(text)
+    if not blocks:
+        raise BundleError(
+            f"{source}: the PEM armor is damaged (BEGIN without a matching END)",
+            "copy the file again, whole, from BEGIN to END",
+        )
+    for label, body in blocks:
+        if "PRIVATE KEY" in label:
+            raise BundleError(
+                f"{source} holds a bare private key",
+                "import keys only inside a password-protected .pfx (PKCS#12)",
+            )
+        if label not in ("CERTIFICATE", "PKCS7", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"):
+            continue
+        try:
+            der = base64.b64decode("".join(body.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise BundleError(
+                f"{source}: a {label} block's base64 is damaged",
+                "copy the file again, whole, from BEGIN to END",
+            ) from None
+        found = _from_der(der)
+        if found is None:
+            raise BundleError(
+                f"{source}: a {label} block is neither a certificate nor a PKCS#7 chain",
+                "give the CA's answer unchanged",
+            )
+        certificates.extend(found[0])
+        forms.add(found[1])
+    if not certificates:
+        labels = ", ".join(sorted({label for label, _ in blocks}))
+        raise BundleError(
+            f"{source} holds no certificate (PEM blocks: {labels})",
+            "give the CA's answer (.cer/.crt/.p7b)",
+        )
+    return Bundle(certificates, form="PKCS#7" if "PKCS#7" in forms else "PEM")
+
+
+def export_pkcs12(
+    key: PrivateKey,
+    certificate: x509.Certificate,
+    chain: list[x509.Certificate],
+    *,
+    password: str,
+    friendly_name: str,
+    legacy: bool = False,
+) -> bytes:
+    """A PKCS#12 file Windows imports: the key, the certificate and its chain, protected by
+    `password` with AES-256 and SHA-256 (Windows Server 2016 and later), or with `legacy` the
+    3DES and SHA-1 that older Windows (2012 R2, the Lync Server 2013 era) needs."""
+    if not password:
+        raise BundleError("a .pfx needs a password", "give --password (or LYNCPKI_PFX_PASSWORD)")
+    builder = serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(50_000)
+    if legacy:
+        builder = builder.key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(
+            hashes.SHA1()
+        )
+    else:
+        builder = builder.key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC).hmac_hash(
+            hashes.SHA256()
+        )
+    return pkcs12.serialize_key_and_certificates(
+        friendly_name.encode(), key, certificate, chain or None, builder.build(password.encode())
+    )

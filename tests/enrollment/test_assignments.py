@@ -1,0 +1,185 @@
+"""Assignments through the command line: a staged A/V roll (Set-CsCertificate -Roll
+-EffectiveDate) with its lead-time check, Get-CsCertificate's view, Remove-CsCertificate, and
+refusals that are messages, never tracebacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from lab import ACCOUNTS, CONTOSO, Lab, ok, openssl
+
+EDGE = "edge01.contoso.net"
+AV = "AudioVideoAuthentication"
+PASSWORD = ACCOUNTS["fe-requester"][1]
+
+
+def issue_av(lab: Lab, *more: str) -> str:
+    process = lab.cli(
+        "request",
+        "--topology",
+        CONTOSO,
+        "--server",
+        EDGE,
+        "--type",
+        AV,
+        "--ca",
+        lab.url,
+        "--ca-account",
+        "fe-requester",
+        "--json",
+        *more,
+        LYNCPKI_CA_PASSWORD=PASSWORD,
+    )
+    (outcome,) = json.loads(ok(process).stdout)["requests"]
+    assert outcome["status"] == "installed"
+    return str(outcome["thumbprint"])
+
+
+def rows(lab: Lab) -> list[dict]:  # type: ignore[type-arg]
+    document = json.loads(ok(lab.cli("certs", "--server", EDGE, "--json")).stdout)
+    return [r for r in document["certificates"] if r["type"] == AV]
+
+
+def test_av_roll_is_staged_with_its_lead_time_checked(lab: Lab, tmp_path: Path) -> None:
+    old = issue_av(lab, "--assign")
+    new = issue_av(lab)
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(microsecond=0)
+    ok(
+        lab.cli(
+            "assign",
+            "--server",
+            EDGE,
+            "--type",
+            AV,
+            "--thumbprint",
+            new,
+            "--roll",
+            "--effective-date",
+            tomorrow.isoformat(),
+            "--topology",
+            CONTOSO,
+        )
+    )
+    states = {r["state"]: r for r in rows(lab)}
+    assert states["assigned"]["thumbprint"] == old
+    assert states["staged"]["thumbprint"] == new
+    assert dt.datetime.fromisoformat(states["staged"]["effective_date"]) == tomorrow
+    # a roll whose effective date leaves under 8 hours before the old one expires is refused
+    cert = lab.home / "servers" / EDGE / "certs" / f"{old}.crt"
+    end = openssl("x509", "-in", cert, "-noout", "-enddate").strip().split("=", 1)[1]
+    expiry = dt.datetime.strptime(end, "%b %d %H:%M:%S %Y GMT").replace(tzinfo=dt.UTC)
+    late = (expiry - dt.timedelta(hours=2)).isoformat()
+    process = lab.cli(
+        "assign",
+        "--server",
+        EDGE,
+        "--type",
+        AV,
+        "--thumbprint",
+        new,
+        "--roll",
+        "--effective-date",
+        late,
+        "--topology",
+        CONTOSO,
+        "--json",
+    )
+    assert process.returncode == 1
+    result = json.loads(process.stdout)
+    assert [f["id"] for f in result["findings"] if f["severity"] == "error"] == ["roll.late"]
+    # a usage that does not roll is refused too
+    process = lab.cli(
+        "assign",
+        "--server",
+        EDGE,
+        "--type",
+        "Internal",
+        "--thumbprint",
+        new,
+        "--roll",
+        "--effective-date",
+        tomorrow.isoformat(),
+        "--json",
+    )
+    assert process.returncode == 1
+    assert "roll.usage" in {f["id"] for f in json.loads(process.stdout)["findings"]}
+    # Remove-CsCertificate: the current and staged assignment go, the certificates stay
+    ok(lab.cli("remove", "--server", EDGE, "--type", AV))
+    assert rows(lab) == []
+    everything = json.loads(ok(lab.cli("certs", "--server", EDGE, "--json")).stdout)
+    states = {r["thumbprint"]: r["state"] for r in everything["certificates"]}
+    assert states[old] == states[new] == "unassigned"
+
+
+def test_mistakes_are_messages_not_tracebacks(lab: Lab, tmp_path: Path) -> None:
+    cases = [
+        (["request", "--topology", CONTOSO, "--server", "../../etc", "--offline"], "server"),
+        (["request", "--topology", CONTOSO, "--server", "fe01.contoso.net"], "--ca URL"),
+        (
+            ["request", "--topology", CONTOSO, "--server", "nope.contoso.net", "--offline"],
+            "no certificate",
+        ),
+        (
+            [
+                "request",
+                "--topology",
+                CONTOSO,
+                "--server",
+                "fe01.contoso.net",
+                "--type",
+                "Edgy",
+                "--offline",
+            ],
+            "unknown certificate type",
+        ),
+        (
+            [
+                "request",
+                "--topology",
+                CONTOSO,
+                "--server",
+                "fe01.contoso.net",
+                "--type",
+                "AccessEdgeExternal",
+                "--offline",
+            ],
+            "not planned for fe01.contoso.net",
+        ),
+        (["assign", "--server", EDGE, "--type", AV, "--thumbprint", "xyz"], "thumbprint"),
+        (
+            ["assign", "--server", EDGE, "--type", AV, "--thumbprint", "AB" * 20, "--roll"],
+            "--effective-date",
+        ),
+        (["import", "--server", EDGE, tmp_path / "missing.cer"], "cannot read"),
+        (
+            ["export", "--server", "never.contoso.net", "--type", AV, "--pfx", tmp_path / "x"],
+            "no store",
+        ),
+    ]
+    garbage = tmp_path / "garbage.cer"
+    garbage.write_text(
+        "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"
+    )
+    cases.append((["import", "--server", EDGE, garbage], "damaged"))
+    for args, words in cases:
+        process = lab.cli(*args)
+        assert process.returncode == 2, (args, process.stdout, process.stderr)
+        assert words in process.stderr, (args, process.stderr)
+        assert "Traceback" not in process.stderr and "fix:" in process.stderr, process.stderr
+    assert not (lab.home.parent / "etc").exists()
+    assert sorted(p.name for p in (lab.home / "servers").iterdir() if ".." in p.name) == []
+
+
+def test_help_explains_every_store_command(lab: Lab) -> None:
+    for command, words in {
+        "request": "Request-CsCertificate",
+        "import": "Import-CsCertificate",
+        "assign": "Set-CsCertificate",
+        "certs": "Get-CsCertificate",
+        "remove": "Remove-CsCertificate",
+        "export": "PKCS#12",
+    }.items():
+        process = lab.cli(command, "--help")
+        assert process.returncode == 0 and words in process.stdout, process.stdout

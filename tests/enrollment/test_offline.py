@@ -1,0 +1,158 @@
+"""Delayed requests: the `.req` file openssl accepts, signed once by our CA (`lyncpki ca issue`)
+and once by an other CA made with openssl alone; both answers import and assign. Assignment
+refuses an answer missing a planned SAN (naming it) and an expired one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lab import CONTOSO, Lab, ok, openssl, sans_of, thumbprint_of
+from other_ca import OtherCa
+
+MED = "med01.contoso.net"
+
+
+def offline_request(lab: Lab, server: str, usage: str, out: Path) -> dict:  # type: ignore[type-arg]
+    process = lab.cli(
+        "request",
+        "--topology",
+        CONTOSO,
+        "--server",
+        server,
+        "--type",
+        usage,
+        "--offline",
+        "--output",
+        out,
+        "--json",
+    )
+    (outcome,) = json.loads(ok(process).stdout)["requests"]
+    assert outcome["status"] == "offline"
+    return outcome  # type: ignore[no-any-return]
+
+
+def assign(lab: Lab, server: str, usage: str, cert: Path, *more: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    process = lab.cli(
+        "assign",
+        "--server",
+        server,
+        "--type",
+        usage,
+        "--thumbprint",
+        thumbprint_of(cert),
+        "--topology",
+        CONTOSO,
+        "--json",
+        *more,
+    )
+    assert "Traceback" not in process.stderr
+    return process.returncode, json.loads(process.stdout)
+
+
+def test_the_req_file_is_what_certreq_writes_and_openssl_accepts(lab: Lab) -> None:
+    req = lab.work / "se01-default.req"
+    outcome = offline_request(lab, "se01.contoso.net", "Default", req)
+    text = req.read_text()
+    assert text.startswith("-----BEGIN NEW CERTIFICATE REQUEST-----\n")
+    assert text.rstrip().endswith("-----END NEW CERTIFICATE REQUEST-----")
+    # openssl reads the certreq armor only as a request whose signature verifies
+    assert "verify OK" in openssl("req", "-verify", "-in", req, "-noout")
+    dump = openssl("req", "-in", req, "-noout", "-text")
+    for name in outcome["sans"]:
+        assert f"DNS:{name}" in dump
+    assert "1.3.6.1.4.1.311.20.2" in dump  # the AD CS certificate-template extension
+    assert "C = US, ST = WA, L = Redmond, O = Contoso Ltd, OU = IT, CN = se01.contoso.net" in dump
+
+
+def test_answers_of_our_ca_and_of_an_other_ca_import_and_assign(lab: Lab, tmp_path: Path) -> None:
+    # our CA, as an administrator signs a .req handed over: lyncpki ca issue
+    req = lab.work / "se01-web-internal.req"
+    offline_request(lab, "se01.contoso.net", "WebServicesInternal", req)
+    answer = lab.work / "se01-web-internal.cer"
+    ok(lab.cli("ca", "issue", req, "--out", answer, "--chain"))
+    ok(lab.cli("import", "--server", "se01.contoso.net", answer))
+    code, result = assign(lab, "se01.contoso.net", "WebServicesInternal", answer)
+    assert code == 0 and result["assigned"], result
+
+    # an other CA (openssl ca), its answer with the chain as PKCS#7
+    other = OtherCa(tmp_path / "other")
+    req = lab.work / "se01-web-external.req"
+    offline_request(lab, "se01.contoso.net", "WebServicesExternal", req)
+    leaf = other.sign(req)
+    ok(lab.cli("import", "--server", "se01.contoso.net", other.p7b(leaf)))
+    code, result = assign(lab, "se01.contoso.net", "WebServicesExternal", leaf)
+    assert code == 0 and result["assigned"], result
+    rows = json.loads(ok(lab.cli("certs", "--server", "se01.contoso.net", "--json")).stdout)
+    assigned = {r["type"]: r["issuer"] for r in rows["certificates"] if r["state"] == "assigned"}
+    assert assigned["WebServicesExternal"] == "CN=Other Public CA"
+    assert assigned["WebServicesInternal"] == "CN=lyncpki Issuing CA"
+
+
+def test_assign_refuses_a_missing_planned_san_and_names_it(lab: Lab, tmp_path: Path) -> None:
+    other = OtherCa(tmp_path / "other")
+    ok(lab.cli("import", "--server", MED, other.root))  # trust the other CA first
+    req = lab.work / "med-default.req"
+    outcome = offline_request(lab, MED, "Default", req)
+    dropped = outcome["sans"][-1]
+    leaf = other.sign(req, sans=outcome["sans"][:-1])
+    assert dropped not in sans_of(leaf)
+    ok(lab.cli("import", "--server", MED, leaf))
+    code, result = assign(lab, MED, "Default", leaf)
+    assert code == 1 and not result["assigned"]
+    missing = [f for f in result["findings"] if f["id"] == "san.missing"]
+    assert len(missing) == 1 and dropped in missing[0]["message"], result["findings"]
+    # the table says it too, in words
+    process = lab.cli(
+        "assign",
+        "--server",
+        MED,
+        "--type",
+        "Default",
+        "--thumbprint",
+        thumbprint_of(leaf),
+        "--topology",
+        CONTOSO,
+    )
+    assert process.returncode == 1 and dropped in process.stdout and "refused" in process.stdout
+    rows = json.loads(ok(lab.cli("certs", "--server", MED, "--json")).stdout)["certificates"]
+    assert {r["state"] for r in rows} == {"unassigned"}
+    # --force assigns anyway, and says it was forced
+    code, result = assign(lab, MED, "Default", leaf, "--force")
+    assert code == 0 and result["assigned"] and result["forced"]
+
+
+def test_assign_refuses_an_expired_certificate(lab: Lab, tmp_path: Path) -> None:
+    other = OtherCa(tmp_path / "other")
+    req = lab.work / "pchat-default.req"
+    offline_request(lab, "pchat01.contoso.net", "Default", req)
+    leaf = other.sign(req, start="20200101000000Z", end="20210101000000Z")
+    ok(lab.cli("import", "--server", "pchat01.contoso.net", other.p7b(leaf)))
+    code, result = assign(lab, "pchat01.contoso.net", "Default", leaf)
+    assert code == 1 and not result["assigned"]
+    ids = {f["id"] for f in result["findings"] if f["severity"] == "error"}
+    assert ids == {"cert.expired"}, result["findings"]
+
+
+def test_an_answer_without_its_request_is_refused(lab: Lab, tmp_path: Path) -> None:
+    other = OtherCa(tmp_path / "other")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    key, req = work / "k.pem", work / "r.csr"
+    openssl(
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        req,
+        "-subj",
+        "/CN=dir01.contoso.net",
+    )
+    leaf = other.sign(req)
+    process = lab.cli("import", "--server", "dir01.contoso.net", leaf)
+    assert process.returncode == 2
+    assert "no private key" in process.stderr and "fix:" in process.stderr

@@ -1,0 +1,158 @@
+"""Immediate requests against a real `lyncpki ca serve`: request -> issued -> installed ->
+assigned for every usage of a Front End server of the example topology, judged by openssl;
+a request held for approval, approved by a CA manager, then retrieved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lab import ACCOUNTS, APPROVAL_TEMPLATE, CONTOSO, Lab, ok, openssl, sans_of
+
+REQUESTER, (_, REQUESTER_PASSWORD) = "fe-requester", ACCOUNTS["fe-requester"]
+MANAGER_PASSWORD = ACCOUNTS["ca-boss"][1]
+
+# What REQUIREMENTS.md asks of fe01 in examples/contoso.yaml, written out by hand:
+# R-FE-01 (+ automatic sign-in), R-FE-02 + R-MOB-01, R-FE-03 + R-MOB-02.
+FE01 = {
+    "Default": {"pool01.contoso.net", "fe01.contoso.net", "sip.contoso.com", "sip.fabrikam.com"},
+    "WebServicesInternal": {
+        "pool01.contoso.net",
+        "fe01.contoso.net",
+        "meet.contoso.com",
+        "dialin.contoso.com",
+        "admin.contoso.com",
+        "lyncdiscoverinternal.contoso.com",
+        "lyncdiscoverinternal.fabrikam.com",
+    },
+    "WebServicesExternal": {
+        "webext.contoso.com",
+        "meet.contoso.com",
+        "dialin.contoso.com",
+        "lyncdiscover.contoso.com",
+        "lyncdiscover.fabrikam.com",
+    },
+}
+
+
+def request(lab: Lab, *args: str) -> dict:  # type: ignore[type-arg]
+    process = lab.cli(
+        "request",
+        "--topology",
+        CONTOSO,
+        "--ca",
+        lab.url,
+        "--ca-account",
+        REQUESTER,
+        "--json",
+        *args,
+        LYNCPKI_CA_PASSWORD=REQUESTER_PASSWORD,
+    )
+    return json.loads(ok(process).stdout)
+
+
+def certs(lab: Lab, server: str) -> list[dict]:  # type: ignore[type-arg]
+    document = json.loads(ok(lab.cli("certs", "--server", server, "--json")).stdout)
+    return list(document["certificates"])
+
+
+def test_every_front_end_usage_is_issued_installed_and_assigned(lab: Lab) -> None:
+    result = request(lab, "--server", "fe01.contoso.net", "--assign")
+    outcomes = {r["types"][0]: r for r in result["requests"]}
+    assert set(outcomes) == set(FE01)
+    for outcome in outcomes.values():
+        assert outcome["status"] == "installed", outcome
+        assert outcome["assignment"]["assigned"], outcome["assignment"]["findings"]
+        assert outcome["assignment"]["planned_sans_checked"]
+    rows = certs(lab, "fe01.contoso.net")
+    assigned = {r["type"]: r for r in rows if r["state"] == "assigned"}
+    assert set(assigned) == set(FE01)
+    store = lab.home / "servers" / "fe01.contoso.net"
+    root = lab.home / "ca" / "root.crt"
+    issuing = lab.home / "ca" / "issuing.crt"
+    for usage, names in FE01.items():
+        cert = store / "certs" / f"{assigned[usage]['thumbprint']}.crt"
+        assert "OK" in openssl("verify", "-CAfile", root, "-untrusted", issuing, cert)
+        assert names <= sans_of(cert), f"{usage}: missing {names - sans_of(cert)}"
+        purpose = openssl("x509", "-in", cert, "-noout", "-ext", "extendedKeyUsage")
+        assert "TLS Web Server Authentication" in purpose
+        # the private key in the store is the certificate's, and opens only with the passphrase
+        key = store / "keys"
+        modulus = openssl("x509", "-in", cert, "-noout", "-pubkey")
+        matching = [
+            k
+            for k in key.iterdir()
+            if openssl("pkey", "-in", k, "-passin", "pass:lab-passphrase-Qx7", "-pubout") == modulus
+        ]
+        assert len(matching) == 1
+        assert (matching[0].stat().st_mode & 0o777) == 0o600
+        refused = openssl("pkey", "-in", matching[0], "-passin", "pass:wrong", check=False)
+        assert "PRIVATE KEY" not in refused.split("\n", 1)[0]
+    # the chain became trusted in the server's store
+    trusted = list((store / "trusted").iterdir())
+    assert len(trusted) == 2
+
+
+def test_a_request_held_for_approval_is_retrieved_once_approved(lab: Lab) -> None:
+    result = request(
+        lab, "--server", "dir01.contoso.net", "--type", "Default", "--template", APPROVAL_TEMPLATE
+    )
+    (outcome,) = result["requests"]
+    assert outcome["status"] == "pending"
+    ca_id = outcome["ca_request_id"]
+    rows = certs(lab, "dir01.contoso.net")
+    assert [r["state"] for r in rows] == ["pending request"]
+    ok(lab.cli("ca", "approve", str(ca_id)))
+    fetched = lab.cli(
+        "request",
+        "--server",
+        "dir01.contoso.net",
+        "--retrieve",
+        str(ca_id),
+        "--json",
+        LYNCPKI_CA_PASSWORD=REQUESTER_PASSWORD,
+    )
+    (got,) = json.loads(ok(fetched).stdout)["requests"]
+    assert got["status"] == "installed"
+    rows = certs(lab, "dir01.contoso.net")
+    assert [r["state"] for r in rows] == ["unassigned"]
+    assert rows[0]["thumbprint"] == got["thumbprint"]
+
+
+def test_a_refused_request_leaves_nothing_pending(lab: Lab, tmp_path: Path) -> None:
+    process = lab.cli(
+        "request",
+        "--topology",
+        CONTOSO,
+        "--server",
+        "fe02.contoso.net",
+        "--ca",
+        lab.url,
+        "--ca-account",
+        REQUESTER,
+        "--additional-san",
+        "www.not-ours.example",
+        LYNCPKI_CA_PASSWORD=REQUESTER_PASSWORD,
+    )
+    assert process.returncode == 2, process.stdout + process.stderr
+    assert "not-ours.example" in process.stderr
+    assert "Traceback" not in process.stderr
+    assert certs(lab, "fe02.contoso.net") == []
+
+
+def test_a_wrong_ca_password_is_a_clear_error(lab: Lab) -> None:
+    process = lab.cli(
+        "request",
+        "--topology",
+        CONTOSO,
+        "--server",
+        "edge02.contoso.net",
+        "--ca",
+        lab.url,
+        "--ca-account",
+        REQUESTER,
+        LYNCPKI_CA_PASSWORD="not-the-password",
+    )
+    assert process.returncode == 2
+    assert "refused" in process.stderr.lower() or "401" in process.stderr
+    assert "not-the-password" not in process.stdout + process.stderr

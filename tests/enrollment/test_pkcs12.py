@@ -1,0 +1,221 @@
+"""PKCS#12: a .pfx made by `openssl pkcs12 -export` imports with its key; lyncpki's export
+opens with `openssl pkcs12 -info` and the password (AES-256, and 3DES/SHA-1 with --legacy);
+a key not marked exportable is never exported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lab import CONTOSO, Lab, ok, openssl, thumbprint_of
+from other_ca import OtherCa
+
+PFX_PASSWORD = "pfx-Pass-4471"
+
+
+@pytest.mark.parametrize(
+    "encryption",
+    [[], ["-certpbe", "PBE-SHA1-3DES", "-keypbe", "PBE-SHA1-3DES", "-macalg", "sha1"]],
+    ids=["aes256", "3des"],
+)
+def test_a_pfx_made_by_openssl_imports_with_its_key(
+    lab: Lab, tmp_path: Path, encryption: list[str]
+) -> None:
+    other = OtherCa(tmp_path / "other")
+    key, req = tmp_path / "rp.key", tmp_path / "rp.csr"
+    openssl(
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        req,
+        "-subj",
+        "/CN=webext.contoso.com",
+        "-addext",
+        "subjectAltName=DNS:webext.contoso.com,DNS:meet.contoso.com",
+    )
+    leaf = other.sign(req)
+    pfx = tmp_path / "rp.pfx"
+    openssl(
+        "pkcs12",
+        "-export",
+        "-inkey",
+        key,
+        "-in",
+        leaf,
+        "-certfile",
+        other.root,
+        "-out",
+        pfx,
+        "-passout",
+        f"pass:{PFX_PASSWORD}",
+        "-name",
+        "Reverse proxy",
+        *encryption,
+    )
+    server = f"rp-{len(encryption)}.contoso.net"
+    process = lab.cli(
+        "import", "--server", server, pfx, "--json", LYNCPKI_PFX_PASSWORD=PFX_PASSWORD
+    )
+    result = json.loads(ok(process).stdout)
+    assert result["form"] == "PKCS#12"
+    assert result["certificate"]["thumbprint"] == thumbprint_of(leaf)
+    assert result["certificate"]["friendly_name"] == "Reverse proxy"
+    assert [t["root"] for t in result["trusted"]] == [True]
+    rows = json.loads(ok(lab.cli("certs", "--server", server, "--json")).stdout)["certificates"]
+    assert rows[0]["has_private_key"] and rows[0]["exportable"]
+    # the key went into the store encrypted with the store's passphrase, not in clear
+    (stored,) = (lab.home / "servers" / server / "keys").iterdir()
+    assert "ENCRYPTED PRIVATE KEY" in stored.read_text()
+    same = openssl("pkey", "-in", stored, "-passin", "pass:lab-passphrase-Qx7", "-pubout")
+    assert same == openssl("pkey", "-in", key, "-pubout")
+
+
+def test_a_wrong_pfx_password_is_a_clear_error(lab: Lab, tmp_path: Path) -> None:
+    key, cert, pfx = tmp_path / "k", tmp_path / "c", tmp_path / "x.pfx"
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-subj",
+        "/CN=x.contoso.net",
+        "-days",
+        "2",
+    )
+    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx, "-passout", "pass:right")
+    process = lab.cli("import", "--server", "x.contoso.net", pfx, LYNCPKI_PFX_PASSWORD="wrong")
+    assert process.returncode == 2
+    assert "wrong or missing password" in process.stderr and "Traceback" not in process.stderr
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["aes256", "legacy-3des"])
+def test_export_opens_with_openssl_and_the_password(lab: Lab, tmp_path: Path, legacy: bool) -> None:
+    server = "edge01.contoso.net"
+    req = tmp_path / "edge-internal.req"
+    process = lab.cli(
+        "request",
+        "--topology",
+        CONTOSO,
+        "--server",
+        server,
+        "--type",
+        "Internal",
+        "--offline",
+        "--output",
+        req,
+    )
+    ok(process)
+    answer = tmp_path / "edge-internal.p7b"
+    ok(lab.cli("ca", "issue", req, "--out", tmp_path / "leaf.cer"))
+    openssl(
+        "crl2pkcs7",
+        "-nocrl",
+        "-certfile",
+        tmp_path / "leaf.cer",
+        "-certfile",
+        lab.home / "ca" / "issuing.crt",
+        "-certfile",
+        lab.home / "ca" / "root.crt",
+        "-outform",
+        "DER",
+        "-out",
+        answer,
+    )
+    ok(lab.cli("import", "--server", server, answer))
+    thumbprint = thumbprint_of(tmp_path / "leaf.cer")
+    ok(
+        lab.cli(
+            "assign",
+            "--server",
+            server,
+            "--type",
+            "Internal",
+            "--thumbprint",
+            thumbprint,
+            "--topology",
+            CONTOSO,
+        )
+    )
+    pfx = tmp_path / "edge.pfx"
+    more = ["--legacy"] if legacy else []
+    ok(
+        lab.cli(
+            "export",
+            "--server",
+            server,
+            "--type",
+            "Internal",
+            "--pfx",
+            pfx,
+            *more,
+            LYNCPKI_PFX_PASSWORD=PFX_PASSWORD,
+        )
+    )
+    assert (pfx.stat().st_mode & 0o777) == 0o600
+    info = openssl("pkcs12", "-info", "-in", pfx, "-passin", f"pass:{PFX_PASSWORD}", "-nokeys")
+    if legacy:
+        assert "pbeWithSHA1And3-KeyTripleDES-CBC" in info and "MAC: sha1" in info
+    else:
+        assert "AES-256-CBC" in info and "MAC: sha256" in info
+    assert info.count("BEGIN CERTIFICATE") == 3  # the certificate, the issuing CA, the root
+    wrong = openssl("pkcs12", "-info", "-in", pfx, "-passin", "pass:nope", "-nokeys", check=False)
+    assert "BEGIN CERTIFICATE" not in wrong
+    # and the other server of the Edge pool imports it (R-EDGE-03: one certificate for the pool)
+    ok(
+        lab.cli(
+            "import",
+            "--server",
+            f"edge02-{int(legacy)}.contoso.net",
+            pfx,
+            LYNCPKI_PFX_PASSWORD=PFX_PASSWORD,
+        )
+    )
+
+
+def test_a_key_not_exportable_is_never_exported(lab: Lab, tmp_path: Path) -> None:
+    rows = json.loads(ok(lab.cli("certs", "--server", "fe01.contoso.net", "--json")).stdout)
+    if not rows["certificates"]:
+        ok(
+            lab.cli(
+                "request",
+                "--topology",
+                CONTOSO,
+                "--server",
+                "fe01.contoso.net",
+                "--type",
+                "Default",
+                "--offline",
+                "--output",
+                tmp_path / "d.req",
+            )
+        )
+        ok(lab.cli("ca", "issue", tmp_path / "d.req", "--out", tmp_path / "d.cer", "--chain"))
+        ok(lab.cli("import", "--server", "fe01.contoso.net", tmp_path / "d.cer"))
+        rows = json.loads(ok(lab.cli("certs", "--server", "fe01.contoso.net", "--json")).stdout)
+    cert = next(r for r in rows["certificates"] if r["thumbprint"])
+    assert cert["exportable"] is False  # internal Front End certificates: R-GEN-12
+    pfx = tmp_path / "nope.pfx"
+    process = lab.cli(
+        "export",
+        "--server",
+        "fe01.contoso.net",
+        "--thumbprint",
+        cert["thumbprint"],
+        "--pfx",
+        pfx,
+        LYNCPKI_PFX_PASSWORD=PFX_PASSWORD,
+    )
+    assert process.returncode == 2 and "not exportable" in process.stderr
+    assert not pfx.exists()

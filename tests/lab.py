@@ -1,0 +1,173 @@
+"""The lab of the store and enrollment tests (trustme's idea, with real processes): a lyncpki
+home whose CA was made by `lyncpki ca init --topology examples/contoso.yaml`, served by a real
+`lyncpki ca serve` on a free loopback port, with a requester and a manager account; plus the
+tools that judge what lyncpki wrote (openssl), none of them ours.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTOSO = ROOT / "examples" / "contoso.yaml"
+PASSPHRASE = "lab-passphrase-Qx7"
+ACCOUNTS = {
+    "fe-requester": ("requester", "fe-requester-pass-01"),
+    "ca-boss": ("manager", "ca-boss-password-01"),
+}
+
+
+def lab_env(**more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYNCPKI_")}
+    env["LYNCPKI_CA_PASSPHRASE"] = PASSPHRASE
+    env["COLUMNS"] = "200"
+    env.update(more)
+    return env
+
+
+def run_lyncpki(
+    *args: str | Path, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """`python -m lyncpki ARGS` as an administrator types it; the result, whatever the code."""
+    return subprocess.run(
+        [sys.executable, "-m", "lyncpki", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env or lab_env(),
+        timeout=timeout,
+        check=False,
+    )
+
+
+def ok(process: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert process.returncode == 0, (
+        f"{' '.join(map(str, process.args[3:]))} failed ({process.returncode}):\n"
+        f"{process.stdout}\n{process.stderr}"
+    )
+    return process
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def openssl(*args: str | Path, check: bool = True, stdin: str | None = None) -> str:
+    binary = shutil.which("openssl")
+    if binary is None:
+        pytest.fail("openssl is needed by these tests (Debian package openssl)")
+    process = subprocess.run(
+        [binary, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=stdin,
+        check=False,
+    )
+    if check:
+        assert process.returncode == 0, (
+            f"openssl {' '.join(map(str, args))} failed:\n{process.stdout}\n{process.stderr}"
+        )
+    return process.stdout + process.stderr
+
+
+def sans_of(cert: Path) -> set[str]:
+    """The DNS SANs of a certificate as openssl reads them."""
+    text = openssl("x509", "-in", cert, "-noout", "-ext", "subjectAltName")
+    return {part.strip().removeprefix("DNS:") for part in text.splitlines()[-1].split(",")}
+
+
+def thumbprint_of(cert: Path) -> str:
+    line = openssl("x509", "-in", cert, "-noout", "-fingerprint", "-sha1").strip()
+    return line.split("=", 1)[1].replace(":", "").upper()
+
+
+APPROVAL_TEMPLATE = "WebServerApproval"
+
+
+def add_approval_template(home: Path) -> None:
+    """The CA offers WebServer also as a template a CA manager must approve (edited into
+    templates.yaml as an administrator would)."""
+    path = home / "ca" / "templates.yaml"
+    data = yaml.safe_load(path.read_text())
+    web = next(t for t in data["templates"] if t["name"] == "WebServer")
+    data["templates"].append(web | {"name": APPROVAL_TEMPLATE, "approval": True})
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@dataclass
+class Lab:
+    home: Path
+    port: int
+    work: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cli(self, *args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
+        return run_lyncpki(*args, "--home", self.home, env=lab_env(**env))
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def make_lab(folder: Path, *, serve: bool = True) -> Lab:
+    """A CA for the Contoso topology (RSA 2048 root, to be quick), its accounts, its server."""
+    port = free_port()
+    lab = Lab(folder / "home", port, folder / "work")
+    lab.work.mkdir(parents=True)
+    ok(lab.cli("ca", "init", "--topology", CONTOSO, "--root-key", "rsa2048", "--base-url", lab.url))
+    add_approval_template(lab.home)
+    for name, (role, password) in ACCOUNTS.items():
+        ok(lab.cli("ca", "account", "add", name, "--role", role, LYNCPKI_ACCOUNT_PASSWORD=password))
+    if serve:
+        log = folder / "serve.log"
+        with log.open("ab") as out:
+            lab.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "lyncpki",
+                    "ca",
+                    "serve",
+                    "--home",
+                    str(lab.home),
+                    "--port",
+                    str(port),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=lab_env(),
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{lab.url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if lab.process.poll() is not None or time.monotonic() > deadline:
+                lab.stop()
+                raise AssertionError(f"lyncpki ca serve did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+    return lab

@@ -1,0 +1,201 @@
+"""The store on its own: a request's key waits for its certificate; assignments, staged rolls
+and previous certificates over time (an injected clock); friendly names unique; one
+passphrase per store; server names that cannot leave servers/; a damaged index reported."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from store_pki import NOW, Pki
+
+from lyncpki.clock import FixedClock
+from lyncpki.errors import LyncPkiError
+from lyncpki.store import ServerStore, StoreError, server_name
+from lyncpki.x509.requests import RequestSubject, build_request
+
+SECRET = b"store-secret-1"
+
+
+def store(tmp_path: Path, server: str = "fe01.contoso.net") -> ServerStore:
+    return ServerStore(tmp_path, server, clock=FixedClock(NOW))
+
+
+def pending(s: ServerStore, name: str = "pool.contoso.net") -> ec.EllipticCurvePrivateKey:
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = build_request(key, RequestSubject(name, (name,)))
+    s.add_pending(
+        key,
+        csr,
+        secret=SECRET,
+        usages=["Default"],
+        subject=name,
+        sans=[name],
+        key_name="ec-p256",
+        template="WebServer",
+        friendly_name="Lync Default",
+        exportable=False,
+    )
+    return key
+
+
+def test_an_answer_finds_its_pending_key(tmp_path: Path, pki: Pki) -> None:
+    s = store(tmp_path)
+    key = pending(s)
+    assert len(s.load().pending) == 1
+    cert, _ = pki.leaf("pool.contoso.net", key)
+    installed, answered = s.install(cert, [pki.root], source="test")
+    assert answered is not None and answered.id == 1
+    index = s.load()
+    assert index.pending == () and [c.thumbprint for c in index.personal] == [installed.thumbprint]
+    assert installed.friendly_name == "Lync Default" and installed.exportable is False
+    assert [t.root for t in index.trusted] == [True]
+    # the key that waited is the certificate's, and opens with the passphrase only
+    assert installed.key_id is not None
+    opened = s.private_key(installed.key_id, SECRET)
+    assert opened.public_key() == cert.public_key()
+    with pytest.raises(LyncPkiError, match="wrong passphrase"):
+        s.private_key(installed.key_id, b"other")
+    mode = s.paths.key(installed.key_id).stat().st_mode & 0o777
+    assert mode == 0o600
+    # the same answer again changes nothing
+    again, none = s.install(cert, [pki.root], source="test")
+    assert again == installed and none is None and len(s.load().personal) == 1
+
+
+def test_a_certificate_without_its_key_is_refused(tmp_path: Path, pki: Pki) -> None:
+    cert, _ = pki.leaf("pool.contoso.net")
+    with pytest.raises(StoreError, match="no private key"):
+        store(tmp_path).install(cert, [], source="test")
+
+
+def test_friendly_names_are_unique_in_a_store(tmp_path: Path, pki: Pki) -> None:
+    s = store(tmp_path)
+    names = []
+    for _ in range(3):
+        cert, _ = pki.leaf("pool.contoso.net", pending(s))
+        names.append(s.install(cert, [], source="test")[0].friendly_name)
+    assert names == ["Lync Default", "Lync Default (2)", "Lync Default (3)"]
+
+
+def test_keys_of_a_store_share_one_passphrase(tmp_path: Path) -> None:
+    s = store(tmp_path)
+    pending(s)
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = build_request(key, RequestSubject("x.contoso.net", ("x.contoso.net",)))
+    with pytest.raises(StoreError, match="not the one that protects"):
+        s.add_pending(
+            key,
+            csr,
+            secret=b"a-different-one",
+            usages=["Default"],
+            subject="x.contoso.net",
+            sans=[],
+            key_name="ec-p256",
+            template="WebServer",
+            friendly_name="x",
+            exportable=False,
+        )
+
+
+def test_roll_stages_then_switches_at_the_effective_date(tmp_path: Path, pki: Pki) -> None:
+    clock = FixedClock(NOW)
+    s = ServerStore(tmp_path, "edge01.contoso.net", clock=clock)
+    old, _ = pki.leaf("av.contoso.com", pending(s))
+    new, _ = pki.leaf("av.contoso.com", pending(s))
+    old_tp = s.install(old, [], source="t")[0].thumbprint
+    new_tp = s.install(new, [], source="t")[0].thumbprint
+    s.assign("AudioVideoAuthentication", old_tp)
+    effective = NOW + dt.timedelta(days=2)
+    s.assign("AudioVideoAuthentication", new_tp, effective=effective)
+    before = s.load().slots("AudioVideoAuthentication", clock.now())
+    assert before.current and before.current.thumbprint == old_tp
+    assert before.staged and before.staged.thumbprint == new_tp
+    clock.advance(days=2)
+    after = s.load().slots("AudioVideoAuthentication", clock.now())
+    assert after.current and after.current.thumbprint == new_tp and after.staged is None
+    assert after.previous and after.previous.thumbprint == old_tp
+    # Remove-CsCertificate -Previous, then the current one
+    s.unassign("AudioVideoAuthentication", previous=True)
+    assert s.load().slots("AudioVideoAuthentication", clock.now()).previous is None
+    s.unassign("AudioVideoAuthentication")
+    assert s.load().slots("AudioVideoAuthentication", clock.now()).current is None
+    assert len(s.load().personal) == 2  # removal un-assigns; the certificates stay
+
+
+def test_an_immediate_assignment_keeps_the_replaced_one_as_previous(
+    tmp_path: Path, pki: Pki
+) -> None:
+    s = store(tmp_path)
+    first = s.install(pki.leaf("pool.contoso.net", pending(s))[0], [], source="t")[0]
+    second = s.install(pki.leaf("pool.contoso.net", pending(s))[0], [], source="t")[0]
+    s.assign("Default", first.thumbprint)
+    slots = s.assign("Default", second.thumbprint)
+    assert slots.current and slots.current.thumbprint == second.thumbprint
+    assert slots.previous and slots.previous.thumbprint == first.thumbprint
+    with pytest.raises(StoreError, match="not in the store"):
+        s.assign("Default", "AB" * 20)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../etc",
+        "..",
+        "fe01/../../etc",
+        "/etc/passwd",
+        "fe01..contoso.net",
+        "a\\b.contoso.net",
+        "fe01",
+        "",
+        "fe01.contoso.net/x",
+    ],
+)
+def test_server_names_cannot_leave_the_servers_folder(tmp_path: Path, name: str) -> None:
+    with pytest.raises(StoreError):
+        server_name(name)
+    with pytest.raises(StoreError):
+        ServerStore(tmp_path, name)
+    assert not (tmp_path / "servers").exists() or list((tmp_path / "servers").iterdir()) == []
+
+
+def test_a_store_folder_linked_elsewhere_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "servers").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "servers" / "fe01.contoso.net").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(StoreError, match="not inside"):
+        ServerStore(tmp_path, "fe01.contoso.net")
+
+
+def test_a_damaged_index_is_reported_not_raised(tmp_path: Path, pki: Pki) -> None:
+    s = store(tmp_path)
+    pending(s)
+    s.paths.index.write_text('{"format": "lyncpki.store/1", "server": "fe01.con')
+    with pytest.raises(StoreError, match="cannot be read") as caught:
+        s.load()
+    assert caught.value.fix and "backup" in caught.value.fix
+    data = {"format": "lyncpki.store/1", "server": "other.contoso.net"}
+    s.paths.index.write_text(json.dumps(data))
+    with pytest.raises(StoreError, match=r"belongs to other\.contoso\.net"):
+        s.load()
+
+
+def test_the_index_round_trips(tmp_path: Path, pki: Pki) -> None:
+    s = store(tmp_path)
+    cert, _ = pki.leaf("pool.contoso.net", pending(s))
+    installed = s.install(cert, [pki.root], source="t")[0]
+    s.assign("Default", installed.thumbprint, effective=NOW + dt.timedelta(hours=1))
+    pending(s, "other.contoso.net")
+    index = s.load()
+    again = type(index).from_dict(json.loads(json.dumps(index.as_dict())))
+    assert again == dataclasses.replace(index)
+    # x509 certificate on disk is the same certificate
+    on_disk = s.certificate(installed.thumbprint)
+    assert on_disk.fingerprint(hashes.SHA1()) == cert.fingerprint(hashes.SHA1())
+    assert isinstance(on_disk, x509.Certificate)
