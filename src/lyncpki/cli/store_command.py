@@ -258,7 +258,7 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
             escape(r.usage or ""),
             r.state + ("" if r.has_key is not False else " (no key)"),
             r.thumbprint or (f"request {r.request_id}" if r.request_id else ""),
-            escape(r.subject),
+            escape(_cn(r.subject)),
             when(r.not_after),
             when(r.effective),
         ]
@@ -266,6 +266,14 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
             cells += [escape(", ".join(r.sans)), escape(r.issuer or "")]
         table.add_row(*cells)
     stdout.print(table)
+
+
+def _cn(subject: str) -> str:
+    """The CN of an RFC 4514 subject for the table (the whole subject is in --json)."""
+    for part in subject.split(","):
+        if part.startswith("CN="):
+            return part[3:]
+    return subject
 
 
 # ----------------------------------------------------------------------------------- remove
