@@ -8,16 +8,28 @@ when the certificate is checked without a topology.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, SignatureAlgorithmOID
 
-from lyncpki.checks.chain import validate_chain, validity_instant
+from lyncpki.checks.chain import ChainResult, validate_chain, validity_instant
+from lyncpki.checks.revocation import (
+    CrlFetch,
+    OcspAnswer,
+    RevocationSource,
+    cdp_urls,
+    delta_urls,
+    ocsp_urls,
+    signed_by,
+)
 from lyncpki.planning.model import Eku, PlannedCertificate, Severity, Usage
+from lyncpki.topology.model import Issuer
+from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import describe
 from lyncpki.x509.requests import common_name
 
@@ -44,6 +56,30 @@ class CertificateContext:
     has_key: bool | None = None  # None: not known (a certificate file checked alone)
     exportable: bool | None = None
     days: int = 30  # "expiring soon" horizon
+    revocation: RevocationSource | None = None  # None: offline (no CRL or OCSP fetched)
+    internal_roots: frozenset[str] = frozenset()  # thumbprints of the home CA's roots
+
+    @functools.cached_property
+    def path(self) -> ChainResult:
+        """The validated path (computed once for every rule that needs it)."""
+        at = validity_instant(self.certificate, self.now)
+        return validate_chain(self.certificate, self.intermediates, self.roots, at)
+
+    @functools.cached_property
+    def issuer(self) -> x509.Certificate | None:
+        """The issuing CA's certificate: from the validated path, else any known CA
+        certificate that verifiably issued this one."""
+        if len(self.path.chain) > 1:
+            return self.path.chain[1]
+        for candidate in (*self.intermediates, *self.roots):
+            if candidate.subject != self.certificate.issuer:
+                continue
+            try:
+                self.certificate.verify_directly_issued_by(candidate)
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+            return candidate
+        return None
 
     @property
     def dns_names(self) -> list[str]:
@@ -306,18 +342,190 @@ def _cdp(ctx: CertificateContext) -> list[Problem]:
 
 
 # ---------------------------------------------------------------------------- trust, key
-def _chain(ctx: CertificateContext) -> list[Problem]:
-    at = validity_instant(ctx.certificate, ctx.now)
-    result = validate_chain(ctx.certificate, ctx.intermediates, ctx.roots, at)
-    if result.problem is None:
+def _issuer_known(ctx: CertificateContext) -> bool:
+    """Whether the server has a CA certificate named as the certificate's issuer."""
+    wanted = ctx.certificate.issuer
+    return any(c.subject == wanted for c in (*ctx.intermediates, *ctx.roots))
+
+
+def _chain_incomplete(ctx: CertificateContext) -> list[Problem]:
+    if ctx.path.problem is None or not ctx.roots or _issuer_known(ctx):
+        return []
+    issuer = ctx.certificate.issuer.rfc4514_string()
+    return [
+        Problem(
+            f"the chain is incomplete: the issuing CA {issuer} is not among the certificates "
+            "the server has",
+            "import the CA's chain (.p7b) or its certificate (lyncpki import --server ...)",
+        )
+    ]
+
+
+def _chain_untrusted(ctx: CertificateContext) -> list[Problem]:
+    problem = ctx.path.problem
+    if problem is None or (ctx.roots and not _issuer_known(ctx)):  # incomplete: said above
         return []
     return [
         Problem(
-            f"the chain does not reach a trusted root: {result.problem}",
-            "import the issuing CA's chain (.p7b) or its root into the server's store "
-            "(lyncpki import --server ... chain.p7b)",
+            f"the chain does not reach a trusted root: {problem}",
+            "import the issuing CA's root into the server's trusted certificates "
+            "(lyncpki import --server ... root.crt)",
         )
     ]
+
+
+def _internal_public(ctx: CertificateContext) -> list[Problem]:
+    planned = ctx.planned
+    if planned is None or planned.issuer != Issuer.PUBLIC or not ctx.internal_roots:
+        return []
+    if not ctx.path.chain or thumbprint(ctx.path.chain[-1]) not in ctx.internal_roots:
+        return []
+    return [
+        Problem(
+            "a public-facing certificate issued by the internal CA: external clients and "
+            "federated partners do not trust it",
+            "have it issued by a public CA (lyncpki request --offline, then import the answer); "
+            "keep the internal one for a lab",
+        )
+    ]
+
+
+# ---------------------------------------------------------------------------- revocation
+def _crl_fetches(ctx: CertificateContext) -> list[tuple[str, CrlFetch]]:
+    if ctx.revocation is None:
+        return []
+    return [(url, ctx.revocation.crl(url)) for url in cdp_urls(ctx.certificate)]
+
+
+def _cdp_unreachable(ctx: CertificateContext) -> list[Problem]:
+    fetches = _crl_fetches(ctx)
+    failed = [(url, f.problem) for url, f in fetches if f.crl is None]
+    if not failed:
+        return []
+    some = len(failed) < len(fetches)
+    return [
+        Problem(
+            f"CRL distribution point {url} cannot be fetched ({problem})",
+            "publish the CRL there and open HTTP (TCP 80) from every Lync server, Edge "
+            "included, to it",
+            Severity.WARNING if some else None,
+        )
+        for url, problem in failed
+    ]
+
+
+def _crl_signature(ctx: CertificateContext) -> list[Problem]:
+    issuer = ctx.issuer
+    if issuer is None:
+        return []
+    return [
+        Problem(
+            f"the CRL at {url} is not signed by the issuing CA ({issuer.subject.rfc4514_string()})",
+            "publish the issuing CA's own CRL at its CDP URL",
+        )
+        for url, fetch in _crl_fetches(ctx)
+        if fetch.crl is not None and not signed_by(fetch.crl, issuer)
+    ]
+
+
+def _crl_expiry(ctx: CertificateContext) -> list[Problem]:
+    problems: list[Problem] = []
+    for url, fetch in _crl_fetches(ctx):
+        nxt = fetch.crl.next_update_utc if fetch.crl is not None else None
+        if nxt is None:
+            continue
+        if nxt < ctx.now:
+            problems.append(
+                Problem(
+                    f"the CRL at {url} expired on {nxt:%Y-%m-%d %H:%M} UTC: every server that "
+                    "checks revocation refuses the certificate",
+                    "publish a new CRL now (lyncpki ca crl), and schedule it well before "
+                    "nextUpdate",
+                )
+            )
+        elif nxt - ctx.now < dt.timedelta(hours=24):
+            problems.append(
+                Problem(
+                    f"the CRL at {url} expires on {nxt:%Y-%m-%d %H:%M} UTC, within 24 hours",
+                    "publish a new CRL (lyncpki ca crl) before then",
+                    Severity.WARNING,
+                )
+            )
+    return problems
+
+
+def _revoked_crl(ctx: CertificateContext) -> list[Problem]:
+    serial = ctx.certificate.serial_number
+    seen: set[str] = set()
+    for _url, fetch in _crl_fetches(ctx):
+        if fetch.crl is None:
+            continue
+        lists = [fetch]
+        if ctx.revocation is not None:
+            lists += [ctx.revocation.crl(u) for u in delta_urls(fetch.crl, ctx.certificate)]
+        for crl_fetch in lists:
+            if crl_fetch.crl is None or crl_fetch.url in seen:
+                continue
+            seen.add(crl_fetch.url)
+            entry = crl_fetch.crl.get_revoked_certificate_by_serial_number(serial)
+            if entry is not None:
+                return [
+                    Problem(
+                        f"revoked on {entry.revocation_date_utc:%Y-%m-%d %H:%M} UTC "
+                        f"(listed by {crl_fetch.url})",
+                        "request, import and assign a new certificate",
+                    )
+                ]
+    return []
+
+
+def _ocsp_answers(ctx: CertificateContext) -> list[OcspAnswer]:
+    issuer = ctx.issuer
+    if ctx.revocation is None or issuer is None:
+        return []
+    return [ctx.revocation.ocsp(url, ctx.certificate, issuer) for url in ocsp_urls(ctx.certificate)]
+
+
+def _ocsp_revoked(ctx: CertificateContext) -> list[Problem]:
+    return [
+        Problem(
+            f"the OCSP responder {a.url} says revoked"
+            + (f" on {a.revoked_at:%Y-%m-%d %H:%M} UTC" if a.revoked_at else "")
+            + (f" ({a.reason})" if a.reason else ""),
+            "request, import and assign a new certificate",
+        )
+        for a in _ocsp_answers(ctx)
+        if a.status == "revoked"
+    ]
+
+
+def _ocsp_problem(ctx: CertificateContext) -> list[Problem]:
+    problems = []
+    for a in _ocsp_answers(ctx):
+        if a.problem and a.unusable:
+            problems.append(
+                Problem(
+                    f"the OCSP responder {a.url} gave an unusable answer: {a.problem}",
+                    "check the responder's signing certificate and configuration",
+                )
+            )
+        elif a.problem:
+            problems.append(
+                Problem(
+                    f"the OCSP responder {a.url} cannot be reached ({a.problem})",
+                    "start the responder, or remove the OCSP URL from the CA's AIA",
+                    Severity.WARNING,
+                )
+            )
+        elif a.status == "unknown":
+            problems.append(
+                Problem(
+                    f"the OCSP responder {a.url} does not know the certificate",
+                    "check that it answers for this CA",
+                    Severity.WARNING,
+                )
+            )
+    return problems
 
 
 def _key_missing(ctx: CertificateContext) -> list[Problem]:
@@ -367,7 +575,16 @@ RULES: tuple[Rule, ...] = (
     Rule("key.unsupported", Severity.WARNING, "R-GEN-05", "key type or size", _key),
     Rule("signature.unsupported", Severity.ERROR, "R-GEN-04", "PSS, MD5 or unknown", _signature),
     Rule("cdp.missing", Severity.ERROR, "R-GEN-03", "no CRL distribution point", _cdp),
-    Rule("chain.untrusted", Severity.ERROR, "R-GEN-13", "no path to a trusted root", _chain),
+    Rule(
+        "chain.incomplete",
+        Severity.ERROR,
+        "R-GEN-13",
+        "the issuing CA's certificate is missing",
+        _chain_incomplete,
+    ),
+    Rule(
+        "chain.untrusted", Severity.ERROR, "R-GEN-13", "no path to a trusted root", _chain_untrusted
+    ),
     Rule("key.missing", Severity.ERROR, "R-GEN-13", "no private key", _key_missing),
     Rule(
         "key.not-exportable",
@@ -376,4 +593,32 @@ RULES: tuple[Rule, ...] = (
         "the key must be exportable",
         _not_exportable,
     ),
+    Rule(
+        "issuer.internal-public-name",
+        Severity.WARNING,
+        "R-GEN-09",
+        "a public-facing certificate from the internal CA",
+        _internal_public,
+    ),
+    Rule(
+        "cdp.unreachable", Severity.ERROR, "R-GEN-03", "a CDP cannot be fetched", _cdp_unreachable
+    ),
+    Rule("crl.expired", Severity.ERROR, "R-GEN-03", "the CRL expired (or soon will)", _crl_expiry),
+    Rule(
+        "crl.bad-signature", Severity.ERROR, "R-GEN-03", "CRL not signed by the CA", _crl_signature
+    ),
+    Rule("cert.revoked", Severity.ERROR, "R-GEN-03", "listed on its CRL", _revoked_crl),
+    Rule("ocsp.revoked", Severity.ERROR, "R-GEN-03", "OCSP says revoked", _ocsp_revoked),
+    Rule("ocsp.problem", Severity.ERROR, "R-GEN-03", "OCSP unreachable or unusable", _ocsp_problem),
+)
+# Rules that fetch over the network (skipped by `check --offline`).
+NETWORK_RULES = frozenset(
+    {
+        "cdp.unreachable",
+        "crl.expired",
+        "crl.bad-signature",
+        "cert.revoked",
+        "ocsp.revoked",
+        "ocsp.problem",
+    }
 )

@@ -13,7 +13,7 @@ from lyncpki.checks.rollover import roll_findings
 from lyncpki.checks.store_fit import fitness
 from lyncpki.cli.output import stdout
 from lyncpki.cli.store_context import load_plan, print_findings
-from lyncpki.enrollment.selection import parse_usages, planned_usage
+from lyncpki.enrollment.selection import parse_usages
 from lyncpki.planning import CertificatePlan
 from lyncpki.store import ServerStore, thumbprint_name
 
@@ -35,7 +35,7 @@ def assign_checked(
     findings: list[Finding] = []
     parsed = parse_usages(usages)
     for usage in parsed:
-        planned = planned_usage(plan, store.server, usage) if plan else None
+        planned = plan.for_usage(store.server, usage) if plan else None
         findings += fitness(store, wanted, str(usage), planned, now)
         if effective is not None:
             slots = store.load().slots(str(usage), now)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import typer
 
 from lyncpki import __version__
-from lyncpki.cli import ca_command, request_command, serve_command, store_command, topology_command
+from lyncpki.cli import (
+    ca_command,
+    check_command,
+    request_command,
+    serve_command,
+    store_command,
+    topology_command,
+)
 from lyncpki.cli.plan_command import HELP as PLAN_HELP
 from lyncpki.cli.plan_command import plan_command
 
@@ -30,6 +37,7 @@ app.command("assign")(store_command.assign_command)
 app.command("certs")(store_command.certs_command)
 app.command("remove")(store_command.remove_command)
 app.command("export")(store_command.export_command)
+app.command("check", help=check_command.HELP)(check_command.check_command)
 
 
 def _version(value: bool) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning.model import CertificatePlan, Eku, PlannedCertificate, Usage
-from lyncpki.store.layout import GLOBAL, StoreError
+from lyncpki.store.layout import StoreError
 from lyncpki.topology.model import Issuer
 
 _USAGES = {u.value.lower(): u for u in Usage}
@@ -58,18 +58,6 @@ def parse_usages(texts: Sequence[str]) -> list[Usage]:
     return found
 
 
-def planned_for(plan: CertificatePlan, server: str) -> list[PlannedCertificate]:
-    """The certificates planned for a server's store (`global`: the replicated OAuth one; a
-    reverse proxy whose servers are not in the topology: its FQDN)."""
-    if server == GLOBAL:
-        return [c for c in plan.certificates if c.target == GLOBAL]
-    return [
-        c
-        for c in plan.certificates
-        if c.target != GLOBAL and (server in c.servers or (not c.servers and c.target == server))
-    ]
-
-
 def _merge(
     server: str, usages: Sequence[Usage], rows: Sequence[PlannedCertificate]
 ) -> RequestTarget:
@@ -100,7 +88,7 @@ def _merge(
 
 def targets(plan: CertificatePlan, server: str, types: Sequence[Usage]) -> list[RequestTarget]:
     """The requests to make on `server`: one per planned certificate, or one for `types`."""
-    rows = planned_for(plan, server)
+    rows = plan.for_store(server)
     if not rows:
         raise StoreError(
             f"the plan has no certificate for {server}",
@@ -121,8 +109,3 @@ def targets(plan: CertificatePlan, server: str, types: Sequence[Usage]) -> list[
         if row not in chosen:
             chosen.append(row)
     return [_merge(server, types, chosen)]
-
-
-def planned_usage(plan: CertificatePlan, server: str, usage: Usage) -> PlannedCertificate | None:
-    """The planned certificate of one usage on one server, if any."""
-    return next((r for r in planned_for(plan, server) if usage in r.usages), None)

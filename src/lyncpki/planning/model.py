@@ -160,6 +160,21 @@ class CertificatePlan:
     def for_server(self, fqdn: str) -> list[PlannedCertificate]:
         return [c for c in self.certificates if fqdn in c.servers]
 
+    def for_store(self, name: str) -> list[PlannedCertificate]:
+        """The certificates a server's store holds: the server's; for `global` the replicated
+        OAuth one; for a reverse proxy whose servers are not listed, its FQDN's."""
+        if name == "global":
+            return [c for c in self.certificates if c.target == "global"]
+        return [
+            c
+            for c in self.certificates
+            if c.target != "global" and (name in c.servers or (not c.servers and c.target == name))
+        ]
+
+    def for_usage(self, name: str, usage: str) -> PlannedCertificate | None:
+        """The planned certificate of one usage in one server's store."""
+        return next((c for c in self.for_store(name) if usage in c.usages), None)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,

@@ -31,7 +31,7 @@ Cell = tuple[str, str, tuple[str, ...] | None]  # column key, text, list items (
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("lyncpki.reports", "templates"),
         autoescape=True,  # always: the template's name ends in .j2, not .html
@@ -92,4 +92,4 @@ def _context(plan: CertificatePlan) -> dict[str, Any]:
 
 def render_html(plan: CertificatePlan) -> str:
     """The Certificates Report as one HTML document (UTF-8 text)."""
-    return _environment().get_template(TEMPLATE).render(_context(plan))
+    return environment().get_template(TEMPLATE).render(_context(plan))

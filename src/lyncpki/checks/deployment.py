@@ -1,0 +1,304 @@
+"""Checking a whole deployment: every certificate the plan asks for, on each of its servers,
+for each usage, judged by the certificate rules with that server's own store (its trusted
+roots and intermediates, its keys); then the rules that compare servers: a pool's shared
+certificates identical on every member, the OAuthTokenIssuer the same everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from lyncpki.checks.certificate_rules import NETWORK_RULES, CertificateContext
+from lyncpki.checks.engine import check_certificate
+from lyncpki.checks.finding import Finding, ordered
+from lyncpki.checks.revocation import RevocationSource
+from lyncpki.planning.model import CertificatePlan, PlannedCertificate, Severity, Usage
+from lyncpki.store import GLOBAL, ServerStore, StoreError, StoreIndex
+from lyncpki.x509.keys import PrivateKey
+
+
+@dataclass(frozen=True)
+class DeploymentCheck:
+    """What to check and against what."""
+
+    plan: CertificatePlan
+    home: Path
+    now: dt.datetime
+    days: int = 30
+    servers: frozenset[str] | None = None  # None: every server of the plan
+    revocation: RevocationSource | None = None  # None: offline
+    internal_roots: frozenset[str] = frozenset()
+    open_key: Callable[[ServerStore, str], PrivateKey] | None = None  # to compare keys
+
+
+@dataclass
+class _Server:
+    """One store, read once: its index, trusted CA certificates and certificates."""
+
+    store: ServerStore
+    index: StoreIndex
+    intermediates: tuple[x509.Certificate, ...]
+    roots: tuple[x509.Certificate, ...]
+    certificates: dict[str, x509.Certificate]
+
+    def certificate(self, thumbprint: str) -> x509.Certificate:
+        if thumbprint not in self.certificates:
+            self.certificates[thumbprint] = self.store.certificate(thumbprint)
+        return self.certificates[thumbprint]
+
+
+def _finding(
+    fid: str,
+    severity: Severity,
+    server: str,
+    usage: str | None,
+    subject: str,
+    message: str,
+    fix: str,
+    rule: str,
+) -> Finding:
+    return Finding(fid, severity, server, usage, subject, message, fix, rule)
+
+
+def placements(plan: CertificatePlan) -> Iterable[tuple[PlannedCertificate, str]]:
+    """Every (planned certificate, store) pair: each server it is installed on; the global
+    store for OAuth; a reverse proxy without listed servers under its own FQDN."""
+    for planned in plan.certificates:
+        if planned.target == GLOBAL:
+            yield planned, GLOBAL
+        elif planned.servers:
+            for server in planned.servers:
+                yield planned, server
+        else:
+            yield planned, planned.target
+
+
+class _Stores:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.loaded: dict[str, _Server | StoreError | None] = {}
+
+    def get(self, name: str) -> _Server | StoreError | None:
+        if name not in self.loaded:
+            self.loaded[name] = self._open(name)
+        return self.loaded[name]
+
+    def _open(self, name: str) -> _Server | StoreError | None:
+        try:
+            store = ServerStore(self.home, name)
+            if not store.exists():
+                return None
+            index = store.load()
+            trusted = store.trusted_certificates(index)
+        except StoreError as error:
+            return error
+        return _Server(
+            store,
+            index,
+            tuple(c for c in trusted if c.issuer != c.subject),
+            tuple(c for c in trusted if c.issuer == c.subject),
+            {},
+        )
+
+
+def check_deployment(job: DeploymentCheck) -> list[Finding]:
+    stores = _Stores(job.home)
+    findings: list[Finding] = []
+    assigned: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # (cert id, usage)
+    skip = () if job.revocation is not None else tuple(NETWORK_RULES)
+    for planned, name in placements(job.plan):
+        if job.servers is not None and name not in job.servers:
+            continue
+        server = stores.get(name)
+        if isinstance(server, StoreError):
+            findings.append(
+                _finding(
+                    "store.unreadable",
+                    Severity.ERROR,
+                    name,
+                    None,
+                    planned.subject,
+                    server.message,
+                    server.fix or "",
+                    "R-GEN-13",
+                )
+            )
+            continue
+        for usage in planned.usages:
+            slots = server.index.slots(str(usage), job.now) if server else None
+            if slots is None or slots.current is None:
+                findings.append(_unassigned(planned, name, usage, server))
+                continue
+            thumbprint = slots.current.thumbprint
+            assigned[planned.id, str(usage)][name] = thumbprint
+            assert server is not None
+            entry = server.index.certificate(thumbprint)
+            try:
+                certificate = server.certificate(thumbprint)
+            except StoreError as error:
+                findings.append(
+                    _finding(
+                        "store.unreadable",
+                        Severity.ERROR,
+                        name,
+                        str(usage),
+                        planned.subject,
+                        error.message,
+                        error.fix or "",
+                        "R-GEN-13",
+                    )
+                )
+                continue
+            ctx = CertificateContext(
+                certificate=certificate,
+                now=job.now,
+                server=name,
+                usage=str(usage),
+                planned=planned,
+                intermediates=server.intermediates,
+                roots=server.roots,
+                has_key=bool(entry and server.store.has_key(entry)),
+                exportable=entry.exportable if entry else None,
+                days=job.days,
+                revocation=job.revocation,
+                internal_roots=job.internal_roots,
+            )
+            findings += check_certificate(ctx, skip=skip)
+            if job.open_key is not None and entry is not None and entry.key_id:
+                findings += _key_matches(job, server, entry.key_id, ctx)
+    findings += _pool_identical(job.plan, assigned)
+    findings += _oauth_everywhere(job, stores, assigned)
+    return ordered(findings)
+
+
+def _unassigned(
+    planned: PlannedCertificate, server: str, usage: Usage, store: _Server | None
+) -> Finding:
+    waiting = store is not None and any(str(usage) in r.usages for r in store.index.pending)
+    if waiting:
+        fix = (
+            f"a request for it is pending on {server}: import the CA's answer (lyncpki import), "
+            "or fetch it (lyncpki request --retrieve ID), then assign it"
+        )
+    else:
+        fix = (
+            f"request it (lyncpki request --server {server} --type {usage}), then assign it "
+            "(lyncpki assign, or request --assign)"
+        )
+    return _finding(
+        "cert.unassigned",
+        Severity.ERROR,
+        server,
+        str(usage),
+        planned.subject,
+        f"no certificate is assigned to {usage} on {server}"
+        + (" (its store does not exist yet)" if store is None else ""),
+        fix,
+        ",".join(planned.rules) or "R-CMD-SET",
+    )
+
+
+def _key_matches(
+    job: DeploymentCheck, server: _Server, key_id: str, ctx: CertificateContext
+) -> list[Finding]:
+    assert job.open_key is not None
+    try:
+        key = job.open_key(server.store, key_id)
+    except Exception as error:  # a damaged or foreign key file is what this rule reports
+        problem = getattr(error, "message", str(error))
+        return [_key_finding(ctx, f"the private key cannot be opened ({problem})")]
+    if key.public_key() != ctx.certificate.public_key():
+        return [_key_finding(ctx, "the private key in the store is not the certificate's")]
+    return []
+
+
+def _key_finding(ctx: CertificateContext, message: str) -> Finding:
+    return Finding(
+        "key.mismatch",
+        Severity.ERROR,
+        ctx.server,
+        ctx.usage,
+        ctx.certificate.subject.rfc4514_string(),
+        message,
+        "import the certificate with its own key (.pfx), or request a new one",
+        "R-GEN-13",
+    )
+
+
+def _pool_identical(
+    plan: CertificatePlan, assigned: dict[tuple[str, str], dict[str, str]]
+) -> list[Finding]:
+    """A certificate planned for a pool (the Edge's) must be the same on every member: the
+    A/V authentication certificate above all, whose tokens every Edge must validate."""
+    findings: list[Finding] = []
+    for planned in plan.certificates:
+        if len(planned.servers) < 2:
+            continue
+        for usage in planned.usages:
+            holders = assigned.get((planned.id, str(usage)), {})
+            distinct = sorted(set(holders.values()))
+            if len(distinct) < 2:
+                continue
+            av = usage == Usage.AV_AUTH
+            spread = "; ".join(
+                f"{t[:12]}… on {', '.join(s for s, v in sorted(holders.items()) if v == t)}"
+                for t in distinct
+            )
+            for server in sorted(holders):
+                findings.append(
+                    _finding(
+                        "av.not-identical" if av else "pool.not-identical",
+                        Severity.ERROR,
+                        server,
+                        str(usage),
+                        planned.subject,
+                        f"the {usage} certificate differs across {planned.target}: {spread}",
+                        "export the one certificate with its key (lyncpki export) and import "
+                        "and assign it on every server of the pool",
+                        "R-EDGE-02" if av else "R-EDGE-01,R-EDGE-03",
+                    )
+                )
+    return findings
+
+
+def _oauth_everywhere(
+    job: DeploymentCheck, stores: _Stores, assigned: dict[tuple[str, str], dict[str, str]]
+) -> list[Finding]:
+    """One OAuthTokenIssuer for the whole deployment, replicated from the global store; a
+    server that assigns another one locally (a manual copy) breaks server-to-server auth."""
+    findings: list[Finding] = []
+    for planned in job.plan.certificates:
+        if Usage.OAUTH not in planned.usages or planned.target != GLOBAL:
+            continue
+        wanted = assigned.get((planned.id, str(Usage.OAUTH)), {}).get(GLOBAL)
+        for server_name in planned.servers:
+            if job.servers is not None and server_name not in job.servers:
+                continue
+            server = stores.get(server_name)
+            if not isinstance(server, _Server):
+                continue
+            local = server.index.slots(str(Usage.OAUTH), job.now).current
+            if local is None or local.thumbprint == wanted:
+                continue
+            findings.append(
+                _finding(
+                    "oauth.not-global",
+                    Severity.ERROR,
+                    server_name,
+                    str(Usage.OAUTH),
+                    planned.subject,
+                    f"{server_name} assigns its own OAuthTokenIssuer ({local.thumbprint[:12]}…)"
+                    f", not the global one ({(wanted or 'none')[:12]}…): partners reject its "
+                    "tokens",
+                    f"remove it (lyncpki remove --server {server_name} --type OAuthTokenIssuer) "
+                    "and assign the certificate once with --server global",
+                    "R-OAUTH-01,R-OAUTH-02",
+                )
+            )
+    return findings

@@ -1,0 +1,96 @@
+"""Checking certificate files handed over (`check --cert FILE`): a CA's answer, a chain, a
+.pfx. A file that is no certificate at all, or a truncated PEM, is a finding like any other."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography import x509
+
+from lyncpki.checks.certificate_rules import NETWORK_RULES, CertificateContext
+from lyncpki.checks.engine import check_certificate
+from lyncpki.checks.finding import Finding
+from lyncpki.checks.revocation import RevocationSource
+from lyncpki.errors import LyncPkiError
+from lyncpki.planning.model import PlannedCertificate, Severity
+from lyncpki.store import is_ca_certificate
+from lyncpki.x509.bundles import PKCS12_SUFFIXES, load_bundle
+
+
+def unreadable(path: Path, message: str) -> Finding:
+    return Finding(
+        "input.unreadable",
+        Severity.ERROR,
+        None,
+        None,
+        str(path),
+        message,
+        "give a certificate file: PEM or DER (.cer, .crt), PKCS#7 (.p7b) or PKCS#12 (.pfx with "
+        "--password)",
+        "R-GEN-13",
+    )
+
+
+def check_file(
+    path: Path,
+    *,
+    now: dt.datetime,
+    roots: Sequence[x509.Certificate] = (),
+    days: int = 30,
+    planned: PlannedCertificate | None = None,
+    usage: str | None = None,
+    server: str | None = None,
+    password: str | None = None,
+    revocation: RevocationSource | None = None,
+    internal_roots: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """The findings of the end-entity certificate in `path`, judged with the CA certificates
+    the file carries and `roots`."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return [unreadable(path, f"cannot read {path}: {error.strerror}")]
+    try:
+        bundle = load_bundle(
+            data,
+            str(path),
+            password=password,
+            pkcs12_hint=path.suffix.lower() in PKCS12_SUFFIXES,
+        )
+    except LyncPkiError as error:
+        return [unreadable(path, error.message)]
+    leaves = [c for c in bundle.certificates if not is_ca_certificate(c)]
+    leaf = leaves[0] if leaves else bundle.certificates[0]
+    carried = [c for c in bundle.certificates if c is not leaf]
+    ctx = CertificateContext(
+        certificate=leaf,
+        now=now,
+        server=server,
+        usage=usage,
+        planned=planned,
+        intermediates=tuple(c for c in carried if c.issuer != c.subject),
+        roots=(*roots, *(c for c in carried if c.issuer == c.subject)),
+        has_key=None if bundle.key is None else True,
+        days=days,
+        revocation=revocation,
+        internal_roots=internal_roots,
+    )
+    skip = () if revocation is not None else tuple(NETWORK_RULES)
+    findings = check_certificate(ctx, skip=skip)
+    # a file checked alone is named by the file where no server is given
+    return [f if f.server else _located(f, path) for f in findings]
+
+
+def _located(finding: Finding, path: Path) -> Finding:
+    return Finding(
+        finding.id,
+        finding.severity,
+        str(path),
+        finding.usage,
+        finding.subject,
+        finding.message,
+        finding.fix,
+        finding.rule,
+    )

@@ -1,0 +1,322 @@
+"""Proof on the wire: real TLS 1.2 and TLS 1.3 handshakes to an endpoint, for each name it must
+answer to (SNI), judged with pyca/cryptography's path validation; and mutual TLS with a client
+certificate, the way Lync servers talk to each other.
+
+The handshake itself is OpenSSL's (Python's ssl module) with verification off, so that the
+chain the server presents can be judged here, rule by rule, instead of one opaque failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import ssl
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import verification
+
+from lyncpki.checks.chain import validate_chain
+from lyncpki.checks.finding import Finding
+from lyncpki.errors import LyncPkiError
+from lyncpki.planning.model import Severity
+from lyncpki.topology.names import fqdn_problem, normalize
+
+VERSIONS = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """`HOST:PORT[=SERVER[/USAGE]]`: where to connect, and which planned server (and usage,
+    default Default) it stands for."""
+
+    host: str
+    port: int
+    server: str | None = None
+    usage: str = "Default"
+
+    @classmethod
+    def parse(cls, text: str) -> Endpoint:
+        address, _, role = text.partition("=")
+        host, sep, port = address.rpartition(":")
+        server, _, usage = role.partition("/")
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
+            raise LyncPkiError(
+                f"--endpoint '{text[:80]}' is not HOST:PORT[=SERVER[/USAGE]]",
+                "e.g. --endpoint 127.0.0.1:5061=fe01.contoso.net or sip.contoso.com:443",
+            )
+        return cls(host.strip("[]"), int(port), normalize(server) or None, usage or "Default")
+
+    @property
+    def label(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ClientIdentity:
+    """A client certificate for mutual TLS: the certificate chain (PEM) and its key (PEM,
+    encrypted with `password`)."""
+
+    label: str
+    chain_pem: bytes
+    key_pem: bytes
+    password: bytes
+
+    @contextlib.contextmanager
+    def files(self) -> Iterator[tuple[Path, Path]]:
+        """The chain and the (still encrypted) key as files ssl can load, in a private folder
+        removed afterwards."""
+        with tempfile.TemporaryDirectory(prefix="lyncpki-mtls-") as folder:
+            chain, key = Path(folder) / "chain.pem", Path(folder) / "key.pem"
+            for path, data in ((chain, self.chain_pem), (key, self.key_pem)):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+            yield chain, key
+
+
+@dataclass
+class Handshake:
+    """One handshake: what was asked, what came back."""
+
+    endpoint: str
+    sni: str | None
+    version: str
+    client: str | None
+    ok: bool = False
+    negotiated: str | None = None
+    presented: list[x509.Certificate] = field(default_factory=list)
+    problem: str | None = None
+    client_refused: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.endpoint,
+            "sni": self.sni,
+            "version": self.version,
+            "negotiated": self.negotiated,
+            "client": self.client,
+            "ok": self.ok,
+            "client_refused": self.client_refused,
+            "presented": [c.subject.rfc4514_string() for c in self.presented],
+            "problem": self.problem,
+        }
+
+
+def _peer_chain(sock: ssl.SSLSocket) -> list[x509.Certificate]:
+    """Every certificate the server sent, in its order. Python 3.13 has this in public; on
+    3.11 and 3.12 the same call lives on the socket's underlying _ssl object."""
+    getter = getattr(sock, "get_unverified_chain", None)
+    if getter is None:
+        getter = sock._sslobj.get_unverified_chain  # type: ignore[attr-defined]
+    chain = getter() or []
+    return [
+        x509.load_der_x509_certificate(
+            c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
+        )
+        for c in chain
+    ]
+
+
+def handshake(
+    endpoint: Endpoint,
+    *,
+    sni: str | None,
+    version: str,
+    client: ClientIdentity | None = None,
+    timeout: float = 5.0,
+) -> Handshake:
+    """One TLS handshake (and, with a client certificate, the server's verdict on it)."""
+    result = Handshake(endpoint.label, sni, version, client.label if client else None)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # judged below, with cryptography, rule by rule
+    context.minimum_version = context.maximum_version = VERSIONS[version]
+    with contextlib.ExitStack() as stack:
+        if client is not None:
+            chain_file, key_file = stack.enter_context(client.files())
+            try:
+                context.load_cert_chain(chain_file, key_file, password=client.password)
+            except (ssl.SSLError, OSError) as error:
+                result.problem = f"the client certificate cannot be used: {error}"
+                return result
+        try:
+            raw = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
+        except OSError as error:
+            result.problem = f"cannot connect: {error.strerror or error}"
+            return result
+        with raw, context.wrap_socket(raw, server_hostname=sni) as tls:
+            try:
+                tls.do_handshake()
+            except (ssl.SSLError, OSError) as error:
+                result.problem = f"handshake failed: {_reason(error)}"
+                result.client_refused = client is not None and _about_client(error)
+                return result
+            result.negotiated = tls.version()
+            result.presented = _peer_chain(tls)
+            result.ok = True
+            if client is not None:
+                _await_verdict(tls, result)
+    return result
+
+
+def _reason(error: BaseException) -> str:
+    reason = getattr(error, "reason", None)
+    return str(reason or error).replace("_", " ").lower()
+
+
+def _about_client(error: BaseException) -> bool:
+    text = _reason(error)
+    return any(w in text for w in ("certificate", "alert", "unknown ca", "revoked"))
+
+
+def _await_verdict(tls: ssl.SSLSocket, result: Handshake) -> None:
+    """TLS 1.3 sends the client certificate after the handshake: a server refusing it says so
+    with an alert on the next read. Silence for a moment means it was accepted."""
+    tls.settimeout(0.5)
+    try:
+        tls.recv(1)
+    except TimeoutError:
+        return
+    except ssl.SSLError as error:
+        result.ok = False
+        result.client_refused = True
+        result.problem = f"the server refused the client certificate: {_reason(error)}"
+    except OSError as error:
+        result.ok = False
+        result.client_refused = True
+        result.problem = f"the server closed the connection: {error}"
+
+
+def names_to_probe(endpoint: Endpoint, planned_names: Sequence[str]) -> list[str | None]:
+    """The SNI names to try: every explicit planned name, else the host when it is a name."""
+    names = [n for n in planned_names if not n.startswith("*.")]
+    if names:
+        return list(dict.fromkeys(names))
+    return [endpoint.host] if fqdn_problem(normalize(endpoint.host)) is None else [None]
+
+
+def _covers(leaf: x509.Certificate, name: str, roots: Sequence[x509.Certificate]) -> bool:
+    """Whether `leaf` answers for `name` (RFC 6125 matching by cryptography's verifier)."""
+    if not roots:
+        return False
+    policy = verification.ExtensionPolicy.permit_all()
+    ca_policy = policy.require_present(
+        x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
+    )
+    ee_policy = policy.require_present(
+        x509.SubjectAlternativeName, verification.Criticality.AGNOSTIC, None
+    )
+    builder = (
+        verification.PolicyBuilder()
+        .store(verification.Store([leaf]))  # the name, not the chain, is what is asked here
+        .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
+        .time(leaf.not_valid_before_utc)
+    )
+    try:
+        builder.build_server_verifier(x509.DNSName(name)).verify(leaf, [])
+    except (verification.VerificationError, ValueError):
+        return False
+    return True
+
+
+def judge(
+    endpoint: Endpoint,
+    handshakes: Sequence[Handshake],
+    *,
+    roots: Sequence[x509.Certificate],
+    intermediates: Sequence[x509.Certificate],
+    now: Any,
+    subject: str,
+) -> list[Finding]:
+    """Findings of an endpoint's handshakes: failed handshakes, versions refused, names the
+    certificate does not answer to, chains not sent whole or not trusted, client refused."""
+    server = endpoint.server or endpoint.label
+    found: list[Finding] = []
+
+    def add(fid: str, severity: Severity, message: str, fix: str, rule: str) -> None:
+        found.append(Finding(fid, severity, server, endpoint.usage, subject, message, fix, rule))
+
+    by_version: dict[str, list[Handshake]] = {}
+    for h in handshakes:
+        by_version.setdefault(h.version, []).append(h)
+    working = {v for v, hs in by_version.items() if any(h.ok for h in hs)}
+    for version, hs in by_version.items():
+        if version in working or any(h.client_refused for h in hs):
+            continue
+        problem = hs[0].problem or "no handshake"
+        if working:
+            add(
+                "tls.version",
+                Severity.WARNING,
+                f"{endpoint.label} refuses {version} ({problem}) but accepts "
+                f"{', '.join(sorted(working))}",
+                f"enable {version} on the server (Lync clients and servers negotiate it)",
+                "R-GEN-13",
+            )
+        else:
+            add(
+                "tls.handshake",
+                Severity.ERROR,
+                f"no {version} handshake with {endpoint.label}: {problem}",
+                "check that the service listens there with its certificate assigned",
+                "R-GEN-13",
+            )
+    for h in handshakes:
+        if h.client_refused:
+            add(
+                "mtls.refused",
+                Severity.ERROR,
+                f"{endpoint.label} refused the client certificate {h.client} over {h.version}: "
+                f"{h.problem}",
+                "the peer must trust the client's chain and find it unrevoked (MTLS needs both "
+                "sides to trust each other's root, R-GEN-13)",
+                "R-GEN-13",
+            )
+    judged: set[bytes] = set()
+    for h in handshakes:
+        if not h.ok or not h.presented:
+            continue
+        leaf, sent = h.presented[0], h.presented[1:]
+        if h.sni and not _covers(leaf, h.sni, [leaf]):
+            add(
+                "tls.name-mismatch",
+                Severity.ERROR,
+                f"{endpoint.label} answers {h.sni} (SNI) with a certificate that does not name "
+                f"it ({leaf.subject.rfc4514_string()})",
+                f"assign a certificate with {h.sni} as a SAN",
+                "R-GEN-07",
+            )
+        fingerprint = leaf.public_bytes(Encoding.DER)
+        if fingerprint in judged:
+            continue
+        judged.add(fingerprint)
+        as_sent = validate_chain(leaf, sent, roots, now)
+        if as_sent.problem is None:
+            continue
+        with_known = validate_chain(leaf, [*sent, *intermediates], roots, now)
+        if with_known.problem is None:
+            add(
+                "tls.chain-incomplete",
+                Severity.ERROR,
+                f"{endpoint.label} does not send its intermediate CA certificate(s): peers "
+                "that lack them fail (Edge and Director do, intermittently)",
+                "install the issuing CA's certificate on the server so that it sends the whole "
+                "chain",
+                "R-GEN-13",
+            )
+        else:
+            add(
+                "tls.untrusted",
+                Severity.ERROR,
+                f"the chain {endpoint.label} presents is not trusted: {as_sent.problem}",
+                "assign a certificate from a CA the peers trust, and trust its root",
+                "R-GEN-13",
+            )
+    return found

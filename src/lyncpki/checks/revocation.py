@@ -1,0 +1,213 @@
+"""Revocation as a relying Lync server sees it: the CRL at each CRL distribution point (fetched
+over HTTP, each URL once per run), and the OCSP responder named in the AIA.
+
+Every answer is judged with pyca/cryptography: the CRL's and the OCSP response's signatures, the
+delegated OCSP signer's issuance and EKU. Nothing here raises for what the network does: a
+failure is an answer with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
+
+MAX_CRL_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CrlFetch:
+    url: str
+    crl: x509.CertificateRevocationList | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class OcspAnswer:
+    url: str
+    status: str | None = None  # good | revoked | unknown
+    revoked_at: dt.datetime | None = None
+    reason: str | None = None
+    problem: str | None = None  # unreachable or unusable, with why
+    unusable: bool = False  # the responder answered, but not an answer to trust
+
+
+def http_urls(names: list[x509.GeneralName]) -> list[str]:
+    return [
+        n.value
+        for n in names
+        if isinstance(n, x509.UniformResourceIdentifier) and n.value.lower().startswith("http")
+    ]
+
+
+def cdp_urls(cert: x509.Certificate) -> list[str]:
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except (x509.ExtensionNotFound, ValueError):
+        return []
+    return [url for point in points for url in http_urls(list(point.full_name or []))]
+
+
+def delta_urls(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> list[str]:
+    """Freshest CRL (delta) URLs, from the certificate or from its base CRL."""
+    for source in (cert.extensions, crl.extensions):
+        try:
+            points = source.get_extension_for_class(x509.FreshestCRL).value
+        except (x509.ExtensionNotFound, ValueError):
+            continue
+        return [url for point in points for url in http_urls(list(point.full_name or []))]
+    return []
+
+
+def ocsp_urls(cert: x509.Certificate) -> list[str]:
+    try:
+        access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except (x509.ExtensionNotFound, ValueError):
+        return []
+    return http_urls(
+        [a.access_location for a in access if a.access_method == AuthorityInformationAccessOID.OCSP]
+    )
+
+
+def signed_by(signed: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    try:
+        return signed.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+    except (TypeError, ValueError, UnsupportedAlgorithm):
+        return False
+
+
+def _verify(public_key: object, signature: bytes, data: bytes, algorithm: object) -> bool:
+    """An OCSP response's signature, by the responder's key."""
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey) and isinstance(algorithm, hashes.HashAlgorithm):
+            public_key.verify(signature, data, padding.PKCS1v15(), algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(
+            algorithm, hashes.HashAlgorithm
+        ):
+            public_key.verify(signature, data, ec.ECDSA(algorithm))
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+class RevocationSource:
+    """CRLs and OCSP answers fetched over HTTP, cached for one run (thread-safe)."""
+
+    def __init__(self, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
+        self._http = httpx.Client(timeout=timeout, follow_redirects=True, transport=transport)
+        self._crls: dict[str, CrlFetch] = {}
+        self._ocsp: dict[tuple[str, int], OcspAnswer] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def crl(self, url: str) -> CrlFetch:
+        with self._lock:
+            if url in self._crls:
+                return self._crls[url]
+        fetched = self._fetch_crl(url)
+        with self._lock:
+            self._crls[url] = fetched
+        return fetched
+
+    def _fetch_crl(self, url: str) -> CrlFetch:
+        try:
+            response = self._http.get(url)
+        except httpx.HTTPError as error:
+            return CrlFetch(url, problem=f"{type(error).__name__}: {error}")
+        if response.status_code != 200:
+            return CrlFetch(url, problem=f"HTTP {response.status_code}")
+        data = response.content
+        if len(data) > MAX_CRL_BYTES:
+            return CrlFetch(url, problem=f"{len(data)} bytes, too large for a CRL")
+        for load in (x509.load_der_x509_crl, x509.load_pem_x509_crl):
+            try:
+                return CrlFetch(url, crl=load(data))
+            except ValueError:
+                continue
+        return CrlFetch(url, problem="the answer is not a CRL (neither DER nor PEM)")
+
+    def ocsp(self, url: str, cert: x509.Certificate, issuer: x509.Certificate) -> OcspAnswer:
+        key = (url, cert.serial_number)
+        with self._lock:
+            if key in self._ocsp:
+                return self._ocsp[key]
+        answer = self._ask(url, cert, issuer)
+        with self._lock:
+            self._ocsp[key] = answer
+        return answer
+
+    def _ask(self, url: str, cert: x509.Certificate, issuer: x509.Certificate) -> OcspAnswer:
+        request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA256()).build()
+        try:
+            response = self._http.post(
+                url,
+                content=request.public_bytes(serialization.Encoding.DER),
+                headers={"Content-Type": "application/ocsp-request"},
+            )
+        except httpx.HTTPError as error:
+            return OcspAnswer(url, problem=f"{type(error).__name__}: {error}")
+        if response.status_code != 200:
+            return OcspAnswer(url, problem=f"HTTP {response.status_code}")
+        try:
+            answer = ocsp.load_der_ocsp_response(response.content)
+        except ValueError:
+            return OcspAnswer(url, problem="the answer is not an OCSP response", unusable=True)
+        if answer.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+            return OcspAnswer(
+                url, problem=f"responder says {answer.response_status.name}", unusable=True
+            )
+        try:
+            algorithm = answer.signature_hash_algorithm
+        except UnsupportedAlgorithm:
+            algorithm = None
+        problem = _untrusted(
+            answer.certificates, answer.signature, answer.tbs_response_bytes, algorithm, issuer
+        )
+        if problem:
+            return OcspAnswer(url, problem=problem, unusable=True)
+        if answer.serial_number != cert.serial_number:
+            return OcspAnswer(url, problem="the answer is about another certificate", unusable=True)
+        status = answer.certificate_status
+        if status == ocsp.OCSPCertStatus.REVOKED:
+            reason = answer.revocation_reason.value if answer.revocation_reason else None
+            return OcspAnswer(url, "revoked", answer.revocation_time_utc, reason)
+        return OcspAnswer(url, "good" if status == ocsp.OCSPCertStatus.GOOD else "unknown")
+
+
+def _untrusted(
+    certificates: list[x509.Certificate],
+    signature: bytes,
+    tbs: bytes,
+    algorithm: hashes.HashAlgorithm | None,
+    issuer: x509.Certificate,
+) -> str | None:
+    """Why an OCSP response is not to be trusted, or None: signed by the issuing CA itself, or
+    by a responder certificate it issued with the OCSPSigning EKU (RFC 6960 4.2.2.2)."""
+    signer_key: object = issuer.public_key()
+    if certificates:
+        responder = certificates[0]
+        try:
+            responder.verify_directly_issued_by(issuer)
+            ekus = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+            return "the responder's certificate is not an OCSP signer of the issuing CA"
+        if ExtendedKeyUsageOID.OCSP_SIGNING not in ekus:
+            return "the responder's certificate has no OCSPSigning EKU"
+        signer_key = responder.public_key()
+    if algorithm is None:
+        return "the response is signed with an unsupported algorithm"
+    if not _verify(signer_key, signature, tbs, algorithm):
+        return "the response's signature does not verify"
+    return None

@@ -1,0 +1,422 @@
+"""`lyncpki check`: every Lync certificate requirement, on the stores of the deployment, on
+certificate files, and on the wire."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import socket
+import sys
+from enum import StrEnum
+from io import StringIO
+from pathlib import Path
+
+import typer
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    PrivateFormat,
+)
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from lyncpki.atomic import write_atomic
+from lyncpki.checks.catalog import catalog
+from lyncpki.checks.certificate_rules import NETWORK_RULES, CertificateContext
+from lyncpki.checks.deployment import DeploymentCheck, check_deployment, placements
+from lyncpki.checks.engine import check_certificate
+from lyncpki.checks.files import check_file
+from lyncpki.checks.finding import Finding, ordered
+from lyncpki.checks.live import (
+    VERSIONS,
+    ClientIdentity,
+    Endpoint,
+    Handshake,
+    handshake,
+    judge,
+    names_to_probe,
+)
+from lyncpki.checks.report import CheckReport
+from lyncpki.checks.revocation import RevocationSource
+from lyncpki.cli.ca_context import HomeOption, home_of
+from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stdout
+from lyncpki.cli.store_context import (
+    PasswordOption,
+    StorePassphraseOption,
+    TopologyOption,
+    load_plan,
+    pfx_password,
+    store_secret,
+    topology_path,
+)
+from lyncpki.clock import SYSTEM_CLOCK
+from lyncpki.errors import LyncPkiError
+from lyncpki.planning import CertificatePlan, Severity
+from lyncpki.reports.findings_html import render_findings_html
+from lyncpki.reports.findings_table import print_findings
+from lyncpki.store import ServerStore, StoreError
+from lyncpki.x509.bundles import load_bundle
+from lyncpki.x509.identifiers import thumbprint
+
+SIP_TLS_PORT = 5061
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    HTML = "html"
+
+
+HELP = """Check that the certificates are right [Test-CsCertificateConfiguration, and far beyond].
+
+For every certificate the topology plans, on each of its servers and for each usage, the
+certificate assigned in the server's store is judged by every rule: assigned at all, subject
+and each planned SAN, wildcards where Lync refuses them, EKUs, key type and size, RSASSA-PSS
+and signature hash, validity and expiry within --days, CRL distribution point, the CRL fetched
+from it (reachable, signed by the CA, not expired, not listing the certificate) and OCSP, the
+chain to the server's trusted roots (cryptography.x509.verification), the private key (present,
+exportable where needed), the Edge pool's shared certificates identical on every member, one
+OAuthTokenIssuer everywhere. --list-rules lists every finding id.
+
+--cert FILE judges certificate files (a broken file is a finding). --endpoint HOST:PORT[=SERVER]
+and --live make real TLS 1.2 and 1.3 handshakes, for each planned name (SNI), and with
+--client-pfx or --client SERVER mutual TLS with a client certificate.
+
+Exit status: 0 no error finding, 1 error findings, 2 bad usage.
+"""
+
+
+def check_command(
+    topology: Path | None = TopologyOption,
+    server: list[str] = typer.Option(
+        [], "--server", "-s", help="Check only these servers (repeat; default: all planned)."
+    ),
+    cert: list[Path] = typer.Option([], "--cert", help="Check a certificate file (repeat)."),
+    endpoint: list[str] = typer.Option(
+        [],
+        "--endpoint",
+        help="HOST:PORT[=SERVER[/USAGE]]: handshake with it (repeat); SERVER names the planned "
+        "server whose names it must answer to.",
+    ),
+    live: bool = typer.Option(
+        False, "--live", help="Handshakes with every endpoint (default: each server's :5061)."
+    ),
+    client: str | None = typer.Option(
+        None, "--client", help="Mutual TLS as this server: its assigned Default certificate."
+    ),
+    client_pfx: Path | None = typer.Option(
+        None, "--client-pfx", help="Mutual TLS with the certificate and key of this .pfx."
+    ),
+    password: str | None = PasswordOption,
+    trust: list[Path] = typer.Option(
+        [], "--trust", help="Extra trusted root certificates for --cert and --endpoint (PEM)."
+    ),
+    days: int = typer.Option(30, "--days", help="Warn about certificates expiring this soon."),
+    offline: bool = typer.Option(
+        False, "--offline", help="Fetch no CRL and ask no OCSP responder (no network)."
+    ),
+    verify_keys: bool = typer.Option(
+        False, "--verify-keys", help="Open every private key and compare it with its certificate."
+    ),
+    fmt: Format = typer.Option(Format.TABLE, "--format", "-f", help="table, json or html."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    list_rules: bool = typer.Option(False, "--list-rules", help="List every finding id."),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = StorePassphraseOption,
+) -> None:
+    _check(
+        topology,
+        server,
+        cert,
+        endpoint,
+        live,
+        client,
+        client_pfx,
+        password,
+        trust,
+        days,
+        offline,
+        verify_keys,
+        Format.JSON if as_json else fmt,
+        output,
+        list_rules,
+        home,
+        passphrase_file,
+    )
+
+
+def _print_rules(as_json: bool) -> None:
+    rules = catalog()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "id": r.id,
+                    "severity": str(r.severity),
+                    "requirement": r.requirement,
+                    "scope": r.scope,
+                    "title": r.title,
+                }
+                for r in rules
+            ]
+        )
+        return
+    table = Table(show_lines=False)
+    for header in ("id", "severity", "requirement", "scope", "what it finds"):
+        table.add_column(header, overflow="fold")
+    for r in rules:
+        table.add_row(r.id, str(r.severity), r.requirement, r.scope, escape(r.title))
+    stdout.print(table)
+
+
+@guarded(None)
+def _check(
+    topology: Path | None,
+    servers: list[str],
+    certs: list[Path],
+    endpoints: list[str],
+    live: bool,
+    client: str | None,
+    client_pfx: Path | None,
+    password: str | None,
+    trust: list[Path],
+    days: int,
+    offline: bool,
+    verify_keys: bool,
+    fmt: Format,
+    output: Path | None,
+    list_rules: bool,
+    home: Path | None,
+    passphrase_file: Path | None,
+) -> None:
+    if list_rules:
+        _print_rules(fmt is Format.JSON)
+        return
+    root = home_of(home).root
+    now = SYSTEM_CLOCK.now()
+    path = topology_path(home, topology, required=not (certs or endpoints))
+    plan = load_plan(path) if path else None
+    roots = _roots(trust) + _home_roots(root)
+    internal = frozenset(thumbprint(c) for c in _home_roots(root))
+    revocation = None if offline else RevocationSource()
+    findings: list[Finding] = []
+    checked: list[str] = []
+    handshakes: list[Handshake] = []
+    notes: list[str] = []
+    try:
+        # the deployment's stores: unless only files or endpoints were asked for
+        if plan is not None and (servers or not (certs or endpoints)):
+            wanted = frozenset(s.lower() for s in servers) if servers else None
+            secret = store_secret(home, passphrase_file) if verify_keys else None
+            job = DeploymentCheck(
+                plan=plan,
+                home=root,
+                now=now,
+                days=days,
+                servers=wanted,
+                revocation=revocation,
+                internal_roots=internal,
+                open_key=(lambda st, k: st.private_key(k, secret)) if secret else None,
+            )
+            findings += check_deployment(job)
+            checked += [
+                name
+                for name in dict.fromkeys(name for _, name in placements(plan))
+                if wanted is None or name in wanted
+            ]
+            if not verify_keys:
+                notes.append("private keys were not opened (add --verify-keys to compare them)")
+        for file in certs:
+            checked.append(str(file))
+            findings += check_file(
+                file,
+                now=now,
+                roots=roots,
+                days=days,
+                password=password,
+                revocation=revocation,
+                internal_roots=internal,
+            )
+        targets = [Endpoint.parse(e) for e in endpoints]
+        if live and not targets and plan is not None:
+            targets, unresolved = _default_endpoints(plan, servers)
+            findings += unresolved
+        identity = _identity(home, passphrase_file, client, client_pfx, password)
+        for target in targets:
+            checked.append(target.server or target.label)
+            made, found = _probe(target, plan, root, roots, identity, revocation, now, days)
+            handshakes += made
+            findings += found
+    finally:
+        if revocation is not None:
+            revocation.close()
+    report = CheckReport(
+        findings=tuple(ordered(findings)),
+        generated=now,
+        checked=tuple(checked),
+        handshakes=tuple(handshakes),
+        topology=str(path) if path else None,
+        offline=offline,
+        days=days,
+        notes=tuple(notes),
+    )
+    _render(report, fmt, output)
+    if not report.passed:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _render(report: CheckReport, fmt: Format, output: Path | None) -> None:
+    if fmt is Format.TABLE and output is None:
+        print_findings(report, stdout)
+        return
+    if fmt is Format.HTML:
+        data = render_findings_html(report).encode()
+    elif fmt is Format.JSON:
+        data = (json.dumps(report.as_dict(), indent=2) + "\n").encode()
+    else:
+        buffer = StringIO()
+        print_findings(report, Console(file=buffer, width=160, no_color=True))
+        data = buffer.getvalue().encode()
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    write_atomic(output, data)
+    verdict = "passed" if report.passed else f"{report.count(Severity.ERROR)} error(s)"
+    stdout.print(
+        f"wrote {output} ({fmt}, {len(report.findings)} findings, {verdict})", markup=False
+    )
+
+
+def _roots(paths: list[Path]) -> list[x509.Certificate]:
+    found: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            found += load_bundle(path.read_bytes(), str(path)).certificates
+        except OSError as error:
+            raise LyncPkiError(f"cannot read {path}: {error.strerror}", "check --trust") from None
+    return found
+
+
+def _home_roots(root: Path) -> list[x509.Certificate]:
+    """The roots of the CA(s) in the home: what makes a certificate "from the internal CA"."""
+    path = root / "ca" / "root.crt"
+    if not path.is_file():
+        return []
+    return [x509.load_pem_x509_certificate(path.read_bytes())]
+
+
+def _default_endpoints(
+    plan: CertificatePlan, servers: list[str]
+) -> tuple[list[Endpoint], list[Finding]]:
+    """Each planned server with a Default certificate, on the SIP TLS port, when its name
+    resolves from here."""
+    found, unresolved = [], []
+    names = sorted({s for c in plan.certificates if "Default" in c.usages for s in c.servers})
+    for name in names:
+        if servers and name not in servers:
+            continue
+        try:
+            socket.getaddrinfo(name, SIP_TLS_PORT)
+        except OSError:
+            unresolved.append(
+                Finding(
+                    "tls.unresolved",
+                    Severity.INFO,
+                    name,
+                    "Default",
+                    name,
+                    f"{name} does not resolve from here: no handshake was tried",
+                    f"give --endpoint ADDRESS:PORT={name}",
+                    "-",
+                )
+            )
+            continue
+        found.append(Endpoint(name, SIP_TLS_PORT, name))
+    return found, unresolved
+
+
+def _identity(
+    home: Path | None,
+    passphrase_file: Path | None,
+    client: str | None,
+    client_pfx: Path | None,
+    password: str | None,
+) -> ClientIdentity | None:
+    """The client certificate for mutual TLS, its key re-encrypted with a one-time password."""
+    if client_pfx is not None:
+        bundle = load_bundle(
+            client_pfx.read_bytes(),
+            str(client_pfx),
+            password=pfx_password(password, purpose="client .pfx"),
+            pkcs12_hint=True,
+        )
+        if bundle.key is None:
+            raise LyncPkiError(f"{client_pfx} holds no private key", "export it with its key")
+        key, chain, label = bundle.key, bundle.certificates, str(client_pfx)
+    elif client is not None:
+        store = ServerStore(home_of(home).root, client)
+        slots = store.load().slots("Default", store.clock.now())
+        entry = store.load().certificate(slots.current.thumbprint) if slots.current else None
+        if entry is None or entry.key_id is None:
+            raise StoreError(
+                f"{store.server} has no Default certificate with a key to present",
+                "assign one first (lyncpki assign)",
+            )
+        key = store.private_key(entry.key_id, store_secret(home, passphrase_file))
+        chain = [store.certificate(entry.thumbprint), *store.trusted_certificates()]
+        label = f"{store.server} Default"
+    else:
+        return None
+    once = secrets.token_urlsafe(24).encode()
+    key_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(once))
+    chain_pem = b"".join(c.public_bytes(Encoding.PEM) for c in chain)
+    return ClientIdentity(label, chain_pem, key_pem, once)
+
+
+def _probe(
+    target: Endpoint,
+    plan: CertificatePlan | None,
+    root: Path,
+    roots: list[x509.Certificate],
+    identity: ClientIdentity | None,
+    revocation: RevocationSource | None,
+    now: dt.datetime,
+    days: int,
+) -> tuple[list[Handshake], list[Finding]]:
+    planned = plan.for_usage(target.server, target.usage) if plan and target.server else None
+    trusted, intermediates = list(roots), list[x509.Certificate]()
+    if target.server:
+        store = ServerStore(root, target.server)
+        if store.exists():
+            for cert in store.trusted_certificates():
+                (trusted if cert.issuer == cert.subject else intermediates).append(cert)
+    made = [
+        handshake(target, sni=name, version=version, client=identity)
+        for name in names_to_probe(target, planned.sans if planned else ())
+        for version in VERSIONS
+    ]
+    subject = planned.subject if planned else target.label
+    found = judge(
+        target, made, roots=trusted, intermediates=intermediates, now=now, subject=subject
+    )
+    presented = next((h.presented for h in made if h.ok and h.presented), None)
+    if presented:
+        ctx = CertificateContext(
+            certificate=presented[0],
+            now=now,
+            server=target.server or target.label,
+            usage=target.usage,
+            planned=planned,
+            intermediates=(*presented[1:], *intermediates),
+            roots=tuple(trusted),
+            days=days,
+            revocation=revocation,
+        )
+        skip = () if revocation is not None else tuple(NETWORK_RULES)
+        found += check_certificate(ctx, skip=skip)
+    return made, found

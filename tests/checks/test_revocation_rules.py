@@ -1,0 +1,160 @@
+"""The revocation rules against a real HTTP server serving CRLs and OCSP answers made with
+pyca/cryptography: each rule fires alone on its problem, and a good CRL and a good OCSP answer
+give no finding."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
+from http_files import Files, serving
+from rules_pki import NOW, ROOT, ROOT_KEY, ROOT_NAME, make
+
+from lyncpki.checks import CertificateContext, check_certificate
+from lyncpki.checks.revocation import RevocationSource
+
+OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def crl(
+    *,
+    revoked: tuple[int, ...] = (),
+    next_update: dt.datetime = NOW + dt.timedelta(days=7),
+    key: ec.EllipticCurvePrivateKey = ROOT_KEY,
+) -> bytes:
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ROOT_NAME)
+        .last_update(NOW - dt.timedelta(days=1))
+        .next_update(next_update)
+    )
+    for serial in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(serial)
+            .revocation_date(NOW - dt.timedelta(hours=5))
+            .build()
+        )
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def ocsp_answer(
+    cert: x509.Certificate, *, revoked: bool = False, key: ec.EllipticCurvePrivateKey = ROOT_KEY
+) -> Callable[[bytes], bytes]:
+    def answer(_request: bytes) -> bytes:
+        status = ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD
+        builder = ocsp.OCSPResponseBuilder().add_response(
+            cert=cert,
+            issuer=ROOT,
+            algorithm=hashes.SHA256(),
+            cert_status=status,
+            this_update=NOW - dt.timedelta(minutes=5),
+            next_update=NOW + dt.timedelta(hours=1),
+            revocation_time=NOW - dt.timedelta(hours=5) if revoked else None,
+            revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
+        )
+        response = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, ROOT).sign(
+            key, hashes.SHA256()
+        )
+        return response.public_bytes(serialization.Encoding.DER)
+
+    return answer
+
+
+@pytest.fixture
+def http() -> Iterator[Files]:
+    with serving() as files:
+        yield files
+
+
+def findings(cert: x509.Certificate) -> dict[str, str]:
+    source = RevocationSource(timeout=3)
+    try:
+        found = check_certificate(
+            CertificateContext(certificate=cert, now=NOW, roots=(ROOT,), revocation=source)
+        )
+    finally:
+        source.close()
+    return {f.id: f.message for f in found}
+
+
+def test_a_good_crl_and_a_good_ocsp_answer_give_no_finding(http: Files) -> None:
+    cert = make(cdp=http.url("/ca.crl"), ocsp_url=http.url("/ocsp"))
+    http.files["/ca.crl"] = (crl(revoked=(12345,)), "application/pkix-crl")
+    http.post = ocsp_answer(cert)
+    assert findings(cert) == {}
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected", "words"),
+    [
+        (lambda http, cert: None, "cdp.unreachable", "HTTP 404"),
+        (
+            lambda http, cert: http.files.__setitem__(
+                "/ca.crl", (crl(next_update=NOW - dt.timedelta(hours=1)), "application/pkix-crl")
+            ),
+            "crl.expired",
+            "expired on",
+        ),
+        (
+            lambda http, cert: http.files.__setitem__(
+                "/ca.crl", (crl(next_update=NOW + dt.timedelta(hours=3)), "application/pkix-crl")
+            ),
+            "crl.expired",
+            "within 24 hours",
+        ),
+        (
+            lambda http, cert: http.files.__setitem__(
+                "/ca.crl", (crl(key=OTHER_KEY), "application/pkix-crl")
+            ),
+            "crl.bad-signature",
+            "not signed by the issuing CA",
+        ),
+        (
+            lambda http, cert: http.files.__setitem__(
+                "/ca.crl", (crl(revoked=(cert.serial_number,)), "application/pkix-crl")
+            ),
+            "cert.revoked",
+            "revoked on",
+        ),
+        (
+            lambda http, cert: http.files.__setitem__(
+                "/ca.crl", (b"<html>a portal page</html>", "text/html")
+            ),
+            "cdp.unreachable",
+            "not a CRL",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_each_crl_rule_fires_alone(
+    http: Files, setup: Callable[[Files, x509.Certificate], None], expected: str, words: str
+) -> None:
+    cert = make(cdp=http.url("/ca.crl"))
+    setup(http, cert)
+    found = findings(cert)
+    assert set(found) == {expected}, found
+    assert words in found[expected]
+
+
+def test_an_unreachable_cdp_names_the_url() -> None:
+    cert = make(cdp="http://127.0.0.1:9/nothing-listens-here.crl")
+    found = findings(cert)
+    assert set(found) == {"cdp.unreachable"}
+    assert "127.0.0.1:9/nothing-listens-here.crl" in found["cdp.unreachable"]
+
+
+def test_ocsp_revoked_and_a_forged_answer(http: Files) -> None:
+    cert = make(cdp=http.url("/ca.crl"), ocsp_url=http.url("/ocsp"))
+    http.files["/ca.crl"] = (crl(), "application/pkix-crl")
+    http.post = ocsp_answer(cert, revoked=True)
+    found = findings(cert)
+    assert set(found) == {"ocsp.revoked"} and "keyCompromise" in found["ocsp.revoked"]
+    http.post = ocsp_answer(cert, key=OTHER_KEY)
+    found = findings(cert)
+    assert set(found) == {"ocsp.problem"} and "does not verify" in found["ocsp.problem"]
