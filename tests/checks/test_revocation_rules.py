@@ -44,7 +44,7 @@ def crl(
 
 
 def ocsp_answer(
-    cert: x509.Certificate, *, revoked: bool = False, key: ec.EllipticCurvePrivateKey = ROOT_KEY
+    cert: x509.Certificate, *, revoked: bool = False, tamper: bool = False
 ) -> Callable[[bytes], bytes]:
     def answer(_request: bytes) -> bytes:
         status = ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD
@@ -59,9 +59,11 @@ def ocsp_answer(
             revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
         )
         response = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, ROOT).sign(
-            key, hashes.SHA256()
+            ROOT_KEY, hashes.SHA256()
         )
-        return response.public_bytes(serialization.Encoding.DER)
+        der = response.public_bytes(serialization.Encoding.DER)
+        # tampered: the last byte of the signature changed, as a forger's would be
+        return der[:-1] + bytes([der[-1] ^ 0x01]) if tamper else der
 
     return answer
 
@@ -155,6 +157,6 @@ def test_ocsp_revoked_and_a_forged_answer(http: Files) -> None:
     http.post = ocsp_answer(cert, revoked=True)
     found = findings(cert)
     assert set(found) == {"ocsp.revoked"} and "keyCompromise" in found["ocsp.revoked"]
-    http.post = ocsp_answer(cert, key=OTHER_KEY)
+    http.post = ocsp_answer(cert, tamper=True)
     found = findings(cert)
     assert set(found) == {"ocsp.problem"} and "does not verify" in found["ocsp.problem"]

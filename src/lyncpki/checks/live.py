@@ -151,7 +151,10 @@ def handshake(
         except OSError as error:
             result.problem = f"cannot connect: {error.strerror or error}"
             return result
-        with raw, context.wrap_socket(raw, server_hostname=sni) as tls:
+        with (
+            raw,
+            context.wrap_socket(raw, server_hostname=sni, do_handshake_on_connect=False) as tls,
+        ):
             try:
                 tls.do_handshake()
             except (ssl.SSLError, OSError) as error:

@@ -200,7 +200,9 @@ def _check(
     now = SYSTEM_CLOCK.now()
     path = topology_path(home, topology, required=not (certs or endpoints))
     plan = load_plan(path) if path else None
-    roots = _roots(trust) + _home_roots(root)
+    extra = _roots(trust)
+    roots = [c for c in extra if c.issuer == c.subject] + _home_roots(root)
+    known = [c for c in extra if c.issuer != c.subject] + _home_ca(root, "issuing")
     internal = frozenset(thumbprint(c) for c in _home_roots(root))
     revocation = None if offline else RevocationSource()
     findings: list[Finding] = []
@@ -236,6 +238,7 @@ def _check(
                 file,
                 now=now,
                 roots=roots,
+                intermediates=known,
                 days=days,
                 password=password,
                 revocation=revocation,
@@ -248,7 +251,7 @@ def _check(
         identity = _identity(home, passphrase_file, client, client_pfx, password)
         for target in targets:
             checked.append(target.server or target.label)
-            made, found = _probe(target, plan, root, roots, identity, revocation, now, days)
+            made, found = _probe(target, plan, root, roots, known, identity, revocation, now, days)
             handshakes += made
             findings += found
     finally:
@@ -304,7 +307,11 @@ def _roots(paths: list[Path]) -> list[x509.Certificate]:
 
 def _home_roots(root: Path) -> list[x509.Certificate]:
     """The roots of the CA(s) in the home: what makes a certificate "from the internal CA"."""
-    path = root / "ca" / "root.crt"
+    return _home_ca(root, "root")
+
+
+def _home_ca(root: Path, which: str) -> list[x509.Certificate]:
+    path = root / "ca" / f"{which}.crt"
     if not path.is_file():
         return []
     return [x509.load_pem_x509_certificate(path.read_bytes())]
@@ -383,13 +390,14 @@ def _probe(
     plan: CertificatePlan | None,
     root: Path,
     roots: list[x509.Certificate],
+    known: list[x509.Certificate],
     identity: ClientIdentity | None,
     revocation: RevocationSource | None,
     now: dt.datetime,
     days: int,
 ) -> tuple[list[Handshake], list[Finding]]:
     planned = plan.for_usage(target.server, target.usage) if plan and target.server else None
-    trusted, intermediates = list(roots), list[x509.Certificate]()
+    trusted, intermediates = list(roots), list(known)
     if target.server:
         store = ServerStore(root, target.server)
         if store.exists():

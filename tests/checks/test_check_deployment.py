@@ -1,0 +1,284 @@
+"""`lyncpki check` on a whole deployment made through the command line against a live CA
+service: a clean deployment yields no finding, and openssl agrees certificate by certificate;
+then each deployment-level problem is made and found; then a revocation is found by CRL and
+OCSP, and openssl agrees again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lab import ACCOUNTS, Lab, ok, openssl
+
+PASSWORD = ACCOUNTS["fe-requester"][1]
+SERVERS = ("fe01.contoso.net", "fe02.contoso.net", "se01.contoso.net", "dir01.contoso.net",
+           "med01.contoso.net", "pchat01.contoso.net", "edge01.contoso.net",
+           "webext.contoso.com", "global")  # fmt: skip
+EDGE_SHARED = ("AccessEdgeExternal", "DataEdgeExternal", "AudioVideoAuthentication", "Internal")
+
+
+def request(lab: Lab, topology: Path, server: str, *more: str) -> list[dict]:  # type: ignore[type-arg]
+    process = lab.cli(
+        "request",
+        "--topology",
+        topology,
+        "--server",
+        server,
+        "--ca",
+        lab.url,
+        "--ca-account",
+        "fe-requester",
+        "--assign",
+        "--json",
+        *more,
+        LYNCPKI_CA_PASSWORD=PASSWORD,
+    )
+    return list(json.loads(ok(process).stdout)["requests"])
+
+
+def check(lab: Lab, topology: Path, *more: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    process = lab.cli("check", "--topology", topology, "--format", "json", *more)
+    assert process.returncode in (0, 1), process.stderr
+    assert "Traceback" not in process.stderr
+    return process.returncode, json.loads(process.stdout)
+
+
+def assigned(lab: Lab, server: str) -> dict[str, str]:
+    rows = json.loads(ok(lab.cli("certs", "--server", server, "--json")).stdout)
+    return {r["type"]: r["thumbprint"] for r in rows["certificates"] if r["state"] == "assigned"}
+
+
+def openssl_verify(lab: Lab, cert: Path, crl: Path) -> str:
+    return openssl(
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        lab.home / "ca" / "root.crt",
+        "-untrusted",
+        lab.home / "ca" / "issuing.crt",
+        "-CRLfile",
+        crl,
+        cert,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def deployed(check_lab: Lab, internal_topology: Path) -> Lab:
+    """Every planned certificate requested, issued, installed and assigned; the Edge pool's
+    certificates exported from edge01 and imported and assigned on edge02."""
+    lab = check_lab
+    for server in SERVERS:
+        request(lab, internal_topology, server)
+    pfx_env = {"LYNCPKI_PFX_PASSWORD": "pool-pfx-password"}
+    for usage, thumbprint in assigned(lab, "edge01.contoso.net").items():
+        if usage == "DataEdgeExternal" or usage == "AudioVideoAuthentication":
+            continue  # the same certificate as AccessEdgeExternal
+        pfx = lab.work / f"edge-{usage}.pfx"
+        ok(
+            lab.cli(
+                "export",
+                "--server",
+                "edge01.contoso.net",
+                "--thumbprint",
+                thumbprint,
+                "--pfx",
+                pfx,
+                **pfx_env,
+            )
+        )
+        ok(lab.cli("import", "--server", "edge02.contoso.net", pfx, **pfx_env))
+        types = (
+            "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication"
+            if (usage == "AccessEdgeExternal")
+            else usage
+        )
+        ok(
+            lab.cli(
+                "assign",
+                "--server",
+                "edge02.contoso.net",
+                "--type",
+                types,
+                "--thumbprint",
+                thumbprint,
+                "--topology",
+                internal_topology,
+            )
+        )
+    ok(lab.cli("ca", "crl"))
+    return lab
+
+
+def test_a_clean_deployment_has_no_finding_and_openssl_agrees(
+    deployed: Lab, internal_topology: Path
+) -> None:
+    code, report = check(deployed, internal_topology)
+    assert report["schema"] == "lyncpki.findings/1"
+    assert report["findings"] == [], report["findings"]
+    assert code == 0 and report["summary"]["passed"] and not report["offline"]
+    assert set(SERVERS) | {"edge02.contoso.net"} <= set(report["checked"])
+    # every certificate our check passes, openssl verify -crl_check passes too
+    crl = deployed.home / "publish" / "crl" / "lyncpki-issuing-ca.crl.pem"
+    count = 0
+    for server in (*SERVERS, "edge02.contoso.net"):
+        for thumbprint in set(assigned(deployed, server).values()):
+            cert = deployed.home / "servers" / server / "certs" / f"{thumbprint}.crt"
+            assert openssl_verify(deployed, cert, crl).strip().endswith("OK"), cert
+            count += 1
+    assert count >= 16
+
+
+def test_pool_and_oauth_consistency_are_checked(deployed: Lab, internal_topology: Path) -> None:
+    # edge02 gets an A/V certificate of its own; fe01 assigns a local OAuthTokenIssuer
+    request(deployed, internal_topology, "edge02.contoso.net", "--type", "AudioVideoAuthentication")
+    request(
+        deployed,
+        internal_topology,
+        "fe01.contoso.net",
+        "--type",
+        "Default",
+        "--friendly-name",
+        "spare",
+    )
+    spare = assigned(deployed, "fe01.contoso.net")["Default"]
+    ok(
+        deployed.cli(
+            "assign",
+            "--server",
+            "fe01.contoso.net",
+            "--type",
+            "OAuthTokenIssuer",
+            "--thumbprint",
+            spare,
+            "--force",
+        )
+    )
+    code, report = check(deployed, internal_topology, "--offline")
+    ids = {(f["id"], f["server"]) for f in report["findings"]}
+    assert code == 1
+    assert ("av.not-identical", "edge01.contoso.net") in ids
+    assert ("av.not-identical", "edge02.contoso.net") in ids
+    assert ("oauth.not-global", "fe01.contoso.net") in ids
+    assert {i for i, _ in ids} == {"av.not-identical", "oauth.not-global"}
+    # put things back, and an unassigned usage is an error with its own id
+    ok(deployed.cli("remove", "--server", "fe01.contoso.net", "--type", "OAuthTokenIssuer"))
+    ok(
+        deployed.cli(
+            "remove", "--server", "edge02.contoso.net", "--type", "AudioVideoAuthentication"
+        )
+    )
+    code, report = check(deployed, internal_topology, "--offline")
+    assert [(f["id"], f["server"], f["usage"]) for f in report["findings"]] == [
+        ("cert.unassigned", "edge02.contoso.net", "AudioVideoAuthentication")
+    ]
+    edge01 = assigned(deployed, "edge01.contoso.net")["AudioVideoAuthentication"]
+    ok(
+        deployed.cli(
+            "assign",
+            "--server",
+            "edge02.contoso.net",
+            "--type",
+            "AudioVideoAuthentication",
+            "--thumbprint",
+            edge01,
+        )
+    )
+
+
+def test_a_revocation_is_found_by_crl_and_ocsp_and_openssl_agrees(
+    deployed: Lab, internal_topology: Path
+) -> None:
+    thumbprint = assigned(deployed, "med01.contoso.net")["Default"]
+    cert = deployed.home / "servers" / "med01.contoso.net" / "certs" / f"{thumbprint}.crt"
+    serial = openssl("x509", "-in", cert, "-noout", "-serial").strip().split("=", 1)[1]
+    ok(deployed.cli("ca", "revoke", serial, "--reason", "keyCompromise"))
+    ok(deployed.cli("ca", "crl"))
+    code, report = check(deployed, internal_topology, "--server", "med01.contoso.net")
+    assert code == 1
+    found = {f["id"]: f["message"] for f in report["findings"]}
+    assert set(found) == {"cert.revoked", "ocsp.revoked"}, found
+    assert "keyCompromise" in found["ocsp.revoked"]
+    crl = deployed.home / "publish" / "crl" / "lyncpki-issuing-ca.crl.pem"
+    assert "certificate revoked" in openssl_verify(deployed, cert, crl)
+    # offline, the revocation is not seen (and the report says it was offline)
+    code, report = check(deployed, internal_topology, "--server", "med01.contoso.net", "--offline")
+    assert code == 0 and report["offline"]
+
+
+def test_reports_in_html_and_the_rule_list(deployed: Lab, internal_topology: Path) -> None:
+    from html.parser import HTMLParser
+
+    out = deployed.work / "check.html"
+    process = deployed.cli(
+        "check",
+        "--topology",
+        internal_topology,
+        "--offline",
+        "--format",
+        "html",
+        "--output",
+        out,
+        "--server",
+        "fe01.contoso.net",
+        "--server",
+        "med01.contoso.net",
+    )
+    assert process.returncode == 0, process.stderr
+
+    class Rows(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.verdict: str | None = None
+            self.tables: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = dict(attrs)
+            if "data-verdict" in values:
+                self.verdict = values["data-verdict"]
+            if tag == "table" and "data-server" in values:
+                self.tables.append(str(values["data-server"]))
+
+    rows = Rows()
+    rows.feed(out.read_text())
+    assert rows.verdict == "passed"
+    listing = ok(deployed.cli("check", "--list-rules", "--json"))
+    ids = {r["id"] for r in json.loads(listing.stdout)}
+    assert {
+        "san.missing",
+        "cert.revoked",
+        "ocsp.revoked",
+        "av.not-identical",
+        "oauth.not-global",
+        "tls.name-mismatch",
+        "mtls.refused",
+        "input.unreadable",
+        "chain.incomplete",
+        "crl.expired",
+        "cdp.unreachable",
+    } <= ids
+
+
+def test_broken_files_are_findings(deployed: Lab, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.pem"
+    good = deployed.home / "ca" / "issuing.crt"
+    truncated.write_text(good.read_text()[:300])
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not a certificate\n")
+    process = deployed.cli(
+        "check",
+        "--cert",
+        truncated,
+        "--cert",
+        text,
+        "--cert",
+        tmp_path / "missing.cer",
+        "--format",
+        "json",
+        "--offline",
+    )
+    assert process.returncode == 1 and "Traceback" not in process.stderr
+    report = json.loads(process.stdout)
+    assert [f["id"] for f in report["findings"]] == ["input.unreadable"] * 3

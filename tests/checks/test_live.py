@@ -1,0 +1,221 @@
+"""Live checks against `openssl s_server` (not ours): a certificate missing a planned SAN is a
+name mismatch for that SNI, a server that does not send its intermediate is an incomplete chain,
+and our mutual TLS probe is accepted by `s_server -Verify 1 -crl_check` with a good client
+certificate and refused with a revoked one, over TLS 1.2 and TLS 1.3."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+
+from lab import Lab, free_port, ok, openssl
+
+FE01_DEFAULT = ("pool01.contoso.net", "fe01.contoso.net", "sip.contoso.com", "sip.fabrikam.com")
+PFX_PASSWORD = "client-pfx-password"
+
+
+def issue(
+    lab: Lab, folder: Path, name: str, sans: Sequence[str], template: str
+) -> tuple[Path, Path]:
+    key, csr, cert = folder / f"{name}.key", folder / f"{name}.csr", folder / f"{name}.crt"
+    openssl(
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        csr,
+        "-subj",
+        f"/CN={sans[0]}",
+        "-addext",
+        "subjectAltName=" + ",".join(f"DNS:{n}" for n in sans),
+    )
+    ok(lab.cli("ca", "issue", csr, "--template", template, "--out", cert))
+    return cert, key
+
+
+@contextmanager
+def s_server(*args: str | Path) -> Iterator[int]:
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed")
+    port = free_port()
+    process = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-quiet", *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    error = process.stderr.read().decode() if process.poll() is not None else ""
+                    raise AssertionError(f"s_server did not start: {error}") from None
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.kill()
+        process.wait()
+
+
+def live_check(lab: Lab, topology: Path, port: int, *more: str | Path) -> dict:  # type: ignore[type-arg]
+    process = lab.cli(
+        "check",
+        "--topology",
+        topology,
+        "--endpoint",
+        f"127.0.0.1:{port}=fe01.contoso.net",
+        "--format",
+        "json",
+        *more,
+    )
+    assert "Traceback" not in process.stderr, process.stderr
+    return json.loads(process.stdout)  # type: ignore[no-any-return]
+
+
+def test_a_missing_san_is_a_name_mismatch_for_that_sni(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    cert, key = issue(check_lab, tmp_path, "short", FE01_DEFAULT[:-1], "WebServer")
+    issuing = check_lab.home / "ca" / "issuing.crt"
+    with s_server("-cert", cert, "-key", key, "-cert_chain", issuing) as port:
+        report = live_check(check_lab, internal_topology, port, "--offline")
+    mismatches = [f for f in report["findings"] if f["id"] == "tls.name-mismatch"]
+    assert len(mismatches) == 2  # sip.fabrikam.com, over TLS 1.2 and over TLS 1.3
+    assert all("sip.fabrikam.com" in f["message"] for f in mismatches)
+    assert {f["id"] for f in report["findings"]} == {"tls.name-mismatch", "san.missing"}
+    handshakes = report["handshakes"]
+    assert {h["negotiated"] for h in handshakes} == {"TLSv1.2", "TLSv1.3"}
+    assert {h["sni"] for h in handshakes} == set(FE01_DEFAULT)
+    assert all(h["ok"] for h in handshakes)
+
+
+def test_a_server_without_its_intermediate_sends_an_incomplete_chain(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    cert, key = issue(check_lab, tmp_path, "whole", FE01_DEFAULT, "WebServer")
+    with s_server("-cert", cert, "-key", key) as port:
+        report = live_check(check_lab, internal_topology, port, "--offline")
+    assert {f["id"] for f in report["findings"]} == {"tls.chain-incomplete"}
+    issuing = check_lab.home / "ca" / "issuing.crt"
+    with s_server("-cert", cert, "-key", key, "-cert_chain", issuing) as port:
+        report = live_check(check_lab, internal_topology, port, "--offline")
+    assert report["findings"] == []
+
+
+def test_mutual_tls_accepted_then_refused_once_revoked(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    lab = check_lab
+    cert, key = issue(lab, tmp_path, "server", FE01_DEFAULT, "WebServer")
+    client_cert, client_key = issue(lab, tmp_path, "client", ("fe02.contoso.net",), "LyncServer")
+    pfx = tmp_path / "client.pfx"
+    openssl(
+        "pkcs12",
+        "-export",
+        "-inkey",
+        client_key,
+        "-in",
+        client_cert,
+        "-out",
+        pfx,
+        "-passout",
+        f"pass:{PFX_PASSWORD}",
+    )
+    trust = tmp_path / "trust.pem"
+    trust.write_text(
+        (lab.home / "ca" / "root.crt").read_text() + (lab.home / "ca" / "issuing.crt").read_text()
+    )
+    crl = lab.home / "publish" / "crl" / "lyncpki-issuing-ca.crl.pem"
+
+    def serve() -> AbstractContextManager[int]:
+        # -verify_return_error: refuse (not just log) a client certificate that fails
+        return s_server(
+            "-cert",
+            cert,
+            "-key",
+            key,
+            "-cert_chain",
+            lab.home / "ca" / "issuing.crt",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-CAfile",
+            trust,
+            "-crl_check",
+            "-CRL",
+            crl,
+        )
+
+    ok(lab.cli("ca", "crl"))
+    with serve() as port:
+        report = (
+            live_check(
+                lab,
+                internal_topology,
+                port,
+                "--offline",
+                "--client-pfx",
+                pfx,
+                LYNCPKI_PFX_PASSWORD=PFX_PASSWORD,
+            )
+            if False
+            else json.loads(
+                lab.cli(
+                    "check",
+                    "--topology",
+                    internal_topology,
+                    "--endpoint",
+                    f"127.0.0.1:{port}=fe01.contoso.net",
+                    "--format",
+                    "json",
+                    "--offline",
+                    "--client-pfx",
+                    pfx,
+                    LYNCPKI_PFX_PASSWORD=PFX_PASSWORD,
+                ).stdout
+            )
+        )
+    assert report["findings"] == [], report["findings"]
+    assert all(h["ok"] and h["client"] for h in report["handshakes"])
+    assert {h["negotiated"] for h in report["handshakes"]} == {"TLSv1.2", "TLSv1.3"}
+
+    serial = openssl("x509", "-in", client_cert, "-noout", "-serial").strip().split("=", 1)[1]
+    ok(lab.cli("ca", "revoke", serial, "--reason", "keyCompromise"))
+    ok(lab.cli("ca", "crl"))
+    with serve() as port:
+        process = lab.cli(
+            "check",
+            "--topology",
+            internal_topology,
+            "--endpoint",
+            f"127.0.0.1:{port}=fe01.contoso.net",
+            "--format",
+            "json",
+            "--offline",
+            "--client-pfx",
+            pfx,
+            LYNCPKI_PFX_PASSWORD=PFX_PASSWORD,
+        )
+    assert process.returncode == 1
+    report = json.loads(process.stdout)
+    refused = [f for f in report["findings"] if f["id"] == "mtls.refused"]
+    assert {f["id"] for f in report["findings"]} == {"mtls.refused"}
+    versions = {h["version"] for h in report["handshakes"] if h["client_refused"]}
+    assert versions == {"TLSv1.2", "TLSv1.3"}
+    assert any("revoked" in f["message"] for f in refused)
