@@ -81,7 +81,7 @@ class CertificateContext:
             return candidate
         return None
 
-    @property
+    @functools.cached_property
     def dns_names(self) -> list[str]:
         try:
             san = self.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
@@ -89,7 +89,7 @@ class CertificateContext:
             return []
         return [n.lower() for n in san.value.get_values_for_type(x509.DNSName)]
 
-    @property
+    @functools.cached_property
     def ekus(self) -> list[x509.ObjectIdentifier] | None:
         """The EKUs, or None when the certificate has no EKU extension (any purpose)."""
         try:

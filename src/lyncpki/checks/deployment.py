@@ -80,9 +80,14 @@ def placements(plan: CertificatePlan) -> Iterable[tuple[PlannedCertificate, str]
 
 
 class _Stores:
+    """The stores of a deployment, each read once. Trusted CA certificates, the same on most
+    servers, are parsed once per thumbprint and shared, as are their (intermediates, roots)."""
+
     def __init__(self, home: Path) -> None:
         self.home = home
         self.loaded: dict[str, _Server | StoreError | None] = {}
+        self._trusted: dict[str, x509.Certificate] = {}
+        self._sets: dict[tuple[str, ...], tuple[tuple[x509.Certificate, ...], ...]] = {}
 
     def get(self, name: str) -> _Server | StoreError | None:
         if name not in self.loaded:
@@ -95,16 +100,27 @@ class _Stores:
             if not store.exists():
                 return None
             index = store.load()
-            trusted = store.trusted_certificates(index)
+            intermediates, roots = self._trust_set(store, index)
         except StoreError as error:
             return error
-        return _Server(
-            store,
-            index,
-            tuple(c for c in trusted if c.issuer != c.subject),
-            tuple(c for c in trusted if c.issuer == c.subject),
-            {},
-        )
+        return _Server(store, index, intermediates, roots, {})
+
+    def _trust_set(
+        self, store: ServerStore, index: StoreIndex
+    ) -> tuple[tuple[x509.Certificate, ...], ...]:
+        key = tuple(t.thumbprint for t in index.trusted)
+        if key not in self._sets:
+            certs = []
+            for entry in index.trusted:
+                if entry.thumbprint not in self._trusted:
+                    path = store.paths.trusted(entry.thumbprint)
+                    self._trusted[entry.thumbprint] = store.read_certificate(path)
+                certs.append(self._trusted[entry.thumbprint])
+            self._sets[key] = (
+                tuple(c for c in certs if c.issuer != c.subject),
+                tuple(c for c in certs if c.issuer == c.subject),
+            )
+        return self._sets[key]
 
 
 def check_deployment(job: DeploymentCheck) -> list[Finding]:

@@ -22,7 +22,6 @@ def check_certificate(
 ) -> list[Finding]:
     """Every finding of `rules` (minus `skip`) on one certificate, errors first."""
     skipped = set(skip)
-    subject = _subject(ctx)
     findings: list[Finding] = []
     for rule in rules:
         if rule.id in skipped:
@@ -36,7 +35,7 @@ def check_certificate(
                     Severity.ERROR,
                     ctx.server,
                     ctx.usage,
-                    subject,
+                    _subject(ctx),
                     f"rule {rule.id} could not judge this certificate "
                     f"({type(error).__name__}: {error})",
                     "report this as a lyncpki bug, with the certificate",
@@ -50,7 +49,7 @@ def check_certificate(
                 problem.severity or rule.severity,
                 ctx.server,
                 ctx.usage,
-                subject,
+                _subject(ctx),
                 problem.message,
                 problem.fix,
                 rule.requirement,

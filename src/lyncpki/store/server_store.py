@@ -90,13 +90,13 @@ class ServerStore:
 
     def certificate(self, thumbprint_text: str) -> x509.Certificate:
         path = self.paths.certificate(thumbprint_text)
-        return self._read_certificate(path)
+        return self.read_certificate(path)
 
     def trusted_certificates(self, index: StoreIndex | None = None) -> list[x509.Certificate]:
         index = index or self.load()
-        return [self._read_certificate(self.paths.trusted(t.thumbprint)) for t in index.trusted]
+        return [self.read_certificate(self.paths.trusted(t.thumbprint)) for t in index.trusted]
 
-    def _read_certificate(self, path: Path) -> x509.Certificate:
+    def read_certificate(self, path: Path) -> x509.Certificate:
         try:
             return x509.load_pem_x509_certificate(path.read_bytes())
         except (OSError, ValueError) as error:

@@ -1,0 +1,160 @@
+"""Benchmark: `check` of a generated deployment of 1,000 servers (about 3,000 certificates),
+offline rules and chain building, against cryptography.x509.verification alone.
+
+Target: at least 0.8x the raw rate of `cryptography.x509.verification` path building over the
+same certificates, in the same run. The deployment is made before the clock starts: the plan of
+`bench/plan.py`'s generated topology (5 sites of 200 servers), every certificate issued by an
+embedded CA (RSA 4096 root, RSA 2048 issuing CA, as `lyncpki ca init` makes them) for an EC
+P-256 key, installed and assigned in every server's store with the chain as trusted.
+
+- ours:     `check_deployment` offline: reading every store (index, certificates, trusted CA
+            certificates) from disk, every certificate rule for every server and usage (path
+            building included), the pool and OAuth comparisons;
+- baseline: one verifier of the same policy, `verify(leaf, [issuing CA])` once for every
+            (server, usage) that `check` judges, the certificates already parsed in memory.
+
+Run: .venv/bin/python bench/check.py [--sites 5] [--repeat 3] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import verification
+
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.home import CaHome
+from lyncpki.checks.deployment import DeploymentCheck, check_deployment, placements
+from lyncpki.keyspec import KeySpec
+from lyncpki.planning import CertificatePlan, Severity, plan
+from lyncpki.planning.namespaces import namespaces
+from lyncpki.store import ServerStore
+from lyncpki.topology import load_topology_text
+from lyncpki.x509.requests import RequestSubject, build_request, request_pem
+from plan import generate
+from timing import timed
+
+SECRET = b"bench-check-passphrase"
+BATCH = 200
+
+
+def deploy(home: Path, result: CertificatePlan, topology_ns: list[str]) -> CertificateAuthority:
+    """Issue every planned certificate and install it where the plan says (not timed)."""
+    ca = CertificateAuthority.create(
+        CaHome(home),
+        passphrase=SECRET,
+        name="Bench Issuing CA",
+        namespaces=tuple(topology_ns),
+        root_key=KeySpec("rsa", 4096),
+        key=KeySpec("rsa", 2048),
+    )
+    keys = {c.id: ec.generate_private_key(ec.SECP256R1()) for c in result.certificates}
+    pems = [
+        request_pem(
+            build_request(keys[c.id], RequestSubject(c.subject, c.sans), template=c.template)
+        )
+        for c in result.certificates
+    ]
+    issued: dict[str, x509.Certificate] = {}
+    for start in range(0, len(pems), BATCH):
+        chunk = result.certificates[start : start + BATCH]
+        outcomes = ca.submit_many(pems[start : start + BATCH], requester="bench")
+        for planned, outcome in zip(chunk, outcomes, strict=True):
+            assert not isinstance(outcome, Exception), outcome
+            assert outcome.certificate is not None
+            issued[planned.id] = outcome.certificate
+    chain = [ca.issuer.certificate, ca.root.certificate]
+    for planned, server in placements(result):
+        store = ServerStore(home, server)
+        entry, _ = store.install(
+            issued[planned.id],
+            chain,
+            source="bench",
+            key=keys[planned.id],
+            secret=SECRET,
+            exportable=planned.exportable,
+        )
+        for usage in planned.usages:
+            store.assign(str(usage), entry.thumbprint)
+    return ca
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=5, help="sites of 200 servers (default 5)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="print where our time goes")
+    args = parser.parse_args()
+
+    text = yaml.safe_dump(generate(args.sites), sort_keys=False)
+    topology = load_topology_text(text, "bench.yaml")
+    result = plan(topology)
+    servers = {name for _, name in placements(result)}
+    with tempfile.TemporaryDirectory(prefix="lyncpki-bench-check-") as temp:
+        home = Path(temp)
+        start = time.perf_counter()
+        ca = deploy(home, result, namespaces(topology, result))
+        setup = time.perf_counter() - start
+        now = ca.clock.now()
+        job = DeploymentCheck(plan=result, home=home, now=now)
+        t_ours, findings = timed(lambda: check_deployment(job), args.repeat)
+        errors = [f for f in findings if f.severity is Severity.ERROR]
+        assert not errors, errors[:3]
+
+        # the baseline: the same judgements of path building, certificates in memory
+        leaves = []
+        for planned, server in placements(result):
+            index = ServerStore(home, server).load()
+            for usage in planned.usages:
+                slots = index.slots(str(usage), now)
+                assert slots.current is not None
+                leaves.append(ServerStore(home, server).certificate(slots.current.thumbprint))
+        ca_policy = verification.ExtensionPolicy.permit_all().require_present(
+            x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
+        )
+        verifier = (
+            verification.PolicyBuilder()
+            .store(verification.Store([ca.root.certificate]))
+            .time(now)
+            .extension_policies(
+                ca_policy=ca_policy, ee_policy=verification.ExtensionPolicy.permit_all()
+            )
+            .build_client_verifier()
+        )
+        intermediates = [ca.issuer.certificate]
+
+        def raw() -> None:
+            for leaf in leaves:
+                verifier.verify(leaf, intermediates)
+
+        t_raw, _ = timed(raw, args.repeat)
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            check_deployment(job)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        ca.engine.dispose()
+
+    count = len(leaves)
+    ours_rate, raw_rate = count / t_ours, count / t_raw
+    ratio = ours_rate / raw_rate
+    print(f"deployment: {len(servers):,} stores, {len(result.certificates):,} certificates, "
+          f"{count:,} (server, usage) judged; set-up {setup:.1f} s (not timed)")
+    print(f"{'step':<44} {'seconds':>8} {'per s':>9}  target    met  baseline (same run)")
+    print(f"{'check, offline (stores read from disk)':<44} {t_ours:8.3f} {ours_rate:9.0f}  "
+          f">= 0.80x  {'yes' if ratio >= 0.8 else 'NO':<4} {ratio:.2f}x raw path building "
+          f"({raw_rate:.0f}/s: {t_raw:.3f} s)")
+    print(f"findings: {len(findings)} ({len(errors)} errors)")
+
+
+if __name__ == "__main__":
+    main()
