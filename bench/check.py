@@ -147,12 +147,16 @@ def main() -> None:
     count = len(leaves)
     ours_rate, raw_rate = count / t_ours, count / t_raw
     ratio = ours_rate / raw_rate
-    print(f"deployment: {len(servers):,} stores, {len(result.certificates):,} certificates, "
-          f"{count:,} (server, usage) judged; set-up {setup:.1f} s (not timed)")
+    print(
+        f"deployment: {len(servers):,} stores, {len(result.certificates):,} certificates, "
+        f"{count:,} (server, usage) judged; set-up {setup:.1f} s (not timed)"
+    )
     print(f"{'step':<44} {'seconds':>8} {'per s':>9}  target    met  baseline (same run)")
-    print(f"{'check, offline (stores read from disk)':<44} {t_ours:8.3f} {ours_rate:9.0f}  "
-          f">= 0.80x  {'yes' if ratio >= 0.8 else 'NO':<4} {ratio:.2f}x raw path building "
-          f"({raw_rate:.0f}/s: {t_raw:.3f} s)")
+    print(
+        f"{'check, offline (stores read from disk)':<44} {t_ours:8.3f} {ours_rate:9.0f}  "
+        f">= 0.80x  {'yes' if ratio >= 0.8 else 'NO':<4} {ratio:.2f}x raw path building "
+        f"({raw_rate:.0f}/s: {t_raw:.3f} s)"
+    )
     print(f"findings: {len(findings)} ({len(errors)} errors)")
 
 
