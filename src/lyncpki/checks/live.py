@@ -205,7 +205,7 @@ def names_to_probe(endpoint: Endpoint, planned_names: Sequence[str]) -> list[str
     return [endpoint.host] if fqdn_problem(normalize(endpoint.host)) is None else [None]
 
 
-def _covers(leaf: x509.Certificate, name: str, roots: Sequence[x509.Certificate]) -> bool:
+def names_match(leaf: x509.Certificate, name: str, roots: Sequence[x509.Certificate]) -> bool:
     """Whether `leaf` answers for `name` (RFC 6125 matching by cryptography's verifier)."""
     if not roots:
         return False
@@ -287,7 +287,7 @@ def judge(
         if not h.ok or not h.presented:
             continue
         leaf, sent = h.presented[0], h.presented[1:]
-        if h.sni and not _covers(leaf, h.sni, [leaf]):
+        if h.sni and not names_match(leaf, h.sni, [leaf]):
             add(
                 "tls.name-mismatch",
                 Severity.ERROR,

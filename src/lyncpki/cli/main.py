@@ -8,6 +8,7 @@ from lyncpki import __version__
 from lyncpki.cli import (
     ca_command,
     check_command,
+    deploy_command,
     request_command,
     serve_command,
     store_command,
@@ -38,6 +39,7 @@ app.command("certs")(store_command.certs_command)
 app.command("remove")(store_command.remove_command)
 app.command("export")(store_command.export_command)
 app.command("check", help=check_command.HELP)(check_command.check_command)
+app.command("deploy", help=deploy_command.HELP)(deploy_command.deploy_command)
 
 
 def _version(value: bool) -> None:

@@ -58,7 +58,7 @@ def parse_usages(texts: Sequence[str]) -> list[Usage]:
     return found
 
 
-def _merge(
+def merge(
     server: str, usages: Sequence[Usage], rows: Sequence[PlannedCertificate]
 ) -> RequestTarget:
     first = rows[0]
@@ -96,7 +96,7 @@ def targets(plan: CertificatePlan, server: str, types: Sequence[Usage]) -> list[
             "OAuthTokenIssuer certificate",
         )
     if not types:
-        return [_merge(server, row.usages, [row]) for row in rows]
+        return [merge(server, row.usages, [row]) for row in rows]
     chosen: list[PlannedCertificate] = []
     for usage in types:
         row = next((r for r in rows if usage in r.usages), None)
@@ -108,4 +108,4 @@ def targets(plan: CertificatePlan, server: str, types: Sequence[Usage]) -> list[
             )
         if row not in chosen:
             chosen.append(row)
-    return [_merge(server, types, chosen)]
+    return [merge(server, types, chosen)]

@@ -15,8 +15,9 @@ import datetime as dt
 import fcntl
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -48,6 +49,14 @@ def is_ca_certificate(cert: x509.Certificate) -> bool:
     except (x509.ExtensionNotFound, ValueError):
         pass
     return cert.issuer == cert.subject
+
+
+@dataclass(frozen=True)
+class SealedKey:
+    """A private key already encrypted (PKCS#8 PEM) with the store's passphrase, and its id."""
+
+    pem: bytes
+    key_id: str
 
 
 def _pem(cert: x509.Certificate) -> bytes:
@@ -154,16 +163,22 @@ class ServerStore:
             )
         return index
 
-    def _write_key(self, key: PrivateKey, secret: bytes) -> str:
-        name = key_id(key)
+    def _write_key(self, key: PrivateKey | SealedKey, secret: bytes) -> str:
+        """Store a key encrypted with `secret` (or one sealed with it elsewhere, say in a key
+        generation worker); its file is named by its public key."""
+        if isinstance(key, SealedKey):
+            name, sealed = key.key_id, key.pem
+        else:
+            name, sealed = key_id(key), None
         path = self.paths.key(name)
         if not path.exists():
-            write_atomic(path, encrypt_key(key, secret), mode=0o600)
+            data = sealed if sealed is not None else encrypt_key(cast(PrivateKey, key), secret)
+            write_atomic(path, data, mode=0o600)
         return name
 
     def add_pending(
         self,
-        key: PrivateKey,
+        key: PrivateKey | SealedKey,
         csr: x509.CertificateSigningRequest,
         *,
         secret: bytes,

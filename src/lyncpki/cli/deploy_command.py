@@ -1,0 +1,220 @@
+"""`lyncpki deploy`: the whole deployment in one run, with a progress bar per phase."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lyncpki.atomic import write_atomic
+from lyncpki.checks.deployment import placements
+from lyncpki.cli.ca_context import HomeOption, home_of
+from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
+from lyncpki.cli.store_context import CA_PASSWORD_ENV
+from lyncpki.deployment.deploy import DeployOptions, DeployResult, deploy
+from lyncpki.deployment.report import report_document
+from lyncpki.errors import LyncPkiError
+from lyncpki.reports.deploy_html import render_deploy_html
+
+HELP = """Deploy every certificate of a topology, check it, and prove it on the wire.
+
+Plans TOPOLOGY; creates the CA if the home has none (a random passphrase is generated into
+<home>/secrets for a demo home when LYNCPKI_CA_PASSPHRASE is not set); starts the CA service
+on the loopback port its CRL/AIA/OCSP URLs name (or uses --ca URL); then for every server and
+usage: key (made in --jobs processes), request, issuance, import, assignment; copies the Edge
+pool's shared certificates to every member; publishes the CRLs; runs every check (revocation
+included); proves mutual TLS between every pair of servers that talk in Lync with each
+server's certificate on a loopback listener, and that a revoked certificate is refused; writes
+report.html and report.json into the home.
+
+A second run changes nothing (and says so); --renew-within renews what expires soon; a run
+killed midway is resumed, nothing issued twice. --dry-run only lists what a run would do.
+
+Exit status: 0 deployed and proved, 1 errors found (see the report), 2 bad input.
+"""
+
+_DURATION = re.compile(r"^(\d+)\s*(d|h|days?|hours?)?$")
+
+
+def _duration(text: str) -> int:
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise typer.BadParameter("use e.g. 30d or 12h", param_hint="--renew-within")
+    value, unit = int(match.group(1)), (match.group(2) or "d")
+    return value * 3600 if unit.startswith("h") else value * 86400
+
+
+class _Bars:
+    """The run's reporter: one progress bar per phase (quiet with --json)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.task: object | None = None
+
+    def phase(self, name: str, total: int) -> None:
+        if self.progress is None:
+            return
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[-1].total)  # type: ignore[arg-type]
+        self.task = self.progress.add_task(name, total=max(total, 1))
+
+    def advance(self, count: int = 1) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.advance(self.task, count)  # type: ignore[arg-type]
+
+    def note(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(f"note: {escape(text)}")
+
+
+def deploy_command(
+    topology: Path = typer.Argument(
+        ..., help="Topology file (.yaml or .json).", show_default=False
+    ),
+    home: Path | None = HomeOption,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="List what would be done; touch nothing."
+    ),
+    renew_within: str = typer.Option(
+        "30d", "--renew-within", help="Renew certificates expiring within this (30d, 12h)."
+    ),
+    jobs: int = typer.Option(
+        os.cpu_count() or 1, "--jobs", "-j", help="Processes that make keys (default: cores)."
+    ),
+    ca: str | None = typer.Option(
+        None, "--ca", help="Use this CA service instead of the home's own (with --ca-account)."
+    ),
+    ca_account: str | None = typer.Option(None, "--ca-account", help="CA account for --ca."),
+    no_live: bool = typer.Option(False, "--no-live", help="Skip the live mutual-TLS proof."),
+    as_json: bool = typer.Option(False, "--json", help="Print report.json instead of a table."),
+) -> None:
+    _deploy(topology, home, dry_run, renew_within, jobs, ca, ca_account, no_live, as_json)
+
+
+@guarded()
+def _deploy(
+    topology: Path,
+    home: Path | None,
+    dry_run: bool,
+    renew_within: str,
+    jobs: int,
+    ca: str | None,
+    ca_account: str | None,
+    no_live: bool,
+    as_json: bool,
+) -> None:
+    if jobs < 1:
+        raise LyncPkiError("--jobs must be 1 or more", "e.g. --jobs 2")
+    root = home_of(home).root
+    options = DeployOptions(
+        topology=topology,
+        home=root,
+        jobs=jobs,
+        renew_within=dt.timedelta(seconds=_duration(renew_within)),
+        dry_run=dry_run,
+        ca_url=ca,
+        ca_account=ca_account,
+        ca_password=os.environ.get(CA_PASSWORD_ENV) if ca else None,
+        live=not no_live,
+    )
+    columns = (
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    if as_json or dry_run:
+        result = deploy(options, _Bars(None))
+    else:
+        with Progress(*columns, console=stderr, transient=False) as progress:
+            result = deploy(options, _Bars(progress))
+    if dry_run:
+        _print_dry_run(result, as_json)
+        return
+    document = report_document(result)
+    write_atomic(root / "report.json", (json.dumps(document, indent=2) + "\n").encode())
+    write_atomic(root / "report.html", render_deploy_html(document, result.check).encode())
+    if as_json:
+        emit_json(document)
+    else:
+        _print_summary(result, document, root)
+    if not result.passed:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _print_dry_run(result: DeployResult, as_json: bool) -> None:
+    needs = [
+        {
+            "certificate": n.planned.id,
+            "action": n.action,
+            "stores": list(n.stores),
+            "reason": n.reason,
+        }
+        for n in result.assessment.needs
+    ]
+    if as_json:
+        emit_json(
+            {
+                "dry_run": True,
+                "needs": needs,
+                "kept": len(result.assessment.kept),
+                "notes": result.notes,
+            }
+        )
+        return
+    for note in result.notes:
+        stdout.print(f"would: {note}", markup=False)
+    for need in needs:
+        stdout.print(
+            f"would {need['action']} {need['certificate']} on {', '.join(need['stores'])}"
+            f" ({need['reason']})",
+            markup=False,
+        )
+    stdout.print(
+        f"{len(needs)} to do, {len(result.assessment.kept)} in place; nothing was changed",
+        markup=False,
+    )
+
+
+def _print_summary(result: DeployResult, document: dict[str, object], root: Path) -> None:
+    table = Table(title="lyncpki deploy", title_justify="left")
+    for header in ("server", "certificates", "done now", "errors", "warnings", "handshakes"):
+        table.add_column(header)
+    findings = list(result.check.findings) if result.check else []
+    servers = list(result.check.checked) if result.check else []
+    per_server = Counter(name for _, name in placements(result.plan))
+    for server in servers:
+        done = Counter(d.action for d in result.done if d.server == server)
+        errors = sum(1 for f in findings if f.server == server and f.severity == "error")
+        warnings = sum(1 for f in findings if f.server == server and f.severity == "warning")
+        shakes = [h for h in result.proof if server in (h.client, h.server)]
+        proved = sum(1 for h in shakes if h.proved)
+        table.add_row(
+            escape(server),
+            str(per_server[server]),
+            ", ".join(f"{n} {a}" for a, n in sorted(done.items())) or "-",
+            f"[red]{errors}[/]" if errors else "0",
+            f"[yellow]{warnings}[/]" if warnings else "0",
+            f"{proved}/{len(shakes)}" if shakes else "-",
+        )
+    stdout.print(table)
+    for note in result.notes:
+        stdout.print(f"note: {note}", markup=False)
+    if not result.changed:
+        stdout.print("nothing to do: every planned certificate was in place", markup=False)
+    proved = sum(1 for h in result.proof if h.proved)
+    verdict = "deployed and proved" if result.passed else "NOT DONE: errors in the report"
+    stdout.print(
+        f"{verdict}: {len(result.plan.certificates)} planned certificates, "
+        f"{len(result.done)} actions, {proved}/{len(result.proof)} handshakes as expected",
+        markup=False,
+    )
+    stdout.print(f"report: {root / 'report.html'} (and report.json)", markup=False)

@@ -1,0 +1,167 @@
+"""The CA a deployment uses: the home's own (created on the first run, with the topology's
+namespaces and a loopback base URL), its deploy account, and its service started on the port
+the certificates' CRL, AIA and OCSP URLs name."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from lyncpki.atomic import write_atomic
+from lyncpki.ca.accounts import Accounts, Role
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.home import PASSPHRASE_ENV, CaHome, generate_passphrase, resolve_passphrase
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
+
+DEPLOY_ACCOUNT = "lyncpki-deploy"
+PR_SET_PDEATHSIG = 1
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class OpenedCa:
+    ca: CertificateAuthority
+    passphrase: bytes
+    created: bool
+    generated_passphrase: bool
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def open_or_create(home: Path, namespaces: Sequence[str], *, demo: bool) -> OpenedCa:
+    """The home's CA; created when there is none (RSA 4096 root, RSA 2048 issuing CA, its
+    URLs on a loopback port chosen now and kept). Without a passphrase anywhere, `demo`
+    generates one into <home>/secrets (0600)."""
+    ca_home = CaHome(home)
+    generated = False
+    try:
+        secret = resolve_passphrase(ca_home)
+    except LyncPkiError:
+        if not demo:
+            raise
+        ca_home.make_dirs()
+        secret = generate_passphrase(ca_home)
+        generated = True
+    if ca_home.exists():
+        return OpenedCa(CertificateAuthority.open(ca_home, secret), secret, False, generated)
+    ca = CertificateAuthority.create(
+        ca_home,
+        passphrase=secret,
+        name="lyncpki Issuing CA",
+        root_key=KeySpec("rsa", 4096),
+        key=KeySpec("rsa", 2048),
+        base_url=f"http://{LOOPBACK}:{free_port()}",
+        namespaces=tuple(namespaces),
+        actor="lyncpki deploy",
+    )
+    return OpenedCa(ca, secret, True, generated)
+
+
+def deploy_account(ca: CertificateAuthority) -> tuple[str, str]:
+    """The CA account deploy enrolls with (a requester), its password kept in
+    <home>/secrets/deploy-account (0600) so that later runs use the same account."""
+    path = ca.home.secrets / "deploy-account"
+    if path.exists():
+        data = json.loads(path.read_text("utf-8"))
+        return str(data["name"]), str(data["password"])
+    password = secrets.token_urlsafe(24)
+    accounts = Accounts(ca.engine)
+    if any(a["name"] == DEPLOY_ACCOUNT for a in accounts.list()):
+        accounts.remove(DEPLOY_ACCOUNT)  # its password was lost with the secrets folder
+    accounts.add(DEPLOY_ACCOUNT, Role.REQUESTER, password)
+    document = json.dumps({"name": DEPLOY_ACCOUNT, "password": password}) + "\n"
+    write_atomic(path, document.encode(), mode=0o600)
+    return DEPLOY_ACCOUNT, password
+
+
+def _die_with_parent() -> None:
+    """In the service's child process: end it when deploy ends, even killed (Linux
+    PR_SET_PDEATHSIG), so that a killed run leaves no service holding the CA's port."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the port is freed when it is stopped
+        pass
+
+
+class ServiceProcess:
+    """`lyncpki ca serve` for the home, on the port of the CA's base URL, until stopped."""
+
+    def __init__(self, home: Path, base_url: str, passphrase: bytes, log: Path) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme != "http" or parts.hostname not in (LOOPBACK, "localhost"):
+            raise LyncPkiError(
+                f"the CA's URLs point to {base_url}, not to this machine's loopback",
+                "serve the CA there yourself and give deploy --ca URL (with --ca-account)",
+            )
+        self.url = f"http://{LOOPBACK}:{parts.port or 80}"
+        self.port = parts.port or 80
+        self.home, self.passphrase, self.log = home, passphrase, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        env = {**os.environ, PASSPHRASE_ENV: self.passphrase.decode()}
+        command = [
+            sys.executable,
+            "-m",
+            "lyncpki",
+            "ca",
+            "serve",
+            "--home",
+            str(self.home),
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(self.port),
+        ]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                preexec_fn=_die_with_parent,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = self.log.read_text("utf-8", "replace")[-800:]
+                raise LyncPkiError(
+                    f"the CA service could not start on port {self.port}:\n{tail}",
+                    f"free port {self.port} (the CA's URLs name it), or give --ca URL",
+                )
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise LyncPkiError(f"the CA service did not answer in {timeout:.0f} s", f"see {self.log}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)

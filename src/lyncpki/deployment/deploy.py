@@ -1,0 +1,291 @@
+"""`deploy`: the whole job in one run, in phases (plan, CA, keys, requests, pool copies, CRLs,
+check, live proof, report)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from lyncpki.atomic import write_atomic
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.client import CaClient
+from lyncpki.checks.deployment import DeploymentCheck, placements
+from lyncpki.checks.finding import ordered
+from lyncpki.checks.report import CheckReport
+from lyncpki.clock import SYSTEM_CLOCK
+from lyncpki.deployment.ca_setup import ServiceProcess, deploy_account, open_or_create
+from lyncpki.deployment.needs import Assessment, assess
+from lyncpki.deployment.proof import FRONT_ENDS, Party, ProofHandshake, party, prove
+from lyncpki.deployment.runner import MTLS_TEMPLATE, Done, Outcome, Reporter, Runner
+from lyncpki.errors import LyncPkiError
+from lyncpki.planning import CertificatePlan, plan
+from lyncpki.planning.model import Usage
+from lyncpki.planning.namespaces import namespaces
+from lyncpki.store import ServerStore, StoreError, resolve_store_passphrase
+from lyncpki.topology import Topology, load_topology
+from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.keys import decrypt_key, encrypt_key
+from lyncpki.x509.requests import RequestSubject, build_request, request_pem
+
+PROOF_DIR = "proof"
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    topology: Path
+    home: Path
+    jobs: int = max(os.cpu_count() or 1, 1)
+    renew_within: dt.timedelta = dt.timedelta(days=30)
+    dry_run: bool = False
+    ca_url: str | None = None
+    ca_account: str | None = None
+    ca_password: str | None = None
+    live: bool = True
+
+
+@dataclass
+class DeployResult:
+    topology: str
+    home: Path
+    plan: CertificatePlan
+    assessment: Assessment
+    done: list[Done] = field(default_factory=list)
+    check: CheckReport | None = None
+    proof: list[ProofHandshake] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    ca_created: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.done) or self.ca_created
+
+    @property
+    def passed(self) -> bool:
+        check_ok = self.check is None or self.check.passed
+        return (
+            check_ok
+            and all(h.proved for h in self.proof)
+            and not any(d.action in ("failed", "pending") for d in self.done)
+        )
+
+
+class _Clock:
+    """Seconds spent in each phase."""
+
+    def __init__(self, phases: dict[str, float]) -> None:
+        self.phases = phases
+        self._name: str | None = None
+        self._start = 0.0
+
+    def enter(self, name: str) -> None:
+        self.stop()
+        self._name, self._start = name, time.perf_counter()
+
+    def stop(self) -> None:
+        if self._name is not None:
+            elapsed = time.perf_counter() - self._start
+            self.phases[self._name] = self.phases.get(self._name, 0.0) + elapsed
+            self._name = None
+
+
+class _TimedReporter:
+    """Passes the reporter's calls on and times each phase."""
+
+    def __init__(self, inner: Reporter, clock: _Clock) -> None:
+        self.inner, self.clock = inner, clock
+
+    def phase(self, name: str, total: int) -> None:
+        self.clock.enter(name)
+        self.inner.phase(name, total)
+
+    def advance(self, count: int = 1) -> None:
+        self.inner.advance(count)
+
+    def note(self, text: str) -> None:
+        self.inner.note(text)
+
+
+def dry_run(options: DeployOptions) -> DeployResult:
+    """What a run would do, touching nothing."""
+    topology = load_topology(options.topology)
+    result = plan(topology, source=str(options.topology))
+    now = SYSTEM_CLOCK.now()
+    assessment = assess(result, options.home, now, renew_within=options.renew_within)
+    notes = []
+    if not (options.home / "ca" / "config.json").exists() and options.ca_url is None:
+        notes.append(f"would create a CA in {options.home / 'ca'}")
+    return DeployResult(str(options.topology), options.home, result, assessment, notes=notes)
+
+
+def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
+    if options.dry_run:
+        return dry_run(options)
+    phases: dict[str, float] = {}
+    clock = _Clock(phases)
+    timed = _TimedReporter(reporter, clock)
+    timed.phase("plan", 1)
+    topology = load_topology(options.topology)
+    result = plan(topology, source=str(options.topology))
+    timed.advance()
+    home = options.home
+    home.mkdir(parents=True, exist_ok=True)
+    ca: CertificateAuthority | None = None
+    created = generated = False
+    service: ServiceProcess | None = None
+    if options.ca_url is None:
+        timed.phase("CA", 1)
+        opened = open_or_create(home, namespaces(topology, result), demo=True)
+        ca, created, generated = opened.ca, opened.created, opened.generated_passphrase
+        account, password = deploy_account(ca)
+        service = ServiceProcess(home, ca.config.base_url, opened.passphrase, home / "serve.log")
+        service.start()
+        url = service.url
+        timed.advance()
+    else:
+        if not (options.ca_account and options.ca_password):
+            raise LyncPkiError(
+                "--ca needs a CA account and its password",
+                "give --ca-account NAME and set LYNCPKI_CA_PASSWORD",
+            )
+        url, account, password = options.ca_url, options.ca_account, options.ca_password
+    outcome = Outcome()
+    notes: list[str] = []
+    if generated:
+        notes.append(
+            f"generated a random CA passphrase in {home / 'secrets' / 'ca-passphrase'} (0600): "
+            "demo homes only, anyone who can read it can sign"
+        )
+    try:
+        secret = resolve_store_passphrase(home)
+        client = CaClient(url, account, password)
+        runner = Runner(
+            home, secret, client, account, topology.organization, timed, ca, options.jobs
+        )
+        assessment = assess(result, home, SYSTEM_CLOCK.now(), renew_within=options.renew_within)
+        try:
+            runner.issue(assessment, outcome)
+            runner.copy(assessment, outcome)
+        finally:
+            client.close()
+        if outcome.done or created:
+            runner.publish()
+        now = SYSTEM_CLOCK.now()
+        internal = frozenset({thumbprint(ca.root.certificate)}) if ca else frozenset()
+        job = DeploymentCheck(plan=result, home=home, now=now, internal_roots=internal)
+        findings = runner.check(job)
+        proof: list[ProofHandshake] = []
+        if options.live and ca is not None:
+            timed.phase("live proof", 1)
+            proof = _proof(result, home, ca, secret, topology, notes)
+            timed.advance()
+    finally:
+        clock.stop()
+        if service is not None:
+            service.stop()
+    checked = tuple(dict.fromkeys(name for _, name in placements(result)))
+    report = CheckReport(
+        findings=tuple(ordered(findings)),
+        generated=now,
+        checked=checked,
+        topology=str(options.topology),
+        notes=tuple(notes),
+    )
+    return DeployResult(
+        str(options.topology),
+        home,
+        result,
+        assessment,
+        outcome.done,
+        report,
+        proof,
+        phases,
+        notes,
+        created,
+    )
+
+
+def _proof(
+    result: CertificatePlan,
+    home: Path,
+    ca: CertificateAuthority,
+    secret: bytes,
+    topology: Topology,
+    notes: list[str],
+) -> list[ProofHandshake]:
+    """The parties of the proof (each server's MTLS certificate from its store), a revoked
+    throwaway party, and the handshakes."""
+    chain = ca.chain()[:-1]  # what a server sends after its own certificate: the issuing CA
+    parties: list[Party] = []
+    now = SYSTEM_CLOCK.now()
+    for planned in result.certificates:
+        usage = Usage.INTERNAL if Usage.INTERNAL in planned.usages else Usage.DEFAULT
+        if usage not in planned.usages or not planned.servers:
+            continue
+        for server in planned.servers:
+            store = ServerStore(home, server)
+            try:
+                current = store.load().slots(str(usage), now).current
+                entry = store.load().certificate(current.thumbprint) if current else None
+                if entry is None or entry.key_id is None:
+                    continue
+                key = store.private_key(entry.key_id, secret)
+                cert = store.certificate(entry.thumbprint)
+            except StoreError:
+                continue
+            parties.append(party(server, planned.role, cert, key, chain))
+    root = home / PROOF_DIR / "root.pem"
+    root.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(root, ca.root.certificate.public_bytes(Encoding.PEM))
+    crl = ca.home.crl_file(ca.config.slug, pem=True)
+    revoked = _revoked_party(result, home, ca, secret, parties, notes)
+    return prove(parties, root, crl, revoked)
+
+
+def _revoked_party(
+    result: CertificatePlan,
+    home: Path,
+    ca: CertificateAuthority,
+    secret: bytes,
+    parties: list[Party],
+    notes: list[str],
+) -> Party | None:
+    """A throwaway certificate for a Front End's names, revoked: kept in <home>/proof and
+    reused by later runs (it never serves; it only proves CRL checking refuses it)."""
+    front = next((p for p in parties if p.role in FRONT_ENDS), None)
+    if front is None:
+        return None
+    folder = home / PROOF_DIR
+    cert_file, key_file = folder / "revoked.crt", folder / "revoked.key"
+    if cert_file.exists() and key_file.exists():
+        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        key = decrypt_key(key_file.read_bytes(), secret, what="the proof's revoked certificate")
+        return party(front.server, front.role, cert, key, ca.chain()[:-1])
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = tuple(
+        front.certificate.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName
+        ).value.get_values_for_type(x509.DNSName)
+    )
+    csr = build_request(
+        key, RequestSubject(names[0], names), template=MTLS_TEMPLATE, client_auth=True
+    )
+    issued = ca.submit(request_pem(csr), requester="lyncpki deploy (proof)", template=MTLS_TEMPLATE)
+    assert issued.certificate is not None
+    ca.revoke(format(issued.certificate.serial_number, "x"), actor="lyncpki deploy")
+    ca.publish_crl(actor="lyncpki deploy")
+    ca.publish_crl(actor="lyncpki deploy", delta=True)
+    write_atomic(key_file, encrypt_key(key, secret), mode=0o600)
+    write_atomic(cert_file, issued.certificate.public_bytes(Encoding.PEM))
+    notes.append(
+        f"issued and revoked a throwaway certificate for {front.server}'s names "
+        f"(serial {issued.serial}) to prove that a revoked certificate is refused"
+    )
+    return party(front.server, front.role, issued.certificate, key, ca.chain()[:-1])

@@ -1,0 +1,204 @@
+"""What a deployment still needs, read from the stores as they are (the stores are the truth,
+so a run killed midway is resumed by the next, and a second run on a complete home does
+nothing).
+
+A planned certificate is kept when, on every server it belongs to, each of its usages has the
+same certificate assigned that names every planned SAN and stays valid beyond the renewal
+horizon. Otherwise: its holder (the first server, where the key is made) needs a new one —
+or resumes a request it left pending — and the other servers of a pool get a copy of the
+holder's certificate and key (what `export`/`import` of a .pfx does by hand).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from lyncpki.checks.deployment import placements
+from lyncpki.planning.model import CertificatePlan, PlannedCertificate
+from lyncpki.store import PendingRequest, ServerStore, StoreError
+
+ISSUE, RENEW, RESUME, COPY, ADOPT = "issue", "renew", "resume", "copy", "adopt"
+
+
+@dataclass(frozen=True)
+class Need:
+    planned: PlannedCertificate
+    holder: str  # the store where the key is (or will be) made
+    copies: tuple[str, ...]  # the other stores that get the holder's certificate and key
+    action: str  # issue | renew | resume | copy | adopt
+    reason: str
+    thumbprint: str | None = None  # copy, adopt: the holder's certificate
+    pending: PendingRequest | None = None  # resume: the request the holder keeps
+
+    @property
+    def stores(self) -> tuple[str, ...]:
+        return (self.holder, *self.copies) if self.action != COPY else self.copies
+
+
+@dataclass(frozen=True)
+class Assessment:
+    needs: tuple[Need, ...]
+    kept: tuple[tuple[PlannedCertificate, str], ...]  # (planned, thumbprint) that stay
+
+
+def _sans(cert: x509.Certificate) -> set[str]:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except (x509.ExtensionNotFound, ValueError):
+        return set()
+    return {n.lower() for n in ext.value.get_values_for_type(x509.DNSName)}
+
+
+def _fit(
+    store: ServerStore, planned: PlannedCertificate, now: dt.datetime, horizon: dt.datetime
+) -> tuple[str | None, str]:
+    """The thumbprint assigned to every usage of `planned` in `store` when it still fits, else
+    None and why not."""
+    if not store.exists():
+        return None, "not deployed yet"
+    try:
+        index = store.load()
+    except StoreError as error:
+        return None, error.message
+    current = {str(u): index.slots(str(u), now).current for u in planned.usages}
+    if any(a is None for a in current.values()):
+        missing = ", ".join(u for u, a in current.items() if a is None)
+        return None, f"nothing assigned to {missing}"
+    prints = {a.thumbprint for a in current.values() if a is not None}
+    if len(prints) != 1:
+        return None, "its usages hold different certificates"
+    (thumbprint,) = prints
+    entry = index.certificate(thumbprint)
+    if entry is None or not store.has_key(entry):
+        return None, "its private key is missing"
+    try:
+        cert = store.certificate(thumbprint)
+    except StoreError as error:
+        return None, error.message
+    if cert.not_valid_after_utc <= horizon:
+        return None, f"expires {cert.not_valid_after_utc:%Y-%m-%d}"
+    if cert.not_valid_before_utc > now:
+        return None, "not valid yet"
+    missing_names = set(planned.sans) - _sans(cert)
+    if missing_names:
+        return None, f"lacks {', '.join(sorted(missing_names))}"
+    return thumbprint, "fits"
+
+
+def _installed(
+    store: ServerStore, planned: PlannedCertificate, now: dt.datetime, horizon: dt.datetime
+) -> str | None:
+    """A certificate already installed in the holder's store that fits the plan but is not
+    assigned (a run killed between import and assignment): adopted, not issued again."""
+    if not store.exists():
+        return None
+    index = store.load()
+    for entry in reversed(index.personal):
+        if not store.has_key(entry):
+            continue
+        try:
+            cert = store.certificate(entry.thumbprint)
+        except StoreError:
+            continue
+        if (
+            cert.not_valid_before_utc <= now
+            and cert.not_valid_after_utc > horizon
+            and set(planned.sans) <= _sans(cert)
+            and _cn(cert) == planned.subject
+        ):
+            return entry.thumbprint
+    return None
+
+
+def _cn(cert: x509.Certificate) -> str:
+    values = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(values[0].value).lower() if values else ""
+
+
+def _pending(store: ServerStore, planned: PlannedCertificate) -> PendingRequest | None:
+    """A request the holder made for this certificate and never completed."""
+    if not store.exists():
+        return None
+    usages = [str(u) for u in planned.usages]
+    for request in reversed(store.load().pending):
+        if list(request.usages) == usages and request.subject == planned.subject:
+            return request
+    return None
+
+
+def _stores_of(plan: CertificatePlan) -> dict[str, list[str]]:
+    stores: dict[str, list[str]] = {}
+    for planned, name in placements(plan):
+        stores.setdefault(planned.id, []).append(name)
+    return stores
+
+
+def assess(
+    plan: CertificatePlan,
+    home: Path,
+    now: dt.datetime,
+    *,
+    renew_within: dt.timedelta = dt.timedelta(days=30),
+    only: Iterable[str] | None = None,
+) -> Assessment:
+    """Every need of the deployment, and what stays as it is."""
+    horizon = now + renew_within
+    wanted = set(only) if only is not None else None
+    needs: list[Need] = []
+    kept: list[tuple[PlannedCertificate, str]] = []
+    for planned in plan.certificates:
+        names = _stores_of(plan)[planned.id]
+        if wanted is not None and not wanted & set(names):
+            continue
+        holder, others = names[0], tuple(names[1:])
+        held, why = _fit(ServerStore(home, holder), planned, now, horizon)
+        if held is None:
+            pending = _pending(ServerStore(home, holder), planned)
+            adopted = _installed(ServerStore(home, holder), planned, now, horizon)
+            if adopted is not None:
+                needs.append(
+                    Need(
+                        planned,
+                        holder,
+                        others,
+                        ADOPT,
+                        "installed, not assigned",
+                        thumbprint=adopted,
+                    )
+                )
+            elif pending is not None:
+                needs.append(
+                    Need(
+                        planned,
+                        holder,
+                        others,
+                        RESUME,
+                        "a request was left pending",
+                        pending=pending,
+                    )
+                )
+            else:
+                action = (
+                    ISSUE if why in ("not deployed yet",) or why.startswith("nothing") else (RENEW)
+                )
+                needs.append(Need(planned, holder, others, action, why))
+            continue
+        lacking = []
+        for name in others:
+            copy, _ = _fit(ServerStore(home, name), planned, now, horizon)
+            if copy != held:
+                lacking.append(name)
+        if lacking:
+            needs.append(
+                Need(
+                    planned, holder, tuple(lacking), COPY, "pool member without it", thumbprint=held
+                )
+            )
+        else:
+            kept.append((planned, held))
+    return Assessment(tuple(needs), tuple(kept))

@@ -1,0 +1,208 @@
+"""The live proof: every server's assigned certificate served by a TLS listener on loopback,
+and every pair of servers that talk in Lync (Front End with Front End, Director, Edge
+internal, Mediation and Persistent Chat) completing a mutual-TLS handshake, over TLS 1.2 and
+TLS 1.3, both sides checked by OpenSSL against our root with CRL checking, each side's name
+checked against the name it is reached by. Then a throwaway certificate, revoked, must be
+refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import secrets
+import socket
+import ssl
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    PrivateFormat,
+)
+
+from lyncpki.checks.live import VERSIONS, ClientIdentity, names_match
+from lyncpki.x509.keys import PrivateKey
+
+FRONT_ENDS = ("front_end", "standard_edition")
+PEERS_OF_FRONT_END = ("director", "edge", "mediation", "persistent_chat")
+ANSWER_OK, ANSWER_NAME = b"OK\n", b"NAME\n"
+
+
+@dataclass(frozen=True)
+class Party:
+    """A server as the proof sees it: its role, the name it is reached by, its identity."""
+
+    server: str
+    role: str
+    name: str
+    identity: ClientIdentity
+    certificate: x509.Certificate
+
+
+def party(
+    server: str,
+    role: str,
+    certificate: x509.Certificate,
+    key: PrivateKey,
+    chain: Sequence[x509.Certificate],
+) -> Party:
+    """A party whose key is sealed with a one-time password for OpenSSL to load."""
+    once = secrets.token_urlsafe(24).encode()
+    key_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(once))
+    chain_pem = b"".join(c.public_bytes(Encoding.PEM) for c in (certificate, *chain))
+    name = server if names_match(certificate, server, [certificate]) else _cn(certificate)
+    return Party(server, role, name, ClientIdentity(server, chain_pem, key_pem, once), certificate)
+
+
+def _cn(cert: x509.Certificate) -> str:
+    values = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(values[0].value) if values else ""
+
+
+@dataclass
+class ProofHandshake:
+    client: str
+    server: str
+    sni: str
+    version: str
+    expected: bool  # True: must succeed; False: must be refused (the revoked certificate)
+    ok: bool = False
+    detail: str = ""
+
+    @property
+    def proved(self) -> bool:
+        return self.ok == self.expected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "client": self.client,
+            "server": self.server,
+            "sni": self.sni,
+            "version": self.version,
+            "expected": "accepted" if self.expected else "refused",
+            "result": "accepted" if self.ok else "refused",
+            "proved": self.proved,
+            "detail": self.detail,
+        }
+
+
+def pairs(parties: Sequence[Party]) -> list[tuple[Party, Party]]:
+    """(client, server) for every pair that talks in Lync."""
+    front = [p for p in parties if p.role in FRONT_ENDS]
+    others = [p for p in parties if p.role in PEERS_OF_FRONT_END]
+    return list(itertools.combinations(front, 2)) + [(o, f) for o in others for f in front]
+
+
+def _trust_context(context: ssl.SSLContext, root: Path, crl: Path) -> None:
+    context.load_verify_locations(cafile=str(root))
+    context.load_verify_locations(cafile=str(crl))
+    context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    context.verify_mode = ssl.CERT_REQUIRED
+
+
+class Listener:
+    """One server's TLS listener on loopback: it requires a client certificate that chains to
+    the root and is not on the CRL, then checks it names the client expected."""
+
+    def __init__(self, owner: Party, root: Path, crl: Path) -> None:
+        self.owner = owner
+        self.expected_client = ""
+        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._context.minimum_version = ssl.TLSVersion.TLSv1_2
+        with owner.identity.files() as (chain, key):
+            self._context.load_cert_chain(chain, key, password=owner.identity.password)
+        _trust_context(self._context, root, crl)
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._socket.getsockname()[1])
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._stopped = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopped:
+            try:
+                raw, _ = self._socket.accept()
+            except OSError:
+                return
+            with contextlib.suppress(OSError, ssl.SSLError), raw:
+                raw.settimeout(5)
+                with self._context.wrap_socket(raw, server_side=True) as tls:
+                    der = tls.getpeercert(binary_form=True)
+                    peer = x509.load_der_x509_certificate(der) if der else None
+                    named = peer is not None and names_match(peer, self.expected_client, [peer])
+                    tls.sendall(ANSWER_OK if named else ANSWER_NAME)
+
+    def stop(self) -> None:
+        self._stopped = True
+        with contextlib.suppress(OSError):
+            self._socket.close()
+
+
+def shake(client: Party, server: Listener, root: Path, crl: Path, version: str) -> ProofHandshake:
+    """One mutual-TLS handshake from `client` to `server`'s listener."""
+    result = ProofHandshake(client.server, server.owner.server, server.owner.name, version, True)
+    server.expected_client = client.name
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = context.maximum_version = VERSIONS[version]
+    _trust_context(context, root, crl)  # check_hostname stays on: the server's name is checked
+    try:
+        with client.identity.files() as (chain, key):
+            context.load_cert_chain(chain, key, password=client.identity.password)
+        with (
+            socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname=server.owner.name) as tls,
+        ):
+            answer = tls.recv(16)
+            negotiated = tls.version() or version
+    except (ssl.SSLError, OSError) as error:
+        result.detail = str(getattr(error, "reason", None) or error).replace("_", " ").lower()
+        return result
+    result.ok = answer == ANSWER_OK
+    result.detail = (
+        f"{negotiated}: both sides verified, names checked"
+        if result.ok
+        else f"the server found the client certificate does not name {client.name}"
+        if answer == ANSWER_NAME
+        else "the server closed the connection (client certificate refused)"
+    )
+    return result
+
+
+@contextlib.contextmanager
+def listening(parties: Sequence[Party], root: Path, crl: Path) -> Iterator[dict[str, Listener]]:
+    listeners = {p.server: Listener(p, root, crl) for p in parties}
+    for listener in listeners.values():
+        listener.start()
+    try:
+        yield listeners
+    finally:
+        for listener in listeners.values():
+            listener.stop()
+
+
+def prove(
+    parties: Sequence[Party], root: Path, crl: Path, revoked: Party | None
+) -> list[ProofHandshake]:
+    """Every pair over TLS 1.2 and 1.3; then the revoked party against a Front End, which must
+    refuse it."""
+    results: list[ProofHandshake] = []
+    with listening(parties, root, crl) as listeners:
+        for client, server in pairs(parties):
+            for version in VERSIONS:
+                results.append(shake(client, listeners[server.server], root, crl, version))
+        front = next((p for p in parties if p.role in FRONT_ENDS), None)
+        if revoked is not None and front is not None:
+            for version in VERSIONS:
+                refused = shake(revoked, listeners[front.server], root, crl, version)
+                refused.expected = False
+                refused.client = f"{revoked.server} (revoked)"
+                results.append(refused)
+    return results

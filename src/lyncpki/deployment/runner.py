@@ -1,0 +1,292 @@
+"""Carrying a deployment out: keys made in parallel, requests sent to the CA service, answers
+installed and assigned, pool copies made, CRLs published, every requirement checked, mutual
+TLS proved, the report written.
+
+Each step leaves the stores in a state the next run reads back (needs.assess): a request is
+recorded pending before it is sent, and a request the CA already answered is recovered from
+the CA's database by its key rather than sent again, so a run killed at any point is resumed
+without issuing anything twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Protocol
+
+from cryptography import x509
+
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.client import CaClient, CaClientError, Enrollment
+from lyncpki.ca.crl import Reason
+from lyncpki.checks.deployment import DeploymentCheck, check_deployment
+from lyncpki.checks.finding import Finding
+from lyncpki.checks.revocation import RevocationSource
+from lyncpki.deployment.keymaker import KeyOrder, MadeKey, make_keys
+from lyncpki.deployment.needs import ADOPT, COPY, RESUME, Assessment, Need
+from lyncpki.enrollment.request_spec import RequestSpec, WizardAnswers, decide
+from lyncpki.enrollment.selection import merge
+from lyncpki.planning.model import PlannedCertificate, Usage
+from lyncpki.store import PendingRequest, ServerStore, StoreError
+from lyncpki.topology.model import Organization
+from lyncpki.x509.identifiers import serial_hex
+from lyncpki.x509.keys import key_id
+from lyncpki.x509.requests import request_pem
+
+# Certificates that authenticate servers to each other (MTLS) are asked for with a template
+# that adds Client Authentication: Lync does not require it (R-GEN-02), but OpenSSL peers, the
+# live proof's included, insist on it in a client certificate.
+MTLS_USAGES = frozenset({Usage.DEFAULT, Usage.INTERNAL})
+MTLS_TEMPLATE = "LyncServer"
+SUBMIT_THREADS = 8
+
+
+class Reporter(Protocol):
+    """Where a run says what it does (the command line draws progress bars from it)."""
+
+    def phase(self, name: str, total: int) -> None: ...
+
+    def advance(self, count: int = 1) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+
+@dataclass
+class Done:
+    """One thing a run did, for the summary and the report."""
+
+    server: str
+    certificate: str  # the planned certificate's id
+    action: str  # issued | renewed | resumed | recovered | copied | pending | failed
+    thumbprint: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class Outcome:
+    done: list[Done] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, item: Done) -> None:
+        self.done.append(item)
+
+
+def request_spec(
+    planned: PlannedCertificate, holder: str, organization: Organization
+) -> RequestSpec:
+    """The request deploy makes for a planned certificate (its MTLS template where needed)."""
+    mtls = bool(MTLS_USAGES & set(planned.usages)) and planned.template == "WebServer"
+    answers = WizardAnswers(template=MTLS_TEMPLATE if mtls else None, client_eku=mtls)
+    return decide(merge(holder, planned.usages, [planned]), answers, organization)
+
+
+def _assign_all(store: ServerStore, planned: PlannedCertificate, thumbprint: str) -> None:
+    for usage in planned.usages:
+        store.assign(str(usage), thumbprint)
+
+
+def _recover(
+    ca: CertificateAuthority | None, pending: PendingRequest, account: str
+) -> x509.Certificate | None:
+    """The certificate the CA issued for a pending request's key, if it did (the run that sent
+    it was killed before installing the answer)."""
+    if ca is None:
+        return None
+    since = pending.created_at - dt.timedelta(minutes=5)
+    for row in ca.certificates(status=None):
+        issued = row["issued_at"]
+        if issued.tzinfo is None:  # SQLite keeps UTC without its offset
+            issued = issued.replace(tzinfo=dt.UTC)
+        if row["requester"] != account or issued < since:
+            continue
+        if f"CN={pending.subject}" not in row["subject"]:
+            continue
+        _, cert = ca.certificate(row["serial"])
+        if key_id(cert.public_key()) == pending.key_id:
+            return cert
+    return None
+
+
+@dataclass
+class Runner:
+    home: Path
+    secret: bytes  # the stores' passphrase
+    client: CaClient
+    account: str
+    organization: Organization
+    reporter: Reporter
+    ca: CertificateAuthority | None = None  # the home's CA (recovery, CRLs, the proof)
+    jobs: int = 1
+
+    def holder_store(self, need: Need) -> ServerStore:
+        return ServerStore(self.home, need.holder)
+
+    # ------------------------------------------------------------------ issuing
+    def issue(self, assessment: Assessment, outcome: Outcome) -> None:
+        fresh = [n for n in assessment.needs if n.action not in (COPY, RESUME, ADOPT)]
+        resumed = [n for n in assessment.needs if n.action == RESUME]
+        for need in assessment.needs:
+            if need.action == ADOPT and need.thumbprint:
+                _assign_all(self.holder_store(need), need.planned, need.thumbprint)
+                outcome.add(
+                    Done(need.holder, need.planned.id, "adopted", need.thumbprint, need.reason)
+                )
+        specs = [request_spec(n.planned, n.holder, self.organization) for n in fresh]
+        orders = [KeyOrder(s.key.name, s.subject, s.template, s.client_auth) for s in specs]
+        self.reporter.phase("keys", len(orders))
+        made = make_keys(orders, self.secret, jobs=self.jobs, done=self.reporter.advance)
+        self.reporter.phase("requests", len(fresh) + len(resumed))
+        work: list[Callable[[], Done]] = [
+            partial(self._fresh, n, s, m) for n, s, m in zip(fresh, specs, made, strict=True)
+        ]
+        work += [partial(self._resume, n) for n in resumed]
+        with ThreadPoolExecutor(max_workers=SUBMIT_THREADS) as pool:
+            for item in pool.map(lambda job: job(), work):
+                outcome.add(item)
+                self.reporter.advance()
+
+    def _fresh(self, need: Need, spec: RequestSpec, made: MadeKey) -> Done:
+        store = self.holder_store(need)
+        csr = x509.load_der_x509_csr(made.csr_der)
+        pending = store.add_pending(
+            made.sealed,
+            csr,
+            secret=self.secret,
+            usages=[str(u) for u in spec.target.usages],
+            subject=spec.subject.common_name,
+            sans=spec.sans,
+            key_name=spec.key.name,
+            template=spec.template,
+            friendly_name=spec.friendly_name,
+            exportable=spec.exportable,
+            ca_url=self.client.base_url,
+            ca_account=self.account,
+        )
+        return self._send(
+            need,
+            store,
+            pending,
+            request_pem(csr, certreq_armor=True),
+            spec.template,
+            "renewed" if need.action == "renew" else "issued",
+        )
+
+    def _resume(self, need: Need) -> Done:
+        assert need.pending is not None
+        store = self.holder_store(need)
+        found = _recover(self.ca, need.pending, self.account)
+        if found is not None:
+            return self._install(need, store, need.pending, found, self._chain(), "recovered")
+        pem = store.paths.request(need.pending.id).read_bytes()
+        return self._send(need, store, need.pending, pem, need.pending.template, "resumed")
+
+    def _send(
+        self,
+        need: Need,
+        store: ServerStore,
+        pending: PendingRequest,
+        pem: bytes,
+        template: str,
+        verb: str,
+    ) -> Done:
+        try:
+            answer: Enrollment = self.client.enroll(pem, template)
+        except CaClientError as error:
+            return Done(need.holder, need.planned.id, "failed", detail=error.message)
+        if answer.status != "issued" or answer.certificate is None:
+            store.update_pending(pending.id, ca_request_id=answer.request_id)
+            return Done(
+                need.holder,
+                need.planned.id,
+                "pending",
+                detail=f"CA request {answer.request_id} waits for approval",
+            )
+        return self._install(need, store, pending, answer.certificate, answer.chain, verb)
+
+    def _install(
+        self,
+        need: Need,
+        store: ServerStore,
+        pending: PendingRequest,
+        cert: x509.Certificate,
+        chain: list[x509.Certificate],
+        verb: str,
+    ) -> Done:
+        installed, _ = store.install(cert, chain, source=f"deploy {self.client.base_url}")
+        _assign_all(store, need.planned, installed.thumbprint)
+        detail = f"serial {serial_hex(cert.serial_number)}; {need.reason}"
+        return Done(need.holder, need.planned.id, verb, installed.thumbprint, detail)
+
+    def _chain(self) -> list[x509.Certificate]:
+        return self.ca.chain() if self.ca is not None else []
+
+    # ------------------------------------------------------------------ pool copies
+    def copy(self, assessment: Assessment, outcome: Outcome) -> None:
+        """The holder's certificate and key onto the other servers of a pool (R-EDGE-01/03:
+        one certificate for the pool; exported with its key, imported on each member)."""
+        jobs = []
+        for need in assessment.needs:
+            done = next(
+                (d for d in outcome.done if d.certificate == need.planned.id and d.thumbprint),
+                None,
+            )
+            thumbprint = (
+                need.thumbprint if need.action in (COPY, ADOPT) else (done and done.thumbprint)
+            )
+            if thumbprint:
+                jobs += [(need, name, thumbprint) for name in need.copies]
+        self.reporter.phase("pool copies", len(jobs))
+        for need, name, thumbprint in jobs:
+            outcome.add(self._copy_one(need, name, thumbprint))
+            self.reporter.advance()
+
+    def _copy_one(self, need: Need, name: str, thumbprint: str) -> Done:
+        holder = self.holder_store(need)
+        entry = holder.load().certificate(thumbprint)
+        if entry is None or entry.key_id is None:
+            return Done(name, need.planned.id, "failed", detail="the holder lost the certificate")
+        try:
+            key = holder.private_key(entry.key_id, self.secret)
+            store = ServerStore(self.home, name)
+            installed, _ = store.install(
+                holder.certificate(thumbprint),
+                holder.trusted_certificates(),
+                source=f"copy from {need.holder}",
+                key=key,
+                secret=self.secret,
+                exportable=entry.exportable,
+                friendly_name=entry.friendly_name,
+            )
+            _assign_all(store, need.planned, installed.thumbprint)
+        except StoreError as error:
+            return Done(name, need.planned.id, "failed", detail=error.message)
+        return Done(name, need.planned.id, "copied", thumbprint, f"from {need.holder}")
+
+    # ------------------------------------------------------------------ after
+    def publish(self) -> None:
+        if self.ca is None:
+            self.reporter.note("the CA is not in this home: its CRLs are published by it")
+            return
+        self.reporter.phase("CRLs", 2)
+        self.ca.publish_crl(actor="lyncpki deploy")
+        self.reporter.advance()
+        self.ca.publish_crl(actor="lyncpki deploy", delta=True)
+        self.reporter.advance()
+
+    def check(self, job: DeploymentCheck) -> list[Finding]:
+        self.reporter.phase("check", 1)
+        source = RevocationSource()
+        try:
+            found = check_deployment(replace(job, revocation=source))
+        finally:
+            source.close()
+        self.reporter.advance()
+        return found
+
+    def revoke(self, serial: int) -> None:
+        assert self.ca is not None
+        self.ca.revoke(serial_hex(serial), reason=Reason.SUPERSEDED, actor="lyncpki deploy")

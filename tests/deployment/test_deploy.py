@@ -1,0 +1,208 @@
+"""`lyncpki deploy` of the example topology, end to end, in a fresh home, as `make demo` runs it:
+every planned certificate assigned, `check` clean, openssl verify -crl_check passing on every
+assigned certificate, the handshake table complete with the revoked handshake refused; a second
+run changes nothing; a run killed with SIGKILL is completed by the next, nothing issued twice;
+--dry-run touches nothing; --renew-within renews."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lab import CONTOSO, lab_env, ok, openssl, run_lyncpki
+
+# The pairs of examples/contoso.yaml that talk in Lync, counted by hand from the topology:
+# Front Ends fe01, fe02 and se01 (3 pairs among them); dir01, edge01, edge02, med01 and pchat01
+# each with the 3 Front Ends (5 x 3). Each over TLS 1.2 and 1.3, plus the revoked certificate
+# against a Front End over both.
+PAIRS = 3 + 5 * 3
+EXPECTED_HANDSHAKES = PAIRS * 2 + 2
+PLANNED = 18  # `lyncpki plan examples/contoso.yaml` rows (tests/planning checks them by hand)
+
+
+def demo_env() -> dict[str, str]:
+    env = lab_env()
+    env.pop("LYNCPKI_CA_PASSPHRASE")  # as on a fresh machine: deploy generates one
+    return env
+
+
+def deploy(home: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    return run_lyncpki("deploy", CONTOSO, "--home", home, *more, env=demo_env(), timeout=300)
+
+
+def report(home: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((home / "report.json").read_text())  # type: ignore[no-any-return]
+
+
+def issued_by_deploy(home: Path) -> list[dict]:  # type: ignore[type-arg]
+    rows = json.loads(
+        ok(run_lyncpki("ca", "list", "--json", "--home", home, env=demo_env())).stdout
+    )
+    return [r for r in rows if r["requester"] == "lyncpki-deploy"]
+
+
+def tree(home: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((home / "servers").rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("deploy") / "demo-data"
+    process = deploy(home)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert "deployed and proved" in process.stdout
+    assert str(home / "report.html") in process.stdout
+    return home
+
+
+def test_every_planned_certificate_is_assigned_and_checked(deployed: Path) -> None:
+    doc = report(deployed)
+    assert doc["schema"] == "lyncpki.deploy/1" and doc["passed"]
+    assert doc["summary"]["planned_certificates"] == PLANNED
+    assert doc["check"]["summary"]["errors"] == 0
+    # every (server, usage) of the plan has a certificate assigned
+    plan = json.loads(ok(run_lyncpki("plan", CONTOSO, "--json")).stdout)
+    rows = json.loads(
+        ok(run_lyncpki("certs", "--home", deployed, "--json", env=demo_env())).stdout
+    )["certificates"]
+    assigned = {(r["server"], r["type"]) for r in rows if r["state"] == "assigned"}
+    for cert in plan["certificates"]:
+        stores = ["global"] if cert["target"] == "global" else cert["servers"] or [cert["target"]]
+        for server in stores:
+            for usage in cert["usages"]:
+                assert (server, usage) in assigned, (server, usage)
+    assert len(issued_by_deploy(deployed)) == PLANNED  # the Edge pool shares its certificates
+
+
+def test_openssl_verifies_every_assigned_certificate_with_crl_checks(deployed: Path) -> None:
+    crl = deployed / "publish" / "crl" / "lyncpki-issuing-ca.crl.pem"
+    root, issuing = deployed / "ca" / "root.crt", deployed / "ca" / "issuing.crt"
+    checked = 0
+    for cert in sorted((deployed / "servers").glob("*/certs/*.crt")):
+        result = openssl(
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            root,
+            "-untrusted",
+            issuing,
+            "-CRLfile",
+            crl,
+            cert,
+            check=False,
+        )
+        assert result.strip().endswith(": OK"), result
+        checked += 1
+    assert checked >= PLANNED
+    revoked = deployed / "proof" / "revoked.crt"
+    refused = openssl(
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        root,
+        "-untrusted",
+        issuing,
+        "-CRLfile",
+        crl,
+        revoked,
+        check=False,
+    )
+    assert "certificate revoked" in refused
+
+
+def test_the_handshake_table_is_complete_and_the_revoked_one_refused(deployed: Path) -> None:
+    proof = report(deployed)["proof"]
+    assert len(proof) == EXPECTED_HANDSHAKES
+    assert all(h["proved"] for h in proof)
+    accepted = [h for h in proof if h["expected"] == "accepted"]
+    assert len(accepted) == PAIRS * 2 and all(h["result"] == "accepted" for h in accepted)
+    assert {h["version"] for h in accepted} == {"TLSv1.2", "TLSv1.3"}
+    refused = [h for h in proof if h["expected"] == "refused"]
+    assert len(refused) == 2 and all(h["result"] == "refused" for h in refused)
+    assert all("revoked" in h["detail"] for h in refused), refused
+    pairs = {frozenset((h["client"], h["server"])) for h in accepted}
+    assert frozenset(("edge01.contoso.net", "fe02.contoso.net")) in pairs
+    assert frozenset(("fe01.contoso.net", "se01.contoso.net")) in pairs
+    html = (deployed / "report.html").read_text()
+    assert html.count('data-proved="true"') == EXPECTED_HANDSHAKES
+
+
+def test_a_second_run_changes_nothing(deployed: Path) -> None:
+    before, issued = tree(deployed), len(issued_by_deploy(deployed))
+    process = deploy(deployed)
+    assert process.returncode == 0, process.stderr
+    assert "nothing to do" in process.stdout
+    doc = report(deployed)
+    assert doc["actions"] == [] and not doc["changed"] and doc["passed"]
+    assert tree(deployed) == before
+    assert len(issued_by_deploy(deployed)) == issued
+
+
+def test_dry_run_touches_nothing(tmp_path: Path, deployed: Path) -> None:
+    home = tmp_path / "untouched"
+    process = deploy(home, "--dry-run", "--json")
+    assert process.returncode == 0, process.stderr
+    result = json.loads(process.stdout)
+    assert len(result["needs"]) == PLANNED and {n["action"] for n in result["needs"]} == {"issue"}
+    assert not home.exists()
+    before = tree(deployed)
+    result = json.loads(deploy(deployed, "--dry-run", "--json", "--renew-within", "3000d").stdout)
+    assert {n["action"] for n in result["needs"]} == {"renew"}
+    assert tree(deployed) == before
+
+
+@pytest.mark.slow
+def test_a_killed_run_is_completed_by_the_next_without_issuing_twice(tmp_path: Path) -> None:
+    home = tmp_path / "killed"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "lyncpki", "deploy", str(CONTOSO), "--home", str(home)],
+        env=demo_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(list(home.glob("servers/*/certs/*.crt"))) < 5:  # midway through the requests
+        assert child.poll() is None and time.monotonic() < deadline, "deploy ended too soon"
+        time.sleep(0.005)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    finished = len(list(home.glob("servers/*/certs/*.crt")))
+    assert finished < PLANNED  # it really was killed midway
+    process = deploy(home)
+    assert process.returncode == 0, process.stdout + process.stderr
+    doc = report(home)
+    assert doc["passed"]
+    assert len(issued_by_deploy(home)) == PLANNED  # nothing issued twice
+    again = deploy(home)
+    assert again.returncode == 0 and report(home)["actions"] == []
+
+
+def test_renew_within_renews_and_keeps_the_old_as_previous(tmp_path: Path) -> None:
+    home = tmp_path / "renew"
+    assert deploy(home, "--no-live").returncode == 0
+    process = deploy(home, "--no-live", "--renew-within", "1000d")  # 730-day certificates
+    assert process.returncode == 0, process.stdout + process.stderr
+    actions = {a["action"] for a in report(home)["actions"]}
+    assert actions == {"renewed", "copied"}
+    assert len(issued_by_deploy(home)) == 2 * PLANNED
+    rows = json.loads(
+        ok(
+            run_lyncpki(
+                "certs", "--home", home, "--server", "fe01.contoso.net", "--json", env=demo_env()
+            )
+        ).stdout
+    )["certificates"]
+    states = sorted(r["state"] for r in rows if r["type"] == "Default")
+    assert states == ["assigned", "previous"]
