@@ -186,7 +186,8 @@ def _print_dry_run(result: DeployResult, as_json: bool) -> None:
 
 def _print_summary(result: DeployResult, document: dict[str, object], root: Path) -> None:
     table = Table(title="lyncpki deploy", title_justify="left")
-    for header in ("server", "certificates", "done now", "errors", "warnings", "handshakes"):
+    table.add_column("server", no_wrap=True)
+    for header in ("certs", "done now", "errors", "warnings", "handshakes"):
         table.add_column(header)
     findings = list(result.check.findings) if result.check else []
     servers = list(result.check.checked) if result.check else []
