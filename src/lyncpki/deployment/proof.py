@@ -14,7 +14,9 @@ import secrets
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,8 @@ from lyncpki.x509.keys import PrivateKey
 FRONT_ENDS = ("front_end", "standard_edition")
 PEERS_OF_FRONT_END = ("director", "edge", "mediation", "persistent_chat")
 ANSWER_OK, ANSWER_NAME = b"OK\n", b"NAME\n"
+HELLO = "HELLO "
+PARALLEL = 8  # handshakes in flight (OpenSSL works outside the GIL)
 
 
 @dataclass(frozen=True)
@@ -108,20 +112,21 @@ def _trust_context(context: ssl.SSLContext, root: Path, crl: Path) -> None:
 
 class Listener:
     """One server's TLS listener on loopback: it requires a client certificate that chains to
-    the root and is not on the CRL, then checks it names the client expected."""
+    the root and is not on the CRL; the client then says which server it is (as a SIP peer
+    does in its messages) and the listener checks the certificate names that server."""
 
     def __init__(self, owner: Party, root: Path, crl: Path) -> None:
         self.owner = owner
-        self.expected_client = ""
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._context.minimum_version = ssl.TLSVersion.TLSv1_2
         with owner.identity.files() as (chain, key):
             self._context.load_cert_chain(chain, key, password=owner.identity.password)
         _trust_context(self._context, root, crl)
-        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket = socket.create_server(("127.0.0.1", 0), backlog=64)
         self.port = int(self._socket.getsockname()[1])
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._stopped = False
+        self.verdicts: dict[int, str] = {}
 
     def start(self) -> None:
         self._thread.start()
@@ -132,13 +137,31 @@ class Listener:
                 raw, _ = self._socket.accept()
             except OSError:
                 return
-            with contextlib.suppress(OSError, ssl.SSLError), raw:
+            threading.Thread(target=self._answer, args=(raw,), daemon=True).start()
+
+    def _answer(self, raw: socket.socket) -> None:
+        port = raw.getpeername()[1]
+        try:
+            with raw:
                 raw.settimeout(5)
                 with self._context.wrap_socket(raw, server_side=True) as tls:
+                    hello = tls.recv(512).decode("ascii", "replace")
+                    claimed = hello.removeprefix(HELLO).strip()
                     der = tls.getpeercert(binary_form=True)
                     peer = x509.load_der_x509_certificate(der) if der else None
-                    named = peer is not None and names_match(peer, self.expected_client, [peer])
+                    named = peer is not None and bool(claimed)
+                    named = named and peer is not None and names_match(peer, claimed, [peer])
                     tls.sendall(ANSWER_OK if named else ANSWER_NAME)
+                    self.verdicts[port] = "accepted" if named else "name mismatch"
+        except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+            self.verdicts[port] = _reason(error)
+
+    def verdict(self, port: int, wait: float = 2.0) -> str | None:
+        """What the listener concluded about the connection from client port `port`."""
+        deadline = time.monotonic() + wait
+        while port not in self.verdicts and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.verdicts.get(port)
 
     def stop(self) -> None:
         self._stopped = True
@@ -146,24 +169,31 @@ class Listener:
             self._socket.close()
 
 
-def shake(client: Party, server: Listener, root: Path, crl: Path, version: str) -> ProofHandshake:
-    """One mutual-TLS handshake from `client` to `server`'s listener."""
-    result = ProofHandshake(client.server, server.owner.server, server.owner.name, version, True)
-    server.expected_client = client.name
+def client_context(client: Party, version: str, root: Path, crl: Path) -> ssl.SSLContext:
+    """A client's TLS context for one version: its certificate and key loaded once (OpenSSL
+    decrypts the key), the root and the CRL to check the server with."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = context.maximum_version = VERSIONS[version]
     _trust_context(context, root, crl)  # check_hostname stays on: the server's name is checked
+    with client.identity.files() as (chain, key):
+        context.load_cert_chain(chain, key, password=client.identity.password)
+    return context
+
+
+def shake(client: Party, server: Listener, context: ssl.SSLContext, version: str) -> ProofHandshake:
+    """One mutual-TLS handshake from `client` (with its `context`) to `server`'s listener."""
+    result = ProofHandshake(client.server, server.owner.server, server.owner.name, version, True)
+    port = 0
     try:
-        with client.identity.files() as (chain, key):
-            context.load_cert_chain(chain, key, password=client.identity.password)
-        with (
-            socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw,
-            context.wrap_socket(raw, server_hostname=server.owner.name) as tls,
-        ):
-            answer = tls.recv(16)
-            negotiated = tls.version() or version
-    except (ssl.SSLError, OSError) as error:
-        result.detail = str(getattr(error, "reason", None) or error).replace("_", " ").lower()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+            port = raw.getsockname()[1]
+            with context.wrap_socket(raw, server_hostname=server.owner.name) as tls:
+                tls.sendall(f"{HELLO}{client.name}\n".encode())
+                answer = tls.recv(16)
+                negotiated = tls.version() or version
+    except OSError as error:  # ssl.SSLError included
+        said = server.verdict(port) if port else None
+        result.detail = f"refused by the server: {said}" if said else _reason(error)
         return result
     result.ok = answer == ANSWER_OK
     result.detail = (
@@ -171,9 +201,16 @@ def shake(client: Party, server: Listener, root: Path, crl: Path, version: str) 
         if result.ok
         else f"the server found the client certificate does not name {client.name}"
         if answer == ANSWER_NAME
-        else "the server closed the connection (client certificate refused)"
+        else f"refused by the server: {server.verdict(port) or 'connection closed'}"
     )
     return result
+
+
+def _reason(error: BaseException) -> str:
+    """OpenSSL's own words: the verification message ("certificate revoked") when there is
+    one, else the alert or error reason."""
+    reason = getattr(error, "verify_message", None) or getattr(error, "reason", None)
+    return str(reason or error).replace("_", " ").lower()
 
 
 @contextlib.contextmanager
@@ -195,14 +232,27 @@ def prove(
     refuse it."""
     results: list[ProofHandshake] = []
     with listening(parties, root, crl) as listeners:
-        for client, server in pairs(parties):
-            for version in VERSIONS:
-                results.append(shake(client, listeners[server.server], root, crl, version))
+        jobs = [
+            (client, listeners[server.server], version, True)
+            for client, server in pairs(parties)
+            for version in VERSIONS
+        ]
         front = next((p for p in parties if p.role in FRONT_ENDS), None)
         if revoked is not None and front is not None:
-            for version in VERSIONS:
-                refused = shake(revoked, listeners[front.server], root, crl, version)
-                refused.expected = False
-                refused.client = f"{revoked.server} (revoked)"
-                results.append(refused)
+            jobs += [(revoked, listeners[front.server], v, False) for v in VERSIONS]
+        contexts: dict[tuple[int, str], ssl.SSLContext] = {}
+        for client, _, version, _ in jobs:  # each client's context made once, up front
+            if (id(client), version) not in contexts:
+                contexts[id(client), version] = client_context(client, version, root, crl)
+
+        def run(job: tuple[Party, Listener, str, bool]) -> ProofHandshake:
+            client, listener, version, expected = job
+            made = shake(client, listener, contexts[id(client), version], version)
+            if not expected:
+                made.expected = False
+                made.client = f"{client.server} (revoked)"
+            return made
+
+        with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+            results.extend(pool.map(run, jobs))
     return results

@@ -84,6 +84,10 @@ def request_spec(
     return decide(merge(holder, planned.usages, [planned]), answers, organization)
 
 
+def _usages(planned: PlannedCertificate) -> list[str]:
+    return [str(u) for u in planned.usages]
+
+
 def _assign_all(store: ServerStore, planned: PlannedCertificate, thumbprint: str) -> None:
     for usage in planned.usages:
         store.assign(str(usage), thumbprint)
@@ -216,8 +220,9 @@ class Runner:
         chain: list[x509.Certificate],
         verb: str,
     ) -> Done:
-        installed, _ = store.install(cert, chain, source=f"deploy {self.client.base_url}")
-        _assign_all(store, need.planned, installed.thumbprint)
+        installed, _ = store.install(
+            cert, chain, source=f"deploy {self.client.base_url}", assign_to=_usages(need.planned)
+        )
         detail = f"serial {serial_hex(cert.serial_number)}; {need.reason}"
         return Done(need.holder, need.planned.id, verb, installed.thumbprint, detail)
 
@@ -252,7 +257,7 @@ class Runner:
         try:
             key = holder.private_key(entry.key_id, self.secret)
             store = ServerStore(self.home, name)
-            installed, _ = store.install(
+            store.install(
                 holder.certificate(thumbprint),
                 holder.trusted_certificates(),
                 source=f"copy from {need.holder}",
@@ -260,8 +265,8 @@ class Runner:
                 secret=self.secret,
                 exportable=entry.exportable,
                 friendly_name=entry.friendly_name,
+                assign_to=_usages(need.planned),
             )
-            _assign_all(store, need.planned, installed.thumbprint)
         except StoreError as error:
             return Done(name, need.planned.id, "failed", detail=error.message)
         return Done(name, need.planned.id, "copied", thumbprint, f"from {need.holder}")

@@ -59,6 +59,18 @@ class SealedKey:
     key_id: str
 
 
+def _assigned(slots: UsageSlots, entry: Assignment, now: dt.datetime) -> UsageSlots:
+    """A usage's slots with `entry` assigned: staged when its effective date is to come,
+    else current (the one it replaces becomes previous)."""
+    if entry.effective is not None and entry.effective > now:
+        return dataclasses.replace(slots, staged=entry)
+    current = slots.current
+    previous = current if current and current.thumbprint != entry.thumbprint else slots.previous
+    kept = slots.staged
+    staged = kept if kept and kept.thumbprint != entry.thumbprint else None
+    return UsageSlots(current=entry, staged=staged, previous=previous)
+
+
 def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.PEM)
 
@@ -298,11 +310,13 @@ class ServerStore:
         secret: bytes | None = None,
         exportable: bool | None = None,
         friendly_name: str | None = None,
+        assign_to: Iterable[str] = (),
     ) -> tuple[PersonalCertificate, PendingRequest | None]:
         """Install a certificate with its private key: the key of the pending request it
         answers, or `key` (a PKCS#12 import). The chain's CA certificates become trusted.
-        Installing the same certificate again changes nothing. Returns the certificate and the
-        pending request it answered, if any."""
+        Installing the same certificate again changes nothing. `assign_to` assigns it to those
+        usages in the same change. Returns the certificate and the pending request it
+        answered, if any."""
         name = key_id(certificate.public_key())
         print_ = thumbprint(certificate)
         with self._locked() as index:
@@ -327,7 +341,7 @@ class ServerStore:
                 )
             _, index = self._trust(index, chain)
             if existing is not None:
-                self._commit(index)
+                self._commit(self._with_assignments(index, existing.thumbprint, assign_to))
                 return existing, None
             write_atomic(self.paths.certificate(print_), _pem(certificate))
             wanted = friendly_name or (answered.friendly_name if answered else None)
@@ -344,10 +358,22 @@ class ServerStore:
                 source=source,
             )
             pending = tuple(r for r in index.pending if r is not answered)
-            self._commit(
-                dataclasses.replace(index, personal=(*index.personal, installed), pending=pending)
+            index = dataclasses.replace(
+                index, personal=(*index.personal, installed), pending=pending
             )
+            self._commit(self._with_assignments(index, print_, assign_to))
         return installed, answered
+
+    def _with_assignments(
+        self, index: StoreIndex, thumbprint_text: str, usages: Iterable[str]
+    ) -> StoreIndex:
+        now = self.clock.now()
+        changed = dict(index.assignments)
+        for usage in usages:
+            changed[usage] = _assigned(
+                index.slots(usage, now), Assignment(thumbprint_text, now), now
+            )
+        return dataclasses.replace(index, assignments=changed)
 
     @staticmethod
     def _unique_name(index: StoreIndex, wanted: str) -> str:
@@ -373,17 +399,7 @@ class ServerStore:
                     f"certificate {wanted} is not in the store of {self.server}",
                     f"see what is there: lyncpki certs --server {self.server}",
                 )
-            slots = index.slots(usage, now)
-            entry = Assignment(wanted, now, effective)
-            if effective is not None and effective > now:
-                updated = dataclasses.replace(slots, staged=entry)
-            else:
-                current = slots.current
-                previous = current if current and current.thumbprint != wanted else slots.previous
-                staged = (
-                    slots.staged if slots.staged and slots.staged.thumbprint != wanted else None
-                )
-                updated = UsageSlots(current=entry, staged=staged, previous=previous)
+            updated = _assigned(index.slots(usage, now), Assignment(wanted, now, effective), now)
             self._commit(
                 dataclasses.replace(index, assignments={**index.assignments, usage: updated})
             )
