@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
