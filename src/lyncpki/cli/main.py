@@ -13,6 +13,7 @@ from lyncpki.cli import (
     serve_command,
     store_command,
     topology_command,
+    wizard_command,
 )
 from lyncpki.cli.plan_command import HELP as PLAN_HELP
 from lyncpki.cli.plan_command import plan_command
@@ -40,6 +41,7 @@ app.command("remove")(store_command.remove_command)
 app.command("export")(store_command.export_command)
 app.command("check", help=check_command.HELP)(check_command.check_command)
 app.command("deploy", help=deploy_command.HELP)(deploy_command.deploy_command)
+app.command("wizard", help=wizard_command.HELP)(wizard_command.wizard_command)
 
 
 def _version(value: bool) -> None:

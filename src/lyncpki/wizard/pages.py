@@ -1,0 +1,414 @@
+"""The wizard's pages in the order of the Deployment Wizard's Certificate Wizard (seed 002,
+REQUIREMENTS.md 5.1), each a function that asks through a Prompter, writes its answers into
+the WizardState and names the next page. Nothing is done before "Executing Commands": a
+cancel (or Ctrl-C) before it leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from lyncpki.atomic import write_atomic
+from lyncpki.ca.client import CaClient
+from lyncpki.ca.home import CaHome
+from lyncpki.deployment.assignment import assign_checked
+from lyncpki.enrollment.exporting import export_pfx
+from lyncpki.enrollment.importing import import_file
+from lyncpki.enrollment.requesting import prepare, submit_online, write_offline
+from lyncpki.errors import LyncPkiError
+from lyncpki.store import resolve_store_passphrase
+from lyncpki.store.listing import certificate_rows
+from lyncpki.wizard.prompter import BACK, NEXT, Prompter
+from lyncpki.wizard.state import ALL_IN_ONE, WizardState
+
+Page = Callable[[WizardState, Prompter], str | None]
+TASKS = ("Request", "Assign", "Import", "Export", "Close")
+START = "wizard"
+
+
+def _nav(ui: Prompter, following: str, *, back: bool = True) -> str:
+    return following if ui.navigate(back=back) == NEXT else BACK
+
+
+# ------------------------------------------------------------------------------ the wizard
+def wizard(state: WizardState, ui: Prompter) -> str | None:
+    """Certificate Wizard: each usage of the server with its status; the tasks."""
+    ui.title("Certificate Wizard", f"Server {state.server}")
+    now = state.store.clock.now()
+    rows = certificate_rows(state.store, now) if state.store.exists() else []
+    assigned = {r.usage: r for r in rows if r.state == "assigned"}
+    for target in state.targets():
+        for usage in target.usages:
+            row = assigned.get(str(usage))
+            status = f"Assigned ({row.thumbprint})" if row else "Not assigned"
+            ui.show([f"  {usage:<26} {status}"])
+    task = ui.choose("Task", TASKS, "Request")
+    state.task = task
+    return {
+        "Request": "request",
+        "Assign": "assignment",
+        "Import": "import_file",
+        "Export": "export_choose",
+    }.get(task)
+
+
+# ------------------------------------------------------------------------------ request
+def request(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Certificate Request", "Which planned certificate to request")
+    labels = [t.label for t in state.targets()]
+    choices = labels + ([ALL_IN_ONE] if len(labels) > 1 else [])
+    state.request = ui.choose("Certificate", choices, state.request or labels[0])
+    return _nav(ui, "delayed_or_immediate")
+
+
+def delayed_or_immediate(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Delayed or Immediate Requests")
+    now_label = "Send the request immediately to an online certification authority"
+    later_label = "Prepare the request now, but send it later (offline certificate request)"
+    chosen = ui.choose(
+        "Request", [now_label, later_label], now_label if state.immediate else later_label
+    )
+    state.immediate = chosen == now_label
+    return _nav(ui, "choose_ca" if state.immediate else "request_file")
+
+
+def request_file(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Certificate Request File", "Where to save the request for your CA")
+    default = state.output or f"{state.server}-{state.target().label.replace(',', '+')}.req"
+    state.output = ui.text("File name", default)
+    return _nav(ui, "template")
+
+
+def detected_cas(state: WizardState) -> list[str]:
+    """CAs known in this environment: the home's own CA service."""
+    home = CaHome(state.home)
+    return [home.read_config().base_url] if home.exists() else []
+
+
+def choose_ca(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Choose a Certification Authority (CA)")
+    found = detected_cas(state)
+    other = "Specify another certification authority"
+    choices = [*found, other]
+    default = state.ca_url if state.ca_url in found else (found[0] if found else other)
+    chosen = ui.choose("CA", choices, default)
+    state.ca_url = ui.text("CA URL", state.ca_url or "http://") if chosen == other else chosen
+    return _nav(ui, "ca_account")
+
+
+def ca_account(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Certification Authority Account")
+    state.alternate_credentials = ui.confirm(
+        "Specify alternate credentials for the CA?", state.alternate_credentials
+    )
+    if state.alternate_credentials:
+        state.account = ui.text("User name", state.account)
+        state.password = ui.text("Password", state.password, secret=True)
+    return _nav(ui, "template")
+
+
+def template(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Specify Alternate Certificate Template", "Default: the Web Server template")
+    state.alternate_template = ui.confirm(
+        "Use an alternative certificate template?", state.alternate_template
+    )
+    if state.alternate_template:
+        state.template = ui.text("Template name", state.template or state.target().template)
+    return _nav(ui, "name_security")
+
+
+def name_security(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Name and Security Settings")
+    target = state.target()
+    state.friendly_name = ui.text("Friendly name", state.friendly_name or target.friendly_name)
+    sizes = ["1024", "2048", "4096"]
+    default = state.key.removeprefix("rsa") if state.key.startswith("rsa") else "2048"
+    if target.key.algorithm == "rsa" and not state.key:
+        default = str(target.key.size)
+    state.key = "rsa" + ui.choose("Bit length", sizes, default)
+    exportable = target.exportable if state.exportable is None else state.exportable
+    state.exportable = ui.confirm("Mark the certificate's private key as exportable?", exportable)
+    return _nav(ui, "organization")
+
+
+def organization(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Organization Information", "Optional")
+    org = state.topology.organization
+    state.organization = ui.text("Organization", state.organization or org.name or "")
+    state.unit = ui.text("Organizational unit", state.unit or org.unit or "")
+    return _nav(ui, "geography")
+
+
+def geography(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Geographical Information", "Optional")
+    org = state.topology.organization
+    state.country = ui.text("Country/Region (two letters)", state.country or org.country or "")
+    state.state = ui.text("State/Province", state.state or org.state or "")
+    state.city = ui.text("City/Locality", state.city or org.city or "")
+    return _nav(ui, "subject_names")
+
+
+def subject_names(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Subject Name / Subject Alternative Names", "Computed from the topology")
+    target = state.target()
+    ui.show([f"  Subject name: {target.subject}", "  Subject alternative names:"])
+    ui.show([f"    {name}" for name in target.sans])
+    return _nav(ui, "sip_domains")
+
+
+def sip_domains(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("SIP Domain Setting on Subject Alternate Names (SANs)")
+    domains = list(state.topology.sip_domains)
+    state.sip_domains = ui.pick("Add sip.<domain> for", domains, state.sip_domains)
+    return _nav(ui, "additional_sans")
+
+
+def additional_sans(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Configure Additional Subject Alternate Names", "E.g. for SIP domains to come")
+    state.additional_sans = ui.text("Additional SANs (comma-separated)", state.additional_sans)
+    return _nav(ui, "summary")
+
+
+def summary(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Certificate Request Summary")
+    where = f"Online CA: {state.ca_url}" if state.immediate else f"Request file: {state.output}"
+    try:
+        state.validate_request()
+        spec = state.spec()
+    except LyncPkiError as error:
+        ui.show([f"  Cannot make this request: {error.message}", f"  fix: {error.fix or ''}"])
+        return BACK
+    ui.show(
+        [
+            f"  Server: {state.server}",
+            f"  Usages: {', '.join(spec.target.usages)}",
+            f"  {where}",
+            f"  Template: {spec.template}",
+            f"  Friendly name: {spec.friendly_name}",
+            f"  Key: {spec.key.name}, exportable: {'yes' if spec.exportable else 'no'}",
+            f"  Subject: {spec.subject.name().rfc4514_string()}",
+            f"  SANs: {', '.join(spec.sans)}",
+            "  The same request from the command line:",
+            f"    {state.command_line()}",
+        ]
+    )
+    return _nav(ui, "executing")
+
+
+def executing(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Executing Commands")
+    spec = state.spec()
+    store = state.store
+    secret = resolve_store_passphrase(
+        state.home, prompt=lambda: ui.text("Passphrase of the server stores' keys", secret=True)
+    )
+    state.log.append(f"> {state.command_line()}")
+    if not state.immediate:
+        prepared = prepare(store, spec, secret, output=Path(state.output))
+        outcome = write_offline(prepared, Path(state.output))
+        state.outcome = f"request written to {outcome.output}"
+    else:
+        account = state.account if state.alternate_credentials else None
+        with CaClient(state.ca_url, account, state.password or None) as client:
+            prepared = prepare(store, spec, secret, ca_url=state.ca_url, ca_account=account)
+            result = submit_online(store, prepared, client)
+        if result.certificate is not None:
+            state.thumbprint = result.certificate.thumbprint
+            state.usages = [str(u) for u in spec.target.usages]
+            state.outcome = f"issued and installed, thumbprint {state.thumbprint}"
+        else:
+            state.outcome = f"pending at the CA, request id {result.ca_request_id}"
+    state.log.append(state.outcome)
+    ui.show([f"  {line}" for line in state.log])
+    return _nav(ui, "status", back=False)
+
+
+def status(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Online Certificate Request Status" if state.immediate else "Certificate Request")
+    ui.show([f"  {state.outcome}"])
+    if not state.thumbprint:
+        if not state.immediate:
+            ui.show(["  Send the file to your CA, then run the wizard again: Import, Assign."])
+        ui.navigate(back=False, next_label="Finish")
+        return None
+    state.assign_after = ui.confirm(
+        "Assign the certificate to Lync Server certificate usages?", state.assign_after
+    )
+    return _nav(ui, "assign_summary" if state.assign_after else "assignment", back=False)
+
+
+# ------------------------------------------------------------------------------ assignment
+def assignment(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Certificate Assignment", "Assign a certificate of the store to usages")
+    return _nav(ui, "store")
+
+
+def store_page(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Certificate Store", "Pick the certificate")
+    rows = [r for r in certificate_rows(state.store, state.store.clock.now()) if r.thumbprint]
+    if not rows:
+        ui.show(["  The store has no certificate yet: request or import one first."])
+        return BACK
+    labels = {f"{r.thumbprint}  {r.friendly_name}  ({r.state})": r for r in rows}
+    default = next((k for k, r in labels.items() if r.thumbprint == state.thumbprint), None)
+    chosen = labels[ui.choose("Certificate", list(labels), default)]
+    state.thumbprint = chosen.thumbprint or ""
+    ui.show(
+        [
+            f"  Subject: {chosen.subject}",
+            f"  SANs: {', '.join(chosen.sans)}",
+            f"  Issuer: {chosen.issuer}",
+            f"  Expires: {chosen.not_after}",
+        ]
+    )
+    usages = [str(u) for t in state.targets() for u in t.usages]
+    state.usages = ui.pick(
+        "Usages (Advanced Certificate Usages)", usages, state.usages or usages[:1]
+    )
+    return _nav(ui, "assign_summary")
+
+
+def assign_summary(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Certificate Assignment Summary")
+    ui.show([f"  {state.thumbprint} -> {', '.join(state.usages)} on {state.server}"])
+    return _nav(ui, "assign_executing")
+
+
+def assign_executing(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Executing Commands")
+    result = assign_checked(state.store, state.usages, state.thumbprint, plan=state.plan)
+    lines = [
+        f"> lyncpki assign --server {state.server} --type {','.join(state.usages)} "
+        f"--thumbprint {state.thumbprint}"
+    ]
+    lines += [f"  {f.severity}: {f.id}: {f.message}" for f in result.findings]
+    lines.append("  assigned" if result.assigned else "  refused (fix the errors above)")
+    ui.show(lines)
+    return _nav(ui, "done", back=False)
+
+
+def done(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Certificate Wizard")
+    rows = certificate_rows(state.store, state.store.clock.now())
+    assigned = {r.usage: r for r in rows if r.state == "assigned"}
+    for usage in [str(u) for t in state.targets() for u in t.usages]:
+        ui.show([f"  {usage:<26} {'Assigned' if usage in assigned else 'Not assigned'}"])
+    ui.navigate(back=False, next_label="Close")
+    return None
+
+
+# ------------------------------------------------------------------------------ import
+def import_page(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Import Certificate", "A CA's answer (.cer, .p7b) or a .pfx with its key")
+    state.import_file = ui.text("File", state.import_file)
+    if state.import_file.lower().endswith((".pfx", ".p12")):
+        state.pfx_password = ui.text("Password", state.pfx_password, secret=True)
+    return _nav(ui, "import_executing")
+
+
+def import_executing(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Executing Commands")
+    pfx = state.import_file.lower().endswith((".pfx", ".p12"))
+    secret = (
+        resolve_store_passphrase(
+            state.home, prompt=lambda: ui.text("Passphrase of the server stores' keys", secret=True)
+        )
+        if pfx
+        else None
+    )
+    result = import_file(
+        state.store,
+        Path(state.import_file),
+        password=state.pfx_password or None,
+        secret=secret,
+        exportable=True if pfx else None,
+    )
+    if result.certificate:
+        state.thumbprint = result.certificate.thumbprint
+        ui.show([f"  installed {state.thumbprint} ({result.certificate.friendly_name})"])
+    ui.show([f"  trusted {t.subject}" for t in result.trusted])
+    return _nav(ui, "assignment", back=False)
+
+
+# ------------------------------------------------------------------------------ export
+def export_choose(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Export Certificate", "A certificate with its private key, as a .pfx")
+    rows = [r for r in certificate_rows(state.store, state.store.clock.now()) if r.thumbprint]
+    if not rows:
+        ui.show(["  The store has no certificate to export."])
+        return BACK
+    labels = {f"{r.thumbprint}  {r.friendly_name}  ({r.usage or r.state})": r for r in rows}
+    state.thumbprint = labels[ui.choose("Certificate", list(labels))].thumbprint or ""
+    state.export_file = ui.text("File", state.export_file or f"{state.server}.pfx")
+    state.pfx_password = ui.text("Password", state.pfx_password, secret=True)
+    state.legacy = ui.confirm("3DES/SHA-1 for Windows Server 2012 R2 and older?", state.legacy)
+    return _nav(ui, "export_executing")
+
+
+def export_executing(state: WizardState, ui: Prompter) -> str | None:
+    ui.title("Executing Commands")
+    secret = resolve_store_passphrase(
+        state.home, prompt=lambda: ui.text("Passphrase of the server stores' keys", secret=True)
+    )
+    chain = state.store.trusted_certificates()
+    data = export_pfx(
+        state.store,
+        state.thumbprint,
+        secret=secret,
+        password=state.pfx_password,
+        chain=chain,
+        legacy=state.legacy,
+    )
+    write_atomic(state.export_file, data, mode=0o600)
+    ui.show([f"  exported {state.thumbprint} to {state.export_file} (0600)"])
+    return _nav(ui, "done", back=False)
+
+
+PAGES: dict[str, Page] = {
+    "wizard": wizard,
+    "request": request,
+    "delayed_or_immediate": delayed_or_immediate,
+    "request_file": request_file,
+    "choose_ca": choose_ca,
+    "ca_account": ca_account,
+    "template": template,
+    "name_security": name_security,
+    "organization": organization,
+    "geography": geography,
+    "subject_names": subject_names,
+    "sip_domains": sip_domains,
+    "additional_sans": additional_sans,
+    "summary": summary,
+    "executing": executing,
+    "status": status,
+    "assignment": assignment,
+    "store": store_page,
+    "assign_summary": assign_summary,
+    "assign_executing": assign_executing,
+    "done": done,
+    "import_file": import_page,
+    "import_executing": import_executing,
+    "export_choose": export_choose,
+    "export_executing": export_executing,
+}
+# Pages after which there is no going Back: what they did is done.
+POINTS_OF_NO_RETURN = frozenset(
+    {"executing", "assign_executing", "import_executing", "export_executing"}
+)
+
+
+def run(state: WizardState, ui: Prompter, start: str = START) -> None:
+    """Page after page; Back returns to the previous page with its answers kept."""
+    history: list[str] = []
+    page: str | None = start
+    while page:
+        following = PAGES[page](state, ui)
+        if following == BACK:
+            page = history.pop() if history else page
+            continue
+        if page in POINTS_OF_NO_RETURN:
+            history.clear()
+        else:
+            history.append(page)
+        page = following
