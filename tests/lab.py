@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,30 @@ def openssl(*args: str | Path, check: bool = True, stdin: str | None = None) -> 
             f"openssl {' '.join(map(str, args))} failed:\n{process.stdout}\n{process.stderr}"
         )
     return process.stdout + process.stderr
+
+
+def openssl_request(
+    folder: Path, name: str, common_name: str, sans: Sequence[str] = ()
+) -> tuple[Path, Path]:
+    """A new RSA 2048 key and its PKCS#10 request made by `openssl req`: (key, request)."""
+    key, request = folder / f"{name}.key", folder / f"{name}.csr"
+    args: list[str | Path] = [
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        request,
+        "-subj",
+        f"/CN={common_name}",
+    ]
+    if sans:
+        args += ["-addext", "subjectAltName=" + ",".join(f"DNS:{n}" for n in sans)]
+    openssl(*args)
+    return key, request
 
 
 def sans_of(cert: Path) -> set[str]:

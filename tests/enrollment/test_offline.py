@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lab import CONTOSO, Lab, ok, openssl, sans_of, thumbprint_of
+from lab import CONTOSO, Lab, ok, openssl, openssl_request, sans_of, thumbprint_of
 from other_ca import OtherCa
 
 MED = "med01.contoso.net"
@@ -138,20 +138,7 @@ def test_an_answer_without_its_request_is_refused(lab: Lab, tmp_path: Path) -> N
     other = OtherCa(tmp_path / "other")
     work = tmp_path / "elsewhere"
     work.mkdir()
-    key, req = work / "k.pem", work / "r.csr"
-    openssl(
-        "req",
-        "-new",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        req,
-        "-subj",
-        "/CN=dir01.contoso.net",
-    )
+    _, req = openssl_request(work, "elsewhere", "dir01.contoso.net")
     leaf = other.sign(req)
     process = lab.cli("import", "--server", "dir01.contoso.net", leaf)
     assert process.returncode == 2

@@ -29,6 +29,7 @@ from lyncpki.checks.revocation import RevocationSource
 from lyncpki.deployment.keymaker import KeyOrder, MadeKey, make_keys
 from lyncpki.deployment.needs import ADOPT, COPY, RESUME, Assessment, Need
 from lyncpki.enrollment.request_spec import RequestSpec, WizardAnswers, decide
+from lyncpki.enrollment.requesting import keep
 from lyncpki.enrollment.selection import merge
 from lyncpki.planning.model import PlannedCertificate, Usage
 from lyncpki.store import PendingRequest, ServerStore, StoreError
@@ -156,20 +157,15 @@ class Runner:
     def _fresh(self, need: Need, spec: RequestSpec, made: MadeKey) -> Done:
         store = self.holder_store(need)
         csr = x509.load_der_x509_csr(made.csr_der)
-        pending = store.add_pending(
+        pending = keep(
+            store,
+            spec,
             made.sealed,
             csr,
-            secret=self.secret,
-            usages=[str(u) for u in spec.target.usages],
-            subject=spec.subject.common_name,
-            sans=spec.sans,
-            key_name=spec.key.name,
-            template=spec.template,
-            friendly_name=spec.friendly_name,
-            exportable=spec.exportable,
+            self.secret,
             ca_url=self.client.base_url,
             ca_account=self.account,
-        )
+        ).pending
         return self._send(
             need,
             store,

@@ -14,6 +14,7 @@ from lyncpki.atomic import write_atomic
 from lyncpki.ca.client import CaClient, CaClientError, Enrollment
 from lyncpki.enrollment.request_spec import RequestSpec
 from lyncpki.store import PendingRequest, PersonalCertificate, ServerStore, StoreError
+from lyncpki.store.server_store import SealedKey
 from lyncpki.x509.keys import PrivateKey, generate_key
 from lyncpki.x509.requests import build_request, request_pem
 
@@ -55,8 +56,25 @@ def prepare(
     """Generate the key (or use `key`, made beforehand), sign the request, store both."""
     private = key or generate_key(spec.key)
     csr = build_request(private, spec.subject, template=spec.template, client_auth=spec.client_auth)
+    return keep(
+        store, spec, private, csr, secret, ca_url=ca_url, ca_account=ca_account, output=output
+    )
+
+
+def keep(
+    store: ServerStore,
+    spec: RequestSpec,
+    key: PrivateKey | SealedKey,
+    csr: x509.CertificateSigningRequest,
+    secret: bytes,
+    *,
+    ca_url: str | None = None,
+    ca_account: str | None = None,
+    output: Path | None = None,
+) -> Prepared:
+    """Record a request made for `spec` as pending in the server's store, with its key."""
     pending = store.add_pending(
-        private,
+        key,
         csr,
         secret=secret,
         usages=[str(u) for u in spec.target.usages],
