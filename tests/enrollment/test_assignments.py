@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 from pathlib import Path
 
 from lab import ACCOUNTS, CONTOSO, Lab, ok, openssl
@@ -42,26 +43,29 @@ def rows(lab: Lab) -> list[dict]:  # type: ignore[type-arg]
     return [r for r in document["certificates"] if r["type"] == AV]
 
 
+def roll(lab: Lab, thumbprint: str, when: str, *more: str) -> subprocess.CompletedProcess[str]:
+    return lab.cli(
+        "assign",
+        "--server",
+        EDGE,
+        "--type",
+        AV,
+        "--thumbprint",
+        thumbprint,
+        "--roll",
+        "--effective-date",
+        when,
+        "--topology",
+        CONTOSO,
+        *more,
+    )
+
+
 def test_av_roll_is_staged_with_its_lead_time_checked(lab: Lab, tmp_path: Path) -> None:
     old = issue_av(lab, "--assign")
     new = issue_av(lab)
     tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(microsecond=0)
-    ok(
-        lab.cli(
-            "assign",
-            "--server",
-            EDGE,
-            "--type",
-            AV,
-            "--thumbprint",
-            new,
-            "--roll",
-            "--effective-date",
-            tomorrow.isoformat(),
-            "--topology",
-            CONTOSO,
-        )
-    )
+    ok(roll(lab, new, tomorrow.isoformat()))
     states = {r["state"]: r for r in rows(lab)}
     assert states["assigned"]["thumbprint"] == old
     assert states["staged"]["thumbprint"] == new
@@ -71,21 +75,7 @@ def test_av_roll_is_staged_with_its_lead_time_checked(lab: Lab, tmp_path: Path) 
     end = openssl("x509", "-in", cert, "-noout", "-enddate").strip().split("=", 1)[1]
     expiry = dt.datetime.strptime(end, "%b %d %H:%M:%S %Y GMT").replace(tzinfo=dt.UTC)
     late = (expiry - dt.timedelta(hours=2)).isoformat()
-    process = lab.cli(
-        "assign",
-        "--server",
-        EDGE,
-        "--type",
-        AV,
-        "--thumbprint",
-        new,
-        "--roll",
-        "--effective-date",
-        late,
-        "--topology",
-        CONTOSO,
-        "--json",
-    )
+    process = roll(lab, new, late, "--json")
     assert process.returncode == 1
     result = json.loads(process.stdout)
     assert [f["id"] for f in result["findings"] if f["severity"] == "error"] == ["roll.late"]
