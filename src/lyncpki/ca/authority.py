@@ -669,6 +669,11 @@ class CertificateAuthority:
         request.pop("csr")
         return request
 
+    def request_csr(self, request_id: int) -> bytes:
+        """The PKCS#10 request (DER) of a request, for a CA manager to review."""
+        csr: bytes = self._request(request_id)["csr"]
+        return csr
+
     def pending(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(

@@ -267,6 +267,10 @@ def _check(
         days=days,
         notes=tuple(notes),
     )
+    if plan is not None and (servers or not (certs or endpoints)) and root.is_dir():
+        # the dashboard shows the findings of the last check of the deployment
+        document = (json.dumps(report.as_dict(), indent=2) + "\n").encode()
+        write_atomic(root / "last-check.json", document)
     _render(report, fmt, output)
     if not report.passed:
         raise typer.Exit(EXIT_FINDINGS)

@@ -137,6 +137,9 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
     timed.advance()
     home = options.home
     home.mkdir(parents=True, exist_ok=True)
+    kept = home / "topology.yaml"  # the home's topology: check, assign and the dashboard read it
+    if options.topology.resolve() != kept.resolve():
+        write_atomic(kept, options.topology.read_bytes())
     ca: CertificateAuthority | None = None
     created = generated = False
     service: ServiceProcess | None = None

@@ -37,6 +37,7 @@ from lyncpki.service import errors
 from lyncpki.service.auth import Authenticator, require_manager
 from lyncpki.service.errors import ServiceError
 from lyncpki.service.published import PublishedFiles
+from lyncpki.web.console import add_console
 
 MAX_BODY = 1024 * 1024  # a request is a few KB; 1 MiB is generous
 PEM_CHAIN = "application/pem-certificate-chain"
@@ -372,6 +373,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             "ocsp": ocsp is not None,
         }
 
+    add_console(app, ca)
     return app
 
 

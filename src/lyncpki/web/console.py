@@ -1,0 +1,464 @@
+"""The web console of the CA service (`/ui`): certificate web enrollment as AD CS offers it
+under /certsrv, CA managers' approvals, the inventory, the deployment dashboard and the CA's
+downloads. Server-rendered (Jinja2), no script needed, every asset inside the package.
+
+Every page needs a signed-in CA account (the roles of the CA service); every form carries the
+session's CSRF token; managers and auditors alone approve, deny and revoke.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from lyncpki.ca.accounts import Accounts
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.crl import Reason
+from lyncpki.ca.policy import RequestRefused, evaluate
+from lyncpki.errors import LyncPkiError
+from lyncpki.web.dashboard import chain_rows, crl_status, dashboard
+from lyncpki.web.session import (
+    Session,
+    Sessions,
+    login_token,
+    same,
+    session_key,
+    set_login_cookie,
+)
+from lyncpki.x509.keys import describe
+from lyncpki.x509.requests import load_request, requested_dns_names
+
+MAX_UPLOAD = 64 * 1024
+SORTABLE = ("subject", "sans", "serial", "template", "requester", "not_after", "status")
+PAGE_ROWS = 500
+DOWNLOADS = {
+    "cer": "application/pkix-cert",
+    "pem": "application/x-pem-file",
+    "p7b": "application/pkcs7-mime",
+}
+
+
+class Redirect(Exception):
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+
+class Refused(Exception):
+    def __init__(self, status: int, title: str, message: str) -> None:
+        self.status, self.title, self.message = status, title, message
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("lyncpki.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+async def _upload(value: object) -> bytes | None:
+    read = getattr(value, "read", None)
+    if read is None:
+        return None
+    data: bytes = await read(MAX_UPLOAD + 1)
+    return data or None
+
+
+class Console:
+    """The pages, bound to one opened CA."""
+
+    def __init__(self, ca: CertificateAuthority) -> None:
+        self.ca = ca
+        self.accounts = Accounts(ca.engine, ca.clock)
+        self.sessions = Sessions(session_key(ca.home.secrets))
+
+    # ------------------------------------------------------------------ plumbing
+    def render(
+        self,
+        name: str,
+        request: Request,
+        session: Session | None,
+        status: int = 200,
+        **values: Any,
+    ) -> HTMLResponse:
+        page = (
+            _environment()
+            .get_template(name)
+            .render(session=session, path=request.url.path, when=_when, **values)
+        )
+        return HTMLResponse(page, status)
+
+    def session(self, request: Request, *, manager: bool = False) -> Session:
+        found = self.sessions.read(request)
+        if found is None:
+            raise Redirect(f"/ui/login?next={quote(request.url.path)}")
+        if manager and not found.manager:
+            raise Refused(
+                403,
+                "Not allowed",
+                f"{found.account} ({found.role}) may not do this: CA managers and auditors only",
+            )
+        return found
+
+    async def form(self, request: Request, session: Session) -> dict[str, Any]:
+        """The posted form, refused without the session's CSRF token."""
+        form = await request.form(max_part_size=MAX_UPLOAD)
+        if not same(session.csrf, _text(form.get("csrf"))):
+            raise Refused(
+                403,
+                "Form refused",
+                "the form's security token is missing or wrong: reload the page and send it again",
+            )
+        return dict(form)
+
+    # ------------------------------------------------------------------ sign-in
+    def login_page(self, request: Request, error: str = "", status: int = 200) -> HTMLResponse:
+        token = login_token(request)
+        target = request.query_params.get("next", "/ui/request")
+        response = self.render(
+            "login.html.j2", request, None, status, error=error, token=token, next=target
+        )
+        set_login_cookie(response, request, token)
+        return response
+
+    async def login(self, request: Request) -> Response:
+        form = await request.form(max_part_size=MAX_UPLOAD)
+        if not same(request.cookies.get("lyncpki_login", ""), _text(form.get("token"))):
+            raise Refused(
+                403,
+                "Form refused",
+                "the sign-in form's security token is missing or wrong: reload the page and "
+                "sign in again",
+            )
+        name, password = _text(form.get("name")) or "", _text(form.get("password")) or ""
+        client = request.client.host if request.client else "unknown"
+        if await run_in_threadpool(self.accounts.throttled, name, client):
+            self.ca.audit(name or "-", "login", client, "refused", "web: throttled")
+            return self.login_page(request, "Too many failed sign-ins: wait a minute.", 429)
+        account = await run_in_threadpool(self.accounts.verify, name, password, client)
+        if account is None:
+            self.ca.audit(name or "-", "login", client, "refused", "web: wrong name or password")
+            return self.login_page(request, "Wrong account name or password.", 401)
+        self.ca.audit(name, "login", client, "ok", "web console")
+        target = _text(form.get("next")) or "/ui/request"
+        response = RedirectResponse(target if target.startswith("/ui/") else "/ui/request", 303)
+        self.sessions.issue(response, request, account.name, account.role.value)
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        session = self.session(request)
+        await self.form(request, session)
+        response = RedirectResponse("/ui/login", 303)
+        self.sessions.end(response)
+        return response
+
+    # ------------------------------------------------------------------ request
+    def request_page(self, request: Request) -> HTMLResponse:
+        session = self.session(request)
+        return self.render("request.html.j2", request, session, templates=list(self.ca.templates))
+
+    async def submit(self, request: Request) -> HTMLResponse:
+        session = self.session(request)
+        form = await self.form(request, session)
+        uploaded = await _upload(form.get("file"))
+        text = (_text(form.get("csr")) or "").strip()
+        data = uploaded or text.encode()
+        template = _text(form.get("template")) or None
+        values: dict[str, Any] = {"templates": list(self.ca.templates), "csr": text}
+        if not data:
+            return self.render(
+                "request.html.j2",
+                request,
+                session,
+                400,
+                error="Paste a request or choose a .req file.",
+                **values,
+            )
+        if len(data) > MAX_UPLOAD:
+            return self.render(
+                "request.html.j2",
+                request,
+                session,
+                413,
+                error="That file is too large for a certificate request.",
+                **values,
+            )
+        try:
+            result = await run_in_threadpool(
+                self.ca.submit,
+                data,
+                requester=session.account,
+                template=template,
+                source="the uploaded request",
+            )
+        except RequestRefused as refused:
+            return self.render(
+                "request.html.j2", request, session, 422, refusals=refused.refusals, **values
+            )
+        except LyncPkiError as error:
+            return self.render(
+                "request.html.j2",
+                request,
+                session,
+                400,
+                error=error.message,
+                fix=error.fix,
+                **values,
+            )
+        return self.render("request_result.html.j2", request, session, result=result)
+
+    # ------------------------------------------------------------------ pending
+    def _reviewed(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A pending request with what a manager needs: its key, names and policy findings."""
+        review = dict(row)
+        try:
+            csr = load_request(self.ca.request_csr(int(row["id"])), f"request {row['id']}")
+            review["key_text"] = describe(csr.public_key())
+            review["names"] = requested_dns_names(csr)
+            evaluate(
+                csr,
+                self.ca.templates.get(row["template"]),
+                namespaces=self.ca.config.namespaces,
+                ca_public_keys=(),
+            )
+            review["refusals"] = []
+        except RequestRefused as refused:
+            review["refusals"] = [f"{r.code}: {r.message}" for r in refused.refusals]
+        except LyncPkiError as error:
+            review["refusals"] = [error.message]
+        return review
+
+    def pending_page(self, request: Request, message: str = "", status: int = 200) -> HTMLResponse:
+        session = self.session(request, manager=True)
+        rows = [self._reviewed(r) for r in self.ca.pending()]
+        return self.render("pending.html.j2", request, session, status, rows=rows, message=message)
+
+    async def decide(self, request: Request, request_id: int, approve: bool) -> HTMLResponse:
+        session = self.session(request, manager=True)
+        form = await self.form(request, session)
+        try:
+            if approve:
+                result = await run_in_threadpool(
+                    self.ca.approve, request_id, actor=session.account, forbid_self=True
+                )
+                message = f"Request {request_id} approved: certificate {result.serial} issued."
+            else:
+                reason = (_text(form.get("reason")) or "")[:500]
+                await run_in_threadpool(
+                    self.ca.deny, request_id, actor=session.account, reason=reason
+                )
+                message = f"Request {request_id} denied."
+        except LyncPkiError as error:
+            return self.pending_page(request, f"Not done: {error.message}", 409)
+        return self.pending_page(request, message)
+
+    # ------------------------------------------------------------------ certificates
+    def certificates_page(self, request: Request, message: str = "") -> HTMLResponse:
+        session = self.session(request)
+        params = request.query_params
+        query = (params.get("q") or "").strip().lower()
+        wanted = params.get("sort") or ""
+        sort = wanted if wanted in SORTABLE else "not_after"
+        descending = params.get("dir") == "desc"
+        status = params.get("status") or None
+        rows = self.ca.certificates(status if status in ("valid", "revoked") else None)
+        if query:
+            rows = [r for r in rows if any(query in str(r.get(k, "")).lower() for k in SORTABLE)]
+        rows.sort(key=lambda r: str(r.get(sort) or ""), reverse=descending)
+        return self.render(
+            "certificates.html.j2",
+            request,
+            session,
+            rows=rows[:PAGE_ROWS],
+            total=len(rows),
+            query=query,
+            sort=sort,
+            descending=descending,
+            status_filter=status or "",
+            reasons=[r.value for r in Reason],
+            message=message,
+            columns=SORTABLE,
+        )
+
+    async def revoke(self, request: Request, serial: str) -> HTMLResponse:
+        session = self.session(request, manager=True)
+        form = await self.form(request, session)
+        try:
+            reason = Reason(_text(form.get("reason")) or "unspecified")
+        except ValueError:
+            reason = Reason.UNSPECIFIED
+        try:
+            await run_in_threadpool(self.ca.revoke, serial, reason=reason, actor=session.account)
+            await run_in_threadpool(self.ca.publish_crl, actor=session.account)
+            await run_in_threadpool(self.ca.publish_crl, actor=session.account, delta=True)
+        except LyncPkiError as error:
+            return self.certificates_page(request, f"Not revoked: {error.message}")
+        return self.certificates_page(
+            request, f"Certificate {serial} revoked ({reason.value}); the CRLs are published."
+        )
+
+    def download(self, request: Request, serial: str, kind: str) -> Response:
+        self.session(request)
+        if kind not in DOWNLOADS:
+            raise Refused(404, "Not found", f"no download of kind .{kind}")
+        try:
+            _, cert = self.ca.certificate(serial)
+        except LyncPkiError as error:
+            raise Refused(404, "Not found", error.message) from None
+        body = _encoded(cert, kind, self.ca.chain())
+        name = f"{serial}.{kind}"
+        return Response(
+            body,
+            media_type=DOWNLOADS[kind],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    # ------------------------------------------------------------------ dashboard, CA
+    def dashboard_page(self, request: Request) -> HTMLResponse:
+        session = self.session(request)
+        board = dashboard(self.ca, self.ca.home.root)
+        peak = max((n for _, n in board.weeks), default=0)
+        return self.render(
+            "dashboard.html.j2",
+            request,
+            session,
+            board=board,
+            peak=peak,
+            chain=chain_rows(board.chain),
+        )
+
+    def ca_page(self, request: Request) -> HTMLResponse:
+        session = self.session(request)
+        config = self.ca.config
+        return self.render(
+            "ca.html.j2",
+            request,
+            session,
+            config=config,
+            chain=chain_rows(self.ca.chain()),
+            crls=crl_status(self.ca),
+            aia=[
+                (config.name, config.aia_url(config.slug)),
+                (config.root_name, config.aia_url(config.root_slug)),
+            ],
+        )
+
+
+def _encoded(cert: x509.Certificate, kind: str, chain: list[x509.Certificate]) -> bytes:
+    if kind == "cer":
+        return cert.public_bytes(Encoding.DER)
+    if kind == "pem":
+        return cert.public_bytes(Encoding.PEM)
+    return pkcs7.serialize_certificates([cert, *chain], Encoding.DER)
+
+
+def add_console(app: FastAPI, ca: CertificateAuthority) -> None:
+    """Mount the web console on the CA service's app under /ui."""
+    console = Console(ca)
+    router = APIRouter(prefix="/ui", include_in_schema=False)
+
+    def guard(
+        page: Callable[..., Awaitable[Response] | Response],
+    ) -> Callable[..., Awaitable[Response]]:
+        async def run(request: Request, **kwargs: Any) -> Response:
+            try:
+                answer = page(request, **kwargs)
+                return await answer if inspect.isawaitable(answer) else answer
+            except Redirect as redirect:
+                return RedirectResponse(redirect.location, 303)
+            except Refused as refused:
+                session = console.sessions.read(request)
+                return console.render(
+                    "error.html.j2",
+                    request,
+                    session,
+                    refused.status,
+                    title=refused.title,
+                    message=refused.message,
+                )
+
+        return run
+
+    @router.get("")
+    @router.get("/")
+    async def home(request: Request) -> Response:
+        signed = console.sessions.read(request) is not None
+        return RedirectResponse("/ui/request" if signed else "/ui/login", 303)
+
+    @router.get("/login")
+    async def login_form(request: Request) -> Response:
+        return console.login_page(request)
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        return await guard(console.login)(request)
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        return await guard(console.logout)(request)
+
+    @router.get("/request")
+    async def request_form(request: Request) -> Response:
+        return await guard(console.request_page)(request)
+
+    @router.post("/request")
+    async def submit(request: Request) -> Response:
+        return await guard(console.submit)(request)
+
+    @router.get("/pending")
+    async def pending(request: Request) -> Response:
+        return await guard(console.pending_page)(request)
+
+    @router.post("/pending/{request_id}/approve")
+    async def approve(request: Request, request_id: int) -> Response:
+        return await guard(console.decide)(request, request_id=request_id, approve=True)
+
+    @router.post("/pending/{request_id}/deny")
+    async def deny(request: Request, request_id: int) -> Response:
+        return await guard(console.decide)(request, request_id=request_id, approve=False)
+
+    @router.get("/certificates")
+    async def certificates(request: Request) -> Response:
+        return await guard(console.certificates_page)(request)
+
+    @router.post("/certificates/{serial}/revoke")
+    async def revoke(request: Request, serial: str) -> Response:
+        return await guard(console.revoke)(request, serial=serial)
+
+    @router.get("/certificates/{serial}.{kind}")
+    async def download(request: Request, serial: str, kind: str) -> Response:
+        return await guard(console.download)(request, serial=serial, kind=kind)
+
+    @router.get("/dashboard")
+    async def board(request: Request) -> Response:
+        return await guard(console.dashboard_page)(request)
+
+    @router.get("/ca")
+    async def ca_page(request: Request) -> Response:
+        return await guard(console.ca_page)(request)
+
+    app.include_router(router)
+    app.mount("/ui/static", StaticFiles(packages=[("lyncpki.web", "static")]), name="ui-static")

@@ -1,0 +1,206 @@
+"""What the deployment dashboard shows, read from the home: every server x usage of the plan
+with its state, the findings of the last check, certificates expiring per week, the CRLs and
+the CA chain. The web console renders it; nothing here knows about HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.checks.deployment import placements
+from lyncpki.errors import LyncPkiError
+from lyncpki.planning import CertificatePlan, plan
+from lyncpki.store import ServerStore, StoreError
+from lyncpki.topology import load_topology
+from lyncpki.x509.identifiers import thumbprint
+
+EXPIRING = dt.timedelta(days=30)
+WEEKS = 110  # a little over two years: the default validity of a server certificate
+
+
+@dataclass(frozen=True)
+class Cell:
+    server: str
+    usage: str
+    state: str  # assigned | expiring | missing | error
+    thumbprint: str | None = None
+    not_after: dt.datetime | None = None
+    findings: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class CrlStatus:
+    name: str
+    url: str
+    number: int | None
+    this_update: dt.datetime | None
+    next_update: dt.datetime | None
+    entries: int
+    size: int
+    problem: str | None = None
+
+
+@dataclass
+class Dashboard:
+    topology: str | None
+    cells: list[Cell] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    checked_at: str | None = None
+    weeks: list[tuple[str, int]] = field(default_factory=list)  # (week start, certificates)
+    crls: list[CrlStatus] = field(default_factory=list)
+    chain: list[x509.Certificate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for c in self.cells if c.state == state)
+
+    def servers(self) -> list[str]:
+        return list(dict.fromkeys(c.server for c in self.cells))
+
+    def usages(self) -> list[str]:
+        return list(dict.fromkeys(c.usage for c in self.cells))
+
+    def cell(self, server: str, usage: str) -> Cell | None:
+        return next((c for c in self.cells if c.server == server and c.usage == usage), None)
+
+
+def topology_file(home: Path) -> Path | None:
+    """The topology of the home: <home>/topology.yaml (deploy keeps a copy there)."""
+    path = home / "topology.yaml"
+    return path if path.is_file() else None
+
+
+def last_check(home: Path) -> tuple[list[dict[str, Any]], str | None]:
+    """The findings of the newest check: `lyncpki check` (last-check.json) or deploy's."""
+    newest: tuple[float, list[dict[str, Any]], str | None] | None = None
+    for name in ("last-check.json", "report.json"):
+        path = home / name
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except ValueError:
+            continue
+        report = data.get("check", data) if isinstance(data, dict) else None
+        if not isinstance(report, dict) or report.get("schema") != "lyncpki.findings/1":
+            continue
+        mtime = path.stat().st_mtime
+        if newest is None or mtime > newest[0]:
+            newest = (mtime, list(report.get("findings", [])), report.get("generated"))
+    return (newest[1], newest[2]) if newest else ([], None)
+
+
+def _cells(
+    result: CertificatePlan, home: Path, now: dt.datetime, findings: list[dict[str, Any]]
+) -> list[Cell]:
+    cells = []
+    for planned, server in placements(result):
+        store = ServerStore(home, server)
+        try:
+            index = store.load() if store.exists() else None
+        except StoreError:
+            index = None
+        for usage in planned.usages:
+            mine = tuple(
+                f for f in findings if f.get("server") == server and f.get("usage") == usage
+            )
+            current = index.slots(str(usage), now).current if index else None
+            if current is None:
+                cells.append(Cell(server, str(usage), "missing", findings=mine))
+                continue
+            try:
+                cert = store.certificate(current.thumbprint)
+            except StoreError:
+                cells.append(Cell(server, str(usage), "error", current.thumbprint, None, mine))
+                continue
+            end = cert.not_valid_after_utc
+            errors = any(f.get("severity") == "error" for f in mine)
+            state = (
+                "error"
+                if errors or end <= now
+                else ("expiring" if end - now <= EXPIRING else "assigned")
+            )
+            cells.append(Cell(server, str(usage), state, current.thumbprint, end, mine))
+    return cells
+
+
+def _weeks(ca: CertificateAuthority, now: dt.datetime) -> list[tuple[str, int]]:
+    start = (now - dt.timedelta(days=now.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    counts = [0] * WEEKS
+    for row in ca.certificates(status="valid"):
+        end = row["not_after"]
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=dt.UTC)
+        week = (end - start).days // 7
+        if 0 <= week < WEEKS:
+            counts[week] += 1
+    return [((start + dt.timedelta(weeks=i)).strftime("%Y-%m-%d"), n) for i, n in enumerate(counts)]
+
+
+def crl_status(ca: CertificateAuthority) -> list[CrlStatus]:
+    found = []
+    config = ca.config
+    for name, slug, delta in (
+        (config.name, config.slug, False),
+        (f"{config.name} (delta)", config.slug, True),
+        (config.root_name, config.root_slug, False),
+    ):
+        path = ca.home.crl_file(slug, delta=delta)
+        url = config.crl_url(slug, delta=delta)
+        try:
+            data = path.read_bytes()
+            crl = x509.load_der_x509_crl(data)
+        except (OSError, ValueError) as error:
+            found.append(CrlStatus(name, url, None, None, None, 0, 0, str(error)))
+            continue
+        try:
+            number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        except x509.ExtensionNotFound:
+            number = None
+        found.append(
+            CrlStatus(
+                name, url, number, crl.last_update_utc, crl.next_update_utc, len(crl), len(data)
+            )
+        )
+    return found
+
+
+def dashboard(ca: CertificateAuthority, home: Path) -> Dashboard:
+    now = ca.clock.now()
+    path = topology_file(home)
+    board = Dashboard(str(path) if path else None)
+    board.findings, board.checked_at = last_check(home)
+    if path is None:
+        board.notes.append(
+            "no topology in this home: deploy one (lyncpki deploy TOPOLOGY --home ...) or copy "
+            "it to topology.yaml here"
+        )
+    else:
+        try:
+            result = plan(load_topology(path), source=str(path))
+            board.cells = _cells(result, home, now, board.findings)
+        except LyncPkiError as error:
+            board.notes.append(f"the topology cannot be planned: {error.message}")
+    board.weeks = _weeks(ca, now)
+    board.crls = crl_status(ca)
+    board.chain = ca.chain()
+    return board
+
+
+def chain_rows(chain: list[x509.Certificate]) -> list[dict[str, str]]:
+    return [
+        {
+            "subject": c.subject.rfc4514_string(),
+            "thumbprint": thumbprint(c),
+            "not_after": c.not_valid_after_utc.strftime("%Y-%m-%d"),
+        }
+        for c in chain
+    ]
