@@ -256,7 +256,16 @@ def _client_auth(ctx: CertificateContext) -> list[Problem]:
 
 # ---------------------------------------------------------------------------- keys
 def _key(ctx: CertificateContext) -> list[Problem]:
-    public = ctx.certificate.public_key()
+    try:
+        public = ctx.certificate.public_key()
+    except (UnsupportedAlgorithm, ValueError) as error:
+        return [
+            Problem(
+                f"the public key cannot be read ({error})",
+                "request a new certificate with an RSA (2048) or EC P-256/P-384/P-521 key",
+                Severity.ERROR,
+            )
+        ]
     oauth = ctx.usage == Usage.OAUTH
     if isinstance(public, rsa.RSAPublicKey):
         size = public.key_size

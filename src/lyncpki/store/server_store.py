@@ -120,7 +120,7 @@ class ServerStore:
     def read_certificate(self, path: Path) -> x509.Certificate:
         try:
             return x509.load_pem_x509_certificate(path.read_bytes())
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, x509.InvalidVersion) as error:
             raise StoreError(
                 f"the store of {self.server} lost or damaged {path.name} ({error})",
                 "import the certificate again (lyncpki import)",

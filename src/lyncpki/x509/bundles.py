@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
@@ -56,19 +58,23 @@ def _text(data: bytes) -> str | None:
 def _from_der(der: bytes) -> tuple[list[x509.Certificate], str] | None:
     try:
         return [x509.load_der_x509_certificate(der)], "DER"
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         pass
     try:
-        return pkcs7.load_der_pkcs7_certificates(der), "PKCS#7"
-    except ValueError:
+        with warnings.catch_warnings():  # BER accepted as cryptography does, without a warning
+            warnings.simplefilter("ignore", UserWarning)
+            return pkcs7.load_der_pkcs7_certificates(der), "PKCS#7"
+    except (ValueError, UnsupportedAlgorithm):  # not PKCS#7, or PKCS#7 holding no certificates
         return None
 
 
 def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
     secret = password.encode() if password else None
     try:
-        loaded = pkcs12.load_pkcs12(data, secret)
-    except ValueError as error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            loaded = pkcs12.load_pkcs12(data, secret)
+    except (ValueError, UnsupportedAlgorithm) as error:
         reason = str(error).lower()
         if secret is None or "password" in reason or "mac" in reason:
             raise BundleError(

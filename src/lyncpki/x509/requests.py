@@ -60,7 +60,10 @@ class RequestError(LyncPkiError):
 
 def _text_of(data: bytes) -> str | None:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:  # a byte-order mark, then no UTF-16: not text at all
+            return None
     try:
         return data.decode("ascii")
     except UnicodeDecodeError:
@@ -106,7 +109,7 @@ def load_request(data: bytes, source: str = "the request") -> x509.CertificateSi
         der = data
     try:
         return x509.load_der_x509_csr(der)
-    except ValueError as error:
+    except (ValueError, x509.InvalidVersion) as error:
         raise RequestError(
             f"{source} is not a valid PKCS#10 certificate request ({error})",
             "make the request again (lyncpki request, certreq -new or openssl req -new)",
