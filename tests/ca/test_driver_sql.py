@@ -21,6 +21,7 @@ from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.driver_sql import DriverStatement, write_transaction
 from lyncpki.ca.home import CaHome
 from lyncpki.keyspec import KeySpec
+from lyncpki.x509.identifiers import thumbprint
 
 # Aware datetimes, in and out of UTC, with and without microseconds.
 MOMENTS = (
@@ -183,4 +184,5 @@ def test_serial_collision_is_refused_by_the_database_and_retried(
     assert counts() == [n + 1 for n in before if n is not None], "a failed attempt left rows"
     row, _ = ca.certificate(second.serial or "")
     assert row["requester"] == "fe02" and row["request_id"] == second.request_id
+    assert row["thumbprint"] == thumbprint(second.certificate)
     ca.engine.dispose()

@@ -38,7 +38,7 @@ from lyncpki.ca.templates import BUILTIN, Template, TemplateSet
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
-from lyncpki.x509.identifiers import parse_serial, serial_hex, thumbprint
+from lyncpki.x509.identifiers import der_thumbprint, parse_serial, serial_hex
 from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key
 from lyncpki.x509.requests import load_request, requested_template
 
@@ -610,6 +610,7 @@ class CertificateAuthority:
     def _certificate_row(
         self, ticket: Ticket, cert: x509.Certificate, ca: str, request_id: int, now: dt.datetime
     ) -> dict[str, Any]:
+        der = cert.public_bytes(Encoding.DER)
         return {
             "serial": serial_hex(cert.serial_number),
             "ca": ca,
@@ -620,11 +621,11 @@ class CertificateAuthority:
             "request_id": request_id,
             "not_before": cert.not_valid_before_utc,
             "not_after": cert.not_valid_after_utc,
-            "thumbprint": thumbprint(cert),
+            "thumbprint": der_thumbprint(der),
             "key": ticket.approved.key.name,
             "issued_at": now,
             "status": "valid",
-            "der": cert.public_bytes(Encoding.DER),
+            "der": der,
         }
 
     def _request(self, request_id: int) -> dict[str, Any]:
