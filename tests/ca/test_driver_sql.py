@@ -5,7 +5,10 @@ database and retried; a failed transaction leaves nothing behind."""
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import itertools
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -186,3 +189,34 @@ def test_serial_collision_is_refused_by_the_database_and_retried(
     assert row["requester"] == "fe02" and row["request_id"] == second.request_id
     assert row["thumbprint"] == thumbprint(second.certificate)
     ca.engine.dispose()
+
+
+def test_sqlite_writers_take_turns_at_the_writer_gate(tmp_path: Path) -> None:
+    """Another process holding `<database>-writer.lock` (here: another open file) makes an
+    issuance transaction wait for it, not sleep-poll SQLite's lock; it goes on at once after."""
+    database = tmp_path / "ca.sqlite"
+    engine = db.connect(f"sqlite:///{database}", create=True)
+    row = _rows(MOMENTS[0], 1)["audit"]
+    statement = DriverStatement(insert(db.audit), engine.dialect, tuple(row))
+    with write_transaction(engine) as cursor:
+        statement.execute(cursor, row)
+    gate = tmp_path / "ca.sqlite-writer.lock"
+    assert gate.exists()
+    other = os.open(gate, os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+
+    def write() -> None:
+        with write_transaction(engine) as cursor:
+            statement.execute(cursor, row)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(0.3)
+    assert writer.is_alive(), "the transaction did not wait at the gate"
+    fcntl.flock(other, fcntl.LOCK_UN)
+    os.close(other)
+    writer.join(10)
+    assert not writer.is_alive()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(db.audit)).scalar() == 2
+    engine.dispose()

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
 
 from lyncpki.ca import database as db
+from lyncpki.ca.writer_gate import writer_gate
 
 _Processor = Callable[[Any], Any]
 
@@ -102,9 +103,9 @@ def _pipelines(cursor: Any) -> bool:
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Any]:
     """A write transaction on a pooled driver connection, given as a driver cursor: BEGIN
-    IMMEDIATE on SQLite (as `database.writer`), committed when the block ends, rolled back when
-    it raises. A driver error is raised as SQLAlchemy's (IntegrityError, OperationalError...);
-    a connection the database dropped leaves the pool."""
+    IMMEDIATE on SQLite (as `database.writer`, behind the writer gate), committed when the
+    block ends, rolled back when it raises. A driver error is raised as SQLAlchemy's
+    (IntegrityError, OperationalError...); a connection the database dropped leaves the pool."""
     dialect = engine.dialect
     dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
     pooled = engine.raw_connection()
@@ -113,14 +114,18 @@ def write_transaction(engine: Engine) -> Iterator[Any]:
     cursor = connection.cursor()
     invalid = False
     try:
-        db.begin_write(dialect, cursor)
-        yield cursor
-        connection.commit()
+        with writer_gate(engine):  # SQLite: processes take turns without sleeping
+            try:
+                db.begin_write(dialect, cursor)
+                yield cursor
+                connection.commit()
+            except BaseException:
+                try:
+                    connection.rollback()
+                except dbapi_error:
+                    invalid = True
+                raise
     except BaseException as error:
-        try:
-            connection.rollback()
-        except dbapi_error:
-            invalid = True
         if not isinstance(error, dbapi_error):
             raise
         lost = dialect.is_disconnect(cast(Any, error), pooled, cursor)
