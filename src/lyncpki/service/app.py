@@ -91,10 +91,16 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def current_account(request: Request) -> Account:
-    """The CA account of the caller (HTTP basic), checked by the app's Authenticator."""
+async def current_account(request: Request) -> Account:
+    """The CA account of the caller (HTTP basic, or a client certificate), checked by the
+    app's Authenticator: on the event loop when it remembers the credentials, else in a worker
+    thread (scrypt, the database)."""
     authenticate: Authenticator = request.app.state.authenticate
-    return authenticate(request)
+    account = authenticate.remembered(request)
+    if account is not None:
+        return account
+    checked: Account = await run_in_threadpool(authenticate, request)
+    return checked
 
 
 AccountDep = Annotated[Account, Depends(current_account)]
@@ -171,6 +177,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     app.state.authenticate = Authenticator(ca)
     published = PublishedFiles(ca.home.publish, ca.clock)
     chain = ca.chain()
+    chain_pems = [_pem(c) for c in chain]  # sent with every certificate: encoded once
+    chain_text = "".join(chain_pems)
 
     def _issued(result: IssueResult, accept: str) -> Response:
         headers = {"X-Request-Id": str(result.request_id)}
@@ -199,12 +207,12 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
                     "serial": result.serial,
                     "template": result.template,
                     "certificate": _pem(cert),
-                    "chain": [_pem(c) for c in chain],
+                    "chain": chain_pems,
                 },
                 200,
                 headers,
             )
-        body = "".join(_pem(c) for c in (cert, *chain)).encode()
+        body = (_pem(cert) + chain_text).encode()
         return Response(body, media_type=PEM_CHAIN, headers=headers)
 
     @app.post(
@@ -274,7 +282,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         if status["status"] == "issued" and status["serial"]:
             _, cert = ca.certificate(status["serial"])
             answer["certificate"] = _pem(cert)
-            answer["chain"] = [_pem(c) for c in chain]
+            answer["chain"] = chain_pems
         return answer
 
     @app.post(
