@@ -15,16 +15,21 @@ from typing import Any
 
 import pytest
 from ca_tools import PASSPHRASE, openssl_req
+from cryptography import x509
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from lyncpki.ca import authority
 from lyncpki.ca import database as db
-from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.ca.driver_sql import DriverStatement, write_transaction
 from lyncpki.ca.home import CaHome
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.keys import generate_key
 
 # Aware datetimes, in and out of UTC, with and without microseconds.
 MOMENTS = (
@@ -220,3 +225,53 @@ def test_sqlite_writers_take_turns_at_the_writer_gate(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(db.audit)).scalar() == 2
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_approval_decides_the_request_once(
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An approval's certificate and its request's decision are one transaction: a request
+    denied meanwhile (after the approver read it) gets no certificate, and stays denied."""
+    home = tmp_path / "home"
+    url = (
+        f"sqlite:///{home / 'ca' / 'ca.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    ca = CertificateAuthority.create(
+        CaHome(home), passphrase=PASSPHRASE, namespaces=("corp-test.se",), db_url=url,
+        root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
+    )  # fmt: skip
+
+    def sub_ca_request(n: int) -> bytes:
+        key = generate_key(KeySpec("ec", 256))
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Branch CA {n}")])
+        csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, SHA256())
+        return csr.public_bytes(Encoding.PEM)
+
+    first = ca.submit(sub_ca_request(1), requester="alice", template="SubCA")
+    approved = ca.approve(first.request_id, actor="bob")
+    assert approved.status == "issued" and approved.certificate is not None
+    status = ca.request_status(first.request_id)
+    assert (status["status"], status["serial"], status["decided_by"]) == (
+        "issued", approved.serial, "bob"
+    )  # fmt: skip
+
+    second = ca.submit(sub_ca_request(2), requester="alice", template="SubCA")
+    evaluate = authority.evaluate
+
+    def denied_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        ca.deny(second.request_id, actor="carol", reason="not this one")
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(authority, "evaluate", denied_meanwhile)
+    certificates = len(ca.certificates())
+    with pytest.raises(CaError, match="decided meanwhile"):
+        ca.approve(second.request_id, actor="bob")
+    assert ca.request_status(second.request_id)["status"] == "denied"
+    assert len(ca.certificates()) == certificates
+    ca.engine.dispose()
