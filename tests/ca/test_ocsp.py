@@ -14,6 +14,8 @@ import datetime as dt
 import os
 import re
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +39,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from sqlalchemy import select
 
+from lyncpki.ca import database as db
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.certificates import random_serial
 from lyncpki.ca.crl import Reason
@@ -356,6 +360,88 @@ def test_cache_serves_the_same_answer_until_a_revocation(
     assert status_of(again) is ocsp.OCSPCertStatus.GOOD
     assert responder.respond(request) == revoked  # cached again
     assert responder.stats.misses == misses + 1
+
+
+def _revoke_in_another_process(home: Path, serial: str, db_url: str) -> None:
+    """`lyncpki ca revoke` in a process of its own: its own connections, its own commit."""
+    env = {**os.environ, "LYNCPKI_CA_PASSPHRASE": PASSPHRASE.decode()}
+    process = subprocess.run(
+        [sys.executable, "-m", "lyncpki", "ca", "revoke", serial, "--home", str(home),
+         "--reason", "keyCompromise"],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stdout + process.stderr
+    engine = db.connect(db_url)  # the revocation is committed before the command returns
+    with engine.connect() as conn:
+        status = conn.execute(
+            select(db.certificates.c.status).where(db.certificates.c.serial == serial)
+        ).scalar()
+    engine.dispose()
+    assert status == "revoked"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_revocation_by_another_process_ends_the_cached_answer_at_once(
+    backend: str, tmp_path: Path, work: Path, request: pytest.FixtureRequest
+) -> None:
+    """Several `ca serve` processes share a database: an answer cached here stays true only
+    until a revocation committed anywhere, and the very next question is answered revoked."""
+    home = tmp_path / "home"
+    url = (
+        f"sqlite:///{home / 'ca' / 'ca.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    ca = CertificateAuthority.create(
+        CaHome(home), passphrase=PASSPHRASE, namespaces=(NAMESPACE,), db_url=url,
+        root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
+    )  # fmt: skip
+    _, cert = issue(ca, work, f"fe01.{NAMESPACE}")
+    _, other = issue(ca, work, f"fe02.{NAMESPACE}")
+    responder = responder_of(ca)
+    asked = [
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(c, ca.issuer.certificate, hashes.SHA1())
+        .build()
+        .public_bytes(Encoding.DER)
+        for c in (cert, other)
+    ]
+    for question in asked * 3:
+        assert status_of(responder.respond(question)) is ocsp.OCSPCertStatus.GOOD
+    assert (responder.stats.hits, responder.stats.misses) == (4, 2)
+    if backend == "sqlite":  # answered without a thread hop: nothing revoked since
+        assert responder.cached_answer(asked[0]) == responder.respond(asked[0])
+    else:  # the look at the database is a round trip: never made on an event loop
+        assert responder.cached_answer(asked[0]) is None
+
+    _revoke_in_another_process(home, serial_hex(cert.serial_number), url)
+    assert responder.cached_answer(asked[0]) is None
+    revoked = ocsp.load_der_ocsp_response(responder.respond(asked[0]))
+    assert revoked.certificate_status is ocsp.OCSPCertStatus.REVOKED
+    assert revoked.revocation_reason is x509.ReasonFlags.key_compromise
+    assert status_of(responder.respond(asked[1])) is ocsp.OCSPCertStatus.GOOD
+    ca.engine.dispose()
+
+
+def test_commits_other_than_revocations_keep_the_cache(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """Issuing (or any write) in another connection makes the watch look at the last
+    revocation again, and keeps the answers when it has not changed."""
+    ca = fresh_ca
+    _, cert = issue(ca, work, f"fe01.{NAMESPACE}")
+    responder = responder_of(ca)
+    question = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(cert, ca.issuer.certificate, hashes.SHA1())
+        .build()
+        .public_bytes(Encoding.DER)
+    )
+    first = responder.respond(question)
+    issue(ca, work, f"fe02.{NAMESPACE}")
+    assert responder.cached_answer(question) == first
+    assert responder.respond(question) == first
+    assert responder.stats.misses == 1
 
 
 @pytest.mark.external

@@ -22,6 +22,13 @@ from service_tools import (
     openssl_req,
     serial_of,
 )
+from starlette.requests import Request
+
+from lyncpki.ca.accounts import Accounts, Role
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.home import CaHome
+from lyncpki.keyspec import KeySpec
+from lyncpki.service.auth import Authenticator
 
 FE01 = f"fe01:{PASSWORDS['fe01']}"
 THROTTLED_CLIENT = "127.0.0.2"
@@ -194,3 +201,30 @@ def test_manager_revokes(service: Service, work: Path) -> None:
     assert "keyCompromise" in shown
     revokes = [r for r in service.audit() if r["action"] == "revoke" and r["actor"] == "boss"]
     assert any(int(r["target"], 16) == int(serial, 16) for r in revokes), revokes
+
+
+def _basic(credentials: str) -> Request:
+    header = b"Basic " + base64.b64encode(credentials.encode())
+    return Request(
+        {"type": "http", "method": "POST", "path": "/api/v1/enroll", "headers": [
+            (b"authorization", header)], "client": ("127.0.0.9", 4000), "query_string": b""}
+    )  # fmt: skip
+
+
+def test_remembered_credentials_are_found_without_the_database(tmp_path: Path) -> None:
+    """The event loop asks `remembered` first: only credentials checked (scrypt, database)
+    within the minute pass there; anything else goes to the full check."""
+    ca = CertificateAuthority.create(
+        CaHome(tmp_path / "home"), passphrase=b"remembered-test", namespaces=("corp-test.se",),
+        root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
+    )  # fmt: skip
+    Accounts(ca.engine, ca.clock).add("fe09", Role.REQUESTER, "fe09-password-1234")
+    authenticate = Authenticator(ca)
+    assert authenticate.remembered(_basic("fe09:fe09-password-1234")) is None  # not checked yet
+    assert authenticate(_basic("fe09:fe09-password-1234")).name == "fe09"
+    remembered = authenticate.remembered(_basic("fe09:fe09-password-1234"))
+    assert remembered is not None and remembered.name == "fe09"
+    assert authenticate.remembered(_basic("fe09:fe09-password-12345")) is None
+    assert authenticate.remembered(_basic("fe10:fe09-password-1234")) is None
+    assert authenticate.remembered(_basic("no colon")) is None
+    ca.engine.dispose()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from lyncpki.errors import LyncPkiError
@@ -168,11 +169,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Write transactions take SQLite's write lock at BEGIN (IMMEDIATE), so that two processes
+# never both read and then fail to upgrade (SQLITE_BUSY without waiting).
+SQLITE_BEGIN_WRITE = "BEGIN IMMEDIATE"
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    """Write transactions take SQLite's write lock at BEGIN (IMMEDIATE), so that two processes
-    never both read and then fail to upgrade (SQLITE_BUSY without waiting)."""
     immediate = conn.get_execution_options().get("sqlite_immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    conn.exec_driver_sql(SQLITE_BEGIN_WRITE if immediate else "BEGIN")
+
+
+def begin_write(dialect: Dialect, cursor: Any) -> None:
+    """Open a write transaction on a driver cursor, as `writer` does on a Connection: BEGIN
+    IMMEDIATE on SQLite; PostgreSQL's driver opens the transaction at the first statement."""
+    if dialect.name == "sqlite":
+        cursor.execute(SQLITE_BEGIN_WRITE)
 
 
 def writer(engine: Engine) -> Engine:

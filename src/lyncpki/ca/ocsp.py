@@ -7,8 +7,10 @@ expires. The issuing CA's own key never signs a response.
 
 An answer says what the database says at that moment: a revocation is answered at once, without
 waiting for the next CRL. Answers to requests without a nonce are cached for a few minutes and
-dropped as soon as anything is revoked. `respond` never raises: bad input is answered with an
-unsuccessful OCSPResponse (malformedRequest, unauthorized or internalError).
+dropped as soon as anything is revoked, by this process or another one sharing the database
+(see RevocationWatch: on SQLite a cached answer costs no query at all). `respond` never raises:
+bad input is answered with an unsuccessful OCSPResponse (malformedRequest, unauthorized or
+internalError).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -31,13 +33,14 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyasn1.codec.der import decoder
 from pyasn1.type import namedtype, univ
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca import database as db
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.certificates import BACKDATE, ca_name, key_usage, random_serial
 from lyncpki.ca.crl import Reason
+from lyncpki.ca.revocation_watch import RevocationWatch
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import serial_hex, thumbprint
@@ -262,6 +265,9 @@ class OcspStats:
     unsuccessful: int = 0  # malformedRequest, unauthorized, internalError
 
 
+_K = TypeVar("_K", bytes, tuple[int, str, bytes, bytes])
+
+
 @dataclass(frozen=True, slots=True)
 class _Cached:
     response: bytes
@@ -310,8 +316,12 @@ class OcspResponder:
         self._lock = threading.Lock()
         self._renew_lock = threading.Lock()
         self._renew_failed_at: dt.datetime | None = None
+        # Nonce-less answers by CertID, and by the exact request bytes (a relying party asks
+        # the same bytes again and again: answered without parsing them).
         self._cache: dict[tuple[int, str, bytes, bytes], _Cached] = {}
+        self._by_request: dict[bytes, _Cached] = {}
         self._generation = -1
+        self._watch = RevocationWatch(ca.engine)
         self.stats = OcspStats()
 
     @property
@@ -330,31 +340,69 @@ class OcspResponder:
             self.stats.unsuccessful += 1
         return _UNSUCCESSFUL[status]
 
+    def cached_answer(self, request_der: bytes) -> bytes | None:
+        """The answer to exactly these bytes when it is cached and still true, found without
+        waiting (no network, no lock held by another thread): fit for an event loop. None
+        means: ask `respond` (in a worker thread)."""
+        if (
+            not self._watch.local
+            or len(request_der) > MAX_REQUEST_BYTES
+            or request_der not in self._by_request
+        ):
+            return None
+        now = self.ca.clock.now()
+        if self._passphrase is not None and self._signer.needs_renewal(now):
+            return None
+        try:
+            generation = self._watch.last_revocation_at_once()
+        except Exception:
+            return None  # respond() tries again and answers internalError if it must
+        if generation is None:
+            return None
+        return self._cached(self._by_request, request_der, generation, now)
+
     # ------------------------------------------------------------ steps
     def _respond(self, request_der: bytes) -> bytes:
+        now = self.ca.clock.now()
+        signer = self._current_signer(now)
+        # Read before the status: a revocation committed after this read, even one the status
+        # below already shows, changes the generation and so drops what is cached now.
+        generation = self._watch.last_revocation()
+        if len(request_der) <= MAX_REQUEST_BYTES and request_der in self._by_request:
+            cached = self._cached(self._by_request, request_der, generation, now)
+            if cached is not None:
+                return cached
         request = _parse(request_der)
         algorithm_name, name_hash, key_hash = self._check_issuer(request)
         nonce = _nonce(request)
         serial = request.serial_number
         key = (serial, algorithm_name, name_hash, key_hash)
-        now = self.ca.clock.now()
-        signer = self._current_signer(now)
+        if nonce is None:
+            cached = self._cached(self._cache, key, generation, now)
+            if cached is not None:
+                with self._lock:
+                    self._remember(self._by_request, bytes(request_der), self._cache.get(key))
+                return cached
         with self.ca.engine.connect() as conn:
-            generation = conn.execute(select(func.max(db.revocations.c.id))).scalar() or 0
-            if nonce is None:
-                cached = self._cached(key, generation, now)
-                if cached is not None:
-                    return cached
             status = self._status(conn, serial)
         response = self._sign(signer, request, status, now, nonce)
         with self._lock:
             self.stats.misses += 1
             cacheable = nonce is None and status.status is not ocsp.OCSPCertStatus.UNKNOWN
             if cacheable and generation == self._generation and signer is self._signer:
-                if len(self._cache) >= CACHE_ENTRIES:
-                    del self._cache[next(iter(self._cache))]
-                self._cache[key] = _Cached(response, now, generation)
+                entry = _Cached(response, now, generation)
+                self._remember(self._cache, key, entry)
+                self._remember(self._by_request, bytes(request_der), entry)
         return response
+
+    @staticmethod
+    def _remember(cache: dict[_K, _Cached], key: _K, entry: _Cached | None) -> None:
+        """Keep `entry` (the caller holds the lock); the oldest goes beyond CACHE_ENTRIES."""
+        if entry is None:
+            return
+        if len(cache) >= CACHE_ENTRIES and key not in cache:
+            del cache[next(iter(cache))]
+        cache[key] = entry
 
     def _check_issuer(self, request: ocsp.OCSPRequest) -> tuple[str, bytes, bytes]:
         """The request's hash name and issuer hashes, when they are the issuing CA's."""
@@ -387,22 +435,24 @@ class OcspResponder:
             with self._lock:
                 self._signer = renewed
                 self._cache.clear()  # the answers carry the old signer's certificate
+                self._by_request.clear()
             return renewed
 
     def _cached(
-        self, key: tuple[int, str, bytes, bytes], generation: int, now: dt.datetime
+        self, cache: dict[_K, _Cached], key: _K, generation: int, now: dt.datetime
     ) -> bytes | None:
         with self._lock:
             if generation != self._generation:  # something was revoked: forget every answer
                 self._cache.clear()
+                self._by_request.clear()
                 self._generation = generation
                 return None
-            cached = self._cache.get(key)
+            cached = cache.get(key)
             if cached is None:
                 return None
             age = (now - cached.this_update).total_seconds()
             if cached.generation != generation or not 0 <= age < CACHE_SECONDS:
-                del self._cache[key]
+                del cache[key]
                 return None
             self.stats.hits += 1
             return cached.response

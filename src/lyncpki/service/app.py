@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,10 +92,16 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def current_account(request: Request) -> Account:
-    """The CA account of the caller (HTTP basic), checked by the app's Authenticator."""
+async def current_account(request: Request) -> Account:
+    """The CA account of the caller (HTTP basic, or a client certificate), checked by the
+    app's Authenticator: on the event loop when it remembers the credentials, else in a worker
+    thread (scrypt, the database)."""
     authenticate: Authenticator = request.app.state.authenticate
-    return authenticate(request)
+    account = authenticate.remembered(request)
+    if account is not None:
+        return account
+    checked: Account = await run_in_threadpool(authenticate, request)
+    return checked
 
 
 AccountDep = Annotated[Account, Depends(current_account)]
@@ -107,11 +114,18 @@ def _pem(cert: x509.Certificate) -> str:
 class OcspFastPath:
     """POST /ocsp answered before routing (pure ASGI): OCSP is the hot path of a CA — every
     relying server asks, often — and needs neither authentication nor validation models.
-    The route of the same name stays in the API description; answers are identical."""
+    The route of the same name stays in the API description; answers are identical.
+
+    A cached answer that the responder can vouch for without waiting (`cached_answer`: no
+    network, no lock held elsewhere) is sent from the event loop; anything else is answered
+    by `respond` in a worker thread."""
 
     def __init__(self, app: ASGIApp, responder: Any) -> None:
         self.app = app
         self.responder = responder
+        self.cached_answer: Callable[[bytes], bytes | None] | None = getattr(
+            responder, "cached_answer", None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/ocsp" or scope["method"] != "POST":
@@ -125,7 +139,10 @@ class OcspFastPath:
             if len(body) > MAX_BODY:
                 await self.app(scope, _replay(body, receive), send)  # the route answers 413
                 return
-        answer = await run_in_threadpool(self.responder.respond, body)
+        cached = self.cached_answer(body) if self.cached_answer is not None else None
+        answer: bytes = (
+            cached if cached is not None else await run_in_threadpool(self.responder.respond, body)
+        )
         headers = [
             (b"content-type", OCSP_RESPONSE.encode()),
             (b"content-length", str(len(answer)).encode()),
@@ -161,6 +178,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     app.state.authenticate = Authenticator(ca)
     published = PublishedFiles(ca.home.publish, ca.clock)
     chain = ca.chain()
+    chain_pems = [_pem(c) for c in chain]  # sent with every certificate: encoded once
+    chain_text = "".join(chain_pems)
 
     def _issued(result: IssueResult, accept: str) -> Response:
         headers = {"X-Request-Id": str(result.request_id)}
@@ -189,12 +208,12 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
                     "serial": result.serial,
                     "template": result.template,
                     "certificate": _pem(cert),
-                    "chain": [_pem(c) for c in chain],
+                    "chain": chain_pems,
                 },
                 200,
                 headers,
             )
-        body = "".join(_pem(c) for c in (cert, *chain)).encode()
+        body = (_pem(cert) + chain_text).encode()
         return Response(body, media_type=PEM_CHAIN, headers=headers)
 
     @app.post(
@@ -264,7 +283,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         if status["status"] == "issued" and status["serial"]:
             _, cert = ca.certificate(status["serial"])
             answer["certificate"] = _pem(cert)
-            answer["chain"] = [_pem(c) for c in chain]
+            answer["chain"] = chain_pems
         return answer
 
     @app.post(

@@ -95,13 +95,30 @@ class Authenticator:
             )
         return Account(name, Role.REQUESTER)
 
+    def _fingerprint(self, password: str) -> bytes:
+        return hmac.new(self._secret, password.encode(), hashlib.sha256).digest()
+
+    def remembered(self, request: Request) -> Account | None:
+        """The account of credentials checked less than a minute ago in this process, found
+        without waiting (no database, no scrypt): fit for an event loop. None means: ask
+        `__call__` (in a worker thread), which also answers every failure."""
+        if request.scope.get("state", {}).get(PEER_CERTIFICATE):
+            return None  # client certificates are checked in the database every time
+        try:
+            name, password = self._credentials(request)
+        except ServiceError:
+            return None
+        with self._lock:
+            known = self._known.get((name, self._fingerprint(password)))
+        return known[0] if known is not None and known[1] > time.monotonic() else None
+
     def __call__(self, request: Request) -> Account:
         peer = request.scope.get("state", {}).get(PEER_CERTIFICATE)
         if peer and "authorization" not in request.headers:
             return self._certificate_account(peer)
         name, password = self._credentials(request)
         client = request.client.host if request.client else "unknown"
-        fingerprint = hmac.new(self._secret, password.encode(), hashlib.sha256).digest()
+        fingerprint = self._fingerprint(password)
         now = time.monotonic()
         with self._lock:
             known = self._known.get((name, fingerprint))

@@ -3,6 +3,7 @@ thumbprints (SHA-1 hex, as Windows shows them)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from cryptography import x509
@@ -43,3 +44,8 @@ def parse_serial(text: str) -> int:
 def thumbprint(certificate: x509.Certificate) -> str:
     """SHA-1 of the DER certificate in uppercase hex: what certmgr and Set-CsCertificate show."""
     return certificate.fingerprint(hashes.SHA1()).hex().upper()
+
+
+def der_thumbprint(der: bytes) -> str:
+    """The thumbprint of a certificate given as its DER bytes (no re-encoding)."""
+    return hashlib.sha1(der, usedforsecurity=False).hexdigest().upper()
