@@ -25,7 +25,9 @@ from hypothesis import strategies as st
 
 from lab import CONTOSO
 
-EXAMPLES = int(os.environ.get("LYNCPKI_FUZZ_EXAMPLES", "200"))
+LONG = os.environ.get("LYNCPKI_RELIABILITY") == "long"
+# per fuzz test; the long form's 17,000 x 7 tests: over 100,000 inputs in all
+EXAMPLES = int(os.environ.get("LYNCPKI_FUZZ_EXAMPLES", "17000" if LONG else "200"))
 PFX_PASSWORD = "fuzz-pfx"
 
 

@@ -5,6 +5,7 @@ exception, and `check` turns whatever it is given into findings."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import yaml
 from fuzz_inputs import EXAMPLES, PFX_PASSWORD, hostile, seeds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scoreboard import Scoreboard
 
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import CaHome
@@ -26,7 +28,11 @@ pytestmark = pytest.mark.reliability
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
     database=None,
 )
 
@@ -48,7 +54,8 @@ YAML_VALUES = st.recursive(
 
 @FUZZ
 @given(st.one_of(hostile("topology"), YAML_VALUES.map(lambda v: yaml.safe_dump(v).encode())))
-def test_topology_files(data: bytes) -> None:
+def test_topology_files(scoreboard: Scoreboard, data: bytes) -> None:
+    scoreboard.count("fuzz: topology files (YAML, JSON)", "inputs")
     text = data.decode("utf-8", "replace")
     for name in ("fuzz.yaml", "fuzz.json"):
         try:
@@ -77,7 +84,10 @@ def test_topology_files(data: bytes) -> None:
         max_size=6,
     )
 )
-def test_topology_documents_of_any_shape(document: dict[str, object]) -> None:
+def test_topology_documents_of_any_shape(
+    scoreboard: Scoreboard, document: dict[str, object]
+) -> None:
+    scoreboard.count("fuzz: topology documents of any shape", "inputs")
     base = yaml.safe_load(seeds()["topology"])
     base.update(document)
     try:
@@ -100,7 +110,10 @@ def fuzz_ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
 
 @FUZZ
 @given(st.one_of(hostile("csr_der"), hostile("csr_pem")))
-def test_requests_loaded_and_submitted(fuzz_ca: CertificateAuthority, data: bytes) -> None:
+def test_requests_loaded_and_submitted(
+    scoreboard: Scoreboard, fuzz_ca: CertificateAuthority, data: bytes
+) -> None:
+    scoreboard.count("fuzz: requests (.req, PEM, DER) loaded, submitted", "inputs")
     try:
         load_request(data, "fuzzed.req")
     except LyncPkiError as error:
@@ -128,7 +141,8 @@ def test_requests_loaded_and_submitted(fuzz_ca: CertificateAuthority, data: byte
         ]
     )
 )
-def test_template_names(fuzz_ca: CertificateAuthority, name: str) -> None:
+def test_template_names(scoreboard: Scoreboard, fuzz_ca: CertificateAuthority, name: str) -> None:
+    scoreboard.count("fuzz: template names (injection)", "inputs")
     try:
         fuzz_ca.submit(seeds()["csr_pem"], requester="fuzz", template=name)
     except LyncPkiError as error:
@@ -145,7 +159,10 @@ def test_template_names(fuzz_ca: CertificateAuthority, name: str) -> None:
     st.sampled_from([None, PFX_PASSWORD, "wrong"]),
     st.booleans(),
 )
-def test_certificate_files(data: bytes, password: str | None, pkcs12_hint: bool) -> None:
+def test_certificate_files(
+    scoreboard: Scoreboard, data: bytes, password: str | None, pkcs12_hint: bool
+) -> None:
+    scoreboard.count("fuzz: certificate files (PEM, DER, P7B, PFX)", "inputs")
     try:
         load_bundle(data, "fuzzed.p7b", password=password, pkcs12_hint=pkcs12_hint)
     except LyncPkiError as error:
@@ -155,13 +172,12 @@ def test_certificate_files(data: bytes, password: str | None, pkcs12_hint: bool)
 @FUZZ
 @given(st.one_of(hostile("cert_der"), hostile("cert_pem"), hostile("p7b")))
 def test_check_turns_anything_into_findings(
-    tmp_path_factory: pytest.TempPathFactory, data: bytes
+    scoreboard: Scoreboard, tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
+    scoreboard.count("fuzz: certificates given to check", "inputs")
     folder: Path = tmp_path_factory.mktemp("check-fuzz", numbered=True)
     path = folder / "given.cer"
     path.write_bytes(data)
-    import datetime as dt
-
     findings = check_file(path, now=dt.datetime.now(dt.UTC))
     assert all(f.message and f.fix for f in findings)
     assert all(f.id != "check.crashed" for f in findings), [f.message for f in findings]

@@ -866,10 +866,12 @@ class CertificateAuthority:
                         if delta
                         else dt.timedelta(days=days)
                     )
+                    # never promised beyond the signer's own life (AD CS clamps it the same way)
+                    next_update = min(now + period, signer.certificate.not_valid_after_utc)
                     spec = CrlSpec(
                         number=number,
                         this_update=now,
-                        next_update=now + period,
+                        next_update=max(next_update, now + dt.timedelta(minutes=1)),
                         base_number=base_number,
                         freshest_url=None
                         if (delta or root)

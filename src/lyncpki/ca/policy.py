@@ -30,6 +30,7 @@ ALLOWED_SUBJECT = {
     NameOID.STATE_OR_PROVINCE_NAME: 128,
     NameOID.COUNTRY_NAME: 2,
 }
+MAX_SUBJECT_ATTRIBUTES = 12  # CN, O, L, ST, C and a few OUs: an AD CS subject, not a list
 SigningHash = hashes.SHA224 | hashes.SHA256 | hashes.SHA384 | hashes.SHA512
 HASH_NAMES: dict[str, Callable[[], SigningHash]] = {
     "sha256": hashes.SHA256,
@@ -174,6 +175,17 @@ def _key(
 
 def _subject(subject: x509.Name, template: Template) -> list[Refusal]:
     refusals = []
+    count = sum(1 for _ in subject)
+    if count > MAX_SUBJECT_ATTRIBUTES:
+        return [
+            Refusal(
+                "policy.subject-size",
+                f"the subject has {count} attributes (at most {MAX_SUBJECT_ATTRIBUTES}: CN, O, "
+                "OU, L, ST, C)",
+                "request it again with the subject Lync needs: CN and, optionally, O, OU, L, "
+                "ST and C",
+            )
+        ]
     for attribute in subject:
         limit = ALLOWED_SUBJECT.get(attribute.oid)
         value = attribute.value if isinstance(attribute.value, str) else ""
