@@ -1,0 +1,212 @@
+"""The CA service under load: 64 concurrent enrollments, back to back, on SQLite (`ca serve
+--workers 2`) and on PostgreSQL (two `ca serve` processes on one database, the load split
+between them): requests per second, p50 and p99 latency, errors (the goal: none), and every
+certificate answered stored once (distinct serials = rows).
+
+Short form: 5 seconds each; `make reliability`: 60 seconds each."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from scoreboard import LONG, Scoreboard
+from sqlalchemy import create_engine, text
+
+from lab import free_port, lab_env, ok, run_lyncpki
+
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
+SECONDS = 60.0 if LONG else 5.0
+CONCURRENCY = 64
+ACCOUNT, PASSWORD = "load-requester", "load-requester-password"
+
+
+def csr_pems(count: int) -> list[bytes]:
+    pems = []
+    for n in range(count):
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = f"load{n}.corp-load.net"
+        pems.append(
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256())
+            .public_bytes(Encoding.PEM)
+        )
+    return pems
+
+
+def serve(home: Path, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lyncpki",
+                "ca",
+                "serve",
+                "--home",
+                str(home),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=lab_env(),
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"ca serve did not start:\n{log.read_text()}")
+
+
+async def load(
+    urls: list[str], pems: list[bytes], seconds: float
+) -> tuple[list[float], int, list[str]]:
+    latencies: list[float] = []
+    errors = 0
+    serials: list[str] = []
+    stop = time.monotonic() + seconds
+    pool = itertools.cycle(pems)
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while time.monotonic() < stop:
+            start = time.perf_counter()
+            try:
+                answer = await client.post(
+                    "/api/v1/enroll",
+                    content=next(pool),
+                    headers={"Content-Type": "application/pkcs10", "Accept": "application/json"},
+                )
+            except httpx.HTTPError:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - start)
+            if answer.status_code != 200:
+                errors += 1
+            else:
+                serials.append(answer.json()["serial"])
+
+    clients = [
+        httpx.AsyncClient(base_url=url, auth=(ACCOUNT, PASSWORD), limits=limits, timeout=60)
+        for url in urls
+    ]
+    try:
+        await asyncio.gather(*(worker(clients[i % len(clients)]) for i in range(CONCURRENCY)))
+    finally:
+        for client in clients:
+            await client.aclose()
+    return latencies, errors, serials
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
+
+
+def run_load(home: Path, urls: list[str], scoreboard: Scoreboard, label: str, db_url: str) -> None:
+    latencies, errors, serials = asyncio.run(load(urls, csr_pems(200), SECONDS))
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT count(*) FROM certificates WHERE requester = :r"), {"r": ACCOUNT}
+        ).scalar_one()
+    engine.dispose()
+    rate = len(latencies) / SECONDS
+    assert errors == 0
+    assert len(set(serials)) == len(serials) == rows  # every answer stored, once
+    scoreboard.record(
+        f"load: {label}",
+        f"{CONCURRENCY} clients x {SECONDS:.0f} s, {rate:,.0f} req/s",
+        errors,
+        len(serials) - rows,
+        f"p50 {percentile(latencies, 0.5) * 1000:.0f} ms, p99 "
+        f"{percentile(latencies, 0.99) * 1000:.0f} ms, {rows:,} rows",
+    )
+
+
+def init(home: Path, port: int, db: str | None = None) -> None:
+    args: list[str | Path] = [
+        "ca",
+        "init",
+        "--home",
+        home,
+        "--domain",
+        "corp-load.net",
+        "--root-key",
+        "ec-p384",
+        "--key",
+        "ec-p256",
+        "--base-url",
+        f"http://127.0.0.1:{port}",
+    ]
+    if db:
+        args += ["--db", db]
+    ok(run_lyncpki(*args))
+    ok(
+        run_lyncpki(
+            "ca",
+            "account",
+            "add",
+            ACCOUNT,
+            "--role",
+            "requester",
+            "--home",
+            home,
+            env=lab_env(LYNCPKI_ACCOUNT_PASSWORD=PASSWORD),
+        )
+    )
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        process.terminate()
+        process.wait(20)
+
+
+def test_load_on_sqlite(
+    tmp_path: Path, scoreboard: Scoreboard, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    home, port = tmp_path / "home", free_port()
+    init(home, port)
+    processes.append(serve(home, port, 2, tmp_path / "serve.log"))
+    db = f"sqlite:///{(home / 'ca' / 'ca.sqlite').resolve()}"
+    run_load(home, [f"http://127.0.0.1:{port}"], scoreboard, "SQLite, --workers 2", db)
+
+
+def test_load_on_postgresql(
+    tmp_path: Path,
+    scoreboard: Scoreboard,
+    postgres_url: str,
+    processes: list[subprocess.Popen[bytes]],
+) -> None:
+    home, ports = tmp_path / "home", [free_port(), free_port()]
+    init(home, ports[0], postgres_url)
+    for port in ports:
+        processes.append(serve(home, port, 1, tmp_path / f"serve-{port}.log"))
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    run_load(home, urls, scoreboard, "PostgreSQL, 2 ca serve processes", postgres_url)
