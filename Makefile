@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench reliability clean
 
 # Create the virtualenv when missing and install lyncpki with its test extras.
 $(STAMP): pyproject.toml
@@ -29,6 +29,11 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
+
+# The long form of tests/reliability: 100,000 fuzzed inputs, a minute of load on SQLite and on
+# PostgreSQL, 200 kills; prints the table (also in test-output/reliability.json).
+reliability: $(STAMP)
+	LYNCPKI_RELIABILITY=long $(BIN)/python -m pytest tests/reliability -p no:cacheprovider -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan.py
