@@ -29,7 +29,7 @@ from lyncpki.keyspec import KeySpec
 from lyncpki.store import ServerStore
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
-KILLS = 50 if LONG else 8
+KILLS = 70 if LONG else 8  # the long form: 210 kills in all
 PASSPHRASE = b"crash-passphrase"
 
 ISSUE = """
