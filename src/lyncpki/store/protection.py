@@ -7,6 +7,7 @@ the home's generated secret (<home>/secrets/store-passphrase, then ca-passphrase
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -36,7 +37,10 @@ def resolve_store_passphrase(
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _derive(secret: bytes, salt: bytes, n: int, r: int, p: int) -> str:
+    """scrypt once per store and passphrase in a process (a deployment checks the same store
+    for every key it adds; each check would otherwise cost 50 ms of scrypt)."""
     return hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, dklen=32).hex()
 
 

@@ -138,7 +138,8 @@ class ServerStore:
                 f"the private key {key_name} is missing from the store of {self.server}",
                 "import the certificate with its key (a .pfx), or request a new one",
             ) from None
-        return decrypt_key(data, secret, what=f"{self.server} key {key_name}")
+        # the store's own keys: written by lyncpki, encrypted, named by their public key
+        return decrypt_key(data, secret, what=f"{self.server} key {key_name}", ours=True)
 
     # ------------------------------------------------------------------ writing
     @contextlib.contextmanager
