@@ -175,9 +175,17 @@ def test_check_turns_anything_into_findings(
     scoreboard: Scoreboard, tmp_path_factory: pytest.TempPathFactory, data: bytes
 ) -> None:
     scoreboard.count("fuzz: certificates given to check", "inputs")
-    folder: Path = tmp_path_factory.mktemp("check-fuzz", numbered=True)
-    path = folder / "given.cer"
+    path = _folder(tmp_path_factory) / "given.cer"  # one file, rewritten for every input
     path.write_bytes(data)
     findings = check_file(path, now=dt.datetime.now(dt.UTC))
     assert all(f.message and f.fix for f in findings)
     assert all(f.id != "check.crashed" for f in findings), [f.message for f in findings]
+
+
+_FOLDERS: dict[str, Path] = {}
+
+
+def _folder(factory: pytest.TempPathFactory) -> Path:
+    if "check" not in _FOLDERS:
+        _FOLDERS["check"] = factory.mktemp("check-fuzz")
+    return _FOLDERS["check"]
