@@ -156,6 +156,40 @@ class Lab:
                 self.process.wait(5)
 
 
+def start_serve(home: Path, port: int, log: Path, *, workers: int = 1) -> subprocess.Popen[bytes]:
+    """`lyncpki ca serve` for `home` on 127.0.0.1:port, answering /health when this returns."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lyncpki",
+                "ca",
+                "serve",
+                "--home",
+                str(home),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=lab_env(),
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"lyncpki ca serve did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
 def make_lab(folder: Path, *, serve: bool = True) -> Lab:
     """A CA for the Contoso topology (RSA 2048 root, to be quick), its accounts, its server."""
     port = free_port()
@@ -166,33 +200,5 @@ def make_lab(folder: Path, *, serve: bool = True) -> Lab:
     for name, (role, password) in ACCOUNTS.items():
         ok(lab.cli("ca", "account", "add", name, "--role", role, LYNCPKI_ACCOUNT_PASSWORD=password))
     if serve:
-        log = folder / "serve.log"
-        with log.open("ab") as out:
-            lab.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "lyncpki",
-                    "ca",
-                    "serve",
-                    "--home",
-                    str(lab.home),
-                    "--port",
-                    str(port),
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=lab_env(),
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{lab.url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if lab.process.poll() is not None or time.monotonic() > deadline:
-                lab.stop()
-                raise AssertionError(f"lyncpki ca serve did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+        lab.process = start_serve(lab.home, port, folder / "serve.log")
     return lab

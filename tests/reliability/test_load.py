@@ -12,12 +12,10 @@ import base64
 import itertools
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -27,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from scoreboard import LONG, Scoreboard
 from sqlalchemy import create_engine, text
 
-from lab import free_port, lab_env, ok, run_lyncpki
+from lab import free_port, lab_env, ok, run_lyncpki, start_serve
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 SECONDS = 60.0 if LONG else 5.0
@@ -51,34 +49,7 @@ def csr_pems(count: int) -> list[bytes]:
 
 
 def serve(home: Path, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lyncpki",
-                "ca",
-                "serve",
-                "--home",
-                str(home),
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=lab_env(),
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"ca serve did not start:\n{log.read_text()}")
+    return start_serve(home, port, log, workers=workers)
 
 
 async def _connection(

@@ -7,7 +7,11 @@
 3. a certificate whose public key cannot be read (an unknown curve) crashed the key rule of
    `check` instead of being a finding of its own;
 4. a certificate with an invalid version number raised InvalidVersion out of `import` and
-   `check`."""
+   `check`;
+5. (long form) a request whose SAN holds an x400Address or ediPartyName raised
+   UnsupportedGeneralNameType out of `ca issue` and the service;
+6. (long form) a certificate whose issuer name cannot be decoded raised ValueError out of
+   `import` and `check` (names are decoded lazily, after loading succeeded)."""
 
 from __future__ import annotations
 
@@ -17,7 +21,11 @@ from pathlib import Path
 import pytest
 from fuzz_inputs import seeds
 
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.home import CaHome
 from lyncpki.checks.files import check_file
+from lyncpki.errors import LyncPkiError
+from lyncpki.keyspec import KeySpec
 from lyncpki.x509.bundles import BundleError, load_bundle
 from lyncpki.x509.requests import RequestError, load_request
 
@@ -55,5 +63,28 @@ def test_an_invalid_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "version.cer"
     path.write_bytes(der.replace(v3, bytes.fromhex("a003020101"), 1))
     with pytest.raises(BundleError):
+        load_bundle(path.read_bytes(), str(path))
+    assert [f.id for f in check_file(path, now=dt.datetime.now(dt.UTC))] == ["input.unreadable"]
+
+
+def test_a_san_of_an_unsupported_name_type_is_refused(tmp_path: Path) -> None:
+    name = b"\x82\x10fe01.contoso.net"  # the DNSName of the seed request's SAN
+    request = seeds()["csr_der"].replace(name, b"\xa5" + name[1:])  # now an ediPartyName
+    ca = CertificateAuthority.create(
+        CaHome(tmp_path / "home"),
+        passphrase=b"regression",
+        namespaces=("contoso.net",),
+        root_key=KeySpec("ec", 256),
+        key=KeySpec("ec", 256),
+    )
+    with pytest.raises(LyncPkiError):
+        ca.submit(request, requester="regression")
+
+
+def test_an_undecodable_issuer_name_is_refused(tmp_path: Path) -> None:
+    cn = b"\x0c\x10fe01.contoso.net"  # the issuer's CN comes first in the seed certificate
+    path = tmp_path / "issuer.cer"
+    path.write_bytes(seeds()["cert_der"].replace(cn, b"\x01" + cn[1:], 1))
+    with pytest.raises(BundleError, match="issuer cannot be decoded"):
         load_bundle(path.read_bytes(), str(path))
     assert [f.id for f in check_file(path, now=dt.datetime.now(dt.UTC))] == ["input.unreadable"]

@@ -20,7 +20,7 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.topology.names import fqdn_problem, is_within, normalize
 from lyncpki.x509.keys import describe, spec_of
-from lyncpki.x509.requests import common_name
+from lyncpki.x509.requests import UNREADABLE, common_name
 
 ALLOWED_SUBJECT = {
     NameOID.COMMON_NAME: 64,
@@ -213,7 +213,7 @@ def _subject(subject: x509.Name, template: Template) -> list[Refusal]:
 def _extensions(csr: x509.CertificateSigningRequest, template: Template) -> list[Refusal]:
     try:
         extensions = list(csr.extensions)
-    except (ValueError, x509.DuplicateExtension) as error:
+    except UNREADABLE as error:
         return [
             Refusal(
                 "policy.extension",

@@ -31,7 +31,7 @@ from lyncpki.planning.model import Eku, PlannedCertificate, Severity, Usage
 from lyncpki.topology.model import Issuer
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import describe
-from lyncpki.x509.requests import common_name
+from lyncpki.x509.requests import UNREADABLE, common_name
 
 # Usages whose certificates may carry wildcard SANs (R-GEN-08): web services and the listener
 # of the reverse proxy; never Default, Mediation, Edge external, OAuth.
@@ -85,7 +85,7 @@ class CertificateContext:
     def dns_names(self) -> list[str]:
         try:
             san = self.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        except (x509.ExtensionNotFound, ValueError):
+        except (x509.ExtensionNotFound, *UNREADABLE):
             return []
         return [n.lower() for n in san.value.get_values_for_type(x509.DNSName)]
 
@@ -98,7 +98,7 @@ class CertificateContext:
             )
         except x509.ExtensionNotFound:
             return None
-        except ValueError:
+        except UNREADABLE:
             return []
 
 
@@ -337,7 +337,7 @@ def _signature(ctx: CertificateContext) -> list[Problem]:
 def _cdp(ctx: CertificateContext) -> list[Problem]:
     try:
         points = ctx.certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints)
-    except (x509.ExtensionNotFound, ValueError):
+    except (x509.ExtensionNotFound, *UNREADABLE):
         points = None
     if points and any(p.full_name for p in points.value):
         return []

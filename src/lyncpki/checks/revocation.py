@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
+from lyncpki.x509.requests import UNREADABLE
+
 MAX_CRL_BYTES = 64 * 1024 * 1024
 
 
@@ -51,7 +53,7 @@ def http_urls(names: list[x509.GeneralName]) -> list[str]:
 def cdp_urls(cert: x509.Certificate) -> list[str]:
     try:
         points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    except (x509.ExtensionNotFound, ValueError):
+    except (x509.ExtensionNotFound, *UNREADABLE):
         return []
     return [url for point in points for url in http_urls(list(point.full_name or []))]
 
@@ -61,7 +63,7 @@ def delta_urls(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> l
     for source in (cert.extensions, crl.extensions):
         try:
             points = source.get_extension_for_class(x509.FreshestCRL).value
-        except (x509.ExtensionNotFound, ValueError):
+        except (x509.ExtensionNotFound, *UNREADABLE):
             continue
         return [url for point in points for url in http_urls(list(point.full_name or []))]
     return []
@@ -70,7 +72,7 @@ def delta_urls(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> l
 def ocsp_urls(cert: x509.Certificate) -> list[str]:
     try:
         access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
-    except (x509.ExtensionNotFound, ValueError):
+    except (x509.ExtensionNotFound, *UNREADABLE):
         return []
     return http_urls(
         [a.access_location for a in access if a.access_method == AuthorityInformationAccessOID.OCSP]

@@ -21,6 +21,7 @@ from cryptography import x509
 from lyncpki.checks.deployment import placements
 from lyncpki.planning.model import CertificatePlan, PlannedCertificate
 from lyncpki.store import PendingRequest, ServerStore, StoreError
+from lyncpki.x509.requests import UNREADABLE
 
 ISSUE, RENEW, RESUME, COPY, ADOPT = "issue", "renew", "resume", "copy", "adopt"
 
@@ -49,7 +50,7 @@ class Assessment:
 def _sans(cert: x509.Certificate) -> set[str]:
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except (x509.ExtensionNotFound, ValueError):
+    except (x509.ExtensionNotFound, *UNREADABLE):
         return set()
     return {n.lower() for n in ext.value.get_values_for_type(x509.DNSName)}
 

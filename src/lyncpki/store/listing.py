@@ -12,6 +12,7 @@ from cryptography import x509
 
 from lyncpki.store.model import Assignment, PendingRequest
 from lyncpki.store.server_store import ServerStore
+from lyncpki.x509.requests import UNREADABLE
 
 STATES = ("assigned", "staged", "previous", "unassigned", "pending request")
 
@@ -55,7 +56,7 @@ class CertificateRow:
 def _sans(cert: x509.Certificate) -> tuple[str, ...]:
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except (x509.ExtensionNotFound, ValueError):
+    except (x509.ExtensionNotFound, *UNREADABLE):
         return ()
     return tuple(ext.value.get_values_for_type(x509.DNSName))
 

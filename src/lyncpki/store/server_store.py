@@ -37,7 +37,7 @@ from lyncpki.store.model import (
 )
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, key_id
-from lyncpki.x509.requests import request_pem
+from lyncpki.x509.requests import UNREADABLE, request_pem
 
 
 def is_ca_certificate(cert: x509.Certificate) -> bool:
@@ -46,9 +46,12 @@ def is_ca_certificate(cert: x509.Certificate) -> bool:
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
         if constraints.ca:
             return True
-    except (x509.ExtensionNotFound, ValueError):
-        pass
-    return cert.issuer == cert.subject
+        return cert.issuer == cert.subject
+    except (x509.ExtensionNotFound, *UNREADABLE):
+        try:
+            return cert.issuer == cert.subject
+        except UNREADABLE:
+            return False
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from lyncpki.errors import LyncPkiError
 from lyncpki.x509.keys import PrivateKey
+from lyncpki.x509.requests import UNREADABLE
 
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
 _BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
@@ -101,7 +102,40 @@ def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
     )
 
 
+def unreadable_part(cert: x509.Certificate) -> str | None:
+    """What of a certificate pyca/cryptography cannot decode (names and extensions are
+    decoded lazily), or None: a certificate lyncpki accepts can be read whole."""
+    for part, read in (
+        ("subject", lambda: cert.subject.rfc4514_string()),
+        ("issuer", lambda: cert.issuer.rfc4514_string()),
+        ("extensions", lambda: list(cert.extensions)),
+    ):
+        try:
+            read()
+        except UNREADABLE as error:
+            return f"its {part} cannot be decoded ({error})"
+    return None
+
+
+def _whole(bundle: Bundle, source: str) -> Bundle:
+    for cert in bundle.certificates:
+        problem = unreadable_part(cert)
+        if problem:
+            raise BundleError(
+                f"{source}: a certificate in it is damaged: {problem}",
+                "get the certificate again from its CA",
+            )
+    return bundle
+
+
 def load_bundle(
+    data: bytes, source: str, *, password: str | None = None, pkcs12_hint: bool = False
+) -> Bundle:
+    """Read every certificate (and a PKCS#12 key) of a file; each must be readable whole."""
+    return _whole(_load(data, source, password=password, pkcs12_hint=pkcs12_hint), source)
+
+
+def _load(
     data: bytes, source: str, *, password: str | None = None, pkcs12_hint: bool = False
 ) -> Bundle:
     """Read every certificate (and a PKCS#12 key) of a file."""

@@ -54,6 +54,10 @@ class _TemplateOid(univ.Sequence):
     )
 
 
+# What pyca/cryptography raises for an extension or name it cannot decode (parsed lazily).
+UNREADABLE = (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+
+
 class RequestError(LyncPkiError):
     """A request that cannot be read."""
 
@@ -108,12 +112,14 @@ def load_request(data: bytes, source: str = "the request") -> x509.CertificateSi
     else:
         der = data
     try:
-        return x509.load_der_x509_csr(der)
+        csr = x509.load_der_x509_csr(der)
+        csr.subject.rfc4514_string()  # names are decoded lazily: a broken one fails here
     except (ValueError, x509.InvalidVersion) as error:
         raise RequestError(
             f"{source} is not a valid PKCS#10 certificate request ({error})",
             "make the request again (lyncpki request, certreq -new or openssl req -new)",
         ) from None
+    return csr
 
 
 def _bmp(value: bytes) -> str | None:
@@ -128,7 +134,7 @@ def requested_template(csr: x509.CertificateSigningRequest) -> str | None:
     """The AD CS template name or OID the request names, or None."""
     try:
         extensions = list(csr.extensions)
-    except (ValueError, x509.DuplicateExtension):
+    except UNREADABLE:
         extensions = []
     if not csr.attributes and not any(e.oid in _TEMPLATE_OIDS for e in extensions):
         return None  # the usual request: nothing to decode
@@ -166,7 +172,7 @@ def requested_dns_names(csr: x509.CertificateSigningRequest) -> list[str]:
     """The DNS names of the request's subjectAltName extension (empty when it has none)."""
     try:
         san = csr.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, *UNREADABLE):
         return []
     return list(san.value.get_values_for_type(x509.DNSName))  # type: ignore[attr-defined]
 
