@@ -11,7 +11,9 @@
 5. (long form) a request whose SAN holds an x400Address or ediPartyName raised
    UnsupportedGeneralNameType out of `ca issue` and the service;
 6. (long form) a certificate whose issuer name cannot be decoded raised ValueError out of
-   `import` and `check` (names are decoded lazily, after loading succeeded)."""
+   `import` and `check` (names are decoded lazily, after loading succeeded);
+7. (long form) a PKCS#7 chain holding a certificate of an invalid version raised
+   InvalidVersion out of `import` and `check`."""
 
 from __future__ import annotations
 
@@ -88,3 +90,11 @@ def test_an_undecodable_issuer_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="issuer cannot be decoded"):
         load_bundle(path.read_bytes(), str(path))
     assert [f.id for f in check_file(path, now=dt.datetime.now(dt.UTC))] == ["input.unreadable"]
+
+
+def test_a_chain_holding_a_certificate_of_an_invalid_version_is_refused() -> None:
+    v3 = bytes.fromhex("a003020102")
+    chain = seeds()["p7b"]
+    assert v3 in chain
+    with pytest.raises(BundleError):
+        load_bundle(chain.replace(v3, bytes.fromhex("a003020103"), 1), "chain.p7b")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import typer
 
 from lyncpki import __version__
@@ -60,4 +62,7 @@ def _root(
 
 
 def main() -> None:
+    # pyca/cryptography warns while decoding some malformed names; lyncpki reports what it
+    # refuses in its own words, so the warning would only be noise on the terminal.
+    warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
     app()

@@ -65,8 +65,8 @@ def _from_der(der: bytes) -> tuple[list[x509.Certificate], str] | None:
         with warnings.catch_warnings():  # BER accepted as cryptography does, without a warning
             warnings.simplefilter("ignore", UserWarning)
             return pkcs7.load_der_pkcs7_certificates(der), "PKCS#7"
-    except (ValueError, UnsupportedAlgorithm):  # not PKCS#7, or PKCS#7 holding no certificates
-        return None
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion):
+        return None  # not PKCS#7, PKCS#7 holding no certificates, or a damaged one inside
 
 
 def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
@@ -75,7 +75,7 @@ def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             loaded = pkcs12.load_pkcs12(data, secret)
-    except (ValueError, UnsupportedAlgorithm) as error:
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion) as error:
         reason = str(error).lower()
         if secret is None or "password" in reason or "mac" in reason:
             raise BundleError(
