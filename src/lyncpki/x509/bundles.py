@@ -14,7 +14,6 @@ import warnings
 from dataclasses import dataclass, field
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
@@ -59,13 +58,13 @@ def _text(data: bytes) -> str | None:
 def _from_der(der: bytes) -> tuple[list[x509.Certificate], str] | None:
     try:
         return [x509.load_der_x509_certificate(der)], "DER"
-    except (ValueError, x509.InvalidVersion):
+    except UNREADABLE:
         pass
     try:
         with warnings.catch_warnings():  # BER accepted as cryptography does, without a warning
             warnings.simplefilter("ignore", UserWarning)
             return pkcs7.load_der_pkcs7_certificates(der), "PKCS#7"
-    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion):
+    except UNREADABLE:
         return None  # not PKCS#7, PKCS#7 holding no certificates, or a damaged one inside
 
 
@@ -75,7 +74,7 @@ def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             loaded = pkcs12.load_pkcs12(data, secret)
-    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion) as error:
+    except UNREADABLE as error:
         reason = str(error).lower()
         if secret is None or "password" in reason or "mac" in reason:
             raise BundleError(

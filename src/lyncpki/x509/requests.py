@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
 from pyasn1.codec.der import decoder, encoder
@@ -54,8 +55,17 @@ class _TemplateOid(univ.Sequence):
     )
 
 
-# What pyca/cryptography raises for an extension or name it cannot decode (parsed lazily).
-UNREADABLE = (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+# What pyca/cryptography raises while decoding untrusted bytes (some of it lazily, when a
+# name or an extension is first read): at every input boundary, a refusal, never a traceback.
+UNREADABLE = (
+    ValueError,
+    TypeError,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    x509.InvalidVersion,
+    UnsupportedAlgorithm,
+    InternalError,
+)
 
 
 class RequestError(LyncPkiError):
@@ -114,7 +124,7 @@ def load_request(data: bytes, source: str = "the request") -> x509.CertificateSi
     try:
         csr = x509.load_der_x509_csr(der)
         csr.subject.rfc4514_string()  # names are decoded lazily: a broken one fails here
-    except (ValueError, x509.InvalidVersion) as error:
+    except UNREADABLE as error:
         raise RequestError(
             f"{source} is not a valid PKCS#10 certificate request ({error})",
             "make the request again (lyncpki request, certreq -new or openssl req -new)",
