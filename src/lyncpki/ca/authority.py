@@ -7,7 +7,7 @@ import datetime as dt
 import fcntl
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import der_thumbprint, parse_serial, serial_hex
 from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key
-from lyncpki.x509.requests import load_request, requested_template
+from lyncpki.x509.requests import read_request, requested_template
 
 DEFAULT_TEMPLATE = "WebServer"
 ROOT_DAYS = 7300
@@ -107,10 +107,10 @@ class Ticket:
     validity_days: int | None = None
     hash_name: str = "sha256"
     approver: str | None = None
-    subject_text: str = field(init=False)
 
-    def __post_init__(self) -> None:  # computed once: the request row and the certificate row
-        object.__setattr__(self, "subject_text", self.approved.subject_text)
+    @property
+    def subject_text(self) -> str:
+        return self.approved.subject_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,11 +435,12 @@ class CertificateAuthority:
         refusals: list[dict[str, Any]] = []
         for index, (request, source) in enumerate(zip(requests, names, strict=True)):
             try:
-                csr = load_request(request, source)
+                read = read_request(request, source)
+                csr = read.csr
                 chosen = self._template(csr, template)
                 signing_hash = _signing_hash(chosen, hash_name)
                 approved = evaluate(
-                    csr, chosen, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
+                    read, chosen, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
                 )
             except LyncPkiError as error:
                 codes = ",".join(error.codes) if isinstance(error, RequestRefused) else "request"
@@ -654,11 +655,11 @@ class CertificateAuthority:
                 f"{actor} cannot approve its own request {request_id}",
                 "another CA manager must approve it",
             )
-        csr = load_request(request["csr"], f"request {request_id}")
+        read = read_request(request["csr"], f"request {request_id}")
         template = self.templates.get(request["template"])
         try:
             approved = evaluate(
-                csr, template, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
+                read, template, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
             )
         except RequestRefused as error:
             self.audit(actor, "approve", f"request {request_id}", "refused", error.message)

@@ -20,7 +20,7 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.topology.names import fqdn_problem, is_within, normalize
 from lyncpki.x509.keys import describe, spec_of
-from lyncpki.x509.requests import UNREADABLE, common_name
+from lyncpki.x509.requests import UNREADABLE, ReadRequest, common_name
 
 ALLOWED_SUBJECT = {
     NameOID.COMMON_NAME: 64,
@@ -78,11 +78,7 @@ class Approved:
     dns_names: tuple[str, ...]  # the subject first (R-GEN-07), lowercase, deduplicated
     public_key: CertificatePublicKeyTypes
     key: KeySpec
-
-    @property
-    def subject_text(self) -> str:
-        """The subject as RFC 4514 text (what the database and the listings show)."""
-        return self.subject.rfc4514_string()
+    subject_text: str  # the subject as RFC 4514 text (what the database and listings show)
 
 
 def _proof_of_possession(csr: x509.CertificateSigningRequest) -> Refusal | None:
@@ -351,22 +347,26 @@ def _signature_hash(csr: x509.CertificateSigningRequest) -> list[Refusal]:
 
 
 def evaluate(
-    csr: x509.CertificateSigningRequest,
+    request: x509.CertificateSigningRequest | ReadRequest,
     template: Template,
     *,
     namespaces: Sequence[str],
     ca_public_keys: Sequence[bytes] = (),
 ) -> Approved:
     """Approve the request under `template` or raise RequestRefused with every reason."""
+    if isinstance(request, ReadRequest):
+        csr, subject, subject_text = request.csr, request.subject, request.subject_text
+    else:
+        csr, subject = request, request.subject  # a new Name at every access: read once
+        subject_text = subject.rfc4514_string()
     if refusal := _proof_of_possession(csr):
         raise RequestRefused([refusal])
     public_key, spec, refusals = _key(csr, template, ca_public_keys)
     refusals += _signature_hash(csr)
-    subject = csr.subject  # a new Name at every access: read once
     refusals += _subject(subject, template)
     refusals += _extensions(csr, template)
     cn, names, name_refusals = _names(csr, subject, template, namespaces)
     refusals += name_refusals
     if refusals or public_key is None or spec is None:
         raise RequestRefused(refusals or [Refusal("policy.key-type", "unusable key", "new key")])
-    return Approved(subject, cn, tuple(names), public_key, spec)
+    return Approved(subject, cn, tuple(names), public_key, spec, subject_text)

@@ -84,16 +84,55 @@ def _text_of(data: bytes) -> str | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class ReadRequest:
+    """A request as read: the parsed PKCS#10, its subject (pyca builds a new Name at every
+    access of `csr.subject`) and the subject as RFC 4514 text, each computed once."""
+
+    csr: x509.CertificateSigningRequest
+    subject: x509.Name
+    subject_text: str
+
+
+_PEM_ARMORS = (b"-----BEGIN CERTIFICATE REQUEST-----", b"-----BEGIN NEW CERTIFICATE REQUEST-----")
+
+
 def load_request(data: bytes, source: str = "the request") -> x509.CertificateSigningRequest:
     """Parse a PKCS#10 request given as PEM (either armor), DER, or bare base64."""
-    if not data.strip():
-        raise RequestError(f"{source} is empty", "give the .req/.csr file the wizard wrote")
+    return read_request(data, source).csr
+
+
+def read_request(data: bytes, source: str = "the request") -> ReadRequest:
+    """`load_request`, with the subject read (names are decoded lazily: a broken one is
+    refused here, not when the certificate is signed)."""
     if len(data) > MAX_REQUEST_BYTES:
         raise RequestError(
             f"{source} is {len(data)} bytes, larger than any certificate request "
             f"({MAX_REQUEST_BYTES} at most)",
             "check that this is the .req file and not a certificate bundle or an archive",
         )
+    csr: x509.CertificateSigningRequest | None = None
+    if data.startswith(_PEM_ARMORS):  # the usual form: pyca reads the PEM itself
+        try:
+            csr = x509.load_pem_x509_csr(data)
+        except UNREADABLE:
+            csr = None  # the general path below says what is wrong
+    if csr is None:
+        csr = _parse(data, source)
+    try:
+        subject = csr.subject
+        text = subject.rfc4514_string()
+    except UNREADABLE as error:
+        raise RequestError(
+            f"{source} is not a valid PKCS#10 certificate request ({error})",
+            "make the request again (lyncpki request, certreq -new or openssl req -new)",
+        ) from None
+    return ReadRequest(csr, subject, text)
+
+
+def _parse(data: bytes, source: str) -> x509.CertificateSigningRequest:
+    if not data.strip():
+        raise RequestError(f"{source} is empty", "give the .req/.csr file the wizard wrote")
     der: bytes | None = None
     text = _text_of(data)
     if text is not None:
@@ -122,14 +161,12 @@ def load_request(data: bytes, source: str = "the request") -> x509.CertificateSi
     else:
         der = data
     try:
-        csr = x509.load_der_x509_csr(der)
-        csr.subject.rfc4514_string()  # names are decoded lazily: a broken one fails here
+        return x509.load_der_x509_csr(der)
     except UNREADABLE as error:
         raise RequestError(
             f"{source} is not a valid PKCS#10 certificate request ({error})",
             "make the request again (lyncpki request, certreq -new or openssl req -new)",
         ) from None
-    return csr
 
 
 def _bmp(value: bytes) -> str | None:
