@@ -6,6 +6,7 @@ kept under test-output/screenshots."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -154,4 +155,33 @@ def test_the_dashboard_shows_each_server_and_usage(browser: Any, console_lab: La
     fe = page.locator('td[data-server="fe02.contoso.net"][data-usage="Default"]')
     assert fe.get_attribute("data-state") == "missing"
     assert int(page.locator('dd[data-count="missing"]').inner_text()) > 0
+    assert page.get_by_role("button", name="Check now").count() == 0  # managers, auditors
+    refused = context.request.post(f"{lab.url}/ui/dashboard/check", form={})
+    assert refused.status == 403
+    sign_out(page)
+
+    # a manager runs the check from the dashboard: the same findings as `lyncpki check`
+    sign_in(page, lab, MANAGER)
+    page.goto(f"{lab.url}/ui/dashboard")
+    page.get_by_role("button", name="Check now").click()
+    assert "Checked now:" in page.get_by_role("status").inner_text()
+    unassigned = page.locator('tr[data-id="cert.unassigned"]')
+    assert "fe02.contoso.net" in " ".join(unassigned.all_inner_texts())
+    kept = json.loads((lab.home / "last-check.json").read_text())
+    assert kept["schema"] == "lyncpki.findings/1" and not kept["offline"]
+    assert "med01.contoso.net" in kept["checked"]  # checked, and its certificate is right:
+    mine = [f for f in kept["findings"] if f["server"] == "med01.contoso.net"]
+    assert not [f for f in mine if f["severity"] == "error"], mine
+    cli = json.loads(lab.cli("check", "--topology", CONTOSO, "--format", "json").stdout)
+
+    def errors(report: dict[str, Any]) -> set[tuple[str, str, str]]:
+        return {
+            (f["id"], f["server"], f["usage"])
+            for f in report["findings"]
+            if f["severity"] == "error"
+        }
+
+    assert errors(kept) == errors(cli) and errors(kept)
+    no_token = context.request.post(f"{lab.url}/ui/dashboard/check", form={})
+    assert no_token.status == 403 and "security token" in no_token.text()
     context.close()

@@ -26,10 +26,16 @@ from rich.table import Table
 from lyncpki.atomic import write_atomic
 from lyncpki.checks.catalog import catalog
 from lyncpki.checks.certificate_rules import NETWORK_RULES, CertificateContext
-from lyncpki.checks.deployment import DeploymentCheck, check_deployment, placements
 from lyncpki.checks.engine import check_certificate
 from lyncpki.checks.files import check_file
 from lyncpki.checks.finding import Finding, ordered
+from lyncpki.checks.home_check import (
+    KEYS_NOT_OPENED,
+    check_home,
+    home_ca,
+    home_roots,
+    save_last_check,
+)
 from lyncpki.checks.live import (
     VERSIONS,
     ClientIdentity,
@@ -201,9 +207,9 @@ def _check(
     path = topology_path(home, topology, required=not (certs or endpoints))
     plan = load_plan(path) if path else None
     extra = _roots(trust)
-    roots = [c for c in extra if c.issuer == c.subject] + _home_roots(root)
-    known = [c for c in extra if c.issuer != c.subject] + _home_ca(root, "issuing")
-    internal = frozenset(thumbprint(c) for c in _home_roots(root))
+    roots = [c for c in extra if c.issuer == c.subject] + home_roots(root)
+    known = [c for c in extra if c.issuer != c.subject] + home_ca(root, "issuing")
+    internal = frozenset(thumbprint(c) for c in home_roots(root))
     revocation = None if offline else RevocationSource()
     findings: list[Finding] = []
     checked: list[str] = []
@@ -214,24 +220,19 @@ def _check(
         if plan is not None and (servers or not (certs or endpoints)):
             wanted = frozenset(s.lower() for s in servers) if servers else None
             secret = store_secret(home, passphrase_file) if verify_keys else None
-            job = DeploymentCheck(
-                plan=plan,
-                home=root,
+            found, stores = check_home(
+                root,
+                plan,
                 now=now,
                 days=days,
-                servers=wanted,
                 revocation=revocation,
-                internal_roots=internal,
+                servers=wanted,
                 open_key=(lambda st, k: st.private_key(k, secret)) if secret else None,
             )
-            findings += check_deployment(job)
-            checked += [
-                name
-                for name in dict.fromkeys(name for _, name in placements(plan))
-                if wanted is None or name in wanted
-            ]
+            findings += found
+            checked += stores
             if not verify_keys:
-                notes.append("private keys were not opened (add --verify-keys to compare them)")
+                notes.append(KEYS_NOT_OPENED)
         for file in certs:
             checked.append(str(file))
             findings += check_file(
@@ -268,9 +269,7 @@ def _check(
         notes=tuple(notes),
     )
     if plan is not None and (servers or not (certs or endpoints)) and root.is_dir():
-        # the dashboard shows the findings of the last check of the deployment
-        document = (json.dumps(report.as_dict(), indent=2) + "\n").encode()
-        write_atomic(root / "last-check.json", document)
+        save_last_check(root, report)  # the dashboard shows the last check of the deployment
     _render(report, fmt, output)
     if not report.passed:
         raise typer.Exit(EXIT_FINDINGS)
@@ -307,18 +306,6 @@ def _roots(paths: list[Path]) -> list[x509.Certificate]:
         except OSError as error:
             raise LyncPkiError(f"cannot read {path}: {error.strerror}", "check --trust") from None
     return found
-
-
-def _home_roots(root: Path) -> list[x509.Certificate]:
-    """The roots of the CA(s) in the home: what makes a certificate "from the internal CA"."""
-    return _home_ca(root, "root")
-
-
-def _home_ca(root: Path, which: str) -> list[x509.Certificate]:
-    path = root / "ca" / f"{which}.crt"
-    if not path.is_file():
-        return []
-    return [x509.load_pem_x509_certificate(path.read_bytes())]
 
 
 def _default_endpoints(

@@ -27,7 +27,9 @@ from lyncpki.ca.accounts import Accounts
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.policy import RequestRefused, evaluate
+from lyncpki.checks.home_check import run_home_check
 from lyncpki.errors import LyncPkiError
+from lyncpki.planning import Severity
 from lyncpki.web.dashboard import chain_rows, crl_status, dashboard
 from lyncpki.web.session import (
     Session,
@@ -337,7 +339,7 @@ class Console:
         )
 
     # ------------------------------------------------------------------ dashboard, CA
-    def dashboard_page(self, request: Request) -> HTMLResponse:
+    def dashboard_page(self, request: Request, message: str = "") -> HTMLResponse:
         session = self.session(request)
         board = dashboard(self.ca, self.ca.home.root)
         peak = max((n for _, n in board.weeks), default=0)
@@ -348,7 +350,23 @@ class Console:
             board=board,
             peak=peak,
             chain=chain_rows(board.chain),
+            message=message,
         )
+
+    async def check_now(self, request: Request) -> HTMLResponse:
+        """Run `lyncpki check` on the home's deployment (CRLs and OCSP fetched from their URLs,
+        as the servers would), keep it as the last check and show it. Managers and auditors."""
+        session = self.session(request, manager=True)
+        await self.form(request, session)
+        try:
+            report = await run_in_threadpool(run_home_check, self.ca.home.root, self.ca.clock)
+        except LyncPkiError as error:
+            self.ca.audit(session.account, "check", "deployment", "failed", error.message)
+            return self.dashboard_page(request, f"Not checked: {error.message}")
+        errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
+        summary = f"{len(report.checked)} stores, {errors} error(s), {warnings} warning(s)"
+        self.ca.audit(session.account, "check", "deployment", "ok", summary)
+        return self.dashboard_page(request, f"Checked now: {summary}.")
 
     def ca_page(self, request: Request) -> HTMLResponse:
         session = self.session(request)
@@ -455,6 +473,10 @@ def add_console(app: FastAPI, ca: CertificateAuthority) -> None:
     @router.get("/dashboard")
     async def board(request: Request) -> Response:
         return await guard(console.dashboard_page)(request)
+
+    @router.post("/dashboard/check")
+    async def check(request: Request) -> Response:
+        return await guard(console.check_now)(request)
 
     @router.get("/ca")
     async def ca_page(request: Request) -> Response:

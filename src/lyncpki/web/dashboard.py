@@ -14,6 +14,7 @@ from cryptography import x509
 
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.checks.deployment import placements
+from lyncpki.checks.home_check import LAST_CHECK, topology_file
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import CertificatePlan, plan
 from lyncpki.store import ServerStore, StoreError
@@ -70,16 +71,10 @@ class Dashboard:
         return next((c for c in self.cells if c.server == server and c.usage == usage), None)
 
 
-def topology_file(home: Path) -> Path | None:
-    """The topology of the home: <home>/topology.yaml (deploy keeps a copy there)."""
-    path = home / "topology.yaml"
-    return path if path.is_file() else None
-
-
 def last_check(home: Path) -> tuple[list[dict[str, Any]], str | None]:
     """The findings of the newest check: `lyncpki check` (last-check.json) or deploy's."""
     newest: tuple[float, list[dict[str, Any]], str | None] | None = None
-    for name in ("last-check.json", "report.json"):
+    for name in (LAST_CHECK, "report.json"):
         path = home / name
         if not path.is_file():
             continue

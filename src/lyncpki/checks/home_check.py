@@ -1,0 +1,111 @@
+"""The check of the deployment a lyncpki home holds: every store of the home judged against the
+plan, with the home's own CA as "the internal CA", and the result kept as `last-check.json`,
+which the deployment dashboard shows. `lyncpki check` and the console's "Check now" run it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography import x509
+
+from lyncpki.atomic import write_atomic
+from lyncpki.checks.deployment import DeploymentCheck, check_deployment, placements
+from lyncpki.checks.finding import Finding, ordered
+from lyncpki.checks.report import CheckReport
+from lyncpki.checks.revocation import RevocationSource
+from lyncpki.clock import Clock
+from lyncpki.errors import LyncPkiError
+from lyncpki.planning import CertificatePlan, plan
+from lyncpki.store import ServerStore
+from lyncpki.topology import load_topology
+from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.keys import PrivateKey
+
+LAST_CHECK = "last-check.json"
+HOME_TOPOLOGY = "topology.yaml"  # the home's topology: deploy keeps a copy there
+KEYS_NOT_OPENED = "private keys were not opened (add --verify-keys to compare them)"
+
+
+def home_ca(root: Path, which: str) -> list[x509.Certificate]:
+    """The home CA's `root` or `issuing` certificate, when the home has a CA."""
+    path = root / "ca" / f"{which}.crt"
+    if not path.is_file():
+        return []
+    return [x509.load_pem_x509_certificate(path.read_bytes())]
+
+
+def home_roots(root: Path) -> list[x509.Certificate]:
+    """The roots of the CA(s) in the home: what makes a certificate "from the internal CA"."""
+    return home_ca(root, "root")
+
+
+def topology_file(root: Path) -> Path | None:
+    """The topology of the home, when it has one."""
+    path = root / HOME_TOPOLOGY
+    return path if path.is_file() else None
+
+
+def check_home(
+    root: Path,
+    result: CertificatePlan,
+    *,
+    now: dt.datetime,
+    days: int = 30,
+    revocation: RevocationSource | None = None,
+    servers: frozenset[str] | None = None,
+    open_key: Callable[[ServerStore, str], PrivateKey] | None = None,
+) -> tuple[list[Finding], list[str]]:
+    """The findings of every store of the plan (or of `servers`) in the home, and the stores
+    checked, in the plan's order."""
+    job = DeploymentCheck(
+        plan=result,
+        home=root,
+        now=now,
+        days=days,
+        servers=servers,
+        revocation=revocation,
+        internal_roots=frozenset(thumbprint(c) for c in home_roots(root)),
+        open_key=open_key,
+    )
+    checked = [
+        name
+        for name in dict.fromkeys(name for _, name in placements(result))
+        if servers is None or name in servers
+    ]
+    return check_deployment(job), checked
+
+
+def save_last_check(root: Path, report: CheckReport) -> None:
+    """Keep the report where the dashboard reads it (atomically)."""
+    write_atomic(root / LAST_CHECK, (json.dumps(report.as_dict(), indent=2) + "\n").encode())
+
+
+def run_home_check(root: Path, clock: Clock) -> CheckReport:
+    """Check the home's deployment as `lyncpki check --home` does (revocation fetched from the
+    certificates' URLs, keys not opened), keep it as the last check and return it."""
+    path = topology_file(root)
+    if path is None:
+        raise LyncPkiError(
+            f"there is no topology in {root}",
+            f"deploy one (lyncpki deploy TOPOLOGY --home {root}) or copy it to "
+            f"{root / HOME_TOPOLOGY}",
+        )
+    result = plan(load_topology(path), source=str(path))
+    now = clock.now()
+    revocation = RevocationSource()
+    try:
+        findings, checked = check_home(root, result, now=now, revocation=revocation)
+    finally:
+        revocation.close()
+    report = CheckReport(
+        findings=tuple(ordered(findings)),
+        generated=now,
+        checked=tuple(checked),
+        topology=str(path),
+        notes=(KEYS_NOT_OPENED,),
+    )
+    save_last_check(root, report)
+    return report
