@@ -6,6 +6,7 @@ Both CAs use an RSA 2048 root to keep key generation fast.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from lyncpki.ca.home import CaHome
 from lyncpki.keyspec import KeySpec
 
 
-def make_ca(path: Path) -> CertificateAuthority:
+def make_ca(path: Path, db_url: str | None = None) -> CertificateAuthority:
     return CertificateAuthority.create(
         CaHome(path),
         passphrase=PASSPHRASE,
@@ -24,6 +25,7 @@ def make_ca(path: Path) -> CertificateAuthority:
         namespaces=(NAMESPACE,),
         root_key=KeySpec("rsa", 2048),
         key=KeySpec("rsa", 2048),
+        db_url=db_url,
     )
 
 
@@ -37,6 +39,17 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
 def fresh_ca(tmp_path: Path) -> CertificateAuthority:
     """A CA of this test alone (revocations, CRLs, templates)."""
     return make_ca(tmp_path / "home")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_ca(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CertificateAuthority]:
+    """A CA of this test alone on each database: SQLite in its home, then PostgreSQL."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    ca = make_ca(tmp_path / "home", url)
+    try:
+        yield ca
+    finally:
+        ca.engine.dispose()
 
 
 @pytest.fixture

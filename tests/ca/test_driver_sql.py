@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ca_tools import PASSPHRASE, openssl_req
+from ca_tools import openssl_req
 from cryptography import x509
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -26,7 +26,6 @@ from lyncpki.ca import authority
 from lyncpki.ca import database as db
 from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.ca.driver_sql import DriverStatement, write_transaction
-from lyncpki.ca.home import CaHome
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import generate_key
@@ -155,24 +154,10 @@ def test_statements_follow_the_tables() -> None:
         DriverStatement(insert(db.audit), db.connect("sqlite://").dialect, ("at", "nonsense"))
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_serial_collision_is_refused_by_the_database_and_retried(
-    backend: str,
-    tmp_path: Path,
-    work: Path,
-    request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch,
+    backend_ca: CertificateAuthority, work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    home = tmp_path / "home"
-    url = (
-        f"sqlite:///{home / 'ca' / 'ca.sqlite'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    ca = CertificateAuthority.create(
-        CaHome(home), passphrase=PASSPHRASE, namespaces=("corp-test.se",), db_url=url,
-        root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
-    )  # fmt: skip
+    ca = backend_ca
     first = ca.submit(openssl_req(work), requester="fe01")
     assert first.certificate is not None
     taken = first.certificate.serial_number
@@ -193,7 +178,6 @@ def test_serial_collision_is_refused_by_the_database_and_retried(
     row, _ = ca.certificate(second.serial or "")
     assert row["requester"] == "fe02" and row["request_id"] == second.request_id
     assert row["thumbprint"] == thumbprint(second.certificate)
-    ca.engine.dispose()
 
 
 def test_sqlite_writers_take_turns_at_the_writer_gate(tmp_path: Path) -> None:
@@ -227,25 +211,12 @@ def test_sqlite_writers_take_turns_at_the_writer_gate(tmp_path: Path) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_approval_decides_the_request_once(
-    backend: str,
-    tmp_path: Path,
-    request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch,
+    backend_ca: CertificateAuthority, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An approval's certificate and its request's decision are one transaction: a request
     denied meanwhile (after the approver read it) gets no certificate, and stays denied."""
-    home = tmp_path / "home"
-    url = (
-        f"sqlite:///{home / 'ca' / 'ca.sqlite'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    ca = CertificateAuthority.create(
-        CaHome(home), passphrase=PASSPHRASE, namespaces=("corp-test.se",), db_url=url,
-        root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
-    )  # fmt: skip
+    ca = backend_ca
 
     def sub_ca_request(n: int) -> bytes:
         key = generate_key(KeySpec("ec", 256))
@@ -274,4 +245,3 @@ def test_approval_decides_the_request_once(
         ca.approve(second.request_id, actor="bob")
     assert ca.request_status(second.request_id)["status"] == "denied"
     assert len(ca.certificates()) == certificates
-    ca.engine.dispose()
