@@ -18,9 +18,8 @@ from lyncpki.checks.report import CheckReport
 from lyncpki.checks.revocation import RevocationSource
 from lyncpki.clock import Clock
 from lyncpki.errors import LyncPkiError
-from lyncpki.planning import CertificatePlan, plan
+from lyncpki.planning import CertificatePlan, plan_file
 from lyncpki.store import ServerStore
-from lyncpki.topology import load_topology
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import PrivateKey
 
@@ -93,7 +92,7 @@ def run_home_check(root: Path, clock: Clock) -> CheckReport:
             f"deploy one (lyncpki deploy TOPOLOGY --home {root}) or copy it to "
             f"{root / HOME_TOPOLOGY}",
         )
-    result = plan(load_topology(path), source=str(path))
+    result = plan_file(path)
     now = clock.now()
     revocation = RevocationSource()
     try:

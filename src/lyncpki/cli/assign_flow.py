@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from lyncpki.cli.output import stdout
-from lyncpki.cli.store_context import load_plan, print_findings
+from lyncpki.cli.store_context import print_findings
 from lyncpki.deployment.assignment import assign_checked as assign
+from lyncpki.planning import plan_file
 from lyncpki.store import ServerStore
 
 
@@ -23,7 +24,7 @@ def assign_checked(
     effective: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Check, then assign; say what happened unless `quiet`. The JSON-ready outcome."""
-    plan = load_plan(plan_path) if plan_path else None
+    plan = plan_file(plan_path) if plan_path else None
     result = assign(store, usages, thumbprint, plan=plan, force=force, effective=effective)
     if not quiet:
         if result.findings:

@@ -53,14 +53,13 @@ from lyncpki.cli.store_context import (
     PasswordOption,
     StorePassphraseOption,
     TopologyOption,
-    load_plan,
     pfx_password,
     store_secret,
     topology_path,
 )
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.errors import LyncPkiError
-from lyncpki.planning import CertificatePlan, Severity
+from lyncpki.planning import CertificatePlan, Severity, plan_file
 from lyncpki.reports.findings_html import render_findings_html
 from lyncpki.reports.findings_table import print_findings
 from lyncpki.store import ServerStore, StoreError
@@ -205,7 +204,7 @@ def _check(
     root = home_of(home).root
     now = SYSTEM_CLOCK.now()
     path = topology_path(home, topology, required=not (certs or endpoints))
-    plan = load_plan(path) if path else None
+    plan = plan_file(path) if path else None
     extra = _roots(trust)
     roots = [c for c in extra if c.issuer == c.subject] + home_roots(root)
     known = [c for c in extra if c.issuer != c.subject] + home_ca(root, "issuing")

@@ -13,10 +13,10 @@ from rich.console import Console
 from lyncpki.atomic import write_atomic
 from lyncpki.cli.output import EXIT_FINDINGS, guarded, stdout
 from lyncpki.errors import LyncPkiError
-from lyncpki.planning import PlanOptions, Severity, plan
+from lyncpki.planning import PlanOptions, Severity, plan_file
 from lyncpki.reports import render_plan
 from lyncpki.reports.plan_table import print_plan
-from lyncpki.topology import Layout, load_topology
+from lyncpki.topology import Layout
 
 
 class Format(StrEnum):
@@ -84,7 +84,7 @@ def run(
     chosen = Format.JSON if as_json else fmt
     if chosen is None:
         chosen = SUFFIXES.get(output.suffix.lower(), Format.TABLE) if output else Format.TABLE
-    result = plan(load_topology(topology), PlanOptions(layout=layout), source=str(topology))
+    result = plan_file(topology, PlanOptions(layout=layout))
     if chosen is Format.TABLE:
         if output:
             buffer = io.StringIO()

@@ -17,7 +17,6 @@ from lyncpki.cli.store_context import (
     StorePassphraseOption,
     TopologyOption,
     ca_password,
-    load_plan,
     open_store,
     store_secret,
     topology_path,
@@ -33,6 +32,7 @@ from lyncpki.enrollment.requesting import (
 from lyncpki.enrollment.selection import parse_usages, targets
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
+from lyncpki.planning import plan
 from lyncpki.store import ServerStore
 from lyncpki.topology import Issuer, load_topology
 
@@ -277,9 +277,9 @@ def _request(
         )
     path = topology_path(home, topology, required=True)
     assert path is not None
-    plan = load_plan(path)
-    chosen = targets(plan, store.server, parse_usages(types))
-    organization = load_topology(path).organization
+    deployment = load_topology(path)  # read once: the plan and the organization
+    chosen = targets(plan(deployment, source=str(path)), store.server, parse_usages(types))
+    organization = deployment.organization
     specs = [decide(t, answers, organization) for t in chosen]
     secret = store_secret(home, passphrase_file)
     outcomes: list[Outcome] = []

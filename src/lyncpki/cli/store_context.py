@@ -18,10 +18,8 @@ from lyncpki.checks import Finding
 from lyncpki.cli.ca_context import home_of
 from lyncpki.cli.output import stdout
 from lyncpki.errors import LyncPkiError
-from lyncpki.planning import CertificatePlan, plan
 from lyncpki.store import ServerStore, resolve_store_passphrase
 from lyncpki.store.protection import STORE_PASSPHRASE_ENV
-from lyncpki.topology import load_topology
 
 TOPOLOGY_ENV = "LYNCPKI_TOPOLOGY"
 PFX_PASSWORD_ENV = "LYNCPKI_PFX_PASSWORD"
@@ -118,10 +116,6 @@ def topology_path(home: Path | None, given: Path | None, *, required: bool) -> P
             f"give --topology FILE (or set {TOPOLOGY_ENV})",
         )
     return None
-
-
-def load_plan(path: Path) -> CertificatePlan:
-    return plan(load_topology(path), source=str(path))
 
 
 def parse_when(text: str) -> dt.datetime:

@@ -10,8 +10,9 @@ import typer
 from lyncpki.checks.deployment import placements
 from lyncpki.cli.ca_context import HomeOption, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, guarded, stdout
-from lyncpki.cli.store_context import TopologyOption, load_plan, topology_path
+from lyncpki.cli.store_context import TopologyOption, topology_path
 from lyncpki.errors import LyncPkiError
+from lyncpki.planning import plan
 from lyncpki.store import server_name
 from lyncpki.topology import load_topology
 from lyncpki.wizard.pages import run
@@ -47,12 +48,13 @@ def _wizard(topology: Path | None, server: str | None, home: Path | None) -> Non
         )
     path = topology_path(home, topology, required=True)
     assert path is not None
-    plan = load_plan(path)
-    state = WizardState(home_of(home).root, path, load_topology(path), plan)
+    deployment = load_topology(path)  # read once: the plan and the wizard's defaults
+    result = plan(deployment, source=str(path))
+    state = WizardState(home_of(home).root, path, deployment, result)
     ui = TerminalPrompter(stdout)
     try:
         if server is None:
-            names = list(dict.fromkeys(name for _, name in placements(plan)))
+            names = list(dict.fromkeys(name for _, name in placements(result)))
             server = ui.choose("Server", names, names[0])
         state.server = server_name(server)
         run(state, ui)

@@ -9,7 +9,7 @@ from lyncpki.planning.model import (
     Severity,
     Usage,
 )
-from lyncpki.planning.planner import PlanOptions, plan
+from lyncpki.planning.planner import PlanOptions, plan, plan_file
 
 __all__ = [
     "SCHEMA",
@@ -21,4 +21,5 @@ __all__ = [
     "Severity",
     "Usage",
     "plan",
+    "plan_file",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning.advice import no_subject, plan_warnings, rule_warnings
@@ -24,6 +25,7 @@ from lyncpki.planning.rules import (
     rules_for,
 )
 from lyncpki.planning.sources import CONDITIONS, NAME_SOURCES, WILDCARDABLE
+from lyncpki.topology import load_topology
 from lyncpki.topology.model import CertificateOptions, Layout, Topology
 from lyncpki.topology.names import parent_domain
 
@@ -238,3 +240,8 @@ def plan(
 ) -> CertificatePlan:
     """Every certificate `topology` needs, with its warnings."""
     return _Planner(topology, options or PlanOptions()).plan(source)
+
+
+def plan_file(path: Path, options: PlanOptions | None = None) -> CertificatePlan:
+    """The plan of the topology file `path` (the plan names the file as its source)."""
+    return plan(load_topology(path), options, source=str(path))

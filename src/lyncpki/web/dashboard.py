@@ -16,9 +16,8 @@ from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.checks.deployment import placements
 from lyncpki.checks.home_check import LAST_CHECK, topology_file
 from lyncpki.errors import LyncPkiError
-from lyncpki.planning import CertificatePlan, plan
+from lyncpki.planning import CertificatePlan, plan_file
 from lyncpki.store import ServerStore, StoreError
-from lyncpki.topology import load_topology
 from lyncpki.x509.identifiers import thumbprint
 
 EXPIRING = dt.timedelta(days=30)
@@ -180,7 +179,7 @@ def dashboard(ca: CertificateAuthority, home: Path) -> Dashboard:
         )
     else:
         try:
-            result = plan(load_topology(path), source=str(path))
+            result = plan_file(path)
             board.cells = _cells(result, home, now, board.findings)
         except LyncPkiError as error:
             board.notes.append(f"the topology cannot be planned: {error.message}")
