@@ -117,6 +117,9 @@ def test_a_request_held_for_approval_is_retrieved_once_approved(lab: Lab) -> Non
     rows = certs(lab, "dir01.contoso.net")
     assert [r["state"] for r in rows] == ["unassigned"]
     assert rows[0]["thumbprint"] == got["thumbprint"]
+    again = lab.cli("request", "--server", "dir01.contoso.net", "--retrieve", str(ca_id))
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert f"no pending request with CA request id {ca_id}" in again.stderr
 
 
 def test_a_refused_request_leaves_nothing_pending(lab: Lab, tmp_path: Path) -> None:

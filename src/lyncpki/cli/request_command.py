@@ -24,6 +24,7 @@ from lyncpki.cli.store_context import (
 from lyncpki.enrollment.request_spec import WizardAnswers, decide
 from lyncpki.enrollment.requesting import (
     Outcome,
+    pending_at_ca,
     prepare,
     retrieve,
     submit_online,
@@ -357,14 +358,14 @@ def _retrieve(
     home: Path | None,
     as_json: bool,
 ) -> None:
-    pending = next((r for r in store.load().pending if r.ca_request_id == ca_request_id), None)
-    url = ca or (pending.ca_url if pending else None)
-    if url is None:
+    pending = pending_at_ca(store, ca_request_id)  # before asking for any password
+    url = ca or pending.ca_url
+    if url is None:  # never: a request the CA knows was sent to it, and its URL kept
         raise LyncPkiError(
-            f"{store.server} has no pending request with CA request id {ca_request_id}",
-            f"see the pending requests: lyncpki certs --server {store.server}",
+            f"pending request {pending.id} on {store.server} names no CA service",
+            "give the CA's URL: --ca URL",
         )
-    account = ca_account or (pending.ca_account if pending else None)
+    account = ca_account or pending.ca_account
     with _client(url, account, ca_password_file, ca_trust) as client:
         outcome = retrieve(store, ca_request_id, client)
     path = topology_path(home, None, required=False)

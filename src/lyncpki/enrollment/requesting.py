@@ -124,14 +124,20 @@ def submit_online(store: ServerStore, prepared: Prepared, client: CaClient) -> O
     return install_answer(store, prepared.pending, answer, f"ca {client.base_url}")
 
 
-def retrieve(store: ServerStore, ca_request_id: int, client: CaClient) -> Outcome:
-    """Request-CsCertificate -Retrieve: fetch a request a CA manager has decided."""
-    pending = next((r for r in store.load().pending if r.ca_request_id == ca_request_id), None)
+def pending_at_ca(store: ServerStore, ca_request_id: int) -> PendingRequest:
+    """The server's pending request the CA service knows by `ca_request_id`."""
+    pending = store.load().request_at_ca(ca_request_id)
     if pending is None:
         raise StoreError(
             f"{store.server} has no pending request with CA request id {ca_request_id}",
             f"see the pending requests: lyncpki certs --server {store.server}",
         )
+    return pending
+
+
+def retrieve(store: ServerStore, ca_request_id: int, client: CaClient) -> Outcome:
+    """Request-CsCertificate -Retrieve: fetch a request a CA manager has decided."""
+    pending = pending_at_ca(store, ca_request_id)
     answer = client.retrieve(ca_request_id)
     if answer.status == "denied":
         raise StoreError(

@@ -233,6 +233,10 @@ class StoreIndex:
     def request(self, request_id: int) -> PendingRequest | None:
         return next((r for r in self.pending if r.id == request_id), None)
 
+    def request_at_ca(self, ca_request_id: int) -> PendingRequest | None:
+        """The pending request the CA service knows by `ca_request_id`."""
+        return next((r for r in self.pending if r.ca_request_id == ca_request_id), None)
+
     def slots(self, usage: str, now: dt.datetime) -> UsageSlots:
         return self.assignments.get(usage, UsageSlots()).at(now)
 

@@ -239,14 +239,18 @@ class ServerStore:
             )
         return request
 
+    def _pending(self, index: StoreIndex, request_id: int) -> PendingRequest:
+        found = index.request(request_id)
+        if found is None:
+            raise StoreError(
+                f"no pending request {request_id} on {self.server}",
+                f"list them: lyncpki certs --server {self.server}",
+            )
+        return found
+
     def update_pending(self, request_id: int, **changes: Any) -> PendingRequest:
         with self._locked() as index:
-            found = index.request(request_id)
-            if found is None:
-                raise StoreError(
-                    f"no pending request {request_id} on {self.server}",
-                    f"list them: lyncpki certs --server {self.server}",
-                )
+            found = self._pending(index, request_id)
             updated = dataclasses.replace(found, **changes)
             self._commit(
                 dataclasses.replace(
@@ -259,12 +263,7 @@ class ServerStore:
     def drop_pending(self, request_id: int) -> PendingRequest:
         """Forget a pending request (Request-CsCertificate -Clear) and its unused key."""
         with self._locked() as index:
-            found = index.request(request_id)
-            if found is None:
-                raise StoreError(
-                    f"no pending request {request_id} on {self.server}",
-                    f"list them: lyncpki certs --server {self.server}",
-                )
+            found = self._pending(index, request_id)
             self._commit(
                 dataclasses.replace(
                     index, pending=tuple(r for r in index.pending if r.id != request_id)
