@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lyncpki.errors import LyncPkiError
+from lyncpki.inputs import read_secret
 
 
 def resolve(
@@ -25,13 +26,11 @@ def resolve(
 ) -> bytes:
     """The passphrase of `what` from the first source that has one."""
     if passphrase_file is not None:
-        try:
-            value = passphrase_file.read_text("utf-8").strip()
-        except OSError as error:
-            raise LyncPkiError(
-                f"cannot read passphrase file {passphrase_file}: {error.strerror}",
-                "check the path given to --passphrase-file",
-            ) from None
+        value = read_secret(
+            passphrase_file,
+            "check the path given to --passphrase-file",
+            label=f"passphrase file {passphrase_file}",
+        )
         if value:
             return value.encode()
     for name in env_names:

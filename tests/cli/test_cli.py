@@ -148,3 +148,21 @@ def test_installed_entry_point_runs_without_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "not valid JSON" in done.stderr and f"{broken}:1:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--endpoint", "127.0.0.1:9", "--offline", "--client-pfx"],
+        ["check", "--endpoint", "127.0.0.1:9", "--offline", "--trust"],
+        ["ca", "issue"],
+        ["import", "--server", "fe01.contoso.net"],
+    ],
+    ids=["client-pfx", "trust", "ca-issue", "import"],
+)
+def test_a_file_that_is_not_there_is_named_not_a_crash(args: list[str], tmp_path: Path) -> None:
+    missing = tmp_path / "not-there.cer"
+    code, _, err = invoke(*args, str(missing), "--home", str(tmp_path / "home"))
+    assert code == 2, err
+    assert f"cannot read {missing}: No such file or directory" in err
+    assert "fix:" in err and "Traceback" not in err

@@ -35,6 +35,7 @@ from lyncpki.cli.ca_context import (
 )
 from lyncpki.cli.output import emit_json, guarded, stderr, stdout
 from lyncpki.errors import LyncPkiError
+from lyncpki.inputs import read_input
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning import plan
 from lyncpki.planning.namespaces import namespaces as plan_namespaces
@@ -329,12 +330,7 @@ def _issue(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
-    try:
-        data = csr_file.read_bytes()
-    except OSError as error:
-        raise LyncPkiError(
-            f"cannot read {csr_file}: {error.strerror}", "check the request file's path"
-        ) from None
+    data = read_input(csr_file, "check the request file's path")
     ca = open_signing(home, passphrase_file)
     try:
         result = ca.submit(

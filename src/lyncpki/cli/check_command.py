@@ -59,6 +59,7 @@ from lyncpki.cli.store_context import (
 )
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.errors import LyncPkiError
+from lyncpki.inputs import read_input
 from lyncpki.planning import CertificatePlan, Severity, plan_file
 from lyncpki.reports.findings_html import render_findings_html
 from lyncpki.reports.findings_table import print_findings
@@ -300,10 +301,7 @@ def _render(report: CheckReport, fmt: Format, output: Path | None) -> None:
 def _roots(paths: list[Path]) -> list[x509.Certificate]:
     found: list[x509.Certificate] = []
     for path in paths:
-        try:
-            found += load_bundle(path.read_bytes(), str(path)).certificates
-        except OSError as error:
-            raise LyncPkiError(f"cannot read {path}: {error.strerror}", "check --trust") from None
+        found += load_bundle(read_input(path, "check --trust"), str(path)).certificates
     return found
 
 
@@ -347,7 +345,7 @@ def _identity(
     """The client certificate for mutual TLS, its key re-encrypted with a one-time password."""
     if client_pfx is not None:
         bundle = load_bundle(
-            client_pfx.read_bytes(),
+            read_input(client_pfx, "check --client-pfx"),
             str(client_pfx),
             password=pfx_password(password, purpose="client .pfx"),
             pkcs12_hint=True,

@@ -28,6 +28,7 @@ from lyncpki.cli.ca_context import (
 )
 from lyncpki.cli.output import emit_json, guarded, stdout
 from lyncpki.errors import LyncPkiError
+from lyncpki.inputs import read_secret
 
 PASSWORD_ENV = "LYNCPKI_ACCOUNT_PASSWORD"
 
@@ -141,12 +142,7 @@ def _serve(
 
 def _password(password_file: Path | None) -> str:
     if password_file is not None:
-        try:
-            return password_file.read_text("utf-8").strip()
-        except OSError as error:
-            raise LyncPkiError(
-                f"cannot read {password_file}: {error.strerror}", "check --password-file"
-            ) from None
+        return read_secret(password_file, "check --password-file")
     if value := os.environ.get(PASSWORD_ENV, ""):
         return value
     if sys.stdin.isatty():

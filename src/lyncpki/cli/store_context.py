@@ -18,6 +18,7 @@ from lyncpki.checks import Finding
 from lyncpki.cli.ca_context import home_of
 from lyncpki.cli.output import stdout
 from lyncpki.errors import LyncPkiError
+from lyncpki.inputs import read_secret
 from lyncpki.store import ServerStore, resolve_store_passphrase
 from lyncpki.store.protection import STORE_PASSPHRASE_ENV
 
@@ -87,12 +88,7 @@ def ca_password(account: str | None, password_file: Path | None) -> str | None:
     if account is None:
         return None
     if password_file is not None:
-        try:
-            return password_file.read_text("utf-8").strip()
-        except OSError as error:
-            raise LyncPkiError(
-                f"cannot read {password_file}: {error.strerror}", "check --ca-password-file"
-            ) from None
+        return read_secret(password_file, "check --ca-password-file")
     value = os.environ.get(CA_PASSWORD_ENV, "") or _prompt(f"Password of CA account {account}")
     if not value:
         raise LyncPkiError(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from lyncpki.inputs import read_input
 from lyncpki.store import (
     PendingRequest,
     PersonalCertificate,
@@ -30,12 +31,7 @@ class ImportResult:
 
 
 def read_bundle(path: Path, password: str | None) -> Bundle:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise StoreError(
-            f"cannot read {path}: {error.strerror}", "check the path of the file to import"
-        ) from None
+    data = read_input(path, "check the path of the file to import", error=StoreError)
     return load_bundle(
         data, str(path), password=password, pkcs12_hint=path.suffix.lower() in PKCS12_SUFFIXES
     )
