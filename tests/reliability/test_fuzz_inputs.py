@@ -22,7 +22,7 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.topology import load_topology_text
 from lyncpki.x509.bundles import load_bundle
-from lyncpki.x509.requests import load_request
+from lyncpki.x509.requests import read_request
 
 pytestmark = pytest.mark.reliability
 FUZZ = settings(
@@ -115,7 +115,7 @@ def test_requests_loaded_and_submitted(
 ) -> None:
     scoreboard.count("fuzz: requests (.req, PEM, DER) loaded, submitted", "inputs")
     try:
-        load_request(data, "fuzzed.req")
+        read_request(data, "fuzzed.req")
     except LyncPkiError as error:
         refused_cleanly(error)
     try:

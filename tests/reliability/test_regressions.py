@@ -29,7 +29,7 @@ from lyncpki.checks.files import check_file
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.bundles import BundleError, load_bundle
-from lyncpki.x509.requests import RequestError, load_request
+from lyncpki.x509.requests import RequestError, read_request
 
 pytestmark = pytest.mark.reliability
 # ContentInfo { contentType id-data (1.2.840.113549.1.7.1) } with no content
@@ -44,7 +44,7 @@ def test_pkcs7_without_certificates_is_refused() -> None:
 
 def test_a_byte_order_mark_before_no_text_is_refused() -> None:
     with pytest.raises(RequestError, match="not a valid PKCS#10"):
-        load_request(b"\xfe\xff\xd8\x00\x00\x41 not utf-16", "bom.req")
+        read_request(b"\xfe\xff\xd8\x00\x00\x41 not utf-16", "bom.req")
 
 
 def test_an_unreadable_public_key_is_a_finding(tmp_path: Path) -> None:

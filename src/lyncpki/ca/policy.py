@@ -347,18 +347,14 @@ def _signature_hash(csr: x509.CertificateSigningRequest) -> list[Refusal]:
 
 
 def evaluate(
-    request: x509.CertificateSigningRequest | ReadRequest,
+    request: ReadRequest,
     template: Template,
     *,
     namespaces: Sequence[str],
     ca_public_keys: Sequence[bytes] = (),
 ) -> Approved:
     """Approve the request under `template` or raise RequestRefused with every reason."""
-    if isinstance(request, ReadRequest):
-        csr, subject, subject_text = request.csr, request.subject, request.subject_text
-    else:
-        csr, subject = request, request.subject  # a new Name at every access: read once
-        subject_text = subject.rfc4514_string()
+    csr, subject, subject_text = request.csr, request.subject, request.subject_text
     if refusal := _proof_of_possession(csr):
         raise RequestRefused([refusal])
     public_key, spec, refusals = _key(csr, template, ca_public_keys)

@@ -40,7 +40,7 @@ from lyncpki.web.session import (
     set_login_cookie,
 )
 from lyncpki.x509.keys import describe
-from lyncpki.x509.requests import load_request, requested_dns_names
+from lyncpki.x509.requests import read_request, requested_dns_names
 
 MAX_UPLOAD = 64 * 1024
 SORTABLE = ("subject", "sans", "serial", "template", "requester", "not_after", "status")
@@ -237,11 +237,11 @@ class Console:
         """A pending request with what a manager needs: its key, names and policy findings."""
         review = dict(row)
         try:
-            csr = load_request(self.ca.request_csr(int(row["id"])), f"request {row['id']}")
-            review["key_text"] = describe(csr.public_key())
-            review["names"] = requested_dns_names(csr)
+            read = read_request(self.ca.request_csr(int(row["id"])), f"request {row['id']}")
+            review["key_text"] = describe(read.csr.public_key())
+            review["names"] = requested_dns_names(read.csr)
             evaluate(
-                csr,
+                read,
                 self.ca.templates.get(row["template"]),
                 namespaces=self.ca.config.namespaces,
                 ca_public_keys=(),

@@ -97,14 +97,9 @@ class ReadRequest:
 _PEM_ARMORS = (b"-----BEGIN CERTIFICATE REQUEST-----", b"-----BEGIN NEW CERTIFICATE REQUEST-----")
 
 
-def load_request(data: bytes, source: str = "the request") -> x509.CertificateSigningRequest:
-    """Parse a PKCS#10 request given as PEM (either armor), DER, or bare base64."""
-    return read_request(data, source).csr
-
-
 def read_request(data: bytes, source: str = "the request") -> ReadRequest:
-    """`load_request`, with the subject read (names are decoded lazily: a broken one is
-    refused here, not when the certificate is signed)."""
+    """Parse a PKCS#10 request given as PEM (either armor), DER, or bare base64, and read its
+    subject (names are decoded lazily: a broken one is refused here, not when signing)."""
     if len(data) > MAX_REQUEST_BYTES:
         raise RequestError(
             f"{source} is {len(data)} bytes, larger than any certificate request "
@@ -123,11 +118,15 @@ def read_request(data: bytes, source: str = "the request") -> ReadRequest:
         subject = csr.subject
         text = subject.rfc4514_string()
     except UNREADABLE as error:
-        raise RequestError(
-            f"{source} is not a valid PKCS#10 certificate request ({error})",
-            "make the request again (lyncpki request, certreq -new or openssl req -new)",
-        ) from None
+        raise _invalid(source, error) from None
     return ReadRequest(csr, subject, text)
+
+
+def _invalid(source: str, error: Exception) -> RequestError:
+    return RequestError(
+        f"{source} is not a valid PKCS#10 certificate request ({error})",
+        "make the request again (lyncpki request, certreq -new or openssl req -new)",
+    )
 
 
 def _parse(data: bytes, source: str) -> x509.CertificateSigningRequest:
@@ -163,10 +162,7 @@ def _parse(data: bytes, source: str) -> x509.CertificateSigningRequest:
     try:
         return x509.load_der_x509_csr(der)
     except UNREADABLE as error:
-        raise RequestError(
-            f"{source} is not a valid PKCS#10 certificate request ({error})",
-            "make the request again (lyncpki request, certreq -new or openssl req -new)",
-        ) from None
+        raise _invalid(source, error) from None
 
 
 def _bmp(value: bytes) -> str | None:
