@@ -79,6 +79,11 @@ def placements(plan: CertificatePlan) -> Iterable[tuple[PlannedCertificate, str]
             yield planned, planned.target
 
 
+def stores(plan: CertificatePlan) -> list[str]:
+    """Every store the plan puts a certificate in, once each, in the plan's order."""
+    return list(dict.fromkeys(name for _, name in placements(plan)))
+
+
 class _Stores:
     """The stores of a deployment, each read once. Trusted CA certificates, the same on most
     servers, are parsed once per thumbprint and shared, as are their (intermediates, roots)."""

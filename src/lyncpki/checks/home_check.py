@@ -12,7 +12,7 @@ from pathlib import Path
 from cryptography import x509
 
 from lyncpki.atomic import write_atomic
-from lyncpki.checks.deployment import DeploymentCheck, check_deployment, placements
+from lyncpki.checks.deployment import DeploymentCheck, check_deployment, stores
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.report import CheckReport
 from lyncpki.checks.revocation import RevocationSource
@@ -69,11 +69,7 @@ def check_home(
         internal_roots=frozenset(thumbprint(c) for c in home_roots(root)),
         open_key=open_key,
     )
-    checked = [
-        name
-        for name in dict.fromkeys(name for _, name in placements(result))
-        if servers is None or name in servers
-    ]
+    checked = [name for name in stores(result) if servers is None or name in servers]
     return check_deployment(job), checked
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from lyncpki.checks.deployment import placements
+from lyncpki.checks.deployment import stores
 from lyncpki.cli.ca_context import HomeOption, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, guarded, stdout
 from lyncpki.cli.store_context import TopologyOption, topology_path
@@ -54,7 +54,7 @@ def _wizard(topology: Path | None, server: str | None, home: Path | None) -> Non
     ui = TerminalPrompter(stdout)
     try:
         if server is None:
-            names = list(dict.fromkeys(name for _, name in placements(result)))
+            names = stores(result)
             server = ui.choose("Server", names, names[0])
         state.server = server_name(server)
         run(state, ui)

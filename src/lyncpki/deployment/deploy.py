@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.client import CaClient
-from lyncpki.checks.deployment import DeploymentCheck, placements
+from lyncpki.checks.deployment import DeploymentCheck, stores
 from lyncpki.checks.finding import ordered
 from lyncpki.checks.report import CheckReport
 from lyncpki.clock import SYSTEM_CLOCK
@@ -193,7 +193,7 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
         clock.stop()
         if service is not None:
             service.stop()
-    checked = tuple(dict.fromkeys(name for _, name in placements(result)))
+    checked = tuple(stores(result))
     report = CheckReport(
         findings=tuple(ordered(findings)),
         generated=now,
