@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lyncpki.checks import Finding
+from lyncpki.checks.home_check import HOME_TOPOLOGY
 from lyncpki.cli.ca_context import home_of
 from lyncpki.cli.output import stdout
 from lyncpki.errors import LyncPkiError
@@ -103,7 +104,7 @@ def topology_path(home: Path | None, given: Path | None, *, required: bool) -> P
         return given
     if env := os.environ.get(TOPOLOGY_ENV):
         return Path(env)
-    default = home_of(home).root / "topology.yaml"
+    default = home_of(home).root / HOME_TOPOLOGY
     if default.is_file():
         return default
     if required:

@@ -18,6 +18,7 @@ from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.client import CaClient
 from lyncpki.checks.deployment import DeploymentCheck, stores
 from lyncpki.checks.finding import ordered
+from lyncpki.checks.home_check import HOME_TOPOLOGY
 from lyncpki.checks.report import CheckReport
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.deployment.ca_setup import ServiceProcess, deploy_account, open_or_create
@@ -137,7 +138,7 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
     timed.advance()
     home = options.home
     home.mkdir(parents=True, exist_ok=True)
-    kept = home / "topology.yaml"  # the home's topology: check, assign and the dashboard read it
+    kept = home / HOME_TOPOLOGY  # the home's topology: check, assign and the dashboard read it
     if options.topology.resolve() != kept.resolve():
         write_atomic(kept, options.topology.read_bytes())
     ca: CertificateAuthority | None = None
