@@ -400,17 +400,54 @@ def test_a_revocation_by_another_process_ends_the_cached_answer_at_once(
         assert status_of(responder.respond(question)) is ocsp.OCSPCertStatus.GOOD
     assert (responder.stats.hits, responder.stats.misses) == (4, 2)
     if ca.engine.dialect.name == "sqlite":  # no thread hop: nothing revoked since
-        assert responder.cached_answer(asked[0]) == responder.respond(asked[0])
+        assert responder.answer_at_once(asked[0]) == responder.respond(asked[0])
     else:  # the look at the database is a round trip: never made on an event loop
-        assert responder.cached_answer(asked[0]) is None
+        assert responder.answer_at_once(asked[0]) is None
 
     url = ca.engine.url.render_as_string(hide_password=False)
     _revoke_in_another_process(ca.home.root, serial_hex(cert.serial_number), url)
-    assert responder.cached_answer(asked[0]) is None
+    assert responder.answer_at_once(asked[0]) is None
     revoked = ocsp.load_der_ocsp_response(responder.respond(asked[0]))
     assert revoked.certificate_status is ocsp.OCSPCertStatus.REVOKED
     assert revoked.revocation_reason is x509.ReasonFlags.key_compromise
     assert status_of(responder.respond(asked[1])) is ocsp.OCSPCertStatus.GOOD
+
+
+def test_nonce_requests_about_known_certificates_are_signed_without_a_query(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """A relying party that sends a nonce gets a new answer every time; once the status of
+    its certificate has been read, the answer is signed at once (on the event loop), with its
+    nonce, and a revocation by another process makes the next one go to the database."""
+    ca = fresh_ca
+    _, cert = issue(ca, work, f"fe01.{NAMESPACE}")
+    responder = responder_of(ca)
+
+    def question(nonce: bytes) -> bytes:
+        return (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate(cert, ca.issuer.certificate, hashes.SHA1())
+            .add_extension(x509.OCSPNonce(nonce), critical=False)
+            .build()
+            .public_bytes(Encoding.DER)
+        )
+
+    assert responder.answer_at_once(question(b"n" * 16)) is None  # status never read yet
+    assert status_of(responder.respond(question(b"a" * 16))) is ocsp.OCSPCertStatus.GOOD
+    at_once = responder.answer_at_once(question(b"b" * 16))
+    assert at_once is not None
+    answer = ocsp.load_der_ocsp_response(at_once)
+    assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD
+    assert answer.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == b"b" * 16
+    assert responder.stats.hits == 0
+
+    url = ca.engine.url.render_as_string(hide_password=False)
+    _revoke_in_another_process(ca.home.root, serial_hex(cert.serial_number), url)
+    assert responder.answer_at_once(question(b"c" * 16)) is None
+    assert status_of(responder.respond(question(b"d" * 16))) is ocsp.OCSPCertStatus.REVOKED
+    revoked = responder.answer_at_once(question(b"e" * 16))
+    assert revoked is not None
+    assert status_of(revoked) is ocsp.OCSPCertStatus.REVOKED
 
 
 def test_commits_other_than_revocations_keep_the_cache(
@@ -429,7 +466,7 @@ def test_commits_other_than_revocations_keep_the_cache(
     )
     first = responder.respond(question)
     issue(ca, work, f"fe02.{NAMESPACE}")
-    assert responder.cached_answer(question) == first
+    assert responder.answer_at_once(question) == first
     assert responder.respond(question) == first
     assert responder.stats.misses == 1
 

@@ -33,7 +33,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyasn1.codec.der import decoder
 from pyasn1.type import namedtype, univ
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca import database as db
@@ -265,7 +265,16 @@ class OcspStats:
     unsuccessful: int = 0  # malformedRequest, unauthorized, internalError
 
 
-_K = TypeVar("_K", bytes, tuple[int, str, bytes, bytes])
+# The status of one certificate, built once (not per request).
+_STATUS = (
+    select(db.certificates.c.status, db.revocations.c.revoked_at, db.revocations.c.reason)
+    .select_from(db.certificates)
+    .outerjoin(db.revocations, db.revocations.c.serial == db.certificates.c.serial)
+    .where(db.certificates.c.serial == bindparam("serial"), db.certificates.c.ca == bindparam("ca"))
+)
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +329,11 @@ class OcspResponder:
         # the same bytes again and again: answered without parsing them).
         self._cache: dict[tuple[int, str, bytes, bytes], _Cached] = {}
         self._by_request: dict[bytes, _Cached] = {}
+        # Statuses read from the database, by serial: valid or revoked, what only a revocation
+        # (a new generation, which clears them) can change; requests with a nonce, answered
+        # anew every time, then need no query. Unknown serials are asked again (one may be
+        # issued by another process at any moment).
+        self._statuses: dict[int, _Status] = {}
         self._generation = -1
         self._watch = RevocationWatch(ca.engine)
         self.stats = OcspStats()
@@ -340,26 +354,24 @@ class OcspResponder:
             self.stats.unsuccessful += 1
         return _UNSUCCESSFUL[status]
 
-    def cached_answer(self, request_der: bytes) -> bytes | None:
-        """The answer to exactly these bytes when it is cached and still true, found without
-        waiting (no network, no lock held by another thread): fit for an event loop. None
-        means: ask `respond` (in a worker thread)."""
-        if (
-            not self._watch.local
-            or len(request_der) > MAX_REQUEST_BYTES
-            or request_der not in self._by_request
-        ):
+    def answer_at_once(self, request_der: bytes) -> bytes | None:
+        """The answer when it can be made without waiting (no network, no lock held by another
+        thread, no database query): a cached answer still true, or a nonce request about a
+        certificate whose status is known, signed now. Fit for an event loop. None means: ask
+        `respond` (in a worker thread)."""
+        if not self._watch.local or len(request_der) > MAX_REQUEST_BYTES:
             return None
         now = self.ca.clock.now()
-        if self._passphrase is not None and self._signer.needs_renewal(now):
+        signer = self._signer
+        if self._passphrase is not None and signer.needs_renewal(now):
             return None
         try:
             generation = self._watch.last_revocation_at_once()
+            if generation is None:
+                return None
+            return self._answer(request_der, now, signer, generation, query=False)
         except Exception:
-            return None  # respond() tries again and answers internalError if it must
-        if generation is None:
-            return None
-        return self._cached(self._by_request, request_der, generation, now)
+            return None  # respond() tries again and answers what it must
 
     # ------------------------------------------------------------ steps
     def _respond(self, request_der: bytes) -> bytes:
@@ -368,6 +380,21 @@ class OcspResponder:
         # Read before the status: a revocation committed after this read, even one the status
         # below already shows, changes the generation and so drops what is cached now.
         generation = self._watch.last_revocation()
+        answer = self._answer(request_der, now, signer, generation, query=True)
+        assert answer is not None  # with query=True there is always one
+        return answer
+
+    def _answer(
+        self,
+        request_der: bytes,
+        now: dt.datetime,
+        signer: OcspSigner,
+        generation: int,
+        *,
+        query: bool,
+    ) -> bytes | None:
+        """The answer, from the caches or signed now; None when it needs the database and
+        `query` is False."""
         if len(request_der) <= MAX_REQUEST_BYTES and request_der in self._by_request:
             cached = self._cached(self._by_request, request_der, generation, now)
             if cached is not None:
@@ -383,8 +410,16 @@ class OcspResponder:
                 with self._lock:
                     self._remember(self._by_request, bytes(request_der), self._cache.get(key))
                 return cached
-        with self.ca.engine.connect() as conn:
-            status = self._status(conn, serial)
+        status = self._known_status(serial, generation)
+        if status is None:
+            if not query:
+                return None
+            with self.ca.engine.connect() as conn:
+                status = self._status(conn, serial)
+            if status.status is not ocsp.OCSPCertStatus.UNKNOWN:
+                with self._lock:
+                    if generation == self._generation:
+                        self._remember(self._statuses, serial, status)
         response = self._sign(signer, request, status, now, nonce)
         with self._lock:
             self.stats.misses += 1
@@ -395,8 +430,25 @@ class OcspResponder:
                 self._remember(self._by_request, bytes(request_der), entry)
         return response
 
+    def _known_status(self, serial: int, generation: int) -> _Status | None:
+        """The status of `serial` as last read, when nothing was revoked since."""
+        with self._lock:
+            self._follow(generation)
+            return self._statuses.get(serial)
+
+    def _follow(self, generation: int) -> bool:
+        """Forget every answer and status when something was revoked since they were read
+        (the caller holds the lock); True when they were forgotten."""
+        if generation == self._generation:
+            return False
+        self._cache.clear()
+        self._by_request.clear()
+        self._statuses.clear()
+        self._generation = generation
+        return True
+
     @staticmethod
-    def _remember(cache: dict[_K, _Cached], key: _K, entry: _Cached | None) -> None:
+    def _remember(cache: dict[_K, _V], key: _K, entry: _V | None) -> None:
         """Keep `entry` (the caller holds the lock); the oldest goes beyond CACHE_ENTRIES."""
         if entry is None:
             return
@@ -442,10 +494,7 @@ class OcspResponder:
         self, cache: dict[_K, _Cached], key: _K, generation: int, now: dt.datetime
     ) -> bytes | None:
         with self._lock:
-            if generation != self._generation:  # something was revoked: forget every answer
-                self._cache.clear()
-                self._by_request.clear()
-                self._generation = generation
+            if self._follow(generation):  # something was revoked: forget every answer
                 return None
             cached = cache.get(key)
             if cached is None:
@@ -460,19 +509,7 @@ class OcspResponder:
     def _status(self, conn: Connection, serial: int) -> _Status:
         if serial < 0:
             return _Status(ocsp.OCSPCertStatus.UNKNOWN)
-        row = conn.execute(
-            select(
-                db.certificates.c.status,
-                db.revocations.c.revoked_at,
-                db.revocations.c.reason,
-            )
-            .select_from(db.certificates)
-            .outerjoin(db.revocations, db.revocations.c.serial == db.certificates.c.serial)
-            .where(
-                db.certificates.c.serial == serial_hex(serial),
-                db.certificates.c.ca == self._slug,
-            )
-        ).first()
+        row = conn.execute(_STATUS, {"serial": serial_hex(serial), "ca": self._slug}).first()
         if row is None:
             return _Status(ocsp.OCSPCertStatus.UNKNOWN)
         if row.status == "valid":

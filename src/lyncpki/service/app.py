@@ -116,15 +116,16 @@ class OcspFastPath:
     relying server asks, often — and needs neither authentication nor validation models.
     The route of the same name stays in the API description; answers are identical.
 
-    A cached answer that the responder can vouch for without waiting (`cached_answer`: no
-    network, no lock held elsewhere) is sent from the event loop; anything else is answered
-    by `respond` in a worker thread."""
+    An answer the responder can make without waiting (`answer_at_once`: from its caches, or
+    signed now for a nonce request about a certificate whose status it knows; no network, no
+    query, no lock held elsewhere) is sent from the event loop; anything else is answered by
+    `respond` in a worker thread."""
 
     def __init__(self, app: ASGIApp, responder: Any) -> None:
         self.app = app
         self.responder = responder
-        self.cached_answer: Callable[[bytes], bytes | None] | None = getattr(
-            responder, "cached_answer", None
+        self.answer_at_once: Callable[[bytes], bytes | None] | None = getattr(
+            responder, "answer_at_once", None
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -139,7 +140,7 @@ class OcspFastPath:
             if len(body) > MAX_BODY:
                 await self.app(scope, _replay(body, receive), send)  # the route answers 413
                 return
-        cached = self.cached_answer(body) if self.cached_answer is not None else None
+        cached = self.answer_at_once(body) if self.answer_at_once is not None else None
         answer: bytes = (
             cached if cached is not None else await run_in_threadpool(self.responder.respond, body)
         )
