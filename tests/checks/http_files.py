@@ -4,6 +4,7 @@ answers a test made: the relying party's view of a CDP and an OCSP responder."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +15,8 @@ class Files:
         self.port = port
         self.files: dict[str, tuple[bytes, str]] = {}
         self.post: Callable[[bytes], bytes] | None = None
+        self.gets: dict[str, int] = {}  # GET requests received, by path
+        self.delay = 0.0  # seconds each answer waits (a slow CDP)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -35,6 +38,8 @@ def serving() -> Iterator[Files]:
             self.wfile.write(body)
 
         def do_GET(self) -> None:
+            served.gets[self.path] = served.gets.get(self.path, 0) + 1
+            time.sleep(served.delay)
             body, kind = served.files.get(self.path, (b"not found", "text/plain"))
             self._send(200 if self.path in served.files else 404, body, kind)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography import x509
@@ -160,3 +161,17 @@ def test_ocsp_revoked_and_a_forged_answer(http: Files) -> None:
     http.post = ocsp_answer(cert, tamper=True)
     found = findings(cert)
     assert set(found) == {"ocsp.problem"} and "does not verify" in found["ocsp.problem"]
+
+
+def test_threads_asking_for_one_crl_at_once_fetch_it_once(http: Files) -> None:
+    """`check --live` probes endpoints in parallel, each asking for its CDP: one download."""
+    http.files["/ca.crl"] = (crl(revoked=(12345,)), "application/pkix-crl")
+    http.delay = 0.3
+    source = RevocationSource(timeout=5)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            fetched = list(pool.map(lambda _: source.crl(http.url("/ca.crl")), range(8)))
+    finally:
+        source.close()
+    assert http.gets == {"/ca.crl": 1}
+    assert all(f is fetched[0] for f in fetched) and fetched[0].crl is not None

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -166,3 +167,28 @@ def test_a_file_that_is_not_there_is_named_not_a_crash(args: list[str], tmp_path
     assert code == 2, err
     assert f"cannot read {missing}: No such file or directory" in err
     assert "fix:" in err and "Traceback" not in err
+
+
+def _command_paths() -> list[tuple[str, ...]]:
+    """Every command and sub-command of the CLI, as the words that name it."""
+    import typer.main
+
+    paths: list[tuple[str, ...]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:  # typer's click, vendored or not
+        paths.append(path)
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "lyncpki")
+def test_every_help_page_renders(path: tuple[str, ...]) -> None:
+    """`--help` is how an administrator learns a command: each page renders, whole (help
+    texts hold brackets such as HOST:PORT[=SERVER[/USAGE]] that rich must not read as markup)."""
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "Usage:" in result.output and "--help" in result.output
+    assert result.exception is None

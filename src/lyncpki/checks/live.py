@@ -94,6 +94,7 @@ class Handshake:
     presented: list[x509.Certificate] = field(default_factory=list)
     problem: str | None = None
     client_refused: bool = False
+    unreachable: bool = False  # no connection, or no answer before the timeout
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +107,7 @@ class Handshake:
             "client_refused": self.client_refused,
             "presented": [c.subject.rfc4514_string() for c in self.presented],
             "problem": self.problem,
+            "unreachable": self.unreachable,
         }
 
 
@@ -150,6 +152,7 @@ def handshake(
             raw = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
         except OSError as error:
             result.problem = f"cannot connect: {error.strerror or error}"
+            result.unreachable = True
             return result
         with (
             raw,
@@ -157,6 +160,10 @@ def handshake(
         ):
             try:
                 tls.do_handshake()
+            except TimeoutError:
+                result.problem = f"handshake failed: no answer within {timeout:g} s"
+                result.unreachable = True
+                return result
             except (ssl.SSLError, OSError) as error:
                 result.problem = f"handshake failed: {_reason(error)}"
                 result.client_refused = client is not None and _about_client(error)
@@ -167,6 +174,39 @@ def handshake(
             if client is not None:
                 _await_verdict(tls, result)
     return result
+
+
+def handshakes(
+    endpoint: Endpoint,
+    names: Sequence[str | None],
+    *,
+    client: ClientIdentity | None = None,
+    timeout: float = 5.0,
+) -> list[Handshake]:
+    """A handshake for each name (SNI) and TLS version. Once the endpoint cannot be reached
+    (no connection, or no answer within `timeout`), the others are not tried: each says so,
+    rather than waiting out the same timeout again."""
+    made: list[Handshake] = []
+    lost: Handshake | None = None
+    for name in names:
+        for version in VERSIONS:
+            if lost is not None:
+                made.append(
+                    Handshake(
+                        endpoint.label,
+                        name,
+                        version,
+                        client.label if client else None,
+                        problem=f"not tried, the endpoint was unreachable ({lost.problem})",
+                        unreachable=True,
+                    )
+                )
+                continue
+            result = handshake(endpoint, sni=name, version=version, client=client, timeout=timeout)
+            made.append(result)
+            if result.unreachable:
+                lost = result
+    return made
 
 
 def _reason(error: BaseException) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 from cryptography import x509
@@ -21,6 +23,9 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from lyncpki.x509.requests import UNREADABLE
+
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 
 MAX_CRL_BYTES = 64 * 1024 * 1024
 
@@ -110,17 +115,29 @@ class RevocationSource:
         self._crls: dict[str, CrlFetch] = {}
         self._ocsp: dict[tuple[str, int], OcspAnswer] = {}
         self._lock = threading.Lock()
+        self._fetching: dict[Hashable, threading.Lock] = {}
 
     def close(self) -> None:
         self._http.close()
 
     def crl(self, url: str) -> CrlFetch:
+        return self._once(self._crls, url, lambda: self._fetch_crl(url))
+
+    def _once(self, cache: dict[_K, _V], key: _K, fetch: Callable[[], _V]) -> _V:
+        """`fetch()` once per key, whatever the number of threads asking at the same time (a
+        check probing endpoints in parallel asks for the same CRL from each of them)."""
         with self._lock:
-            if url in self._crls:
-                return self._crls[url]
-        fetched = self._fetch_crl(url)
-        with self._lock:
-            self._crls[url] = fetched
+            if key in cache:
+                return cache[key]
+            fetching = self._fetching.setdefault(key, threading.Lock())
+        with fetching:
+            with self._lock:
+                if key in cache:
+                    return cache[key]
+            fetched = fetch()
+            with self._lock:
+                cache[key] = fetched
+                self._fetching.pop(key, None)
         return fetched
 
     def _fetch_crl(self, url: str) -> CrlFetch:
@@ -141,14 +158,9 @@ class RevocationSource:
         return CrlFetch(url, problem="the answer is not a CRL (neither DER nor PEM)")
 
     def ocsp(self, url: str, cert: x509.Certificate, issuer: x509.Certificate) -> OcspAnswer:
-        key = (url, cert.serial_number)
-        with self._lock:
-            if key in self._ocsp:
-                return self._ocsp[key]
-        answer = self._ask(url, cert, issuer)
-        with self._lock:
-            self._ocsp[key] = answer
-        return answer
+        return self._once(
+            self._ocsp, (url, cert.serial_number), lambda: self._ask(url, cert, issuer)
+        )
 
     def _ask(self, url: str, cert: x509.Certificate, issuer: x509.Certificate) -> OcspAnswer:
         request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA256()).build()

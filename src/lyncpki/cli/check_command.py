@@ -3,10 +3,8 @@ certificate files, and on the wire."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import secrets
-import socket
 import sys
 from enum import StrEnum
 from io import StringIO
@@ -21,12 +19,11 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from lyncpki.atomic import write_atomic
 from lyncpki.checks.catalog import catalog
-from lyncpki.checks.certificate_rules import NETWORK_RULES, CertificateContext
-from lyncpki.checks.engine import check_certificate
 from lyncpki.checks.files import check_file
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.home_check import (
@@ -36,19 +33,19 @@ from lyncpki.checks.home_check import (
     home_roots,
     save_last_check,
 )
-from lyncpki.checks.live import (
-    VERSIONS,
-    ClientIdentity,
-    Endpoint,
-    Handshake,
-    handshake,
-    judge,
-    names_to_probe,
+from lyncpki.checks.live import ClientIdentity, Endpoint, Handshake
+from lyncpki.checks.probe import (
+    DEFAULT_JOBS,
+    DEFAULT_TIMEOUT,
+    Probe,
+    ProbeSettings,
+    probe_all,
+    resolving,
 )
 from lyncpki.checks.report import CheckReport
 from lyncpki.checks.revocation import RevocationSource
 from lyncpki.cli.ca_context import HomeOption, home_of
-from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stdout
+from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
 from lyncpki.cli.store_context import (
     PasswordOption,
     StorePassphraseOption,
@@ -89,7 +86,9 @@ OAuthTokenIssuer everywhere. --list-rules lists every finding id.
 
 --cert FILE judges certificate files (a broken file is a finding). --endpoint HOST:PORT[=SERVER]
 and --live make real TLS 1.2 and 1.3 handshakes, for each planned name (SNI), and with
---client-pfx or --client SERVER mutual TLS with a client certificate.
+--client-pfx or --client SERVER mutual TLS with a client certificate. Endpoints are probed
+--jobs at a time (8); one that does not answer within --timeout seconds (5) is reported
+unreachable and its other handshakes are not tried.
 
 Exit status: 0 no error finding, 1 error findings, 2 bad usage.
 """
@@ -104,8 +103,9 @@ def check_command(
     endpoint: list[str] = typer.Option(
         [],
         "--endpoint",
-        help="HOST:PORT[=SERVER[/USAGE]]: handshake with it (repeat); SERVER names the planned "
-        "server whose names it must answer to.",
+        help="HOST:PORT, HOST:PORT=SERVER or HOST:PORT=SERVER/USAGE: handshake with it "
+        "(repeat); SERVER names the planned server whose names it must answer to (and USAGE its "
+        "certificate, Default unless said).",
     ),
     live: bool = typer.Option(
         False, "--live", help="Handshakes with every endpoint (default: each server's :5061)."
@@ -119,6 +119,16 @@ def check_command(
     password: str | None = PasswordOption,
     trust: list[Path] = typer.Option(
         [], "--trust", help="Extra trusted root certificates for --cert and --endpoint (PEM)."
+    ),
+    jobs: int = typer.Option(
+        DEFAULT_JOBS, "--jobs", "-j", min=1, max=256, help="Endpoints probed at once (--live)."
+    ),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT,
+        "--timeout",
+        min=0.1,
+        max=300.0,
+        help="Seconds to wait for an endpoint to connect and to answer a handshake.",
     ),
     days: int = typer.Option(30, "--days", help="Warn about certificates expiring this soon."),
     offline: bool = typer.Option(
@@ -144,6 +154,8 @@ def check_command(
         client_pfx,
         password,
         trust,
+        jobs,
+        timeout,
         days,
         offline,
         verify_keys,
@@ -190,6 +202,8 @@ def _check(
     client_pfx: Path | None,
     password: str | None,
     trust: list[Path],
+    jobs: int,
+    timeout: float,
     days: int,
     offline: bool,
     verify_keys: bool,
@@ -247,14 +261,23 @@ def _check(
             )
         targets = [Endpoint.parse(e) for e in endpoints]
         if live and not targets and plan is not None:
-            targets, unresolved = _default_endpoints(plan, servers)
+            targets, unresolved = _default_endpoints(plan, servers, jobs)
             findings += unresolved
-        identity = _identity(home, passphrase_file, client, client_pfx, password)
-        for target in targets:
-            checked.append(target.server or target.label)
-            made, found = _probe(target, plan, root, roots, known, identity, revocation, now, days)
-            handshakes += made
-            findings += found
+        settings = ProbeSettings(
+            now=now,
+            days=days,
+            roots=roots,
+            intermediates=known,
+            plan=plan,
+            home=root,
+            client=_identity(home, passphrase_file, client, client_pfx, password),
+            revocation=revocation,
+            timeout=timeout,
+        )
+        for probed in _probe_with_progress(targets, settings, jobs, quiet=fmt is not Format.TABLE):
+            checked.append(probed.endpoint.server or probed.endpoint.label)
+            handshakes += probed.handshakes
+            findings += probed.findings
     finally:
         if revocation is not None:
             revocation.close()
@@ -306,18 +329,16 @@ def _roots(paths: list[Path]) -> list[x509.Certificate]:
 
 
 def _default_endpoints(
-    plan: CertificatePlan, servers: list[str]
+    plan: CertificatePlan, servers: list[str], jobs: int
 ) -> tuple[list[Endpoint], list[Finding]]:
     """Each planned server with a Default certificate, on the SIP TLS port, when its name
     resolves from here."""
     found, unresolved = [], []
     names = sorted({s for c in plan.certificates if "Default" in c.usages for s in c.servers})
+    names = [n for n in names if not servers or n in servers]
+    resolved = resolving(names, SIP_TLS_PORT, jobs=jobs)
     for name in names:
-        if servers and name not in servers:
-            continue
-        try:
-            socket.getaddrinfo(name, SIP_TLS_PORT)
-        except OSError:
+        if not resolved[name]:
             unresolved.append(
                 Finding(
                     "tls.unresolved",
@@ -333,6 +354,27 @@ def _default_endpoints(
             continue
         found.append(Endpoint(name, SIP_TLS_PORT, name))
     return found, unresolved
+
+
+def _probe_with_progress(
+    targets: list[Endpoint], settings: ProbeSettings, jobs: int, *, quiet: bool
+) -> list[Probe]:
+    """probe_all, with a progress bar on a terminal's stderr when there are several."""
+    columns = (
+        TextColumn("handshakes"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(
+        *columns, console=stderr, transient=True, disable=quiet or len(targets) < 2
+    ) as bar:
+        task = bar.add_task("", total=len(targets))
+
+        def done(probed: Probe) -> None:
+            bar.update(task, advance=1, description=probed.endpoint.label)
+
+        return probe_all(targets, settings, jobs=jobs, done=done)
 
 
 def _identity(
@@ -371,48 +413,3 @@ def _identity(
     key_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(once))
     chain_pem = b"".join(c.public_bytes(Encoding.PEM) for c in chain)
     return ClientIdentity(label, chain_pem, key_pem, once)
-
-
-def _probe(
-    target: Endpoint,
-    plan: CertificatePlan | None,
-    root: Path,
-    roots: list[x509.Certificate],
-    known: list[x509.Certificate],
-    identity: ClientIdentity | None,
-    revocation: RevocationSource | None,
-    now: dt.datetime,
-    days: int,
-) -> tuple[list[Handshake], list[Finding]]:
-    planned = plan.for_usage(target.server, target.usage) if plan and target.server else None
-    trusted, intermediates = list(roots), list(known)
-    if target.server:
-        store = ServerStore(root, target.server)
-        if store.exists():
-            for cert in store.trusted_certificates():
-                (trusted if cert.issuer == cert.subject else intermediates).append(cert)
-    made = [
-        handshake(target, sni=name, version=version, client=identity)
-        for name in names_to_probe(target, planned.sans if planned else ())
-        for version in VERSIONS
-    ]
-    subject = planned.subject if planned else target.label
-    found = judge(
-        target, made, roots=trusted, intermediates=intermediates, now=now, subject=subject
-    )
-    presented = next((h.presented for h in made if h.ok and h.presented), None)
-    if presented:
-        ctx = CertificateContext(
-            certificate=presented[0],
-            now=now,
-            server=target.server or target.label,
-            usage=target.usage,
-            planned=planned,
-            intermediates=(*presented[1:], *intermediates),
-            roots=tuple(trusted),
-            days=days,
-            revocation=revocation,
-        )
-        skip = () if revocation is not None else tuple(NETWORK_RULES)
-        found += check_certificate(ctx, skip=skip)
-    return made, found
