@@ -154,3 +154,26 @@ def test_certificate_of_another_ca_is_unauthorized(service: Service, work: Path)
     )  # fmt: skip
     output = process.stdout + process.stderr
     assert "unauthorized" in output.lower(), output
+
+
+def test_get_is_answered_like_post_and_garbage_is_malformed(service: Service, work: Path) -> None:
+    """Windows asks with GET: the same request by GET and by POST gets the same answer (the
+    second from the cache), a GET of what is no base64 request is malformedRequest."""
+    leaf = enroll_pem(service, openssl_req(work))
+    request = work / "same.der"
+    openssl("ocsp", "-issuer", service.issuing_crt, "-cert", leaf, "-no_nonce", "-reqout", request)
+    der = request.read_bytes()
+    posted = httpx.post(
+        f"{service.url}/ocsp", content=der, headers={"Content-Type": "application/ocsp-request"}
+    )
+    encoded = urllib.parse.quote(base64.b64encode(der).decode(), safe="")
+    got = httpx.get(f"{service.url}/ocsp/{encoded}")
+    assert posted.status_code == got.status_code == 200
+    assert got.content == posted.content
+    assert "cache-control" not in posted.headers and got.headers["cache-control"]
+    garbage = httpx.get(f"{service.url}/ocsp/%25%25not-base64")
+    assert garbage.status_code == 200
+    response = work / "get-garbage.der"
+    response.write_bytes(garbage.content)
+    process = run_tool("openssl", "ocsp", "-respin", response, "-resp_text", "-noverify")
+    assert "Responder Error: malformedrequest" in process.stdout + process.stderr

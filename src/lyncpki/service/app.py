@@ -111,10 +111,26 @@ def _pem(cert: x509.Certificate) -> str:
     return cert.public_bytes(Encoding.PEM).decode()
 
 
+def ocsp_get_request(encoded: str) -> bytes:
+    """The DER request of `GET /ocsp/{base64}` (RFC 6960 A.1: base64, then URL-encoded; the
+    server has already decoded the URL), or b"" (answered malformedRequest)."""
+    try:
+        return base64.b64decode(
+            encoded.replace("%2B", "+").replace("%2F", "/").replace("%3D", "="), validate=False
+        )
+    except (binascii.Error, ValueError):
+        return b""
+
+
+OCSP_GET_PREFIX = "/ocsp/"
+OCSP_GET_CACHING = (b"cache-control", b"public, max-age=300")
+
+
 class OcspFastPath:
-    """POST /ocsp answered before routing (pure ASGI): OCSP is the hot path of a CA — every
-    relying server asks, often — and needs neither authentication nor validation models.
-    The route of the same name stays in the API description; answers are identical.
+    """POST /ocsp and GET /ocsp/{base64} answered before routing (pure ASGI): OCSP is the hot
+    path of a CA — every relying server asks, often; Windows asks with GET — and needs neither
+    authentication nor validation models. The routes of the same names stay in the API
+    description; answers are identical.
 
     An answer the responder can make without waiting (`answer_at_once`: from its caches, or
     signed now for a nonce request about a certificate whose status it knows; no network, no
@@ -129,17 +145,26 @@ class OcspFastPath:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/ocsp" or scope["method"] != "POST":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
-                await self.app(scope, _replay(body, receive), send)  # the route answers 413
-                return
+        path, method = scope["path"], scope["method"]
+        extra: list[tuple[bytes, bytes]] = []
+        if method == "POST" and path == "/ocsp":
+            body, more = b"", True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > MAX_BODY:
+                    await self.app(scope, _replay(body, receive), send)  # the route answers 413
+                    return
+        elif method == "GET" and path.startswith(OCSP_GET_PREFIX):
+            body = ocsp_get_request(path[len(OCSP_GET_PREFIX) :])
+            extra.append(OCSP_GET_CACHING)
+        else:
+            await self.app(scope, receive, send)
+            return
         cached = self.answer_at_once(body) if self.answer_at_once is not None else None
         answer: bytes = (
             cached if cached is not None else await run_in_threadpool(self.responder.respond, body)
@@ -147,6 +172,7 @@ class OcspFastPath:
         headers = [
             (b"content-type", OCSP_RESPONSE.encode()),
             (b"content-length", str(len(answer)).encode()),
+            *extra,
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
@@ -369,17 +395,11 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             response_class=Response,
         )
         def ocsp_get(encoded: str) -> Response:
-            try:
-                der = base64.b64decode(
-                    encoded.replace("%2B", "+").replace("%2F", "/").replace("%3D", "="),
-                    validate=False,
-                )
-            except (binascii.Error, ValueError):
-                der = b""
+            name, value = OCSP_GET_CACHING
             return Response(
-                ocsp.respond(der),
+                ocsp.respond(ocsp_get_request(encoded)),
                 media_type=OCSP_RESPONSE,
-                headers={"Cache-Control": "public, max-age=300"},
+                headers={name.decode(): value.decode()},
             )
 
     @app.get("/health", tags=["service"], summary="Is the service and its database up")
