@@ -17,7 +17,8 @@ machine, with the same load (so the numbers travel between machines):
               of the same CA's certificates, the same issuing CA and the same delegated responder
               certificate and key, so that both sign with the same key. The same request bytes
               to both: a fixed request without a nonce (the usual relying party's; lyncpki may
-              answer it from its cache, openssl signs each), then requests with nonces (each
+              answer it from its cache, openssl signs each), the same by GET with the request
+              in the URL (how Windows asks; no target), then requests with nonces (each
               answer signed by both, shown without a target). openssl's responder is one
               single-threaded process and closes the connection after each answer.
 
@@ -57,6 +58,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,7 +193,14 @@ class Load:
         return self.ok / self.seconds
 
 
-def _request_bytes(port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+def _request_bytes(
+    port: int, path: str, body: bytes, headers: dict[str, str], method: str = "POST"
+) -> bytes:
+    """The raw HTTP/1.1 request: a POST of `body`, or a GET with `body` in the URL (base64,
+    URL-encoded: an OCSP GET, RFC 6960 A.1)."""
+    if method == "GET":
+        encoded = urllib.parse.quote(base64.b64encode(body).decode(), safe="")
+        return f"GET {path}{encoded} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     return (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{head}"
@@ -206,8 +215,9 @@ async def _hammer(
     headers: dict[str, str],
     concurrency: int,
     seconds: float,
+    method: str,
 ) -> Load:
-    requests = [_request_bytes(port, path, b, headers) for b in bodies]
+    requests = [_request_bytes(port, path, b, headers, method) for b in bodies]
     counts = {"ok": 0, "bad": 0, "errors": 0, "connections": 0}
     deadline = time.perf_counter() + seconds
 
@@ -263,6 +273,7 @@ def hammer(
     seconds: float,
     warmup: float,
     repeat: int,
+    method: str = "POST",
 ) -> Load:
     """Warm up, then `concurrency` connections sending back to back for `seconds`; the best
     of `repeat` such runs (other work on the machine only ever slows a run down)."""
@@ -273,11 +284,11 @@ def hammer(
     except ImportError:
         runner = asyncio.run
     if warmup > 0:
-        runner(_hammer(port, path, bodies, headers, concurrency, warmup))
+        runner(_hammer(port, path, bodies, headers, concurrency, warmup, method))
     best: Load | None = None
     for _ in range(repeat):
         cpu = time.process_time()
-        load = runner(_hammer(port, path, bodies, headers, concurrency, seconds))
+        load = runner(_hammer(port, path, bodies, headers, concurrency, seconds, method))
         load.client_cpu = time.process_time() - cpu
         if load.bad or load.errors:
             raise SystemExit(
@@ -576,6 +587,7 @@ def bench_ocsp(ca: LyncpkiCa, processes: Processes, args: argparse.Namespace) ->
         "repeat": args.repeat,
     }
     ours_fixed = hammer(ca.port, "/ocsp", [fixed], headers, **load)
+    ours_get = hammer(ca.port, "/ocsp/", [fixed], {}, method="GET", **load)
     ours_nonced = hammer(ca.port, "/ocsp", nonced, headers, **load)
     processes.stop(server)
 
@@ -613,6 +625,7 @@ def bench_ocsp(ca: LyncpkiCa, processes: Processes, args: argparse.Namespace) ->
         "openssl",
     )
     theirs_fixed = hammer(port, "/", [fixed], headers, **load)
+    theirs_get = hammer(port, "/", [fixed], {}, method="GET", **load)
     theirs_nonced = hammer(port, "/", nonced, headers, **load)
     processes.stop(process)
     label = LABELS[ca.key]
@@ -623,6 +636,13 @@ def bench_ocsp(ca: LyncpkiCa, processes: Processes, args: argparse.Namespace) ->
             theirs_fixed,
             "openssl ocsp -port, same responder key",
             2.0,
+        ),
+        Row(
+            f"OCSP {label}, the same by GET (Windows)",
+            ours_get,
+            theirs_get,
+            "openssl ocsp -port, same responder key",
+            None,
         ),
         Row(
             f"OCSP {label}, {NONCE_REQUESTS} requests w/ nonce",
