@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+from rich.markup import escape
 from rich.table import Table
 
 from lyncpki.atomic import write_atomic
@@ -196,7 +197,8 @@ def _init(
     if generate:
         secret = generate_passphrase(ca_home)
         stderr.print(
-            f"[bold yellow]note:[/] generated a random CA passphrase in {ca_home.passphrase_file} "
+            f"[bold yellow]note:[/] generated a random CA passphrase in "
+            f"{escape(str(ca_home.passphrase_file))} "
             "(0600). Demo and test homes only: anyone who can read it can sign.",
             markup=True,
         )
@@ -354,7 +356,7 @@ def _issue(
                 }
             )
             raise typer.Exit(2) from None
-        stderr.print(f"[bold red]refused:[/] {csr_file}", markup=True)
+        stderr.print(f"[bold red]refused:[/] {escape(str(csr_file))}", markup=True)
         for refusal in refused.refusals:
             stderr.print(
                 f"  {refusal.code}: {refusal.message}\n    fix: {refusal.fix}",

@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -187,7 +186,7 @@ def _print_rules(as_json: bool) -> None:
     for header in ("id", "severity", "requirement", "scope", "what it finds"):
         table.add_column(header, overflow="fold")
     for r in rules:
-        table.add_row(r.id, str(r.severity), r.requirement, r.scope, escape(r.title))
+        table.add_row(r.id, str(r.severity), r.requirement, r.scope, r.title)
     stdout.print(table)
 
 

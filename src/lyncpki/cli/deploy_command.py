@@ -10,9 +10,9 @@ from collections import Counter
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from lyncpki.atomic import write_atomic
 from lyncpki.checks.deployment import placements
@@ -72,7 +72,7 @@ class _Bars:
 
     def note(self, text: str) -> None:
         if self.progress is not None:
-            self.progress.console.print(f"note: {escape(text)}")
+            self.progress.console.print(f"note: {text}")
 
 
 def deploy_command(
@@ -199,11 +199,11 @@ def _print_summary(result: DeployResult, document: dict[str, object], root: Path
         shakes = [h for h in result.proof if server in (h.client, h.server)]
         proved = sum(1 for h in shakes if h.proved)
         table.add_row(
-            escape(server),
+            server,
             str(per_server[server]),
             ", ".join(f"{n} {a}" for a, n in sorted(done.items())) or "-",
-            f"[red]{errors}[/]" if errors else "0",
-            f"[yellow]{warnings}[/]" if warnings else "0",
+            Text(str(errors), style="red") if errors else "0",
+            Text(str(warnings), style="yellow") if warnings else "0",
             f"{proved}/{len(shakes)}" if shakes else "-",
         )
     stdout.print(table)

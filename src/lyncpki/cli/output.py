@@ -14,6 +14,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from lyncpki.errors import LyncPkiError
 from lyncpki.topology import TopologyError
@@ -23,8 +24,11 @@ EXIT_FINDINGS = 1  # the command worked and found problems (e.g. --strict warnin
 EXIT_INPUT = 2  # the input cannot be used
 EXIT_INTERNAL = 70  # a bug of ours (EX_SOFTWARE)
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False)
+# Neither console reads rich markup: what is printed is often the administrator's data (a
+# subject, a file name, a server) and "[/x]" in it would be taken for a tag (or crash). Styling
+# is asked for explicitly: markup=True with the data escaped, or rich Text.
+stdout = Console(highlight=False, soft_wrap=True, markup=False)
+stderr = Console(stderr=True, highlight=False, markup=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,14 +52,14 @@ def fail(error: LyncPkiError, *, as_json: bool = False) -> NoReturn:
     elif isinstance(error, TopologyError):
         count = len(error.issues)
         stderr.print(
-            f"[bold red]error:[/] {error.source}: {count} problem{'s' if count != 1 else ''} "
-            "in the topology",
+            f"[bold red]error:[/] {escape(error.source)}: "
+            f"{count} problem{'s' if count != 1 else ''} in the topology",
             markup=True,
         )
         for issue in error.issues:
             stderr.print(issue.located(error.source), markup=False)
     else:
-        stderr.print(f"[bold red]error:[/] {error.message}", markup=True, soft_wrap=True)
+        stderr.print(f"[bold red]error:[/] {escape(error.message)}", markup=True, soft_wrap=True)
         if error.fix:
             stderr.print(f"  fix: {error.fix}", markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_INPUT)
@@ -83,7 +87,7 @@ def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]],
                 if os.environ.get("LYNCPKI_DEBUG"):
                     traceback.print_exc()
                 stderr.print(
-                    f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
+                    f"[bold red]internal error:[/] {type(error).__name__}: {escape(str(error))}\n"
                     "  this is a bug in lyncpki; run again with LYNCPKI_DEBUG=1 for details",
                     markup=True,
                 )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from lyncpki.atomic import write_atomic
@@ -254,16 +253,16 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
         table.add_column(header, overflow="fold")
     for r in rows:
         cells = [
-            escape(r.server),
-            escape(r.usage or ""),
+            r.server,
+            r.usage or "",
             r.state + ("" if r.has_key is not False else " (no key)"),
             r.thumbprint or (f"request {r.request_id}" if r.request_id else ""),
-            escape(_cn(r.subject)),
+            _cn(r.subject),
             when(r.not_after),
             when(r.effective),
         ]
         if wide:
-            cells += [escape(", ".join(r.sans)), escape(r.issuer or "")]
+            cells += [", ".join(r.sans), r.issuer or ""]
         table.add_row(*cells)
     stdout.print(table)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from lyncpki.checks import Finding
 from lyncpki.checks.home_check import HOME_TOPOLOGY
@@ -138,11 +138,11 @@ def print_findings(findings: list[Finding]) -> None:
     for f in findings:
         color = {"error": "red", "warning": "yellow"}.get(str(f.severity), "")
         table.add_row(
-            f"[{color}]{f.severity}[/]" if color else str(f.severity),
+            Text(str(f.severity), style=color),
             f.id,
-            escape(f.usage or ""),
-            escape(f.message),
-            escape(f.fix),
+            f.usage or "",
+            f.message,
+            f.fix,
         )
     stdout.print(table)
 

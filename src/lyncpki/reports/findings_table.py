@@ -4,8 +4,8 @@ first, then a one-line verdict."""
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from lyncpki.checks.report import CheckReport
 from lyncpki.planning.model import Severity
@@ -14,28 +14,31 @@ COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blu
 
 
 def print_findings(report: CheckReport, console: Console) -> None:
+    """Values (servers, messages) are printed as Text, never read as markup: a subject or a file
+    name with brackets in it prints as it is, whatever the console's markup setting."""
     for server, findings in report.by_server():
         if not findings:
-            console.print(f"[green]✓[/] {escape(server)}: no finding")
+            console.print(Text.assemble(("✓", "green"), f" {server}: no finding"))
             continue
-        table = Table(title=escape(server), title_justify="left", show_lines=False)
+        table = Table(title=Text(server), title_justify="left", show_lines=False)
         for header in ("severity", "id", "usage", "message", "fix"):
             table.add_column(header, overflow="fold")
         for f in findings:
-            color = COLORS[f.severity]
             table.add_row(
-                f"[{color}]{f.severity}[/]",
-                escape(f.id),
-                escape(f.usage or ""),
-                escape(f.message),
-                escape(f.fix),
+                Text(str(f.severity), style=COLORS[f.severity]),
+                Text(f.id),
+                Text(f.usage or ""),
+                Text(f.message),
+                Text(f.fix),
             )
         console.print(table)
     if report.handshakes:
         good = sum(1 for h in report.handshakes if h.ok)
-        console.print(f"handshakes: {good} of {len(report.handshakes)} succeeded")
+        console.print(Text(f"handshakes: {good} of {len(report.handshakes)} succeeded"))
     for note in report.notes:
-        console.print(f"note: {escape(note)}")
+        console.print(Text(f"note: {note}"))
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
-    verdict = "[green]passed[/]" if report.passed else f"[red]failed: {errors} error(s)[/]"
-    console.print(f"{verdict}, {warnings} warning(s) across {len(report.checked)} checked")
+    verdict = ("passed", "green") if report.passed else (f"failed: {errors} error(s)", "red")
+    console.print(
+        Text.assemble(verdict, f", {warnings} warning(s) across {len(report.checked)} checked")
+    )

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import questionary
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 NEXT, BACK, CANCEL = "Next", "Back", "Cancel"
 
@@ -46,13 +46,13 @@ class TerminalPrompter:
         self.console = console
 
     def title(self, page: str, text: str = "") -> None:
-        self.console.rule(f"[bold]{escape(page)}")
+        self.console.rule(Text(page, style="bold"))
         if text:
-            self.console.print(escape(text))
+            self.console.print(Text(text))
 
     def show(self, lines: Sequence[str]) -> None:
         for line in lines:
-            self.console.print(escape(line), soft_wrap=True)
+            self.console.print(Text(line), soft_wrap=True)
 
     def choose(self, message: str, choices: Sequence[str], default: str | None = None) -> str:
         answer = questionary.select(
