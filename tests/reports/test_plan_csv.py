@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 
 from report_samples import ODD_SITE
@@ -72,3 +73,14 @@ def test_render_plan_gives_utf8_bytes(contoso_plan: CertificatePlan) -> None:
     data = render_plan(contoso_plan, "csv")
     assert data.decode("utf-8") == render_csv(contoso_plan)
     assert "no — not needed".encode() in data
+
+
+def test_a_cell_that_a_spreadsheet_would_evaluate_is_text(small_plan: CertificatePlan) -> None:
+    """CSV injection: a site named like a formula (from a topology made elsewhere) is written
+    with a leading apostrophe, so that Excel shows it and does not evaluate it."""
+    cert = small_plan.certificates[0]
+    sites = ['=HYPERLINK("http://example.com","x")', "+1", "-2+3", "@SUM(A1)", "\tx", "a=b"]
+    odd = [dataclasses.replace(cert, site=site) for site in sites]
+    rows = _rows(render_csv(dataclasses.replace(small_plan, certificates=tuple(odd))))
+    assert [row["Site"] for row in rows] == [f"'{s}" for s in sites[:-1]] + ["a=b"]
+    assert all(not value.startswith(("=", "+", "-", "@")) for r in rows for value in r.values())

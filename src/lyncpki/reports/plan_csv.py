@@ -1,4 +1,11 @@
-"""The plan as CSV: a header row, then one row per certificate (RFC 4180)."""
+"""The plan as CSV: a header row, then one row per certificate (RFC 4180).
+
+A spreadsheet opening a CSV file evaluates a cell that begins with =, +, -, @, a tab or a
+carriage return as a formula (CSV injection: a site named '=HYPERLINK(...)' in a topology from
+elsewhere would become a live link or worse). Such a cell is written with a leading apostrophe,
+which Excel and LibreOffice show as text and do not display; the JSON and Excel reports keep
+the value untouched.
+"""
 
 from __future__ import annotations
 
@@ -17,5 +24,16 @@ def render_csv(plan: CertificatePlan) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, dialect="excel", lineterminator="\r\n")
     writer.writerow(headers(CERTIFICATE_COLUMNS))
-    writer.writerows(row_texts(CERTIFICATE_COLUMNS, cert) for cert in plan.certificates)
+    writer.writerows(
+        [as_text(cell) for cell in row_texts(CERTIFICATE_COLUMNS, cert)]
+        for cert in plan.certificates
+    )
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(cell: str) -> str:
+    """The cell as a spreadsheet must show it: never a formula."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
