@@ -189,6 +189,27 @@ def test_oversized_common_name(ca: CertificateAuthority, source: str) -> None:
     assert "74" in error.refusals[0].message
 
 
+@pytest.mark.parametrize(
+    "organisation", ["Evil\x1b[31mRed", "Bell\x07", "Two\nlines", "txet\u202eReversed"]
+)
+def test_control_characters_in_the_subject(
+    ca: CertificateAuthority, source: str, organisation: str
+) -> None:
+    """An escape sequence or a direction override in a subject would reach every terminal and
+    report that shows the certificate: refused, without the value in the message."""
+    key = generate_key(KeySpec("ec", 256))
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COMMON_NAME, "fe01.corp-test.se"),
+        ]
+    )
+    csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
+    error = refused(ca, csr.public_bytes(Encoding.PEM), source)
+    assert error.codes == ["policy.subject-text"]
+    assert organisation not in error.message and "O holds control" in error.message
+
+
 # ---------------------------------------------------------------- keys and extensions
 @pytest.mark.external
 def test_512_bit_rsa_key(ca: CertificateAuthority, work: Path, source: str) -> None:

@@ -194,6 +194,16 @@ def _subject(subject: x509.Name, template: Template) -> list[Refusal]:
                     "keep to CN, O, OU, L, ST and C",
                 )
             )
+        elif not value.isprintable():
+            refusals.append(
+                Refusal(
+                    "policy.subject-text",
+                    f"subject {attribute.rfc4514_attribute_name} holds control or other "
+                    "non-printable characters (an escape sequence, a line break, a direction "
+                    "override): they would reach every report and terminal that shows it",
+                    "request it again with plain text in the subject",
+                )
+            )
         elif len(value) > limit:
             refusals.append(
                 Refusal(

@@ -15,8 +15,10 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from lyncpki.errors import LyncPkiError
+from lyncpki.reports.visible import visible
 from lyncpki.topology import TopologyError
 
 EXIT_OK = 0
@@ -24,11 +26,19 @@ EXIT_FINDINGS = 1  # the command worked and found problems (e.g. --strict warnin
 EXIT_INPUT = 2  # the input cannot be used
 EXIT_INTERNAL = 70  # a bug of ours (EX_SOFTWARE)
 
-# Neither console reads rich markup: what is printed is often the administrator's data (a
-# subject, a file name, a server) and "[/x]" in it would be taken for a tag (or crash). Styling
-# is asked for explicitly: markup=True with the data escaped, or rich Text.
-stdout = Console(highlight=False, soft_wrap=True, markup=False)
-stderr = Console(stderr=True, highlight=False, markup=False)
+
+class _DataConsole(Console):
+    """A console for data that others wrote (subjects, file names, servers): no rich markup
+    read in it ("[/x]" would be taken for a tag, or crash) unless a print asks for it with the
+    data escaped, and no control character obeyed (see reports/visible.py). Text objects are
+    made with visible() where they are made."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(visible(text), **kwargs)
+
+
+stdout = _DataConsole(highlight=False, soft_wrap=True, markup=False)
+stderr = _DataConsole(stderr=True, highlight=False, markup=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from lyncpki.checks.report import CheckReport
 from lyncpki.planning.model import Severity
+from lyncpki.reports.visible import visible
 
 COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
@@ -18,25 +19,25 @@ def print_findings(report: CheckReport, console: Console) -> None:
     name with brackets in it prints as it is, whatever the console's markup setting."""
     for server, findings in report.by_server():
         if not findings:
-            console.print(Text.assemble(("✓", "green"), f" {server}: no finding"))
+            console.print(Text.assemble(("✓", "green"), f" {visible(server)}: no finding"))
             continue
-        table = Table(title=Text(server), title_justify="left", show_lines=False)
+        table = Table(title=Text(visible(server)), title_justify="left", show_lines=False)
         for header in ("severity", "id", "usage", "message", "fix"):
             table.add_column(header, overflow="fold")
         for f in findings:
             table.add_row(
                 Text(str(f.severity), style=COLORS[f.severity]),
-                Text(f.id),
-                Text(f.usage or ""),
-                Text(f.message),
-                Text(f.fix),
+                Text(visible(f.id)),
+                Text(visible(f.usage or "")),
+                Text(visible(f.message)),
+                Text(visible(f.fix)),
             )
         console.print(table)
     if report.handshakes:
         good = sum(1 for h in report.handshakes if h.ok)
         console.print(Text(f"handshakes: {good} of {len(report.handshakes)} succeeded"))
     for note in report.notes:
-        console.print(Text(f"note: {note}"))
+        console.print(Text(f"note: {visible(note)}"))
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
     verdict = ("passed", "green") if report.passed else (f"failed: {errors} error(s)", "red")
     console.print(

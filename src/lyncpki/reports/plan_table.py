@@ -10,7 +10,8 @@ The many `plan.default-name` warnings (example names left in the topology) are c
 one line that lists the fields; the other warnings are a table (one line each when many).
 
 Values from the topology are printed as `Text` or plain segments, never parsed as rich markup
-(a site named "[red]x" prints as it is written), and without control codes.
+(a site named "[red]x" prints as it is written), control characters shown, not obeyed
+(reports/visible.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from collections.abc import Sequence
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.control import strip_control_codes
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
@@ -35,6 +35,7 @@ from lyncpki.reports.columns import (
     severity_count,
 )
 from lyncpki.reports.groups import RoleGroup, by_site_and_role
+from lyncpki.reports.visible import visible
 
 COMPACT_ABOVE = 500  # certificates; above, one compact block per certificate
 MIN_WRAPPED_WIDTH = 20  # Friendly name, EKU, Assign to: narrower, use the compact layout
@@ -100,7 +101,7 @@ def _summary(plan: CertificatePlan) -> Text:
     text.append(_count_warnings(plan.warnings))
     if plan.source:
         text.append(" · topology ")
-        text.append(plan.source)
+        text.append(visible(plan.source))
     return text
 
 
@@ -119,7 +120,7 @@ def _count_warnings(warnings: Sequence[PlanWarning]) -> Text:
 
 def _group_table(group: RoleGroup, subject_width: int, sans_width: int) -> Table:
     table = Table(
-        title=Text(group.title, style="bold"),
+        title=Text(visible(group.title), style="bold"),
         title_justify="left",
         box=box.SIMPLE_HEAVY,
         show_lines=True,
@@ -138,11 +139,11 @@ def _group_table(group: RoleGroup, subject_width: int, sans_width: int) -> Table
     for cert in group.certificates:
         issuer = issued_from(cert)
         table.add_row(
-            Text(cert.friendly_name),
-            Text(cert.subject),
-            Text("\n".join(cert.sans)),
+            Text(visible(cert.friendly_name)),
+            Text(visible(cert.subject)),
+            Text(visible("\n".join(cert.sans))),
             Text("\n".join(eku_labels(cert))),
-            Text(cert.assign_to),
+            Text(visible(cert.assign_to)),
             Text(issuer, style=ISSUER_STYLES.get(issuer, "")),
             Text(cert.key.name),
             Text(exportable_flag(cert)),
@@ -154,8 +155,8 @@ Piece = tuple[str, str]  # text, rich style ("" for none)
 
 
 def _plain(value: str) -> str:
-    """A value printed without rich's Text: without control codes (a site name with ESC)."""
-    return value if value.isprintable() else strip_control_codes(value).replace("\t", " ")
+    """A value printed without rich's Text: control characters shown, not obeyed."""
+    return visible(value)
 
 
 def _compact_lines(group: RoleGroup) -> list[list[Piece]]:
@@ -249,9 +250,9 @@ def _collapsed_line(warnings: Sequence[PlanWarning]) -> Text:
     if first.id == "plan.default-name":
         text.append("the documentation's example names are left unedited in ")
     else:
-        text.append(f"{first.message}; also in ")
-    text.append(", ".join(w.subject for w in warnings))
-    text.append(f" — fix: {first.fix}")
+        text.append(f"{visible(first.message)}; also in ")
+    text.append(visible(", ".join(w.subject for w in warnings)))
+    text.append(f" — fix: {visible(first.fix)}")
     return text
 
 
@@ -268,9 +269,9 @@ def _warning_table(warnings: Sequence[PlanWarning]) -> Table:
             Text(str(w.severity), style=SEVERITY_STYLES[w.severity]),
             Text(w.id),
             Text(w.rule),
-            Text(w.subject),
-            Text(w.message),
-            Text(w.fix),
+            Text(visible(w.subject)),
+            Text(visible(w.message)),
+            Text(visible(w.fix)),
         )
     return table
 
@@ -281,6 +282,6 @@ def _warning_lines(warnings: Sequence[PlanWarning]) -> Text:
         if index:
             text.append("\n")
         text.append(f"{w.severity} ", style=SEVERITY_STYLES[w.severity])
-        text.append(f"{w.id} ({w.rule}) {w.subject}: ", style="bold")
-        text.append(f"{w.message} — fix: {w.fix}")
+        text.append(f"{w.id} ({w.rule}) {visible(w.subject)}: ", style="bold")
+        text.append(f"{visible(w.message)} — fix: {visible(w.fix)}")
     return text

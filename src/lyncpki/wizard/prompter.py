@@ -10,6 +10,8 @@ import questionary
 from rich.console import Console
 from rich.text import Text
 
+from lyncpki.reports.visible import visible
+
 NEXT, BACK, CANCEL = "Next", "Back", "Cancel"
 
 
@@ -46,13 +48,13 @@ class TerminalPrompter:
         self.console = console
 
     def title(self, page: str, text: str = "") -> None:
-        self.console.rule(Text(page, style="bold"))
+        self.console.rule(Text(visible(page), style="bold"))
         if text:
-            self.console.print(Text(text))
+            self.console.print(Text(visible(text)))
 
     def show(self, lines: Sequence[str]) -> None:
         for line in lines:
-            self.console.print(Text(line), soft_wrap=True)
+            self.console.print(Text(visible(line)), soft_wrap=True)
 
     def choose(self, message: str, choices: Sequence[str], default: str | None = None) -> str:
         answer = questionary.select(

@@ -1,7 +1,9 @@
-"""Brackets in an administrator's data — a subject's organisation "[/x] Lab [bold]", a file
-named "[/x].csr" — print as they are: rich must not read them as markup (a closing tag that
-matches nothing made `ca list` crash, and then the crash report itself). Requests are made by
-`openssl req`, every command runs as a process, as an administrator types it."""
+"""Text that others wrote, printed as it is written and never obeyed. Brackets — a subject's
+organisation "[/x] Lab [bold]", a file named "[/x].csr" — must not be read as rich markup (a
+closing tag that matches nothing made `ca list` crash, and then the crash report itself);
+control characters — an ESC sequence in a topology's site name or in a file name — are shown
+as escapes, never sent to the terminal. Requests are made by `openssl req`, every command runs
+as a process, as an administrator types it."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from lab import APPROVAL_TEMPLATE, Lab, make_lab, ok, openssl
+from lab import APPROVAL_TEMPLATE, Lab, make_lab, ok, openssl, run_lyncpki
 
 ORGANISATION = "[/x] Lab [bold]"
 NAME = "fe01.contoso.net"
@@ -69,3 +72,30 @@ def test_a_certificate_file_with_brackets_is_checked_and_tabled(lab: Lab) -> Non
     process = lab.cli("check", "--cert", cert, "--offline")
     assert process.returncode in (0, 1)
     assert "[/x] checked.crt" in _clean(process).replace("\n", "")
+
+
+def test_escape_sequences_from_a_topology_are_shown_not_obeyed(
+    tmp_path: Path, contoso_yaml: Path
+) -> None:
+    data = yaml.safe_load(contoso_yaml.read_text())
+    data["sites"][0]["name"] = "Red\x1b[2J\x1b[31mmond"
+    topology = tmp_path / "escapes.yaml"
+    topology.write_text(yaml.safe_dump(data, sort_keys=False))
+    for args in ((), ("--format", "table")):
+        process = run_lyncpki("plan", topology, *args)
+        assert process.returncode == 0, process.stderr
+        assert "\x1b" not in process.stdout  # no colour is asked for: any ESC came from data
+        assert "Red\\x1b[2J\\x1b[31mmond" in process.stdout
+
+
+def test_escape_sequences_in_a_file_name_are_shown_not_obeyed(lab: Lab) -> None:
+    cert = lab.work / "evil\x1b[2J.crt"
+    ok(lab.cli("ca", "issue", _request(lab.work, "evil"), "--out", cert))
+    process = lab.cli("check", "--cert", cert, "--offline")
+    assert process.returncode in (0, 1)
+    assert "\x1b" not in process.stdout + process.stderr
+    assert "evil\\x1b[2J.crt" in _clean(process).replace("\n", "")
+    missing = lab.cli("ca", "issue", lab.work / "no\x07such.csr")  # named in the error
+    assert missing.returncode == 2
+    assert "\x07" not in missing.stdout + missing.stderr
+    assert "no\\x07such.csr" in _clean(missing).replace("\n", "")
