@@ -553,3 +553,50 @@ def test_utf8_with_bom_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "bom.yaml"
     path.write_bytes(b"\xef\xbb\xbf" + VALID.encode("utf-8"))
     assert load_topology(path) == load_topology_text(VALID)
+
+
+BOMB = "\n".join(
+    [
+        "x_a: &a [x, x, x, x, x, x, x, x, x, x]",
+        *(
+            f"x_{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]"
+            for i in range(7)
+        ),
+        "sites: *h",
+    ]
+)
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded() -> None:
+    """Eight lines that stand for 10^8 values through anchors and aliases ("billion laughs")
+    are refused at once, at the line of the anchor that grows too big, not built."""
+    with pytest.raises(TopologyError) as caught:
+        load_topology_text(VALID + BOMB, "bomb.yaml")
+    (issue,) = caught.value.issues
+    assert "expands to more than 2,000,000 values" in issue.message
+    assert issue.line is not None and issue.line > 14
+
+
+def test_small_aliases_still_work() -> None:
+    """Anchors and aliases for a few repeated values are ordinary YAML."""
+    text = VALID.replace(
+        "servers: [fe1.ad.corpmail.se, fe2.ad.corpmail.se]",
+        "servers: &fe [fe1.ad.corpmail.se, fe2.ad.corpmail.se]",
+    )
+    assert load_topology_text(text, "aliases.yaml") == load_topology_text(VALID, "plain.yaml")
+
+
+def test_a_document_that_contains_itself_is_refused() -> None:
+    with pytest.raises(TopologyError) as caught:
+        load_topology_text("sites: &s [*s]\n", "loop.yaml")
+    assert "contains itself" in caught.value.issues[0].message
+    assert caught.value.issues[0].line == 1
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_values_nested_too_deeply_are_a_message_not_a_crash(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"deep{suffix}"
+    path.write_text('{"sites": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    assert "nested too deeply" in caught.value.issues[0].message

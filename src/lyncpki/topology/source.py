@@ -108,13 +108,81 @@ def _fail(
     raise TopologyError(source, [TopologyIssue((), message, fix, line, col)])
 
 
+# A topology of ten thousand servers is about 100,000 values. YAML aliases (*name) repeat what
+# an anchor (&name) holds without writing it again, so a few lines can stand for billions of
+# values ("billion laughs"): the file is refused beyond this many values once aliases are
+# expanded, before anything is built from it.
+MAX_VALUES = 2_000_000
+
+
+def _expanded_size(root: yaml.Node, source: str) -> int:
+    """How many values the document holds once every alias is expanded (iteratively: a deep
+    document must not exhaust Python's stack here); a document that contains itself fails."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            size = 1 + sum(sizes[id(child)] for child in _children(node))
+            sizes[key] = size
+            if size > MAX_VALUES:
+                _fail(
+                    source,
+                    f"the file expands to more than {MAX_VALUES:,} values through YAML aliases "
+                    "(*name repeating what &name holds)",
+                    "write the values out, or use aliases for small repeated parts only",
+                    node.start_mark.line + 1,
+                    node.start_mark.column + 1,
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            _fail(
+                source,
+                "a YAML alias refers to a value that contains it (the file contains itself)",
+                "remove the alias (*name) from inside what its anchor (&name) marks",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
 def _compose(text: str, source: str) -> tuple[Any, _MarkingLoader]:
     loader = _MarkingLoader(text)
     try:
-        data = loader.get_single_data()
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _expanded_size(node, source)
+            data = loader.construct_document(node) if node is not None else None
+        except RecursionError:
+            _too_deep(source)
     finally:
         loader.dispose()
     return data, loader
+
+
+def _too_deep(source: str) -> NoReturn:
+    _fail(
+        source,
+        "values are nested too deeply to be read (hundreds of levels of lists or mappings)",
+        "a topology nests a few levels: sites, pools, servers; check for runaway brackets",
+    )
 
 
 def parse_text(text: str, source: str, *, json_syntax: bool = False) -> Document:
@@ -124,6 +192,8 @@ def parse_text(text: str, source: str, *, json_syntax: bool = False) -> Document
     if json_syntax:
         try:
             plain = json.loads(text)
+        except RecursionError:
+            _too_deep(source)
         except json.JSONDecodeError as error:
             _fail(
                 source,
