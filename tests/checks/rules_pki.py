@@ -76,6 +76,7 @@ def make(
     pss: bool = False,
     signer: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = ROOT_KEY,
     issuer: x509.Name = ROOT_NAME,
+    key_usage: x509.KeyUsage | None = None,
 ) -> x509.Certificate:
     key = key or ec.generate_private_key(ec.SECP256R1())
     builder = (
@@ -90,6 +91,8 @@ def make(
     )
     if eku is not None:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
+    if key_usage is not None:
+        builder = builder.add_extension(key_usage, critical=True)
     if cdp:
         url = cdp if isinstance(cdp, str) else "http://pki.contoso.net/x.crl"
         point = x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)
@@ -104,3 +107,14 @@ def make(
         pad = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
         return builder.sign(signer, hashes.SHA256(), rsa_padding=pad)
     return builder.sign(signer, hashes.SHA256())
+
+
+def key_usage(*names: str) -> x509.KeyUsage:
+    """A KeyUsage with these flags set (digital_signature, key_encipherment, ...)."""
+    flags = (
+        "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+        "key_agreement", "key_cert_sign", "crl_sign",
+    )  # fmt: skip
+    return x509.KeyUsage(
+        **{flag: flag in names for flag in flags}, encipher_only=False, decipher_only=False
+    )

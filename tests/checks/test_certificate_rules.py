@@ -11,7 +11,16 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from rules_pki import NOW, PLANNED, ROOT, RSA_ROOT, RSA_ROOT_KEY, RSA_ROOT_NAME, make
+from rules_pki import (
+    NOW,
+    PLANNED,
+    ROOT,
+    RSA_ROOT,
+    RSA_ROOT_KEY,
+    RSA_ROOT_NAME,
+    key_usage,
+    make,
+)
 
 from lyncpki.checks import CertificateContext, Rule, check_certificate
 from lyncpki.checks.certificate_rules import Problem
@@ -52,6 +61,21 @@ def test_a_good_certificate_has_no_finding() -> None:
         ),
         (lambda: make(eku=(ExtendedKeyUsageOID.CLIENT_AUTH,)), {}, "eku.server-auth", "Server"),
         (lambda: make(cdp=False), {}, "cdp.missing", "CRL distribution point"),
+        (
+            lambda: make(key_usage=key_usage("key_agreement")),
+            {},
+            "keyusage.tls",
+            "without Digital Signature",
+        ),
+        (
+            lambda: make(
+                key=rsa.generate_private_key(65537, 2048),
+                key_usage=key_usage("key_encipherment"),
+            ),
+            {},
+            "keyusage.tls",
+            "without Digital Signature",
+        ),
         (lambda: make(key=rsa.generate_private_key(65537, 1024)), {}, "key.unsupported", "1024"),
         (lambda: make(key=rsa.generate_private_key(65537, 3072)), {}, "key.unsupported", "3072"),
         (
@@ -117,3 +141,24 @@ def test_a_crashing_rule_is_a_finding_not_an_exception() -> None:
     assert (
         found.id == "check.crashed" and "test.broken" in found.message and "boom" in found.message
     )
+
+
+def test_key_usage_for_tls() -> None:
+    """Digital Signature is what TLS needs of every key (an error without it); an RSA key also
+    wants Key Encipherment (a warning without it); no key usage extension allows all."""
+    rsa_key = rsa.generate_private_key(65537, 2048)
+    good_rsa = make(key=rsa_key, key_usage=key_usage("digital_signature", "key_encipherment"))
+    assert ids(good_rsa) == {}
+    assert ids(make(key_usage=key_usage("digital_signature"))) == {}  # EC: signing is all
+    assert ids(make(key_usage=None)) == {}
+    found = check_certificate(
+        CertificateContext(
+            certificate=make(key=rsa_key, key_usage=key_usage("digital_signature")),
+            now=NOW,
+            usage="Default",
+            planned=PLANNED,
+            roots=(ROOT,),
+        )
+    )
+    (only,) = [f for f in found if f.id == "keyusage.tls"]
+    assert only.severity == "warning" and "Key Encipherment" in only.message

@@ -254,6 +254,47 @@ def _client_auth(ctx: CertificateContext) -> list[Problem]:
     ]
 
 
+KEY_USAGE_FIX = (
+    "request it again with the WebServer or LyncServer template (Digital Signature, and Key "
+    "Encipherment for an RSA key)"
+)
+
+
+def _key_usage(ctx: CertificateContext) -> list[Problem]:
+    """R-GEN-16: what TLS needs the key to be allowed to do. No key usage extension at all
+    allows everything."""
+    try:
+        usage = ctx.certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return []
+    except UNREADABLE as error:
+        return [Problem(f"the key usage extension cannot be read ({error})", KEY_USAGE_FIX)]
+    try:
+        public = ctx.certificate.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return []  # key.unsupported says so
+    problems = []
+    if not usage.digital_signature:
+        problems.append(
+            Problem(
+                "key usage without Digital Signature: the server's key signs the handshake in "
+                "TLS 1.3 and in TLS 1.2's ECDHE suites, and peers that enforce key usage "
+                "(Windows Schannel; OpenSSL over TLS 1.2) refuse this certificate",
+                KEY_USAGE_FIX,
+            )
+        )
+    if isinstance(public, rsa.RSAPublicKey) and not usage.key_encipherment:
+        problems.append(
+            Problem(
+                "an RSA key whose key usage lacks Key Encipherment: the RSA key-exchange suites "
+                "that older Lync clients and servers negotiate cannot use it",
+                KEY_USAGE_FIX,
+                Severity.WARNING,
+            )
+        )
+    return problems
+
+
 # ---------------------------------------------------------------------------- keys
 def _key(ctx: CertificateContext) -> list[Problem]:
     try:
@@ -581,6 +622,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("eku.server-auth", Severity.ERROR, "R-GEN-01", "no Server Authentication", _server_auth),
     Rule("eku.client-auth", Severity.ERROR, "R-GEN-02", "no Client Authentication", _client_auth),
+    Rule(
+        "keyusage.tls",
+        Severity.ERROR,
+        "R-GEN-16",
+        "key usage without Digital Signature (or, for RSA, Key Encipherment)",
+        _key_usage,
+    ),
     Rule("key.unsupported", Severity.WARNING, "R-GEN-05", "key type or size", _key),
     Rule("signature.unsupported", Severity.ERROR, "R-GEN-04", "PSS, MD5 or unknown", _signature),
     Rule("cdp.missing", Severity.ERROR, "R-GEN-03", "no CRL distribution point", _cdp),
