@@ -162,3 +162,28 @@ def test_key_usage_for_tls() -> None:
     )
     (only,) = [f for f in found if f.id == "keyusage.tls"]
     assert only.severity == "warning" and "Key Encipherment" in only.message
+
+
+LDAP_CDP = (
+    "ldap:///CN=Contoso%20Issuing%20CA,CN=ca01,CN=CDP,CN=Public%20Key%20Services,CN=Services,"
+    "CN=Configuration,DC=contoso,DC=net?certificateRevocationList?base"
+)
+
+
+def test_an_ldap_only_cdp_is_an_error_on_the_edge_only() -> None:
+    """R-GEN-03: Edge Servers are outside the domain and fetch CRLs over HTTP (TCP 80)."""
+    cert = make(cdp=LDAP_CDP)
+    found = {
+        usage: {
+            f.id: f
+            for f in check_certificate(
+                CertificateContext(certificate=cert, now=NOW, usage=usage, roots=(ROOT,))
+            )
+        }
+        for usage in ("Default", "AccessEdgeExternal")
+    }
+    assert found["Default"]["cdp.not-http"].severity == "warning"
+    assert found["AccessEdgeExternal"]["cdp.not-http"].severity == "error"
+    assert "ldap:///CN=Contoso" in found["Default"]["cdp.not-http"].message
+    assert "cdp.missing" not in found["Default"]
+    assert "cdp.not-http" not in ids(make())  # an http:// CDP

@@ -391,6 +391,51 @@ def _cdp(ctx: CertificateContext) -> list[Problem]:
     ]
 
 
+# The Edge's usages: an Edge Server is outside the domain, so it reaches a CRL over HTTP only
+# (R-GEN-03: outbound TCP 80), never over LDAP.
+EDGE_USAGES = frozenset(
+    {
+        Usage.ACCESS_EDGE_EXTERNAL,
+        Usage.DATA_EDGE_EXTERNAL,
+        Usage.AV_AUTH,
+        Usage.EXTERNAL,
+        Usage.XMPP,
+        Usage.INTERNAL,
+    }
+)
+
+
+def _cdp_not_http(ctx: CertificateContext) -> list[Problem]:
+    """CRL distribution points that only domain members can read (AD CS writes ldap:// first,
+    and a CA configured without its http:// CDP writes nothing else)."""
+    try:
+        points = ctx.certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+    except (x509.ExtensionNotFound, *UNREADABLE):
+        return []  # cdp.missing
+    names = [n for p in points.value for n in (p.full_name or [])]
+    if not names or cdp_urls(ctx.certificate):
+        return []
+    shown = ", ".join(
+        str(n.value)[:80] if isinstance(n, x509.UniformResourceIdentifier) else type(n).__name__
+        for n in names[:3]
+    )
+    edge = ctx.usage in EDGE_USAGES
+    return [
+        Problem(
+            f"no http:// CRL distribution point ({shown}): "
+            + (
+                "an Edge Server, outside the domain, cannot fetch the CRL"
+                if edge
+                else "servers outside the domain (Edge) and external clients cannot fetch the CRL"
+            ),
+            "publish the CRL over HTTP and add that URL to the CA's CDP extension (AD CS: the "
+            "CA's properties, Extensions, CRL Distribution Point), then issue the certificate "
+            "again",
+            Severity.ERROR if edge else Severity.WARNING,
+        )
+    ]
+
+
 # ---------------------------------------------------------------------------- trust, key
 def _issuer_known(ctx: CertificateContext) -> bool:
     """Whether the server has a CA certificate named as the certificate's issuer."""
@@ -632,6 +677,13 @@ RULES: tuple[Rule, ...] = (
     Rule("key.unsupported", Severity.WARNING, "R-GEN-05", "key type or size", _key),
     Rule("signature.unsupported", Severity.ERROR, "R-GEN-04", "PSS, MD5 or unknown", _signature),
     Rule("cdp.missing", Severity.ERROR, "R-GEN-03", "no CRL distribution point", _cdp),
+    Rule(
+        "cdp.not-http",
+        Severity.WARNING,
+        "R-GEN-03",
+        "CRL distribution points without an http:// URL (an error on Edge usages)",
+        _cdp_not_http,
+    ),
     Rule(
         "chain.incomplete",
         Severity.ERROR,
