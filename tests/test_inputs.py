@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lyncpki.errors import LyncPkiError
-from lyncpki.inputs import read_input, read_secret
+from lyncpki.inputs import MAX_INPUT_BYTES, MAX_SECRET_BYTES, read_input, read_secret
 from lyncpki.store import StoreError
 
 
@@ -29,3 +29,29 @@ def test_a_secret_file_is_read_without_its_line_end(tmp_path: Path) -> None:
     secret.write_text("  s3cret-pass\r\n", "utf-8")
     assert read_secret(secret, "check --password-file") == "s3cret-pass"
     assert read_input(secret, "") == b"  s3cret-pass\r\n"
+
+
+def test_a_file_past_the_bound_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    """A disk image or /dev/zero named by mistake: refused once past the bound (a MemoryError,
+    an internal error, before)."""
+    big = tmp_path / "disk.img"
+    with big.open("wb") as out:
+        out.truncate(MAX_INPUT_BYTES + 1)  # sparse: costs no disk
+    with pytest.raises(LyncPkiError, match="larger than 64 MiB"):
+        read_input(big, "name the certificate file")
+    with pytest.raises(LyncPkiError, match="larger than 64 MiB"):
+        read_input(Path("/dev/zero"), "name the certificate file")
+    assert len(read_input(big, "", limit=MAX_INPUT_BYTES + 1)) == MAX_INPUT_BYTES + 1
+
+
+def test_a_secret_file_that_is_not_text_is_a_message(tmp_path: Path) -> None:
+    """A binary file given as --passphrase-file was an internal error (UnicodeDecodeError)."""
+    binary = tmp_path / "key.der"
+    binary.write_bytes(b"\x30\x82\xff\xfe binary")
+    with pytest.raises(LyncPkiError, match="is not UTF-8 text") as caught:
+        read_secret(binary, "check --passphrase-file", label="passphrase file key.der")
+    assert caught.value.fix == "check --passphrase-file"
+    huge = tmp_path / "huge"
+    huge.write_bytes(b"x" * (MAX_SECRET_BYTES + 1))
+    with pytest.raises(LyncPkiError, match="larger than 64 KiB"):
+        read_secret(huge, "")

@@ -1,6 +1,11 @@
 """Reading the files an administrator names (a request, a bundle to import, a trusted root, a
 password or passphrase file): a file that cannot be read is an error that says which file and
-what to check, never a traceback."""
+what to check, never a traceback.
+
+Reads are bounded: a certificate, a request or a bundle of them is kilobytes (a PKCS#7 of a
+whole deployment's chain a few megabytes), a secret a line. A path to a disk image, a log or a
+device such as /dev/zero is refused once the bound is passed, instead of filling the memory.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,44 @@ from pathlib import Path
 
 from lyncpki.errors import LyncPkiError
 
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+MAX_SECRET_BYTES = 64 * 1024
+
 
 def read_input(
-    path: Path, fix: str, *, label: str | None = None, error: type[LyncPkiError] = LyncPkiError
+    path: Path,
+    fix: str,
+    *,
+    label: str | None = None,
+    error: type[LyncPkiError] = LyncPkiError,
+    limit: int = MAX_INPUT_BYTES,
 ) -> bytes:
     """The bytes of `path`; `error` ("cannot read <label or path>: why", `fix`) otherwise."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)
     except OSError as failure:
         raise error(f"cannot read {label or path}: {failure.strerror}", fix) from None
+    if len(data) > limit:
+        raise error(
+            f"{label or path} is larger than {_size(limit)}: not a certificate, request, bundle "
+            "or secret file",
+            fix,
+        )
+    return data
 
 
 def read_secret(path: Path, fix: str, *, label: str | None = None) -> str:
     """A password or passphrase kept in a file: its first text, without the line end."""
-    return read_input(path, fix, label=label).decode("utf-8").strip()
+    data = read_input(path, fix, label=label, limit=MAX_SECRET_BYTES)
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise LyncPkiError(
+            f"{label or path} is not UTF-8 text (a secret file holds the password on one line)",
+            fix,
+        ) from None
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"

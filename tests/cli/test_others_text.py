@@ -99,3 +99,14 @@ def test_escape_sequences_in_a_file_name_are_shown_not_obeyed(lab: Lab) -> None:
     assert missing.returncode == 2
     assert "\x07" not in missing.stdout + missing.stderr
     assert "no\\x07such.csr" in _clean(missing).replace("\n", "")
+
+
+def test_a_device_or_a_huge_file_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    """`check --cert /dev/zero` ran out of memory (internal error), `plan /dev/zero` too."""
+    checked = run_lyncpki("check", "--cert", "/dev/zero", "--offline", "--home", tmp_path, "--json")
+    assert checked.returncode == 1, checked.stderr
+    (finding,) = json.loads(checked.stdout)["findings"]
+    assert finding["id"] == "input.unreadable" and "larger than 64 MiB" in finding["message"]
+    planned = run_lyncpki("plan", "/dev/zero")
+    assert planned.returncode == 2 and "larger than 64 MiB" in planned.stderr
+    assert "Traceback" not in planned.stderr + checked.stderr

@@ -14,6 +14,7 @@ from lyncpki.checks.engine import check_certificate
 from lyncpki.checks.finding import Finding
 from lyncpki.checks.revocation import RevocationSource
 from lyncpki.errors import LyncPkiError
+from lyncpki.inputs import read_input
 from lyncpki.planning.model import PlannedCertificate, Severity
 from lyncpki.store import is_ca_certificate
 from lyncpki.x509.bundles import PKCS12_SUFFIXES, load_bundle
@@ -50,9 +51,9 @@ def check_file(
     """The findings of the end-entity certificate in `path`, judged with the CA certificates
     the file carries and `roots`."""
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        return [unreadable(path, f"cannot read {path}: {error.strerror}")]
+        data = read_input(path, "name a certificate file (.cer, .crt, .pem, .p7b, .pfx)")
+    except LyncPkiError as error:
+        return [unreadable(path, error.message)]
     try:
         bundle = load_bundle(
             data,

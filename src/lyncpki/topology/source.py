@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from lyncpki.inputs import MAX_INPUT_BYTES
 from lyncpki.topology.issues import Path, TopologyError, TopologyIssue
 
 Mark = tuple[int, int]  # 1-based line and column
@@ -268,13 +269,20 @@ def read_file(path: FsPath) -> Document:
     """Read a topology file from disk; `.json` files are parsed as strict JSON."""
     source = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
         _fail(source, "file not found", "check the path, or create one: lyncpki topology init")
     except IsADirectoryError:
         _fail(source, "is a directory, not a topology file", "name the .yaml or .json file")
     except OSError as error:
         _fail(source, f"cannot be read: {error.strerror}", "check its permissions")
+    if len(raw) > MAX_INPUT_BYTES:
+        _fail(
+            source,
+            f"is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB: not a topology file",
+            "name the .yaml or .json topology (ten thousand servers take about a megabyte)",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
