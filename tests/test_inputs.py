@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from lyncpki.errors import LyncPkiError
-from lyncpki.inputs import MAX_INPUT_BYTES, MAX_SECRET_BYTES, read_input, read_secret
+from lyncpki.inputs import (
+    MAX_INPUT_BYTES,
+    MAX_SECRET_BYTES,
+    env_secret,
+    read_input,
+    read_secret,
+)
 from lyncpki.store import StoreError
 
 
@@ -55,3 +61,16 @@ def test_a_secret_file_that_is_not_text_is_a_message(tmp_path: Path) -> None:
     huge.write_bytes(b"x" * (MAX_SECRET_BYTES + 1))
     with pytest.raises(LyncPkiError, match="larger than 64 KiB"):
         read_secret(huge, "")
+
+
+def test_a_secret_in_the_environment_that_is_not_text_is_a_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LYNCPKI_CA_PASSPHRASE holding bytes that are not UTF-8 was an internal error."""
+    monkeypatch.setenv("LYNCPKI_TEST_SECRET", "pass\udcffword")  # what Python makes of b"\xff"
+    with pytest.raises(LyncPkiError, match="LYNCPKI_TEST_SECRET is not UTF-8 text"):
+        env_secret("LYNCPKI_TEST_SECRET")
+    monkeypatch.setenv("LYNCPKI_TEST_SECRET", "påss-wörd")
+    assert env_secret("LYNCPKI_TEST_SECRET") == "påss-wörd"
+    monkeypatch.delenv("LYNCPKI_TEST_SECRET")
+    assert env_secret("LYNCPKI_TEST_SECRET") == ""

@@ -9,6 +9,7 @@ device such as /dev/zero is refused once the bound is passed, instead of filling
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from lyncpki.errors import LyncPkiError
@@ -54,3 +55,18 @@ def read_secret(path: Path, fix: str, *, label: str | None = None) -> str:
 
 def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
+def env_secret(name: str) -> str:
+    """A password or passphrase given in the environment variable `name` ("" when unset). A
+    value that is not UTF-8 text (the shell passed bytes Python cannot read as text) is refused
+    by name, never half-used."""
+    value = os.environ.get(name, "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise LyncPkiError(
+            f"the value of {name} is not UTF-8 text",
+            f"set {name} to the password as text (check the terminal's and the shell's encoding)",
+        ) from None
+    return value

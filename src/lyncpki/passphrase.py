@@ -7,12 +7,11 @@ files (`ca.home` for the CA, `store.secret` for the server stores).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lyncpki.errors import LyncPkiError
-from lyncpki.inputs import read_secret
+from lyncpki.inputs import env_secret, read_secret
 
 
 def resolve(
@@ -34,7 +33,7 @@ def resolve(
         if value:
             return value.encode()
     for name in env_names:
-        if value := os.environ.get(name, ""):
+        if value := env_secret(name):
             return value.encode()
     for path in generated:
         if path.exists():

@@ -22,6 +22,7 @@ from lyncpki.cli.store_context import CA_PASSWORD_ENV
 from lyncpki.deployment.deploy import DeployOptions, DeployResult, deploy
 from lyncpki.deployment.report import report_document
 from lyncpki.errors import LyncPkiError
+from lyncpki.inputs import env_secret
 from lyncpki.reports.deploy_html import render_deploy_html
 
 HELP = """Deploy every certificate of a topology, check it, and prove it on the wire.
@@ -122,7 +123,7 @@ def _deploy(
         dry_run=dry_run,
         ca_url=ca,
         ca_account=ca_account,
-        ca_password=os.environ.get(CA_PASSWORD_ENV) if ca else None,
+        ca_password=(env_secret(CA_PASSWORD_ENV) or None) if ca else None,
         live=not no_live,
     )
     columns = (

@@ -28,7 +28,7 @@ from lyncpki.cli.ca_context import (
 )
 from lyncpki.cli.output import emit_json, guarded, stdout
 from lyncpki.errors import LyncPkiError
-from lyncpki.inputs import read_secret
+from lyncpki.inputs import env_secret, read_secret
 
 PASSWORD_ENV = "LYNCPKI_ACCOUNT_PASSWORD"
 
@@ -143,7 +143,7 @@ def _serve(
 def _password(password_file: Path | None) -> str:
     if password_file is not None:
         return read_secret(password_file, "check --password-file")
-    if value := os.environ.get(PASSWORD_ENV, ""):
+    if value := env_secret(PASSWORD_ENV):
         return value
     if sys.stdin.isatty():
         return str(typer.prompt("Account password", hide_input=True, confirmation_prompt=True))

@@ -19,7 +19,7 @@ from lyncpki.checks.home_check import HOME_TOPOLOGY
 from lyncpki.cli.ca_context import home_of
 from lyncpki.cli.output import stdout
 from lyncpki.errors import LyncPkiError
-from lyncpki.inputs import read_secret
+from lyncpki.inputs import env_secret, read_secret
 from lyncpki.store import ServerStore, resolve_store_passphrase
 from lyncpki.store.protection import STORE_PASSPHRASE_ENV
 
@@ -74,7 +74,7 @@ def store_secret(home: Path | None, passphrase_file: Path | None) -> bytes:
 
 
 def pfx_password(given: str | None, *, purpose: str) -> str:
-    value = given or os.environ.get(PFX_PASSWORD_ENV, "") or _prompt(f"Password of the {purpose}")
+    value = given or env_secret(PFX_PASSWORD_ENV) or _prompt(f"Password of the {purpose}")
     if not value:
         raise LyncPkiError(
             f"the {purpose} needs a password",
@@ -90,7 +90,7 @@ def ca_password(account: str | None, password_file: Path | None) -> str | None:
         return None
     if password_file is not None:
         return read_secret(password_file, "check --ca-password-file")
-    value = os.environ.get(CA_PASSWORD_ENV, "") or _prompt(f"Password of CA account {account}")
+    value = env_secret(CA_PASSWORD_ENV) or _prompt(f"Password of CA account {account}")
     if not value:
         raise LyncPkiError(
             f"no password for CA account {account}",
