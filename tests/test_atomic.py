@@ -38,3 +38,11 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.Mon
         write_atomic(target, b"partial")
     assert target.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
+
+
+def test_a_folder_where_no_file_can_be_made_is_a_domain_error() -> None:
+    """/proc exists but takes no new file (as a read-only folder, or another user's, would not):
+    the temporary file could not be made, which was an internal error."""
+    with pytest.raises(LyncPkiError, match="cannot write /proc/version") as caught:
+        write_atomic("/proc/version", b"report")
+    assert "choose another --output" in caught.value.fix

@@ -22,7 +22,13 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
             f"cannot write {target}: folder {folder} does not exist",
             f"create it first (mkdir -p {folder}) or choose another --output",
         )
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:  # a read-only folder, one of another user, a pseudo-filesystem
+        raise LyncPkiError(
+            f"cannot write {target}: {error.strerror}",
+            f"check that {folder} is writable by you, or choose another --output",
+        ) from error
     temp = Path(temp_name)
     try:
         os.fchmod(fd, mode)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +193,27 @@ def test_every_help_page_renders(path: tuple[str, ...]) -> None:
     assert result.exit_code == 0, (result.output, result.exception)
     assert "Usage:" in result.output and "--help" in result.output
     assert result.exception is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ca", "init", "--home", "/proc/lyncpki-home", "--domain", "contoso.net"),
+        ("plan", "examples/contoso.yaml", "--output", "/proc/lyncpki-plan.csv"),
+    ],
+    ids=["home", "output"],
+)
+def test_a_folder_the_filesystem_refuses_is_named_not_a_bug(args: tuple[str, ...]) -> None:
+    """A home or an output where no file can be made (read-only, another user's, /proc): exit 2
+    with the path and what to check; it was 'internal error: this is a bug' (exit 70)."""
+    process = subprocess.run(
+        [sys.executable, "-m", "lyncpki", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LYNCPKI_CA_PASSPHRASE": "passphrase-for-a-test", "COLUMNS": "200"},
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert process.returncode == 2, process.stderr
+    assert "internal error" not in process.stderr and "/proc/lyncpki-" in process.stderr
+    assert "fix:" in process.stderr

@@ -75,6 +75,16 @@ def fail(error: LyncPkiError, *, as_json: bool = False) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
+def filesystem_error(error: OSError) -> LyncPkiError:
+    """What the filesystem refused, as the administrator must hear it: which path, why."""
+    where = f" {error.filename}" if error.filename else ""
+    return LyncPkiError(
+        f"cannot use{where}: {error.strerror or error}",
+        "check that the path exists, is writable by you and that its disk has space "
+        "(or choose another --home / --output)",
+    )
+
+
 def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Turn domain errors into messages and unexpected ones into a short report, not a trace."""
 
@@ -91,8 +101,10 @@ def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]],
                 return command(*args, **kwargs)
             except LyncPkiError as error:
                 fail(error, as_json=as_json)
-            except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
                 raise
+            except OSError as error:  # the filesystem refused: read-only, not ours, full
+                fail(filesystem_error(error), as_json=as_json)
             except Exception as error:  # a bug: say so plainly, trace only on request
                 if os.environ.get("LYNCPKI_DEBUG"):
                     traceback.print_exc()
