@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -217,3 +218,36 @@ def test_a_folder_the_filesystem_refuses_is_named_not_a_bug(args: tuple[str, ...
     assert process.returncode == 2, process.stderr
     assert "internal error" not in process.stderr and "/proc/lyncpki-" in process.stderr
     assert "fix:" in process.stderr
+
+
+def test_the_service_refuses_a_tls_pair_it_could_not_use(tmp_path: Path) -> None:
+    """`ca serve --tls-cert/--tls-key` checks its pair before listening (keys made by openssl):
+    a key that is not the certificate's, an encrypted key, a key given as the certificate
+    (they were 'cannot use: [SSL: ...]' with a fix about paths, or uvicorn's own trace)."""
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is needed"
+
+    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([openssl, *map(str, args)], capture_output=True, check=True)
+
+    cert, key, other = tmp_path / "c.pem", tmp_path / "k.pem", tmp_path / "other.pem"
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+        "-subj", "/CN=ca.contoso.net", "-days", "2")  # fmt: skip
+    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", other)
+    locked = tmp_path / "locked.pem"
+    run("pkey", "-in", key, "-out", locked, "-aes256", "-passout", "pass:secret-pass")
+    cases = {
+        (cert, other): "is not the key of --tls-cert",
+        (cert, locked): "is encrypted",
+        (key, key): "holds no PEM certificate",
+        (cert, cert): "holds no PEM private key",
+    }
+    for (given_cert, given_key), words in cases.items():
+        process = subprocess.run(
+            [sys.executable, "-m", "lyncpki", "ca", "serve", "--home", str(tmp_path / "h"),
+             "--port", "1", "--tls-cert", str(given_cert), "--tls-key", str(given_key)],
+            capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "COLUMNS": "200"},
+        )  # fmt: skip
+        assert process.returncode == 2, process.stderr
+        assert words in process.stderr and "Traceback" not in process.stderr

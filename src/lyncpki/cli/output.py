@@ -77,9 +77,13 @@ def fail(error: LyncPkiError, *, as_json: bool = False) -> NoReturn:
 
 def filesystem_error(error: OSError) -> LyncPkiError:
     """What the filesystem refused, as the administrator must hear it: which path, why."""
-    where = f" {error.filename}" if error.filename else ""
+    if not error.filename:
+        return LyncPkiError(
+            f"the system refused: {error.strerror or error}",
+            "check the files and folders given to this command (paths, permissions, contents)",
+        )
     return LyncPkiError(
-        f"cannot use{where}: {error.strerror or error}",
+        f"cannot use {error.filename}: {error.strerror or error}",
         "check that the path exists, is writable by you and that its disk has space "
         "(or choose another --home / --output)",
     )

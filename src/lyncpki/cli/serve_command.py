@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_private_key,
+)
 from rich.table import Table
 
 from lyncpki.atomic import write_atomic
@@ -28,7 +34,7 @@ from lyncpki.cli.ca_context import (
 )
 from lyncpki.cli.output import emit_json, guarded, stdout
 from lyncpki.errors import LyncPkiError
-from lyncpki.inputs import env_secret, read_secret
+from lyncpki.inputs import env_secret, read_input, read_secret
 
 PASSWORD_ENV = "LYNCPKI_ACCOUNT_PASSWORD"
 
@@ -87,6 +93,8 @@ def _serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise LyncPkiError("--tls-cert and --tls-key go together", "give both, or neither")
+    if tls_cert is not None and tls_key is not None:
+        check_tls_pair(tls_cert, tls_key)
     ca_home = home_of(home)
     ca_home.read_config()
     secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
@@ -138,6 +146,33 @@ def _serve(
         log_level=log_level,
         **tls_options,
     )
+
+
+def check_tls_pair(cert_file: Path, key_file: Path) -> None:
+    """The service's own certificate and key, read before listening: each readable, the key
+    unencrypted (uvicorn is given no password), and the key the certificate's."""
+    fix = "give the service's certificate (PEM, leaf first) and its unencrypted key (PEM, 0600)"
+    try:
+        chain = x509.load_pem_x509_certificates(read_input(cert_file, fix))
+    except ValueError:
+        raise LyncPkiError(f"--tls-cert {cert_file} holds no PEM certificate", fix) from None
+    try:
+        key = load_pem_private_key(read_input(key_file, fix), password=None)
+    except TypeError:
+        raise LyncPkiError(
+            f"--tls-key {key_file} is encrypted",
+            "decrypt it into a file only you can read (openssl pkey -in KEY -out KEY.pem), or "
+            "let a reverse proxy terminate TLS",
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise LyncPkiError(f"--tls-key {key_file} holds no PEM private key", fix) from None
+    spki = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    if chain[0].public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
+        raise LyncPkiError(
+            f"--tls-key {key_file} is not the key of --tls-cert {cert_file} "
+            f"({chain[0].subject.rfc4514_string()})",
+            "give the key the certificate was issued for",
+        )
 
 
 def _password(password_file: Path | None) -> str:
