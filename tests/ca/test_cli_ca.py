@@ -5,14 +5,19 @@ codes and exit 2, never a traceback; the passphrase protects the keys and is nev
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from ca_tools import crl_text, openssl, openssl_req, pem_blocks, run_openssl, serial_of
 from typer.testing import CliRunner, Result
 
+from lyncpki.ca.home import CaHome, generate_passphrase
 from lyncpki.cli.main import app
 
 # A passphrase distinctive enough that finding it in an output cannot be a coincidence.
@@ -330,3 +335,41 @@ def test_passphrase_never_printed(home: Path, issued: tuple[Path, str], tmp_path
             if path.is_file():
                 assert SECRET.encode() not in path.read_bytes(), path
     assert not (home / "secrets" / "ca-passphrase").exists()
+
+
+def test_two_inits_at_once_make_one_ca_that_opens(tmp_path: Path) -> None:
+    """Two `ca init --generate-passphrase` on one home at the same moment: one CA, one
+    passphrase (the second finds the first's), the other refused; the CA opens with the
+    passphrase in the file. Both used to go on, each writing its own keys and passphrase."""
+    home = tmp_path / "race"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYNCPKI_")}
+    env["COLUMNS"] = "200"
+    command = [
+        sys.executable, "-m", "lyncpki", "ca", "init", "--home", str(home),
+        "--generate-passphrase", "--root-key", "ec-p384", "--key", "ec-p256",
+        "--domain", "contoso.net",
+    ]  # fmt: skip
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    results = [(run.wait(120), run.stderr.read().decode()) for run in runs if run.stderr]
+    assert sorted(code for code, _ in results) == [0, 2, 2, 2], results
+    assert all("a CA already exists" in err for code, err in results if code == 2)
+    listed = subprocess.run(
+        [sys.executable, "-m", "lyncpki", "ca", "crl", "--home", str(home)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr  # the passphrase file opens the keys
+
+
+def test_passphrases_generated_at_once_are_one(tmp_path: Path) -> None:
+    """Several first runs generating the demo passphrase at the same moment all get the one
+    that was written first (each used to write its own over the others')."""
+    home = CaHome(tmp_path / "home")
+    home.make_dirs()
+    with ThreadPoolExecutor(8) as pool:
+        made = set(pool.map(lambda _: generate_passphrase(home), range(32)))
+    assert len(made) == 1
+    assert home.passphrase_file.read_text().strip().encode() in made
+    assert [p.name for p in home.secrets.iterdir()] == [home.passphrase_file.name]

@@ -6,9 +6,11 @@ run changes nothing; a run killed with SIGKILL is completed by the next, nothing
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -200,3 +202,67 @@ def test_renew_within_renews_and_keeps_the_old_as_previous(tmp_path: Path) -> No
     )["certificates"]
     states = sorted(r["state"] for r in rows if r["type"] == "Default")
     assert states == ["assigned", "previous"]
+
+
+def _held(lock: Path) -> bool:
+    """Whether another process holds the flock on `lock` (what deploy holds for a run)."""
+    if not lock.exists():
+        return False
+    with lock.open("rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def test_a_second_deploy_on_the_same_home_is_refused_while_the_first_runs(
+    tmp_path: Path,
+) -> None:
+    """Two first runs on one home each made a CA and a passphrase, and left certificates of one
+    CA signed by the other's key: a home that no later run repaired. Now the second is refused
+    at once, and the first completes a home that passes."""
+    home = tmp_path / "busy"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "lyncpki", "deploy", str(CONTOSO), "--home", str(home)],
+        env=demo_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not _held(home / ".deploy.lock"):
+        assert first.poll() is None and time.monotonic() < deadline, "deploy ended too soon"
+        time.sleep(0.005)
+    second = deploy(home)
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert "another lyncpki deploy is running" in second.stderr
+    assert first.wait(300) == 0
+    assert report(home)["passed"]
+    assert deploy(home).returncode == 0 and report(home)["actions"] == []
+
+
+def test_a_home_whose_ca_was_made_again_gets_certificates_of_the_new_one(
+    tmp_path: Path,
+) -> None:
+    """The CA folder removed (the administrator starts the CA over): the next run makes a new
+    CA and issues again every certificate of the old one (they were kept, untrusted; and the
+    deploy account of the old CA was reused, refused by the new one). openssl verifies what is
+    assigned against the new CA."""
+    home = tmp_path / "again"
+    assert deploy(home).returncode == 0
+    shutil.rmtree(home / "ca")
+    shutil.rmtree(home / "publish")
+    process = deploy(home)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert report(home)["passed"]
+    root, issuing = home / "ca" / "root.crt", home / "ca" / "issuing.crt"
+    assigned = 0
+    for store in sorted((home / "servers").glob("*/store.json")):
+        for slots in json.loads(store.read_text())["assignments"].values():
+            cert = store.parent / "certs" / f"{slots['current']['thumbprint']}.crt"
+            result = openssl("verify", "-CAfile", root, "-untrusted", issuing, cert, check=False)
+            assert result.strip().endswith(": OK"), result
+            assigned += 1
+    assert assigned >= PLANNED
+    assert deploy(home).returncode == 0 and report(home)["actions"] == []

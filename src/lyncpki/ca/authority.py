@@ -37,10 +37,13 @@ from lyncpki.ca.policy import Approved, Refusal, RequestRefused, evaluate
 from lyncpki.ca.templates import BUILTIN, Template, TemplateSet
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
+from lyncpki.file_lock import exclusive
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import der_thumbprint, parse_serial, serial_hex
 from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key
 from lyncpki.x509.requests import read_request, requested_template
+
+CREATION_LOCK = ".ca-create.lock"  # in the home: one CA made at a time
 
 DEFAULT_TEMPLATE = "WebServer"
 ROOT_DAYS = 7300
@@ -237,70 +240,76 @@ class CertificateAuthority:
         clock: Clock = SYSTEM_CLOCK,
         actor: str = "local",
     ) -> CertificateAuthority:
-        """Create a two-tier PKI in `home`; refuses to overwrite an existing CA."""
-        if home.exists():
-            raise CaError(
-                f"a CA already exists in {home.root}",
-                "use it, or choose another --home (a CA is never overwritten)",
+        """Create a two-tier PKI in `home`; refuses to overwrite an existing CA. Two processes
+        creating one at once (two `ca init`, two first `deploy` runs) make one CA: the second
+        waits for the first, then finds it and refuses."""
+        home.root.mkdir(parents=True, exist_ok=True)
+        with exclusive(home.root / CREATION_LOCK):
+            if home.exists():
+                raise CaError(
+                    f"a CA already exists in {home.root}",
+                    "use it, or choose another --home (a CA is never overwritten)",
+                )
+            root_name = root_name or name.replace("Issuing", "Root").replace("issuing", "root")
+            if root_name == name:
+                root_name = f"{name} Root"
+            config = CaConfig(
+                name=name,
+                root_name=root_name,
+                base_url=base_url.rstrip("/"),
+                db_url=db_url or home.default_db_url(),
+                namespaces=tuple(namespaces),
+                created=clock.now().isoformat(),
             )
-        root_name = root_name or name.replace("Issuing", "Root").replace("issuing", "root")
-        if root_name == name:
-            root_name = f"{name} Root"
-        config = CaConfig(
-            name=name,
-            root_name=root_name,
-            base_url=base_url.rstrip("/"),
-            db_url=db_url or home.default_db_url(),
-            namespaces=tuple(namespaces),
-            created=clock.now().isoformat(),
-        )
-        home.make_dirs()
-        now = clock.now()
-        root_private = generate_key(root_key)
-        root_cert = self_signed_root(root_private, ca_name(root_name, organization), now, ROOT_DAYS)
-        root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
-        issuing_private = generate_key(key)
-        issuing_cert = subordinate_ca(
-            issuing_private,
-            ca_name(name, organization),
-            root_cert,
-            root_private,
-            root_urls,
-            now,
-            ISSUING_DAYS,
-        )
-        engine = db.connect(config.db_url, create=True)
-        for which, private, cert in (
-            ("root", root_private, root_cert),
-            ("issuing", issuing_private, issuing_cert),
-        ):
-            write_atomic(home.key_file(which), encrypt_key(private, passphrase), mode=0o600)
-            write_atomic(home.cert_file(which), cert.public_bytes(Encoding.PEM))
-        write_atomic(home.aia_file(config.root_slug), root_cert.public_bytes(Encoding.DER))
-        write_atomic(home.aia_file(config.slug), issuing_cert.public_bytes(Encoding.DER))
-        templates = {"templates": [t.as_dict() for t in BUILTIN]}
-        write_atomic(
-            home.templates_file,
-            (
-                "# Certificate templates of this CA (policy). Edit with care; see "
-                "`lyncpki ca templates`.\n" + yaml.safe_dump(templates, sort_keys=False)
-            ).encode(),
-        )
-        home.write_config(config)  # last: its presence means "a CA exists here"
-        authority = cls(
-            home,
-            config,
-            engine,
-            Issuer(issuing_cert, issuing_private, cls._issuing_urls(config)),
-            Issuer(root_cert, root_private, root_urls),
-            TemplateSet(BUILTIN),
-            clock,
-        )
-        authority.audit(actor, "init", config.slug, "ok", f"root {root_name}, issuing {name}")
-        authority.publish_crl(actor=actor, root=True)
-        authority.publish_crl(actor=actor)
-        authority.publish_crl(actor=actor, delta=True)
-        return authority
+            home.make_dirs()
+            now = clock.now()
+            root_private = generate_key(root_key)
+            root_cert = self_signed_root(
+                root_private, ca_name(root_name, organization), now, ROOT_DAYS
+            )
+            root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
+            issuing_private = generate_key(key)
+            issuing_cert = subordinate_ca(
+                issuing_private,
+                ca_name(name, organization),
+                root_cert,
+                root_private,
+                root_urls,
+                now,
+                ISSUING_DAYS,
+            )
+            engine = db.connect(config.db_url, create=True)
+            for which, private, cert in (
+                ("root", root_private, root_cert),
+                ("issuing", issuing_private, issuing_cert),
+            ):
+                write_atomic(home.key_file(which), encrypt_key(private, passphrase), mode=0o600)
+                write_atomic(home.cert_file(which), cert.public_bytes(Encoding.PEM))
+            write_atomic(home.aia_file(config.root_slug), root_cert.public_bytes(Encoding.DER))
+            write_atomic(home.aia_file(config.slug), issuing_cert.public_bytes(Encoding.DER))
+            templates = {"templates": [t.as_dict() for t in BUILTIN]}
+            write_atomic(
+                home.templates_file,
+                (
+                    "# Certificate templates of this CA (policy). Edit with care; see "
+                    "`lyncpki ca templates`.\n" + yaml.safe_dump(templates, sort_keys=False)
+                ).encode(),
+            )
+            home.write_config(config)  # last: its presence means "a CA exists here"
+            authority = cls(
+                home,
+                config,
+                engine,
+                Issuer(issuing_cert, issuing_private, cls._issuing_urls(config)),
+                Issuer(root_cert, root_private, root_urls),
+                TemplateSet(BUILTIN),
+                clock,
+            )
+            authority.audit(actor, "init", config.slug, "ok", f"root {root_name}, issuing {name}")
+            authority.publish_crl(actor=actor, root=True)
+            authority.publish_crl(actor=actor)
+            authority.publish_crl(actor=actor, delta=True)
+            return authority
 
     @staticmethod
     def _issuing_urls(config: CaConfig) -> Urls:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 from collections.abc import Callable
@@ -152,7 +153,22 @@ def resolve_passphrase(
 
 
 def generate_passphrase(home: CaHome) -> bytes:
-    """A random passphrase stored in <home>/secrets/ca-passphrase (0600): demo/test homes."""
+    """A random passphrase stored in <home>/secrets/ca-passphrase (0600): demo/test homes.
+
+    Never replaces one: the file is written whole under another name, then linked into place
+    (which fails when it exists); when another process made one meanwhile, that one is used, so
+    that two first runs on one home agree on the passphrase of the one CA they make."""
     value = secrets.token_urlsafe(32)
-    write_atomic(home.passphrase_file, (value + "\n").encode(), mode=0o600)
+    target = home.passphrase_file
+    staged = write_atomic(
+        target.with_name(f".{target.name}.{secrets.token_hex(8)}"),
+        (value + "\n").encode(),
+        mode=0o600,
+    )
+    try:
+        os.link(staged, target)
+    except FileExistsError:
+        return target.read_text("utf-8").strip().encode()
+    finally:
+        staged.unlink()
     return value.encode()

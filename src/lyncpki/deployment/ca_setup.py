@@ -79,12 +79,15 @@ def deploy_account(ca: CertificateAuthority) -> tuple[str, str]:
     """The CA account deploy enrolls with (a requester), its password kept in
     <home>/secrets/deploy-account (0600) so that later runs use the same account."""
     path = ca.home.secrets / "deploy-account"
+    accounts = Accounts(ca.engine)
+    known = {str(a["name"]) for a in accounts.list()}
     if path.exists():
         data = json.loads(path.read_text("utf-8"))
-        return str(data["name"]), str(data["password"])
+        if str(data["name"]) in known:
+            return str(data["name"]), str(data["password"])
+        # kept from a CA this home no longer has (its folder was removed and made again)
     password = secrets.token_urlsafe(24)
-    accounts = Accounts(ca.engine)
-    if any(a["name"] == DEPLOY_ACCOUNT for a in accounts.list()):
+    if DEPLOY_ACCOUNT in known:
         accounts.remove(DEPLOY_ACCOUNT)  # its password was lost with the secrets folder
     accounts.add(DEPLOY_ACCOUNT, Role.REQUESTER, password)
     document = json.dumps({"name": DEPLOY_ACCOUNT, "password": password}) + "\n"

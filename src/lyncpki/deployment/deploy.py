@@ -18,7 +18,7 @@ from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.client import CaClient
 from lyncpki.checks.deployment import DeploymentCheck, stores
 from lyncpki.checks.finding import ordered
-from lyncpki.checks.home_check import HOME_TOPOLOGY
+from lyncpki.checks.home_check import HOME_TOPOLOGY, home_ca
 from lyncpki.checks.report import CheckReport
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.deployment.ca_setup import ServiceProcess, deploy_account, open_or_create
@@ -26,6 +26,7 @@ from lyncpki.deployment.needs import Assessment, assess
 from lyncpki.deployment.proof import FRONT_ENDS, Party, ProofHandshake, party, prove
 from lyncpki.deployment.runner import MTLS_TEMPLATE, Done, Outcome, Reporter, Runner
 from lyncpki.errors import LyncPkiError
+from lyncpki.file_lock import Busy, exclusive
 from lyncpki.planning import CertificatePlan, plan
 from lyncpki.planning.model import Usage
 from lyncpki.planning.namespaces import namespaces
@@ -36,6 +37,7 @@ from lyncpki.x509.keys import decrypt_key, encrypt_key
 from lyncpki.x509.requests import RequestSubject, build_request, request_pem
 
 PROOF_DIR = "proof"
+DEPLOY_LOCK = ".deploy.lock"  # in the home: held for a whole run
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,10 @@ def dry_run(options: DeployOptions) -> DeployResult:
     topology = load_topology(options.topology)
     result = plan(topology, source=str(options.topology))
     now = SYSTEM_CLOCK.now()
-    assessment = assess(result, options.home, now, renew_within=options.renew_within)
+    issuers = home_ca(options.home, "issuing") if options.ca_url is None else []
+    assessment = assess(
+        result, options.home, now, renew_within=options.renew_within, issuers=issuers
+    )
     notes = []
     if not (options.home / "ca" / "config.json").exists() and options.ca_url is None:
         notes.append(f"would create a CA in {options.home / 'ca'}")
@@ -127,8 +132,23 @@ def dry_run(options: DeployOptions) -> DeployResult:
 
 
 def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
+    """The whole job; one run per home at a time (a second one is refused at once: two runs
+    would each make keys, requests and copies for the same stores)."""
     if options.dry_run:
         return dry_run(options)
+    options.home.mkdir(parents=True, exist_ok=True)
+    try:
+        with exclusive(options.home / DEPLOY_LOCK, wait=False):
+            return _deploy(options, reporter)
+    except Busy:
+        raise LyncPkiError(
+            f"another lyncpki deploy is running on {options.home}",
+            "wait for it to finish (or stop it), then run this one again: it resumes from what "
+            "the stores hold",
+        ) from None
+
+
+def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
     phases: dict[str, float] = {}
     clock = _Clock(phases)
     timed = _TimedReporter(reporter, clock)
@@ -173,7 +193,13 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
         runner = Runner(
             home, secret, client, account, topology.organization, timed, ca, options.jobs
         )
-        assessment = assess(result, home, SYSTEM_CLOCK.now(), renew_within=options.renew_within)
+        assessment = assess(
+            result,
+            home,
+            SYSTEM_CLOCK.now(),
+            renew_within=options.renew_within,
+            issuers=(ca.issuer.certificate,) if ca is not None else (),
+        )
         try:
             runner.issue(assessment, outcome)
             runner.copy(assessment, outcome)

@@ -12,15 +12,17 @@ holder's certificate and key (what `export`/`import` of a .pfx does by hand).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from lyncpki.checks.deployment import placements
 from lyncpki.planning.model import CertificatePlan, PlannedCertificate
 from lyncpki.store import PendingRequest, ServerStore, StoreError
+from lyncpki.topology.model import Issuer
 from lyncpki.x509.requests import UNREADABLE
 
 ISSUE, RENEW, RESUME, COPY, ADOPT = "issue", "renew", "resume", "copy", "adopt"
@@ -55,8 +57,34 @@ def _sans(cert: x509.Certificate) -> set[str]:
     return {n.lower() for n in ext.value.get_values_for_type(x509.DNSName)}
 
 
+def _issued_by_ours(
+    cert: x509.Certificate, planned: PlannedCertificate, issuers: Sequence[x509.Certificate]
+) -> bool:
+    """Whether a certificate may stay as issued by the CA this deployment uses now. A home
+    whose CA was made again keeps certificates of the old one, which no peer trusts any more:
+    a certificate the internal CA must issue has to verify against `issuers`; one planned for a
+    public CA only when it names this CA as its issuer (the lab's, made by an older CA of the
+    home; a public CA's certificate imported by the administrator stays). Runs that know no CA
+    (`issuers` empty) judge nothing."""
+    if not issuers:
+        return True
+    for issuer in issuers:
+        try:
+            cert.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    if planned.issuer is Issuer.INTERNAL:
+        return False
+    return all(cert.issuer != issuer.subject for issuer in issuers)
+
+
 def _fit(
-    store: ServerStore, planned: PlannedCertificate, now: dt.datetime, horizon: dt.datetime
+    store: ServerStore,
+    planned: PlannedCertificate,
+    now: dt.datetime,
+    horizon: dt.datetime,
+    issuers: Sequence[x509.Certificate] = (),
 ) -> tuple[str | None, str]:
     """The thumbprint assigned to every usage of `planned` in `store` when it still fits, else
     None and why not."""
@@ -88,11 +116,17 @@ def _fit(
     missing_names = set(planned.sans) - _sans(cert)
     if missing_names:
         return None, f"lacks {', '.join(sorted(missing_names))}"
+    if not _issued_by_ours(cert, planned, issuers):
+        return None, f"not issued by this deployment's CA ({issuers[0].subject.rfc4514_string()})"
     return thumbprint, "fits"
 
 
 def _installed(
-    store: ServerStore, planned: PlannedCertificate, now: dt.datetime, horizon: dt.datetime
+    store: ServerStore,
+    planned: PlannedCertificate,
+    now: dt.datetime,
+    horizon: dt.datetime,
+    issuers: Sequence[x509.Certificate] = (),
 ) -> str | None:
     """A certificate already installed in the holder's store that fits the plan but is not
     assigned (a run killed between import and assignment): adopted, not issued again."""
@@ -111,6 +145,7 @@ def _installed(
             and cert.not_valid_after_utc > horizon
             and set(planned.sans) <= _sans(cert)
             and _cn(cert) == planned.subject
+            and _issued_by_ours(cert, planned, issuers)
         ):
             return entry.thumbprint
     return None
@@ -146,8 +181,11 @@ def assess(
     *,
     renew_within: dt.timedelta = dt.timedelta(days=30),
     only: Iterable[str] | None = None,
+    issuers: Sequence[x509.Certificate] = (),
 ) -> Assessment:
-    """Every need of the deployment, and what stays as it is."""
+    """Every need of the deployment, and what stays as it is. `issuers`: the certificates of
+    the CA this run issues from (a certificate of the internal CA not issued by them is
+    renewed); empty when not known."""
     horizon = now + renew_within
     wanted = set(only) if only is not None else None
     needs: list[Need] = []
@@ -157,10 +195,10 @@ def assess(
         if wanted is not None and not wanted & set(names):
             continue
         holder, others = names[0], tuple(names[1:])
-        held, why = _fit(ServerStore(home, holder), planned, now, horizon)
+        held, why = _fit(ServerStore(home, holder), planned, now, horizon, issuers)
         if held is None:
             pending = _pending(ServerStore(home, holder), planned)
-            adopted = _installed(ServerStore(home, holder), planned, now, horizon)
+            adopted = _installed(ServerStore(home, holder), planned, now, horizon, issuers)
             if adopted is not None:
                 needs.append(
                     Need(
@@ -191,7 +229,7 @@ def assess(
             continue
         lacking = []
         for name in others:
-            copy, _ = _fit(ServerStore(home, name), planned, now, horizon)
+            copy, _ = _fit(ServerStore(home, name), planned, now, horizon, issuers)
             if copy != held:
                 lacking.append(name)
         if lacking:
