@@ -129,7 +129,9 @@ def check_command(
         max=300.0,
         help="Seconds to wait for an endpoint to connect and to answer a handshake.",
     ),
-    days: int = typer.Option(30, "--days", help="Warn about certificates expiring this soon."),
+    days: int = typer.Option(
+        30, "--days", min=0, max=3650, help="Warn about certificates expiring this soon."
+    ),
     offline: bool = typer.Option(
         False, "--offline", help="Fetch no CRL and ask no OCSP responder (no network)."
     ),

@@ -42,6 +42,7 @@ killed midway is resumed, nothing issued twice. --dry-run only lists what a run 
 Exit status: 0 deployed and proved, 1 errors found (see the report), 2 bad input.
 """
 
+MAX_RENEW_WITHIN_DAYS = 3650
 _DURATION = re.compile(r"^(\d+)\s*(d|h|days?|hours?)?$")
 
 
@@ -50,7 +51,13 @@ def _duration(text: str) -> int:
     if not match:
         raise typer.BadParameter("use e.g. 30d or 12h", param_hint="--renew-within")
     value, unit = int(match.group(1)), (match.group(2) or "d")
-    return value * 3600 if unit.startswith("h") else value * 86400
+    seconds = value * 3600 if unit.startswith("h") else value * 86400
+    if seconds > MAX_RENEW_WITHIN_DAYS * 86400:
+        raise typer.BadParameter(
+            f"at most {MAX_RENEW_WITHIN_DAYS}d (longer than any certificate lives)",
+            param_hint="--renew-within",
+        )
+    return seconds
 
 
 class _Bars:

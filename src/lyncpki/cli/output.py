@@ -105,8 +105,14 @@ def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]],
                 return command(*args, **kwargs)
             except LyncPkiError as error:
                 fail(error, as_json=as_json)
-            except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
-                raise
+            except (
+                typer.Exit,
+                typer.Abort,
+                typer.BadParameter,
+                KeyboardInterrupt,
+                BrokenPipeError,
+            ):
+                raise  # typer prints a bad parameter as a usage error (exit 2)
             except OSError as error:  # the filesystem refused: read-only, not ours, full
                 fail(filesystem_error(error), as_json=as_json)
             except Exception as error:  # a bug: say so plainly, trace only on request
