@@ -259,16 +259,18 @@ def test_the_service_refuses_a_tls_pair_it_could_not_use(tmp_path: Path) -> None
         (("deploy", "examples/contoso.yaml", "--dry-run", "--renew-within", "soon"), "30d or 12h"),
         (("deploy", "examples/contoso.yaml", "--dry-run", "--renew-within", "99999999d"), "3650d"),
         (("check", "--cert", "README.md", "--days", "999999999"), "--days"),
+        (("deploy", "examples/contoso.yaml", "--dry-run", "--jobs", "100000"), "--jobs"),
         (("request", "--topology", "examples/contoso.yaml", "--server", "fe01.contoso.net",
           "--offline", "--key", "rsa123"), "--key"),
     ],
-    ids=["renew-within-word", "renew-within-huge", "days-huge", "key-unknown"],
+    ids=["renew-within-word", "renew-within-huge", "days-huge", "jobs-huge", "key-unknown"],
 )  # fmt: skip
 def test_a_bad_parameter_is_a_usage_error(
     tmp_path: Path, args: tuple[str, ...], words: str
 ) -> None:
     """Values a command judges itself (a duration, a key kind) were 'internal error' (exit 70),
-    and a huge --renew-within or --days overflowed the date; now usage errors (exit 2)."""
+    a huge --renew-within or --days overflowed the date, and --jobs 100000 started a hundred
+    thousand processes; now usage errors (exit 2)."""
     process = subprocess.run(
         [sys.executable, "-m", "lyncpki", *args, "--home", str(tmp_path / "h")],
         capture_output=True,

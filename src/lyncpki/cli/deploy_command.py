@@ -95,7 +95,12 @@ def deploy_command(
         "30d", "--renew-within", help="Renew certificates expiring within this (30d, 12h)."
     ),
     jobs: int = typer.Option(
-        os.cpu_count() or 1, "--jobs", "-j", help="Processes that make keys (default: cores)."
+        os.cpu_count() or 1,
+        "--jobs",
+        "-j",
+        min=1,
+        max=256,
+        help="Processes that make keys (default: cores; never more than there are keys).",
     ),
     ca: str | None = typer.Option(
         None, "--ca", help="Use this CA service instead of the home's own (with --ca-account)."

@@ -59,7 +59,7 @@ def make_keys(
             if done:
                 done(1)
         return made
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(orders))) as pool:
         futures = [pool.submit(make_one, order, secret) for order in orders]
         results = []
         for future in futures:
