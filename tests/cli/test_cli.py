@@ -260,10 +260,12 @@ def test_the_service_refuses_a_tls_pair_it_could_not_use(tmp_path: Path) -> None
         (("deploy", "examples/contoso.yaml", "--dry-run", "--renew-within", "99999999d"), "3650d"),
         (("check", "--cert", "README.md", "--days", "999999999"), "--days"),
         (("deploy", "examples/contoso.yaml", "--dry-run", "--jobs", "100000"), "--jobs"),
+        (("ca", "audit", "--limit", "99999999999999999999"), "--limit"),
         (("request", "--topology", "examples/contoso.yaml", "--server", "fe01.contoso.net",
           "--offline", "--key", "rsa123"), "--key"),
     ],
-    ids=["renew-within-word", "renew-within-huge", "days-huge", "jobs-huge", "key-unknown"],
+    ids=["renew-within-word", "renew-within-huge", "days-huge", "jobs-huge", "audit-limit-huge",
+         "key-unknown"],
 )  # fmt: skip
 def test_a_bad_parameter_is_a_usage_error(
     tmp_path: Path, args: tuple[str, ...], words: str

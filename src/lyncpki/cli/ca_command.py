@@ -653,7 +653,9 @@ def _templates(home: Path | None, as_json: bool) -> None:
 
 @app.command("audit")
 def audit_command(
-    limit: int = typer.Option(50, "--limit", min=1, help="How many entries, newest first."),
+    limit: int = typer.Option(
+        50, "--limit", min=1, max=1_000_000, help="How many entries, newest first."
+    ),
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,
 ) -> None:
