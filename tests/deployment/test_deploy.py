@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,24 @@ def demo_env() -> dict[str, str]:
 
 def deploy(home: Path, *more: str) -> subprocess.CompletedProcess[str]:
     return run_lyncpki("deploy", CONTOSO, "--home", home, *more, env=demo_env(), timeout=300)
+
+
+def start_deploy(home: Path) -> subprocess.Popen[bytes]:
+    """`lyncpki deploy` started in the background, quiet."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lyncpki", "deploy", str(CONTOSO), "--home", str(home)],
+        env=demo_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_while_running(child: subprocess.Popen[bytes], reached: Callable[[], bool]) -> None:
+    """Until `reached()`, failing if the child ends first or two minutes pass."""
+    deadline = time.monotonic() + 120
+    while not reached():
+        assert child.poll() is None and time.monotonic() < deadline, "deploy ended too soon"
+        time.sleep(0.005)
 
 
 def report(home: Path) -> dict:  # type: ignore[type-arg]
@@ -162,16 +181,9 @@ def test_dry_run_touches_nothing(tmp_path: Path, deployed: Path) -> None:
 @pytest.mark.slow
 def test_a_killed_run_is_completed_by_the_next_without_issuing_twice(tmp_path: Path) -> None:
     home = tmp_path / "killed"
-    child = subprocess.Popen(
-        [sys.executable, "-m", "lyncpki", "deploy", str(CONTOSO), "--home", str(home)],
-        env=demo_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while len(list(home.glob("servers/*/certs/*.crt"))) < 5:  # midway through the requests
-        assert child.poll() is None and time.monotonic() < deadline, "deploy ended too soon"
-        time.sleep(0.005)
+    child = start_deploy(home)
+    # midway through the requests
+    wait_while_running(child, lambda: len(list(home.glob("servers/*/certs/*.crt"))) >= 5)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     finished = len(list(home.glob("servers/*/certs/*.crt")))
@@ -224,16 +236,8 @@ def test_a_second_deploy_on_the_same_home_is_refused_while_the_first_runs(
     CA signed by the other's key: a home that no later run repaired. Now the second is refused
     at once, and the first completes a home that passes."""
     home = tmp_path / "busy"
-    first = subprocess.Popen(
-        [sys.executable, "-m", "lyncpki", "deploy", str(CONTOSO), "--home", str(home)],
-        env=demo_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while not _held(home / ".deploy.lock"):
-        assert first.poll() is None and time.monotonic() < deadline, "deploy ended too soon"
-        time.sleep(0.005)
+    first = start_deploy(home)
+    wait_while_running(first, lambda: _held(home / ".deploy.lock"))
     second = deploy(home)
     assert second.returncode == 2, second.stdout + second.stderr
     assert "another lyncpki deploy is running" in second.stderr
