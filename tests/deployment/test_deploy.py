@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from lab import CONTOSO, lab_env, ok, openssl, run_lyncpki
+from other_ca import OtherCa
 
 # The pairs of examples/contoso.yaml that talk in Lync, counted by hand from the topology:
 # Front Ends fe01, fe02 and se01 (3 pairs among them); dir01, edge01, edge02, med01 and pchat01
@@ -270,3 +271,42 @@ def test_a_home_whose_ca_was_made_again_gets_certificates_of_the_new_one(
             assigned += 1
     assert assigned >= PLANNED
     assert deploy(home).returncode == 0 and report(home)["actions"] == []
+
+
+def test_a_public_ca_certificate_imported_on_the_edge_is_kept_and_copied(tmp_path: Path) -> None:
+    """The production flow for the Edge's external certificate: a request for the public CA
+    (`request --offline`), its answer from another CA (openssl alone) imported and assigned on
+    edge01; the next deploy keeps it (no new certificate from the home's CA) and copies it,
+    with its key, to edge02 — one certificate for the pool (R-EDGE-01)."""
+    home = tmp_path / "public"
+    assert deploy(home).returncode == 0
+    usages = ("AccessEdgeExternal", "DataEdgeExternal", "AudioVideoAuthentication")
+    req = tmp_path / "edge-external.req"
+    ok(
+        run_lyncpki(
+            "request", "--topology", CONTOSO, "--server", "edge01.contoso.net",
+            "--type", ",".join(usages), "--offline", "--output", req, "--home", home,
+            env=demo_env(),
+        )
+    )  # fmt: skip
+    other = OtherCa(tmp_path / "public-ca", name="Other Public CA")
+    leaf = other.sign(req)
+    ok(run_lyncpki("import", "--server", "edge01.contoso.net", other.p7b(leaf), "--home", home,
+                   env=demo_env()))  # fmt: skip
+    thumb = openssl("x509", "-in", leaf, "-noout", "-fingerprint", "-sha1")
+    thumb = thumb.strip().split("=", 1)[1].replace(":", "").upper()
+    for usage in usages:
+        ok(run_lyncpki("assign", "--server", "edge01.contoso.net", "--type", usage,
+                       "--thumbprint", thumb, "--topology", CONTOSO, "--home", home,
+                       env=demo_env()))  # fmt: skip
+    again = deploy(home)
+    actions = report(home)["actions"]
+    edge = [a for a in actions if a["certificate"] == "edgepool.contoso.net/edge-external"]
+    assert [(a["server"], a["action"]) for a in edge] == [("edge02.contoso.net", "copied")], (
+        actions,
+        again.stdout,
+    )
+    for server in ("edge01.contoso.net", "edge02.contoso.net"):
+        store = json.loads((home / "servers" / server / "store.json").read_text())
+        for usage in usages:
+            assert store["assignments"][usage]["current"]["thumbprint"] == thumb
