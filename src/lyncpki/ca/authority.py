@@ -4,7 +4,6 @@ and CRL publication. Every action is written to the append-only audit table, ref
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -769,14 +768,9 @@ class CertificateAuthority:
         """Publish after the commit, under a file lock, unless a newer CRL is already there
         (another process published a later number in the meantime)."""
         number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
-        lock_path = der_path.parent / ".publish.lock"
-        with lock_path.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                if _published_number(der_path) < number:
-                    publish(crl, str(der_path), str(pem_path))
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with exclusive(der_path.parent / ".publish.lock"):
+            if _published_number(der_path) < number:
+                publish(crl, str(der_path), str(pem_path))
 
     def revoke(
         self, serial: str, *, reason: Reason = Reason.UNSPECIFIED, actor: str

@@ -16,7 +16,6 @@ internalError).
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +41,7 @@ from lyncpki.ca.certificates import BACKDATE, ca_name, key_usage, random_serial
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.revocation_watch import RevocationWatch
 from lyncpki.errors import LyncPkiError
+from lyncpki.file_lock import exclusive
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import serial_hex, thumbprint
 from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key, spec_of
@@ -95,12 +95,8 @@ def signer_files(ca: CertificateAuthority) -> tuple[Path, Path]:
 def _signer_lock(ca: CertificateAuthority) -> Iterator[None]:
     """Several service workers start at once: one of them checks and re-issues the signer, the
     others then load what it wrote (never a certificate of one and the key of another)."""
-    with (ca.home.ca_dir / ".ocsp.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with exclusive(ca.home.ca_dir / ".ocsp.lock"):
+        yield
 
 
 def ensure_responder(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from lyncpki.atomic import write_atomic
 from lyncpki.clock import SYSTEM_CLOCK, Clock
+from lyncpki.file_lock import exclusive
 from lyncpki.store import protection as keyguard
 from lyncpki.store.layout import SUBFOLDERS, StoreError, StorePaths, thumbprint_name
 from lyncpki.store.model import (
@@ -148,13 +148,9 @@ class ServerStore:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[StoreIndex]:
         self.paths.make()
-        with self.paths.lock.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                self._sweep()
-                yield self.load()
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with exclusive(self.paths.lock):
+            self._sweep()
+            yield self.load()
 
     def _sweep(self) -> None:
         """Remove the temporary files of a writer that died mid-write (only a lock holder
