@@ -190,8 +190,9 @@ def assess(
     wanted = set(only) if only is not None else None
     needs: list[Need] = []
     kept: list[tuple[PlannedCertificate, str]] = []
+    stores_of = _stores_of(plan)
     for planned in plan.certificates:
-        names = _stores_of(plan)[planned.id]
+        names = stores_of[planned.id]
         if wanted is not None and not wanted & set(names):
             continue
         holder, others = names[0], tuple(names[1:])
@@ -229,7 +230,8 @@ def assess(
             continue
         lacking = []
         for name in others:
-            copy, _ = _fit(ServerStore(home, name), planned, now, horizon, issuers)
+            # the holder's certificate passed the issuer check: a copy must be that one
+            copy, _ = _fit(ServerStore(home, name), planned, now, horizon)
             if copy != held:
                 lacking.append(name)
         if lacking:
