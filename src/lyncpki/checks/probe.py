@@ -112,13 +112,8 @@ def probe_all(
     called (from the calling thread) as each probe ends, for a progress bar."""
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
-    if jobs == 1 or len(targets) < 2:
-        results = []
-        for target in targets:
-            results.append(probe(target, settings))
-            if done is not None:
-                done(results[-1])
-        return results
+    if not targets:
+        return []
     ended: list[Probe | None] = [None] * len(targets)
     with ThreadPoolExecutor(max_workers=min(jobs, len(targets))) as pool:
         futures = {pool.submit(probe, target, settings): i for i, target in enumerate(targets)}
@@ -147,4 +142,12 @@ def resolving(names: Sequence[str], port: int, *, jobs: int = DEFAULT_JOBS) -> d
         return dict(zip(names, pool.map(resolves, names), strict=True))
 
 
-__all__ = ["DEFAULT_JOBS", "DEFAULT_TIMEOUT", "Probe", "ProbeSettings", "probe", "probe_all"]
+__all__ = [
+    "DEFAULT_JOBS",
+    "DEFAULT_TIMEOUT",
+    "Probe",
+    "ProbeSettings",
+    "probe",
+    "probe_all",
+    "resolving",
+]

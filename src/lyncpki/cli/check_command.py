@@ -222,9 +222,10 @@ def _check(
     path = topology_path(home, topology, required=not (certs or endpoints))
     plan = plan_file(path) if path else None
     extra = _roots(trust)
-    roots = [c for c in extra if c.issuer == c.subject] + home_roots(root)
+    internal_roots = home_roots(root)
+    roots = [c for c in extra if c.issuer == c.subject] + internal_roots
     known = [c for c in extra if c.issuer != c.subject] + home_ca(root, "issuing")
-    internal = frozenset(thumbprint(c) for c in home_roots(root))
+    internal = frozenset(thumbprint(c) for c in internal_roots)
     revocation = None if offline else RevocationSource()
     findings: list[Finding] = []
     checked: list[str] = []

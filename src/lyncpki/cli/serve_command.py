@@ -11,11 +11,7 @@ from typing import Any
 import typer
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    PublicFormat,
-    load_pem_private_key,
-)
+from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
 from rich.table import Table
 
 from lyncpki.atomic import write_atomic
@@ -166,8 +162,7 @@ def check_tls_pair(cert_file: Path, key_file: Path) -> None:
         ) from None
     except (ValueError, UnsupportedAlgorithm):
         raise LyncPkiError(f"--tls-key {key_file} holds no PEM private key", fix) from None
-    spki = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    if chain[0].public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
+    if key.public_key() != chain[0].public_key():
         raise LyncPkiError(
             f"--tls-key {key_file} is not the key of --tls-cert {cert_file} "
             f"({chain[0].subject.rfc4514_string()})",

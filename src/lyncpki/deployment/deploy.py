@@ -156,8 +156,7 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
     topology = load_topology(options.topology)
     result = plan(topology, source=str(options.topology))
     timed.advance()
-    home = options.home
-    home.mkdir(parents=True, exist_ok=True)
+    home = options.home  # made by deploy(), which holds its lock
     kept = home / HOME_TOPOLOGY  # the home's topology: check, assign and the dashboard read it
     if options.topology.resolve() != kept.resolve():
         write_atomic(kept, options.topology.read_bytes())

@@ -154,22 +154,17 @@ def _group_table(group: RoleGroup, subject_width: int, sans_width: int) -> Table
 Piece = tuple[str, str]  # text, rich style ("" for none)
 
 
-def _plain(value: str) -> str:
-    """A value printed without rich's Text: control characters shown, not obeyed."""
-    return visible(value)
-
-
 def _compact_lines(group: RoleGroup) -> list[list[Piece]]:
     """A few lines per certificate: friendly name, subject, SANs (one a line), EKU, the rest."""
     count = len(group.certificates)
     title = f"{group.title} ({count} certificate{'' if count == 1 else 's'})"
-    lines: list[list[Piece]] = [[(_plain(title), "bold")]]
+    lines: list[list[Piece]] = [[(visible(title), "bold")]]
     for cert in group.certificates:
         issuer = issued_from(cert)
-        lines.append([("  ", ""), (_plain(cert.friendly_name), "bold")])
-        lines.append([(f"    Subject    {_plain(cert.subject)}", "")])
+        lines.append([("  ", ""), (visible(cert.friendly_name), "bold")])
+        lines.append([(f"    Subject    {visible(cert.subject)}", "")])
         for index, name in enumerate(cert.sans):
-            lines.append([(f"    {'SANs' if index == 0 else '':<11}{_plain(name)}", "")])
+            lines.append([(f"    {'SANs' if index == 0 else '':<11}{visible(name)}", "")])
         lines.append(
             [
                 (f"    EKU        {', '.join(eku_labels(cert))} · ", ""),
@@ -177,7 +172,7 @@ def _compact_lines(group: RoleGroup) -> list[list[Piece]]:
                 (f" · {cert.key.name} · exportable {exportable_flag(cert)}", ""),
             ]
         )
-        lines.append([(f"    Assign to  {_plain(cert.assign_to)}", "")])
+        lines.append([(f"    Assign to  {visible(cert.assign_to)}", "")])
     return lines
 
 
