@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from lyncpki.ca.wal_checkpoint import SAFETY_PAGES
 from lyncpki.errors import LyncPkiError
 
 metadata = MetaData()
@@ -166,6 +167,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # a safety net: the issuance path's log is checkpointed by its own thread (wal_checkpoint)
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
     cursor.close()
 
 

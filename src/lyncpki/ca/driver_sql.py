@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
 
 from lyncpki.ca import database as db
+from lyncpki.ca.wal_checkpoint import checkpointer
 from lyncpki.ca.writer_gate import writer_gate
 
 _Processor = Callable[[Any], Any]
@@ -113,6 +114,7 @@ def write_transaction(engine: Engine) -> Iterator[Any]:
     assert connection is not None
     cursor = connection.cursor()
     invalid = False
+    checkpoints = checkpointer(engine)  # SQLite: the log is checkpointed off this path
     try:
         with writer_gate(engine):  # SQLite: processes take turns without sleeping
             try:
@@ -125,6 +127,8 @@ def write_transaction(engine: Engine) -> Iterator[Any]:
                 except dbapi_error:
                     invalid = True
                 raise
+        if checkpoints is not None:
+            checkpoints.committed()
     except BaseException as error:
         if not isinstance(error, dbapi_error):
             raise
