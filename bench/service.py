@@ -30,8 +30,12 @@ is printed so that it can be checked not to be the bottleneck. Every server's an
 checked before it is measured (a certificate issued by the CA; an OCSP answer `openssl ocsp`
 verifies up to the root and reads as good), and every measured answer must be a 200.
 
-lyncpki runs with --workers equal to the CPU count (cfssl is a Go server and uses every CPU);
---workers changes it.
+lyncpki runs with --workers twice the CPU count (cfssl is a Go server and uses every CPU), as
+the README advises: a keep-alive connection stays with the worker that accepted it, and a burst
+of new connections is mostly accepted by whichever worker wakes first (with 2 workers, 6 of
+the 8 connections or all 8 went to one of them, which then had one CPU for most of the load).
+With more workers than CPUs the kernel's scheduler spreads the work instead. --workers
+changes it.
 
 Setup: cfssl is the Debian package golang-cfssl; when `cfssl` is missing this script installs
 it (apt-get install -y golang-cfssl, after apt-get update when needed). Everything runs in a
@@ -662,7 +666,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per figure; the best is kept")
     parser.add_argument("--concurrency", type=int, default=8, help="connections at once (8)")
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="lyncpki ca serve --workers"
+        "--workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1),
+        help="lyncpki ca serve --workers (twice the CPUs by default)",
     )
     parser.add_argument(
         "--keys", default="rsa2048,ec-p256", help="issuing CA keys, comma-separated"

@@ -50,8 +50,10 @@ def serve_command(
         "--workers",
         min=1,
         max=64,
-        help="Worker processes. Several processes (and several `ca serve` on other ports or "
-        "machines) may share one PostgreSQL database: it coordinates serials and CRL numbers.",
+        help="Worker processes; for a busy CA, about twice the CPUs (a keep-alive connection "
+        "stays with the worker that accepted it, and one worker often accepts most of a burst). "
+        "Several processes (and several `ca serve` on other ports or machines) may share one "
+        "database: it coordinates serials and CRL numbers.",
     ),
     tls_cert: Path | None = typer.Option(
         None,
