@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import CONTOSO, lab_env, ok, openssl, run_lyncpki
+from lab import CONTOSO, lab_env, ok, openssl, run_lyncpki, thumbprint_of
 from other_ca import OtherCa
 
 # The pairs of examples/contoso.yaml that talk in Lync, counted by hand from the topology:
@@ -310,3 +310,118 @@ def test_a_public_ca_certificate_imported_on_the_edge_is_kept_and_copied(tmp_pat
         store = json.loads((home / "servers" / server / "store.json").read_text())
         for usage in usages:
             assert store["assignments"][usage]["current"]["thumbprint"] == thumb
+
+
+def _plan_of(certificate: str) -> dict:  # type: ignore[type-arg]
+    plan = json.loads(ok(run_lyncpki("plan", CONTOSO, "--json")).stdout)
+    return next(c for c in plan["certificates"] if c["id"] == certificate)
+
+
+def _assigned(home: Path, server: str, usage: str) -> str | None:
+    store = json.loads((home / "servers" / server / "store.json").read_text())
+    current = store["assignments"].get(usage, {}).get("current")
+    return current["thumbprint"] if current else None
+
+
+EDGE_EXTERNAL = "edgepool.contoso.net/edge-external"
+REVERSE_PROXY = "webext.contoso.com/reverse-proxy"
+PUBLIC_FILES = {
+    EDGE_EXTERNAL: ("edge01.contoso.net", "edge01.contoso.net--edge-external.req"),
+    REVERSE_PROXY: ("webext.contoso.com", "webext.contoso.com--reverse-proxy.req"),
+}
+
+
+def test_public_ca_offline_writes_requests_and_takes_the_answers(tmp_path: Path) -> None:
+    """`deploy --public-ca offline`: no certificate the plan gives to a public CA comes from the
+    home's CA; a request for each waits in <home>/public-requests (openssl verifies its
+    signature and reads the planned names in it), unchanged by the next run. The answers of
+    another CA (openssl alone) imported on the servers the files are named after are assigned
+    by the next run, and the Edge's is copied with its key to edge02 (R-EDGE-01)."""
+    home = tmp_path / "offline"
+    first = deploy(home, "--public-ca", "offline")
+    assert first.returncode == 1, first.stdout + first.stderr  # not done: the public CA's turn
+    actions = {(a["certificate"], a["server"]): a["action"] for a in report(home)["actions"]}
+    for certificate, (holder, name) in PUBLIC_FILES.items():
+        assert actions[certificate, holder] == "requested", actions
+        request = home / "public-requests" / name
+        text = openssl("req", "-in", request, "-noout", "-verify", "-text")  # exit 0: verified
+        planned = _plan_of(certificate)
+        assert f"CN = {planned['subject']}" in text, text
+        for san in planned["sans"]:
+            assert f"DNS:{san}" in text, (san, text)
+    subjects = {row["subject"] for row in issued_by_deploy(home)}
+    for certificate in PUBLIC_FILES:
+        assert not any(_plan_of(certificate)["subject"] in s for s in subjects), subjects
+    before = {n: (home / "public-requests" / f).read_bytes() for n, f in PUBLIC_FILES.values()}
+
+    second = deploy(home, "--public-ca", "offline")
+    assert second.returncode == 1
+    again = {(a["certificate"], a["server"]): a["action"] for a in report(home)["actions"]}
+    assert again == {(c, h): "requested" for c, (h, _) in PUBLIC_FILES.items()}, again
+    assert before == {
+        n: (home / "public-requests" / f).read_bytes() for n, f in PUBLIC_FILES.values()
+    }, "a second run made new requests"
+
+    other = OtherCa(tmp_path / "public-ca", name="Other Public CA")
+    answers = {}
+    for certificate, (holder, name) in PUBLIC_FILES.items():
+        leaf = other.sign(home / "public-requests" / name)
+        answers[certificate] = thumbprint_of(leaf)
+        ok(run_lyncpki("import", "--server", holder, other.p7b(leaf), "--home", home,
+                       env=demo_env()))  # fmt: skip
+    third = deploy(home, "--public-ca", "offline")
+    done = sorted((a["certificate"], a["server"], a["action"]) for a in report(home)["actions"])
+    assert done == sorted(
+        [
+            (EDGE_EXTERNAL, "edge01.contoso.net", "adopted"),
+            (EDGE_EXTERNAL, "edge02.contoso.net", "copied"),
+            (REVERSE_PROXY, "webext.contoso.com", "adopted"),
+        ]
+    ), (done, third.stdout)
+    for server in ("edge01.contoso.net", "edge02.contoso.net"):
+        for usage in ("AccessEdgeExternal", "DataEdgeExternal", "AudioVideoAuthentication"):
+            assert _assigned(home, server, usage) == answers[EDGE_EXTERNAL]
+    assert _assigned(home, "webext.contoso.com", "ReverseProxy") == answers[REVERSE_PROXY]
+    # Everything about them passes the check but the other CA's CRL, which this machine cannot
+    # reach (its CDP names pki.other-ca.example): that is the only error left.
+    errors = {
+        (f["id"], f["server"])
+        for f in report(home)["check"]["findings"]
+        if f["severity"] == "error"
+    }
+    assert {rule for rule, _ in errors} == {"cdp.unreachable"}, (errors, third.stdout)
+    assert {server for _, server in errors} == {
+        "edge01.contoso.net",
+        "edge02.contoso.net",
+        "webext.contoso.com",
+    }
+    for holder, _ in PUBLIC_FILES.values():  # the answers completed the requests
+        store = json.loads((home / "servers" / holder / "store.json").read_text())
+        assert store["pending"] == [], store["pending"]
+
+
+def test_public_ca_offline_after_a_lab_keeps_the_lab_certificate_until_the_answer(
+    tmp_path: Path,
+) -> None:
+    """A lab home (public certificates from the home's CA) switched to --public-ca offline:
+    requests for the public CA are written, and the lab's certificates stay assigned meanwhile
+    (the Edge keeps working while the public CA answers)."""
+    home = tmp_path / "lab"
+    assert deploy(home).returncode == 0
+    lab = _assigned(home, "edge01.contoso.net", "AccessEdgeExternal")
+    assert lab is not None
+    switched = deploy(home, "--public-ca", "offline")
+    assert switched.returncode == 1
+    actions = {(a["certificate"], a["server"]): a["action"] for a in report(home)["actions"]}
+    assert actions == {(c, h): "requested" for c, (h, _) in PUBLIC_FILES.items()}, actions
+    for _, name in PUBLIC_FILES.values():  # exit 0: the request's signature verifies
+        openssl("req", "-in", home / "public-requests" / name, "-noout", "-verify")
+    assert _assigned(home, "edge01.contoso.net", "AccessEdgeExternal") == lab
+    assert _assigned(home, "edge02.contoso.net", "AccessEdgeExternal") == lab
+
+
+def test_public_ca_takes_lab_or_offline_only(tmp_path: Path) -> None:
+    result = deploy(tmp_path / "home", "--public-ca", "online")
+    assert result.returncode == 2
+    assert "--public-ca" in result.stderr and "offline" in result.stderr
+    assert not (tmp_path / "home").exists()

@@ -20,6 +20,7 @@ from lyncpki.cli.ca_context import HomeOption, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
 from lyncpki.cli.store_context import CA_PASSWORD_ENV
 from lyncpki.deployment.deploy import DeployOptions, DeployResult, deploy
+from lyncpki.deployment.needs import PUBLIC_LAB, PUBLIC_SOURCES
 from lyncpki.deployment.report import report_document
 from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret
@@ -38,6 +39,10 @@ report.html and report.json into the home.
 
 A second run changes nothing (and says so); --renew-within renews what expires soon; a run
 killed midway is resumed, nothing issued twice. --dry-run only lists what a run would do.
+
+Certificates for a public CA (Edge external, reverse proxy) come from the home's CA in a lab;
+with --public-ca offline, deploy writes their requests to <home>/public-requests instead, and
+the run after `lyncpki import` of each answer assigns it and copies it across the Edge pool.
 
 Exit status: 0 deployed and proved, 1 errors found (see the report), 2 bad input.
 """
@@ -107,9 +112,24 @@ def deploy_command(
     ),
     ca_account: str | None = typer.Option(None, "--ca-account", help="CA account for --ca."),
     no_live: bool = typer.Option(False, "--no-live", help="Skip the live mutual-TLS proof."),
+    public_ca: str = typer.Option(
+        PUBLIC_LAB,
+        "--public-ca",
+        help="Where the certificates the plan gives to a public CA (Edge external, reverse "
+        "proxy) come from: 'lab' = this deployment's CA, reported as warnings; 'offline' = "
+        "requests written to <home>/public-requests for your public CA (a certificate of the "
+        "lab is kept assigned until the answer comes): import each answer on the server its "
+        "file is named after, then run deploy again.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print report.json instead of a table."),
 ) -> None:
-    _deploy(topology, home, dry_run, renew_within, jobs, ca, ca_account, no_live, as_json)
+    if public_ca not in PUBLIC_SOURCES:
+        raise typer.BadParameter(
+            f"'{public_ca}' is neither {' nor '.join(PUBLIC_SOURCES)}", param_hint="--public-ca"
+        )
+    _deploy(
+        topology, home, dry_run, renew_within, jobs, ca, ca_account, no_live, public_ca, as_json
+    )
 
 
 @guarded()
@@ -122,6 +142,7 @@ def _deploy(
     ca: str | None,
     ca_account: str | None,
     no_live: bool,
+    public_ca: str,
     as_json: bool,
 ) -> None:
     if jobs < 1:
@@ -137,6 +158,7 @@ def _deploy(
         ca_account=ca_account,
         ca_password=(env_secret(CA_PASSWORD_ENV) or None) if ca else None,
         live=not no_live,
+        public_ca=public_ca,
     )
     columns = (
         TextColumn("{task.description:<12}"),

@@ -22,9 +22,17 @@ from lyncpki.checks.home_check import HOME_TOPOLOGY, home_ca
 from lyncpki.checks.report import CheckReport
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.deployment.ca_setup import ServiceProcess, deploy_account, open_or_create
-from lyncpki.deployment.needs import Assessment, assess
+from lyncpki.deployment.needs import PUBLIC_LAB, Assessment, assess
 from lyncpki.deployment.proof import FRONT_ENDS, Party, ProofHandshake, party, prove
-from lyncpki.deployment.runner import MTLS_TEMPLATE, Done, Outcome, Reporter, Runner
+from lyncpki.deployment.runner import (
+    MTLS_TEMPLATE,
+    PUBLIC_REQUESTS,
+    REQUESTED,
+    Done,
+    Outcome,
+    Reporter,
+    Runner,
+)
 from lyncpki.errors import LyncPkiError
 from lyncpki.file_lock import Busy, exclusive
 from lyncpki.planning import CertificatePlan, plan
@@ -51,6 +59,7 @@ class DeployOptions:
     ca_account: str | None = None
     ca_password: str | None = None
     live: bool = True
+    public_ca: str = PUBLIC_LAB  # PUBLIC_OFFLINE: requests for the public CA, not the lab's
 
 
 @dataclass
@@ -76,7 +85,7 @@ class DeployResult:
         return (
             check_ok
             and all(h.proved for h in self.proof)
-            and not any(d.action in ("failed", "pending") for d in self.done)
+            and not any(d.action in ("failed", "pending", REQUESTED) for d in self.done)
         )
 
 
@@ -123,7 +132,12 @@ def dry_run(options: DeployOptions) -> DeployResult:
     now = SYSTEM_CLOCK.now()
     issuers = home_ca(options.home, "issuing") if options.ca_url is None else []
     assessment = assess(
-        result, options.home, now, renew_within=options.renew_within, issuers=issuers
+        result,
+        options.home,
+        now,
+        renew_within=options.renew_within,
+        issuers=issuers,
+        public=options.public_ca,
     )
     notes = []
     if not (options.home / "ca" / "config.json").exists() and options.ca_url is None:
@@ -190,7 +204,15 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
         secret = resolve_store_passphrase(home)
         client = CaClient(url, account, password)
         runner = Runner(
-            home, secret, client, account, topology.organization, timed, ca, options.jobs
+            home,
+            secret,
+            client,
+            account,
+            topology.organization,
+            timed,
+            ca,
+            options.jobs,
+            options.public_ca,
         )
         assessment = assess(
             result,
@@ -198,12 +220,21 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
             SYSTEM_CLOCK.now(),
             renew_within=options.renew_within,
             issuers=(ca.issuer.certificate,) if ca is not None else (),
+            public=options.public_ca,
         )
         try:
             runner.issue(assessment, outcome)
             runner.copy(assessment, outcome)
         finally:
             client.close()
+        waiting = [d for d in outcome.done if d.action == REQUESTED]
+        if waiting:
+            notes.append(
+                f"{len(waiting)} request(s) wait for the public CA in {home / PUBLIC_REQUESTS}: "
+                "send each, import each answer on the server its file is named after "
+                "(lyncpki import --server SERVER ANSWER), then run deploy again: it assigns "
+                "the answers and copies them to the pool's other servers"
+            )
         if outcome.done or created:
             runner.publish()
         now = SYSTEM_CLOCK.now()

@@ -26,6 +26,10 @@ from lyncpki.topology.model import Issuer
 from lyncpki.x509.requests import UNREADABLE
 
 ISSUE, RENEW, RESUME, COPY, ADOPT = "issue", "renew", "resume", "copy", "adopt"
+# Where the certificates the plan gives to a public CA come from: the home's CA (a lab), or
+# the public CA itself through requests the administrator sends (deploy --public-ca offline).
+PUBLIC_LAB, PUBLIC_OFFLINE = "lab", "offline"
+PUBLIC_SOURCES = (PUBLIC_LAB, PUBLIC_OFFLINE)
 
 
 @dataclass(frozen=True)
@@ -58,25 +62,40 @@ def _sans(cert: x509.Certificate) -> set[str]:
 
 
 def _issued_by_ours(
-    cert: x509.Certificate, planned: PlannedCertificate, issuers: Sequence[x509.Certificate]
+    cert: x509.Certificate,
+    planned: PlannedCertificate,
+    issuers: Sequence[x509.Certificate],
+    public: str = PUBLIC_LAB,
 ) -> bool:
     """Whether a certificate may stay as issued by the CA this deployment uses now. A home
     whose CA was made again keeps certificates of the old one, which no peer trusts any more:
     a certificate the internal CA must issue has to verify against `issuers`; one planned for a
-    public CA only when it names this CA as its issuer (the lab's, made by an older CA of the
-    home; a public CA's certificate imported by the administrator stays). Runs that know no CA
-    (`issuers` empty) judge nothing."""
+    public CA only when it does not name this CA as its issuer unless it verifies (the lab's,
+    made by an older CA of the home, goes; a public CA's certificate imported by the
+    administrator stays) — and, when the public CA is asked (`public` offline), only when it is
+    not the home CA's at all. Runs that know no CA (`issuers` empty) judge nothing."""
     if not issuers:
         return True
+    ours = False
     for issuer in issuers:
         try:
             cert.verify_directly_issued_by(issuer)
         except (ValueError, TypeError, InvalidSignature):
             continue
-        return True
+        ours = True
+        break
     if planned.issuer is Issuer.INTERNAL:
-        return False
-    return all(cert.issuer != issuer.subject for issuer in issuers)
+        return ours
+    names_ours = any(cert.issuer == issuer.subject for issuer in issuers)
+    if public == PUBLIC_OFFLINE:
+        return not ours and not names_ours
+    return ours or not names_ours
+
+
+def _not_ours(planned: PlannedCertificate, issuers: Sequence[x509.Certificate]) -> str:
+    if planned.issuer is Issuer.INTERNAL:
+        return f"not issued by this deployment's CA ({issuers[0].subject.rfc4514_string()})"
+    return "issued by the home's CA, and the public CA is asked for it (--public-ca offline)"
 
 
 def _fit(
@@ -85,6 +104,7 @@ def _fit(
     now: dt.datetime,
     horizon: dt.datetime,
     issuers: Sequence[x509.Certificate] = (),
+    public: str = PUBLIC_LAB,
 ) -> tuple[str | None, str]:
     """The thumbprint assigned to every usage of `planned` in `store` when it still fits, else
     None and why not."""
@@ -116,8 +136,8 @@ def _fit(
     missing_names = set(planned.sans) - _sans(cert)
     if missing_names:
         return None, f"lacks {', '.join(sorted(missing_names))}"
-    if not _issued_by_ours(cert, planned, issuers):
-        return None, f"not issued by this deployment's CA ({issuers[0].subject.rfc4514_string()})"
+    if not _issued_by_ours(cert, planned, issuers, public):
+        return None, _not_ours(planned, issuers)
     return thumbprint, "fits"
 
 
@@ -127,9 +147,11 @@ def _installed(
     now: dt.datetime,
     horizon: dt.datetime,
     issuers: Sequence[x509.Certificate] = (),
+    public: str = PUBLIC_LAB,
 ) -> str | None:
     """A certificate already installed in the holder's store that fits the plan but is not
-    assigned (a run killed between import and assignment): adopted, not issued again."""
+    assigned (a run killed between import and assignment, or a public CA's answer imported):
+    adopted, not issued again."""
     if not store.exists():
         return None
     index = store.load()
@@ -145,7 +167,7 @@ def _installed(
             and cert.not_valid_after_utc > horizon
             and set(planned.sans) <= _sans(cert)
             and _cn(cert) == planned.subject
-            and _issued_by_ours(cert, planned, issuers)
+            and _issued_by_ours(cert, planned, issuers, public)
         ):
             return entry.thumbprint
     return None
@@ -182,10 +204,13 @@ def assess(
     renew_within: dt.timedelta = dt.timedelta(days=30),
     only: Iterable[str] | None = None,
     issuers: Sequence[x509.Certificate] = (),
+    public: str = PUBLIC_LAB,
 ) -> Assessment:
     """Every need of the deployment, and what stays as it is. `issuers`: the certificates of
     the CA this run issues from (a certificate of the internal CA not issued by them is
-    renewed); empty when not known."""
+    renewed); empty when not known. `public`: where the certificates planned for a public CA
+    come from (PUBLIC_LAB: the home's CA may issue them; PUBLIC_OFFLINE: only the public CA's
+    are kept)."""
     horizon = now + renew_within
     wanted = set(only) if only is not None else None
     needs: list[Need] = []
@@ -196,10 +221,10 @@ def assess(
         if wanted is not None and not wanted & set(names):
             continue
         holder, others = names[0], tuple(names[1:])
-        held, why = _fit(ServerStore(home, holder), planned, now, horizon, issuers)
+        held, why = _fit(ServerStore(home, holder), planned, now, horizon, issuers, public)
         if held is None:
             pending = _pending(ServerStore(home, holder), planned)
-            adopted = _installed(ServerStore(home, holder), planned, now, horizon, issuers)
+            adopted = _installed(ServerStore(home, holder), planned, now, horizon, issuers, public)
             if adopted is not None:
                 needs.append(
                     Need(

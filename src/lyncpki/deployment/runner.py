@@ -20,6 +20,7 @@ from typing import Protocol
 
 from cryptography import x509
 
+from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.client import CaClient, CaClientError, Enrollment
 from lyncpki.ca.crl import Reason
@@ -27,13 +28,21 @@ from lyncpki.checks.deployment import DeploymentCheck, check_deployment
 from lyncpki.checks.finding import Finding
 from lyncpki.checks.revocation import RevocationSource
 from lyncpki.deployment.keymaker import KeyOrder, MadeKey, make_keys
-from lyncpki.deployment.needs import ADOPT, COPY, RESUME, Assessment, Need
+from lyncpki.deployment.needs import (
+    ADOPT,
+    COPY,
+    PUBLIC_LAB,
+    PUBLIC_OFFLINE,
+    RESUME,
+    Assessment,
+    Need,
+)
 from lyncpki.enrollment.request_spec import RequestSpec, WizardAnswers, decide
 from lyncpki.enrollment.requesting import keep
 from lyncpki.enrollment.selection import merge
 from lyncpki.planning.model import PlannedCertificate, Usage
 from lyncpki.store import PendingRequest, ServerStore, StoreError
-from lyncpki.topology.model import Organization
+from lyncpki.topology.model import Issuer, Organization
 from lyncpki.x509.identifiers import serial_hex
 from lyncpki.x509.keys import key_id
 from lyncpki.x509.requests import request_pem
@@ -44,6 +53,8 @@ from lyncpki.x509.requests import request_pem
 MTLS_USAGES = frozenset({Usage.DEFAULT, Usage.INTERNAL})
 MTLS_TEMPLATE = "LyncServer"
 SUBMIT_THREADS = 8
+PUBLIC_REQUESTS = "public-requests"  # in the home: requests waiting for the public CA
+REQUESTED = "requested"  # a Done's action: a request written for the public CA, not sent
 
 
 class Reporter(Protocol):
@@ -62,7 +73,8 @@ class Done:
 
     server: str
     certificate: str  # the planned certificate's id
-    action: str  # issued | renewed | resumed | recovered | copied | pending | failed
+    action: str  # issued | renewed | resumed | recovered | adopted | copied | pending
+    # | requested (for the public CA) | failed
     thumbprint: str | None = None
     detail: str = ""
 
@@ -126,6 +138,7 @@ class Runner:
     reporter: Reporter
     ca: CertificateAuthority | None = None  # the home's CA (recovery, CRLs, the proof)
     jobs: int = 1
+    public: str = PUBLIC_LAB  # PUBLIC_OFFLINE: public certificates are requested, not issued
 
     def holder_store(self, need: Need) -> ServerStore:
         return ServerStore(self.home, need.holder)
@@ -157,6 +170,11 @@ class Runner:
     def _fresh(self, need: Need, spec: RequestSpec, made: MadeKey) -> Done:
         store = self.holder_store(need)
         csr = x509.load_der_x509_csr(made.csr_der)
+        pem = request_pem(csr, certreq_armor=True)
+        if self._for_public_ca(need):
+            outbox = self.public_request_file(need)
+            keep(store, spec, made.sealed, csr, self.secret, output=outbox)
+            return self._await_public_ca(need, pem)
         pending = keep(
             store,
             spec,
@@ -170,7 +188,7 @@ class Runner:
             need,
             store,
             pending,
-            request_pem(csr, certreq_armor=True),
+            pem,
             spec.template,
             "renewed" if need.action == "renew" else "issued",
         )
@@ -178,11 +196,39 @@ class Runner:
     def _resume(self, need: Need) -> Done:
         assert need.pending is not None
         store = self.holder_store(need)
+        pem = store.paths.request(need.pending.id).read_bytes()
+        if self._for_public_ca(need):
+            return self._await_public_ca(need, pem)
         found = _recover(self.ca, need.pending, self.account)
         if found is not None:
             return self._install(need, store, need.pending, found, self._chain(), "recovered")
-        pem = store.paths.request(need.pending.id).read_bytes()
         return self._send(need, store, need.pending, pem, need.pending.template, "resumed")
+
+    # ------------------------------------------------------------------ the public CA
+    def _for_public_ca(self, need: Need) -> bool:
+        return self.public == PUBLIC_OFFLINE and need.planned.issuer is Issuer.PUBLIC
+
+    def public_request_file(self, need: Need) -> Path:
+        """Where the request for the public CA is written: one file per planned certificate,
+        named by the server that holds its key (where the answer must be imported)."""
+        kind = need.planned.id.rsplit("/", 1)[-1]
+        return self.home / PUBLIC_REQUESTS / f"{need.holder}--{kind}.req"
+
+    def _await_public_ca(self, need: Need, pem: bytes) -> Done:
+        """The request written (again) where the administrator picks it up; the certificate
+        stays pending until the public CA's answer is imported on the holder."""
+        path = self.public_request_file(need)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, pem, mode=0o644)
+        return Done(
+            need.holder,
+            need.planned.id,
+            REQUESTED,
+            detail=(
+                f"waits for the public CA: send {path}, then import its answer "
+                f"(lyncpki import --server {need.holder} ANSWER) and run deploy again"
+            ),
+        )
 
     def _send(
         self,
