@@ -52,6 +52,7 @@ from lyncpki.ca.ocsp import (
     ensure_responder,
     issuer_hashes,
     signer_files,
+    unsuccessful,
 )
 from lyncpki.clock import FixedClock
 from lyncpki.errors import LyncPkiError
@@ -560,8 +561,21 @@ def test_failures_are_answered_not_raised(
         raise RuntimeError("database down")
 
     monkeypatch.setattr(responder, "_status", broken)
-    answer = ocsp.load_der_ocsp_response(responder.respond(request))
+    raw = responder.respond(request)
+    answer = ocsp.load_der_ocsp_response(raw)
     assert answer.response_status is ocsp.OCSPResponseStatus.INTERNAL_ERROR
+    assert unsuccessful(raw)  # never kept by an HTTP cache (GET /ocsp: no-store)
+
+
+def test_unsuccessful_tells_answers_apart(ca: CertificateAuthority, work: Path) -> None:
+    """What `unsuccessful` says of an answer is what pyca reads in it."""
+    responder = responder_of(ca)
+    leaf, _ = issue(ca, work, f"ocsp-kind.{NAMESPACE}")
+    good = responder.respond(openssl_request(ca, work, leaf))
+    for raw in (good, responder.respond(b"garbage")):
+        status = ocsp.load_der_ocsp_response(raw).response_status
+        assert unsuccessful(raw) is (status is not ocsp.OCSPResponseStatus.SUCCESSFUL)
+    assert not unsuccessful(good)
 
 
 # ---------------------------------------------------------------- the CertID hashes

@@ -170,9 +170,12 @@ def test_get_is_answered_like_post_and_garbage_is_malformed(service: Service, wo
     got = httpx.get(f"{service.url}/ocsp/{encoded}")
     assert posted.status_code == got.status_code == 200
     assert got.content == posted.content
-    assert "cache-control" not in posted.headers and got.headers["cache-control"]
+    assert "cache-control" not in posted.headers
+    assert "public" in got.headers["cache-control"] and "max-age" in got.headers["cache-control"]
     garbage = httpx.get(f"{service.url}/ocsp/%25%25not-base64")
     assert garbage.status_code == 200
+    # RFC 5019 6.2: an unsuccessful answer is kept by no HTTP cache
+    assert garbage.headers["cache-control"] == "no-store"
     response = work / "get-garbage.der"
     response.write_bytes(garbage.content)
     process = run_tool("openssl", "ocsp", "-respin", response, "-resp_text", "-noverify")

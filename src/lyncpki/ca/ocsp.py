@@ -303,6 +303,15 @@ _UNSUCCESSFUL = {
 }
 
 
+_UNSUCCESSFUL_ANSWERS = frozenset(_UNSUCCESSFUL.values())
+
+
+def unsuccessful(answer: bytes) -> bool:
+    """Whether `answer` (from `OcspResponder.respond`) is an unsuccessful response
+    (malformedRequest, unauthorized, internalError): never to be kept by an HTTP cache."""
+    return answer in _UNSUCCESSFUL_ANSWERS
+
+
 class OcspResponder:
     """Answers OCSP requests about certificates of the issuing CA. Thread-safe.
 
@@ -586,4 +595,5 @@ __all__ = [
     "issuer_hashes",
     "signer_files",
     "subject_public_key_bits",
+    "unsuccessful",
 ]

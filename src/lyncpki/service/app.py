@@ -33,7 +33,7 @@ from lyncpki.ca.accounts import Account
 from lyncpki.ca.authority import CertificateAuthority, IssueResult
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.home import CaHome, resolve_passphrase
-from lyncpki.ca.ocsp import OcspResponder, ensure_responder
+from lyncpki.ca.ocsp import OcspResponder, ensure_responder, unsuccessful
 from lyncpki.service import errors
 from lyncpki.service.auth import Authenticator, require_manager
 from lyncpki.service.errors import ServiceError
@@ -123,7 +123,16 @@ def ocsp_get_request(encoded: str) -> bytes:
 
 
 OCSP_GET_PREFIX = "/ocsp/"
-OCSP_GET_CACHING = (b"cache-control", b"public, max-age=300")
+# RFC 5019 6.2: an answer by GET may be kept by HTTP caches — as long as the responder keeps it
+# itself (a revocation reaches clients behind a cache within that time); an unsuccessful one
+# (malformedRequest, unauthorized, internalError while the database is down) never.
+OCSP_GET_CACHING = (b"cache-control", b"public, max-age=300, no-transform, must-revalidate")
+OCSP_GET_NO_STORE = (b"cache-control", b"no-store")
+
+
+def ocsp_get_caching(answer: bytes) -> tuple[bytes, bytes]:
+    """The Cache-Control header of an answer to GET /ocsp/{base64}."""
+    return OCSP_GET_NO_STORE if unsuccessful(answer) else OCSP_GET_CACHING
 
 
 class OcspFastPath:
@@ -149,7 +158,6 @@ class OcspFastPath:
             await self.app(scope, receive, send)
             return
         path, method = scope["path"], scope["method"]
-        extra: list[tuple[bytes, bytes]] = []
         if method == "POST" and path == "/ocsp":
             body, more = b"", True
             while more:
@@ -161,7 +169,6 @@ class OcspFastPath:
                     return
         elif method == "GET" and path.startswith(OCSP_GET_PREFIX):
             body = ocsp_get_request(path[len(OCSP_GET_PREFIX) :])
-            extra.append(OCSP_GET_CACHING)
         else:
             await self.app(scope, receive, send)
             return
@@ -172,8 +179,9 @@ class OcspFastPath:
         headers = [
             (b"content-type", OCSP_RESPONSE.encode()),
             (b"content-length", str(len(answer)).encode()),
-            *extra,
         ]
+        if method == "GET":
+            headers.append(ocsp_get_caching(answer))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
@@ -395,11 +403,10 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             response_class=Response,
         )
         def ocsp_get(encoded: str) -> Response:
-            name, value = OCSP_GET_CACHING
+            answer = ocsp.respond(ocsp_get_request(encoded))
+            name, value = ocsp_get_caching(answer)
             return Response(
-                ocsp.respond(ocsp_get_request(encoded)),
-                media_type=OCSP_RESPONSE,
-                headers={name.decode(): value.decode()},
+                answer, media_type=OCSP_RESPONSE, headers={name.decode(): value.decode()}
             )
 
     @app.get("/health", tags=["service"], summary="Is the service and its database up")
