@@ -33,9 +33,9 @@ verifies up to the root and reads as good), and every measured answer must be a 
 lyncpki runs with --workers twice the CPU count (cfssl is a Go server and uses every CPU), as
 the README advises: a keep-alive connection stays with the worker that accepted it, and a burst
 of new connections is mostly accepted by whichever worker wakes first (with 2 workers, 6 of
-the 8 connections or all 8 went to one of them, which then had one CPU for most of the load).
-With more workers than CPUs the kernel's scheduler spreads the work instead. --workers
-changes it.
+the 8 connections or all 8 went to one of them, which then had one CPU for most of the load, and
+the CPU-bound rows fell to about half in those runs). With more workers than CPUs the kernel's
+scheduler spreads the work instead. --workers changes it.
 
 Setup: cfssl is the Debian package golang-cfssl; when `cfssl` is missing this script installs
 it (apt-get install -y golang-cfssl, after apt-get update when needed). Everything runs in a
