@@ -410,6 +410,13 @@ def test_public_ca_offline_after_a_lab_keeps_the_lab_certificate_until_the_answe
     assert deploy(home).returncode == 0
     lab = _assigned(home, "edge01.contoso.net", "AccessEdgeExternal")
     assert lab is not None
+    before = tree(home)
+    dry = json.loads(ok(deploy(home, "--public-ca", "offline", "--dry-run", "--json")).stdout)
+    assert {(n["certificate"], n["action"]) for n in dry["needs"]} == {
+        (c, "renew") for c in PUBLIC_FILES
+    }, dry
+    assert any("public-requests" in note for note in dry["notes"]), dry["notes"]
+    assert tree(home) == before
     switched = deploy(home, "--public-ca", "offline")
     assert switched.returncode == 1
     actions = {(a["certificate"], a["server"]): a["action"] for a in report(home)["actions"]}

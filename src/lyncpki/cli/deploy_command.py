@@ -206,7 +206,7 @@ def _print_dry_run(result: DeployResult, as_json: bool) -> None:
         )
         return
     for note in result.notes:
-        stdout.print(f"would: {note}", markup=False)
+        stdout.print(note, markup=False)  # each says what would be done
     for need in needs:
         stdout.print(
             f"would {need['action']} {need['certificate']} on {', '.join(need['stores'])}"
