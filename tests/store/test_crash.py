@@ -30,6 +30,7 @@ print("ready", flush=True)
 for path in sys.argv[2:]:
     import_file(store, Path(path), password="pfx-crash-pass", secret=b"crash-secret",
                 exportable=True)
+    print("imported", flush=True)
 print("done", flush=True)
 """
 
@@ -77,7 +78,11 @@ def test_sigkill_during_imports_never_leaves_half_a_store(tmp_path: Path, pki: P
         )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.4))
+        # killed at a random point of the sequence, whatever this machine's speed: after a
+        # random number of imports, a random moment into the next one
+        for _ in range(rng.randrange(len(files) - 1)):
+            assert child.stdout.readline().strip() == "imported"
+        time.sleep(rng.uniform(0.0, 0.03))
         child.send_signal(signal.SIGKILL)
         child.wait()
         kills += child.returncode == -signal.SIGKILL
