@@ -73,3 +73,19 @@ def test_no_checkpointer_for_postgresql_or_memory(postgres_url: str) -> None:
     finally:
         memory.dispose()
         server.dispose()
+
+
+def test_a_removed_database_is_not_made_again(tmp_path: Path) -> None:
+    """A home removed while the thread still has a checkpoint to make (a test's temporary
+    folder, a CA folder deleted by hand): no empty database appears in its place."""
+    database = tmp_path / "ca.sqlite"
+    engine = db.connect(f"sqlite:///{database}", create=True)
+    row = {**ROW, "at": dt.datetime.now(dt.UTC)}
+    statement = DriverStatement(insert(db.audit), engine.dialect, tuple(row))
+    with write_transaction(engine) as cursor:
+        statement.execute(cursor, row)
+    engine.dispose()
+    for path in tmp_path.glob("ca.sqlite*"):
+        path.unlink()
+    assert _wait(lambda: not _alive()), "the thread did not end"
+    assert not list(tmp_path.glob("ca.sqlite*")), list(tmp_path.iterdir())

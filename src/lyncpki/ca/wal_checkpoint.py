@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -62,8 +63,9 @@ class Checkpointer:
 
     def _checkpoint(self) -> None:
         engine = self._engine()
-        if engine is None:
-            return
+        database = engine.url.database if engine is not None else None
+        if engine is None or not database or not Path(database).exists():
+            return  # gone (a removed home): connecting would make an empty database there
         try:
             connection = engine.raw_connection()
         except Exception:  # the database went away (a removed home): nothing to keep
