@@ -22,15 +22,7 @@ from lyncpki.checks.home_check import HOME_TOPOLOGY, home_ca
 from lyncpki.checks.report import CheckReport
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.deployment.ca_setup import ServiceProcess, deploy_account, open_or_create
-from lyncpki.deployment.needs import (
-    ISSUE,
-    PUBLIC_LAB,
-    PUBLIC_OFFLINE,
-    RENEW,
-    RESUME,
-    Assessment,
-    assess,
-)
+from lyncpki.deployment.needs import PUBLIC_LAB, Assessment, asks_public_ca, assess
 from lyncpki.deployment.proof import FRONT_ENDS, Party, ProofHandshake, party, prove
 from lyncpki.deployment.runner import (
     MTLS_TEMPLATE,
@@ -48,7 +40,6 @@ from lyncpki.planning.model import Usage
 from lyncpki.planning.namespaces import namespaces
 from lyncpki.store import ServerStore, StoreError, resolve_store_passphrase
 from lyncpki.topology import Topology, load_topology
-from lyncpki.topology.model import Issuer
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import decrypt_key, encrypt_key
 from lyncpki.x509.requests import RequestSubject, build_request, request_pem
@@ -151,12 +142,8 @@ def dry_run(options: DeployOptions) -> DeployResult:
     notes = []
     if not (options.home / "ca" / "config.json").exists() and options.ca_url is None:
         notes.append(f"would create a CA in {options.home / 'ca'}")
-    public = [
-        n
-        for n in assessment.needs
-        if n.planned.issuer is Issuer.PUBLIC and n.action in (ISSUE, RENEW, RESUME)
-    ]
-    if options.public_ca == PUBLIC_OFFLINE and public:
+    public = [n for n in assessment.needs if asks_public_ca(n, options.public_ca)]
+    if public:
         notes.append(
             f"would write {len(public)} request(s) for the public CA to "
             f"{options.home / PUBLIC_REQUESTS} instead of issuing them"

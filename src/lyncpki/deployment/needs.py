@@ -61,19 +61,29 @@ def _sans(cert: x509.Certificate) -> set[str]:
     return {n.lower() for n in ext.value.get_values_for_type(x509.DNSName)}
 
 
+@dataclass(frozen=True)
+class _Criteria:
+    """What a certificate already in a store is judged against, for one assessment: now, the
+    renewal horizon, the CA this run issues from (`issuers`, empty when not known) and where
+    public certificates come from."""
+
+    now: dt.datetime
+    horizon: dt.datetime
+    issuers: Sequence[x509.Certificate] = ()
+    public: str = PUBLIC_LAB
+
+
 def _issued_by_ours(
-    cert: x509.Certificate,
-    planned: PlannedCertificate,
-    issuers: Sequence[x509.Certificate],
-    public: str = PUBLIC_LAB,
+    cert: x509.Certificate, planned: PlannedCertificate, criteria: _Criteria
 ) -> bool:
     """Whether a certificate may stay as issued by the CA this deployment uses now. A home
     whose CA was made again keeps certificates of the old one, which no peer trusts any more:
-    a certificate the internal CA must issue has to verify against `issuers`; one planned for a
-    public CA only when it does not name this CA as its issuer unless it verifies (the lab's,
-    made by an older CA of the home, goes; a public CA's certificate imported by the
-    administrator stays) — and, when the public CA is asked (`public` offline), only when it is
-    not the home CA's at all. Runs that know no CA (`issuers` empty) judge nothing."""
+    a certificate the internal CA must issue has to verify against the issuers; one planned
+    for a public CA only when it does not name this CA as its issuer unless it verifies (the
+    lab's, made by an older CA of the home, goes; a public CA's certificate imported by the
+    administrator stays) — and, when the public CA is asked (offline), only when it is not the
+    home CA's at all. Runs that know no CA (no issuers) judge nothing."""
+    issuers = criteria.issuers
     if not issuers:
         return True
     ours = False
@@ -87,7 +97,7 @@ def _issued_by_ours(
     if planned.issuer is Issuer.INTERNAL:
         return ours
     names_ours = any(cert.issuer == issuer.subject for issuer in issuers)
-    if public == PUBLIC_OFFLINE:
+    if criteria.public == PUBLIC_OFFLINE:
         return not ours and not names_ours
     return ours or not names_ours
 
@@ -99,15 +109,11 @@ def _not_ours(planned: PlannedCertificate, issuers: Sequence[x509.Certificate]) 
 
 
 def _fit(
-    store: ServerStore,
-    planned: PlannedCertificate,
-    now: dt.datetime,
-    horizon: dt.datetime,
-    issuers: Sequence[x509.Certificate] = (),
-    public: str = PUBLIC_LAB,
+    store: ServerStore, planned: PlannedCertificate, criteria: _Criteria
 ) -> tuple[str | None, str]:
     """The thumbprint assigned to every usage of `planned` in `store` when it still fits, else
     None and why not."""
+    now = criteria.now
     if not store.exists():
         return None, "not deployed yet"
     try:
@@ -129,26 +135,19 @@ def _fit(
         cert = store.certificate(thumbprint)
     except StoreError as error:
         return None, error.message
-    if cert.not_valid_after_utc <= horizon:
+    if cert.not_valid_after_utc <= criteria.horizon:
         return None, f"expires {cert.not_valid_after_utc:%Y-%m-%d}"
     if cert.not_valid_before_utc > now:
         return None, "not valid yet"
     missing_names = set(planned.sans) - _sans(cert)
     if missing_names:
         return None, f"lacks {', '.join(sorted(missing_names))}"
-    if not _issued_by_ours(cert, planned, issuers, public):
-        return None, _not_ours(planned, issuers)
+    if not _issued_by_ours(cert, planned, criteria):
+        return None, _not_ours(planned, criteria.issuers)
     return thumbprint, "fits"
 
 
-def _installed(
-    store: ServerStore,
-    planned: PlannedCertificate,
-    now: dt.datetime,
-    horizon: dt.datetime,
-    issuers: Sequence[x509.Certificate] = (),
-    public: str = PUBLIC_LAB,
-) -> str | None:
+def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Criteria) -> str | None:
     """A certificate already installed in the holder's store that fits the plan but is not
     assigned (a run killed between import and assignment, or a public CA's answer imported):
     adopted, not issued again."""
@@ -163,11 +162,11 @@ def _installed(
         except StoreError:
             continue
         if (
-            cert.not_valid_before_utc <= now
-            and cert.not_valid_after_utc > horizon
+            cert.not_valid_before_utc <= criteria.now
+            and cert.not_valid_after_utc > criteria.horizon
             and set(planned.sans) <= _sans(cert)
             and _cn(cert) == planned.subject
-            and _issued_by_ours(cert, planned, issuers, public)
+            and _issued_by_ours(cert, planned, criteria)
         ):
             return entry.thumbprint
     return None
@@ -187,6 +186,17 @@ def _pending(store: ServerStore, planned: PlannedCertificate) -> PendingRequest 
         if list(request.usages) == usages and request.subject == planned.subject:
             return request
     return None
+
+
+def asks_public_ca(need: Need, public: str) -> bool:
+    """Whether `need` is met by a request to the public CA rather than by an issuance: a
+    certificate planned for a public CA, to be issued or renewed or resumed, when deploy runs
+    with --public-ca offline."""
+    return (
+        public == PUBLIC_OFFLINE
+        and need.planned.issuer is Issuer.PUBLIC
+        and need.action in (ISSUE, RENEW, RESUME)
+    )
 
 
 def _stores_of(plan: CertificatePlan) -> dict[str, list[str]]:
@@ -211,7 +221,8 @@ def assess(
     renewed); empty when not known. `public`: where the certificates planned for a public CA
     come from (PUBLIC_LAB: the home's CA may issue them; PUBLIC_OFFLINE: only the public CA's
     are kept)."""
-    horizon = now + renew_within
+    criteria = _Criteria(now, now + renew_within, issuers, public)
+    copies = _Criteria(now, now + renew_within)  # a copy must be the holder's: issuer judged
     wanted = set(only) if only is not None else None
     needs: list[Need] = []
     kept: list[tuple[PlannedCertificate, str]] = []
@@ -221,10 +232,11 @@ def assess(
         if wanted is not None and not wanted & set(names):
             continue
         holder, others = names[0], tuple(names[1:])
-        held, why = _fit(ServerStore(home, holder), planned, now, horizon, issuers, public)
+        holder_store = ServerStore(home, holder)
+        held, why = _fit(holder_store, planned, criteria)
         if held is None:
-            pending = _pending(ServerStore(home, holder), planned)
-            adopted = _installed(ServerStore(home, holder), planned, now, horizon, issuers, public)
+            pending = _pending(holder_store, planned)
+            adopted = _installed(holder_store, planned, criteria)
             if adopted is not None:
                 needs.append(
                     Need(
@@ -256,7 +268,7 @@ def assess(
         lacking = []
         for name in others:
             # the holder's certificate passed the issuer check: a copy must be that one
-            copy, _ = _fit(ServerStore(home, name), planned, now, horizon)
+            copy, _ = _fit(ServerStore(home, name), planned, copies)
             if copy != held:
                 lacking.append(name)
         if lacking:

@@ -32,17 +32,17 @@ from lyncpki.deployment.needs import (
     ADOPT,
     COPY,
     PUBLIC_LAB,
-    PUBLIC_OFFLINE,
     RESUME,
     Assessment,
     Need,
+    asks_public_ca,
 )
 from lyncpki.enrollment.request_spec import RequestSpec, WizardAnswers, decide
 from lyncpki.enrollment.requesting import keep
 from lyncpki.enrollment.selection import merge
 from lyncpki.planning.model import PlannedCertificate, Usage
 from lyncpki.store import PendingRequest, ServerStore, StoreError
-from lyncpki.topology.model import Issuer, Organization
+from lyncpki.topology.model import Organization
 from lyncpki.x509.identifiers import serial_hex
 from lyncpki.x509.keys import key_id
 from lyncpki.x509.requests import request_pem
@@ -171,10 +171,10 @@ class Runner:
         store = self.holder_store(need)
         csr = x509.load_der_x509_csr(made.csr_der)
         pem = request_pem(csr, certreq_armor=True)
-        if self._for_public_ca(need):
+        if asks_public_ca(need, self.public):
             outbox = self.public_request_file(need)
             keep(store, spec, made.sealed, csr, self.secret, output=outbox)
-            return self._await_public_ca(need, pem)
+            return self._await_public_ca(need, pem, outbox)
         pending = keep(
             store,
             spec,
@@ -197,27 +197,23 @@ class Runner:
         assert need.pending is not None
         store = self.holder_store(need)
         pem = store.paths.request(need.pending.id).read_bytes()
-        if self._for_public_ca(need):
-            return self._await_public_ca(need, pem)
+        if asks_public_ca(need, self.public):
+            return self._await_public_ca(need, pem, self.public_request_file(need))
         found = _recover(self.ca, need.pending, self.account)
         if found is not None:
             return self._install(need, store, need.pending, found, self._chain(), "recovered")
         return self._send(need, store, need.pending, pem, need.pending.template, "resumed")
 
     # ------------------------------------------------------------------ the public CA
-    def _for_public_ca(self, need: Need) -> bool:
-        return self.public == PUBLIC_OFFLINE and need.planned.issuer is Issuer.PUBLIC
-
     def public_request_file(self, need: Need) -> Path:
         """Where the request for the public CA is written: one file per planned certificate,
         named by the server that holds its key (where the answer must be imported)."""
         kind = need.planned.id.rsplit("/", 1)[-1]
         return self.home / PUBLIC_REQUESTS / f"{need.holder}--{kind}.req"
 
-    def _await_public_ca(self, need: Need, pem: bytes) -> Done:
-        """The request written (again) where the administrator picks it up; the certificate
-        stays pending until the public CA's answer is imported on the holder."""
-        path = self.public_request_file(need)
+    def _await_public_ca(self, need: Need, pem: bytes, path: Path) -> Done:
+        """The request written (again) to `path`, where the administrator picks it up; the
+        certificate stays pending until the public CA's answer is imported on the holder."""
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, pem, mode=0o644)
         return Done(
