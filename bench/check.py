@@ -116,12 +116,15 @@ def main() -> None:
 
         # the baseline: the same judgements of path building, certificates in memory
         leaves = []
+        cert_files = []  # and the files they come from, for the floor below
         for planned, server in placements(result):
-            index = ServerStore(home, server).load()
+            store = ServerStore(home, server)
+            index = store.load()
             for usage in planned.usages:
-                slots = index.slots(str(usage), now)
-                assert slots.current is not None
-                leaves.append(ServerStore(home, server).certificate(slots.current.thumbprint))
+                current = index.slots(str(usage), now).current
+                assert current is not None
+                leaves.append(store.certificate(current.thumbprint))
+                cert_files.append(store.paths.certificate(current.thumbprint))
         ca_policy = verification.ExtensionPolicy.permit_all().require_present(
             x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
         )
@@ -147,14 +150,6 @@ def main() -> None:
         # judged certificate read, parsed and its extensions decoded (new objects each time:
         # pyca caches them per object), then the same path building as the baseline
         indexes = [ServerStore(home, name).paths.index for name in sorted(servers)]
-        cert_files = []
-        for planned, server in placements(result):
-            store = ServerStore(home, server)
-            index = store.load()
-            for usage in planned.usages:
-                current = index.slots(str(usage), now).current
-                assert current is not None
-                cert_files.append(store.paths.certificate(current.thumbprint))
 
         def floor() -> None:
             for path in indexes:

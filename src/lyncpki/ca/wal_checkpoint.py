@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -51,9 +52,8 @@ class Checkpointer:
                 self._thread.start()
 
     def _run(self) -> None:
-        stop = threading.Event()
         while True:
-            stop.wait(INTERVAL)
+            time.sleep(INTERVAL)
             with self._lock:
                 if not self._dirty:  # no commit since the last checkpoint: end
                     self._thread = None
