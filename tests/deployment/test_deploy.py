@@ -307,9 +307,8 @@ def test_a_public_ca_certificate_imported_on_the_edge_is_kept_and_copied(tmp_pat
         again.stdout,
     )
     for server in ("edge01.contoso.net", "edge02.contoso.net"):
-        store = json.loads((home / "servers" / server / "store.json").read_text())
         for usage in usages:
-            assert store["assignments"][usage]["current"]["thumbprint"] == thumb
+            assert _assigned(home, server, usage) == thumb
 
 
 def _plan_of(certificate: str) -> dict:  # type: ignore[type-arg]
