@@ -173,6 +173,20 @@ def test_a_store_folder_linked_elsewhere_is_refused(tmp_path: Path) -> None:
         ServerStore(tmp_path, "fe01.contoso.net")
 
 
+@pytest.mark.parametrize("target", ["fe02.contoso.net", "gone"])
+def test_a_store_folder_linked_to_a_sibling_or_nowhere_is_refused(
+    tmp_path: Path, target: str
+) -> None:
+    """A link inside servers/ (to another server's store, or dangling) is no store either: two
+    names would share one index and one set of keys."""
+    servers = tmp_path / "servers"
+    (servers / "fe02.contoso.net").mkdir(parents=True)
+    (servers / "fe01.contoso.net").symlink_to(servers / target)
+    with pytest.raises(StoreError, match="is a link"):
+        ServerStore(tmp_path, "fe01.contoso.net")
+    ServerStore(tmp_path, "fe02.contoso.net")  # the real folder beside it opens
+
+
 def test_a_damaged_index_is_reported_not_raised(tmp_path: Path, pki: Pki) -> None:
     s = store(tmp_path)
     pending(s)

@@ -64,10 +64,12 @@ class StorePaths:
         self.server = server_name(server)
         self.servers = home / SERVERS_DIR
         self.root = self.servers / self.server
-        if self.root.resolve().parent != self.servers.resolve():  # a symlink, say
+        # The name holds no separator and no "..", so the folder is inside servers/ unless it
+        # is a link (one lstat; resolving the whole path cost a realpath walk per store opened)
+        if self.root.is_symlink():
             raise StoreError(
-                f"the store of {self.server} is not inside {self.servers}",
-                "remove the link or folder that points elsewhere",
+                f"the store of {self.server} is not inside {self.servers} ({self.root} is a link)",
+                "remove the link, and move the store's folder itself under servers/",
             )
 
     @property
