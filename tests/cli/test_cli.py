@@ -196,6 +196,36 @@ def test_every_help_page_renders(path: tuple[str, ...]) -> None:
     assert result.exception is None
 
 
+def _groups() -> list[tuple[str, ...]]:
+    import typer.main
+
+    groups: list[tuple[str, ...]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        subs = getattr(command, "commands", None) or {}
+        if subs:
+            groups.append(path)
+        for name, sub in subs.items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return groups
+
+
+@pytest.mark.parametrize("path", _groups(), ids=lambda p: " ".join(p) or "lyncpki")
+def test_a_command_list_gives_each_command_one_line(path: tuple[str, ...]) -> None:
+    """In a group's list of commands each summary is one line on a wide terminal: typer keeps
+    the line breaks of a docstring's first paragraph there (`ca revoke` read "publish one with
+    `lyncpki ca crl`" and "(or `ca crl --delta`)." on two rows)."""
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    panel = result.output.split("Commands")[1].split("╰")[0]
+    rows = [line for line in panel.splitlines()[1:] if line.startswith("│")]
+    assert rows
+    continued = [row.strip("│ ") for row in rows if row.startswith("│  ")]
+    assert not continued, f"summaries broken over rows: {continued}"
+
+
 @pytest.mark.parametrize(
     "args",
     [

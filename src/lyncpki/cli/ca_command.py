@@ -460,8 +460,10 @@ def revoke_command(
     passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Revoke a certificate. It is listed by the next CRL: publish one with `lyncpki ca crl`
-    (or `ca crl --delta`)."""
+    """Revoke a certificate; the next CRL lists it (`ca crl`, or `ca crl --delta`).
+
+    Publish that CRL with `lyncpki ca crl` (full) or `lyncpki ca crl --delta`; the OCSP
+    responder of `ca serve` says revoked at once."""
     _revoke(serial, reason, home, passphrase_file, as_json)
 
 

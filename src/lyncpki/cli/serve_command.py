@@ -65,8 +65,10 @@ def serve_command(
     passphrase_file: Path | None = PassphraseFileOption,
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
 ) -> None:
-    """Serve the CA over HTTP: enrollment API (/api/v1/...), CRLs (/crl/...), CA
-    certificates (/aia/...), OCSP (/ocsp) and /health; the API is described at /docs.
+    """Serve the CA over HTTP: enrollment, CRLs, CA certificates, OCSP and /health.
+
+    The enrollment API is under /api/v1/..., CRLs under /crl/..., CA certificates under
+    /aia/..., OCSP at /ocsp; the API is described at /docs.
 
     The CRL and AIA URLs written into certificates (ca init --base-url) must point here.
     """

@@ -285,8 +285,7 @@ def remove_command(
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Un-assign a usage's certificate [Remove-CsCertificate]; the certificate stays in the
-    store."""
+    """Un-assign a usage's certificate [Remove-CsCertificate]; it stays in the store."""
     _remove(server, types, previous, home, as_json)
 
 
@@ -331,9 +330,10 @@ def export_command(
     passphrase_file: Path | None = StorePassphraseOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Export a certificate with its private key and chain as PKCS#12 (.pfx), for another
-    server of an Edge pool, the OAuth certificate's Front Ends, or a reverse proxy. Only keys
-    marked exportable can be exported (R-GEN-12)."""
+    """Export a certificate with its private key and chain as PKCS#12 (.pfx).
+
+    For another server of an Edge pool, the OAuth certificate's Front Ends, or a reverse proxy.
+    Only keys marked exportable can be exported (R-GEN-12)."""
     _export(server, pfx, usage, thumbprint, password, legacy, home, passphrase_file, as_json)
 
 

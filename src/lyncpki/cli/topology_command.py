@@ -54,8 +54,10 @@ def validate_command(
     file: Path = typer.Argument(..., help="Topology file (.yaml, .yml or .json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Check a topology file without planning: every problem at once, each with its file, line,
-    column and a fix. Exit status 0 when valid, 2 when not."""
+    """Check a topology file without planning: every problem at once, with line and fix.
+
+    Each problem names its file, line and column, and how to fix it. Exit status 0 when valid,
+    2 when not."""
     _validate(file, as_json=as_json)
 
 
