@@ -282,3 +282,13 @@ def test_broken_files_are_findings(deployed: Lab, tmp_path: Path) -> None:
     assert process.returncode == 1 and "Traceback" not in process.stderr
     report = json.loads(process.stdout)
     assert [f["id"] for f in report["findings"]] == ["input.unreadable"] * 3
+    # each under its own file, as the file's other findings would be (they were under no
+    # server: the table said "✓ <file>: no finding", then listed the error elsewhere)
+    assert [f["server"] for f in report["findings"]] == [
+        str(truncated),
+        str(text),
+        str(tmp_path / "missing.cer"),
+    ]
+    table = deployed.cli("check", "--cert", text, "--offline", COLUMNS="200")
+    assert table.returncode == 1
+    assert "no finding" not in table.stdout and str(text) in table.stdout

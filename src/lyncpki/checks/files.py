@@ -20,11 +20,13 @@ from lyncpki.store import is_ca_certificate
 from lyncpki.x509.bundles import PKCS12_SUFFIXES, load_bundle
 
 
-def unreadable(path: Path, message: str) -> Finding:
+def unreadable(path: Path, message: str, server: str | None = None) -> Finding:
+    """The finding of a file that holds no usable certificate, listed under the server it was
+    checked for or, checked alone, under the file itself (as its other findings would be)."""
     return Finding(
         "input.unreadable",
         Severity.ERROR,
-        None,
+        server or str(path),
         None,
         str(path),
         message,
@@ -53,7 +55,7 @@ def check_file(
     try:
         data = read_input(path, "name a certificate file (.cer, .crt, .pem, .p7b, .pfx)")
     except LyncPkiError as error:
-        return [unreadable(path, error.message)]
+        return [unreadable(path, error.message, server)]
     try:
         bundle = load_bundle(
             data,
@@ -62,7 +64,7 @@ def check_file(
             pkcs12_hint=path.suffix.lower() in PKCS12_SUFFIXES,
         )
     except LyncPkiError as error:
-        return [unreadable(path, error.message)]
+        return [unreadable(path, error.message, server)]
     leaves = [c for c in bundle.certificates if not is_ca_certificate(c)]
     leaf = leaves[0] if leaves else bundle.certificates[0]
     carried = [c for c in bundle.certificates if c is not leaf]
