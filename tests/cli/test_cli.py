@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -194,6 +195,19 @@ def test_every_help_page_renders(path: tuple[str, ...]) -> None:
     assert result.exit_code == 0, (result.output, result.exception)
     assert "Usage:" in result.output and "--help" in result.output
     assert result.exception is None
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "lyncpki")
+def test_a_help_page_breaks_lines_only_where_the_terminal_ends(path: tuple[str, ...]) -> None:
+    """The description under "Usage:" is paragraphs that rich wraps to the terminal: on a very
+    wide one each paragraph is one line. The texts are wrapped in the source, and typer kept
+    those breaks, so an 80-column terminal broke every other line short."""
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "3000"})
+    assert result.exit_code == 0, result.output
+    description = result.output.split("Usage:")[1].split("╭")[0].splitlines()[1:]
+    text = [line.strip() for line in description]
+    broken = [a for a, b in itertools.pairwise(text) if a and b]
+    assert not broken, f"{' '.join(path)}: a paragraph broken after: {broken}"
 
 
 def _groups() -> list[tuple[str, ...]]:

@@ -17,6 +17,7 @@ from lyncpki.cli import (
     topology_command,
     wizard_command,
 )
+from lyncpki.cli.help_text import flow_help
 from lyncpki.cli.plan_command import HELP as PLAN_HELP
 from lyncpki.cli.plan_command import plan_command
 
@@ -44,6 +45,7 @@ app.command("export")(store_command.export_command)
 app.command("check", help=check_command.HELP)(check_command.check_command)
 app.command("deploy", help=deploy_command.HELP)(deploy_command.deploy_command)
 app.command("wizard", help=wizard_command.HELP)(wizard_command.wizard_command)
+flow_help(app)  # each paragraph one line: rich wraps it to the terminal's width
 
 
 def _version(value: bool) -> None:
