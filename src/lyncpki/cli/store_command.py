@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from lyncpki.atomic import write_atomic
 from lyncpki.checks.chain import validate_chain
@@ -24,12 +23,12 @@ from lyncpki.cli.store_context import (
     pfx_password,
     store_secret,
     topology_path,
-    when,
 )
 from lyncpki.enrollment.exporting import export_pfx
 from lyncpki.enrollment.importing import import_file
 from lyncpki.enrollment.selection import parse_usages
 from lyncpki.errors import LyncPkiError
+from lyncpki.reports.certs_table import print_certificates
 from lyncpki.store import ServerStore, StoreError, servers_in, thumbprint_name
 from lyncpki.store.listing import certificate_rows
 from lyncpki.x509.bundles import PKCS12_SUFFIXES
@@ -246,33 +245,7 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
     if not rows:
         stdout.print(f"no certificates in {root / 'servers'}", markup=False)
         return
-    wide = stdout.width >= 160  # SANs and issuer only where they fit; --json has them all
-    table = Table(show_lines=False)
-    headers = ["server", "type", "state", "thumbprint", "subject", "not after", "effective"]
-    for header in headers + (["SANs", "issuer"] if wide else []):
-        table.add_column(header, overflow="fold")
-    for r in rows:
-        cells = [
-            r.server,
-            r.usage or "",
-            r.state + ("" if r.has_key is not False else " (no key)"),
-            r.thumbprint or (f"request {r.request_id}" if r.request_id else ""),
-            _cn(r.subject),
-            when(r.not_after),
-            when(r.effective),
-        ]
-        if wide:
-            cells += [", ".join(r.sans), r.issuer or ""]
-        table.add_row(*cells)
-    stdout.print(table)
-
-
-def _cn(subject: str) -> str:
-    """The CN of an RFC 4514 subject for the table (the whole subject is in --json)."""
-    for part in subject.split(","):
-        if part.startswith("CN="):
-            return part[3:]
-    return subject
+    print_certificates(rows, stdout)
 
 
 # ----------------------------------------------------------------------------------- remove
