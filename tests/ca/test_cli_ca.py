@@ -164,8 +164,12 @@ def test_list_and_show(home: Path, issued: tuple[Path, str]) -> None:
     pem = cli("ca", "show", serial, "--pem", "--home", home)
     assert pem.stdout == pem_blocks(issued[0].read_text("ascii"))[0]
 
-    table = cli("ca", "list", "--home", home)
-    assert table.exit_code == 0 and serial.lower() in table.stdout
+    for columns in ("80", "120", "250"):  # records where a table would fold them, else a table
+        table = cli("ca", "list", "--home", home, env={"COLUMNS": columns})
+        assert table.exit_code == 0
+        assert serial.lower() in table.stdout and record["thumbprint"] in table.stdout
+        assert all(len(line) <= int(columns) for line in table.stdout.splitlines())
+        assert ("┃" in table.stdout) is (columns == "250"), columns
 
 
 def test_show_unknown_serial(home: Path) -> None:

@@ -11,7 +11,6 @@ import typer
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from rich.markup import escape
-from rich.table import Table
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CertificateAuthority, CrlInfo, IssueResult
@@ -40,6 +39,7 @@ from lyncpki.inputs import read_input
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning import plan
 from lyncpki.planning.namespaces import namespaces as plan_namespaces
+from lyncpki.reports.records import Field, print_rows
 from lyncpki.topology import load_topology
 from lyncpki.topology.names import fqdn_problem, normalize
 from lyncpki.x509.identifiers import serial_hex, serial_windows, thumbprint
@@ -50,14 +50,6 @@ app = typer.Typer(
     "full/delta CRLs. State lives in --home (default ./lyncpki-data or $LYNCPKI_HOME).",
     no_args_is_help=True,
 )
-
-
-def _table(*headers: str) -> Table:
-    """A table whose cells fold long values (serials, thumbprints) instead of cutting them."""
-    table = Table(show_lines=False)
-    for header in headers:
-        table.add_column(header, overflow="fold")
-    return table
 
 
 def _when(value: Any) -> str:
@@ -383,18 +375,34 @@ def _pending(home: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json(jsonable(rows))
         return
-    table = _table("Id", "Template", "Subject", "SANs", "Key", "Requester", "Submitted")
-    for row in rows:
-        table.add_row(
-            str(row["id"]),
-            row["template"],
-            row["subject"],
-            row["sans"].replace(",", "\n"),
-            row["key"],
-            row["requester"],
-            _when(row["submitted_at"]),
-        )
-    stdout.print(table if rows else "no pending requests")
+    if not rows:
+        stdout.print("no pending requests")
+        return
+    fields = [
+        Field("Id", whole=True),
+        Field("Template", whole=True),
+        Field("Subject"),
+        Field("SANs"),
+        Field("Key", whole=True),
+        Field("Requester"),
+        Field("Submitted", whole=True),
+    ]
+    print_rows(
+        stdout,
+        fields,
+        [
+            [
+                str(row["id"]),
+                row["template"],
+                row["subject"],
+                row["sans"].replace(",", "\n"),
+                row["key"],
+                row["requester"],
+                _when(row["submitted_at"]),
+            ]
+            for row in rows
+        ],
+    )
 
 
 @app.command("approve")
@@ -551,17 +559,32 @@ def _list(status: str, home: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json(jsonable(rows))
         return
-    table = _table("Serial", "Subject", "Template", "Status", "Expires", "Thumbprint")
-    for row in rows:
-        table.add_row(
-            row["serial"],
-            row["subject"],
-            row["template"],
-            row["status"],
-            _when(row["not_after"]),
-            row["thumbprint"],
-        )
-    stdout.print(table if rows else "no certificates")
+    if not rows:
+        stdout.print("no certificates")
+        return
+    fields = [
+        Field("Serial", whole=True),
+        Field("Subject"),
+        Field("Template", whole=True),
+        Field("Status", whole=True),
+        Field("Expires", whole=True),
+        Field("Thumbprint", whole=True),
+    ]
+    print_rows(
+        stdout,
+        fields,
+        [
+            [
+                row["serial"],
+                row["subject"],
+                row["template"],
+                row["status"],
+                _when(row["not_after"]),
+                row["thumbprint"],
+            ]
+            for row in rows
+        ],
+    )
 
 
 @app.command("show")
@@ -638,19 +661,33 @@ def _templates(home: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json([t.as_dict() for t in templates])
         return
-    table = _table("Name", "EKU", "Key usage", "Days", "Keys", "Hashes", "Wildcards", "Approval")
-    for t in templates:
-        table.add_row(
-            t.name,
-            ", ".join(t.eku) or "-",
-            ", ".join(t.key_usage),
-            str(t.validity_days),
-            "any" if set(t.key_types) == set(ALL_KEYS) else ", ".join(t.key_types),
-            ", ".join(t.hashes),
-            "yes" if t.allow_wildcards else "no",
-            "yes" if t.approval else "no",
-        )
-    stdout.print(table)
+    fields = [
+        Field("Name", whole=True),
+        Field("EKU"),
+        Field("Key usage"),
+        Field("Days", whole=True),
+        Field("Keys"),
+        Field("Hashes"),
+        Field("Wildcards", whole=True),
+        Field("Approval", whole=True),
+    ]
+    print_rows(
+        stdout,
+        fields,
+        [
+            [
+                t.name,
+                ", ".join(t.eku) or "-",
+                ", ".join(t.key_usage),
+                str(t.validity_days),
+                "any" if set(t.key_types) == set(ALL_KEYS) else ", ".join(t.key_types),
+                ", ".join(t.hashes),
+                "yes" if t.allow_wildcards else "no",
+                "yes" if t.approval else "no",
+            ]
+            for t in templates
+        ],
+    )
 
 
 @app.command("audit")
@@ -671,14 +708,26 @@ def _audit(limit: int, home: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json(jsonable(rows))
         return
-    table = _table("When", "Actor", "Action", "Target", "Outcome", "Detail")
-    for row in rows:
-        table.add_row(
-            _when(row["at"]),
-            row["actor"],
-            row["action"],
-            row["target"],
-            row["outcome"],
-            row["detail"],
-        )
-    stdout.print(table)
+    fields = [
+        Field("When", whole=True),
+        Field("Actor", whole=True),
+        Field("Action", whole=True),
+        Field("Target"),
+        Field("Outcome", whole=True),
+        Field("Detail"),
+    ]
+    print_rows(
+        stdout,
+        fields,
+        [
+            [
+                _when(row["at"]),
+                row["actor"],
+                row["action"],
+                row["target"],
+                row["outcome"],
+                row["detail"],
+            ]
+            for row in rows
+        ],
+    )

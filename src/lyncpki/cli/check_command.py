@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from lyncpki.atomic import write_atomic
 from lyncpki.checks.catalog import catalog
@@ -59,6 +58,7 @@ from lyncpki.inputs import read_input
 from lyncpki.planning import CertificatePlan, Severity, plan_file
 from lyncpki.reports.findings_html import render_findings_html
 from lyncpki.reports.findings_table import print_findings
+from lyncpki.reports.records import Field, print_rows
 from lyncpki.store import ServerStore, StoreError
 from lyncpki.x509.bundles import load_bundle
 from lyncpki.x509.identifiers import thumbprint
@@ -184,12 +184,16 @@ def _print_rules(as_json: bool) -> None:
             ]
         )
         return
-    table = Table(show_lines=False)
-    for header in ("id", "severity", "requirement", "scope", "what it finds"):
-        table.add_column(header, overflow="fold")
-    for r in rules:
-        table.add_row(r.id, str(r.severity), r.requirement, r.scope, r.title)
-    stdout.print(table)
+    fields = (
+        Field("id", whole=True),
+        Field("severity", whole=True),
+        Field("requirement", whole=True),
+        Field("scope"),
+        Field("what it finds"),
+    )
+    print_rows(
+        stdout, fields, [[r.id, str(r.severity), r.requirement, r.scope, r.title] for r in rules]
+    )
 
 
 @guarded(None)

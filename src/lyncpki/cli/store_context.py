@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from lyncpki.checks import Finding
@@ -20,6 +19,8 @@ from lyncpki.cli.ca_context import home_of
 from lyncpki.cli.output import stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret, read_secret
+from lyncpki.reports.findings_table import COLORS, FIELDS
+from lyncpki.reports.records import print_rows
 from lyncpki.store import ServerStore, resolve_store_passphrase
 from lyncpki.store.protection import STORE_PASSPHRASE_ENV
 
@@ -132,19 +133,17 @@ def parse_when(text: str) -> dt.datetime:
 
 
 def print_findings(findings: list[Finding]) -> None:
-    table = Table(show_lines=False)
-    for header in ("severity", "id", "usage", "message", "fix"):
-        table.add_column(header, overflow="fold")
-    for f in findings:
-        color = {"error": "red", "warning": "yellow"}.get(str(f.severity), "")
-        table.add_row(
-            Text(str(f.severity), style=color),
+    rows: list[list[str | Text]] = [
+        [
+            Text(str(f.severity), style=COLORS[f.severity]),
             f.id,
             f.usage or "",
             f.message,
             f.fix,
-        )
-    stdout.print(table)
+        ]
+        for f in findings
+    ]
+    print_rows(stdout, FIELDS, rows)
 
 
 def when(value: Any) -> str:

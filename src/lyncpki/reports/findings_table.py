@@ -1,16 +1,24 @@
-"""A check's findings in the terminal: one table per server (or file, or endpoint), errors
-first, then a one-line verdict."""
+"""A check's findings in the terminal: one table per server (or file, or endpoint; records on a
+terminal too narrow for the table, see reports/records.py), errors first, then a one-line
+verdict."""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from lyncpki.checks.report import CheckReport
 from lyncpki.planning.model import Severity
+from lyncpki.reports.records import Field, print_rows
 from lyncpki.reports.visible import visible
 
+FIELDS = (
+    Field("severity", whole=True),
+    Field("id", whole=True),
+    Field("usage", whole=True),
+    Field("message"),
+    Field("fix"),
+)
 COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
 
@@ -21,18 +29,17 @@ def print_findings(report: CheckReport, console: Console) -> None:
         if not findings:
             console.print(Text.assemble(("✓", "green"), f" {visible(server)}: no finding"))
             continue
-        table = Table(title=Text(visible(server)), title_justify="left", show_lines=False)
-        for header in ("severity", "id", "usage", "message", "fix"):
-            table.add_column(header, overflow="fold")
-        for f in findings:
-            table.add_row(
+        rows = [
+            [
                 Text(str(f.severity), style=COLORS[f.severity]),
                 Text(visible(f.id)),
                 Text(visible(f.usage or "")),
                 Text(visible(f.message)),
                 Text(visible(f.fix)),
-            )
-        console.print(table)
+            ]
+            for f in findings
+        ]
+        print_rows(console, FIELDS, rows, title=server)
     if report.handshakes:
         good = sum(1 for h in report.handshakes if h.ok)
         console.print(Text(f"handshakes: {good} of {len(report.handshakes)} succeeded"))
