@@ -261,7 +261,7 @@ class Runner:
         installed, _ = store.install(
             cert, chain, source=f"deploy {self.client.base_url}", assign_to=_usages(need.planned)
         )
-        detail = f"serial {serial_hex(cert.serial_number)}; {need.reason}"
+        detail = f"serial {serial_hex(cert.serial_number)} (because: {need.reason})"
         return Done(need.holder, need.planned.id, verb, installed.thumbprint, detail)
 
     def _chain(self) -> list[x509.Certificate]:

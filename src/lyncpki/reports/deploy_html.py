@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lyncpki.checks.report import CheckReport
-from lyncpki.reports.plan_html import environment
+from lyncpki.reports.plan_html import environment, moment
 
 
 def render_deploy_html(document: dict[str, Any], check: CheckReport | None) -> str:
@@ -20,7 +20,7 @@ def render_deploy_html(document: dict[str, Any], check: CheckReport | None) -> s
         .render(
             doc=document,
             verdict=verdict,
-            generated=check.generated.isoformat() if check else "",
+            generated=moment(check.generated) if check else "",
             groups=check.by_server() if check else [],
             handshakes=[],
         )

@@ -4,7 +4,7 @@ findings grouped by server (each row `data-id="<finding id>"`), the handshakes m
 from __future__ import annotations
 
 from lyncpki.checks.report import SCHEMA, CheckReport
-from lyncpki.reports.plan_html import environment
+from lyncpki.reports.plan_html import environment, moment
 
 
 def render_findings_html(report: CheckReport) -> str:
@@ -18,7 +18,7 @@ def render_findings_html(report: CheckReport) -> str:
         .get_template("findings.html.j2")
         .render(
             schema=SCHEMA,
-            generated=data["generated"],
+            generated=moment(report.generated),
             topology=report.topology,
             offline=report.offline,
             days=report.days,

@@ -8,6 +8,7 @@ report can be read back by a program. No script, no external style sheet, font o
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from functools import cache
@@ -39,6 +40,11 @@ def environment() -> jinja2.Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
     )
+
+
+def moment(value: dt.datetime) -> str:
+    """A time for a reader of a report: to the second, with its zone (the JSON has it whole)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S ") + (value.tzname() or "local time")
 
 
 def _cells(cert: PlannedCertificate) -> list[Cell]:
