@@ -125,3 +125,44 @@ def test_plan_report_keeps_headers_whole_and_fits(browser: Any, tmp_path: Path, 
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     finally:
         page.close()
+
+
+@pytest.mark.external
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_check_report_keeps_ids_and_usages_whole(browser: Any, tmp_path: Path, width: int) -> None:
+    import datetime as dt
+
+    from lyncpki.checks.finding import Finding
+    from lyncpki.checks.report import CheckReport
+    from lyncpki.planning.model import Severity
+    from lyncpki.reports.findings_html import render_findings_html
+
+    findings = tuple(
+        Finding(
+            finding_id,
+            Severity.WARNING,
+            server,
+            usage,
+            "CN=pool01.contoso.net,OU=IT,O=Contoso Ltd,L=Redmond,ST=WA,C=US",
+            "expires on 2028-11-30 (729 days left, within 1000)",
+            "renew it now: request, import and assign its replacement",
+            "R-GEN-13",
+        )
+        for server in SERVERS
+        for usage in ("Default", "WebServicesInternal", "WebServicesExternal")
+        for finding_id in ("cert.expiring", "san.missing")
+    )
+    report = CheckReport(findings, dt.datetime.now(dt.UTC), checked=tuple(SERVERS))
+    page_file = tmp_path / "check.html"
+    page_file.write_text(render_findings_html(report), "utf-8")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.goto(page_file.as_uri())
+        cells = page.query_selector_all("#findings td.id") + page.query_selector_all(
+            "#findings td.usage"
+        )
+        assert len(cells) == 2 * len(findings)
+        assert_whole(page, [*page.query_selector_all("thead th"), *cells], width)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()
