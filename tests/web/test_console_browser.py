@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from layout import broken_cells
 
 from lab import ACCOUNTS, CONTOSO, Lab, ok, openssl, openssl_request
 
@@ -99,6 +100,9 @@ def test_request_approve_download_verify_revoke(
     )
     assert verdict.strip().endswith(": OK")
     page.screenshot(path=screenshots / "certificates.png", full_page=True)
+    # no header, status, button or label broken inside a word ("stat / us", "Revo / ke")
+    broken = broken_cells(page, "th, td:not(.mono)")
+    assert broken == [], broken
 
     # revoked from the inventory: the CRL grows on the dashboard and the CA page
     before = crl_entries(page, lab, "dashboard")
@@ -112,6 +116,8 @@ def test_request_approve_download_verify_revoke(
     )
     assert crl_entries(page, lab, "dashboard") == before + 1
     page.screenshot(path=screenshots / "dashboard.png", full_page=True)
+    broken = broken_cells(page, "table.grid th, table.grid td")
+    assert broken == [], broken  # "missi / ng" before
     assert crl_entries(page, lab, "ca") == before + 1
     page.screenshot(path=screenshots / "ca.png", full_page=True)
     crl = lab.work / "after.crl"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from layout import assert_whole
 
 from lyncpki.reports.deploy_html import render_deploy_html
 
@@ -62,28 +63,6 @@ def _document() -> dict[str, Any]:
         "proof": proof,
         "notes": [],
     }
-
-
-BROKEN_WORDS = """(element) => {
-    // the words of the cell that the layout broke over two lines or more
-    const broken = [];
-    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        for (const match of node.data.matchAll(/\\S+/g)) {
-            const range = document.createRange();
-            range.setStart(node, match.index);
-            range.setEnd(node, match.index + match[0].length);
-            const tops = new Set(Array.from(range.getClientRects(), r => Math.round(r.top)));
-            if (tops.size > 1) broken.push(match[0]);
-        }
-    }
-    return broken;
-}"""
-
-
-def assert_whole(page: Any, cells: list[Any], width: int) -> None:
-    for cell in cells:
-        assert page.evaluate(BROKEN_WORDS, cell) == [], (width, cell.inner_text())
 
 
 @pytest.mark.external

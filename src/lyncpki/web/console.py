@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
@@ -22,6 +23,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from markupsafe import Markup, escape
 
 from lyncpki.ca.accounts import Accounts
 from lyncpki.ca.authority import CertificateAuthority
@@ -64,11 +66,22 @@ class Refused(Exception):
 
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("lyncpki.web", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    environment.filters["wordbreaks"] = wordbreaks
+    return environment
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def wordbreaks(name: str) -> Markup:
+    """A usage name (WebServicesInternal) with a line-break opportunity between its words, so
+    that a narrow column breaks it there and nowhere else."""
+    return Markup("<wbr>").join(escape(part) for part in _CAMEL.split(name))
 
 
 def _when(value: Any) -> str:
