@@ -77,6 +77,8 @@ def test_request_approve_download_verify_revoke(
     assert "pool01.contoso.net" in row.inner_text() and "RSA 2048" in row.inner_text()
     assert "passes the template's policy" in row.inner_text()
     page.screenshot(path=screenshots / "pending.png", full_page=True)
+    broken = broken_cells(page, "th, td:not(.mono)")
+    assert broken == [], broken
     row.get_by_role("button", name=f"Approve request {request_id}").click()
     notice = page.get_by_role("status").inner_text()
     serial = re.search(r"certificate ([0-9a-f]+) issued", notice)
