@@ -7,7 +7,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lab import CONTOSO, Lab, ok, openssl, openssl_request, sans_of, thumbprint_of
+from lab import (
+    CONTOSO,
+    Lab,
+    ok,
+    openssl,
+    openssl_request,
+    run_lyncpki,
+    sans_of,
+    thumbprint_of,
+)
 from other_ca import OtherCa
 
 MED = "med01.contoso.net"
@@ -143,3 +152,21 @@ def test_an_answer_without_its_request_is_refused(lab: Lab, tmp_path: Path) -> N
     process = lab.cli("import", "--server", "dir01.contoso.net", leaf)
     assert process.returncode == 2
     assert "no private key" in process.stderr and "fix:" in process.stderr
+
+
+def test_several_requests_go_into_a_new_folder(tmp_path: Path) -> None:
+    """`--output DIR` for several requests makes the folder (it was refused unless it
+    existed); a file name for several requests is refused, and nothing is written. A home of
+    its own: the lab's dir01 is other tests' business."""
+    home, folder = tmp_path / "home", tmp_path / "dir01-requests" / "today"
+    asked = ("request", "--topology", CONTOSO, "--server", "dir01.contoso.net", "--offline")
+    process = run_lyncpki(*asked, "--output", folder, "--json", "--home", home)
+    outcomes = json.loads(ok(process).stdout)["requests"]
+    assert len(outcomes) == 3
+    for outcome in outcomes:
+        written = Path(outcome["output"])
+        assert written.parent == folder
+        assert "verify OK" in openssl("req", "-verify", "-in", written, "-noout")
+    refused = run_lyncpki(*asked, "--output", tmp_path / "all.req", "--home", home)
+    assert refused.returncode == 2 and "is not a folder" in refused.stderr
+    assert not (tmp_path / "all.req").exists()

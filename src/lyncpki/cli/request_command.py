@@ -232,10 +232,18 @@ def _outputs(output: Path | None, server: str, labels: list[str]) -> list[Path]:
         return [Path(f"{server}-{label.replace(',', '+')}.req") for label in labels]
     if len(labels) == 1 and not output.is_dir():
         return [output]
+    if not output.exists() and not output.suffix:  # a new folder for the requests
+        try:
+            output.mkdir(parents=True)
+        except OSError as error:
+            raise LyncPkiError(
+                f"cannot create the folder {output}: {error.strerror}",
+                "give a folder you can write in as --output",
+            ) from None
     if not output.is_dir():
         raise LyncPkiError(
             f"{len(labels)} requests are made, and --output {output} is not a folder",
-            "give an existing folder as --output, or one --type",
+            "give a folder as --output (a new one is created), or one --type",
         )
     return [output / f"{server}-{label.replace(',', '+')}.req" for label in labels]
 
