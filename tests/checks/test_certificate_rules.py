@@ -187,3 +187,21 @@ def test_an_ldap_only_cdp_is_an_error_on_the_edge_only() -> None:
     assert "ldap:///CN=Contoso" in found["Default"]["cdp.not-http"].message
     assert "cdp.missing" not in found["Default"]
     assert "cdp.not-http" not in ids(make())  # an http:// CDP
+
+
+def test_a_server_without_the_chain_is_told_to_import_all_of_it() -> None:
+    """No root and no issuing CA on the server: one finding names both and asks for the whole
+    chain (it asked for the root, then, once imported, for the issuing CA); with the issuing CA
+    already there, the root alone."""
+
+    def untrusted(**context: object) -> tuple[str, str]:
+        values: dict[str, object] = {"now": NOW, "usage": "Default", "has_key": True}
+        values.update(context)
+        found = check_certificate(CertificateContext(certificate=make(), **values))  # type: ignore[arg-type]
+        (finding,) = [f for f in found if f.id.startswith("chain.")]
+        return finding.message, finding.fix
+
+    message, fix = untrusted(roots=())
+    assert "nor the issuing CA CN=Rules Root" in message and "chain.p7b" in fix
+    message, fix = untrusted(roots=(), intermediates=(ROOT,))  # the issuer, known but untrusted
+    assert "nor the issuing CA" not in message and "root.crt" in fix

@@ -25,8 +25,8 @@ def render(width: int, title: str | None = None) -> str:
 
 
 def test_the_widths_that_decide() -> None:
-    # whole columns at their widest (40 and 7), the other one at most 16, and the rules
-    needed = 40 + 16 + 7 + 3 * 3 + 1
+    # whole columns at their widest (40 and 7), the other one at most 24, and the rules
+    needed = 40 + 24 + 7 + 3 * 3 + 1
     assert fits(needed, FIELDS, ROWS) and not fits(needed - 1, FIELDS, ROWS)
     short = [["a", "b", "c"]]
     # the headers' widths when the values are shorter (6, 7, 6)

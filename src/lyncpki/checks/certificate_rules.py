@@ -460,6 +460,18 @@ def _chain_untrusted(ctx: CertificateContext) -> list[Problem]:
     problem = ctx.path.problem
     if problem is None or (ctx.roots and not _issuer_known(ctx)):  # incomplete: said above
         return []
+    self_signed = ctx.certificate.issuer == ctx.certificate.subject
+    if not ctx.roots and not _issuer_known(ctx) and not self_signed:
+        # neither the root nor the issuing CA: both said at once, not one per attempt
+        issuer = ctx.certificate.issuer.rfc4514_string()
+        return [
+            Problem(
+                f"the chain does not reach a trusted root: {problem}, nor the issuing CA {issuer}",
+                "import the CA's whole chain, issuing CA and root: the .p7b the CA gives "
+                "(lyncpki ca chain --format p7b --out chain.p7b for lyncpki's CA), then "
+                "lyncpki import --server ... chain.p7b",
+            )
+        ]
     return [
         Problem(
             f"the chain does not reach a trusted root: {problem}",

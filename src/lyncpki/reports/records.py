@@ -22,7 +22,7 @@ from rich.text import Text
 from lyncpki.reports.visible import visible
 
 Cell = str | Text
-ROOM = 16  # the least a wrapping column may get in a table
+ROOM = 24  # the least a wrapping column may get in a table: prose reads badly in less
 
 
 @dataclass(frozen=True, slots=True)
