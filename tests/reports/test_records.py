@@ -53,3 +53,11 @@ def test_values_are_shown_not_obeyed() -> None:
     for width in (60, 200):
         text = render(width)
         assert "[bold]odd[/bold]" in text and "\\x1b[31m" in text and "\x1b" not in text
+
+
+def test_widths_are_terminal_cells_and_empty_fields_are_left_out_of_records() -> None:
+    wide = [["\u6771\u4eac" * 10, "x", "valid"]]  # 20 characters, 40 cells
+    assert fits(40 + 7 + 6 + 10, FIELDS, wide) and not fits(40 + 7 + 6 + 9, FIELDS, wide)
+    out = io.StringIO()
+    print_rows(Console(file=out, width=30, color_system=None), FIELDS, [[SERIAL, "", "valid"]])
+    assert "Subject" not in out.getvalue() and "Status valid" in " ".join(out.getvalue().split())

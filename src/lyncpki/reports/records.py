@@ -3,8 +3,9 @@
 A listing (the CA's certificates, its audit log, templates, findings...) is a table when the
 columns that must stay whole (serials, thumbprints, ids, dates) fit the terminal with room
 left for the others to wrap. Otherwise every row is printed as a record, one `Header  value`
-line per field, the way PowerShell's Format-List prints Get-CsCertificate: an 80-column
-terminal used to get tables whose every cell was folded a few characters at a time.
+line per field that has a value, the way PowerShell's Format-List prints Get-CsCertificate:
+an 80-column terminal used to get tables whose every cell was folded a few characters at a
+time.
 
 Values are shown as given: strings are never read as markup (the caller's console decides
 about control characters, see reports/visible.py), Text keeps its style.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -57,9 +59,13 @@ def fits(width: int, fields: Sequence[Field], rows: Sequence[Sequence[Cell]]) ->
     return needed <= width
 
 
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
 def _width(cell: Cell) -> int:
-    text = cell.plain if isinstance(cell, Text) else cell
-    return max((len(line) for line in text.splitlines()), default=0)
+    """Terminal cells, not characters (a CJK name takes two a character)."""
+    return max((cell_len(line) for line in _plain(cell).splitlines()), default=0)
 
 
 def _text(cell: Cell) -> Text:
@@ -88,13 +94,14 @@ def _records(
 ) -> None:
     if title:
         console.print(Text(visible(title), style="bold"))
-    label = max(len(f.header) for f in fields)
+    label = max(cell_len(f.header) for f in fields)
     for number, row in enumerate(rows):
         grid = Table(box=None, show_header=False, padding=(0, 1, 0, 0))
         grid.add_column(min_width=label, no_wrap=True, style="bold")
         grid.add_column(overflow="fold")
         for field, cell in zip(fields, row, strict=True):
-            grid.add_row(field.header, _text(cell))
+            if _plain(cell):  # an empty field is left out of its record
+                grid.add_row(field.header, _text(cell))
         if number:
             console.print()
         console.print(grid)
