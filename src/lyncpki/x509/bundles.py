@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from lyncpki.errors import LyncPkiError
 from lyncpki.x509.keys import PrivateKey
+from lyncpki.x509.pkcs12_guard import Pkcs12TooSlow, looks_like_pkcs12, open_pkcs12
 from lyncpki.x509.requests import UNREADABLE
 
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
@@ -70,10 +71,21 @@ def _from_der(der: bytes) -> tuple[list[x509.Certificate], str] | None:
 
 def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
     secret = password.encode() if password else None
+    if not looks_like_pkcs12(data):
+        raise BundleError(
+            f"{source} is not a PKCS#12 file",
+            "give the .pfx exported with its private key, or the certificate itself "
+            "(.cer, .crt, .p7b)",
+        )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            loaded = pkcs12.load_pkcs12(data, secret)
+        loaded = open_pkcs12(data, secret)  # in a child process, with a time limit
+    except Pkcs12TooSlow as slow:
+        raise BundleError(
+            f"{source}: the PKCS#12 file was not opened: {slow}; its key derivation "
+            "(iteration counts) is set far beyond what any export uses",
+            "export it again with the usual settings (Export-PfxCertificate, the certificate "
+            "export wizard, or openssl pkcs12 -export without -iter/-maciter)",
+        ) from None
     except UNREADABLE as error:
         reason = str(error).lower()
         if secret is None or "password" in reason or "mac" in reason:
@@ -84,7 +96,7 @@ def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
         raise BundleError(
             f"{source} is not a readable PKCS#12 file ({error})", "export it again"
         ) from None
-    if loaded.cert is None:
+    if loaded.certificate is None:
         raise BundleError(f"{source}: the PKCS#12 file holds no certificate", "export it again")
     key = loaded.key
     if key is not None and not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
@@ -92,9 +104,9 @@ def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
             f"{source}: the private key is of a type Lync Server does not support",
             "use RSA or EC (P-256, P-384, P-521) keys",
         )
-    name = loaded.cert.friendly_name
+    name = loaded.friendly_name
     return Bundle(
-        [loaded.cert.certificate, *(c.certificate for c in loaded.additional_certs)],
+        [loaded.certificate, *loaded.additional],
         key,
         "PKCS#12",
         name.decode("utf-8", "replace") if name else None,
@@ -162,12 +174,8 @@ def _load(
     found = _from_der(data)
     if found:
         return Bundle(found[0], form=found[1])
-    if text is None:  # binary and neither certificate nor PKCS#7: PKCS#12 is the last form
-        try:
-            return _pkcs12(data, password, source)
-        except BundleError:
-            if password is not None:
-                raise
+    if text is None and looks_like_pkcs12(data):  # binary, neither certificate nor PKCS#7
+        return _pkcs12(data, password, source)  # its own errors: a PFX, named or not
     raise BundleError(
         f"{source} is not a certificate, a PKCS#7 chain or a PKCS#12 file",
         "give the CA's answer (.cer/.crt/.p7b) or a .pfx with --password",
