@@ -210,6 +210,49 @@ def test_a_help_page_breaks_lines_only_where_the_terminal_ends(path: tuple[str, 
     assert not broken, f"{' '.join(path)}: a paragraph broken after: {broken}"
 
 
+def _long_option_commands() -> list[tuple[tuple[str, ...], list[str]]]:
+    """Commands (not groups) with an option name long enough for rich's panel to cut at 80
+    columns, and those names."""
+    import typer.main
+
+    found: list[tuple[tuple[str, ...], list[str]]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        subs = getattr(command, "commands", None)
+        if subs is None:
+            names = [o for p in command.params for o in p.opts if len(o) >= 14]
+            if names:
+                found.append((path, names))
+            return
+        for name, sub in subs.items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+@pytest.mark.parametrize(
+    ("path", "names"), _long_option_commands(), ids=lambda v: " ".join(v) if v else ""
+)
+def test_on_an_80_column_terminal_no_option_name_is_cut(
+    path: tuple[str, ...], names: list[str]
+) -> None:
+    """`lyncpki ... --help` as typed in an 80-column terminal: click's plain layout, every option
+    named whole (typer's rich panel printed "--ca-password-fi…")."""
+    process = subprocess.run(
+        [sys.executable, "-m", "lyncpki", *path, "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    assert "…" not in process.stdout
+    for name in names:
+        assert name in process.stdout, name
+    assert all(len(line) <= 80 for line in process.stdout.splitlines())
+
+
 def _groups() -> list[tuple[str, ...]]:
     import typer.main
 
