@@ -6,6 +6,7 @@ broke twice. Each paragraph is given to typer as one line, and rich wraps it to 
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import typer
 
@@ -37,3 +38,20 @@ def flow_help(app: typer.Typer) -> None:
             if isinstance(info.help, str):  # else typer's placeholder: no help given there
                 info.help = flowed(info.help)
         flow_help(sub)
+
+
+# Below this many columns a command's `--help` uses click's plain layout: typer's rich panels
+# shrink the option-name column until long names are cut ("--ca-password-fi…") and fold each
+# option's help a few words a line; the plain layout wraps the help under the option. Groups
+# keep the panels, whose command lists wrap where click's would cut each summary short.
+PLAIN_HELP_BELOW = 100
+
+
+def plain_help_for_commands(command: Any) -> None:
+    """Click's plain help layout for every command (not group) under `command`."""
+    subcommands = getattr(command, "commands", None)
+    if subcommands is None:
+        command.rich_markup_mode = None
+        return
+    for sub in subcommands.values():
+        plain_help_for_commands(sub)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import warnings
-from typing import Any
 
 import typer
 import typer.main
@@ -20,7 +19,7 @@ from lyncpki.cli import (
     topology_command,
     wizard_command,
 )
-from lyncpki.cli.help_text import flow_help
+from lyncpki.cli.help_text import PLAIN_HELP_BELOW, flow_help, plain_help_for_commands
 from lyncpki.cli.plan_command import HELP as PLAN_HELP
 from lyncpki.cli.plan_command import plan_command
 
@@ -66,27 +65,11 @@ def _root(
     """lyncpki: plan, issue, store, assign and check Lync Server certificates."""
 
 
-# Below this many columns a command's `--help` uses click's plain layout: typer's rich panels
-# shrink the option-name column until long names are cut ("--ca-password-fi…") and fold each
-# option's help a few words a line; the plain layout wraps the help under the option. Groups
-# keep the panels, whose command lists wrap where click's would cut each summary short.
-PLAIN_HELP_BELOW = 100
-
-
-def _plain_help_for_commands(command: Any) -> None:
-    subcommands = getattr(command, "commands", None)
-    if subcommands is None:
-        command.rich_markup_mode = None
-        return
-    for sub in subcommands.values():
-        _plain_help_for_commands(sub)
-
-
 def main() -> None:
     # pyca/cryptography warns while decoding some malformed names; lyncpki reports what it
     # refuses in its own words, so the warning would only be noise on the terminal.
     warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
     command = typer.main.get_command(app)
     if shutil.get_terminal_size().columns < PLAIN_HELP_BELOW:
-        _plain_help_for_commands(command)
+        plain_help_for_commands(command)
     command()
