@@ -25,9 +25,10 @@ COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blu
 def print_findings(report: CheckReport, console: Console) -> None:
     """Values (servers, messages) are printed as Text, never read as markup: a subject or a file
     name with brackets in it prints as it is, whatever the console's markup setting."""
-    for server, findings in report.by_server():
+    groups = report.by_server()
+    clean = [server for server, findings in groups if not findings]
+    for server, findings in groups:
         if not findings:
-            console.print(Text.assemble(("✓", "green"), f" {visible(server)}: no finding"))
             continue
         rows = [
             [
@@ -40,6 +41,11 @@ def print_findings(report: CheckReport, console: Console) -> None:
             for f in findings
         ]
         print_rows(console, FIELDS, rows, title=server)
+    if clean:  # one line for them all: a hundred clean servers made a hundred lines
+        names = ", ".join(visible(server) for server in clean)
+        console.print(
+            Text.assemble(("✓", "green"), f" no finding on {len(clean)} of {len(groups)}: {names}")
+        )
     if report.handshakes:
         good = sum(1 for h in report.handshakes if h.ok)
         console.print(Text(f"handshakes: {good} of {len(report.handshakes)} succeeded"))
