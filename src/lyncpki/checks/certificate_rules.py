@@ -458,10 +458,13 @@ def _chain_incomplete(ctx: CertificateContext) -> list[Problem]:
 
 def _chain_untrusted(ctx: CertificateContext) -> list[Problem]:
     problem = ctx.path.problem
-    if problem is None or (ctx.roots and not _issuer_known(ctx)):  # incomplete: said above
+    if problem is None:
+        return []
+    issuer_known = _issuer_known(ctx)
+    if ctx.roots and not issuer_known:  # incomplete: said by _chain_incomplete
         return []
     self_signed = ctx.certificate.issuer == ctx.certificate.subject
-    if not ctx.roots and not _issuer_known(ctx) and not self_signed:
+    if not ctx.roots and not issuer_known and not self_signed:
         # neither the root nor the issuing CA: both said at once, not one per attempt
         issuer = ctx.certificate.issuer.rfc4514_string()
         return [

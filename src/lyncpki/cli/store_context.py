@@ -8,10 +8,8 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.text import Text
 
 from lyncpki.checks import Finding
 from lyncpki.checks.home_check import HOME_TOPOLOGY
@@ -19,7 +17,7 @@ from lyncpki.cli.ca_context import home_of
 from lyncpki.cli.output import stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret, read_secret
-from lyncpki.reports.findings_table import COLORS, FIELDS
+from lyncpki.reports.findings_table import FIELDS, finding_cells
 from lyncpki.reports.records import print_rows
 from lyncpki.store import ServerStore, resolve_store_passphrase
 from lyncpki.store.protection import STORE_PASSPHRASE_ENV
@@ -133,18 +131,4 @@ def parse_when(text: str) -> dt.datetime:
 
 
 def print_findings(findings: list[Finding]) -> None:
-    rows: list[list[str | Text]] = [
-        [
-            Text(str(f.severity), style=COLORS[f.severity]),
-            f.id,
-            f.usage or "",
-            f.message,
-            f.fix,
-        ]
-        for f in findings
-    ]
-    print_rows(stdout, FIELDS, rows)
-
-
-def when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else ""
+    print_rows(stdout, FIELDS, [finding_cells(f) for f in findings])

@@ -7,9 +7,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from lyncpki.checks.finding import Finding
 from lyncpki.checks.report import CheckReport
 from lyncpki.planning.model import Severity
-from lyncpki.reports.records import Field, print_rows
+from lyncpki.reports.records import Cell, Field, print_rows
 from lyncpki.reports.visible import visible
 
 FIELDS = (
@@ -22,25 +23,25 @@ FIELDS = (
 COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
 
+def finding_cells(finding: Finding) -> list[Cell]:
+    """A finding's row of FIELDS (strings are shown as they are by reports/records.py)."""
+    return [
+        Text(str(finding.severity), style=COLORS[finding.severity]),
+        finding.id,
+        finding.usage or "",
+        finding.message,
+        finding.fix,
+    ]
+
+
 def print_findings(report: CheckReport, console: Console) -> None:
     """Values (servers, messages) are printed as Text, never read as markup: a subject or a file
     name with brackets in it prints as it is, whatever the console's markup setting."""
     groups = report.by_server()
     clean = [server for server, findings in groups if not findings]
     for server, findings in groups:
-        if not findings:
-            continue
-        rows = [
-            [
-                Text(str(f.severity), style=COLORS[f.severity]),
-                Text(visible(f.id)),
-                Text(visible(f.usage or "")),
-                Text(visible(f.message)),
-                Text(visible(f.fix)),
-            ]
-            for f in findings
-        ]
-        print_rows(console, FIELDS, rows, title=server)
+        if findings:
+            print_rows(console, FIELDS, [finding_cells(f) for f in findings], title=server)
     if clean:  # one line for them all: a hundred clean servers made a hundred lines
         names = ", ".join(visible(server) for server in clean)
         console.print(
