@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -195,6 +196,21 @@ def test_every_help_page_renders(path: tuple[str, ...]) -> None:
     assert result.exit_code == 0, (result.output, result.exception)
     assert "Usage:" in result.output and "--help" in result.output
     assert result.exception is None
+    _assert_values_named(result.output)
+
+
+# Python's names for an option's value, which typer prints when nothing else is said: "--server
+# <list[str]>", "--json <bool>" (a flag, which takes no value), "--home <path>".
+PYTHON_TYPE_NAMES = re.compile(r"<(bool|str|int|float|path|Path|list\[[^>]*\])[ >]")
+
+
+def _assert_values_named(help_page: str) -> None:
+    """Every option's value named for the administrator (FQDN, FILE, HOST:PORT, SECONDS; a
+    choice's values), no flag shown as taking one; arguments keep typer's type column only
+    beside their name (SERIAL)."""
+    options = [line for line in help_page.splitlines() if re.search(r"(^|[│ ])--?[a-z]", line)]
+    named_by_python = [line.strip("│ ") for line in options if PYTHON_TYPE_NAMES.search(line)]
+    assert not named_by_python, named_by_python
 
 
 @pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "lyncpki")
@@ -251,6 +267,7 @@ def test_on_an_80_column_terminal_no_option_name_is_cut(
     for name in names:
         assert name in process.stdout, name
     assert all(len(line) <= 80 for line in process.stdout.splitlines())
+    _assert_values_named(process.stdout)
 
 
 def _groups() -> list[tuple[str, ...]]:

@@ -71,29 +71,48 @@ def _certificate_summary(cert: x509.Certificate) -> dict[str, Any]:
 @app.command("init")
 def init_command(
     home: Path | None = HomeOption,
-    name: str = typer.Option("lyncpki Issuing CA", "--name", help="Issuing CA common name."),
-    root_name: str | None = typer.Option(
-        None, "--root-name", help="Root CA common name (default: the name with Root)."
+    name: str = typer.Option(
+        "lyncpki Issuing CA", "--name", help="Issuing CA common name.", metavar="NAME"
     ),
-    organization: str | None = typer.Option(None, "--org", help="O= of both CA names."),
-    root_key: str = typer.Option("rsa4096", "--root-key", help="rsa4096 | rsa2048 | ec-p384"),
-    key: str = typer.Option("rsa2048", "--key", help="Issuing CA key: rsa2048 | rsa4096 | ec-p256"),
+    root_name: str | None = typer.Option(
+        None,
+        "--root-name",
+        help="Root CA common name (default: the name with Root).",
+        metavar="NAME",
+    ),
+    organization: str | None = typer.Option(
+        None, "--org", help="O= of both CA names.", metavar="ORG"
+    ),
+    root_key: str = typer.Option(
+        "rsa4096", "--root-key", help="rsa4096 | rsa2048 | ec-p384", metavar="KEY"
+    ),
+    key: str = typer.Option(
+        "rsa2048", "--key", help="Issuing CA key: rsa2048 | rsa4096 | ec-p256", metavar="KEY"
+    ),
     db: str | None = typer.Option(
         None,
         "--db",
         help="Database URL (default: SQLite in the home); PostgreSQL: "
         "postgresql+psycopg://USER@HOST:5432/DB",
+        metavar="URL",
     ),
     base_url: str = typer.Option(
         "http://127.0.0.1:8080",
         "--base-url",
         help="Base of the CRL, AIA and OCSP URLs written into every certificate.",
+        metavar="URL",
     ),
     domain: list[str] = typer.Option(
-        [], "--domain", help="DNS namespace the CA may sign (repeat). Names outside are refused."
+        [],
+        "--domain",
+        help="DNS namespace the CA may sign (repeat). Names outside are refused.",
+        metavar="DOMAIN",
     ),
     topology: Path | None = typer.Option(
-        None, "--topology", help="Take the namespaces from a topology's planned names."
+        None,
+        "--topology",
+        help="Take the namespaces from a topology's planned names.",
+        metavar="FILE",
     ),
     any_domain: bool = typer.Option(
         False, "--any-domain", help="Sign any DNS name (no namespace policy; not recommended)."
@@ -237,20 +256,28 @@ def _init(
 # ------------------------------------------------------------------------------------ issue
 @app.command("issue")
 def issue_command(
-    csr_file: Path = typer.Argument(..., help="PKCS#10 request: PEM, DER or certreq .req."),
-    template: str | None = typer.Option(
-        None, "--template", help="Template (default: the one the request names, else WebServer)."
+    csr_file: Path = typer.Argument(
+        ..., help="PKCS#10 request: PEM, DER or certreq .req.", metavar="REQUEST_FILE"
     ),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write the certificate (PEM)."),
+    template: str | None = typer.Option(
+        None,
+        "--template",
+        help="Template (default: the one the request names, else WebServer).",
+        metavar="NAME",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE"
+    ),
     chain: bool = typer.Option(False, "--chain", help="Append the issuing and root CA (PEM)."),
     validity_days: int | None = typer.Option(
-        None, "--validity-days", min=1, help="Shorter validity than the template's."
+        None, "--validity-days", min=1, help="Shorter validity than the template's.", metavar="DAYS"
     ),
     hash_name: str | None = typer.Option(
         None,
         "--hash",
         help="Signature hash: sha256 (default), sha384, sha512; sha1 only when "
         "the template lists it.",
+        metavar="HASH",
     ),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
@@ -407,8 +434,12 @@ def _pending(home: Path | None, as_json: bool) -> None:
 
 @app.command("approve")
 def approve_command(
-    request_id: int = typer.Argument(..., help="Request id (lyncpki ca pending)."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write the certificate (PEM)."),
+    request_id: int = typer.Argument(
+        ..., help="Request id (lyncpki ca pending).", metavar="REQUEST_ID"
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE"
+    ),
     chain: bool = typer.Option(False, "--chain", help="Append the issuing and root CA."),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
@@ -433,8 +464,10 @@ def _approve(
 
 @app.command("deny")
 def deny_command(
-    request_id: int = typer.Argument(..., help="Request id (lyncpki ca pending)."),
-    reason: str = typer.Option("", "--reason", help="Why (kept in the audit log)."),
+    request_id: int = typer.Argument(
+        ..., help="Request id (lyncpki ca pending).", metavar="REQUEST_ID"
+    ),
+    reason: str = typer.Option("", "--reason", help="Why (kept in the audit log).", metavar="TEXT"),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
@@ -457,12 +490,15 @@ def _deny(
 # --------------------------------------------------------------------------- revoke and CRL
 @app.command("revoke")
 def revoke_command(
-    serial: str = typer.Argument(..., help="Serial in hex (as openssl prints it) or d:DECIMAL."),
+    serial: str = typer.Argument(
+        ..., help="Serial in hex (as openssl prints it) or d:DECIMAL.", metavar="SERIAL"
+    ),
     reason: str = typer.Option(
         "unspecified",
         "--reason",
         help="keyCompromise | superseded | cessationOfOperation | affiliationChanged | "
         "cACompromise | certificateHold | privilegeWithdrawn | unspecified",
+        metavar="REASON",
     ),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
@@ -533,7 +569,9 @@ def _crl(
 # ----------------------------------------------------------------------------- list and show
 @app.command("list")
 def list_command(
-    status: str = typer.Option("all", "--status", help="valid | revoked | expired | all"),
+    status: str = typer.Option(
+        "all", "--status", help="valid | revoked | expired | all", metavar="STATUS"
+    ),
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -589,7 +627,7 @@ def _list(status: str, home: Path | None, as_json: bool) -> None:
 
 @app.command("show")
 def show_command(
-    serial: str = typer.Argument(..., help="Serial in hex or d:DECIMAL."),
+    serial: str = typer.Argument(..., help="Serial in hex or d:DECIMAL.", metavar="SERIAL"),
     pem: bool = typer.Option(False, "--pem", help="Print the certificate as PEM."),
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,
@@ -615,8 +653,10 @@ def _show(serial: str, pem: bool, home: Path | None, as_json: bool) -> None:
 # ----------------------------------------------------------------------- chain and templates
 @app.command("chain")
 def chain_command(
-    format: str = typer.Option("pem", "--format", help="pem | p7b"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file."),
+    format: str = typer.Option("pem", "--format", help="pem | p7b", metavar="pem|p7b"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write to this file.", metavar="FILE"
+    ),
     home: Path | None = HomeOption,
 ) -> None:
     """The CA chain (issuing CA, then root): what every relying server must trust.
@@ -693,7 +733,7 @@ def _templates(home: Path | None, as_json: bool) -> None:
 @app.command("audit")
 def audit_command(
     limit: int = typer.Option(
-        50, "--limit", min=1, max=1_000_000, help="How many entries, newest first."
+        50, "--limit", min=1, max=1_000_000, help="How many entries, newest first.", metavar="N"
     ),
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,

@@ -16,13 +16,17 @@ from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV, PASSPHRASE_ENV, CaHome, resolve_passphrase
 
 HomeOption = typer.Option(
-    None, "--home", help=f"lyncpki home (default: ${HOME_ENV}, else ./{DEFAULT_HOME})."
+    None,
+    "--home",
+    help=f"lyncpki home (default: ${HOME_ENV}, else ./{DEFAULT_HOME}).",
+    metavar="DIR",
 )
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 PassphraseFileOption = typer.Option(
     None,
     "--passphrase-file",
     help=f"File holding the CA key passphrase (else ${PASSPHRASE_ENV}, else a prompt).",
+    metavar="FILE",
 )
 
 

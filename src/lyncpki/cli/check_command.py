@@ -96,31 +96,53 @@ Exit status: 0 no error finding, 1 error findings, 2 bad usage.
 def check_command(
     topology: Path | None = TopologyOption,
     server: list[str] = typer.Option(
-        [], "--server", "-s", help="Check only these servers (repeat; default: all planned)."
+        [],
+        "--server",
+        "-s",
+        help="Check only these servers (repeat; default: all planned).",
+        metavar="FQDN",
     ),
-    cert: list[Path] = typer.Option([], "--cert", help="Check a certificate file (repeat)."),
+    cert: list[Path] = typer.Option(
+        [], "--cert", help="Check a certificate file (repeat).", metavar="FILE"
+    ),
     endpoint: list[str] = typer.Option(
         [],
         "--endpoint",
         help="HOST:PORT, HOST:PORT=SERVER or HOST:PORT=SERVER/USAGE: handshake with it "
         "(repeat); SERVER names the planned server whose names it must answer to (and USAGE its "
         "certificate, Default unless said).",
+        metavar="HOST:PORT[=SERVER]",
     ),
     live: bool = typer.Option(
         False, "--live", help="Handshakes with every endpoint (default: each server's :5061)."
     ),
     client: str | None = typer.Option(
-        None, "--client", help="Mutual TLS as this server: its assigned Default certificate."
+        None,
+        "--client",
+        help="Mutual TLS as this server: its assigned Default certificate.",
+        metavar="FQDN",
     ),
     client_pfx: Path | None = typer.Option(
-        None, "--client-pfx", help="Mutual TLS with the certificate and key of this .pfx."
+        None,
+        "--client-pfx",
+        help="Mutual TLS with the certificate and key of this .pfx.",
+        metavar="FILE",
     ),
     password: str | None = PasswordOption,
     trust: list[Path] = typer.Option(
-        [], "--trust", help="Extra trusted root certificates for --cert and --endpoint (PEM)."
+        [],
+        "--trust",
+        help="Extra trusted root certificates for --cert and --endpoint (PEM).",
+        metavar="FILE",
     ),
     jobs: int = typer.Option(
-        DEFAULT_JOBS, "--jobs", "-j", min=1, max=256, help="Endpoints probed at once (--live)."
+        DEFAULT_JOBS,
+        "--jobs",
+        "-j",
+        min=1,
+        max=256,
+        help="Endpoints probed at once (--live).",
+        metavar="N",
     ),
     timeout: float = typer.Option(
         DEFAULT_TIMEOUT,
@@ -128,9 +150,15 @@ def check_command(
         min=0.1,
         max=300.0,
         help="Seconds to wait for an endpoint to connect and to answer a handshake.",
+        metavar="SECONDS",
     ),
     days: int = typer.Option(
-        30, "--days", min=0, max=3650, help="Warn about certificates expiring this soon."
+        30,
+        "--days",
+        min=0,
+        max=3650,
+        help="Warn about certificates expiring this soon.",
+        metavar="DAYS",
     ),
     offline: bool = typer.Option(
         False, "--offline", help="Fetch no CRL and ask no OCSP responder (no network)."
@@ -139,7 +167,9 @@ def check_command(
         False, "--verify-keys", help="Open every private key and compare it with its certificate."
     ),
     fmt: Format = typer.Option(Format.TABLE, "--format", "-f", help="table, json or html."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report here.", metavar="FILE"
+    ),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List every finding id."),
     home: Path | None = HomeOption,

@@ -90,14 +90,17 @@ class _Bars:
 
 def deploy_command(
     topology: Path = typer.Argument(
-        ..., help="Topology file (.yaml or .json).", show_default=False
+        ..., help="Topology file (.yaml or .json).", show_default=False, metavar="TOPOLOGY"
     ),
     home: Path | None = HomeOption,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="List what would be done; touch nothing."
     ),
     renew_within: str = typer.Option(
-        "30d", "--renew-within", help="Renew certificates expiring within this (30d, 12h)."
+        "30d",
+        "--renew-within",
+        help="Renew certificates expiring within this (30d, 12h).",
+        metavar="DURATION",
     ),
     jobs: int = typer.Option(
         os.cpu_count() or 1,
@@ -106,11 +109,17 @@ def deploy_command(
         min=1,
         max=256,
         help="Processes that make keys (default: cores; never more than there are keys).",
+        metavar="N",
     ),
     ca: str | None = typer.Option(
-        None, "--ca", help="Use this CA service instead of the home's own (with --ca-account)."
+        None,
+        "--ca",
+        help="Use this CA service instead of the home's own (with --ca-account).",
+        metavar="URL",
     ),
-    ca_account: str | None = typer.Option(None, "--ca-account", help="CA account for --ca."),
+    ca_account: str | None = typer.Option(
+        None, "--ca-account", help="CA account for --ca.", metavar="NAME"
+    ),
     no_live: bool = typer.Option(False, "--no-live", help="Skip the live mutual-TLS proof."),
     public_ca: str = typer.Option(
         PUBLIC_LAB,
@@ -120,6 +129,7 @@ def deploy_command(
         "requests written to <home>/public-requests for your public CA (a certificate of the "
         "lab is kept assigned until the answer comes): import each answer on the server its "
         "file is named after, then run deploy again.",
+        metavar="lab|offline",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print report.json instead of a table."),
 ) -> None:

@@ -9,6 +9,7 @@ import inspect
 from typing import Any
 
 import typer
+import typer.core
 
 
 def flowed(text: str) -> str:
@@ -23,10 +24,37 @@ def flowed(text: str) -> str:
     )
 
 
+def _without_flag_types(params: list[Any]) -> list[Any]:
+    """`params` with each flag's value type hidden: typer shows one for every option, so a flag
+    read as if it took a value ("--json <bool>", "--help <bool>")."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class Command(typer.core.TyperCommand):
+    """A command whose flags show no value type (values are named where they are declared)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_types(super().get_params(ctx))
+
+
+class Group(typer.core.TyperGroup):
+    """A group whose flags show no value type."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_types(super().get_params(ctx))
+
+
 def flow_help(app: typer.Typer) -> None:
-    """Every command's and group's help in `app`, its sub-groups included, flowed (in place,
-    before typer builds the commands)."""
+    """Every command's and group's help in `app`, its sub-groups included, flowed, and each
+    built as a `Command` or `Group` (in place, before typer builds the commands)."""
+    if app.info.cls in (None, typer.core.TyperGroup) or not isinstance(app.info.cls, type):
+        app.info.cls = Group  # typer's default is a placeholder object
     for command in app.registered_commands:
+        if command.cls in (None, typer.core.TyperCommand):  # typer's default
+            command.cls = Command
         text = command.help or inspect.getdoc(command.callback)
         if text:
             command.help = flowed(text)

@@ -49,13 +49,17 @@ HELP = (
 
 def plan_command(
     topology: Path = typer.Argument(
-        ..., help="Topology file (.yaml, .yml or .json).", show_default=False
+        ..., help="Topology file (.yaml, .yml or .json).", show_default=False, metavar="TOPOLOGY"
     ),
     format: Format | None = typer.Option(
         None, "--format", "-f", help="Report format (default: table, or the suffix of --output)."
     ),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report to this file (atomically) instead."
+        None,
+        "--output",
+        "-o",
+        help="Write the report to this file (atomically) instead.",
+        metavar="FILE",
     ),
     layout: Layout | None = typer.Option(
         None,

@@ -119,20 +119,31 @@ def request_command(
         help="Usages, comma-separated or repeated: Default, WebServicesInternal, "
         "WebServicesExternal, OAuthTokenIssuer, Internal, AccessEdgeExternal, ... "
         "(default: every certificate planned for the server, each on its own).",
+        metavar="USAGE",
     ),
     ca: str | None = typer.Option(
-        None, "--ca", help="Immediate request: URL of the CA service (lyncpki ca serve)."
+        None,
+        "--ca",
+        help="Immediate request: URL of the CA service (lyncpki ca serve).",
+        metavar="URL",
     ),
     ca_account: str | None = typer.Option(
-        None, "--ca-account", help="CA account (the wizard's alternate credentials)."
+        None,
+        "--ca-account",
+        help="CA account (the wizard's alternate credentials).",
+        metavar="NAME",
     ),
     ca_password_file: Path | None = typer.Option(
         None,
         "--ca-password-file",
         help="File with the CA account's password (else $LYNCPKI_CA_PASSWORD, else a prompt).",
+        metavar="FILE",
     ),
     ca_trust: Path | None = typer.Option(
-        None, "--ca-trust", help="PEM root that signs the CA service's HTTPS certificate."
+        None,
+        "--ca-trust",
+        help="PEM root that signs the CA service's HTTPS certificate.",
+        metavar="FILE",
     ),
     offline: bool = typer.Option(False, "--offline", help="Delayed request: write a .req file."),
     output: Path | None = typer.Option(
@@ -140,17 +151,25 @@ def request_command(
         "--output",
         "-o",
         help="The .req file (offline); a folder when several certificates are requested.",
+        metavar="PATH",
     ),
     template: str | None = typer.Option(
-        None, "--template", help="Alternate certificate template (default: the plan's)."
+        None,
+        "--template",
+        help="Alternate certificate template (default: the plan's).",
+        metavar="NAME",
     ),
     friendly_name: str | None = typer.Option(
-        None, "--friendly-name", help="Friendly name (default: the plan's, made unique)."
+        None,
+        "--friendly-name",
+        help="Friendly name (default: the plan's, made unique).",
+        metavar="NAME",
     ),
     key: str | None = typer.Option(
         None,
         "--key",
         help="Key: rsa2048 (default), rsa4096, rsa1024, ec-p256, ec-p384, ec-p521.",
+        metavar="KEY",
     ),
     exportable: bool | None = typer.Option(
         None,
@@ -158,16 +177,23 @@ def request_command(
         help="Mark the private key exportable (default: as planned, R-GEN-12).",
         show_default=False,
     ),
-    org: str | None = typer.Option(None, "--org", help="Organization (O)."),
-    ou: str | None = typer.Option(None, "--ou", help="Organizational unit (OU)."),
-    country: str | None = typer.Option(None, "--country", help="Two-letter country (C)."),
-    state: str | None = typer.Option(None, "--state", help="State or province (ST)."),
-    city: str | None = typer.Option(None, "--city", help="City or locality (L)."),
+    org: str | None = typer.Option(None, "--org", help="Organization (O).", metavar="ORG"),
+    ou: str | None = typer.Option(None, "--ou", help="Organizational unit (OU).", metavar="OU"),
+    country: str | None = typer.Option(
+        None, "--country", help="Two-letter country (C).", metavar="CC"
+    ),
+    state: str | None = typer.Option(
+        None, "--state", help="State or province (ST).", metavar="STATE"
+    ),
+    city: str | None = typer.Option(None, "--city", help="City or locality (L).", metavar="CITY"),
     sip_domain: list[str] = typer.Option(
-        [], "--sip-domain", help="Add sip.<domain> as a SAN (repeat)."
+        [], "--sip-domain", help="Add sip.<domain> as a SAN (repeat).", metavar="DOMAIN"
     ),
     additional_san: list[str] = typer.Option(
-        [], "--additional-san", help="Add a SAN, e.g. for a future SIP domain (repeat)."
+        [],
+        "--additional-san",
+        help="Add a SAN, e.g. for a future SIP domain (repeat).",
+        metavar="NAME",
     ),
     client_eku: bool = typer.Option(
         False, "--client-eku", help="Ask for Client Authentication too (public IM, R-GEN-02)."
@@ -176,10 +202,16 @@ def request_command(
         False, "--assign", help="Assign an issued certificate to its usages at once (checked)."
     ),
     retrieve_id: int | None = typer.Option(
-        None, "--retrieve", help="Fetch the pending online request with this CA request id."
+        None,
+        "--retrieve",
+        help="Fetch the pending online request with this CA request id.",
+        metavar="REQUEST_ID",
     ),
     clear_id: int | None = typer.Option(
-        None, "--clear", help="Forget the pending request with this local request id."
+        None,
+        "--clear",
+        help="Forget the pending request with this local request id.",
+        metavar="REQUEST_ID",
     ),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = StorePassphraseOption,

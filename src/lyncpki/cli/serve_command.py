@@ -43,8 +43,10 @@ account_app = typer.Typer(
 
 def serve_command(
     home: Path | None = HomeOption,
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8080, "--port", min=1, max=65535, help="TCP port."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on.", metavar="ADDRESS"
+    ),
+    port: int = typer.Option(8080, "--port", min=1, max=65535, help="TCP port.", metavar="PORT"),
     workers: int = typer.Option(
         1,
         "--workers",
@@ -54,16 +56,22 @@ def serve_command(
         "stays with the worker that accepted it, and one worker often accepts most of a burst). "
         "Several processes (and several `ca serve` on other ports or machines) may share one "
         "database: it coordinates serials and CRL numbers.",
+        metavar="N",
     ),
     tls_cert: Path | None = typer.Option(
         None,
         "--tls-cert",
         help="Serve HTTPS with this certificate chain (PEM); clients may "
         "then also authenticate with a certificate this CA issued.",
+        metavar="FILE",
     ),
-    tls_key: Path | None = typer.Option(None, "--tls-key", help="... and this key (PEM)."),
+    tls_key: Path | None = typer.Option(
+        None, "--tls-key", help="... and this key (PEM).", metavar="FILE"
+    ),
     passphrase_file: Path | None = PassphraseFileOption,
-    log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
+    log_level: str = typer.Option(
+        "warning", "--log-level", help="uvicorn log level.", metavar="LEVEL"
+    ),
 ) -> None:
     """Serve the CA over HTTP: enrollment, CRLs, CA certificates, OCSP and /health.
 
@@ -188,13 +196,16 @@ def _password(password_file: Path | None) -> str:
 
 @account_app.command("add")
 def account_add(
-    name: str = typer.Argument(..., help="Account name, e.g. lync-fe01 or CONTOSO\\lyncadmin."),
+    name: str = typer.Argument(
+        ..., help="Account name, e.g. lync-fe01 or CONTOSO\\lyncadmin.", metavar="NAME"
+    ),
     role: Role = typer.Option(Role.REQUESTER, "--role", help="requester | manager | auditor"),
     password_file: Path | None = typer.Option(
         None,
         "--password-file",
         help=f"File with the password (else ${PASSWORD_ENV} or a "
         "prompt; never on the command line).",
+        metavar="FILE",
     ),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
@@ -243,7 +254,7 @@ def _account_list(home: Path | None, as_json: bool) -> None:
 
 @account_app.command("remove")
 def account_remove(
-    name: str = typer.Argument(..., help="Account name."),
+    name: str = typer.Argument(..., help="Account name.", metavar="NAME"),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,

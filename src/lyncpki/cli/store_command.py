@@ -40,6 +40,7 @@ TypeOption = typer.Option(
     "OAuthTokenIssuer, Internal, AccessEdgeExternal, DataEdgeExternal, "
     "AudioVideoAuthentication, ...",
     show_default=False,
+    metavar="USAGES",
 )
 
 
@@ -50,6 +51,7 @@ def import_command(
         help="The CA's answer (.cer/.crt PEM or DER, .p7b PKCS#7 with the chain), a .pfx/.p12 "
         "with its key, or CA certificates to trust.",
         show_default=False,
+        metavar="FILE",
     ),
     server: str = ServerOption,
     password: str | None = PasswordOption,
@@ -60,7 +62,9 @@ def import_command(
         "pending request said for an answer).",
         show_default=False,
     ),
-    friendly_name: str | None = typer.Option(None, "--friendly-name", help="Friendly name."),
+    friendly_name: str | None = typer.Option(
+        None, "--friendly-name", help="Friendly name.", metavar="NAME"
+    ),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = StorePassphraseOption,
     as_json: bool = JsonOption,
@@ -143,6 +147,7 @@ def assign_command(
         "--thumbprint",
         help="SHA-1 thumbprint of an installed certificate.",
         show_default=False,
+        metavar="THUMBPRINT",
     ),
     topology: Path | None = TopologyOption,
     roll: bool = typer.Option(
@@ -155,6 +160,7 @@ def assign_command(
         "--effective-date",
         help="With --roll: when it becomes current (2026-12-24T18:00, local time unless an "
         "offset is given).",
+        metavar="WHEN",
     ),
     force: bool = typer.Option(False, "--force", help="Assign even when the checks find errors."),
     home: Path | None = HomeOption,
@@ -218,7 +224,11 @@ def _existing(store: ServerStore) -> None:
 # ------------------------------------------------------------------------------------ certs
 def certs_command(
     server: str | None = typer.Option(
-        None, "--server", "-s", help="One server (default: every store of the home)."
+        None,
+        "--server",
+        "-s",
+        help="One server (default: every store of the home).",
+        metavar="FQDN",
     ),
     home: Path | None = HomeOption,
     as_json: bool = JsonOption,
@@ -285,12 +295,14 @@ def _remove(server: str, types: str, previous: bool, home: Path | None, as_json:
 # ----------------------------------------------------------------------------------- export
 def export_command(
     server: str = ServerOption,
-    pfx: Path = typer.Option(..., "--pfx", help="The .pfx file to write.", show_default=False),
+    pfx: Path = typer.Option(
+        ..., "--pfx", help="The .pfx file to write.", show_default=False, metavar="FILE"
+    ),
     usage: str | None = typer.Option(
-        None, "--type", help="The usage whose current certificate to export."
+        None, "--type", help="The usage whose current certificate to export.", metavar="USAGE"
     ),
     thumbprint: str | None = typer.Option(
-        None, "--thumbprint", help="Or the certificate's thumbprint."
+        None, "--thumbprint", help="Or the certificate's thumbprint.", metavar="THUMBPRINT"
     ),
     password: str | None = PasswordOption,
     legacy: bool = typer.Option(

@@ -33,24 +33,28 @@ ServerOption = typer.Option(
     help="The server's FQDN (its store is <home>/servers/<fqdn>); 'global' for the replicated "
     "OAuthTokenIssuer certificate.",
     show_default=False,
+    metavar="FQDN",
 )
 TopologyOption = typer.Option(
     None,
     "--topology",
     "-t",
     help=f"Topology file (default: ${TOPOLOGY_ENV}, else <home>/topology.yaml when present).",
+    metavar="FILE",
 )
 StorePassphraseOption = typer.Option(
     None,
     "--passphrase-file",
     help=f"File holding the passphrase of the store's private keys (else ${STORE_PASSPHRASE_ENV},"
     " else $LYNCPKI_CA_PASSPHRASE, else the home's generated secret, else a prompt).",
+    metavar="FILE",
 )
 PasswordOption = typer.Option(
     None,
     "--password",
     help=f"Password of the .pfx (else ${PFX_PASSWORD_ENV}, else a prompt). A password on the "
     "command line is visible to other users of the machine: prefer the variable.",
+    metavar="PASSWORD",
 )
 
 

@@ -24,7 +24,7 @@ def example_topology() -> str:
 @app.command("init")
 def init_command(
     file: Path = typer.Argument(
-        Path("topology.yaml"), help="Where to write the example ('-' prints it)."
+        Path("topology.yaml"), help="Where to write the example ('-' prints it).", metavar="FILE"
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
@@ -51,7 +51,7 @@ def _init(file: Path, force: bool) -> None:
 
 @app.command("validate")
 def validate_command(
-    file: Path = typer.Argument(..., help="Topology file (.yaml, .yml or .json)."),
+    file: Path = typer.Argument(..., help="Topology file (.yaml, .yml or .json).", metavar="FILE"),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check a topology file without planning: every problem at once, with line and fix.

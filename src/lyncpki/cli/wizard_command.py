@@ -33,7 +33,9 @@ answers; Cancel or Ctrl-C before "Executing Commands" changes nothing.
 
 def wizard_command(
     topology: Path | None = TopologyOption,
-    server: str | None = typer.Option(None, "--server", "-s", help="The server (else asked)."),
+    server: str | None = typer.Option(
+        None, "--server", "-s", help="The server (else asked).", metavar="FQDN"
+    ),
     home: Path | None = HomeOption,
 ) -> None:
     _wizard(topology, server, home)
