@@ -4,14 +4,26 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench reliability clean
+.PHONY: demo test lint typecheck unit bench reliability clean constraints
 
-# Create the virtualenv when missing and install lyncpki with its test extras.
-$(STAMP): pyproject.toml
+# Create the virtualenv when missing and install lyncpki with its test extras, at the versions
+# of constraints.txt (the ones the tests last passed with).
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
+
+# Newest versions within pyproject.toml's ranges, in a throw-away virtualenv, written to
+# constraints.txt; then run make test before committing it.
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet --upgrade pip
+	.venv-constraints/bin/python -m pip install --quiet -e '.[test]'
+	{ sed -n '/^#/p' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-constraints
 
 # The main job on the embedded example: plan, CA, every certificate issued and assigned, checked
 # and proved by mutual TLS; a second `make demo` changes nothing. demo-data/report.html shows it.
