@@ -431,3 +431,40 @@ def test_public_ca_takes_lab_or_offline_only(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--public-ca" in result.stderr and "offline" in result.stderr
     assert not (tmp_path / "home").exists()
+
+
+def test_a_revoked_certificate_is_renewed_by_the_next_run(tmp_path: Path) -> None:
+    """A certificate revoked at the CA (a key that left the building) while still assigned: the
+    next run said "nothing to do" and reported the revocation as an error; it now renews it, the
+    others stay, and openssl finds the new one good and the old one revoked in the CRL."""
+    home = tmp_path / "revoked"
+    assert deploy(home, "--no-live").returncode == 0
+    old = _assigned(home, "fe01.contoso.net", "Default")
+    assert old is not None
+    old_file = home / "servers" / "fe01.contoso.net" / "certs" / f"{old}.crt"
+    serial = openssl("x509", "-in", old_file, "-noout", "-serial").strip().split("=", 1)[1]
+    secret = home / "secrets" / "ca-passphrase"
+    ok(run_lyncpki("ca", "revoke", serial, "--reason", "keyCompromise", "--home", home,
+                   "--passphrase-file", secret, env=demo_env()))  # fmt: skip
+    before = tree(home)
+
+    dry = ok(deploy(home, "--dry-run"))
+    assert "would renew fe01.contoso.net/default" in dry.stdout, dry.stdout
+    assert "keyCompromise" in dry.stdout and "1 to do" in dry.stdout, dry.stdout
+    assert tree(home) == before
+
+    process = deploy(home, "--no-live")
+    assert process.returncode == 0, process.stdout + process.stderr
+    actions = report(home)["actions"]
+    assert [(a["certificate"], a["action"]) for a in actions] == [
+        ("fe01.contoso.net/default", "renewed")
+    ], actions
+    new = _assigned(home, "fe01.contoso.net", "Default")
+    assert new not in (None, old)
+    crl = home / "publish" / "crl" / "lyncpki-issuing-ca.crl.pem"
+    root, issuing = home / "ca" / "root.crt", home / "ca" / "issuing.crt"
+    chain = ("-CAfile", root, "-untrusted", issuing, "-CRLfile", crl)
+    new_file = home / "servers" / "fe01.contoso.net" / "certs" / f"{new}.crt"
+    assert openssl("verify", "-crl_check", *chain, new_file).strip().endswith(": OK")
+    refused = openssl("verify", "-crl_check", *chain, old_file, check=False)
+    assert "certificate revoked" in refused, refused

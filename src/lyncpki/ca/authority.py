@@ -757,6 +757,18 @@ class CertificateAuthority:
             data["revocation_reason"] = revocation.reason
         return data, cert
 
+    def revocation(self, serial: int) -> tuple[dt.datetime, str] | None:
+        """When and why the certificate with `serial`, issued by this CA (root or issuing), was
+        revoked; None when it was not (or is not this CA's)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(db.revocations.c.revoked_at, db.revocations.c.reason).where(
+                    db.revocations.c.serial == serial_hex(serial),
+                    db.revocations.c.ca.in_((self.config.slug, self.config.root_slug)),
+                )
+            ).first()
+        return None if row is None else (row.revoked_at, row.reason)
+
     def chain(self) -> list[x509.Certificate]:
         """Issuing CA then root: what a relying server must hold."""
         return [self.issuer.certificate, self.root.certificate]

@@ -260,7 +260,8 @@ def _print_summary(result: DeployResult, document: dict[str, object], root: Path
     verdict = "deployed and proved" if result.passed else "NOT DONE: errors in the report"
     stdout.print(
         f"{verdict}: {len(result.plan.certificates)} planned certificates, "
-        f"{len(result.done)} actions, {proved}/{len(result.proof)} handshakes as expected",
+        f"{len(result.done)} action{'' if len(result.done) == 1 else 's'}, "
+        f"{proved}/{len(result.proof)} handshakes as expected",
         markup=False,
     )
     stdout.print(f"report: {root / 'report.html'} (and report.json)", markup=False)

@@ -19,11 +19,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from cryptography import x509
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.accounts import Accounts, Role
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import PASSPHRASE_ENV, CaHome, generate_passphrase, resolve_passphrase
+from lyncpki.deployment.needs import Revoked
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 
@@ -73,6 +75,23 @@ def open_or_create(home: Path, namespaces: Sequence[str], *, demo: bool) -> Open
         actor="lyncpki deploy",
     )
     return OpenedCa(ca, secret, True, generated)
+
+
+def revoked_by(ca: CertificateAuthority) -> Revoked:
+    """Why the CA revoked a certificate it issued ("revoked on ... (keyCompromise)"), asked of
+    its database: a revoked certificate still assigned is renewed, not kept."""
+    issuer = ca.issuer.certificate.subject
+
+    def revoked(cert: x509.Certificate) -> str | None:
+        if cert.issuer != issuer:
+            return None
+        found = ca.revocation(cert.serial_number)
+        if found is None:
+            return None
+        at, reason = found
+        return f"revoked on {at:%Y-%m-%d %H:%M} UTC ({reason})"
+
+    return revoked
 
 
 def deploy_account(ca: CertificateAuthority) -> tuple[str, str]:

@@ -16,12 +16,18 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.client import CaClient
+from lyncpki.ca.home import CaHome
 from lyncpki.checks.deployment import DeploymentCheck, stores
 from lyncpki.checks.finding import ordered
 from lyncpki.checks.home_check import HOME_TOPOLOGY, home_ca
 from lyncpki.checks.report import CheckReport
 from lyncpki.clock import SYSTEM_CLOCK
-from lyncpki.deployment.ca_setup import ServiceProcess, deploy_account, open_or_create
+from lyncpki.deployment.ca_setup import (
+    ServiceProcess,
+    deploy_account,
+    open_or_create,
+    revoked_by,
+)
 from lyncpki.deployment.needs import PUBLIC_LAB, Assessment, asks_public_ca, assess
 from lyncpki.deployment.proof import FRONT_ENDS, Party, ProofHandshake, party, prove
 from lyncpki.deployment.runner import (
@@ -131,14 +137,24 @@ def dry_run(options: DeployOptions) -> DeployResult:
     result = plan(topology, source=str(options.topology))
     now = SYSTEM_CLOCK.now()
     issuers = home_ca(options.home, "issuing") if options.ca_url is None else []
-    assessment = assess(
-        result,
-        options.home,
-        now,
-        renew_within=options.renew_within,
-        issuers=issuers,
-        public=options.public_ca,
+    ca = (
+        CertificateAuthority.open(CaHome(options.home), None)  # reads, cannot sign
+        if options.ca_url is None and CaHome(options.home).exists()
+        else None
     )
+    try:
+        assessment = assess(
+            result,
+            options.home,
+            now,
+            renew_within=options.renew_within,
+            issuers=issuers,
+            public=options.public_ca,
+            revoked=revoked_by(ca) if ca is not None else None,
+        )
+    finally:
+        if ca is not None:
+            ca.engine.dispose()
     notes = []
     if not (options.home / "ca" / "config.json").exists() and options.ca_url is None:
         notes.append(f"would create a CA in {options.home / 'ca'}")
@@ -227,6 +243,7 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
             renew_within=options.renew_within,
             issuers=(ca.issuer.certificate,) if ca is not None else (),
             public=options.public_ca,
+            revoked=revoked_by(ca) if ca is not None else None,
         )
         try:
             runner.issue(assessment, outcome)

@@ -1,18 +1,17 @@
-"""What a deployment still needs, read from the stores as they are (the stores are the truth,
-so a run killed midway is resumed by the next, and a second run on a complete home does
-nothing).
+"""What a deployment still needs, read from the stores as they are (the stores are the truth, so a
+run killed midway is resumed by the next, and a second run on a complete home does nothing).
 
 A planned certificate is kept when, on every server it belongs to, each of its usages has the
-same certificate assigned that names every planned SAN and stays valid beyond the renewal
-horizon. Otherwise: its holder (the first server, where the key is made) needs a new one —
-or resumes a request it left pending — and the other servers of a pool get a copy of the
-holder's certificate and key (what `export`/`import` of a .pfx does by hand).
-"""
+same certificate assigned that names every planned SAN, stays valid beyond the renewal horizon
+and is not revoked by the CA the run issues from. Otherwise: its holder (the first server,
+where the key is made) needs a new one — or resumes a request it left pending — and the other
+servers of a pool get a copy of the holder's certificate and key (what `export`/`import` of a
+.pfx does by hand)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +29,14 @@ ISSUE, RENEW, RESUME, COPY, ADOPT = "issue", "renew", "resume", "copy", "adopt"
 # the public CA itself through requests the administrator sends (deploy --public-ca offline).
 PUBLIC_LAB, PUBLIC_OFFLINE = "lab", "offline"
 PUBLIC_SOURCES = (PUBLIC_LAB, PUBLIC_OFFLINE)
+
+# Why a certificate was revoked ("revoked on ... (keyCompromise)"), or None when it was not:
+# asked of the CA the run issues from.
+Revoked = Callable[[x509.Certificate], str | None]
+
+
+def _never_revoked(cert: x509.Certificate) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class _Criteria:
     horizon: dt.datetime
     issuers: Sequence[x509.Certificate] = ()
     public: str = PUBLIC_LAB
+    revoked: Revoked = _never_revoked
 
 
 def _issued_by_ours(
@@ -144,6 +152,9 @@ def _fit(
         return None, f"lacks {', '.join(sorted(missing_names))}"
     if not _issued_by_ours(cert, planned, criteria):
         return None, _not_ours(planned, criteria.issuers)
+    revoked = criteria.revoked(cert)
+    if revoked is not None:
+        return None, revoked
     return thumbprint, "fits"
 
 
@@ -167,6 +178,7 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
             and set(planned.sans) <= _sans(cert)
             and _cn(cert) == planned.subject
             and _issued_by_ours(cert, planned, criteria)
+            and criteria.revoked(cert) is None
         ):
             return entry.thumbprint
     return None
@@ -215,13 +227,14 @@ def assess(
     only: Iterable[str] | None = None,
     issuers: Sequence[x509.Certificate] = (),
     public: str = PUBLIC_LAB,
+    revoked: Revoked | None = None,
 ) -> Assessment:
     """Every need of the deployment, and what stays as it is. `issuers`: the certificates of
     the CA this run issues from (a certificate of the internal CA not issued by them is
     renewed); empty when not known. `public`: where the certificates planned for a public CA
     come from (PUBLIC_LAB: the home's CA may issue them; PUBLIC_OFFLINE: only the public CA's
-    are kept)."""
-    criteria = _Criteria(now, now + renew_within, issuers, public)
+    are kept). `revoked`: why a certificate was revoked by that CA (it is renewed), else None."""
+    criteria = _Criteria(now, now + renew_within, issuers, public, revoked or _never_revoked)
     copies = _Criteria(now, now + renew_within)  # a copy must be the holder's: issuer judged
     wanted = set(only) if only is not None else None
     needs: list[Need] = []
