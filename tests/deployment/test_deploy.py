@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from lab import CONTOSO, lab_env, ok, openssl, run_lyncpki, thumbprint_of
@@ -153,6 +154,46 @@ def test_the_handshake_table_is_complete_and_the_revoked_one_refused(deployed: P
     assert frozenset(("fe01.contoso.net", "se01.contoso.net")) in pairs
     html = (deployed / "report.html").read_text()
     assert html.count('data-proved="true"') == EXPECTED_HANDSHAKES
+
+
+def test_check_after_deploy_says_how_to_serve_the_crls_and_the_advice_works(
+    deployed: Path, tmp_path: Path
+) -> None:
+    """deploy serves its CA only while it runs: a `check` after it cannot fetch any CRL. It said
+    "publish the CRL there" for each certificate; it now says which command serves them, and
+    once that command runs, as given, the same check passes."""
+    first = run_lyncpki("check", "--home", deployed, "--json", env=demo_env())
+    assert first.returncode == 1, first.stdout + first.stderr
+    doc = json.loads(first.stdout)
+    assert any(f["id"] == "cdp.unreachable" for f in doc["findings"])
+    advice = [n for n in doc["notes"] if "lyncpki ca serve" in n]
+    assert len(advice) == 1, doc["notes"]
+    command = advice[0].split("(", 1)[1].split(")", 1)[0].split()
+    assert command[:4] == ["lyncpki", "ca", "serve", "--home"], command
+    with (tmp_path / "serve.log").open("wb") as log:
+        service = subprocess.Popen(
+            [sys.executable, "-m", *command], stdout=log, stderr=subprocess.STDOUT, env=demo_env()
+        )
+    try:
+        port = command[command.index("--port") + 1]
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert service.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "serve.log"
+            ).read_text()
+            time.sleep(0.1)
+        again = run_lyncpki("check", "--home", deployed, "--json", env=demo_env())
+        assert again.returncode == 0, again.stdout + again.stderr
+        notes = json.loads(again.stdout)["notes"]
+        assert not [n for n in notes if "lyncpki ca serve" in n], notes
+    finally:
+        service.terminate()
+        service.wait(30)
 
 
 def test_a_second_run_changes_nothing(deployed: Path) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 
 from lyncpki.atomic import write_atomic
+from lyncpki.ca.home import CaHome
 from lyncpki.checks.deployment import DeploymentCheck, check_deployment, stores
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.report import CheckReport
@@ -39,6 +41,34 @@ def home_ca(root: Path, which: str) -> list[x509.Certificate]:
 def home_roots(root: Path) -> list[x509.Certificate]:
     """The roots of the CA(s) in the home: what makes a certificate "from the internal CA"."""
     return home_ca(root, "root")
+
+
+# Findings of a CRL or an OCSP responder that could not be fetched or used.
+_UNFETCHED = ("cdp.unreachable", "ocsp.problem")
+
+
+def ca_service_note(root: Path, findings: Sequence[Finding]) -> str | None:
+    """How to serve the home CA's CRLs and OCSP answers, when findings say they could not be
+    fetched from the URLs under its base URL: `deploy` serves the CA only while it runs, so a
+    `check` after it found every distribution point unreachable and only said "publish the CRL
+    there"."""
+    home = CaHome(root)
+    if not home.exists():
+        return None
+    try:
+        base = home.read_config().base_url
+    except LyncPkiError:
+        return None
+    if not any(f.id in _UNFETCHED and f"{base}/" in f.message for f in findings):
+        return None
+    url = urlsplit(base)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    host = "" if url.hostname in ("127.0.0.1", "localhost") else " --host 0.0.0.0"
+    return (
+        f"the CRLs and OCSP answers under {base} are this home's CA's, and they could not be "
+        f"fetched: serve them (lyncpki ca serve --home {root} --port {port}{host}) and check "
+        "again, or check with --offline"
+    )
 
 
 def topology_file(root: Path) -> Path | None:

@@ -26,6 +26,7 @@ from lyncpki.checks.files import check_file
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.home_check import (
     KEYS_NOT_OPENED,
+    ca_service_note,
     check_home,
     home_ca,
     home_roots,
@@ -317,6 +318,9 @@ def _check(
     finally:
         if revocation is not None:
             revocation.close()
+    serve = ca_service_note(root, findings)
+    if serve is not None:
+        notes.append(serve)
     report = CheckReport(
         findings=tuple(ordered(findings)),
         generated=now,
