@@ -195,7 +195,12 @@ def test_a_server_without_the_chain_is_told_to_import_all_of_it() -> None:
     already there, the root alone."""
 
     def untrusted(**context: object) -> tuple[str, str]:
-        values: dict[str, object] = {"now": NOW, "usage": "Default", "has_key": True}
+        values: dict[str, object] = {
+            "now": NOW,
+            "usage": "Default",
+            "has_key": True,
+            "server": "fe01.contoso.net",
+        }
         values.update(context)
         found = check_certificate(CertificateContext(certificate=make(), **values))  # type: ignore[arg-type]
         (finding,) = [f for f in found if f.id.startswith("chain.")]

@@ -292,3 +292,41 @@ def test_broken_files_are_findings(deployed: Lab, tmp_path: Path) -> None:
     table = deployed.cli("check", "--cert", text, "--offline", COLUMNS="200")
     assert table.returncode == 1
     assert "no finding" not in table.stdout and str(text) in table.stdout
+
+
+def test_a_root_inside_the_checked_file_is_not_trusted_on_its_word(
+    deployed: Lab, tmp_path: Path
+) -> None:
+    """A .p7b carrying its own self-signed root passed `check --cert` (the root was taken as a
+    trust anchor): any file could vouch for itself. Only --trust and the home's CA are anchors;
+    with the root given by --trust the same file passes."""
+    root_key, root = tmp_path / "r.key", tmp_path / "r.crt"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", root_key, "-out", root,
+            "-subj", "/CN=Evil Root", "-days", "30",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
+    csr = tmp_path / "l.csr"
+    openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", tmp_path / "l.key",
+            "-out", csr, "-subj", "/CN=pool01.contoso.net")  # fmt: skip
+    ext = tmp_path / "e.cnf"
+    ext.write_text(
+        "subjectAltName=DNS:pool01.contoso.net\nextendedKeyUsage=serverAuth\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\n"
+        "crlDistributionPoints=URI:http://pki.contoso.com/evil.crl\n"
+    )
+    leaf = tmp_path / "l.crt"
+    openssl("x509", "-req", "-in", csr, "-CA", root, "-CAkey", root_key, "-CAcreateserial",
+            "-out", leaf, "-days", "20", "-extfile", ext)  # fmt: skip
+    bundle = tmp_path / "l.p7b"
+    openssl("crl2pkcs7", "-nocrl", "-certfile", leaf, "-certfile", root, "-outform", "DER",
+            "-out", bundle)  # fmt: skip
+
+    alone = deployed.cli("check", "--cert", bundle, "--offline", "--json")
+    assert alone.returncode == 1, alone.stdout + alone.stderr
+    chain = [f for f in json.loads(alone.stdout)["findings"] if f["id"].startswith("chain.")]
+    assert [f["id"] for f in chain] == ["chain.untrusted"], chain
+    assert "--trust" in chain[0]["fix"]
+
+    trusted = deployed.cli("check", "--cert", bundle, "--trust", root, "--offline", "--json")
+    ids = [f["id"] for f in json.loads(trusted.stdout)["findings"]]
+    assert not [i for i in ids if i.startswith("chain.")], ids

@@ -50,8 +50,8 @@ def check_file(
     revocation: RevocationSource | None = None,
     internal_roots: frozenset[str] = frozenset(),
 ) -> list[Finding]:
-    """The findings of the end-entity certificate in `path`, judged with the CA certificates
-    the file carries and `roots`."""
+    """The findings of the end-entity certificate in `path`, its path built with the CA
+    certificates the file carries up to one of `roots`."""
     try:
         data = read_input(path, "name a certificate file (.cer, .crt, .pem, .p7b, .pfx)")
     except LyncPkiError as error:
@@ -67,6 +67,8 @@ def check_file(
         return [unreadable(path, error.message, server)]
     leaves = [c for c in bundle.certificates if not is_ca_certificate(c)]
     leaf = leaves[0] if leaves else bundle.certificates[0]
+    # the CA certificates the file carries help build the path, but a root inside the file
+    # being judged is not trusted on its own word: only `roots` are (--trust, the home's CA)
     carried = [c for c in bundle.certificates if c is not leaf]
     ctx = CertificateContext(
         certificate=leaf,
@@ -74,8 +76,8 @@ def check_file(
         server=server,
         usage=usage,
         planned=planned,
-        intermediates=(*(c for c in carried if c.issuer != c.subject), *intermediates),
-        roots=(*roots, *(c for c in carried if c.issuer == c.subject)),
+        intermediates=(*carried, *intermediates),
+        roots=tuple(roots),
         has_key=None if bundle.key is None else True,
         days=days,
         revocation=revocation,
