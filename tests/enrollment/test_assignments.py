@@ -103,6 +103,48 @@ def test_av_roll_is_staged_with_its_lead_time_checked(lab: Lab, tmp_path: Path) 
     assert states[old] == states[new] == "unassigned"
 
 
+def test_a_usage_the_topology_does_not_plan_there_is_refused_unless_forced(lab: Lab) -> None:
+    """`assign --topology` put an Edge's A/V certificate on OAuthTokenIssuer (planned only in
+    the global store) and said the planned SANs were checked; it is now an error naming what
+    the server holds, which --force may override (the topology may lag the servers)."""
+    thumb = issue_av(lab)
+    args = ("assign", "--server", EDGE, "--type", "OAuthTokenIssuer", "--thumbprint", thumb,
+            "--topology", CONTOSO, "--json")  # fmt: skip
+    refused = lab.cli(*args)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    result = json.loads(refused.stdout)
+    (unplanned,) = [f for f in result["findings"] if f["id"] == "usage.not-planned"]
+    assert unplanned["severity"] == "error" and AV in unplanned["message"]
+    assert not result["assigned"] and not result["planned_sans_checked"]
+    forced = json.loads(ok(lab.cli(*args, "--force")).stdout)
+    assert forced["assigned"] and forced["forced"]
+    ok(lab.cli("remove", "--server", EDGE, "--type", "OAuthTokenIssuer"))
+
+
+def test_force_does_not_stage_what_lync_cannot_roll(lab: Lab) -> None:
+    """--force made a staged Internal (Edge) certificate, a state Lync has no such thing as: a
+    roll of a usage that does not roll, or to a moment the certificate is not valid, stays
+    refused. A roll where nothing is current is staged with a warning (the usage stays empty
+    until then)."""
+    thumb = issue_av(lab)
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(microsecond=0)
+    process = lab.cli("assign", "--server", EDGE, "--type", "Internal", "--thumbprint", thumb,
+                      "--roll", "--effective-date", tomorrow.isoformat(), "--force")  # fmt: skip
+    assert process.returncode == 1, process.stdout + process.stderr
+    assert "--force does not override roll.usage" in process.stdout
+    far = (dt.datetime.now(dt.UTC) + dt.timedelta(days=4000)).isoformat()
+    process = roll(lab, thumb, far, "--force", "--json")
+    assert process.returncode == 1 and not json.loads(process.stdout)["assigned"]
+    assert "roll.not-valid-then" in {f["id"] for f in json.loads(process.stdout)["findings"]}
+
+    lab.cli("remove", "--server", EDGE, "--type", AV)  # nothing current (may be so already)
+    staged = json.loads(ok(roll(lab, thumb, tomorrow.isoformat(), "--json")).stdout)
+    assert staged["assigned"]
+    warned = {f["id"]: f["severity"] for f in staged["findings"]}
+    assert warned.get("roll.nothing-current") == "warning", warned
+    ok(lab.cli("remove", "--server", EDGE, "--type", AV))
+
+
 def test_mistakes_are_messages_not_tracebacks(lab: Lab, tmp_path: Path) -> None:
     cases = [
         (["request", "--topology", CONTOSO, "--server", "../../etc", "--offline"], "server"),

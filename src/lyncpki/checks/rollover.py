@@ -58,6 +58,17 @@ def roll_findings(
                 "choose an effective date inside its validity",
             )
         )
+    if lead is not None and current is None:
+        found.append(
+            finding(
+                "roll.nothing-current",
+                Severity.WARNING,
+                f"no certificate is assigned to {usage} now: it stays unassigned until "
+                f"{effective:%Y-%m-%d %H:%M} UTC",
+                "assign this certificate without --roll (nothing is signed with a current one "
+                "yet), or assign the current one first",
+            )
+        )
     if lead is not None and current is not None:
         expiry = current.not_valid_after_utc
         if expiry - effective < lead:

@@ -42,9 +42,15 @@ def assign_checked(
                 markup=False,
             )
         else:
+            kept = sorted({f.id for f in result.unforceable})
+            how = (
+                f"fix them; --force does not override {', '.join(kept)}"
+                if kept
+                else "fix them, or --force"
+            )
             stdout.print(
                 f"refused: {len(result.blocking)} error(s) above; {result.thumbprint} was not "
-                f"assigned to {names} (fix them, or --force)",
+                f"assigned to {names} ({how})",
                 markup=False,
             )
     return result.as_dict()

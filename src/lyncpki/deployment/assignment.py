@@ -1,6 +1,8 @@
 """Assigning with checks first (Set-CsCertificate, as lyncpki does it): the certificate must
-fit every usage it is assigned to — planned SANs, EKU, chain to a trusted root, private key,
-validity; a roll its lead time — or nothing is assigned, unless forced."""
+fit every usage it is assigned to — the usage planned on that server, planned SANs, EKU, chain
+to a trusted root, private key, validity; a roll its lead time — or nothing is assigned, unless
+forced. Some errors no --force overrides: a roll of a usage Lync does not roll, or to a moment
+the certificate is not valid, would leave a state no Lync server can be in."""
 
 from __future__ import annotations
 
@@ -13,7 +15,35 @@ from lyncpki.checks.rollover import roll_findings
 from lyncpki.checks.store_fit import fitness
 from lyncpki.enrollment.selection import parse_usages
 from lyncpki.planning import CertificatePlan
+from lyncpki.planning.model import Severity
 from lyncpki.store import ServerStore, thumbprint_name
+
+# Errors that --force does not override (see the module's docstring).
+UNFORCEABLE = frozenset({"roll.usage", "roll.not-valid-then"})
+
+
+def _unplanned(plan: CertificatePlan, server: str, usage: str, subject: str) -> Finding | None:
+    """An error when the topology plans no `usage` certificate on `server` (a Front End's
+    Default assigned to AccessEdgeExternal, a server the topology does not have)."""
+    if plan.for_usage(server, usage) is not None:
+        return None
+    usages = sorted({u for c in plan.for_store(server) for u in c.usages})
+    where = (
+        f"{server} holds {', '.join(usages)}"
+        if usages
+        else f"{server} is not a server of the topology"
+    )
+    return Finding(
+        "usage.not-planned",
+        Severity.ERROR,
+        server,
+        usage,
+        subject,
+        f"the topology plans no {usage} certificate on {server}: {where}",
+        "assign one of the usages planned there, or correct --server or the topology "
+        "(lyncpki plan TOPOLOGY lists every server and usage)",
+        "R-CMD-SET",
+    )
 
 
 @dataclass(frozen=True)
@@ -30,6 +60,10 @@ class AssignResult:
     @property
     def blocking(self) -> list[Finding]:
         return errors(list(self.findings))
+
+    @property
+    def unforceable(self) -> list[Finding]:
+        return [f for f in self.findings if f.id in UNFORCEABLE]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +94,9 @@ def assign_checked(
     parsed = parse_usages(usages)
     for usage in parsed:
         planned = plan.for_usage(store.server, usage) if plan else None
+        if plan is not None and planned is None:
+            subject = store.certificate(wanted).subject.rfc4514_string()
+            findings += filter(None, [_unplanned(plan, store.server, str(usage), subject)])
         findings += fitness(store, wanted, str(usage), planned, now)
         if effective is not None:
             slots = store.load().slots(str(usage), now)
@@ -68,7 +105,7 @@ def assign_checked(
                 store.server, str(usage), effective, store.certificate(wanted), current, now
             )
     blocking = errors(findings)
-    assigned = not blocking or force
+    assigned = not blocking or (force and not any(f.id in UNFORCEABLE for f in findings))
     if assigned:
         for usage in parsed:
             store.assign(str(usage), wanted, effective=effective)
@@ -77,8 +114,8 @@ def assign_checked(
         wanted,
         tuple(str(u) for u in parsed),
         assigned,
-        bool(blocking) and force,
+        bool(blocking) and assigned,
         effective,
-        plan is not None,
+        plan is not None and not any(f.id == "usage.not-planned" for f in findings),
         tuple(findings),
     )
