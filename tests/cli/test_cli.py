@@ -387,3 +387,30 @@ def test_a_bad_parameter_is_a_usage_error(
     )
     assert process.returncode == 2, process.stdout + process.stderr
     assert "internal error" not in process.stderr and words in process.stderr
+
+
+@pytest.mark.parametrize(
+    ("server", "said"),
+    [
+        ("pool01.contoso.net", "pool01.contoso.net is a pool's name; its servers are fe01"),
+        ("fe09.contoso.net", "has no server fe09.contoso.net (did you mean fe0"),
+        ("nothing.example.org", "the topology has no server nothing.example.org"),
+    ],
+)
+def test_check_of_a_server_the_topology_lacks_is_bad_usage(
+    contoso_yaml: Path, tmp_path: Path, server: str, said: str
+) -> None:
+    """`check --server` with a pool's name or a typo checked nothing and passed (exit 0): a
+    monitoring script saw green for a server it never looked at. It is now exit 2, naming the
+    pool's servers or the likely name."""
+    code, out, err = invoke(
+        "check", "-t", str(contoso_yaml), "--home", str(tmp_path), "--server", server,
+        "--offline",
+    )  # fmt: skip
+    assert code == 2, (out, err)
+    assert said in err and "fix:" in err, err
+    code, _, err = invoke(
+        "check", "-t", str(contoso_yaml), "--home", str(tmp_path), "--server",
+        "FE01.contoso.net", "--offline",
+    )  # fmt: skip
+    assert code != 2, err  # a planned server, in any case, is checked (its store is empty: 1)

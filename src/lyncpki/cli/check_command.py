@@ -256,6 +256,8 @@ def _check(
     now = SYSTEM_CLOCK.now()
     path = topology_path(home, topology, required=not (certs or endpoints))
     plan = plan_file(path) if path else None
+    if plan is not None:
+        _known_servers(plan, servers)
     extra = _roots(trust)
     internal_roots = home_roots(root)
     roots = [c for c in extra if c.issuer == c.subject] + internal_roots
@@ -366,6 +368,18 @@ def _roots(paths: list[Path]) -> list[x509.Certificate]:
     for path in paths:
         found += load_bundle(read_input(path, "check --trust"), str(path)).certificates
     return found
+
+
+def _known_servers(plan: CertificatePlan, servers: list[str]) -> None:
+    """Refuse a --server the plan has no certificate for: a typo or a pool's name checked
+    nothing and passed."""
+    unknown = [s for s in servers if not plan.for_store(s.lower())]
+    if unknown:
+        raise LyncPkiError(
+            "; ".join(plan.unknown_store(s) for s in unknown),
+            "give servers of the topology (lyncpki plan lists them), or 'global' for the "
+            "OAuthTokenIssuer certificate",
+        )
 
 
 def _default_endpoints(

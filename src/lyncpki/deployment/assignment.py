@@ -28,11 +28,7 @@ def _unplanned(plan: CertificatePlan, server: str, usage: str, subject: str) -> 
     if plan.for_usage(server, usage) is not None:
         return None
     usages = sorted({u for c in plan.for_store(server) for u in c.usages})
-    where = (
-        f"{server} holds {', '.join(usages)}"
-        if usages
-        else f"{server} is not a server of the topology"
-    )
+    where = f"{server} holds {', '.join(usages)}" if usages else plan.unknown_store(server)
     return Finding(
         "usage.not-planned",
         Severity.ERROR,

@@ -91,7 +91,7 @@ def targets(plan: CertificatePlan, server: str, types: Sequence[Usage]) -> list[
     rows = plan.for_store(server)
     if not rows:
         raise StoreError(
-            f"the plan has no certificate for {server}",
+            f"the plan has no certificate for {server}: {plan.unknown_store(server)}",
             "give a server of the topology (lyncpki plan lists them), or 'global' for the "
             "OAuthTokenIssuer certificate",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -174,6 +175,26 @@ class CertificatePlan:
     def for_usage(self, name: str, usage: str) -> PlannedCertificate | None:
         """The planned certificate of one usage in one server's store."""
         return next((c for c in self.for_store(name) if usage in c.usages), None)
+
+    def store_names(self) -> list[str]:
+        """Every store the plan fills: servers, reverse proxies listed by FQDN, `global`."""
+        names: dict[str, None] = {}
+        for cert in self.certificates:
+            for name in cert.servers or (cert.target,):
+                names[name] = None
+        return list(names)
+
+    def unknown_store(self, name: str) -> str:
+        """Why `name` has no certificate in the plan, for a message: a pool's FQDN names its
+        servers; a near miss the likely name."""
+        pool = sorted(
+            {s for c in self.certificates if name in (c.target, c.subject) for s in c.servers}
+        )
+        if pool:
+            return f"{name} is a pool's name; its servers are {', '.join(pool)}"
+        close = difflib.get_close_matches(name, self.store_names(), n=1, cutoff=0.8)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return f"the topology has no server {name}{hint}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
