@@ -170,3 +170,48 @@ def test_several_requests_go_into_a_new_folder(tmp_path: Path) -> None:
     refused = run_lyncpki(*asked, "--output", tmp_path / "all.req", "--home", home)
     assert refused.returncode == 2 and "is not a folder" in refused.stderr
     assert not (tmp_path / "all.req").exists()
+
+
+def _store(home: Path, server: str) -> Path:
+    return home / "servers" / server
+
+
+def test_a_request_file_that_cannot_or_must_not_be_written_leaves_the_store_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """`request --offline -o FILE` replaced the topology it had just read with a request, and
+    one that could not write its file (a missing folder) kept a pending request and its key
+    for a .req that never existed; a second request onto the .req of a request still pending
+    replaced it. Each is now refused before any key is made; clearing a request removes its
+    key and its copy of the request."""
+    home = tmp_path / "home"
+    topology = tmp_path / "contoso.yaml"
+    topology.write_bytes(CONTOSO.read_bytes())
+    asked = ("request", "--topology", topology, "--server", MED, "--offline", "--home", home)
+
+    refused = run_lyncpki(*asked, "--output", topology)
+    assert refused.returncode == 2 and "is the topology file" in refused.stderr
+    assert topology.read_bytes() == CONTOSO.read_bytes()
+    refused = run_lyncpki(*asked, "--output", tmp_path / "missing" / "med.req")
+    assert refused.returncode == 2 and "does not exist" in refused.stderr
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a request\n")
+    refused = run_lyncpki(*asked, "--output", notes)
+    assert refused.returncode == 2 and "is not a certificate request" in refused.stderr
+    assert notes.read_text() == "not a request\n"
+    assert not _store(home, MED).exists() or not list((_store(home, MED) / "keys").iterdir())
+
+    req = tmp_path / "med.req"
+    first = json.loads(ok(run_lyncpki(*asked, "--output", req, "--json")).stdout)["requests"]
+    written = req.read_bytes()
+    again = run_lyncpki(*asked, "--output", req)
+    assert again.returncode == 2 and "holds pending request" in again.stderr, again.stderr
+    assert req.read_bytes() == written
+    store = _store(home, MED)
+    assert len(list((store / "keys").iterdir())) == 1
+    assert "verify OK" in openssl("req", "-verify", "-in", req, "-noout")
+
+    ok(run_lyncpki("request", "--server", MED, "--clear", str(first[0]["request_id"]),
+                   "--home", home))  # fmt: skip
+    assert list((store / "keys").iterdir()) == [] and list((store / "requests").iterdir()) == []
+    ok(run_lyncpki(*asked, "--output", req))  # the cleared request's file may now be replaced

@@ -24,6 +24,7 @@ from lyncpki.cli.store_context import (
 from lyncpki.enrollment.request_spec import WizardAnswers, decide
 from lyncpki.enrollment.requesting import (
     Outcome,
+    check_request_file,
     pending_at_ca,
     prepare,
     retrieve,
@@ -326,6 +327,8 @@ def _request(
     outcomes: list[Outcome] = []
     client = _client(ca, ca_account, ca_password_file, ca_trust) if ca else None
     files = _outputs(output, store.server, [s.target.label for s in specs]) if offline else []
+    for file in files:  # before any key is made: a refusal leaves the store as it was
+        check_request_file(file, store, keep=[path])
     try:
         with Progress(console=stderr, transient=True, disable=as_json or len(specs) < 2) as bar:
             task = bar.add_task(f"requesting for {store.server}", total=len(specs))
@@ -347,7 +350,7 @@ def _request(
                 if client is not None:
                     outcomes.append(submit_online(store, prepared, client))
                 else:
-                    outcomes.append(write_offline(prepared, files[number]))
+                    outcomes.append(write_offline(store, prepared, files[number]))
                 bar.advance(task)
     finally:
         if client is not None:

@@ -5,6 +5,7 @@ comes, and the request sent at once to an online CA or written to a `.req` file 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,9 +92,54 @@ def keep(
     return Prepared(spec, pending, csr)
 
 
-def write_offline(prepared: Prepared, output: Path) -> Outcome:
-    """The delayed request: base64 PKCS#10 with certreq's armor, for AD CS or any CA."""
-    write_atomic(output, prepared.pem, mode=0o644)
+_REQUEST_ARMORS = (
+    b"-----BEGIN NEW CERTIFICATE REQUEST-----",
+    b"-----BEGIN CERTIFICATE REQUEST-----",
+)
+
+
+def check_request_file(output: Path, store: ServerStore, keep: Sequence[Path] = ()) -> None:
+    """Refuse, before any key is made, a .req destination that cannot be written or must not
+    be replaced: a folder, a folder that does not exist, a file that is no request (the
+    topology given as --output was overwritten), the request of a request still pending."""
+    where = "choose another --output"
+    if output.is_dir():
+        raise StoreError(f"{output} is a folder", f"name the .req file inside it, or {where}")
+    if not output.parent.is_dir():
+        raise StoreError(
+            f"cannot write {output}: folder {output.parent} does not exist",
+            f"create it first (mkdir -p {output.parent}) or {where}",
+        )
+    if not output.exists():
+        return
+    if any(output.resolve() == k.resolve() for k in keep):
+        raise StoreError(f"{output} is the topology file: a request would replace it", where)
+    head = output.read_bytes()[:256].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(_REQUEST_ARMORS):
+        raise StoreError(
+            f"{output} exists and is not a certificate request: lyncpki does not replace it",
+            f"{where}, or move that file away",
+        )
+    for pending in store.load().pending:
+        if pending.output and Path(pending.output).resolve() == output.resolve():
+            raise StoreError(
+                f"{output} holds pending request {pending.id} of {store.server} (made "
+                f"{pending.created_at:%Y-%m-%d %H:%M} UTC), whose answer has not been imported: "
+                "replacing it loses that request",
+                f"{where}, or clear it first (lyncpki request --server {store.server} --clear "
+                f"{pending.id})",
+            )
+
+
+def write_offline(store: ServerStore, prepared: Prepared, output: Path) -> Outcome:
+    """The delayed request: base64 PKCS#10 with certreq's armor, for AD CS or any CA. When the
+    file cannot be written the request is forgotten with its key: nothing should wait for the
+    answer to a request nobody can send."""
+    try:
+        write_atomic(output, prepared.pem, mode=0o644)
+    except BaseException:
+        store.drop_pending(prepared.pending.id)
+        raise
     return Outcome("offline", prepared.pending, output=output)
 
 

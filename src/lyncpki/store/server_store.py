@@ -267,6 +267,7 @@ class ServerStore:
             )
             if all(c.key_id != found.key_id for c in index.personal):  # a key nobody needs
                 self.paths.key(found.key_id).unlink(missing_ok=True)
+            self.paths.request(request_id).unlink(missing_ok=True)
         return found
 
     def trust(self, certificates: Iterable[x509.Certificate]) -> list[TrustedCertificate]:

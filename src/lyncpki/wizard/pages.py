@@ -15,7 +15,12 @@ from lyncpki.ca.home import CaHome
 from lyncpki.deployment.assignment import assign_checked
 from lyncpki.enrollment.exporting import export_pfx
 from lyncpki.enrollment.importing import import_file
-from lyncpki.enrollment.requesting import prepare, submit_online, write_offline
+from lyncpki.enrollment.requesting import (
+    check_request_file,
+    prepare,
+    submit_online,
+    write_offline,
+)
 from lyncpki.errors import LyncPkiError
 from lyncpki.store import resolve_store_passphrase
 from lyncpki.store.listing import certificate_rows
@@ -205,8 +210,9 @@ def executing(state: WizardState, ui: Prompter) -> str | None:
     )
     state.log.append(f"> {state.command_line()}")
     if not state.immediate:
+        check_request_file(Path(state.output), store)
         prepared = prepare(store, spec, secret, output=Path(state.output))
-        outcome = write_offline(prepared, Path(state.output))
+        outcome = write_offline(store, prepared, Path(state.output))
         state.outcome = f"request written to {outcome.output}"
     else:
         account = state.account if state.alternate_credentials else None
