@@ -414,3 +414,15 @@ def test_check_of_a_server_the_topology_lacks_is_bad_usage(
         "FE01.contoso.net", "--offline",
     )  # fmt: skip
     assert code != 2, err  # a planned server, in any case, is checked (its store is empty: 1)
+
+
+def test_certs_of_a_home_that_is_not_there_is_bad_usage(tmp_path: Path) -> None:
+    """A mistyped --home listed nothing with exit 0 (a script saw an empty inventory); a file
+    given as the home the same. Both are exit 2 now; an existing empty home lists nothing."""
+    for home in (tmp_path / "hh", Path("examples/contoso.yaml")):
+        code, out, err = invoke("certs", "--home", str(home), "--json")
+        assert code == 2, (out, err)
+        assert f"there is no lyncpki home at {home}" in out + err
+    (tmp_path / "empty").mkdir()
+    code, out, _ = invoke("certs", "--home", str(tmp_path / "empty"), "--json")
+    assert code == 0 and json.loads(out)["certificates"] == []

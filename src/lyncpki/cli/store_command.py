@@ -244,6 +244,13 @@ def certs_command(
 @guarded()
 def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
     root = home_of(home).root
+    if not root.is_dir():  # a mistyped --home listed nothing and passed for an empty home
+        raise LyncPkiError(
+            f"there is no lyncpki home at {root}"
+            + (" (it is a file)" if root.exists() else ""),
+            "give the home that deploy, request or import wrote (--home DIR, or "
+            "$LYNCPKI_HOME)",
+        )
     names = [server] if server else servers_in(root)
     stores = [open_store(home, n) for n in names]
     if server:
@@ -253,7 +260,8 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
         emit_json({"home": str(root), "certificates": [r.as_dict() for r in rows]})
         return
     if not rows:
-        stdout.print(f"no certificates in {root / 'servers'}", markup=False)
+        where = f"the store of {server}" if server else str(root / "servers")
+        stdout.print(f"no certificates in {where}", markup=False)
         return
     print_certificates(rows, stdout)
 
