@@ -95,8 +95,10 @@ def test_av_roll_is_staged_with_its_lead_time_checked(lab: Lab, tmp_path: Path) 
     )
     assert process.returncode == 1
     assert "roll.usage" in {f["id"] for f in json.loads(process.stdout)["findings"]}
-    # Remove-CsCertificate: the current and staged assignment go, the certificates stay
-    ok(lab.cli("remove", "--server", EDGE, "--type", AV))
+    # Remove-CsCertificate: the current and staged assignment go, the certificates stay; the
+    # staged one is said too (it went silently, reported as if only the current had gone)
+    said = ok(lab.cli("remove", "--server", EDGE, "--type", AV)).stdout
+    assert old in said and f"and the staged {new}" in said, said
     assert rows(lab) == []
     everything = json.loads(ok(lab.cli("certs", "--server", EDGE, "--json")).stdout)
     states = {r["thumbprint"]: r["state"] for r in everything["certificates"]}

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -246,10 +248,8 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
     root = home_of(home).root
     if not root.is_dir():  # a mistyped --home listed nothing and passed for an empty home
         raise LyncPkiError(
-            f"there is no lyncpki home at {root}"
-            + (" (it is a file)" if root.exists() else ""),
-            "give the home that deploy, request or import wrote (--home DIR, or "
-            "$LYNCPKI_HOME)",
+            f"there is no lyncpki home at {root}" + (" (it is a file)" if root.exists() else ""),
+            "give the home that deploy, request or import wrote (--home DIR, or $LYNCPKI_HOME)",
         )
     names = [server] if server else servers_in(root)
     stores = [open_store(home, n) for n in names]
@@ -284,17 +284,31 @@ def remove_command(
 def _remove(server: str, types: str, previous: bool, home: Path | None, as_json: bool) -> None:
     store = open_store(home, server)
     _existing(store)
-    removed = []
+    removed: list[dict[str, Any]] = []
     for usage in parse_usages([types]):
         before = store.unassign(str(usage), previous=previous)
-        gone = before.previous if previous else before.current or before.staged
-        removed.append({"type": str(usage), "thumbprint": gone.thumbprint if gone else None})
+        gone = before.previous if previous else before.current
+        staged = None if previous else before.staged
+        removed.append(
+            {
+                "type": str(usage),
+                "thumbprint": gone.thumbprint if gone else None,
+                "staged": staged.as_dict() if staged else None,  # goes with the usage
+            }
+        )
     if as_json:
         emit_json({"server": store.server, "previous": previous, "removed": removed})
         return
     for item in removed:
+        what = [f"({item['thumbprint']})"] if item["thumbprint"] else []
+        if item["staged"]:
+            when = dt.datetime.fromisoformat(item["staged"]["effective"])
+            what.append(
+                f"{'and ' if what else ''}the staged {item['staged']['thumbprint']} (it was "
+                f"to become current {when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)"
+            )
         stdout.print(
-            f"removed {'previous ' if previous else ''}{item['type']} ({item['thumbprint']}) "
+            f"removed {'previous ' if previous else ''}{item['type']} {' '.join(what)} "
             f"on {store.server}",
             markup=False,
         )
