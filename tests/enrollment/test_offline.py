@@ -5,6 +5,7 @@ refuses an answer missing a planned SAN (naming it) and an expired one."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from lab import (
@@ -215,3 +216,29 @@ def test_a_request_file_that_cannot_or_must_not_be_written_leaves_the_store_as_i
                    "--home", home))  # fmt: skip
     assert list((store / "keys").iterdir()) == [] and list((store / "requests").iterdir()) == []
     ok(run_lyncpki(*asked, "--output", req))  # the cleared request's file may now be replaced
+
+
+def test_import_says_what_the_ca_left_out_and_what_was_there_already(tmp_path: Path) -> None:
+    """A public CA that drops requested names (they do) was imported without a word; the same
+    answer imported twice said "installed" twice; --exportable on an answer whose key was
+    made non-exportable turned it exportable (Windows fixes that when the key is made)."""
+    home = tmp_path / "home"
+    req = tmp_path / "dir01.req"
+    ok(run_lyncpki("request", "--topology", CONTOSO, "--server", "dir01.contoso.net",
+                   "--type", "Default", "--offline", "--output", req, "--home", home))  # fmt: skip
+    asked = set(re.findall(r"DNS:([^,\s]+)", openssl("req", "-in", req, "-noout", "-text")))
+    other = OtherCa(tmp_path / "public-ca")
+    answer = other.p7b(other.sign(req, sans=["dir.contoso.net"]))
+    imported = ("import", "--server", "dir01.contoso.net", answer, "--home", home)
+
+    refused = run_lyncpki(*imported, "--exportable")
+    assert refused.returncode == 2 and "exportability is fixed" in refused.stderr, refused.stderr
+    first = ok(run_lyncpki(*imported))
+    dropped = sorted(asked - {"dir.contoso.net"})
+    assert dropped and "warning: the CA left out" in first.stderr
+    for name in dropped:
+        assert name in first.stderr, (name, first.stderr)
+    again = ok(run_lyncpki(*imported, "--json"))
+    document = json.loads(again.stdout)
+    assert document["already_installed"] and not document["certificate"]["exportable"]
+    assert "installed" in first.stdout and "already installed" not in first.stdout

@@ -14,7 +14,7 @@ from lyncpki.checks.chain import validate_chain
 from lyncpki.checks.store_fit import store_context
 from lyncpki.cli.assign_flow import assign_checked
 from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
-from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stdout
+from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
 from lyncpki.cli.store_context import (
     PasswordOption,
     ServerOption,
@@ -121,6 +121,8 @@ def _import(
             else None
         ),
         "answered_request": result.answered.id if result.answered else None,
+        "already_installed": result.already,
+        "left_out": list(result.left_out),
         "trusted": [t.as_dict() for t in result.trusted],
     }
     if as_json:
@@ -128,9 +130,18 @@ def _import(
         return
     if result.certificate:
         answered = f", answering request {result.answered.id}" if result.answered else ""
+        done = "already installed" if result.already else "installed"
         stdout.print(
-            f"installed {result.certificate.thumbprint} ({result.certificate.friendly_name}) "
+            f"{done} {result.certificate.thumbprint} ({result.certificate.friendly_name}) "
             f"on {store.server}{answered}",
+            markup=False,
+        )
+    if result.left_out:
+        stderr.print(
+            f"warning: the CA left out {len(result.left_out)} name(s) the request asked for: "
+            f"{', '.join(result.left_out)}; assign --topology refuses it where the plan needs "
+            "them (ask the CA to issue every name, e.g. a template that takes the request's "
+            "SANs)",
             markup=False,
         )
     for trusted in result.trusted:

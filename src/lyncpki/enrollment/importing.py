@@ -19,6 +19,7 @@ from lyncpki.store import (
     is_ca_certificate,
 )
 from lyncpki.x509.bundles import PKCS12_SUFFIXES, Bundle, load_bundle
+from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import key_id
 
 
@@ -28,6 +29,8 @@ class ImportResult:
     certificate: PersonalCertificate | None = None
     answered: PendingRequest | None = None
     trusted: list[TrustedCertificate] = field(default_factory=list)
+    already: bool = False  # the certificate was installed before: nothing changed
+    left_out: tuple[str, ...] = ()  # names the answered request asked for, not in the answer
 
 
 def read_bundle(path: Path, password: str | None) -> Bundle:
@@ -79,7 +82,9 @@ def import_file(
     chain = [c for c in bundle.certificates if c is not leaf and is_ca_certificate(c)]
     if leaf is None:
         return ImportResult(bundle.form, trusted=store.trust(chain))
-    before = {t.thumbprint for t in store.load().trusted}
+    index = store.load()
+    before = {t.thumbprint for t in index.trusted}
+    already = index.certificate(thumbprint(leaf)) is not None
     installed, answered = store.install(
         leaf,
         chain,
@@ -90,4 +95,15 @@ def import_file(
         friendly_name=friendly_name or bundle.friendly_name,
     )
     trusted = [t for t in store.load().trusted if t.thumbprint not in before]
-    return ImportResult(bundle.form, installed, answered, trusted)
+    left_out = (
+        tuple(n for n in answered.sans if n.lower() not in _dns_names(leaf)) if answered else ()
+    )
+    return ImportResult(bundle.form, installed, answered, trusted, already, left_out)
+
+
+def _dns_names(cert: x509.Certificate) -> set[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
+    return {n.lower() for n in san.get_values_for_type(x509.DNSName)}

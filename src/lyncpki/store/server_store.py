@@ -332,6 +332,18 @@ class ServerStore:
                     raise StoreError("a passphrase is needed to store the key", None)
                 index = self._guard(index, secret)
                 self._write_key(key, secret)
+            elif (
+                answered is not None
+                and exportable is not None
+                and exportable != answered.exportable
+            ):
+                made = "exportable" if answered.exportable else "not exportable"
+                raise StoreError(
+                    f"the key of request {answered.id} was made {made}: exportability is fixed "
+                    "when a key is made, and accepting the CA's answer cannot change it",
+                    "import the answer without --exportable/--no-exportable, or make a new "
+                    "request that asks for it (lyncpki request ... --exportable)",
+                )
             elif answered is None and not self.paths.key(name).is_file():
                 raise StoreError(
                     f"{self.server} has no private key for {certificate.subject.rfc4514_string()}"
