@@ -213,6 +213,52 @@ def test_not_a_request_is_a_clear_error(home: Path, tmp_path: Path, content: byt
     assert "internal error" not in result.stderr
 
 
+@pytest.mark.external
+def test_a_request_written_with_a_utf8_bom_is_issued(home: Path, tmp_path: Path) -> None:
+    """PowerShell 5's `Out-File -Encoding utf8` and Notepad put a byte-order mark first."""
+    request = tmp_path / "bom.req"
+    pem = openssl_req(tmp_path, subject="/CN=bom.corp-test.se", sans=["bom.corp-test.se"])
+    request.write_bytes(b"\xef\xbb\xbf" + pem.replace(b"\n", b"\r\n"))
+    out = tmp_path / "bom.pem"
+    result = cli("ca", "issue", request, "-o", out, "--chain", "--home", home)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    process = run_openssl("verify", "-CAfile", ca_cert(home, "root"), "-untrusted", out, out)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert "CN = bom.corp-test.se" in openssl("x509", "-in", out, "-noout", "-subject")
+
+
+def _chain_p7b(home: Path, folder: Path) -> Path:
+    out = folder / "chain.p7b"
+    openssl("crl2pkcs7", "-nocrl", "-certfile", ca_cert(home, "issuing"),
+            "-certfile", ca_cert(home, "root"), "-outform", "DER", "-out", out)  # fmt: skip
+    return out
+
+
+def _truncated(home: Path, folder: Path) -> Path:
+    out = folder / "t.req"
+    out.write_bytes(openssl_req(folder)[:600])
+    return out
+
+
+@pytest.mark.external
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (_chain_p7b, "chain.p7b is a PKCS#7 chain, not a certificate request"),
+        (_truncated, "t.req: the PEM armor is damaged (BEGIN without a matching END)"),
+    ],
+    ids=["pkcs7", "truncated"],
+)
+def test_ca_issue_names_what_it_was_given(
+    home: Path, tmp_path: Path, make: object, words: str
+) -> None:
+    given: Path = make(home, tmp_path)  # type: ignore[operator]
+    result = cli("ca", "issue", given, "--home", home)
+    assert result.exit_code == 2
+    assert words in result.stderr and "fix:" in result.stderr
+    assert "ParseError" not in result.stderr and "PEM but not" not in result.stderr
+
+
 # ---------------------------------------------------------------- revoke and CRLs
 @pytest.mark.external
 def test_revoke_and_publish(home: Path, tmp_path: Path) -> None:

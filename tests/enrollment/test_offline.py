@@ -242,3 +242,40 @@ def test_import_says_what_the_ca_left_out_and_what_was_there_already(tmp_path: P
     document = json.loads(again.stdout)
     assert document["already_installed"] and not document["certificate"]["exportable"]
     assert "installed" in first.stdout and "already installed" not in first.stdout
+
+
+def check_ids(cert: Path, *more: str) -> list[str]:
+    """The ids of what `check --cert FILE --offline` finds in a file."""
+    process = run_lyncpki("check", "--cert", cert, "--offline", "--json", *more)
+    assert "Traceback" not in process.stderr
+    return [f["id"] for f in json.loads(process.stdout)["findings"]]
+
+
+def test_an_answer_written_with_a_utf8_bom_imports_and_checks(lab: Lab) -> None:
+    """PowerShell 5's `Out-File -Encoding utf8` and Notepad put a byte-order mark first."""
+    req = lab.work / "edge02-internal.req"
+    offline_request(lab, "edge02.contoso.net", "Internal", req)
+    answer = lab.work / "edge02-internal.cer"
+    ok(lab.cli("ca", "issue", req, "--out", answer, "--chain"))
+    bom = lab.work / "edge02-internal-bom.cer"
+    bom.write_bytes(b"\xef\xbb\xbf" + answer.read_bytes().replace(b"\n", b"\r\n"))
+    assert check_ids(bom) == check_ids(answer)
+    assert "input.unreadable" not in check_ids(bom)
+    result = json.loads(
+        ok(lab.cli("import", "--server", "edge02.contoso.net", bom, "--json")).stdout
+    )
+    assert result["certificate"]["thumbprint"] == thumbprint_of(answer)
+    assert result["answered_request"] is not None  # the key of the request is its key
+
+
+def test_a_pkcs7_without_certificates_is_named(lab: Lab) -> None:
+    empty = lab.work / "empty.p7b"
+    openssl("crl2pkcs7", "-nocrl", "-outform", "DER", "-out", empty)
+    process = lab.cli("import", "--server", "fe01.contoso.net", empty)
+    assert process.returncode == 2, process.stdout + process.stderr
+    assert "empty.p7b is a PKCS#7 chain that holds no certificate" in process.stderr
+    assert "fix:" in process.stderr and "is not a certificate" not in process.stderr
+    findings = json.loads(run_lyncpki("check", "--cert", empty, "--json").stdout)["findings"]
+    assert [f["id"] for f in findings] == ["input.unreadable"]
+    assert "holds no certificate" in findings[0]["message"]
+    assert "crl2pkcs7" in findings[0]["fix"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import CONTOSO, Lab, ok, openssl, openssl_request, thumbprint_of
+from lab import CONTOSO, Lab, ok, openssl, openssl_request, run_lyncpki, thumbprint_of
 from other_ca import OtherCa
 
 PFX_PASSWORD = "pfx-Pass-4471"
@@ -206,3 +206,35 @@ def test_a_key_not_exportable_is_never_exported(lab: Lab, tmp_path: Path) -> Non
     )
     assert process.returncode == 2 and "not exportable" in process.stderr
     assert not pfx.exists()
+
+
+@pytest.mark.parametrize(
+    ("made", "words"),
+    [
+        (["-nokeys"], "the PKCS#12 file holds a certificate but no private key"),
+        (["-nocerts", "-inkey", "{other}"], "its private key matches none of its certificates"),
+    ],
+    ids=["no-key", "other-key"],
+)
+def test_a_pfx_without_the_key_of_its_certificate_is_named(
+    lab: Lab, tmp_path: Path, made: list[str], words: str
+) -> None:
+    """`openssl pkcs12 -export -nokeys`, or a key exported with an other key's certificate:
+    import and check --cert say which, with a fix, not 'holds no certificate'."""
+    other, cert, pfx = tmp_path / "other.key", tmp_path / "cert.pem", tmp_path / "x.pfx"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", tmp_path / "k",
+            "-out", cert, "-subj", "/CN=nokey.contoso.net", "-days", "2")  # fmt: skip
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", other)
+    args = [a.format(other=other) for a in made]
+    certs = ["-certfile", cert] if "-nocerts" in made else ["-in", cert]
+    openssl("pkcs12", "-export", *args, *certs, "-out", pfx, "-passout", f"pass:{PFX_PASSWORD}")
+    process = lab.cli(
+        "import", "--server", "nokey.contoso.net", pfx, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD
+    )
+    assert process.returncode == 2, process.stdout + process.stderr
+    assert words in process.stderr and "fix:" in process.stderr
+    assert "holds no certificate" not in process.stderr
+    checked = run_lyncpki("check", "--cert", pfx, "--password", PFX_PASSWORD, "--json")
+    (finding,) = json.loads(checked.stdout)["findings"]
+    assert finding["id"] == "input.unreadable" and words in finding["message"]
+    assert "export" in finding["fix"] and "key" in finding["fix"]

@@ -19,8 +19,9 @@ from lyncpki.ca.templates import Template
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.topology.names import fqdn_problem, is_within, normalize
+from lyncpki.x509.forms import UNREADABLE
 from lyncpki.x509.keys import describe, spec_of
-from lyncpki.x509.requests import UNREADABLE, ReadRequest, common_name
+from lyncpki.x509.requests import ReadRequest, common_name
 
 ALLOWED_SUBJECT = {
     NameOID.COMMON_NAME: 64,

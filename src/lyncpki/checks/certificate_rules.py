@@ -29,9 +29,10 @@ from lyncpki.checks.revocation import (
 )
 from lyncpki.planning.model import Eku, PlannedCertificate, Severity, Usage
 from lyncpki.topology.model import Issuer
+from lyncpki.x509.forms import UNREADABLE
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import describe
-from lyncpki.x509.requests import UNREADABLE, common_name
+from lyncpki.x509.requests import common_name
 
 # Usages whose certificates may carry wildcard SANs (R-GEN-08): web services and the listener
 # of the reverse proxy; never Default, Mediation, Edge external, OAuth.

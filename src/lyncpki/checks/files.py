@@ -19,19 +19,24 @@ from lyncpki.planning.model import PlannedCertificate, Severity
 from lyncpki.store import is_ca_certificate
 from lyncpki.x509.bundles import PKCS12_SUFFIXES, load_bundle
 
+ANY_CERTIFICATE_FILE = (
+    "give a certificate file: PEM or DER (.cer, .crt), PKCS#7 (.p7b) or PKCS#12 (.pfx with "
+    "--password)"
+)
 
-def unreadable(path: Path, message: str, server: str | None = None) -> Finding:
+
+def unreadable(path: Path, error: LyncPkiError, server: str | None = None) -> Finding:
     """The finding of a file that holds no usable certificate, listed under the server it was
-    checked for or, checked alone, under the file itself (as its other findings would be)."""
+    checked for or, checked alone, under the file itself (as its other findings would be); its
+    fix is the refusal's own (export the .pfx with its key, ...) where the refusal has one."""
     return Finding(
         "input.unreadable",
         Severity.ERROR,
         server or str(path),
         None,
         str(path),
-        message,
-        "give a certificate file: PEM or DER (.cer, .crt), PKCS#7 (.p7b) or PKCS#12 (.pfx with "
-        "--password)",
+        error.message,
+        error.fix or ANY_CERTIFICATE_FILE,
         "R-GEN-13",
     )
 
@@ -55,7 +60,7 @@ def check_file(
     try:
         data = read_input(path, "name a certificate file (.cer, .crt, .pem, .p7b, .pfx)")
     except LyncPkiError as error:
-        return [unreadable(path, error.message, server)]
+        return [unreadable(path, error, server)]
     try:
         bundle = load_bundle(
             data,
@@ -64,7 +69,7 @@ def check_file(
             pkcs12_hint=path.suffix.lower() in PKCS12_SUFFIXES,
         )
     except LyncPkiError as error:
-        return [unreadable(path, error.message, server)]
+        return [unreadable(path, error, server)]
     leaves = [c for c in bundle.certificates if not is_ca_certificate(c)]
     leaf = leaves[0] if leaves else bundle.certificates[0]
     # the CA certificates the file carries help build the path, but a root inside the file

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
-from lyncpki.x509.requests import UNREADABLE
+from lyncpki.x509.forms import UNREADABLE
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")

@@ -22,7 +22,7 @@ from lyncpki.checks.deployment import placements
 from lyncpki.planning.model import CertificatePlan, PlannedCertificate
 from lyncpki.store import PendingRequest, ServerStore, StoreError
 from lyncpki.topology.model import Issuer
-from lyncpki.x509.requests import UNREADABLE
+from lyncpki.x509.forms import UNREADABLE
 
 ISSUE, RENEW, RESUME, COPY, ADOPT = "issue", "renew", "resume", "copy", "adopt"
 # Where the certificates the plan gives to a public CA come from: the home's CA (a lab), or

@@ -12,7 +12,7 @@ from cryptography import x509
 
 from lyncpki.store.model import Assignment, PendingRequest
 from lyncpki.store.server_store import ServerStore
-from lyncpki.x509.requests import UNREADABLE
+from lyncpki.x509.forms import UNREADABLE
 
 STATES = ("assigned", "staged", "previous", "unassigned", "pending request")
 

@@ -35,9 +35,10 @@ from lyncpki.store.model import (
     TrustedCertificate,
     UsageSlots,
 )
+from lyncpki.x509.forms import UNREADABLE
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, key_id
-from lyncpki.x509.requests import UNREADABLE, request_pem
+from lyncpki.x509.requests import request_pem
 
 
 def is_ca_certificate(cert: x509.Certificate) -> bool:

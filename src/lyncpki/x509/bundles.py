@@ -10,21 +10,19 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import warnings
 from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from lyncpki.errors import LyncPkiError
+from lyncpki.x509.forms import PEM_BLOCK, UNREADABLE, pkcs7_certificates, plain_reason, text_of
 from lyncpki.x509.keys import PrivateKey
-from lyncpki.x509.pkcs12_guard import Pkcs12TooSlow, looks_like_pkcs12, open_pkcs12
-from lyncpki.x509.requests import UNREADABLE
+from lyncpki.x509.pkcs12_guard import Opened, Pkcs12TooSlow, looks_like_pkcs12, open_pkcs12
 
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
-_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 PKCS12_SUFFIXES = (".pfx", ".p12")
 
@@ -44,29 +42,33 @@ class Bundle:
     notes: list[str] = field(default_factory=list)
 
 
-def _text(data: bytes) -> str | None:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            return None
-    try:
-        return data.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-
-
 def _from_der(der: bytes) -> tuple[list[x509.Certificate], str] | None:
+    """The certificates of a DER certificate or PKCS#7 chain (none for a PKCS#7 that holds
+    none), or None for anything else."""
     try:
         return [x509.load_der_x509_certificate(der)], "DER"
     except UNREADABLE:
         pass
-    try:
-        with warnings.catch_warnings():  # BER accepted as cryptography does, without a warning
-            warnings.simplefilter("ignore", UserWarning)
-            return pkcs7.load_der_pkcs7_certificates(der), "PKCS#7"
-    except UNREADABLE:
-        return None  # not PKCS#7, PKCS#7 holding no certificates, or a damaged one inside
+    certificates = pkcs7_certificates(der)
+    return None if certificates is None else (certificates, "PKCS#7")
+
+
+def _bundle_of_der(der: bytes, source: str) -> Bundle | None:
+    found = _from_der(der)
+    if found is None:
+        return None
+    if not found[0]:
+        raise _empty_pkcs7(source)
+    return Bundle(found[0], form=found[1])
+
+
+def _empty_pkcs7(source: str) -> BundleError:
+    return BundleError(
+        f"{source} is a PKCS#7 chain that holds no certificate",
+        "export the chain again with its certificates (the CA's 'Download CA certificate "
+        "chain', certutil -ca.chain, or openssl crl2pkcs7 -nocrl -certfile CHAIN.pem), or give "
+        "the certificate itself (.cer, .crt)",
+    )
 
 
 def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
@@ -94,10 +96,10 @@ def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
                 "give the password the file was exported with (--password)",
             ) from None
         raise BundleError(
-            f"{source} is not a readable PKCS#12 file ({error})", "export it again"
+            f"{source} is not a readable PKCS#12 file ({plain_reason(error)})", "export it again"
         ) from None
     if loaded.certificate is None:
-        raise BundleError(f"{source}: the PKCS#12 file holds no certificate", "export it again")
+        raise _incomplete(loaded, source)
     key = loaded.key
     if key is not None and not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise BundleError(
@@ -113,6 +115,31 @@ def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
     )
 
 
+def _incomplete(loaded: Opened, source: str) -> BundleError:
+    """The refusal of a PKCS#12 file whose key and certificate do not make a pair (pyca gives
+    the certificate of the key, and every other certificate as `additional`)."""
+    count = len(loaded.additional)
+    held = "a certificate" if count == 1 else f"{count} certificates"
+    if loaded.key is None and count:
+        return BundleError(
+            f"{source}: the PKCS#12 file holds {held} but no private key",
+            "export it again with its private key (Export-PfxCertificate, or 'Yes, export the "
+            "private key' in the certificate export wizard); a certificate whose key is "
+            "already on the server is given as .cer or .p7b",
+        )
+    if loaded.key is not None and count:
+        return BundleError(
+            f"{source}: its private key matches none of its certificates",
+            "export the certificate together with its own key (on the computer that holds it)",
+        )
+    if loaded.key is not None:
+        return BundleError(
+            f"{source}: the PKCS#12 file holds a private key but no certificate",
+            "export it again with its certificate",
+        )
+    return BundleError(f"{source}: the PKCS#12 file holds no certificate", "export it again")
+
+
 def unreadable_part(cert: x509.Certificate) -> str | None:
     """What of a certificate pyca/cryptography cannot decode (names and extensions are
     decoded lazily), or None: a certificate lyncpki accepts can be read whole."""
@@ -124,7 +151,7 @@ def unreadable_part(cert: x509.Certificate) -> str | None:
         try:
             read()
         except UNREADABLE as error:
-            return f"its {part} cannot be decoded ({error})"
+            return f"its {part} cannot be decoded ({plain_reason(error)})"
     return None
 
 
@@ -150,17 +177,17 @@ def _load(
     data: bytes, source: str, *, password: str | None = None, pkcs12_hint: bool = False
 ) -> Bundle:
     """Read every certificate (and a PKCS#12 key) of a file."""
-    if not data.strip():
-        raise BundleError(f"{source} is empty", "give the certificate file the CA returned")
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleError(
             f"{source} is {len(data)} bytes, more than any certificate file "
             f"({MAX_BUNDLE_BYTES} at most)",
             "check that this is the CA's answer and not an archive",
         )
+    text = text_of(data)
+    if not data.strip() or (text is not None and not text.strip()):  # a byte-order mark alone
+        raise BundleError(f"{source} is empty", "give the certificate file the CA returned")
     if pkcs12_hint:
         return _pkcs12(data, password, source)
-    text = _text(data)
     if text is not None and "-----BEGIN" in text:
         return _from_pem(text, source)
     if text is not None and _BASE64.match(text):
@@ -168,12 +195,12 @@ def _load(
             der = base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             der = b""
-        found = _from_der(der) if der else None
-        if found:
-            return Bundle(found[0], form=found[1])
-    found = _from_der(data)
-    if found:
-        return Bundle(found[0], form=found[1])
+        bundle = _bundle_of_der(der, source) if der else None
+        if bundle:
+            return bundle
+    bundle = _bundle_of_der(data, source)
+    if bundle:
+        return bundle
     if text is None and looks_like_pkcs12(data):  # binary, neither certificate nor PKCS#7
         return _pkcs12(data, password, source)  # its own errors: a PFX, named or not
     raise BundleError(
@@ -185,7 +212,7 @@ def _load(
 def _from_pem(text: str, source: str) -> Bundle:
     certificates: list[x509.Certificate] = []
     forms: set[str] = set()
-    blocks = _BLOCK.findall(text)
+    blocks = PEM_BLOCK.findall(text)
     if not blocks:
         raise BundleError(
             f"{source}: the PEM armor is damaged (BEGIN without a matching END)",
@@ -212,6 +239,8 @@ def _from_pem(text: str, source: str) -> Bundle:
                 f"{source}: a {label} block is neither a certificate nor a PKCS#7 chain",
                 "give the CA's answer unchanged",
             )
+        if not found[0]:
+            raise _empty_pkcs7(source)
         certificates.extend(found[0])
         forms.add(found[1])
     if not certificates:

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
 from pyasn1.codec.der import decoder, encoder
@@ -24,6 +23,14 @@ from pyasn1.error import PyAsn1Error
 from pyasn1.type import char, namedtype, univ
 
 from lyncpki.errors import LyncPkiError
+from lyncpki.x509.forms import (
+    PEM_BLOCK,
+    UNREADABLE,
+    kind_of_der,
+    kind_of_pem,
+    plain_reason,
+    text_of,
+)
 from lyncpki.x509.keys import PrivateKey
 
 OID_ENROLL_CERTTYPE = ObjectIdentifier("1.3.6.1.4.1.311.20.2")
@@ -55,33 +62,8 @@ class _TemplateOid(univ.Sequence):
     )
 
 
-# What pyca/cryptography raises while decoding untrusted bytes (some of it lazily, when a
-# name or an extension is first read): at every input boundary, a refusal, never a traceback.
-UNREADABLE = (
-    ValueError,
-    TypeError,
-    x509.DuplicateExtension,
-    x509.UnsupportedGeneralNameType,
-    x509.InvalidVersion,
-    UnsupportedAlgorithm,
-    InternalError,
-)
-
-
 class RequestError(LyncPkiError):
     """A request that cannot be read."""
-
-
-def _text_of(data: bytes) -> str | None:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:  # a byte-order mark, then no UTF-16: not text at all
-            return None
-    try:
-        return data.decode("ascii")
-    except UnicodeDecodeError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,47 +104,70 @@ def read_request(data: bytes, source: str = "the request") -> ReadRequest:
     return ReadRequest(csr, subject, text)
 
 
+_TOOLS = "lyncpki request, certreq -new or openssl req -new"
+_MAKE_AGAIN = f"make the request again ({_TOOLS})"
+_REQUEST_BEGIN = re.compile(r"-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----")
+
+
 def _invalid(source: str, error: Exception) -> RequestError:
     return RequestError(
-        f"{source} is not a valid PKCS#10 certificate request ({error})",
-        "make the request again (lyncpki request, certreq -new or openssl req -new)",
+        f"{source} is not a valid PKCS#10 certificate request ({plain_reason(error)})",
+        _MAKE_AGAIN,
+    )
+
+
+def _not_a_request(source: str, kind: str) -> RequestError:
+    return RequestError(
+        f"{source} is {kind}, not a certificate request",
+        f"give the request (.req, .csr) made with the server's key ({_TOOLS}); certificates, "
+        "chains and .pfx files are imported with lyncpki import",
     )
 
 
 def _parse(data: bytes, source: str) -> x509.CertificateSigningRequest:
-    if not data.strip():
+    text = text_of(data)
+    if not data.strip() or (text is not None and not text.strip()):
         raise RequestError(f"{source} is empty", "give the .req/.csr file the wizard wrote")
-    der: bytes | None = None
-    text = _text_of(data)
-    if text is not None:
-        if "-----BEGIN" in text:
-            match = _ARMOR.search(text)
-            if match is None:
-                raise RequestError(
-                    f"{source} is PEM but not a certificate request "
-                    f"({text.strip().splitlines()[0][:60]})",
-                    "give the file whose armor reads BEGIN (NEW) CERTIFICATE REQUEST",
-                )
-            body = match.group("body")
-        elif _BASE64.match(text):
-            body = text
-        else:
-            raise RequestError(
-                f"{source} is text but neither PEM nor base64", "give the .req file unchanged"
-            )
-        try:
-            der = base64.b64decode("".join(body.split()), validate=True)
-        except (binascii.Error, ValueError) as error:
-            raise RequestError(
-                f"{source}: the base64 text is damaged ({error})",
-                "copy the request again, whole, from BEGIN to END",
-            ) from None
-    else:
-        der = data
+    der = data if text is None else _der_of_text(text, source)
     try:
         return x509.load_der_x509_csr(der)
     except UNREADABLE as error:
-        raise _invalid(source, error) from None
+        kind = kind_of_der(der)
+        raise (_not_a_request(source, kind) if kind else _invalid(source, error)) from None
+
+
+def _der_of_text(text: str, source: str) -> bytes:
+    """The DER of a request given as text: PEM (either armor) or bare base64."""
+    if "-----BEGIN" in text:
+        match = _ARMOR.search(text)
+        if match is None:
+            raise _other_pem(text, source)
+        body = match.group("body")
+    elif _BASE64.match(text):
+        body = text
+    else:
+        raise RequestError(
+            f"{source} is text but neither PEM nor base64", "give the .req file unchanged"
+        )
+    try:
+        return base64.b64decode("".join(body.split()), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise RequestError(
+            f"{source}: the base64 text is damaged ({error})",
+            "copy the request again, whole, from BEGIN to END",
+        ) from None
+
+
+def _other_pem(text: str, source: str) -> RequestError:
+    """The refusal of PEM text holding no whole request: a request cut short (its BEGIN has no
+    END), or what the file holds instead."""
+    blocks = PEM_BLOCK.findall(text)
+    if _REQUEST_BEGIN.search(text) or not blocks:
+        return RequestError(
+            f"{source}: the PEM armor is damaged (BEGIN without a matching END)",
+            "copy the request again, whole, from BEGIN to END",
+        )
+    return _not_a_request(source, kind_of_pem(*blocks[0]))
 
 
 def _bmp(value: bytes) -> str | None:
