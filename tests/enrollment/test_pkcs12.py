@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import CONTOSO, Lab, ok, openssl, openssl_request, run_lyncpki, thumbprint_of
+from lab import CONTOSO, Lab, lab_env, ok, openssl, openssl_request, run_lyncpki, thumbprint_of
 from other_ca import OtherCa
 
 PFX_PASSWORD = "pfx-Pass-4471"
@@ -234,7 +234,10 @@ def test_a_pfx_without_the_key_of_its_certificate_is_named(
     assert process.returncode == 2, process.stdout + process.stderr
     assert words in process.stderr and "fix:" in process.stderr
     assert "holds no certificate" not in process.stderr
-    checked = run_lyncpki("check", "--cert", pfx, "--password", PFX_PASSWORD, "--json")
+    # the password from the environment, as --help says (check --cert ignored it)
+    checked = run_lyncpki(
+        "check", "--cert", pfx, "--json", env={**lab_env(), "LYNCPKI_PFX_PASSWORD": PFX_PASSWORD}
+    )
     (finding,) = json.loads(checked.stdout)["findings"]
     assert finding["id"] == "input.unreadable" and words in finding["message"]
     assert "export" in finding["fix"] and "key" in finding["fix"]

@@ -46,6 +46,7 @@ from lyncpki.checks.revocation import RevocationSource
 from lyncpki.cli.ca_context import HomeOption, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
 from lyncpki.cli.store_context import (
+    PFX_PASSWORD_ENV,
     PasswordOption,
     StorePassphraseOption,
     TopologyOption,
@@ -55,7 +56,7 @@ from lyncpki.cli.store_context import (
 )
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.errors import LyncPkiError
-from lyncpki.inputs import read_input
+from lyncpki.inputs import env_secret, read_input
 from lyncpki.planning import CertificatePlan, Severity, plan_file
 from lyncpki.reports.findings_html import render_findings_html
 from lyncpki.reports.findings_table import print_findings
@@ -294,7 +295,7 @@ def _check(
                 roots=roots,
                 intermediates=known,
                 days=days,
-                password=password,
+                password=password or env_secret(PFX_PASSWORD_ENV),  # as --help says
                 revocation=revocation,
                 internal_roots=internal,
             )
