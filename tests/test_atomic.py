@@ -45,4 +45,13 @@ def test_a_folder_where_no_file_can_be_made_is_a_domain_error() -> None:
     the temporary file could not be made, which was an internal error."""
     with pytest.raises(LyncPkiError, match="cannot write /proc/version") as caught:
         write_atomic("/proc/version", b"report")
-    assert "choose another --output" in caught.value.fix
+    assert "choose another path" in caught.value.fix
+
+
+def test_a_folder_given_as_the_file_is_named(tmp_path: Path) -> None:
+    """`export --pfx DIR`, `plan -o DIR`, `ca issue -o DIR` said "check the folder's permissions
+    and space" (the rename onto a folder failed); the folder is named as what is wrong."""
+    with pytest.raises(LyncPkiError, match="it is a folder") as caught:
+        write_atomic(tmp_path, b"report")
+    assert str(tmp_path / "NAME") in caught.value.fix
+    assert list(tmp_path.iterdir()) == []

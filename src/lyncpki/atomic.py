@@ -20,14 +20,19 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
     if not folder.is_dir():
         raise LyncPkiError(
             f"cannot write {target}: folder {folder} does not exist",
-            f"create it first (mkdir -p {folder}) or choose another --output",
+            f"create it first (mkdir -p {folder}) or choose another path",
+        )
+    if target.is_dir():  # a rename onto a folder fails with a puzzling "Is a directory"
+        raise LyncPkiError(
+            f"cannot write {target}: it is a folder",
+            f"name a file inside it ({target / 'NAME'}) or another path",
         )
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as error:  # a read-only folder, one of another user, a pseudo-filesystem
         raise LyncPkiError(
             f"cannot write {target}: {error.strerror}",
-            f"check that {folder} is writable by you, or choose another --output",
+            f"check that {folder} is writable by you, or choose another path",
         ) from error
     temp = Path(temp_name)
     try:

@@ -426,3 +426,13 @@ def test_certs_of_a_home_that_is_not_there_is_bad_usage(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     code, out, _ = invoke("certs", "--home", str(tmp_path / "empty"), "--json")
     assert code == 0 and json.loads(out)["certificates"] == []
+
+
+def test_a_folder_given_as_a_file_is_named(tmp_path: Path) -> None:
+    """`topology init DIR` said "add --force", which then failed; `plan -o DIR` said "check the
+    folder's permissions and space"."""
+    code, _, err = invoke("topology", "init", str(tmp_path))
+    assert code == 2 and "is a folder" in err and str(tmp_path / "topology.yaml") in err, err
+    code, _, err = invoke("plan", "examples/contoso.yaml", "-o", str(tmp_path))
+    assert code == 2 and "it is a folder" in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -181,6 +181,24 @@ def test_mistakes_are_messages_not_tracebacks(lab: Lab, tmp_path: Path) -> None:
             ],
             "not planned for fe01.contoso.net",
         ),
+        (  # no account: the fix names lyncpki's options, not "HTTP basic credentials"
+            ["request", "--topology", CONTOSO, "--server", "med01.contoso.net", "--ca", lab.url],
+            "--ca-account NAME",
+        ),
+        (
+            [
+                "export",
+                "--server",
+                EDGE,
+                "--type",
+                AV,
+                "--thumbprint",
+                "AB" * 20,
+                "--pfx",
+                tmp_path / "both.pfx",
+            ],
+            "not both",
+        ),
         (["assign", "--server", EDGE, "--type", AV, "--thumbprint", "xyz"], "thumbprint"),
         (
             ["assign", "--server", EDGE, "--type", AV, "--thumbprint", "AB" * 20, "--roll"],

@@ -111,6 +111,11 @@ class CaClient:
             body = {}
         message = str(body.get("message") or f"HTTP {response.status_code}")
         fix, code = body.get("fix"), str(body.get("error", "error"))
+        if code == "auth.required":  # the service's words are for HTTP; these are lyncpki's
+            fix = (
+                "give a CA account: --ca-account NAME, its password in --ca-password-file or "
+                "$LYNCPKI_CA_PASSWORD"
+            )
         kind = CaNotAuthorized if response.status_code in (401, 403, 429) else CaRefused
         raise kind(
             f"the CA refused: {message}",

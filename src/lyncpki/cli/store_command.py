@@ -367,10 +367,13 @@ def _export(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
+    if (usage is None) == (thumbprint is None):
+        raise LyncPkiError(
+            "give --type or --thumbprint" + ("" if usage is None else ", not both"),
+            "e.g. --type AccessEdgeExternal, or --thumbprint of a certificate lyncpki certs lists",
+        )
     store = open_store(home, server)
     _existing(store)
-    if (usage is None) == (thumbprint is None):
-        raise LyncPkiError("give --type or --thumbprint", "e.g. --type AccessEdgeExternal")
     if usage is not None:
         chosen = parse_usages([usage])
         if len(chosen) != 1:

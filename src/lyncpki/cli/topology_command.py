@@ -41,6 +41,10 @@ def _init(file: Path, force: bool) -> None:
     if str(file) == "-":
         sys.stdout.write(text)
         return
+    if file.is_dir():
+        raise LyncPkiError(
+            f"{file} is a folder", f"name a file inside it ({file / 'topology.yaml'})"
+        )
     if file.exists() and not force:
         raise LyncPkiError(f"{file} already exists", "choose another name, or add --force")
     write_atomic(file, text.encode("utf-8"))
