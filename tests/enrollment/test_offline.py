@@ -279,3 +279,16 @@ def test_a_pkcs7_without_certificates_is_named(lab: Lab) -> None:
     assert [f["id"] for f in findings] == ["input.unreadable"]
     assert "holds no certificate" in findings[0]["message"]
     assert "crl2pkcs7" in findings[0]["fix"]
+
+
+def test_a_request_on_a_second_edge_says_the_pool_shares_one_certificate(tmp_path: Path) -> None:
+    """`request --server edge02` made a second key and request for the Edge pool's certificates
+    without a word (a second purchase from a public CA, and av.not-identical later); it now
+    says to request on edge01 and copy the .pfx. On edge01 nothing is said."""
+    home = tmp_path / "home"
+    asked = ("request", "--topology", CONTOSO, "--offline", "--home", home)
+    second = ok(run_lyncpki(*asked, "--server", "edge02.contoso.net", "--output", tmp_path / "2"))
+    assert "request it once, on edge01.contoso.net" in second.stderr, second.stderr
+    assert "av.not-identical" in second.stderr
+    first = ok(run_lyncpki(*asked, "--server", "edge01.contoso.net", "--output", tmp_path / "1"))
+    assert "request it once" not in first.stderr

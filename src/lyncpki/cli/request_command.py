@@ -31,7 +31,7 @@ from lyncpki.enrollment.requesting import (
     submit_online,
     write_offline,
 )
-from lyncpki.enrollment.selection import parse_usages, targets
+from lyncpki.enrollment.selection import RequestTarget, parse_usages, targets
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning import plan
@@ -260,6 +260,15 @@ def _key(text: str | None) -> KeySpec | None:
         raise typer.BadParameter(str(error), param_hint="--key") from None
 
 
+def _shared_with(target: RequestTarget) -> str | None:
+    """The pool member that requests a certificate every member shares (an Edge pool's), when
+    `target` is on another member; else None."""
+    servers = target.planned[0].servers if target.planned else ()
+    if len(servers) > 1 and target.server != servers[0]:
+        return servers[0]
+    return None
+
+
 def _outputs(output: Path | None, server: str, labels: list[str]) -> list[Path]:
     if output is None:
         return [Path(f"{server}-{label.replace(',', '+')}.req") for label in labels]
@@ -333,6 +342,21 @@ def _request(
         with Progress(console=stderr, transient=True, disable=as_json or len(specs) < 2) as bar:
             task = bar.add_task(f"requesting for {store.server}", total=len(specs))
             for number, spec in enumerate(specs):
+                shared = _shared_with(spec.target)
+                if shared and not as_json:
+                    stderr.print(
+                        f"note: {spec.target.label} is one certificate for the whole pool "
+                        f"({', '.join(spec.target.planned[0].servers)}): request it once, on "
+                        f"{shared}, then export it with its key (lyncpki export --server {shared}"
+                        " ...) and import the .pfx here: a second request makes a second key"
+                        + (
+                            " (check: av.not-identical)"
+                            if "AudioVideoAuthentication" in spec.target.label
+                            else ""
+                        )
+                        + " and, from a public CA, a second purchase",
+                        markup=False,
+                    )
                 if spec.target.issuer == Issuer.PUBLIC and client is not None and not as_json:
                     stderr.print(
                         f"note: {spec.target.label} is planned for a public CA (R-GEN-09); "
