@@ -292,3 +292,18 @@ def test_a_request_on_a_second_edge_says_the_pool_shares_one_certificate(tmp_pat
     assert "av.not-identical" in second.stderr
     first = ok(run_lyncpki(*asked, "--server", "edge01.contoso.net", "--output", tmp_path / "1"))
     assert "request it once" not in first.stderr
+
+
+def test_a_wildcard_san_is_refused_where_lync_refuses_one(tmp_path: Path) -> None:
+    """`--additional-san *.contoso.com` on a Mediation server's Default certificate was written
+    into the request without a word; Lync refuses it there (R-GEN-08). Web services take one."""
+    home = tmp_path / "home"
+    asked = ("request", "--topology", CONTOSO, "--offline", "--home", home,
+             "--additional-san", "*.contoso.com")  # fmt: skip
+    refused = run_lyncpki(*asked, "--server", MED, "--output", tmp_path / "med.req")
+    assert refused.returncode == 2 and "R-GEN-08" in refused.stderr, refused.stderr
+    assert not (tmp_path / "med.req").exists()
+    web = tmp_path / "web.req"
+    ok(run_lyncpki(*asked, "--server", "fe01.contoso.net", "--type", "WebServicesExternal",
+                   "--output", web))  # fmt: skip
+    assert "DNS:*.contoso.com" in openssl("req", "-in", web, "-noout", "-text")

@@ -27,7 +27,7 @@ from lyncpki.checks.revocation import (
     ocsp_urls,
     signed_by,
 )
-from lyncpki.planning.model import Eku, PlannedCertificate, Severity, Usage
+from lyncpki.planning.model import WILDCARD_USAGES, Eku, PlannedCertificate, Severity, Usage
 from lyncpki.topology.model import Issuer
 from lyncpki.x509.forms import UNREADABLE
 from lyncpki.x509.identifiers import thumbprint
@@ -36,9 +36,6 @@ from lyncpki.x509.requests import common_name
 
 # Usages whose certificates may carry wildcard SANs (R-GEN-08): web services and the listener
 # of the reverse proxy; never Default, Mediation, Edge external, OAuth.
-WILDCARD_USAGES = frozenset(
-    {Usage.WEB_INTERNAL, Usage.WEB_EXTERNAL, Usage.REVERSE_PROXY, Usage.OFFICE_WEB_APPS}
-)
 SUPPORTED_RSA = (1024, 2048, 4096)
 SUPPORTED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from lyncpki.enrollment.selection import RequestTarget
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
-from lyncpki.planning.model import Eku
+from lyncpki.planning.model import WILDCARD_USAGES, Eku
 from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE
 from lyncpki.topology.model import Organization
 from lyncpki.topology.names import fqdn_problem, normalize
@@ -74,7 +74,16 @@ def decide(
     org = organization or Organization()
     sans = list(target.sans)
     sans += [f"sip.{d}" for d in _names("--sip-domain", answers.sip_domains, wildcard=False)]
-    sans += _names("--additional-san", answers.additional_sans, wildcard=True)
+    extra = _names("--additional-san", answers.additional_sans, wildcard=True)
+    refused = [n for n in extra if "*" in n and not set(target.usages) <= WILDCARD_USAGES]
+    if refused:
+        raise LyncPkiError(
+            f"--additional-san {refused[0]}: Lync refuses a wildcard on the "
+            f"{target.label} certificate (R-GEN-08: only web services, reverse proxy and "
+            "Office Web Apps certificates take one)",
+            "give the explicit names instead",
+        )
+    sans += extra
     client_auth = answers.client_eku or Eku.CLIENT_AUTH in target.eku
     template = answers.template or target.template
     notes = []

@@ -34,6 +34,13 @@ class Usage(StrEnum):
     OFFICE_WEB_APPS = "OfficeWebApps"
 
 
+# The usages whose certificates Lync accepts a wildcard SAN on (R-GEN-08): web services, the
+# reverse proxy, Office Web Apps; never Default, Edge or OAuth.
+WILDCARD_USAGES = frozenset(
+    {Usage.WEB_INTERNAL, Usage.WEB_EXTERNAL, Usage.REVERSE_PROXY, Usage.OFFICE_WEB_APPS}
+)
+
+
 class Eku(StrEnum):
     """Extended key usages named as OpenSSL names them."""
 
