@@ -328,5 +328,11 @@ def test_a_root_inside_the_checked_file_is_not_trusted_on_its_word(
     assert "--trust" in chain[0]["fix"]
 
     trusted = deployed.cli("check", "--cert", bundle, "--trust", root, "--offline", "--json")
-    ids = [f["id"] for f in json.loads(trusted.stdout)["findings"]]
+    document = json.loads(trusted.stdout)
+    ids = [f["id"] for f in document["findings"]]
     assert not [i for i in ids if i.startswith("chain.")], ids
+    # the document names what the file held (a clean file has no finding to say it)
+    (held,) = document["certificates"]
+    fingerprint = openssl("x509", "-in", leaf, "-noout", "-fingerprint", "-sha1")
+    assert held["thumbprint"] == fingerprint.split("=", 1)[1].strip().replace(":", "")
+    assert held["file"] == str(bundle) and held["subject"] == "CN=pool01.contoso.net"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 
@@ -18,6 +20,7 @@ from lyncpki.inputs import read_input
 from lyncpki.planning.model import PlannedCertificate, Severity
 from lyncpki.store import is_ca_certificate
 from lyncpki.x509.bundles import PKCS12_SUFFIXES, load_bundle
+from lyncpki.x509.identifiers import thumbprint
 
 ANY_CERTIFICATE_FILE = (
     "give a certificate file: PEM or DER (.cer, .crt), PKCS#7 (.p7b) or PKCS#12 (.pfx with "
@@ -41,7 +44,33 @@ def unreadable(path: Path, error: LyncPkiError, server: str | None = None) -> Fi
     )
 
 
-def check_file(
+@dataclass(frozen=True)
+class FileJudgement:
+    """What `check --cert` judged in a file: the certificate (None when unreadable) and the
+    findings; the certificate names the file's verdict for a script (thumbprint, subject)."""
+
+    findings: list[Finding]
+    certificate: x509.Certificate | None = None
+
+    def identity(self, path: Path) -> dict[str, str]:
+        cert = self.certificate
+        if cert is None:
+            return {"file": str(path)}
+        return {
+            "file": str(path),
+            "thumbprint": thumbprint(cert),
+            "subject": cert.subject.rfc4514_string(),
+            "issuer": cert.issuer.rfc4514_string(),
+            "not_after": cert.not_valid_after_utc.isoformat(),
+        }
+
+
+def check_file(path: Path, **options: Any) -> list[Finding]:
+    """The findings of the end-entity certificate in `path` (see `judge_file`)."""
+    return judge_file(path, **options).findings
+
+
+def judge_file(
     path: Path,
     *,
     now: dt.datetime,
@@ -54,13 +83,13 @@ def check_file(
     password: str | None = None,
     revocation: RevocationSource | None = None,
     internal_roots: frozenset[str] = frozenset(),
-) -> list[Finding]:
-    """The findings of the end-entity certificate in `path`, its path built with the CA
+) -> FileJudgement:
+    """The end-entity certificate in `path` and its findings, its path built with the CA
     certificates the file carries up to one of `roots`."""
     try:
         data = read_input(path, "name a certificate file (.cer, .crt, .pem, .p7b, .pfx)")
     except LyncPkiError as error:
-        return [unreadable(path, error, server)]
+        return FileJudgement([unreadable(path, error, server)])
     try:
         bundle = load_bundle(
             data,
@@ -69,7 +98,7 @@ def check_file(
             pkcs12_hint=path.suffix.lower() in PKCS12_SUFFIXES,
         )
     except LyncPkiError as error:
-        return [unreadable(path, error, server)]
+        return FileJudgement([unreadable(path, error, server)])
     leaves = [c for c in bundle.certificates if not is_ca_certificate(c)]
     leaf = leaves[0] if leaves else bundle.certificates[0]
     # the CA certificates the file carries help build the path, but a root inside the file
@@ -91,7 +120,7 @@ def check_file(
     skip = () if revocation is not None else tuple(NETWORK_RULES)
     findings = check_certificate(ctx, skip=skip)
     # a file checked alone is named by the file where no server is given
-    return [f if f.server else _located(f, path) for f in findings]
+    return FileJudgement([f if f.server else _located(f, path) for f in findings], leaf)
 
 
 def _located(finding: Finding, path: Path) -> Finding:

@@ -25,6 +25,7 @@ class CheckReport:
     offline: bool = False
     days: int = 30
     notes: tuple[str, ...] = field(default=())
+    certificates: tuple[dict[str, str], ...] = ()  # what each --cert file held (its identity)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -60,5 +61,6 @@ class CheckReport:
             },
             "findings": [f.as_dict() for f in self.findings],
             "handshakes": [h.as_dict() for h in self.handshakes],
+            "certificates": list(self.certificates),
             "notes": list(self.notes),
         }

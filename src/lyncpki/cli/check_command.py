@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from lyncpki.atomic import write_atomic
 from lyncpki.checks.catalog import catalog
-from lyncpki.checks.files import check_file
+from lyncpki.checks.files import judge_file
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.home_check import (
     KEYS_NOT_OPENED,
@@ -269,6 +269,7 @@ def _check(
     checked: list[str] = []
     handshakes: list[Handshake] = []
     notes: list[str] = []
+    certificates: list[dict[str, str]] = []
     try:
         # the deployment's stores: unless only files or endpoints were asked for
         if plan is not None and (servers or not (certs or endpoints)):
@@ -289,7 +290,7 @@ def _check(
                 notes.append(KEYS_NOT_OPENED)
         for file in certs:
             checked.append(str(file))
-            findings += check_file(
+            judged = judge_file(
                 file,
                 now=now,
                 roots=roots,
@@ -299,6 +300,8 @@ def _check(
                 revocation=revocation,
                 internal_roots=internal,
             )
+            findings += judged.findings
+            certificates.append(judged.identity(file))
         targets = [Endpoint.parse(e) for e in endpoints]
         if live and not targets and plan is not None:
             targets, unresolved = _default_endpoints(plan, servers, jobs)
@@ -333,6 +336,7 @@ def _check(
         offline=offline,
         days=days,
         notes=tuple(notes),
+        certificates=tuple(certificates),
     )
     if plan is not None and (servers or not (certs or endpoints)) and root.is_dir():
         save_last_check(root, report)  # the dashboard shows the last check of the deployment
