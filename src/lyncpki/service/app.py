@@ -29,7 +29,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lyncpki import __version__
-from lyncpki.ca.accounts import Account
+from lyncpki.ca.accounts import Account, AccountWatch
 from lyncpki.ca.authority import CertificateAuthority, IssueResult
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.home import CaHome, resolve_passphrase
@@ -210,7 +210,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         "Errors are JSON: {error, message, fix}.",
     )
     errors.install(app)
-    app.state.authenticate = Authenticator(ca)
+    watch = AccountWatch(ca.engine)  # one dedicated connection for the API and the console
+    app.state.authenticate = Authenticator(ca, watch)
     published = PublishedFiles(ca.home.publish, ca.clock)
     chain = ca.chain()
     chain_pems = [_pem(c) for c in chain]  # sent with every certificate: encoded once
@@ -420,7 +421,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             "ocsp": ocsp is not None,
         }
 
-    add_console(app, ca)
+    add_console(app, ca, watch)
     return app
 
 
