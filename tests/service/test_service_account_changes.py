@@ -142,6 +142,12 @@ def test_a_manager_added_again_as_requester_may_no_longer_decide(
     assert statuses == [403] * ROUNDS
     status = served.cli("ca", "pending", "--json").stdout
     assert f'"id": {request_id}' in status, status  # still pending: nobody denied it
+    denied = [
+        r
+        for r in served.audit()
+        if r["actor"] == name and r["action"] == "deny" and r["outcome"] == "denied"
+    ]
+    assert len(denied) == ROUNDS, denied
 
 
 def _console_login(http: httpx.Client, name: str, password: str) -> None:

@@ -112,7 +112,7 @@ audit = Table(
     Column("actor", String(128), nullable=False),
     Column("action", String(32), nullable=False),
     Column("target", String(128), nullable=False),
-    Column("outcome", String(16), nullable=False),  # ok | refused | error
+    Column("outcome", String(16), nullable=False),  # ok | refused | denied (403) | error
     Column("detail", Text, nullable=False),
 )
 Index("ix_audit_at", audit.c.at)

@@ -22,6 +22,7 @@ from lyncpki.cli.ca_context import (
     HomeOption,
     JsonOption,
     PassphraseFileOption,
+    actor,
     home_of,
     jsonable,
     open_read,
@@ -106,7 +107,8 @@ def _serve(
     ca_home = home_of(home)
     ca_home.read_config()
     secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
-    ca = CertificateAuthority.open(ca_home, secret)  # checks the passphrase before listening
+    # checks the passphrase before listening
+    ca = CertificateAuthority.open(ca_home, secret, actor=actor())
     certfile = str(tls_cert) if tls_cert else None
     keyfile = str(tls_key) if tls_key else None
     scheme = "https" if certfile else "http"

@@ -17,7 +17,7 @@ import binascii
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
@@ -68,28 +68,29 @@ class Revocation(BaseModel):
     )
 
 
-async def _body(request: Request) -> bytes:
-    """The request body, refused beyond MAX_BODY without reading it all."""
+async def _body(request: Request, ca: CertificateAuthority, actor: str, action: str) -> bytes:
+    """The request body, refused beyond MAX_BODY without reading it all (and audited as
+    `actor`'s `action`)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise ServiceError(
-            413,
-            "request.too_large",
-            f"the body is {declared} bytes, more than {MAX_BODY}",
-            "send the certificate request only",
-        )
+        message = f"the body is {declared} bytes, more than {MAX_BODY}"
+        await _too_large(request, ca, actor, action, message)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise ServiceError(
-                413,
-                "request.too_large",
-                f"the body is more than {MAX_BODY} bytes",
-                "send the certificate request only",
-            )
+            message = f"the body is more than {MAX_BODY} bytes"
+            await _too_large(request, ca, actor, action, message)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _too_large(
+    request: Request, ca: CertificateAuthority, actor: str, action: str, message: str
+) -> NoReturn:
+    client = request.client.host if request.client else "unknown"
+    await run_in_threadpool(ca.audit, actor, action, client, "refused", f"413: {message}")
+    raise ServiceError(413, "request.too_large", message, "send the certificate request only")
 
 
 async def current_account(request: Request) -> Account:
@@ -282,7 +283,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         account: AccountDep,
         template: Annotated[str | None, Query(max_length=64)] = None,
     ) -> Response:
-        body = await _body(request)
+        body = await _body(request, ca, account.name, "enroll")
         if request.headers.get("content-type", "").lower().startswith("application/json"):
             try:
                 payload = EnrollJson.model_validate_json(body)
@@ -309,6 +310,13 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     def request_status(request_id: int, account: AccountDep) -> dict[str, Any]:
         status = ca.request_status(request_id)
         if status["requester"] != account.name and not account.may_manage:
+            ca.audit(
+                account.name,
+                "status",
+                f"request {request_id}",
+                "denied",
+                "another account's request (requesters see their own)",
+            )
             raise ServiceError(
                 404,
                 "not_found",
@@ -328,10 +336,11 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         summary="Approve a pending request (manager, auditor; not one's own)",
     )
     async def approve(request_id: int, request: Request, account: AccountDep) -> Response:
-        require_manager(account)
-        result = await run_in_threadpool(
-            ca.approve, request_id, actor=account.name, forbid_self=True
-        )
+        def decide() -> IssueResult:
+            require_manager(ca, account, "approve", f"request {request_id}")
+            return ca.approve(request_id, actor=account.name, forbid_self=True)
+
+        result = await run_in_threadpool(decide)
         return _issued(result, request.headers.get("accept", ""))
 
     @app.post(
@@ -342,7 +351,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     def deny(
         request_id: int, account: AccountDep, decision: Annotated[Decision | None, Body()] = None
     ) -> dict[str, Any]:
-        require_manager(account)
+        require_manager(ca, account, "deny", f"request {request_id}")
         ca.deny(request_id, actor=account.name, reason=decision.reason if decision else "")
         return {"request_id": request_id, "status": "denied"}
 
@@ -354,7 +363,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     def revoke(
         serial: str, account: AccountDep, body: Annotated[Revocation | None, Body()] = None
     ) -> dict[str, Any]:
-        require_manager(account)
+        require_manager(ca, account, "revoke", serial[:128])
         reason = Reason.parse(body.reason if body else "unspecified")
         done = ca.revoke(serial[:128], reason=reason, actor=account.name)
         return {
@@ -393,7 +402,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             "/ocsp", tags=["distribution"], summary="OCSP (RFC 6960), POST", response_class=Response
         )
         async def ocsp_post(request: Request) -> Response:
-            body = await _body(request)
+            body = await _body(request, ca, "anonymous", "ocsp")
             answer = await run_in_threadpool(ocsp.respond, body)
             return Response(answer, media_type=OCSP_RESPONSE)
 

@@ -180,8 +180,16 @@ class Authenticator:
         return account
 
 
-def require_manager(account: Account) -> None:
+def require_manager(ca: CertificateAuthority, account: Account, action: str, target: str) -> None:
+    """Managers and auditors only: anyone else is refused (403), and that is audited."""
     if not account.may_manage:
+        ca.audit(
+            account.name,
+            action,
+            target,
+            "denied",
+            f"{account.role} may not {action}: CA managers and auditors only",
+        )
         raise ServiceError(
             403,
             "auth.forbidden",

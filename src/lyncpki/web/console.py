@@ -247,6 +247,14 @@ class Console:
                 **values,
             )
         if len(data) > MAX_UPLOAD:
+            await run_in_threadpool(
+                self.ca.audit,
+                session.account,
+                "enroll",
+                request.client.host if request.client else "unknown",
+                "refused",
+                f"413: web: a request of more than {MAX_UPLOAD} bytes",
+            )
             return self.render(
                 "request.html.j2",
                 request,
