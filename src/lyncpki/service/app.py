@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from fastapi import Body, Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -287,13 +287,29 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         if request.headers.get("content-type", "").lower().startswith("application/json"):
             try:
                 payload = EnrollJson.model_validate_json(body)
-            except ValueError as error:
+            except ValidationError as error:
                 raise ServiceError(
                     422,
                     "request.invalid",
-                    f"the JSON body is invalid: {error}",
-                    'send {"csr": "<PEM>", "template": "WebServer"}',
+                    errors.plain_problems(
+                        {**e, "loc": ("body", *e["loc"]) if e["loc"] else ()}
+                        for e in error.errors()
+                    ),
+                    'send {"csr": "<PEM>", "template": "WebServer"} ("template" may be left out)',
                 ) from None
+            if (
+                payload.template is not None
+                and template is not None
+                and payload.template.strip().lower() != template.strip().lower()
+            ):
+                raise ServiceError(
+                    400,
+                    "request.template_conflict",
+                    f"the query asks for template {template!r} and the JSON body for "
+                    f"{payload.template!r}",
+                    'name the template once (?template= or the body\'s "template"), or the '
+                    "same in both",
+                )
             data, template = payload.csr.encode(), payload.template or template
         else:
             data = body
