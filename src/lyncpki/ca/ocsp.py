@@ -12,6 +12,12 @@ stops signing with it and signs with a new key and certificate, issued by the fi
 written to the home (the others load it); a start does the same. Until a new one can be issued
 (the database or the disk failing), answers are internalError, never signed with the revoked one.
 
+One certificate per request: RFC 6960 lets a request ask about several, but RFC 5019 2.1.1 (the
+profile relying parties follow: Windows, browsers, openssl's default) asks about one, and
+pyca/cryptography can neither read nor answer a request for several. Such a request is answered
+malformedRequest, and the service log says why (at most once a minute): ask once per
+certificate.
+
 An answer says what the database says at that moment: a revocation is answered at once, without
 waiting for the next CRL. Answers to requests without a nonce are cached for a few minutes and
 dropped as soon as anything is revoked, by this process or another one sharing the database
@@ -25,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -315,9 +322,19 @@ class _Status:
 
 
 class _Unsuccessful(Exception):
-    def __init__(self, status: ocsp.OCSPResponseStatus) -> None:
+    def __init__(self, status: ocsp.OCSPResponseStatus, why: str = "") -> None:
         super().__init__(status.name)
         self.status = status
+        self.why = why  # said in the service log
+
+
+SEVERAL = (
+    "an OCSP request asked about several certificates at once: this responder answers one "
+    "certificate per request (RFC 5019 2.1.1; pyca/cryptography builds one response per "
+    "answer), so it was answered malformedRequest; ask once per certificate (openssl ocsp: "
+    "one -cert per command)"
+)
+LOG_EVERY = 60.0  # seconds between two log lines of one kind
 
 
 _UNSUCCESSFUL = {
@@ -361,6 +378,7 @@ class OcspResponder:
         self._renew_lock = threading.Lock()
         self._renew_failed_at: dt.datetime | None = None
         self._replace_failed_at: dt.datetime | None = None
+        self._logged: dict[str, float] = {}  # when each kind of refusal was last logged
         # Nonce-less answers by CertID, and by the exact request bytes (a relying party asks
         # the same bytes again and again: answered without parsing them).
         self._cache: dict[tuple[int, str, bytes, bytes], _Cached] = {}
@@ -384,11 +402,23 @@ class OcspResponder:
             return self._respond(request_der)
         except _Unsuccessful as refusal:
             status = refusal.status
+            if refusal.why:
+                self._log_once(refusal.why)
         except Exception:  # a database or signing failure: the client retries later
             status = ocsp.OCSPResponseStatus.INTERNAL_ERROR
         with self._lock:
             self.stats.unsuccessful += 1
         return _UNSUCCESSFUL[status]
+
+    def _log_once(self, why: str) -> None:
+        """Say `why` in the service log, at most once every LOG_EVERY seconds."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._logged.get(why)
+            if last is not None and now - last < LOG_EVERY:
+                return
+            self._logged[why] = now
+        log.warning("%s", why)
 
     def answer_at_once(self, request_der: bytes) -> bytes | None:
         """The answer when it can be made without waiting (no network, no lock held by another
@@ -634,8 +664,11 @@ def _parse(request_der: bytes) -> ocsp.OCSPRequest:
         raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     try:
         return ocsp.load_der_ocsp_request(bytes(request_der))
-    except (ValueError, TypeError, NotImplementedError):  # NotImplemented: several requests
+    except (ValueError, TypeError):
         raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST) from None
+    except NotImplementedError as error:  # pyca reads one request per OCSPRequest
+        why = SEVERAL if "more than one" in str(error) else ""
+        raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST, why) from None
 
 
 def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
