@@ -155,6 +155,11 @@ class Accounts:
 
     def verify(self, name: str, password: str, client: str) -> Account | None:
         """The account when the password is right; a failure is recorded otherwise."""
+        checked = self.check(name, password, client)
+        return None if checked is None else checked[0]
+
+    def check(self, name: str, password: str, client: str) -> tuple[Account, str] | None:
+        """`verify`, with the password version (`version_of`) of the account it checked."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(db.accounts.c.role, db.accounts.c.password_hash).where(
@@ -162,7 +167,7 @@ class Accounts:
                 )
             ).first()
         if row is not None and check_password(password, row.password_hash):
-            return Account(name, Role(row.role))
+            return Account(name, Role(row.role)), version_of(row.password_hash)
         if row is None:  # spend the same time as a wrong password (no account enumeration)
             check_password(password, _DUMMY_HASH)
         with db.writer(self.engine).begin() as conn:

@@ -204,17 +204,15 @@ class Console:
         if await run_in_threadpool(self.accounts.throttled, name, client):
             self.ca.audit(name or "-", "login", client, "refused", "web: throttled")
             return self.login_page(request, "Too many failed sign-ins: wait a minute.", 429)
-        account = await run_in_threadpool(self.accounts.verify, name, password, client)
-        if account is None:
+        checked = await run_in_threadpool(self.accounts.check, name, password, client)
+        if checked is None:
             self.ca.audit(name or "-", "login", client, "refused", "web: wrong name or password")
             return self.login_page(request, "Wrong account name or password.", 401)
         self.ca.audit(name, "login", client, "ok", "web console")
         target = _text(form.get("next")) or "/ui/request"
         response = RedirectResponse(target if target.startswith("/ui/") else "/ui/request", 303)
-        current = await run_in_threadpool(self.watch.current, account.name)
-        if current is None:  # removed between the check and now
-            return self.login_page(request, "Wrong account name or password.", 401)
-        self.sessions.issue(response, request, account.name, account.role.value, current[1])
+        account, version = checked
+        self.sessions.issue(response, request, account.name, account.role.value, version)
         return response
 
     async def logout(self, request: Request) -> Response:
