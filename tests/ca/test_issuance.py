@@ -375,8 +375,14 @@ def test_denied_request_cannot_be_approved(ca: CertificateAuthority) -> None:
         ca.approve(result.request_id, actor="bob")
     with pytest.raises(CaError, match="is denied, not pending"):
         ca.deny(result.request_id, actor="bob")
-    entry = next(e for e in ca.audit_log() if e["target"] == f"request {result.request_id}")
-    assert (entry["action"], entry["outcome"]) == ("deny", "ok")
+    entries = [e for e in ca.audit_log() if e["target"] == f"request {result.request_id}"]
+    assert [(e["action"], e["outcome"]) for e in entries] == [  # newest first
+        ("deny", "refused"),
+        ("approve", "refused"),
+        ("deny", "ok"),
+        ("submit", "ok"),
+    ]
+    assert entries[0]["detail"] == f"request {result.request_id} is denied, not pending"
 
 
 @pytest.mark.external

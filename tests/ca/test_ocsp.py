@@ -744,3 +744,40 @@ def test_responder_needs_the_issuing_key(fresh_ca: CertificateAuthority) -> None
     read_only = CertificateAuthority.open(fresh_ca.home, None)
     with pytest.raises(LyncPkiError, match="private key"):
         ensure_responder(read_only, PASSPHRASE)
+
+
+def test_a_revoked_signer_is_replaced_and_never_used_again(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """Two responders on one CA (two workers) and one without the passphrase: after the
+    signer's revocation, the first answer of each is signed by one new signer (issued once),
+    and the one that cannot issue answers internalError rather than sign with the revoked."""
+    ca = fresh_ca
+    first, second = responder_of(ca, passphrase=PASSPHRASE), responder_of(ca, passphrase=PASSPHRASE)
+    fixed = OcspResponder(ca, first.signer)
+    old = first.signer
+    leaf, _ = issue(ca, work, f"leaf.{NAMESPACE}")
+    request = openssl_request(ca, work, leaf, flags=())  # with a nonce: signed every time
+    cached = openssl_request(ca, work, leaf)
+    for responder in (first, second, fixed):
+        for asked in (request, cached, cached):
+            answer = ocsp.load_der_ocsp_response(responder.respond(asked))
+            assert answer.certificates == [old.certificate]
+
+    ca.revoke(serial_hex(old.certificate.serial_number), reason=Reason.KEY_COMPROMISE, actor="t")
+
+    for responder in (first, second):
+        for asked in (request, cached, cached):
+            answered = responder.answer_at_once(asked)
+            assert answered is None or old.certificate.public_bytes(Encoding.DER) not in answered
+            answer = responder.respond(asked)
+            output = read_response(ca, work, answer, asked)
+            assert "Cert Status: good" in output and "Response verify OK" in output, output
+            assert ocsp.load_der_ocsp_response(answer).certificates != [old.certificate]
+    assert first.signer.certificate == second.signer.certificate != old.certificate
+    assert ensure_responder(ca, PASSPHRASE).certificate == first.signer.certificate  # a start
+    assert [r["template"] for r in ca.certificates()].count("OCSPResponseSigning") == 2
+    assert fixed.respond(request) == ocsp.OCSPResponseBuilder.build_unsuccessful(
+        ocsp.OCSPResponseStatus.INTERNAL_ERROR
+    ).public_bytes(Encoding.DER)
+    assert fixed.respond(cached) == fixed.respond(request)  # not from its cache either

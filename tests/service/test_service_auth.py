@@ -29,6 +29,7 @@ from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import CaHome
 from lyncpki.keyspec import KeySpec
 from lyncpki.service.auth import Authenticator
+from lyncpki.service.errors import ServiceError
 
 FE01 = f"fe01:{PASSWORDS['fe01']}"
 THROTTLED_CLIENT = "127.0.0.2"
@@ -213,7 +214,8 @@ def _basic(credentials: str) -> Request:
 
 def test_remembered_credentials_are_found_without_the_database(tmp_path: Path) -> None:
     """The event loop asks `remembered` first: only credentials checked (scrypt, database)
-    within the minute pass there; anything else goes to the full check."""
+    within the minute, while no account changed, pass there; anything else goes to the full
+    check."""
     ca = CertificateAuthority.create(
         CaHome(tmp_path / "home"), passphrase=b"remembered-test", namespaces=("corp-test.se",),
         root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
@@ -227,4 +229,11 @@ def test_remembered_credentials_are_found_without_the_database(tmp_path: Path) -
     assert authenticate.remembered(_basic("fe09:fe09-password-12345")) is None
     assert authenticate.remembered(_basic("fe10:fe09-password-1234")) is None
     assert authenticate.remembered(_basic("no colon")) is None
+    # removed (by any process: the accounts' generation moves): forgotten at once
+    Accounts(ca.engine, ca.clock).remove("fe09")
+    assert authenticate.remembered(_basic("fe09:fe09-password-1234")) is None
+    with pytest.raises(ServiceError) as refused:
+        authenticate(_basic("fe09:fe09-password-1234"))
+    assert refused.value.status == 401
+    authenticate.watch.close()
     ca.engine.dispose()

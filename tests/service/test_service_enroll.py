@@ -121,18 +121,26 @@ def test_json_enrollment_with_httpx(service: Service, work: Path) -> None:
     assert status.json()["certificate"] == data["certificate"]
 
 
-def test_json_template_overrides_the_query(service: Service, work: Path) -> None:
-    """The body's template wins over ?template= (both given)."""
-    csr = openssl_req(work)
+def test_json_template_and_the_query_must_agree(service: Service, work: Path) -> None:
+    """The body's template is used when ?template= names none; both given must name the same
+    one — two different ones are refused (400), never settled by picking one."""
+    csr = openssl_req(work).read_text()
     with service.client("fe01") as http:
-        answer = http.post(
+        alone = http.post(
             "/api/v1/enroll",
-            params={"template": "SubCA"},
-            json={"csr": csr.read_text(), "template": "WebServer"},
+            json={"csr": csr, "template": "LyncServer"},
             headers={"Accept": "application/json"},
         )
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["template"] == "WebServer"
+        conflict = http.post(
+            "/api/v1/enroll",
+            params={"template": "SubCA"},
+            json={"csr": csr, "template": "WebServer"},
+            headers={"Accept": "application/json"},
+        )
+    assert alone.status_code == 200, alone.text
+    assert alone.json()["template"] == "LyncServer"
+    assert conflict.status_code == 400, conflict.text
+    assert conflict.json()["error"] == "request.template_conflict"
 
 
 def test_health(service: Service) -> None:

@@ -1,5 +1,6 @@
-"""Bad input: each answered with a 4xx and a JSON {error, message}, never a 500, and the server
-still answers /health afterwards."""
+"""Bad input: each answered with a 4xx and a JSON {error, message, fix} in plain words (the
+field, where, what was expected; never pydantic's type codes or links), never a 500, and the
+server still answers /health afterwards."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ def _error(answer: httpx.Response, status: int, code: str | None = None) -> dict
     body = answer.json()
     assert isinstance(body["error"], str) and body["error"]
     assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["fix"], str) and body["fix"]
     assert "Traceback" not in answer.text
+    for jargon in ("pydantic", "input_type=", "[type=", "Input should", "Field required"):
+        assert jargon not in answer.text, body
     if code is not None:
         assert body["error"] == code, body
     return body
@@ -153,16 +157,74 @@ def test_json_with_a_bad_csr_is_400(http: httpx.Client) -> None:
 
 
 def test_unknown_path_is_404_json(http: httpx.Client) -> None:
-    _error(http.get("/api/v1/no-such-thing"), 404, "not_found")
+    body = _error(http.get("/api/v1/no-such-thing"), 404, "not_found")
+    assert body["message"] == "there is nothing at /api/v1/no-such-thing"
+    assert "/docs" in body["fix"]
     _error(http.get("/favicon.ico"), 404, "not_found")
 
 
 def test_get_on_a_post_route_is_405(http: httpx.Client) -> None:
     answer = http.get("/api/v1/enroll")
-    _error(answer, 405, "method_not_allowed")
+    body = _error(answer, 405, "method_not_allowed")
     assert "POST" in answer.headers.get("allow", "")
+    assert body["message"] == "GET is not answered at /api/v1/enroll"
+    assert body["fix"].startswith("use POST")
     _error(http.put("/api/v1/certificates/01/revoke"), 405, "method_not_allowed")
-    _error(http.delete("/health"), 405, "method_not_allowed")
+    body = _error(http.delete("/health"), 405, "method_not_allowed")
+    assert "GET" in body["fix"]
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (("GET", "/api/v1/requests/abc", None), "request_id in the path must be a whole number"),
+        (
+            ("POST", "/api/v1/requests/1/deny", b'{"reason": 5}'),
+            "field 'reason' of the JSON body must be text (a JSON string), not a number",
+        ),
+        (
+            ("POST", "/api/v1/requests/1/deny", b"{bad"),
+            "the body is not valid JSON",
+        ),
+        (("POST", "/api/v1/enroll", b'{"csr": 5}'), "field 'csr' of the JSON body must be text"),
+        (("POST", "/api/v1/enroll", b'{"template": "W"}'), "field 'csr' of the JSON body is"),
+        (("POST", "/api/v1/enroll", b"[1, 2]"), "the body must be a JSON object, not a list"),
+        (("POST", "/api/v1/enroll", b"{"), "the body is not valid JSON"),
+        (
+            ("POST", "/api/v1/enroll?template=" + "T" * 65, b"x"),
+            "query parameter template is longer than 64 characters",
+        ),
+    ],
+    ids=["path-int", "reason-number", "deny-bad-json", "csr-number", "no-csr", "array",
+         "enroll-bad-json", "long-template"],
+)  # fmt: skip
+def test_validation_names_the_field_in_plain_words(
+    service: Service, call: tuple[str, str, bytes | None], expected: str
+) -> None:
+    method, path, content = call
+    with service.client("boss") as http:
+        answer = http.request(
+            method, path, content=content, headers={"Content-Type": "application/json"}
+        )
+    body = _error(answer, 422, "request.invalid")
+    assert body["message"].startswith(expected), body
+
+
+@pytest.mark.external
+def test_a_json_template_conflicting_with_the_query_is_400(http: httpx.Client, work: Path) -> None:
+    csr = openssl_req(work).read_text()
+    answer = http.post(
+        "/api/v1/enroll", params={"template": "WebServer"}, json={"csr": csr, "template": "SubCA"}
+    )
+    body = _error(answer, 400, "request.template_conflict")
+    assert "'WebServer'" in body["message"] and "'SubCA'" in body["message"], body
+    same = http.post(
+        "/api/v1/enroll",
+        params={"template": "webserver"},
+        json={"csr": csr, "template": "WebServer"},
+        headers={"Accept": "application/json"},
+    )
+    assert same.status_code == 200, same.text  # the same template, however spelled
 
 
 def test_revoke_with_a_bad_body_is_4xx(service: Service) -> None:

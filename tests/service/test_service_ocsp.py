@@ -180,3 +180,33 @@ def test_get_is_answered_like_post_and_garbage_is_malformed(service: Service, wo
     response.write_bytes(garbage.content)
     process = run_tool("openssl", "ocsp", "-respin", response, "-resp_text", "-noverify")
     assert "Responder Error: malformedrequest" in process.stdout + process.stderr
+
+
+def test_several_certificates_in_one_request_are_a_documented_limit(
+    service: Service, work: Path
+) -> None:
+    """RFC 6960 allows a request about several certificates; pyca/cryptography can neither read
+    nor answer one, and RFC 5019 (what relying parties send) asks about one: the answer is
+    malformedRequest, and the service log says why and what to do. Each certificate asked on
+    its own is answered."""
+    first, second = (enroll_pem(service, openssl_req(work)) for _ in range(2))
+    process = run_tool(
+        "openssl",
+        "ocsp",
+        "-issuer",
+        service.issuing_crt,
+        "-cert",
+        first,
+        "-cert",
+        second,
+        "-url",
+        f"{service.url}/ocsp",
+        "-CAfile",
+        service.root_crt,
+    )
+    assert "Responder Error: malformedrequest" in process.stdout + process.stderr
+    log = service.log.read_text()
+    assert "several certificates at once" in log, log[-2000:]
+    assert "ask once per certificate (openssl ocsp: one -cert per command)" in log
+    for leaf in (first, second):
+        assert f"{leaf}: good" in _ocsp(service, leaf)

@@ -1,6 +1,11 @@
 """CA accounts (the wizard's "Certification Authority Account"): who may request, approve,
 deny and revoke. Passwords are kept as scrypt hashes, never in clear; failed logins are
-recorded in the database so that rate limiting holds across service processes."""
+recorded in the database so that rate limiting holds across service processes.
+
+Every change of an account (added, removed) raises the accounts' generation in the same
+transaction: a service process remembering checked credentials, or accepting a console session,
+watches that number (AccountWatch) and checks again as soon as it moves, so that a removed
+account is refused at once by every process, not when a cache expires."""
 
 from __future__ import annotations
 
@@ -10,13 +15,15 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lyncpki.ca import database as db
+from lyncpki.ca.db_watch import DatabaseWatch
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
 
@@ -101,6 +108,7 @@ class Accounts:
                         created_at=self.clock.now(),
                     )
                 )
+                changed(conn)
         except IntegrityError:
             raise AccountError(f"account {name} already exists", "remove it first") from None
         return Account(name, role)
@@ -108,6 +116,8 @@ class Accounts:
     def remove(self, name: str) -> None:
         with db.writer(self.engine).begin() as conn:
             done = conn.execute(delete(db.accounts).where(db.accounts.c.name == name))
+            if done.rowcount:
+                changed(conn)
         if not done.rowcount:
             raise AccountError(f"no account {name}", "list them: lyncpki ca account list")
 
@@ -145,6 +155,11 @@ class Accounts:
 
     def verify(self, name: str, password: str, client: str) -> Account | None:
         """The account when the password is right; a failure is recorded otherwise."""
+        checked = self.check(name, password, client)
+        return None if checked is None else checked[0]
+
+    def check(self, name: str, password: str, client: str) -> tuple[Account, str] | None:
+        """`verify`, with the password version (`version_of`) of the account it checked."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(db.accounts.c.role, db.accounts.c.password_hash).where(
@@ -152,7 +167,7 @@ class Accounts:
                 )
             ).first()
         if row is not None and check_password(password, row.password_hash):
-            return Account(name, Role(row.role))
+            return Account(name, Role(row.role)), version_of(row.password_hash)
         if row is None:  # spend the same time as a wrong password (no account enumeration)
             check_password(password, _DUMMY_HASH)
         with db.writer(self.engine).begin() as conn:
@@ -165,3 +180,76 @@ class Accounts:
 
 
 _DUMMY_HASH = hash_password("lyncpki-dummy-password")
+_GENERATION = db.account_generation
+_CURRENT_GENERATION = select(_GENERATION.c.generation).where(_GENERATION.c.id == 1)
+
+
+def changed(conn: Connection) -> None:
+    """Raise the accounts' generation, in the transaction of the change (`conn`): whoever
+    remembers an account checks it again."""
+    done = conn.execute(
+        update(_GENERATION)
+        .where(_GENERATION.c.id == 1)
+        .values(generation=_GENERATION.c.generation + 1)
+    )
+    if not done.rowcount:  # a database whose row was lost: start it again, above any reader's 0
+        conn.execute(insert(_GENERATION).values(id=1, generation=1))
+
+
+def version_of(password_hash: str) -> str:
+    """A short name of one password setting of an account (a digest of its salted hash, which
+    reveals nothing of the password): it changes when the account is removed and added again."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+class AccountWatch:
+    """The accounts as committed now, for every process: the generation (raised by every
+    change, read by a DatabaseWatch: on SQLite a `PRAGMA data_version` unless another
+    connection committed; elsewhere one short query) and, per generation, each account's role
+    and password version. Thread-safe."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._watch = DatabaseWatch(engine, _CURRENT_GENERATION)
+        self._lock = threading.Lock()
+        self._accounts: dict[str, tuple[Role, str] | None] = {}
+        self._generation = -1
+
+    @property
+    def local(self) -> bool:
+        """True when a look never waits on the network (SQLite)."""
+        return self._watch.local
+
+    def generation(self) -> int:
+        return self._watch.value()
+
+    def generation_at_once(self) -> int | None:
+        """The generation, or None when another thread is looking right now."""
+        return self._watch.value_at_once()
+
+    def current(self, name: str) -> tuple[Role, str] | None:
+        """The role and password version (`version_of`) of account `name` now; None when
+        there is no such account. One query per account and generation."""
+        generation = self.generation()
+        with self._lock:
+            if generation != self._generation:
+                self._accounts.clear()
+                self._generation = generation
+            if name in self._accounts:
+                return self._accounts[name]
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(db.accounts.c.role, db.accounts.c.password_hash).where(
+                    db.accounts.c.name == name
+                )
+            ).first()
+        found = None if row is None else (Role(row.role), version_of(row.password_hash))
+        with self._lock:
+            if generation == self._generation:  # read after the generation: still true
+                if len(self._accounts) > 10_000:
+                    self._accounts.clear()
+                self._accounts[name] = found
+        return found
+
+    def close(self) -> None:
+        self._watch.close()

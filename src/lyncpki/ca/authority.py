@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca import database as db
@@ -322,8 +322,11 @@ class CertificateAuthority:
         *,
         clock: Clock = SYSTEM_CLOCK,
         db_url: str | None = None,
+        actor: str = "local",
     ) -> CertificateAuthority:
-        """Open the CA; without a passphrase it can read but not sign (list, show, audit...)."""
+        """Open the CA; without a passphrase it can read but not sign (list, show, audit...).
+        A passphrase that does not open the keys is refused, and audited as `actor`'s (the
+        passphrase itself never is)."""
         config = home.read_config()
         keys: dict[str, PrivateKey | None] = {}
         certs = {}
@@ -336,11 +339,15 @@ class CertificateAuthority:
                     f"the {which} CA of {home.root} is damaged or missing ({error})",
                     "restore the CA folder from a backup",
                 ) from None
-            keys[which] = (
-                None
-                if passphrase is None
-                else decrypt_key(key_data, passphrase, what=f"the {which} CA")
-            )
+            try:
+                keys[which] = (
+                    None
+                    if passphrase is None
+                    else decrypt_key(key_data, passphrase, what=f"the {which} CA")
+                )
+            except LyncPkiError as refusal:
+                cls._audit_unlock(config, db_url, clock, actor, which)
+                raise refusal from None
         engine = db.connect(db_url or config.db_url, create=True)
         root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
         return cls(
@@ -352,6 +359,35 @@ class CertificateAuthority:
             load_templates(home),
             clock,
         )
+
+    @staticmethod
+    def _audit_unlock(
+        config: CaConfig, db_url: str | None, clock: Clock, actor: str, which: str
+    ) -> None:
+        """Record a refused unlock (a wrong passphrase, or a damaged key file), when the
+        database can be reached; the refusal is raised whatever happens here."""
+        try:
+            engine = db.connect(db_url or config.db_url, create=True)
+        except LyncPkiError:
+            return
+        try:
+            with db.writer(engine).begin() as conn:
+                conn.execute(
+                    insert(db.audit),
+                    {
+                        "at": clock.now(),
+                        "actor": _printable(actor, 128),
+                        "action": "unlock",
+                        "target": config.slug,
+                        "outcome": "refused",
+                        "detail": f"the {which} CA key did not open: wrong passphrase or "
+                        "damaged key file",
+                    },
+                )
+        except SQLAlchemyError:
+            pass
+        finally:
+            engine.dispose()
 
     # ---------------------------------------------------------------- audit
     def _audit_row(
@@ -650,13 +686,26 @@ class CertificateAuthority:
             raise CaError(f"no request {request_id}", "list them: lyncpki ca pending")
         return dict(row._mapping)
 
-    def approve(self, request_id: int, *, actor: str, forbid_self: bool = False) -> IssueResult:
-        request = self._request(request_id)
+    def _pending_request(self, request_id: int, actor: str, action: str) -> dict[str, Any]:
+        """The pending request to approve or deny; a refusal (no such request, already
+        decided) is audited and raised."""
+        try:
+            request = self._request(request_id)
+        except CaError as error:
+            self.audit(actor, action, f"request {request_id}", "refused", error.message)
+            raise
         if request["status"] != "pending":
-            raise CaError(
+            verb = "approved" if action == "approve" else "denied"
+            refusal = CaError(
                 f"request {request_id} is {request['status']}, not pending",
-                "only pending requests can be approved",
+                f"only pending requests can be {verb} (lyncpki ca pending lists them)",
             )
+            self.audit(actor, action, f"request {request_id}", "refused", refusal.message)
+            raise refusal
+        return request
+
+    def approve(self, request_id: int, *, actor: str, forbid_self: bool = False) -> IssueResult:
+        request = self._pending_request(request_id, actor, "approve")
         if forbid_self and request["requester"] == actor:
             self.audit(actor, "approve", f"request {request_id}", "refused", "own request")
             raise CaError(
@@ -684,12 +733,7 @@ class CertificateAuthority:
         return self._issue([ticket])[0]
 
     def deny(self, request_id: int, *, actor: str, reason: str = "") -> None:
-        request = self._request(request_id)
-        if request["status"] != "pending":
-            raise CaError(
-                f"request {request_id} is {request['status']}, not pending",
-                "only pending requests can be denied",
-            )
+        self._pending_request(request_id, actor, "deny")
         with self.writer.begin() as conn:
             done = conn.execute(
                 update(db.requests)
@@ -704,9 +748,11 @@ class CertificateAuthority:
             if done.rowcount == 1:
                 self.audit(actor, "deny", f"request {request_id}", "ok", reason[:500], conn)
         if done.rowcount != 1:
-            raise CaError(
+            refusal = CaError(
                 f"request {request_id} was decided meanwhile", "see its status: lyncpki ca pending"
             )
+            self.audit(actor, "deny", f"request {request_id}", "refused", refusal.message)
+            raise refusal
 
     def request_status(self, request_id: int) -> dict[str, Any]:
         request = self._request(request_id)

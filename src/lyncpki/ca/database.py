@@ -1,8 +1,8 @@
 """The CA's database (SQLAlchemy 2 Core): SQLite in WAL mode by default, PostgreSQL by URL.
 
-Tables: certificates, requests, revocations, crls, audit (append-only). Serial uniqueness and
-CRL numbers are enforced by the database (primary key, unique constraint), so several processes
-can issue and publish at once.
+Tables: certificates, requests, revocations, crls, audit (append-only), accounts (and their
+generation), login failures. Serial uniqueness and CRL numbers are enforced by the database
+(primary key, unique constraint), so several processes can issue and publish at once.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    insert,
 )
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -111,7 +112,7 @@ audit = Table(
     Column("actor", String(128), nullable=False),
     Column("action", String(32), nullable=False),
     Column("target", String(128), nullable=False),
-    Column("outcome", String(16), nullable=False),  # ok | refused | error
+    Column("outcome", String(16), nullable=False),  # ok | refused | denied (403) | error
     Column("detail", Text, nullable=False),
 )
 Index("ix_audit_at", audit.c.at)
@@ -123,6 +124,16 @@ accounts = Table(
     Column("role", String(16), nullable=False),  # requester | manager | auditor
     Column("password_hash", String(256), nullable=False),  # scrypt, never the password
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row (id 1): a number every account change (add, remove) raises in its own transaction, so
+# that every service process sees at once that the credentials it remembers, and the console
+# sessions it accepts, may no longer hold (accounts.AccountWatch).
+account_generation = Table(
+    "account_generation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", Integer, nullable=False),
 )
 
 login_failures = Table(
@@ -158,6 +169,11 @@ _APPEND_ONLY = {
 def _append_only(target: Table, connection: Connection, **_: Any) -> None:
     for statement in _APPEND_ONLY.get(connection.dialect.name, []):
         connection.exec_driver_sql(statement)
+
+
+@event.listens_for(account_generation, "after_create")
+def _first_generation(target: Table, connection: Connection, **_: Any) -> None:
+    connection.execute(insert(target).values(id=1, generation=0))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

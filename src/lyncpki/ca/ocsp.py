@@ -5,6 +5,19 @@ certificate issued by the issuing CA with the OCSPSigning EKU and id-pkix-ocsp-n
 <home>/ca/ocsp.crt and ocsp.key (encrypted PKCS#8, 0600) and re-issued two days before it
 expires. The issuing CA's own key never signs a response.
 
+That certificate carries id-pkix-ocsp-nocheck: relying parties never ask whether it is revoked,
+so the responder asks itself. When it is revoked (its key lost, say), every responder sharing
+the database notices at its next answer (a revocation moves the RevocationWatch's generation),
+stops signing with it and signs with a new key and certificate, issued by the first of them and
+written to the home (the others load it); a start does the same. Until a new one can be issued
+(the database or the disk failing), answers are internalError, never signed with the revoked one.
+
+One certificate per request: RFC 6960 lets a request ask about several, but RFC 5019 2.1.1 (the
+profile relying parties follow: Windows, browsers, openssl's default) asks about one, and
+pyca/cryptography can neither read nor answer a request for several. Such a request is answered
+malformedRequest, and the service log says why (at most once a minute): ask once per
+certificate.
+
 An answer says what the database says at that moment: a revocation is answered at once, without
 waiting for the next CRL. Answers to requests without a nonce are cached for a few minutes and
 dropped as soon as anything is revoked, by this process or another one sharing the database
@@ -16,7 +29,9 @@ internalError).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +48,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyasn1.codec.der import decoder
 from pyasn1.type import namedtype, univ
 from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca import database as db
@@ -40,16 +56,17 @@ from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.certificates import BACKDATE, ca_name, key_usage, random_serial
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.revocation_watch import RevocationWatch
+from lyncpki.ca.templates import OCSP_SIGNER_TEMPLATE as SIGNER_TEMPLATE
 from lyncpki.errors import LyncPkiError
 from lyncpki.file_lock import exclusive
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import serial_hex, thumbprint
 from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key, spec_of
 
-SIGNER_TEMPLATE = "OCSPResponseSigning"
 SIGNER_DAYS = 30
 RENEW_BEFORE = dt.timedelta(days=2)  # a signer closer than this to its end is re-issued
 RENEW_RETRY = dt.timedelta(minutes=5)  # after a failed re-issue (database down, disk full)
+REPLACE_RETRY = dt.timedelta(seconds=10)  # after a failed replacement of a revoked signer
 RESPONSE_VALIDITY = dt.timedelta(hours=1)  # nextUpdate - thisUpdate
 CACHE_SECONDS = 300  # a cached answer is served while its thisUpdate is younger than this
 CACHE_ENTRIES = 65_536  # the oldest answer is dropped beyond this
@@ -64,6 +81,7 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha512": hashes.SHA512,
 }
 _FLAGS = {reason.value: reason.flag for reason in Reason}
+log = logging.getLogger("lyncpki.ca.ocsp")
 
 
 # ---------------------------------------------------------------- the delegated signer
@@ -101,13 +119,20 @@ def _signer_lock(ca: CertificateAuthority) -> Iterator[None]:
 
 def ensure_responder(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner:
     """The delegated OCSP signer of the issuing CA: the one in the CA home when it is usable
-    (its key matches, the current issuing CA signed it, more than two days left), else a new one
-    (issued, recorded in the inventory and audited, then written to the home)."""
+    (its key matches, the current issuing CA signed it, not revoked, more than two days left),
+    else a new one (issued, recorded in the inventory and audited, then written to the home)."""
     with _signer_lock(ca):
         signer = _load_signer(ca, passphrase)
-        if signer is not None and not signer.needs_renewal(ca.clock.now()):
-            return signer
-        return _issue_signer(ca, passphrase)
+        if signer is None or signer.needs_renewal(ca.clock.now()):
+            return _issue_signer(ca, passphrase)
+        if signer_revoked(ca, signer):
+            return _issue_signer(ca, passphrase, replaces=signer)
+        return signer
+
+
+def signer_revoked(ca: CertificateAuthority, signer: OcspSigner) -> bool:
+    """Whether the signer's certificate is revoked (as committed now)."""
+    return ca.revocation(signer.certificate.serial_number) is not None
 
 
 def _load_signer(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner | None:
@@ -139,7 +164,9 @@ def _signer_subject(ca: CertificateAuthority) -> x509.Name:
     return ca_name(f"{ca.config.name} OCSP Responder", organization)
 
 
-def _issue_signer(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner:
+def _issue_signer(
+    ca: CertificateAuthority, passphrase: bytes, *, replaces: OcspSigner | None = None
+) -> OcspSigner:
     issuing = ca.issuer.certificate
     issuing_key = ca.issuer.signing_key
     elliptic = isinstance(issuing_key, ec.EllipticCurvePrivateKey)
@@ -192,13 +219,20 @@ def _issue_signer(ca: CertificateAuthority, passphrase: bytes) -> OcspSigner:
             serial,
             "ok",
             f"template {SIGNER_TEMPLATE}, delegated OCSP signing certificate "
-            f"(valid until {not_after:%Y-%m-%d %H:%M}Z)",
+            f"(valid until {not_after:%Y-%m-%d %H:%M}Z)"
+            + (f", replacing the revoked {replaces.serial}" if replaces is not None else ""),
             conn,
         )
     cert_path, key_path = signer_files(ca)
     write_atomic(key_path, encrypt_key(key, passphrase), mode=0o600)  # the key first: a
     write_atomic(cert_path, certificate.public_bytes(Encoding.PEM))  # crash leaves a mismatch
-    return OcspSigner(certificate, key)  # that the next start detects and replaces
+    if replaces is not None:  # that the next start detects and replaces
+        log.warning(
+            "the OCSP responder certificate %s is revoked: responses are now signed by %s",
+            replaces.serial,
+            serial,
+        )
+    return OcspSigner(certificate, key)
 
 
 def _certificate_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
@@ -288,9 +322,19 @@ class _Status:
 
 
 class _Unsuccessful(Exception):
-    def __init__(self, status: ocsp.OCSPResponseStatus) -> None:
+    def __init__(self, status: ocsp.OCSPResponseStatus, why: str = "") -> None:
         super().__init__(status.name)
         self.status = status
+        self.why = why  # said in the service log
+
+
+SEVERAL = (
+    "an OCSP request asked about several certificates at once: this responder answers one "
+    "certificate per request (RFC 5019 2.1.1; pyca/cryptography builds one response per "
+    "answer), so it was answered malformedRequest; ask once per certificate (openssl ocsp: "
+    "one -cert per command)"
+)
+LOG_EVERY = 60.0  # seconds between two log lines of one kind
 
 
 _UNSUCCESSFUL = {
@@ -316,20 +360,25 @@ class OcspResponder:
     """Answers OCSP requests about certificates of the issuing CA. Thread-safe.
 
     With `passphrase`, the delegated signer is re-issued (see `ensure_responder`) when it comes
-    within two days of its end while the responder runs; without it, whoever runs the responder
-    for longer than four weeks must make a new one."""
+    within two days of its end, or is revoked, while the responder runs; without it, whoever
+    runs the responder for longer than four weeks must make a new one, and a revoked signer
+    gets internalError answers until then."""
 
     def __init__(
         self, ca: CertificateAuthority, signer: OcspSigner, *, passphrase: bytes | None = None
     ) -> None:
         self.ca = ca
-        self._signer = signer
+        # The signer, and the revocation generation at which it was last found not revoked
+        # (-1: not yet); replaced together, so that a reader never pairs one with the other's.
+        self._current: tuple[OcspSigner, int] = (signer, -1)
         self._passphrase = passphrase
         self._slug = ca.config.slug
         self._hashes = issuer_hashes(ca.issuer.certificate)
         self._lock = threading.Lock()
         self._renew_lock = threading.Lock()
         self._renew_failed_at: dt.datetime | None = None
+        self._replace_failed_at: dt.datetime | None = None
+        self._logged: dict[str, float] = {}  # when each kind of refusal was last logged
         # Nonce-less answers by CertID, and by the exact request bytes (a relying party asks
         # the same bytes again and again: answered without parsing them).
         self._cache: dict[tuple[int, str, bytes, bytes], _Cached] = {}
@@ -345,7 +394,7 @@ class OcspResponder:
 
     @property
     def signer(self) -> OcspSigner:
-        return self._signer
+        return self._current[0]
 
     def respond(self, request_der: bytes) -> bytes:
         """The DER OCSPResponse to a DER OCSPRequest; never raises."""
@@ -353,11 +402,23 @@ class OcspResponder:
             return self._respond(request_der)
         except _Unsuccessful as refusal:
             status = refusal.status
+            if refusal.why:
+                self._log_once(refusal.why)
         except Exception:  # a database or signing failure: the client retries later
             status = ocsp.OCSPResponseStatus.INTERNAL_ERROR
         with self._lock:
             self.stats.unsuccessful += 1
         return _UNSUCCESSFUL[status]
+
+    def _log_once(self, why: str) -> None:
+        """Say `why` in the service log, at most once every LOG_EVERY seconds."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._logged.get(why)
+            if last is not None and now - last < LOG_EVERY:
+                return
+            self._logged[why] = now
+        log.warning("%s", why)
 
     def answer_at_once(self, request_der: bytes) -> bytes | None:
         """The answer when it can be made without waiting (no network, no lock held by another
@@ -367,13 +428,13 @@ class OcspResponder:
         if not self._watch.local or len(request_der) > MAX_REQUEST_BYTES:
             return None
         now = self.ca.clock.now()
-        signer = self._signer
-        if self._passphrase is not None and signer.needs_renewal(now):
-            return None
         try:
             generation = self._watch.last_revocation_at_once()
             if generation is None:
                 return None
+            signer, checked = self._current
+            if checked != generation or self._renewal_due(signer, now):
+                return None  # something was revoked (the signer?) or it is old: respond()
             return self._answer(request_der, now, signer, generation, query=False)
         except Exception:
             return None  # respond() tries again and answers what it must
@@ -381,10 +442,11 @@ class OcspResponder:
     # ------------------------------------------------------------ steps
     def _respond(self, request_der: bytes) -> bytes:
         now = self.ca.clock.now()
-        signer = self._current_signer(now)
         # Read before the status: a revocation committed after this read, even one the status
-        # below already shows, changes the generation and so drops what is cached now.
+        # below already shows, changes the generation and so drops what is cached now (and
+        # has the signer checked again).
         generation = self._watch.last_revocation()
+        signer = self._current_signer(now, generation)
         answer = self._answer(request_der, now, signer, generation, query=True)
         assert answer is not None  # with query=True there is always one
         return answer
@@ -429,7 +491,7 @@ class OcspResponder:
         with self._lock:
             self.stats.misses += 1
             cacheable = nonce is None and status.status is not ocsp.OCSPCertStatus.UNKNOWN
-            if cacheable and generation == self._generation and signer is self._signer:
+            if cacheable and generation == self._generation and signer is self._current[0]:
                 entry = _Cached(response, now, generation)
                 self._remember(self._cache, key, entry)
                 self._remember(self._by_request, bytes(request_der), entry)
@@ -473,27 +535,64 @@ class OcspResponder:
             raise _Unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)  # not a CA we answer for
         return algorithm_name, *hashes_given
 
-    def _current_signer(self, now: dt.datetime) -> OcspSigner:
-        signer = self._signer
-        if self._passphrase is None or not signer.needs_renewal(now):
+    def _renewal_due(self, signer: OcspSigner, now: dt.datetime) -> bool:
+        return self._passphrase is not None and signer.needs_renewal(now)
+
+    def _current_signer(self, now: dt.datetime, generation: int) -> OcspSigner:
+        """The signer to sign with: checked against the revocations of `generation` (replaced
+        when revoked), renewed when close to its end."""
+        signer, checked = self._current
+        if checked == generation and not self._renewal_due(signer, now):
             return signer
         with self._renew_lock:
+            signer, checked = self._current
+            if checked != generation:
+                if signer_revoked(self.ca, signer):
+                    return self._replace(signer, now, generation)
+                self._use(signer, generation)
+            if not self._renewal_due(signer, now):
+                return signer
             failed = self._renew_failed_at
-            if not self._signer.needs_renewal(now) or (
-                failed is not None and now - failed < RENEW_RETRY
-            ):
-                return self._signer
+            if failed is not None and now - failed < RENEW_RETRY:
+                return signer
             try:
-                renewed = ensure_responder(self.ca, self._passphrase)
-            except (LyncPkiError, OSError):
+                renewed = self._ensure()
+            except (LyncPkiError, OSError, SQLAlchemyError):
                 self._renew_failed_at = now  # the old signer still has up to two days
-                return self._signer
+                return signer
             self._renew_failed_at = None
-            with self._lock:
-                self._signer = renewed
+            self._use(renewed, generation)
+            return renewed
+
+    def _ensure(self) -> OcspSigner:
+        assert self._passphrase is not None
+        return ensure_responder(self.ca, self._passphrase)
+
+    def _replace(self, revoked: OcspSigner, now: dt.datetime, generation: int) -> OcspSigner:
+        """A signer in place of the revoked one (the caller holds the renewal lock); never the
+        revoked one: internalError answers while none can be had."""
+        failed = self._replace_failed_at
+        if self._passphrase is None or (failed is not None and now - failed < REPLACE_RETRY):
+            raise _Unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
+        try:
+            replaced = self._ensure()  # another process may have replaced it already
+        except (LyncPkiError, OSError, SQLAlchemyError):
+            self._replace_failed_at = now
+            log.exception(
+                "the OCSP responder certificate %s is revoked; no new one", revoked.serial
+            )
+            raise _Unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR) from None
+        self._replace_failed_at = None
+        self._use(replaced, generation)
+        return replaced
+
+    def _use(self, signer: OcspSigner, generation: int) -> None:
+        """Sign with `signer`, found not revoked at `generation`."""
+        with self._lock:
+            if signer is not self._current[0]:
                 self._cache.clear()  # the answers carry the old signer's certificate
                 self._by_request.clear()
-            return renewed
+            self._current = (signer, generation)
 
     def _cached(
         self, cache: dict[_K, _Cached], key: _K, generation: int, now: dt.datetime
@@ -565,8 +664,11 @@ def _parse(request_der: bytes) -> ocsp.OCSPRequest:
         raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     try:
         return ocsp.load_der_ocsp_request(bytes(request_der))
-    except (ValueError, TypeError, NotImplementedError):  # NotImplemented: several requests
+    except (ValueError, TypeError):
         raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST) from None
+    except NotImplementedError as error:  # pyca reads one request per OCSPRequest
+        why = SEVERAL if "more than one" in str(error) else ""
+        raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST, why) from None
 
 
 def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
@@ -594,6 +696,7 @@ __all__ = [
     "ensure_responder",
     "issuer_hashes",
     "signer_files",
+    "signer_revoked",
     "subject_public_key_bits",
     "unsuccessful",
 ]

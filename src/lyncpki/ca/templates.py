@@ -105,6 +105,8 @@ class Template:
         return [EKU_NAMES[e] for e in self.eku]
 
 
+OCSP_SIGNER_TEMPLATE = "OCSPResponseSigning"  # the delegated OCSP responder's (ca/ocsp.py)
+
 BUILTIN: tuple[Template, ...] = (
     Template(
         name="WebServer",
@@ -125,7 +127,7 @@ BUILTIN: tuple[Template, ...] = (
         allow_wildcards=False,
     ),
     Template(
-        name="OCSPResponseSigning",
+        name=OCSP_SIGNER_TEMPLATE,
         display_name="OCSP Response Signing",
         description="The CA's delegated OCSP responder",
         eku=("OCSPSigning",),

@@ -21,7 +21,7 @@ from lyncpki.ca.home import (
     resolve_passphrase,
 )
 from lyncpki.ca.policy import RequestRefused
-from lyncpki.ca.templates import ALL_KEYS, DEFAULT_TEMPLATES
+from lyncpki.ca.templates import ALL_KEYS, DEFAULT_TEMPLATES, OCSP_SIGNER_TEMPLATE
 from lyncpki.cli.ca_context import (
     HomeOption,
     JsonOption,
@@ -516,13 +516,23 @@ def _revoke(
     serial: str, reason: str, home: Path | None, passphrase_file: Path | None, as_json: bool
 ) -> None:
     why = Reason.parse(reason)
-    result = open_signing(home, passphrase_file).revoke(serial, reason=why, actor=actor())
+    ca = open_signing(home, passphrase_file)
+    result = ca.revoke(serial, reason=why, actor=actor())
+    note = None
+    row, _ = ca.certificate(result["serial"])
+    if row["template"] == OCSP_SIGNER_TEMPLATE and row["requester"] == "lyncpki":
+        note = (
+            "this was the certificate of the OCSP responder: `ca serve` signs with a new key and "
+            "certificate from its next answer (and makes them at its next start)"
+        )
     if as_json:
-        emit_json(jsonable(result))
+        emit_json(jsonable(result | ({"note": note} if note else {})))
     else:
         stdout.print(
             f"revoked {result['serial']} ({why.value}); publish it: lyncpki ca crl", markup=False
         )
+        if note:
+            stdout.print(note, markup=False)
 
 
 @app.command("crl")

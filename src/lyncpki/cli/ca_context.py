@@ -51,7 +51,7 @@ def open_signing(home: Path | None, passphrase_file: Path | None) -> Certificate
     ca_home = home_of(home)
     ca_home.read_config()  # a missing CA is reported before asking for a passphrase
     secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
-    return CertificateAuthority.open(ca_home, secret)
+    return CertificateAuthority.open(ca_home, secret, actor=actor())
 
 
 def open_read(home: Path | None) -> CertificateAuthority:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import ssl
 import sys
 from pathlib import Path
@@ -22,6 +24,7 @@ from lyncpki.cli.ca_context import (
     HomeOption,
     JsonOption,
     PassphraseFileOption,
+    actor,
     home_of,
     jsonable,
     open_read,
@@ -106,7 +109,8 @@ def _serve(
     ca_home = home_of(home)
     ca_home.read_config()
     secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
-    ca = CertificateAuthority.open(ca_home, secret)  # checks the passphrase before listening
+    # checks the passphrase before listening
+    ca = CertificateAuthority.open(ca_home, secret, actor=actor())
     certfile = str(tls_cert) if tls_cert else None
     keyfile = str(tls_key) if tls_key else None
     scheme = "https" if certfile else "http"
@@ -126,34 +130,73 @@ def _serve(
         if certfile
         else {}
     )
+    check_port(host, port)  # before saying where the service is
     print(
         f"lyncpki CA service on {scheme}://{host}:{port} ({workers} worker(s)); "
         f"API at {scheme}://{host}:{port}/docs",
         file=sys.stderr,
         flush=True,
     )
-    if workers == 1:
-        app = create_app(ca, ocsp=ocsp_responder(ca, secret))
+    try:
+        if workers == 1:
+            app = create_app(ca, ocsp=ocsp_responder(ca, secret))
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level=log_level,
+                **tls_options,
+            )
+            return
+        ca.engine.dispose()
+        os.environ[HOME_VARIABLE] = str(ca_home.root.resolve())
+        os.environ[PASSPHRASE_ENV] = secret.decode()  # inherited by the workers only
         uvicorn.run(
-            app,
+            "lyncpki.service.app:app_from_environment",
+            factory=True,
             host=host,
             port=port,
+            workers=workers,
             log_level=log_level,
             **tls_options,
         )
-        return
-    ca.engine.dispose()
-    os.environ[HOME_VARIABLE] = str(ca_home.root.resolve())
-    os.environ[PASSPHRASE_ENV] = secret.decode()  # inherited by the workers only
-    uvicorn.run(
-        "lyncpki.service.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        **tls_options,
-    )
+    except SystemExit as stop:
+        if stop.code == UVICORN_STARTUP_FAILURE:  # e.g. the port taken since check_port
+            raise LyncPkiError(
+                f"the CA service could not start on {host}:{port} (uvicorn's reason above)",
+                "choose another --port or stop what listens there, then start it again",
+            ) from None
+        raise
+
+
+UVICORN_STARTUP_FAILURE = 3  # uvicorn's exit status when it cannot start (not one of ours)
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse an address the service cannot listen on — another program listening there, an
+    address not of this machine, a port that needs privileges — before announcing the service
+    (uvicorn would say so after the announcement, in its own words, and exit 3)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise LyncPkiError(
+                    f"{where} is in use (another program listens there)",
+                    "choose another --port or stop what listens there",
+                ) from None
+            if error.errno == errno.EACCES:
+                raise LyncPkiError(
+                    f"cannot listen on {where}: permission denied",
+                    "choose a --port above 1023, or give this user the right to listen there",
+                ) from None
+            raise LyncPkiError(
+                f"cannot listen on {where}: {error.strerror or error}",
+                "give an address of this machine with --host (0.0.0.0: all of them)",
+            ) from None
 
 
 def check_tls_pair(cert_file: Path, key_file: Path) -> None:

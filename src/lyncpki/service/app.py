@@ -17,19 +17,19 @@ import binascii
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from fastapi import Body, Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lyncpki import __version__
-from lyncpki.ca.accounts import Account
+from lyncpki.ca.accounts import Account, AccountWatch
 from lyncpki.ca.authority import CertificateAuthority, IssueResult
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.home import CaHome, resolve_passphrase
@@ -68,28 +68,29 @@ class Revocation(BaseModel):
     )
 
 
-async def _body(request: Request) -> bytes:
-    """The request body, refused beyond MAX_BODY without reading it all."""
+async def _body(request: Request, ca: CertificateAuthority, actor: str, action: str) -> bytes:
+    """The request body, refused beyond MAX_BODY without reading it all (and audited as
+    `actor`'s `action`)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise ServiceError(
-            413,
-            "request.too_large",
-            f"the body is {declared} bytes, more than {MAX_BODY}",
-            "send the certificate request only",
-        )
+        message = f"the body is {declared} bytes, more than {MAX_BODY}"
+        await _too_large(request, ca, actor, action, message)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise ServiceError(
-                413,
-                "request.too_large",
-                f"the body is more than {MAX_BODY} bytes",
-                "send the certificate request only",
-            )
+            message = f"the body is more than {MAX_BODY} bytes"
+            await _too_large(request, ca, actor, action, message)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _too_large(
+    request: Request, ca: CertificateAuthority, actor: str, action: str, message: str
+) -> NoReturn:
+    client = request.client.host if request.client else "unknown"
+    await run_in_threadpool(ca.audit, actor, action, client, "refused", f"413: {message}")
+    raise ServiceError(413, "request.too_large", message, "send the certificate request only")
 
 
 async def current_account(request: Request) -> Account:
@@ -210,7 +211,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         "Errors are JSON: {error, message, fix}.",
     )
     errors.install(app)
-    app.state.authenticate = Authenticator(ca)
+    watch = AccountWatch(ca.engine)  # one dedicated connection for the API and the console
+    app.state.authenticate = Authenticator(ca, watch)
     published = PublishedFiles(ca.home.publish, ca.clock)
     chain = ca.chain()
     chain_pems = [_pem(c) for c in chain]  # sent with every certificate: encoded once
@@ -281,17 +283,33 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         account: AccountDep,
         template: Annotated[str | None, Query(max_length=64)] = None,
     ) -> Response:
-        body = await _body(request)
+        body = await _body(request, ca, account.name, "enroll")
         if request.headers.get("content-type", "").lower().startswith("application/json"):
             try:
                 payload = EnrollJson.model_validate_json(body)
-            except ValueError as error:
+            except ValidationError as error:
                 raise ServiceError(
                     422,
                     "request.invalid",
-                    f"the JSON body is invalid: {error}",
-                    'send {"csr": "<PEM>", "template": "WebServer"}',
+                    errors.plain_problems(
+                        {**e, "loc": ("body", *e["loc"]) if e["loc"] else ()}
+                        for e in error.errors()
+                    ),
+                    'send {"csr": "<PEM>", "template": "WebServer"} ("template" may be left out)',
                 ) from None
+            if (
+                payload.template is not None
+                and template is not None
+                and payload.template.strip().lower() != template.strip().lower()
+            ):
+                raise ServiceError(
+                    400,
+                    "request.template_conflict",
+                    f"the query asks for template {template!r} and the JSON body for "
+                    f"{payload.template!r}",
+                    'name the template once (?template= or the body\'s "template"), or the '
+                    "same in both",
+                )
             data, template = payload.csr.encode(), payload.template or template
         else:
             data = body
@@ -308,6 +326,13 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     def request_status(request_id: int, account: AccountDep) -> dict[str, Any]:
         status = ca.request_status(request_id)
         if status["requester"] != account.name and not account.may_manage:
+            ca.audit(
+                account.name,
+                "status",
+                f"request {request_id}",
+                "denied",
+                "another account's request (requesters see their own)",
+            )
             raise ServiceError(
                 404,
                 "not_found",
@@ -327,10 +352,11 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         summary="Approve a pending request (manager, auditor; not one's own)",
     )
     async def approve(request_id: int, request: Request, account: AccountDep) -> Response:
-        require_manager(account)
-        result = await run_in_threadpool(
-            ca.approve, request_id, actor=account.name, forbid_self=True
-        )
+        def decide() -> IssueResult:
+            require_manager(ca, account, "approve", f"request {request_id}")
+            return ca.approve(request_id, actor=account.name, forbid_self=True)
+
+        result = await run_in_threadpool(decide)
         return _issued(result, request.headers.get("accept", ""))
 
     @app.post(
@@ -341,7 +367,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     def deny(
         request_id: int, account: AccountDep, decision: Annotated[Decision | None, Body()] = None
     ) -> dict[str, Any]:
-        require_manager(account)
+        require_manager(ca, account, "deny", f"request {request_id}")
         ca.deny(request_id, actor=account.name, reason=decision.reason if decision else "")
         return {"request_id": request_id, "status": "denied"}
 
@@ -353,7 +379,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     def revoke(
         serial: str, account: AccountDep, body: Annotated[Revocation | None, Body()] = None
     ) -> dict[str, Any]:
-        require_manager(account)
+        require_manager(ca, account, "revoke", serial[:128])
         reason = Reason.parse(body.reason if body else "unspecified")
         done = ca.revoke(serial[:128], reason=reason, actor=account.name)
         return {
@@ -392,7 +418,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             "/ocsp", tags=["distribution"], summary="OCSP (RFC 6960), POST", response_class=Response
         )
         async def ocsp_post(request: Request) -> Response:
-            body = await _body(request)
+            body = await _body(request, ca, "anonymous", "ocsp")
             answer = await run_in_threadpool(ocsp.respond, body)
             return Response(answer, media_type=OCSP_RESPONSE)
 
@@ -420,7 +446,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             "ocsp": ocsp is not None,
         }
 
-    add_console(app, ca)
+    add_console(app, ca, watch)
     return app
 
 

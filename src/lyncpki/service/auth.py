@@ -5,7 +5,10 @@ enrolls as the requester `cert:<its CN>`).
 
 A successful check is remembered for a minute in this process (keyed by the account and an
 HMAC of the password under a per-process secret), so that scrypt runs once per client per
-minute, not once per enrollment.
+minute, not once per enrollment — and only while the accounts' generation stays what it was
+when the check was made: an account removed (or added again with another password or role) by
+any process raises it in the same transaction, and every worker checks again at its next
+request (AccountWatch: on SQLite a `PRAGMA data_version`, on PostgreSQL one short query).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import time
 from cryptography import x509
 from fastapi import Request
 
-from lyncpki.ca.accounts import Account, Accounts, Role
+from lyncpki.ca.accounts import Account, Accounts, AccountWatch, Role
 from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.service.errors import ServiceError
 from lyncpki.service.tls import PEER_CERTIFICATE
@@ -33,11 +36,14 @@ REMEMBER_SECONDS = 60.0
 
 
 class Authenticator:
-    def __init__(self, ca: CertificateAuthority) -> None:
+    def __init__(self, ca: CertificateAuthority, watch: AccountWatch | None = None) -> None:
         self.ca = ca
         self.accounts = Accounts(ca.engine, ca.clock)
+        self.watch = watch or AccountWatch(ca.engine)
         self._secret = secrets.token_bytes(32)
-        self._known: dict[tuple[str, bytes], tuple[Account, float]] = {}
+        # (name, HMAC of the password) -> the account, until when, and the accounts' generation
+        # read before it was checked
+        self._known: dict[tuple[str, bytes], tuple[Account, float, int]] = {}
         self._lock = threading.Lock()
 
     def _credentials(self, request: Request) -> tuple[str, str]:
@@ -98,19 +104,38 @@ class Authenticator:
     def _fingerprint(self, password: str) -> bytes:
         return hmac.new(self._secret, password.encode(), hashlib.sha256).digest()
 
+    def _recall(self, name: str, fingerprint: bytes, generation: int) -> Account | None:
+        """The account remembered for these credentials, when no account changed since."""
+        with self._lock:
+            known = self._known.get((name, fingerprint))
+            if known is None:
+                return None
+            account, until, checked_in = known
+            if checked_in != generation or until <= time.monotonic():
+                del self._known[(name, fingerprint)]
+                return None
+            return account
+
     def remembered(self, request: Request) -> Account | None:
-        """The account of credentials checked less than a minute ago in this process, found
-        without waiting (no database, no scrypt): fit for an event loop. None means: ask
-        `__call__` (in a worker thread), which also answers every failure."""
+        """The account of credentials checked less than a minute ago in this process, while no
+        account changed, found without waiting (no scrypt, no network: SQLite's data_version):
+        fit for an event loop. None means: ask `__call__` (in a worker thread), which also
+        answers every failure."""
         if request.scope.get("state", {}).get(PEER_CERTIFICATE):
             return None  # client certificates are checked in the database every time
+        if not self.watch.local:
+            return None  # the generation is a round trip away: asked in a worker thread
         try:
             name, password = self._credentials(request)
         except ServiceError:
             return None
-        with self._lock:
-            known = self._known.get((name, self._fingerprint(password)))
-        return known[0] if known is not None and known[1] > time.monotonic() else None
+        try:
+            generation = self.watch.generation_at_once()
+        except Exception:
+            return None  # __call__ asks again and answers what it must
+        if generation is None:
+            return None
+        return self._recall(name, self._fingerprint(password), generation)
 
     def __call__(self, request: Request) -> Account:
         peer = request.scope.get("state", {}).get(PEER_CERTIFICATE)
@@ -119,11 +144,12 @@ class Authenticator:
         name, password = self._credentials(request)
         client = request.client.host if request.client else "unknown"
         fingerprint = self._fingerprint(password)
-        now = time.monotonic()
-        with self._lock:
-            known = self._known.get((name, fingerprint))
-        if known is not None and known[1] > now:
-            return known[0]
+        # Read before the check: an account change committed after this read, even one the
+        # check below already sees, moves the generation and so drops what is remembered now.
+        generation = self.watch.generation()
+        remembered = self._recall(name, fingerprint, generation)
+        if remembered is not None:
+            return remembered
         if self.accounts.throttled(name, client):
             self.ca.audit(name, "login", client, "refused", "throttled: too many failures")
             raise ServiceError(
@@ -146,12 +172,24 @@ class Authenticator:
         with self._lock:
             if len(self._known) > 10_000:
                 self._known.clear()
-            self._known[(name, fingerprint)] = (account, now + REMEMBER_SECONDS)
+            self._known[(name, fingerprint)] = (
+                account,
+                time.monotonic() + REMEMBER_SECONDS,
+                generation,
+            )
         return account
 
 
-def require_manager(account: Account) -> None:
+def require_manager(ca: CertificateAuthority, account: Account, action: str, target: str) -> None:
+    """Managers and auditors only: anyone else is refused (403), and that is audited."""
     if not account.may_manage:
+        ca.audit(
+            account.name,
+            action,
+            target,
+            "denied",
+            f"{account.role} may not {action}: CA managers and auditors only",
+        )
         raise ServiceError(
             403,
             "auth.forbidden",

@@ -1,12 +1,16 @@
-"""Every error the service answers is JSON: {"error": code, "message": ..., "fix": ...}.
+"""Every error the service answers is JSON: {"error": code, "message": ..., "fix": ...}, all
+three always there, in plain words.
 
 Bad input is a 4xx with a message a person can act on, never a 500 (an internal error still
-answers JSON, without internals: the cause goes to the log only).
+answers JSON, without internals: the cause goes to the log only). What the validation of a
+request finds is said field by field — which field, where, what was expected — never in
+pydantic's own words (its type codes, its links).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,12 +43,87 @@ class ServiceError(LyncPkiError):
         self.headers = headers or {}
 
 
+DOCS_FIX = "see the API description at /docs"
+
+
 def error_body(code: str, message: str, fix: str | None, **more: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": code, "message": message}
-    if fix:
-        body["fix"] = fix
+    body: dict[str, Any] = {"error": code, "message": message, "fix": fix or DOCS_FIX}
     body.update(more)
     return body
+
+
+# ---------------------------------------------------------------- validation, in plain words
+_JSON_TYPES = (
+    (bool, "true or false"),
+    (int, "a number"),
+    (float, "a number"),
+    (str, "text"),
+    (list, "a list"),
+    (dict, "an object"),
+)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), "something else")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    """Where a problem is, as a person says it: `request_id in the path`, `field 'reason' of
+    the JSON body`, `query parameter template`, `the body`."""
+    if not loc:
+        return "the body"
+    part, rest = loc[0], [str(p) for p in loc[1:]]
+    name = ".".join(rest)
+    if part == "path":
+        return f"{name} in the path"
+    if part == "query":
+        return f"query parameter {name}"
+    if part == "header":
+        return f"header {name}"
+    if part == "body":
+        return f"field '{name}' of the JSON body" if name else "the JSON body"
+    return f"field '{'.'.join(str(p) for p in loc)}' of the JSON body"
+
+
+def plain_problem(problem: Mapping[str, Any]) -> str:
+    """One validation problem (an item of pydantic's `errors()`) in plain words."""
+    kind = str(problem.get("type", ""))
+    loc = tuple(problem.get("loc", ()))
+    value = problem.get("input")
+    ctx = problem.get("ctx") or {}
+    if kind == "json_invalid":
+        detail = str(ctx.get("error", "")).removeprefix("Invalid JSON: ")
+        return "the body is not valid JSON" + (f" ({detail})" if detail else "")
+    if kind in ("json_type", "model_type", "model_attributes_type", "dict_type"):
+        return f"{_where(loc)} must be a JSON object, not {_json_type(value)}"
+    where = _where(loc)
+    if kind == "missing":
+        return f"{where} is missing"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{where} must be a whole number, not {_shown(value)}"
+    if kind == "string_type":
+        return f"{where} must be text (a JSON string), not {_json_type(value)}"
+    if kind == "string_too_long":
+        return f"{where} is longer than {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return f"{where} is shorter than {ctx.get('min_length')} characters"
+    if kind == "extra_forbidden":
+        return f"{where} is not expected"
+    message = str(problem.get("msg", "is not valid")).split("[type=", 1)[0].strip()
+    return f"{where}: {message[:1].lower()}{message[1:]}"
+
+
+def plain_problems(problems: Iterable[Mapping[str, Any]]) -> str:
+    """Every problem of a validation, in plain words, one after the other."""
+    said = list(dict.fromkeys(plain_problem(p) for p in problems))  # once each, in order
+    return "; ".join(said) or "the request is not valid"
 
 
 def install(app: FastAPI) -> None:
@@ -80,25 +159,29 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
-            for e in error.errors()
-        ]
         return JSONResponse(
             error_body(
                 "request.invalid",
-                "; ".join(problems) or "invalid request",
-                "see the API description at /docs",
+                plain_problems(error.errors()),
+                f"correct what is named; {DOCS_FIX}",
             ),
             422,
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http")
-        return JSONResponse(
-            error_body(code, str(error.detail), None), error.status_code, error.headers
-        )
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        path = request.url.path[:200]
+        if error.status_code == 404:
+            code, message = "not_found", f"there is nothing at {path}"
+            fix = f"check the path: {DOCS_FIX} (the API is under /api/v1/)"
+        elif error.status_code == 405:
+            allowed = (error.headers or {}).get("Allow", "")
+            code = "method_not_allowed"
+            message = f"{request.method} is not answered at {path}"
+            fix = f"use {allowed.replace(', ', ' or ')} ({DOCS_FIX})" if allowed else DOCS_FIX
+        else:
+            code, message, fix = "http", str(error.detail), DOCS_FIX
+        return JSONResponse(error_body(code, message, fix), error.status_code, error.headers)
 
     @app.exception_handler(Exception)
     async def internal(_: Request, error: Exception) -> JSONResponse:

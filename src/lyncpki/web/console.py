@@ -2,13 +2,16 @@
 under /certsrv, CA managers' approvals, the inventory, the deployment dashboard and the CA's
 downloads. Server-rendered (Jinja2), no script needed, every asset inside the package.
 
-Every page needs a signed-in CA account (the roles of the CA service); every form carries the
-session's CSRF token; managers and auditors alone approve, deny and revoke.
+Every page needs a signed-in CA account (the roles of the CA service) that still exists as it
+was at sign-in (checked at every page against the accounts' generation, so that a removed
+account is refused at once); every form carries the session's CSRF token; managers and auditors
+alone approve, deny and revoke. Refusals are audited.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import inspect
 import re
 from collections.abc import Awaitable, Callable
@@ -25,7 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup, escape
 
-from lyncpki.ca.accounts import Accounts
+from lyncpki.ca.accounts import Accounts, AccountWatch
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.policy import RequestRefused, evaluate
@@ -105,9 +108,10 @@ async def _upload(value: object) -> bytes | None:
 class Console:
     """The pages, bound to one opened CA."""
 
-    def __init__(self, ca: CertificateAuthority) -> None:
+    def __init__(self, ca: CertificateAuthority, watch: AccountWatch | None = None) -> None:
         self.ca = ca
         self.accounts = Accounts(ca.engine, ca.clock)
+        self.watch = watch or AccountWatch(ca.engine)
         self.sessions = Sessions(session_key(ca.home.secrets))
 
     # ------------------------------------------------------------------ plumbing
@@ -126,11 +130,38 @@ class Console:
         )
         return HTMLResponse(page, status)
 
+    def _still_valid(self, session: Session) -> bool:
+        """Whether the session's account still exists with the role and password it had at
+        sign-in (as committed now, by any process)."""
+        current = self.watch.current(session.account)
+        return (
+            current is not None
+            and current[0].value == session.role
+            and hmac.compare_digest(current[1], session.version)
+        )
+
     def session(self, request: Request, *, manager: bool = False) -> Session:
         found = self.sessions.read(request)
+        client = request.client.host if request.client else "unknown"
+        if found is not None and not self._still_valid(found):
+            self.ca.audit(
+                found.account,
+                "login",
+                client,
+                "refused",
+                "web: the session's account was removed or changed since sign-in",
+            )
+            found = None
         if found is None:
             raise Redirect(f"/ui/login?next={quote(request.url.path)}")
         if manager and not found.manager:
+            self.ca.audit(
+                found.account,
+                "access",
+                request.url.path[:128],
+                "denied",
+                f"web: {found.role} may not do this (CA managers and auditors only)",
+            )
             raise Refused(
                 403,
                 "Not allowed",
@@ -173,14 +204,15 @@ class Console:
         if await run_in_threadpool(self.accounts.throttled, name, client):
             self.ca.audit(name or "-", "login", client, "refused", "web: throttled")
             return self.login_page(request, "Too many failed sign-ins: wait a minute.", 429)
-        account = await run_in_threadpool(self.accounts.verify, name, password, client)
-        if account is None:
+        checked = await run_in_threadpool(self.accounts.check, name, password, client)
+        if checked is None:
             self.ca.audit(name or "-", "login", client, "refused", "web: wrong name or password")
             return self.login_page(request, "Wrong account name or password.", 401)
         self.ca.audit(name, "login", client, "ok", "web console")
         target = _text(form.get("next")) or "/ui/request"
         response = RedirectResponse(target if target.startswith("/ui/") else "/ui/request", 303)
-        self.sessions.issue(response, request, account.name, account.role.value)
+        account, version = checked
+        self.sessions.issue(response, request, account.name, account.role.value, version)
         return response
 
     async def logout(self, request: Request) -> Response:
@@ -213,6 +245,14 @@ class Console:
                 **values,
             )
         if len(data) > MAX_UPLOAD:
+            await run_in_threadpool(
+                self.ca.audit,
+                session.account,
+                "enroll",
+                request.client.host if request.client else "unknown",
+                "refused",
+                f"413: web: a request of more than {MAX_UPLOAD} bytes",
+            )
             return self.render(
                 "request.html.j2",
                 request,
@@ -406,9 +446,10 @@ def _encoded(cert: x509.Certificate, kind: str, chain: list[x509.Certificate]) -
     return pkcs7.serialize_certificates([cert, *chain], Encoding.DER)
 
 
-def add_console(app: FastAPI, ca: CertificateAuthority) -> None:
-    """Mount the web console on the CA service's app under /ui."""
-    console = Console(ca)
+def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | None = None) -> None:
+    """Mount the web console on the CA service's app under /ui (`watch`: the accounts' watch
+    of the app, shared with its API)."""
+    console = Console(ca, watch)
     router = APIRouter(prefix="/ui", include_in_schema=False)
 
     def guard(

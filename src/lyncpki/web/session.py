@@ -1,6 +1,8 @@
 """Web console sessions: a signed cookie (HMAC-SHA256 with a key kept in the home, so every
 worker of `ca serve` accepts it), HttpOnly and SameSite=Strict, Secure over HTTPS, valid for
-eight hours; and a CSRF token per session that every form must send back.
+eight hours; and a CSRF token per session that every form must send back. A session names its
+account's role and password version at sign-in: the console accepts it only while the account
+still has both (removed, or added again with another password or role, it must sign in again).
 
 Before sign-in, the login form is protected by a double-submit token: a random cookie and the
 same value in the form.
@@ -33,6 +35,7 @@ class Session:
     role: str
     csrf: str
     expires: float
+    version: str = ""  # the account's password version at sign-in (accounts.version_of)
 
     @property
     def manager(self) -> bool:
@@ -71,11 +74,19 @@ class Sessions:
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
 
-    def issue(self, response: Response, request: Request, account: str, role: str) -> Session:
-        session = Session(account, role, secrets.token_urlsafe(24), time.time() + LIFETIME)
+    def issue(
+        self, response: Response, request: Request, account: str, role: str, version: str
+    ) -> Session:
+        session = Session(account, role, secrets.token_urlsafe(24), time.time() + LIFETIME, version)
         payload = _b64(
             json.dumps(
-                {"a": session.account, "r": session.role, "c": session.csrf, "x": session.expires}
+                {
+                    "a": session.account,
+                    "r": session.role,
+                    "c": session.csrf,
+                    "x": session.expires,
+                    "v": session.version,
+                }
             ).encode()
         )
         response.set_cookie(
@@ -96,7 +107,13 @@ class Sessions:
             return None
         try:
             data = json.loads(_unb64(payload))
-            session = Session(str(data["a"]), str(data["r"]), str(data["c"]), float(data["x"]))
+            session = Session(
+                str(data["a"]),
+                str(data["r"]),
+                str(data["c"]),
+                float(data["x"]),
+                str(data.get("v", "")),
+            )
         except (ValueError, KeyError, TypeError):
             return None
         return session if session.expires > time.time() else None

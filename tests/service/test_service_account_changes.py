@@ -1,0 +1,180 @@
+"""A CA account removed (or added again with another role) while `lyncpki ca serve` runs with two
+workers is refused at once by both — through the API, whose workers remember checked
+credentials for a minute, and through the console, whose sessions last eight hours — and every
+refusal is audited.
+
+Every request below goes on a new connection (`Connection: close`), so that the kernel hands
+them to either worker; a dozen of them reach both. The removed account's attempts come from an
+address of their own (127.0.0.21): after five failures its client is throttled (429), and no
+other test's client must be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from service_tools import (
+    PASSWORDS,
+    CurlAnswer,
+    Service,
+    curl,
+    free_port,
+    init_ca,
+    lyncpki,
+    openssl_req,
+    service_env,
+    start_server,
+    stop_server,
+)
+
+pytestmark = pytest.mark.external
+
+ROUNDS = 12  # requests on new connections: both workers answer some
+CLOSE = {"Connection": "close"}
+LEAVING_CLIENT = "127.0.0.21"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A CA of its own (these tests remove accounts), served by two workers."""
+    folder = tmp_path_factory.mktemp("account-changes")
+    port = free_port()
+    home = folder / "home"
+    init_ca(home, port, accounts=("fe01", "boss"))
+    log = folder / "serve.log"
+    service = Service(home, port, folder, log)
+    service.process = start_server(home, port, log, workers=2)
+    try:
+        yield service
+    finally:
+        stop_server(service.process)
+
+
+def _add(service: Service, name: str, role: str, password: str) -> None:
+    env = service_env(LYNCPKI_ACCOUNT_PASSWORD=password)
+    lyncpki("ca", "account", "add", name, "--role", role, "--home", service.home, env=env)
+
+
+def _statuses(
+    service: Service, method: str, path: str, auth: tuple[str, str], client: str = "127.0.0.1"
+) -> list[int]:
+    transport = httpx.HTTPTransport(local_address=client)
+    with httpx.Client(
+        base_url=service.url, auth=auth, timeout=60, headers=CLOSE, transport=transport
+    ) as http:
+        return [http.request(method, path).status_code for _ in range(ROUNDS)]
+
+
+def _enroll(service: Service, work: Path, name: str, password: str) -> CurlAnswer:
+    csr = openssl_req(work)
+    answer = curl(
+        work,
+        f"{service.url}/api/v1/enroll",
+        "--interface",
+        LEAVING_CLIENT,
+        "-u",
+        f"{name}:{password}",
+        "--data-binary",
+        f"@{csr}",
+        "-H",
+        "Content-Type: application/pkcs10",
+    )
+    return answer
+
+
+def test_a_removed_account_is_refused_at_once_by_every_worker(served: Service, work: Path) -> None:
+    name, password = "fe-leaving", "fe-leaving-password-01"
+    _add(served, name, "requester", password)
+    enrolled = _enroll(served, work, name, password)
+    assert enrolled.status == 200, enrolled
+    path = f"/api/v1/requests/{enrolled.headers['x-request-id']}"  # its own request
+    assert _statuses(served, "GET", path, (name, password), LEAVING_CLIENT) == [200] * ROUNDS
+
+    served.cli("ca", "account", "remove", name)
+    refused_before = _refused_logins(served, name)
+    assert _enroll(served, work, name, password).status == 401
+    # four more failures, then the account and its client are throttled (refused all the same)
+    statuses = _statuses(served, "GET", path, (name, password), LEAVING_CLIENT)
+    assert statuses == [401] * 4 + [429] * (ROUNDS - 4), statuses
+
+    assert _refused_logins(served, name) == refused_before + 1 + ROUNDS
+    rows = served.audit()
+    removal = next(r for r in rows if r["action"] == "account-remove" and r["target"] == name)
+    issued_after = [
+        r for r in rows if r["actor"] == name and r["action"] == "issue" and r["id"] > removal["id"]
+    ]
+    assert issued_after == []
+
+
+def _refused_logins(service: Service, name: str) -> int:
+    return sum(
+        1
+        for row in service.audit(2000)
+        if row["actor"] == name and row["action"] == "login" and row["outcome"] == "refused"
+    )
+
+
+def test_a_manager_added_again_as_requester_may_no_longer_decide(
+    served: Service, work: Path
+) -> None:
+    name, password = "boss-demoted", "boss-demoted-password-01"
+    _add(served, name, "manager", password)
+    csr = openssl_req(work, "/CN=Corp Test Sub CA", None)
+    with httpx.Client(base_url=served.url, timeout=60) as http:
+        pending = http.post(
+            "/api/v1/enroll?template=SubCA",
+            content=csr.read_bytes(),
+            auth=("fe01", PASSWORDS["fe01"]),
+            headers={"Content-Type": "application/pkcs10"},
+        )
+    assert pending.status_code == 202, pending.text
+    request_id = pending.json()["request_id"]
+    # as a manager it may see anyone's request: remembered by the workers
+    seen = _statuses(served, "GET", f"/api/v1/requests/{request_id}", (name, password))
+    assert seen == [200] * ROUNDS
+
+    served.cli("ca", "account", "remove", name)
+    _add(served, name, "requester", password)  # the same password, another role
+    statuses = _statuses(served, "POST", f"/api/v1/requests/{request_id}/deny", (name, password))
+    assert statuses == [403] * ROUNDS
+    status = served.cli("ca", "pending", "--json").stdout
+    assert f'"id": {request_id}' in status, status  # still pending: nobody denied it
+    denied = [
+        r
+        for r in served.audit()
+        if r["actor"] == name and r["action"] == "deny" and r["outcome"] == "denied"
+    ]
+    assert len(denied) == ROUNDS, denied
+
+
+def _console_login(http: httpx.Client, name: str, password: str) -> None:
+    form = http.get("/ui/login")
+    assert form.status_code == 200, form.text
+    token = http.cookies["lyncpki_login"]
+    signed = http.post(
+        "/ui/login",
+        data={"name": name, "password": password, "token": token, "next": "/ui/pending"},
+    )
+    assert signed.status_code == 303, signed.text
+    assert signed.headers["location"] == "/ui/pending"
+
+
+def test_a_console_session_ends_when_its_account_is_removed(served: Service) -> None:
+    name, password = "boss-console", "boss-console-password-01"
+    _add(served, name, "manager", password)
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        _console_login(http, name, password)
+        assert [http.get("/ui/pending").status_code for _ in range(4)] == [200] * 4
+        served.cli("ca", "account", "remove", name)
+        after = [http.get("/ui/pending") for _ in range(ROUNDS)]
+    assert [a.status_code for a in after] == [303] * ROUNDS
+    assert all(a.headers["location"].startswith("/ui/login") for a in after)
+    refused = [
+        r
+        for r in served.audit()
+        if r["actor"] == name and r["action"] == "login" and "removed or changed" in r["detail"]
+    ]
+    assert len(refused) == ROUNDS, refused

@@ -1,0 +1,175 @@
+"""Every action is audited, refusals included (`ca audit --json`): approvals and denials of what
+is not pending or does not exist, from the command line and the API; a requester's attempts at
+what managers do (403); bodies over 1 MiB (413); a CA passphrase that does not open the keys —
+never the passphrase itself."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from service_tools import (
+    PASSWORDS,
+    Service,
+    curl,
+    enroll_pem,
+    lyncpki,
+    openssl_req,
+    serial_of,
+    service_env,
+)
+
+pytestmark = pytest.mark.external
+
+LOCAL = f"local:{getpass.getuser()}"
+MISSING = 987654
+
+
+def _rows(service: Service, **wanted: str) -> list[dict[str, Any]]:
+    return [r for r in service.audit(1000) if all(r[k] == v for k, v in wanted.items())]
+
+
+def _request(service: Service, work: Path, template: str = "") -> int:
+    """A request of fe01 through the API: its id (pending for SubCA, else issued)."""
+    csr = openssl_req(work, "/CN=Corp Test Sub CA", None) if template else openssl_req(work)
+    answer = curl(
+        work,
+        f"{service.url}/api/v1/enroll" + (f"?template={template}" if template else ""),
+        "-u",
+        f"fe01:{PASSWORDS['fe01']}",
+        "--data-binary",
+        f"@{csr}",
+        "-H",
+        "Content-Type: application/pkcs10",
+    )
+    assert answer.status in (200, 202), answer
+    return int(answer.headers["x-request-id"])
+
+
+def test_cli_refusals_to_approve_or_deny_are_audited(service: Service, work: Path) -> None:
+    denied = _request(service, work, "SubCA")
+    service.cli("ca", "deny", str(denied), "--reason", "not needed")
+    issued = _request(service, work)
+    cases = [
+        ("approve", denied, "is denied, not pending"),
+        ("approve", issued, "is issued, not pending"),
+        ("approve", MISSING, f"no request {MISSING}"),
+        ("deny", issued, "is issued, not pending"),
+        ("deny", MISSING, f"no request {MISSING}"),
+    ]
+    for action, request_id, message in cases:
+        before = len(_rows(service, action=action, target=f"request {request_id}"))
+        refused = service.cli("ca", action, str(request_id), check=False)
+        assert refused.returncode == 2, refused
+        assert message in refused.stderr, refused.stderr
+        rows = _rows(service, action=action, target=f"request {request_id}")
+        assert len(rows) == before + 1, (action, request_id, rows)
+        assert rows[0]["actor"] == LOCAL
+        assert rows[0]["outcome"] == "refused"
+        assert message in rows[0]["detail"]
+
+
+def test_api_403_and_409_are_audited(service: Service, work: Path) -> None:
+    leaf = enroll_pem(service, openssl_req(work))
+    serial = serial_of(leaf)
+    issued = _request(service, work)
+    mine = _request(service, work)
+    with service.client("fe01") as http:
+        forbidden = {
+            ("approve", f"request {issued}"): http.post(f"/api/v1/requests/{issued}/approve"),
+            ("deny", f"request {issued}"): http.post(f"/api/v1/requests/{issued}/deny"),
+            ("revoke", serial): http.post(
+                f"/api/v1/certificates/{serial}/revoke", json={"reason": "keyCompromise"}
+            ),
+        }
+    for (action, target), answer in forbidden.items():
+        assert answer.status_code == 403, answer.text
+        rows = _rows(service, actor="fe01", action=action, target=target)
+        assert [r["outcome"] for r in rows] == ["denied"], rows
+        assert "requester may not" in rows[0]["detail"]
+    with service.client("boss") as http:
+        conflicts = {
+            "approve": http.post(f"/api/v1/requests/{mine}/approve"),
+            "deny": http.post(f"/api/v1/requests/{mine}/deny", json={"reason": "late"}),
+        }
+    for action, answer in conflicts.items():
+        assert answer.status_code == 409, answer.text
+        rows = _rows(service, actor="boss", action=action, target=f"request {mine}")
+        assert [r["outcome"] for r in rows] == ["refused"], rows
+        assert "is issued, not pending" in rows[0]["detail"]
+
+
+def test_another_accounts_request_is_not_shown_and_audited(service: Service, work: Path) -> None:
+    theirs = _request(service, work)
+    other, password = "fe-audit-other", "fe-audit-other-password-1"
+    env = service_env(LYNCPKI_ACCOUNT_PASSWORD=password)
+    lyncpki("ca", "account", "add", other, "--home", service.home, env=env)
+    with service.client() as http:
+        answer = http.get(f"/api/v1/requests/{theirs}", auth=(other, password))
+    assert answer.status_code == 404, answer.text
+    rows = _rows(service, actor=other, action="status", target=f"request {theirs}")
+    assert [r["outcome"] for r in rows] == ["denied"], rows
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+def test_bodies_over_1_mib_are_audited(service: Service, work: Path, chunked: bool) -> None:
+    big = work / "big.bin"
+    big.write_bytes(b"A" * (2 * 1024 * 1024))
+    extra = ["-H", "Transfer-Encoding: chunked"] if chunked else []
+    before = len(_rows(service, actor="fe01", action="enroll", outcome="refused"))
+    before_ocsp = len(_rows(service, actor="anonymous", action="ocsp", outcome="refused"))
+    enroll = curl(
+        work,
+        f"{service.url}/api/v1/enroll",
+        "-u",
+        f"fe01:{PASSWORDS['fe01']}",
+        "--data-binary",
+        f"@{big}",
+        "-H",
+        "Content-Type: application/pkcs10",
+        *extra,
+    )
+    ocsp = curl(
+        work,
+        f"{service.url}/ocsp",
+        "--data-binary",
+        f"@{big}",
+        "-H",
+        "Content-Type: application/ocsp-request",
+        *extra,
+    )
+    for answer in (enroll, ocsp):
+        assert answer.status == 413, answer
+        assert answer.json()["error"] == "request.too_large"
+    rows = _rows(service, actor="fe01", action="enroll", outcome="refused")
+    assert len(rows) == before + 1, rows
+    assert "413" in rows[0]["detail"] and "1048576" in rows[0]["detail"]
+    assert rows[0]["target"] == "127.0.0.1"
+    assert len(_rows(service, actor="anonymous", action="ocsp", outcome="refused")) == (
+        before_ocsp + 1
+    )
+
+
+def test_a_wrong_ca_passphrase_is_audited_without_it(service: Service, work: Path) -> None:
+    wrong = "Wrong-passphrase-4711"
+    csr = openssl_req(work)
+    before = len(_rows(service, action="unlock"))
+    refused = lyncpki(
+        "ca",
+        "issue",
+        csr,
+        "--home",
+        service.home,
+        env=service_env(LYNCPKI_CA_PASSPHRASE=wrong),
+        check=False,
+    )
+    assert refused.returncode == 2, refused
+    assert "wrong passphrase" in refused.stderr
+    rows = _rows(service, action="unlock")
+    assert len(rows) == before + 1, rows
+    assert rows[0]["actor"] == LOCAL
+    assert rows[0]["outcome"] == "refused"
+    assert "wrong passphrase" in rows[0]["detail"]
+    assert wrong not in service.cli("ca", "audit", "--json", "--limit", "100000").stdout

@@ -1,0 +1,44 @@
+"""`lyncpki ca serve` on an address it cannot listen on says so before announcing anything, in
+lyncpki's words (error + fix, exit status 2), not uvicorn's (`ERROR: [Errno 98] ...`, exit 3)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+from service_tools import Service, free_port, service_env
+
+
+def _serve(service: Service, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lyncpki", "ca", "serve", "--home", str(service.home), *args],
+        capture_output=True,
+        text=True,
+        env=service_env(COLUMNS="200"),
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_an_input_error(service: Service, workers: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = _serve(service, "--port", str(port), "--workers", workers)
+    assert refused.returncode == 2, refused
+    assert refused.stderr.startswith(f"error: 127.0.0.1:{port} is in use"), refused.stderr
+    assert "fix: choose another --port or stop what listens there" in refused.stderr
+    assert "lyncpki CA service on" not in refused.stderr + refused.stdout
+    assert "Errno" not in refused.stderr
+
+
+def test_an_address_not_of_this_machine_is_an_input_error(service: Service) -> None:
+    refused = _serve(service, "--host", "192.0.2.1", "--port", str(free_port()))  # TEST-NET-1
+    assert refused.returncode == 2, refused
+    assert refused.stderr.startswith("error: cannot listen on 192.0.2.1:"), refused.stderr
+    assert "fix: give an address of this machine with --host" in refused.stderr
+    assert "lyncpki CA service on" not in refused.stderr
