@@ -14,7 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from ca_tools import crl_text, openssl, openssl_req, pem_blocks, run_openssl, serial_of
+from ca_tools import (
+    colon_serial_of,
+    crl_text,
+    openssl,
+    openssl_req,
+    pem_blocks,
+    run_openssl,
+    serial_of,
+)
 from typer.testing import CliRunner, Result
 
 from lyncpki.ca.home import CaHome, generate_passphrase
@@ -255,6 +263,37 @@ def test_revoke_and_publish(home: Path, tmp_path: Path) -> None:
 
     plain = cli("ca", "crl", "--home", home)
     assert plain.exit_code == 0 and "published CRL #" in plain.stdout
+
+
+@pytest.mark.external
+def test_decimal_serial_finds_the_certificate(home: Path, tmp_path: Path) -> None:
+    """`d:DECIMAL` (the documented form) never worked: the colon was stripped before the
+    prefix was looked for, so `d:<decimal>` was read as hex and `d:12` meant 0xd12 — another
+    certificate's serial, for show and for revoke."""
+    (tmp_path / "r.csr").write_bytes(
+        openssl_req(tmp_path, subject="/CN=dec.corp-test.se", sans=None)
+    )
+    cert = tmp_path / "dec.pem"
+    assert cli("ca", "issue", tmp_path / "r.csr", "-o", cert, "--home", home).exit_code == 0
+    serial = serial_of(cert)  # as openssl prints it: uppercase hex
+    decimal = int(openssl("x509", "-in", cert, "-noout", "-serial").split("=")[1], 16)
+
+    shown = cli("ca", "show", f"d:{decimal}", "--json", "--home", home)
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["serial"] == serial.lower()
+    twelve = cli("ca", "show", "d:12", "--home", home)
+    assert twelve.exit_code == 2 and "no certificate with serial 0c" in twelve.stderr
+    # openssl's colon form (`0C:4D:...` in upper case, as some tools print it) still works
+    colon = colon_serial_of(cert).upper()
+    assert json.loads(cli("ca", "show", colon, "--json", "--home", home).stdout)["serial"] == (
+        serial.lower()
+    )
+
+    revoked = cli("ca", "revoke", f"d:{decimal}", "--json", "--home", home)
+    assert revoked.exit_code == 0, revoked.stderr
+    assert json.loads(revoked.stdout)["serial"] == serial.lower()
+    full = json.loads(cli("ca", "crl", "--json", "--home", home).stdout)
+    assert f"Serial Number: {serial}" in crl_text(Path(full["file"]))
 
 
 def test_unknown_reason(home: Path) -> None:
