@@ -302,6 +302,18 @@ def test_unknown_reason(home: Path) -> None:
     assert "unknown revocation reason 'because'" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["crl"], ["revoke", "0102"], ["deny", "1"]])
+def test_an_empty_passphrase_file_is_an_error_everywhere(
+    home: Path, tmp_path: Path, command: list[str]
+) -> None:
+    """An empty --passphrase-file was passed over for $LYNCPKI_CA_PASSPHRASE."""
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    result = cli("ca", *command, "--passphrase-file", empty, "--home", home)
+    assert result.exit_code == 2
+    assert f"passphrase file {empty} is empty" in result.stderr
+
+
 # ---------------------------------------------------------------- chain and templates
 @pytest.mark.external
 def test_chain_p7b(home: Path, tmp_path: Path) -> None:
