@@ -302,6 +302,33 @@ def test_unknown_reason(home: Path) -> None:
     assert "unknown revocation reason 'because'" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["issue", "approve"])
+def test_out_is_checked_before_signing(home: Path, tmp_path: Path, command: str) -> None:
+    """`-o` into a folder that does not exist, or onto a folder: the certificate was issued and
+    recorded, then the command failed without giving its serial."""
+    (tmp_path / "r.csr").write_bytes(
+        openssl_req(tmp_path, subject="/CN=out.corp-test.se", sans=None)
+    )
+    source: list[str | Path] = [tmp_path / "r.csr"]
+    if command == "approve":  # a request pending a manager's approval
+        held = cli("ca", "issue", *source, "--template", "SubCA", "--json", "--home", home)
+        source = [str(json.loads(held.stdout)["request_id"])]
+    before = json.loads(cli("ca", "list", "--json", "--home", home).stdout)
+    for out, words in (
+        (tmp_path / "missing" / "c.pem", ["folder", "does not exist", "another --out"]),
+        (tmp_path, ["is a folder, not a file", "--out"]),
+    ):
+        result = cli("ca", command, *source, "-o", out, "--home", home)
+        assert result.exit_code == 2, result.stdout
+        for word in words:
+            assert word in result.stderr, result.stderr
+        assert "--output" not in result.stderr
+    assert json.loads(cli("ca", "list", "--json", "--home", home).stdout) == before
+    if command == "approve":
+        pending = json.loads(cli("ca", "pending", "--json", "--home", home).stdout)
+        assert int(source[0]) in [r["id"] for r in pending]  # still pending, nothing signed
+
+
 @pytest.mark.parametrize("command", [["crl"], ["revoke", "0102"], ["deny", "1"]])
 def test_an_empty_passphrase_file_is_an_error_everywhere(
     home: Path, tmp_path: Path, command: list[str]

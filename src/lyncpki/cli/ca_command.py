@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from rich.markup import escape
 
-from lyncpki.atomic import write_atomic
+from lyncpki.atomic import check_writable, write_atomic
 from lyncpki.ca.authority import CertificateAuthority, CrlInfo, IssueResult
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.database import redact
@@ -322,7 +322,15 @@ def _issued(
         return
     pem = _certificate_pem(ca, result.certificate, chain)
     if out is not None:
-        write_atomic(out, pem)
+        try:
+            write_atomic(out, pem)
+        except LyncPkiError as error:  # checked before signing; changed since
+            serial = serial_hex(result.certificate.serial_number)
+            raise LyncPkiError(
+                f"issued serial {serial} (request {result.request_id}), but {error.message}",
+                f"the certificate is recorded: write it again with lyncpki ca show {serial} "
+                "--pem > FILE",
+            ) from None
     summary = {
         "status": "issued",
         "request_id": result.request_id,
@@ -352,6 +360,8 @@ def _issue(
     as_json: bool,
 ) -> None:
     data = read_input(csr_file, "check the request file's path")
+    if out is not None:
+        check_writable(out, "--out")  # before signing: never a certificate issued and lost
     ca = open_signing(home, passphrase_file)
     try:
         result = ca.submit(
@@ -458,6 +468,8 @@ def _approve(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
+    if out is not None:
+        check_writable(out, "--out")  # before signing: never a certificate issued and lost
     ca = open_signing(home, passphrase_file)
     _issued(ca, ca.approve(request_id, actor=actor()), out, chain, as_json)
 
@@ -667,6 +679,8 @@ def chain_command(
 
 @guarded(None)
 def _chain(fmt: str, out: Path | None, home: Path | None) -> None:
+    if out is not None:
+        check_writable(out, "--out")
     chain = open_read(home).chain()
     if fmt == "pem":
         data = b"".join(c.public_bytes(Encoding.PEM) for c in chain)
