@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from ca_tools import (
     colon_serial_of,
+    crl_number,
     crl_text,
     openssl,
     openssl_req,
@@ -300,6 +301,37 @@ def test_unknown_reason(home: Path) -> None:
     result = cli("ca", "revoke", "0102", "--reason", "because", "--home", home)
     assert result.exit_code == 2
     assert "unknown revocation reason 'because'" in result.stderr
+
+
+@pytest.mark.external
+def test_crl_publishes_a_delta_with_the_full(home: Path) -> None:
+    result = cli("ca", "crl", "--home", home)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    full = re.match(r"published CRL #(\d+) of lyncpki-issuing-ca: .* -> (\S+)$", lines[0])
+    delta = re.match(r"published delta CRL #(\d+) \(base #(\d+)\) of .* -> (\S+)$", lines[1])
+    assert full and delta, result.stdout
+    assert crl_number(Path(full[2])) == int(full[1]) == int(delta[2])
+    assert crl_number(Path(delta[3])) == int(delta[1]) > int(full[1])
+    document = json.loads(cli("ca", "crl", "--json", "--home", home).stdout)
+    assert document["written"] and document["delta_crl"]["base_number"] == document["number"]
+    root = json.loads(cli("ca", "crl", "--root", "--json", "--home", home).stdout)
+    assert "delta_crl" not in root
+
+
+def test_crl_not_written_is_not_reported_published(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a newer CRL was already at the path (another process published meanwhile), `ca
+    crl` said "published CRL #N" for a file it did not write."""
+    from lyncpki.ca.authority import CertificateAuthority
+
+    monkeypatch.setattr(CertificateAuthority, "_publish_if_newest", lambda *_: 999)
+    result = cli("ca", "crl", "--root", "--home", home)
+    assert result.exit_code == 0, result.stderr
+    assert not result.stdout.startswith("published")
+    assert "signed and recorded, not written" in result.stdout
+    assert "already holds #999" in result.stdout
 
 
 @pytest.mark.parametrize("command", ["issue", "approve"])

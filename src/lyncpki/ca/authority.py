@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,9 @@ class CrlInfo:
     next_update: dt.datetime
     entries: int
     path: str
+    written: bool = True  # False: a newer CRL was already at `path` (published meanwhile)
+    found_number: int | None = None  # the number of the CRL at `path` when not written
+    delta_crl: CrlInfo | None = None  # the delta published with a full CRL
 
 
 def _signing_hash(template: Template, wanted: str | None) -> str:
@@ -776,13 +779,17 @@ class CertificateAuthority:
     # ---------------------------------------------------------------- revocation and CRLs
     def _publish_if_newest(
         self, crl: x509.CertificateRevocationList, der_path: Path, pem_path: Path
-    ) -> None:
+    ) -> int | None:
         """Publish after the commit, under a file lock, unless a newer CRL is already there
-        (another process published a later number in the meantime)."""
+        (another process published a later number in the meantime): None when written, else
+        the number of the CRL found there."""
         number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
         with exclusive(der_path.parent / ".publish.lock"):
-            if _published_number(der_path) < number:
-                publish(crl, str(der_path), str(pem_path))
+            found = _published_number(der_path)
+            if found >= number:
+                return found
+            publish(crl, str(der_path), str(pem_path))
+        return None
 
     def revoke(
         self, serial: str, *, reason: Reason = Reason.UNSPECIFIED, actor: str
@@ -848,7 +855,28 @@ class CertificateAuthority:
     def publish_crl(
         self, *, actor: str = "local", delta: bool = False, root: bool = False
     ) -> CrlInfo:
-        """Build and publish the next full or delta CRL of the issuing CA (or the root's)."""
+        """Build and publish the next full or delta CRL of the issuing CA (or the root's).
+
+        A full CRL of the issuing CA is published with a fresh delta based on it (as AD CS
+        does): a delta left from the previous base would name a base older than the one
+        served, and a relying party checking with deltas would not take it (OpenSSL ignores a
+        delta whose number is not above its base's)."""
+        info = self._publish_crl(actor=actor, delta=delta, root=root)
+        if not delta and not root:
+            info = replace(info, delta_crl=self._publish_crl(actor=actor, delta=True, root=False))
+        return info
+
+    def _next_crl_number(self, conn: Connection, ca: str) -> int:
+        """One above the CRLs recorded in the database and those published in the home (a
+        database restored from an older backup must not number a CRL below one relying
+        parties already hold: RFC 5280 wants CRL numbers to increase)."""
+        recorded = conn.execute(select(func.max(db.crls.c.number)).where(db.crls.c.ca == ca))
+        published = max(
+            _published_number(self.home.crl_file(ca, delta=delta)) for delta in (False, True)
+        )
+        return max(recorded.scalar() or 0, published) + 1
+
+    def _publish_crl(self, *, actor: str, delta: bool, root: bool) -> CrlInfo:
         signer = self.root if root else self.issuer
         ca = self.config.root_slug if root else self.config.slug
         if root and delta:
@@ -857,12 +885,7 @@ class CertificateAuthority:
             now = self.clock.now()
             try:
                 with self.writer.begin() as conn:
-                    number = (
-                        conn.execute(
-                            select(func.max(db.crls.c.number)).where(db.crls.c.ca == ca)
-                        ).scalar()
-                        or 0
-                    ) + 1
+                    number = self._next_crl_number(conn, ca)
                     base_number = None
                     after = 0
                     if delta:
@@ -917,9 +940,20 @@ class CertificateAuthority:
                         conn,
                     )
                 path = self.home.crl_file(ca, delta=delta)
-                self._publish_if_newest(crl, path, self.home.crl_file(ca, delta=delta, pem=True))
+                found = self._publish_if_newest(
+                    crl, path, self.home.crl_file(ca, delta=delta, pem=True)
+                )
                 return CrlInfo(
-                    ca, number, delta, base_number, now, spec.next_update, count, str(path)
+                    ca,
+                    number,
+                    delta,
+                    base_number,
+                    now,
+                    spec.next_update,
+                    count,
+                    str(path),
+                    written=found is None,
+                    found_number=found,
                 )
             except IntegrityError:
                 continue  # another process took this CRL number: take the next

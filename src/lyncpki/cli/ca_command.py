@@ -545,12 +545,15 @@ def crl_command(
     passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Publish the next CRL (DER at the CDP path, PEM beside it), atomically."""
+    """Publish the next CRL (DER at the CDP path, PEM beside it), atomically.
+
+    A full CRL of the issuing CA comes with a fresh delta CRL based on it (as AD CS
+    publishes them), so the delta served never names an older base."""
     _crl(delta, root, home, passphrase_file, as_json)
 
 
 def _crl_dict(info: CrlInfo) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "ca": info.ca,
         "number": info.number,
         "delta": info.delta,
@@ -559,7 +562,28 @@ def _crl_dict(info: CrlInfo) -> dict[str, Any]:
         "next_update": info.next_update.isoformat(),
         "entries": info.entries,
         "file": info.path,
+        "written": info.written,
     }
+    if not info.written:
+        data["found_number"] = info.found_number
+    if info.delta_crl is not None:
+        data["delta_crl"] = _crl_dict(info.delta_crl)
+    return data
+
+
+def _crl_line(info: CrlInfo) -> str:
+    kind = "delta CRL" if info.delta else "CRL"
+    base = f" (base #{info.base_number})" if info.delta else ""
+    if not info.written:
+        return (
+            f"{kind} #{info.number}{base} of {info.ca} signed and recorded, not written: "
+            f"{info.path} already holds #{info.found_number}, a newer one (published meanwhile "
+            "by another process)"
+        )
+    return (
+        f"published {kind} #{info.number}{base} of {info.ca}: {info.entries} entries, "
+        f"next update {_when(info.next_update)} -> {info.path}"
+    )
 
 
 @guarded()
@@ -569,13 +593,10 @@ def _crl(
     info = open_signing(home, passphrase_file).publish_crl(actor=actor(), delta=delta, root=root)
     if as_json:
         emit_json(_crl_dict(info))
-    else:
-        kind = "delta CRL" if info.delta else "CRL"
-        stdout.print(
-            f"published {kind} #{info.number} of {info.ca}: {info.entries} entries, "
-            f"next update {_when(info.next_update)} -> {info.path}",
-            markup=False,
-        )
+        return
+    for one in (info, info.delta_crl):
+        if one is not None:
+            stdout.print(_crl_line(one), markup=False)
 
 
 # ----------------------------------------------------------------------------- list and show
