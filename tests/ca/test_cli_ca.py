@@ -361,6 +361,49 @@ def test_out_is_checked_before_signing(home: Path, tmp_path: Path, command: str)
         assert int(source[0]) in [r["id"] for r in pending]  # still pending, nothing signed
 
 
+@pytest.mark.external
+def test_subordinate_ca_chain_and_revocation(home: Path, tmp_path: Path) -> None:
+    """The root signs a subordinate CA: `--chain` appended the issuing CA as well (a chain
+    that is no path), and `ca revoke` said "publish it: lyncpki ca crl" when only `ca crl
+    --root` lists it."""
+    key = tmp_path / "sub.key"
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", key, "-subj", "/CN=Corp Test Sub CA",
+            "-out", tmp_path / "sub.csr")  # fmt: skip
+    pending = cli("ca", "issue", tmp_path / "sub.csr", "--template", "SubCA", "--json",
+                  "--home", home)  # fmt: skip
+    request_id = json.loads(pending.stdout)["request_id"]
+    out = tmp_path / "sub.pem"
+    approved = cli("ca", "approve", str(request_id), "-o", out, "--chain", "--home", home)
+    assert approved.exit_code == 0, approved.stderr
+    blocks = pem_blocks(out.read_text("ascii"))
+    assert len(blocks) == 2
+    assert blocks[1] == ca_cert(home, "root").read_text("ascii")
+    issuer = openssl("x509", "-in", out, "-noout", "-issuer").strip()
+    assert issuer == "issuer=CN = lyncpki Root CA"
+    process = run_openssl("verify", "-CAfile", ca_cert(home, "root"), out)
+    assert process.returncode == 0, process.stdout + process.stderr
+
+    serial = serial_of(out)
+    revoked = cli("ca", "revoke", serial, "--home", home)
+    assert revoked.exit_code == 0, revoked.stderr
+    assert revoked.stdout.strip().endswith("publish it: lyncpki ca crl --root")
+    root_crl = json.loads(cli("ca", "crl", "--root", "--json", "--home", home).stdout)
+    assert f"Serial Number: {serial}" in crl_text(Path(root_crl["file"]))
+    process = run_openssl(
+        "verify", "-crl_check", "-CAfile", ca_cert(home, "root"),
+        "-CRLfile", Path(root_crl["file"]), out,
+    )  # fmt: skip
+    assert process.returncode != 0 and "certificate revoked" in process.stdout + process.stderr
+
+
+def test_leaf_revocation_names_the_issuing_crl(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "r.csr").write_bytes(openssl_req(tmp_path, subject="/CN=l.corp-test.se", sans=None))
+    issued = json.loads(cli("ca", "issue", tmp_path / "r.csr", "--json", "--home", home).stdout)
+    revoked = cli("ca", "revoke", issued["serial"], "--home", home)
+    assert revoked.stdout.strip().endswith("publish it: lyncpki ca crl")
+
+
 @pytest.mark.parametrize("command", [["crl"], ["revoke", "0102"], ["deny", "1"]])
 def test_an_empty_passphrase_file_is_an_error_everywhere(
     home: Path, tmp_path: Path, command: list[str]

@@ -776,6 +776,23 @@ class CertificateAuthority:
         """Issuing CA then root: what a relying server must hold."""
         return [self.issuer.certificate, self.root.certificate]
 
+    def chain_for(self, certificate: x509.Certificate) -> list[x509.Certificate]:
+        """The CA certificates above `certificate`, from its issuer to the root: the root
+        alone for what the root signs (a subordinate CA), else the issuing CA and the root."""
+        if self.signed_by_root(certificate):
+            return [self.root.certificate]
+        return self.chain()
+
+    def signed_by_root(self, certificate: x509.Certificate) -> bool:
+        """Whether the root signed `certificate` (its subordinate CAs), not the issuing CA."""
+        if certificate.issuer != self.root.certificate.subject:
+            return False
+        try:
+            aki = certificate.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+        except x509.ExtensionNotFound:
+            return True
+        return aki.value.key_identifier == self.root.aki.key_identifier
+
     # ---------------------------------------------------------------- revocation and CRLs
     def _publish_if_newest(
         self, crl: x509.CertificateRevocationList, der_path: Path, pem_path: Path
@@ -797,6 +814,7 @@ class CertificateAuthority:
         key = serial_hex(parse_serial(serial))
         now = self.clock.now()
         refusal: CaError | None = None
+        signer_ca = self.config.slug
         with self.writer.begin() as conn:
             row = conn.execute(
                 select(db.certificates.c.status, db.certificates.c.ca)
@@ -808,6 +826,7 @@ class CertificateAuthority:
             elif row.status == "revoked":
                 refusal = CaError(f"certificate {key} is already revoked", "nothing to do")
             else:
+                signer_ca = row.ca
                 conn.execute(
                     update(db.certificates)
                     .where(db.certificates.c.serial == key)
@@ -826,7 +845,7 @@ class CertificateAuthority:
         if refusal is not None:  # audited after the transaction: it holds the write lock
             self.audit(actor, "revoke", key, "refused", refusal.message)
             raise refusal
-        return {"serial": key, "reason": reason.value, "revoked_at": now}
+        return {"serial": key, "reason": reason.value, "revoked_at": now, "ca": signer_ca}
 
     def _revoked(
         self, conn: Connection, ca: str, after_id: int = 0

@@ -268,7 +268,12 @@ def issue_command(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE"
     ),
-    chain: bool = typer.Option(False, "--chain", help="Append the issuing and root CA (PEM)."),
+    chain: bool = typer.Option(
+        False,
+        "--chain",
+        help="Append the CA certificates above it (PEM): the issuing CA and the root; the "
+        "root alone for a subordinate CA.",
+    ),
     validity_days: int | None = typer.Option(
         None, "--validity-days", min=1, help="Shorter validity than the template's.", metavar="DAYS"
     ),
@@ -296,7 +301,7 @@ def issue_command(
 def _certificate_pem(ca: CertificateAuthority, cert: x509.Certificate, chain: bool) -> bytes:
     pem = cert.public_bytes(Encoding.PEM)
     if chain:
-        pem += b"".join(c.public_bytes(Encoding.PEM) for c in ca.chain())
+        pem += b"".join(c.public_bytes(Encoding.PEM) for c in ca.chain_for(cert))
     return pem
 
 
@@ -450,7 +455,12 @@ def approve_command(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE"
     ),
-    chain: bool = typer.Option(False, "--chain", help="Append the issuing and root CA."),
+    chain: bool = typer.Option(
+        False,
+        "--chain",
+        help="Append the CA certificates above it: the issuing CA and the root; the root "
+        "alone for a subordinate CA.",
+    ),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
@@ -518,8 +528,9 @@ def revoke_command(
 ) -> None:
     """Revoke a certificate; the next CRL lists it (`ca crl`, or `ca crl --delta`).
 
-    Publish that CRL with `lyncpki ca crl` (full) or `lyncpki ca crl --delta`; the OCSP
-    responder of `ca serve` says revoked at once."""
+    Publish that CRL with `lyncpki ca crl` (full, with a delta) or `lyncpki ca crl --delta`;
+    a subordinate CA, which the root signed, is on the root's CRL: `lyncpki ca crl --root`.
+    The OCSP responder of `ca serve` says revoked at once."""
     _revoke(serial, reason, home, passphrase_file, as_json)
 
 
@@ -528,12 +539,14 @@ def _revoke(
     serial: str, reason: str, home: Path | None, passphrase_file: Path | None, as_json: bool
 ) -> None:
     why = Reason.parse(reason)
-    result = open_signing(home, passphrase_file).revoke(serial, reason=why, actor=actor())
+    ca = open_signing(home, passphrase_file)
+    result = ca.revoke(serial, reason=why, actor=actor())
     if as_json:
         emit_json(jsonable(result))
     else:
+        command = "lyncpki ca crl" + (" --root" if result["ca"] == ca.config.root_slug else "")
         stdout.print(
-            f"revoked {result['serial']} ({why.value}); publish it: lyncpki ca crl", markup=False
+            f"revoked {result['serial']} ({why.value}); publish it: {command}", markup=False
         )
 
 
