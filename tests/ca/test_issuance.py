@@ -36,6 +36,7 @@ from cryptography.x509.oid import NameOID
 
 from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.ca.home import CaHome
+from lyncpki.ca.policy import RequestRefused
 from lyncpki.ca.templates import BUILTIN
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.keys import generate_key
@@ -201,6 +202,24 @@ def test_validity_is_capped_by_the_issuing_ca(fresh_ca: CertificateAuthority, wo
     cert = issue(ca, work, openssl_req(work))
     assert dates_of(cert)[1] <= dates_of(ca_file(ca, "issuing"))[1]
     assert dates_of(cert)[1] >= dates_of(ca_file(ca, "issuing"))[1] - dt.timedelta(minutes=1)
+
+
+@pytest.mark.external
+def test_validity_longer_than_the_template_is_refused(ca: CertificateAuthority, work: Path) -> None:
+    """--validity-days is "shorter validity than the template's": 5000 days under WebServer
+    (730) was silently issued for 730. Refused now; a shorter one is what openssl reads."""
+    request = openssl_req(work)
+    before = len(ca.certificates())
+    with pytest.raises(RequestRefused) as caught:
+        ca.submit(request, requester="test", validity_days=5000)
+    assert caught.value.codes == ["policy.validity"]
+    assert "5000 days" in caught.value.message and "at most 730" in caught.value.message
+    assert len(ca.certificates()) == before
+    cert = issue(ca, work, request, validity_days=30)
+    not_before, not_after = dates_of(cert)
+    assert not_after - not_before == dt.timedelta(days=30, minutes=5)  # backdated 5 minutes
+    same = issue(ca, work, request, validity_days=730)  # the template's own: allowed
+    assert dates_of(same)[1] - dates_of(same)[0] == dt.timedelta(days=730, minutes=5)
 
 
 @pytest.mark.external

@@ -171,6 +171,26 @@ def _signing_hash(template: Template, wanted: str | None) -> str:
     return name
 
 
+def _check_validity(template: Template, days: int | None) -> None:
+    """A validity asked for is shorter than the template's, never longer: refused otherwise
+    (it was silently cut to the template's)."""
+    if days is None or 1 <= days <= template.validity_days:
+        return
+    raise RequestRefused(
+        [
+            Refusal(
+                "policy.validity",
+                f"a validity of {days} days is not allowed by template {template.name}"
+                + (
+                    f" (at most {template.validity_days} days)" if days > 0 else " (at least 1 day)"
+                ),
+                f"ask {template.validity_days} days or fewer (--validity-days), or leave it "
+                "out for the template's",
+            )
+        ]
+    )
+
+
 def _printable(text: str, limit: int = 64) -> str:
     """A name from a request, safe to print and log (no control characters, bounded)."""
     if text.isascii() and text.isprintable():  # the usual case, without a scan per character
@@ -450,6 +470,7 @@ class CertificateAuthority:
                 csr = read.csr
                 chosen = self._template(csr, template)
                 signing_hash = _signing_hash(chosen, hash_name)
+                _check_validity(chosen, validity_days)
                 approved = evaluate(
                     read, chosen, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
                 )

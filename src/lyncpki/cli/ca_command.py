@@ -275,7 +275,11 @@ def issue_command(
         "root alone for a subordinate CA.",
     ),
     validity_days: int | None = typer.Option(
-        None, "--validity-days", min=1, help="Shorter validity than the template's.", metavar="DAYS"
+        None,
+        "--validity-days",
+        min=1,
+        help="Shorter validity than the template's (a longer one is refused).",
+        metavar="DAYS",
     ),
     hash_name: str | None = typer.Option(
         None,
