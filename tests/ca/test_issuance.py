@@ -53,8 +53,7 @@ def issue(ca: CertificateAuthority, work: Path, request: bytes, **kwargs: object
 
 
 # ------------------------------------------------------------------------ key types
-KEY_TYPES = [
-    pytest.param("rsa:1024", "Public-Key: (1024 bit)", id="rsa1024"),
+KEY_TYPES = [  # RSA 1024: test_rsa_1024_only_where_a_template_lists_it
     pytest.param("rsa:2048", "Public-Key: (2048 bit)", id="rsa2048"),
     pytest.param("rsa:4096", "Public-Key: (4096 bit)", id="rsa4096"),
     pytest.param("ec:P-256", "NIST CURVE: P-256", id="ec-p256"),
@@ -89,6 +88,38 @@ def test_every_key_type_is_issued_and_verifies(
         assert "Key Encipherment" not in usage  # RFC 5480: not for EC keys
     else:
         assert "Key Encipherment" in usage
+
+
+@pytest.mark.external
+def test_rsa_1024_only_where_a_template_lists_it(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """The built-in templates take RSA 2048 or more: an RSA 1024 leaf is one OpenSSL refuses at
+    security level 2 ("EE certificate key too weak"), the default of current systems. WebServer
+    and LyncServer issued it. A CA whose templates.yaml lists rsa1024 (Lync 2013 takes it)
+    still issues it, and openssl shows why it is not the default."""
+    request = openssl_req(work, key="rsa:1024")
+    for template in ("WebServer", "LyncServer"):
+        with pytest.raises(RequestRefused) as caught:
+            fresh_ca.submit(request, requester="test", template=template)
+        assert caught.value.codes == ["policy.key-size"]
+        assert "1024-bit key is too small" in caught.value.message
+        assert "2048 bits or more" in caught.value.message
+        assert "--key rsa2048" in str(caught.value.fix)
+    assert fresh_ca.certificates() == []
+
+    data = yaml.safe_load(fresh_ca.home.templates_file.read_text("utf-8"))
+    web = next(t for t in data["templates"] if t["name"] == "WebServer")
+    assert "rsa1024" not in web["key_types"]  # what ca init writes
+    web["key_types"] = ["rsa1024", *web["key_types"]]
+    fresh_ca.home.templates_file.write_text(yaml.safe_dump(data), "utf-8")
+    ca = CertificateAuthority.open(fresh_ca.home, PASSPHRASE)
+    cert = issue(ca, work, request)
+    assert "Public-Key: (1024 bit)" in x509_text(cert)
+    assert_verifies(ca, cert, flags=["-auth_level", "1"])
+    strict = verify(ca, cert, flags=["-auth_level", "2"])
+    assert strict.returncode != 0
+    assert "key too weak" in strict.stdout + strict.stderr
 
 
 @pytest.mark.external
