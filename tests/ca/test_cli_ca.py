@@ -334,6 +334,29 @@ def test_crl_not_written_is_not_reported_published(
     assert "already holds #999" in result.stdout
 
 
+@pytest.mark.external
+def test_a_missing_database_is_refused(tmp_path: Path) -> None:
+    """`rm <home>/ca/ca.sqlite*` made `ca list` say "no certificates" and `ca crl` say
+    "published CRL #1 ... 0 entries" while the file kept the old CRL: a new, empty database
+    had been made and the revocations were lost."""
+    home = tmp_path / "h"
+    made = cli("ca", "init", "--home", home, "--domain", "corp-test.se",
+               "--root-key", "ec-p384", "--key", "ec-p256")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    crl = home / "publish" / "crl" / "lyncpki-issuing-ca.crl"
+    before = crl.read_bytes()
+    for path in (home / "ca").glob("ca.sqlite*"):
+        path.unlink()
+    for args in (["list"], ["crl"], ["show", "01"], ["audit"]):
+        result = cli("ca", *args, "--home", home)
+        assert result.exit_code == 2, (args, result.stdout)
+        assert "is missing or empty" in result.stderr
+        assert "restore it from a backup" in result.stderr
+        assert "published" not in result.stdout and "no certificates" not in result.stdout
+    assert crl.read_bytes() == before
+    assert not list((home / "ca").glob("ca.sqlite*"))
+
+
 @pytest.mark.parametrize("command", ["issue", "approve"])
 def test_out_is_checked_before_signing(home: Path, tmp_path: Path, command: str) -> None:
     """`-o` into a folder that does not exist, or onto a folder: the certificate was issued and

@@ -364,7 +364,9 @@ class CertificateAuthority:
                 if passphrase is None
                 else decrypt_key(key_data, passphrase, what=f"the {which} CA")
             )
-        engine = db.connect(db_url or config.db_url, create=True)
+        engine = db.open_existing(
+            db_url or config.db_url, ca=config.slug, where=f"the CA in {home.root}"
+        )
         root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
         return cls(
             home,

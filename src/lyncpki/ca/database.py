@@ -7,6 +7,7 @@ can issue and publish at once.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -26,9 +27,11 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    select,
 )
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from lyncpki.ca.wal_checkpoint import SAFETY_PAGES
 from lyncpki.errors import LyncPkiError
@@ -216,6 +219,54 @@ def connect(url: str, *, create: bool = False) -> Engine:
                 f"cannot open the CA database {redact(url)}: {error.orig}",
                 "check that the database server runs and the URL is right",
             ) from None
+    return engine
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL as written (None: not SQLite, or an in-memory database)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
+        return None
+    path = rest.removeprefix("/").partition("?")[0]
+    return None if path in ("", ":memory:") else path
+
+
+def missing_or_empty(url: str, where: str) -> LyncPkiError:
+    return LyncPkiError(
+        f"the CA database {redact(url)} of {where} is missing or empty: the CA's certificates, "
+        "revocations and CRL numbers are not there",
+        "restore it from a backup (a new, empty database would forget every certificate and "
+        "revocation); never re-create it",
+    )
+
+
+def open_existing(url: str, *, ca: str, where: str) -> Engine:
+    """The engine of an existing CA's database: refused when the database is missing, has no
+    tables or holds no record of this CA (its `init` audit entry). A SQLite file is never
+    created here (connecting would make an empty one); tables added by a newer lyncpki are."""
+    path = sqlite_path(url)
+    if path is not None and not path.startswith("file:") and not Path(path).is_file():
+        raise missing_or_empty(url, where)
+    engine = connect(url)
+    try:
+        if not {"audit", "certificates", "crls"} <= set(inspect(engine).get_table_names()):
+            raise missing_or_empty(url, where)
+        with engine.connect() as conn:
+            known = conn.execute(
+                select(audit.c.id).where(audit.c.action == "init", audit.c.target == ca).limit(1)
+            ).first()
+        if known is None:
+            raise missing_or_empty(url, where)
+        metadata.create_all(engine)  # tables a newer lyncpki added (idempotent)
+    except DBAPIError as error:
+        engine.dispose()
+        raise LyncPkiError(
+            f"cannot open the CA database {redact(url)}: {error.orig}",
+            "check that the database server runs and the URL is right",
+        ) from None
+    except LyncPkiError:
+        engine.dispose()
+        raise
     return engine
 
 
