@@ -3,9 +3,10 @@ and CRL publication. Every action is written to the append-only audit table, ref
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,14 @@ from lyncpki.ca.certificates import (
 from lyncpki.ca.crl import CrlSpec, Reason, publish, revoked_certificate, sign_crl
 from lyncpki.ca.driver_sql import DriverStatement, write_transaction
 from lyncpki.ca.group_commit import GroupCommit
-from lyncpki.ca.home import CaConfig, CaHome
+from lyncpki.ca.home import (
+    CaConfig,
+    CaHome,
+    check_ca_name,
+    check_new_passphrase,
+    normalize_base_url,
+    slug,
+)
 from lyncpki.ca.policy import Approved, Refusal, RequestRefused, evaluate
 from lyncpki.ca.templates import BUILTIN, Template, TemplateSet
 from lyncpki.clock import SYSTEM_CLOCK, Clock
@@ -219,6 +227,109 @@ def load_templates(home: CaHome) -> TemplateSet:
     return TemplateSet(Template.from_dict(t, source) for t in data["templates"])
 
 
+def _refuse_existing(home: CaHome) -> None:
+    if home.exists():
+        raise CaError(
+            f"a CA already exists in {home.root}",
+            "use it, or choose another --home (a CA is never overwritten)",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewCa:
+    """The checked settings of a CA to create (CertificateAuthority.check_new)."""
+
+    name: str
+    root_name: str
+    organization: str | None
+    base_url: str
+    db_url: str
+
+
+class _Made:
+    """What a CA creation made (folders, files, a new SQLite database), removed when the
+    creation fails midway, so that a failed `ca init` leaves nothing behind: no skeleton home,
+    no lock file, no half-written keys."""
+
+    def __init__(self, home: CaHome) -> None:
+        self.home = home
+        self.files: list[Path] = []
+        self.folders: list[Path] = []
+        self.engine: Engine | None = None
+        self._kept = False
+
+    def _folder(self, path: Path) -> None:
+        missing = []
+        probe = path
+        while not probe.exists() and probe != probe.parent:
+            missing.append(probe)
+            probe = probe.parent
+        path.mkdir(parents=True, exist_ok=True)
+        self.folders.extend(reversed(missing))
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the home's creation lock; undo what was made when the block fails (while the
+        lock is still held, so that no other creation sees half of it)."""
+        with contextlib.ExitStack() as stack:
+            for _attempt in range(10):
+                self._folder(self.home.root)
+                lock = self.home.root / CREATION_LOCK
+                self.will_write(lock)
+                try:
+                    stack.enter_context(exclusive(lock))
+                    break
+                except FileNotFoundError:  # the home was removed by a failed creation: again
+                    continue
+            else:
+                raise CaError(f"could not lock {self.home.root} to create the CA", "retry")
+            try:
+                yield
+            except BaseException:
+                self.undo()
+                raise
+
+    def dirs(self) -> None:
+        for folder in (
+            self.home.ca_dir,
+            self.home.publish / "crl",
+            self.home.publish / "aia",
+            self.home.secrets,
+        ):
+            self._folder(folder)
+        self.home.make_dirs()
+
+    def database(self, url: str) -> None:
+        """A SQLite database that does not exist yet is this creation's."""
+        path = db.sqlite_path(url)
+        if path is not None and not path.startswith("file:"):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                self.will_write(Path(path + suffix))
+
+    def will_write(self, path: Path) -> None:
+        if not path.exists() and path not in self.files:
+            self.files.append(path)
+
+    def write(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
+        self.will_write(path)
+        write_atomic(path, data, mode=mode)
+
+    def keep(self) -> None:
+        self._kept = True
+
+    def undo(self) -> None:
+        if self._kept:
+            return
+        if self.engine is not None:
+            self.engine.dispose()
+        for path in reversed(self.files):
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        for folder in reversed(self.folders):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: never what another process put there
+
+
 class CertificateAuthority:
     """An opened CA: signing keys in memory, database connected."""
 
@@ -245,6 +356,56 @@ class CertificateAuthority:
         self._commits: GroupCommit[Signed, int] = GroupCommit(self._store)
 
     # ---------------------------------------------------------------- creation and opening
+    @staticmethod
+    def check_new(
+        home: CaHome,
+        *,
+        name: str,
+        root_name: str | None,
+        organization: str | None,
+        base_url: str,
+        db_url: str | None,
+        passphrase: bytes | None = None,
+    ) -> NewCa:
+        """What a new CA would be, every input checked before anything is written: the names
+        (1 to 64 printable characters, root and issuing CA distinct), the base URL, the
+        database (a relative SQLite path made absolute; refused when it already holds a CA)
+        and, when given, the passphrase (MIN_PASSPHRASE characters or more)."""
+        _refuse_existing(home)
+        check_ca_name("--name", name)
+        if root_name is None:
+            root_name = name.replace("Issuing", "Root").replace("issuing", "root")
+            if root_name == name:
+                root_name = f"{name} Root"
+            option = "the root CA's name (--name with ' Root'; give --root-name)"
+        else:
+            option = "--root-name"
+        check_ca_name(option, root_name)
+        if slug(root_name) == slug(name):
+            raise CaError(
+                f"the root CA '{root_name}' and the issuing CA '{name}' would have the same file "
+                f"and URL name ({slug(name)}): their CRLs and certificates would overwrite each "
+                "other's",
+                "give them names that differ in letters or digits (e.g. --root-name "
+                f"'{name} Root')",
+            )
+        if organization:
+            check_ca_name("--org", organization)
+        url = db.normalize_url(db_url) if db_url else home.default_db_url()
+        try:
+            db.check_new(url, home_folder=home.root)
+        except LyncPkiError:
+            # the home's database filled by another init making a CA here at this moment: that
+            # CA is the reason to give, once it is made
+            if (home.root / CREATION_LOCK).exists():
+                with exclusive(home.root / CREATION_LOCK):
+                    pass
+            _refuse_existing(home)
+            raise
+        if passphrase is not None:
+            check_new_passphrase(passphrase)
+        return NewCa(name, root_name, organization or None, normalize_base_url(base_url), url)
+
     @classmethod
     def create(
         cls,
@@ -262,76 +423,116 @@ class CertificateAuthority:
         clock: Clock = SYSTEM_CLOCK,
         actor: str = "local",
     ) -> CertificateAuthority:
-        """Create a two-tier PKI in `home`; refuses to overwrite an existing CA. Two processes
-        creating one at once (two `ca init`, two first `deploy` runs) make one CA: the second
-        waits for the first, then finds it and refuses."""
-        home.root.mkdir(parents=True, exist_ok=True)
-        with exclusive(home.root / CREATION_LOCK):
+        """Create a two-tier PKI in `home`; refuses to overwrite an existing CA, and a database
+        that holds one. Every input is checked before anything is written (check_new); a
+        creation that fails midway removes what it wrote. Two processes creating one at once
+        (two `ca init`, two first `deploy` runs) make one CA: the second waits for the first,
+        then finds it and refuses."""
+        new = cls.check_new(
+            home,
+            name=name,
+            root_name=root_name,
+            organization=organization,
+            base_url=base_url,
+            db_url=db_url,
+            passphrase=passphrase,
+        )
+        made = _Made(home)
+        with made.locked():  # a failure inside removes what this creation made
             if home.exists():
-                raise CaError(
-                    f"a CA already exists in {home.root}",
-                    "use it, or choose another --home (a CA is never overwritten)",
-                )
-            root_name = root_name or name.replace("Issuing", "Root").replace("issuing", "root")
-            if root_name == name:
-                root_name = f"{name} Root"
-            config = CaConfig(
-                name=name,
-                root_name=root_name,
-                base_url=base_url.rstrip("/"),
-                db_url=db_url or home.default_db_url(),
-                namespaces=tuple(namespaces),
-                created=clock.now().isoformat(),
+                made.keep()  # another process's CA: nothing here is ours to remove
+                _refuse_existing(home)
+            authority = cls._build(
+                home, new, made, passphrase, root_key, key, namespaces, clock, actor
             )
-            home.make_dirs()
-            now = clock.now()
-            root_private = generate_key(root_key)
-            root_cert = self_signed_root(
-                root_private, ca_name(root_name, organization), now, ROOT_DAYS
-            )
-            root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
-            issuing_private = generate_key(key)
-            issuing_cert = subordinate_ca(
-                issuing_private,
-                ca_name(name, organization),
-                root_cert,
-                root_private,
-                root_urls,
-                now,
-                ISSUING_DAYS,
-            )
-            engine = db.connect(config.db_url, create=True)
-            for which, private, cert in (
-                ("root", root_private, root_cert),
-                ("issuing", issuing_private, issuing_cert),
-            ):
-                write_atomic(home.key_file(which), encrypt_key(private, passphrase), mode=0o600)
-                write_atomic(home.cert_file(which), cert.public_bytes(Encoding.PEM))
-            write_atomic(home.aia_file(config.root_slug), root_cert.public_bytes(Encoding.DER))
-            write_atomic(home.aia_file(config.slug), issuing_cert.public_bytes(Encoding.DER))
-            templates = {"templates": [t.as_dict() for t in BUILTIN]}
-            write_atomic(
-                home.templates_file,
-                (
-                    "# Certificate templates of this CA (policy). Edit with care; see "
-                    "`lyncpki ca templates`.\n" + yaml.safe_dump(templates, sort_keys=False)
-                ).encode(),
-            )
-            home.write_config(config)  # last: its presence means "a CA exists here"
-            authority = cls(
-                home,
-                config,
-                engine,
-                Issuer(issuing_cert, issuing_private, cls._issuing_urls(config)),
-                Issuer(root_cert, root_private, root_urls),
-                TemplateSet(BUILTIN),
-                clock,
-            )
-            authority.audit(actor, "init", config.slug, "ok", f"root {root_name}, issuing {name}")
-            authority.publish_crl(actor=actor, root=True)
-            authority.publish_crl(actor=actor)
-            authority.publish_crl(actor=actor, delta=True)
-            return authority
+            made.keep()
+        return authority
+
+    @classmethod
+    def _build(
+        cls,
+        home: CaHome,
+        new: NewCa,
+        made: _Made,
+        passphrase: bytes,
+        root_key: KeySpec,
+        key: KeySpec,
+        namespaces: Sequence[str],
+        clock: Clock,
+        actor: str,
+    ) -> CertificateAuthority:
+        """The keys, certificates, database and files of a new CA; the config last (its
+        presence means "a CA exists here")."""
+        config = CaConfig(
+            name=new.name,
+            root_name=new.root_name,
+            base_url=new.base_url,
+            db_url=new.db_url,
+            namespaces=tuple(namespaces),
+            created=clock.now().isoformat(),
+        )
+        made.dirs()
+        now = clock.now()
+        root_private = generate_key(root_key)
+        root_cert = self_signed_root(
+            root_private, ca_name(new.root_name, new.organization), now, ROOT_DAYS
+        )
+        root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
+        issuing_private = generate_key(key)
+        issuing_cert = subordinate_ca(
+            issuing_private,
+            ca_name(new.name, new.organization),
+            root_cert,
+            root_private,
+            root_urls,
+            now,
+            ISSUING_DAYS,
+        )
+        made.database(config.db_url)
+        engine = db.connect(config.db_url, create=True)
+        made.engine = engine
+        for which, private, cert in (
+            ("root", root_private, root_cert),
+            ("issuing", issuing_private, issuing_cert),
+        ):
+            made.write(home.key_file(which), encrypt_key(private, passphrase), mode=0o600)
+            made.write(home.cert_file(which), cert.public_bytes(Encoding.PEM))
+        made.write(home.aia_file(config.root_slug), root_cert.public_bytes(Encoding.DER))
+        made.write(home.aia_file(config.slug), issuing_cert.public_bytes(Encoding.DER))
+        templates = {"templates": [t.as_dict() for t in BUILTIN]}
+        made.write(
+            home.templates_file,
+            (
+                "# Certificate templates of this CA (policy). Edit with care; see "
+                "`lyncpki ca templates`.\n" + yaml.safe_dump(templates, sort_keys=False)
+            ).encode(),
+        )
+        authority = cls(
+            home,
+            config,
+            engine,
+            Issuer(issuing_cert, issuing_private, cls._issuing_urls(config)),
+            Issuer(root_cert, root_private, root_urls),
+            TemplateSet(BUILTIN),
+            clock,
+        )
+        # the database becomes this CA's (refused if another init took it meanwhile)
+        db.claim(
+            engine,
+            authority._audit_row(
+                actor, "init", config.slug, "ok", f"root {new.root_name}, issuing {new.name}"
+            ),
+        )
+        for ca_slug in (config.root_slug, config.slug):
+            for delta in (False, True):
+                for pem in (False, True):
+                    made.will_write(home.crl_file(ca_slug, delta=delta, pem=pem))
+        made.will_write(home.crl_file(config.slug).parent / ".publish.lock")
+        made.will_write(home.config_file)
+        home.write_config(config)  # its presence means "a CA exists here"
+        authority.publish_crl(actor=actor, root=True)
+        authority.publish_crl(actor=actor)  # and its delta
+        return authority
 
     @staticmethod
     def _issuing_urls(config: CaConfig) -> Urls:
@@ -769,7 +970,10 @@ class CertificateAuthority:
         key = serial_hex(parse_serial(serial))
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(db.certificates).where(db.certificates.c.serial == key)
+                select(db.certificates).where(
+                    db.certificates.c.serial == key,
+                    db.certificates.c.ca.in_((self.config.slug, self.config.root_slug)),
+                )
             ).first()
             revocation = conn.execute(
                 select(db.revocations).where(db.revocations.c.serial == key)

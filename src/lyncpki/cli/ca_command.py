@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from rich.markup import escape
 
 from lyncpki.atomic import check_writable, write_atomic
-from lyncpki.ca.authority import CertificateAuthority, CrlInfo, IssueResult
+from lyncpki.ca.authority import CREATION_LOCK, CertificateAuthority, CrlInfo, IssueResult
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.database import redact
 from lyncpki.ca.home import (
+    PASSPHRASE_ENV,
+    CaHome,
     generate_passphrase,
     resolve_passphrase,
 )
@@ -35,7 +38,8 @@ from lyncpki.cli.ca_context import (
 )
 from lyncpki.cli.output import emit_json, guarded, stderr, stdout
 from lyncpki.errors import LyncPkiError
-from lyncpki.inputs import read_input
+from lyncpki.file_lock import exclusive
+from lyncpki.inputs import env_secret, read_input
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning import plan
 from lyncpki.planning.namespaces import namespaces as plan_namespaces
@@ -84,16 +88,20 @@ def init_command(
         None, "--org", help="O= of both CA names.", metavar="ORG"
     ),
     root_key: str = typer.Option(
-        "rsa4096", "--root-key", help="rsa4096 | rsa2048 | ec-p384", metavar="KEY"
+        "rsa4096", "--root-key", help="Root CA key: rsa4096 | rsa2048 | ec-p384", metavar="KEY"
     ),
     key: str = typer.Option(
-        "rsa2048", "--key", help="Issuing CA key: rsa2048 | rsa4096 | ec-p256", metavar="KEY"
+        "rsa2048",
+        "--key",
+        help="Issuing CA key: rsa2048 | rsa4096 | ec-p256 | ec-p384",
+        metavar="KEY",
     ),
     db: str | None = typer.Option(
         None,
         "--db",
-        help="Database URL (default: SQLite in the home); PostgreSQL: "
-        "postgresql+psycopg://USER@HOST:5432/DB",
+        help="Database URL (default: SQLite in the home), one of this CA's own: a database "
+        "that already holds a CA is refused; a relative SQLite path is kept absolute. "
+        "PostgreSQL: postgresql+psycopg://USER@HOST:5432/DB",
         metavar="URL",
     ),
     base_url: str = typer.Option(
@@ -127,8 +135,9 @@ def init_command(
 ) -> None:
     """Create a two-tier PKI (root CA + issuing CA signed by it), its database and first CRLs.
 
-    Refuses to overwrite an existing CA. The CA keys are stored encrypted (PKCS#8) with the
-    passphrase, files 0600.
+    Refuses to overwrite an existing CA, and a database that already holds one (each CA has
+    its own). The CA keys are stored encrypted (PKCS#8) with the passphrase (12 characters or
+    more), files 0600. Every input is checked first: a refused init leaves nothing behind.
     """
     _init(
         home,
@@ -171,10 +180,11 @@ def _init(
             f"a CA already exists in {ca_home.root}",
             "use it, or choose another --home (a CA is never overwritten)",
         )
+    _refuse_conflicts(domains, topology, any_domain, generate, passphrase_file)
     specs = {}
     for label, text, allowed in (
-        ("--root-key", root_key, ("rsa4096", "rsa2048", "ec-p384")),
-        ("--key", key, ("rsa2048", "rsa4096", "ec-p256", "ec-p384")),
+        ("--root-key", root_key, ROOT_KEYS),
+        ("--key", key, ISSUING_KEYS),
     ):
         try:
             spec = KeySpec.parse(text)
@@ -199,37 +209,49 @@ def _init(
             "add --domain contoso.com (repeat for each), or --topology FILE; --any-domain "
             "disables the namespace policy (not recommended)",
         )
-    if not base_url.startswith(("http://", "https://")):
-        raise LyncPkiError(
-            f"--base-url '{base_url}' is not an http(s) URL",
-            "use e.g. http://pki.contoso.com (CRLs are fetched over HTTP)",
-        )
-    ca_home.make_dirs()
-    if generate:
-        secret = generate_passphrase(ca_home)
-        stderr.print(
-            f"[bold yellow]note:[/] generated a random CA passphrase in "
-            f"{escape(str(ca_home.passphrase_file))} "
-            "(0600). Demo and test homes only: anyone who can read it can sign.",
-            markup=True,
-        )
-    else:
-        secret = resolve_passphrase(
-            ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase
-        )
-    ca = CertificateAuthority.create(
+    # Every input is checked before anything is written: a refused init leaves nothing.
+    secret = (
+        None
+        if generate
+        else resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
+    )
+    new = CertificateAuthority.check_new(
         ca_home,
-        passphrase=secret,
         name=name,
         root_name=root_name,
         organization=organization,
-        root_key=specs["--root-key"],
-        key=specs["--key"],
-        db_url=db,
         base_url=base_url,
-        namespaces=tuple(dict.fromkeys(names)),
-        actor=actor(),
+        db_url=db,
+        passphrase=secret,
     )
+    existed = ca_home.root.exists()
+    try:
+        if secret is None:
+            ca_home.make_dirs()
+            secret = generate_passphrase(ca_home)
+            stderr.print(
+                f"[bold yellow]note:[/] generated a random CA passphrase in "
+                f"{escape(str(ca_home.passphrase_file))} "
+                "(0600). Demo and test homes only: anyone who can read it can sign.",
+                markup=True,
+            )
+        ca = CertificateAuthority.create(
+            ca_home,
+            passphrase=secret,
+            name=new.name,
+            root_name=new.root_name,
+            organization=new.organization,
+            root_key=specs["--root-key"],
+            key=specs["--key"],
+            db_url=new.db_url,
+            base_url=new.base_url,
+            namespaces=tuple(dict.fromkeys(names)),
+            actor=actor(),
+        )
+    except BaseException:
+        if not existed:
+            _remove_unmade_home(ca_home)
+        raise
     result: dict[str, Any] = {
         "home": str(ca_home.root),
         "root": _certificate_summary(ca.root.certificate) | {"name": ca.config.root_name},
@@ -251,6 +273,50 @@ def _init(
     )
     stdout.print(f"  namespaces {', '.join(ca.config.namespaces) or '(any)'}", markup=False)
     stdout.print(f"  CRL {result['crl_url']}  AIA {result['aia_url']}", markup=False)
+
+
+ROOT_KEYS = ("rsa4096", "rsa2048", "ec-p384")
+ISSUING_KEYS = ("rsa2048", "rsa4096", "ec-p256", "ec-p384")
+
+
+def _refuse_conflicts(
+    domains: list[str],
+    topology: Path | None,
+    any_domain: bool,
+    generate: bool,
+    passphrase_file: Path | None,
+) -> None:
+    """Options that contradict each other are refused, never one of them silently ignored."""
+    if any_domain and (domains or topology is not None):
+        raise LyncPkiError(
+            "--any-domain contradicts --domain/--topology (it signs any name; they limit the "
+            "names)",
+            "give the namespaces (--domain or --topology), or --any-domain alone",
+        )
+    if generate and passphrase_file is not None:
+        raise LyncPkiError(
+            "--generate-passphrase contradicts --passphrase-file (which passphrase?)",
+            "give one of them",
+        )
+    if generate and env_secret(PASSPHRASE_ENV):
+        raise LyncPkiError(
+            f"--generate-passphrase while {PASSPHRASE_ENV} is set: later commands would take "
+            f"{PASSPHRASE_ENV}, not the generated passphrase, and fail to open the keys",
+            f"unset {PASSPHRASE_ENV} to generate one, or drop --generate-passphrase to use it",
+        )
+
+
+def _remove_unmade_home(ca_home: CaHome) -> None:
+    """After a failed init in a home it made: remove it, unless a CA is there (made by another
+    init meanwhile). Under the creation lock, so that no creation is under way."""
+    if not ca_home.root.is_dir():
+        return
+    try:
+        with exclusive(ca_home.root / CREATION_LOCK):
+            if not ca_home.exists():
+                shutil.rmtree(ca_home.root, ignore_errors=True)
+    except OSError:
+        pass
 
 
 # ------------------------------------------------------------------------------------ issue
