@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lyncpki.atomic import write_atomic
+from lyncpki.atomic import check_writable, write_atomic
 from lyncpki.errors import LyncPkiError
 
 
@@ -55,3 +55,16 @@ def test_a_folder_given_as_the_file_is_named(tmp_path: Path) -> None:
         write_atomic(tmp_path, b"report")
     assert str(tmp_path / "NAME") in caught.value.fix
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_writable_names_the_commands_option(tmp_path: Path) -> None:
+    """Checked before the work is done (a certificate signed, then not written): a missing
+    folder and a folder given as the file are refused with the command's own option."""
+    with pytest.raises(LyncPkiError, match=r"folder .*nope does not exist") as caught:
+        check_writable(tmp_path / "nope" / "c.pem", "--out")
+    assert "another --out" in str(caught.value.fix)
+    with pytest.raises(LyncPkiError, match="is a folder, not a file") as caught:
+        check_writable(tmp_path, "--out")
+    assert "--out" in str(caught.value.fix)
+    check_writable(tmp_path / "c.pem", "--out")  # a new file in a folder that exists
+    assert list(tmp_path.iterdir()) == []  # nothing made by the check

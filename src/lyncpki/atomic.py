@@ -58,3 +58,26 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
     finally:
         os.close(dir_fd)
     return target
+
+
+def check_writable(path: str | Path, option: str) -> None:
+    """Refuse, before the work whose result goes to `path` is done, a path write_atomic could
+    not write: a folder, or a file in a folder that does not exist or is not writable. `option`
+    is the command's own option (`--out`), named in the fix."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path()
+    if target.is_dir():
+        raise LyncPkiError(
+            f"{option} {target} is a folder, not a file",
+            f"give a file name in it: {option} {target / 'NAME.pem'}",
+        )
+    if not folder.is_dir():
+        raise LyncPkiError(
+            f"cannot write {target}: folder {folder} does not exist",
+            f"create it first (mkdir -p {folder}) or choose another {option}",
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise LyncPkiError(
+            f"cannot write {target}: folder {folder} is not writable by you",
+            f"choose another {option}",
+        )

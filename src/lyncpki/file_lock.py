@@ -18,19 +18,37 @@ class Busy(Exception):
 def exclusive(path: Path, *, wait: bool = True) -> Iterator[None]:
     """Hold the lock on `path` (created 0600 when missing) for the `with` block. With
     `wait=False`, raise Busy at once when another process holds it. The lock is per open file:
-    one process must not take the same lock twice."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    one process must not take the same lock twice.
+
+    The holder may remove the lock file (a failed `ca init` leaves nothing behind): a process
+    that was waiting then holds the lock of a removed file, sees that `path` no longer names
+    it, and locks the file now there instead."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy(str(path)) from None
-        try:
-            yield
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise Busy(str(path)) from None
+            if not _still_named(fd, path):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                continue
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            return
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+            os.close(fd)
+
+
+def _still_named(fd: int, path: Path) -> bool:
+    try:
+        named = path.stat()
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
 __all__ = ["Busy", "exclusive"]

@@ -30,14 +30,24 @@ def resolve(
             "check the path given to --passphrase-file",
             label=f"passphrase file {passphrase_file}",
         )
-        if value:
-            return value.encode()
+        if not value:  # never passed over for another source: the file named was meant
+            raise LyncPkiError(
+                f"passphrase file {passphrase_file} is empty",
+                "write the passphrase into it (one line), or give another --passphrase-file",
+            )
+        return value.encode()
     for name in env_names:
         if value := env_secret(name):
             return value.encode()
     for path in generated:
         if path.exists():
-            return path.read_text("utf-8").strip().encode()
+            value = read_secret(path, f"restore {path} from a backup", label=str(path))
+            if not value:
+                raise LyncPkiError(
+                    f"the generated passphrase file {path} is empty",
+                    f"restore {path} from a backup",
+                )
+            return value.encode()
     if prompt is not None and (value := prompt()):
         return value.encode()
     raise LyncPkiError(f"no passphrase given for {what}", fix)

@@ -14,7 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from ca_tools import crl_text, openssl, openssl_req, pem_blocks, run_openssl, serial_of
+from ca_tools import (
+    colon_serial_of,
+    crl_number,
+    crl_text,
+    openssl,
+    openssl_req,
+    pem_blocks,
+    run_openssl,
+    serial_of,
+)
 from typer.testing import CliRunner, Result
 
 from lyncpki.ca.home import CaHome, generate_passphrase
@@ -303,10 +312,177 @@ def test_revoke_and_publish(home: Path, tmp_path: Path) -> None:
     assert plain.exit_code == 0 and "published CRL #" in plain.stdout
 
 
+@pytest.mark.external
+def test_decimal_serial_finds_the_certificate(home: Path, tmp_path: Path) -> None:
+    """`d:DECIMAL` (the documented form) never worked: the colon was stripped before the
+    prefix was looked for, so `d:<decimal>` was read as hex and `d:12` meant 0xd12 — another
+    certificate's serial, for show and for revoke."""
+    (tmp_path / "r.csr").write_bytes(
+        openssl_req(tmp_path, subject="/CN=dec.corp-test.se", sans=None)
+    )
+    cert = tmp_path / "dec.pem"
+    assert cli("ca", "issue", tmp_path / "r.csr", "-o", cert, "--home", home).exit_code == 0
+    serial = serial_of(cert)  # as openssl prints it: uppercase hex
+    decimal = int(openssl("x509", "-in", cert, "-noout", "-serial").split("=")[1], 16)
+
+    shown = cli("ca", "show", f"d:{decimal}", "--json", "--home", home)
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["serial"] == serial.lower()
+    twelve = cli("ca", "show", "d:12", "--home", home)
+    assert twelve.exit_code == 2 and "no certificate with serial 0c" in twelve.stderr
+    # openssl's colon form (`0C:4D:...` in upper case, as some tools print it) still works
+    colon = colon_serial_of(cert).upper()
+    assert json.loads(cli("ca", "show", colon, "--json", "--home", home).stdout)["serial"] == (
+        serial.lower()
+    )
+
+    revoked = cli("ca", "revoke", f"d:{decimal}", "--json", "--home", home)
+    assert revoked.exit_code == 0, revoked.stderr
+    assert json.loads(revoked.stdout)["serial"] == serial.lower()
+    full = json.loads(cli("ca", "crl", "--json", "--home", home).stdout)
+    assert f"Serial Number: {serial}" in crl_text(Path(full["file"]))
+
+
 def test_unknown_reason(home: Path) -> None:
     result = cli("ca", "revoke", "0102", "--reason", "because", "--home", home)
     assert result.exit_code == 2
     assert "unknown revocation reason 'because'" in result.stderr
+
+
+@pytest.mark.external
+def test_crl_publishes_a_delta_with_the_full(home: Path) -> None:
+    result = cli("ca", "crl", "--home", home)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    full = re.match(r"published CRL #(\d+) of lyncpki-issuing-ca: .* -> (\S+)$", lines[0])
+    delta = re.match(r"published delta CRL #(\d+) \(base #(\d+)\) of .* -> (\S+)$", lines[1])
+    assert full and delta, result.stdout
+    assert crl_number(Path(full[2])) == int(full[1]) == int(delta[2])
+    assert crl_number(Path(delta[3])) == int(delta[1]) > int(full[1])
+    document = json.loads(cli("ca", "crl", "--json", "--home", home).stdout)
+    assert document["written"] and document["delta_crl"]["base_number"] == document["number"]
+    root = json.loads(cli("ca", "crl", "--root", "--json", "--home", home).stdout)
+    assert "delta_crl" not in root
+
+
+def test_crl_not_written_is_not_reported_published(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a newer CRL was already at the path (another process published meanwhile), `ca
+    crl` said "published CRL #N" for a file it did not write."""
+    from lyncpki.ca.authority import CertificateAuthority
+
+    monkeypatch.setattr(CertificateAuthority, "_publish_if_newest", lambda *_: 999)
+    result = cli("ca", "crl", "--root", "--home", home)
+    assert result.exit_code == 0, result.stderr
+    assert not result.stdout.startswith("published")
+    assert "signed and recorded, not written" in result.stdout
+    assert "already holds #999" in result.stdout
+
+
+@pytest.mark.external
+def test_a_missing_database_is_refused(tmp_path: Path) -> None:
+    """`rm <home>/ca/ca.sqlite*` made `ca list` say "no certificates" and `ca crl` say
+    "published CRL #1 ... 0 entries" while the file kept the old CRL: a new, empty database
+    had been made and the revocations were lost."""
+    home = tmp_path / "h"
+    made = cli("ca", "init", "--home", home, "--domain", "corp-test.se",
+               "--root-key", "ec-p384", "--key", "ec-p256")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    crl = home / "publish" / "crl" / "lyncpki-issuing-ca.crl"
+    before = crl.read_bytes()
+    for path in (home / "ca").glob("ca.sqlite*"):
+        path.unlink()
+    for args in (["list"], ["crl"], ["show", "01"], ["audit"]):
+        result = cli("ca", *args, "--home", home)
+        assert result.exit_code == 2, (args, result.stdout)
+        assert "is missing or empty" in result.stderr
+        assert "restore it from a backup" in result.stderr
+        assert "published" not in result.stdout and "no certificates" not in result.stdout
+    assert crl.read_bytes() == before
+    assert not list((home / "ca").glob("ca.sqlite*"))
+
+
+@pytest.mark.parametrize("command", ["issue", "approve"])
+def test_out_is_checked_before_signing(home: Path, tmp_path: Path, command: str) -> None:
+    """`-o` into a folder that does not exist, or onto a folder: the certificate was issued and
+    recorded, then the command failed without giving its serial."""
+    (tmp_path / "r.csr").write_bytes(
+        openssl_req(tmp_path, subject="/CN=out.corp-test.se", sans=None)
+    )
+    source: list[str | Path] = [tmp_path / "r.csr"]
+    if command == "approve":  # a request pending a manager's approval
+        held = cli("ca", "issue", *source, "--template", "SubCA", "--json", "--home", home)
+        source = [str(json.loads(held.stdout)["request_id"])]
+    before = json.loads(cli("ca", "list", "--json", "--home", home).stdout)
+    for out, words in (
+        (tmp_path / "missing" / "c.pem", ["folder", "does not exist", "another --out"]),
+        (tmp_path, ["is a folder, not a file", "--out"]),
+    ):
+        result = cli("ca", command, *source, "-o", out, "--home", home)
+        assert result.exit_code == 2, result.stdout
+        for word in words:
+            assert word in result.stderr, result.stderr
+        assert "--output" not in result.stderr
+    assert json.loads(cli("ca", "list", "--json", "--home", home).stdout) == before
+    if command == "approve":
+        pending = json.loads(cli("ca", "pending", "--json", "--home", home).stdout)
+        assert int(source[0]) in [r["id"] for r in pending]  # still pending, nothing signed
+
+
+@pytest.mark.external
+def test_subordinate_ca_chain_and_revocation(home: Path, tmp_path: Path) -> None:
+    """The root signs a subordinate CA: `--chain` appended the issuing CA as well (a chain
+    that is no path), and `ca revoke` said "publish it: lyncpki ca crl" when only `ca crl
+    --root` lists it."""
+    key = tmp_path / "sub.key"
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", key, "-subj", "/CN=Corp Test Sub CA",
+            "-out", tmp_path / "sub.csr")  # fmt: skip
+    pending = cli("ca", "issue", tmp_path / "sub.csr", "--template", "SubCA", "--json",
+                  "--home", home)  # fmt: skip
+    request_id = json.loads(pending.stdout)["request_id"]
+    out = tmp_path / "sub.pem"
+    approved = cli("ca", "approve", str(request_id), "-o", out, "--chain", "--home", home)
+    assert approved.exit_code == 0, approved.stderr
+    blocks = pem_blocks(out.read_text("ascii"))
+    assert len(blocks) == 2
+    assert blocks[1] == ca_cert(home, "root").read_text("ascii")
+    issuer = openssl("x509", "-in", out, "-noout", "-issuer").strip()
+    assert issuer == "issuer=CN = lyncpki Root CA"
+    process = run_openssl("verify", "-CAfile", ca_cert(home, "root"), out)
+    assert process.returncode == 0, process.stdout + process.stderr
+
+    serial = serial_of(out)
+    revoked = cli("ca", "revoke", serial, "--home", home)
+    assert revoked.exit_code == 0, revoked.stderr
+    assert revoked.stdout.strip().endswith("publish it: lyncpki ca crl --root")
+    root_crl = json.loads(cli("ca", "crl", "--root", "--json", "--home", home).stdout)
+    assert f"Serial Number: {serial}" in crl_text(Path(root_crl["file"]))
+    process = run_openssl(
+        "verify", "-crl_check", "-CAfile", ca_cert(home, "root"),
+        "-CRLfile", Path(root_crl["file"]), out,
+    )  # fmt: skip
+    assert process.returncode != 0 and "certificate revoked" in process.stdout + process.stderr
+
+
+def test_leaf_revocation_names_the_issuing_crl(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "r.csr").write_bytes(openssl_req(tmp_path, subject="/CN=l.corp-test.se", sans=None))
+    issued = json.loads(cli("ca", "issue", tmp_path / "r.csr", "--json", "--home", home).stdout)
+    revoked = cli("ca", "revoke", issued["serial"], "--home", home)
+    assert revoked.stdout.strip().endswith("publish it: lyncpki ca crl")
+
+
+@pytest.mark.parametrize("command", [["crl"], ["revoke", "0102"], ["deny", "1"]])
+def test_an_empty_passphrase_file_is_an_error_everywhere(
+    home: Path, tmp_path: Path, command: list[str]
+) -> None:
+    """An empty --passphrase-file was passed over for $LYNCPKI_CA_PASSPHRASE."""
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    result = cli("ca", *command, "--passphrase-file", empty, "--home", home)
+    assert result.exit_code == 2
+    assert f"passphrase file {empty} is empty" in result.stderr
 
 
 # ---------------------------------------------------------------- chain and templates

@@ -1,4 +1,5 @@
-"""The CA database itself: append-only audit on SQLite and PostgreSQL, clear URL errors."""
+"""The CA database itself: append-only audit on SQLite and PostgreSQL, clear URL errors, and an
+existing CA never opening a database that is missing or empty (which it re-created)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, insert, update
+from ca_tools import PASSPHRASE
+from sqlalchemy import delete, insert, inspect, update
 from sqlalchemy.exc import DBAPIError
 
 from lyncpki.ca import database as db
+from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.errors import LyncPkiError
 
 
@@ -61,3 +64,58 @@ def test_passwords_are_redacted() -> None:
         "postgresql+psycopg://ca:***@db:5432/pki"
     )
     assert "s3cret" not in db.redact("postgresql://u:s3cret@h/d")
+
+
+# ---------------------------------------------------------------- an existing CA's database
+def _missing(ca: CertificateAuthority) -> pytest.ExceptionInfo[LyncPkiError]:
+    with pytest.raises(LyncPkiError, match="is missing or empty") as caught:
+        CertificateAuthority.open(ca.home, PASSPHRASE)
+    assert "restore it from a backup" in str(caught.value.fix)
+    return caught
+
+
+def test_a_missing_sqlite_database_is_refused_not_recreated(fresh_ca: CertificateAuthority) -> None:
+    """A CA whose database was removed opened a new, empty one: no certificates, CRLs
+    numbered from 1, every revocation lost."""
+    fresh_ca.engine.dispose()
+    database = fresh_ca.home.ca_dir / "ca.sqlite"
+    for path in fresh_ca.home.ca_dir.glob("ca.sqlite*"):
+        path.unlink()
+    _missing(fresh_ca)
+    assert not database.exists()  # not made again by the attempt
+
+
+def test_an_empty_database_file_is_refused(fresh_ca: CertificateAuthority) -> None:
+    fresh_ca.engine.dispose()
+    for path in fresh_ca.home.ca_dir.glob("ca.sqlite*"):
+        path.unlink()
+    (fresh_ca.home.ca_dir / "ca.sqlite").write_bytes(b"")
+    _missing(fresh_ca)
+
+
+def test_a_database_without_this_ca_is_refused(fresh_ca: CertificateAuthority) -> None:
+    """Tables but no record of this CA (another database, or one made again by hand)."""
+    fresh_ca.engine.dispose()
+    for path in fresh_ca.home.ca_dir.glob("ca.sqlite*"):
+        path.unlink()
+    db.connect(fresh_ca.config.db_url, create=True).dispose()
+    _missing(fresh_ca)
+
+
+def test_an_emptied_database_is_refused(backend_ca: CertificateAuthority) -> None:
+    """Its tables dropped (SQLite, PostgreSQL): refused, and not made again."""
+    ca = backend_ca
+    ca.engine.dispose()
+    engine = db.connect(ca.config.db_url)
+    db.metadata.drop_all(engine)
+    engine.dispose()
+    _missing(ca)
+    check = db.connect(ca.config.db_url)
+    assert inspect(check).get_table_names() == []
+    check.dispose()
+
+
+def test_the_database_of_the_ca_opens(backend_ca: CertificateAuthority) -> None:
+    opened = CertificateAuthority.open(backend_ca.home, None)
+    assert opened.certificates() == []
+    opened.engine.dispose()

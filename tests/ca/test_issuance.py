@@ -36,6 +36,7 @@ from cryptography.x509.oid import NameOID
 
 from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.ca.home import CaHome
+from lyncpki.ca.policy import RequestRefused
 from lyncpki.ca.templates import BUILTIN
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.keys import generate_key
@@ -52,8 +53,7 @@ def issue(ca: CertificateAuthority, work: Path, request: bytes, **kwargs: object
 
 
 # ------------------------------------------------------------------------ key types
-KEY_TYPES = [
-    pytest.param("rsa:1024", "Public-Key: (1024 bit)", id="rsa1024"),
+KEY_TYPES = [  # RSA 1024: test_rsa_1024_only_where_a_template_lists_it
     pytest.param("rsa:2048", "Public-Key: (2048 bit)", id="rsa2048"),
     pytest.param("rsa:4096", "Public-Key: (4096 bit)", id="rsa4096"),
     pytest.param("ec:P-256", "NIST CURVE: P-256", id="ec-p256"),
@@ -88,6 +88,38 @@ def test_every_key_type_is_issued_and_verifies(
         assert "Key Encipherment" not in usage  # RFC 5480: not for EC keys
     else:
         assert "Key Encipherment" in usage
+
+
+@pytest.mark.external
+def test_rsa_1024_only_where_a_template_lists_it(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """The built-in templates take RSA 2048 or more: an RSA 1024 leaf is one OpenSSL refuses at
+    security level 2 ("EE certificate key too weak"), the default of current systems. WebServer
+    and LyncServer issued it. A CA whose templates.yaml lists rsa1024 (Lync 2013 takes it)
+    still issues it, and openssl shows why it is not the default."""
+    request = openssl_req(work, key="rsa:1024")
+    for template in ("WebServer", "LyncServer"):
+        with pytest.raises(RequestRefused) as caught:
+            fresh_ca.submit(request, requester="test", template=template)
+        assert caught.value.codes == ["policy.key-size"]
+        assert "1024-bit key is too small" in caught.value.message
+        assert "2048 bits or more" in caught.value.message
+        assert "--key rsa2048" in str(caught.value.fix)
+    assert fresh_ca.certificates() == []
+
+    data = yaml.safe_load(fresh_ca.home.templates_file.read_text("utf-8"))
+    web = next(t for t in data["templates"] if t["name"] == "WebServer")
+    assert "rsa1024" not in web["key_types"]  # what ca init writes
+    web["key_types"] = ["rsa1024", *web["key_types"]]
+    fresh_ca.home.templates_file.write_text(yaml.safe_dump(data), "utf-8")
+    ca = CertificateAuthority.open(fresh_ca.home, PASSPHRASE)
+    cert = issue(ca, work, request)
+    assert "Public-Key: (1024 bit)" in x509_text(cert)
+    assert_verifies(ca, cert, flags=["-auth_level", "1"])
+    strict = verify(ca, cert, flags=["-auth_level", "2"])
+    assert strict.returncode != 0
+    assert "key too weak" in strict.stdout + strict.stderr
 
 
 @pytest.mark.external
@@ -201,6 +233,24 @@ def test_validity_is_capped_by_the_issuing_ca(fresh_ca: CertificateAuthority, wo
     cert = issue(ca, work, openssl_req(work))
     assert dates_of(cert)[1] <= dates_of(ca_file(ca, "issuing"))[1]
     assert dates_of(cert)[1] >= dates_of(ca_file(ca, "issuing"))[1] - dt.timedelta(minutes=1)
+
+
+@pytest.mark.external
+def test_validity_longer_than_the_template_is_refused(ca: CertificateAuthority, work: Path) -> None:
+    """--validity-days is "shorter validity than the template's": 5000 days under WebServer
+    (730) was silently issued for 730. Refused now; a shorter one is what openssl reads."""
+    request = openssl_req(work)
+    before = len(ca.certificates())
+    with pytest.raises(RequestRefused) as caught:
+        ca.submit(request, requester="test", validity_days=5000)
+    assert caught.value.codes == ["policy.validity"]
+    assert "5000 days" in caught.value.message and "at most 730" in caught.value.message
+    assert len(ca.certificates()) == before
+    cert = issue(ca, work, request, validity_days=30)
+    not_before, not_after = dates_of(cert)
+    assert not_after - not_before == dt.timedelta(days=30, minutes=5)  # backdated 5 minutes
+    same = issue(ca, work, request, validity_days=730)  # the template's own: allowed
+    assert dates_of(same)[1] - dates_of(same)[0] == dt.timedelta(days=730, minutes=5)
 
 
 @pytest.mark.external

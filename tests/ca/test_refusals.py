@@ -223,7 +223,8 @@ def test_512_bit_rsa_key(ca: CertificateAuthority, work: Path, source: str) -> N
 def test_1024_bit_key_under_oauth(ca: CertificateAuthority, work: Path, source: str) -> None:
     request = openssl_req(work, key="rsa:1024")
     error = refused(ca, request, source, template="OAuthTokenSigning")
-    assert error.codes == ["policy.key-type"]
+    assert error.codes == ["policy.key-size"]  # RSA, but under the template's 2048
+    assert "2048 bits or more" in error.message
 
 
 @pytest.mark.external

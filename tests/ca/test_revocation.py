@@ -28,6 +28,7 @@ from ca_tools import (
 )
 from sqlalchemy import event
 
+from lyncpki.ca import database as db
 from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.ca.crl import Reason
 from lyncpki.errors import LyncPkiError
@@ -250,3 +251,72 @@ def test_crl_files_are_published_as_der_and_pem(fresh_ca: CertificateAuthority) 
         assert pem.read_bytes().startswith(b"-----BEGIN X509 CRL-----")
         converted = openssl("crl", "-in", der, "-inform", "DER", "-outform", "PEM")
         assert converted == pem.read_text("ascii")
+
+
+def delta_base(crl: Path) -> int:
+    """The base CRL number a delta names (its Delta CRL Indicator), as openssl prints it."""
+    block = extension_block(crl_text(crl), "X509v3 Delta CRL Indicator:")
+    return int(block.splitlines()[1].strip())
+
+
+@pytest.mark.external
+def test_a_full_crl_is_published_with_a_fresh_delta(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """Publishing a full CRL left the delta of the previous base in place: the delta served
+    (#2, base 1) was older than the full CRL served (#3), and OpenSSL ignores a delta whose
+    number is not above its base's. Each full CRL now comes with a delta based on it."""
+    ca = fresh_ca
+    a = issue(ca, work, "a.corp-test.se")
+    b = issue(ca, work, "b.corp-test.se")
+    c = issue(ca, work, "c.corp-test.se")
+    full, delta = crl_pem(ca), crl_pem(ca, delta=True)
+    assert delta_base(delta) == crl_number(full) < crl_number(delta)  # as ca init made them
+
+    ca.revoke(serial_of(a), actor="test")
+    ca.publish_crl(actor="test", delta=True)
+    assert revoked_serials(delta) == [serial_of(a)]
+    info = ca.publish_crl(actor="test")  # the full CRL: a fresh delta comes with it
+    assert info.delta_crl is not None and info.delta_crl.base_number == info.number
+    assert crl_number(full) == info.number
+    assert crl_number(delta) == info.delta_crl.number > crl_number(full)
+    assert delta_base(delta) == crl_number(full)
+    assert revoked_serials(full) == [serial_of(a)] and revoked_serials(delta) == []
+    assert_crl_signed_by(delta, ca_file(ca, "issuing"))
+    # what openssl concludes from the two files published (see the README for -extended_crl)
+    deltas = ["-crl_check", "-use_deltas", "-extended_crl"]
+    refused = verify(ca, a, flags=deltas, crls=[full, delta])
+    assert refused.returncode != 0 and "certificate revoked" in refused.stdout + refused.stderr
+    assert_verifies(ca, b, flags=deltas, crls=[full, delta])
+
+    ca.revoke(serial_of(b), actor="test")
+    ca.publish_crl(actor="test", delta=True)
+    assert delta_base(delta) == crl_number(full)
+    for cert, revoked in ((a, True), (b, True), (c, False)):
+        process = verify(ca, cert, flags=deltas, crls=[full, delta])
+        assert (process.returncode != 0) is revoked, process.stdout + process.stderr
+    # the root publishes full CRLs only, and no delta with them
+    assert ca.publish_crl(actor="test", root=True).delta_crl is None
+    assert not ca.home.crl_file(ca.config.root_slug, delta=True).exists()
+
+
+@pytest.mark.external
+def test_crl_numbers_continue_above_the_published_ones(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """A CRL is numbered above the CRLs in the home as well as those in the database: a
+    database behind the published files (restored from an older backup) numbered its next CRL
+    below the one served, and `ca crl` said "published" while the file kept the old one."""
+    ca = fresh_ca
+    a = issue(ca, work, "a.corp-test.se")
+    for _ in range(3):
+        ca.publish_crl(actor="test")
+    served = crl_number(crl_pem(ca, delta=True))
+    with ca.writer.begin() as conn:  # the database as an older backup left it
+        conn.execute(db.crls.delete().where(db.crls.c.number > 2))
+    ca.revoke(serial_of(a), actor="test")
+    info = ca.publish_crl(actor="test")
+    assert info.written and info.number == served + 1 == crl_number(crl_pem(ca))
+    assert revoked_serials(crl_pem(ca)) == [serial_of(a)]
+    assert info.delta_crl is not None and info.delta_crl.written
+    assert crl_number(crl_pem(ca, delta=True)) == info.number + 1

@@ -74,7 +74,7 @@ def test_a_san_of_an_unsupported_name_type_is_refused(tmp_path: Path) -> None:
     request = seeds()["csr_der"].replace(name, b"\xa5" + name[1:])  # now an ediPartyName
     ca = CertificateAuthority.create(
         CaHome(tmp_path / "home"),
-        passphrase=b"regression",
+        passphrase=b"regression-passphrase",
         namespaces=("contoso.net",),
         root_key=KeySpec("ec", 256),
         key=KeySpec("ec", 256),

@@ -99,7 +99,21 @@ def test_approval_answer_is_a_pem_chain_by_default(service: Service, work: Path)
     )
     assert answer.status == 200, answer
     assert answer.headers["content-type"] == "application/pem-certificate-chain"
-    assert len(pem_blocks(answer.body.decode())) == 3
+    # the subordinate CA and its issuer, the root: the issuing CA is not on its path (it was
+    # sent as well, a chain that is no path)
+    blocks = pem_blocks(answer.body.decode())
+    assert len(blocks) == 2
+    assert blocks[1] == service.root_crt.read_text("ascii")
+    chain = write_leaf(work, answer.body.decode(), "sub-ca-chain.pem")
+    issuer = openssl("x509", "-in", chain, "-noout", "-issuer").strip()
+    assert (
+        issuer
+        == "issuer="
+        + openssl("x509", "-in", service.root_crt, "-noout", "-subject")[len("subject=") :].strip()
+    )
+    with service.client("fe01") as http:
+        status = http.get(f"/api/v1/requests/{request_id}").json()
+    assert status["chain"] == [service.root_crt.read_text("ascii")]
 
 
 def test_a_manager_may_not_approve_its_own_request(service: Service, work: Path) -> None:

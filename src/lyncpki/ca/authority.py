@@ -3,10 +3,11 @@ and CRL publication. Every action is written to the append-only audit table, ref
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import string
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,14 @@ from lyncpki.ca.certificates import (
 from lyncpki.ca.crl import CrlSpec, Reason, publish, revoked_certificate, sign_crl
 from lyncpki.ca.driver_sql import DriverStatement, write_transaction
 from lyncpki.ca.group_commit import GroupCommit
-from lyncpki.ca.home import CaConfig, CaHome
+from lyncpki.ca.home import (
+    CaConfig,
+    CaHome,
+    check_ca_name,
+    check_new_passphrase,
+    normalize_base_url,
+    slug,
+)
 from lyncpki.ca.policy import Approved, Refusal, RequestRefused, evaluate
 from lyncpki.ca.templates import BUILTIN, Template, TemplateSet
 from lyncpki.clock import SYSTEM_CLOCK, Clock
@@ -147,6 +155,9 @@ class CrlInfo:
     next_update: dt.datetime
     entries: int
     path: str
+    written: bool = True  # False: a newer CRL was already at `path` (published meanwhile)
+    found_number: int | None = None  # the number of the CRL at `path` when not written
+    delta_crl: CrlInfo | None = None  # the delta published with a full CRL
 
 
 def _signing_hash(template: Template, wanted: str | None) -> str:
@@ -166,6 +177,26 @@ def _signing_hash(template: Template, wanted: str | None) -> str:
             ]
         )
     return name
+
+
+def _check_validity(template: Template, days: int | None) -> None:
+    """A validity asked for is shorter than the template's, never longer: refused otherwise
+    (it was silently cut to the template's)."""
+    if days is None or 1 <= days <= template.validity_days:
+        return
+    raise RequestRefused(
+        [
+            Refusal(
+                "policy.validity",
+                f"a validity of {days} days is not allowed by template {template.name}"
+                + (
+                    f" (at most {template.validity_days} days)" if days > 0 else " (at least 1 day)"
+                ),
+                f"ask {template.validity_days} days or fewer (--validity-days), or leave it "
+                "out for the template's",
+            )
+        ]
+    )
 
 
 def _printable(text: str, limit: int = 64) -> str:
@@ -196,6 +227,109 @@ def load_templates(home: CaHome) -> TemplateSet:
     return TemplateSet(Template.from_dict(t, source) for t in data["templates"])
 
 
+def _refuse_existing(home: CaHome) -> None:
+    if home.exists():
+        raise CaError(
+            f"a CA already exists in {home.root}",
+            "use it, or choose another --home (a CA is never overwritten)",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewCa:
+    """The checked settings of a CA to create (CertificateAuthority.check_new)."""
+
+    name: str
+    root_name: str
+    organization: str | None
+    base_url: str
+    db_url: str
+
+
+class _Made:
+    """What a CA creation made (folders, files, a new SQLite database), removed when the
+    creation fails midway, so that a failed `ca init` leaves nothing behind: no skeleton home,
+    no lock file, no half-written keys."""
+
+    def __init__(self, home: CaHome) -> None:
+        self.home = home
+        self.files: list[Path] = []
+        self.folders: list[Path] = []
+        self.engine: Engine | None = None
+        self._kept = False
+
+    def _folder(self, path: Path) -> None:
+        missing = []
+        probe = path
+        while not probe.exists() and probe != probe.parent:
+            missing.append(probe)
+            probe = probe.parent
+        path.mkdir(parents=True, exist_ok=True)
+        self.folders.extend(reversed(missing))
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the home's creation lock; undo what was made when the block fails (while the
+        lock is still held, so that no other creation sees half of it)."""
+        with contextlib.ExitStack() as stack:
+            for _attempt in range(10):
+                self._folder(self.home.root)
+                lock = self.home.root / CREATION_LOCK
+                self.will_write(lock)
+                try:
+                    stack.enter_context(exclusive(lock))
+                    break
+                except FileNotFoundError:  # the home was removed by a failed creation: again
+                    continue
+            else:
+                raise CaError(f"could not lock {self.home.root} to create the CA", "retry")
+            try:
+                yield
+            except BaseException:
+                self.undo()
+                raise
+
+    def dirs(self) -> None:
+        for folder in (
+            self.home.ca_dir,
+            self.home.publish / "crl",
+            self.home.publish / "aia",
+            self.home.secrets,
+        ):
+            self._folder(folder)
+        self.home.make_dirs()
+
+    def database(self, url: str) -> None:
+        """A SQLite database that does not exist yet is this creation's."""
+        path = db.sqlite_path(url)
+        if path is not None and not path.startswith("file:"):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                self.will_write(Path(path + suffix))
+
+    def will_write(self, path: Path) -> None:
+        if not path.exists() and path not in self.files:
+            self.files.append(path)
+
+    def write(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
+        self.will_write(path)
+        write_atomic(path, data, mode=mode)
+
+    def keep(self) -> None:
+        self._kept = True
+
+    def undo(self) -> None:
+        if self._kept:
+            return
+        if self.engine is not None:
+            self.engine.dispose()
+        for path in reversed(self.files):
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        for folder in reversed(self.folders):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: never what another process put there
+
+
 class CertificateAuthority:
     """An opened CA: signing keys in memory, database connected."""
 
@@ -222,6 +356,56 @@ class CertificateAuthority:
         self._commits: GroupCommit[Signed, int] = GroupCommit(self._store)
 
     # ---------------------------------------------------------------- creation and opening
+    @staticmethod
+    def check_new(
+        home: CaHome,
+        *,
+        name: str,
+        root_name: str | None,
+        organization: str | None,
+        base_url: str,
+        db_url: str | None,
+        passphrase: bytes | None = None,
+    ) -> NewCa:
+        """What a new CA would be, every input checked before anything is written: the names
+        (1 to 64 printable characters, root and issuing CA distinct), the base URL, the
+        database (a relative SQLite path made absolute; refused when it already holds a CA)
+        and, when given, the passphrase (MIN_PASSPHRASE characters or more)."""
+        _refuse_existing(home)
+        check_ca_name("--name", name)
+        if root_name is None:
+            root_name = name.replace("Issuing", "Root").replace("issuing", "root")
+            if root_name == name:
+                root_name = f"{name} Root"
+            option = "the root CA's name (--name with ' Root'; give --root-name)"
+        else:
+            option = "--root-name"
+        check_ca_name(option, root_name)
+        if slug(root_name) == slug(name):
+            raise CaError(
+                f"the root CA '{root_name}' and the issuing CA '{name}' would have the same file "
+                f"and URL name ({slug(name)}): their CRLs and certificates would overwrite each "
+                "other's",
+                "give them names that differ in letters or digits (e.g. --root-name "
+                f"'{name} Root')",
+            )
+        if organization:
+            check_ca_name("--org", organization)
+        url = db.normalize_url(db_url) if db_url else home.default_db_url()
+        try:
+            db.check_new(url, home_folder=home.root)
+        except LyncPkiError:
+            # the home's database filled by another init making a CA here at this moment: that
+            # CA is the reason to give, once it is made
+            if (home.root / CREATION_LOCK).exists():
+                with exclusive(home.root / CREATION_LOCK):
+                    pass
+            _refuse_existing(home)
+            raise
+        if passphrase is not None:
+            check_new_passphrase(passphrase)
+        return NewCa(name, root_name, organization or None, normalize_base_url(base_url), url)
+
     @classmethod
     def create(
         cls,
@@ -239,76 +423,116 @@ class CertificateAuthority:
         clock: Clock = SYSTEM_CLOCK,
         actor: str = "local",
     ) -> CertificateAuthority:
-        """Create a two-tier PKI in `home`; refuses to overwrite an existing CA. Two processes
-        creating one at once (two `ca init`, two first `deploy` runs) make one CA: the second
-        waits for the first, then finds it and refuses."""
-        home.root.mkdir(parents=True, exist_ok=True)
-        with exclusive(home.root / CREATION_LOCK):
+        """Create a two-tier PKI in `home`; refuses to overwrite an existing CA, and a database
+        that holds one. Every input is checked before anything is written (check_new); a
+        creation that fails midway removes what it wrote. Two processes creating one at once
+        (two `ca init`, two first `deploy` runs) make one CA: the second waits for the first,
+        then finds it and refuses."""
+        new = cls.check_new(
+            home,
+            name=name,
+            root_name=root_name,
+            organization=organization,
+            base_url=base_url,
+            db_url=db_url,
+            passphrase=passphrase,
+        )
+        made = _Made(home)
+        with made.locked():  # a failure inside removes what this creation made
             if home.exists():
-                raise CaError(
-                    f"a CA already exists in {home.root}",
-                    "use it, or choose another --home (a CA is never overwritten)",
-                )
-            root_name = root_name or name.replace("Issuing", "Root").replace("issuing", "root")
-            if root_name == name:
-                root_name = f"{name} Root"
-            config = CaConfig(
-                name=name,
-                root_name=root_name,
-                base_url=base_url.rstrip("/"),
-                db_url=db_url or home.default_db_url(),
-                namespaces=tuple(namespaces),
-                created=clock.now().isoformat(),
+                made.keep()  # another process's CA: nothing here is ours to remove
+                _refuse_existing(home)
+            authority = cls._build(
+                home, new, made, passphrase, root_key, key, namespaces, clock, actor
             )
-            home.make_dirs()
-            now = clock.now()
-            root_private = generate_key(root_key)
-            root_cert = self_signed_root(
-                root_private, ca_name(root_name, organization), now, ROOT_DAYS
-            )
-            root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
-            issuing_private = generate_key(key)
-            issuing_cert = subordinate_ca(
-                issuing_private,
-                ca_name(name, organization),
-                root_cert,
-                root_private,
-                root_urls,
-                now,
-                ISSUING_DAYS,
-            )
-            engine = db.connect(config.db_url, create=True)
-            for which, private, cert in (
-                ("root", root_private, root_cert),
-                ("issuing", issuing_private, issuing_cert),
-            ):
-                write_atomic(home.key_file(which), encrypt_key(private, passphrase), mode=0o600)
-                write_atomic(home.cert_file(which), cert.public_bytes(Encoding.PEM))
-            write_atomic(home.aia_file(config.root_slug), root_cert.public_bytes(Encoding.DER))
-            write_atomic(home.aia_file(config.slug), issuing_cert.public_bytes(Encoding.DER))
-            templates = {"templates": [t.as_dict() for t in BUILTIN]}
-            write_atomic(
-                home.templates_file,
-                (
-                    "# Certificate templates of this CA (policy). Edit with care; see "
-                    "`lyncpki ca templates`.\n" + yaml.safe_dump(templates, sort_keys=False)
-                ).encode(),
-            )
-            home.write_config(config)  # last: its presence means "a CA exists here"
-            authority = cls(
-                home,
-                config,
-                engine,
-                Issuer(issuing_cert, issuing_private, cls._issuing_urls(config)),
-                Issuer(root_cert, root_private, root_urls),
-                TemplateSet(BUILTIN),
-                clock,
-            )
-            authority.audit(actor, "init", config.slug, "ok", f"root {root_name}, issuing {name}")
-            authority.publish_crl(actor=actor, root=True)
-            authority.publish_crl(actor=actor)
-            authority.publish_crl(actor=actor, delta=True)
-            return authority
+            made.keep()
+        return authority
+
+    @classmethod
+    def _build(
+        cls,
+        home: CaHome,
+        new: NewCa,
+        made: _Made,
+        passphrase: bytes,
+        root_key: KeySpec,
+        key: KeySpec,
+        namespaces: Sequence[str],
+        clock: Clock,
+        actor: str,
+    ) -> CertificateAuthority:
+        """The keys, certificates, database and files of a new CA; the config last (its
+        presence means "a CA exists here")."""
+        config = CaConfig(
+            name=new.name,
+            root_name=new.root_name,
+            base_url=new.base_url,
+            db_url=new.db_url,
+            namespaces=tuple(namespaces),
+            created=clock.now().isoformat(),
+        )
+        made.dirs()
+        now = clock.now()
+        root_private = generate_key(root_key)
+        root_cert = self_signed_root(
+            root_private, ca_name(new.root_name, new.organization), now, ROOT_DAYS
+        )
+        root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
+        issuing_private = generate_key(key)
+        issuing_cert = subordinate_ca(
+            issuing_private,
+            ca_name(new.name, new.organization),
+            root_cert,
+            root_private,
+            root_urls,
+            now,
+            ISSUING_DAYS,
+        )
+        made.database(config.db_url)
+        engine = db.connect(config.db_url, create=True)
+        made.engine = engine
+        for which, private, cert in (
+            ("root", root_private, root_cert),
+            ("issuing", issuing_private, issuing_cert),
+        ):
+            made.write(home.key_file(which), encrypt_key(private, passphrase), mode=0o600)
+            made.write(home.cert_file(which), cert.public_bytes(Encoding.PEM))
+        made.write(home.aia_file(config.root_slug), root_cert.public_bytes(Encoding.DER))
+        made.write(home.aia_file(config.slug), issuing_cert.public_bytes(Encoding.DER))
+        templates = {"templates": [t.as_dict() for t in BUILTIN]}
+        made.write(
+            home.templates_file,
+            (
+                "# Certificate templates of this CA (policy). Edit with care; see "
+                "`lyncpki ca templates`.\n" + yaml.safe_dump(templates, sort_keys=False)
+            ).encode(),
+        )
+        authority = cls(
+            home,
+            config,
+            engine,
+            Issuer(issuing_cert, issuing_private, cls._issuing_urls(config)),
+            Issuer(root_cert, root_private, root_urls),
+            TemplateSet(BUILTIN),
+            clock,
+        )
+        # the database becomes this CA's (refused if another init took it meanwhile)
+        db.claim(
+            engine,
+            authority._audit_row(
+                actor, "init", config.slug, "ok", f"root {new.root_name}, issuing {new.name}"
+            ),
+        )
+        for ca_slug in (config.root_slug, config.slug):
+            for delta in (False, True):
+                for pem in (False, True):
+                    made.will_write(home.crl_file(ca_slug, delta=delta, pem=pem))
+        made.will_write(home.crl_file(config.slug).parent / ".publish.lock")
+        made.will_write(home.config_file)
+        home.write_config(config)  # its presence means "a CA exists here"
+        authority.publish_crl(actor=actor, root=True)
+        authority.publish_crl(actor=actor)  # and its delta
+        return authority
 
     @staticmethod
     def _issuing_urls(config: CaConfig) -> Urls:
@@ -348,7 +572,9 @@ class CertificateAuthority:
             except LyncPkiError as refusal:
                 cls._audit_unlock(config, db_url, clock, actor, which)
                 raise refusal from None
-        engine = db.connect(db_url or config.db_url, create=True)
+        engine = db.open_existing(
+            db_url or config.db_url, ca=config.slug, where=f"the CA in {home.root}"
+        )
         root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
         return cls(
             home,
@@ -366,8 +592,8 @@ class CertificateAuthority:
     ) -> None:
         """Record a refused unlock (a wrong passphrase, or a damaged key file), when the
         database can be reached; the refusal is raised whatever happens here."""
-        try:
-            engine = db.connect(db_url or config.db_url, create=True)
+        try:  # never a database made for the occasion: only the CA's own, when it is there
+            engine = db.open_existing(db_url or config.db_url, ca=config.slug, where="the CA")
         except LyncPkiError:
             return
         try:
@@ -483,6 +709,7 @@ class CertificateAuthority:
                 csr = read.csr
                 chosen = self._template(csr, template)
                 signing_hash = _signing_hash(chosen, hash_name)
+                _check_validity(chosen, validity_days)
                 approved = evaluate(
                     read, chosen, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
                 )
@@ -789,7 +1016,10 @@ class CertificateAuthority:
         key = serial_hex(parse_serial(serial))
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(db.certificates).where(db.certificates.c.serial == key)
+                select(db.certificates).where(
+                    db.certificates.c.serial == key,
+                    db.certificates.c.ca.in_((self.config.slug, self.config.root_slug)),
+                )
             ).first()
             revocation = conn.execute(
                 select(db.revocations).where(db.revocations.c.serial == key)
@@ -819,16 +1049,37 @@ class CertificateAuthority:
         """Issuing CA then root: what a relying server must hold."""
         return [self.issuer.certificate, self.root.certificate]
 
+    def chain_for(self, certificate: x509.Certificate) -> list[x509.Certificate]:
+        """The CA certificates above `certificate`, from its issuer to the root: the root
+        alone for what the root signs (a subordinate CA), else the issuing CA and the root."""
+        if self.signed_by_root(certificate):
+            return [self.root.certificate]
+        return self.chain()
+
+    def signed_by_root(self, certificate: x509.Certificate) -> bool:
+        """Whether the root signed `certificate` (its subordinate CAs), not the issuing CA."""
+        if certificate.issuer != self.root.certificate.subject:
+            return False
+        try:
+            aki = certificate.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+        except x509.ExtensionNotFound:
+            return True
+        return aki.value.key_identifier == self.root.aki.key_identifier
+
     # ---------------------------------------------------------------- revocation and CRLs
     def _publish_if_newest(
         self, crl: x509.CertificateRevocationList, der_path: Path, pem_path: Path
-    ) -> None:
+    ) -> int | None:
         """Publish after the commit, under a file lock, unless a newer CRL is already there
-        (another process published a later number in the meantime)."""
+        (another process published a later number in the meantime): None when written, else
+        the number of the CRL found there."""
         number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
         with exclusive(der_path.parent / ".publish.lock"):
-            if _published_number(der_path) < number:
-                publish(crl, str(der_path), str(pem_path))
+            found = _published_number(der_path)
+            if found >= number:
+                return found
+            publish(crl, str(der_path), str(pem_path))
+        return None
 
     def revoke(
         self, serial: str, *, reason: Reason = Reason.UNSPECIFIED, actor: str
@@ -836,6 +1087,7 @@ class CertificateAuthority:
         key = serial_hex(parse_serial(serial))
         now = self.clock.now()
         refusal: CaError | None = None
+        signer_ca = self.config.slug
         with self.writer.begin() as conn:
             row = conn.execute(
                 select(db.certificates.c.status, db.certificates.c.ca)
@@ -847,6 +1099,7 @@ class CertificateAuthority:
             elif row.status == "revoked":
                 refusal = CaError(f"certificate {key} is already revoked", "nothing to do")
             else:
+                signer_ca = row.ca
                 conn.execute(
                     update(db.certificates)
                     .where(db.certificates.c.serial == key)
@@ -865,7 +1118,7 @@ class CertificateAuthority:
         if refusal is not None:  # audited after the transaction: it holds the write lock
             self.audit(actor, "revoke", key, "refused", refusal.message)
             raise refusal
-        return {"serial": key, "reason": reason.value, "revoked_at": now}
+        return {"serial": key, "reason": reason.value, "revoked_at": now, "ca": signer_ca}
 
     def _revoked(
         self, conn: Connection, ca: str, after_id: int = 0
@@ -894,7 +1147,28 @@ class CertificateAuthority:
     def publish_crl(
         self, *, actor: str = "local", delta: bool = False, root: bool = False
     ) -> CrlInfo:
-        """Build and publish the next full or delta CRL of the issuing CA (or the root's)."""
+        """Build and publish the next full or delta CRL of the issuing CA (or the root's).
+
+        A full CRL of the issuing CA is published with a fresh delta based on it (as AD CS
+        does): a delta left from the previous base would name a base older than the one
+        served, and a relying party checking with deltas would not take it (OpenSSL ignores a
+        delta whose number is not above its base's)."""
+        info = self._publish_crl(actor=actor, delta=delta, root=root)
+        if not delta and not root:
+            info = replace(info, delta_crl=self._publish_crl(actor=actor, delta=True, root=False))
+        return info
+
+    def _next_crl_number(self, conn: Connection, ca: str) -> int:
+        """One above the CRLs recorded in the database and those published in the home (a
+        database restored from an older backup must not number a CRL below one relying
+        parties already hold: RFC 5280 wants CRL numbers to increase)."""
+        recorded = conn.execute(select(func.max(db.crls.c.number)).where(db.crls.c.ca == ca))
+        published = max(
+            _published_number(self.home.crl_file(ca, delta=delta)) for delta in (False, True)
+        )
+        return max(recorded.scalar() or 0, published) + 1
+
+    def _publish_crl(self, *, actor: str, delta: bool, root: bool) -> CrlInfo:
         signer = self.root if root else self.issuer
         ca = self.config.root_slug if root else self.config.slug
         if root and delta:
@@ -903,12 +1177,7 @@ class CertificateAuthority:
             now = self.clock.now()
             try:
                 with self.writer.begin() as conn:
-                    number = (
-                        conn.execute(
-                            select(func.max(db.crls.c.number)).where(db.crls.c.ca == ca)
-                        ).scalar()
-                        or 0
-                    ) + 1
+                    number = self._next_crl_number(conn, ca)
                     base_number = None
                     after = 0
                     if delta:
@@ -963,9 +1232,20 @@ class CertificateAuthority:
                         conn,
                     )
                 path = self.home.crl_file(ca, delta=delta)
-                self._publish_if_newest(crl, path, self.home.crl_file(ca, delta=delta, pem=True))
+                found = self._publish_if_newest(
+                    crl, path, self.home.crl_file(ca, delta=delta, pem=True)
+                )
                 return CrlInfo(
-                    ca, number, delta, base_number, now, spec.next_update, count, str(path)
+                    ca,
+                    number,
+                    delta,
+                    base_number,
+                    now,
+                    spec.next_update,
+                    count,
+                    str(path),
+                    written=found is None,
+                    found_number=found,
                 )
             except IntegrityError:
                 continue  # another process took this CRL number: take the next

@@ -7,6 +7,7 @@ generation), login failures. Serial uniqueness and CRL numbers are enforced by t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -26,10 +27,13 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     insert,
+    inspect,
+    select,
 )
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from lyncpki.ca.wal_checkpoint import SAFETY_PAGES
 from lyncpki.errors import LyncPkiError
@@ -210,6 +214,17 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_immediate=True)
 
 
+def _engine(url: str) -> Engine:
+    """An engine for `url` without the CA's connection settings (to look into a database)."""
+    try:
+        return create_engine(url)
+    except (ArgumentError, ImportError) as error:
+        raise LyncPkiError(
+            f"cannot use database URL {redact(url)}: {error}",
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
+        ) from None
+
+
 def connect(url: str, *, create: bool = False) -> Engine:
     """An engine for the CA database; `create` makes the tables (idempotent)."""
     try:
@@ -232,6 +247,181 @@ def connect(url: str, *, create: bool = False) -> Engine:
                 f"cannot open the CA database {redact(url)}: {error.orig}",
                 "check that the database server runs and the URL is right",
             ) from None
+    return engine
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL as written (None: not SQLite, or an in-memory database)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
+        return None
+    path = rest.removeprefix("/").partition("?")[0]
+    return None if path in ("", ":memory:") else path
+
+
+def normalize_url(url: str) -> str:
+    """The database URL a new CA keeps in its config: a relative SQLite path made absolute
+    (against the current folder, where the administrator typed it), so that every later
+    command opens the same file wherever it is run from. An in-memory SQLite database is
+    refused: the CA would forget every certificate when the command ends."""
+    url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise LyncPkiError(
+            f"--db '{redact(url)}' is not a database URL",
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
+        )
+    if scheme.split("+", 1)[0].lower() != "sqlite":
+        return url
+    path = sqlite_path(url)
+    if path is None:
+        raise LyncPkiError(
+            f"--db {url} is an in-memory database: the CA would lose everything it records",
+            "give a file: sqlite:///PATH (or leave out --db for SQLite in the home)",
+        )
+    if path.startswith("file:") or Path(path).is_absolute():
+        return url
+    query = rest.partition("?")[2]
+    return f"{scheme}:///{Path(path).resolve()}" + (f"?{query}" if query else "")
+
+
+# The tables whose rows mean "a CA lives here" (login_failures are no CA's records).
+_CA_TABLES = ("certificates", "requests", "revocations", "crls", "audit", "accounts")
+
+
+def contents(engine: Engine) -> dict[str, int]:
+    """How many rows each of the CA's tables holds (only the tables that exist, and not
+    empty)."""
+    try:
+        present = set(inspect(engine).get_table_names())
+        found: dict[str, int] = {}
+        with engine.connect() as conn:
+            for name in _CA_TABLES:
+                if name in present:
+                    count = conn.execute(select(func.count()).select_from(metadata.tables[name]))
+                    if rows := int(count.scalar() or 0):
+                        found[name] = rows
+        return found
+    except DBAPIError as error:
+        raise LyncPkiError(
+            f"cannot read the CA database {redact(str(engine.url))}: {error.orig}",
+            "check that the database server runs and the URL is right",
+        ) from None
+
+
+_ROW_NAMES = {
+    "certificates": "certificate",
+    "requests": "request",
+    "revocations": "revocation",
+    "crls": "CRL",
+    "audit": "audit entry",
+    "accounts": "account",
+}
+
+
+def describe_contents(found: dict[str, int]) -> str:
+    """`3 certificates, 1 account, 12 audit entries`."""
+
+    def plural(name: str, rows: int) -> str:
+        if rows == 1:
+            return name
+        return name[:-1] + "ies" if name.endswith("y") else name + "s"
+
+    return ", ".join(f"{rows} {plural(_ROW_NAMES[name], rows)}" for name, rows in found.items())
+
+
+def check_new(url: str, *, home_folder: Path | None = None) -> None:
+    """Refuse, before anything is written, a database a new CA cannot use: one that already
+    holds a CA's records (two CAs would share certificates, revocations and accounts), a SQLite
+    file in a folder that does not exist (unless it is the home's, made by init), a server that
+    does not answer."""
+    path = sqlite_path(url)
+    if path is not None and not path.startswith("file:"):
+        file = Path(path)
+        if not file.exists():
+            folder = file.parent
+            inside_home = home_folder is not None and (
+                folder.resolve() == home_folder.resolve()
+                or home_folder.resolve() in folder.resolve().parents
+            )
+            if not folder.is_dir() and not inside_home:
+                raise LyncPkiError(
+                    f"cannot create the CA database {file}: folder {folder} does not exist",
+                    f"create it first (mkdir -p {folder}) or choose another --db",
+                )
+            return  # a new file: nothing in it (not created here, to leave nothing behind)
+    engine = _engine(url)
+    try:
+        found = contents(engine)
+    finally:
+        engine.dispose()
+    if found:
+        raise _holds_a_ca(url, found)
+
+
+def _holds_a_ca(url: str, found: dict[str, int]) -> LyncPkiError:
+    return LyncPkiError(
+        f"the database {redact(url)} already holds a CA ({describe_contents(found)}): two CAs "
+        "in one database would share their certificates, revocations and accounts",
+        "give each CA a database of its own (e.g. createdb lyncpki_ca2, then --db "
+        "postgresql+psycopg://USER@HOST:5432/lyncpki_ca2), or leave out --db for SQLite in the "
+        "home",
+    )
+
+
+def claim(engine: Engine, init: dict[str, Any]) -> None:
+    """Make the (new, empty) database the new CA's: check again that it holds no CA and write
+    the CA's `init` audit entry, in one transaction that excludes another init doing the same
+    (SQLite: BEGIN IMMEDIATE; PostgreSQL: a lock on the audit table)."""
+    with writer(engine).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")
+        found: dict[str, int] = {}
+        for name in _CA_TABLES:
+            count = conn.execute(select(func.count()).select_from(metadata.tables[name]))
+            if rows := int(count.scalar() or 0):
+                found[name] = rows
+        if found:
+            raise _holds_a_ca(str(engine.url.render_as_string(hide_password=True)), found)
+        conn.execute(audit.insert(), init)
+
+
+def missing_or_empty(url: str, where: str) -> LyncPkiError:
+    return LyncPkiError(
+        f"the CA database {redact(url)} of {where} is missing or empty: the CA's certificates, "
+        "revocations and CRL numbers are not there",
+        "restore it from a backup (a new, empty database would forget every certificate and "
+        "revocation); never re-create it",
+    )
+
+
+def open_existing(url: str, *, ca: str, where: str) -> Engine:
+    """The engine of an existing CA's database: refused when the database is missing, has no
+    tables or holds no record of this CA (its `init` audit entry). A SQLite file is never
+    created here (connecting would make an empty one); tables added by a newer lyncpki are."""
+    path = sqlite_path(url)
+    if path is not None and not path.startswith("file:") and not Path(path).is_file():
+        raise missing_or_empty(url, where)
+    engine = connect(url)
+    try:
+        if not {"audit", "certificates", "crls"} <= set(inspect(engine).get_table_names()):
+            raise missing_or_empty(url, where)
+        with engine.connect() as conn:
+            known = conn.execute(
+                select(audit.c.id).where(audit.c.action == "init", audit.c.target == ca).limit(1)
+            ).first()
+        if known is None:
+            raise missing_or_empty(url, where)
+        metadata.create_all(engine)  # tables a newer lyncpki added (idempotent)
+    except DBAPIError as error:
+        engine.dispose()
+        raise LyncPkiError(
+            f"cannot open the CA database {redact(url)}: {error.orig}",
+            "check that the database server runs and the URL is right",
+        ) from None
+    except LyncPkiError:
+        engine.dispose()
+        raise
     return engine
 
 

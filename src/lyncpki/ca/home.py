@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lyncpki import passphrase
 from lyncpki.atomic import write_atomic
@@ -27,12 +29,114 @@ from lyncpki.errors import LyncPkiError
 PASSPHRASE_ENV = "LYNCPKI_CA_PASSPHRASE"
 HOME_ENV = "LYNCPKI_HOME"
 DEFAULT_HOME = "lyncpki-data"
+MIN_PASSPHRASE = 12  # characters, as for CA account passwords
+MAX_NAME = 64  # ub-common-name and ub-organization-name (RFC 5280)
+_HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def slug(name: str) -> str:
     """`Contoso Issuing CA` -> `contoso-issuing-ca` (the file and URL name of a CA)."""
     text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return text or "ca"
+
+
+def check_ca_name(option: str, value: str) -> str:
+    """A CA's common name (or O=) as given: 1 to 64 printable characters, no control
+    characters (the same rule requests are held to, policy.subject-text)."""
+    if not value.strip():
+        raise LyncPkiError(f"{option} is empty", f"give a name of 1 to {MAX_NAME} characters")
+    if not value.isprintable():
+        raise LyncPkiError(
+            f"{option} holds control or other non-printable characters (an escape sequence, a "
+            "line break, a direction override): they would reach every certificate, report and "
+            "terminal that shows it",
+            "give plain text",
+        )
+    if len(value) > MAX_NAME:
+        raise LyncPkiError(
+            f"{option} is {len(value)} characters long (a certificate name holds at most "
+            f"{MAX_NAME})",
+            f"shorten it to {MAX_NAME} characters or fewer",
+        )
+    return value
+
+
+def normalize_base_url(url: str) -> str:
+    """The base of the CRL, AIA and OCSP URLs written into every certificate: an http(s) URL
+    with an ASCII host (an internationalised one must be given as its A-label), an optional
+    port and path, no credentials, query, fragment or spaces; without its trailing slash."""
+    fix = "use e.g. http://pki.contoso.com or http://pki.contoso.com:8080/pki"
+    text = url.strip()
+    if not text.startswith(("http://", "https://")):
+        raise LyncPkiError(
+            f"--base-url '{url}' is not an http(s) URL",
+            "use e.g. http://pki.contoso.com (CRLs are fetched over HTTP)",
+        )
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise LyncPkiError(
+            f"--base-url {text!r} holds spaces or control characters", f"{fix} (no spaces)"
+        )
+    parts = urlsplit(text)
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise LyncPkiError(
+            f"--base-url '{text}' has a query or fragment (?... or #...): the CRL, AIA and OCSP "
+            "URLs are made by appending to it",
+            f"{fix} (no ? or #)",
+        )
+    if "@" in parts.netloc:
+        raise LyncPkiError(
+            f"--base-url '{text}' holds credentials (user@): every certificate would publish them",
+            fix,
+        )
+    host = parts.hostname or ""
+    if not host:
+        raise LyncPkiError(f"--base-url '{text}' names no host", fix)
+    try:
+        port = parts.port
+    except ValueError:
+        raise LyncPkiError(f"--base-url '{text}' has an invalid port", fix) from None
+    if not host.isascii():
+        try:
+            label = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            label = None
+        raise LyncPkiError(
+            f"--base-url '{text}' has an internationalised host name: certificates and Lync "
+            "take ASCII (A-label) names only",
+            f"give the host as its A-label: {parts.scheme}://{label}"
+            + (f":{port}" if port else "")
+            + parts.path
+            if label
+            else "give the host in ASCII",
+        )
+    if not _valid_host(host):
+        raise LyncPkiError(
+            f"--base-url '{text}' has an invalid host '{host}' (letters, digits, hyphens and "
+            "dots, or an IP address)",
+            fix,
+        )
+    return text.rstrip("/")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.lower().removesuffix(".").split(".")
+    return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
+
+
+def check_new_passphrase(secret: bytes) -> None:
+    """A new CA key's passphrase: at least MIN_PASSPHRASE characters."""
+    if len(secret.decode("utf-8", "replace")) < MIN_PASSPHRASE:
+        raise LyncPkiError(
+            f"the CA passphrase is shorter than {MIN_PASSPHRASE} characters: it alone protects "
+            "the CA's keys",
+            f"use a passphrase of {MIN_PASSPHRASE} characters or more (or --generate-passphrase "
+            "for a demo or test home)",
+        )
 
 
 @dataclass(frozen=True)

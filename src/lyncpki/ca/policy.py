@@ -147,15 +147,34 @@ def _key(
             )
         )
     elif spec.name not in template.key_types:
-        too_small = spec.algorithm == "rsa" and spec.size < 1024
-        refusals.append(
-            Refusal(
-                "policy.key-size" if too_small else "policy.key-type",
-                f"a {spec.algorithm.upper()} {spec.size}-bit key is not allowed by template "
-                f"{template.name} (allowed: {', '.join(template.key_types)})",
-                "make a new request with an allowed key, e.g. --key rsa2048",
+        rsa_sizes = [KeySpec.parse(k).size for k in template.key_types if k.startswith("rsa")]
+        smallest = min(rsa_sizes, default=None)
+        if spec.algorithm == "rsa" and (spec.size < 1024 or (smallest and spec.size < smallest)):
+            at_least = smallest or 2048
+            refusals.append(
+                Refusal(
+                    "policy.key-size",
+                    f"an RSA {spec.size}-bit key is too small for template {template.name}: it "
+                    f"takes RSA keys of {at_least} bits or more (OpenSSL at security level 2 "
+                    "and current AD CS templates refuse smaller ones; allowed: "
+                    f"{', '.join(template.key_types)})",
+                    f"make a new request with an RSA {at_least} key (--key rsa{at_least})"
+                    + (
+                        " or an EC key"
+                        if any(k.startswith("ec") for k in template.key_types)
+                        else ""
+                    ),
+                )
             )
-        )
+        else:
+            refusals.append(
+                Refusal(
+                    "policy.key-type",
+                    f"a {spec.algorithm.upper()} {spec.size}-bit key is not allowed by template "
+                    f"{template.name} (allowed: {', '.join(template.key_types)})",
+                    "make a new request with an allowed key, e.g. --key rsa2048",
+                )
+            )
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)

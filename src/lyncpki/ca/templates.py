@@ -31,6 +31,12 @@ KEY_USAGES = (
     "crl_sign",
 )
 ALL_KEYS = ("rsa1024", "rsa2048", "rsa4096", "ec-p256", "ec-p384", "ec-p521")
+# What the built-in templates accept, and a template that lists no key types: RSA of 2048 bits
+# or more and EC. Lync 2013 takes RSA 1024, but OpenSSL at security level 2 (the default of
+# current distributions) refuses such a certificate ("EE certificate key too weak") and the AD CS
+# templates of Windows Server 2012 and later ask 2048; a CA that wants 1024 lists rsa1024 in
+# its templates.yaml.
+STRONG_KEYS = ("rsa2048", "rsa4096", "ec-p256", "ec-p384", "ec-p521")
 # SHA-1 is not offered: R-GEN-04 allows SHA-1 or SHA-2, and pyca/cryptography no longer signs
 # certificates with SHA-1, so SHA-2 it is.
 HASHES = ("sha256", "sha384", "sha512")
@@ -46,7 +52,7 @@ class Template:
     eku: tuple[str, ...] = ("serverAuth",)
     key_usage: tuple[str, ...] = ("digital_signature", "key_encipherment")
     validity_days: int = 730
-    key_types: tuple[str, ...] = ALL_KEYS
+    key_types: tuple[str, ...] = STRONG_KEYS
     hashes: tuple[str, ...] = ("sha256", "sha384", "sha512")
     allow_wildcards: bool = True  # only as SANs, never as subject (R-GEN-06, R-GEN-08)
     approval: bool = False  # a CA manager must approve
@@ -123,7 +129,6 @@ BUILTIN: tuple[Template, ...] = (
         name="OAuthTokenSigning",
         display_name="OAuth Token Signing",
         description="The global OAuthTokenIssuer certificate: 2048 bits or more (R-OAUTH-01)",
-        key_types=("rsa2048", "rsa4096", "ec-p256", "ec-p384", "ec-p521"),
         allow_wildcards=False,
     ),
     Template(
@@ -142,7 +147,6 @@ BUILTIN: tuple[Template, ...] = (
         eku=(),
         key_usage=("digital_signature", "key_cert_sign", "crl_sign"),
         validity_days=1825,
-        key_types=("rsa2048", "rsa4096", "ec-p256", "ec-p384", "ec-p521"),
         allow_wildcards=False,
         approval=True,
         is_ca=True,

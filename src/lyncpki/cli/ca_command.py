@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from rich.markup import escape
 
-from lyncpki.atomic import write_atomic
-from lyncpki.ca.authority import CertificateAuthority, CrlInfo, IssueResult
+from lyncpki.atomic import check_writable, write_atomic
+from lyncpki.ca.authority import CREATION_LOCK, CertificateAuthority, CrlInfo, IssueResult
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.database import redact
 from lyncpki.ca.home import (
+    PASSPHRASE_ENV,
+    CaHome,
     generate_passphrase,
     resolve_passphrase,
 )
@@ -35,7 +38,8 @@ from lyncpki.cli.ca_context import (
 )
 from lyncpki.cli.output import emit_json, guarded, stderr, stdout
 from lyncpki.errors import LyncPkiError
-from lyncpki.inputs import read_input
+from lyncpki.file_lock import exclusive
+from lyncpki.inputs import env_secret, read_input
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning import plan
 from lyncpki.planning.namespaces import namespaces as plan_namespaces
@@ -84,16 +88,20 @@ def init_command(
         None, "--org", help="O= of both CA names.", metavar="ORG"
     ),
     root_key: str = typer.Option(
-        "rsa4096", "--root-key", help="rsa4096 | rsa2048 | ec-p384", metavar="KEY"
+        "rsa4096", "--root-key", help="Root CA key: rsa4096 | rsa2048 | ec-p384", metavar="KEY"
     ),
     key: str = typer.Option(
-        "rsa2048", "--key", help="Issuing CA key: rsa2048 | rsa4096 | ec-p256", metavar="KEY"
+        "rsa2048",
+        "--key",
+        help="Issuing CA key: rsa2048 | rsa4096 | ec-p256 | ec-p384",
+        metavar="KEY",
     ),
     db: str | None = typer.Option(
         None,
         "--db",
-        help="Database URL (default: SQLite in the home); PostgreSQL: "
-        "postgresql+psycopg://USER@HOST:5432/DB",
+        help="Database URL (default: SQLite in the home), one of this CA's own: a database "
+        "that already holds a CA is refused; a relative SQLite path is kept absolute. "
+        "PostgreSQL: postgresql+psycopg://USER@HOST:5432/DB",
         metavar="URL",
     ),
     base_url: str = typer.Option(
@@ -127,8 +135,9 @@ def init_command(
 ) -> None:
     """Create a two-tier PKI (root CA + issuing CA signed by it), its database and first CRLs.
 
-    Refuses to overwrite an existing CA. The CA keys are stored encrypted (PKCS#8) with the
-    passphrase, files 0600.
+    Refuses to overwrite an existing CA, and a database that already holds one (each CA has
+    its own). The CA keys are stored encrypted (PKCS#8) with the passphrase (12 characters or
+    more), files 0600. Every input is checked first: a refused init leaves nothing behind.
     """
     _init(
         home,
@@ -171,10 +180,11 @@ def _init(
             f"a CA already exists in {ca_home.root}",
             "use it, or choose another --home (a CA is never overwritten)",
         )
+    _refuse_conflicts(domains, topology, any_domain, generate, passphrase_file)
     specs = {}
     for label, text, allowed in (
-        ("--root-key", root_key, ("rsa4096", "rsa2048", "ec-p384")),
-        ("--key", key, ("rsa2048", "rsa4096", "ec-p256", "ec-p384")),
+        ("--root-key", root_key, ROOT_KEYS),
+        ("--key", key, ISSUING_KEYS),
     ):
         try:
             spec = KeySpec.parse(text)
@@ -199,37 +209,49 @@ def _init(
             "add --domain contoso.com (repeat for each), or --topology FILE; --any-domain "
             "disables the namespace policy (not recommended)",
         )
-    if not base_url.startswith(("http://", "https://")):
-        raise LyncPkiError(
-            f"--base-url '{base_url}' is not an http(s) URL",
-            "use e.g. http://pki.contoso.com (CRLs are fetched over HTTP)",
-        )
-    ca_home.make_dirs()
-    if generate:
-        secret = generate_passphrase(ca_home)
-        stderr.print(
-            f"[bold yellow]note:[/] generated a random CA passphrase in "
-            f"{escape(str(ca_home.passphrase_file))} "
-            "(0600). Demo and test homes only: anyone who can read it can sign.",
-            markup=True,
-        )
-    else:
-        secret = resolve_passphrase(
-            ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase
-        )
-    ca = CertificateAuthority.create(
+    # Every input is checked before anything is written: a refused init leaves nothing.
+    secret = (
+        None
+        if generate
+        else resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
+    )
+    new = CertificateAuthority.check_new(
         ca_home,
-        passphrase=secret,
         name=name,
         root_name=root_name,
         organization=organization,
-        root_key=specs["--root-key"],
-        key=specs["--key"],
-        db_url=db,
         base_url=base_url,
-        namespaces=tuple(dict.fromkeys(names)),
-        actor=actor(),
+        db_url=db,
+        passphrase=secret,
     )
+    existed = ca_home.root.exists()
+    try:
+        if secret is None:
+            ca_home.make_dirs()
+            secret = generate_passphrase(ca_home)
+            stderr.print(
+                f"[bold yellow]note:[/] generated a random CA passphrase in "
+                f"{escape(str(ca_home.passphrase_file))} "
+                "(0600). Demo and test homes only: anyone who can read it can sign.",
+                markup=True,
+            )
+        ca = CertificateAuthority.create(
+            ca_home,
+            passphrase=secret,
+            name=new.name,
+            root_name=new.root_name,
+            organization=new.organization,
+            root_key=specs["--root-key"],
+            key=specs["--key"],
+            db_url=new.db_url,
+            base_url=new.base_url,
+            namespaces=tuple(dict.fromkeys(names)),
+            actor=actor(),
+        )
+    except BaseException:
+        if not existed:
+            _remove_unmade_home(ca_home)
+        raise
     result: dict[str, Any] = {
         "home": str(ca_home.root),
         "root": _certificate_summary(ca.root.certificate) | {"name": ca.config.root_name},
@@ -253,6 +275,50 @@ def _init(
     stdout.print(f"  CRL {result['crl_url']}  AIA {result['aia_url']}", markup=False)
 
 
+ROOT_KEYS = ("rsa4096", "rsa2048", "ec-p384")
+ISSUING_KEYS = ("rsa2048", "rsa4096", "ec-p256", "ec-p384")
+
+
+def _refuse_conflicts(
+    domains: list[str],
+    topology: Path | None,
+    any_domain: bool,
+    generate: bool,
+    passphrase_file: Path | None,
+) -> None:
+    """Options that contradict each other are refused, never one of them silently ignored."""
+    if any_domain and (domains or topology is not None):
+        raise LyncPkiError(
+            "--any-domain contradicts --domain/--topology (it signs any name; they limit the "
+            "names)",
+            "give the namespaces (--domain or --topology), or --any-domain alone",
+        )
+    if generate and passphrase_file is not None:
+        raise LyncPkiError(
+            "--generate-passphrase contradicts --passphrase-file (which passphrase?)",
+            "give one of them",
+        )
+    if generate and env_secret(PASSPHRASE_ENV):
+        raise LyncPkiError(
+            f"--generate-passphrase while {PASSPHRASE_ENV} is set: later commands would take "
+            f"{PASSPHRASE_ENV}, not the generated passphrase, and fail to open the keys",
+            f"unset {PASSPHRASE_ENV} to generate one, or drop --generate-passphrase to use it",
+        )
+
+
+def _remove_unmade_home(ca_home: CaHome) -> None:
+    """After a failed init in a home it made: remove it, unless a CA is there (made by another
+    init meanwhile). Under the creation lock, so that no creation is under way."""
+    if not ca_home.root.is_dir():
+        return
+    try:
+        with exclusive(ca_home.root / CREATION_LOCK):
+            if not ca_home.exists():
+                shutil.rmtree(ca_home.root, ignore_errors=True)
+    except OSError:
+        pass
+
+
 # ------------------------------------------------------------------------------------ issue
 @app.command("issue")
 def issue_command(
@@ -268,9 +334,18 @@ def issue_command(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE"
     ),
-    chain: bool = typer.Option(False, "--chain", help="Append the issuing and root CA (PEM)."),
+    chain: bool = typer.Option(
+        False,
+        "--chain",
+        help="Append the CA certificates above it (PEM): the issuing CA and the root; the "
+        "root alone for a subordinate CA.",
+    ),
     validity_days: int | None = typer.Option(
-        None, "--validity-days", min=1, help="Shorter validity than the template's.", metavar="DAYS"
+        None,
+        "--validity-days",
+        min=1,
+        help="Shorter validity than the template's (a longer one is refused).",
+        metavar="DAYS",
     ),
     hash_name: str | None = typer.Option(
         None,
@@ -296,7 +371,7 @@ def issue_command(
 def _certificate_pem(ca: CertificateAuthority, cert: x509.Certificate, chain: bool) -> bytes:
     pem = cert.public_bytes(Encoding.PEM)
     if chain:
-        pem += b"".join(c.public_bytes(Encoding.PEM) for c in ca.chain())
+        pem += b"".join(c.public_bytes(Encoding.PEM) for c in ca.chain_for(cert))
     return pem
 
 
@@ -322,7 +397,15 @@ def _issued(
         return
     pem = _certificate_pem(ca, result.certificate, chain)
     if out is not None:
-        write_atomic(out, pem)
+        try:
+            write_atomic(out, pem)
+        except LyncPkiError as error:  # checked before signing; changed since
+            serial = serial_hex(result.certificate.serial_number)
+            raise LyncPkiError(
+                f"issued serial {serial} (request {result.request_id}), but {error.message}",
+                f"the certificate is recorded: write it again with lyncpki ca show {serial} "
+                "--pem > FILE",
+            ) from None
     summary = {
         "status": "issued",
         "request_id": result.request_id,
@@ -352,6 +435,8 @@ def _issue(
     as_json: bool,
 ) -> None:
     data = read_input(csr_file, "check the request file's path")
+    if out is not None:
+        check_writable(out, "--out")  # before signing: never a certificate issued and lost
     ca = open_signing(home, passphrase_file)
     try:
         result = ca.submit(
@@ -440,7 +525,12 @@ def approve_command(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE"
     ),
-    chain: bool = typer.Option(False, "--chain", help="Append the issuing and root CA."),
+    chain: bool = typer.Option(
+        False,
+        "--chain",
+        help="Append the CA certificates above it: the issuing CA and the root; the root "
+        "alone for a subordinate CA.",
+    ),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
@@ -458,6 +548,8 @@ def _approve(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
+    if out is not None:
+        check_writable(out, "--out")  # before signing: never a certificate issued and lost
     ca = open_signing(home, passphrase_file)
     _issued(ca, ca.approve(request_id, actor=actor()), out, chain, as_json)
 
@@ -506,8 +598,9 @@ def revoke_command(
 ) -> None:
     """Revoke a certificate; the next CRL lists it (`ca crl`, or `ca crl --delta`).
 
-    Publish that CRL with `lyncpki ca crl` (full) or `lyncpki ca crl --delta`; the OCSP
-    responder of `ca serve` says revoked at once."""
+    Publish that CRL with `lyncpki ca crl` (full, with a delta) or `lyncpki ca crl --delta`;
+    a subordinate CA, which the root signed, is on the root's CRL: `lyncpki ca crl --root`.
+    The OCSP responder of `ca serve` says revoked at once."""
     _revoke(serial, reason, home, passphrase_file, as_json)
 
 
@@ -528,8 +621,9 @@ def _revoke(
     if as_json:
         emit_json(jsonable(result | ({"note": note} if note else {})))
     else:
+        command = "lyncpki ca crl" + (" --root" if result["ca"] == ca.config.root_slug else "")
         stdout.print(
-            f"revoked {result['serial']} ({why.value}); publish it: lyncpki ca crl", markup=False
+            f"revoked {result['serial']} ({why.value}); publish it: {command}", markup=False
         )
         if note:
             stdout.print(note, markup=False)
@@ -543,12 +637,15 @@ def crl_command(
     passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Publish the next CRL (DER at the CDP path, PEM beside it), atomically."""
+    """Publish the next CRL (DER at the CDP path, PEM beside it), atomically.
+
+    A full CRL of the issuing CA comes with a fresh delta CRL based on it (as AD CS
+    publishes them), so the delta served never names an older base."""
     _crl(delta, root, home, passphrase_file, as_json)
 
 
 def _crl_dict(info: CrlInfo) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "ca": info.ca,
         "number": info.number,
         "delta": info.delta,
@@ -557,7 +654,28 @@ def _crl_dict(info: CrlInfo) -> dict[str, Any]:
         "next_update": info.next_update.isoformat(),
         "entries": info.entries,
         "file": info.path,
+        "written": info.written,
     }
+    if not info.written:
+        data["found_number"] = info.found_number
+    if info.delta_crl is not None:
+        data["delta_crl"] = _crl_dict(info.delta_crl)
+    return data
+
+
+def _crl_line(info: CrlInfo) -> str:
+    kind = "delta CRL" if info.delta else "CRL"
+    base = f" (base #{info.base_number})" if info.delta else ""
+    if not info.written:
+        return (
+            f"{kind} #{info.number}{base} of {info.ca} signed and recorded, not written: "
+            f"{info.path} already holds #{info.found_number}, a newer one (published meanwhile "
+            "by another process)"
+        )
+    return (
+        f"published {kind} #{info.number}{base} of {info.ca}: {info.entries} entries, "
+        f"next update {_when(info.next_update)} -> {info.path}"
+    )
 
 
 @guarded()
@@ -567,13 +685,10 @@ def _crl(
     info = open_signing(home, passphrase_file).publish_crl(actor=actor(), delta=delta, root=root)
     if as_json:
         emit_json(_crl_dict(info))
-    else:
-        kind = "delta CRL" if info.delta else "CRL"
-        stdout.print(
-            f"published {kind} #{info.number} of {info.ca}: {info.entries} entries, "
-            f"next update {_when(info.next_update)} -> {info.path}",
-            markup=False,
-        )
+        return
+    for one in (info, info.delta_crl):
+        if one is not None:
+            stdout.print(_crl_line(one), markup=False)
 
 
 # ----------------------------------------------------------------------------- list and show
@@ -677,6 +792,8 @@ def chain_command(
 
 @guarded(None)
 def _chain(fmt: str, out: Path | None, home: Path | None) -> None:
+    if out is not None:
+        check_writable(out, "--out")
     chain = open_read(home).chain()
     if fmt == "pem":
         data = b"".join(c.public_bytes(Encoding.PEM) for c in chain)

@@ -214,9 +214,11 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     watch = AccountWatch(ca.engine)  # one dedicated connection for the API and the console
     app.state.authenticate = Authenticator(ca, watch)
     published = PublishedFiles(ca.home.publish, ca.clock)
-    chain = ca.chain()
-    chain_pems = [_pem(c) for c in chain]  # sent with every certificate: encoded once
-    chain_text = "".join(chain_pems)
+    # The CA certificates above a certificate, sent with it: encoded once. The issuing CA and
+    # the root; the root alone for what the root signs (a subordinate CA).
+    chains = {by_root: ca.chain()[1:] if by_root else ca.chain() for by_root in (False, True)}
+    chain_pems = {by_root: [_pem(c) for c in chain] for by_root, chain in chains.items()}
+    chain_texts = {by_root: "".join(pems) for by_root, pems in chain_pems.items()}
 
     def _issued(result: IssueResult, accept: str) -> Response:
         headers = {"X-Request-Id": str(result.request_id)}
@@ -233,9 +235,10 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
                 headers,
             )
         cert = result.certificate
+        by_root = ca.signed_by_root(cert)
         headers["X-Serial"] = result.serial or ""
         if PKCS7 in accept:
-            body = pkcs7.serialize_certificates([cert, *chain], Encoding.DER)
+            body = pkcs7.serialize_certificates([cert, *chains[by_root]], Encoding.DER)
             return Response(body, media_type=PKCS7, headers=headers)
         if "application/json" in accept:
             return JSONResponse(
@@ -245,12 +248,12 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
                     "serial": result.serial,
                     "template": result.template,
                     "certificate": _pem(cert),
-                    "chain": chain_pems,
+                    "chain": chain_pems[by_root],
                 },
                 200,
                 headers,
             )
-        body = (_pem(cert) + chain_text).encode()
+        body = (_pem(cert) + chain_texts[by_root]).encode()
         return Response(body, media_type=PEM_CHAIN, headers=headers)
 
     @app.post(
@@ -259,7 +262,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         summary="Enroll: a PKCS#10 request for a certificate",
         responses={
             200: {
-                "description": "Issued: PEM chain (leaf, issuing, root); PKCS#7 with "
+                "description": "Issued: PEM chain (leaf, issuing, root; leaf and root for a "
+                "subordinate CA); PKCS#7 with "
                 "Accept: application/pkcs7-mime; JSON with Accept: application/json"
             },
             202: {"description": "Pending a CA manager's approval"},
@@ -343,7 +347,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         if status["status"] == "issued" and status["serial"]:
             _, cert = ca.certificate(status["serial"])
             answer["certificate"] = _pem(cert)
-            answer["chain"] = chain_pems
+            answer["chain"] = chain_pems[ca.signed_by_root(cert)]
         return answer
 
     @app.post(

@@ -366,9 +366,16 @@ class Console:
         except ValueError:
             reason = Reason.UNSPECIFIED
         try:
-            await run_in_threadpool(self.ca.revoke, serial, reason=reason, actor=session.account)
-            await run_in_threadpool(self.ca.publish_crl, actor=session.account)
-            await run_in_threadpool(self.ca.publish_crl, actor=session.account, delta=True)
+            done = await run_in_threadpool(
+                self.ca.revoke, serial, reason=reason, actor=session.account
+            )
+            # the CRL of the CA that signed it: the root's for a subordinate CA; a full CRL of
+            # the issuing CA comes with its delta
+            await run_in_threadpool(
+                self.ca.publish_crl,
+                actor=session.account,
+                root=done["ca"] == self.ca.config.root_slug,
+            )
         except LyncPkiError as error:
             return self.certificates_page(request, f"Not revoked: {error.message}")
         return self.certificates_page(
@@ -383,7 +390,7 @@ class Console:
             _, cert = self.ca.certificate(serial)
         except LyncPkiError as error:
             raise Refused(404, "Not found", error.message) from None
-        body = _encoded(cert, kind, self.ca.chain())
+        body = _encoded(cert, kind, self.ca.chain_for(cert))
         name = f"{serial}.{kind}"
         return Response(
             body,

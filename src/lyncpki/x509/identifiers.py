@@ -12,6 +12,9 @@ from cryptography.hazmat.primitives import hashes
 from lyncpki.errors import LyncPkiError
 
 _HEX = re.compile(r"^(?:0x)?[0-9a-f]+$")
+# A serial is at most 20 octets (RFC 5280): 49 decimal digits; longer is no serial (and int()
+# refuses to parse thousands of digits).
+_MAX_DECIMAL = 60
 
 
 def serial_hex(serial: int) -> str:
@@ -26,17 +29,25 @@ def serial_windows(serial: int) -> str:
 
 
 def parse_serial(text: str) -> int:
-    """Accept hex (with or without colons/spaces/0x) or decimal (prefixed `d:` or all digits
-    longer than 40 characters, which cannot be a 159-bit hex serial)."""
-    value = text.strip().lower().replace(":", "").replace(" ", "")
-    if value.startswith("d:") and value[2:].isdigit():
-        return int(value[2:])
-    if value.isdigit() and len(value) > 40:
+    """Accept hex (with or without colons/spaces/0x, as openssl prints it: `0c:4d:...`) or
+    decimal: prefixed `d:` (`d:12` is twelve, never hex 0xd12), or all digits longer than 40
+    characters (which cannot be a 159-bit hex serial)."""
+    value = text.strip().lower()
+    if value.startswith("d:"):
+        digits = value[2:].strip()
+        if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_DECIMAL:
+            return int(digits)
+        raise LyncPkiError(
+            f"'{text[:64]}' is not a serial number: d: must be followed by decimal digits only",
+            "give the decimal serial as d:12345, or the hex one as openssl prints it (3a:9f:...)",
+        )
+    value = value.replace(":", "").replace(" ", "")
+    if value.isascii() and value.isdigit() and _MAX_DECIMAL >= len(value) > 40:
         return int(value)
     if _HEX.match(value):
         return int(value.removeprefix("0x"), 16)
     raise LyncPkiError(
-        f"'{text}' is not a serial number",
+        f"'{text[:64]}' is not a serial number",
         "give it in hex as openssl prints it (e.g. 3a:9f:...), or in decimal as d:12345",
     )
 
