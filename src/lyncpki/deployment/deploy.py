@@ -363,8 +363,7 @@ def _revoked_party(
     issued = ca.submit(request_pem(csr), requester="lyncpki deploy (proof)", template=MTLS_TEMPLATE)
     assert issued.certificate is not None
     ca.revoke(format(issued.certificate.serial_number, "x"), actor="lyncpki deploy")
-    ca.publish_crl(actor="lyncpki deploy")
-    ca.publish_crl(actor="lyncpki deploy", delta=True)
+    ca.publish_crl(actor="lyncpki deploy")  # the full CRL and a delta based on it
     write_atomic(key_file, encrypt_key(key, secret), mode=0o600)
     write_atomic(cert_file, issued.certificate.public_bytes(Encoding.PEM))
     notes.append(

@@ -314,10 +314,8 @@ class Runner:
         if self.ca is None:
             self.reporter.note("the CA is not in this home: its CRLs are published by it")
             return
-        self.reporter.phase("CRLs", 2)
-        self.ca.publish_crl(actor="lyncpki deploy")
-        self.reporter.advance()
-        self.ca.publish_crl(actor="lyncpki deploy", delta=True)
+        self.reporter.phase("CRLs", 1)
+        self.ca.publish_crl(actor="lyncpki deploy")  # the full CRL and a delta based on it
         self.reporter.advance()
 
     def check(self, job: DeploymentCheck) -> list[Finding]:
