@@ -4,6 +4,7 @@ codes and exit 2, never a traceback; the passphrase protects the keys and is nev
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -286,6 +287,16 @@ def test_revoke_and_publish(home: Path, tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already revoked" in again.stderr
     shown = json.loads(cli("ca", "show", serial, "--json", "--home", home).stdout)
     assert shown["status"] == "revoked" and shown["revocation_reason"] == "keyCompromise"
+    # `ca list --json` says when and why too, its times with their offset (not_before had none,
+    # not_after had one) and its SANs as a list like `certs --json`
+    listed = json.loads(cli("ca", "list", "--status", "revoked", "--json", "--home", home).stdout)
+    (row,) = [r for r in listed if r["serial"] == serial.lower()]
+    assert row["revocation_reason"] == "keyCompromise" and row["revoked_at"]
+    for moment in ("not_before", "not_after", "issued_at", "revoked_at"):
+        assert dt.datetime.fromisoformat(row[moment]).utcoffset() == dt.timedelta(0), moment
+    assert isinstance(row["sans"], list)
+    audit = json.loads(cli("ca", "audit", "--json", "--home", home).stdout)
+    assert all(dt.datetime.fromisoformat(a["at"]).tzinfo for a in audit)
 
     full = cli("ca", "crl", "--json", "--home", home)
     assert full.exit_code == 0

@@ -1002,8 +1002,21 @@ class CertificateAuthority:
 
     # ---------------------------------------------------------------- lookup
     def certificates(self, status: str | None = None) -> list[dict[str, Any]]:
-        query = select(*[c for c in db.certificates.c if c.name != "der"]).where(
-            db.certificates.c.ca.in_((self.config.slug, self.config.root_slug))
+        """The CA's certificates (without their DER), oldest first, with when and why each
+        revoked one was revoked (None for the others)."""
+        revocations = db.revocations
+        query = (
+            select(
+                *[c for c in db.certificates.c if c.name != "der"],
+                revocations.c.revoked_at,
+                revocations.c.reason.label("revocation_reason"),
+            )
+            .select_from(
+                db.certificates.outerjoin(
+                    revocations, revocations.c.serial == db.certificates.c.serial
+                )
+            )
+            .where(db.certificates.c.ca.in_((self.config.slug, self.config.root_slug)))
         )
         if status:
             query = query.where(db.certificates.c.status == status)

@@ -719,8 +719,8 @@ def _list(status: str, home: Path | None, as_json: bool) -> None:
             row["status"] = "expired"
     if status in ("expired", "valid"):
         rows = [r for r in rows if r["status"] == status]
-    if as_json:
-        emit_json(jsonable(rows))
+    if as_json:  # the SANs as a list, as `certs --json` gives them
+        emit_json(jsonable([r | {"sans": [n for n in r["sans"].split(",") if n]} for r in rows]))
         return
     if not rows:
         stdout.print("no certificates")

@@ -60,8 +60,10 @@ def open_read(home: Path | None) -> CertificateAuthority:
 
 
 def jsonable(value: Any) -> Any:
+    """`value` for JSON; times always with their offset (SQLite gives back the UTC times it
+    stores without one)."""
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
