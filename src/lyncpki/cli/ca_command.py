@@ -320,6 +320,16 @@ def _remove_unmade_home(ca_home: CaHome) -> None:
 
 
 # ------------------------------------------------------------------------------------ issue
+# `ca issue` and `ca approve` write the certificate the same way
+OutOption = typer.Option(None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE")
+ChainOption = typer.Option(
+    False,
+    "--chain",
+    help="Append the CA certificates above it (PEM): the issuing CA and the root; the root "
+    "alone for a subordinate CA.",
+)
+
+
 @app.command("issue")
 def issue_command(
     csr_file: Path = typer.Argument(
@@ -331,15 +341,8 @@ def issue_command(
         help="Template (default: the one the request names, else WebServer).",
         metavar="NAME",
     ),
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE"
-    ),
-    chain: bool = typer.Option(
-        False,
-        "--chain",
-        help="Append the CA certificates above it (PEM): the issuing CA and the root; the "
-        "root alone for a subordinate CA.",
-    ),
+    out: Path | None = OutOption,
+    chain: bool = ChainOption,
     validity_days: int | None = typer.Option(
         None,
         "--validity-days",
@@ -522,15 +525,8 @@ def approve_command(
     request_id: int = typer.Argument(
         ..., help="Request id (lyncpki ca pending).", metavar="REQUEST_ID"
     ),
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE"
-    ),
-    chain: bool = typer.Option(
-        False,
-        "--chain",
-        help="Append the CA certificates above it: the issuing CA and the root; the root "
-        "alone for a subordinate CA.",
-    ),
+    out: Path | None = OutOption,
+    chain: bool = ChainOption,
     home: Path | None = HomeOption,
     passphrase_file: Path | None = PassphraseFileOption,
     as_json: bool = JsonOption,
