@@ -354,6 +354,24 @@ class CertificateAuthority:
         self.clock = clock
         self._ca_keys = (_spki(issuer.certificate), _spki(root.certificate))
         self._commits: GroupCommit[Signed, int] = GroupCommit(self._store)
+        self._config_seen = self._config_stamp()
+
+    def _config_stamp(self) -> int:
+        try:
+            return self.home.config_file.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        """The namespaces the CA signs now: config.json read again when it changed (`ca domains`
+        or `deploy` in another process), so a running `ca serve` needs no restart."""
+        stamp = self._config_stamp()
+        if stamp != self._config_seen:
+            self._config_seen = stamp
+            with contextlib.suppress(LyncPkiError):  # damaged: keep what was read before
+                self.config = self.home.read_config()
+        return self.config.namespaces
 
     # ---------------------------------------------------------------- creation and opening
     @staticmethod
@@ -711,7 +729,7 @@ class CertificateAuthority:
                 signing_hash = _signing_hash(chosen, hash_name)
                 _check_validity(chosen, validity_days)
                 approved = evaluate(
-                    read, chosen, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
+                    read, chosen, namespaces=self.namespaces, ca_public_keys=self._ca_keys
                 )
             except LyncPkiError as error:
                 codes = ",".join(error.codes) if isinstance(error, RequestRefused) else "request"
@@ -943,7 +961,7 @@ class CertificateAuthority:
         template = self.templates.get(request["template"])
         try:
             approved = evaluate(
-                read, template, namespaces=self.config.namespaces, ca_public_keys=self._ca_keys
+                read, template, namespaces=self.namespaces, ca_public_keys=self._ca_keys
             )
         except RequestRefused as error:
             self.audit(actor, "approve", f"request {request_id}", "refused", error.message)
@@ -1057,6 +1075,27 @@ class CertificateAuthority:
                 )
             ).first()
         return None if row is None else (row.revoked_at, row.reason)
+
+    def set_namespaces(self, namespaces: Sequence[str], *, actor: str) -> tuple[str, ...]:
+        """Replace the DNS namespaces the CA may sign (a SIP domain added to the deployment
+        needs its own); the change is audited. An empty set is refused: it would mean "any
+        name", which only `ca init --any-domain` chooses. Returns the new set, sorted."""
+        wanted = tuple(sorted(dict.fromkeys(namespaces)))
+        if not wanted and self.config.namespaces:
+            raise CaError(
+                "a CA needs at least one namespace (none would let it sign any name)",
+                "keep one domain, or make a CA with lyncpki ca init --any-domain",
+            )
+        before = self.config.namespaces
+        if wanted != tuple(sorted(before)):
+            with exclusive(self.home.root / CREATION_LOCK):  # one change of config.json at once
+                self.config = replace(self.home.read_config(), namespaces=wanted)
+                self.home.write_config(self.config)
+            self.audit(
+                actor, "namespaces", self.config.slug, "ok",
+                f"{', '.join(before) or '(none)'} -> {', '.join(wanted)}",
+            )  # fmt: skip
+        return wanted
 
     def chain(self) -> list[x509.Certificate]:
         """Issuing CA then root: what a relying server must hold."""

@@ -357,7 +357,7 @@ def _names(
                     "policy.namespace",
                     f"'{name}' is outside this CA's namespace ({', '.join(allowed)})",
                     "request names under the deployment's domains only, or add the domain to "
-                    "the CA (lyncpki ca init --domain)",
+                    "the CA (lyncpki ca domains --add DOMAIN)",
                 )
             )
     return cn, ordered, refusals

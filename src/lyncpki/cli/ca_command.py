@@ -806,6 +806,86 @@ def _chain(fmt: str, out: Path | None, home: Path | None) -> None:
         sys.stdout.write(data.decode())
 
 
+@app.command("domains")
+def domains_command(
+    add: list[str] = typer.Option(
+        [], "--add", help="A DNS namespace the CA may sign from now on (repeat).", metavar="DOMAIN"
+    ),
+    remove: list[str] = typer.Option(
+        [], "--remove", help="A namespace it no longer signs (repeat).", metavar="DOMAIN"
+    ),
+    topology: Path | None = typer.Option(
+        None,
+        "--topology",
+        "-t",
+        help="Add every namespace the topology's planned names need (a SIP domain added to "
+        "the deployment).",
+        metavar="FILE",
+    ),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List or change the DNS namespaces the CA signs (its name policy).
+
+    A request naming anything outside them is refused (policy.namespace): a SIP domain added to
+    the deployment needs its namespace here before the CA signs sip.<domain>, lyncdiscover and
+    its simple URLs. `lyncpki deploy` adds the namespaces of its topology itself. A change needs
+    the CA passphrase, is audited, and a running `ca serve` applies it to the next request.
+    """
+    _domains(add, remove, topology, home, passphrase_file, as_json)
+
+
+@guarded()
+def _domains(
+    add: list[str],
+    remove: list[str],
+    topology: Path | None,
+    home: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    added = [normalize(d) for d in add]
+    for name_ in [*added, *(normalize(d) for d in remove)]:
+        if problem := fqdn_problem(name_):
+            raise LyncPkiError(f"'{name_}' {problem}", "give a DNS domain: contoso.com")
+    if topology is not None:
+        topo = load_topology(topology)
+        added += plan_namespaces(topo, plan(topo))
+    changing = bool(added or remove)
+    ca = open_signing(home, passphrase_file) if changing else open_read(home)
+    before = ca.config.namespaces
+    if not before and changing:
+        raise LyncPkiError(
+            "this CA signs any name (made with --any-domain): it has no namespaces to change",
+            "make a CA with --domain if it should be limited",
+        )
+    dropped = {normalize(d) for d in remove}
+    unknown = sorted(dropped - set(before))
+    if unknown:
+        raise LyncPkiError(
+            f"{', '.join(unknown)}: not a namespace of this CA ({', '.join(before)})",
+            "give one of the namespaces listed by: lyncpki ca domains",
+        )
+    after = (
+        ca.set_namespaces([d for d in (*before, *added) if d not in dropped], actor=actor())
+        if changing
+        else before
+    )
+    if as_json:
+        emit_json({"namespaces": list(after), "added": sorted(set(after) - set(before)),
+                   "removed": sorted(set(before) - set(after))})  # fmt: skip
+        return
+    if not after:
+        stdout.print("this CA signs any DNS name (no namespace policy)", markup=False)
+        return
+    for name_ in sorted(set(after) - set(before)):
+        stdout.print(f"added {name_}", markup=False)
+    for name_ in sorted(set(before) - set(after)):
+        stdout.print(f"removed {name_}", markup=False)
+    stdout.print(f"namespaces: {', '.join(after)}", markup=False)
+
+
 @app.command("templates")
 def templates_command(
     home: Path | None = HomeOption,

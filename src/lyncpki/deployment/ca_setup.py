@@ -28,6 +28,7 @@ from lyncpki.ca.home import PASSPHRASE_ENV, CaHome, generate_passphrase, resolve
 from lyncpki.deployment.needs import Revoked
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
+from lyncpki.topology.names import is_within
 
 DEPLOY_ACCOUNT = "lyncpki-deploy"
 PR_SET_PDEATHSIG = 1
@@ -40,6 +41,15 @@ class OpenedCa:
     passphrase: bytes
     created: bool
     generated_passphrase: bool
+    added_namespaces: tuple[str, ...] = ()  # the topology's, missing from an existing CA
+
+
+def missing_namespaces(have: Sequence[str], needed: Sequence[str]) -> tuple[str, ...]:
+    """The namespaces of `needed` that `have` does not cover (none when `have` is empty: a CA
+    that signs any name)."""
+    if not have:
+        return ()
+    return tuple(d for d in needed if not any(is_within(d, h) for h in have))
 
 
 def free_port() -> int:
@@ -63,7 +73,13 @@ def open_or_create(home: Path, namespaces: Sequence[str], *, demo: bool) -> Open
         secret = generate_passphrase(ca_home)
         generated = True
     if ca_home.exists():
-        return OpenedCa(CertificateAuthority.open(ca_home, secret), secret, False, generated)
+        # a domain added to the topology (a new SIP domain) is added to the CA's namespaces:
+        # the CA would refuse its names, and this is the administrator's own topology
+        ca = CertificateAuthority.open(ca_home, secret)
+        added = missing_namespaces(ca.config.namespaces, namespaces)
+        if added:
+            ca.set_namespaces([*ca.config.namespaces, *added], actor="lyncpki deploy")
+        return OpenedCa(ca, secret, False, generated, added)
     ca = CertificateAuthority.create(
         ca_home,
         passphrase=secret,

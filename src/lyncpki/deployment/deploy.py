@@ -25,6 +25,7 @@ from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.deployment.ca_setup import (
     ServiceProcess,
     deploy_account,
+    missing_namespaces,
     open_or_create,
     revoked_by,
 )
@@ -158,6 +159,11 @@ def dry_run(options: DeployOptions) -> DeployResult:
     notes = []
     if not (options.home / "ca" / "config.json").exists() and options.ca_url is None:
         notes.append(f"would create a CA in {options.home / 'ca'}")
+    elif options.ca_url is None:
+        have = CaHome(options.home).read_config().namespaces
+        added = missing_namespaces(have, namespaces(topology, result))
+        if added:
+            notes.append(f"would add {', '.join(added)} to the CA's namespaces (the topology's)")
     public = [n for n in assessment.needs if asks_public_ca(n, options.public_ca)]
     if public:
         notes.append(
@@ -221,6 +227,11 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
         notes.append(
             f"generated a random CA passphrase in {home / 'secrets' / 'ca-passphrase'} (0600): "
             "demo homes only, anyone who can read it can sign"
+        )
+    if options.ca_url is None and opened.added_namespaces:
+        notes.append(
+            f"added {', '.join(opened.added_namespaces)} to the CA's namespaces: the topology "
+            "names them (lyncpki ca domains lists them)"
         )
     try:
         secret = resolve_store_passphrase(home)
