@@ -172,7 +172,7 @@ def _key(
                     "policy.key-type",
                     f"a {spec.algorithm.upper()} {spec.size}-bit key is not allowed by template "
                     f"{template.name} (allowed: {', '.join(template.key_types)})",
-                    "make a new request with an allowed key, e.g. --key rsa2048",
+                    f"make a new request with an allowed key, e.g. --key {template.key_types[0]}",
                 )
             )
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
