@@ -173,6 +173,12 @@ def test_list_and_show(home: Path, issued: tuple[Path, str]) -> None:
 
     pem = cli("ca", "show", serial, "--pem", "--home", home)
     assert pem.stdout == pem_blocks(issued[0].read_text("ascii"))[0]
+    both = json.loads(cli("ca", "show", serial, "--pem", "--json", "--home", home).stdout)
+    assert both["pem"] == pem.stdout and both["serial"] == serial.lower()  # it printed PEM
+    chain = json.loads(cli("ca", "chain", "--json", "--home", home).stdout)  # no such option
+    for given, shipped in zip(chain["certificates"], ("issuing", "root"), strict=True):
+        print_ = openssl("x509", "-in", ca_cert(home, shipped), "-noout", "-fingerprint")
+        assert given["thumbprint"] == print_.strip().split("=")[1].replace(":", "")
 
     for columns in ("80", "120", "250"):  # records where a table would fold them, else a table
         table = cli("ca", "list", "--home", home, env={"COLUMNS": columns})

@@ -760,12 +760,13 @@ def show_command(
 @guarded()
 def _show(serial: str, pem: bool, home: Path | None, as_json: bool) -> None:
     row, cert = open_read(home).certificate(serial)
-    if pem:
-        sys.stdout.write(cert.public_bytes(Encoding.PEM).decode())
+    text = cert.public_bytes(Encoding.PEM).decode()
+    if pem and not as_json:
+        sys.stdout.write(text)
         return
     data = jsonable(row) | {"serial_windows": serial_windows(cert.serial_number)}
-    if as_json:
-        emit_json(data)
+    if as_json:  # with --pem, the PEM inside the document
+        emit_json(data | ({"pem": text} if pem else {}))
         return
     for key, value in data.items():
         stdout.print(f"{key:<18} {value}", markup=False)
@@ -779,15 +780,17 @@ def chain_command(
         None, "--out", "-o", help="Write to this file.", metavar="FILE"
     ),
     home: Path | None = HomeOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """The CA chain (issuing CA, then root): what every relying server must trust.
 
-    p7b is the PKCS#7 bundle Windows imports (DER)."""
-    _chain(format, out, home)
+    p7b is the PKCS#7 bundle Windows imports (DER). --json: each certificate's subject,
+    thumbprint, validity and PEM, and the file written."""
+    _chain(format, out, home, as_json)
 
 
-@guarded(None)
-def _chain(fmt: str, out: Path | None, home: Path | None) -> None:
+@guarded()
+def _chain(fmt: str, out: Path | None, home: Path | None, as_json: bool) -> None:
     if out is not None:
         check_writable(out, "--out")
     chain = open_read(home).chain()
@@ -799,6 +802,23 @@ def _chain(fmt: str, out: Path | None, home: Path | None) -> None:
         raise LyncPkiError(f"unknown format '{fmt}'", "use pem or p7b")
     if out is not None:
         write_atomic(out, data)
+    if as_json:
+        emit_json(
+            {
+                "file": str(out) if out else None,
+                "format": fmt,
+                "certificates": [
+                    {
+                        "subject": c.subject.rfc4514_string(),
+                        "thumbprint": thumbprint(c),
+                        "not_after": c.not_valid_after_utc.isoformat(),
+                        "pem": c.public_bytes(Encoding.PEM).decode(),
+                    }
+                    for c in chain
+                ],
+            }
+        )
+    elif out is not None:
         stdout.print(f"wrote {out} ({fmt}, {len(chain)} certificates)", markup=False)
     elif fmt == "p7b":
         raise LyncPkiError("a p7b bundle is binary and cannot be printed", "add --out FILE.p7b")
