@@ -307,3 +307,17 @@ def test_a_wildcard_san_is_refused_where_lync_refuses_one(tmp_path: Path) -> Non
     ok(run_lyncpki(*asked, "--server", "fe01.contoso.net", "--type", "WebServicesExternal",
                    "--output", web))  # fmt: skip
     assert "DNS:*.contoso.com" in openssl("req", "-in", web, "-noout", "-text")
+
+
+def test_a_template_the_home_ca_does_not_offer_is_noted(lab: Lab, tmp_path: Path) -> None:
+    """`--template WebServr` (a typo) was written into the request without a word and only
+    failed at the CA; with a CA in the home, the request says so and names the likely one."""
+    process = lab.cli(
+        "request", "--topology", CONTOSO, "--server", MED, "--offline", "--output",
+        tmp_path / "typo.req", "--template", "WebServr",
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert "not offered by this home's CA (did you mean WebServer?)" in process.stderr
+    ok(lab.cli("request", "--server", MED, "--clear",
+               str(json.loads(ok(lab.cli("certs", "--server", MED, "--json")).stdout)
+                   ["certificates"][-1]["request_id"])))  # fmt: skip

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.progress import Progress
 
+from lyncpki.ca.authority import load_templates
 from lyncpki.ca.client import CaClient
 from lyncpki.cli.assign_flow import assign_checked
-from lyncpki.cli.ca_context import HomeOption, JsonOption
+from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
 from lyncpki.cli.store_context import (
     ServerOption,
@@ -21,7 +23,7 @@ from lyncpki.cli.store_context import (
     store_secret,
     topology_path,
 )
-from lyncpki.enrollment.request_spec import WizardAnswers, decide
+from lyncpki.enrollment.request_spec import RequestSpec, WizardAnswers, decide
 from lyncpki.enrollment.requesting import (
     Outcome,
     check_request_file,
@@ -260,6 +262,24 @@ def _key(text: str | None) -> KeySpec | None:
         raise typer.BadParameter(str(error), param_hint="--key") from None
 
 
+def _unknown_templates(home: Path | None, specs: list[RequestSpec]) -> None:
+    """A note for a template the home's CA does not offer (a typo: WebServr), when the home has
+    a CA: the request names it, and a CA without it refuses the request later."""
+    ca_home = home_of(home)
+    if not ca_home.exists():
+        return
+    offered = {t.name.lower(): t.name for t in load_templates(ca_home)}
+    for spec in specs:
+        if spec.template.lower() not in offered:
+            close = difflib.get_close_matches(spec.template.lower(), list(offered), n=1)
+            hint = f" (did you mean {offered[close[0]]}?)" if close else ""
+            stderr.print(
+                f"note: template {spec.template} is not offered by this home's CA{hint}: a CA "
+                f"without it refuses the request (offered: {', '.join(offered.values())})",
+                markup=False,
+            )
+
+
 def _shared_with(target: RequestTarget) -> str | None:
     """The pool member that requests a certificate every member shares (an Edge pool's), when
     `target` is on another member; else None."""
@@ -338,6 +358,8 @@ def _request(
     files = _outputs(output, store.server, [s.target.label for s in specs]) if offline else []
     for file in files:  # before any key is made: a refusal leaves the store as it was
         check_request_file(file, store, keep=[path])
+    if offline and not as_json:
+        _unknown_templates(home, specs)
     try:
         with Progress(console=stderr, transient=True, disable=as_json or len(specs) < 2) as bar:
             task = bar.add_task(f"requesting for {store.server}", total=len(specs))
