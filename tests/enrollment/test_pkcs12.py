@@ -159,6 +159,13 @@ def test_export_opens_with_openssl_and_the_password(lab: Lab, tmp_path: Path, le
     assert info.count("BEGIN CERTIFICATE") == 3  # the certificate, the issuing CA, the root
     wrong = openssl("pkcs12", "-info", "-in", pfx, "-passin", "pass:nope", "-nokeys", check=False)
     assert "BEGIN CERTIFICATE" not in wrong
+    # an older export is replaced; a file of another kind (the CA's answer) is not
+    export = ("export", "--server", server, "--type", "Internal", *more)
+    ok(lab.cli(*export, "--pfx", pfx, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))
+    kept = answer.read_bytes()
+    refused = lab.cli(*export, "--pfx", answer, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)
+    assert refused.returncode == 2 and "is not a .pfx" in refused.stderr, refused.stderr
+    assert answer.read_bytes() == kept
     # and the other server of the Edge pool imports it (R-EDGE-03: one certificate for the pool)
     ok(
         lab.cli(

@@ -34,6 +34,7 @@ from lyncpki.reports.certs_table import print_certificates
 from lyncpki.store import ServerStore, StoreError, servers_in, thumbprint_name
 from lyncpki.store.listing import certificate_rows
 from lyncpki.x509.bundles import PKCS12_SUFFIXES
+from lyncpki.x509.pkcs12_guard import looks_like_pkcs12
 
 TypeOption = typer.Option(
     ...,
@@ -355,6 +356,19 @@ def export_command(
     _export(server, pfx, usage, thumbprint, password, legacy, home, passphrase_file, as_json)
 
 
+def _replaceable_pfx(pfx: Path) -> None:
+    """Refuse to write the .pfx over a file of another kind (`--pfx answer.cer` replaced the
+    CA's answer with a PKCS#12 file); an older export is replaced."""
+    if pfx.is_file():
+        with pfx.open("rb") as handle:
+            head = handle.read(16)
+        if not looks_like_pkcs12(head):
+            raise LyncPkiError(
+                f"{pfx} exists and is not a .pfx: lyncpki does not replace it",
+                "choose another --pfx, or move that file away",
+            )
+
+
 @guarded()
 def _export(
     server: str,
@@ -372,6 +386,7 @@ def _export(
             "give --type or --thumbprint" + ("" if usage is None else ", not both"),
             "e.g. --type AccessEdgeExternal, or --thumbprint of a certificate lyncpki certs lists",
         )
+    _replaceable_pfx(pfx)
     store = open_store(home, server)
     _existing(store)
     if usage is not None:
