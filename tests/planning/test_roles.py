@@ -913,6 +913,26 @@ def test_wildcards_replace_simple_urls_and_lyncdiscover_on_web_certificates_only
         assert not cert.subject.startswith("*"), f"R-GEN-06: wildcard subject on {cert.id}"
 
 
+def test_a_simple_url_on_the_sip_domain_itself_stays_explicit_under_wildcards() -> None:
+    """`meet: https://acme.fr/meet` with wildcards: true gave *.fr (a wildcard on a top-level
+    domain: no CA issues it, and it does not match acme.fr) and dropped acme.fr. A name whose
+    parent is no SIP domain's stays as it is; meet.<domain> still becomes *.<domain>."""
+    text = (
+        "sip_domains: [acme.fr]\n"
+        "simple_urls: {meet: 'https://acme.fr/meet', dialin: dialin.acme.fr}\n"
+        "wildcards: true\n"
+        "sites:\n  - name: HQ\n    pools:\n"
+        "      - {role: standard_edition, fqdn: se.corp.acme.fr, "
+        "web_services: {external: web.acme.fr}}\n"
+        "    reverse_proxy: {publishes: [web.acme.fr]}\n"
+    )
+    p = plan(load_topology_text(text, "acme.yaml"))
+    for cert in p.certificates:
+        assert "*.fr" not in cert.sans, cert.id
+    for cert_id in ("se.corp.acme.fr/web-external", "web.acme.fr/reverse-proxy"):
+        assert {"acme.fr", "*.acme.fr"} <= set(p.by_id(cert_id).sans), cert_id
+
+
 def test_wildcards_in_combined_layout() -> None:
     settings = "mobility: true\nwildcards: true\ndefaults: {layout: combined}\n"
     cert = plan(topology(settings, FE_POOL)).by_id("fe1.ad.corpmail.se/default")

@@ -27,7 +27,7 @@ from lyncpki.planning.rules import (
 from lyncpki.planning.sources import CONDITIONS, NAME_SOURCES, WILDCARDABLE
 from lyncpki.topology import load_topology
 from lyncpki.topology.model import CertificateOptions, Layout, Topology
-from lyncpki.topology.names import parent_domain
+from lyncpki.topology.names import is_within, parent_domain
 
 FRIENDLY = {
     "default": "Lync Default",
@@ -79,11 +79,21 @@ class _Planner:
             if not found:
                 continue
             if wild and name_rule.source in WILDCARDABLE:
-                found = tuple(f"*.{parent_domain(n)}" for n in found)
+                found = tuple(self.wildcard(n) for n in found)
                 rules["R-GEN-08"] = None
             sans.update(dict.fromkeys(found))
             rules[name_rule.rule] = None
         return subject, list(sans), list(rules)
+
+    def wildcard(self, name: str) -> str:
+        """`*.<parent>` for a name under a SIP domain (meet.contoso.com: *.contoso.com); the
+        name itself when its parent is no SIP domain's: a simple URL on the SIP domain itself
+        (https://contoso.com/meet) would give *.com, which matches nothing of ours and no CA
+        issues, and *.contoso.com does not match contoso.com."""
+        parent = parent_domain(name)
+        if "." in parent and any(is_within(parent, d) for d in self.topology.sip_domains):
+            return f"*.{parent}"
+        return name
 
     def key(self, rule: CertificateRule, options: CertificateOptions) -> tuple[KeySpec, str | None]:
         key = options.key or self.topology.defaults.key
