@@ -23,6 +23,8 @@ ALL_IDS = (
     "plan.no-front-end",
     "plan.wildcards-in-use",
     "plan.persistent-chat-ca",
+    "plan.admin-external",
+    "plan.client-auth-template",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.
@@ -422,6 +424,29 @@ def test_persistent_chat_ca() -> None:
 def test_persistent_chat_with_the_internal_servers_ca_is_fine() -> None:
     pool = "- {role: persistent_chat, fqdn: pc1.ad.corpmail.se, certificates: {issuer: internal}}\n"
     assert not with_id(plan_of(minimal(BASE, pool)), "plan.persistent-chat-ca")
+
+
+def test_the_admin_url_on_an_internet_facing_certificate() -> None:
+    """`admin` published by the reverse proxy (or added to the Edge's SANs) was planned onto
+    public certificates without a word; R-RP-01: not admin."""
+    settings = (
+        "sip_domains: [corpmail.se]\n"
+        "simple_urls: {meet: meet.corpmail.se, admin: admin.corpmail.se}\n"
+    )
+    rp = "fqdn: rp.corpmail.se\npublishes: [web.corpmail.se, admin.corpmail.se]\n"
+    found = with_id(plan_of(minimal(settings, reverse_proxy=rp)), "plan.admin-external")
+    assert [w.certificate for w in found] == ["rp.corpmail.se/reverse-proxy"], found
+    assert not with_id(plan_of(minimal(settings)), "plan.admin-external")
+
+
+def test_client_authentication_from_the_webserver_template() -> None:
+    """Public IM needs Client Authentication on the Edge external certificate; a WebServer
+    template override gave both EKUs from a template that issues only one (R-GEN-02)."""
+    settings = BASE + "federation: {enabled: true, public_im: true}\n"
+    edge = EDGE + "  certificates: {template: WebServer}\n"
+    found = with_id(plan_of(minimal(settings, edge)), "plan.client-auth-template")
+    assert [w.certificate for w in found] == ["edgepool.ad.corpmail.se/edge-external"], found
+    assert not with_id(plan_of(minimal(settings, EDGE)), "plan.client-auth-template")
 
 
 @pytest.mark.parametrize("warning_id", ALL_IDS)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lyncpki.planning.context import Context, Facts
-from lyncpki.planning.model import PlannedCertificate, PlanWarning, Severity, Usage
-from lyncpki.planning.rules import CaKind, CertificateRule
+from lyncpki.planning.model import Eku, PlannedCertificate, PlanWarning, Severity, Usage
+from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE, CaKind, CertificateRule
 from lyncpki.topology.issues import format_path
 from lyncpki.topology.model import Issuer, Role, Topology
 from lyncpki.topology.names import is_within
@@ -134,6 +134,43 @@ def _edge_sip(
             )  # fmt: skip
 
 
+ADMIN_EXTERNAL = Advice(
+    "plan.admin-external", "R-RP-01", Severity.WARNING,
+    "the admin simple URL on a certificate presented to the Internet",
+)  # fmt: skip
+CLIENT_AUTH_WEBSERVER = Advice(
+    "plan.client-auth-template", "R-GEN-02", Severity.WARNING,
+    "Client Authentication asked of the WebServer template, which cannot carry it",
+)  # fmt: skip
+
+
+def _admin_external(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    admin = ctx.topology.simple_urls.admin
+    if rule.ca in PUBLIC_FACING and admin and admin in cert.sans:
+        yield _warn(
+            ADMIN_EXTERNAL, admin,
+            f"{cert.id} carries the admin URL {admin}: the Control Panel is for internal users "
+            "only, and the name on an Internet-facing certificate publishes it",
+            f"remove {admin} from the reverse proxy's publishes and the additional_sans of "
+            "external certificates", cert.id,
+        )  # fmt: skip
+
+
+def _client_auth_webserver(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    if Eku.CLIENT_AUTH in cert.eku and cert.template == "WebServer":
+        yield _warn(
+            CLIENT_AUTH_WEBSERVER, cert.template,
+            f"{cert.id} needs Client Authentication (public IM, R-GEN-02), and the WebServer "
+            "template issues Server Authentication only: the CA drops it or refuses",
+            f"use a template with both EKUs (e.g. {CLIENT_AUTH_TEMPLATE}) in the certificate's "
+            "template, or remove the WebServer override", cert.id,
+        )  # fmt: skip
+
+
 CERTIFICATE_ADVICE: tuple[
     tuple[Advice, Callable[[CertificateRule, PlannedCertificate, Context], Iterator[PlanWarning]]],
     ...,
@@ -143,6 +180,8 @@ CERTIFICATE_ADVICE: tuple[
     (PUBLIC_NAME_INTERNAL, _public_from_internal),
     (TOO_MANY_SANS, _too_many_sans),
     (EDGE_SIP, _edge_sip),
+    (ADMIN_EXTERNAL, _admin_external),
+    (CLIENT_AUTH_WEBSERVER, _client_auth_webserver),
 )
 
 
