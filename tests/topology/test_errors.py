@@ -230,6 +230,39 @@ CASES = {
         "        web_services: {internal: webint.corpmail.se}\n",  # line 17
         ("sites[0].pools[2].web_services.internal", 17, 34, "R-SE-02", "remove"),
     ),
+    "a pool named like another pool's server": (
+        {},
+        "      - role: director\n"  # line 15
+        "        fqdn: fe2.ad.corpmail.se\n"  # line 16
+        "        servers: [dir1.ad.corpmail.se, dir2.ad.corpmail.se]\n",  # line 17
+        ("sites[0].pools[2].fqdn", 16, 15, "already a server of pool", "its own FQDN"),
+    ),
+    "two front end pools share their external web name": (
+        {},
+        "      - role: front_end\n"  # line 15
+        "        fqdn: pool2.ad.corpmail.se\n"  # line 16
+        "        servers: [fe3.ad.corpmail.se]\n"  # line 17
+        "        web_services: {external: web.corpmail.se}\n",  # line 18
+        ("sites[0].pools[2].web_services.external", 18, 34, "already the external web", "own"),
+    ),
+    "the edge's access name is the meet URL": (
+        {
+            14: "        external: {access: meet.corpmail.se, webconf: webconf.corpmail.se, "
+            "av: av.corpmail.se}"
+        },
+        "",
+        ("simple_urls.meet[0]", 3, 10, "the external access FQDN of Edge pool", "own FQDN"),
+    ),
+    "an enterprise pool named like one of its servers": (
+        {10: "        servers: [pool.ad.corpmail.se, fe2.ad.corpmail.se]"},
+        "",
+        ("sites[0].pools[0].servers[0]", 10, 19, "single-computer pool", "its own FQDN"),
+    ),
+    "a SIP domain listed twice, once with SIP: in capitals": (
+        {1: "sip_domains: [corpmail.se, partner.no, 'SIP:Corpmail.se']"},
+        "",
+        ("sip_domains[2]", 1, 40, "listed twice", "remove the duplicate"),
+    ),
     "oauth key under 2048 bits (R-OAUTH-01)": (
         {},
         "oauth:\n"  # line 15

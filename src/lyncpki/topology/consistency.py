@@ -31,6 +31,12 @@ def _name(value: Any) -> str | None:
     return normalize(value) if isinstance(value, str) and value.strip() else None
 
 
+def _sip_domain(value: Any) -> str | None:
+    """A SIP domain as the model reads it: `sip:` (any case) removed."""
+    name = _name(value)
+    return name[4:] if name and name.startswith("sip:") else name
+
+
 def _items(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -88,7 +94,7 @@ def check_unique_names(data: dict[str, Any], report: Report) -> None:
         report, "SIP domain '{name}' is listed twice (first at {first})", "remove the duplicate"
     )
     for k, domain in enumerate(_items(data.get("sip_domains"))):
-        domains(_name(domain), ("sip_domains", k))
+        domains(_sip_domain(domain), ("sip_domains", k))
     sites = _first_seen(
         report, "site '{name}' is defined twice (first at {first})", "merge the two sites"
     )
@@ -195,8 +201,87 @@ def check_director_web_names(data: dict[str, Any], report: Report) -> None:
             )
 
 
+def _owned_names(data: dict[str, Any]) -> Iterator[tuple[str, str, str, Path, str]]:
+    """Every FQDN the topology gives a meaning: (name, kind, what it is, where, owner). The
+    owner is what may hold the same name twice: a pool (its FQDN, its servers, its web
+    services), an Edge pool's external side (access, webconf and A/V may share one name)."""
+    for pool in _pools(data):
+        owner = format_path(pool.path)
+        servers = [(k, _name(s)) for k, s in enumerate(_items(pool.data.get("servers")))]
+        if pool.fqdn:
+            # a pool of one server named by its FQDN (Director, Edge... without `servers`)
+            kind = "server" if not servers and pool.role not in (None, "front_end") else "pool"
+            yield pool.fqdn, kind, f"the FQDN of pool {pool.fqdn}", (*pool.path, "fqdn"), owner
+        for k, server in servers:
+            if server and not (len(servers) == 1 and server == pool.fqdn):  # single-computer
+                what = f"a server of pool {pool.fqdn}"
+                yield server, "server", what, (*pool.path, "servers", k), owner
+        for which in ("internal", "external"):
+            web = pool.web(which)
+            if web and web != pool.fqdn:
+                what = f"the {which} web services FQDN of pool {pool.fqdn}"
+                kind = f"{pool.role}-web" if which == "external" else "web"
+                yield web, kind, what, (*pool.path, "web_services", which), owner
+        external = _map(pool.data.get("external"))
+        for key in ("access", "webconf", "av"):
+            name = _name(external.get(key))
+            if name:
+                what = f"the external {key} FQDN of Edge pool {pool.fqdn}"
+                yield name, "edge", what, (*pool.path, "external", key), f"{owner}.external"
+    urls = _map(data.get("simple_urls"))
+    for key in ("meet", "dialin", "admin"):
+        values = urls.get(key)
+        for k, value in enumerate(values if isinstance(values, list) else [values]):
+            if isinstance(value, str) and value.strip():
+                path = ("simple_urls", key, k) if isinstance(values, list) else ("simple_urls", key)
+                yield host_of(value), "url", f"the {key} simple URL", path, "simple_urls"
+
+
+# Pairs said by other checks: a pool defined twice, a server in two pools (check_unique_names),
+# a Director's external web FQDN that is a Front End's (check_director_web_names, R-DIR-03).
+_SAID = {("pool", "pool"), ("server", "server")} | {
+    pair
+    for front in ("front_end-web", "standard_edition-web")
+    for pair in ((front, "director-web"), ("director-web", front))
+}
+
+
+def check_fqdn_owners(data: dict[str, Any], report: Report) -> None:
+    """One name, one thing: a pool named like another pool's server, two pools sharing an
+    external web FQDN, an Edge's access FQDN that is also the meet URL... Topology Builder
+    refuses these; the certificates of both would carry a name only one can answer. A pool's
+    own names may repeat (internal web = pool FQDN, a single-computer pool), simple URLs may
+    share a host (https://lync.contoso.com/meet and /dialin), and an Edge's access, webconf and
+    A/V names may be one."""
+    seen: dict[str, tuple[str, str, Path, str]] = {}
+    for name, kind, what, path, owner in _owned_names(data):
+        first = seen.get(name)
+        if first is None:
+            seen[name] = (kind, what, path, owner)
+        elif (
+            first[3] != owner
+            and (first[0], kind) not in _SAID
+            and not (first[2][-1] == path[-1] == "fqdn")  # a pool defined twice: said already
+        ):
+            report(
+                path,
+                f"'{name}' is {what}, and already {first[1]} (at {format_path(first[2])})",
+                "give each its own FQDN: Lync resolves a name to one pool, one Edge or one "
+                "published URL",
+            )
+    for pool in _pools(data):
+        servers = [_name(s) for s in _items(pool.data.get("servers"))]
+        if pool.fqdn and len(servers) > 1 and pool.fqdn in servers:
+            report(
+                (*pool.path, "servers", servers.index(pool.fqdn)),
+                f"pool {pool.fqdn} has {len(servers)} servers and one of them has the pool's "
+                "FQDN: only a single-computer pool is named like its server",
+                "give the pool its own FQDN (clients reach it through DNS load balancing)",
+            )
+
+
 def check_simple_urls(data: dict[str, Any], report: Report) -> None:
-    domains = [d for d in (_name(x) for x in _items(data.get("sip_domains"))) if d]
+    domains = [d for d in (_sip_domain(x) for x in _items(data.get("sip_domains"))) if d]
     if not domains:
         return
     urls = _map(data.get("simple_urls"))
@@ -267,6 +352,7 @@ CHECKS: tuple[Callable[[dict[str, Any], Report], None], ...] = (
     check_unique_names,
     check_role_fields,
     check_director_web_names,
+    check_fqdn_owners,
     check_simple_urls,
     check_federation,
     check_oauth_key,

@@ -96,7 +96,8 @@ def _sip_domain(value: Any) -> str:
             f"expected a SIP domain, got {type(value).__name__} {value!r}",
             "write a DNS domain such as contoso.com",
         )
-    name = normalize(value.removeprefix("sip:"))
+    name = normalize(value)
+    name = name[4:] if name.startswith("sip:") else name  # SIP:Contoso.com as well
     if "@" in name:
         raise FieldProblem(
             f"'{value}' is a SIP address, not a SIP domain",
