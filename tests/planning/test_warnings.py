@@ -25,6 +25,7 @@ ALL_IDS = (
     "plan.persistent-chat-ca",
     "plan.admin-external",
     "plan.client-auth-template",
+    "plan.pool-too-large",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.
@@ -447,6 +448,35 @@ def test_client_authentication_from_the_webserver_template() -> None:
     found = with_id(plan_of(minimal(settings, edge)), "plan.client-auth-template")
     assert [w.certificate for w in found] == ["edgepool.ad.corpmail.se/edge-external"], found
     assert not with_id(plan_of(minimal(settings, EDGE)), "plan.client-auth-template")
+
+
+def test_a_pool_larger_than_lync_supports() -> None:
+    """200 Front End servers in one pool planned without a word; Lync Server 2013 pools hold
+    at most 12 (Front End, Edge) or 10 (Director) servers."""
+    servers = ", ".join(f"big{n}.ad.corpmail.se" for n in range(13))
+    pool = f"- {{role: front_end, fqdn: big.ad.corpmail.se, servers: [{servers}]}}\n"
+    found = with_id(plan_of(minimal(BASE, pool)), "plan.pool-too-large")
+    assert [w.subject for w in found] == ["big.ad.corpmail.se"], found
+    assert "13 servers" in found[0].message and "at most 12" in found[0].message
+
+
+def test_a_reverse_proxy_without_what_it_publishes_says_which_field() -> None:
+    """The fix said 'define the reverse proxy subject in the topology', a field that does not
+    exist; it names reverse_proxy.publishes."""
+    found = with_id(
+        plan_of(minimal(BASE, reverse_proxy="fqdn: rp.corpmail.se\n")), "plan.no-subject"
+    )
+    assert found and "reverse_proxy.publishes" in found[0].fix, found
+
+
+def test_an_admin_url_outside_the_sip_domains_is_accepted() -> None:
+    """The admin URL is internal only (https://lyncadmin.corp.local): it was refused for not
+    being under a SIP domain, and the fix (add its domain to sip_domains) would be wrong."""
+    settings = BASE.replace(
+        "dialin.corpmail.se}", "dialin.corpmail.se, admin: lyncadmin.corp.local}"
+    )
+    assert "lyncadmin.corp.local" in settings
+    assert plan_of(minimal(settings)).certificates
 
 
 @pytest.mark.parametrize("warning_id", ALL_IDS)

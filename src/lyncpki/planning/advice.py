@@ -336,13 +336,42 @@ NO_SUBJECT = Advice(
 )  # fmt: skip
 
 
+# Where the topology defines a subject that can be missing (the others are always there).
+_SUBJECT_FIELDS = {
+    "reverse proxy subject": "list the external web services FQDNs it publishes in the site's "
+    "reverse_proxy.publishes (the first is its subject)",
+}
+
+
 def no_subject(rule: CertificateRule, site: str, target: str) -> PlanWarning:
     return _warn(
         NO_SUBJECT, f"{site}/{target}",
         f"no {rule.subject} is defined, so the {rule.label} certificate of {target} "
         "cannot be planned",
-        f"define the {rule.subject} in the topology",
+        _SUBJECT_FIELDS.get(str(rule.subject), f"define the {rule.subject} in the topology"),
     )  # fmt: skip
+
+
+# Servers a pool may hold (Lync Server 2013 topology limits).
+POOL_LIMITS = {Role.FRONT_END: 12, Role.DIRECTOR: 10, Role.EDGE: 12}
+POOL_TOO_LARGE = Advice(
+    "plan.pool-too-large", "S0", Severity.WARNING,
+    "more servers in a pool than Lync Server 2013 supports (Front End 12, Director 10, Edge 12)",
+)  # fmt: skip
+
+
+def _pool_too_large(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    for _, pool in topology.pools():
+        limit = POOL_LIMITS.get(pool.role)
+        if limit is not None and len(pool.servers) > limit:
+            yield _warn(
+                POOL_TOO_LARGE, pool.fqdn,
+                f"pool {pool.fqdn} lists {len(pool.servers)} servers; a Lync Server 2013 "
+                f"{pool.role} pool holds at most {limit}",
+                "split it into several pools (each with its own FQDN and certificates)",
+            )  # fmt: skip
 
 
 TOPOLOGY_ADVICE: tuple[
@@ -356,6 +385,7 @@ TOPOLOGY_ADVICE: tuple[
     (NO_FRONT_END, _no_front_end),
     (WILDCARD_DEVICES, _wildcards_in_use),
     (CHAT_SAME_CA, _chat_ca),
+    (POOL_TOO_LARGE, _pool_too_large),
 )
 
 

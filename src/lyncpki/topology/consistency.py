@@ -291,7 +291,8 @@ def check_simple_urls(data: dict[str, Any], report: Report) -> None:
         if isinstance(meet, str)
         else [(("simple_urls", "meet", k), v) for k, v in enumerate(_items(meet))]
     )
-    entries += [(("simple_urls", key), urls.get(key)) for key in ("dialin", "admin")]
+    # admin is internal only (never on an external certificate): any internal FQDN will do
+    entries += [(("simple_urls", "dialin"), urls.get("dialin"))]
     for path, value in entries:
         if not isinstance(value, str) or not value.strip():
             continue
