@@ -436,3 +436,16 @@ def test_a_folder_given_as_a_file_is_named(tmp_path: Path) -> None:
     code, _, err = invoke("plan", "examples/contoso.yaml", "-o", str(tmp_path))
     assert code == 2 and "it is a folder" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_csv_report_leaves_no_warning_unsaid(contoso_yaml: Path, tmp_path: Path) -> None:
+    """The CSV holds one row per certificate: the warnings of no one certificate (example names,
+    a SIP domain without its meet URL) were in the JSON, HTML and XLSX but lost in the CSV."""
+    out = tmp_path / "plan.csv"
+    code, _, err = invoke("plan", str(contoso_yaml), "-o", str(out))
+    assert code == 0
+    document = json.loads(invoke("plan", str(contoso_yaml), "--json")[1])
+    general = [w for w in document["warnings"] if not w.get("certificate")]
+    assert general
+    for warning in general:
+        assert f"{warning['id']} ({warning['rule']}) {warning['subject']}" in err, warning

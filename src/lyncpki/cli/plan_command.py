@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from lyncpki.atomic import write_atomic
-from lyncpki.cli.output import EXIT_FINDINGS, guarded, stdout
+from lyncpki.cli.output import EXIT_FINDINGS, guarded, stderr, stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import PlanOptions, Severity, plan_file
 from lyncpki.reports import render_plan
@@ -105,6 +105,14 @@ def run(
                 f"{len(result.warnings)} warnings)",
                 markup=False,
             )
+            if chosen is Format.CSV:  # one row per certificate: the others would be lost
+                for warning in (w for w in result.warnings if w.certificate is None):
+                    stderr.print(
+                        f"{warning.severity} {warning.id} ({warning.rule}) {warning.subject}: "
+                        f"{warning.message} — fix: {warning.fix} [not in the CSV: a warning "
+                        "of no one certificate]",
+                        markup=False,
+                    )
         elif chosen is Format.XLSX:
             raise LyncPkiError(
                 "an xlsx report is a binary file and cannot be printed",
