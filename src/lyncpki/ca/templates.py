@@ -134,11 +134,13 @@ BUILTIN: tuple[Template, ...] = (
     Template(
         name=OCSP_SIGNER_TEMPLATE,
         display_name="OCSP Response Signing",
-        description="The CA's delegated OCSP responder",
+        description="A delegated OCSP responder (manager approval: its answers are taken for "
+        "the CA's; `ca serve` makes its own responder without this template)",
         eku=("OCSPSigning",),
         key_usage=("digital_signature",),
         validity_days=30,
         allow_wildcards=False,
+        approval=True,
     ),
     Template(
         name="SubCA",

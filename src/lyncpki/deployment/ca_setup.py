@@ -155,7 +155,34 @@ class ServiceProcess:
         self.home, self.passphrase, self.log = home, passphrase, log
         self.process: subprocess.Popen[bytes] | None = None
 
+    def _refuse_taken_port(self) -> None:
+        """Before starting: the port must be free. Another home's `ca serve` answering there
+        took deploy's requests (and its password: 18 failed logins, then the loopback locked
+        out); the health check alone cannot tell whose service answers."""
+        with socket.socket() as probe:
+            # as uvicorn binds: connections of an earlier run in TIME_WAIT do not count
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((LOOPBACK, self.port))
+                return
+            except OSError:
+                pass
+        try:
+            whose = (
+                " by another lyncpki CA service"
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200
+                else ""
+            )
+        except httpx.HTTPError:
+            whose = ""
+        raise LyncPkiError(
+            f"port {self.port} of {LOOPBACK}, which this home's CA URLs name, is taken{whose}",
+            f"stop what listens on {self.port} (a `lyncpki ca serve` of another home?), then run "
+            "deploy again; or give --ca URL of the CA to use",
+        )
+
     def start(self, timeout: float = 60) -> None:
+        self._refuse_taken_port()
         env = {**os.environ, PASSPHRASE_ENV: self.passphrase.decode()}
         command = [
             sys.executable,
