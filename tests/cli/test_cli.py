@@ -449,3 +449,42 @@ def test_a_csv_report_leaves_no_warning_unsaid(contoso_yaml: Path, tmp_path: Pat
     assert general
     for warning in general:
         assert f"{warning['id']} ({warning['rule']}) {warning['subject']}" in err, warning
+
+
+def test_check_output_takes_its_format_from_the_suffix(contoso_yaml: Path, tmp_path: Path) -> None:
+    """`check -o report.html` wrote the terminal table into the .html file."""
+    for name, starts in (("c.html", "<!doctype html"), ("c.json", "{")):
+        out = tmp_path / name
+        code, _, err = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path),
+                              "--offline", "-o", str(out))  # fmt: skip
+        assert code in (0, 1), err
+        assert out.read_text().lower().startswith(starts), out.read_text()[:80]
+
+
+def test_check_of_an_endpoint_naming_no_planned_server_is_bad_usage(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    """`--endpoint HOST:PORT=nothere` or `=fe01/Bogus` handshook with no planned name to check
+    and passed; both are exit 2 before any connection."""
+    for given, said in (
+        ("127.0.0.1:9=nothere.contoso.net", "has no server nothere.contoso.net"),
+        ("127.0.0.1:9=fe01.contoso.net/Bogus", "has no Bogus certificate"),
+    ):
+        code, _, err = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path),
+                              "--endpoint", given)  # fmt: skip
+        assert code == 2 and said in err, (given, err)
+
+
+def test_check_gives_its_verdict_where_it_cannot_keep_it(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    """A home check could not write last-check.json (a read-only home, an auditor's account)
+    and ended in exit 2 with no verdict; the verdict comes, with a note."""
+    (tmp_path / "last-check.json").mkdir()  # where the file would go, something it cannot replace
+    code, out, err = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path),
+                            "--offline", "--json")  # fmt: skip
+    assert code == 1, err  # an empty home: every planned certificate missing
+    document = json.loads(out)
+    assert document["findings"] and any(
+        "not kept as the last check" in n for n in document["notes"]
+    )

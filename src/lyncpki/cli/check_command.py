@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from io import StringIO
 from pathlib import Path
@@ -168,7 +169,12 @@ def check_command(
     verify_keys: bool = typer.Option(
         False, "--verify-keys", help="Open every private key and compare it with its certificate."
     ),
-    fmt: Format = typer.Option(Format.TABLE, "--format", "-f", help="table, json or html."),
+    fmt: Format = typer.Option(
+        Format.TABLE,
+        "--format",
+        "-f",
+        help="table, json or html (default: the suffix of --output, else table).",
+    ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here.", metavar="FILE"
     ),
@@ -303,6 +309,8 @@ def _check(
             findings += judged.findings
             certificates.append(judged.identity(file))
         targets = [Endpoint.parse(e) for e in endpoints]
+        if plan is not None:
+            _known_endpoints(plan, targets)
         if live and not targets and plan is not None:
             targets, unresolved = _default_endpoints(plan, servers, jobs)
             findings += unresolved
@@ -339,13 +347,24 @@ def _check(
         certificates=tuple(certificates),
     )
     if plan is not None and (servers or not (certs or endpoints)) and root.is_dir():
-        save_last_check(root, report)  # the dashboard shows the last check of the deployment
+        try:  # the dashboard shows the last check of the deployment
+            save_last_check(root, report)
+        except LyncPkiError as error:  # a read-only home (an auditor's account): still a verdict
+            report = replace(
+                report, notes=(*report.notes, f"not kept as the last check: {error.message}")
+            )
     _render(report, fmt, output)
     if not report.passed:
         raise typer.Exit(EXIT_FINDINGS)
 
 
+# --output's suffix names the format when --format is left at its default (table)
+SUFFIX_FORMATS = {".html": Format.HTML, ".htm": Format.HTML, ".json": Format.JSON}
+
+
 def _render(report: CheckReport, fmt: Format, output: Path | None) -> None:
+    if fmt is Format.TABLE and output is not None:  # -o report.html wrote a terminal table
+        fmt = SUFFIX_FORMATS.get(output.suffix.lower(), fmt)
     if fmt is Format.TABLE and output is None:
         print_findings(report, stdout)
         return
@@ -385,6 +404,26 @@ def _known_servers(plan: CertificatePlan, servers: list[str]) -> None:
             "give servers of the topology (lyncpki plan lists them), or 'global' for the "
             "OAuthTokenIssuer certificate",
         )
+
+
+def _known_endpoints(plan: CertificatePlan, targets: list[Endpoint]) -> None:
+    """Refuse `--endpoint HOST:PORT=SERVER/USAGE` naming a server or usage the plan lacks: the
+    handshake ran with no planned name to check and passed."""
+    for target in targets:
+        if target.server is None:
+            continue
+        if not plan.for_store(target.server):
+            raise LyncPkiError(
+                f"--endpoint {target.label}: {plan.unknown_store(target.server)}",
+                "name a server of the topology after '=' (lyncpki plan lists them)",
+            )
+        if plan.for_usage(target.server, target.usage) is None:
+            planned = sorted({u for c in plan.for_store(target.server) for u in c.usages})
+            raise LyncPkiError(
+                f"--endpoint {target.label}: {target.server} has no {target.usage} certificate "
+                f"in the plan (it holds {', '.join(planned)})",
+                f"name one of them after '/': {target.server}/{planned[0]}",
+            )
 
 
 def _default_endpoints(
