@@ -244,6 +244,7 @@ def test_renew_within_renews_and_keeps_the_old_as_previous(tmp_path: Path) -> No
     assert deploy(home, "--no-live").returncode == 0
     process = deploy(home, "--no-live", "--renew-within", "1000d")  # 730-day certificates
     assert process.returncode == 0, process.stdout + process.stderr
+    assert "deployed, not proved on the wire" in process.stdout  # it said "proved", 0 handshakes
     actions = {a["action"] for a in report(home)["actions"]}
     assert actions == {"renewed", "copied"}
     assert len(issued_by_deploy(home)) == 2 * PLANNED
@@ -380,6 +381,7 @@ def test_public_ca_offline_writes_requests_and_takes_the_answers(tmp_path: Path)
     home = tmp_path / "offline"
     first = deploy(home, "--public-ca", "offline")
     assert first.returncode == 1, first.stdout + first.stderr  # not done: the public CA's turn
+    assert "NOT DONE: waiting for 2 answer(s) of a CA" in first.stdout, first.stdout  # not "errors"
     actions = {(a["certificate"], a["server"]): a["action"] for a in report(home)["actions"]}
     for certificate, (holder, name) in PUBLIC_FILES.items():
         assert actions[certificate, holder] == "requested", actions

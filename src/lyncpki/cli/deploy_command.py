@@ -22,6 +22,7 @@ from lyncpki.cli.store_context import CA_PASSWORD_ENV
 from lyncpki.deployment.deploy import DeployOptions, DeployResult, deploy
 from lyncpki.deployment.needs import PUBLIC_LAB, PUBLIC_SOURCES
 from lyncpki.deployment.report import report_document
+from lyncpki.deployment.runner import REQUESTED
 from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret
 from lyncpki.reports.deploy_html import render_deploy_html
@@ -176,11 +177,19 @@ def _deploy(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    if as_json or dry_run:
-        result = deploy(options, _Bars(None))
-    else:
-        with Progress(*columns, console=stderr, transient=False) as progress:
-            result = deploy(options, _Bars(progress))
+    try:
+        if as_json or dry_run:
+            result = deploy(options, _Bars(None))
+        else:
+            with Progress(*columns, console=stderr, transient=False) as progress:
+                result = deploy(options, _Bars(progress))
+    except KeyboardInterrupt:  # it said nothing at all
+        stderr.print(
+            "interrupted: what was done is kept whole (no half-written file); run the same "
+            "command again to resume",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
     if dry_run:
         _print_dry_run(result, as_json)
         return
@@ -257,7 +266,15 @@ def _print_summary(result: DeployResult, document: dict[str, object], root: Path
     if not result.changed:
         stdout.print("nothing to do: every planned certificate was in place", markup=False)
     proved = sum(1 for h in result.proof if h.proved)
-    verdict = "deployed and proved" if result.passed else "NOT DONE: errors in the report"
+    waiting = [d for d in result.done if d.action in ("pending", REQUESTED)]
+    failed = [d for d in result.done if d.action == "failed"]
+    if result.passed:
+        # "proved" only when handshakes ran (--no-live, or a CA elsewhere: none does)
+        verdict = "deployed and proved" if result.proof else "deployed, not proved on the wire"
+    elif waiting and not failed:  # the check's errors are, at least, the missing answers'
+        verdict = f"NOT DONE: waiting for {len(waiting)} answer(s) of a CA (findings: the report)"
+    else:
+        verdict = "NOT DONE: errors in the report"
     stdout.print(
         f"{verdict}: {len(result.plan.certificates)} planned certificates, "
         f"{len(result.done)} action{'' if len(result.done) == 1 else 's'}, "
