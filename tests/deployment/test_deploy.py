@@ -511,3 +511,20 @@ def test_a_revoked_certificate_is_renewed_by_the_next_run(tmp_path: Path) -> Non
     assert openssl("verify", "-crl_check", *chain, new_file).strip().endswith(": OK")
     refused = openssl("verify", "-crl_check", *chain, old_file, check=False)
     assert "certificate revoked" in refused, refused
+
+
+def test_a_server_taken_out_of_the_topology_is_named(tmp_path: Path) -> None:
+    """fe02 replaced by fe03 in the pool: fe02's store kept valid certificates for the pool's
+    names and nothing said so; the run now names it and says what to revoke."""
+    home = tmp_path / "moved"
+    assert deploy(home, "--no-live").returncode == 0
+    text = CONTOSO.read_text()
+    assert "fe01.contoso.net, fe02.contoso.net" in text
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(
+        text.replace("fe01.contoso.net, fe02.contoso.net", "fe01.contoso.net, fe03.contoso.net")
+    )
+    process = run_lyncpki("deploy", moved, "--home", home, "--no-live", env=demo_env(), timeout=300)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert "fe02.contoso.net: no longer in the topology" in process.stdout
+    assert "ca revoke" in process.stdout

@@ -45,7 +45,7 @@ from lyncpki.file_lock import Busy, exclusive
 from lyncpki.planning import CertificatePlan, plan
 from lyncpki.planning.model import Usage
 from lyncpki.planning.namespaces import namespaces
-from lyncpki.store import ServerStore, StoreError, resolve_store_passphrase
+from lyncpki.store import ServerStore, StoreError, resolve_store_passphrase, servers_in
 from lyncpki.topology import Topology, load_topology
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import decrypt_key, encrypt_key
@@ -232,6 +232,14 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
         notes.append(
             f"added {', '.join(opened.added_namespaces)} to the CA's namespaces: the topology "
             "names them (lyncpki ca domains lists them)"
+        )
+    gone = sorted(set(servers_in(home)) - set(result.store_names()))
+    if gone:  # a server taken out of the topology keeps valid certificates for the pool's names
+        notes.append(
+            f"{', '.join(gone)}: no longer in the topology, and "
+            f"{'its store still holds' if len(gone) == 1 else 'their stores still hold'}"
+            " certificates for names of this deployment: revoke those no "
+            "longer used (lyncpki certs --server NAME, then lyncpki ca revoke SERIAL)"
         )
     try:
         secret = resolve_store_passphrase(home)

@@ -187,8 +187,8 @@ class CertificatePlan:
         """Every store the plan fills: servers, reverse proxies listed by FQDN, `global`."""
         names: dict[str, None] = {}
         for cert in self.certificates:
-            for name in cert.servers or (cert.target,):
-                names[name] = None
+            held = ("global",) if cert.target == "global" else cert.servers or (cert.target,)
+            names.update(dict.fromkeys(held))
         return list(names)
 
     def unknown_store(self, name: str) -> str:
