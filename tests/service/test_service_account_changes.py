@@ -11,6 +11,8 @@ other test's client must be.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,3 +180,26 @@ def test_a_console_session_ends_when_its_account_is_removed(served: Service) -> 
         if r["actor"] == name and r["action"] == "login" and "removed or changed" in r["detail"]
     ]
     assert len(refused) == ROUNDS, refused
+
+
+def test_the_console_refuses_a_revocation_reason_it_does_not_know(
+    served: Service, tmp_path: Path
+) -> None:
+    """A reason the console did not know (a tampered form, 'KeyCompromise' typed by a script)
+    revoked the certificate as 'unspecified'; it is refused, as the API refuses it."""
+    request = openssl_req(tmp_path)
+    issued = json.loads(served.cli("ca", "issue", request, "--json").stdout)
+    serial = issued["serial"]
+    name, password = "boss-revoker", "boss-revoker-password-01"
+    _add(served, name, "manager", password)
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        _console_login(http, name, password)
+        page = http.get("/ui/certificates").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        answer = http.post(
+            f"/ui/certificates/{serial}/revoke", data={"csrf": csrf.group(1), "reason": "bogus"}
+        )
+    assert "Not revoked: unknown revocation reason" in answer.text, answer.text[-500:]
+    shown = json.loads(served.cli("ca", "show", serial, "--json").stdout)
+    assert shown["status"] == "valid"

@@ -361,10 +361,10 @@ class Console:
     async def revoke(self, request: Request, serial: str) -> HTMLResponse:
         session = self.session(request, manager=True)
         form = await self.form(request, session)
-        try:
-            reason = Reason(_text(form.get("reason")) or "unspecified")
-        except ValueError:
-            reason = Reason.UNSPECIFIED
+        try:  # as the API and the CLI read it: an unknown reason is refused, never unspecified
+            reason = Reason.parse(_text(form.get("reason")) or "unspecified")
+        except LyncPkiError as error:
+            return self.certificates_page(request, f"Not revoked: {error.message}")
         try:
             done = await run_in_threadpool(
                 self.ca.revoke, serial, reason=reason, actor=session.account
