@@ -210,3 +210,15 @@ def test_a_server_without_the_chain_is_told_to_import_all_of_it() -> None:
     assert "nor the issuing CA CN=Rules Root" in message and "chain.p7b" in fix
     message, fix = untrusted(roots=(), intermediates=(ROOT,))  # the issuer, known but untrusted
     assert "nor the issuing CA" not in message and "root.crt" in fix
+
+
+def test_a_self_signed_certificate_is_called_so() -> None:
+    """A server presenting a self-signed certificate was told its chain was incomplete ("the
+    issuing CA CN=pool01... is not among the certificates the server has")."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "pool01.contoso.net")])
+    found = ids(make(key=key, signer=key, issuer=name), server="fe01.contoso.net")
+    assert "chain.incomplete" not in found, found
+    assert "self-signed" in found["chain.untrusted"], found
+    other = ids(make(signer=ec.generate_private_key(ec.SECP256R1()), issuer=name))
+    assert "self-signed" not in other.get("chain.untrusted", "") + other.get("chain.incomplete", "")

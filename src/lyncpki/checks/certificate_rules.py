@@ -441,8 +441,20 @@ def _issuer_known(ctx: CertificateContext) -> bool:
     return any(c.subject == wanted for c in (*ctx.intermediates, *ctx.roots))
 
 
+def _self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
 def _chain_incomplete(ctx: CertificateContext) -> list[Problem]:
     if ctx.path.problem is None or not ctx.roots or _issuer_known(ctx):
+        return []
+    if _self_signed(ctx.certificate):  # no issuing CA to miss: said by _chain_untrusted
         return []
     issuer = ctx.certificate.issuer.rfc4514_string()
     return [
@@ -458,6 +470,15 @@ def _chain_untrusted(ctx: CertificateContext) -> list[Problem]:
     problem = ctx.path.problem
     if problem is None:
         return []
+    if _self_signed(ctx.certificate):
+        return [
+            Problem(
+                "the certificate is self-signed: no CA issued it, so no server or client trusts "
+                "it",
+                "request one from the CA (lyncpki request --server ..., or the CA's web "
+                "enrollment) and assign it in place of this one",
+            )
+        ]
     issuer_known = _issuer_known(ctx)
     if ctx.roots and not issuer_known:  # incomplete: said by _chain_incomplete
         return []
