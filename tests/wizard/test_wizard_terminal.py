@@ -155,13 +155,30 @@ def test_a_delayed_request_writes_a_req(lab: Lab) -> None:
     answer(child, "Go to")
     child.expect_exact("Certificate Request File")
     child.expect_exact("File name")
-    child.send("\x15" + str(out) + ENTER)  # Ctrl-U clears the proposed name
+    # a file in a folder that does not exist is refused here, not pages later at Executing
+    child.send("\x15/nonexistent/dir/x.req" + ENTER)  # Ctrl-U clears the proposed name
+    child.expect_exact("does not exist")
+    child.expect_exact("File name")
+    child.send("\x15" + str(out) + ENTER)
     answer(child, "Go to")
     for title, prompts in (
         ("Specify Alternate Certificate Template", ["alternative certificate template"]),
         ("Name and Security Settings", ["Friendly name", "Bit length", "exportable"]),
         ("Organization Information", ["Organization", "unit"]),
-        ("Geographical Information", ["Country", "State", "City"]),
+    ):
+        child.expect_exact(title)
+        for prompt in prompts:
+            answer(child, prompt)
+        answer(child, "Go to")
+    child.expect_exact("Geographical Information")
+    child.expect_exact("Country")
+    child.send("\x15USA" + ENTER)  # three letters: asked again on this page
+    child.expect_exact("not a two-letter country code")
+    child.expect_exact("Country")
+    child.send("\x15SE" + ENTER)
+    for prompt in ("State", "City", "Go to"):
+        answer(child, prompt)
+    for title, prompts in (
         ("Subject Name / Subject Alternative Names", []),
         ("SIP Domain Setting", ["sip.<domain>"]),
         ("Configure Additional Subject Alternate Names", ["Additional SANs"]),

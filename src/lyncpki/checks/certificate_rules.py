@@ -473,8 +473,7 @@ def _chain_untrusted(ctx: CertificateContext) -> list[Problem]:
     if _self_signed(ctx.certificate):
         return [
             Problem(
-                "the certificate is self-signed: no CA issued it, so no server or client trusts "
-                "it",
+                "the certificate is self-signed: no CA issued it, so no server or client trusts it",
                 "request one from the CA (lyncpki request --server ..., or the CA's web "
                 "enrollment) and assign it in place of this one",
             )

@@ -120,7 +120,7 @@ def check_request_file(output: Path, store: ServerStore, keep: Sequence[Path] = 
             f"{output} exists and is not a certificate request: lyncpki does not replace it",
             f"{where}, or move that file away",
         )
-    for pending in store.load().pending:
+    for pending in store.load().pending if store.exists() else ():
         if pending.output and Path(pending.output).resolve() == output.resolve():
             raise StoreError(
                 f"{output} holds pending request {pending.id} of {store.server} (made "

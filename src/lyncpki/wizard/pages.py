@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.client import CaClient
@@ -78,10 +79,44 @@ def delayed_or_immediate(state: WizardState, ui: Prompter) -> str | None:
     return _nav(ui, "choose_ca" if state.immediate else "request_file")
 
 
+def _asked(ui: Prompter, message: str, default: str, problem: Callable[[str], str | None]) -> str:
+    """An answer, asked again on its own page while `problem` finds one in it: a bad CA URL or
+    file name was taken and failed pages later, at Executing, losing every answer."""
+    while True:
+        answer = ui.text(message, default)
+        found = problem(answer)
+        if found is None:
+            return answer
+        ui.show([f"  {found}"])
+        default = answer
+
+
+def _url_problem(text: str) -> str | None:
+    url = urlsplit(text.strip())
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return f"'{text}' is not a CA URL: give http(s)://HOST[:PORT], e.g. http://ca.contoso.net"
+    return None
+
+
+def _country_problem(text: str) -> str | None:
+    text = text.strip()
+    if text and (len(text) != 2 or not text.isalpha()):
+        return f"'{text}' is not a two-letter country code: e.g. US, SE (or leave it empty)"
+    return None
+
+
 def request_file(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Certificate Request File", "Where to save the request for your CA")
     default = state.output or f"{state.server}-{state.target().label.replace(',', '+')}.req"
-    state.output = ui.text("File name", default)
+
+    def problem(answer: str) -> str | None:
+        try:
+            check_request_file(Path(answer), state.store)
+        except LyncPkiError as error:
+            return f"{error.message} ({error.fix})" if error.fix else error.message
+        return None
+
+    state.output = _asked(ui, "File name", default, problem)
     return _nav(ui, "template")
 
 
@@ -98,7 +133,9 @@ def choose_ca(state: WizardState, ui: Prompter) -> str | None:
     choices = [*found, other]
     default = state.ca_url if state.ca_url in found else (found[0] if found else other)
     chosen = ui.choose("CA", choices, default)
-    state.ca_url = ui.text("CA URL", state.ca_url or "http://") if chosen == other else chosen
+    state.ca_url = (
+        _asked(ui, "CA URL", state.ca_url or "http://", _url_problem) if chosen == other else chosen
+    )
     return _nav(ui, "ca_account")
 
 
@@ -127,7 +164,7 @@ def name_security(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Name and Security Settings")
     target = state.target()
     state.friendly_name = ui.text("Friendly name", state.friendly_name or target.friendly_name)
-    sizes = ["1024", "2048", "4096"]
+    sizes = ["2048", "4096"]  # 1024: refused by the CA's built-in templates (policy.key-size)
     default = state.key.removeprefix("rsa") if state.key.startswith("rsa") else "2048"
     if target.key.algorithm == "rsa" and not state.key:
         default = str(target.key.size)
@@ -148,7 +185,9 @@ def organization(state: WizardState, ui: Prompter) -> str | None:
 def geography(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Geographical Information", "Optional")
     org = state.topology.organization
-    state.country = ui.text("Country/Region (two letters)", state.country or org.country or "")
+    state.country = _asked(
+        ui, "Country/Region (two letters)", state.country or org.country or "", _country_problem
+    )
     state.state = ui.text("State/Province", state.state or org.state or "")
     state.city = ui.text("City/Locality", state.city or org.city or "")
     return _nav(ui, "subject_names")
