@@ -488,3 +488,23 @@ def test_check_gives_its_verdict_where_it_cannot_keep_it(
     assert document["findings"] and any(
         "not kept as the last check" in n for n in document["notes"]
     )
+
+
+def test_deploy_refused_for_want_of_credentials_leaves_nothing(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    """`deploy --ca URL` without an account, or without a store passphrase, left a home with
+    its topology behind, and the fix offered --passphrase-file, which deploy does not take."""
+    home = tmp_path / "never"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYNCPKI_")}
+    asked = [sys.executable, "-m", "lyncpki", "deploy", str(contoso_yaml), "--home", str(home),
+             "--ca", "http://127.0.0.1:9"]  # fmt: skip
+    for more, extra, said in (
+        ([], {}, "--ca needs a CA account"),
+        (["--ca-account", "deployer"], {"LYNCPKI_CA_PASSWORD": "x" * 12}, "no passphrase"),
+    ):
+        run = subprocess.run([*asked, *more], capture_output=True, text=True,
+                             env={**env, **extra}, check=False)  # fmt: skip
+        assert run.returncode == 2 and said in run.stderr, run.stderr
+        assert "--passphrase-file" not in run.stderr
+        assert not home.exists()

@@ -178,6 +178,13 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
     would each make keys, requests and copies for the same stores)."""
     if options.dry_run:
         return dry_run(options)
+    if options.ca_url is not None and not (options.ca_account and options.ca_password):
+        raise LyncPkiError(  # before the home is made: a refused run leaves nothing behind
+            "--ca needs a CA account and its password",
+            "give --ca-account NAME and set LYNCPKI_CA_PASSWORD",
+        )
+    if options.ca_url is not None:  # no CA of the home to make a passphrase: it must be given
+        resolve_store_passphrase(options.home, file_option=False)
     options.home.mkdir(parents=True, exist_ok=True)
     try:
         with exclusive(options.home / DEPLOY_LOCK, wait=False):
@@ -242,7 +249,7 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
             "longer used (lyncpki certs --server NAME, then lyncpki ca revoke SERIAL)"
         )
     try:
-        secret = resolve_store_passphrase(home)
+        secret = resolve_store_passphrase(home, file_option=False)
         client = CaClient(url, account, password)
         runner = Runner(
             home,

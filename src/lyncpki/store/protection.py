@@ -26,14 +26,16 @@ def resolve_store_passphrase(
     *,
     passphrase_file: Path | None = None,
     prompt: Callable[[], str] | None = None,
+    file_option: bool = True,  # whether the command takes --passphrase-file (deploy does not)
 ) -> bytes:
+    fix = f"set {STORE_PASSPHRASE_ENV} (or {CA_PASSPHRASE_ENV})"
     return passphrase.resolve(
         what="the server stores' private keys",
         passphrase_file=passphrase_file,
         env_names=(STORE_PASSPHRASE_ENV, CA_PASSPHRASE_ENV),
         generated=(home / "secrets" / "store-passphrase", home / "secrets" / "ca-passphrase"),
         prompt=prompt,
-        fix=f"set {STORE_PASSPHRASE_ENV} (or {CA_PASSPHRASE_ENV}), or use --passphrase-file FILE",
+        fix=f"{fix}, or use --passphrase-file FILE" if file_option else fix,
     )
 
 
