@@ -528,3 +528,21 @@ def test_a_server_taken_out_of_the_topology_is_named(tmp_path: Path) -> None:
     assert process.returncode == 0, process.stdout + process.stderr
     assert "fe02.contoso.net: no longer in the topology" in process.stdout
     assert "ca revoke" in process.stdout
+
+
+def test_a_layout_gone_separate_replaces_the_combined_certificates(tmp_path: Path) -> None:
+    """combined -> separate kept the combined certificate on WebServicesExternal ("18 in
+    place"), with internal-only names (admin, the server's FQDN, lyncdiscoverinternal) on the
+    external web site. Each usage now gets its own, and a second run changes nothing."""
+    home = tmp_path / "layout"
+    combined = tmp_path / "combined.yaml"
+    combined.write_text(CONTOSO.read_text() + "defaults: {layout: combined}\n")
+    assert run_lyncpki("deploy", combined, "--home", home, "--no-live", env=demo_env(),
+                       timeout=300).returncode == 0  # fmt: skip
+    assert deploy(home, "--no-live").returncode == 0
+    external = _assigned(home, "fe01.contoso.net", "WebServicesExternal")
+    assert external is not None and external != _assigned(home, "fe01.contoso.net", "Default")
+    cert = home / "servers" / "fe01.contoso.net" / "certs" / f"{external}.crt"
+    names = openssl("x509", "-in", cert, "-noout", "-ext", "subjectAltName")
+    assert "admin.contoso.com" not in names and "lyncdiscoverinternal" not in names, names
+    assert deploy(home, "--no-live").returncode == 0 and report(home)["actions"] == []

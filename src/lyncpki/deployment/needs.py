@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from lyncpki.checks.deployment import placements
 from lyncpki.planning.model import CertificatePlan, PlannedCertificate
 from lyncpki.store import PendingRequest, ServerStore, StoreError
+from lyncpki.store.model import StoreIndex
 from lyncpki.topology.model import Issuer
 from lyncpki.x509.forms import UNREADABLE
 
@@ -136,6 +137,10 @@ def _fit(
     if len(prints) != 1:
         return None, "its usages hold different certificates"
     (thumbprint,) = prints
+    elsewhere = _held_for_others(index, thumbprint, set(current), now)
+    if elsewhere:  # a combined certificate after the layout went separate: its names are not
+        # all this usage's (admin, lyncdiscoverinternal on the external web site)
+        return None, f"also assigned to {', '.join(elsewhere)}, which the plan keeps apart"
     entry = index.certificate(thumbprint)
     if entry is None or not store.has_key(entry):
         return None, "its private key is missing"
@@ -158,6 +163,19 @@ def _fit(
     return thumbprint, "fits"
 
 
+def _held_for_others(
+    index: StoreIndex, thumbprint: str, usages: set[str], now: dt.datetime
+) -> list[str]:
+    """The usages outside `usages` that `thumbprint` is the current certificate of."""
+    return sorted(
+        usage
+        for usage in index.assignments
+        if usage not in usages
+        and (held := index.slots(usage, now).current) is not None
+        and held.thumbprint == thumbprint
+    )
+
+
 def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Criteria) -> str | None:
     """A certificate already installed in the holder's store that fits the plan but is not
     assigned (a run killed between import and assignment, or a public CA's answer imported):
@@ -165,8 +183,11 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
     if not store.exists():
         return None
     index = store.load()
+    planned_usages = {str(u) for u in planned.usages}
     for entry in reversed(index.personal):
-        if not store.has_key(entry):
+        if not store.has_key(entry) or _held_for_others(
+            index, entry.thumbprint, planned_usages, criteria.now
+        ):
             continue
         try:
             cert = store.certificate(entry.thumbprint)
