@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-import questionary
 from rich.console import Console
 from rich.text import Text
 
@@ -57,12 +56,16 @@ class TerminalPrompter:
             self.console.print(Text(visible(line)), soft_wrap=True)
 
     def choose(self, message: str, choices: Sequence[str], default: str | None = None) -> str:
+        import questionary  # prompt_toolkit: loaded by the wizard alone (50 ms a command)
+
         answer = questionary.select(
             message, choices=list(choices), default=default, use_shortcuts=True
         ).ask()
         return str(_answer(answer))
 
     def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
+        import questionary
+
         ask = questionary.password if secret else questionary.text
         return str(_answer(ask(message, default=default).ask()))
 
@@ -71,6 +74,8 @@ class TerminalPrompter:
         return self.choose(message, [yes, no], yes if default else no) == yes
 
     def pick(self, message: str, choices: Sequence[str], checked: Sequence[str]) -> list[str]:
+        import questionary
+
         answer = questionary.checkbox(
             message, choices=[questionary.Choice(c, checked=c in checked) for c in choices]
         ).ask()
