@@ -37,10 +37,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Two workers, each test file kept on one (module fixtures stay shared); the reliability
-# table is printed by `make reliability`, which runs in one process.
+# The suites that drive servers and subprocesses run on two workers, each test file kept on one
+# (module fixtures stay shared); the others, whose output depends on the terminal's width or
+# which print the reliability table, in one process after them.
+PARALLEL := tests/service tests/deployment tests/enrollment tests/checks tests/web tests/store tests/wizard
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PARALLEL)
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(PARALLEL))
 
 test: lint typecheck unit
 
