@@ -23,7 +23,7 @@ from lyncpki.planning.model import CertificatePlan, PlannedCertificate
 from lyncpki.store import PendingRequest, ServerStore, StoreError
 from lyncpki.store.model import StoreIndex
 from lyncpki.topology.model import Issuer
-from lyncpki.x509.forms import UNREADABLE
+from lyncpki.x509.requests import certificate_dns_names
 
 ISSUE, RENEW, RESUME, COPY, ADOPT = "issue", "renew", "resume", "copy", "adopt"
 # Where the certificates the plan gives to a public CA come from: the home's CA (a lab), or
@@ -59,14 +59,6 @@ class Need:
 class Assessment:
     needs: tuple[Need, ...]
     kept: tuple[tuple[PlannedCertificate, str], ...]  # (planned, thumbprint) that stay
-
-
-def _sans(cert: x509.Certificate) -> set[str]:
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except (x509.ExtensionNotFound, *UNREADABLE):
-        return set()
-    return {n.lower() for n in ext.value.get_values_for_type(x509.DNSName)}
 
 
 @dataclass(frozen=True)
@@ -152,7 +144,7 @@ def _fit(
         return None, f"expires {cert.not_valid_after_utc:%Y-%m-%d}"
     if cert.not_valid_before_utc > now:
         return None, "not valid yet"
-    missing_names = set(planned.sans) - _sans(cert)
+    missing_names = set(planned.sans) - certificate_dns_names(cert)
     if missing_names:
         return None, f"lacks {', '.join(sorted(missing_names))}"
     if not _issued_by_ours(cert, planned, criteria):
@@ -196,7 +188,7 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
         if (
             cert.not_valid_before_utc <= criteria.now
             and cert.not_valid_after_utc > criteria.horizon
-            and set(planned.sans) <= _sans(cert)
+            and set(planned.sans) <= certificate_dns_names(cert)
             and _cn(cert) == planned.subject
             and _issued_by_ours(cert, planned, criteria)
             and criteria.revoked(cert) is None

@@ -21,6 +21,7 @@ from lyncpki.store import (
 from lyncpki.x509.bundles import PKCS12_SUFFIXES, Bundle, load_bundle
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import key_id
+from lyncpki.x509.requests import certificate_dns_names
 
 
 @dataclass(frozen=True)
@@ -95,15 +96,6 @@ def import_file(
         friendly_name=friendly_name or bundle.friendly_name,
     )
     trusted = [t for t in store.load().trusted if t.thumbprint not in before]
-    left_out = (
-        tuple(n for n in answered.sans if n.lower() not in _dns_names(leaf)) if answered else ()
-    )
+    named = certificate_dns_names(leaf)  # once, not once per requested name
+    left_out = tuple(n for n in answered.sans if n.lower() not in named) if answered else ()
     return ImportResult(bundle.form, installed, answered, trusted, already, left_out)
-
-
-def _dns_names(cert: x509.Certificate) -> set[str]:
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return set()
-    return {n.lower() for n in san.get_values_for_type(x509.DNSName)}

@@ -216,6 +216,16 @@ def requested_template(csr: x509.CertificateSigningRequest) -> str | None:
     return None
 
 
+def certificate_dns_names(cert: x509.Certificate) -> set[str]:
+    """The DNS names of a certificate's subjectAltName, lowercase (empty when it has none or
+    the extension cannot be read)."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except (x509.ExtensionNotFound, *UNREADABLE):
+        return set()
+    return {n.lower() for n in san.value.get_values_for_type(x509.DNSName)}
+
+
 def requested_dns_names(csr: x509.CertificateSigningRequest) -> list[str]:
     """The DNS names of the request's subjectAltName extension (empty when it has none)."""
     try:
