@@ -11,10 +11,12 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, SignatureAlgorithmOID
 
 from lyncpki.checks.chain import ChainResult, validate_chain, validity_instant
@@ -38,6 +40,7 @@ from lyncpki.x509.requests import common_name
 # of the reverse proxy; never Default, Mediation, Edge external, OAuth.
 SUPPORTED_RSA = (1024, 2048, 4096)
 SUPPORTED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+_E = TypeVar("_E", bound=x509.ExtensionType)
 
 
 @dataclass(frozen=True)
@@ -80,24 +83,44 @@ class CertificateContext:
         return None
 
     @functools.cached_property
+    def _extensions(self) -> dict[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]:
+        """The extensions by OID, read once for every rule (pyca's lookup by class scans them
+        with an isinstance each); an unreadable set raises for each rule that looks."""
+        return {extension.oid: extension for extension in self.certificate.extensions}
+
+    def extension(self, kind: type[_E]) -> _E | None:
+        """The value of the certificate's extension of type `kind`, or None when it has none.
+        Raises what pyca raises for unreadable extensions (UNREADABLE)."""
+        found = self._extensions.get(kind.oid)
+        return None if found is None else cast(_E, found.value)
+
+    @functools.cached_property
+    def public_key(self) -> CertificatePublicKeyTypes:
+        """The certificate's public key (raises UnsupportedAlgorithm or ValueError)."""
+        return self.certificate.public_key()
+
+    @functools.cached_property
+    def common_name(self) -> str | None:
+        return common_name(self.certificate.subject)
+
+    @functools.cached_property
     def dns_names(self) -> list[str]:
         try:
-            san = self.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        except (x509.ExtensionNotFound, *UNREADABLE):
+            san = self.extension(x509.SubjectAlternativeName)
+        except UNREADABLE:
             return []
-        return [n.lower() for n in san.value.get_values_for_type(x509.DNSName)]
+        if san is None:
+            return []
+        return [n.lower() for n in san.get_values_for_type(x509.DNSName)]
 
     @functools.cached_property
     def ekus(self) -> list[x509.ObjectIdentifier] | None:
         """The EKUs, or None when the certificate has no EKU extension (any purpose)."""
         try:
-            return list(
-                self.certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-            )
-        except x509.ExtensionNotFound:
-            return None
+            eku = self.extension(x509.ExtendedKeyUsage)
         except UNREADABLE:
             return []
+        return None if eku is None else list(eku)
 
 
 @dataclass(frozen=True)
@@ -183,7 +206,7 @@ def _missing_sans(ctx: CertificateContext) -> list[Problem]:
 
 
 def _wildcard_subject(ctx: CertificateContext) -> list[Problem]:
-    cn = common_name(ctx.certificate.subject)
+    cn = ctx.common_name
     if not cn or "*" not in cn:
         return []
     return [
@@ -197,7 +220,7 @@ def _wildcard_subject(ctx: CertificateContext) -> list[Problem]:
 def _subject_not_planned(ctx: CertificateContext) -> list[Problem]:
     if ctx.planned is None:
         return []
-    cn = (common_name(ctx.certificate.subject) or "").lower()
+    cn = (ctx.common_name or "").lower()
     if cn == ctx.planned.subject or (cn and cn in ctx.planned.sans) or cn in ctx.planned.servers:
         return []
     return [
@@ -262,13 +285,13 @@ def _key_usage(ctx: CertificateContext) -> list[Problem]:
     """R-GEN-16: what TLS needs the key to be allowed to do. No key usage extension at all
     allows everything."""
     try:
-        usage = ctx.certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return []
+        usage = ctx.extension(x509.KeyUsage)
     except UNREADABLE as error:
         return [Problem(f"the key usage extension cannot be read ({error})", KEY_USAGE_FIX)]
+    if usage is None:
+        return []
     try:
-        public = ctx.certificate.public_key()
+        public = ctx.public_key
     except (UnsupportedAlgorithm, ValueError):
         return []  # key.unsupported says so
     problems = []
@@ -296,7 +319,7 @@ def _key_usage(ctx: CertificateContext) -> list[Problem]:
 # ---------------------------------------------------------------------------- keys
 def _key(ctx: CertificateContext) -> list[Problem]:
     try:
-        public = ctx.certificate.public_key()
+        public = ctx.public_key
     except (UnsupportedAlgorithm, ValueError) as error:
         return [
             Problem(
@@ -375,10 +398,10 @@ def _signature(ctx: CertificateContext) -> list[Problem]:
 # ---------------------------------------------------------------------------- revocation
 def _cdp(ctx: CertificateContext) -> list[Problem]:
     try:
-        points = ctx.certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints)
-    except (x509.ExtensionNotFound, *UNREADABLE):
+        points = ctx.extension(x509.CRLDistributionPoints)
+    except UNREADABLE:
         points = None
-    if points and any(p.full_name for p in points.value):
+    if points and any(p.full_name for p in points):
         return []
     return [
         Problem(
@@ -407,10 +430,12 @@ def _cdp_not_http(ctx: CertificateContext) -> list[Problem]:
     """CRL distribution points that only domain members can read (AD CS writes ldap:// first,
     and a CA configured without its http:// CDP writes nothing else)."""
     try:
-        points = ctx.certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints)
-    except (x509.ExtensionNotFound, *UNREADABLE):
+        points = ctx.extension(x509.CRLDistributionPoints)
+    except UNREADABLE:
+        return []
+    if points is None:
         return []  # cdp.missing
-    names = [n for p in points.value for n in (p.full_name or [])]
+    names = [n for p in points for n in (p.full_name or [])]
     if not names or cdp_urls(ctx.certificate):
         return []
     shown = ", ".join(

@@ -49,20 +49,90 @@ def _verifier(roots: tuple[x509.Certificate, ...], at: dt.datetime) -> verificat
     return _policy_builder(roots, at).build_client_verifier()
 
 
+@dataclass(frozen=True)
+class _Upper:
+    """A validated upper path: an issuing CA up to a root, and a verifier that has that CA as
+    its only anchor (the same policy, the same instant)."""
+
+    chain: tuple[x509.Certificate, ...]  # the issuing CA first, the root last
+    anchored: verification.ClientVerifier
+
+
+@functools.lru_cache(maxsize=256)
+def _uppers(roots: tuple[x509.Certificate, ...], at: dt.datetime) -> dict[x509.Certificate, _Upper]:
+    """The upper paths learnt so far for these roots at this instant, by issuing CA."""
+    return {}
+
+
+def _learn(
+    uppers: dict[x509.Certificate, _Upper], chain: list[x509.Certificate], at: dt.datetime
+) -> None:
+    """Remember the path above a validated leaf's issuing CA, unless a CA on it carries name
+    constraints (which are judged against each leaf's own names)."""
+    if len(chain) < 3 or chain[1] in uppers:
+        return
+    for ca in chain[1:]:
+        try:
+            ca.extensions.get_extension_for_class(x509.NameConstraints)
+        except x509.ExtensionNotFound:
+            continue
+        except Exception:  # an unreadable extension: no shortcut, the full path each time
+            return
+        return
+    uppers[chain[1]] = _Upper(
+        tuple(chain[1:]), _policy_builder([chain[1]], at).build_client_verifier()
+    )
+
+
+def _anchored(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    uppers: dict[x509.Certificate, _Upper],
+) -> list[x509.Certificate] | None:
+    """The path of `leaf` through an issuing CA whose upper path is already validated, when
+    that CA is among `intermediates` and verifiably issued `leaf`; else None."""
+    if not uppers:
+        return None
+    issuer = leaf.issuer
+    for candidate in intermediates:
+        upper = uppers.get(candidate)
+        if upper is None or candidate.subject != issuer:
+            continue
+        try:
+            upper.anchored.verify(leaf, [])
+        except verification.VerificationError:
+            continue
+        return [leaf, *upper.chain]
+    return None
+
+
 def validate_chain(
     leaf: x509.Certificate,
     intermediates: Sequence[x509.Certificate],
     roots: Sequence[x509.Certificate],
     at: dt.datetime,
 ) -> ChainResult:
-    """The path from `leaf` to one of `roots`, or why there is none, at time `at`."""
+    """The path from `leaf` to one of `roots`, or why there is none, at time `at`.
+
+    The path above an issuing CA is validated once per set of roots and instant: a later leaf
+    of that CA, given that CA among `intermediates`, is verified against it as an anchor
+    (the leaf's own signature, validity and extensions, by the same verifier policy), the
+    way the Windows chain engine caches its chain elements. A leaf it does not verify falls
+    back to full path building, so failures are always the full verifier's."""
     if not roots:
         return ChainResult([], "no trusted root certificate is installed")
+    key = tuple(roots)
+    uppers = _uppers(key, at)
+    shortcut = _anchored(leaf, intermediates, uppers)
+    if shortcut is not None:
+        return ChainResult(shortcut)
     try:
-        verified = _verifier(tuple(roots), at).verify(leaf, list(intermediates))
+        verified = _verifier(key, at).verify(leaf, list(intermediates))
     except verification.VerificationError as error:
         return ChainResult([], str(error).removeprefix("validation failed: "))
-    return ChainResult(list(verified.chain))
+    chain = list(verified.chain)
+    _learn(uppers, chain, at)
+    return ChainResult(chain)
 
 
 def validity_instant(leaf: x509.Certificate, now: dt.datetime) -> dt.datetime:

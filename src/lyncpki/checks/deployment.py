@@ -48,9 +48,7 @@ class _Server:
     certificates: dict[str, x509.Certificate]
 
     def certificate(self, thumbprint: str) -> x509.Certificate:
-        if thumbprint not in self.certificates:
-            self.certificates[thumbprint] = self.store.certificate(thumbprint)
-        return self.certificates[thumbprint]
+        return self.store.certificate(thumbprint)
 
 
 def _finding(
@@ -102,9 +100,9 @@ class _Stores:
     def _open(self, name: str) -> _Server | StoreError | None:
         try:
             store = ServerStore(self.home, name)
-            if not store.exists():
+            index = store.read()
+            if index is None:
                 return None
-            index = store.load()
             intermediates, roots = self._trust_set(store, index)
         except StoreError as error:
             return error

@@ -48,6 +48,8 @@ def server_name(text: str) -> str:
 
 def thumbprint_name(text: str) -> str:
     """A thumbprint as typed (any case, spaces or colons) in the store's spelling."""
+    if _THUMBPRINT.match(text):  # already spelled so (the index's own)
+        return text
     value = re.sub(r"[\s:]", "", text).upper()
     if not _THUMBPRINT.match(value):
         raise StoreError(
@@ -71,25 +73,31 @@ class StorePaths:
                 f"the store of {self.server} is not inside {self.servers} ({self.root} is a link)",
                 "remove the link, and move the store's folder itself under servers/",
             )
-
-    @property
-    def index(self) -> Path:
-        return self.root / "store.json"
+        self.index = self.root / "store.json"
+        self._folder = str(self.root)  # file names below are joined as text: read per file
 
     @property
     def lock(self) -> Path:
         return self.root / ".lock"
 
     def certificate(self, thumbprint: str) -> Path:
-        return self.root / "certs" / f"{thumbprint_name(thumbprint)}.crt"
+        return Path(self.certificate_file(thumbprint))
+
+    def certificate_file(self, thumbprint: str) -> str:
+        """The certificate's file name as text (what an open needs; no Path built)."""
+        return f"{self._folder}/certs/{thumbprint_name(thumbprint)}.crt"
 
     def trusted(self, thumbprint: str) -> Path:
-        return self.root / "trusted" / f"{thumbprint_name(thumbprint)}.crt"
+        return Path(f"{self._folder}/trusted/{thumbprint_name(thumbprint)}.crt")
 
     def key(self, key_id: str) -> Path:
+        return Path(self.key_file(key_id))
+
+    def key_file(self, key_id: str) -> str:
+        """The key's file name as text (what a stat needs; no Path built)."""
         if not _KEY_ID.match(key_id):
             raise StoreError(f"damaged store index: bad key id {key_id[:60]!r}", "restore it")
-        return self.root / "keys" / f"{key_id}.key"
+        return f"{self._folder}/keys/{key_id}.key"
 
     def request(self, request_id: int) -> Path:
         return self.root / "requests" / f"{int(request_id)}.req"

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,10 +95,23 @@ class ServerStore:
 
     def load(self) -> StoreIndex:
         """The index; an empty one when the server has no store yet."""
-        if not self.exists():
-            return StoreIndex(server=self.server)
+        index = self.read()
+        return StoreIndex(server=self.server) if index is None else index
+
+    def read(self) -> StoreIndex | None:
+        """The index; None when the server has no store yet (one open, no stat first)."""
         try:
-            data = json.loads(self.paths.index.read_text("utf-8"))
+            with open(self.paths.index, "rb") as file:  # noqa: PTH123 (one open, no stat first)
+                text = file.read()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StoreError(
+                f"the store of {self.server} cannot be read ({self.paths.index}: {error})",
+                "restore store.json from a backup; the certificates and keys beside it are intact",
+            ) from None
+        try:
+            data = json.loads(text)
             if data.get("format") != FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
             index = StoreIndex.from_dict(data)
@@ -114,24 +128,25 @@ class ServerStore:
         return index
 
     def certificate(self, thumbprint_text: str) -> x509.Certificate:
-        path = self.paths.certificate(thumbprint_text)
-        return self.read_certificate(path)
+        return self.read_certificate(self.paths.certificate_file(thumbprint_text))
 
     def trusted_certificates(self, index: StoreIndex | None = None) -> list[x509.Certificate]:
         index = index or self.load()
         return [self.read_certificate(self.paths.trusted(t.thumbprint)) for t in index.trusted]
 
-    def read_certificate(self, path: Path) -> x509.Certificate:
+    def read_certificate(self, path: str | Path) -> x509.Certificate:
         try:
-            return x509.load_pem_x509_certificate(path.read_bytes())
+            with open(path, "rb") as file:  # noqa: PTH123 (pathlib's read_bytes adds its layers)
+                return x509.load_pem_x509_certificate(file.read())
         except (OSError, ValueError, x509.InvalidVersion) as error:
             raise StoreError(
-                f"the store of {self.server} lost or damaged {path.name} ({error})",
+                f"the store of {self.server} lost or damaged {Path(path).name} ({error})",
                 "import the certificate again (lyncpki import)",
             ) from None
 
     def has_key(self, cert: PersonalCertificate) -> bool:
-        return cert.key_id is not None and self.paths.key(cert.key_id).is_file()
+        key_file = self.paths.key_file(cert.key_id) if cert.key_id else None
+        return key_file is not None and os.path.isfile(key_file)  # noqa: PTH113 (no Path built)
 
     def private_key(self, key_name: str, secret: bytes) -> PrivateKey:
         path = self.paths.key(key_name)
