@@ -26,6 +26,7 @@ from lyncpki.checks.revocation import (
     RevocationSource,
     cdp_urls,
     delta_urls,
+    http_urls,
     ocsp_urls,
     signed_by,
 )
@@ -436,7 +437,7 @@ def _cdp_not_http(ctx: CertificateContext) -> list[Problem]:
     if points is None:
         return []  # cdp.missing
     names = [n for p in points for n in (p.full_name or [])]
-    if not names or cdp_urls(ctx.certificate):
+    if not names or http_urls(names):
         return []
     shown = ", ".join(
         str(n.value)[:80] if isinstance(n, x509.UniformResourceIdentifier) else type(n).__name__

@@ -90,13 +90,13 @@ def _anchored(
     uppers: dict[x509.Certificate, _Upper],
 ) -> list[x509.Certificate] | None:
     """The path of `leaf` through an issuing CA whose upper path is already validated, when
-    that CA is among `intermediates` and verifiably issued `leaf`; else None."""
+    that CA is among `intermediates` and verifiably issued `leaf` (the verifier matches the
+    names and checks the signature); else None."""
     if not uppers:
         return None
-    issuer = leaf.issuer
     for candidate in intermediates:
         upper = uppers.get(candidate)
-        if upper is None or candidate.subject != issuer:
+        if upper is None:
             continue
         try:
             upper.anchored.verify(leaf, [])

@@ -101,7 +101,7 @@ class ServerStore:
     def read(self) -> StoreIndex | None:
         """The index; None when the server has no store yet (one open, no stat first)."""
         try:
-            with open(self.paths.index, "rb") as file:  # noqa: PTH123 (one open, no stat first)
+            with open(self.paths.index, "rb", buffering=0) as file:  # noqa: PTH123
                 text = file.read()
         except FileNotFoundError:
             return None
@@ -136,7 +136,8 @@ class ServerStore:
 
     def read_certificate(self, path: str | Path) -> x509.Certificate:
         try:
-            with open(path, "rb") as file:  # noqa: PTH123 (pathlib's read_bytes adds its layers)
+            # unbuffered: one read of the whole file, no isatty probe (pathlib adds more layers)
+            with open(path, "rb", buffering=0) as file:  # noqa: PTH123
                 return x509.load_pem_x509_certificate(file.read())
         except (OSError, ValueError, x509.InvalidVersion) as error:
             raise StoreError(
