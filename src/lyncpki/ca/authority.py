@@ -1141,6 +1141,7 @@ class CertificateAuthority:
         refusal: CaError | None = None
         signer_ca = self.config.slug
         with self.writer.begin() as conn:
+            db.serialize_revocations(conn)  # ids commit in their order (the watch, deltas)
             row = conn.execute(
                 select(db.certificates.c.status, db.certificates.c.ca)
                 .where(db.certificates.c.serial == key)

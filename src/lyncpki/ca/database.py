@@ -209,6 +209,17 @@ def begin_write(dialect: Dialect, cursor: Any) -> None:
         cursor.execute(SQLITE_BEGIN_WRITE)
 
 
+def serialize_revocations(conn: Connection) -> None:
+    """Have this transaction's revocation commit after every revocation begun before it, and
+    before every one begun after it, so that revocation ids commit in their order: the last
+    id seen (RevocationWatch, the OCSP cache) and a delta CRL's "above its base's id" then
+    never miss one committed late below it. SQLite's write transactions are serial already
+    (BEGIN IMMEDIATE); PostgreSQL takes a lock on the revocations table that conflicts with
+    itself and with writes to it, held to the end of the transaction (readers do not wait)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE revocations IN SHARE ROW EXCLUSIVE MODE")
+
+
 def writer(engine: Engine) -> Engine:
     """The engine to open write transactions with (BEGIN IMMEDIATE on SQLite)."""
     return engine.execution_options(sqlite_immediate=True)

@@ -3,7 +3,9 @@ cached OCSP answer, and exactly across processes (several `ca serve` share one d
 
 The revocation generation is the last revocation id, read by a DatabaseWatch: on SQLite only
 when `PRAGMA data_version` says another connection committed, on PostgreSQL one short round
-trip on a dedicated connection.
+trip on a dedicated connection. Revocation ids commit in their order
+(`database.serialize_revocations`), so the last id grows exactly as revocations become visible:
+none is committed later below an id already seen.
 """
 
 from __future__ import annotations
