@@ -90,11 +90,16 @@ def init_ca(
         lyncpki("ca", "account", "add", name, "--role", ROLES[name], "--home", home, env=env)
 
 
-def start_server(home: Path, port: int, log: Path, *, workers: int = 1) -> subprocess.Popen[bytes]:
-    """`lyncpki ca serve` on 127.0.0.1:port, answering /health when this returns."""
+def start_server(
+    home: Path, port: int, log: Path, *, workers: int = 1, root_key: bool = True
+) -> subprocess.Popen[bytes]:
+    """`lyncpki ca serve` on 127.0.0.1:port, answering /health when this returns; with the root
+    key online (--root-key: these tests approve subordinate CAs through the API) unless
+    `root_key` is False."""
+    args = ["--home", str(home), "--port", str(port), "--workers", str(workers)]
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [*SERVE, "--home", str(home), "--port", str(port), "--workers", str(workers)],
+            [*SERVE, *args, *(["--root-key"] if root_key else [])],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=service_env(),
@@ -136,6 +141,7 @@ class Service:
     log: Path
     process: subprocess.Popen[bytes] | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    root_key: bool = True  # ca serve --root-key
 
     @property
     def url(self) -> str:
@@ -167,14 +173,14 @@ class Service:
         return rows
 
     def start(self) -> None:
-        self.process = start_server(self.home, self.port, self.log)
+        self.process = start_server(self.home, self.port, self.log, root_key=self.root_key)
 
     def stop(self) -> None:
         if self.process is not None:
             stop_server(self.process)
 
 
-def make_service(folder: Path, **init: Any) -> Service:
+def make_service(folder: Path, *, root_key: bool = True, **init: Any) -> Service:
     """A new CA in `folder`/home (by `lyncpki ca init`), its accounts, and its server."""
     port = free_port()
     home, work = folder / "home", folder / "relying-party"
@@ -182,7 +188,7 @@ def make_service(folder: Path, **init: Any) -> Service:
     init_ca(home, port, **init)
     shutil.copyfile(home / "ca" / "root.crt", work / "root.crt")
     shutil.copyfile(home / "ca" / "issuing.crt", work / "issuing.crt")
-    service = Service(home, port, work, folder / "serve.log")
+    service = Service(home, port, work, folder / "serve.log", root_key=root_key)
     service.config = json.loads((home / "ca" / "config.json").read_text())
     service.start()
     return service

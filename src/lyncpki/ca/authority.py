@@ -565,10 +565,13 @@ class CertificateAuthority:
         clock: Clock = SYSTEM_CLOCK,
         db_url: str | None = None,
         actor: str = "local",
+        root_key: bool = True,
     ) -> CertificateAuthority:
         """Open the CA; without a passphrase it can read but not sign (list, show, audit...).
         A passphrase that does not open the keys is refused, and audited as `actor`'s (the
-        passphrase itself never is)."""
+        passphrase itself never is). `root_key=False` leaves the root CA's key on disk, as an
+        online service should (`ca serve`): it issues and revokes with the issuing CA's key;
+        what only the root signs (subordinate CAs, the root's CRL) is done by the CLI."""
         config = home.read_config()
         keys: dict[str, PrivateKey | None] = {}
         certs = {}
@@ -584,7 +587,7 @@ class CertificateAuthority:
             try:
                 keys[which] = (
                     None
-                    if passphrase is None
+                    if passphrase is None or (which == "root" and not root_key)
                     else decrypt_key(key_data, passphrase, what=f"the {which} CA")
                 )
             except LyncPkiError as refusal:
@@ -807,6 +810,19 @@ class CertificateAuthority:
             if template.is_ca
             else (self.issuer, self.config.slug)
         )
+        if signer.key is None and self.issuer.key is not None:  # a service without the root
+            pending = ticket.request_id
+            raise CaError(
+                f"a {template.name} certificate is signed by the root CA, whose key this service "
+                "does not hold" + (f" (request {pending} stays pending)" if pending else ""),
+                (
+                    f"approve it on the CA's machine: lyncpki ca approve {pending}"
+                    if pending
+                    else f"issue it on the CA's machine: lyncpki ca issue FILE --template "
+                    f"{template.name}"
+                )
+                + " (or run ca serve --root-key, which holds the root key online)",
+            )
         cert = end_entity(
             signer,
             subject=ticket.approved.subject,
@@ -975,7 +991,11 @@ class CertificateAuthority:
             hash_name=_signing_hash(template, None),
             approver=actor,
         )
-        return self._issue([ticket])[0]
+        try:
+            return self._issue([ticket])[0]
+        except CaError as error:
+            self.audit(actor, "approve", f"request {request_id}", "refused", error.message)
+            raise
 
     def deny(self, request_id: int, *, actor: str, reason: str = "") -> None:
         self._pending_request(request_id, actor, "deny")

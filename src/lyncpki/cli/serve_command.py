@@ -75,6 +75,14 @@ def serve_command(
     log_level: str = typer.Option(
         "warning", "--log-level", help="uvicorn log level.", metavar="LEVEL"
     ),
+    root_key: bool = typer.Option(
+        False,
+        "--root-key",
+        help="Hold the root CA's key online too, so that the API and the console can approve "
+        "subordinate CAs (SubCA). Without it the service holds the issuing CA's key only, as an "
+        "AD CS administrator keeps a root offline: subordinate CAs are approved on the CA's "
+        "machine (lyncpki ca approve ID).",
+    ),
 ) -> None:
     """Serve the CA over HTTP: enrollment, CRLs, CA certificates, OCSP and /health.
 
@@ -83,7 +91,7 @@ def serve_command(
 
     The CRL and AIA URLs written into certificates (ca init --base-url) must point here.
     """
-    _serve(home, host, port, workers, tls_cert, tls_key, passphrase_file, log_level)
+    _serve(home, host, port, workers, tls_cert, tls_key, passphrase_file, log_level, root_key)
 
 
 @guarded(None)
@@ -96,10 +104,11 @@ def _serve(
     tls_key: Path | None,
     passphrase_file: Path | None,
     log_level: str,
+    root_key: bool,
 ) -> None:
     import uvicorn
 
-    from lyncpki.service.app import HOME_VARIABLE, create_app, ocsp_responder
+    from lyncpki.service.app import HOME_VARIABLE, ROOT_KEY_VARIABLE, create_app, ocsp_responder
     from lyncpki.service.tls import PROTOCOL
 
     if (tls_cert is None) != (tls_key is None):
@@ -110,7 +119,7 @@ def _serve(
     ca_home.read_config()
     secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
     # checks the passphrase before listening
-    ca = CertificateAuthority.open(ca_home, secret, actor=actor())
+    ca = CertificateAuthority.open(ca_home, secret, actor=actor(), root_key=root_key)
     certfile = str(tls_cert) if tls_cert else None
     keyfile = str(tls_key) if tls_key else None
     scheme = "https" if certfile else "http"
@@ -151,6 +160,7 @@ def _serve(
         ca.engine.dispose()
         os.environ[HOME_VARIABLE] = str(ca_home.root.resolve())
         os.environ[PASSPHRASE_ENV] = secret.decode()  # inherited by the workers only
+        os.environ[ROOT_KEY_VARIABLE] = "1" if root_key else "0"
         uvicorn.run(
             "lyncpki.service.app:app_from_environment",
             factory=True,

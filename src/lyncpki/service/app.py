@@ -455,14 +455,17 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
 
 
 HOME_VARIABLE = "LYNCPKI_SERVICE_HOME"
+ROOT_KEY_VARIABLE = "LYNCPKI_SERVICE_ROOT_KEY"  # "1": the workers hold the root key too
 
 
 def app_from_environment() -> FastAPI:
     """The factory `uvicorn --workers N` calls in each worker process: the CA home comes from
-    LYNCPKI_SERVICE_HOME, the passphrase as everywhere (LYNCPKI_CA_PASSPHRASE, ...)."""
+    LYNCPKI_SERVICE_HOME, the passphrase as everywhere (LYNCPKI_CA_PASSPHRASE, ...); the root
+    key is opened only when LYNCPKI_SERVICE_ROOT_KEY is 1 (ca serve --root-key)."""
     home = CaHome(Path(os.environ[HOME_VARIABLE]))
     passphrase = resolve_passphrase(home)
-    ca = CertificateAuthority.open(home, passphrase)
+    root_key = os.environ.get(ROOT_KEY_VARIABLE) == "1"
+    ca = CertificateAuthority.open(home, passphrase, root_key=root_key)
     return create_app(ca, ocsp=ocsp_responder(ca, passphrase))
 
 

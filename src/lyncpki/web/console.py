@@ -369,15 +369,26 @@ class Console:
             done = await run_in_threadpool(
                 self.ca.revoke, serial, reason=reason, actor=session.account
             )
-            # the CRL of the CA that signed it: the root's for a subordinate CA; a full CRL of
-            # the issuing CA comes with its delta
-            await run_in_threadpool(
-                self.ca.publish_crl,
-                actor=session.account,
-                root=done["ca"] == self.ca.config.root_slug,
-            )
         except LyncPkiError as error:
             return self.certificates_page(request, f"Not revoked: {error.message}")
+        # the CRL of the CA that signed it: the root's for a subordinate CA (signed on the CA's
+        # machine when this service does not hold the root key); a full CRL of the issuing CA
+        # comes with its delta
+        by_root = done["ca"] == self.ca.config.root_slug
+        if by_root and self.ca.root.key is None:
+            return self.certificates_page(
+                request,
+                f"Certificate {serial} revoked ({reason.value}). The root CA's CRL lists it once "
+                "published on the CA's machine: lyncpki ca crl --root",
+            )
+        try:
+            await run_in_threadpool(self.ca.publish_crl, actor=session.account, root=by_root)
+        except LyncPkiError as error:
+            return self.certificates_page(
+                request,
+                f"Certificate {serial} revoked ({reason.value}), but the CRL was not published: "
+                f"{error.message}",
+            )
         return self.certificates_page(
             request, f"Certificate {serial} revoked ({reason.value}); the CRLs are published."
         )
