@@ -799,3 +799,8 @@ NETWORK_RULES = frozenset(
         "ocsp.problem",
     }
 )
+
+
+def offline_rules() -> tuple[Rule, ...]:
+    """The rules that need no network (RULES without NETWORK_RULES), in RULES' order."""
+    return tuple(rule for rule in RULES if rule.id not in NETWORK_RULES)

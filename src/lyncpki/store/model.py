@@ -228,7 +228,10 @@ class StoreIndex:
 
     def certificate(self, thumbprint: str) -> PersonalCertificate | None:
         wanted = thumbprint.upper()
-        return next((c for c in self.personal if c.thumbprint == wanted), None)
+        for cert in self.personal:  # a loop: no generator per lookup (check's hot path)
+            if cert.thumbprint == wanted:
+                return cert
+        return None
 
     def request(self, request_id: int) -> PendingRequest | None:
         return next((r for r in self.pending if r.id == request_id), None)
