@@ -155,6 +155,36 @@ def test_installed_entry_point_runs_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["certs", "--no-such-option", "--json"], "No such option: --no-such-option"),
+        (["check", "--days", "soon", "--json"], "'--days'"),
+        (["ca", "revoke", "--json"], "Missing argument 'SERIAL'"),
+    ],
+)
+def test_a_usage_error_of_a_json_command_is_json(args: list[str], said: str) -> None:
+    """A script that asked for --json reads every error as JSON on stdout, usage errors too
+    (the installed entry point: typer's own runner would show its box)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "lyncpki", *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    document = json.loads(done.stdout)
+    assert document["error"] == "UsageError"
+    assert said in document["message"]
+    assert document["fix"].endswith("--help")
+    assert "Traceback" not in done.stderr
+    plain = subprocess.run(  # without --json: typer's message on stderr, nothing on stdout
+        [sys.executable, "-m", "lyncpki", *(a for a in args if a != "--json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert plain.returncode == 2 and not plain.stdout and said in plain.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [

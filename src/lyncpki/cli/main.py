@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import warnings
 
 import typer
@@ -20,6 +21,7 @@ from lyncpki.cli import (
     wizard_command,
 )
 from lyncpki.cli.help_text import PLAIN_HELP_BELOW, flow_help, plain_help_for_commands
+from lyncpki.cli.output import EXIT_INPUT, emit_json
 from lyncpki.cli.plan_command import HELP as PLAN_HELP
 from lyncpki.cli.plan_command import plan_command
 
@@ -65,6 +67,16 @@ def _root(
     """lyncpki: plan, issue, store, assign and check Lync Server certificates."""
 
 
+def _base(name: str) -> type[Exception]:
+    """click's exception class `name`, as the installed typer raises it (recent typer versions
+    carry their own copy of click): found above typer.BadParameter, which typer exports."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+_USAGE_ERROR = _base("UsageError")
+_CLICK_EXCEPTION = _base("ClickException")
+
+
 def main() -> None:
     # pyca/cryptography warns while decoding some malformed names; lyncpki reports what it
     # refuses in its own words, so the warning would only be noise on the terminal.
@@ -72,4 +84,29 @@ def main() -> None:
     command = typer.main.get_command(app)
     if shutil.get_terminal_size().columns < PLAIN_HELP_BELOW:
         plain_help_for_commands(command)
-    command()
+    args = sys.argv[1:]
+    if "--json" not in (args[: args.index("--")] if "--" in args else args):
+        command()
+        return
+    # a script asked for JSON: a usage error (an unknown option, a bad value) is JSON on stdout
+    # too, as every other error of the command is, not a box on the terminal
+    try:
+        code = command.main(args=args, prog_name="lyncpki", standalone_mode=False)
+    except _USAGE_ERROR as error:
+        ctx = getattr(error, "ctx", None)
+        where = ctx.command_path if ctx is not None else "lyncpki"
+        emit_json(
+            {
+                "error": "UsageError",
+                "message": error.format_message(),  # type: ignore[attr-defined]
+                "fix": f"see {where} --help",
+            }
+        )
+        sys.exit(EXIT_INPUT)
+    except _CLICK_EXCEPTION as error:
+        error.show()  # type: ignore[attr-defined]
+        sys.exit(error.exit_code)  # type: ignore[attr-defined]
+    except typer.Abort:
+        print("Aborted!", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
