@@ -440,6 +440,11 @@ def test_public_ca_offline_writes_requests_and_takes_the_answers(tmp_path: Path)
     for holder, _ in PUBLIC_FILES.values():  # the answers completed the requests
         store = json.loads((home / "servers" / holder / "store.json").read_text())
         assert store["pending"] == [], store["pending"]
+    # the requests answered leave the folder of what is still to be sent, kept as a record
+    for name, file in PUBLIC_FILES.values():
+        assert not (home / "public-requests" / file).exists(), file
+        assert (home / "public-requests" / "answered" / file).read_bytes() == before[name]
+    assert "moved to" in third.stdout and "answered" in third.stdout, third.stdout
 
 
 def test_public_ca_offline_after_a_lab_keeps_the_lab_certificate_until_the_answer(

@@ -277,6 +277,12 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
         finally:
             client.close()
         waiting = [d for d in outcome.done if d.action == REQUESTED]
+        answered = runner.file_answered_requests(outcome)
+        if answered:
+            notes.append(
+                f"{len(answered)} request(s) of the public CA need no answer any more (imported, "
+                f"or no longer planned): moved to {answered[0].parent}"
+            )
         if waiting:
             notes.append(
                 f"{len(waiting)} request(s) wait for the public CA in {home / PUBLIC_REQUESTS}: "

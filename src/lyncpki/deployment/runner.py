@@ -54,6 +54,7 @@ MTLS_USAGES = frozenset({Usage.DEFAULT, Usage.INTERNAL})
 MTLS_TEMPLATE = "LyncServer"
 SUBMIT_THREADS = 8
 PUBLIC_REQUESTS = "public-requests"  # in the home: requests waiting for the public CA
+ANSWERED = "answered"  # in PUBLIC_REQUESTS: requests whose answers were imported
 REQUESTED = "requested"  # a Done's action: a request written for the public CA, not sent
 
 
@@ -210,6 +211,28 @@ class Runner:
         named by the server that holds its key (where the answer must be imported)."""
         kind = need.planned.id.rsplit("/", 1)[-1]
         return self.home / PUBLIC_REQUESTS / f"{need.holder}--{kind}.req"
+
+    def file_answered_requests(self, outcome: Outcome) -> list[Path]:
+        """Move the public CA's requests this run no longer waits for (their answers were
+        imported, or the certificate left the plan) to public-requests/answered, so that the
+        folder holds exactly what is still to be sent; the files moved, in their new place."""
+        folder = self.home / PUBLIC_REQUESTS
+        if not folder.is_dir():
+            return []
+        waiting = {
+            self.home / PUBLIC_REQUESTS / f"{d.server}--{d.certificate.rsplit('/', 1)[-1]}.req"
+            for d in outcome.done
+            if d.action == REQUESTED
+        }
+        moved = []
+        for path in sorted(folder.glob("*.req")):
+            if path in waiting:
+                continue
+            target = folder / ANSWERED / path.name
+            target.parent.mkdir(exist_ok=True)
+            path.replace(target)  # a later one of the same name replaces the older record
+            moved.append(target)
+        return moved
 
     def _await_public_ca(self, need: Need, pem: bytes, path: Path) -> Done:
         """The request written (again) to `path`, where the administrator picks it up; the
