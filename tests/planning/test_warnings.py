@@ -357,6 +357,35 @@ def test_meet_url_missing() -> None:
     assert found[0].rule == "Q12"
 
 
+@pytest.mark.parametrize(
+    "meet",
+    [
+        # Lync's second simple URL option: one host, the SIP domain in the path
+        "[https://lync.corpmail.se/meet/corpmail.se, https://lync.corpmail.se/meet/partner.no]",
+        # the third: the domain before /meet
+        "[https://lync.corpmail.se/corpmail.se/Meet, https://lync.corpmail.se/Partner.no/Meet]",
+    ],
+)
+def test_meet_urls_in_path_form_name_their_domain(meet: str) -> None:
+    settings = f"""\
+    sip_domains: [corpmail.se, partner.no]
+    simple_urls: {{meet: {meet}, dialin: dialin.corpmail.se}}
+    """
+    assert not with_id(plan_of(minimal(settings)), "plan.meet-url-missing")
+
+
+def test_a_child_domains_meet_url_is_not_its_parents() -> None:
+    """meet.eu.corpmail.se is eu.corpmail.se's meet URL; corpmail.se still has none."""
+    settings = """\
+    sip_domains: [corpmail.se, eu.corpmail.se]
+    simple_urls: {meet: meet.eu.corpmail.se, dialin: dialin.corpmail.se}
+    """
+    found = with_id(plan_of(minimal(settings)), "plan.meet-url-missing")
+    assert [w.subject for w in found] == ["corpmail.se"]
+    settings = settings.replace("meet.eu.corpmail.se", "[meet.eu.corpmail.se, meet.corpmail.se]")
+    assert not with_id(plan_of(minimal(settings)), "plan.meet-url-missing")
+
+
 def test_lyncdiscover_over_http() -> None:
     settings = BASE + "mobility: true\n"
     rp = "fqdn: rp.corpmail.se\npublishes: [web.corpmail.se]\nlyncdiscover_over_http: true\n"

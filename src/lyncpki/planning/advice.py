@@ -248,11 +248,26 @@ def _default_names(
             )  # fmt: skip
 
 
+def _meet_domain(host: str, path: str, domains: list[str]) -> str | None:
+    """The SIP domain a meet URL serves: the one its path names (/meet/fabrikam.com,
+    /fabrikam.com/Meet), else the most specific SIP domain its host is in (meet.eu.contoso.com
+    is eu.contoso.com's, not contoso.com's)."""
+    segments = {segment.lower() for segment in path.split("/") if segment}
+    named = [d for d in domains if d in segments]
+    within = named or [d for d in domains if is_within(host, d)]
+    return max(within, key=len) if within else None
+
+
 def _meet_per_domain(
     topology: Topology, facts: Facts, certs: list[PlannedCertificate]
 ) -> Iterator[PlanWarning]:
+    urls = topology.simple_urls
+    served = {
+        _meet_domain(host, path, topology.sip_domains)
+        for host, path in zip(urls.meet, urls.meet_paths, strict=True)
+    }
     for domain in topology.sip_domains:
-        if not any(is_within(m, domain) for m in facts.meet):
+        if domain not in served:
             yield _warn(
                 MEET_PER_DOMAIN, domain,
                 f"SIP domain {domain} has no meet URL of its own; each SIP domain needs an "

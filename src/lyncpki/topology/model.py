@@ -10,10 +10,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PlainSerializer,
+    PrivateAttr,
+    model_validator,
+)
 
 from lyncpki.keyspec import KeySpec
-from lyncpki.topology.names import fqdn_problem, host_of, normalize
+from lyncpki.topology.names import fqdn_problem, host_of, normalize, path_of
 
 
 class FieldProblem(ValueError):
@@ -150,11 +159,33 @@ class Organization(Model):
 
 
 class SimpleUrls(Model):
-    """Meet (one per SIP domain, Q12), Dial-in and Admin simple URLs: host names or https URLs."""
+    """Meet (one per SIP domain, Q12), Dial-in and Admin simple URLs: host names or https URLs.
+
+    A certificate needs only each URL's host; the path of each meet URL is kept aside as
+    written (`meet_paths`), since Lync's other simple URL forms name the SIP domain there:
+    https://lync.contoso.com/meet/fabrikam.com, https://lync.contoso.com/fabrikam.com/Meet."""
 
     meet: Annotated[list[UrlHost], BeforeValidator(_one_or_many)] = Field(min_length=1)
     dialin: UrlHost | None = None
     admin: UrlHost | None = None
+    _meet_paths: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_meet_paths(
+        cls, data: Any, handler: ModelWrapValidatorHandler[SimpleUrls]
+    ) -> SimpleUrls:
+        model = handler(data)
+        raw = data.get("meet") if isinstance(data, dict) else None
+        values = _one_or_many(raw) if raw is not None else []
+        if isinstance(values, list) and len(values) == len(model.meet):
+            model._meet_paths = tuple(path_of(v) if isinstance(v, str) else "" for v in values)
+        return model
+
+    @property
+    def meet_paths(self) -> tuple[str, ...]:
+        """The path of each meet URL ("" for a bare host name), in the order of `meet`."""
+        return self._meet_paths or ("",) * len(self.meet)
 
 
 class Federation(Model):

@@ -11,7 +11,9 @@ _VALID = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
     r"(?=[A-Za-z0-9-]*[A-Za-z-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
 )
-_URL = re.compile(r"^https?://(?P<host>[^/:?#]+)(?::\d+)?(?:[/?#].*)?$", re.IGNORECASE)
+_URL = re.compile(
+    r"^https?://(?P<host>[^/:?#]+)(?::\d+)?(?P<path>/[^?#]*)?(?:[?#].*)?$", re.IGNORECASE
+)
 
 
 def fqdn_problem(name: str, *, allow_wildcard: bool = False) -> str | None:
@@ -64,6 +66,13 @@ def host_of(value: str) -> str:
     """The host of a simple URL given as `https://meet.contoso.com/...` or as a bare FQDN."""
     match = _URL.match(value.strip())
     return normalize(match.group("host") if match else value)
+
+
+def path_of(value: str) -> str:
+    """The path of a simple URL (`https://lync.contoso.com/meet/fabrikam.com` ->
+    `/meet/fabrikam.com`); "" for a bare FQDN or a URL without one."""
+    match = _URL.match(value.strip())
+    return match.group("path") or "" if match else ""
 
 
 def is_within(name: str, domain: str) -> bool:
