@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from importlib.resources import files
 
 import pytest
 
 from lyncpki.planning import CertificatePlan, PlanWarning, plan
+from lyncpki.planning.planner import PlanOptions
 from lyncpki.topology import load_topology, load_topology_text
 
 ALL_IDS = (
@@ -26,6 +28,7 @@ ALL_IDS = (
     "plan.admin-external",
     "plan.client-auth-template",
     "plan.pool-too-large",
+    "plan.public-validity",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.
@@ -535,3 +538,40 @@ def test_every_warning_has_message_and_fix() -> None:
     p = plan_of(text)
     for w in p.warnings:
         assert w.message and w.fix and w.rule, w
+
+
+# --- plan.public-validity (R-GEN-09; CA/Browser Forum ballot SC-081v3) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("on", "days"),
+    [
+        # the public CAs' limits of SC-081v3, by issuance day
+        (dt.date(2026, 3, 14), 398),
+        (dt.date(2026, 3, 15), 200),
+        (dt.date(2027, 3, 15), 100),
+        (dt.date(2029, 3, 15), 47),
+    ],
+)
+def test_a_public_certificate_is_planned_as_long_as_public_cas_issue(
+    on: dt.date, days: int
+) -> None:
+    topology = load_topology_text(textwrap.dedent(minimal(BASE, EDGE)), "t.yaml")
+    p = plan(topology, PlanOptions(on=on))
+    public = [c for c in p.certificates if str(c.issuer) == "public"]
+    internal = [c for c in p.certificates if str(c.issuer) == "internal"]
+    assert public and internal
+    assert {c.validity_days for c in public} == {days}
+    assert {c.validity_days for c in internal} == {730}  # an internal CA is not bound
+    assert not [w for w in p.warnings if w.id == "plan.public-validity"]
+
+
+def test_a_longer_public_validity_asked_for_is_kept_and_warned_about() -> None:
+    settings = BASE + "defaults: {validity_days: 730}\n"
+    topology = load_topology_text(textwrap.dedent(minimal(settings, EDGE)), "t.yaml")
+    p = plan(topology, PlanOptions(on=dt.date(2026, 12, 1)))
+    public = {c.id for c in p.certificates if str(c.issuer) == "public"}
+    assert {c.validity_days for c in p.certificates if c.id in public} == {730}
+    found = [w for w in p.warnings if w.id == "plan.public-validity"]
+    assert sorted(w.subject for w in found) == sorted(public)
+    assert all("at most 200 days" in w.message and w.rule == "R-GEN-09" for w in found)

@@ -6,12 +6,14 @@ them raises: each returns the warnings it finds.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from lyncpki.planning.context import Context, Facts
 from lyncpki.planning.model import Eku, PlannedCertificate, PlanWarning, Severity, Usage
+from lyncpki.planning.public_validity import SOURCE, public_max_days
 from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE, CaKind, CertificateRule
 from lyncpki.topology.issues import format_path
 from lyncpki.topology.model import Issuer, Role, Topology
@@ -410,8 +412,34 @@ def plan_warnings(
     return [w for _, check in TOPOLOGY_ADVICE for w in check(topology, facts, certs)]
 
 
+PUBLIC_VALIDITY = Advice(
+    "plan.public-validity", "R-GEN-09", Severity.WARNING,
+    "a public CA's certificate planned longer than public CAs issue (CA/B Forum SC-081v3)",
+)  # fmt: skip
+
+
+def public_validity(cert: PlannedCertificate, on: dt.date) -> list[PlanWarning]:
+    """A certificate of a public CA planned longer than a public CA may issue on `on`: the CA
+    gives the shorter one, and renewals come sooner than the plan says."""
+    most = public_max_days(on)
+    if cert.issuer is not Issuer.PUBLIC or cert.validity_days <= most:
+        return []
+    return [
+        _warn(
+            PUBLIC_VALIDITY, cert.id,
+            f"{cert.id} is planned for {cert.validity_days} days, and a public CA issues TLS "
+            f"certificates for at most {most} days from {on:%Y-%m-%d} ({SOURCE}): it will "
+            "expire, and need renewing, sooner than planned",
+            f"plan it for {most} days or less (validity_days in its certificates options), and "
+            "renew public certificates accordingly (deploy renews within --renew-within)",
+            cert.id,
+        )
+    ]  # fmt: skip
+
+
 ALL_ADVICE: tuple[Advice, ...] = (
     *(a for a, _ in CERTIFICATE_ADVICE),
     *(a for a, _ in TOPOLOGY_ADVICE),
     NO_SUBJECT,
+    PUBLIC_VALIDITY,
 )

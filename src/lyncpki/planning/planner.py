@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lyncpki.keyspec import KeySpec
-from lyncpki.planning.advice import no_subject, plan_warnings, rule_warnings
+from lyncpki.planning.advice import no_subject, plan_warnings, public_validity, rule_warnings
 from lyncpki.planning.context import Context, Facts
 from lyncpki.planning.model import (
     CertificatePlan,
@@ -15,6 +16,7 @@ from lyncpki.planning.model import (
     PlannedCertificate,
     PlanWarning,
 )
+from lyncpki.planning.public_validity import public_max_days
 from lyncpki.planning.rules import (
     CLIENT_AUTH_TEMPLATE,
     GLOBAL,
@@ -26,7 +28,7 @@ from lyncpki.planning.rules import (
 )
 from lyncpki.planning.sources import CONDITIONS, NAME_SOURCES, WILDCARDABLE
 from lyncpki.topology import load_topology
-from lyncpki.topology.model import CertificateOptions, Layout, Topology
+from lyncpki.topology.model import CertificateOptions, Issuer, Layout, Topology
 from lyncpki.topology.names import is_within, parent_domain
 
 FRIENDLY = {
@@ -47,6 +49,9 @@ class PlanOptions:
     """Choices the command line may override over the topology's defaults."""
 
     layout: Layout | None = None
+    # the day the certificates would be issued: a public CA's validity depends on it
+    # (planning.public_validity); None is today
+    on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +155,26 @@ class _Planner:
             exportable_reason=reason,
             template=template,
             friendly_name=f"{FRIENDLY.get(rule.label, rule.label)} {target}",
-            validity_days=options.validity_days or self.topology.defaults.validity_days,
+            validity_days=self.validity_days(options, issuer),
             rules=tuple(rules),
             notes=notes,
         )
+
+    def validity_days(self, options: CertificateOptions, issuer: Issuer) -> int:
+        """The pool's choice, else the topology's default given explicitly; else the default
+        (730 days), but for a public CA's certificate no longer than a public CA may issue on
+        the day of issuance (what it would give anyway). A longer explicit choice is kept and
+        warned about (plan.public-validity)."""
+        if options.validity_days:
+            return options.validity_days
+        defaults = self.topology.defaults
+        if issuer is Issuer.PUBLIC and "validity_days" not in defaults.model_fields_set:
+            return min(defaults.validity_days, public_max_days(self.today))
+        return defaults.validity_days
+
+    @property
+    def today(self) -> dt.date:
+        return self.options.on or dt.date.today()
 
     def applications(self) -> Iterator[Application]:
         """Every rule application the topology calls for, in report order."""
@@ -196,7 +217,7 @@ class _Planner:
             if cert is None:
                 continue
             rule, ctx, target = app.rule, app.ctx, app.target
-            found = rule_warnings(rule, cert, ctx)
+            found = rule_warnings(rule, cert, ctx) + public_validity(cert, self.today)
             if found:
                 cert = replace(cert, warnings=tuple(found))
             group = rule.merge_group
