@@ -49,8 +49,11 @@ def chromium() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """A headless chromium for one test module. Not for the session: playwright's sync API
+    keeps an event loop running in the thread while it is open, and a later test of the same
+    process (pytest-xdist puts several files on one worker) could not call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium()
