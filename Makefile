@@ -37,13 +37,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suites that drive servers and subprocesses run on two workers, each test file kept on one
-# (module fixtures stay shared); the others, whose output depends on the terminal's width or
-# which print the reliability table, in one process after them.
-PARALLEL := tests/service tests/deployment tests/enrollment tests/checks tests/web tests/store tests/wizard
+# Most suites run on two workers, each test file kept on one (module fixtures stay shared); the
+# command-line suites, whose output depends on the terminal's width, `ca list`'s table among them,
+# and the reliability suite, which prints its table, in one process after them.
+PARALLEL := tests/service tests/deployment tests/enrollment tests/checks tests/web tests/store \
+	tests/wizard tests/ca tests/planning tests/topology tests/x509 tests/reports
+SERIAL_FILES := tests/ca/test_cli_ca.py
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PARALLEL)
-	$(BIN)/python -m pytest $(addprefix --ignore=,$(PARALLEL))
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PARALLEL) $(addprefix --ignore=,$(SERIAL_FILES))
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(PARALLEL)) tests $(SERIAL_FILES)
 
 test: lint typecheck unit
 
