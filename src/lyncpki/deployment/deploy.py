@@ -197,6 +197,19 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
         ) from None
 
 
+def _internal_roots(ca: CertificateAuthority | None, client: CaClient) -> frozenset[str]:
+    """The roots of the internal CA, whose certificates must not face the Internet
+    (issuer.internal-public-name): the home's CA's, or the one a --ca service names as its own
+    (/health); none when an older service does not say."""
+    if ca is not None:
+        return frozenset({thumbprint(ca.root.certificate)})
+    try:
+        root = client.health().get("root_thumbprint")
+    except LyncPkiError:
+        return frozenset()
+    return frozenset({root.upper()}) if isinstance(root, str) else frozenset()
+
+
 def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
     phases: dict[str, float] = {}
     clock = _Clock(phases)
@@ -272,6 +285,7 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
             revoked=revoked_by(ca) if ca is not None else None,
         )
         try:
+            internal = _internal_roots(ca, client)
             runner.issue(assessment, outcome)
             runner.copy(assessment, outcome)
         finally:
@@ -293,7 +307,6 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
         if outcome.done or created:
             runner.publish()
         now = SYSTEM_CLOCK.now()
-        internal = frozenset({thumbprint(ca.root.certificate)}) if ca else frozenset()
         job = DeploymentCheck(plan=result, home=home, now=now, internal_roots=internal)
         findings = runner.check(job)
         proof: list[ProofHandshake] = []

@@ -39,6 +39,7 @@ from lyncpki.service.auth import Authenticator, require_manager
 from lyncpki.service.errors import ServiceError
 from lyncpki.service.published import PublishedFiles
 from lyncpki.web.console import add_console
+from lyncpki.x509.identifiers import thumbprint
 
 MAX_BODY = 1024 * 1024  # a request is a few KB; 1 MiB is generous
 PEM_CHAIN = "application/pem-certificate-chain"
@@ -439,6 +440,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
                 answer, media_type=OCSP_RESPONSE, headers={name.decode(): value.decode()}
             )
 
+    root_thumbprint = thumbprint(ca.root.certificate)
+
     @app.get("/health", tags=["service"], summary="Is the service and its database up")
     def health() -> dict[str, Any]:
         with ca.engine.connect() as conn:
@@ -446,6 +449,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         return {
             "status": "ok",
             "ca": ca.config.name,
+            # what issued certificates chain to: a client tells internal ones from public
+            "root_thumbprint": root_thumbprint,
             "version": __version__,
             "ocsp": ocsp is not None,
         }
