@@ -42,7 +42,7 @@ requests = [Path(p).read_bytes() for p in sys.argv[2:]]
 print("ready", flush=True)
 for pem in requests:
     result = ca.submit(pem, requester="crash")
-    print("issued", result.serial, flush=True)
+    print(f"issued {result.serial}", flush=True)
 """
 
 REVOKE = """
@@ -54,10 +54,10 @@ ca = CertificateAuthority.open(CaHome(Path(sys.argv[1])), b"crash-passphrase")
 print("ready", flush=True)
 for serial in sys.argv[2:]:
     ca.revoke(serial, actor="crash")
-    print("revoked", serial, flush=True)
+    print(f"revoked {serial}", flush=True)
     ca.publish_crl(actor="crash")
     ca.publish_crl(actor="crash", delta=True)
-    print("published", serial, flush=True)
+    print(f"published {serial}", flush=True)
 """
 
 
@@ -80,7 +80,9 @@ def requests(folder: Path, count: int) -> list[Path]:
 
 
 def killed(script: str, args: list[str], rng: random.Random, longest: float) -> list[str]:
-    """Run `script`, SIGKILL it after a random moment; the lines it printed."""
+    """Run `script`, SIGKILL it after a random moment; the whole lines it printed (a line the
+    kill cut short acknowledges nothing: print writes its pieces one by one when the output is
+    unbuffered, so "issued" may come without its serial)."""
     child = subprocess.Popen(
         [sys.executable, "-c", script, *args], stdout=subprocess.PIPE, text=True
     )
@@ -90,7 +92,7 @@ def killed(script: str, args: list[str], rng: random.Random, longest: float) -> 
     child.send_signal(signal.SIGKILL)
     rest = child.stdout.read()
     child.wait()
-    return rest.splitlines()
+    return rest.split("\n")[:-1]  # the last piece is what follows the last newline
 
 
 @pytest.fixture
@@ -184,7 +186,7 @@ print("ready", flush=True)
 for path in sys.argv[2:]:
     result = import_file(store, Path(path), password="pfx", secret=b"crash-secret", exportable=True)
     store.assign("Default", result.certificate.thumbprint)
-    print("assigned", result.certificate.thumbprint, flush=True)
+    print(f"assigned {result.certificate.thumbprint}", flush=True)
 """
 
 
