@@ -132,15 +132,19 @@ def main() -> None:
         ca_policy = verification.ExtensionPolicy.permit_all().require_present(
             x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
         )
-        verifier = (
-            verification.PolicyBuilder()
-            .store(verification.Store([ca.root.certificate]))
-            .time(now)
-            .extension_policies(
-                ca_policy=ca_policy, ee_policy=verification.ExtensionPolicy.permit_all()
+
+        def verifier_of(anchor: x509.Certificate) -> verification.ClientVerifier:
+            return (
+                verification.PolicyBuilder()
+                .store(verification.Store([anchor]))
+                .time(now)
+                .extension_policies(
+                    ca_policy=ca_policy, ee_policy=verification.ExtensionPolicy.permit_all()
+                )
+                .build_client_verifier()
             )
-            .build_client_verifier()
-        )
+
+        verifier = verifier_of(ca.root.certificate)
         intermediates = [ca.issuer.certificate]
 
         def raw() -> None:
@@ -148,15 +152,7 @@ def main() -> None:
                 verifier.verify(leaf, intermediates)
 
         t_raw, _ = timed(raw, args.repeat)
-        anchored_verifier = (
-            verification.PolicyBuilder()
-            .store(verification.Store([ca.issuer.certificate]))
-            .time(now)
-            .extension_policies(
-                ca_policy=ca_policy, ee_policy=verification.ExtensionPolicy.permit_all()
-            )
-            .build_client_verifier()
-        )
+        anchored_verifier = verifier_of(ca.issuer.certificate)
 
         def anchored() -> None:
             for leaf in leaves:

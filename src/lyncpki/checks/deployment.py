@@ -39,16 +39,13 @@ class DeploymentCheck:
 
 @dataclass
 class _Server:
-    """One store, read once: its index, trusted CA certificates and certificates."""
+    """One store, read once: its index and trusted CA certificates. Its certificates are read
+    when judged and not kept (kept, their parsed extensions slowed every garbage collection)."""
 
     store: ServerStore
     index: StoreIndex
     intermediates: tuple[x509.Certificate, ...]
     roots: tuple[x509.Certificate, ...]
-    certificates: dict[str, x509.Certificate]
-
-    def certificate(self, thumbprint: str) -> x509.Certificate:
-        return self.store.certificate(thumbprint)
 
 
 def _finding(
@@ -106,7 +103,7 @@ class _Stores:
             intermediates, roots = self._trust_set(store, index)
         except StoreError as error:
             return error
-        return _Server(store, index, intermediates, roots, {})
+        return _Server(store, index, intermediates, roots)
 
     def _trust_set(
         self, store: ServerStore, index: StoreIndex
@@ -160,7 +157,7 @@ def check_deployment(job: DeploymentCheck) -> list[Finding]:
             assert server is not None
             entry = server.index.certificate(thumbprint)
             try:
-                certificate = server.certificate(thumbprint)
+                certificate = server.store.certificate(thumbprint)
             except StoreError as error:
                 findings.append(
                     _finding(
