@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from lyncpki.ca.authority import CertificateAuthority
+from openssl_keys import key_args
 
 PASSPHRASE = b"test-passphrase"
 NAMESPACE = "corp-test.se"
@@ -54,13 +55,6 @@ def openssl(*args: str | Path) -> str:
     return process.stdout
 
 
-def _new_key_args(key: str) -> list[str]:
-    """`rsa:2048` or `ec:P-256` as `openssl req -newkey` arguments."""
-    if key.startswith("ec:"):
-        return ["-newkey", "ec", "-pkeyopt", f"ec_paramgen_curve:{key[3:]}"]
-    return ["-newkey", key]
-
-
 def openssl_req(
     directory: Path,
     key: str = "rsa:2048",
@@ -75,7 +69,7 @@ def openssl_req(
     n = next(_counter)
     key_file = directory / f"req{n}.key"
     out = directory / f"req{n}.{'der' if der else 'csr'}"
-    args: list[str] = ["req", "-new", *_new_key_args(key), "-nodes", "-keyout", str(key_file)]
+    args: list[str] = ["req", "-new", *key_args(key, key_file), "-nodes"]
     args += ["-subj", subject]
     if sans:
         names = ",".join(s if ":" in s else f"DNS:{s}" for s in sans)

@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
+from openssl_keys import key_args
+
 PASSPHRASE = "service-test-passphrase"
 DOMAIN = "corp-test.se"
 PASSWORDS = {
@@ -256,11 +258,7 @@ def openssl_req(
     """A new key and a PKCS#10 request made by `openssl req`: the request file (PEM or DER)."""
     n = next(_counter)
     out = directory / f"req{n}.{'der' if der else 'csr'}"
-    args: list[str | Path] = ["req", "-new", "-nodes", "-keyout", directory / f"req{n}.key"]
-    if key.startswith("ec:"):
-        args += ["-newkey", "ec", "-pkeyopt", f"ec_paramgen_curve:{key[3:]}"]
-    else:
-        args += ["-newkey", key]
+    args: list[str | Path] = ["req", "-new", "-nodes", *key_args(key, directory / f"req{n}.key")]
     args += ["-subj", subject]
     if sans:
         args += ["-addext", "subjectAltName=" + ",".join(f"DNS:{s}" for s in sans)]

@@ -7,6 +7,8 @@ import base64
 import datetime as dt
 import json
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,14 +115,58 @@ def _slow_pfx() -> bytes:
     return pkcs12.serialize_key_and_certificates(b"slow", key, cert, None, encryption)
 
 
-def test_a_file_set_to_take_too_long_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_set_to_take_too_long_is_stopped(
+    monkeypatch: pytest.MonkeyPatch, exported: Path
+) -> None:
     slow = _slow_pfx()
     with pytest.raises(Pkcs12TooSlow):
         open_pkcs12(slow, b"pw", limit=0.2)
+    # the reader was stopped with the file: the next file opens in a new one
+    assert open_pkcs12((exported / "leaf.pfx").read_bytes(), b"pfx-pw").key is not None
     monkeypatch.setattr(pkcs12_guard, "LIMIT_SECONDS", 0.2)
     with pytest.raises(BundleError) as refused:
         load_bundle(slow, "slow.pfx", password="pw", pkcs12_hint=True)
     assert "was not opened" in refused.value.message and "export it again" in refused.value.fix
+
+
+READER_OF_A_KILLED_PARENT = """
+import os, sys, time
+from pathlib import Path
+from lyncpki.x509 import pkcs12_guard
+pkcs12_guard.open_pkcs12(Path(sys.argv[1]).read_bytes(), b"pfx-pw")
+print(pkcs12_guard._READER._child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_reader_ends_with_the_process_it_serves(exported: Path) -> None:
+    """One reader opens every file of a process; killed, the process leaves no reader behind."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", READER_OF_A_KILLED_PARENT, str(exported / "leaf.pfx")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    reader = int(parent.stdout.readline())
+    assert _running(reader)
+    parent.kill()
+    parent.wait()
+    for _ in range(100):
+        if not _running(reader):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the reader {reader} outlived the process it served")
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` runs (an ended process that its new parent has not collected yet, a
+    zombie, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def test_only_what_begins_as_a_pfx_is_opened(exported: Path) -> None:

@@ -1,15 +1,19 @@
-"""The child side of `pkcs12_guard`: opens one PKCS#12 file with pyca/cryptography.
+"""The child side of `pkcs12_guard`: opens PKCS#12 files with pyca/cryptography.
 
-Reads a JSON object on stdin (`data`, `password`, `transport`, base64), writes one on stdout:
-`error`, or the certificate, the other certificates, the friendly name and the private key
-re-encrypted (PKCS#8) with the one-time `transport` password the parent chose, so that the key
-never crosses the pipe in clear. Run as `python -m lyncpki.x509.pkcs12_child`.
+Reads one JSON object a line on stdin (`data`, `password`, `transport`, base64; `alarm`,
+seconds), writes one a line on stdout: `error`, or the certificate, the other certificates, the
+friendly name and the private key re-encrypted (PKCS#8) with the one-time `transport` password
+the parent chose, so that the key never crosses the pipe in clear. Ends at the end of its
+input. Each file is opened under an alarm (SIGALRM, whose default action ends the process): a
+file set to take hours stops this process even when the parent is gone. Run as
+`python -m lyncpki.x509.pkcs12_child`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import signal
 import sys
 import warnings
 from typing import Any
@@ -50,7 +54,16 @@ def _open(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    json.dump(_open(json.load(sys.stdin)), sys.stdout)
+    alarm = getattr(signal, "alarm", None)  # not on Windows: the parent's limit still holds
+    for line in sys.stdin:
+        request = json.loads(line)
+        if alarm is not None:
+            alarm(int(request.get("alarm", 0)))
+        answer = _open(request)
+        if alarm is not None:
+            alarm(0)
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

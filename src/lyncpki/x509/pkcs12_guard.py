@@ -4,20 +4,30 @@ A .pfx chooses its own key-derivation cost: each of its MAC, certificate bag and
 an iteration count, up to 2^31, and pyca/cryptography (OpenSSL) runs whatever it says. A file
 made to take hours would hang `lyncpki import`, `check --cert` or the wizard with no way to
 tell why, and a file's counts cannot all be read before opening it (the key bag's may sit inside
-the encrypted part). So the file is opened in a child process (`pkcs12_child`, about 0.1 s to
-start) that is stopped after `LIMIT_SECONDS`; real exports (Windows: 2,000 iterations, OpenSSL:
-2,048) open in milliseconds. The private key comes back encrypted with a one-time password.
+the encrypted part). So files are opened in a child process (`pkcs12_child`), which is stopped
+when a file takes longer than `LIMIT_SECONDS`; real exports (Windows: 2,000 iterations, OpenSSL:
+2,048) open in milliseconds. The child is started once (about 0.1 s) and opens every file the
+process reads after that, one at a time; it ends with its parent (the end of its input), and a
+stopped one is started again for the next file. The private key comes back encrypted with a
+one-time password.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
+import math
 import os
 import secrets
+import selectors
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
@@ -42,7 +52,7 @@ class Opened:
 
 def looks_like_pkcs12(data: bytes) -> bool:
     """Whether `data` begins as a PFX does: a DER (or BER) SEQUENCE whose first element is
-    INTEGER 3, its version. Looked at before a child process is started for what is no PKCS#12
+    INTEGER 3, its version. Looked at before a child process is asked about what is no PKCS#12
     at all (a truncated PEM, a text file); pyca/cryptography reads everything else."""
     if len(data) < 5 or data[0] != 0x30:
         return False
@@ -60,25 +70,10 @@ def open_pkcs12(data: bytes, password: bytes | None, *, limit: float | None = No
         "data": base64.b64encode(data).decode("ascii"),
         "password": None if password is None else base64.b64encode(password).decode("ascii"),
         "transport": base64.b64encode(transport).decode("ascii"),
+        # the child's own stop, for when this process is gone: a little after the limit
+        "alarm": math.ceil(limit) + 1,
     }
-    try:
-        child = subprocess.run(
-            [sys.executable, "-m", "lyncpki.x509.pkcs12_child"],
-            input=json.dumps(request).encode("ascii"),
-            capture_output=True,
-            timeout=limit,
-            check=False,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
-    except subprocess.TimeoutExpired:  # run() has killed the child
-        raise Pkcs12TooSlow(f"it did not open within {limit:g} s") from None
-    try:
-        answer = json.loads(child.stdout)
-    except ValueError:
-        raise ValueError(
-            f"the reader stopped ({child.returncode}): "
-            + child.stderr.decode("utf-8", "replace").strip()[-300:]
-        ) from None
+    answer = _READER.ask(json.dumps(request).encode("ascii") + b"\n", limit)
     if "error" in answer:
         raise ValueError(answer["error"])
     key = answer["key"]
@@ -91,6 +86,100 @@ def open_pkcs12(data: bytes, password: bytes | None, *, limit: float | None = No
         if key is None
         else load_der_private_key(_bytes(key), transport, unsafe_skip_rsa_key_validation=True),
     )
+
+
+class _Reader:
+    """The child process that opens the files, started when first needed; one file at a time
+    (a lock), each answer awaited at most the file's limit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._child: subprocess.Popen[bytes] | None = None
+        self._errors: IO[bytes] | None = None
+
+    def ask(self, line: bytes, limit: float) -> dict[str, Any]:
+        with self._lock:
+            child = self._child if self._child is not None else self._start()
+            assert child.stdin is not None and child.stdout is not None
+            try:
+                child.stdin.write(line)
+                child.stdin.flush()
+                answer = _read_line(child.stdout, time.monotonic() + limit)
+            except BrokenPipeError:
+                answer = b""
+            if answer is None:
+                self.stop()
+                raise Pkcs12TooSlow(f"it did not open within {limit:g} s")
+            if not answer.endswith(b"\n"):  # the child ended (killed, out of memory)
+                message = self._ended()
+                self.stop()
+                raise ValueError(message)
+            parsed: dict[str, Any] = json.loads(answer)
+            return parsed
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        # what the child says when it fails, kept open for as long as it runs
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "lyncpki.x509.pkcs12_child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        return self._child
+
+    def _ended(self) -> str:
+        assert self._child is not None and self._errors is not None
+        code = self._child.wait()
+        self._errors.seek(0)
+        said = self._errors.read().decode("utf-8", "replace").strip()[-300:]
+        return f"the reader stopped ({code})" + (f": {said}" if said else "")
+
+    def stop(self) -> None:
+        """End the child (at exit, after a file that took too long, after it ended)."""
+        child, self._child = self._child, None
+        if child is not None:
+            for stream in (child.stdin, child.stdout):
+                if stream is not None:
+                    stream.close()
+            try:
+                child.wait(timeout=1)  # its input ended: it ends
+            except subprocess.TimeoutExpired:
+                child.kill()  # still opening a file
+                child.wait()
+        if self._errors is not None:
+            self._errors.close()
+            self._errors = None
+
+    def forget(self) -> None:
+        """In a forked child: the pipes are the parent's; this process starts its own."""
+        self._lock = threading.Lock()
+        self._child = None
+        self._errors = None
+
+
+def _read_line(stream: IO[bytes], deadline: float) -> bytes | None:
+    """One line of `stream` (what there is, without a line end, when the stream ends); None when
+    `deadline` passes first."""
+    fd = stream.fileno()
+    chunks: list[bytes] = []
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                return None
+            chunk = os.read(fd, 1 << 16)
+            chunks.append(chunk)
+            if not chunk or chunk.endswith(b"\n"):  # one request at a time: a line ends it
+                return b"".join(chunks)
+
+
+_READER = _Reader()
+atexit.register(_READER.stop)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_READER.forget)
 
 
 def _bytes(text: str) -> bytes:
