@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -139,6 +140,22 @@ def test_wrong_passphrase_is_a_clear_error(home: Path) -> None:
     assert result.exit_code == 2
     assert "wrong passphrase" in result.stderr
     assert WRONG not in result.stdout + result.stderr
+
+
+@pytest.mark.external
+def test_a_key_that_is_not_the_certificates_is_refused(home: Path, tmp_path: Path) -> None:
+    """The CA's keys are lyncpki's own, opened without pyca's RSA consistency check: a key file
+    replaced by another key (made by openssl, under the same passphrase) is refused by name."""
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    key = CaHome(copy).key_file("issuing")
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-aes-256-cbc",
+            "-pass", f"pass:{SECRET}", "-out", key)  # fmt: skip
+    result = cli("ca", "crl", "--home", copy)
+    assert result.exit_code == 2, result.output
+    assert "issuing CA's key" in result.stderr and "is not the key of its certificate" in (
+        result.stderr
+    )
 
 
 # ---------------------------------------------------------------- issue, list, show

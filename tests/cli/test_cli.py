@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from lyncpki.cli.lazy_group import subcommands
 from lyncpki.cli.main import app
 
 runner = CliRunner()
@@ -211,7 +212,7 @@ def _command_paths() -> list[tuple[str, ...]]:
 
     def walk(command: Any, path: tuple[str, ...]) -> None:  # typer's click, vendored or not
         paths.append(path)
-        for name, sub in (getattr(command, "commands", None) or {}).items():
+        for name, sub in subcommands(command).items():
             walk(sub, (*path, name))
 
     walk(typer.main.get_command(app), ())
@@ -264,8 +265,8 @@ def _long_option_commands() -> list[tuple[tuple[str, ...], list[str]]]:
     found: list[tuple[tuple[str, ...], list[str]]] = []
 
     def walk(command: Any, path: tuple[str, ...]) -> None:
-        subs = getattr(command, "commands", None)
-        if subs is None:
+        subs = subcommands(command)
+        if not subs:
             names = [o for p in command.params for o in p.opts if len(o) >= 14]
             if names:
                 found.append((path, names))
@@ -306,7 +307,7 @@ def _groups() -> list[tuple[str, ...]]:
     groups: list[tuple[str, ...]] = []
 
     def walk(command: Any, path: tuple[str, ...]) -> None:
-        subs = getattr(command, "commands", None) or {}
+        subs = subcommands(command)
         if subs:
             groups.append(path)
         for name, sub in subs.items():

@@ -36,15 +36,13 @@ from lyncpki.cli.ca_context import (
     open_signing,
     prompt_passphrase,
 )
+from lyncpki.cli.lazy_group import Lazy, lazy_group
 from lyncpki.cli.output import emit_json, guarded, stderr, stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.file_lock import exclusive
 from lyncpki.inputs import env_secret, read_input
 from lyncpki.keyspec import KeySpec
-from lyncpki.planning import plan
-from lyncpki.planning.namespaces import namespaces as plan_namespaces
 from lyncpki.reports.records import Field, print_rows
-from lyncpki.topology import load_topology
 from lyncpki.topology.names import fqdn_problem, normalize
 from lyncpki.x509.identifiers import serial_hex, serial_windows, thumbprint
 
@@ -53,6 +51,12 @@ app = typer.Typer(
     "issuance from PKCS#10 requests (PEM, DER or certreq .req), approval, revocation and "
     "full/delta CRLs. State lives in --home (default ./lyncpki-data or $LYNCPKI_HOME).",
     no_args_is_help=True,
+    cls=lazy_group(
+        {  # after the commands of this module; their modules imported when they run
+            "serve": Lazy("lyncpki.cli.serve_command", "serve_command"),
+            "account": Lazy("lyncpki.cli.serve_command", "account_app"),
+        }
+    ),
 )
 
 
@@ -69,6 +73,17 @@ def _certificate_summary(cert: x509.Certificate) -> dict[str, Any]:
         "not_before": cert.not_valid_before_utc.isoformat(),
         "not_after": cert.not_valid_after_utc.isoformat(),
     }
+
+
+def _topology_namespaces(topology: Path) -> list[str]:
+    """The DNS namespaces the plan of `topology` needs signed. The planner is imported here
+    only: the other `ca` commands run without it."""
+    from lyncpki.planning import plan
+    from lyncpki.planning.namespaces import namespaces
+    from lyncpki.topology import load_topology
+
+    topo = load_topology(topology)
+    return list(namespaces(topo, plan(topo)))
 
 
 # ------------------------------------------------------------------------------------- init
@@ -201,8 +216,7 @@ def _init(
         if problem := fqdn_problem(name_):
             raise LyncPkiError(f"--domain '{name_}' {problem}", "give a DNS domain: contoso.com")
     if topology is not None:
-        topo = load_topology(topology)
-        names += plan_namespaces(topo, plan(topo))
+        names += _topology_namespaces(topology)
     if not names and not any_domain:
         raise LyncPkiError(
             "the CA needs the DNS namespaces it may sign",
@@ -870,8 +884,7 @@ def _domains(
         if problem := fqdn_problem(name_):
             raise LyncPkiError(f"'{name_}' {problem}", "give a DNS domain: contoso.com")
     if topology is not None:
-        topo = load_topology(topology)
-        added += plan_namespaces(topo, plan(topo))
+        added += _topology_namespaces(topology)
     changing = bool(added or remove)
     ca = open_signing(home, passphrase_file) if changing else open_read(home)
     before = ca.config.namespaces

@@ -10,20 +10,25 @@ import typer
 import typer.main
 
 from lyncpki import __version__
-from lyncpki.cli import (
-    ca_command,
-    check_command,
-    deploy_command,
-    request_command,
-    serve_command,
-    store_command,
-    topology_command,
-    wizard_command,
-)
-from lyncpki.cli.help_text import PLAIN_HELP_BELOW, flow_help, plain_help_for_commands
+from lyncpki.cli.help_text import PLAIN_HELP_BELOW, plain_help_for_commands
+from lyncpki.cli.lazy_group import Lazy, LazyGroup, lazy_group
 from lyncpki.cli.output import EXIT_INPUT, emit_json
-from lyncpki.cli.plan_command import HELP as PLAN_HELP
-from lyncpki.cli.plan_command import plan_command
+
+_CLI = "lyncpki.cli."
+COMMANDS = {  # in the order `lyncpki --help` lists them; each imported when it runs
+    "plan": Lazy(_CLI + "plan_command", "plan_command", "HELP"),
+    "topology": Lazy(_CLI + "topology_command", "app"),
+    "ca": Lazy(_CLI + "ca_command", "app"),
+    "request": Lazy(_CLI + "request_command", "request_command", "HELP"),
+    "import": Lazy(_CLI + "store_command", "import_command"),
+    "assign": Lazy(_CLI + "store_command", "assign_command"),
+    "certs": Lazy(_CLI + "store_command", "certs_command"),
+    "remove": Lazy(_CLI + "store_command", "remove_command"),
+    "export": Lazy(_CLI + "store_command", "export_command"),
+    "check": Lazy(_CLI + "check_command", "check_command", "HELP"),
+    "deploy": Lazy(_CLI + "deploy_command", "deploy_command", "HELP"),
+    "wizard": Lazy(_CLI + "wizard_command", "wizard_command", "HELP"),
+}
 
 app = typer.Typer(
     name="lyncpki",
@@ -34,22 +39,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=lazy_group(COMMANDS),
 )
-app.command("plan", help=PLAN_HELP)(plan_command)
-app.add_typer(topology_command.app, name="topology")
-ca_command.app.command("serve")(serve_command.serve_command)
-ca_command.app.add_typer(serve_command.account_app, name="account")
-app.add_typer(ca_command.app, name="ca")
-app.command("request", help=request_command.HELP)(request_command.request_command)
-app.command("import")(store_command.import_command)
-app.command("assign")(store_command.assign_command)
-app.command("certs")(store_command.certs_command)
-app.command("remove")(store_command.remove_command)
-app.command("export")(store_command.export_command)
-app.command("check", help=check_command.HELP)(check_command.check_command)
-app.command("deploy", help=deploy_command.HELP)(deploy_command.deploy_command)
-app.command("wizard", help=wizard_command.HELP)(wizard_command.wizard_command)
-flow_help(app)  # each paragraph one line: rich wraps it to the terminal's width
 
 
 def _version(value: bool) -> None:
@@ -83,6 +74,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
     command = typer.main.get_command(app)
     if shutil.get_terminal_size().columns < PLAIN_HELP_BELOW:
+        LazyGroup.plain_help[0] = True  # and for each command as it is built
         plain_help_for_commands(command)
     args = sys.argv[1:]
     if "--json" not in (args[: args.index("--")] if "--" in args else args):

@@ -1,15 +1,23 @@
-"""The Lync certificate rules as data, and the planner: topology -> CertificatePlan."""
+"""The Lync certificate rules as data, and the planner: topology -> CertificatePlan.
 
-from lyncpki.planning.model import (
-    SCHEMA,
-    CertificatePlan,
-    Eku,
-    PlannedCertificate,
-    PlanWarning,
-    Severity,
-    Usage,
-)
-from lyncpki.planning.planner import PlanOptions, plan, plan_file
+Its names are imported when first used (lyncpki.lazy_exports): a module of this package can be
+imported without the planner."""
+
+from typing import TYPE_CHECKING
+
+from lyncpki.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from lyncpki.planning.model import (
+        SCHEMA,
+        CertificatePlan,
+        Eku,
+        PlannedCertificate,
+        PlanWarning,
+        Severity,
+        Usage,
+    )
+    from lyncpki.planning.planner import PlanOptions, plan, plan_file
 
 __all__ = [
     "SCHEMA",
@@ -23,3 +31,21 @@ __all__ = [
     "plan",
     "plan_file",
 ]
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        **dict.fromkeys(
+            (
+                "SCHEMA",
+                "CertificatePlan",
+                "Eku",
+                "PlannedCertificate",
+                "PlanWarning",
+                "Severity",
+                "Usage",
+            ),
+            "model",
+        ),
+        **dict.fromkeys(("PlanOptions", "plan", "plan_file"), "planner"),
+    },
+)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from lyncpki.planning.model import CertificatePlan
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lyncpki.planning.model import CertificatePlan
 
 FORMATS = ("table", "csv", "json", "html", "xlsx")
 FILE_FORMATS = ("csv", "json", "html", "xlsx")
