@@ -8,7 +8,6 @@ when the certificate is checked without a topology.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
@@ -30,6 +29,7 @@ from lyncpki.checks.revocation import (
     ocsp_urls,
     signed_by,
 )
+from lyncpki.once import once
 from lyncpki.planning.model import WILDCARD_USAGES, Eku, PlannedCertificate, Severity, Usage
 from lyncpki.topology.model import Issuer
 from lyncpki.x509.forms import UNREADABLE
@@ -61,13 +61,13 @@ class CertificateContext:
     revocation: RevocationSource | None = None  # None: offline (no CRL or OCSP fetched)
     internal_roots: frozenset[str] = frozenset()  # thumbprints of the home CA's roots
 
-    @functools.cached_property
+    @once
     def path(self) -> ChainResult:
         """The validated path (computed once for every rule that needs it)."""
         at = validity_instant(self.certificate, self.now)
         return validate_chain(self.certificate, self.intermediates, self.roots, at)
 
-    @functools.cached_property
+    @once
     def issuer(self) -> x509.Certificate | None:
         """The issuing CA's certificate: from the validated path, else any known CA
         certificate that verifiably issued this one."""
@@ -83,7 +83,7 @@ class CertificateContext:
             return candidate
         return None
 
-    @functools.cached_property
+    @once
     def _extensions(self) -> dict[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]:
         """The extensions by OID, read once for every rule (pyca's lookup by class scans them
         with an isinstance each); an unreadable set raises for each rule that looks."""
@@ -95,16 +95,16 @@ class CertificateContext:
         found = self._extensions.get(kind.oid)
         return None if found is None else cast(_E, found.value)
 
-    @functools.cached_property
+    @once
     def public_key(self) -> CertificatePublicKeyTypes:
         """The certificate's public key (raises UnsupportedAlgorithm or ValueError)."""
         return self.certificate.public_key()
 
-    @functools.cached_property
+    @once
     def common_name(self) -> str | None:
         return common_name(self.certificate.subject)
 
-    @functools.cached_property
+    @once
     def dns_names(self) -> list[str]:
         try:
             san = self.extension(x509.SubjectAlternativeName)
@@ -114,7 +114,7 @@ class CertificateContext:
             return []
         return [n.lower() for n in san.get_values_for_type(x509.DNSName)]
 
-    @functools.cached_property
+    @once
     def ekus(self) -> list[x509.ObjectIdentifier] | None:
         """The EKUs, or None when the certificate has no EKU extension (any purpose)."""
         try:

@@ -43,17 +43,20 @@ def check_certificate(
                 )
             )
             continue
+        if not problems:  # most rules, most of the time: nothing more to do
+            continue
+        subject = _subject(ctx)
         findings.extend(
             Finding(
                 rule.id,
                 problem.severity or rule.severity,
                 ctx.server,
                 ctx.usage,
-                _subject(ctx),
+                subject,
                 problem.message,
                 problem.fix,
                 rule.requirement,
             )
             for problem in problems
         )
-    return ordered(findings)
+    return ordered(findings) if findings else findings
