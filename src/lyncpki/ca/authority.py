@@ -734,6 +734,7 @@ class CertificateAuthority:
         outcomes: list[IssueResult | LyncPkiError | None] = [None] * len(requests)
         tickets: list[tuple[int, Ticket]] = []
         refusals: list[dict[str, Any]] = []
+        namespaces = self.namespaces  # config.json looked at once for the whole batch
         for index, (request, source) in enumerate(zip(requests, names, strict=True)):
             try:
                 read = read_request(request, source)
@@ -742,7 +743,7 @@ class CertificateAuthority:
                 signing_hash = _signing_hash(chosen, hash_name)
                 _check_validity(chosen, validity_days)
                 approved = evaluate(
-                    read, chosen, namespaces=self.namespaces, ca_public_keys=self._ca_keys
+                    read, chosen, namespaces=namespaces, ca_public_keys=self._ca_keys
                 )
             except LyncPkiError as error:
                 codes = ",".join(error.codes) if isinstance(error, RequestRefused) else "request"
