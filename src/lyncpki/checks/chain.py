@@ -121,7 +121,7 @@ def validate_chain(
     back to full path building, so failures are always the full verifier's."""
     if not roots:
         return ChainResult([], "no trusted root certificate is installed")
-    key = tuple(roots)
+    key = roots if isinstance(roots, tuple) else tuple(roots)
     uppers = _uppers(key, at)
     shortcut = _anchored(leaf, intermediates, uppers)
     if shortcut is not None:

@@ -148,12 +148,13 @@ def check_deployment(job: DeploymentCheck) -> list[Finding]:
             )
             continue
         for usage in planned.usages:
-            slots = server.index.slots(str(usage), job.now) if server else None
+            usage_name = str(usage)
+            slots = server.index.slots(usage_name, job.now) if server else None
             if slots is None or slots.current is None:
                 findings.append(_unassigned(planned, name, usage, server))
                 continue
             thumbprint = slots.current.thumbprint
-            assigned[planned.id, str(usage)][name] = thumbprint
+            assigned[planned.id, usage_name][name] = thumbprint
             assert server is not None
             entry = server.index.certificate(thumbprint)
             try:
@@ -164,7 +165,7 @@ def check_deployment(job: DeploymentCheck) -> list[Finding]:
                         "store.unreadable",
                         Severity.ERROR,
                         name,
-                        str(usage),
+                        usage_name,
                         planned.subject,
                         error.message,
                         error.fix or "",
@@ -176,7 +177,7 @@ def check_deployment(job: DeploymentCheck) -> list[Finding]:
                 certificate=certificate,
                 now=job.now,
                 server=name,
-                usage=str(usage),
+                usage=usage_name,
                 planned=planned,
                 intermediates=server.intermediates,
                 roots=server.roots,
