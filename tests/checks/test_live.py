@@ -155,8 +155,20 @@ def test_mutual_tls_accepted_then_refused_once_revoked(
     with serve() as port:
         report = live_check(lab, internal_topology, port, *mtls, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)
     assert report["findings"] == [], report["findings"]
-    assert all(h["ok"] and h["client"] for h in report["handshakes"])
+    assert all(h["ok"] and h["client"] and h["client_asked"] for h in report["handshakes"])
     assert {h["negotiated"] for h in report["handshakes"]} == {"TLSv1.2", "TLSv1.3"}
+
+    # the same server without -Verify never asks for a client certificate: every handshake
+    # succeeds, and the check says that mutual TLS was not tried rather than that it worked
+    with s_server(
+        "-cert", cert, "-key", key, "-cert_chain", lab.home / "ca" / "issuing.crt"
+    ) as port:
+        report = live_check(lab, internal_topology, port, *mtls, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)
+    assert report["exit"] == 1
+    assert {f["id"] for f in report["findings"]} == {"mtls.not-requested"}
+    assert all(h["ok"] and h["client_asked"] is False for h in report["handshakes"])
+    [unasked] = report["findings"]
+    assert "TLSv1.2" in unasked["message"] and "TLSv1.3" in unasked["message"]
 
     serial = openssl("x509", "-in", client_cert, "-noout", "-serial").strip().split("=", 1)[1]
     ok(lab.cli("ca", "revoke", serial, "--reason", "keyCompromise"))

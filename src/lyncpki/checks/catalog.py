@@ -114,6 +114,13 @@ _OTHERS = (
         "the endpoint refused the client certificate (mutual TLS)",
     ),
     RuleInfo(
+        "mtls.not-requested",
+        Severity.ERROR,
+        "R-GEN-13",
+        "live",
+        "the endpoint never asked for the client certificate: no mutual TLS",
+    ),
+    RuleInfo(
         "tls.unresolved",
         Severity.INFO,
         "-",

@@ -95,6 +95,9 @@ class Handshake:
     problem: str | None = None
     client_refused: bool = False
     unreachable: bool = False  # no connection, or no answer before the timeout
+    # with a client certificate: whether the server asked for one (a CertificateRequest);
+    # None when not known (no client certificate given, or no way to see the messages)
+    client_asked: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +108,7 @@ class Handshake:
             "client": self.client,
             "ok": self.ok,
             "client_refused": self.client_refused,
+            "client_asked": self.client_asked,
             "presented": [c.subject.rfc4514_string() for c in self.presented],
             "problem": self.problem,
             "unreachable": self.unreachable,
@@ -140,6 +144,7 @@ def handshake(
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # judged below, with cryptography, rule by rule
     context.minimum_version = context.maximum_version = VERSIONS[version]
+    asked: list[bool] | None = None
     with contextlib.ExitStack() as stack:
         if client is not None:
             chain_file, key_file = stack.enter_context(client.files())
@@ -148,6 +153,7 @@ def handshake(
             except (ssl.SSLError, OSError) as error:
                 result.problem = f"the client certificate cannot be used: {error}"
                 return result
+            asked = _watch_certificate_request(context)
         try:
             raw = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
         except OSError as error:
@@ -172,8 +178,41 @@ def handshake(
             result.presented = _peer_chain(tls)
             result.ok = True
             if client is not None:
+                result.client_asked = None if asked is None else bool(asked)
                 _await_verdict(tls, result)
     return result
+
+
+def _watch_certificate_request(context: ssl.SSLContext) -> list[bool] | None:
+    """A list that gets an item when the server sends a CertificateRequest: a server that never
+    asks for a client certificate completes the handshake all the same, and only this message
+    tells mutual TLS from a plain handshake. Seen through OpenSSL's message callback, which
+    CPython exposes as `SSLContext._msg_callback` (3.8 and later; undocumented, so None when a
+    Python lacks it: not known)."""
+    asked: list[bool] = []
+    certificate_request = getattr(
+        getattr(ssl, "_TLSMessageType", None), "CERTIFICATE_REQUEST", None
+    )
+    handshake_type = getattr(getattr(ssl, "_TLSContentType", None), "HANDSHAKE", None)
+    if certificate_request is None or handshake_type is None:
+        return None
+
+    def seen(
+        _conn: object,
+        direction: str,
+        _version: object,
+        kind: object,
+        message: object,
+        _data: object,
+    ) -> None:
+        if direction == "read" and kind == handshake_type and message == certificate_request:
+            asked.append(True)
+
+    try:
+        context._msg_callback = seen  # type: ignore[attr-defined]
+    except AttributeError:
+        return None
+    return asked
 
 
 def handshakes(
@@ -322,6 +361,18 @@ def judge(
                 "sides to trust each other's root, R-GEN-13)",
                 "R-GEN-13",
             )
+    unasked = sorted({h.version for h in handshakes if h.ok and h.client_asked is False})
+    if unasked:
+        client = next(h.client for h in handshakes if h.client_asked is False)
+        add(
+            "mtls.not-requested",
+            Severity.ERROR,
+            f"{endpoint.label} never asked for a client certificate ({', '.join(unasked)}): the "
+            f"handshakes succeeded without mutual TLS, so {client} was not checked at all",
+            "require client certificates on that listener (Lync's server-to-server listener, "
+            "5061, does) or probe the listener that does",
+            "R-GEN-13",
+        )
     judged: set[bytes] = set()
     for h in handshakes:
         if not h.ok or not h.presented:
