@@ -539,3 +539,13 @@ def test_deploy_refused_for_want_of_credentials_leaves_nothing(
         assert run.returncode == 2 and said in run.stderr, run.stderr
         assert "--passphrase-file" not in run.stderr
         assert not home.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "meant"), [(["plna"], "plan"), (["ca", "aproove"], "approve"), (["cert"], "certs")]
+)
+def test_a_mistyped_command_is_named_with_the_one_meant(args: list[str], meant: str) -> None:
+    """Commands are built when run: the suggestion draws on every command all the same."""
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert f"Did you mean '{meant}'" in result.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import Any, ClassVar
 
 import typer
@@ -28,6 +29,15 @@ class Lazy:
     help: str | None = None
 
 
+def click_class(name: str) -> type[Exception]:
+    """click's exception class `name`, as the installed typer raises it (recent typer versions
+    carry their own copy of click): found above typer.BadParameter, which typer exports."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+USAGE_ERROR = click_class("UsageError")
+
+
 class LazyGroup(Group):
     """A group whose `lazy` commands are built when first looked up."""
 
@@ -42,6 +52,20 @@ class LazyGroup(Group):
         if cmd_name not in self.commands and cmd_name in self.lazy:
             self.add_command(self._build(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As typer's, with "Did you mean ...?" drawn from every command (typer suggests from
+        the commands built so far: none, before one is run)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except USAGE_ERROR as error:
+            message: str = getattr(error, "message", "")
+            if args and "Did you mean" not in message:
+                matches = get_close_matches(args[0], self.list_commands(ctx))
+                if matches:
+                    names = ", ".join(repr(m) for m in matches)
+                    error.message = f"{message.rstrip('.')}. Did you mean {names}?"  # type: ignore[attr-defined]
+            raise
 
     def _build(self, name: str) -> Any:
         entry = self.lazy[name]

@@ -11,7 +11,7 @@ import typer.main
 
 from lyncpki import __version__
 from lyncpki.cli.help_text import PLAIN_HELP_BELOW, plain_help_for_commands
-from lyncpki.cli.lazy_group import Lazy, LazyGroup, lazy_group
+from lyncpki.cli.lazy_group import USAGE_ERROR, Lazy, LazyGroup, click_class, lazy_group
 from lyncpki.cli.output import EXIT_INPUT, emit_json
 
 _CLI = "lyncpki.cli."
@@ -58,14 +58,8 @@ def _root(
     """lyncpki: plan, issue, store, assign and check Lync Server certificates."""
 
 
-def _base(name: str) -> type[Exception]:
-    """click's exception class `name`, as the installed typer raises it (recent typer versions
-    carry their own copy of click): found above typer.BadParameter, which typer exports."""
-    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
-
-
-_USAGE_ERROR = _base("UsageError")
-_CLICK_EXCEPTION = _base("ClickException")
+_USAGE_ERROR = USAGE_ERROR
+_CLICK_EXCEPTION = click_class("ClickException")
 
 
 def main() -> None:
