@@ -8,12 +8,14 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV, PASSPHRASE_ENV, CaHome, resolve_passphrase
+
+if TYPE_CHECKING:  # imported when a CA is opened: the commands that only name a home start
+    from lyncpki.ca.authority import CertificateAuthority  # without SQLAlchemy
 
 HomeOption = typer.Option(
     None,
@@ -51,11 +53,15 @@ def open_signing(home: Path | None, passphrase_file: Path | None) -> Certificate
     ca_home = home_of(home)
     ca_home.read_config()  # a missing CA is reported before asking for a passphrase
     secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
+    from lyncpki.ca.authority import CertificateAuthority
+
     return CertificateAuthority.open(ca_home, secret, actor=actor())
 
 
 def open_read(home: Path | None) -> CertificateAuthority:
     """The CA for commands that only read (no passphrase asked)."""
+    from lyncpki.ca.authority import CertificateAuthority
+
     return CertificateAuthority.open(home_of(home), None)
 
 
