@@ -701,7 +701,7 @@ def test_exactly_one_global_oauth_certificate() -> None:
         usages={"OAuthTokenIssuer"},
         issuer="internal",
         exportable=True,  # moved as a PFX (R-OAUTH-02)
-        template="OAuthTokenSigning",
+        template="WebServer",  # the Certificate Wizard's default, which AD CS has
         rules={"R-OAUTH-01"},
         servers={
             "fe1.ad.corpmail.se",

@@ -322,7 +322,7 @@ RULES: tuple[CertificateRule, ...] = (
             "assigned once with -Identity global and replicated to every Front End "
             "(moved as a PFX, R-OAUTH-02)"
         ),
-        template="OAuthTokenSigning",
+        template="WebServer",  # what the Certificate Wizard asks AD CS for (seeds 002)
         min_key_bits=2048,
         sources=("D9", "D14", "D17"),
         notes=(
