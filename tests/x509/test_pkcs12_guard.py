@@ -129,6 +129,17 @@ def test_a_file_set_to_take_too_long_is_stopped(
     assert "was not opened" in refused.value.message and "export it again" in refused.value.fix
 
 
+def test_a_reader_killed_between_two_files_is_started_again(exported: Path) -> None:
+    data = (exported / "leaf.pfx").read_bytes()
+    assert open_pkcs12(data, b"pfx-pw").key is not None
+    reader = pkcs12_guard._READER._child
+    assert reader is not None
+    reader.kill()
+    reader.wait()
+    assert open_pkcs12(data, b"pfx-pw").key is not None  # a new reader, not an error
+    assert pkcs12_guard._READER._child is not reader
+
+
 READER_OF_A_KILLED_PARENT = """
 import os, sys, time
 from pathlib import Path

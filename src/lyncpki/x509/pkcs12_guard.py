@@ -99,6 +99,8 @@ class _Reader:
 
     def ask(self, line: bytes, limit: float) -> dict[str, Any]:
         with self._lock:
+            if self._child is not None and self._child.poll() is not None:
+                self.stop()  # ended since the last file (killed by someone): a new one
             child = self._child if self._child is not None else self._start()
             assert child.stdin is not None and child.stdout is not None
             try:
@@ -108,7 +110,7 @@ class _Reader:
             except BrokenPipeError:
                 answer = b""
             if answer is None:
-                self.stop()
+                self.stop(busy=True)
                 raise Pkcs12TooSlow(f"it did not open within {limit:g} s")
             if not answer.endswith(b"\n"):  # the child ended (killed, out of memory)
                 message = self._ended()
@@ -136,17 +138,20 @@ class _Reader:
         said = self._errors.read().decode("utf-8", "replace").strip()[-300:]
         return f"the reader stopped ({code})" + (f": {said}" if said else "")
 
-    def stop(self) -> None:
-        """End the child (at exit, after a file that took too long, after it ended)."""
+    def stop(self, *, busy: bool = False) -> None:
+        """End the child (at exit, after it ended; `busy`: still opening a file that took too
+        long, killed at once)."""
         child, self._child = self._child, None
         if child is not None:
+            if busy:
+                child.kill()
             for stream in (child.stdin, child.stdout):
                 if stream is not None:
                     stream.close()
             try:
                 child.wait(timeout=1)  # its input ended: it ends
             except subprocess.TimeoutExpired:
-                child.kill()  # still opening a file
+                child.kill()
                 child.wait()
         if self._errors is not None:
             self._errors.close()
