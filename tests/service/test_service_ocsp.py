@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import re
+import socket
 import urllib.parse
 from pathlib import Path
 
@@ -210,3 +211,92 @@ def test_several_certificates_in_one_request_are_a_documented_limit(
     assert "ask once per certificate (openssl ocsp: one -cert per command)" in log
     for leaf in (first, second):
         assert f"{leaf}: good" in _ocsp(service, leaf)
+
+
+def _answers(port: int, data: bytes, count: int) -> tuple[list[tuple[dict[str, str], bytes]], bool]:
+    """Send `data` on one connection and read `count` HTTP answers in order: each one's headers
+    and body; and whether the server then closed the connection."""
+    answers = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(data)
+        stream = raw.makefile("rb")
+        for _ in range(count):
+            status = stream.readline()
+            if status.startswith(b"HTTP/1.1 100"):  # an interim answer to Expect: 100-continue
+                assert stream.readline() == b"\r\n"
+                status = stream.readline()
+            assert status.startswith(b"HTTP/1.1 200"), status
+            headers: dict[str, str] = {}
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            answers.append((headers, stream.read(int(headers["content-length"]))))
+        raw.settimeout(2)
+        try:
+            closed = stream.read(1) == b""
+        except TimeoutError:
+            closed = False
+    return answers, closed
+
+
+def _verify(service: Service, work: Path, leaf: Path, answer: bytes, name: str) -> str:
+    response = work / f"{name}.der"
+    response.write_bytes(answer)
+    process = run_tool(
+        "openssl", "ocsp", "-respin", response, "-issuer", service.issuing_crt, "-cert", leaf,
+        "-CAfile", service.root_crt, "-verify_other", service.issuing_crt,
+    )  # fmt: skip
+    output = process.stdout + process.stderr
+    assert process.returncode == 0 and "Response verify OK" in output, output
+    return output
+
+
+def test_requests_on_one_connection_are_answered_in_order(service: Service, work: Path) -> None:
+    """The service's HTTP protocol answers OCSP requests itself when the answer is at hand
+    (service/ocsp_protocol.py): several sent at once on one keep-alive connection (POST, GET,
+    a request for a revoked certificate, garbage) come back whole and in their order; an
+    HTTP/1.0 request is answered and its connection closed; `Expect: 100-continue` is left to
+    the ASGI path, with the same answer."""
+    good = enroll_pem(service, openssl_req(work))
+    revoked = enroll_pem(service, openssl_req(work))
+    _revoke(service, revoked)
+    der = {}
+    for name, leaf in (("good", good), ("revoked", revoked)):
+        request = work / f"{name}.req"
+        openssl(
+            "ocsp", "-issuer", service.issuing_crt, "-cert", leaf, "-no_nonce", "-reqout", request
+        )
+        der[name] = request.read_bytes()
+    host = f"Host: 127.0.0.1:{service.port}\r\n"
+
+    def post(body: bytes, extra: str = "", version: str = "1.1") -> bytes:
+        head = (
+            f"POST /ocsp HTTP/{version}\r\n{host}Content-Type: application/ocsp-request\r\n"
+            f"{extra}Content-Length: {len(body)}\r\n\r\n"
+        )
+        return head.encode() + body
+
+    encoded = urllib.parse.quote(base64.b64encode(der["good"]).decode(), safe="")
+    get = f"GET /ocsp/{encoded} HTTP/1.1\r\n{host}\r\n".encode()
+    for _ in range(2):  # the second time, every answer is at hand (cached)
+        sent = (
+            post(der["good"]) + get + post(der["revoked"]) + post(b"not ocsp") + post(der["good"])
+        )
+        answers, closed = _answers(service.port, sent, 5)
+        assert not closed  # kept alive
+        assert all(h["content-type"] == "application/ocsp-response" for h, _ in answers)
+        assert "max-age" in answers[1][0]["cache-control"]
+        assert "cache-control" not in answers[0][0]
+        assert f"{good}: good" in _verify(service, work, good, answers[0][1], "post")
+        assert f"{good}: good" in _verify(service, work, good, answers[1][1], "get")
+        assert f"{revoked}: revoked" in _verify(service, work, revoked, answers[2][1], "revoked")
+        garbage = answers[3][1]
+        assert garbage == bytes.fromhex("30030a0101")  # malformedRequest (RFC 6960 4.2.1)
+        assert answers[4][1] == answers[0][1]
+
+    answers, closed = _answers(service.port, post(der["good"], version="1.0"), 1)
+    assert closed and answers[0][0].get("connection") == "close"
+    assert f"{good}: good" in _verify(service, work, good, answers[0][1], "http10")
+
+    answers, _ = _answers(service.port, post(der["good"], "Expect: 100-continue\r\n"), 1)
+    assert f"{good}: good" in _verify(service, work, good, answers[0][1], "expect")

@@ -134,11 +134,11 @@ def _serve(
             "ssl_keyfile": keyfile,
             "ssl_ca_certs": client_cas,
             "ssl_cert_reqs": ssl.CERT_OPTIONAL,
-            "http": PROTOCOL,
         }
         if certfile
         else {}
     )
+    tls_options["http"] = PROTOCOL  # OCSP answered by the protocol; the TLS peer's certificate
     check_port(host, port)  # before saying where the service is
     print(
         f"lyncpki CA service on {scheme}://{host}:{port} ({workers} worker(s)); "

@@ -12,8 +12,6 @@ GET  /health
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -33,19 +31,23 @@ from lyncpki.ca.accounts import Account, AccountWatch
 from lyncpki.ca.authority import CertificateAuthority, IssueResult
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.home import CaHome, resolve_passphrase
-from lyncpki.ca.ocsp import OcspResponder, ensure_responder, unsuccessful
+from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.service import errors
 from lyncpki.service.auth import Authenticator, require_manager
 from lyncpki.service.errors import ServiceError
+from lyncpki.service.ocsp_http import (
+    MAX_BODY,
+    OCSP_GET_PREFIX,
+    OCSP_RESPONSE,
+    ocsp_get_caching,
+    ocsp_get_request,
+)
 from lyncpki.service.published import PublishedFiles
 from lyncpki.web.console import add_console
 from lyncpki.x509.identifiers import thumbprint
 
-MAX_BODY = 1024 * 1024  # a request is a few KB; 1 MiB is generous
 PEM_CHAIN = "application/pem-certificate-chain"
 PKCS7 = "application/pkcs7-mime"
-OCSP_REQUEST = "application/ocsp-request"
-OCSP_RESPONSE = "application/ocsp-response"
 
 
 class EnrollJson(BaseModel):
@@ -111,30 +113,6 @@ AccountDep = Annotated[Account, Depends(current_account)]
 
 def _pem(cert: x509.Certificate) -> str:
     return cert.public_bytes(Encoding.PEM).decode()
-
-
-def ocsp_get_request(encoded: str) -> bytes:
-    """The DER request of `GET /ocsp/{base64}` (RFC 6960 A.1: base64, then URL-encoded; the
-    server has already decoded the URL), or b"" (answered malformedRequest)."""
-    try:
-        return base64.b64decode(
-            encoded.replace("%2B", "+").replace("%2F", "/").replace("%3D", "="), validate=False
-        )
-    except (binascii.Error, ValueError):
-        return b""
-
-
-OCSP_GET_PREFIX = "/ocsp/"
-# RFC 5019 6.2: an answer by GET may be kept by HTTP caches — as long as the responder keeps it
-# itself (a revocation reaches clients behind a cache within that time); an unsuccessful one
-# (malformedRequest, unauthorized, internalError while the database is down) never.
-OCSP_GET_CACHING = (b"cache-control", b"public, max-age=300, no-transform, must-revalidate")
-OCSP_GET_NO_STORE = (b"cache-control", b"no-store")
-
-
-def ocsp_get_caching(answer: bytes) -> tuple[bytes, bytes]:
-    """The Cache-Control header of an answer to GET /ocsp/{base64}."""
-    return OCSP_GET_NO_STORE if unsuccessful(answer) else OCSP_GET_CACHING
 
 
 class OcspFastPath:
@@ -418,6 +396,9 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
 
     if ocsp is not None:
         app.add_middleware(OcspFastPath, responder=ocsp)
+        # for the HTTP protocol of `ca serve` (service/ocsp_protocol.py), which answers these
+        # before any ASGI cycle is made
+        app.state.ocsp_answer_at_once = getattr(ocsp, "answer_at_once", None)
 
         @app.post(
             "/ocsp", tags=["distribution"], summary="OCSP (RFC 6960), POST", response_class=Response

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from lyncpki.service.ocsp_protocol import OcspHttpProtocol
 
 PEER_CERTIFICATE = "lyncpki_tls_peer_certificate"  # DER, in scope["state"]
 PROTOCOL = "lyncpki.service.tls:PeerCertificateProtocol"  # for uvicorn's `http=`
 
 
-class PeerCertificateProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, plus the peer certificate of a TLS connection."""
+class PeerCertificateProtocol(OcspHttpProtocol):
+    """uvicorn's httptools protocol with OCSP answered at once (`ocsp_protocol`), plus the peer
+    certificate of a TLS connection."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
