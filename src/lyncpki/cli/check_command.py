@@ -122,7 +122,8 @@ def check_command(
     client: str | None = typer.Option(
         None,
         "--client",
-        help="Mutual TLS as this server: its assigned Default certificate.",
+        help="Mutual TLS as this server: its assigned Default certificate (the peer must ask "
+        "for it and accept it: mtls.not-requested, mtls.refused).",
         metavar="FQDN",
     ),
     client_pfx: Path | None = typer.Option(
