@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 
-def lazy_exports(package: str, where: dict[str, str]) -> Callable[[str], Any]:
-    """The module `__getattr__` of `package`: each name of `where` imported from its module
-    (relative to the package) on first use, then kept in the package."""
+def lazy_exports(package: str, modules: dict[str, tuple[str, ...]]) -> Callable[[str], Any]:
+    """The module `__getattr__` of `package`: each name `modules` lists under a module
+    (relative to the package) imported from it on first use, then kept in the package."""
+    where = {name: module for module, names in modules.items() for name in names}
 
     def __getattr__(name: str) -> Any:
         module = where.get(name)

@@ -42,7 +42,7 @@ class LazyGroup(Group):
     """A group whose `lazy` commands are built when first looked up."""
 
     lazy: ClassVar[dict[str, Lazy]] = {}
-    plain_help: ClassVar[list[bool]] = [False]  # shared by every lazy group: set by main()
+    plain_help: ClassVar[bool] = False  # set on LazyGroup by main(); every lazy group reads it
 
     def list_commands(self, ctx: Any) -> list[str]:
         eager = list(super().list_commands(ctx))
@@ -80,7 +80,7 @@ class LazyGroup(Group):
             flow_help(app)
             command = typer.main.get_command(app)
         command.name = name
-        if self.plain_help[0]:
+        if self.plain_help:
             plain_help_for_commands(command)
         return command
 

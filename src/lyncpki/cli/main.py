@@ -58,7 +58,6 @@ def _root(
     """lyncpki: plan, issue, store, assign and check Lync Server certificates."""
 
 
-_USAGE_ERROR = USAGE_ERROR
 _CLICK_EXCEPTION = click_class("ClickException")
 
 
@@ -68,7 +67,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
     command = typer.main.get_command(app)
     if shutil.get_terminal_size().columns < PLAIN_HELP_BELOW:
-        LazyGroup.plain_help[0] = True  # and for each command as it is built
+        LazyGroup.plain_help = True  # and for each command as it is built
         plain_help_for_commands(command)
     args = sys.argv[1:]
     if "--json" not in (args[: args.index("--")] if "--" in args else args):
@@ -78,7 +77,7 @@ def main() -> None:
     # too, as every other error of the command is, not a box on the terminal
     try:
         code = command.main(args=args, prog_name="lyncpki", standalone_mode=False)
-    except _USAGE_ERROR as error:
+    except USAGE_ERROR as error:
         ctx = getattr(error, "ctx", None)
         where = ctx.command_path if ctx is not None else "lyncpki"
         emit_json(

@@ -34,18 +34,15 @@ __all__ = [
 __getattr__ = lazy_exports(
     __name__,
     {
-        **dict.fromkeys(
-            (
-                "SCHEMA",
-                "CertificatePlan",
-                "Eku",
-                "PlannedCertificate",
-                "PlanWarning",
-                "Severity",
-                "Usage",
-            ),
-            "model",
+        "model": (
+            "SCHEMA",
+            "CertificatePlan",
+            "Eku",
+            "PlannedCertificate",
+            "PlanWarning",
+            "Severity",
+            "Usage",
         ),
-        **dict.fromkeys(("PlanOptions", "plan", "plan_file"), "planner"),
+        "planner": ("PlanOptions", "plan", "plan_file"),
     },
 )

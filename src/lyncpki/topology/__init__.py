@@ -38,22 +38,17 @@ __all__ = [
 __getattr__ = lazy_exports(
     __name__,
     {
-        "TopologyError": "issues",
-        "TopologyIssue": "issues",
-        "load_topology": "loader",
-        "load_topology_text": "loader",
-        **dict.fromkeys(
-            (
-                "CertificateOptions",
-                "Issuer",
-                "Layout",
-                "Pool",
-                "ReverseProxy",
-                "Role",
-                "Site",
-                "Topology",
-            ),
-            "model",
+        "issues": ("TopologyError", "TopologyIssue"),
+        "loader": ("load_topology", "load_topology_text"),
+        "model": (
+            "CertificateOptions",
+            "Issuer",
+            "Layout",
+            "Pool",
+            "ReverseProxy",
+            "Role",
+            "Site",
+            "Topology",
         ),
     },
 )
