@@ -104,24 +104,7 @@ def test_get_with_the_request_in_the_url(service: Service, work: Path) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/ocsp-response"
     assert "max-age" in answer.headers["cache-control"]
-    response = work / "response.der"
-    response.write_bytes(answer.content)
-    process = run_tool(
-        "openssl",
-        "ocsp",
-        "-respin",
-        response,
-        "-issuer",
-        service.issuing_crt,
-        "-cert",
-        leaf,
-        "-CAfile",
-        service.root_crt,
-        "-verify_other",
-        service.issuing_crt,
-    )
-    output = process.stdout + process.stderr
-    assert process.returncode == 0 and "Response verify OK" in output, output
+    output = _verify(service, work, leaf, answer.content, "response")
     assert f"{leaf}: good" in output, output
 
 
