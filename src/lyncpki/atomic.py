@@ -60,16 +60,16 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
     return target
 
 
-def check_writable(path: str | Path, option: str) -> None:
+def check_writable(path: str | Path, option: str, example: str = "NAME.pem") -> None:
     """Refuse, before the work whose result goes to `path` is done, a path write_atomic could
     not write: a folder, or a file in a folder that does not exist or is not writable. `option`
-    is the command's own option (`--out`), named in the fix."""
+    is the command's own option (`--out`), named in the fix with an `example` file name."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path()
     if target.is_dir():
         raise LyncPkiError(
             f"{option} {target} is a folder, not a file",
-            f"give a file name in it: {option} {target / 'NAME.pem'}",
+            f"give a file name in it: {option} {target / example}",
         )
     if not folder.is_dir():
         raise LyncPkiError(

@@ -51,6 +51,47 @@ def test_plan_table_to_file(contoso_yaml: Path, tmp_path: Path) -> None:
     assert "webconf.contoso.com" in target.read_text("utf-8")
 
 
+def test_the_report_never_replaces_the_topology(
+    contoso_yaml: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`plan t.yaml -o t.yaml` wrote the report over the topology, exit 0."""
+    topology = tmp_path / "t.yaml"
+    shutil.copy(contoso_yaml, topology)
+    before = topology.read_bytes()
+    for extra in ((), ("--format", "json")):
+        code, _, err = invoke("plan", str(topology), "-o", str(topology), *extra)
+        assert code == 2 and "is the topology file" in err
+        assert topology.read_bytes() == before
+    monkeypatch.chdir(tmp_path)  # the same file by another spelling
+    code, _, err = invoke("plan", str(topology), "-o", "./t.yaml")
+    assert code == 2 and topology.read_bytes() == before
+
+
+def test_a_suffix_that_names_no_format_is_refused(contoso_yaml: Path, tmp_path: Path) -> None:
+    """`-o report.pdf` wrote a text table into report.pdf and said nothing."""
+    code, _, err = invoke("plan", str(contoso_yaml), "-o", str(tmp_path / "report.pdf"))
+    assert code == 2 and "report.pdf" in err and "--format" in err
+    assert not (tmp_path / "report.pdf").exists()
+    code, out, _ = invoke("plan", str(contoso_yaml), "-o", str(tmp_path / "report.txt"))
+    assert code == 0 and "wrote" in out and "(table," in out
+    assert "webconf.contoso.com" in (tmp_path / "report.txt").read_text("utf-8")
+    code, _, _ = invoke("plan", str(contoso_yaml), "-o", str(tmp_path / "r.pdf"), "-f", "html")
+    assert code == 0 and (tmp_path / "r.pdf").read_text("utf-8").lstrip().startswith("<!")
+
+
+def test_json_keeps_stdout_json_and_conflicting_formats_are_refused(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "plan.json"
+    code, out, _ = invoke("plan", str(contoso_yaml), "--json", "-o", str(target))
+    assert code == 0
+    said = json.loads(out)
+    assert said["written"] == str(target) and said["format"] == "json"
+    assert said["certificates"] == len(json.loads(target.read_text())["certificates"])
+    code, out, _ = invoke("plan", str(contoso_yaml), "--json", "--format", "csv")
+    assert code == 2 and "two formats" in json.loads(out)["message"]
+
+
 def test_xlsx_needs_an_output_file(contoso_yaml: Path) -> None:
     code, _, err = invoke("plan", str(contoso_yaml), "--format", "xlsx")
     assert code == 2
@@ -465,7 +506,7 @@ def test_a_folder_given_as_a_file_is_named(tmp_path: Path) -> None:
     code, _, err = invoke("topology", "init", str(tmp_path))
     assert code == 2 and "is a folder" in err and str(tmp_path / "topology.yaml") in err, err
     code, _, err = invoke("plan", "examples/contoso.yaml", "-o", str(tmp_path))
-    assert code == 2 and "it is a folder" in err, err
+    assert code == 2 and "is a folder" in err and str(tmp_path / "report.html") in err, err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -200,6 +200,17 @@ def test_a_damaged_index_is_reported_not_raised(tmp_path: Path, pki: Pki) -> Non
         s.load()
 
 
+@pytest.mark.parametrize(("text", "kind"), [("[]", "array"), ("null", "null"), ('"x"', "string")])
+def test_an_index_that_is_json_but_no_object_is_reported(
+    tmp_path: Path, pki: Pki, text: str, kind: str
+) -> None:
+    s = store(tmp_path)
+    pending(s)
+    s.paths.index.write_text(text)
+    with pytest.raises(StoreError, match=f"cannot be read .*a JSON {kind}, not the store's object"):
+        s.load()
+
+
 def test_the_index_round_trips(tmp_path: Path, pki: Pki) -> None:
     s = store(tmp_path)
     cert, _ = pki.leaf("pool.contoso.net", pending(s))

@@ -118,6 +118,13 @@ def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]],
             except Exception as error:  # a bug: say so plainly, trace only on request
                 if os.environ.get("LYNCPKI_DEBUG"):
                     traceback.print_exc()
+                if as_json:  # a script reads stdout: it still gets a JSON document
+                    emit_json({
+                        "error": "InternalError",
+                        "message": f"{type(error).__name__}: {error}",
+                        "fix": "this is a bug in lyncpki; run again with LYNCPKI_DEBUG=1 "
+                        "for details and report it",
+                    })  # fmt: skip
                 stderr.print(
                     f"[bold red]internal error:[/] {type(error).__name__}: {escape(str(error))}\n"
                     "  this is a bug in lyncpki; run again with LYNCPKI_DEBUG=1 for details",

@@ -10,8 +10,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from lyncpki.atomic import write_atomic
-from lyncpki.cli.output import EXIT_FINDINGS, guarded, stderr, stdout
+from lyncpki.atomic import check_writable, write_atomic
+from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import PlanOptions, Severity, plan_file
 from lyncpki.reports import render_plan
@@ -28,7 +28,38 @@ class Format(StrEnum):
 
 
 SUFFIXES = {".csv": Format.CSV, ".json": Format.JSON, ".html": Format.HTML, ".htm": Format.HTML,
-            ".xlsx": Format.XLSX}  # fmt: skip
+            ".xlsx": Format.XLSX, ".txt": Format.TABLE}  # fmt: skip
+
+
+def _format(fmt: Format | None, output: Path | None, as_json: bool) -> Format:
+    """The report's format: --format (or --json), else the suffix of --output, else a table.
+    Flags that disagree, and a file whose suffix names no format, are refused rather than
+    guessed (a .pdf would have held a text table)."""
+    if as_json and fmt not in (None, Format.JSON):
+        raise LyncPkiError(
+            f"--json and --format {fmt} ask for two formats",
+            "give one of them (--json is --format json)",
+        )
+    if as_json or fmt is not None:
+        return fmt or Format.JSON
+    if output is None:
+        return Format.TABLE
+    chosen = SUFFIXES.get(output.suffix.lower())
+    if chosen is None:
+        known = ", ".join(sorted(SUFFIXES))
+        raise LyncPkiError(
+            f"cannot tell the report's format from the name {output.name} (known: {known})",
+            "give --format table|csv|json|html|xlsx, or a file name with one of those suffixes",
+        )
+    return chosen
+
+
+def _same_file(output: Path, topology: Path) -> bool:
+    try:
+        return output.exists() and output.samefile(topology)
+    except OSError:
+        return False
+
 
 HELP = (
     "Plan every certificate a Lync Server 2013 deployment needs: the Certificates Report."
@@ -41,7 +72,8 @@ HELP = (
     "\n\n"
     "Formats: table (terminal), csv, json (schema lyncpki.plan/1, docs/plan.schema.json), html "
     "(one self-contained printable file), xlsx (Planning Tool columns, frozen header, filters). "
-    "With --output the format defaults to the file's suffix."
+    "With --output the format defaults to the file's suffix (.txt: table); a suffix that "
+    "names no format needs --format. The report never replaces the topology file."
     "\n\n"
     "Exit status: 0 planned; 1 with --strict when there are warnings; 2 the topology is invalid."
 )
@@ -85,26 +117,41 @@ def run(
     as_json: bool,
     strict: bool,
 ) -> None:
-    chosen = Format.JSON if as_json else fmt
-    if chosen is None:
-        chosen = SUFFIXES.get(output.suffix.lower(), Format.TABLE) if output else Format.TABLE
+    if output is not None and _same_file(output, topology):
+        raise LyncPkiError(
+            f"{output} is the topology file: the report would replace it",
+            "write the report to another file (-o report.html)",
+        )
+    if output is not None:
+        check_writable(output, "--output", "report.html")  # a folder is named as such
+    chosen = _format(fmt, output, as_json)
+    if chosen is Format.XLSX and output is None:
+        raise LyncPkiError(
+            "an xlsx report is a binary file and cannot be printed", "add --output FILE.xlsx"
+        )
     result = plan_file(topology, PlanOptions(layout=layout))
-    if chosen is Format.TABLE:
-        if output:
+    if chosen is Format.TABLE and not output:
+        print_plan(result, stdout)
+    else:
+        if chosen is Format.TABLE:
             buffer = io.StringIO()
             print_plan(result, Console(file=buffer, width=200, no_color=True))
-            write_atomic(output, buffer.getvalue().encode("utf-8"))
+            data = buffer.getvalue().encode("utf-8")
         else:
-            print_plan(result, stdout)
-    else:
-        data = render_plan(result, str(chosen))
+            data = render_plan(result, str(chosen))
         if output:
             write_atomic(output, data)
-            stdout.print(
-                f"wrote {output} ({chosen}, {len(result.certificates)} certificates, "
-                f"{len(result.warnings)} warnings)",
-                markup=False,
-            )
+            if as_json:  # stdout stays a JSON document for the script that asked for one
+                emit_json({
+                    "written": str(output), "format": str(chosen),
+                    "certificates": len(result.certificates), "warnings": len(result.warnings),
+                })  # fmt: skip
+            else:
+                stdout.print(
+                    f"wrote {output} ({chosen}, {len(result.certificates)} certificates, "
+                    f"{len(result.warnings)} warnings)",
+                    markup=False,
+                )
             if chosen is Format.CSV:  # one row per certificate: the others would be lost
                 for warning in (w for w in result.warnings if w.certificate is None):
                     stderr.print(
@@ -113,11 +160,6 @@ def run(
                         "of no one certificate]",
                         markup=False,
                     )
-        elif chosen is Format.XLSX:
-            raise LyncPkiError(
-                "an xlsx report is a binary file and cannot be printed",
-                "add --output FILE.xlsx",
-            )
         else:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()

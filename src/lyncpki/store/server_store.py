@@ -76,6 +76,10 @@ def _assigned(slots: UsageSlots, entry: Assignment, now: dt.datetime) -> UsageSl
     return UsageSlots(current=entry, staged=staged, previous=previous)
 
 
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+_JSON_KINDS[type(None)] = "null"
+
+
 def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.PEM)
 
@@ -112,6 +116,9 @@ class ServerStore:
             ) from None
         try:
             data = json.loads(text)
+            if not isinstance(data, dict):
+                kind = _JSON_KINDS.get(type(data), type(data).__name__)
+                raise ValueError(f"it holds a JSON {kind}, not the store's object")
             if data.get("format") != FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
             index = StoreIndex.from_dict(data)
