@@ -133,6 +133,29 @@ def test_foreign_domain(
 
 @pytest.mark.external
 @pytest.mark.parametrize(
+    ("subject", "extra"),
+    [
+        pytest.param("/CN=fe01.corp-test.se/CN=www.evil-corp.com", [], id="two-rdns"),
+        pytest.param("/CN=fe01.corp-test.se+CN=www.evil-corp.com", ["-multivalue-rdn"], id="one-rdn"),
+        pytest.param("/CN=fe01.corp-test.se/CN=fe02.corp-test.se", [], id="both-inside"),
+    ],
+)
+def test_a_second_common_name_is_refused(
+    ca: CertificateAuthority, work: Path, source: str, subject: str, extra: list[str]
+) -> None:
+    """Only the first CN was held to the namespace: a request with a second one, outside it,
+    was issued with that name in the subject (found by an exploratory test)."""
+    request = openssl_req(work, subject=subject, sans=["fe01.corp-test.se"], extra_args=extra)
+    (work / "two-cn.csr").write_bytes(request)
+    shown = openssl("req", "-in", str(work / "two-cn.csr"), "-noout", "-subject")
+    assert shown.count("CN") == 2, shown  # openssl made the subject the test says
+    error = refused(ca, request, source)
+    assert error.codes == ["policy.subject-cn"]
+    assert "2 common names" in error.refusals[0].message
+
+
+@pytest.mark.external
+@pytest.mark.parametrize(
     ("san", "shown"),
     [
         pytest.param("IP:10.0.0.1", "10.0.0.1", id="ip"),

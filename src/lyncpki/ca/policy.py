@@ -202,6 +202,17 @@ def _subject(subject: x509.Name, template: Template) -> list[Refusal]:
                 "ST and C",
             )
         ]
+    names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(names) > 1:  # only the first would be held to the namespace and FQDN rules
+        listed = ", ".join(f"'{a.value!s}'" for a in names[:4])
+        refusals.append(
+            Refusal(
+                "policy.subject-cn",
+                f"the subject has {len(names)} common names ({listed}); a certificate's subject "
+                "is one name, the server's or pool's FQDN (R-GEN-06)",
+                "make the request again with one CN; list the other names as DNS SANs",
+            )
+        )
     for attribute in subject:
         limit = ALLOWED_SUBJECT.get(attribute.oid)
         value = attribute.value if isinstance(attribute.value, str) else ""
