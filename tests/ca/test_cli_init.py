@@ -250,6 +250,35 @@ def test_init_refuses_a_database_holding_only_accounts(tmp_path: Path) -> None:
     assert_refused(result, "already holds a CA (1 account)")
 
 
+@pytest.mark.parametrize("lost", [["config.json", "ca.sqlite"], ["config.json"]])
+def test_init_keeps_the_keys_of_a_ca_whose_config_is_lost(tmp_path: Path, lost: list[str]) -> None:
+    """With config.json gone (and the database, or not), `ca init` wrote new root and issuing
+    keys over the CA's: exit 0, the old keys destroyed (found by an exploratory test)."""
+    home = tmp_path / "h"
+    assert init(home, "--domain", "corp-test.se").exit_code == 0
+    for name in lost:
+        (home / "ca" / name).unlink()
+    before = {
+        p.name: p.read_bytes() for p in (home / "ca").iterdir() if p.suffix in {".key", ".crt"}
+    }
+    assert set(before) == {"root.key", "root.crt", "issuing.key", "issuing.crt"}
+    result = init(home, "--domain", "corp-test.se")
+    assert_refused(result, "no config.json", "root.key", "never overwritten")
+    after = {
+        p.name: p.read_bytes() for p in (home / "ca").iterdir() if p.suffix in {".key", ".crt"}
+    }
+    assert after == before
+    assert not (home / "ca" / "config.json").exists()
+
+
+def test_init_refuses_a_lone_root_key(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    (home / "ca").mkdir(parents=True)
+    (home / "ca" / "root.key").write_bytes(b"a key kept by hand")
+    assert_refused(init(home, "--domain", "corp-test.se"), "(root.key)")
+    assert (home / "ca" / "root.key").read_bytes() == b"a key kept by hand"
+
+
 def test_an_empty_postgresql_database_is_taken(tmp_path: Path, postgres_url: str) -> None:
     made = init(tmp_path / "h", "--domain", "corp-test.se", "--db", postgres_url)
     assert made.exit_code == 0, made.stderr

@@ -233,6 +233,14 @@ def _refuse_existing(home: CaHome) -> None:
             f"a CA already exists in {home.root}",
             "use it, or choose another --home (a CA is never overwritten)",
         )
+    if found := home.key_material():
+        names = ", ".join(path.name for path in found)
+        raise CaError(
+            f"{home.ca_dir} already holds a CA's keys or certificates ({names}) but no "
+            "config.json: a CA whose configuration was lost, or one made by hand",
+            f"restore {home.config_file.name} from a backup to use that CA, or move its files "
+            "away first (a CA's keys are never overwritten)",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,7 +465,7 @@ class CertificateAuthority:
         )
         made = _Made(home)
         with made.locked():  # a failure inside removes what this creation made
-            if home.exists():
+            if home.exists() or home.key_material():
                 made.keep()  # another process's CA: nothing here is ours to remove
                 _refuse_existing(home)
             authority = cls._build(

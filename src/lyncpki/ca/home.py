@@ -207,6 +207,12 @@ class CaHome:
     def exists(self) -> bool:
         return self.config_file.exists()
 
+    def key_material(self) -> list[Path]:
+        """The CA keys and certificates in the home, whether or not config.json is there (a
+        home whose config was lost still holds a CA that must never be overwritten)."""
+        files = [f(which) for which in ("root", "issuing") for f in (self.key_file, self.cert_file)]
+        return [path for path in files if path.exists()]
+
     def default_db_url(self) -> str:
         return f"sqlite:///{(self.ca_dir / 'ca.sqlite').resolve()}"
 
