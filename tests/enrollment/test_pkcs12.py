@@ -248,3 +248,44 @@ def test_a_pfx_without_the_key_of_its_certificate_is_named(
     (finding,) = json.loads(checked.stdout)["findings"]
     assert finding["id"] == "input.unreadable" and words in finding["message"]
     assert "export" in finding["fix"] and "key" in finding["fix"]
+
+
+def _subjects_in(pfx: Path) -> list[str]:
+    """The subjects of the CA certificates openssl finds in the .pfx."""
+    text = openssl("pkcs12", "-in", pfx, "-passin", f"pass:{PFX_PASSWORD}", "-nokeys", "-cacerts")
+    return [
+        line.split("=", 1)[1].strip() for line in text.splitlines() if line.startswith("subject")
+    ]
+
+
+def test_an_export_without_a_valid_path_ships_only_its_issuers(lab: Lab, tmp_path: Path) -> None:
+    """Without a validated path, export put every CA the store trusts into the .pfx, and the
+    server importing it then trusted them (an unrelated root among them; found by an
+    exploratory test). Now only the CA certificates that name the certificate's issuer go,
+    with a warning: none for a self-signed certificate, the root for an expired leaf."""
+    server = "rp.contoso.net"
+    other = OtherCa(tmp_path / "other")
+    unrelated = OtherCa(tmp_path / "unrelated", name="Unrelated Root CA")
+    ok(lab.cli("import", "--server", server, unrelated.root))
+    key, req = openssl_request(tmp_path, "old", "old.contoso.com", ["old.contoso.com"])
+    expired = other.sign(req, start="20190601000000Z", end="20200601000000Z")
+    pfx_in = tmp_path / "old.pfx"
+    openssl("pkcs12", "-export", "-inkey", key, "-in", expired, "-certfile", other.root,
+            "-out", pfx_in, "-passout", f"pass:{PFX_PASSWORD}")  # fmt: skip
+    ok(lab.cli("import", "--server", server, pfx_in, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))
+    self_key, self_cert = tmp_path / "self.key", tmp_path / "self.crt"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", self_key,
+            "-out", self_cert, "-subj", "/CN=self.contoso.com", "-days", "30")  # fmt: skip
+    self_pfx = tmp_path / "self.pfx"
+    openssl("pkcs12", "-export", "-inkey", self_key, "-in", self_cert, "-out", self_pfx,
+            "-passout", f"pass:{PFX_PASSWORD}")  # fmt: skip
+    ok(lab.cli("import", "--server", server, self_pfx, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))
+
+    for cert, issuers in ((expired, ["CN = Other Public CA"]), (self_cert, [])):
+        out = tmp_path / f"{cert.stem}-out.pfx"
+        process = ok(lab.cli("export", "--server", server, "--thumbprint", thumbprint_of(cert),
+                             "--pfx", out, "--json", LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))  # fmt: skip
+        said = json.loads(process.stdout)
+        assert said["chain_validated"] is False and said["chain"] == len(issuers)
+        assert "does not chain to a root this store trusts" in said["warning"]
+        assert _subjects_in(out) == issuers  # never "Unrelated Root CA"

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from lyncpki.atomic import write_atomic
-from lyncpki.checks.chain import validate_chain
+from lyncpki.checks.chain import issuer_line, validate_chain
 from lyncpki.checks.store_fit import store_context
 from lyncpki.cli.assign_flow import assign_checked
 from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
@@ -404,7 +404,13 @@ def _export(
     wanted = thumbprint_name(thumbprint)
     ctx = store_context(store, wanted, None, None, store.clock.now())
     path = validate_chain(ctx.certificate, ctx.intermediates, ctx.roots, ctx.now)
-    chain = path.chain[1:] if path.chain else [*ctx.intermediates, *ctx.roots]
+    # without a validated path, only the CA certificates that name the certificate's issuer
+    # (and theirs): never every CA the store trusts, which the importing server would trust
+    chain = (
+        path.chain[1:]
+        if path.chain
+        else issuer_line(ctx.certificate, (*ctx.intermediates, *ctx.roots))
+    )
     secret = store_secret(home, passphrase_file)
     data = export_pfx(
         store,
@@ -415,16 +421,24 @@ def _export(
         legacy=legacy,
     )
     write_atomic(pfx, data, mode=0o600)
-    document = {
+    document: dict[str, object] = {
         "server": store.server,
         "thumbprint": wanted,
         "pfx": str(pfx),
         "chain": len(chain),
+        "chain_validated": bool(path.chain),
         "encryption": "3DES/SHA-1 (legacy)" if legacy else "AES-256/SHA-256",
     }
+    if not path.chain:
+        document["warning"] = (
+            f"the certificate does not chain to a root this store trusts ({path.problem}): "
+            f"exported with the {len(chain)} CA certificate(s) that name its issuer"
+        )
     if as_json:
         emit_json(document)
     else:
+        if not path.chain:
+            stderr.print(f"warning: {document['warning']}", markup=False, soft_wrap=True)
         stdout.print(
             f"exported {wanted} with its key and {len(chain)} CA certificate(s) to {pfx} "
             f"({document['encryption']}, file mode 0600)",
