@@ -136,7 +136,9 @@ def test_foreign_domain(
     ("subject", "extra"),
     [
         pytest.param("/CN=fe01.corp-test.se/CN=www.evil-corp.com", [], id="two-rdns"),
-        pytest.param("/CN=fe01.corp-test.se+CN=www.evil-corp.com", ["-multivalue-rdn"], id="one-rdn"),
+        pytest.param(
+            "/CN=fe01.corp-test.se+CN=www.evil-corp.com", ["-multivalue-rdn"], id="one-rdn"
+        ),
         pytest.param("/CN=fe01.corp-test.se/CN=fe02.corp-test.se", [], id="both-inside"),
     ],
 )

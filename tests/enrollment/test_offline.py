@@ -8,6 +8,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from lab import (
     CONTOSO,
     Lab,
@@ -307,6 +309,42 @@ def test_a_wildcard_san_is_refused_where_lync_refuses_one(tmp_path: Path) -> Non
     ok(run_lyncpki(*asked, "--server", "fe01.contoso.net", "--type", "WebServicesExternal",
                    "--output", web))  # fmt: skip
     assert "DNS:*.contoso.com" in openssl("req", "-in", web, "-noout", "-text")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [("--org", "O" * 65, "--org is 65 characters"), ("--city", "L" * 129, "--city is 129")],
+)
+def test_a_subject_value_the_ca_must_refuse_is_refused_before_a_key_is_made(
+    tmp_path: Path, option: str, value: str, said: str
+) -> None:
+    """`--org` of 100 characters made a key and a pending request that every CA refuses
+    (policy.subject-size): now refused at once, nothing written."""
+    home = tmp_path / "home"
+    asked = ("request", "--topology", CONTOSO, "--offline", "--home", home, "--server", MED)
+    refused = run_lyncpki(*asked, "--output", tmp_path / "m.req", option, value)
+    assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+    assert not (tmp_path / "m.req").exists()
+    assert not list(home.glob("servers/*/keys/*"))
+
+
+def test_a_pool_fqdn_longer_than_a_cn_is_refused_with_its_name(tmp_path: Path) -> None:
+    """A pool FQDN of 73 characters made `request` fail with 'internal error: ValueError'
+    (exit 70) and no JSON under --json."""
+    pool = "p" * 60 + ".contoso.net"
+    topology = tmp_path / "long.yaml"
+    topology.write_text(CONTOSO.read_text().replace("pool01.contoso.net", pool))
+    assert pool in topology.read_text()
+    asked = ("request", "--topology", topology, "--offline", "--home", tmp_path / "home",
+             "--server", "fe01.contoso.net", "--type", "Default",
+             "--output", tmp_path / "x.req")  # fmt: skip
+    refused = run_lyncpki(*asked)
+    assert refused.returncode == 2, refused.stderr
+    assert (
+        f"{pool}, is 72 characters" in refused.stderr and "plan.subject-too-long" in refused.stderr
+    )
+    document = json.loads(run_lyncpki(*asked, "--json").stdout)
+    assert "72 characters" in document["message"]
 
 
 def test_a_template_the_home_ca_does_not_offer_is_noted(lab: Lab, tmp_path: Path) -> None:

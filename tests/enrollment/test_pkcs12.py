@@ -283,8 +283,8 @@ def test_an_export_without_a_valid_path_ships_only_its_issuers(lab: Lab, tmp_pat
 
     for cert, issuers in ((expired, ["CN = Other Public CA"]), (self_cert, [])):
         out = tmp_path / f"{cert.stem}-out.pfx"
-        process = ok(lab.cli("export", "--server", server, "--thumbprint", thumbprint_of(cert),
-                             "--pfx", out, "--json", LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))  # fmt: skip
+        export = ("export", "--server", server, "--thumbprint", thumbprint_of(cert))
+        process = ok(lab.cli(*export, "--pfx", out, "--json", LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))
         said = json.loads(process.stdout)
         assert said["chain_validated"] is False and said["chain"] == len(issuers)
         assert "does not chain to a root this store trusts" in said["warning"]

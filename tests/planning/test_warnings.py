@@ -29,6 +29,7 @@ ALL_IDS = (
     "plan.client-auth-template",
     "plan.pool-too-large",
     "plan.public-validity",
+    "plan.subject-too-long",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.
@@ -509,6 +510,21 @@ def test_an_admin_url_outside_the_sip_domains_is_accepted() -> None:
     )
     assert "lyncadmin.corp.local" in settings
     assert plan_of(minimal(settings)).certificates
+
+
+def test_a_subject_longer_than_a_cn_is_an_error() -> None:
+    """A pool FQDN of 73 characters passed validate and plan --strict, then `request` crashed
+    (exit 70) where pyca refused the CN; 64 characters are still a subject."""
+    long_pool = "p" * 60 + ".corpmail.se"  # 72 characters
+    fits = "p" * 52 + ".corpmail.se"  # 64
+    p = plan_of(BASE + minimal().replace("pool.ad.corpmail.se", long_pool))
+    found = with_id(p, "plan.subject-too-long")
+    assert {w.certificate for w in found} == {
+        c.id for c in p.certificates if c.subject == long_pool
+    } and found
+    assert all(w.severity == "error" and "72 characters" in w.message for w in found)
+    assert not with_id(plan_of(BASE + minimal().replace("pool.ad.corpmail.se", fits)),
+                       "plan.subject-too-long")  # fmt: skip
 
 
 @pytest.mark.parametrize("warning_id", ALL_IDS)

@@ -21,16 +21,8 @@ from lyncpki.keyspec import KeySpec
 from lyncpki.topology.names import fqdn_problem, is_within, normalize
 from lyncpki.x509.forms import UNREADABLE
 from lyncpki.x509.keys import describe, spec_of
-from lyncpki.x509.requests import ReadRequest, common_name
+from lyncpki.x509.requests import SUBJECT_LIMITS, ReadRequest, common_name
 
-ALLOWED_SUBJECT = {
-    NameOID.COMMON_NAME: 64,
-    NameOID.ORGANIZATION_NAME: 64,
-    NameOID.ORGANIZATIONAL_UNIT_NAME: 64,
-    NameOID.LOCALITY_NAME: 128,
-    NameOID.STATE_OR_PROVINCE_NAME: 128,
-    NameOID.COUNTRY_NAME: 2,
-}
 MAX_SUBJECT_ATTRIBUTES = 12  # CN, O, L, ST, C and a few OUs: an AD CS subject, not a list
 SigningHash = hashes.SHA224 | hashes.SHA256 | hashes.SHA384 | hashes.SHA512
 HASH_NAMES: dict[str, Callable[[], SigningHash]] = {
@@ -214,7 +206,7 @@ def _subject(subject: x509.Name, template: Template) -> list[Refusal]:
             )
         )
     for attribute in subject:
-        limit = ALLOWED_SUBJECT.get(attribute.oid)
+        limit = SUBJECT_LIMITS.get(attribute.oid)
         value = attribute.value if isinstance(attribute.value, str) else ""
         if limit is None:
             label = f"{attribute.oid.dotted_string} ({attribute.rfc4514_attribute_name})"

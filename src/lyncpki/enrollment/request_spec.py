@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cryptography.x509.oid import NameOID
+
 from lyncpki.enrollment.selection import RequestTarget
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
@@ -16,7 +18,7 @@ from lyncpki.planning.model import WILDCARD_USAGES, Eku
 from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE
 from lyncpki.topology.model import Organization
 from lyncpki.topology.names import fqdn_problem, normalize
-from lyncpki.x509.requests import RequestSubject
+from lyncpki.x509.requests import SUBJECT_LIMITS, RequestSubject
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,28 @@ def decide(
     if country is not None and (len(country) != 2 or not country.isalpha()):
         raise LyncPkiError(
             f"--country '{country[:20]}' is not a two-letter country code", "use e.g. US or SE"
+        )
+    given = (  # the topology's organization is capped by its schema; these are the options
+        ("--org", answers.organization or org.name, NameOID.ORGANIZATION_NAME),
+        ("--ou", answers.unit or org.unit, NameOID.ORGANIZATIONAL_UNIT_NAME),
+        ("--city", answers.city or org.city, NameOID.LOCALITY_NAME),
+        ("--state", answers.state or org.state, NameOID.STATE_OR_PROVINCE_NAME),
+    )
+    for option, value, oid in given:  # refused before a key is made, not by the CA after
+        if value is not None and len(value) > SUBJECT_LIMITS[oid]:
+            raise LyncPkiError(
+                f"{option} is {len(value)} characters (a certificate's subject takes at most "
+                f"{SUBJECT_LIMITS[oid]})",
+                "shorten it",
+            )
+    if len(target.subject) > SUBJECT_LIMITS[NameOID.COMMON_NAME]:
+        raise LyncPkiError(
+            f"the subject of the {target.label} certificate, {target.subject}, is "
+            f"{len(target.subject)} characters: a certificate's CN takes at most "
+            f"{SUBJECT_LIMITS[NameOID.COMMON_NAME]} (RFC 5280), and no CA can issue it",
+            f"shorten {target.subject} in the topology to at most "
+            f"{SUBJECT_LIMITS[NameOID.COMMON_NAME]} characters (lyncpki plan reports it as "
+            "plan.subject-too-long)",
         )
     subject = RequestSubject(
         common_name=target.subject,

@@ -65,6 +65,26 @@ EDGE_SIP = Advice(
     "a SIP domain with no sip.<domain> name on the Edge external certificate",
 )  # fmt: skip
 
+SUBJECT_TOO_LONG = Advice(
+    "plan.subject-too-long", "R-GEN-06", Severity.ERROR,
+    "a subject (pool or server FQDN) longer than the 64 characters a certificate's CN takes",
+)  # fmt: skip
+CN_MAX = 64  # RFC 5280 ub-common-name; the FQDN itself may have 253
+
+
+def _subject_too_long(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    if len(cert.subject) > CN_MAX:
+        yield _warn(
+            SUBJECT_TOO_LONG, cert.subject,
+            f"the subject of {cert.id} is {len(cert.subject)} characters: a certificate's CN "
+            f"takes at most {CN_MAX} (RFC 5280), so no CA can issue it and no request can be "
+            "made for it",
+            f"shorten {cert.subject} in the topology to at most {CN_MAX} characters (a "
+            "pool's FQDN is the subject of its servers' certificates)", cert.id,
+        )  # fmt: skip
+
 
 def _wildcards(
     rule: CertificateRule, cert: PlannedCertificate, ctx: Context
@@ -177,6 +197,7 @@ CERTIFICATE_ADVICE: tuple[
     tuple[Advice, Callable[[CertificateRule, PlannedCertificate, Context], Iterator[PlanWarning]]],
     ...,
 ] = (
+    (SUBJECT_TOO_LONG, _subject_too_long),
     (WILDCARD, _wildcards),
     (WEAK_KEY, _weak_key),
     (PUBLIC_NAME_INTERNAL, _public_from_internal),

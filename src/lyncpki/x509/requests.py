@@ -241,6 +241,18 @@ def common_name(name: x509.Name) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# X.520 upper bounds (RFC 5280 appendix A: ub-common-name 64, ub-organization-name 64, ...),
+# which pyca enforces for CN, and AD CS for all: a longer value can be neither requested nor issued
+SUBJECT_LIMITS = {
+    NameOID.COMMON_NAME: 64,
+    NameOID.ORGANIZATION_NAME: 64,
+    NameOID.ORGANIZATIONAL_UNIT_NAME: 64,
+    NameOID.LOCALITY_NAME: 128,
+    NameOID.STATE_OR_PROVINCE_NAME: 128,
+    NameOID.COUNTRY_NAME: 2,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RequestSubject:
     """What a request asks to be called: the CN, the SANs and the optional O/OU/L/ST/C."""
