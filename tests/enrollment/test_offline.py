@@ -210,6 +210,11 @@ def test_a_request_file_that_cannot_or_must_not_be_written_leaves_the_store_as_i
     again = run_lyncpki(*asked, "--output", req)
     assert again.returncode == 2 and "holds pending request" in again.stderr, again.stderr
     assert req.read_bytes() == written
+    # nor by another server's request (it was replaced: the two Edges of a pool, one folder)
+    other = ("request", "--topology", topology, "--server", "fe01.contoso.net", "--offline")
+    again = run_lyncpki(*other, "--type", "Default", "--home", home, "--output", req)
+    assert again.returncode == 2 and f"holds pending request 1 of {MED}" in again.stderr
+    assert req.read_bytes() == written
     store = _store(home, MED)
     assert len(list((store / "keys").iterdir())) == 1
     assert "verify OK" in openssl("req", "-verify", "-in", req, "-noout")

@@ -5,7 +5,7 @@ comes, and the request sent at once to an online CA or written to a `.req` file 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,13 @@ from cryptography import x509
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.client import CaClient, CaClientError, Enrollment
 from lyncpki.enrollment.request_spec import RequestSpec
-from lyncpki.store import PendingRequest, PersonalCertificate, ServerStore, StoreError
+from lyncpki.store import (
+    PendingRequest,
+    PersonalCertificate,
+    ServerStore,
+    StoreError,
+    servers_in,
+)
 from lyncpki.store.server_store import SealedKey
 from lyncpki.x509.keys import PrivateKey, generate_key
 from lyncpki.x509.requests import build_request, request_pem
@@ -120,15 +126,31 @@ def check_request_file(output: Path, store: ServerStore, keep: Sequence[Path] = 
             f"{output} exists and is not a certificate request: lyncpki does not replace it",
             f"{where}, or move that file away",
         )
-    for pending in store.load().pending if store.exists() else ():
-        if pending.output and Path(pending.output).resolve() == output.resolve():
+    target = output.resolve()
+    for server, pending in _pending_in_home(store):  # the two Edges of a pool share a folder
+        if pending.output and Path(pending.output).resolve() == target:
             raise StoreError(
-                f"{output} holds pending request {pending.id} of {store.server} (made "
+                f"{output} holds pending request {pending.id} of {server} (made "
                 f"{pending.created_at:%Y-%m-%d %H:%M} UTC), whose answer has not been imported: "
                 "replacing it loses that request",
-                f"{where}, or clear it first (lyncpki request --server {store.server} --clear "
+                f"{where}, or clear it first (lyncpki request --server {server} --clear "
                 f"{pending.id})",
             )
+
+
+def _pending_in_home(store: ServerStore) -> Iterator[tuple[str, PendingRequest]]:
+    """The pending requests of `store` and of the other readable stores of its home (a damaged
+    store is another command's finding, not a reason to refuse this request)."""
+    if store.exists():
+        yield from ((store.server, p) for p in store.load().pending)
+    for name in servers_in(store.home):
+        if name == store.server:
+            continue
+        try:
+            index = ServerStore(store.home, name).load()
+        except StoreError:
+            continue
+        yield from ((name, p) for p in index.pending)
 
 
 def write_offline(store: ServerStore, prepared: Prepared, output: Path) -> Outcome:
