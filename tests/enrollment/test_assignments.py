@@ -205,6 +205,10 @@ def test_mistakes_are_messages_not_tracebacks(lab: Lab, tmp_path: Path) -> None:
             "--effective-date",
         ),
         (["import", "--server", EDGE, tmp_path / "missing.cer"], "cannot read"),
+        # an empty --type assigned to nothing, removed nothing, and said it had (exit 0)
+        (["remove", "--server", EDGE, "--type", ""], "names no certificate type"),
+        (["remove", "--server", EDGE, "--type", " , "], "names no certificate type"),
+        (["assign", "--server", EDGE, "--type", ",", "--thumbprint", "AB" * 20], "names no"),
         (
             ["export", "--server", "never.contoso.net", "--type", AV, "--pfx", tmp_path / "x"],
             "no store",

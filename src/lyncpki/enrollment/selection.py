@@ -55,6 +55,11 @@ def parse_usages(texts: Sequence[str]) -> list[Usage]:
                 )
             if usage not in found:
                 found.append(usage)
+    if texts and not found:  # `--type ""` or `--type ,` named nothing: not "every" nor "none"
+        raise StoreError(
+            "--type names no certificate type",
+            f"give one or more of: {', '.join(Usage)} (comma-separated or repeated)",
+        )
     return found
 
 
