@@ -289,3 +289,25 @@ def test_an_export_without_a_valid_path_ships_only_its_issuers(lab: Lab, tmp_pat
         assert said["chain_validated"] is False and said["chain"] == len(issuers)
         assert "does not chain to a root this store trusts" in said["warning"]
         assert _subjects_in(out) == issuers  # never "Unrelated Root CA"
+
+
+def test_a_pfx_is_known_by_its_content_whatever_its_name(lab: Lab, tmp_path: Path) -> None:
+    """A .pfx renamed .bin was read as a PKCS#12 but its key not stored ("a passphrase is
+    needed", no fix, even with one set), and the failure left an empty store behind."""
+    key, cert, pfx = tmp_path / "k", tmp_path / "c", tmp_path / "renamed.bin"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            "-subj", "/CN=bin.contoso.net", "-days", "2")  # fmt: skip
+    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx,
+            "-passout", f"pass:{PFX_PASSWORD}")  # fmt: skip
+    home = tmp_path / "fresh"
+    env = {k: v for k, v in lab_env().items() if not k.startswith("LYNCPKI_")}
+    asked = ("import", "--server", "bin.contoso.net", pfx, "--home", home, "--json")
+    refused = run_lyncpki(*asked, env=env | {"LYNCPKI_PFX_PASSWORD": PFX_PASSWORD})
+    assert refused.returncode == 2, refused.stderr
+    said = json.loads(refused.stdout)
+    assert "passphrase" in said["message"] and "LYNCPKI_STORE_PASSPHRASE" in said["fix"]
+    assert not (home / "servers" / "bin.contoso.net").exists()  # nothing left behind
+    ok(lab.cli(*asked[:4], LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))  # in the lab: a passphrase
+    rows = json.loads(ok(lab.cli("certs", "--server", "bin.contoso.net", "--json")).stdout)
+    assert rows["certificates"][0]["thumbprint"] == thumbprint_of(cert)
+    assert rows["certificates"][0]["has_private_key"]

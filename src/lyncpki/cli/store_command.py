@@ -82,6 +82,15 @@ def import_command(
     _import(file, server, password, exportable, friendly_name, home, passphrase_file, as_json)
 
 
+def _begins_as_pkcs12(file: Path) -> bool:
+    """A .pfx by its content, whatever its name (a renamed export, a .bin download)."""
+    try:
+        with file.open("rb") as opened:
+            return looks_like_pkcs12(opened.read(16))
+    except OSError:  # import_file says what is wrong with the file
+        return False
+
+
 @guarded()
 def _import(
     file: Path,
@@ -94,7 +103,7 @@ def _import(
     as_json: bool,
 ) -> None:
     store = open_store(home, server)
-    pkcs12 = file.suffix.lower() in PKCS12_SUFFIXES
+    pkcs12 = file.suffix.lower() in PKCS12_SUFFIXES or _begins_as_pkcs12(file)
     if pkcs12:
         password = pfx_password(password, purpose=".pfx file")
     secret = store_secret(home, passphrase_file) if pkcs12 else None

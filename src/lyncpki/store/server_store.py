@@ -343,17 +343,22 @@ class ServerStore:
         answered, if any."""
         name = key_id(certificate.public_key())
         print_ = thumbprint(certificate)
+        if key is not None:  # refused before the store's folders are made or locked
+            if key_id(key) != name:
+                raise StoreError(
+                    "the private key given does not belong to the certificate",
+                    "export the certificate together with its own key",
+                )
+            if secret is None:
+                raise StoreError(
+                    "a passphrase is needed to store the key",
+                    "set LYNCPKI_STORE_PASSPHRASE, or give --passphrase-file",
+                )
         with self._locked() as index:
             existing = index.certificate(print_)
             answered = next((r for r in index.pending if r.key_id == name), None)
             if key is not None:
-                if key_id(key) != name:
-                    raise StoreError(
-                        "the private key given does not belong to the certificate",
-                        "export the certificate together with its own key",
-                    )
-                if secret is None:
-                    raise StoreError("a passphrase is needed to store the key", None)
+                assert secret is not None
                 index = self._guard(index, secret)
                 self._write_key(key, secret)
             elif (
