@@ -364,3 +364,24 @@ def test_a_template_the_home_ca_does_not_offer_is_noted(lab: Lab, tmp_path: Path
     ok(lab.cli("request", "--server", MED, "--clear",
                str(json.loads(ok(lab.cli("certs", "--server", MED, "--json")).stdout)
                    ["certificates"][-1]["request_id"])))  # fmt: skip
+
+
+def test_one_damaged_store_does_not_hide_the_others(tmp_path: Path) -> None:
+    """`certs` stopped at the first store it could not read: every server's certificates were
+    hidden behind one damaged store.json. Now the others are listed, the damaged one is
+    reported with its fix, and the exit status is 1."""
+    home = tmp_path / "home"
+    for server, out in (("fe01.contoso.net", "fe01.req"), (MED, "med.req")):
+        ok(run_lyncpki("request", "--topology", CONTOSO, "--server", server, "--type", "Default",
+                       "--offline", "--home", home, "--output", tmp_path / out))  # fmt: skip
+    index = _store(home, "fe01.contoso.net") / "store.json"
+    index.write_bytes(index.read_bytes()[:40])
+    listed = run_lyncpki("certs", "--home", home)
+    assert listed.returncode == 1, listed.stderr
+    assert MED in listed.stdout and "fe01.contoso.net cannot be read" in listed.stderr
+    assert "backup" in listed.stderr
+    document = json.loads(run_lyncpki("certs", "--home", home, "--json").stdout)
+    assert {r["server"] for r in document["certificates"]} == {MED}
+    assert "fe01.contoso.net" in document["unreadable"][0]["message"]
+    alone = run_lyncpki("certs", "--home", home, "--server", "fe01.contoso.net")
+    assert alone.returncode == 2 and "cannot be read" in alone.stderr

@@ -259,7 +259,8 @@ def certs_command(
     """List the certificates of the servers' stores [Get-CsCertificate, and more].
 
     Each row: server, Type (usage), state (assigned / staged / previous / unassigned /
-    pending request), Thumbprint, Subject, SANs, Issuer, NotAfter, EffectiveDate.
+    pending request), Thumbprint, Subject, SANs, Issuer, NotAfter, EffectiveDate. A store that
+    cannot be read is reported after the others are listed, and the exit status is 1.
     """
     _certs(server, home, as_json)
 
@@ -272,19 +273,35 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
             f"there is no lyncpki home at {root}" + (" (it is a file)" if root.exists() else ""),
             "give the home that deploy, request or import wrote (--home DIR, or $LYNCPKI_HOME)",
         )
-    names = [server] if server else servers_in(root)
-    stores = [open_store(home, n) for n in names]
     if server:
-        _existing(stores[0])
-    rows = [row for store in stores for row in certificate_rows(store, store.clock.now())]
+        store = open_store(home, server)
+        _existing(store)
+        rows = certificate_rows(store, store.clock.now())
+        unreadable: list[StoreError] = []
+    else:  # every store: one damaged store is reported, the others still listed
+        rows, unreadable = [], []
+        for name in servers_in(root):
+            try:
+                store = open_store(home, name)
+                rows += certificate_rows(store, store.clock.now())
+            except StoreError as error:
+                unreadable.append(error)
     if as_json:
-        emit_json({"home": str(root), "certificates": [r.as_dict() for r in rows]})
-        return
-    if not rows:
+        emit_json({
+            "home": str(root),
+            "certificates": [r.as_dict() for r in rows],
+            "unreadable": [{"message": e.message, "fix": e.fix} for e in unreadable],
+        })  # fmt: skip
+    elif rows:
+        print_certificates(rows, stdout)
+    else:
         where = f"the store of {server}" if server else str(root / "servers")
         stdout.print(f"no certificates in {where}", markup=False)
-        return
-    print_certificates(rows, stdout)
+    for damaged in [] if as_json else unreadable:
+        said = f"error: {damaged.message}\n  fix: {damaged.fix}"
+        stderr.print(said, markup=False, soft_wrap=True)
+    if unreadable:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 # ----------------------------------------------------------------------------------- remove
