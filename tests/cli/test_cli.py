@@ -590,3 +590,11 @@ def test_a_mistyped_command_is_named_with_the_one_meant(args: list[str], meant: 
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert f"Did you mean '{meant}'" in result.output
+
+
+def test_an_unknown_log_level_is_a_usage_error(tmp_path: Path) -> None:
+    """`ca serve --log-level bogus` announced the service, then failed with 'internal error:
+    KeyError' (exit 70) inside uvicorn."""
+    code, out, err = invoke("ca", "serve", "--home", str(tmp_path), "--log-level", "bogus")
+    assert code == 2 and "bogus" in err and "debug" in err
+    assert "CA service on" not in out

@@ -7,6 +7,7 @@ import os
 import socket
 import ssl
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,18 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret, read_input, read_secret
 
 PASSWORD_ENV = "LYNCPKI_ACCOUNT_PASSWORD"
+
+
+class LogLevel(StrEnum):
+    """uvicorn's log levels (a name it does not know was an internal error once serving)."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    DEBUG = "debug"
+    TRACE = "trace"
+
 
 account_app = typer.Typer(
     help="CA accounts: who may enroll (requester) and approve, deny and revoke (manager, "
@@ -72,8 +85,8 @@ def serve_command(
         None, "--tls-key", help="... and this key (PEM).", metavar="FILE"
     ),
     passphrase_file: Path | None = PassphraseFileOption,
-    log_level: str = typer.Option(
-        "warning", "--log-level", help="uvicorn log level.", metavar="LEVEL"
+    log_level: LogLevel = typer.Option(
+        LogLevel.WARNING, "--log-level", help="uvicorn's log level.", case_sensitive=False
     ),
     root_key: bool = typer.Option(
         False,
@@ -91,7 +104,7 @@ def serve_command(
 
     The CRL and AIA URLs written into certificates (ca init --base-url) must point here.
     """
-    _serve(home, host, port, workers, tls_cert, tls_key, passphrase_file, log_level, root_key)
+    _serve(home, host, port, workers, tls_cert, tls_key, passphrase_file, str(log_level), root_key)
 
 
 @guarded(None)
