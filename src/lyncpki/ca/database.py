@@ -7,6 +7,7 @@ generation), login failures. Serial uniqueness and CRL numbers are enforced by t
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     create_engine,
     event,
@@ -38,6 +40,21 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from lyncpki.ca.wal_checkpoint import SAFETY_PAGES
 from lyncpki.errors import LyncPkiError
 
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A moment in UTC, read back aware: SQLite keeps the UTC time without its offset and gave
+    it back naive (the API said "05:45:31" where the command line said "05:45:31+00:00");
+    PostgreSQL's timestamptz comes back aware already. Written as DateTime(timezone=True)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value  # type: ignore[no-any-return]
+        return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+
+
 metadata = MetaData()
 
 certificates = Table(
@@ -50,11 +67,11 @@ certificates = Table(
     Column("template", String(64), nullable=False),
     Column("requester", String(128), nullable=False),
     Column("request_id", Integer, nullable=True),
-    Column("not_before", DateTime(timezone=True), nullable=False),
-    Column("not_after", DateTime(timezone=True), nullable=False),
+    Column("not_before", UtcDateTime(), nullable=False),
+    Column("not_after", UtcDateTime(), nullable=False),
     Column("thumbprint", String(40), nullable=False),
     Column("key", String(16), nullable=False),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", UtcDateTime(), nullable=False),
     Column("status", String(16), nullable=False),  # valid | revoked
     Column("der", LargeBinary, nullable=False),
 )
@@ -73,8 +90,8 @@ requests = Table(
     Column("sans", Text, nullable=False),
     Column("key", String(32), nullable=False),
     Column("status", String(16), nullable=False),  # pending | issued | denied
-    Column("submitted_at", DateTime(timezone=True), nullable=False),
-    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=True),
     Column("decided_by", String(128), nullable=True),
     Column("serial", String(48), nullable=True),
     Column("reason", Text, nullable=True),
@@ -88,7 +105,7 @@ revocations = Table(
     Column("serial", String(48), ForeignKey("certificates.serial"), nullable=False, unique=True),
     Column("ca", String(64), nullable=False),
     Column("reason", String(32), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=False),
     Column("revoked_by", String(128), nullable=False),
 )
 Index("ix_revocations_ca", revocations.c.ca, revocations.c.id)
@@ -101,8 +118,8 @@ crls = Table(
     Column("number", Integer, nullable=False),
     Column("delta", Boolean, nullable=False),
     Column("base_number", Integer, nullable=True),
-    Column("this_update", DateTime(timezone=True), nullable=False),
-    Column("next_update", DateTime(timezone=True), nullable=False),
+    Column("this_update", UtcDateTime(), nullable=False),
+    Column("next_update", UtcDateTime(), nullable=False),
     Column("entries", Integer, nullable=False),
     Column("last_revocation_id", Integer, nullable=False),  # revocations.id covered
     UniqueConstraint("ca", "number", name="uq_crl_number"),
@@ -112,7 +129,7 @@ audit = Table(
     "audit",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("actor", String(128), nullable=False),
     Column("action", String(32), nullable=False),
     Column("target", String(128), nullable=False),
@@ -127,7 +144,7 @@ accounts = Table(
     Column("name", String(128), primary_key=True),
     Column("role", String(16), nullable=False),  # requester | manager | auditor
     Column("password_hash", String(256), nullable=False),  # scrypt, never the password
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 # One row (id 1): a number every account change (add, remove) raises in its own transaction, so
@@ -146,7 +163,7 @@ login_failures = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(128), nullable=False),
     Column("client", String(64), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 Index("ix_login_failures_name_at", login_failures.c.name, login_failures.c.at)
 Index("ix_login_failures_client_at", login_failures.c.client, login_failures.c.at)
