@@ -101,6 +101,36 @@ def test_api_403_and_409_are_audited(service: Service, work: Path) -> None:
         assert "is issued, not pending" in rows[0]["detail"]
 
 
+def test_requests_refused_before_the_ca_reads_them_are_audited(
+    service: Service, work: Path
+) -> None:
+    """A JSON body that is no enrollment, a template named twice differently, a template name
+    longer than any, an unknown revocation reason, a serial that is no serial: each was a clear
+    4xx and no audit entry (found by an exploratory test)."""
+    leaf = enroll_pem(service, openssl_req(work))
+    serial = serial_of(leaf)
+    before = max(r["id"] for r in service.audit(1))
+    with service.client("boss") as http:
+        answers = [
+            http.post("/api/v1/enroll", json={"csr": 5}),
+            http.post("/api/v1/enroll?template=WebServer", json={"csr": "x", "template": "Other"}),
+            http.post(f"/api/v1/enroll?template={'A' * 100}", content=b"x"),
+            http.post(f"/api/v1/certificates/{serial}/revoke", json={"reason": "nope"}),
+            http.post("/api/v1/certificates/zz/revoke"),
+        ]
+    assert [a.status_code for a in answers] == [422, 400, 422, 400, 400], [a.text for a in answers]
+    rows = [r for r in service.audit(50) if r["id"] > before and r["actor"] == "boss"]
+    said = sorted((r["action"], r["outcome"], r["detail"].split(":")[0]) for r in rows)
+    assert said == sorted([
+        ("submit", "refused", "422 request.invalid"),
+        ("submit", "refused", "400 request.template_conflict"),
+        ("submit", "refused", "422 request.invalid"),
+        ("revoke", "refused", "unknown revocation reason 'nope'"),
+        ("revoke", "refused", "'zz' is not a serial number"),
+    ]), rows  # fmt: skip
+    assert _rows(service, action="revoke", target=serial, outcome="ok") == []  # not revoked
+
+
 def test_another_accounts_request_is_not_shown_and_audited(service: Service, work: Path) -> None:
     theirs = _request(service, work)
     other, password = "fe-audit-other", "fe-audit-other-password-1"

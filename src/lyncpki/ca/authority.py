@@ -1173,9 +1173,17 @@ class CertificateAuthority:
         return None
 
     def revoke(
-        self, serial: str, *, reason: Reason = Reason.UNSPECIFIED, actor: str
+        self, serial: str, *, reason: Reason | str = Reason.UNSPECIFIED, actor: str
     ) -> dict[str, Any]:
-        key = serial_hex(parse_serial(serial))
+        """Revoke a certificate of this CA (or a subordinate CA of its root). `reason` may be
+        given as typed (keyCompromise, superseded...); a serial or reason that cannot be read
+        is refused and audited like every other refusal."""
+        try:
+            key = serial_hex(parse_serial(serial))
+            reason = reason if isinstance(reason, Reason) else Reason.parse(reason)
+        except LyncPkiError as error:
+            self.audit(actor, "revoke", _printable(serial, 128), "refused", error.message)
+            raise
         now = self.clock.now()
         refusal: CaError | None = None
         signer_ca = self.config.slug

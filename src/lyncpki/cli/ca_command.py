@@ -15,7 +15,6 @@ from rich.markup import escape
 
 from lyncpki.atomic import check_writable, write_atomic
 from lyncpki.ca.authority import CREATION_LOCK, CertificateAuthority, CrlInfo, IssueResult
-from lyncpki.ca.crl import Reason
 from lyncpki.ca.database import redact
 from lyncpki.ca.home import (
     PASSPHRASE_ENV,
@@ -618,9 +617,8 @@ def revoke_command(
 def _revoke(
     serial: str, reason: str, home: Path | None, passphrase_file: Path | None, as_json: bool
 ) -> None:
-    why = Reason.parse(reason)
     ca = open_signing(home, passphrase_file)
-    result = ca.revoke(serial, reason=why, actor=actor())
+    result = ca.revoke(serial, reason=reason, actor=actor())  # refusals audited
     note = None
     row, _ = ca.certificate(result["serial"])
     if row["template"] == OCSP_SIGNER_TEMPLATE and row["requester"] == "lyncpki":
@@ -633,7 +631,7 @@ def _revoke(
     else:
         command = "lyncpki ca crl" + (" --root" if result["ca"] == ca.config.root_slug else "")
         stdout.print(
-            f"revoked {result['serial']} ({why.value}); publish it: {command}", markup=False
+            f"revoked {result['serial']} ({result['reason']}); publish it: {command}", markup=False
         )
         if note:
             stdout.print(note, markup=False)

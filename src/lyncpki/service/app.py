@@ -29,7 +29,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lyncpki import __version__
 from lyncpki.ca.accounts import Account, AccountWatch
 from lyncpki.ca.authority import CertificateAuthority, IssueResult
-from lyncpki.ca.crl import Reason
 from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.service import errors
@@ -47,6 +46,7 @@ from lyncpki.web.console import add_console
 from lyncpki.x509.identifiers import thumbprint
 
 PEM_CHAIN = "application/pem-certificate-chain"
+MAX_TEMPLATE_NAME = 64
 PKCS7 = "application/pkcs7-mime"
 
 
@@ -54,7 +54,7 @@ class EnrollJson(BaseModel):
     csr: str = Field(max_length=MAX_BODY, description="PKCS#10 request: PEM or base64 DER")
     template: str | None = Field(
         None,
-        max_length=64,
+        max_length=MAX_TEMPLATE_NAME,
         description="Template (default: the one the request names, else WebServer)",
     )
 
@@ -264,9 +264,34 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     async def enroll(
         request: Request,
         account: AccountDep,
-        template: Annotated[str | None, Query(max_length=64)] = None,
+        template: Annotated[str | None, Query()] = None,
     ) -> Response:
         body = await _body(request, ca, account.name, "enroll")
+        try:
+            data, template = _enrollment(request, body, template)
+        except ServiceError as error:  # refused before the CA saw it: audited all the same
+            detail = f"{error.status} {error.code}: {error.message}"
+            await run_in_threadpool(
+                ca.audit, account.name, "submit", "the request", "refused", detail
+            )
+            raise
+        result = await run_in_threadpool(
+            ca.submit, data, requester=account.name, template=template, source="the request"
+        )
+        return _issued(result, request.headers.get("accept", ""))
+
+    def _enrollment(
+        request: Request, body: bytes, template: str | None
+    ) -> tuple[bytes, str | None]:
+        """The request's bytes and the template asked for (query or JSON body)."""
+        if template is not None and len(template) > MAX_TEMPLATE_NAME:
+            raise ServiceError(
+                422,
+                "request.invalid",
+                f"the template name is {len(template)} characters, longer than any template's "
+                f"({MAX_TEMPLATE_NAME})",
+                "name a template the CA offers (lyncpki ca templates)",
+            )
         if request.headers.get("content-type", "").lower().startswith("application/json"):
             try:
                 payload = EnrollJson.model_validate_json(body)
@@ -293,13 +318,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
                     'name the template once (?template= or the body\'s "template"), or the '
                     "same in both",
                 )
-            data, template = payload.csr.encode(), payload.template or template
-        else:
-            data = body
-        result = await run_in_threadpool(
-            ca.submit, data, requester=account.name, template=template, source="the request"
-        )
-        return _issued(result, request.headers.get("accept", ""))
+            return payload.csr.encode(), payload.template or template
+        return body, template
 
     @app.get(
         "/api/v1/requests/{request_id}",
@@ -363,8 +383,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         serial: str, account: AccountDep, body: Annotated[Revocation | None, Body()] = None
     ) -> dict[str, Any]:
         require_manager(ca, account, "revoke", serial[:128])
-        reason = Reason.parse(body.reason if body else "unspecified")
-        done = ca.revoke(serial[:128], reason=reason, actor=account.name)
+        reason = body.reason if body else "unspecified"
+        done = ca.revoke(serial[:128], reason=reason, actor=account.name)  # refusals audited
         return {
             "serial": done["serial"],
             "reason": done["reason"],
