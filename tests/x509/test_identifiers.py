@@ -39,9 +39,31 @@ def test_decimal_is_decimal(text: str, value: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["d:", "d:12a", "d:0x12", "d:-5", "d:1 2", "d:١٢", "d:" + "9" * 61, "zz", "", "0c:zz"]
+    "text", ["d:", "d:12a", "d:0x12", "d:-5", "d:1 2", "d:١٢", "zz", "", "0c:zz"]
 )
 def test_what_is_no_serial(text: str) -> None:
     with pytest.raises(LyncPkiError, match="is not a serial number") as caught:
         parse_serial(text)
     assert "d:12345" in str(caught.value.fix)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "d:" + "9" * 61,
+        "d:" + "9" * 100,
+        "d:" + str(2**160),
+        "9" * 61,
+        "1" + "0" * 49,
+        "0x1" + "0" * 40,
+    ],
+)
+def test_what_is_longer_than_any_serial_says_so(text: str) -> None:
+    """All digits, 100 of them: "d: must be followed by decimal digits only" (it was)."""
+    with pytest.raises(LyncPkiError, match="longer than any serial number"):
+        parse_serial(text)
+
+
+def test_the_largest_serial_and_leading_zeros_are_serials() -> None:
+    assert parse_serial("d:" + str(2**160 - 1)) == 2**160 - 1
+    assert parse_serial("00" * 4 + "f" * 40) == 2**160 - 1

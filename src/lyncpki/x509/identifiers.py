@@ -35,20 +35,31 @@ def parse_serial(text: str) -> int:
     value = text.strip().lower()
     if value.startswith("d:"):
         digits = value[2:].strip()
-        if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_DECIMAL:
-            return int(digits)
+        if digits.isascii() and digits.isdigit():
+            return _in_range(text, int(digits) if len(digits) <= _MAX_DECIMAL else None)
         raise LyncPkiError(
             f"'{text[:64]}' is not a serial number: d: must be followed by decimal digits only",
             "give the decimal serial as d:12345, or the hex one as openssl prints it (3a:9f:...)",
         )
     value = value.replace(":", "").replace(" ", "")
-    if value.isascii() and value.isdigit() and _MAX_DECIMAL >= len(value) > 40:
-        return int(value)
+    if value.isascii() and value.isdigit() and len(value) > 40:
+        return _in_range(text, int(value) if len(value) <= _MAX_DECIMAL else None)
     if _HEX.match(value):
-        return int(value.removeprefix("0x"), 16)
+        hex_digits = value.removeprefix("0x").lstrip("0")
+        return _in_range(text, int(hex_digits or "0", 16) if len(hex_digits) <= 40 else None)
     raise LyncPkiError(
         f"'{text[:64]}' is not a serial number",
         "give it in hex as openssl prints it (e.g. 3a:9f:...), or in decimal as d:12345",
+    )
+
+
+def _in_range(text: str, value: int | None) -> int:
+    """`value` when it fits a serial number's 20 octets (RFC 5280); None: too long to parse."""
+    if value is not None and value < 2**160:
+        return value
+    raise LyncPkiError(
+        f"'{text[:64]}' is longer than any serial number (20 octets at most, RFC 5280)",
+        "copy the serial again: lyncpki ca list shows each certificate's",
     )
 
 
