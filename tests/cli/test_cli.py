@@ -598,3 +598,25 @@ def test_an_unknown_log_level_is_a_usage_error(tmp_path: Path) -> None:
     code, out, err = invoke("ca", "serve", "--home", str(tmp_path), "--log-level", "bogus")
     assert code == 2 and "bogus" in err and "debug" in err
     assert "CA service on" not in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["certs"],
+        ["ca", "list"],
+        ["ca", "init", "--generate-passphrase"],
+        ["check"],
+        ["import", "x.cer", "--server", "fe01.contoso.net"],
+    ],
+)
+def test_a_home_that_is_a_file_is_named(tmp_path: Path, command: list[str]) -> None:
+    """--home naming a file: `check` reported every server's store as damaged ("restore
+    store.json from a backup"), `ca list` said to create a CA there, `import` named a folder
+    below the file."""
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    code, out, err = invoke(*command, "--home", str(home))
+    assert code == 2, (out, err)
+    assert f"the home {home} is a file, not a folder" in err
+    assert home.read_text() == "not a folder"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV, PASSPHRASE_ENV, CaHome, resolve_passphrase
+from lyncpki.errors import LyncPkiError
 
 if TYPE_CHECKING:  # imported when a CA is opened: the commands that only name a home start
     from lyncpki.ca.authority import CertificateAuthority  # without SQLAlchemy
@@ -33,7 +34,16 @@ PassphraseFileOption = typer.Option(
 
 
 def home_of(home: Path | None) -> CaHome:
-    return CaHome(home or Path(os.environ.get(HOME_ENV, DEFAULT_HOME)))
+    """The home given (--home, else $LYNCPKI_HOME, else ./lyncpki-data); a file there is refused
+    (every command then failed on a path below it, with a fix about that path)."""
+    given = CaHome(home or Path(os.environ.get(HOME_ENV, DEFAULT_HOME)))
+    if given.root.exists() and not given.root.is_dir():
+        raise LyncPkiError(
+            f"the home {given.root} is a file, not a folder",
+            "give the folder that holds the CA and the servers' stores (--home DIR, or "
+            f"${HOME_ENV})",
+        )
+    return given
 
 
 def actor() -> str:
