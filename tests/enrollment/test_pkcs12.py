@@ -311,3 +311,23 @@ def test_a_pfx_is_known_by_its_content_whatever_its_name(lab: Lab, tmp_path: Pat
     rows = json.loads(ok(lab.cli("certs", "--server", "bin.contoso.net", "--json")).stdout)
     assert rows["certificates"][0]["thumbprint"] == thumbprint_of(cert)
     assert rows["certificates"][0]["has_private_key"]
+
+
+def test_a_wrong_store_passphrase_names_the_stores_variable(tmp_path: Path) -> None:
+    """The fix named LYNCPKI_CA_PASSPHRASE only, though the key was a server store's."""
+    key, cert, pfx = tmp_path / "k", tmp_path / "c", tmp_path / "x.pfx"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            "-subj", "/CN=x.contoso.net", "-days", "2")  # fmt: skip
+    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx,
+            "-passout", f"pass:{PFX_PASSWORD}")  # fmt: skip
+    base = {k: v for k, v in lab_env().items() if not k.startswith("LYNCPKI_")}
+    base["LYNCPKI_PFX_PASSWORD"] = PFX_PASSWORD
+    home = ("--home", tmp_path / "home")
+    right = base | {"LYNCPKI_STORE_PASSPHRASE": "the-right-passphrase"}
+    ok(run_lyncpki("import", pfx, "--server", "x.contoso.net", *home, env=right))
+    wrong = base | {"LYNCPKI_STORE_PASSPHRASE": "the-wrong-passphrase"}
+    export = ("export", "--server", "x.contoso.net", "--thumbprint", thumbprint_of(cert))
+    refused = run_lyncpki(*export, "--pfx", tmp_path / "out.pfx", *home, env=wrong)
+    assert refused.returncode == 2 and "wrong passphrase" in refused.stderr
+    assert "LYNCPKI_STORE_PASSPHRASE" in refused.stderr
+    assert not (tmp_path / "out.pfx").exists()

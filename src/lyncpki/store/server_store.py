@@ -166,7 +166,14 @@ class ServerStore:
                 "import the certificate with its key (a .pfx), or request a new one",
             ) from None
         # the store's own keys: written by lyncpki, encrypted, named by their public key
-        return decrypt_key(data, secret, what=f"{self.server} key {key_name}", ours=True)
+        return decrypt_key(
+            data,
+            secret,
+            what=f"{self.server} key {key_name}",
+            ours=True,
+            fix="check LYNCPKI_STORE_PASSPHRASE (or LYNCPKI_CA_PASSPHRASE, or --passphrase-file): "
+            "the store's keys open with the passphrase they were stored with",
+        )
 
     # ------------------------------------------------------------------ writing
     @contextlib.contextmanager

@@ -60,12 +60,23 @@ def encrypt_key(key: PrivateKey, passphrase: bytes) -> bytes:
     )
 
 
-def decrypt_key(data: bytes, passphrase: bytes, *, what: str, ours: bool = False) -> PrivateKey:
+CA_PASSPHRASE_FIX = "check LYNCPKI_CA_PASSPHRASE (or --passphrase-file) for this home"
+
+
+def decrypt_key(
+    data: bytes,
+    passphrase: bytes,
+    *,
+    what: str,
+    ours: bool = False,
+    fix: str = CA_PASSPHRASE_FIX,
+) -> PrivateKey:
     """Load an encrypted PKCS#8 key; a wrong passphrase is a clear error.
 
     `ours`: a key lyncpki generated and stored itself, encrypted (a server store's): its RSA
     consistency check (about 40 ms for 2048 bits, all of the cost) is skipped, as
-    pyca/cryptography allows for keys known to be good. Keys from outside are always checked."""
+    pyca/cryptography allows for keys known to be good. Keys from outside are always checked.
+    `fix`: where the passphrase comes from (the CA's, unless told)."""
     try:
         key = serialization.load_pem_private_key(
             data, password=passphrase, unsafe_skip_rsa_key_validation=ours
@@ -73,7 +84,7 @@ def decrypt_key(data: bytes, passphrase: bytes, *, what: str, ours: bool = False
     except (ValueError, TypeError) as error:
         raise LyncPkiError(
             f"cannot open the private key of {what}: wrong passphrase or damaged key file",
-            "check LYNCPKI_CA_PASSPHRASE (or --passphrase-file) for this home",
+            fix,
         ) from error
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise LyncPkiError(f"the key of {what} is of an unsupported type", "use RSA or EC keys")
