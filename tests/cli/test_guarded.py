@@ -1,0 +1,59 @@
+"""Every command's work runs inside `guarded` (domain errors become messages and exit 2, bugs a
+short report, never a traceback). A command function that hands its options to a helper must
+hand them to a guarded one: a helper inserted between `@guarded()` and the function it
+decorated once left `lyncpki import` printing a traceback for a missing passphrase."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import lyncpki.cli
+
+CLI = Path(lyncpki.cli.__file__).parent
+
+
+def _delegations(source: str) -> list[tuple[str, str, bool]]:
+    """(command function, helper it calls, whether the helper is guarded) for each module-level
+    function whose whole body (docstring aside) is one call of another module-level function."""
+    tree = ast.parse(source)
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    guarded = {
+        name
+        for name, f in functions.items()
+        if any("guarded" in ast.unparse(d) for d in f.decorator_list)
+    }
+    found = []
+    for name, function in functions.items():
+        body = [
+            s
+            for s in function.body
+            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        ]
+        if len(body) != 1 or not isinstance(body[0], ast.Expr):
+            continue
+        call = body[0].value
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id in functions
+        ):
+            found.append((name, call.func.id, call.func.id in guarded))
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(CLI.glob("*_command.py")), ids=lambda p: p.stem)
+def test_commands_hand_their_work_to_guarded_helpers(module: Path) -> None:
+    delegations = _delegations(module.read_text("utf-8"))
+    assert [d for d in delegations if not d[2]] == []
+
+
+def test_the_check_finds_an_unguarded_helper() -> None:
+    source = (
+        "@guarded()\ndef _probe(x): return x\n\ndef _run(x): ...\n\n"
+        "def command(x):\n    '''doc'''\n    _run(x)\n"
+    )
+    assert _delegations(source) == [("command", "_run", False)]
+    assert len(_delegations(Path(CLI / "store_command.py").read_text("utf-8"))) >= 5
