@@ -203,3 +203,48 @@ def test_the_console_refuses_a_revocation_reason_it_does_not_know(
     assert "Not revoked: unknown revocation reason" in answer.text, answer.text[-500:]
     shown = json.loads(served.cli("ca", "show", serial, "--json").stdout)
     assert shown["status"] == "valid"
+
+
+def test_signing_out_ends_the_session_on_every_worker(served: Service) -> None:
+    """Sign-out only deleted the browser's cookie: a copy of it still approved, denied and
+    revoked for the rest of its eight hours (found by an exploratory test)."""
+    name, password = "boss-leaving", "boss-leaving-password-01"
+    _add(served, name, "manager", password)
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        _console_login(http, name, password)
+        copied = dict(http.cookies)
+        page = http.get("/ui/pending").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        out = http.post("/ui/logout", data={"csrf": csrf.group(1)})
+        assert out.status_code == 303
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE, cookies=copied) as http:
+        after = [http.get("/ui/pending") for _ in range(ROUNDS)]  # both workers answer some
+        denied = http.post("/ui/pending/1/deny", data={"csrf": csrf.group(1), "reason": "x"})
+    assert [a.status_code for a in after] == [303] * ROUNDS
+    assert denied.status_code == 303 and denied.headers["location"].startswith("/ui/login")
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        _console_login(http, name, password)  # signing in again makes a new session
+        assert http.get("/ui/pending").status_code == 200
+
+
+def test_forged_tokens_are_refused_and_audited_never_a_500(served: Service) -> None:
+    """Non-ASCII in the session cookie, the sign-in token or the CSRF token was a 500
+    (hmac.compare_digest refuses such str); CSRF refusals were not audited."""
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        forged = http.get("/ui/pending", headers={"Cookie": b"lyncpki_session=a.\xe9"})
+        assert forged.status_code == 303  # no session: sign in
+        http.get("/ui/login")
+        token = http.post("/ui/login", data={"token": "\u00e9", "name": "x", "password": "y"})
+        assert token.status_code == 403, token.text
+        name, password = "boss-forged", "boss-forged-password-01"
+        _add(served, name, "manager", password)
+        _console_login(http, name, password)
+        for csrf in ("\u00e9", "forged"):
+            answer = http.post("/ui/pending/1/deny", data={"csrf": csrf, "reason": "x"})
+            assert answer.status_code == 403, answer.text
+    refused = [r for r in served.audit() if r["actor"] == name and r["action"] == "form"]
+    assert [r["outcome"] for r in refused] == ["refused", "refused"], refused
+    assert all("CSRF" in r["detail"] for r in refused)
+    health = httpx.get(f"{served.url}/health", timeout=10)
+    assert health.status_code == 200

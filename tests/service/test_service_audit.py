@@ -203,3 +203,16 @@ def test_a_wrong_ca_passphrase_is_audited_without_it(service: Service, work: Pat
     assert rows[0]["outcome"] == "refused"
     assert "wrong passphrase" in rows[0]["detail"]
     assert wrong not in service.cli("ca", "audit", "--json", "--limit", "100000").stdout
+
+
+def test_malformed_basic_credentials_are_401_and_audited(service: Service) -> None:
+    """Non-ASCII after `Basic ` was a 500 (base64's ValueError escaped); no malformed
+    credentials were audited."""
+    before = max(r["id"] for r in service.audit(1))
+    with service.client() as http:
+        for value in (b"Basic \xff\xfe", b"Basic !!!!"):
+            answer = http.get("/api/v1/requests/1", headers={"Authorization": value})
+            assert answer.status_code == 401, answer.text
+            assert answer.json()["error"] == "auth.malformed"
+    rows = [r for r in service.audit(20) if r["id"] > before and r["action"] == "login"]
+    assert [(r["actor"], r["outcome"]) for r in rows] == [("-", "refused")] * 2, rows

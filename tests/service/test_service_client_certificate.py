@@ -85,7 +85,7 @@ def test_a_valid_client_certificate_enrolls_and_a_revoked_one_is_refused(
                      home / "ca" / "issuing.crt", issued)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
     audit = lyncpki("ca", "audit", "--json", "--home", home).stdout
-    assert f'"actor": "cert:fe01.{DOMAIN}"' in audit
+    assert f'"actor": "cert:fe01.{DOMAIN}/{serial_of(cert)}"' in audit
 
     lyncpki("ca", "revoke", serial_of(cert), "--home", home)
     status, body = _enroll(folder, port, cert, key)
@@ -106,3 +106,34 @@ def test_a_server_only_certificate_fails_the_handshake(https: tuple[Path, int]) 
     process = run_tool("curl", "-sk", "--cert", cert, "--key", key, "--data-binary", f"@{csr}",
                        f"https://127.0.0.1:{port}/api/v1/enroll")  # fmt: skip
     assert process.returncode != 0  # no HTTP answer at all: the handshake failed
+
+
+def test_another_certificate_of_the_same_name_is_another_identity(
+    https: tuple[Path, int],
+) -> None:
+    """A client certificate was the account `cert:<its CN>`: a requester issued a certificate
+    for a server's name (any name in the namespace is issued) read that server's pending
+    requests, and would have collected their certificates. The identity is now the
+    certificate: its name and serial."""
+    folder, port = https
+    home = folder / "home"
+    owner = []
+    for n in (1, 2):
+        csr = openssl_req(folder, f"/CN=fe05.{DOMAIN}", (f"fe05.{DOMAIN}",))
+        cert = folder / f"fe05-{n}.pem"
+        lyncpki("ca", "issue", csr, "--template", "LyncServer", "-o", cert, "--home", home)
+        owner.append((cert, csr.with_suffix(".key")))
+    (first, first_key), (second, second_key) = owner
+    pending = openssl_req(folder, "/CN=Corp Test Sub CA", None)
+    answer = curl(folder, f"https://127.0.0.1:{port}/api/v1/enroll?template=SubCA", "-k",
+                  "--cert", first, "--key", first_key, "--data-binary", f"@{pending}",
+                  "-H", "Content-Type: application/pkcs10")  # fmt: skip
+    assert answer.status == 202, answer.body
+    request_id = answer.headers["x-request-id"]
+    url = f"https://127.0.0.1:{port}/api/v1/requests/{request_id}"
+    mine = curl(folder, url, "-k", "--cert", first, "--key", first_key)
+    assert (
+        mine.status == 200 and mine.json()["requester"] == f"cert:fe05.{DOMAIN}/{serial_of(first)}"
+    )
+    theirs = curl(folder, url, "-k", "--cert", second, "--key", second_key)
+    assert theirs.status == 404, theirs.body

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lyncpki import __version__
 from lyncpki.ca.accounts import Account, AccountWatch
-from lyncpki.ca.authority import CertificateAuthority, IssueResult
+from lyncpki.ca.authority import CaError, CertificateAuthority, IssueResult
 from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.service import errors
@@ -327,14 +327,19 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         summary="A request's status, and its certificate once issued",
     )
     def request_status(request_id: int, account: AccountDep) -> dict[str, Any]:
-        status = ca.request_status(request_id)
-        if status["requester"] != account.name and not account.may_manage:
+        try:
+            status = ca.request_status(request_id)
+        except CaError:
+            if account.may_manage:
+                raise
+            status = None  # a requester is told the same of no request and of another's
+        if status is None or (status["requester"] != account.name and not account.may_manage):
             ca.audit(
                 account.name,
                 "status",
                 f"request {request_id}",
                 "denied",
-                "another account's request (requesters see their own)",
+                "another account's request, or none (requesters see their own)",
             )
             raise ServiceError(
                 404,

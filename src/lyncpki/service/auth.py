@@ -59,7 +59,7 @@ class Authenticator:
             )
         try:
             name, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # ValueError: not base64's ASCII at all (a 500)
             name, sep, password = "", "", ""
         if not sep or not name:
             raise ServiceError(
@@ -90,7 +90,9 @@ class Authenticator:
             and row["ca"] == self.ca.config.slug
             and cert.not_valid_after_utc > self.ca.clock.now()
         )
-        name = f"cert:{common_name(cert.subject) or serial}"
+        # the certificate itself, not only the name it carries: any requester may be issued a
+        # certificate for a server's name, and would else see that server's requests
+        name = f"cert:{common_name(cert.subject) or '-'}/{serial}"
         if not valid:
             self.ca.audit(name, "login", serial, "refused", "client certificate not valid here")
             raise ServiceError(
@@ -141,8 +143,13 @@ class Authenticator:
         peer = request.scope.get("state", {}).get(PEER_CERTIFICATE)
         if peer and "authorization" not in request.headers:
             return self._certificate_account(peer)
-        name, password = self._credentials(request)
         client = request.client.host if request.client else "unknown"
+        try:
+            name, password = self._credentials(request)
+        except ServiceError as error:
+            if error.code == "auth.malformed":  # none at all is the usual first step: not noted
+                self.ca.audit("-", "login", client, "refused", f"{error.code}: {error.message}")
+            raise
         fingerprint = self._fingerprint(password)
         # Read before the check: an account change committed after this read, even one the
         # check below already sees, moves the generation and so drops what is remembered now.

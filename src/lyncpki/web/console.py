@@ -11,7 +11,6 @@ alone approve, deny and revoke. Refusals are audited.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import inspect
 import re
 from collections.abc import Awaitable, Callable
@@ -37,8 +36,10 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.planning import Severity
 from lyncpki.web.dashboard import chain_rows, crl_status, dashboard
 from lyncpki.web.session import (
+    EndedSessions,
     Session,
     Sessions,
+    equal,
     login_token,
     same,
     session_key,
@@ -112,7 +113,9 @@ class Console:
         self.ca = ca
         self.accounts = Accounts(ca.engine, ca.clock)
         self.watch = watch or AccountWatch(ca.engine)
-        self.sessions = Sessions(session_key(ca.home.secrets))
+        self.sessions = Sessions(
+            session_key(ca.home.secrets), EndedSessions(ca.home.secrets / "web-ended.json")
+        )
 
     # ------------------------------------------------------------------ plumbing
     def render(
@@ -137,7 +140,7 @@ class Console:
         return (
             current is not None
             and current[0].value == session.role
-            and hmac.compare_digest(current[1], session.version)
+            and equal(current[1], session.version)
         )
 
     def session(self, request: Request, *, manager: bool = False) -> Session:
@@ -173,6 +176,10 @@ class Console:
         """The posted form, refused without the session's CSRF token."""
         form = await request.form(max_part_size=MAX_UPLOAD)
         if not same(session.csrf, _text(form.get("csrf"))):
+            await run_in_threadpool(
+                self.ca.audit, session.account, "form", request.url.path, "refused",
+                "web: CSRF token missing or wrong",
+            )  # fmt: skip
             raise Refused(
                 403,
                 "Form refused",
@@ -193,6 +200,11 @@ class Console:
     async def login(self, request: Request) -> Response:
         form = await request.form(max_part_size=MAX_UPLOAD)
         if not same(request.cookies.get("lyncpki_login", ""), _text(form.get("token"))):
+            client = request.client.host if request.client else "unknown"
+            await run_in_threadpool(
+                self.ca.audit, _text(form.get("name")) or "-", "login", client, "refused",
+                "web: sign-in form's token missing or wrong",
+            )  # fmt: skip
             raise Refused(
                 403,
                 "Form refused",
@@ -219,7 +231,7 @@ class Console:
         session = self.session(request)
         await self.form(request, session)
         response = RedirectResponse("/ui/login", 303)
-        self.sessions.end(response)
+        await run_in_threadpool(self.sessions.end, response, session)
         return response
 
     # ------------------------------------------------------------------ request

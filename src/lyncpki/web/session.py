@@ -6,6 +6,10 @@ still has both (removed, or added again with another password or role, it must s
 
 Before sign-in, the login form is protected by a double-submit token: a random cookie and the
 same value in the form.
+
+Signing out ends the session on the server too, not only in the browser: its id is kept (in
+<home>/secrets/web-ended.json, shared by the workers) until it would have expired, and a copy
+of the cookie is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 from fastapi import Request, Response
 
 from lyncpki.atomic import write_atomic
+from lyncpki.file_lock import exclusive
 
 COOKIE = "lyncpki_session"
 LOGIN_COOKIE = "lyncpki_login"
@@ -67,9 +72,71 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def equal(expected: str, given: str) -> bool:
+    """Constant-time comparison of a secret with what a client sent, whatever it sent
+    (hmac.compare_digest refuses str with non-ASCII characters: a 500 for a forged cookie)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def _session_id(session: Session) -> str:
+    """A sign-out's record of the session: a hash of its CSRF token (random, one per session),
+    not the token itself."""
+    return hashlib.sha256(session.csrf.encode()).hexdigest()[:32]
+
+
+class EndedSessions:
+    """The sessions signed out before they expired, in a file every worker reads (re-read only
+    when it changed). A file that cannot be read ends every session (sign in again); the next
+    sign-in writes it anew."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = path.with_name(f".{path.name}.lock")
+        self._seen: tuple[tuple[int, int] | None, dict[str, float] | None] = (None, {})
+
+    def _load(self) -> dict[str, float] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return {}
+        except OSError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if self._seen[0] == stamp:
+            return self._seen[1]
+        try:
+            data = json.loads(self.path.read_bytes())
+            ended: dict[str, float] | None = {str(k): float(v) for k, v in data.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            ended = None
+        self._seen = (stamp, ended)
+        return ended
+
+    def ended(self, session: Session) -> bool:
+        ended = self._load()
+        return ended is None or _session_id(session) in ended
+
+    def _write(self, add: Session | None) -> None:
+        with exclusive(self._lock):
+            now = time.time()
+            ended = {k: v for k, v in (self._load() or {}).items() if v > now}
+            if add is not None:
+                ended[_session_id(add)] = add.expires
+            write_atomic(self.path, json.dumps(ended).encode(), mode=0o600)
+
+    def end(self, session: Session) -> None:
+        self._write(session)
+
+    def repair(self) -> None:
+        """Write the file anew when it cannot be read (at a sign-in)."""
+        if self._load() is None:
+            self._write(None)
+
+
 class Sessions:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, ended: EndedSessions) -> None:
         self._key = key
+        self.ended = ended
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
@@ -77,6 +144,7 @@ class Sessions:
     def issue(
         self, response: Response, request: Request, account: str, role: str, version: str
     ) -> Session:
+        self.ended.repair()
         session = Session(account, role, secrets.token_urlsafe(24), time.time() + LIFETIME, version)
         payload = _b64(
             json.dumps(
@@ -103,7 +171,7 @@ class Sessions:
     def read(self, request: Request) -> Session | None:
         value = request.cookies.get(COOKIE, "")
         payload, _, signature = value.partition(".")
-        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+        if not payload or not equal(self._sign(payload), signature):
             return None
         try:
             data = json.loads(_unb64(payload))
@@ -116,10 +184,14 @@ class Sessions:
             )
         except (ValueError, KeyError, TypeError):
             return None
-        return session if session.expires > time.time() else None
+        if session.expires <= time.time() or self.ended.ended(session):
+            return None
+        return session
 
-    @staticmethod
-    def end(response: Response) -> None:
+    def end(self, response: Response, session: Session) -> None:
+        """Sign out: the session is refused from now on, by every worker, and the browser
+        forgets its cookie."""
+        self.ended.end(session)
         response.delete_cookie(COOKIE, path="/ui")
 
 
@@ -141,4 +213,4 @@ def set_login_cookie(response: Response, request: Request, token: str) -> None:
 
 
 def same(expected: str, given: str | None) -> bool:
-    return bool(expected) and given is not None and hmac.compare_digest(expected, given)
+    return bool(expected) and given is not None and equal(expected, given)
