@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from lyncpki.errors import LyncPkiError
@@ -81,3 +82,28 @@ def check_writable(path: str | Path, option: str, example: str = "NAME.pem") -> 
             f"cannot write {target}: folder {folder} is not writable by you",
             f"choose another {option}",
         )
+
+
+def check_not_input(
+    path: str | Path,
+    inputs: Iterable[tuple[str, str | Path | None]],
+    option: str,
+    what: str = "report",
+) -> None:
+    """Refuse an output that is one of the command's own input files, each given with what it
+    is ("the topology file", "a --cert file"): the `what` would replace it."""
+    target = Path(path)
+    if not target.exists():
+        return
+    for label, given in inputs:
+        if given is None:
+            continue
+        try:
+            same = target.samefile(given)
+        except OSError:
+            continue
+        if same:
+            raise LyncPkiError(
+                f"{option} {target} is {label}: the {what} would replace it",
+                f"write the {what} to another file (e.g. {option} report.html)",
+            )

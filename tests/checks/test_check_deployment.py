@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import ACCOUNTS, Lab, ok, openssl
+from lab import ACCOUNTS, Lab, ok, openssl, run_lyncpki
 
 PASSWORD = ACCOUNTS["fe-requester"][1]
 SERVERS = ("fe01.contoso.net", "fe02.contoso.net", "se01.contoso.net", "dir01.contoso.net",
@@ -259,6 +259,45 @@ def test_reports_in_html_and_the_rule_list(deployed: Lab, internal_topology: Pat
         "crl.expired",
         "cdp.unreachable",
     } <= ids
+
+
+def test_the_report_never_replaces_what_it_judged_and_json_stays_json(
+    deployed: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """`check -o topology.yaml` wrote the findings over the topology (and `-o X.crt` over the
+    --cert file), exit 0; with --json, errors went to stderr with nothing on stdout, and `-o`
+    said what it wrote in plain text (found by an exploratory test)."""
+    topology = tmp_path / "topology.yaml"
+    topology.write_bytes(internal_topology.read_bytes())
+    cert = tmp_path / "issuing.crt"
+    cert.write_bytes((deployed.home / "ca" / "issuing.crt").read_bytes())
+    kept = {topology: topology.read_bytes(), cert: cert.read_bytes()}
+    asked = ("check", "--topology", topology, "--offline", "--server", "med01.contoso.net")
+    for output, label in ((topology, "the topology file"), (cert, "a --cert file")):
+        refused = deployed.cli(*asked, "--cert", cert, "--output", output, "--json")
+        assert refused.returncode == 2, refused.stderr
+        assert label in json.loads(refused.stdout)["message"]
+    assert {path: path.read_bytes() for path in kept} == kept
+    unknown = deployed.cli(*asked[:-1], "nosuch.contoso.net", "--json")
+    assert unknown.returncode == 2 and "nosuch.contoso.net" in json.loads(unknown.stdout)["message"]
+    written = deployed.cli(*asked, "--json", "--output", tmp_path / "r.json")
+    said = json.loads(ok(written).stdout)
+    assert said["written"] == str(tmp_path / "r.json") and said["passed"] is True
+    assert json.loads((tmp_path / "r.json").read_text())["schema"] == "lyncpki.findings/1"
+
+
+def test_a_damaged_home_root_is_named_not_an_internal_error(
+    deployed: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    (home / "ca").mkdir(parents=True)
+    (home / "ca" / "root.crt").write_text("garbage\n")
+    process = run_lyncpki("check", "--cert", deployed.home / "ca" / "issuing.crt", "--offline",
+                          "--json", "--home", home)  # fmt: skip
+    assert process.returncode == 2, process.stderr
+    said = json.loads(process.stdout)
+    assert "root certificate" in said["message"] and "root.crt" in said["message"]
+    assert "internal error" not in process.stderr
 
 
 def test_broken_files_are_findings(deployed: Lab, tmp_path: Path) -> None:

@@ -620,3 +620,16 @@ def test_a_home_that_is_a_file_is_named(tmp_path: Path, command: list[str]) -> N
     assert code == 2, (out, err)
     assert f"the home {home} is a file, not a folder" in err
     assert home.read_text() == "not a folder"
+
+
+def test_live_endpoints_of_a_server_named_in_capitals(contoso_yaml: Path) -> None:
+    """`check --live -s FE01.contoso.net` chose no endpoint at all (and passed): the names
+    were compared as typed, while the store check takes them in any case."""
+    from lyncpki.cli.check_command import _default_endpoints
+    from lyncpki.planning import plan_file
+
+    plan = plan_file(contoso_yaml)
+    lower = _default_endpoints(plan, ["fe01.contoso.net"], 1)
+    upper = _default_endpoints(plan, ["FE01.Contoso.NET"], 1)
+    assert upper == lower
+    assert [e.server for e in lower[0]] + [f.server for f in lower[1]] == ["fe01.contoso.net"]

@@ -22,6 +22,7 @@ from lyncpki.clock import Clock
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import CertificatePlan, plan_file
 from lyncpki.store import ServerStore
+from lyncpki.x509.forms import plain_reason
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import PrivateKey
 
@@ -35,7 +36,14 @@ def home_ca(root: Path, which: str) -> list[x509.Certificate]:
     path = root / "ca" / f"{which}.crt"
     if not path.is_file():
         return []
-    return [x509.load_pem_x509_certificate(path.read_bytes())]
+    try:
+        return [x509.load_pem_x509_certificate(path.read_bytes())]
+    except (OSError, ValueError) as error:  # every judgement depends on it: said, not guessed
+        raise LyncPkiError(
+            f"the home CA's {which} certificate {path} cannot be read ({plain_reason(error)})",
+            "restore it from a backup of the home (the same certificate is published, as DER, "
+            f"under {CaHome(root).publish / 'aia'})",
+        ) from None
 
 
 def home_roots(root: Path) -> list[x509.Certificate]:

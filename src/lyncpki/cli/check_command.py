@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import (
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from lyncpki.atomic import write_atomic
+from lyncpki.atomic import check_not_input, check_writable, write_atomic
 from lyncpki.checks.catalog import catalog
 from lyncpki.checks.files import judge_file
 from lyncpki.checks.finding import Finding, ordered
@@ -204,6 +204,7 @@ def check_command(
         list_rules,
         home,
         passphrase_file,
+        as_json or fmt is Format.JSON,
     )
 
 
@@ -235,7 +236,7 @@ def _print_rules(as_json: bool) -> None:
     )
 
 
-@guarded(None)
+@guarded()
 def _check(
     topology: Path | None,
     servers: list[str],
@@ -256,6 +257,7 @@ def _check(
     list_rules: bool,
     home: Path | None,
     passphrase_file: Path | None,
+    as_json: bool,  # errors too are JSON documents on stdout
 ) -> None:
     if list_rules:
         _print_rules(fmt is Format.JSON)
@@ -263,6 +265,11 @@ def _check(
     root = home_of(home).root
     now = SYSTEM_CLOCK.now()
     path = topology_path(home, topology, required=not (certs or endpoints))
+    if output is not None:  # before the work: never a report written over what it judged
+        check_writable(output, "--output", "report.html")
+        inputs = [("the topology file", path), ("--client-pfx", client_pfx)]
+        inputs += [("a --cert file", c) for c in certs] + [("a --trust file", t) for t in trust]
+        check_not_input(output, inputs, "--output")
     plan = plan_file(path) if path else None
     if plan is not None:
         _known_servers(plan, servers)
@@ -354,7 +361,7 @@ def _check(
             report = replace(
                 report, notes=(*report.notes, f"not kept as the last check: {error.message}")
             )
-    _render(report, fmt, output)
+    _render(report, fmt, output, as_json)
     if not report.passed:
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -363,7 +370,7 @@ def _check(
 SUFFIX_FORMATS = {".html": Format.HTML, ".htm": Format.HTML, ".json": Format.JSON}
 
 
-def _render(report: CheckReport, fmt: Format, output: Path | None) -> None:
+def _render(report: CheckReport, fmt: Format, output: Path | None, as_json: bool) -> None:
     if fmt is Format.TABLE and output is not None:  # -o report.html wrote a terminal table
         fmt = SUFFIX_FORMATS.get(output.suffix.lower(), fmt)
     if fmt is Format.TABLE and output is None:
@@ -382,6 +389,12 @@ def _render(report: CheckReport, fmt: Format, output: Path | None) -> None:
         sys.stdout.flush()
         return
     write_atomic(output, data)
+    if as_json:  # stdout stays a JSON document for the script that asked for one
+        emit_json({
+            "written": str(output), "format": str(fmt), "findings": len(report.findings),
+            "errors": report.count(Severity.ERROR), "passed": report.passed,
+        })  # fmt: skip
+        return
     verdict = "passed" if report.passed else f"{report.count(Severity.ERROR)} error(s)"
     stdout.print(
         f"wrote {output} ({fmt}, {len(report.findings)} findings, {verdict})", markup=False
@@ -434,7 +447,8 @@ def _default_endpoints(
     resolves from here."""
     found, unresolved = [], []
     names = sorted({s for c in plan.certificates if "Default" in c.usages for s in c.servers})
-    names = [n for n in names if not servers or n in servers]
+    wanted = {s.lower() for s in servers}  # FQDNs in any case, as everywhere else
+    names = [n for n in names if not wanted or n.lower() in wanted]
     resolved = resolving(names, SIP_TLS_PORT, jobs=jobs)
     for name in names:
         if not resolved[name]:

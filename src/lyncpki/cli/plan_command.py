@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from lyncpki.atomic import check_writable, write_atomic
+from lyncpki.atomic import check_not_input, check_writable, write_atomic
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import PlanOptions, Severity, plan_file
@@ -52,13 +52,6 @@ def _format(fmt: Format | None, output: Path | None, as_json: bool) -> Format:
             "give --format table|csv|json|html|xlsx, or a file name with one of those suffixes",
         )
     return chosen
-
-
-def _same_file(output: Path, topology: Path) -> bool:
-    try:
-        return output.exists() and output.samefile(topology)
-    except OSError:
-        return False
 
 
 HELP = (
@@ -117,11 +110,8 @@ def run(
     as_json: bool,
     strict: bool,
 ) -> None:
-    if output is not None and _same_file(output, topology):
-        raise LyncPkiError(
-            f"{output} is the topology file: the report would replace it",
-            "write the report to another file (-o report.html)",
-        )
+    if output is not None:
+        check_not_input(output, [("the topology file", topology)], "--output")
     if output is not None:
         check_writable(output, "--output", "report.html")  # a folder is named as such
     chosen = _format(fmt, output, as_json)
