@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from store_pki import NOW, Pki
 
@@ -224,3 +224,24 @@ def test_the_index_round_trips(tmp_path: Path, pki: Pki) -> None:
     on_disk = s.certificate(installed.thumbprint)
     assert on_disk.fingerprint(hashes.SHA1()) == cert.fingerprint(hashes.SHA1())
     assert isinstance(on_disk, x509.Certificate)
+
+
+def test_a_certificate_file_replaced_by_another_certificate_is_refused(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """A store's certificate file overwritten with another certificate (same CA, same names)
+    was judged by `check` and listed by `certs` as the one the index names; only --verify-keys
+    noticed, as a key mismatch (found by an exploratory test)."""
+    s = store(tmp_path)
+    cert, _ = pki.leaf("pool.contoso.net", pending(s))
+    other, _ = pki.leaf("pool.contoso.net", pending(s, "pool.contoso.net"))
+    installed = s.install(cert, [pki.root], source="t")[0]
+    path = s.paths.certificate(installed.thumbprint)
+    path.write_bytes(other.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(StoreError, match="the file was replaced") as caught:
+        s.certificate(installed.thumbprint)
+    assert installed.thumbprint in caught.value.message
+    (root,) = s.load().trusted
+    s.paths.trusted(root.thumbprint).write_bytes(other.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(StoreError, match="the file was replaced"):
+        s.trusted_certificates()

@@ -113,8 +113,7 @@ class _Stores:
             certs = []
             for entry in index.trusted:
                 if entry.thumbprint not in self._trusted:
-                    path = store.paths.trusted(entry.thumbprint)
-                    self._trusted[entry.thumbprint] = store.read_certificate(path)
+                    self._trusted[entry.thumbprint] = store.trusted_certificate(entry.thumbprint)
                 certs.append(self._trusted[entry.thumbprint])
             self._sets[key] = (
                 tuple(c for c in certs if c.issuer != c.subject),

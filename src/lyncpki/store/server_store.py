@@ -135,11 +135,28 @@ class ServerStore:
         return index
 
     def certificate(self, thumbprint_text: str) -> x509.Certificate:
-        return self.read_certificate(self.paths.certificate_file(thumbprint_text))
+        return self.read_named(self.paths.certificate_file(thumbprint_text), thumbprint_text)
+
+    def trusted_certificate(self, thumbprint_text: str) -> x509.Certificate:
+        return self.read_named(self.paths.trusted(thumbprint_text), thumbprint_text)
 
     def trusted_certificates(self, index: StoreIndex | None = None) -> list[x509.Certificate]:
         index = index or self.load()
-        return [self.read_certificate(self.paths.trusted(t.thumbprint)) for t in index.trusted]
+        return [self.trusted_certificate(t.thumbprint) for t in index.trusted]
+
+    def read_named(self, path: str | Path, thumbprint_text: str) -> x509.Certificate:
+        """The certificate stored under `thumbprint_text`, which must be the one in the file: a
+        file replaced by another certificate was judged, listed and served under the name of
+        the one the index assigns."""
+        certificate = self.read_certificate(path)
+        held = thumbprint(certificate)
+        if held != thumbprint_name(thumbprint_text):
+            raise StoreError(
+                f"the store of {self.server} holds certificate {held} in the file of "
+                f"{thumbprint_name(thumbprint_text)} ({Path(path).name}): the file was replaced",
+                "import the certificate again (lyncpki import), or restore the file from a backup",
+            )
+        return certificate
 
     def read_certificate(self, path: str | Path) -> x509.Certificate:
         try:
