@@ -57,3 +57,25 @@ def test_the_check_finds_an_unguarded_helper() -> None:
     )
     assert _delegations(source) == [("command", "_run", False)]
     assert len(_delegations(Path(CLI / "store_command.py").read_text("utf-8"))) >= 5
+
+
+def test_a_tls_refusal_is_not_called_a_filesystem_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """ssl.SSLError is an OSError: a key that did not match its certificate was reported as
+    "the system refused ... check the files and folders given to this command"."""
+    import json
+    import ssl
+
+    import typer
+
+    from lyncpki.cli.output import guarded
+
+    @guarded()
+    def load(as_json: bool) -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(__file__)  # no certificate in it: OpenSSL refuses
+
+    with pytest.raises(typer.Exit):
+        load(True)
+    said = json.loads(capsys.readouterr().out)
+    assert said["message"].startswith("TLS refused a certificate or key")
+    assert "files and folders" not in said["fix"]

@@ -75,6 +75,16 @@ def fail(error: LyncPkiError, *, as_json: bool = False) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
+def tls_error(error: OSError) -> LyncPkiError:
+    """An OpenSSL refusal met outside the checks that turn it into a finding."""
+    reason = getattr(error, "reason", None) or error.strerror or str(error)
+    return LyncPkiError(
+        f"TLS refused a certificate or key: {reason}",
+        "lyncpki check names the certificate or key that is wrong (a key that does not match "
+        "its certificate: key.mismatch with --verify-keys)",
+    )
+
+
 def filesystem_error(error: OSError) -> LyncPkiError:
     """What the filesystem refused, as the administrator must hear it: which path, why."""
     if not error.filename:
@@ -114,6 +124,8 @@ def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]],
             ):
                 raise  # typer prints a bad parameter as a usage error (exit 2)
             except OSError as error:  # the filesystem refused: read-only, not ours, full
+                if type(error).__module__ == "ssl":  # ssl.SSLError is an OSError, not a file's
+                    fail(tls_error(error), as_json=as_json)
                 fail(filesystem_error(error), as_json=as_json)
             except Exception as error:  # a bug: say so plainly, trace only on request
                 if os.environ.get("LYNCPKI_DEBUG"):
