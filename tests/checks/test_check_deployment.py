@@ -283,7 +283,10 @@ def test_the_report_never_replaces_what_it_judged_and_json_stays_json(
     written = deployed.cli(*asked, "--json", "--output", tmp_path / "r.json")
     said = json.loads(ok(written).stdout)
     assert said["written"] == str(tmp_path / "r.json") and said["passed"] is True
-    assert json.loads((tmp_path / "r.json").read_text())["schema"] == "lyncpki.findings/1"
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["schema"] == "lyncpki.findings/1"
+    # a revoked certificate passes an offline check: the report says revocation was not checked
+    assert any(n.startswith("revocation was not checked") for n in report["notes"])
 
 
 def test_a_damaged_home_root_is_named_not_an_internal_error(

@@ -29,6 +29,10 @@ from lyncpki.x509.keys import PrivateKey
 LAST_CHECK = "last-check.json"
 HOME_TOPOLOGY = "topology.yaml"  # the home's topology: deploy keeps a copy there
 KEYS_NOT_OPENED = "private keys were not opened (add --verify-keys to compare them)"
+REVOCATION_NOT_CHECKED = (
+    "revocation was not checked (--offline: no CRL fetched, no OCSP asked); a revoked "
+    "certificate passes such a check"
+)
 
 
 def home_ca(root: Path, which: str) -> list[x509.Certificate]:

@@ -27,6 +27,7 @@ from lyncpki.checks.files import judge_file
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.home_check import (
     KEYS_NOT_OPENED,
+    REVOCATION_NOT_CHECKED,
     ca_service_note,
     check_home,
     home_ca,
@@ -282,7 +283,7 @@ def _check(
     findings: list[Finding] = []
     checked: list[str] = []
     handshakes: list[Handshake] = []
-    notes: list[str] = []
+    notes: list[str] = [REVOCATION_NOT_CHECKED] if offline else []
     certificates: list[dict[str, str]] = []
     try:
         # the deployment's stores: unless only files or endpoints were asked for
