@@ -786,7 +786,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("cert.revoked", Severity.ERROR, "R-GEN-03", "listed on its CRL", _revoked_crl),
     Rule("ocsp.revoked", Severity.ERROR, "R-GEN-03", "OCSP says revoked", _ocsp_revoked),
-    Rule("ocsp.problem", Severity.ERROR, "R-GEN-03", "OCSP unreachable or unusable", _ocsp_problem),
+    Rule(
+        "ocsp.problem",
+        Severity.ERROR,
+        "R-GEN-03",
+        "an unusable OCSP answer (error); a responder unreachable or not knowing the "
+        "certificate (warning: the CRL still decides)",
+        _ocsp_problem,
+    ),
 )
 # Rules that fetch over the network (skipped by `check --offline`).
 NETWORK_RULES = frozenset(
