@@ -378,3 +378,21 @@ def test_a_root_inside_the_checked_file_is_not_trusted_on_its_word(
     fingerprint = openssl("x509", "-in", leaf, "-noout", "-fingerprint", "-sha1")
     assert held["thumbprint"] == fingerprint.split("=", 1)[1].strip().replace(":", "")
     assert held["file"] == str(bundle) and held["subject"] == "CN=pool01.contoso.net"
+
+
+def test_a_pool_member_without_the_pools_certificate_is_told_to_copy_it(
+    internal_topology: Path,
+) -> None:
+    """A third Edge server without the pool's certificates was told to request them there,
+    which makes a second certificate that pool.not-identical then reports."""
+    from lyncpki.checks.deployment import _unassigned
+    from lyncpki.planning import Usage, plan_file
+
+    plan = plan_file(internal_topology)
+    shared = next(c for c in plan.certificates if Usage.ACCESS_EDGE_EXTERNAL in c.usages)
+    first, second = shared.servers[:2]
+    on_second = _unassigned(shared, second, Usage.ACCESS_EDGE_EXTERNAL, None)
+    assert f"copy the pool's certificate from {first}" in on_second.fix
+    assert f"lyncpki export --server {first}" in on_second.fix
+    on_first = _unassigned(shared, first, Usage.ACCESS_EDGE_EXTERNAL, None)
+    assert on_first.fix.startswith(f"request it (lyncpki request --server {first}")

@@ -203,6 +203,15 @@ def _unassigned(
             f"a request for it is pending on {server}: import the CA's answer (lyncpki import), "
             "or fetch it (lyncpki request --retrieve ID), then assign it"
         )
+    elif len(planned.servers) > 1 and server != planned.servers[0]:
+        # one certificate for the whole pool (an Edge pool's external and A/V certificates):
+        # a request here would make a second one, which pool.not-identical then reports
+        first = planned.servers[0]
+        fix = (
+            f"copy the pool's certificate from {first}: lyncpki export --server {first} --type "
+            f"{usage} --pfx pool.pfx, then lyncpki import --server {server} pool.pfx and assign "
+            "it (one certificate for the pool, never a request per server)"
+        )
     else:
         fix = (
             f"request it (lyncpki request --server {server} --type {usage}), then assign it "
