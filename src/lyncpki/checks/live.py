@@ -350,17 +350,22 @@ def judge(
                 "check that the service listens there with its certificate assigned",
                 "R-GEN-13",
             )
+    refusals: dict[tuple[str | None, str | None], list[str]] = {}  # one finding a cause
     for h in handshakes:
         if h.client_refused:
-            add(
-                "mtls.refused",
-                Severity.ERROR,
-                f"{endpoint.label} refused the client certificate {h.client} over {h.version}: "
-                f"{h.problem}",
-                "the peer must trust the client's chain and find it unrevoked (MTLS needs both "
-                "sides to trust each other's root, R-GEN-13)",
-                "R-GEN-13",
-            )
+            versions = refusals.setdefault((h.client, h.problem), [])
+            if h.version not in versions:
+                versions.append(h.version)
+    for (who, why), versions in refusals.items():
+        add(
+            "mtls.refused",
+            Severity.ERROR,
+            f"{endpoint.label} refused the client certificate {who} over "
+            f"{', '.join(versions)}: {why}",
+            "the peer must trust the client's chain and find it unrevoked (MTLS needs both "
+            "sides to trust each other's root, R-GEN-13)",
+            "R-GEN-13",
+        )
     unasked = sorted({h.version for h in handshakes if h.ok and h.client_asked is False})
     if unasked:
         client = next(h.client for h in handshakes if h.client_asked is False)
@@ -374,11 +379,14 @@ def judge(
             "R-GEN-13",
         )
     judged: set[bytes] = set()
+    mismatched: set[tuple[str, bytes]] = set()  # a name is judged once, whatever the version
     for h in handshakes:
         if not h.ok or not h.presented:
             continue
         leaf, sent = h.presented[0], h.presented[1:]
-        if h.sni and not names_match(leaf, h.sni, [leaf]):
+        der = leaf.public_bytes(Encoding.DER)
+        if h.sni and (h.sni, der) not in mismatched and not names_match(leaf, h.sni, [leaf]):
+            mismatched.add((h.sni, der))
             add(
                 "tls.name-mismatch",
                 Severity.ERROR,
@@ -387,10 +395,9 @@ def judge(
                 f"assign a certificate with {h.sni} as a SAN",
                 "R-GEN-07",
             )
-        fingerprint = leaf.public_bytes(Encoding.DER)
-        if fingerprint in judged:
+        if der in judged:
             continue
-        judged.add(fingerprint)
+        judged.add(der)
         as_sent = validate_chain(leaf, sent, roots, now)
         if as_sent.problem is None:
             continue
