@@ -288,8 +288,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             raise ServiceError(
                 422,
                 "request.invalid",
-                f"the template name is {len(template)} characters, longer than any template's "
-                f"({MAX_TEMPLATE_NAME})",
+                f"query parameter template is longer than {MAX_TEMPLATE_NAME} characters "
+                f"({len(template)}): no template has such a name",
                 "name a template the CA offers (lyncpki ca templates)",
             )
         if request.headers.get("content-type", "").lower().startswith("application/json"):
