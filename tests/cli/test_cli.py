@@ -491,10 +491,13 @@ def test_check_of_a_server_the_topology_lacks_is_bad_usage(
 def test_certs_of_a_home_that_is_not_there_is_bad_usage(tmp_path: Path) -> None:
     """A mistyped --home listed nothing with exit 0 (a script saw an empty inventory); a file
     given as the home the same. Both are exit 2 now; an existing empty home lists nothing."""
-    for home in (tmp_path / "hh", Path("examples/contoso.yaml")):
+    for home, said in (
+        (tmp_path / "hh", "there is no lyncpki home at"),
+        (Path("examples/contoso.yaml"), "is a file, not a folder"),
+    ):
         code, out, err = invoke("certs", "--home", str(home), "--json")
         assert code == 2, (out, err)
-        assert f"there is no lyncpki home at {home}" in out + err
+        assert said in json.loads(out)["message"] and str(home) in out
     (tmp_path / "empty").mkdir()
     code, out, _ = invoke("certs", "--home", str(tmp_path / "empty"), "--json")
     assert code == 0 and json.loads(out)["certificates"] == []
