@@ -69,10 +69,15 @@ def fail(error: LyncPkiError, *, as_json: bool = False) -> NoReturn:
         for issue in error.issues:
             stderr.print(issue.located(error.source), markup=False)
     else:
-        stderr.print(f"[bold red]error:[/] {escape(error.message)}", markup=True, soft_wrap=True)
-        if error.fix:
-            stderr.print(f"  fix: {error.fix}", markup=False, soft_wrap=True)
+        say_error(error)
     raise typer.Exit(EXIT_INPUT)
+
+
+def say_error(error: LyncPkiError) -> None:
+    """An error and its fix on stderr, as every command says them."""
+    stderr.print(f"[bold red]error:[/] {escape(error.message)}", markup=True, soft_wrap=True)
+    if error.fix:
+        stderr.print(f"  fix: {error.fix}", markup=False, soft_wrap=True)
 
 
 def tls_error(error: OSError) -> LyncPkiError:

@@ -14,7 +14,7 @@ from lyncpki.checks.chain import issuer_line, validate_chain
 from lyncpki.checks.store_fit import store_context
 from lyncpki.cli.assign_flow import assign_checked
 from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
-from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
+from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, say_error, stderr, stdout
 from lyncpki.cli.store_context import (
     PasswordOption,
     ServerOption,
@@ -267,10 +267,10 @@ def certs_command(
 
 @guarded()
 def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
-    root = home_of(home).root
+    root = home_of(home).root  # a file given as the home is refused there
     if not root.is_dir():  # a mistyped --home listed nothing and passed for an empty home
         raise LyncPkiError(
-            f"there is no lyncpki home at {root}" + (" (it is a file)" if root.exists() else ""),
+            f"there is no lyncpki home at {root}",
             "give the home that deploy, request or import wrote (--home DIR, or $LYNCPKI_HOME)",
         )
     if server:
@@ -298,8 +298,7 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
         where = f"the store of {server}" if server else str(root / "servers")
         stdout.print(f"no certificates in {where}", markup=False)
     for damaged in [] if as_json else unreadable:
-        said = f"error: {damaged.message}\n  fix: {damaged.fix}"
-        stderr.print(said, markup=False, soft_wrap=True)
+        say_error(damaged)
     if unreadable:
         raise typer.Exit(EXIT_FINDINGS)
 
