@@ -58,18 +58,58 @@ class _Upper:
     anchored: verification.ClientVerifier
 
 
+class _Uppers:
+    """The upper paths learnt so far for one set of roots at one instant, by issuing CA.
+
+    Found by the CA certificate object first: a store's trust set is one tuple shared by every
+    store that has it, so the same objects come back for each leaf (pyca hashes and compares a
+    certificate by its whole DER, 1 us each, four of them a leaf by value)."""
+
+    def __init__(self) -> None:
+        self._by_value: dict[x509.Certificate, _Upper] = {}
+        # id -> (the object, its path): the object is held, so its id is not reused meanwhile
+        self._by_object: dict[int, tuple[x509.Certificate, _Upper]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._by_value)
+
+    def find(self, ca: x509.Certificate) -> _Upper | None:
+        seen = self._by_object.get(id(ca))
+        if seen is not None and seen[0] is ca:
+            return seen[1]
+        upper = self._by_value.get(ca)
+        if upper is not None:
+            self._by_object[id(ca)] = (ca, upper)
+        return upper
+
+    def learn(self, ca: x509.Certificate, upper: _Upper) -> None:
+        self._by_value[ca] = upper
+        self._by_object[id(ca)] = (ca, upper)
+
+
 @functools.lru_cache(maxsize=256)
-def _uppers(roots: tuple[x509.Certificate, ...], at: dt.datetime) -> dict[x509.Certificate, _Upper]:
-    """The upper paths learnt so far for these roots at this instant, by issuing CA."""
-    return {}
+def _uppers_of(roots: tuple[x509.Certificate, ...], at: dt.datetime) -> _Uppers:
+    return _Uppers()
 
 
-def _learn(
-    uppers: dict[x509.Certificate, _Upper], chain: list[x509.Certificate], at: dt.datetime
-) -> None:
+# the set of roots last asked for, by object: a run asks for the same tuple thousands of times
+_last: tuple[tuple[x509.Certificate, ...], dt.datetime, _Uppers] | None = None
+
+
+def _uppers(roots: tuple[x509.Certificate, ...], at: dt.datetime) -> _Uppers:
+    global _last
+    last = _last
+    if last is not None and last[0] is roots and last[1] == at:
+        return last[2]
+    uppers = _uppers_of(roots, at)
+    _last = (roots, at, uppers)
+    return uppers
+
+
+def _learn(uppers: _Uppers, chain: list[x509.Certificate], at: dt.datetime) -> None:
     """Remember the path above a validated leaf's issuing CA, unless a CA on it carries name
     constraints (which are judged against each leaf's own names)."""
-    if len(chain) < 3 or chain[1] in uppers:
+    if len(chain) < 3 or uppers.find(chain[1]) is not None:
         return
     for ca in chain[1:]:
         try:
@@ -79,15 +119,13 @@ def _learn(
         except Exception:  # an unreadable extension: no shortcut, the full path each time
             return
         return
-    uppers[chain[1]] = _Upper(
-        tuple(chain[1:]), _policy_builder([chain[1]], at).build_client_verifier()
+    uppers.learn(
+        chain[1], _Upper(tuple(chain[1:]), _policy_builder([chain[1]], at).build_client_verifier())
     )
 
 
 def _anchored(
-    leaf: x509.Certificate,
-    intermediates: Sequence[x509.Certificate],
-    uppers: dict[x509.Certificate, _Upper],
+    leaf: x509.Certificate, intermediates: Sequence[x509.Certificate], uppers: _Uppers
 ) -> list[x509.Certificate] | None:
     """The path of `leaf` through an issuing CA whose upper path is already validated, when
     that CA is among `intermediates` and verifiably issued `leaf` (the verifier matches the
@@ -95,7 +133,7 @@ def _anchored(
     if not uppers:
         return None
     for candidate in intermediates:
-        upper = uppers.get(candidate)
+        upper = uppers.find(candidate)
         if upper is None:
             continue
         try:

@@ -18,6 +18,7 @@ from lyncpki.checks.certificate_rules import RULES, CertificateContext, offline_
 from lyncpki.checks.engine import check_certificate
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.revocation import RevocationSource
+from lyncpki.gc_pause import gc_paused
 from lyncpki.planning.model import CertificatePlan, PlannedCertificate, Severity, Usage
 from lyncpki.store import GLOBAL, ServerStore, StoreError, StoreIndex
 from lyncpki.x509.keys import PrivateKey
@@ -123,6 +124,13 @@ class _Stores:
 
 
 def check_deployment(job: DeploymentCheck) -> list[Finding]:
+    """Every finding of the deployment's stores against the plan (and of the pools' and the
+    OAuth certificate's sameness), in the report's order."""
+    with gc_paused():
+        return _check_deployment(job)
+
+
+def _check_deployment(job: DeploymentCheck) -> list[Finding]:
     stores = _Stores(job.home)
     findings: list[Finding] = []
     assigned: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # (cert id, usage)

@@ -12,6 +12,7 @@ R-OAUTH-02). A server name is a DNS name and nothing else: it never leaves `serv
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -64,17 +65,30 @@ class StorePaths:
 
     def __init__(self, home: Path, server: str) -> None:
         self.server = server_name(server)
-        self.servers = home / SERVERS_DIR
-        self.root = self.servers / self.server
+        self._home = home
+        # file names are joined as text, Paths made when asked for: check opens a thousand
+        # stores, and three Paths and pathlib's lstat were 7 us of each
+        self._folder = f"{home}/{SERVERS_DIR}/{self.server}"
         # The name holds no separator and no "..", so the folder is inside servers/ unless it
         # is a link (one lstat; resolving the whole path cost a realpath walk per store opened)
-        if self.root.is_symlink():
+        if os.path.islink(self._folder):  # noqa: PTH114 (no Path built)
             raise StoreError(
                 f"the store of {self.server} is not inside {self.servers} ({self.root} is a link)",
                 "remove the link, and move the store's folder itself under servers/",
             )
-        self.index = self.root / "store.json"
-        self._folder = str(self.root)  # file names below are joined as text: read per file
+        self.index_file = f"{self._folder}/store.json"
+
+    @property
+    def servers(self) -> Path:
+        return self._home / SERVERS_DIR
+
+    @property
+    def root(self) -> Path:
+        return Path(self._folder)
+
+    @property
+    def index(self) -> Path:
+        return Path(self.index_file)
 
     @property
     def lock(self) -> Path:

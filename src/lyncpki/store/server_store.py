@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -36,8 +36,8 @@ from lyncpki.store.model import (
     TrustedCertificate,
     UsageSlots,
 )
-from lyncpki.x509.forms import UNREADABLE
-from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.forms import UNREADABLE, single_pem_der
+from lyncpki.x509.identifiers import der_thumbprint, thumbprint
 from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, key_id
 from lyncpki.x509.requests import request_pem
 
@@ -105,7 +105,7 @@ class ServerStore:
     def read(self) -> StoreIndex | None:
         """The index; None when the server has no store yet (one open, no stat first)."""
         try:
-            with open(self.paths.index, "rb", buffering=0) as file:  # noqa: PTH123
+            with open(self.paths.index_file, "rb", buffering=0) as file:  # noqa: PTH123
                 text = file.read()
         except FileNotFoundError:
             return None
@@ -148,26 +148,48 @@ class ServerStore:
         """The certificate stored under `thumbprint_text`, which must be the one in the file: a
         file replaced by another certificate was judged, listed and served under the name of
         the one the index assigns."""
-        certificate = self.read_certificate(path)
-        held = thumbprint(certificate)
-        if held != thumbprint_name(thumbprint_text):
+        data = self._certificate_bytes(path)
+        wanted = thumbprint_name(thumbprint_text)
+        der = single_pem_der(data)
+        if der is None:  # not as lyncpki writes them: pyca reads (or refuses) the whole file
+            certificate = self._parse(path, data, x509.load_pem_x509_certificate)
+            held = thumbprint(certificate)
+        else:  # the store's own PEM: hashed as it is, then parsed once
+            held = der_thumbprint(der)
+            certificate = None
+        if held != wanted:
             raise StoreError(
                 f"the store of {self.server} holds certificate {held} in the file of "
-                f"{thumbprint_name(thumbprint_text)} ({Path(path).name}): the file was replaced",
+                f"{wanted} ({Path(path).name}): the file was replaced",
                 "import the certificate again (lyncpki import), or restore the file from a backup",
             )
-        return certificate
+        return certificate or self._parse(path, der or data, x509.load_der_x509_certificate)
 
     def read_certificate(self, path: str | Path) -> x509.Certificate:
+        return self._parse(path, self._certificate_bytes(path), x509.load_pem_x509_certificate)
+
+    def _certificate_bytes(self, path: str | Path) -> bytes:
         try:
             # unbuffered: one read of the whole file, no isatty probe (pathlib adds more layers)
             with open(path, "rb", buffering=0) as file:  # noqa: PTH123
-                return x509.load_pem_x509_certificate(file.read())
-        except (OSError, ValueError, x509.InvalidVersion) as error:
-            raise StoreError(
-                f"the store of {self.server} lost or damaged {Path(path).name} ({error})",
-                "import the certificate again (lyncpki import)",
-            ) from None
+                return file.read()
+        except OSError as error:
+            raise self._damaged(path, error) from None
+
+    def _parse(
+        self, path: str | Path, data: bytes, load: Callable[[bytes], x509.Certificate]
+    ) -> x509.Certificate:
+        """A certificate from its file's PEM, or from the DER inside it."""
+        try:
+            return load(data)
+        except (ValueError, x509.InvalidVersion) as error:
+            raise self._damaged(path, error) from None
+
+    def _damaged(self, path: str | Path, error: Exception) -> StoreError:
+        return StoreError(
+            f"the store of {self.server} lost or damaged {Path(path).name} ({error})",
+            "import the certificate again (lyncpki import)",
+        )
 
     def has_key(self, cert: PersonalCertificate) -> bool:
         key_file = self.paths.key_file(cert.key_id) if cert.key_id else None
