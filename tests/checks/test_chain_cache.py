@@ -152,3 +152,22 @@ def test_another_instant_validates_the_ca_again(tmp_path: Path) -> None:
     second = _leaf("second.contoso.net", ca.subject, KEYS["ca"])
     later = NOW + dt.timedelta(days=60)
     assert validate_chain(second, [ca], [ROOT], later).problem is not None
+
+
+def test_a_copy_of_the_learnt_ca_finds_its_path_and_a_new_tuple_of_roots_too(
+    tmp_path: Path,
+) -> None:
+    """The cache finds a learnt CA by object first (check hands the same objects over for
+    every leaf); the same certificate read again, and the roots in a new tuple, are found by
+    value: the same path, not a second full build that could disagree."""
+    ca = _ca("Cache CA copy", KEYS["ca"], ROOT.subject, KEYS["root"])
+    _learnt(ca, KEYS["ca"], tmp_path)
+    copy = x509.load_der_x509_certificate(ca.public_bytes(Encoding.DER))
+    assert copy is not ca
+    second = _leaf("copy.contoso.net", ca.subject, KEYS["ca"])
+    roots = (x509.load_der_x509_certificate(ROOT.public_bytes(Encoding.DER)),)
+    for intermediates in ([copy], [ca], [copy]):
+        assert validate_chain(second, intermediates, roots, NOW).chain == [second, ca, ROOT]
+    forged = _leaf("forged-copy.contoso.net", ca.subject, KEYS["rogue"])
+    assert validate_chain(forged, [copy], roots, NOW).problem is not None
+    assert not _openssl_accepts(tmp_path, forged, [ca])

@@ -4,6 +4,7 @@ passphrase per store; server names that cannot leave servers/; a damaged index r
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import json
@@ -245,3 +246,33 @@ def test_a_certificate_file_replaced_by_another_certificate_is_refused(
     s.paths.trusted(root.thumbprint).write_bytes(other.public_bytes(serialization.Encoding.PEM))
     with pytest.raises(StoreError, match="the file was replaced"):
         s.trusted_certificates()
+
+
+def test_a_certificate_file_with_more_than_its_pem_is_still_read_and_still_checked(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """A store file that is not one bare PEM block (text before it, as `openssl x509 -text`
+    writes) is read whole by pyca; a replaced one is still refused on that path."""
+    s = store(tmp_path)
+    cert, _ = pki.leaf("pool.contoso.net", pending(s))
+    other, _ = pki.leaf("pool.contoso.net", pending(s, "pool.contoso.net"))
+    installed = s.install(cert, [pki.root], source="t")[0]
+    path = s.paths.certificate(installed.thumbprint)
+    path.write_bytes(
+        b"subject=CN = pool.contoso.net\n" + cert.public_bytes(serialization.Encoding.PEM)
+    )
+    assert s.certificate(installed.thumbprint) == cert
+    path.write_bytes(
+        b"subject=CN = pool.contoso.net\n" + other.public_bytes(serialization.Encoding.PEM)
+    )
+    with pytest.raises(StoreError, match="the file was replaced"):
+        s.certificate(installed.thumbprint)
+    path.write_bytes(
+        b"-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"
+    )
+    with pytest.raises(StoreError, match="lost or damaged"):
+        s.certificate(installed.thumbprint)
+    garbage = base64.encodebytes(b"\x30\x03\x02\x01\x05 and no certificate")
+    path.write_bytes(b"-----BEGIN CERTIFICATE-----\n" + garbage + b"-----END CERTIFICATE-----\n")
+    with pytest.raises(StoreError, match="lost or damaged"):  # not "replaced" by garbage
+        s.certificate(installed.thumbprint)

@@ -189,3 +189,20 @@ def test_a_damaged_request_is_refused_without_the_parser_report(files: Files) ->
     with pytest.raises(RequestError) as caught:
         read_request(der[:40] + b"\x00" * 20 + der[60:], "damaged.req")
     assert_plain(caught.value, "is not a valid PKCS#10 certificate request")
+
+
+def test_the_der_of_a_single_pem_certificate_is_openssls_der(files: Files) -> None:
+    """single_pem_der (store reads: the thumbprint hashed from these bytes) gives exactly the
+    DER openssl writes, and nothing for a file that is more or other than one certificate."""
+    from lyncpki.x509.forms import single_pem_der
+
+    pem = files.bytes("leaf.pem")
+    assert single_pem_der(pem) == files.bytes("leaf.der")
+    assert single_pem_der(pem.replace(b"\n", b"\r\n")) == files.bytes("leaf.der")
+    assert single_pem_der(pem + b"\n\n") == files.bytes("leaf.der")
+    assert single_pem_der(pem + files.bytes("ca.pem")) is None  # two certificates
+    assert single_pem_der(pem + b"trailing words\n") is None
+    assert single_pem_der(b"subject=CN = x\n" + pem) is None  # openssl x509 -text style
+    assert single_pem_der(files.bytes("leaf.der")) is None
+    assert single_pem_der(files.bytes("leaf.req")) is None
+    assert single_pem_der(pem[: len(pem) // 2]) is None  # truncated: no END line

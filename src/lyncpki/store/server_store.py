@@ -158,6 +158,8 @@ class ServerStore:
             held = der_thumbprint(der)
             certificate = None
         if held != wanted:
+            if certificate is None and der is not None:  # no certificate at all: damaged
+                self._parse(path, der, x509.load_der_x509_certificate)
             raise StoreError(
                 f"the store of {self.server} holds certificate {held} in the file of "
                 f"{wanted} ({Path(path).name}): the file was replaced",
