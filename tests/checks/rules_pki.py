@@ -77,11 +77,12 @@ def make(
     signer: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = ROOT_KEY,
     issuer: x509.Name = ROOT_NAME,
     key_usage: x509.KeyUsage | None = None,
+    subject: x509.Name | None = None,
 ) -> x509.Certificate:
     key = key or ec.generate_private_key(ec.SECP256R1())
     builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+        .subject_name(subject or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
         .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from rules_pki import (
     NOW,
     PLANNED,
@@ -40,6 +40,18 @@ def ids(cert: x509.Certificate, **context: object) -> dict[str, str]:
     return {f.id: f.message for f in found}
 
 
+def _cns(*rdns: list[str]) -> x509.Name:
+    """A subject of these RDNs, each holding CNs of these values."""
+    return x509.Name(
+        [
+            x509.RelativeDistinguishedName(
+                [x509.NameAttribute(NameOID.COMMON_NAME, value) for value in rdn]
+            )
+            for rdn in rdns
+        ]
+    )
+
+
 def test_a_good_certificate_has_no_finding() -> None:
     assert ids(make()) == {}
 
@@ -53,6 +65,18 @@ def test_a_good_certificate_has_no_finding() -> None:
         (lambda: make(days=10), {}, "cert.expiring", "days left"),
         (lambda: make(cn="*.contoso.com"), {"planned": None}, "subject.wildcard", "*.contoso.com"),
         (lambda: make(cn="other.contoso.net"), {}, "subject.not-planned", "other.contoso.net"),
+        (
+            lambda: make(subject=_cns(["pool01.contoso.net"], ["www.fabrikam.com"])),
+            {},
+            "subject.several-cn",
+            "pool01.contoso.net, www.fabrikam.com",
+        ),
+        (  # one multi-valued RDN holding both (DER sorts a SET: the shorter value first)
+            lambda: make(subject=_cns(["pool01.contoso.net", "www.fabrikam-external.com"])),
+            {},
+            "subject.several-cn",
+            "www.fabrikam-external.com",
+        ),
         (
             lambda: make(sans=(*PLANNED.sans, "*.contoso.com")),
             {},

@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
-from cryptography.x509.oid import ExtendedKeyUsageOID, SignatureAlgorithmOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
 from lyncpki.checks.chain import ChainResult, validate_chain, validity_instant
 from lyncpki.checks.revocation import (
@@ -35,7 +35,6 @@ from lyncpki.topology.model import Issuer
 from lyncpki.x509.forms import UNREADABLE
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import describe
-from lyncpki.x509.requests import common_name
 
 # Usages whose certificates may carry wildcard SANs (R-GEN-08): web services and the listener
 # of the reverse proxy; never Default, Mediation, Edge external, OAuth.
@@ -102,8 +101,15 @@ class CertificateContext:  # object.__setattr__, 2.5 us of every judgement (1.7 
         return self.certificate.public_key()
 
     @once
+    def common_names(self) -> list[str]:
+        """Every CN of the subject, in order (one, in a certificate made as Lync needs)."""
+        found = self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return [a.value for a in found if isinstance(a.value, str)]
+
+    @once
     def common_name(self) -> str | None:
-        return common_name(self.certificate.subject)
+        names = self.common_names
+        return names[0] if names else None
 
     @once
     def dns_names(self) -> list[str]:
@@ -215,6 +221,24 @@ def _wildcard_subject(ctx: CertificateContext) -> list[Problem]:
         Problem(
             f"the subject is a wildcard ({cn}); Lync needs an explicit FQDN as subject",
             "request it again with the pool or server FQDN as subject",
+        )
+    ]
+
+
+def _several_cns(ctx: CertificateContext) -> list[Problem]:
+    """A subject of two CNs (`CN=pool.contoso.net/CN=www.fabrikam.com`, or one multi-valued
+    RDN) names two things at once: the programs that read a certificate's subject name differ
+    in which CN they take, and the second never went through the plan (lyncpki's CA refuses
+    such a request: policy.subject-cn)."""
+    names = ctx.common_names
+    if len(names) < 2:
+        return []
+    return [
+        Problem(
+            f"the subject has {len(names)} common names ({', '.join(names[:4])}); Lync reads "
+            "one subject name, and which of them a program takes is not defined",
+            "request it again with one CN, the pool or server FQDN, and the other names as "
+            "SANs",
         )
     ]
 
@@ -720,6 +744,13 @@ RULES: tuple[Rule, ...] = (
     Rule("cert.expiring", Severity.WARNING, "R-GEN-13", "expires within --days", _expiring),
     Rule("san.missing", Severity.ERROR, "R-GEN-07", "a planned SAN is missing", _missing_sans),
     Rule("subject.wildcard", Severity.ERROR, "R-GEN-06", "wildcard subject", _wildcard_subject),
+    Rule(
+        "subject.several-cn",
+        Severity.WARNING,
+        "R-GEN-06",
+        "a subject with more than one common name",
+        _several_cns,
+    ),
     Rule(
         "subject.not-planned",
         Severity.WARNING,
