@@ -237,8 +237,7 @@ def _several_cns(ctx: CertificateContext) -> list[Problem]:
         Problem(
             f"the subject has {len(names)} common names ({', '.join(names[:4])}); Lync reads "
             "one subject name, and which of them a program takes is not defined",
-            "request it again with one CN, the pool or server FQDN, and the other names as "
-            "SANs",
+            "request it again with one CN, the pool or server FQDN, and the other names as SANs",
         )
     ]
 
