@@ -122,6 +122,18 @@ class CertificateContext:  # object.__setattr__, 2.5 us of every judgement (1.7 
         return [n.lower() for n in san.get_values_for_type(x509.DNSName)]
 
     @once
+    def cdp_names(self) -> list[x509.GeneralName] | None:
+        """The full names of every CRL distribution point; None without a readable CDP
+        extension (cdp.missing says so)."""
+        try:
+            points = self.extension(x509.CRLDistributionPoints)
+        except UNREADABLE:
+            return None
+        if points is None:
+            return None
+        return [name for point in points for name in (point.full_name or ())]
+
+    @once
     def ekus(self) -> list[x509.ObjectIdentifier] | None:
         """The EKUs, or None when the certificate has no EKU extension (any purpose)."""
         try:
@@ -422,11 +434,7 @@ def _signature(ctx: CertificateContext) -> list[Problem]:
 
 # ---------------------------------------------------------------------------- revocation
 def _cdp(ctx: CertificateContext) -> list[Problem]:
-    try:
-        points = ctx.extension(x509.CRLDistributionPoints)
-    except UNREADABLE:
-        points = None
-    if points and any(p.full_name for p in points):
+    if ctx.cdp_names:
         return []
     return [
         Problem(
@@ -454,14 +462,8 @@ EDGE_USAGES = frozenset(
 def _cdp_not_http(ctx: CertificateContext) -> list[Problem]:
     """CRL distribution points that only domain members can read (AD CS writes ldap:// first,
     and a CA configured without its http:// CDP writes nothing else)."""
-    try:
-        points = ctx.extension(x509.CRLDistributionPoints)
-    except UNREADABLE:
-        return []
-    if points is None:
-        return []  # cdp.missing
-    names = [n for p in points for n in (p.full_name or [])]
-    if not names or http_urls(names):
+    names = ctx.cdp_names
+    if not names or http_urls(names):  # none: cdp.missing
         return []
     shown = ", ".join(
         str(n.value)[:80] if isinstance(n, x509.UniformResourceIdentifier) else type(n).__name__
