@@ -87,6 +87,37 @@ def test_a_wrong_pfx_password_is_a_clear_error(lab: Lab, tmp_path: Path) -> None
     assert "wrong or missing password" in process.stderr and "Traceback" not in process.stderr
 
 
+@pytest.mark.parametrize(
+    "protection",
+    [["-passout", "pass:"], ["-passout", "pass:", "-keypbe", "NONE", "-certpbe", "NONE", "-nomac"]],
+    ids=["empty-password", "not-encrypted"],
+)
+def test_a_pfx_without_a_password_imports_without_one(
+    lab: Lab, tmp_path: Path, protection: list[str]
+) -> None:
+    """A .pfx exported with an empty password, or none at all, opens as Windows' import opens
+    it: without --password. One that has a password is still refused without it."""
+    key, cert, pfx = tmp_path / "k", tmp_path / "c", tmp_path / "x.pfx"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            "-subj", "/CN=open.contoso.net", "-days", "2")  # fmt: skip
+    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx, *protection)
+    server = f"open{len(protection)}.contoso.net"
+    result = json.loads(ok(lab.cli("import", "--server", server, pfx, "--json")).stdout)
+    assert result["certificate"]["thumbprint"] == thumbprint_of(cert)
+    (stored,) = (lab.home / "servers" / server / "keys").iterdir()
+    assert "ENCRYPTED PRIVATE KEY" in stored.read_text()  # stored under the store's passphrase
+    same = openssl("pkey", "-in", stored, "-passin", "pass:lab-passphrase-Qx7", "-pubout")
+    assert same == openssl("pkey", "-in", key, "-pubout")
+
+    protected = tmp_path / "protected.pfx"
+    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", protected,
+            "-passout", "pass:right")  # fmt: skip
+    refused = lab.cli("import", "--server", "other.contoso.net", protected)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "needs a password" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (lab.home / "servers" / "other.contoso.net" / "store.json").exists()
+
+
 @pytest.mark.parametrize("legacy", [False, True], ids=["aes256", "legacy-3des"])
 def test_export_opens_with_openssl_and_the_password(lab: Lab, tmp_path: Path, legacy: bool) -> None:
     server = "edge01.contoso.net"

@@ -503,7 +503,7 @@ def _identity(
         bundle = load_bundle(
             read_input(client_pfx, "check --client-pfx"),
             str(client_pfx),
-            password=pfx_password(password, purpose="client .pfx"),
+            password=pfx_password(password, purpose="client .pfx", to_open=True),
             pkcs12_hint=True,
         )
         if bundle.key is None:

@@ -105,7 +105,7 @@ def _import(
     store = open_store(home, server)
     pkcs12 = file.suffix.lower() in PKCS12_SUFFIXES or _begins_as_pkcs12(file)
     if pkcs12:
-        password = pfx_password(password, purpose=".pfx file")
+        password = pfx_password(password, purpose=".pfx file", to_open=True)
     secret = store_secret(home, passphrase_file) if pkcs12 else None
     if pkcs12 and exportable is None:
         exportable = True

@@ -76,9 +76,13 @@ def store_secret(home: Path | None, passphrase_file: Path | None) -> bytes:
     )
 
 
-def pfx_password(given: str | None, *, purpose: str) -> str:
+def pfx_password(given: str | None, *, purpose: str, to_open: bool = False) -> str:
+    """The .pfx password: --password, $LYNCPKI_PFX_PASSWORD or a prompt. A file `to_open` may
+    have none (openssl pkcs12 -passout pass:, or no encryption at all), as Windows' import
+    accepts: it is tried without one, and a file that needs one is refused then. A .pfx
+    written here always has one."""
     value = given or env_secret(PFX_PASSWORD_ENV) or _prompt(f"Password of the {purpose}")
-    if not value:
+    if not value and not to_open:
         raise LyncPkiError(
             f"the {purpose} needs a password",
             f"give --password, or set {PFX_PASSWORD_ENV}",

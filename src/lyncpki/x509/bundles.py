@@ -90,7 +90,13 @@ def _pkcs12(data: bytes, password: str | None, source: str) -> Bundle:
         ) from None
     except UNREADABLE as error:
         reason = str(error).lower()
-        if secret is None or "password" in reason or "mac" in reason:
+        if secret is None:
+            raise BundleError(
+                f"{source}: the PKCS#12 file needs a password (it does not open without one)",
+                "give the password the file was exported with (--password, or "
+                "LYNCPKI_PFX_PASSWORD)",
+            ) from None
+        if "password" in reason or "mac" in reason:
             raise BundleError(
                 f"{source}: cannot open the PKCS#12 file: wrong or missing password",
                 "give the password the file was exported with (--password)",
