@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,9 +15,45 @@ from pathlib import Path
 from lyncpki.errors import LyncPkiError
 
 
+def _not_special(target: Path, option: str | None = None) -> None:
+    """Refuse a target that exists and is no regular file: a rename would put a file where a
+    device, a FIFO or a socket was (`-o /dev/null` run as root replaced the device node)."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:  # absent (or a dangling link): a new file is made
+        return
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):  # folders: refused by the callers, by name
+        return
+    kind = (
+        "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )
+    raise LyncPkiError(
+        f"cannot write {target}: it is {kind}, not a regular file"
+        + (" (through a link)" if target.is_symlink() else ""),
+        f"give a file name{f' to {option}' if option else ''}; to print the result, leave the "
+        "option out",
+    )
+
+
+def _followed(target: Path) -> Path:
+    """The file a link names (its final target), so that the file is replaced and the link
+    kept; a path that is no link, as it is."""
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
 def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
-    """Write `data` to `path` atomically with permissions `mode`; return the path."""
-    target = Path(path)
+    """Write `data` to `path` atomically with permissions `mode`; return the path. A link is
+    followed: the file it names is replaced, the link stays; a device, FIFO or socket is
+    refused."""
+    given = Path(path)
+    _not_special(given)
+    target = _followed(given)
     folder = target.parent if str(target.parent) else Path()
     if not folder.is_dir():
         raise LyncPkiError(
@@ -58,14 +95,15 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-    return target
+    return given
 
 
 def check_writable(path: str | Path, option: str, example: str = "NAME.pem") -> None:
     """Refuse, before the work whose result goes to `path` is done, a path write_atomic could
     not write: a folder, or a file in a folder that does not exist or is not writable. `option`
     is the command's own option (`--out`), named in the fix with an `example` file name."""
-    target = Path(path)
+    _not_special(Path(path), option)
+    target = _followed(Path(path))
     folder = target.parent if str(target.parent) else Path()
     if target.is_dir():
         raise LyncPkiError(
@@ -106,4 +144,21 @@ def check_not_input(
             raise LyncPkiError(
                 f"{option} {target} is {label}: the {what} would replace it",
                 f"write the {what} to another file (e.g. {option} report.html)",
+            )
+
+
+def check_outside(
+    path: str | Path, places: Iterable[tuple[str, Path]], option: str, what: str = "report"
+) -> None:
+    """Refuse an output that would land on or inside one of `places` (each with what it is:
+    "the CA's folder"), wherever a link or a relative path makes it land: a report written
+    over the CA's database or a store's index destroyed what the command had just read."""
+    target = Path(os.path.realpath(path))
+    for label, place in places:
+        where = Path(os.path.realpath(place))
+        if target == where or target.is_relative_to(where):
+            raise LyncPkiError(
+                f"{option} {path} is inside {label} ({place}): the {what} would replace "
+                "what lyncpki keeps there",
+                f"write the {what} outside it (e.g. {option} report.html)",
             )

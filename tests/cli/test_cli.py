@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import itertools
 import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -39,8 +43,12 @@ def test_plan_output_suffix_picks_the_format(contoso_yaml: Path, tmp_path: Path)
     target = tmp_path / "report.csv"
     code, out, _ = invoke("plan", str(contoso_yaml), "-o", str(target))
     assert code == 0 and "wrote" in out
-    header = target.read_text("utf-8").splitlines()[0]
-    assert header.startswith("Friendly name,Subject name")
+    # with the byte-order mark Excel needs to read UTF-8 (else "no — not needed" is "â€”")
+    assert target.read_bytes().startswith(codecs.BOM_UTF8)
+    with target.open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert rows and list(rows[0])[:2] == ["Friendly name", "Subject name"]
+    assert any(row["Exportable"].startswith("no — ") for row in rows)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
 
 
@@ -636,3 +644,90 @@ def test_live_endpoints_of_a_server_named_in_capitals(contoso_yaml: Path) -> Non
     upper = _default_endpoints(plan, ["FE01.Contoso.NET"], 1)
     assert upper == lower
     assert [e.server for e in lower[0]] + [f.server for f in lower[1]] == ["fe01.contoso.net"]
+
+
+def test_json_with_an_output_file_keeps_the_files_format(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    """`plan -o plan.xlsx --json` wrote JSON into the .xlsx, and `check --format html --json -o
+    c.html` JSON into the .html: with --output, --json is what stdout says."""
+    xlsx = tmp_path / "plan.xlsx"
+    code, out, err = invoke("plan", str(contoso_yaml), "-o", str(xlsx), "--json")
+    assert code == 0, err
+    assert json.loads(out)["format"] == "xlsx"
+    assert openpyxl.load_workbook(xlsx).sheetnames  # a workbook, not JSON text
+    html = tmp_path / "c.html"
+    code, out, err = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path / "h"),
+                            "--offline", "--format", "html", "--json", "-o", str(html))  # fmt: skip
+    assert code in (0, 1), err
+    assert json.loads(out)["format"] == "html"
+    assert html.read_text().lower().startswith("<!doctype html")
+    # on the terminal, two formats are still two
+    code, out, _ = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path / "h"),
+                          "--offline", "--format", "html", "--json")  # fmt: skip
+    assert code == 2 and "two formats" in json.loads(out)["message"]
+
+
+def test_check_refuses_a_suffix_that_names_no_format_and_list_rules_to_a_file(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "r.csv"
+    code, _, err = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path / "h"),
+                          "--offline", "-o", str(out))  # fmt: skip
+    assert code == 2 and "cannot tell the report's format" in err, err
+    assert not out.exists()
+    code, _, err = invoke("check", "--list-rules", "-o", str(tmp_path / "rules.json"))
+    assert code == 2 and "redirect" in err
+    assert not (tmp_path / "rules.json").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_an_output_that_is_a_fifo_or_a_device_is_refused_and_a_link_is_followed(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    """`-o` renamed a file over a FIFO, a device node (as root: `-o /dev/null`) or a link."""
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    code, _, err = invoke("plan", str(contoso_yaml), "-o", str(fifo))
+    assert code == 2 and "a FIFO" in err, err
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    code, _, err = invoke("plan", str(contoso_yaml), "-o", "/dev/null", "--format", "csv")
+    assert code == 2 and "a device" in err, err
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+    real = tmp_path / "real.json"
+    real.write_text("{}")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    code, _, err = invoke("plan", str(contoso_yaml), "-o", str(link))
+    assert code == 0, err
+    assert link.is_symlink() and json.loads(real.read_text())["certificates"]
+
+
+def test_check_never_writes_its_report_into_the_homes_data(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    """`check -o HOME/ca/ca.sqlite` wrote a table over the CA's database, and `-o` a store's
+    store.json over the index it had just judged."""
+    home = tmp_path / "h"
+    for folder in ("ca", "servers/fe01.contoso.net", "secrets", "publish"):
+        (home / folder).mkdir(parents=True)
+    kept = {
+        home / "ca" / "ca.sqlite": b"SQLite format 3\x00",
+        home / "servers" / "fe01.contoso.net" / "store.json": b"{}",
+        home / "last-check.json": b"{}",
+    }
+    for path, data in kept.items():
+        path.write_bytes(data)
+    for path in (*kept, home / "secrets" / "new.html", home / "publish" / "r.json"):
+        code, _, err = invoke("check", "-t", str(contoso_yaml), "--home", str(home),
+                              "--offline", "--format", "json", "-o", str(path))  # fmt: skip
+        assert code == 2 and "is inside" in err, (path, err)
+    # through a relative path with "..", and through a link
+    link = tmp_path / "db-link"
+    link.symlink_to(home / "ca" / "ca.sqlite")
+    for path in (home / "servers" / ".." / "ca" / "ca.sqlite", link):
+        code, _, err = invoke("check", "-t", str(contoso_yaml), "--home", str(home),
+                              "--offline", "--format", "json", "-o", str(path))  # fmt: skip
+        assert code == 2 and "is inside" in err, (path, err)
+    assert all(path.read_bytes() == data for path, data in kept.items())
+    assert not (home / "secrets" / "new.html").exists()

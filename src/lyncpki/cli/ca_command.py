@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from rich.markup import escape
 
-from lyncpki.atomic import check_writable, write_atomic
+from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CREATION_LOCK, CertificateAuthority, CrlInfo, IssueResult
 from lyncpki.ca.database import redact
 from lyncpki.ca.home import (
@@ -29,6 +29,7 @@ from lyncpki.cli.ca_context import (
     JsonOption,
     PassphraseFileOption,
     actor,
+    check_output,
     home_of,
     jsonable,
     open_read,
@@ -452,7 +453,7 @@ def _issue(
 ) -> None:
     data = read_input(csr_file, "check the request file's path")
     if out is not None:
-        check_writable(out, "--out")  # before signing: never a certificate issued and lost
+        check_output(out, home, "--out")  # before signing: never a certificate issued and lost
     ca = open_signing(home, passphrase_file)
     try:
         result = ca.submit(
@@ -558,7 +559,7 @@ def _approve(
     as_json: bool,
 ) -> None:
     if out is not None:
-        check_writable(out, "--out")  # before signing: never a certificate issued and lost
+        check_output(out, home, "--out")  # before signing: never a certificate issued and lost
     ca = open_signing(home, passphrase_file)
     _issued(ca, ca.approve(request_id, actor=actor()), out, chain, as_json)
 
@@ -804,7 +805,7 @@ def chain_command(
 @guarded()
 def _chain(fmt: str, out: Path | None, home: Path | None, as_json: bool) -> None:
     if out is not None:
-        check_writable(out, "--out")
+        check_output(out, home, "--out")
     chain = open_read(home).chain()
     if fmt == "pem":
         data = b"".join(c.public_bytes(Encoding.PEM) for c in chain)

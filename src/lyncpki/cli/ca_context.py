@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from lyncpki.atomic import check_outside, check_writable
 from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV, PASSPHRASE_ENV, CaHome, resolve_passphrase
 from lyncpki.errors import LyncPkiError
+from lyncpki.store.layout import SERVERS_DIR
 
 if TYPE_CHECKING:  # imported when a CA is opened: the commands that only name a home start
     from lyncpki.ca.authority import CertificateAuthority  # without SQLAlchemy
@@ -44,6 +46,26 @@ def home_of(home: Path | None) -> CaHome:
             f"${HOME_ENV})",
         )
     return given
+
+
+def check_output(out: Path, home: Path | None, option: str, example: str = "NAME.pem") -> None:
+    """Refuse, before the work, an output file that cannot be written (a folder, a device, a
+    missing folder) or that lands inside what the home keeps: its CA, stores, secrets,
+    published files, topology or last check (`check -o HOME/ca/ca.sqlite` wrote a table over
+    the CA's database)."""
+    from lyncpki.checks.home_check import HOME_TOPOLOGY, LAST_CHECK  # the checks, when asked
+
+    check_writable(out, option, example)
+    root = home_of(home)
+    places = [
+        ("the CA's folder", root.ca_dir),
+        ("the servers' stores", root.root / SERVERS_DIR),
+        ("the home's secrets", root.secrets),
+        ("the CA's published CRLs and certificates", root.publish),
+        ("the home's topology", root.root / HOME_TOPOLOGY),
+        ("the home's last check", root.root / LAST_CHECK),
+    ]
+    check_outside(out, places, option, "output")
 
 
 def actor() -> str:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import (
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from lyncpki.atomic import check_not_input, check_writable, write_atomic
+from lyncpki.atomic import check_not_input, write_atomic
 from lyncpki.checks.catalog import catalog
 from lyncpki.checks.files import judge_file
 from lyncpki.checks.finding import Finding, ordered
@@ -45,8 +45,9 @@ from lyncpki.checks.probe import (
 )
 from lyncpki.checks.report import CheckReport
 from lyncpki.checks.revocation import RevocationSource
-from lyncpki.cli.ca_context import HomeOption, home_of
+from lyncpki.cli.ca_context import HomeOption, check_output, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
+from lyncpki.cli.report_format import report_format
 from lyncpki.cli.store_context import (
     PFX_PASSWORD_ENV,
     PasswordOption,
@@ -171,8 +172,8 @@ def check_command(
     verify_keys: bool = typer.Option(
         False, "--verify-keys", help="Open every private key and compare it with its certificate."
     ),
-    fmt: Format = typer.Option(
-        Format.TABLE,
+    fmt: Format | None = typer.Option(
+        None,
         "--format",
         "-f",
         help="table, json or html (default: the suffix of --output, else table).",
@@ -180,7 +181,9 @@ def check_command(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here.", metavar="FILE"
     ),
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON: the report, or with --output what was written."
+    ),
     list_rules: bool = typer.Option(False, "--list-rules", help="List every finding id."),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = StorePassphraseOption,
@@ -200,12 +203,12 @@ def check_command(
         days,
         offline,
         verify_keys,
-        Format.JSON if as_json else fmt,
+        fmt,
         output,
         list_rules,
         home,
         passphrase_file,
-        as_json or fmt is Format.JSON,
+        as_json or (fmt is Format.JSON and output is None),
     )
 
 
@@ -253,7 +256,7 @@ def _check(
     days: int,
     offline: bool,
     verify_keys: bool,
-    fmt: Format,
+    fmt: Format | None,
     output: Path | None,
     list_rules: bool,
     home: Path | None,
@@ -261,13 +264,21 @@ def _check(
     as_json: bool,  # errors too are JSON documents on stdout
 ) -> None:
     if list_rules:
-        _print_rules(fmt is Format.JSON)
+        if output is not None:
+            raise LyncPkiError(
+                "--list-rules prints the rules; it writes no report to --output",
+                "leave --output out and redirect: lyncpki check --list-rules --json > rules.json",
+            )
+        _print_rules(as_json or fmt is Format.JSON)
         return
+    chosen = report_format(
+        fmt, output, as_json, suffixes=SUFFIX_FORMATS, json=Format.JSON, table=Format.TABLE
+    )
     root = home_of(home).root
     now = SYSTEM_CLOCK.now()
     path = topology_path(home, topology, required=not (certs or endpoints))
     if output is not None:  # before the work: never a report written over what it judged
-        check_writable(output, "--output", "report.html")
+        check_output(output, home, "--output", "report.html")
         inputs = [("the topology file", path), ("--client-pfx", client_pfx)]
         inputs += [("a --cert file", c) for c in certs] + [("a --trust file", t) for t in trust]
         check_not_input(output, inputs, "--output")
@@ -362,18 +373,18 @@ def _check(
             report = replace(
                 report, notes=(*report.notes, f"not kept as the last check: {error.message}")
             )
-    _render(report, fmt, output, as_json)
+    _render(report, chosen, output, as_json)
     if not report.passed:
         raise typer.Exit(EXIT_FINDINGS)
 
 
-# --output's suffix names the format when --format is left at its default (table)
-SUFFIX_FORMATS = {".html": Format.HTML, ".htm": Format.HTML, ".json": Format.JSON}
+# --output's suffix names the format when --format is not given
+SUFFIX_FORMATS = {
+    ".html": Format.HTML, ".htm": Format.HTML, ".json": Format.JSON, ".txt": Format.TABLE
+}  # fmt: skip
 
 
 def _render(report: CheckReport, fmt: Format, output: Path | None, as_json: bool) -> None:
-    if fmt is Format.TABLE and output is not None:  # -o report.html wrote a terminal table
-        fmt = SUFFIX_FORMATS.get(output.suffix.lower(), fmt)
     if fmt is Format.TABLE and output is None:
         print_findings(report, stdout)
         return

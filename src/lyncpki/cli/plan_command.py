@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import sys
 from enum import StrEnum
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from lyncpki.atomic import check_not_input, check_writable, write_atomic
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
+from lyncpki.cli.report_format import report_format
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import PlanOptions, Severity, plan_file
 from lyncpki.reports import render_plan
@@ -29,29 +31,6 @@ class Format(StrEnum):
 
 SUFFIXES = {".csv": Format.CSV, ".json": Format.JSON, ".html": Format.HTML, ".htm": Format.HTML,
             ".xlsx": Format.XLSX, ".txt": Format.TABLE}  # fmt: skip
-
-
-def _format(fmt: Format | None, output: Path | None, as_json: bool) -> Format:
-    """The report's format: --format (or --json), else the suffix of --output, else a table.
-    Flags that disagree, and a file whose suffix names no format, are refused rather than
-    guessed (a .pdf would have held a text table)."""
-    if as_json and fmt not in (None, Format.JSON):
-        raise LyncPkiError(
-            f"--json and --format {fmt} ask for two formats",
-            "give one of them (--json is --format json)",
-        )
-    if as_json or fmt is not None:
-        return fmt or Format.JSON
-    if output is None:
-        return Format.TABLE
-    chosen = SUFFIXES.get(output.suffix.lower())
-    if chosen is None:
-        known = ", ".join(sorted(SUFFIXES))
-        raise LyncPkiError(
-            f"cannot tell the report's format from the name {output.name} (known: {known})",
-            "give --format table|csv|json|html|xlsx, or a file name with one of those suffixes",
-        )
-    return chosen
 
 
 HELP = (
@@ -93,7 +72,11 @@ def plan_command(
         "combined: one certificate for all three (R-GEN-17). Overrides defaults.layout; "
         "a pool's own certificates.layout still wins.",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Same as --format json (for scripts)."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print JSON (for scripts): the plan, or with --output what was written.",
+    ),
     strict: bool = typer.Option(
         False, "--strict", help="Exit with status 1 when the plan has warnings."
     ),
@@ -114,7 +97,9 @@ def run(
         check_not_input(output, [("the topology file", topology)], "--output")
     if output is not None:
         check_writable(output, "--output", "report.html")  # a folder is named as such
-    chosen = _format(fmt, output, as_json)
+    chosen = report_format(
+        fmt, output, as_json, suffixes=SUFFIXES, json=Format.JSON, table=Format.TABLE
+    )
     if chosen is Format.XLSX and output is None:
         raise LyncPkiError(
             "an xlsx report is a binary file and cannot be printed", "add --output FILE.xlsx"
@@ -130,6 +115,8 @@ def run(
         else:
             data = render_plan(result, str(chosen))
         if output:
+            if chosen is Format.CSV:  # Excel reads a CSV file without it as ANSI: "â€”"
+                data = codecs.BOM_UTF8 + data
             write_atomic(output, data)
             if as_json:  # stdout stays a JSON document for the script that asked for one
                 emit_json({
