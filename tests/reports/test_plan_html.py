@@ -178,6 +178,18 @@ def test_markup_in_values_is_escaped(small_plan: CertificatePlan) -> None:
     assert "script" not in {tag for tag, _ in report.tags}
 
 
+def test_direction_and_control_characters_are_shown_not_obeyed(
+    small_plan: CertificatePlan,
+) -> None:
+    """A right-to-left override (U+202E), ESC or NUL in a site name reached the HTML raw, and
+    the browser obeyed the override (the terminal table showed \\u202e)."""
+    cert = small_plan.certificates[0]
+    odd = dataclasses.replace(cert, site="A\u202eevil\x1b[31m\x00")
+    html = render_html(dataclasses.replace(small_plan, certificates=(odd,)))
+    assert "\u202e" not in html and "\x1b" not in html and "\x00" not in html
+    assert "A\\u202eevil\\x1b[31m\\x00" in html
+
+
 def test_no_warnings(small_plan: CertificatePlan) -> None:
     assert small_plan.warnings == ()
     html = render_html(small_plan)

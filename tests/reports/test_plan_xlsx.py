@@ -74,6 +74,10 @@ def test_text_stays_text(small_plan: CertificatePlan) -> None:
     assert site.value == '=HYPERLINK("http://example.com","x")'
     assert site.data_type == "s"
     assert _cell(sheet, cert.id, "Notes").value == "bell rings"
+    # what XML 1.0 cannot hold: a site name with U+FFFF passed validation and crashed the writer
+    nonchar = dataclasses.replace(cert, site="Site \uffff X\ufffe")
+    nonchar_sheet, _ = _sheets(dataclasses.replace(small_plan, certificates=(nonchar,)))
+    assert _cell(nonchar_sheet, cert.id, "Site").value == "Site  X"
     servers = str(_cell(sheet, cert.id, "Servers").value)
     assert len(servers) <= MAX_CELL_CHARS
     assert servers.startswith("server00000.kvasir.no; server00001.kvasir.no")

@@ -25,6 +25,7 @@ from lyncpki.reports.columns import (
     severity_count,
 )
 from lyncpki.reports.groups import by_site_and_role
+from lyncpki.reports.visible import shown
 
 TEMPLATE = "plan.html.j2"
 
@@ -36,6 +37,7 @@ def environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("lyncpki.reports", "templates"),
         autoescape=True,  # always: the template's name ends in .j2, not .html
+        finalize=shown,  # U+202E, ESC, NUL from a topology or a certificate: shown, not obeyed
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,

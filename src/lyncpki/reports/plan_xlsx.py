@@ -12,6 +12,7 @@ cell: the OAuth certificate of a big deployment lists thousands of servers).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from copy import copy
 from typing import Any, TypeVar
@@ -40,10 +41,18 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")
 
 
+# what XML 1.0 cannot hold beyond openpyxl's control characters: surrogates, U+FFFE, U+FFFF
+# (a site name with U+FFFF passed validation and crashed the .xlsx writer)
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
 def clean_cell_text(text: str) -> str:
-    """Text Excel takes as it is: no control characters, at most MAX_CELL_CHARS."""
+    """Text Excel takes as it is: no control characters, nothing XML cannot hold, at most
+    MAX_CELL_CHARS."""
     if ILLEGAL_CHARACTERS_RE.search(text):
         text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub("", text)
     if len(text) > MAX_CELL_CHARS:
         more = f" … (truncated: {len(text):,} characters in all; see the CSV or JSON report)"
         text = text[: MAX_CELL_CHARS - len(more)] + more

@@ -26,4 +26,13 @@ def _escape(ch: str) -> str:
     return f"\\U{code:08x}"
 
 
-__all__ = ["visible"]
+def shown(value: object) -> object:
+    """Jinja's `finalize` for HTML pages: every text a template prints made visible (a browser
+    obeys a right-to-left override as a terminal obeys ESC); markup a filter made (a `Markup`),
+    and values that are not text, as they are."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return visible(value)
+    return value
+
+
+__all__ = ["shown", "visible"]

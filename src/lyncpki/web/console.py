@@ -34,6 +34,7 @@ from lyncpki.ca.policy import RequestRefused, evaluate
 from lyncpki.checks.home_check import run_home_check
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import Severity
+from lyncpki.reports.visible import shown
 from lyncpki.web.dashboard import chain_rows, crl_status, dashboard
 from lyncpki.web.session import (
     EndedSessions,
@@ -73,6 +74,7 @@ def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("lyncpki.web", "templates"),
         autoescape=True,
+        finalize=shown,  # control and direction characters shown, not obeyed
         undefined=jinja2.StrictUndefined,
     )
     environment.filters["wordbreaks"] = wordbreaks
