@@ -284,6 +284,16 @@ CASES = {
         "",
         ("sites[0].pools[0].servers", 8, 9, "lists no servers", "servers:"),
     ),
+    "a site named global (the plan's name for deployment-wide certificates)": (
+        {6: "  - name: Global"},
+        "",
+        ("sites[0].name", 6, 11, "could not be told apart", "name the site"),
+    ),
+    "a direction override in the organization (the CA refuses such a subject)": (
+        {},
+        'organization: {name: "Contoso\\u202eLtd"}\n',
+        ("organization.name", 15, 22, "non-printable", "plain text"),
+    ),
     "external names on a front end pool": (
         {11: "        external: {access: a.partner.no, webconf: b.partner.no, av: c.partner.no}"},
         "",

@@ -136,11 +136,15 @@ def _check_deployment(job: DeploymentCheck) -> list[Finding]:
     assigned: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # (cert id, usage)
     # offline: the rules that fetch CRLs and ask OCSP are left out once, not per certificate
     rules = RULES if job.revocation is not None else offline_rules()
+    unreadable: set[str] = set()
     for planned, name in placements(job.plan):
         if job.servers is not None and name not in job.servers:
             continue
         server = stores.get(name)
         if isinstance(server, StoreError):
+            if name in unreadable:  # one finding per store, not one per certificate planned
+                continue
+            unreadable.add(name)
             findings.append(
                 _finding(
                     "store.unreadable",

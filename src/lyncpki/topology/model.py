@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -146,13 +147,27 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
+def _subject_text(value: str) -> str:
+    if not value.isprintable():
+        raise FieldProblem(
+            f"{value!r} holds control or other non-printable characters (an escape sequence, a "
+            "line break, a direction override)",
+            "write plain text: every request carries it in its subject, and the CA refuses "
+            "such a subject",
+        )
+    return value
+
+
+SubjectText = Annotated[str, AfterValidator(_subject_text)]
+
+
 class Organization(Model):
     """Subject O/OU/L/ST/C of every request (wizard pages 9-10); all optional."""
 
-    name: str | None = Field(None, max_length=64, description="Organization (O)")
-    unit: str | None = Field(None, max_length=64, description="Organizational unit (OU)")
-    city: str | None = Field(None, max_length=128, description="City/locality (L)")
-    state: str | None = Field(None, max_length=128, description="State/province (ST)")
+    name: SubjectText | None = Field(None, max_length=64, description="Organization (O)")
+    unit: SubjectText | None = Field(None, max_length=64, description="Organizational unit (OU)")
+    city: SubjectText | None = Field(None, max_length=128, description="City/locality (L)")
+    state: SubjectText | None = Field(None, max_length=128, description="State/province (ST)")
     country: str | None = Field(
         None, pattern=r"^[A-Za-z]{2}$", description="Two-letter ISO 3166 country code (C)"
     )
@@ -255,8 +270,18 @@ class ReverseProxy(Model):
     certificates: CertificateOptions = CertificateOptions()
 
 
+def _site_name(value: str) -> str:
+    if value.strip().lower() == "global":
+        raise FieldProblem(
+            "'global' is the plan's name for the deployment-wide certificates (the "
+            "OAuthTokenIssuer certificate's site): a site of that name could not be told apart",
+            "name the site after its place or data center, e.g. Redmond",
+        )
+    return value
+
+
 class Site(Model):
-    name: str = Field(min_length=1, max_length=64)
+    name: Annotated[str, AfterValidator(_site_name)] = Field(min_length=1, max_length=64)
     pools: list[Pool] = Field(min_length=1)
     reverse_proxy: ReverseProxy | None = None
 
