@@ -3,7 +3,11 @@ its certificates. Its answers are checked against openssl and the service's own 
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,6 +29,7 @@ from service_tools import (
 
 from lyncpki.ca.client import (
     CaClient,
+    CaClientError,
     CaNotAuthorized,
     CaRefused,
     CaUnreachable,
@@ -181,3 +186,73 @@ def test_openssl_reads_what_the_client_got(service: Service, work: Path) -> None
     assert (
         openssl("x509", "-in", leaf, "-noout", "-subject").strip() == f"subject=CN = fe01.{DOMAIN}"
     )
+
+
+class _NotACa(http.server.BaseHTTPRequestHandler):
+    """A web server that is no CA: a welcome page, or a bare 503, for every path."""
+
+    status = 200
+
+    def _answer(self) -> None:
+        body = b"<html>welcome</html>"
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _not_a_ca(status: int) -> Iterator[str]:
+    handler = type("Handler", (_NotACa,), {"status": status})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_web_page_instead_of_a_ca_is_a_clear_error() -> None:
+    """A URL that answers 200 with a web page crashed the client (JSONDecodeError) and
+    `lyncpki request --ca` with exit 70."""
+    with _not_a_ca(200) as url, CaClient(url, "fe01", "x", timeout=5) as client:
+        for call in (client.health, lambda: client.enroll(b"x"), lambda: client.retrieve(7)):
+            with pytest.raises(CaRefused) as refused:
+                call()
+            assert refused.value.code == "not_a_ca"
+            assert "did not answer like a lyncpki CA" in refused.value.message
+            assert "text/html" in refused.value.message and refused.value.fix
+
+
+def test_a_failing_ca_is_unavailable_not_a_refusal() -> None:
+    """A 5xx (the CA's database down) was reported as 'the CA refused'."""
+    with (
+        _not_a_ca(503) as url,
+        CaClient(url, "fe01", "x", timeout=5) as client,
+        pytest.raises(CaUnreachable) as down,
+    ):
+        client.health()
+    assert down.value.status == 503 and "not available" in down.value.message
+    assert down.value.fix
+
+
+def test_bad_client_settings_are_domain_errors_naming_what_is_wrong(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.pem"
+    with pytest.raises(CaClientError) as trust:
+        CaClient("https://127.0.0.1:1", verify=str(missing))
+    assert str(missing) in trust.value.message and trust.value.fix
+    with pytest.raises(CaClientError) as url:
+        CaClient("http://[::1").health()
+    assert "[::1" in url.value.message
+    port = free_port()
+    with CaClient("http://127.0.0.1:1") as client, pytest.raises(CaUnreachable) as crl:
+        client.fetch_crl(f"http://127.0.0.1:{port}/crl/x.crl")
+    assert f"127.0.0.1:{port}/crl/x.crl" in crl.value.message  # the URL fetched, not the base

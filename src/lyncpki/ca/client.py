@@ -5,6 +5,7 @@ unreachable, timed out, refused (with the CA's reasons), not authorized."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -71,13 +72,28 @@ class CaClient:
     ) -> None:
         auth = httpx.BasicAuth(account, password or "") if account else None
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            auth=auth,
-            timeout=timeout,
-            verify=verify,
-            transport=transport,
-        )
+        if isinstance(verify, str) and not Path(verify).is_file():
+            raise CaClientError(
+                f"the CA's trusted certificate file {verify} does not exist (or is no file)",
+                "give the CA's root certificate as PEM (lyncpki ca chain --out chain.pem on "
+                "the CA's home)",
+                code="trust",
+            )
+        try:
+            self._http = httpx.Client(
+                base_url=self.base_url,
+                auth=auth,
+                timeout=timeout,
+                verify=verify,
+                transport=transport,
+            )
+        except (OSError, ValueError, httpx.InvalidURL) as error:  # ssl.SSLError is an OSError
+            raise CaClientError(
+                f"cannot use the CA at {base_url[:200]}: {error}",
+                "give the CA's base URL (http://host:port or https://host:port) and, for "
+                "https, its root certificate as PEM",
+                code="config",
+            ) from None
 
     def close(self) -> None:
         self._http.close()
@@ -88,18 +104,23 @@ class CaClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def _where(self, url: str) -> str:
+        """The URL asked for: a CRL or AIA URL as it is, an API path under the base URL."""
+        return url if "://" in url else f"{self.base_url}{url}"
+
     def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        where = self._where(url)[:300]
         try:
             response = self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:
             raise CaUnreachable(
-                f"the CA at {self.base_url} did not answer in time",
+                f"{where} did not answer in time",
                 "check that `lyncpki ca serve` runs, or raise the timeout",
                 code="timeout",
             ) from None
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise CaUnreachable(
-                f"cannot reach the CA at {self.base_url}: {error}",
+                f"cannot reach {where}: {error}",
                 "check the URL and that `lyncpki ca serve` runs there",
                 code="unreachable",
             ) from None
@@ -109,8 +130,22 @@ class CaClient:
             body = response.json()
         except ValueError:
             body = {}
-        message = str(body.get("message") or f"HTTP {response.status_code}")
-        fix, code = body.get("fix"), str(body.get("error", "error"))
+        if not isinstance(body, dict):
+            body = {}
+        if response.status_code >= 500:  # the CA is down or failing: not a refusal of ours
+            raise CaUnreachable(
+                f"the CA at {self.base_url} is not available (HTTP {response.status_code}"
+                + (f": {body['message']}" if body.get("message") else "")
+                + ")",
+                str(body.get("fix") or "retry later; if it persists, see the CA service's log"),
+                code=str(body.get("error", "unavailable")),
+                status=response.status_code,
+            )
+        message = str(body.get("message") or f"HTTP {response.status_code} from {where}")
+        fix = body.get("fix") or (
+            f"check that {self.base_url} is a lyncpki CA service (its /health answers JSON)"
+        )
+        code = str(body.get("error", "error"))
         if code == "auth.required":  # the service's words are for HTTP; these are lyncpki's
             fix = (
                 "give a CA account: --ca-account NAME, its password in --ca-password-file or "
@@ -125,16 +160,44 @@ class CaClient:
             details=body.get("refusals", []),
         )
 
+    def _json(self, response: httpx.Response) -> dict[str, Any]:
+        """The answer's JSON object; a web page or anything else at that URL is an answer from
+        something that is not a lyncpki CA."""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            kind = response.headers.get("content-type", "no content type")
+            raise CaRefused(
+                f"{str(response.request.url)[:300]} did not answer like a lyncpki CA (HTTP "
+                f"{response.status_code}, {kind[:80]})",
+                f"check the CA's URL: it is the base URL of `lyncpki ca serve` (its /health "
+                f"answers JSON), not {self.base_url}",
+                code="not_a_ca",
+                status=response.status_code,
+            )
+        return data
+
     def _enrollment(self, response: httpx.Response) -> Enrollment:
-        data = response.json()
-        certificate = _certificates(data.get("certificate", ""))
-        return Enrollment(
-            status=data["status"],
-            request_id=int(data.get("request_id") or data.get("id")),
-            serial=data.get("serial"),
-            certificate=certificate[0] if certificate else None,
-            chain=[c for pem in data.get("chain", []) for c in _certificates(pem)],
-        )
+        data = self._json(response)
+        try:
+            certificate = _certificates(data.get("certificate", ""))
+            return Enrollment(
+                status=str(data["status"]),
+                request_id=int(data.get("request_id") or data["id"]),
+                serial=data.get("serial"),
+                certificate=certificate[0] if certificate else None,
+                chain=[c for pem in data.get("chain", []) for c in _certificates(pem)],
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise CaRefused(
+                f"{str(response.request.url)[:300]} answered JSON that is no enrollment "
+                f"({type(error).__name__}: {str(error)[:100]})",
+                f"check that {self.base_url} is a lyncpki CA service",
+                code="not_a_ca",
+                status=response.status_code,
+            ) from None
 
     def enroll(self, request_pem: bytes, template: str | None = None) -> Enrollment:
         """Send a request: issued (with certificate and chain) or pending (with its id)."""
@@ -168,8 +231,7 @@ class CaClient:
         response = self._call(
             "POST", f"/api/v1/certificates/{serial}/revoke", json={"reason": reason}
         )
-        result: dict[str, Any] = response.json()
-        return result
+        return self._json(response)
 
     def fetch_crl(self, url: str) -> x509.CertificateRevocationList:
         data = self._call("GET", url).content
@@ -188,5 +250,4 @@ class CaClient:
             ) from None
 
     def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/health").json()
-        return result
+        return self._json(self._call("GET", "/health"))

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lyncpki.ca.authority import CaError
@@ -182,6 +183,22 @@ def install(app: FastAPI) -> None:
         else:
             code, message, fix = "http", str(error.detail), DOCS_FIX
         return JSONResponse(error_body(code, message, fix), error.status_code, error.headers)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, error: OperationalError) -> JSONResponse:
+        # the database went away (PostgreSQL stopped, connections refused, a full disk): the
+        # CA is unavailable for now, not failing at this request; a client may come back
+        log.error("the CA's database cannot be used: %s", str(error.orig or error)[:300])
+        return JSONResponse(
+            error_body(
+                "unavailable",
+                "the CA's database cannot be reached: the CA cannot issue or answer now",
+                "retry later; the CA's administrator: check the database server and the "
+                "service log",
+            ),
+            503,
+            {"Retry-After": "30"},
+        )
 
     @app.exception_handler(Exception)
     async def internal(_: Request, error: Exception) -> JSONResponse:
