@@ -83,6 +83,25 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+def check_password(password: str) -> None:
+    """One rule wherever the password comes from (a file, the environment, a prompt): at least
+    12 characters, at least 5 different ones, no space at either end (a password file is read
+    without them: twelve spaces from the environment were taken, from a file refused)."""
+    if password != password.strip():
+        raise AccountError(
+            "the password begins or ends with a space (or a tab, or a line break)",
+            "choose one without: a password file is read without them, so that password could "
+            "not be given from a file",
+        )
+    if len(password) < 12:
+        raise AccountError("the password is shorter than 12 characters", "use a longer one")
+    if len(set(password)) < 5:
+        raise AccountError(
+            "the password has fewer than 5 different characters",
+            "use a passphrase of several words, or a password manager's password",
+        )
+
+
 class Accounts:
     """The CA accounts of one CA database."""
 
@@ -96,8 +115,7 @@ class Accounts:
                 f"'{name[:40]}' is not a valid account name",
                 "use letters, digits and . _ @ \\ - (e.g. CONTOSO\\\\lyncadmin or lync-fe01)",
             )
-        if len(password) < 12:
-            raise AccountError("the password is shorter than 12 characters", "use a longer one")
+        check_password(password)
         try:
             with db.writer(self.engine).begin() as conn:
                 conn.execute(
