@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lab import lab_env, run_lyncpki
-from lyncpki.ca.accounts import AccountError, check_password
+from lyncpki.ca.accounts import AccountError, check_new_password
 
 
 @pytest.mark.parametrize(
@@ -25,12 +25,12 @@ from lyncpki.ca.accounts import AccountError, check_password
 )
 def test_a_weak_or_ambiguous_password_is_refused(password: str, words: str) -> None:
     with pytest.raises(AccountError) as refused:
-        check_password(password)
+        check_new_password(password)
     assert words in refused.value.message and refused.value.fix
 
 
 def test_a_good_password_passes() -> None:
-    check_password("correct horse battery")
+    check_new_password("correct horse battery")
 
 
 def test_the_same_password_is_refused_from_the_environment_and_from_a_file(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ and caching headers that Windows, IIS and proxies expect."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import re
 from pathlib import Path
 
@@ -134,3 +136,24 @@ def test_if_none_match_lists_star_and_weak_tags(service: Service, form: str) -> 
     header = {"list": f'"an-older-one", {etag}', "star": "*", "weak": f"W/{etag}"}[form]
     answer = httpx.get(url, headers={"If-None-Match": header})
     assert answer.status_code == 304, (header, answer.status_code)
+
+
+def test_if_modified_since_answers_304_for_a_crl_no_newer(service: Service) -> None:
+    """If-Modified-Since was ignored (a full 200 each time); If-None-Match, when sent, still
+    decides alone (RFC 9110 13.1.3)."""
+    url = f"{service.url}/crl/{service.slug}.crl"
+    first = httpx.get(url)
+    modified = first.headers["last-modified"]
+    later = email.utils.format_datetime(
+        email.utils.parsedate_to_datetime(modified) + dt.timedelta(hours=1), usegmt=True
+    )
+    earlier = email.utils.format_datetime(
+        email.utils.parsedate_to_datetime(modified) - dt.timedelta(hours=1), usegmt=True
+    )
+    assert httpx.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    assert httpx.get(url, headers={"If-Modified-Since": later}).status_code == 304
+    again = httpx.get(url, headers={"If-Modified-Since": earlier})
+    assert again.status_code == 200 and again.content == first.content
+    assert httpx.get(url, headers={"If-Modified-Since": "not a date"}).status_code == 200
+    mismatch = {"If-Modified-Since": later, "If-None-Match": '"another-tag"'}
+    assert httpx.get(url, headers=mismatch).status_code == 200

@@ -83,7 +83,7 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def check_password(password: str) -> None:
+def check_new_password(password: str) -> None:
     """One rule wherever the password comes from (a file, the environment, a prompt): at least
     12 characters, at least 5 different ones, no space at either end (a password file is read
     without them: twelve spaces from the environment were taken, from a file refused)."""
@@ -115,7 +115,7 @@ class Accounts:
                 f"'{name[:40]}' is not a valid account name",
                 "use letters, digits and . _ @ \\ - (e.g. CONTOSO\\\\lyncadmin or lync-fe01)",
             )
-        check_password(password)
+        check_new_password(password)
         try:
             with db.writer(self.engine).begin() as conn:
                 conn.execute(

@@ -41,6 +41,20 @@ def _matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+def _not_modified_since(header: str | None, modified: float) -> bool:
+    """If-Modified-Since (RFC 9110 13.1.3): the file is no newer than the date given; a date
+    that cannot be read is ignored, as the RFC says."""
+    if not header:
+        return False
+    try:
+        since = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if since.tzinfo is None:  # HTTP dates are GMT
+        since = since.replace(tzinfo=dt.UTC)
+    return int(modified) <= since.timestamp()
+
+
 class PublishedFiles:
     def __init__(self, folder: Path, clock: Clock) -> None:
         self.folder = folder
@@ -102,6 +116,10 @@ class PublishedFiles:
         }
         if file.next_update is not None:
             headers["Expires"] = email.utils.format_datetime(file.next_update, usegmt=True)
-        if _matches(request.headers.get("if-none-match"), file.etag):
+        match = request.headers.get("if-none-match")
+        if _matches(match, file.etag) or (
+            match is None  # If-None-Match, when sent, decides alone
+            and _not_modified_since(request.headers.get("if-modified-since"), file.stamp[0])
+        ):
             return Response(status_code=304, headers=headers)
         return Response(file.body, media_type=CRL_TYPE if is_crl else CERT_TYPE, headers=headers)
