@@ -6,6 +6,8 @@ answered at once, without a CRL being published."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import email.utils
 import importlib.util
 import re
 import socket
@@ -156,6 +158,18 @@ def test_get_is_answered_like_post_and_garbage_is_malformed(service: Service, wo
     assert got.content == posted.content
     assert "cache-control" not in posted.headers
     assert "public" in got.headers["cache-control"] and "max-age" in got.headers["cache-control"]
+    # RFC 5019 6.2's other headers, read against what openssl says of the answer
+    assert got.headers["etag"].startswith('"') and len(got.headers["etag"]) == 34
+    answer_file = work / "get-good.der"
+    answer_file.write_bytes(got.content)
+    text = run_tool("openssl", "ocsp", "-respin", answer_file, "-resp_text", "-noverify").stdout
+    this_update = re.search(r"This Update: (.+)", text)
+    assert this_update, text
+    said = dt.datetime.strptime(this_update.group(1).strip(), "%b %d %H:%M:%S %Y %Z")
+    modified = email.utils.parsedate_to_datetime(got.headers["last-modified"])
+    assert modified.replace(tzinfo=None) == said
+    expires = email.utils.parsedate_to_datetime(got.headers["expires"])
+    assert 0 < (expires - dt.datetime.now(dt.UTC)).total_seconds() <= 301
     garbage = httpx.get(f"{service.url}/ocsp/%25%25not-base64")
     assert garbage.status_code == 200
     # RFC 5019 6.2: an unsuccessful answer is kept by no HTTP cache

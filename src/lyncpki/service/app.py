@@ -38,7 +38,7 @@ from lyncpki.service.ocsp_http import (
     MAX_BODY,
     OCSP_GET_PREFIX,
     OCSP_RESPONSE,
-    ocsp_get_caching,
+    ocsp_get_headers,
     ocsp_get_request,
 )
 from lyncpki.service.published import PublishedFiles
@@ -161,7 +161,7 @@ class OcspFastPath:
             (b"content-length", str(len(answer)).encode()),
         ]
         if method == "GET":
-            headers.append(ocsp_get_caching(answer))
+            headers += ocsp_get_headers(answer)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
@@ -441,10 +441,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
         )
         def ocsp_get(encoded: str) -> Response:
             answer = ocsp.respond(ocsp_get_request(encoded))
-            name, value = ocsp_get_caching(answer)
-            return Response(
-                answer, media_type=OCSP_RESPONSE, headers={name.decode(): value.decode()}
-            )
+            headers = {name.decode(): value.decode() for name, value in ocsp_get_headers(answer)}
+            return Response(answer, media_type=OCSP_RESPONSE, headers=headers)
 
     root_thumbprint = thumbprint(ca.root.certificate)
 

@@ -27,7 +27,7 @@ from lyncpki.service.ocsp_http import (
     MAX_BODY,
     OCSP_GET_PREFIX,
     OCSP_RESPONSE,
-    ocsp_get_caching,
+    ocsp_get_headers,
     ocsp_get_request,
 )
 
@@ -130,8 +130,8 @@ class OcspHttpProtocol(HttpToolsProtocol):
             head += [name, b": ", value, b"\r\n"]
         head += [_CONTENT_TYPE, b"content-length: ", str(len(answer)).encode(), b"\r\n"]
         if method == b"GET":
-            name, value = ocsp_get_caching(answer)
-            head += [name, b": ", value, b"\r\n"]
+            for name, value in ocsp_get_headers(answer):
+                head += [name, b": ", value, b"\r\n"]
         if not keep_alive:
             head.append(b"connection: close\r\n")
         head += [b"\r\n", answer]
