@@ -362,3 +362,27 @@ def test_a_wrong_store_passphrase_names_the_stores_variable(tmp_path: Path) -> N
     assert refused.returncode == 2 and "wrong passphrase" in refused.stderr
     assert "LYNCPKI_STORE_PASSPHRASE" in refused.stderr
     assert not (tmp_path / "out.pfx").exists()
+
+
+def test_a_key_file_replaced_by_another_key_is_refused_at_export(lab: Lab, tmp_path: Path) -> None:
+    """A store's key file replaced by another key of the store: export ended with an internal
+    error (exit 70, pyca's "keys do not match"); it is a refusal that says which key."""
+
+    thumbprints = []
+    for n in (1, 2):
+        req, cer = tmp_path / f"k{n}.req", tmp_path / f"k{n}.cer"
+        ok(lab.cli("request", "--topology", CONTOSO, "--server", "edge01.contoso.net",
+                   "--type", "Internal", "--offline", "--output", req))  # fmt: skip
+        ok(lab.cli("ca", "issue", req, "-o", cer, "--chain"))
+        ok(lab.cli("import", "--server", "edge01.contoso.net", cer))
+        thumbprints.append(thumbprint_of(cer))
+    store = json.loads((lab.home / "servers" / "edge01.contoso.net" / "store.json").read_text())
+    keys = {c["thumbprint"]: c["key_id"] for c in store["personal"]}
+    folder = lab.home / "servers" / "edge01.contoso.net" / "keys"
+    first, second = (folder / f"{keys[t]}.key" for t in thumbprints)
+    first.write_bytes(second.read_bytes())
+    refused = lab.cli("export", "--server", "edge01.contoso.net", "--thumbprint", thumbprints[0],
+                      "--pfx", tmp_path / "x.pfx", LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)  # fmt: skip
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "is not the key of" in refused.stderr and keys[thumbprints[0]] in refused.stderr
+    assert not (tmp_path / "x.pfx").exists()

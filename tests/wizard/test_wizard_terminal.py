@@ -216,3 +216,46 @@ def test_cancel_changes_nothing(lab: Lab) -> None:
 def test_without_a_terminal_the_wizard_says_what_to_use(lab: Lab, tmp_path: Path) -> None:
     process = lab.cli("wizard", "--topology", CONTOSO, "--server", "fe01.contoso.net")
     assert process.returncode == 2 and "needs a terminal" in process.stderr
+
+
+def test_export_ships_only_the_chain_and_never_replaces_another_file(lab: Lab) -> None:
+    """The wizard's Export put every CA the store trusts into the .pfx (an unrelated root
+    imported there became trusted wherever the .pfx was imported) and wrote it over any file
+    (a topology); `lyncpki export` did neither."""
+    server, work = "edge01.contoso.net", lab.work
+    req, cer = work / "edge-int.req", work / "edge-int.cer"
+    ok(lab.cli("request", "-t", CONTOSO, "--server", server, "--type", "Internal", "--offline",
+               "-o", req))  # fmt: skip
+    ok(lab.cli("ca", "issue", req, "-o", cer, "--chain"))
+    ok(lab.cli("import", "--server", server, cer))
+    foreign_key, foreign = work / "foreign.key", work / "foreign.pem"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", foreign_key,
+            "-out", foreign, "-subj", "/CN=Unrelated Root", "-days", "30")  # fmt: skip
+    ok(lab.cli("import", "--server", server, foreign))
+
+    def export_to(path: Path) -> str:
+        child = spawn(lab, server)
+        answer(child, "Task", "4\r")  # Export
+        child.expect_exact("Export Certificate")
+        answer(child, "Certificate")
+        answer(child, "File", "\x15" + str(path) + ENTER)
+        answer(child, "Password", "Wizard-pfx-pass-1" + ENTER)
+        answer(child, "3DES", ENTER)
+        answer(child, "Go to")
+        child.expect([r"exported [^\r\n]*", r"is not a \.pfx"])  # (error: is coloured)
+        said = str(child.after)
+        child.close(force=True)
+        return said
+
+    victim = work / "victim.yaml"
+    victim.write_bytes(CONTOSO.read_bytes())
+    said = export_to(victim)
+    assert "is not a .pfx" in said, said
+    assert victim.read_bytes() == CONTOSO.read_bytes()
+
+    pfx = work / "wizard.pfx"
+    said = export_to(pfx)
+    assert "exported" in said and "2 CA certificate(s)" in said, said
+    subjects = openssl("pkcs12", "-in", pfx, "-passin", "pass:Wizard-pfx-pass-1", "-nokeys")
+    assert "Unrelated Root" not in subjects
+    assert subjects.count("BEGIN CERTIFICATE") == 3  # the certificate, issuing CA, root

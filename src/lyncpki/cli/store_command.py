@@ -10,8 +10,7 @@ from typing import Any
 import typer
 
 from lyncpki.atomic import write_atomic
-from lyncpki.checks.chain import issuer_line, validate_chain
-from lyncpki.checks.store_fit import store_context
+from lyncpki.checks.export_chain import export_chain
 from lyncpki.cli.assign_flow import assign_checked
 from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, say_error, stderr, stdout
@@ -26,7 +25,7 @@ from lyncpki.cli.store_context import (
     store_secret,
     topology_path,
 )
-from lyncpki.enrollment.exporting import export_pfx
+from lyncpki.enrollment.exporting import export_pfx, replaceable_pfx
 from lyncpki.enrollment.importing import import_file
 from lyncpki.enrollment.selection import parse_usages
 from lyncpki.errors import LyncPkiError
@@ -381,19 +380,6 @@ def export_command(
     _export(server, pfx, usage, thumbprint, password, legacy, home, passphrase_file, as_json)
 
 
-def _replaceable_pfx(pfx: Path) -> None:
-    """Refuse to write the .pfx over a file of another kind (`--pfx answer.cer` replaced the
-    CA's answer with a PKCS#12 file); an older export is replaced."""
-    if pfx.is_file():
-        with pfx.open("rb") as handle:
-            head = handle.read(16)
-        if not looks_like_pkcs12(head):
-            raise LyncPkiError(
-                f"{pfx} exists and is not a .pfx: lyncpki does not replace it",
-                "choose another --pfx, or move that file away",
-            )
-
-
 @guarded()
 def _export(
     server: str,
@@ -411,7 +397,7 @@ def _export(
             "give --type or --thumbprint" + ("" if usage is None else ", not both"),
             "e.g. --type AccessEdgeExternal, or --thumbprint of a certificate lyncpki certs lists",
         )
-    _replaceable_pfx(pfx)
+    replaceable_pfx(pfx, "--pfx")
     store = open_store(home, server)
     _existing(store)
     if usage is not None:
@@ -427,22 +413,14 @@ def _export(
         thumbprint = slots.current.thumbprint
     assert thumbprint is not None
     wanted = thumbprint_name(thumbprint)
-    ctx = store_context(store, wanted, None, None, store.clock.now())
-    path = validate_chain(ctx.certificate, ctx.intermediates, ctx.roots, ctx.now)
-    # without a validated path, only the CA certificates that name the certificate's issuer
-    # (and theirs): never every CA the store trusts, which the importing server would trust
-    chain = (
-        path.chain[1:]
-        if path.chain
-        else issuer_line(ctx.certificate, (*ctx.intermediates, *ctx.roots))
-    )
+    chain = export_chain(store, wanted, store.clock.now())
     secret = store_secret(home, passphrase_file)
     data = export_pfx(
         store,
         wanted,
         secret=secret,
         password=pfx_password(password, purpose=".pfx file"),
-        chain=chain,
+        chain=chain.certificates,
         legacy=legacy,
     )
     write_atomic(pfx, data, mode=0o600)
@@ -450,22 +428,20 @@ def _export(
         "server": store.server,
         "thumbprint": wanted,
         "pfx": str(pfx),
-        "chain": len(chain),
-        "chain_validated": bool(path.chain),
+        "chain": len(chain.certificates),
+        "chain_validated": chain.validated,
         "encryption": "3DES/SHA-1 (legacy)" if legacy else "AES-256/SHA-256",
     }
-    if not path.chain:
-        document["warning"] = (
-            f"the certificate does not chain to a root this store trusts ({path.problem}): "
-            f"exported with the {len(chain)} CA certificate(s) that name its issuer"
-        )
+    warning = chain.warning()
+    if warning:
+        document["warning"] = warning
     if as_json:
         emit_json(document)
     else:
-        if not path.chain:
-            stderr.print(f"warning: {document['warning']}", markup=False, soft_wrap=True)
+        if warning:
+            stderr.print(f"warning: {warning}", markup=False, soft_wrap=True)
         stdout.print(
-            f"exported {wanted} with its key and {len(chain)} CA certificate(s) to {pfx} "
-            f"({document['encryption']}, file mode 0600)",
+            f"exported {wanted} with its key and {len(chain.certificates)} CA certificate(s) "
+            f"to {pfx} ({document['encryption']}, file mode 0600)",
             markup=False,
         )

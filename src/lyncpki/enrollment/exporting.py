@@ -4,11 +4,26 @@ key", R-GEN-12): only for keys marked exportable, with the chain, for Windows to
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from cryptography import x509
 
 from lyncpki.store import ServerStore, StoreError, thumbprint_name
 from lyncpki.x509.bundles import export_pkcs12
+from lyncpki.x509.pkcs12_guard import looks_like_pkcs12
+
+
+def replaceable_pfx(pfx: Path, option: str) -> None:
+    """Refuse to write a .pfx over a file of another kind (`--pfx answer.cer` replaced the CA's
+    answer, the wizard a topology, with a PKCS#12 file); an older export is replaced."""
+    if pfx.is_file():
+        with pfx.open("rb") as handle:
+            head = handle.read(16)
+        if not looks_like_pkcs12(head):
+            raise StoreError(
+                f"{pfx} exists and is not a .pfx: lyncpki does not replace it",
+                f"choose another {option}, or move that file away",
+            )
 
 
 def export_pfx(
@@ -40,9 +55,17 @@ def export_pfx(
             "certificate need exportable keys, R-GEN-12)",
         )
     key = store.private_key(entry.key_id, secret)
+    certificate = store.certificate(wanted)
+    if key.public_key() != certificate.public_key():  # a key file replaced by another key
+        raise StoreError(
+            f"the private key {entry.key_id} in the store of {store.server} is not the key of "
+            f"{wanted}: the .pfx would not work",
+            "import the certificate again with its own key (a .pfx), or request a new one "
+            "(lyncpki check --verify-keys finds every such key)",
+        )
     return export_pkcs12(
         key,
-        store.certificate(wanted),
+        certificate,
         list(chain),
         password=password,
         friendly_name=entry.friendly_name,

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.client import CaClient
 from lyncpki.ca.home import CaHome
+from lyncpki.checks.export_chain import export_chain
 from lyncpki.deployment.assignment import assign_checked
-from lyncpki.enrollment.exporting import export_pfx
+from lyncpki.enrollment.exporting import export_pfx, replaceable_pfx
 from lyncpki.enrollment.importing import import_file
 from lyncpki.enrollment.requesting import (
     check_request_file,
@@ -396,17 +397,24 @@ def export_executing(state: WizardState, ui: Prompter) -> str | None:
     secret = resolve_store_passphrase(
         state.home, prompt=lambda: ui.text("Passphrase of the server stores' keys", secret=True)
     )
-    chain = state.store.trusted_certificates()
+    target = Path(state.export_file)
+    replaceable_pfx(target, "file")  # a topology or a .cer given as the file: never replaced
+    chain = export_chain(state.store, state.thumbprint, state.store.clock.now())
     data = export_pfx(
         state.store,
         state.thumbprint,
         secret=secret,
         password=state.pfx_password,
-        chain=chain,
+        chain=chain.certificates,
         legacy=state.legacy,
     )
-    write_atomic(state.export_file, data, mode=0o600)
-    ui.show([f"  exported {state.thumbprint} to {state.export_file} (0600)"])
+    write_atomic(target, data, mode=0o600)
+    warning = chain.warning()
+    ui.show(
+        [f"  exported {state.thumbprint} with {len(chain.certificates)} CA certificate(s) to "
+         f"{target} (0600)"]
+        + ([f"  warning: {warning}"] if warning else [])
+    )  # fmt: skip
     return _nav(ui, "done", back=False)
 
 
