@@ -159,3 +159,32 @@ def test_a_wrong_ca_password_is_a_clear_error(lab: Lab) -> None:
     assert process.returncode == 2
     assert "refused" in process.stderr.lower() or "401" in process.stderr
     assert "not-the-password" not in process.stdout + process.stderr
+
+
+def test_retrieve_with_assign_judges_against_the_topology_given(lab: Lab, tmp_path: Path) -> None:
+    """`request --retrieve ID --assign -t FILE` passed the topology over ("no topology given,
+    the planned SANs were not checked") and assigned a certificate missing planned SANs."""
+    result = request(
+        lab, "--server", "dir01.contoso.net", "--type", "Default", "--template", APPROVAL_TEMPLATE
+    )
+    (outcome,) = result["requests"]
+    ca_id = outcome["ca_request_id"]
+    ok(lab.cli("ca", "approve", str(ca_id)))
+    grown = tmp_path / "grown.yaml"  # a SIP domain more: its lyncdiscoverinternal name is planned
+    text = CONTOSO.read_text()
+    assert "sip_domains: [contoso.com, fabrikam.com]" in text
+    grown.write_text(
+        text.replace("sip_domains: [contoso.com, fabrikam.com]",
+                     "sip_domains: [contoso.com, fabrikam.com, contoso.net]")
+    )  # fmt: skip
+    fetched = lab.cli("request", "--server", "dir01.contoso.net", "--retrieve", str(ca_id),
+                      "--assign", "-t", grown, "--json",
+                      LYNCPKI_CA_PASSWORD=REQUESTER_PASSWORD)  # fmt: skip
+    assert fetched.returncode == 1, fetched.stdout + fetched.stderr
+    (got,) = json.loads(fetched.stdout)["requests"]
+    assert got["status"] == "installed"
+    assert got["assignment"]["planned_sans_checked"] and not got["assignment"]["assigned"]
+    ids = {f["id"] for f in got["assignment"]["findings"]}
+    assert "san.missing" in ids
+    rows = certs(lab, "dir01.contoso.net")
+    assert got["thumbprint"] in {r["thumbprint"] for r in rows if r["state"] == "unassigned"}

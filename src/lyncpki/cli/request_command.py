@@ -339,7 +339,7 @@ def _request(
         return
     if retrieve_id is not None:
         _retrieve(store, retrieve_id, ca, ca_account, ca_password_file, ca_trust, assign, home,
-                  as_json)  # fmt: skip
+                  topology, as_json)  # fmt: skip
         return
     if offline == (ca is not None):
         raise LyncPkiError(
@@ -445,6 +445,7 @@ def _retrieve(
     ca_trust: Path | None,
     assign: bool,
     home: Path | None,
+    topology: Path | None,
     as_json: bool,
 ) -> None:
     pending = pending_at_ca(store, ca_request_id)  # before asking for any password
@@ -457,6 +458,8 @@ def _retrieve(
     account = ca_account or pending.ca_account
     with _client(url, account, ca_password_file, ca_trust) as client:
         outcome = retrieve(store, ca_request_id, client)
-    path = topology_path(home, None, required=False)
+    # the topology given with --retrieve judges the assignment, as `assign -t` does (it was
+    # passed over: a certificate missing planned SANs was assigned, exit 0)
+    path = topology_path(home, topology, required=False)
     if _finish(store, [outcome], assign, plan_path=path, as_json=as_json):
         raise typer.Exit(EXIT_FINDINGS)
