@@ -276,3 +276,21 @@ def test_a_certificate_file_with_more_than_its_pem_is_still_read_and_still_check
     path.write_bytes(b"-----BEGIN CERTIFICATE-----\n" + garbage + b"-----END CERTIFICATE-----\n")
     with pytest.raises(StoreError, match="lost or damaged"):  # not "replaced" by garbage
         s.certificate(installed.thumbprint)
+
+
+def test_removing_several_usages_is_all_or_none(tmp_path: Path, pki: Pki) -> None:
+    """`remove --type WebServicesInternal,Default` removed the first, then refused the second
+    (nothing assigned), exit 2: the store changed by a command that said it failed."""
+    s = store(tmp_path)
+    cert, _ = pki.leaf("pool.contoso.net", pending(s))
+    installed = s.install(cert, [pki.root], source="t")[0]
+    s.assign("WebServicesInternal", installed.thumbprint)
+    before = s.load()
+    with pytest.raises(StoreError, match="no certificate is assigned to Default") as refused:
+        s.unassign_all(["WebServicesInternal", "Default"])
+    assert "nothing was removed" in refused.value.message
+    assert s.load() == before
+    # a usage named twice is removed once, without an error
+    (slots,) = s.unassign_all(["WebServicesInternal", "WebServicesInternal"])
+    assert slots.current is not None and slots.current.thumbprint == installed.thumbprint
+    assert s.load().slots("WebServicesInternal", NOW).current is None

@@ -321,13 +321,15 @@ def _remove(server: str, types: str, previous: bool, home: Path | None, as_json:
     store = open_store(home, server)
     _existing(store)
     removed: list[dict[str, Any]] = []
-    for usage in parse_usages([types]):
-        before = store.unassign(str(usage), previous=previous)
+    usages = [str(u) for u in dict.fromkeys(parse_usages([types]))]
+    for usage, before in zip(
+        usages, store.unassign_all(usages, previous=previous), strict=True
+    ):  # all or none
         gone = before.previous if previous else before.current
         staged = None if previous else before.staged
         removed.append(
             {
-                "type": str(usage),
+                "type": usage,
                 "thumbprint": gone.thumbprint if gone else None,
                 "staged": staged.as_dict() if staged else None,  # goes with the usage
             }

@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -497,24 +497,33 @@ class ServerStore:
     def unassign(self, usage: str, *, previous: bool = False) -> UsageSlots:
         """Remove-CsCertificate: the current (and staged) assignment of a usage, or with
         `previous` the rolled-out one. The certificate stays in the store."""
+        return self.unassign_all([usage], previous=previous)[0]
+
+    def unassign_all(self, usages: Sequence[str], *, previous: bool = False) -> list[UsageSlots]:
+        """`unassign` for several usages at once, all or none: each is checked before any is
+        changed (`remove --type A,B` removed A, then refused B, exit 2, A gone). A usage named
+        twice is removed once. The slots as they were, in the order given."""
+        wanted = list(dict.fromkeys(usages))
         now = self.clock.now()
         with self._locked() as index:
-            slots = index.slots(usage, now)
-            if previous:
-                if slots.previous is None:
-                    raise StoreError(
-                        f"{usage} has no previous certificate on {self.server}",
-                        "nothing to remove",
-                    )
-                updated = dataclasses.replace(slots, previous=None)
-            else:
-                if slots.current is None and slots.staged is None:
-                    raise StoreError(
-                        f"no certificate is assigned to {usage} on {self.server}",
-                        f"see the assignments: lyncpki certs --server {self.server}",
-                    )
-                updated = dataclasses.replace(slots, current=None, staged=None)
-            self._commit(
-                dataclasses.replace(index, assignments={**index.assignments, usage: updated})
-            )
-        return slots
+            before = [index.slots(usage, now) for usage in wanted]
+            assignments = dict(index.assignments)
+            for usage, slots in zip(wanted, before, strict=True):
+                if previous:
+                    if slots.previous is None:
+                        raise StoreError(
+                            f"{usage} has no previous certificate on {self.server}"
+                            + (" (nothing was removed)" if len(wanted) > 1 else ""),
+                            "nothing to remove",
+                        )
+                    assignments[usage] = dataclasses.replace(slots, previous=None)
+                else:
+                    if slots.current is None and slots.staged is None:
+                        raise StoreError(
+                            f"no certificate is assigned to {usage} on {self.server}"
+                            + (" (nothing was removed)" if len(wanted) > 1 else ""),
+                            f"see the assignments: lyncpki certs --server {self.server}",
+                        )
+                    assignments[usage] = dataclasses.replace(slots, current=None, staged=None)
+            self._commit(dataclasses.replace(index, assignments=assignments))
+        return before
