@@ -118,6 +118,11 @@ def test_roll_stages_then_switches_at_the_effective_date(tmp_path: Path, pki: Pk
     before = s.load().slots("AudioVideoAuthentication", clock.now())
     assert before.current and before.current.thumbprint == old_tp
     assert before.staged and before.staged.thumbprint == new_tp
+    # a roll of the current certificate onto itself is refused: it dropped the staged one
+    with pytest.raises(StoreError, match="already the current") as refused:
+        s.assign("AudioVideoAuthentication", old_tp, effective=effective + dt.timedelta(days=1))
+    assert new_tp in (refused.value.fix or "")
+    assert s.load().slots("AudioVideoAuthentication", clock.now()) == before
     clock.advance(days=2)
     after = s.load().slots("AudioVideoAuthentication", clock.now())
     assert after.current and after.current.thumbprint == new_tp and after.staged is None

@@ -488,7 +488,23 @@ class ServerStore:
                     f"certificate {wanted} is not in the store of {self.server}",
                     f"see what is there: lyncpki certs --server {self.server}",
                 )
-            updated = _assigned(index.slots(usage, now), Assignment(wanted, now, effective), now)
+            slots = index.slots(usage, now)
+            current = slots.current
+            if (
+                effective is not None
+                and effective > now
+                and current
+                and current.thumbprint == wanted
+            ):
+                # a roll of the current certificate onto itself changes nothing but dropped the
+                # certificate staged before it
+                raise StoreError(
+                    f"{wanted} is already the current {usage} certificate on {self.server}: a "
+                    "roll stages another certificate to replace it",
+                    "give the new certificate's --thumbprint"
+                    + (f" (staged now: {slots.staged.thumbprint})" if slots.staged else ""),
+                )
+            updated = _assigned(slots, Assignment(wanted, now, effective), now)
             self._commit(
                 dataclasses.replace(index, assignments={**index.assignments, usage: updated})
             )
