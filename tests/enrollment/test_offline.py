@@ -385,3 +385,14 @@ def test_one_damaged_store_does_not_hide_the_others(tmp_path: Path) -> None:
     assert "fe01.contoso.net" in document["unreadable"][0]["message"]
     alone = run_lyncpki("certs", "--home", home, "--server", "fe01.contoso.net")
     assert alone.returncode == 2 and "cannot be read" in alone.stderr
+
+
+def test_the_global_oauth_request_gives_no_pool_advice(lab: Lab, tmp_path: Path) -> None:
+    """`request --server global` said OAuthTokenIssuer was "one certificate for the whole pool
+    (fe01, se01, dir01): request it once, on fe01", which `request --server fe01` then refused:
+    the global store is where it is requested."""
+    process = lab.cli("request", "-t", CONTOSO, "--server", "global", "--offline",
+                      "-o", tmp_path / "oauth.req")  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert "note:" not in process.stderr and "whole pool" not in process.stderr
+    assert (tmp_path / "oauth.req").read_text().startswith("-----BEGIN NEW CERTIFICATE REQUEST")

@@ -37,7 +37,7 @@ from lyncpki.enrollment.selection import RequestTarget, parse_usages, targets
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning import plan
-from lyncpki.store import ServerStore
+from lyncpki.store import GLOBAL, ServerStore
 from lyncpki.topology import Issuer, load_topology
 
 HELP = """Request certificates for a server from the plan [Request-CsCertificate].
@@ -283,7 +283,9 @@ def _unknown_templates(home: Path | None, specs: list[RequestSpec]) -> None:
 def _shared_with(target: RequestTarget) -> str | None:
     """The pool member that requests a certificate every member shares (an Edge pool's), when
     `target` is on another member; else None."""
-    servers = target.planned[0].servers if target.planned else ()
+    if not target.planned or target.planned[0].target == GLOBAL:
+        return None  # the OAuth certificate: requested once, in the global store itself
+    servers = target.planned[0].servers
     if len(servers) > 1 and target.server != servers[0]:
         return servers[0]
     return None
