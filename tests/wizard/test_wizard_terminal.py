@@ -259,3 +259,24 @@ def test_export_ships_only_the_chain_and_never_replaces_another_file(lab: Lab) -
     subjects = openssl("pkcs12", "-in", pfx, "-passin", "pass:Wizard-pfx-pass-1", "-nokeys")
     assert "Unrelated Root" not in subjects
     assert subjects.count("BEGIN CERTIFICATE") == 3  # the certificate, issuing CA, root
+
+
+def test_import_knows_a_pfx_by_its_content_and_asks_its_password(lab: Lab) -> None:
+    """A .pfx named edge.bin: the wizard asked no password (it went by the name) and ended
+    with "needs a password", while `lyncpki import edge.bin --password` worked."""
+    work = lab.work
+    key, cert, pfx = work / "bin.key", work / "bin.pem", work / "edge.bin"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            "-subj", "/CN=edge02.contoso.net", "-days", "5")  # fmt: skip
+    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx,
+            "-passout", "pass:Bin-pfx-pass-1")  # fmt: skip
+    child = spawn(lab, "edge02.contoso.net")
+    answer(child, "Task", "3\r")  # Import
+    child.expect_exact("Import Certificate")
+    answer(child, "File", "\x15" + str(pfx) + ENTER)
+    answer(child, "Password", "Bin-pfx-pass-1" + ENTER)
+    answer(child, "Go to")
+    child.expect(r"installed [0-9A-F]{40}")
+    child.close(force=True)
+    rows = json.loads(ok(lab.cli("certs", "--server", "edge02.contoso.net", "--json")).stdout)
+    assert any(r["has_private_key"] for r in rows["certificates"])

@@ -26,14 +26,12 @@ from lyncpki.cli.store_context import (
     topology_path,
 )
 from lyncpki.enrollment.exporting import export_pfx, replaceable_pfx
-from lyncpki.enrollment.importing import import_file
+from lyncpki.enrollment.importing import import_file, is_pkcs12_file
 from lyncpki.enrollment.selection import parse_usages
 from lyncpki.errors import LyncPkiError
 from lyncpki.reports.certs_table import print_certificates
 from lyncpki.store import ServerStore, StoreError, servers_in, thumbprint_name
 from lyncpki.store.listing import certificate_rows
-from lyncpki.x509.bundles import PKCS12_SUFFIXES
-from lyncpki.x509.pkcs12_guard import looks_like_pkcs12
 
 TypeOption = typer.Option(
     ...,
@@ -81,15 +79,6 @@ def import_command(
     _import(file, server, password, exportable, friendly_name, home, passphrase_file, as_json)
 
 
-def _begins_as_pkcs12(file: Path) -> bool:
-    """A .pfx by its content, whatever its name (a renamed export, a .bin download)."""
-    try:
-        with file.open("rb") as opened:
-            return looks_like_pkcs12(opened.read(16))
-    except OSError:  # import_file says what is wrong with the file
-        return False
-
-
 @guarded()
 def _import(
     file: Path,
@@ -102,7 +91,7 @@ def _import(
     as_json: bool,
 ) -> None:
     store = open_store(home, server)
-    pkcs12 = file.suffix.lower() in PKCS12_SUFFIXES or _begins_as_pkcs12(file)
+    pkcs12 = is_pkcs12_file(file)
     if pkcs12:
         password = pfx_password(password, purpose=".pfx file", to_open=True)
     secret = store_secret(home, passphrase_file) if pkcs12 else None

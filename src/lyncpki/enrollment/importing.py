@@ -21,6 +21,7 @@ from lyncpki.store import (
 from lyncpki.x509.bundles import PKCS12_SUFFIXES, Bundle, load_bundle
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import key_id
+from lyncpki.x509.pkcs12_guard import looks_like_pkcs12
 from lyncpki.x509.requests import certificate_dns_names
 
 
@@ -32,6 +33,18 @@ class ImportResult:
     trusted: list[TrustedCertificate] = field(default_factory=list)
     already: bool = False  # the certificate was installed before: nothing changed
     left_out: tuple[str, ...] = ()  # names the answered request asked for, not in the answer
+
+
+def is_pkcs12_file(path: Path) -> bool:
+    """A .pfx by its name or by its content, whatever its name (a renamed export, a .bin
+    download): what needs a password and the store's passphrase."""
+    if path.suffix.lower() in PKCS12_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as opened:
+            return looks_like_pkcs12(opened.read(16))
+    except OSError:  # import_file says what is wrong with the file
+        return False
 
 
 def read_bundle(path: Path, password: str | None) -> Bundle:

@@ -16,7 +16,7 @@ from lyncpki.ca.home import CaHome
 from lyncpki.checks.export_chain import export_chain
 from lyncpki.deployment.assignment import assign_checked
 from lyncpki.enrollment.exporting import export_pfx, replaceable_pfx
-from lyncpki.enrollment.importing import import_file
+from lyncpki.enrollment.importing import import_file, is_pkcs12_file
 from lyncpki.enrollment.requesting import (
     check_request_file,
     prepare,
@@ -348,14 +348,14 @@ def done(state: WizardState, ui: Prompter) -> str | None:
 def import_page(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Import Certificate", "A CA's answer (.cer, .p7b) or a .pfx with its key")
     state.import_file = ui.text("File", state.import_file)
-    if state.import_file.lower().endswith((".pfx", ".p12")):
+    if is_pkcs12_file(Path(state.import_file)):  # by its content too, as `import` knows it
         state.pfx_password = ui.text("Password", state.pfx_password, secret=True)
     return _nav(ui, "import_executing")
 
 
 def import_executing(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Executing Commands")
-    pfx = state.import_file.lower().endswith((".pfx", ".p12"))
+    pfx = is_pkcs12_file(Path(state.import_file))
     secret = (
         resolve_store_passphrase(
             state.home, prompt=lambda: ui.text("Passphrase of the server stores' keys", secret=True)
