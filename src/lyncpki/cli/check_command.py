@@ -271,9 +271,6 @@ def _check(
             )
         _print_rules(as_json or fmt is Format.JSON)
         return
-    chosen = report_format(
-        fmt, output, as_json, suffixes=SUFFIX_FORMATS, json=Format.JSON, table=Format.TABLE
-    )
     root = home_of(home).root
     now = SYSTEM_CLOCK.now()
     path = topology_path(home, topology, required=not (certs or endpoints))
@@ -282,6 +279,9 @@ def _check(
         inputs = [("the topology file", path), ("--client-pfx", client_pfx)]
         inputs += [("a --cert file", c) for c in certs] + [("a --trust file", t) for t in trust]
         check_not_input(output, inputs, "--output")
+    chosen = report_format(  # after what the output must never be: that is said first
+        fmt, output, as_json, suffixes=SUFFIX_FORMATS, json=Format.JSON, table=Format.TABLE
+    )
     plan = plan_file(path) if path else None
     if plan is not None:
         _known_servers(plan, servers)
