@@ -475,6 +475,11 @@ def test_a_bad_parameter_is_a_usage_error(
         ("pool01.contoso.net", "pool01.contoso.net is a pool's name; its servers are fe01"),
         ("fe09.contoso.net", "has no server fe09.contoso.net (did you mean fe0"),
         ("nothing.example.org", "the topology has no server nothing.example.org"),
+        (  # in the topology, without a certificate: not "the topology has no server"
+            "owas01.contoso.net",
+            "owas01.contoso.net is in the topology (role office_web_apps), and the plan gives "
+            "it no certificate (set plan_certificate: true",
+        ),
     ],
 )
 def test_check_of_a_server_the_topology_lacks_is_bad_usage(

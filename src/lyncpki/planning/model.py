@@ -158,6 +158,9 @@ class CertificatePlan:
     warnings: tuple[PlanWarning, ...]
     layout: str
     source: str | None = None
+    # servers of the topology that hold no planned certificate, with their role (an Office Web
+    # Apps server without plan_certificate): named as such, not as unknown
+    unplanned: tuple[tuple[str, str], ...] = ()
 
     def by_id(self, cert_id: str) -> PlannedCertificate:
         for cert in self.certificates:
@@ -199,6 +202,17 @@ class CertificatePlan:
         )
         if pool:
             return f"{name} is a pool's name; its servers are {', '.join(pool)}"
+        role = dict(self.unplanned).get(name)
+        if role is not None:
+            why = (
+                " (set plan_certificate: true on its pool to plan one, Q14)"
+                if role == "office_web_apps"
+                else ""
+            )
+            return (
+                f"{name} is in the topology (role {role}), and the plan gives it no "
+                f"certificate{why}"
+            )
         close = difflib.get_close_matches(name, self.store_names(), n=1, cutoff=0.8)
         hint = f" (did you mean {close[0]}?)" if close else ""
         return f"the topology has no server {name}{hint}"

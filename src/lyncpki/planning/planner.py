@@ -233,7 +233,15 @@ class _Planner:
         warnings = [w for c in certificates for w in c.warnings]
         warnings += self.warnings + plan_warnings(self.topology, self.facts, certificates)
         layout = self.options.layout or self.topology.defaults.layout
-        return CertificatePlan(tuple(certificates), tuple(warnings), str(layout), source)
+        held = {s for c in certificates for s in (*c.servers, c.target)}
+        unplanned = tuple(
+            (member, str(pool.role))
+            for site in self.topology.sites
+            for pool in site.pools
+            for member in pool.members
+            if member not in held
+        )
+        return CertificatePlan(tuple(certificates), tuple(warnings), str(layout), source, unplanned)
 
 
 def _merge(first: PlannedCertificate, other: PlannedCertificate) -> PlannedCertificate:
