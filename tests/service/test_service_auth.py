@@ -113,7 +113,7 @@ def test_unknown_account_is_401(service: Service) -> None:
 
 
 @pytest.mark.external
-def test_six_wrong_passwords_throttle_the_account_and_the_client(
+def test_six_wrong_passwords_throttle_the_account_from_that_client(
     service: Service, work: Path
 ) -> None:
     transport = httpx.HTTPTransport(local_address=THROTTLED_CLIENT)

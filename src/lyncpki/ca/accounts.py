@@ -30,7 +30,14 @@ from lyncpki.errors import LyncPkiError
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\\-]{0,127}$")
 FAILURE_WINDOW = dt.timedelta(minutes=1)
-MAX_FAILURES = 5  # per account or per client within the window
+# Failed logins within the window before a 429: per account from one client (a guesser at
+# the keyboard); per client whatever the account (spraying many accounts from one place); per
+# account whatever the client (a guesser spread over many addresses). A per-account limit of 5
+# alone let anyone lock a CA manager out from anywhere by failing on purpose; now only a
+# client that fails, or a distributed guess at 50 a minute (scrypt, 12+ characters), does.
+MAX_FAILURES = 5  # per (account, client)
+MAX_CLIENT_FAILURES = 20  # per client, any accounts
+MAX_ACCOUNT_FAILURES = 50  # per account, any clients
 
 
 class Role(StrEnum):
@@ -149,27 +156,28 @@ class Accounts:
             return [dict(r._mapping) for r in rows]
 
     def throttled(self, name: str, client: str) -> bool:
-        """Too many recent failures for this account or from this client."""
+        """Too many recent failures: for this account from this client, from this client, or
+        for this account (see MAX_FAILURES)."""
         since = self.clock.now() - FAILURE_WINDOW
         failures = db.login_failures
+        recent = failures.c.at > since
+        both = (failures.c.name == name) & (failures.c.client == client)
         with self.engine.connect() as conn:
-            by_name = (
-                conn.execute(
-                    select(func.count())
-                    .select_from(failures)
-                    .where(failures.c.name == name, failures.c.at > since)
-                ).scalar()
-                or 0
-            )
-            by_client = (
-                conn.execute(
-                    select(func.count())
-                    .select_from(failures)
-                    .where(failures.c.client == client, failures.c.at > since)
-                ).scalar()
-                or 0
-            )
-        return by_name >= MAX_FAILURES or by_client >= MAX_FAILURES
+            row = conn.execute(
+                select(
+                    func.count().filter(both),
+                    func.count().filter(failures.c.client == client),
+                    func.count().filter(failures.c.name == name),
+                )
+                .select_from(failures)
+                .where(recent, (failures.c.name == name) | (failures.c.client == client))
+            ).one()
+        pair, by_client, by_name = (int(n or 0) for n in row)
+        return (
+            pair >= MAX_FAILURES
+            or by_client >= MAX_CLIENT_FAILURES
+            or by_name >= MAX_ACCOUNT_FAILURES
+        )
 
     def verify(self, name: str, password: str, client: str) -> Account | None:
         """The account when the password is right; a failure is recorded otherwise."""
@@ -188,13 +196,17 @@ class Accounts:
             return Account(name, Role(row.role)), version_of(row.password_hash)
         if row is None:  # spend the same time as a wrong password (no account enumeration)
             check_password(password, _DUMMY_HASH)
+        self.record_failure(name, client)
+        return None
+
+    def record_failure(self, name: str, client: str) -> None:
+        """A failed login of `name` from `client`, counted by `throttled`."""
         with db.writer(self.engine).begin() as conn:
             conn.execute(
                 insert(db.login_failures).values(
                     name=name[:128], client=client[:64], at=self.clock.now()
                 )
             )
-        return None
 
 
 _DUMMY_HASH = hash_password("lyncpki-dummy-password")
