@@ -1253,10 +1253,13 @@ class CertificateAuthority:
         does): a delta left from the previous base would name a base older than the one
         served, and a relying party checking with deltas would not take it (OpenSSL ignores a
         delta whose number is not above its base's)."""
-        info = self._publish_crl(actor=actor, delta=delta, root=root)
-        if not delta and not root:
-            info = replace(info, delta_crl=self._publish_crl(actor=actor, delta=True, root=False))
-        return info
+        if delta or root:
+            return self._publish_crl(actor=actor, delta=delta, root=root)
+        # one run's full CRL and its delta, together: five `ca crl` at once printed a delta
+        # based on another run's full CRL (the files were right; what each run said was not)
+        with exclusive(self.home.ca_dir / ".crl-run.lock"):
+            info = self._publish_crl(actor=actor, delta=False, root=False)
+            return replace(info, delta_crl=self._publish_crl(actor=actor, delta=True, root=False))
 
     def _next_crl_number(self, conn: Connection, ca: str) -> int:
         """One above the CRLs recorded in the database and those published in the home (a

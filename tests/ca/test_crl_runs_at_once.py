@@ -1,0 +1,60 @@
+"""Several `ca crl` at once on one home: each run's delta CRL is based on that run's own full
+CRL (five runs at once printed a delta based on another run's full CRL), and openssl reads
+the pair left published as a base and its delta."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from ca_tools import NAMESPACE, PASSPHRASE
+
+from lab import lab_env, openssl
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.home import CaHome
+from lyncpki.keyspec import KeySpec
+
+
+def test_each_run_publishes_its_full_crl_with_its_own_delta(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    CertificateAuthority.create(
+        CaHome(home),
+        passphrase=PASSPHRASE,
+        name="Test Issuing CA",
+        namespaces=(NAMESPACE,),
+        root_key=KeySpec("ec", 256),
+        key=KeySpec("ec", 256),
+    ).engine.dispose()
+    env = lab_env(LYNCPKI_CA_PASSPHRASE=PASSPHRASE)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "lyncpki", "ca", "crl", "--home", str(home), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    said = []
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        said.append(json.loads(out))
+    for crl in said:
+        assert crl["delta_crl"]["base_number"] == crl["number"], said
+        assert crl["delta_crl"]["number"] == crl["number"] + 1, said
+    numbers = sorted(n for crl in said for n in (crl["number"], crl["delta_crl"]["number"]))
+    assert len(set(numbers)) == 8
+    folder = home / "publish" / "crl"
+    full = openssl("crl", "-inform", "DER", "-in", folder / "test-issuing-ca.crl", "-noout",
+                   "-crlnumber")  # fmt: skip
+    delta = openssl("crl", "-inform", "DER", "-in", folder / "test-issuing-ca+.crl", "-noout",
+                    "-text")  # fmt: skip
+    top = max(crl["number"] for crl in said)  # the last run's pair is what stays published
+    assert full.strip() == f"crlNumber=0x{top:02X}", full
+    assert re.search(rf"CRL Number: *\n *{top + 1}\n", delta), delta
+    assert re.search(rf"Delta CRL Indicator: critical *\n *{top}\n", delta), delta
