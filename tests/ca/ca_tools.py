@@ -19,11 +19,27 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.home import CaHome
+from lyncpki.keyspec import KeySpec
 from openssl_keys import key_args
 
 PASSPHRASE = b"test-passphrase"
 NAMESPACE = "corp-test.se"
 _counter = itertools.count(1)
+
+
+def make_ca(path: Path, db_url: str | None = None) -> CertificateAuthority:
+    return CertificateAuthority.create(
+        CaHome(path),
+        passphrase=PASSPHRASE,
+        name="Test Issuing CA",
+        namespaces=(NAMESPACE,),
+        root_key=KeySpec("rsa", 2048),
+        key=KeySpec("rsa", 2048),
+        db_url=db_url,
+    )
+
+
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----\n?", re.DOTALL)
 
 

@@ -10,23 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ca_tools import NAMESPACE, PASSPHRASE
+from ca_tools import make_ca
 
 from lyncpki.ca.authority import CertificateAuthority
-from lyncpki.ca.home import CaHome
-from lyncpki.keyspec import KeySpec
-
-
-def make_ca(path: Path, db_url: str | None = None) -> CertificateAuthority:
-    return CertificateAuthority.create(
-        CaHome(path),
-        passphrase=PASSPHRASE,
-        name="Test Issuing CA",
-        namespaces=(NAMESPACE,),
-        root_key=KeySpec("rsa", 2048),
-        key=KeySpec("rsa", 2048),
-        db_url=db_url,
-    )
 
 
 @pytest.fixture(scope="session")

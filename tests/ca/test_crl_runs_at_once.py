@@ -10,24 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ca_tools import NAMESPACE, PASSPHRASE
+from ca_tools import PASSPHRASE, make_ca
 
 from lab import lab_env, openssl
-from lyncpki.ca.authority import CertificateAuthority
-from lyncpki.ca.home import CaHome
-from lyncpki.keyspec import KeySpec
 
 
 def test_each_run_publishes_its_full_crl_with_its_own_delta(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    CertificateAuthority.create(
-        CaHome(home),
-        passphrase=PASSPHRASE,
-        name="Test Issuing CA",
-        namespaces=(NAMESPACE,),
-        root_key=KeySpec("ec", 256),
-        key=KeySpec("ec", 256),
-    ).engine.dispose()
+    make_ca(home).engine.dispose()
     env = lab_env(LYNCPKI_CA_PASSPHRASE=PASSPHRASE)
     runs = [
         subprocess.Popen(
