@@ -187,3 +187,52 @@ def test_mutual_tls_accepted_then_refused_once_revoked(
         "TLSv1.2",
         "TLSv1.3",
     ]
+
+
+def test_a_listener_that_requires_a_client_certificate_is_said_so(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """`s_server -Verify 1 -verify_return_error` probed without --client passed (exit 0), with a
+    false "refuses TLSv1.2 but accepts TLSv1.3": TLS 1.2 ended in the handshake, TLS 1.3 with
+    an alert after it (openssl s_client shows alert 116, certificate required)."""
+    cert, key = issue(check_lab, tmp_path, "mtls-only", FE01_DEFAULT, "LyncServer")
+    issuing = check_lab.home / "ca" / "issuing.crt"
+    other_key, other = tmp_path / "other.key", tmp_path / "other.crt"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", other_key, "-out", other,
+            "-subj", "/CN=Other Root", "-days", "5")  # fmt: skip
+    with s_server("-cert", cert, "-key", key, "-cert_chain", issuing, "-Verify", "1",
+                  "-CAfile", other, "-verify_return_error") as port:  # fmt: skip
+        report = live_check(check_lab, internal_topology, port, "--offline")
+    ids = [f["id"] for f in report["findings"]]
+    assert ids == ["tls.client-required"], report["findings"]
+    (finding,) = report["findings"]
+    assert finding["severity"] == "warning" and "--client" in finding["fix"]
+    assert "TLSv1.2" in finding["message"] and "TLSv1.3" in finding["message"]
+    assert all(h["client_required"] for h in report["handshakes"])
+
+
+def test_a_certificate_refused_for_another_reason_is_no_name_mismatch(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """A certificate that names every SNI but has a negative serial was reported as "does not
+    name" each of them (the name check failed on the serial); openssl's hostname check passes."""
+    key, csr = openssl_request(tmp_path, "neg", FE01_DEFAULT[0], FE01_DEFAULT)
+    ca_key = tmp_path / "ca.key"
+    ca_cert = tmp_path / "ca.crt"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca_cert,
+            "-subj", "/CN=Negative Serial CA", "-days", "5")  # fmt: skip
+    ext = tmp_path / "ext.cnf"
+    ext.write_text("subjectAltName=" + ",".join(f"DNS:{n}" for n in FE01_DEFAULT) + "\n")
+    cert = tmp_path / "neg.crt"
+    openssl("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-set_serial", "-7",
+            "-out", cert, "-days", "5", "-extfile", ext)  # fmt: skip
+    with s_server("-cert", cert, "-key", key) as port:
+        shown = subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername",
+             FE01_DEFAULT[0], "-verify_hostname", FE01_DEFAULT[0], "-CAfile", ca_cert],
+            input="", capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        report = live_check(check_lab, internal_topology, port, "--offline",
+                            "--trust", ca_cert)  # fmt: skip
+    assert "Verify return code: 0 (ok)" in shown.stdout, shown.stdout[-500:]
+    assert "tls.name-mismatch" not in {f["id"] for f in report["findings"]}, report["findings"]

@@ -98,6 +98,9 @@ class Handshake:
     # with a client certificate: whether the server asked for one (a CertificateRequest);
     # None when not known (no client certificate given, or no way to see the messages)
     client_asked: bool | None = None
+    # without one: the server asked for a client certificate and ended the connection (TLS 1.2:
+    # in the handshake; TLS 1.3: with an alert after it) — a mutual TLS listener
+    client_required: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +112,7 @@ class Handshake:
             "ok": self.ok,
             "client_refused": self.client_refused,
             "client_asked": self.client_asked,
+            "client_required": self.client_required,
             "presented": [c.subject.rfc4514_string() for c in self.presented],
             "problem": self.problem,
             "unreachable": self.unreachable,
@@ -153,7 +157,9 @@ def handshake(
             except (ssl.SSLError, OSError) as error:
                 result.problem = f"the client certificate cannot be used: {error}"
                 return result
-            asked = _watch_certificate_request(context)
+        # seen with or without a client certificate: a listener that requires one ends a
+        # handshake without it, which is no refused TLS version (it passed as one)
+        asked = _watch_certificate_request(context)
         try:
             raw = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
         except OSError as error:
@@ -173,6 +179,9 @@ def handshake(
             except (ssl.SSLError, OSError) as error:
                 result.problem = f"handshake failed: {_reason(error)}"
                 result.client_refused = client is not None and _about_client(error)
+                if client is None and asked:
+                    result.client_required = True
+                    result.problem = f"the server requires a client certificate ({_reason(error)})"
                 return result
             result.negotiated = tls.version()
             result.presented = _peer_chain(tls)
@@ -180,7 +189,22 @@ def handshake(
             if client is not None:
                 result.client_asked = None if asked is None else bool(asked)
                 _await_verdict(tls, result)
+            elif asked:  # TLS 1.3: a server that requires one says so after the handshake
+                _await_requirement(tls, result)
     return result
+
+
+def _await_requirement(tls: ssl.SSLSocket, result: Handshake) -> None:
+    """Without a client certificate, after a CertificateRequest: an alert on the next read
+    means the server requires one (its certificate was still presented, and is judged)."""
+    tls.settimeout(0.5)
+    try:
+        tls.recv(1)
+    except TimeoutError:
+        return  # asked, but the server goes on without one
+    except OSError as error:  # ssl.SSLError included
+        result.client_required = True
+        result.problem = f"the server requires a client certificate ({_reason(error)})"
 
 
 def _watch_certificate_request(context: ssl.SSLContext) -> list[bool] | None:
@@ -284,8 +308,11 @@ def names_to_probe(endpoint: Endpoint, planned_names: Sequence[str]) -> list[str
     return [endpoint.host] if fqdn_problem(normalize(endpoint.host)) is None else [None]
 
 
-def names_match(leaf: x509.Certificate, name: str, roots: Sequence[x509.Certificate]) -> bool:
-    """Whether `leaf` answers for `name` (RFC 6125 matching by cryptography's verifier)."""
+def names_match(
+    leaf: x509.Certificate, name: str, roots: Sequence[x509.Certificate]
+) -> bool | None:
+    """Whether `leaf` answers for `name` (RFC 6125 matching by cryptography's verifier); None
+    when the verifier refuses the certificate whatever the name (not a name question)."""
     if not roots:
         return False
     policy = verification.ExtensionPolicy.permit_all()
@@ -304,8 +331,16 @@ def names_match(leaf: x509.Certificate, name: str, roots: Sequence[x509.Certific
     try:
         builder.build_server_verifier(x509.DNSName(name)).verify(leaf, [])
     except (verification.VerificationError, ValueError):
-        return False
-    return True
+        pass
+    else:
+        return True
+    # refused: for the name, or for something else of the certificate (a negative serial, an
+    # unknown critical extension), which other findings name; the name only if that is all
+    try:
+        builder.build_client_verifier().verify(leaf, [])
+    except (verification.VerificationError, ValueError):
+        return None
+    return False
 
 
 def judge(
@@ -329,8 +364,19 @@ def judge(
     for h in handshakes:
         by_version.setdefault(h.version, []).append(h)
     working = {v for v, hs in by_version.items() if any(h.ok for h in hs)}
+    required = sorted({h.version for h in handshakes if h.client_required})
+    if required:
+        add(
+            "tls.client-required",
+            Severity.WARNING,
+            f"{endpoint.label} requires a client certificate ({', '.join(required)}): mutual "
+            "TLS was not proven, only the certificate the server presents was judged",
+            "probe it with a client certificate, as a Lync server connects: --client SERVER "
+            "(a store's Default certificate) or --client-pfx FILE",
+            "R-GEN-13",
+        )
     for version, hs in by_version.items():
-        if version in working or any(h.client_refused for h in hs):
+        if version in working or any(h.client_refused or h.client_required for h in hs):
             continue
         problem = hs[0].problem or "no handshake"
         if working:
@@ -385,7 +431,7 @@ def judge(
             continue
         leaf, sent = h.presented[0], h.presented[1:]
         der = leaf.public_bytes(Encoding.DER)
-        if h.sni and (h.sni, der) not in mismatched and not names_match(leaf, h.sni, [leaf]):
+        if h.sni and (h.sni, der) not in mismatched and names_match(leaf, h.sni, [leaf]) is False:
             mismatched.add((h.sni, der))
             add(
                 "tls.name-mismatch",

@@ -116,7 +116,7 @@ def _trust_context(context: ssl.SSLContext, root: Path, crl: Path) -> None:
 def _names(der: bytes, name: str) -> bool:
     """Whether the certificate (DER) names `name` (each client is checked once per server)."""
     peer = x509.load_der_x509_certificate(der)
-    return names_match(peer, name, [peer])
+    return names_match(peer, name, [peer]) is True
 
 
 class Listener:
