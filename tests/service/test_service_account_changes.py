@@ -248,3 +248,30 @@ def test_forged_tokens_are_refused_and_audited_never_a_500(served: Service) -> N
     assert all("CSRF" in r["detail"] for r in refused)
     health = httpx.get(f"{served.url}/health", timeout=10)
     assert health.status_code == 200
+
+
+def test_console_pages_are_not_cached_and_downloads_are_named_by_the_serial(
+    served: Service, work: Path
+) -> None:
+    """Signed-in pages came with no Cache-Control (Back after sign-out showed them, CSRF token
+    and all); a download URL whose serial began with CR, LF or U+2028 dropped the connection or
+    answered 500, and other whitespace went into the file name."""
+    name, password = "boss-cache", "boss-cache-password-01"
+    _add(served, name, "manager", password)
+    csr = openssl_req(work)
+    issued = served.cli("ca", "issue", csr, "--json")
+    serial = json.loads(issued.stdout)["serial"]
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        assert http.get("/ui/login").headers["cache-control"] == "no-store"
+        _console_login(http, name, password)
+        for page in ("/ui/pending", "/ui/certificates", "/ui/dashboard"):
+            answer = http.get(page)
+            assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+        for prefix in ("", "%0a", "%0d", "%09", "%20", "%e2%80%a8", "%c2%85"):
+            answer = http.get(f"/ui/certificates/{prefix}{serial}.pem")
+            assert answer.status_code in (200, 404), (prefix, answer.status_code)
+            if answer.status_code == 200:
+                assert answer.headers["content-disposition"] == (
+                    f'attachment; filename="{serial}.pem"'
+                ), prefix
+                assert answer.content.startswith(b"-----BEGIN CERTIFICATE-----")

@@ -237,3 +237,25 @@ def test_remembered_credentials_are_found_without_the_database(tmp_path: Path) -
     assert refused.value.status == 401
     authenticate.watch.close()
     ca.engine.dispose()
+
+
+FORWARDED_CLIENT = "127.0.0.6"
+
+
+@pytest.mark.external
+def test_x_forwarded_for_names_no_client(service: Service) -> None:
+    """From 127.0.0.1, uvicorn took X-Forwarded-For as the client: a new address each time
+    slipped past the per-client throttle, and the audit log recorded the forged addresses."""
+    transport = httpx.HTTPTransport(local_address=FORWARDED_CLIENT)
+    statuses = []
+    with httpx.Client(base_url=service.url, transport=transport, timeout=30) as http:
+        for n in range(6):
+            answer = http.get(
+                "/api/v1/requests/1",
+                auth=("fe-forwarder", f"wrong-{n}"),
+                headers={"X-Forwarded-For": f"198.51.100.{n}", "X-Forwarded-Proto": "https"},
+            )
+            statuses.append(answer.status_code)
+    assert statuses == [401, 401, 401, 401, 401, 429], statuses
+    logins = [row for row in service.audit() if row["actor"] == "fe-forwarder"]
+    assert logins and {row["target"] for row in logins} == {FORWARDED_CLIENT}, logins

@@ -152,6 +152,12 @@ def _serve(
         else {}
     )
     tls_options["http"] = PROTOCOL  # OCSP answered by the protocol; the TLS peer's certificate
+    # the client is the TCP peer, never what X-Forwarded-For says: uvicorn trusts those headers
+    # from 127.0.0.1 by default, and a local client named any address it liked in the audit log
+    # and slipped past the per-client sign-in throttle (X-Forwarded-Proto set the cookie's
+    # Secure flag too). A reverse proxy in front is not supported: it would make every client
+    # one address.
+    tls_options["proxy_headers"] = False
     check_port(host, port)  # before saying where the service is
     print(
         f"lyncpki CA service on {scheme}://{host}:{port} ({workers} worker(s)); "

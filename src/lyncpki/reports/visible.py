@@ -31,7 +31,8 @@ def shown(value: object) -> object:
     obeys a right-to-left override as a terminal obeys ESC); markup a filter made (a `Markup`),
     and values that are not text, as they are."""
     if isinstance(value, str) and not hasattr(value, "__html__"):
-        return visible(value)
+        # a CRLF line break is a line break (a pasted request shown again in its textarea)
+        return visible(value.replace("\r\n", "\n"))
     return value
 
 

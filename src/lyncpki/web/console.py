@@ -46,6 +46,7 @@ from lyncpki.web.session import (
     session_key,
     set_login_cookie,
 )
+from lyncpki.x509.identifiers import serial_hex
 from lyncpki.x509.keys import describe
 from lyncpki.x509.requests import read_request, requested_dns_names
 
@@ -133,7 +134,9 @@ class Console:
             .get_template(name)
             .render(session=session, path=request.url.path, when=_when, **values)
         )
-        return HTMLResponse(page, status)
+        # no copy kept by the browser or a proxy: the pages hold the CSRF token, the pending
+        # requests and the inventory, shown again by Back after sign-out
+        return HTMLResponse(page, status, headers={"Cache-Control": "no-store"})
 
     def _still_valid(self, session: Session) -> bool:
         """Whether the session's account still exists with the role and password it had at
@@ -322,8 +325,14 @@ class Console:
 
     def pending_page(self, request: Request, message: str = "", status: int = 200) -> HTMLResponse:
         session = self.session(request, manager=True)
-        rows = [self._reviewed(r) for r in self.ca.pending()]
-        return self.render("pending.html.j2", request, session, status, rows=rows, message=message)
+        waiting = self.ca.pending()
+        # the oldest PAGE_ROWS, each CSR judged again: a requester's thousands of submissions
+        # made a page of megabytes that re-read every request at each load
+        rows = [self._reviewed(r) for r in waiting[:PAGE_ROWS]]
+        return self.render(
+            "pending.html.j2", request, session, status, rows=rows, total=len(waiting),
+            message=message,
+        )  # fmt: skip
 
     async def decide(self, request: Request, request_id: int, approve: bool) -> HTMLResponse:
         session = self.session(request, manager=True)
@@ -416,7 +425,9 @@ class Console:
         except LyncPkiError as error:
             raise Refused(404, "Not found", error.message) from None
         body = _encoded(cert, kind, self.ca.chain_for(cert))
-        name = f"{serial}.{kind}"
+        # the certificate's own serial, never the path's text (a CR or U+2028 in it broke the
+        # header: a dropped connection, a 500)
+        name = f"{serial_hex(cert.serial_number)}.{kind}"
         return Response(
             body,
             media_type=DOWNLOADS[kind],
