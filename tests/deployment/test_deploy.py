@@ -239,6 +239,62 @@ def test_a_killed_run_is_completed_by_the_next_without_issuing_twice(tmp_path: P
     assert again.returncode == 0 and report(home)["actions"] == []
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_run_killed_while_making_keys_leaves_no_worker_holding_its_lock(
+    tmp_path: Path,
+) -> None:
+    """kill -9 of deploy while its key workers ran left them waiting forever, holding the
+    deploy's lock (inherited at fork): every later deploy on that home was refused as running."""
+    home = tmp_path / "keys-killed"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "lyncpki", "deploy", str(CONTOSO), "--home", str(home),
+         "--no-live", "--jobs", "2"],
+        env=demo_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers: list[int] = []
+
+    def making_keys() -> bool:  # the key workers: forked, so with the deploy's command line
+        workers[:] = [p for p in _children(child.pid) if b" deploy " in _cmdline(p)]
+        return len(workers) >= 2
+
+    wait_while_running(child, making_keys)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{p}").exists() and "Z" not in _state(p) for p in workers):
+        assert time.monotonic() < deadline, f"workers {workers} outlived the deploy"
+        time.sleep(0.05)
+    process = deploy(home, "--no-live")
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert report(home)["passed"]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return b""
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
 def test_renew_within_renews_and_keeps_the_old_as_previous(tmp_path: Path) -> None:
     home = tmp_path / "renew"
     assert deploy(home, "--no-live").returncode == 0

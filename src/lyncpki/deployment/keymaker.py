@@ -5,6 +5,9 @@ the stores' passphrase before handing both back. No key leaves a worker unencryp
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -44,6 +47,22 @@ def make_one(order: KeyOrder, secret: bytes) -> MadeKey:
     )
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """In a worker, first: killed with the deploy process. A forked worker holds every file the
+    deploy had open, its lock among them: killed mid-run (kill -9), the deploy left its workers
+    waiting forever, and every later deploy on that home was refused as "running"."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the check below still ends a late orphan
+        pass
+    if os.getppid() != parent:  # the deploy died before the line above took effect
+        os._exit(1)
+
+
 def make_keys(
     orders: Sequence[KeyOrder],
     secret: bytes,
@@ -59,7 +78,9 @@ def make_keys(
             if done:
                 done(1)
         return made
-    with ProcessPoolExecutor(max_workers=min(jobs, len(orders))) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(orders)), initializer=_die_with, initargs=(os.getpid(),)
+    ) as pool:
         futures = [pool.submit(make_one, order, secret) for order in orders]
         results = []
         for future in futures:
