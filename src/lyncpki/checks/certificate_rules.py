@@ -429,7 +429,30 @@ def _signature(ctx: CertificateContext) -> list[Problem]:
         ]
     if algorithm is not None and algorithm.name == "md5":
         return [Problem("signed with MD5", "have the CA sign with SHA-256")]
+    if algorithm is not None and algorithm.name == "sha1":
+        return [
+            Problem(
+                "signed with SHA-1, which is deprecated: Lync Server 2013 still accepts it, but "
+                "this check's path validation (pyca/cryptography) refuses SHA-1 signatures, so "
+                "its chain is also reported as not trusted",
+                "have the CA sign with SHA-256 and issue it again",
+                Severity.WARNING,
+            )
+        ]
     return []
+
+
+def _serial(ctx: CertificateContext) -> list[Problem]:
+    serial = ctx.certificate.serial_number
+    if serial > 0:
+        return []
+    return [
+        Problem(
+            f"the serial number is {serial}: RFC 5280 (4.1.2.2) requires a positive integer, "
+            "and path validation that enforces it refuses the certificate",
+            "have the CA issue it again (a CA that writes such serials is misconfigured)",
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------- revocation
@@ -776,7 +799,20 @@ RULES: tuple[Rule, ...] = (
         _key_usage,
     ),
     Rule("key.unsupported", Severity.WARNING, "R-GEN-05", "key type or size", _key),
-    Rule("signature.unsupported", Severity.ERROR, "R-GEN-04", "PSS, MD5 or unknown", _signature),
+    Rule(
+        "signature.unsupported",
+        Severity.ERROR,
+        "R-GEN-04",
+        "PSS, MD5 or unknown (SHA-1: a warning)",
+        _signature,
+    ),
+    Rule(
+        "serial.not-positive",
+        Severity.WARNING,
+        "R-GEN-13",
+        "a serial number that is zero or negative",
+        _serial,
+    ),
     Rule("cdp.missing", Severity.ERROR, "R-GEN-03", "no CRL distribution point", _cdp),
     Rule(
         "cdp.not-http",

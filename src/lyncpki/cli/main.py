@@ -65,6 +65,8 @@ def main() -> None:
     # pyca/cryptography warns while decoding some malformed names; lyncpki reports what it
     # refuses in its own words, so the warning would only be noise on the terminal.
     warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
+    # ... and on a serial number that is not positive: `serial.not-positive` says it
+    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     command = typer.main.get_command(app)
     if shutil.get_terminal_size().columns < PLAIN_HELP_BELOW:
         LazyGroup.plain_help = True  # and for each command as it is built
