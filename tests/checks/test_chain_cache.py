@@ -171,3 +171,29 @@ def test_a_copy_of_the_learnt_ca_finds_its_path_and_a_new_tuple_of_roots_too(
     forged = _leaf("forged-copy.contoso.net", ca.subject, KEYS["rogue"])
     assert validate_chain(forged, [copy], roots, NOW).problem is not None
     assert not _openssl_accepts(tmp_path, forged, [ca])
+
+
+def test_why_a_path_fails_is_said_in_plain_words(tmp_path: Path) -> None:
+    """pyca's reasons reached the report as they are: a certificate as its Python
+    representation, "all candidates exhausted with no interior errors", Rust debug text."""
+    ca = _ca("Cache CA plain", KEYS["ca"], ROOT.subject, KEYS["root"])
+    odd = (
+        x509.CertificateBuilder()
+        .subject_name(_name("odd.contoso.net"))
+        .issuer_name(ca.subject)
+        .public_key(KEYS["leaf"].public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(
+            x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.5.6.7"), b"\x05\x00"),
+            critical=True,
+        )
+        .sign(KEYS["ca"], hashes.SHA256())
+    )
+    problem = validate_chain(odd, [ca], [ROOT], NOW).problem
+    assert problem and "<Certificate" not in problem and "CN=odd.contoso.net" in problem, problem
+    assert not _openssl_accepts(tmp_path, odd, [ca])  # openssl refuses it too
+    orphan = _leaf("orphan.contoso.net", ca.subject, KEYS["ca"])
+    missing = validate_chain(orphan, [], [ROOT], NOW).problem
+    assert missing and "issuing CA or its root is missing" in missing, missing

@@ -558,14 +558,16 @@ def _chain_untrusted(ctx: CertificateContext) -> list[Problem]:
         return []
     self_signed = ctx.certificate.issuer == ctx.certificate.subject
     if ctx.server is None:  # a file checked alone: trusted roots come from --trust
-        return [
-            Problem(
-                f"the chain does not reach a trusted root: {problem}",
-                "give the CA's root certificate with --trust ROOT.crt (lyncpki ca chain "
-                "--out chain.pem for lyncpki's CA); a root inside the checked file is not "
-                "trusted on the file's word",
-            )
-        ]
+        fix = (
+            "the roots given do not validate it: see why above (the certificate or a CA of "
+            "its chain), or give the root its chain ends at"
+            if ctx.roots
+            else "give the CA's root certificate (self-signed) with --trust ROOT.crt (lyncpki "
+            "ca chain --out chain.pem for lyncpki's CA); a CA certificate that is not "
+            "self-signed counts as an intermediate, and a root inside the checked file is not "
+            "trusted on the file's word"
+        )
+        return [Problem(f"the chain does not reach a trusted root: {problem}", fix)]
     if not ctx.roots and not issuer_known and not self_signed:
         # neither the root nor the issuing CA: both said at once, not one per attempt
         issuer = ctx.certificate.issuer.rfc4514_string()

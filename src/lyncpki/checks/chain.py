@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -167,10 +168,45 @@ def validate_chain(
     try:
         verified = _verifier(key, at).verify(leaf, list(intermediates))
     except verification.VerificationError as error:
-        return ChainResult([], str(error).removeprefix("validation failed: "))
+        return ChainResult([], plain_problem(str(error)))
     chain = list(verified.chain)
     _learn(uppers, chain, at)
     return ChainResult(chain)
+
+
+# pyca/cryptography's words for why a path does not validate, in an administrator's
+_PLAIN = (
+    (
+        re.compile(r"all candidates exhausted with no interior errors"),
+        "no CA certificate that issued it is among those given and trusted (its issuing CA or "
+        "its root is missing)",
+    ),
+    (
+        re.compile(r"cert is not valid at validation time"),
+        "a CA certificate of its path is outside its validity (expired, or not yet valid)",
+    ),
+    (
+        re.compile(r"Forbidden signature algorithm.*", re.DOTALL),
+        "a certificate of its path is signed with an algorithm the validation refuses (SHA-1 "
+        "or weaker)",
+    ),
+    (
+        re.compile(r"malformed DNS name constraint: (\S+)"),
+        r"a CA's name constraint \1 is in a form RFC 5280 does not define for DNS names (a "
+        "leading dot): this check's path validation (pyca/cryptography) refuses it, though "
+        "Windows and OpenSSL accept it",
+    ),
+    # a certificate shown as its Python representation: its subject
+    (re.compile(r"<Certificate\(subject=<Name\(([^)]*)\)>[^>]*>"), r"\1"),
+)
+
+
+def plain_problem(text: str) -> str:
+    """Why a path does not validate, without pyca's prefixes and representations."""
+    text = text.removeprefix("validation failed: ").removeprefix("candidates exhausted: ")
+    for pattern, words in _PLAIN:
+        text = pattern.sub(words, text)
+    return text
 
 
 def issuer_line(
