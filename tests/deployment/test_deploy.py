@@ -607,3 +607,41 @@ def test_a_layout_gone_separate_replaces_the_combined_certificates(tmp_path: Pat
     names = openssl("x509", "-in", cert, "-noout", "-ext", "subjectAltName")
     assert "admin.contoso.com" not in names and "lyncdiscoverinternal" not in names, names
     assert deploy(home, "--no-live").returncode == 0 and report(home)["actions"] == []
+
+
+GROWN_EDGE = """\
+sip_domains: [tailspin.test]
+simple_urls: {meet: meet.tailspin.test}
+sites:
+  - name: S1
+    pools:
+      - {role: front_end, fqdn: pool1.corp.tailspin.test, servers: [fe1.corp.tailspin.test]}
+      - {role: edge, fqdn: edgepool.corp.tailspin.test, servers: [EDGES],
+         external: {access: sip.tailspin.test, webconf: wc.tailspin.test, av: av.tailspin.test}}
+"""
+
+
+def test_an_edge_pool_grown_to_two_servers_gets_exportable_keys(tmp_path: Path) -> None:
+    """A one-server Edge pool's Internal certificate has a non-exportable key; grown to two
+    servers, deploy copied it as it was (key.not-exportable on both) and every later run said
+    "nothing to do" and failed. It is renewed with an exportable key, then copied."""
+    home = tmp_path / "grown"
+    one, two = tmp_path / "one.yaml", tmp_path / "two.yaml"
+    one.write_text(GROWN_EDGE.replace("EDGES", "edge1.corp.tailspin.test"))
+    two.write_text(
+        GROWN_EDGE.replace("EDGES", "edge1.corp.tailspin.test, edge2.corp.tailspin.test")
+    )
+    for topology in (one, two):
+        process = run_lyncpki("deploy", topology, "--home", home, "--no-live", env=demo_env(),
+                              timeout=300)  # fmt: skip
+        assert process.returncode == 0, process.stdout + process.stderr
+    rows = json.loads(ok(run_lyncpki("certs", "--home", home, "--json", env=demo_env())).stdout)[
+        "certificates"
+    ]
+    internal = [r for r in rows if r["type"] == "Internal" and r["state"] == "assigned"]
+    assert {r["server"] for r in internal} == {"edge1.corp.tailspin.test",
+                                               "edge2.corp.tailspin.test"}  # fmt: skip
+    assert all(r["exportable"] for r in internal), internal
+    assert len({r["thumbprint"] for r in internal}) == 1  # one certificate for the pool
+    again = run_lyncpki("deploy", two, "--home", home, "--no-live", env=demo_env(), timeout=300)
+    assert again.returncode == 0 and "nothing to do" in again.stdout, again.stdout

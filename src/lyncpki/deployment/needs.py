@@ -136,6 +136,9 @@ def _fit(
     entry = index.certificate(thumbprint)
     if entry is None or not store.has_key(entry):
         return None, "its private key is missing"
+    if planned.exportable and not entry.exportable:  # a pool grown from one server: copied,
+        # it would be a non-exportable key on every member (key.not-exportable each run)
+        return None, f"its key is not exportable, and it must be ({planned.exportable_reason})"
     try:
         cert = store.certificate(thumbprint)
     except StoreError as error:
@@ -177,9 +180,9 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
     index = store.load()
     planned_usages = {str(u) for u in planned.usages}
     for entry in reversed(index.personal):
-        if not store.has_key(entry) or _held_for_others(
-            index, entry.thumbprint, planned_usages, criteria.now
-        ):
+        if (planned.exportable and not entry.exportable) or not store.has_key(entry):
+            continue
+        if _held_for_others(index, entry.thumbprint, planned_usages, criteria.now):
             continue
         try:
             cert = store.certificate(entry.thumbprint)
@@ -208,6 +211,8 @@ def _pending(store: ServerStore, planned: PlannedCertificate) -> PendingRequest 
         return None
     usages = [str(u) for u in planned.usages]
     for request in reversed(store.load().pending):
+        if planned.exportable and not request.exportable:
+            continue  # its key would be made again exportable: a new request
         if list(request.usages) == usages and request.subject == planned.subject:
             return request
     return None
