@@ -645,3 +645,33 @@ def test_an_edge_pool_grown_to_two_servers_gets_exportable_keys(tmp_path: Path) 
     assert len({r["thumbprint"] for r in internal}) == 1  # one certificate for the pool
     again = run_lyncpki("deploy", two, "--home", home, "--no-live", env=demo_env(), timeout=300)
     assert again.returncode == 0 and "nothing to do" in again.stdout, again.stdout
+
+
+def test_a_pending_public_request_is_made_again_when_the_plan_grows(tmp_path: Path) -> None:
+    """With --public-ca offline, a SIP domain added after the public requests were written:
+    the pending request (without the new names) was resumed as it was, and the public CA's
+    answer to it was useless. It is made again with the plan's names, the old one moved to
+    public-requests/superseded and forgotten with its key."""
+    home = tmp_path / "grows"
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text(GROWN_EDGE.replace("EDGES", "edge1.corp.tailspin.test"))
+    second.write_text(
+        first.read_text().replace("sip_domains: [tailspin.test]",
+                                  "sip_domains: [tailspin.test, wingtip.test]")
+    )  # fmt: skip
+    for topology in (first, second):
+        run_lyncpki("deploy", topology, "--home", home, "--no-live", "--public-ca", "offline",
+                    env=demo_env(), timeout=300)  # fmt: skip
+    outbox = home / "public-requests"
+    external = outbox / "edge1.corp.tailspin.test--edge-external.req"
+    asked = openssl("req", "-in", external, "-noout", "-text")
+    assert "sip.wingtip.test" in asked and "sip.tailspin.test" in asked
+    old = outbox / "superseded" / external.name
+    assert old.is_file() and "sip.wingtip.test" not in openssl("req", "-in", old, "-noout",
+                                                                "-text")  # fmt: skip
+    rows = json.loads(ok(run_lyncpki("certs", "--home", home, "--server",
+                                     "edge1.corp.tailspin.test", "--json",
+                                     env=demo_env())).stdout)["certificates"]  # fmt: skip
+    pending = [r for r in rows if r["state"] == "pending request" and
+               r["type"].startswith("AccessEdgeExternal")]  # fmt: skip
+    assert len(pending) == 1, rows

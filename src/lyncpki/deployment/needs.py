@@ -213,6 +213,8 @@ def _pending(store: ServerStore, planned: PlannedCertificate) -> PendingRequest 
     for request in reversed(store.load().pending):
         if planned.exportable and not request.exportable:
             continue  # its key would be made again exportable: a new request
+        if not set(planned.sans) <= set(request.sans):
+            continue  # the plan grew (a SIP domain more): its answer would lack names
         if list(request.usages) == usages and request.subject == planned.subject:
             return request
     return None

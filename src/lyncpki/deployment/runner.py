@@ -55,6 +55,7 @@ MTLS_TEMPLATE = "LyncServer"
 SUBMIT_THREADS = 8
 PUBLIC_REQUESTS = "public-requests"  # in the home: requests waiting for the public CA
 ANSWERED = "answered"  # in PUBLIC_REQUESTS: requests whose answers were imported
+SUPERSEDED = "superseded"  # in PUBLIC_REQUESTS: requests made again with the plan's new names
 REQUESTED = "requested"  # a Done's action: a request written for the public CA, not sent
 
 
@@ -174,6 +175,7 @@ class Runner:
         pem = request_pem(csr, certreq_armor=True)
         if asks_public_ca(need, self.public):
             outbox = self.public_request_file(need)
+            self._supersede(store, outbox)
             keep(store, spec, made.sealed, csr, self.secret, output=outbox)
             return self._await_public_ca(need, pem, outbox)
         pending = keep(
@@ -206,6 +208,18 @@ class Runner:
         return self._send(need, store, need.pending, pem, need.pending.template, "resumed")
 
     # ------------------------------------------------------------------ the public CA
+    def _supersede(self, store: ServerStore, outbox: Path) -> None:
+        """A request for the public CA made again (the plan now needs names the one left
+        pending lacks): the old one is forgotten with its key, and its file moved to
+        public-requests/superseded, so that the answer to it is never awaited or paid for."""
+        for old in store.load().pending if store.exists() else ():
+            if old.output and Path(old.output) == outbox:
+                store.drop_pending(old.id)
+        if outbox.is_file():
+            target = outbox.parent / SUPERSEDED / outbox.name
+            target.parent.mkdir(exist_ok=True)
+            outbox.replace(target)
+
     def public_request_file(self, need: Need) -> Path:
         """Where the request for the public CA is written: one file per planned certificate,
         named by the server that holds its key (where the answer must be imported)."""
