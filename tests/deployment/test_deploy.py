@@ -675,3 +675,35 @@ def test_a_pending_public_request_is_made_again_when_the_plan_grows(tmp_path: Pa
     pending = [r for r in rows if r["state"] == "pending request" and
                r["type"].startswith("AccessEdgeExternal")]  # fmt: skip
     assert len(pending) == 1, rows
+
+
+LAYOUT = """\
+sip_domains: [tailspin.test]
+simple_urls: {meet: meet.tailspin.test, admin: admin.tailspin.test}
+LAYOUT_LINE
+sites:
+  - name: S1
+    pools:
+      - {role: front_end, fqdn: pool1.corp.tailspin.test, servers: [fe1.corp.tailspin.test],
+         web_services: {external: web.tailspin.test}}
+"""
+
+
+def test_a_combined_certificate_left_after_the_layout_went_separate_is_found(
+    tmp_path: Path,
+) -> None:
+    """Deployed combined, checked against the separate layout: check passed (each usage's SANs
+    are there) while WebServicesExternal carried the internal names, admin included; deploy's
+    own judgement would renew all three. check says so: layout.combined."""
+    home = tmp_path / "layout"
+    combined, separate = tmp_path / "combined.yaml", tmp_path / "separate.yaml"
+    combined.write_text(LAYOUT.replace("LAYOUT_LINE", "defaults: {layout: combined}"))
+    separate.write_text(LAYOUT.replace("LAYOUT_LINE\n", ""))
+    ok(run_lyncpki("deploy", combined, "--home", home, "--no-live", env=demo_env(), timeout=300))
+    process = run_lyncpki("check", "--home", home, "-t", separate, "--offline", "--json",
+                          env=demo_env())  # fmt: skip
+    assert process.returncode == 1, process.stdout + process.stderr
+    found = [f for f in json.loads(process.stdout)["findings"] if f["id"] == "layout.combined"]
+    assert {f["usage"] for f in found} == {"Default", "WebServicesInternal", "WebServicesExternal"}
+    # and against the layout it was deployed with, nothing
+    ok(run_lyncpki("check", "--home", home, "-t", combined, "--offline", env=demo_env()))

@@ -55,6 +55,13 @@ _OTHERS = (
         "a pool's shared certificate differs across its servers",
     ),
     RuleInfo(
+        "layout.combined",
+        Severity.ERROR,
+        "R-GEN-17",
+        "deployment",
+        "one certificate assigned to usages the plan keeps on separate certificates",
+    ),
+    RuleInfo(
         "oauth.not-global",
         Severity.ERROR,
         "R-OAUTH-01",

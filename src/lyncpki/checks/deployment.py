@@ -202,8 +202,45 @@ def _check_deployment(job: DeploymentCheck) -> list[Finding]:
             if job.open_key is not None and entry is not None and entry.key_id:
                 findings += _key_matches(job, server, entry.key_id, ctx)
     findings += _pool_identical(job.plan, assigned)
+    findings += _layout_apart(job.plan, assigned)
     findings += _oauth_everywhere(job, stores, assigned)
     return ordered(findings)
+
+
+def _layout_apart(
+    plan: CertificatePlan, assigned: dict[tuple[str, str], dict[str, str]]
+) -> list[Finding]:
+    """One certificate assigned on a server to usages the plan gives separate certificates
+    (a combined certificate left after the layout went separate): the external web site then
+    carries the internal names, the admin URL among them (R-GEN-17). Each certificate's own
+    SANs pass, so no other rule sees it; deploy renews it."""
+    by_server: dict[tuple[str, str], set[str]] = defaultdict(set)  # (server, thumb) -> ids
+    for (cert_id, _usage), holders in assigned.items():
+        for server, thumbprint in holders.items():
+            by_server[server, thumbprint].add(cert_id)
+    findings: list[Finding] = []
+    for (server, thumbprint), ids in sorted(by_server.items()):
+        if len(ids) < 2:
+            continue
+        usages = sorted(str(u) for cert_id in ids for u in plan.by_id(cert_id).usages)
+        for cert_id in sorted(ids):
+            planned = plan.by_id(cert_id)
+            findings.append(
+                _finding(
+                    "layout.combined",
+                    Severity.ERROR,
+                    server,
+                    ",".join(str(u) for u in planned.usages),
+                    planned.subject,
+                    f"one certificate ({thumbprint[:12]}…) is assigned to {', '.join(usages)}, "
+                    "which the plan keeps on separate certificates: each usage carries the "
+                    "others' names (the external web site the internal ones, admin included)",
+                    "request each planned certificate and assign it to its own usages "
+                    "(lyncpki deploy renews them), or plan the combined layout",
+                    "R-GEN-17",
+                )
+            )
+    return findings
 
 
 def _unassigned(
