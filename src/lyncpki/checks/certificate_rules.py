@@ -559,8 +559,9 @@ def _chain_untrusted(ctx: CertificateContext) -> list[Problem]:
     self_signed = ctx.certificate.issuer == ctx.certificate.subject
     if ctx.server is None:  # a file checked alone: trusted roots come from --trust
         fix = (
-            "the roots given do not validate it: see why above (the certificate or a CA of "
-            "its chain), or give the root its chain ends at"
+            "the trusted roots (the home CA's, and --trust) do not validate it: see why "
+            "above, or give the root its chain ends at with --trust ROOT.crt (a root inside "
+            "the checked file is not trusted on the file's word)"
             if ctx.roots
             else "give the CA's root certificate (self-signed) with --trust ROOT.crt (lyncpki "
             "ca chain --out chain.pem for lyncpki's CA); a CA certificate that is not "
