@@ -643,6 +643,12 @@ def test_an_edge_pool_grown_to_two_servers_gets_exportable_keys(tmp_path: Path) 
                                                "edge2.corp.tailspin.test"}  # fmt: skip
     assert all(r["exportable"] for r in internal), internal
     assert len({r["thumbprint"] for r in internal}) == 1  # one certificate for the pool
+    # each row names its serial, as openssl reads it, and as `ca show` takes it
+    stored = home / "servers" / "edge1.corp.tailspin.test" / "certs"
+    said = openssl("x509", "-in", stored / f"{internal[0]['thumbprint']}.crt", "-noout",
+                   "-serial").strip().split("=", 1)[1]  # fmt: skip
+    assert internal[0]["serial"].upper() == said.upper()
+    ok(run_lyncpki("ca", "show", internal[0]["serial"], "--home", home, env=demo_env()))
     again = run_lyncpki("deploy", two, "--home", home, "--no-live", env=demo_env(), timeout=300)
     assert again.returncode == 0 and "nothing to do" in again.stdout, again.stdout
 

@@ -259,7 +259,8 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
             f"{', '.join(gone)}: no longer in the topology, and "
             f"{'its store still holds' if len(gone) == 1 else 'their stores still hold'}"
             " certificates for names of this deployment: revoke those no "
-            "longer used (lyncpki certs --server NAME, then lyncpki ca revoke SERIAL)"
+            "longer used (lyncpki certs --server NAME --json gives their serials, then "
+            "lyncpki ca revoke SERIAL)"
         )
     try:
         secret = resolve_store_passphrase(home, file_option=False)

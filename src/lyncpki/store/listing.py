@@ -13,6 +13,7 @@ from cryptography import x509
 from lyncpki.store.model import Assignment, PendingRequest
 from lyncpki.store.server_store import ServerStore
 from lyncpki.x509.forms import UNREADABLE
+from lyncpki.x509.identifiers import serial_hex
 
 STATES = ("assigned", "staged", "previous", "unassigned", "pending request")
 
@@ -33,6 +34,7 @@ class CertificateRow:
     exportable: bool | None
     request_id: int | None = None
     ca_request_id: int | None = None
+    serial: str | None = None  # hex, as `lyncpki ca revoke` and `ca show` take it
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class CertificateRow:
             "exportable": self.exportable,
             "request_id": self.request_id,
             "ca_request_id": self.ca_request_id,
+            "serial": self.serial,
         }
 
 
@@ -107,6 +110,7 @@ def certificate_rows(store: ServerStore, now: dt.datetime) -> list[CertificateRo
             effective=assignment.effective if assignment else None,
             has_key=store.has_key(entry) if entry else False,
             exportable=entry.exportable if entry else None,
+            serial=serial_hex(cert.serial_number),
         )
 
     rows: list[CertificateRow] = []
