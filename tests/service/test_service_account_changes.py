@@ -275,3 +275,19 @@ def test_console_pages_are_not_cached_and_downloads_are_named_by_the_serial(
                     f'attachment; filename="{serial}.pem"'
                 ), prefix
                 assert answer.content.startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(served: Service) -> None:
+    """Approve (or revoke, check now) sent with an ended session went through sign-in back to
+    the action's URL by GET: a 405 in JSON. It comes back to the page the form is on."""
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        for action, page in (
+            ("/ui/pending/1/approve", "/ui/pending"),
+            ("/ui/certificates/01/revoke", "/ui/certificates"),
+            ("/ui/dashboard/check", "/ui/dashboard"),
+            ("/ui/logout", "/ui/dashboard"),
+        ):
+            answer = http.post(action, data={"csrf": "x"})
+            assert answer.status_code == 303, (action, answer.status_code)
+            assert answer.headers["location"] == f"/ui/login?next={page}", action
+        assert http.get("/ui/pending").headers["location"] == "/ui/login?next=/ui/pending"

@@ -60,6 +60,20 @@ DOWNLOADS = {
 }
 
 
+def _page_of(request: Request) -> str:
+    """Where to come back after signing in: the page itself, or for a form's action (approve,
+    revoke, check now: POST only) the page the form is on (/ui/pending/7/approve: /ui/pending)
+    — coming back to the action by GET ended on a 405 in JSON."""
+    path = request.url.path
+    if request.method == "GET":
+        return path
+    page = "/".join(path.split("/")[:3])
+    return page if page in _PAGES else "/ui/dashboard"
+
+
+_PAGES = frozenset({"/ui/request", "/ui/pending", "/ui/certificates", "/ui/dashboard", "/ui/ca"})
+
+
 class Redirect(Exception):
     def __init__(self, location: str) -> None:
         self.location = location
@@ -161,7 +175,7 @@ class Console:
             )
             found = None
         if found is None:
-            raise Redirect(f"/ui/login?next={quote(request.url.path)}")
+            raise Redirect(f"/ui/login?next={quote(_page_of(request))}")
         if manager and not found.manager:
             self.ca.audit(
                 found.account,
