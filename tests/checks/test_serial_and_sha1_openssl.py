@@ -65,3 +65,27 @@ def test_a_sha1_signature_is_named_as_such(pki: Path) -> None:
     found, _ = _check(cert, pki / "root.crt")
     assert "signed with SHA-1" in found["signature.unsupported"]["message"]
     assert found["signature.unsupported"]["severity"] == "warning"
+
+
+def test_a_key_beside_the_certificates_does_not_stop_the_judgement(pki: Path) -> None:
+    """A PEM with the chain and its key (key first or last, encrypted or not) was refused whole
+    as "a bare private key": the certificate was never judged. It is judged; a key in clear is a
+    warning of its own, an encrypted one nothing."""
+    cert = _leaf(pki, "with-key", "-set_serial", "100")
+    leaf_pem, root_pem = cert.read_bytes(), (pki / "root.crt").read_bytes()
+    clear = (pki / "leaf.key").read_bytes()
+    encrypted_key = pki / "leaf.enc.key"
+    openssl("pkey", "-in", pki / "leaf.key", "-aes256", "-passout", "pass:x", "-out",
+            encrypted_key)  # fmt: skip
+    cases = {
+        "key-last.pem": (leaf_pem + root_pem + clear, True),
+        "key-first.pem": (clear + leaf_pem, True),
+        "encrypted.pem": (encrypted_key.read_bytes() + leaf_pem, False),
+    }
+    for name, (data, warned) in cases.items():
+        path = pki / name
+        path.write_bytes(data)
+        found, _ = _check(path, pki / "root.crt")
+        assert "input.unreadable" not in found, (name, found)
+        assert "san.missing" not in found and "chain.untrusted" not in found, (name, found)
+        assert ("input.key-in-clear" in found) is warned, (name, found)

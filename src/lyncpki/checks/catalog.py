@@ -69,6 +69,13 @@ _OTHERS = (
         "a server assigns its own OAuthTokenIssuer instead of the global one",
     ),
     RuleInfo(
+        "input.key-in-clear",
+        Severity.WARNING,
+        "R-GEN-12",
+        "input",
+        "a file given with --cert also holds a private key that is not encrypted",
+    ),
+    RuleInfo(
         "input.unreadable",
         Severity.ERROR,
         "R-GEN-13",

@@ -19,7 +19,7 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import read_input
 from lyncpki.planning.model import PlannedCertificate, Severity
 from lyncpki.store import is_ca_certificate
-from lyncpki.x509.bundles import PKCS12_SUFFIXES, load_bundle
+from lyncpki.x509.bundles import PKCS12_SUFFIXES, UNENCRYPTED_KEY_NOTE, load_bundle
 from lyncpki.x509.identifiers import thumbprint
 
 ANY_CERTIFICATE_FILE = (
@@ -96,6 +96,7 @@ def judge_file(
             str(path),
             password=password,
             pkcs12_hint=path.suffix.lower() in PKCS12_SUFFIXES,
+            pem_keys=True,  # a key beside the certificates: the certificates are still judged
         )
     except LyncPkiError as error:
         return FileJudgement([unreadable(path, error, server)])
@@ -119,6 +120,21 @@ def judge_file(
     )
     skip = () if revocation is not None else tuple(NETWORK_RULES)
     findings = check_certificate(ctx, skip=skip)
+    if UNENCRYPTED_KEY_NOTE in bundle.notes:
+        findings.append(
+            Finding(
+                "input.key-in-clear",
+                Severity.WARNING,
+                server,
+                usage,
+                leaf.subject.rfc4514_string(),
+                f"{path} also holds a private key that is not encrypted: anyone who can read "
+                "the file can impersonate the server",
+                "keep the key only in the server's store, or in a password-protected .pfx, and "
+                "delete this copy",
+                "R-GEN-12",
+            )
+        )
     # a file checked alone is named by the file where no server is given
     return FileJudgement([f if f.server else _located(f, path) for f in findings], leaf)
 

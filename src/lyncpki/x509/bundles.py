@@ -173,14 +173,29 @@ def _whole(bundle: Bundle, source: str) -> Bundle:
 
 
 def load_bundle(
-    data: bytes, source: str, *, password: str | None = None, pkcs12_hint: bool = False
+    data: bytes,
+    source: str,
+    *,
+    password: str | None = None,
+    pkcs12_hint: bool = False,
+    pem_keys: bool = False,
 ) -> Bundle:
-    """Read every certificate (and a PKCS#12 key) of a file; each must be readable whole."""
-    return _whole(_load(data, source, password=password, pkcs12_hint=pkcs12_hint), source)
+    """Read every certificate (and a PKCS#12 key) of a file; each must be readable whole. A
+    PEM private key beside the certificates is refused, unless `pem_keys` (a file only judged,
+    never imported: the key is left unread, and a note says it is there)."""
+    return _whole(
+        _load(data, source, password=password, pkcs12_hint=pkcs12_hint, pem_keys=pem_keys),
+        source,
+    )
 
 
 def _load(
-    data: bytes, source: str, *, password: str | None = None, pkcs12_hint: bool = False
+    data: bytes,
+    source: str,
+    *,
+    password: str | None = None,
+    pkcs12_hint: bool = False,
+    pem_keys: bool = False,
 ) -> Bundle:
     """Read every certificate (and a PKCS#12 key) of a file."""
     if len(data) > MAX_BUNDLE_BYTES:
@@ -195,7 +210,7 @@ def _load(
     if pkcs12_hint:
         return _pkcs12(data, password, source)
     if text is not None and "-----BEGIN" in text:
-        return _from_pem(text, source)
+        return _from_pem(text, source, pem_keys=pem_keys)
     if text is not None and _BASE64.match(text):
         try:
             der = base64.b64decode("".join(text.split()), validate=True)
@@ -215,9 +230,13 @@ def _load(
     )
 
 
-def _from_pem(text: str, source: str) -> Bundle:
+UNENCRYPTED_KEY_NOTE = "the file also holds a private key that is not encrypted"
+
+
+def _from_pem(text: str, source: str, *, pem_keys: bool = False) -> Bundle:
     certificates: list[x509.Certificate] = []
     forms: set[str] = set()
+    notes: list[str] = []
     blocks = PEM_BLOCK.findall(text)
     if not blocks:
         raise BundleError(
@@ -226,8 +245,13 @@ def _from_pem(text: str, source: str) -> Bundle:
         )
     for label, body in blocks:
         if "PRIVATE KEY" in label:
+            encrypted = label == "ENCRYPTED PRIVATE KEY" or "Proc-Type: 4,ENCRYPTED" in body
+            if pem_keys:  # judged, not imported: the key is not read
+                if not encrypted and UNENCRYPTED_KEY_NOTE not in notes:
+                    notes.append(UNENCRYPTED_KEY_NOTE)
+                continue
             raise BundleError(
-                f"{source} holds a bare private key",
+                f"{source} holds a private key" + ("" if encrypted else " in clear"),
                 "import keys only inside a password-protected .pfx (PKCS#12)",
             )
         if label not in ("CERTIFICATE", "PKCS7", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"):
@@ -255,7 +279,7 @@ def _from_pem(text: str, source: str) -> Bundle:
             f"{source} holds no certificate (PEM blocks: {labels})",
             "give the CA's answer (.cer/.crt/.p7b)",
         )
-    return Bundle(certificates, form="PKCS#7" if "PKCS#7" in forms else "PEM")
+    return Bundle(certificates, form="PKCS#7" if "PKCS#7" in forms else "PEM", notes=notes)
 
 
 def export_pkcs12(
