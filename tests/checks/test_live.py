@@ -5,10 +5,12 @@ certificate and refused with a revoked one, over TLS 1.2 and TLS 1.3."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -236,3 +238,28 @@ def test_a_certificate_refused_for_another_reason_is_no_name_mismatch(
                             "--trust", ca_cert)  # fmt: skip
     assert "Verify return code: 0 (ok)" in shown.stdout, shown.stdout[-500:]
     assert "tls.name-mismatch" not in {f["id"] for f in report["findings"]}, report["findings"]
+
+
+def test_a_failed_handshake_says_what_the_failure_means(
+    check_lab: Lab, internal_topology: Path
+) -> None:
+    """Every failed handshake had the same fix ("check that the service listens there"): a
+    plain-text service on the port and a name that does not resolve are said as such."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        report = live_check(check_lab, internal_topology, server.server_address[1], "--offline")
+    finally:
+        server.shutdown()
+        server.server_close()
+    failed = [f for f in report["findings"] if f["id"] == "tls.handshake"]
+    assert failed and all("no TLS there" in f["message"] for f in failed), report["findings"]
+    assert all("5061" in f["fix"] for f in failed)
+    process = check_lab.cli("check", "--topology", internal_topology, "--endpoint",
+                            "no-such-host.invalid:5061=fe01.contoso.net", "--offline",
+                            "--format", "json")  # fmt: skip
+    findings = json.loads(process.stdout)["findings"]
+    unresolved = [f for f in findings if f["id"] == "tls.handshake"]
+    assert unresolved and "does not resolve" in unresolved[0]["message"], findings
+    assert "DNS" in unresolved[0]["fix"]

@@ -343,6 +343,37 @@ def names_match(
     return False
 
 
+_FAILURES = (
+    (
+        ("wrong version number", "record layer failure", "packet length too long"),
+        " (no TLS there: a plain-text service answered)",
+        "check the port: a TLS listener of Lync is 5061 (SIP), 443 or 4443 (web services)",
+    ),
+    (
+        ("name or service not known", "nodename nor servname", "name resolution",
+         "no address associated"),
+        " (the name does not resolve from here)",
+        "check DNS (an A record for the name), or give the address with =SERVER",
+    ),
+    (
+        ("protocol version", "unsupported protocol", "no protocols available"),
+        " (the server offers neither TLS 1.2 nor TLS 1.3: TLS 1.0/1.1 only, or no common "
+        "cipher)",
+        "enable TLS 1.2 on the server (Windows updates and Lync Server 2013 cumulative updates "
+        "support it)",
+    ),
+)  # fmt: skip
+
+
+def _handshake_failure(endpoint: Endpoint, problem: str) -> tuple[str, str]:
+    """What a failed handshake's reason means, and what to do about it."""
+    text = problem.lower()
+    for words, why, fix in _FAILURES:
+        if any(w in text for w in words):
+            return why, fix
+    return "", "check that the service listens there with its certificate assigned"
+
+
 def judge(
     endpoint: Endpoint,
     handshakes: Sequence[Handshake],
@@ -389,11 +420,12 @@ def judge(
                 "R-GEN-13",
             )
         else:
+            meaning, fix = _handshake_failure(endpoint, problem)
             add(
                 "tls.handshake",
                 Severity.ERROR,
-                f"no {version} handshake with {endpoint.label}: {problem}",
-                "check that the service listens there with its certificate assigned",
+                f"no {version} handshake with {endpoint.label}: {problem}{meaning}",
+                fix,
                 "R-GEN-13",
             )
     refusals: dict[tuple[str | None, str | None], list[str]] = {}  # one finding a cause
