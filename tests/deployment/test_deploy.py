@@ -713,3 +713,25 @@ def test_a_combined_certificate_left_after_the_layout_went_separate_is_found(
     assert {f["usage"] for f in found} == {"Default", "WebServicesInternal", "WebServicesExternal"}
     # and against the layout it was deployed with, nothing
     ok(run_lyncpki("check", "--home", home, "-t", combined, "--offline", env=demo_env()))
+
+
+def test_a_removed_servers_store_is_noted_by_check_and_the_dry_run(tmp_path: Path) -> None:
+    """A server taken out of the topology keeps valid certificates for the pool's names: the
+    real deploy said so, its dry run and `check` did not."""
+    home = tmp_path / "removed"
+    two, one = tmp_path / "two.yaml", tmp_path / "one.yaml"
+    two.write_text(
+        LAYOUT.replace("LAYOUT_LINE\n", "").replace(
+            "servers: [fe1.corp.tailspin.test]",
+            "servers: [fe1.corp.tailspin.test, fe2.corp.tailspin.test]",
+        )
+    )
+    one.write_text(LAYOUT.replace("LAYOUT_LINE\n", ""))
+    ok(run_lyncpki("deploy", two, "--home", home, "--no-live", env=demo_env(), timeout=300))
+    dry = json.loads(ok(run_lyncpki("deploy", one, "--home", home, "--no-live", "--dry-run",
+                                    "--json", env=demo_env())).stdout)  # fmt: skip
+    assert any("fe2.corp.tailspin.test" in n for n in dry["notes"]), dry["notes"]
+    checked = run_lyncpki("check", "--home", home, "-t", one, "--offline", "--json",
+                          env=demo_env())  # fmt: skip
+    notes = json.loads(checked.stdout)["notes"]
+    assert any("fe2.corp.tailspin.test" in n and "ca revoke" in n for n in notes), notes

@@ -21,7 +21,7 @@ from lyncpki.checks.revocation import RevocationSource
 from lyncpki.clock import Clock
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import CertificatePlan, plan_file
-from lyncpki.store import ServerStore
+from lyncpki.store import ServerStore, servers_in
 from lyncpki.x509.forms import plain_reason
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import PrivateKey
@@ -80,6 +80,21 @@ def ca_service_note(root: Path, findings: Sequence[Finding]) -> str | None:
         f"the CRLs and OCSP answers under {base} are this home's CA's, and they could not be "
         f"fetched: serve them (lyncpki ca serve --home {root} --port {port}{host}) and check "
         "again, or check with --offline"
+    )
+
+
+def left_stores_note(root: Path, result: CertificatePlan) -> str | None:
+    """The stores in the home of servers the topology no longer has: their certificates for
+    the deployment's names are valid until revoked, and nothing judges them any more."""
+    gone = sorted(set(servers_in(root)) - set(result.store_names()))
+    if not gone:
+        return None
+    return (
+        f"{', '.join(gone)}: no longer in the topology, and "
+        f"{'its store still holds' if len(gone) == 1 else 'their stores still hold'}"
+        " certificates for names of this deployment, not checked: revoke those no longer "
+        "used (lyncpki certs --server NAME --json gives their serials, then lyncpki ca revoke "
+        "SERIAL)"
     )
 
 

@@ -32,6 +32,7 @@ from lyncpki.checks.home_check import (
     check_home,
     home_ca,
     home_roots,
+    left_stores_note,
     save_last_check,
 )
 from lyncpki.checks.live import ClientIdentity, Endpoint, Handshake
@@ -314,6 +315,9 @@ def _check(
             checked += stores
             if not verify_keys:
                 notes.append(KEYS_NOT_OPENED)
+            left = left_stores_note(root, plan) if wanted is None else None
+            if left:
+                notes.append(left)
         for file in certs:
             checked.append(str(file))
             judged = judge_file(

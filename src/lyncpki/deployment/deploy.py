@@ -19,7 +19,7 @@ from lyncpki.ca.client import CaClient
 from lyncpki.ca.home import CaHome
 from lyncpki.checks.deployment import DeploymentCheck, stores
 from lyncpki.checks.finding import ordered
-from lyncpki.checks.home_check import HOME_TOPOLOGY, home_ca
+from lyncpki.checks.home_check import HOME_TOPOLOGY, home_ca, left_stores_note
 from lyncpki.checks.report import CheckReport
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.deployment.ca_setup import (
@@ -45,7 +45,7 @@ from lyncpki.file_lock import Busy, exclusive
 from lyncpki.planning import CertificatePlan, plan
 from lyncpki.planning.model import Usage
 from lyncpki.planning.namespaces import namespaces
-from lyncpki.store import ServerStore, StoreError, resolve_store_passphrase, servers_in
+from lyncpki.store import ServerStore, StoreError, resolve_store_passphrase
 from lyncpki.topology import Topology, load_topology
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import decrypt_key, encrypt_key
@@ -164,6 +164,9 @@ def dry_run(options: DeployOptions) -> DeployResult:
         added = missing_namespaces(have, namespaces(topology, result))
         if added:
             notes.append(f"would add {', '.join(added)} to the CA's namespaces (the topology's)")
+    left = left_stores_note(options.home, result)
+    if left:
+        notes.append(left)
     public = [n for n in assessment.needs if asks_public_ca(n, options.public_ca)]
     if public:
         notes.append(
@@ -253,15 +256,9 @@ def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
             f"added {', '.join(opened.added_namespaces)} to the CA's namespaces: the topology "
             "names them (lyncpki ca domains lists them)"
         )
-    gone = sorted(set(servers_in(home)) - set(result.store_names()))
-    if gone:  # a server taken out of the topology keeps valid certificates for the pool's names
-        notes.append(
-            f"{', '.join(gone)}: no longer in the topology, and "
-            f"{'its store still holds' if len(gone) == 1 else 'their stores still hold'}"
-            " certificates for names of this deployment: revoke those no "
-            "longer used (lyncpki certs --server NAME --json gives their serials, then "
-            "lyncpki ca revoke SERIAL)"
-        )
+    left = left_stores_note(home, result)  # a removed server keeps valid certificates
+    if left:
+        notes.append(left)
     try:
         secret = resolve_store_passphrase(home, file_option=False)
         client = CaClient(url, account, password)
