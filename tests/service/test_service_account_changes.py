@@ -291,3 +291,22 @@ def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(served: Serv
             assert answer.status_code == 303, (action, answer.status_code)
             assert answer.headers["location"] == f"/ui/login?next={page}", action
         assert http.get("/ui/pending").headers["location"] == "/ui/login?next=/ui/pending"
+
+
+def test_a_pasted_request_over_the_limit_gets_the_consoles_page(served: Service) -> None:
+    """A pasted request over 64 KiB got the API's JSON error ("Part exceeded maximum size"),
+    while an uploaded file of the same size got the console's page."""
+    name, password = "req-paster", "req-paster-password-01"
+    _add(served, name, "requester", password)
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        _console_login(http, name, password)
+        page = http.get("/ui/request").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        answer = http.post(
+            "/ui/request",
+            files={"csrf": (None, csrf.group(1)), "csr": (None, "A" * (70 * 1024))},
+        )
+    assert answer.status_code == 413, answer.text[:300]
+    assert answer.headers["content-type"].startswith("text/html"), answer.headers
+    assert "could not be read" in answer.text

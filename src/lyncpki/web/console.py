@@ -26,6 +26,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from lyncpki.ca.accounts import Accounts, AccountWatch
 from lyncpki.ca.authority import CertificateAuthority
@@ -72,6 +74,23 @@ def _page_of(request: Request) -> str:
 
 
 _PAGES = frozenset({"/ui/request", "/ui/pending", "/ui/certificates", "/ui/dashboard", "/ui/ca"})
+
+
+async def _read_form(request: Request) -> Any:
+    """The posted form; one the parser refuses (a pasted request over MAX_UPLOAD, too many
+    fields, a multipart body without its boundary) is the console's error page, not the API's
+    JSON."""
+    try:
+        return await request.form(max_part_size=MAX_UPLOAD)
+    except (MultiPartException, StarletteHTTPException) as error:  # starlette raises the
+        # parser's refusal as an HTTPException(400) inside an application
+        reason = str(getattr(error, "detail", None) or error)
+        raise Refused(
+            413 if "exceeded" in reason.lower() else 400,
+            "Form refused",
+            f"the form could not be read ({reason}): a certificate request is a few KB; paste "
+            "it whole, or upload the .req file",
+        ) from None
 
 
 class Redirect(Exception):
@@ -193,7 +212,7 @@ class Console:
 
     async def form(self, request: Request, session: Session) -> dict[str, Any]:
         """The posted form, refused without the session's CSRF token."""
-        form = await request.form(max_part_size=MAX_UPLOAD)
+        form = await _read_form(request)
         if not same(session.csrf, _text(form.get("csrf"))):
             await run_in_threadpool(
                 self.ca.audit, session.account, "form", request.url.path, "refused",
@@ -217,7 +236,7 @@ class Console:
         return response
 
     async def login(self, request: Request) -> Response:
-        form = await request.form(max_part_size=MAX_UPLOAD)
+        form = await _read_form(request)
         if not same(request.cookies.get("lyncpki_login", ""), _text(form.get("token"))):
             client = request.client.host if request.client else "unknown"
             await run_in_threadpool(
