@@ -164,6 +164,14 @@ def _console_login(http: httpx.Client, name: str, password: str) -> None:
     assert signed.headers["location"] == "/ui/pending"
 
 
+def _signed_in_csrf(http: httpx.Client, name: str, password: str, page: str) -> str:
+    """Sign in, then the CSRF token of the form on `page`."""
+    _console_login(http, name, password)
+    found = re.search(r'name="csrf" value="([^"]+)"', http.get(page).text)
+    assert found is not None
+    return found.group(1)
+
+
 def test_a_console_session_ends_when_its_account_is_removed(served: Service) -> None:
     name, password = "boss-console", "boss-console-password-01"
     _add(served, name, "manager", password)
@@ -193,12 +201,9 @@ def test_the_console_refuses_a_revocation_reason_it_does_not_know(
     name, password = "boss-revoker", "boss-revoker-password-01"
     _add(served, name, "manager", password)
     with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
-        _console_login(http, name, password)
-        page = http.get("/ui/certificates").text
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert csrf is not None
+        csrf = _signed_in_csrf(http, name, password, "/ui/certificates")
         answer = http.post(
-            f"/ui/certificates/{serial}/revoke", data={"csrf": csrf.group(1), "reason": "bogus"}
+            f"/ui/certificates/{serial}/revoke", data={"csrf": csrf, "reason": "bogus"}
         )
     assert "Not revoked: unknown revocation reason" in answer.text, answer.text[-500:]
     shown = json.loads(served.cli("ca", "show", serial, "--json").stdout)
@@ -299,13 +304,9 @@ def test_a_pasted_request_over_the_limit_gets_the_consoles_page(served: Service)
     name, password = "req-paster", "req-paster-password-01"
     _add(served, name, "requester", password)
     with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
-        _console_login(http, name, password)
-        page = http.get("/ui/request").text
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert csrf is not None
+        csrf = _signed_in_csrf(http, name, password, "/ui/request")
         answer = http.post(
-            "/ui/request",
-            files={"csrf": (None, csrf.group(1)), "csr": (None, "A" * (70 * 1024))},
+            "/ui/request", files={"csrf": (None, csrf), "csr": (None, "A" * (70 * 1024))}
         )
     assert answer.status_code == 413, answer.text[:300]
     assert answer.headers["content-type"].startswith("text/html"), answer.headers
