@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -236,11 +236,27 @@ class CaHome:
             data = json.loads(self.config_file.read_text("utf-8"))
             data["namespaces"] = tuple(data.get("namespaces", ()))
             data["hashes"] = tuple(data.get("hashes", ("sha256",)))
-            return CaConfig(**data)
+            config = CaConfig(**data)
         except (ValueError, TypeError) as error:
             raise LyncPkiError(
                 f"{self.config_file} is damaged ({error})", "restore it from a backup"
             ) from None
+        return replace(config, db_url=self._own_database(config.db_url))
+
+    def _own_database(self, configured: str) -> str:
+        """The database of a home copied or restored elsewhere (`cp -a`, a backup) is its own
+        copy: config.json names the first home's SQLite file by its absolute path, and the copy
+        read and wrote the original's inventory and revocations. A database in another home's
+        ca/ folder is never this CA's (`ca init` refuses to share one); elsewhere, as given."""
+        own = self.ca_dir / "ca.sqlite"
+        if (
+            configured.startswith("sqlite:///")
+            and configured.endswith("/ca/ca.sqlite")
+            and configured != self.default_db_url()
+            and own.is_file()
+        ):
+            return self.default_db_url()
+        return configured
 
 
 def resolve_passphrase(
