@@ -299,3 +299,19 @@ def test_removing_several_usages_is_all_or_none(tmp_path: Path, pki: Pki) -> Non
     (slots,) = s.unassign_all(["WebServicesInternal", "WebServicesInternal"])
     assert slots.current is not None and slots.current.thumbprint == installed.thumbprint
     assert s.load().slots("WebServicesInternal", NOW).current is None
+
+
+def test_an_answer_refused_on_a_server_without_a_store_leaves_no_folder(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """Importing a CA's answer on a server that never made a request was refused, and left an
+    empty store behind (.lock, certs/, keys/, requests/, trusted/, no store.json)."""
+    maker = store(tmp_path, "fe01.contoso.net")
+    cert, _ = pki.leaf("pool.contoso.net", pending(maker))
+    other = store(tmp_path, "fe02.contoso.net")
+    with pytest.raises(StoreError, match="has no private key") as refused:
+        other.install(cert, [pki.root], source="t")
+    assert "no store yet" in refused.value.message
+    assert not other.paths.root.exists()
+    installed, answered = maker.install(cert, [pki.root], source="t")  # where it was made
+    assert answered is not None and installed.key_id

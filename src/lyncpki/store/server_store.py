@@ -402,6 +402,15 @@ class ServerStore:
                     "a passphrase is needed to store the key",
                     "set LYNCPKI_STORE_PASSPHRASE, or give --passphrase-file",
                 )
+        elif not self.exists() and not self.paths.key(name).is_file():
+            # no store, so no request made here: refused before its folders are made (a refused
+            # import left an empty store behind)
+            raise StoreError(
+                f"{self.server} has no private key for {certificate.subject.rfc4514_string()}"
+                " (no request was made here: it has no store yet)",
+                "import the answer on the server that made the request, or import a .pfx that "
+                "holds the key",
+            )
         with self._locked() as index:
             existing = index.certificate(print_)
             answered = next((r for r in index.pending if r.key_id == name), None)
