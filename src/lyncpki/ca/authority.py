@@ -227,7 +227,15 @@ def load_templates(home: CaHome) -> TemplateSet:
     return TemplateSet(Template.from_dict(t, source) for t in data["templates"])
 
 
-def _refuse_existing(home: CaHome) -> None:
+def _refuse_existing(home: CaHome, *, wait: bool = True) -> None:
+    """Refuse a home that holds a CA (or a CA's keys without its config). With `wait`, keys
+    without a config while another init holds the creation lock are that init's CA in the
+    making: waited for, then named as the CA it is (four inits at once refused three with
+    "keys but no config.json")."""
+    lock = home.root / CREATION_LOCK
+    if wait and not home.exists() and home.key_material() and lock.exists():
+        with exclusive(lock):
+            pass
     if home.exists():
         raise CaError(
             f"a CA already exists in {home.root}",
@@ -467,7 +475,7 @@ class CertificateAuthority:
         with made.locked():  # a failure inside removes what this creation made
             if home.exists() or home.key_material():
                 made.keep()  # another process's CA: nothing here is ours to remove
-                _refuse_existing(home)
+                _refuse_existing(home, wait=False)  # the lock is ours: nothing to wait for
             authority = cls._build(
                 home, new, made, passphrase, root_key, key, namespaces, clock, actor
             )
