@@ -197,12 +197,8 @@ def handshake(
 def _await_requirement(tls: ssl.SSLSocket, result: Handshake) -> None:
     """Without a client certificate, after a CertificateRequest: an alert on the next read
     means the server requires one (its certificate was still presented, and is judged)."""
-    tls.settimeout(0.5)
-    try:
-        tls.recv(1)
-    except TimeoutError:
-        return  # asked, but the server goes on without one
-    except OSError as error:  # ssl.SSLError included
+    error = _alert_after(tls)
+    if error is not None:
         result.client_required = True
         result.problem = f"the server requires a client certificate ({_reason(error)})"
 
@@ -282,22 +278,32 @@ def _about_client(error: BaseException) -> bool:
     return any(w in text for w in ("certificate", "alert", "unknown ca", "revoked"))
 
 
-def _await_verdict(tls: ssl.SSLSocket, result: Handshake) -> None:
-    """TLS 1.3 sends the client certificate after the handshake: a server refusing it says so
-    with an alert on the next read. Silence for a moment means it was accepted."""
+def _alert_after(tls: ssl.SSLSocket) -> OSError | None:
+    """What the next read brings within half a second: an alert or a closed connection (the
+    error), or silence (None). TLS 1.3 ends the handshake before the server has judged the
+    client's certificate, or its absence: a refusal comes this way."""
     tls.settimeout(0.5)
     try:
         tls.recv(1)
     except TimeoutError:
+        return None
+    except OSError as error:  # ssl.SSLError included
+        return error
+    return None
+
+
+def _await_verdict(tls: ssl.SSLSocket, result: Handshake) -> None:
+    """With a client certificate: an alert after the handshake is the server refusing it."""
+    error = _alert_after(tls)
+    if error is None:
         return
-    except ssl.SSLError as error:
-        result.ok = False
-        result.client_refused = True
-        result.problem = f"the server refused the client certificate: {_reason(error)}"
-    except OSError as error:
-        result.ok = False
-        result.client_refused = True
-        result.problem = f"the server closed the connection: {error}"
+    result.ok = False
+    result.client_refused = True
+    result.problem = (
+        f"the server refused the client certificate: {_reason(error)}"
+        if isinstance(error, ssl.SSLError)
+        else f"the server closed the connection: {error}"
+    )
 
 
 def names_to_probe(endpoint: Endpoint, planned_names: Sequence[str]) -> list[str | None]:
@@ -365,7 +371,7 @@ _FAILURES = (
 )  # fmt: skip
 
 
-def _handshake_failure(endpoint: Endpoint, problem: str) -> tuple[str, str]:
+def _handshake_failure(problem: str) -> tuple[str, str]:
     """What a failed handshake's reason means, and what to do about it."""
     text = problem.lower()
     for words, why, fix in _FAILURES:
@@ -420,7 +426,7 @@ def judge(
                 "R-GEN-13",
             )
         else:
-            meaning, fix = _handshake_failure(endpoint, problem)
+            meaning, fix = _handshake_failure(problem)
             add(
                 "tls.handshake",
                 Severity.ERROR,

@@ -154,18 +154,13 @@ class ServerStore:
         if der is None:  # not as lyncpki writes them: pyca reads (or refuses) the whole file
             certificate = self._parse(path, data, x509.load_pem_x509_certificate)
             held = thumbprint(certificate)
-        else:  # the store's own PEM: hashed as it is, then parsed once
+        else:  # the store's own PEM: hashed as it is (no certificate at all is damage, not a
+            # replacement: the parse refuses it first)
+            certificate = self._parse(path, der, x509.load_der_x509_certificate)
             held = der_thumbprint(der)
-            certificate = None
         if held != wanted:
-            if certificate is None and der is not None:  # no certificate at all: damaged
-                self._parse(path, der, x509.load_der_x509_certificate)
-            raise StoreError(
-                f"the store of {self.server} holds certificate {held} in the file of "
-                f"{wanted} ({Path(path).name}): the file was replaced",
-                "import the certificate again (lyncpki import), or restore the file from a backup",
-            )
-        return certificate or self._parse(path, der or data, x509.load_der_x509_certificate)
+            raise self._replaced(path, held, wanted)
+        return certificate
 
     def read_certificate(self, path: str | Path) -> x509.Certificate:
         return self._parse(path, self._certificate_bytes(path), x509.load_pem_x509_certificate)
@@ -191,6 +186,20 @@ class ServerStore:
         return StoreError(
             f"the store of {self.server} lost or damaged {Path(path).name} ({error})",
             "import the certificate again (lyncpki import)",
+        )
+
+    def _no_key_for(self, certificate: x509.Certificate, why: str) -> StoreError:
+        return StoreError(
+            f"{self.server} has no private key for {certificate.subject.rfc4514_string()} ({why})",
+            "import the answer on the server that made the request, or import a .pfx that "
+            "holds the key",
+        )
+
+    def _replaced(self, path: str | Path, held: str, wanted: str) -> StoreError:
+        return StoreError(
+            f"the store of {self.server} holds certificate {held} in the file of {wanted} "
+            f"({Path(path).name}): the file was replaced",
+            "import the certificate again (lyncpki import), or restore the file from a backup",
         )
 
     def has_key(self, cert: PersonalCertificate) -> bool:
@@ -405,12 +414,7 @@ class ServerStore:
         elif not self.exists() and not self.paths.key(name).is_file():
             # no store, so no request made here: refused before its folders are made (a refused
             # import left an empty store behind)
-            raise StoreError(
-                f"{self.server} has no private key for {certificate.subject.rfc4514_string()}"
-                " (no request was made here: it has no store yet)",
-                "import the answer on the server that made the request, or import a .pfx that "
-                "holds the key",
-            )
+            raise self._no_key_for(certificate, "no request was made here: it has no store yet")
         with self._locked() as index:
             existing = index.certificate(print_)
             answered = next((r for r in index.pending if r.key_id == name), None)
@@ -431,12 +435,7 @@ class ServerStore:
                     "request that asks for it (lyncpki request ... --exportable)",
                 )
             elif answered is None and not self.paths.key(name).is_file():
-                raise StoreError(
-                    f"{self.server} has no private key for {certificate.subject.rfc4514_string()}"
-                    " (no pending request made here matches it)",
-                    "import the answer on the server that made the request, or import a .pfx "
-                    "that holds the key",
-                )
+                raise self._no_key_for(certificate, "no pending request made here matches it")
             _, index = self._trust(index, chain)
             if existing is not None:
                 self._commit(self._with_assignments(index, existing.thumbprint, assign_to))
