@@ -14,7 +14,13 @@ from pathlib import Path
 
 from cryptography import x509
 
-from lyncpki.checks.certificate_rules import RULES, CertificateContext, offline_rules
+from lyncpki.checks.certificate_rules import (
+    RULES,
+    CertificateContext,
+    Rule,
+    compute_views,
+    offline_rules,
+)
 from lyncpki.checks.engine import check_certificate
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.revocation import RevocationSource
@@ -130,12 +136,40 @@ def check_deployment(job: DeploymentCheck) -> list[Finding]:
         return _check_deployment(job)
 
 
+# Certificates read before pyca's work on them is done together, then judged by the rules:
+# pyca's path building run back to back stays in the processor's caches, where interleaved
+# with the reading and the rules' Python it ran a quarter slower (bench/check.py, 1,000
+# servers: 0.41 s one certificate at a time, 0.32 s in batches); a batch bounds what is held.
+BATCH = 256
+
+
+@dataclass
+class _Judged:
+    """A certificate read and waiting for its batch: its context, its store's entry, and the
+    place its findings take in the report (the order of a run without batches)."""
+
+    ctx: CertificateContext
+    server: _Server
+    key_id: str | None
+    findings: list[Finding]
+
+
+def _judge(job: DeploymentCheck, batch: list[_Judged], rules: tuple[Rule, ...]) -> None:
+    compute_views([judged.ctx for judged in batch])
+    for judged in batch:
+        judged.findings += check_certificate(judged.ctx, rules)
+        if job.open_key is not None and judged.key_id:
+            judged.findings += _key_matches(job, judged.server, judged.key_id, judged.ctx)
+    batch.clear()
+
+
 def _check_deployment(job: DeploymentCheck) -> list[Finding]:
     stores = _Stores(job.home)
-    findings: list[Finding] = []
+    parts: list[list[Finding]] = []  # in the report's order; a batch's filled when judged
+    batch: list[_Judged] = []
     assigned: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # (cert id, usage)
     # offline: the rules that fetch CRLs and ask OCSP are left out once, not per certificate
-    rules = RULES if job.revocation is not None else offline_rules()
+    rules = tuple(RULES if job.revocation is not None else offline_rules())
     unreadable: set[str] = set()
     for planned, name in placements(job.plan):
         if job.servers is not None and name not in job.servers:
@@ -145,24 +179,26 @@ def _check_deployment(job: DeploymentCheck) -> list[Finding]:
             if name in unreadable:  # one finding per store, not one per certificate planned
                 continue
             unreadable.add(name)
-            findings.append(
-                _finding(
-                    "store.unreadable",
-                    Severity.ERROR,
-                    name,
-                    None,
-                    planned.subject,
-                    server.message,
-                    server.fix or "",
-                    "R-GEN-13",
-                )
+            parts.append(
+                [
+                    _finding(
+                        "store.unreadable",
+                        Severity.ERROR,
+                        name,
+                        None,
+                        planned.subject,
+                        server.message,
+                        server.fix or "",
+                        "R-GEN-13",
+                    )
+                ]
             )
             continue
         for usage in planned.usages:
             usage_name = str(usage)
             slots = server.index.slots(usage_name, job.now) if server else None
             if slots is None or slots.current is None:
-                findings.append(_unassigned(planned, name, usage, server))
+                parts.append([_unassigned(planned, name, usage, server)])
                 continue
             thumbprint = slots.current.thumbprint
             assigned[planned.id, usage_name][name] = thumbprint
@@ -171,17 +207,19 @@ def _check_deployment(job: DeploymentCheck) -> list[Finding]:
             try:
                 certificate = server.store.certificate(thumbprint)
             except StoreError as error:
-                findings.append(
-                    _finding(
-                        "store.unreadable",
-                        Severity.ERROR,
-                        name,
-                        usage_name,
-                        planned.subject,
-                        error.message,
-                        error.fix or "",
-                        "R-GEN-13",
-                    )
+                parts.append(
+                    [
+                        _finding(
+                            "store.unreadable",
+                            Severity.ERROR,
+                            name,
+                            usage_name,
+                            planned.subject,
+                            error.message,
+                            error.fix or "",
+                            "R-GEN-13",
+                        )
+                    ]
                 )
                 continue
             ctx = CertificateContext(
@@ -198,9 +236,13 @@ def _check_deployment(job: DeploymentCheck) -> list[Finding]:
                 revocation=job.revocation,
                 internal_roots=job.internal_roots,
             )
-            findings += check_certificate(ctx, rules)
-            if job.open_key is not None and entry is not None and entry.key_id:
-                findings += _key_matches(job, server, entry.key_id, ctx)
+            judged = _Judged(ctx, server, entry.key_id if entry else None, [])
+            parts.append(judged.findings)
+            batch.append(judged)
+            if len(batch) >= BATCH:
+                _judge(job, batch, rules)
+    _judge(job, batch, rules)
+    findings = [finding for part in parts for finding in part]
     findings += _pool_identical(job.plan, assigned)
     findings += _layout_apart(job.plan, assigned)
     findings += _oauth_everywhere(job, stores, assigned)
