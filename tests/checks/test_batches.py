@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+from lab_topology import front_end_pool
 
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import CaHome
@@ -24,16 +25,7 @@ from lyncpki.topology import load_topology_text
 from lyncpki.x509.requests import RequestSubject, build_request, request_pem
 
 SECRET = b"batch-test-passphrase"
-TOPOLOGY = """\
-sip_domains: [acme-lab.test]
-simple_urls: {meet: meet.acme-lab.test}
-sites:
-  - name: Lab
-    pools:
-      - {role: front_end, fqdn: pool1.acme-lab.test,
-         servers: [fe1.acme-lab.test, fe2.acme-lab.test, fe3.acme-lab.test, fe4.acme-lab.test],
-         certificates: {layout: separate}}
-"""
+TOPOLOGY = front_end_pool(*(f"fe{n}.acme-lab.test" for n in (1, 2, 3, 4)))
 
 
 @pytest.fixture(scope="module")

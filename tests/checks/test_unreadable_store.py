@@ -6,19 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from lab_topology import front_end_pool
+
 from lyncpki.checks.deployment import DeploymentCheck, check_deployment
 from lyncpki.planning import plan
 from lyncpki.topology import load_topology_text
 
-TOPOLOGY = """\
-sip_domains: [acme-lab.test]
-simple_urls: {meet: meet.acme-lab.test}
-sites:
-  - name: Lab
-    pools:
-      - {role: front_end, fqdn: pool1.acme-lab.test, servers: [fe1.acme-lab.test],
-         certificates: {layout: separate}}
-"""
+TOPOLOGY = front_end_pool("fe1.acme-lab.test")
 
 
 def test_a_damaged_store_is_one_finding(tmp_path: Path) -> None:
