@@ -10,7 +10,7 @@ import pytest
 
 from lyncpki.planning import CertificatePlan, PlanWarning, plan
 from lyncpki.planning.planner import PlanOptions
-from lyncpki.topology import load_topology, load_topology_text
+from lyncpki.topology import TopologyError, load_topology, load_topology_text
 
 ALL_IDS = (
     "plan.default-name",
@@ -514,17 +514,27 @@ def test_an_admin_url_outside_the_sip_domains_is_accepted() -> None:
 
 def test_a_subject_longer_than_a_cn_is_an_error() -> None:
     """A pool FQDN of 73 characters passed validate and plan --strict, then `request` crashed
-    (exit 70) where pyca refused the CN; 64 characters are still a subject."""
+    (exit 70) where pyca refused the CN; 64 characters are still a subject. A pool FQDN is
+    refused by validation, at its line; a subject the plan picks among other names (the
+    reverse proxy's) is an error of the plan."""
     long_pool = "p" * 60 + ".corpmail.se"  # 72 characters
     fits = "p" * 52 + ".corpmail.se"  # 64
-    p = plan_of(BASE + minimal().replace("pool.ad.corpmail.se", long_pool))
-    found = with_id(p, "plan.subject-too-long")
-    assert {w.certificate for w in found} == {
-        c.id for c in p.certificates if c.subject == long_pool
-    } and found
-    assert all(w.severity == "error" and "72 characters" in w.message for w in found)
+    text = BASE + minimal().replace("pool.ad.corpmail.se", long_pool)
+    with pytest.raises(TopologyError) as refused:
+        plan_of(text)
+    (issue,) = refused.value.issues
+    where = 1 + next(n for n, line in enumerate(text.splitlines()) if long_pool in line)
+    assert issue.field == "sites[0].pools[0].fqdn" and issue.line == where
+    assert "72 characters" in issue.message and "64" in issue.message
     assert not with_id(plan_of(BASE + minimal().replace("pool.ad.corpmail.se", fits)),
                        "plan.subject-too-long")  # fmt: skip
+    long_web = "w" * 60 + ".corpmail.se"  # the reverse proxy's subject, published
+    p = plan_of(BASE + minimal().replace("web.corpmail.se", long_web))
+    found = with_id(p, "plan.subject-too-long")
+    assert found and {w.certificate for w in found} == {
+        c.id for c in p.certificates if c.subject == long_web
+    }
+    assert all(w.severity == "error" and "72 characters" in w.message for w in found)
 
 
 @pytest.mark.parametrize("warning_id", ALL_IDS)

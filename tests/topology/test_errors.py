@@ -74,6 +74,13 @@ def test_valid_topology_loads() -> None:
     ]
 
 
+def test_one_trailing_dot_is_the_root() -> None:
+    text = VALID.replace("fqdn: pool.ad.corpmail.se", "fqdn: pool.ad.corpmail.se.")
+    assert "pool.ad.corpmail.se." in text
+    topology = load_topology_text(text, "topology.yaml")
+    assert next(p.fqdn for _, p in topology.pools()) == "pool.ad.corpmail.se"
+
+
 # (lines replaced, appended text) -> (field, line, column, message part, fix part)
 CASES = {
     "short name": (
@@ -293,6 +300,32 @@ CASES = {
         {},
         'organization: {name: "Contoso\\u202eLtd"}\n',
         ("organization.name", 15, 22, "non-printable", "plain text"),
+    ),
+    "two trailing dots (one is the root; a second an empty label)": (
+        {9: "        fqdn: pool.ad.corpmail.se.."},
+        "",
+        ("sites[0].pools[0].fqdn", 9, 15, "empty label", "fully qualified"),
+    ),
+    "a simple URL with a path but no scheme": (
+        {3: "  meet: [meet.corpmail.se/meet, meet.partner.no]"},
+        "",
+        ("simple_urls.meet[0]", 3, 10, "has a path but no scheme", "https://meet.corpmail.se/meet"),
+    ),
+    "a pool FQDN too long for a subject (CN)": (
+        {9: "        fqdn: " + "p" * 60 + ".corpmail.se"},
+        "",
+        ("sites[0].pools[0].fqdn", 9, 15, "72 characters", "at most 64"),
+    ),
+    "two sites whose names differ only in case": (
+        {},
+        "  - name: stockholm\n    pools:\n      - {role: mediation, fqdn: med.ad.corpmail.se}\n",
+        ("sites[1].name", 15, 11, "defined twice", "merge"),
+    ),
+    "a federation site without an Edge pool (XMPP and federation names planned nowhere)": (
+        {},
+        "  - name: Branch\n    pools:\n      - {role: mediation, fqdn: med.ad.corpmail.se}\n"
+        "federation: {enabled: true, xmpp: true, site: Branch}\n",
+        ("federation.site", 18, 47, "has no Edge pool", "Stockholm"),
     ),
     "external names on a front end pool": (
         {11: "        external: {access: a.partner.no, webconf: b.partner.no, av: c.partner.no}"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lyncpki.topology.names import fqdn_problem, host_of, is_within
+from lyncpki.topology.names import fqdn_problem, host_of, is_within, normalize
 
 GOOD = ["pool01.contoso.net", "a.b", "x-1.y-2.example-lab.se", "A.B.C", "a" * 63 + ".se"]
 BAD = {
@@ -12,6 +12,7 @@ BAD = {
     "pool01": "short name",
     "fe..contoso.net": "empty label",
     ".contoso.net": "empty label",
+    "contoso.net.": "empty label",  # normalized names only: normalize removes the root's dot
     "fe_01.contoso.net": "underscore",
     "-fe.contoso.net": "invalid label",
     "fe-.contoso.net": "invalid label",
@@ -53,3 +54,10 @@ def test_within_domain() -> None:
     assert is_within("contoso.com", "contoso.com")
     assert is_within("*.contoso.com", "contoso.com")
     assert not is_within("meet.notcontoso.com", "contoso.com")
+
+
+def test_one_trailing_dot_is_the_root_and_a_second_an_empty_label() -> None:
+    assert normalize("Pool.Contoso.NET.") == "pool.contoso.net"
+    assert fqdn_problem(normalize("pool.contoso.net.")) is None
+    problem = fqdn_problem(normalize("pool.contoso.net.."))
+    assert problem is not None and "empty label" in problem

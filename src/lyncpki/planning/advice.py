@@ -17,7 +17,7 @@ from lyncpki.planning.public_validity import SOURCE, public_max_days
 from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE, CaKind, CertificateRule
 from lyncpki.topology.issues import format_path
 from lyncpki.topology.model import Issuer, Role, Topology
-from lyncpki.topology.names import is_within
+from lyncpki.topology.names import CN_MAX, is_within
 
 # Names of Microsoft's documentation and common placeholders (seed 000: "default text that is
 # left unedited may represent a potential challenge").
@@ -69,7 +69,6 @@ SUBJECT_TOO_LONG = Advice(
     "plan.subject-too-long", "R-GEN-06", Severity.ERROR,
     "a subject (pool or server FQDN) longer than the 64 characters a certificate's CN takes",
 )  # fmt: skip
-CN_MAX = 64  # RFC 5280 ub-common-name; the FQDN itself may have 253
 
 
 def _subject_too_long(

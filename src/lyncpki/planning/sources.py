@@ -88,7 +88,10 @@ def _edge(attribute: str) -> Callable[[Context], Sequence[str]]:
 def _xmpp(ctx: Context) -> Sequence[str]:
     if not _xmpp_here(ctx):
         return ()
-    return tuple(n for d in ctx.facts.xmpp_domains for n in (f"xmpp.{d}", f"*.{d}"))
+    # D12 and D18 list the XMPP domain itself ("the entry required for federation with the
+    # XMPP partner at the root domain level"; *.<d> does not match <d>); xmpp.<d> and *.<d>
+    # as the XMPP example configurations publish them
+    return tuple(n for d in ctx.facts.xmpp_domains for n in (d, f"xmpp.{d}", f"*.{d}"))
 
 
 def _rp_published(ctx: Context) -> Sequence[str]:

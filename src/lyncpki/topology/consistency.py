@@ -14,7 +14,7 @@ from typing import Any
 from lyncpki.keyspec import KeySpec
 from lyncpki.topology.issues import Path, TopologyIssue, format_path
 from lyncpki.topology.model import Role
-from lyncpki.topology.names import host_of, is_within, normalize
+from lyncpki.topology.names import CN_MAX, fqdn_problem, host_of, is_within, normalize
 
 Report = Callable[[Path, str, str], None]
 
@@ -96,11 +96,13 @@ def check_unique_names(data: dict[str, Any], report: Report) -> None:
     for k, domain in enumerate(_items(data.get("sip_domains"))):
         domains(_sip_domain(domain), ("sip_domains", k))
     sites = _first_seen(
-        report, "site '{name}' is defined twice (first at {first})", "merge the two sites"
+        report,
+        "site '{name}' is defined twice, letter case aside (first at {first})",
+        "merge the two sites",
     )
     for i, site in enumerate(_items(data.get("sites"))):
-        name = _map(site).get("name")
-        sites(name if isinstance(name, str) else None, ("sites", i, "name"))
+        name = _map(site).get("name")  # HQ and hq: one site to a reader, and to Lync's tools
+        sites(name.casefold() if isinstance(name, str) else None, ("sites", i, "name"))
     pools = _first_seen(
         report,
         "duplicate pool: '{name}' is already defined at {first}",
@@ -281,7 +283,12 @@ def check_fqdn_owners(data: dict[str, Any], report: Report) -> None:
 
 
 def check_simple_urls(data: dict[str, Any], report: Report) -> None:
-    domains = [d for d in (_sip_domain(x) for x in _items(data.get("sip_domains"))) if d]
+    # a domain or a host that is no DNS name is reported by field validation, not here again
+    domains = [
+        d
+        for d in (_sip_domain(x) for x in _items(data.get("sip_domains")))
+        if d and fqdn_problem(d) is None
+    ]
     if not domains:
         return
     urls = _map(data.get("simple_urls"))
@@ -297,7 +304,7 @@ def check_simple_urls(data: dict[str, Any], report: Report) -> None:
         if not isinstance(value, str) or not value.strip():
             continue
         host = host_of(value)
-        if not any(is_within(host, d) for d in domains):
+        if fqdn_problem(host) is None and not any(is_within(host, d) for d in domains):
             report(
                 path,
                 f"simple URL '{host}' is outside every SIP domain ({', '.join(domains)})",
@@ -325,11 +332,64 @@ def check_federation(data: dict[str, Any], report: Report) -> None:
     site = federation.get("site")
     if isinstance(site, str):
         names = {_map(s).get("name") for s in _items(data.get("sites"))}
+        with_edge = sorted({str(p.site) for p in edges if p.site})
         if site not in names:
             report(
                 ("federation", "site"),
                 f"federation site '{site}' is not a site of this topology",
                 f"use one of: {', '.join(sorted(str(n) for n in names if n))}",
+            )
+        elif edges and site not in with_edge:
+            # its Access Edge carries the federation (and XMPP) names: with no Edge there,
+            # they would be planned on no certificate at all
+            report(
+                ("federation", "site"),
+                f"federation site '{site}' has no Edge pool: federation goes through the Access "
+                "Edge of the site named here",
+                f"name a site with an Edge pool ({', '.join(with_edge)}), or add an Edge pool "
+                f"to {site}",
+            )
+
+
+# Roles whose pool FQDN is the subject of a certificate, and those whose servers' FQDNs are
+POOL_SUBJECT = {"front_end", "standard_edition", "director", "mediation", "edge", "office_web_apps"}
+SERVER_SUBJECT = {"persistent_chat", "sba"}
+
+
+def _subjects(data: dict[str, Any]) -> Iterator[tuple[str, Path, str]]:
+    """The FQDNs the plan makes the subject (CN) of a certificate: (name, where, of what)."""
+    for pool in _pools(data):
+        if pool.role in POOL_SUBJECT and pool.fqdn:
+            yield pool.fqdn, (*pool.path, "fqdn"), f"the {pool.role} pool's certificates"
+        if pool.role in SERVER_SUBJECT:
+            servers = _items(pool.data.get("servers"))
+            if servers:
+                for k, server in enumerate(servers):
+                    name = _name(server)
+                    if name:
+                        yield name, (*pool.path, "servers", k), "its server's certificate"
+            elif pool.fqdn:
+                yield pool.fqdn, (*pool.path, "fqdn"), f"the {pool.role} server's certificate"
+        external = _map(pool.data.get("external"))
+        if pool.role == "edge":
+            access = _name(external.get("access"))
+            if access:
+                yield access, (*pool.path, "external", "access"), "the Edge external certificate"
+            av = _name(external.get("av"))
+            if av and pool.data.get("decoupled_av") is True:
+                yield av, (*pool.path, "external", "av"), "the A/V authentication certificate"
+
+
+def check_subject_lengths(data: dict[str, Any], report: Report) -> None:
+    """A name the plan makes a certificate's subject fits in a CN (64 characters, RFC 5280),
+    although an FQDN may have 253: longer, no CA can issue that certificate."""
+    for name, path, what in _subjects(data):
+        if len(name) > CN_MAX:
+            report(
+                path,
+                f"'{name}' is {len(name)} characters: it is the subject (CN) of {what}, and a "
+                f"CN takes at most {CN_MAX} (RFC 5280), so no CA could issue it",
+                f"use an FQDN of at most {CN_MAX} characters (a shorter host or domain label)",
             )
 
 
@@ -356,6 +416,7 @@ CHECKS: tuple[Callable[[dict[str, Any], Report], None], ...] = (
     check_fqdn_owners,
     check_simple_urls,
     check_federation,
+    check_subject_lengths,
     check_oauth_key,
 )
 

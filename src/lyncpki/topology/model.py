@@ -97,7 +97,13 @@ def _url_host(value: Any) -> str:
             f"expected a simple URL, got {type(value).__name__} {value!r}",
             "write the URL's host name, e.g. meet.contoso.com or https://meet.contoso.com",
         )
-    return _fqdn(host_of(value))
+    host = host_of(value)
+    if "/" in host and "://" not in value:
+        raise FieldProblem(
+            f"'{value}' has a path but no scheme, so it is read as a host name",
+            f"write it as a URL, https://{value.strip()}, or as a bare host name",
+        )
+    return _fqdn(host)
 
 
 def _sip_domain(value: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+CN_MAX = 64  # RFC 5280 ub-common-name: a subject's CN; the FQDN itself may have 253
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # A whole valid FQDN (letters, digits, inner hyphens; two labels or more; a non-numeric TLD):
 # the fast path of fqdn_problem, which explains the problem only for a name that fails it.
@@ -17,12 +18,14 @@ _URL = re.compile(
 
 
 def fqdn_problem(name: str, *, allow_wildcard: bool = False) -> str | None:
-    """Why `name` is not a valid FQDN for a certificate, or None when it is.
+    """Why `name` is not a valid FQDN for a certificate, or None when it is. `name` is
+    normalized (`normalize`: the root's trailing dot removed); a dot left at its end is an
+    empty label.
 
     Accepts A-Z, a-z, 0-9 and hyphens in labels of at most 63 characters, at least two labels,
     at most 253 characters in all and a top-level label that is not all digits.
     """
-    if len(name) <= 253 and _VALID.match(name.rstrip(".")) and name.rstrip(".") == name.strip():
+    if len(name) <= 253 and _VALID.match(name):
         return None
     if not name:
         return "is empty"
@@ -32,7 +35,7 @@ def fqdn_problem(name: str, *, allow_wildcard: bool = False) -> str | None:
         return "contains a space"
     if len(name) > 253:
         return f"is {len(name)} characters long (at most 253)"
-    labels = name.lower().rstrip(".").split(".")
+    labels = name.lower().split(".")
     if labels and labels[0] == "*":
         if not allow_wildcard:
             return "is a wildcard (a wildcard is not allowed here)"
@@ -43,7 +46,7 @@ def fqdn_problem(name: str, *, allow_wildcard: bool = False) -> str | None:
         return "is a short name, not a fully qualified domain name"
     for label in labels:
         if not label:
-            return "has an empty label (two dots in a row, or a leading dot)"
+            return "has an empty label (two dots in a row, or a dot at an end)"
         if "*" in label:
             return "has a wildcard that is not the whole leftmost label"
         if "_" in label:
@@ -58,8 +61,9 @@ def fqdn_problem(name: str, *, allow_wildcard: bool = False) -> str | None:
 
 
 def normalize(name: str) -> str:
-    """The canonical spelling of a DNS name: lowercase, no trailing dot."""
-    return name.strip().lower().rstrip(".")
+    """The canonical spelling of a DNS name: lowercase, without its trailing dot (one: a
+    second is an empty label, which fqdn_problem reports)."""
+    return name.strip().lower().removesuffix(".")
 
 
 def host_of(value: str) -> str:
