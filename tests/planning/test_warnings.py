@@ -30,6 +30,8 @@ ALL_IDS = (
     "plan.pool-too-large",
     "plan.public-validity",
     "plan.subject-too-long",
+    "plan.rp-publishes-internal",
+    "plan.rp-publishes-unknown",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.
@@ -471,6 +473,42 @@ def test_the_admin_url_on_an_internet_facing_certificate() -> None:
     found = with_id(plan_of(minimal(settings, reverse_proxy=rp)), "plan.admin-external")
     assert [w.certificate for w in found] == ["rp.corpmail.se/reverse-proxy"], found
     assert not with_id(plan_of(minimal(settings)), "plan.admin-external")
+
+
+def test_an_admin_url_sharing_the_meet_host_is_a_note_about_paths() -> None:
+    """Simple URLs on one host (https://lync.corpmail.se/meet, /dialin, /admin, which the
+    README allows): the host must stay on the proxy's certificate for meet and dial-in, so
+    "remove it from publishes" could not be done; what keeps admin inside is the proxy's
+    path rule, said as a note (not a warning that fails --strict)."""
+    settings = (
+        "sip_domains: [corpmail.se]\n"
+        "simple_urls: {meet: 'https://lync.corpmail.se/meet', "
+        "dialin: 'https://lync.corpmail.se/dialin', admin: 'https://lync.corpmail.se/admin'}\n"
+    )
+    found = with_id(plan_of(minimal(settings)), "plan.admin-external")
+    assert [(w.certificate, w.severity) for w in found] == [
+        ("rp.corpmail.se/reverse-proxy", "info")
+    ], found
+    assert "/admin" in found[0].fix and "publishes" not in found[0].fix
+
+
+def test_a_reverse_proxy_publishing_an_internal_or_unknown_name() -> None:
+    """D2: the reverse proxy publishes the pools' External web services FQDNs. An internal
+    pool FQDN and a misspelt name were planned onto the public certificate without a word."""
+    rp = (
+        "fqdn: rp.corpmail.se\n"
+        "publishes: [web.corpmail.se, pool.ad.corpmail.se, fe1.ad.corpmail.se, wbe.corpmail.se]\n"
+    )
+    p = plan_of(BASE + minimal(reverse_proxy=rp))
+    internal = with_id(p, "plan.rp-publishes-internal")
+    assert sorted(w.subject for w in internal) == ["fe1.ad.corpmail.se", "pool.ad.corpmail.se"]
+    assert all("web_services.external" in w.fix for w in internal)
+    (unknown,) = with_id(p, "plan.rp-publishes-unknown")
+    assert unknown.subject == "wbe.corpmail.se" and "web.corpmail.se" in unknown.fix
+    # the names a reverse proxy does publish: external web services, simple URLs, lyncdiscover
+    fine = "fqdn: rp.corpmail.se\npublishes: [web.corpmail.se, meet.corpmail.se, lyncdiscover.corpmail.se]\n"  # noqa: E501
+    p = plan_of(BASE + minimal(reverse_proxy=fine))
+    assert not with_id(p, "plan.rp-publishes-internal") + with_id(p, "plan.rp-publishes-unknown")
 
 
 def test_client_authentication_from_the_webserver_template() -> None:

@@ -168,15 +168,28 @@ CLIENT_AUTH_WEBSERVER = Advice(
 def _admin_external(
     rule: CertificateRule, cert: PlannedCertificate, ctx: Context
 ) -> Iterator[PlanWarning]:
-    admin = ctx.topology.simple_urls.admin
-    if rule.ca in PUBLIC_FACING and admin and admin in cert.sans:
-        yield _warn(
-            ADMIN_EXTERNAL, admin,
-            f"{cert.id} carries the admin URL {admin}: the Control Panel is for internal users "
-            "only, and the name on an Internet-facing certificate publishes it",
-            f"remove {admin} from the reverse proxy's publishes and the additional_sans of "
-            "external certificates", cert.id,
+    urls = ctx.topology.simple_urls
+    admin = urls.admin
+    if not (rule.ca in PUBLIC_FACING and admin and admin in cert.sans):
+        return
+    if admin in urls.meet or admin == urls.dialin:
+        # one host for the simple URLs (https://lync.contoso.com/meet, /dialin, /admin): the
+        # name must stay for meet and dial-in; what keeps admin inside is the proxy's rule
+        yield PlanWarning(
+            ADMIN_EXTERNAL.id, ADMIN_EXTERNAL.rule, Severity.INFO, admin,
+            f"{cert.id} carries {admin}, the host of the meet or dial-in URL and of the admin "
+            "URL: the name must stay, and the Control Panel is for internal users only",
+            f"publish only the meet and dial-in paths of {admin} at the reverse proxy (not "
+            "/admin), or give the admin URL a host of its own", cert.id,
         )  # fmt: skip
+        return
+    yield _warn(
+        ADMIN_EXTERNAL, admin,
+        f"{cert.id} carries the admin URL {admin}: the Control Panel is for internal users "
+        "only, and the name on an Internet-facing certificate publishes it",
+        f"remove {admin} from the reverse proxy's publishes and the additional_sans of "
+        "external certificates", cert.id,
+    )  # fmt: skip
 
 
 def _client_auth_webserver(
@@ -328,6 +341,70 @@ def _not_published(
             )  # fmt: skip
 
 
+RP_INTERNAL_NAME = Advice(
+    "plan.rp-publishes-internal", "R-RP-01", Severity.WARNING,
+    "a reverse proxy publishing an internal pool, server or web services FQDN",
+)  # fmt: skip
+RP_UNKNOWN_NAME = Advice(
+    "plan.rp-publishes-unknown", "R-RP-01", Severity.WARNING,
+    "a reverse proxy publishing a name that is no external web services FQDN of the topology",
+)  # fmt: skip
+
+
+def _internal_names(topology: Topology) -> dict[str, str]:
+    """Every internal FQDN of the topology, with what it names."""
+    names: dict[str, str] = {}
+    for _, pool in topology.pools():
+        for server in pool.members:
+            names.setdefault(server, f"a server of pool {pool.fqdn}")
+        names[pool.fqdn] = f"the FQDN of {pool.role} pool {pool.fqdn}"
+        internal = pool.web_services.internal if pool.web_services else None
+        if internal:
+            names.setdefault(internal, f"the internal web services FQDN of pool {pool.fqdn}")
+    return names
+
+
+def _rp_published_names(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    """D2: the reverse proxy publishes the External web services FQDNs defined on the Front
+    End, Standard Edition and Director pools (and Office Web Apps', the simple URLs,
+    lyncdiscover). An internal name there ends on an Internet-facing certificate; any other
+    name is most likely a typo of one."""
+    internal = _internal_names(topology)
+    urls = topology.simple_urls
+    external = {
+        *facts.published_web, *facts.lyncdiscover, *urls.meet,
+        *(n for n in (urls.dialin, urls.admin) if n),
+        *(p.web_services.external for _, p in topology.pools()
+          if p.web_services and p.web_services.external),
+    }  # fmt: skip
+    for site in topology.sites:
+        proxy = site.reverse_proxy
+        for name in proxy.publishes if proxy else ():
+            if name in external:
+                continue
+            if name in internal:
+                yield _warn(
+                    RP_INTERNAL_NAME, name,
+                    f"the reverse proxy of site {site.name} publishes {name}, {internal[name]}: "
+                    "the Internet-facing certificate would carry an internal name (public CAs "
+                    "refuse names they cannot validate, and the name tells the Internet about "
+                    "the inside)",
+                    "publish the pool's external web services FQDN (web_services.external) "
+                    f"instead of {name}",
+                )  # fmt: skip
+            else:
+                yield _warn(
+                    RP_UNKNOWN_NAME, name,
+                    f"the reverse proxy of site {site.name} publishes {name}, which is no "
+                    "external web services FQDN, simple URL or lyncdiscover name of the "
+                    "topology (a misspelling?)",
+                    f"publish one of: {', '.join(sorted(facts.published_web)) or '(none)'}; or "
+                    f"give the pool that serves {name} that name as its web_services.external",
+                )  # fmt: skip
+
+
 def _no_front_end(
     topology: Topology, facts: Facts, certs: list[PlannedCertificate]
 ) -> Iterator[PlanWarning]:
@@ -419,6 +496,7 @@ TOPOLOGY_ADVICE: tuple[
     (MEET_PER_DOMAIN, _meet_per_domain),
     (LYNCDISCOVER_HTTP, _lyncdiscover_http),
     (NOT_PUBLISHED, _not_published),
+    (RP_INTERNAL_NAME, _rp_published_names),
     (NO_FRONT_END, _no_front_end),
     (WILDCARD_DEVICES, _wildcards_in_use),
     (CHAT_SAME_CA, _chat_ca),
@@ -460,6 +538,7 @@ def public_validity(cert: PlannedCertificate, on: dt.date) -> list[PlanWarning]:
 ALL_ADVICE: tuple[Advice, ...] = (
     *(a for a, _ in CERTIFICATE_ADVICE),
     *(a for a, _ in TOPOLOGY_ADVICE),
+    RP_UNKNOWN_NAME,  # said by the check of RP_INTERNAL_NAME
     NO_SUBJECT,
     PUBLIC_VALIDITY,
 )
