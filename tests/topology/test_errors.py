@@ -676,3 +676,27 @@ def test_values_nested_too_deeply_are_a_message_not_a_crash(tmp_path: Path, suff
     with pytest.raises(TopologyError) as caught:
         load_topology(path)
     assert "nested too deeply" in caught.value.issues[0].message
+
+
+def test_a_field_in_the_wrong_section_is_told_where_it_goes() -> None:
+    """`reverse_proxy` at the top level, `mobility` in a site, `key` in a pool were each "unknown
+    field 'x' (did you mean 'x'?)"; a misspelling is matched against the fields that go there
+    (a site's 'colour' was "did you mean 'country'", a field of organization)."""
+    text = edited(
+        {
+            6: "  - name: Stockholm\n    mobility: true\n    colour: blue",
+            10: "        servers: [fe1.ad.corpmail.se]\n        key: rsa2048",
+        },
+        "reverse_proxy: {publishes: [web.corpmail.se]}\n",
+    )
+    issues = {issue.field: issue for issue in problems(text).issues}
+    assert set(issues) == {
+        "sites[0].mobility", "sites[0].colour", "sites[0].pools[0].key", "reverse_proxy"
+    }  # fmt: skip
+    assert issues["sites[0].mobility"].message == (
+        "field 'mobility' does not go here: it goes at the top level (mobility)"
+    )
+    assert "sites[].reverse_proxy" in issues["reverse_proxy"].message
+    assert "sites[].pools[].certificates.key" in issues["sites[0].pools[0].key"].message
+    assert all("move it there" in issues[f].fix for f in ("reverse_proxy", "sites[0].mobility"))
+    assert issues["sites[0].colour"].message == "unknown field 'colour'"  # nothing close in a site

@@ -3,28 +3,84 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from pathlib import Path as FsPath
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from lyncpki.topology import model
 from lyncpki.topology.consistency import consistency_issues
 from lyncpki.topology.issues import TopologyError, TopologyIssue
 from lyncpki.topology.model import FieldProblem, Topology
 from lyncpki.topology.source import Document, parse_text, read_file
 
 
-def _all_field_names() -> set[str]:
-    names: set[str] = set()
-    for value in vars(model).values():
-        if isinstance(value, type) and issubclass(value, BaseModel):
-            names.update(value.model_fields)
-    return names
+def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model a field's annotation holds (through Optional, Annotated, list), and whether
+    it holds a list of them."""
+    many = False
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            inner = [a for a in get_args(annotation) if a is not type(None)]
+            if len(inner) != 1:
+                return None, many
+            annotation = inner[0]
+        elif origin is list:
+            many, annotation = True, get_args(annotation)[0]
+        else:
+            break
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, many
+    return None, many
 
 
-_FIELDS = _all_field_names()
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model whose fields are expected at `loc` (None when the path leaves the models)."""
+    current: type[BaseModel] | None = Topology
+    for part in loc:
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue  # an item of the list the previous field holds
+        field = current.model_fields.get(part)
+        current = _model_of(field.annotation)[0] if field else None
+    return current
+
+
+def _places(of: type[BaseModel] = Topology, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(field name, where it goes) for every field of the topology, e.g.
+    ('reverse_proxy', 'sites[].reverse_proxy')."""
+    for name, field in of.model_fields.items():
+        place = f"{prefix}{name}"
+        yield name, place
+        inner, many = _model_of(field.annotation)
+        if inner is not None:
+            yield from _places(inner, f"{place}{'[]' if many else ''}.")
+
+
+_PLACES: dict[str, list[str]] = {}
+for _name, _place in _places():
+    _PLACES.setdefault(_name, []).append(_place)
+
+
+def _unknown_field(loc: tuple[int | str, ...], name: str) -> str:
+    """Why `name` is not a field at `loc`: where it goes instead, or the closest field that
+    goes here."""
+    here = _model_at(loc[:-1])
+    elsewhere = _PLACES.get(name)
+    if elsewhere:
+        where = [place if "." in place else f"the top level ({place})" for place in elsewhere]
+        return f"field '{name}' does not go here: it goes at {' or '.join(where)}"
+    fields = list(here.model_fields) if here is not None else list(_PLACES)
+    close = difflib.get_close_matches(name, fields, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown field '{name}'{hint}"
+
 
 _MISSING_FIX = {
     "sip_domains": "add the SIP domains of your users: sip_domains: [contoso.com]",
@@ -63,9 +119,10 @@ def _translate(error: ErrorDetails) -> tuple[str, str]:
     if kind == "missing":
         return f"missing required field '{last}'", _MISSING_FIX.get(last, f"add '{last}'")
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(last, _FIELDS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"unknown field '{last}'{hint}", "remove it or correct its spelling"
+        message = _unknown_field(tuple(loc), last)
+        if message.startswith("field"):
+            return message, "move it there (indented under that section), or remove it"
+        return message, "remove it or correct its spelling"
     if kind == "enum":
         expected = str(ctx.get("expected", ""))
         options = [o.strip(" '") for o in expected.replace(" or ", ", ").split(",")]
