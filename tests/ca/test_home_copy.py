@@ -8,10 +8,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from ca_tools import PASSPHRASE, make_ca, openssl_req
 
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import CaHome
+from lyncpki.errors import LyncPkiError
 
 
 def test_a_copied_home_writes_its_own_database(tmp_path: Path) -> None:
@@ -31,5 +33,23 @@ def test_a_copied_home_writes_its_own_database(tmp_path: Path) -> None:
     try:
         assert issued.serial in in_copy
         assert issued.serial not in {row["serial"] for row in original.certificates()}
+    finally:
+        original.engine.dispose()
+
+
+def test_a_copy_without_its_database_is_refused_not_sent_to_the_original(tmp_path: Path) -> None:
+    """A backup restored without ca.sqlite (or a copy whose database was deleted to start
+    afresh) revoked and issued in the original CA's database, which config.json names."""
+    first = make_ca(tmp_path / "first")
+    issued = first.submit(openssl_req(tmp_path), requester="t")
+    first.engine.dispose()
+    shutil.copytree(tmp_path / "first", tmp_path / "copy", symlinks=True)
+    (tmp_path / "copy" / "ca" / "ca.sqlite").unlink()
+    with pytest.raises(LyncPkiError) as refused:
+        CertificateAuthority.open(CaHome(tmp_path / "copy"), PASSPHRASE)
+    assert "ca.sqlite" in refused.value.message and refused.value.fix
+    original = CertificateAuthority.open(CaHome(tmp_path / "first"), PASSPHRASE)
+    try:
+        assert original.certificate(issued.serial)[0]["status"] == "valid"
     finally:
         original.engine.dispose()

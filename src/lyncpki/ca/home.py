@@ -248,13 +248,11 @@ class CaHome:
         copy: config.json names the first home's SQLite file by its absolute path, and the copy
         read and wrote the original's inventory and revocations. A database in another home's
         ca/ folder is never this CA's (`ca init` refuses to share one); elsewhere, as given."""
-        own = self.ca_dir / "ca.sqlite"
         if (
             configured.startswith("sqlite:///")
             and configured.endswith("/ca/ca.sqlite")
             and configured != self.default_db_url()
-            and own.is_file()
-        ):
+        ):  # even when this home's own file is missing: refused as missing, never the other
             return self.default_db_url()
         return configured
 
