@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from ca_tools import (
+    PASSPHRASE,
     assert_verifies,
     ca_file,
     colon_serial_of,
@@ -320,3 +321,34 @@ def test_crl_numbers_continue_above_the_published_ones(
     assert revoked_serials(crl_pem(ca)) == [serial_of(a)]
     assert info.delta_crl is not None and info.delta_crl.written
     assert crl_number(crl_pem(ca, delta=True)) == info.number + 1
+
+
+@pytest.mark.external
+def test_the_root_revokes_the_issuing_ca(fresh_ca: CertificateAuthority, work: Path) -> None:
+    """`ca revoke` of the issuing CA's own serial said "no certificate with serial": a
+    compromised issuing CA could not be put on the root's CRL, and every relying party kept
+    trusting it. It is listed there now, openssl refuses its leaves with -crl_check_all, and
+    the CA signs nothing more."""
+    ca = fresh_ca
+    cert = issue(ca, work, "fe01.corp-test.se")
+    ca.publish_crl(actor="test")
+    crls = [crl_pem(ca), crl_pem(ca, root=True)]
+    assert_verifies(ca, cert, flags=["-crl_check_all"], crls=crls)
+    issuing = ca_file(ca, "issuing")
+    result = ca.revoke(serial_of(issuing), reason=Reason.CA_COMPROMISE, actor="test")
+    assert result["issuing_ca"] is True and result["ca"] == ca.config.root_slug
+    ca.publish_crl(actor="test", root=True)
+    assert serial_of(issuing) in revoked_serials(crl_pem(ca, root=True))
+    assert "CA Compromise" in crl_text(crl_pem(ca, root=True))
+    assert_crl_signed_by(crl_pem(ca, root=True), ca_file(ca, "root"))
+    process = verify(ca, cert, flags=["-crl_check_all"], crls=crls)
+    assert process.returncode != 0 and "certificate revoked" in process.stdout + process.stderr
+    with pytest.raises(CaError) as refused:
+        issue(ca, work, "fe02.corp-test.se")
+    assert "is revoked" in refused.value.message and "ca init" in (refused.value.fix or "")
+    reopened = CertificateAuthority.open(ca.home, PASSPHRASE)  # and in the next process
+    try:
+        with pytest.raises(CaError):
+            issue(reopened, work, "fe03.corp-test.se")
+    finally:
+        reopened.engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -47,7 +48,7 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.file_lock import exclusive
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import der_thumbprint, parse_serial, serial_hex
-from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key
+from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key, spec_of
 from lyncpki.x509.requests import read_request, requested_template
 
 CREATION_LOCK = ".ca-create.lock"  # in the home: one CA made at a time
@@ -196,6 +197,27 @@ def _check_validity(template: Template, days: int | None) -> None:
                 "out for the template's",
             )
         ]
+    )
+
+
+def _refuse_outside_validity(signer: Issuer, what: str, now: dt.datetime) -> None:
+    """A CA certificate outside its validity signs nothing: what it signed would not validate
+    (and end_entity could not fit a certificate inside it)."""
+    cert = signer.certificate
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if start <= now < end:
+        return
+    name = cert.subject.rfc4514_string()
+    state = (
+        f"expired on {end:%Y-%m-%d %H:%M} UTC"
+        if now >= end
+        else (f"is not valid before {start:%Y-%m-%d %H:%M} UTC (check the clock)")
+    )
+    raise CaError(
+        f"the CA certificate of {name} {state}: it cannot {what}",
+        "renew the CA: make a new one (lyncpki ca init in a new home) and reissue (lyncpki deploy)"
+        if now >= end
+        else "set this machine's clock right",
     )
 
 
@@ -786,7 +808,22 @@ class CertificateAuthority:
             with self.writer.begin() as conn:
                 conn.execute(insert(db.audit), refusals)
         if tickets:
-            issued = self._issue([t for _, t in tickets])
+            try:
+                issued: list[IssueResult | LyncPkiError] = list(
+                    self._issue([t for _, t in tickets])
+                )
+            except CaError as error:  # the CA cannot sign (expired, revoked): each refused
+                with self.writer.begin() as conn:
+                    conn.execute(
+                        insert(db.audit),
+                        [
+                            self._audit_row(
+                                requester, "submit", names[index], "refused", error.message
+                            )
+                            for index, _ in tickets
+                        ],
+                    )
+                issued = [error] * len(tickets)
             for (index, _), result in zip(tickets, issued, strict=True):
                 outcomes[index] = result
         return [o for o in outcomes if o is not None]
@@ -837,6 +874,14 @@ class CertificateAuthority:
             if template.is_ca
             else (self.issuer, self.config.slug)
         )
+        _refuse_outside_validity(signer, "sign certificates", now)
+        if not template.is_ca and self._issuing_ca_revoked:
+            raise CaError(
+                f"this issuing CA's own certificate (serial "
+                f"{serial_hex(self.issuer.certificate.serial_number)}) is revoked: nothing it "
+                "signs would validate",
+                "make a new CA (lyncpki ca init in a new home) and reissue (lyncpki deploy)",
+            )
         if signer.key is None and self.issuer.key is not None:  # a service without the root
             pending = ticket.request_id
             raise CaError(
@@ -1197,6 +1242,8 @@ class CertificateAuthority:
         signer_ca = self.config.slug
         with self.writer.begin() as conn:
             db.serialize_revocations(conn)  # ids commit in their order (the watch, deltas)
+            if key == serial_hex(self.issuer.certificate.serial_number):
+                self._record_issuing_ca(conn)  # the root revokes it like any subordinate CA
             row = conn.execute(
                 select(db.certificates.c.status, db.certificates.c.ca)
                 .where(db.certificates.c.serial == key)
@@ -1226,7 +1273,59 @@ class CertificateAuthority:
         if refusal is not None:  # audited after the transaction: it holds the write lock
             self.audit(actor, "revoke", key, "refused", refusal.message)
             raise refusal
-        return {"serial": key, "reason": reason.value, "revoked_at": now, "ca": signer_ca}
+        own = key == serial_hex(self.issuer.certificate.serial_number)
+        if own:
+            self.__dict__["_issuing_ca_revoked"] = True
+        return {
+            "serial": key,
+            "reason": reason.value,
+            "revoked_at": now,
+            "ca": signer_ca,
+            "issuing_ca": own,
+        }
+
+    @functools.cached_property
+    def _issuing_ca_revoked(self) -> bool:
+        """Whether the root revoked this issuing CA (read once per CA object; `revoke` sets it
+        when it is the one revoking)."""
+        with self.engine.connect() as conn:
+            status = conn.execute(
+                select(db.certificates.c.status).where(
+                    db.certificates.c.serial == serial_hex(self.issuer.certificate.serial_number)
+                )
+            ).scalar()
+        return status == "revoked"
+
+    def _record_issuing_ca(self, conn: Connection) -> None:
+        """The issuing CA's own certificate as a certificate of the root (`ca init` signs it
+        outside the inventory), so that the root can revoke it and list it on its CRL; once."""
+        cert = self.issuer.certificate
+        serial = serial_hex(cert.serial_number)
+        found = conn.execute(
+            select(db.certificates.c.serial).where(db.certificates.c.serial == serial)
+        ).first()
+        if found is not None:
+            return
+        spec = spec_of(cert.public_key())
+        der = cert.public_bytes(Encoding.DER)
+        conn.execute(
+            insert(db.certificates).values(
+                serial=serial,
+                ca=self.config.root_slug,
+                subject=_printable(cert.subject.rfc4514_string(), 1024),
+                sans="",
+                template="SubCA",
+                requester="ca init",
+                request_id=None,
+                not_before=cert.not_valid_before_utc,
+                not_after=cert.not_valid_after_utc,
+                thumbprint=der_thumbprint(der),
+                key=spec.name if spec else "unknown",
+                issued_at=cert.not_valid_before_utc,
+                status="valid",
+                der=der,
+            )
+        )
 
     def _revoked(
         self, conn: Connection, ca: str, after_id: int = 0
@@ -1284,6 +1383,7 @@ class CertificateAuthority:
         ca = self.config.root_slug if root else self.config.slug
         if root and delta:
             raise CaError("the root CA publishes full CRLs only", "drop --delta with --root")
+        _refuse_outside_validity(signer, "sign CRLs", self.clock.now())
         for _attempt in range(5):
             now = self.clock.now()
             try:

@@ -429,9 +429,25 @@ def _issued(
         "template": result.template,
         **_certificate_summary(result.certificate),
     }
+    signer = ca.root if ca.templates.get(result.template).is_ca else ca.issuer
+    end = signer.certificate.not_valid_after_utc
+    cut = result.certificate.not_valid_after_utc >= end  # the template asked for longer
+    note = (
+        f"valid only until {end:%Y-%m-%d %H:%M} UTC, when the CA certificate that signed it "
+        "expires: renew the CA before then"
+        if cut
+        else None
+    )
     if as_json:
-        emit_json(summary | ({"file": str(out)} if out else {"pem": pem.decode()}))
-    elif out is not None:
+        emit_json(
+            summary
+            | ({"file": str(out)} if out else {"pem": pem.decode()})
+            | ({"note": note} if note else {})
+        )
+        return
+    if note:
+        stderr.print(f"note: {note}", markup=False)
+    if out is not None:
         stdout.print(
             f"issued serial {summary['serial']} ({result.template}) -> {out}", markup=False
         )
@@ -622,7 +638,14 @@ def _revoke(
     result = ca.revoke(serial, reason=reason, actor=actor())  # refusals audited
     note = None
     row, _ = ca.certificate(result["serial"])
-    if row["template"] == OCSP_SIGNER_TEMPLATE and row["requester"] == "lyncpki":
+    if result["issuing_ca"]:
+        note = (
+            "this was the issuing CA's own certificate: once the root's CRL is published "
+            "(lyncpki ca crl --root), every certificate it issued fails validation; this CA "
+            "should issue nothing more: make a new one (lyncpki ca init in a new home) and "
+            "reissue (lyncpki deploy)"
+        )
+    elif row["template"] == OCSP_SIGNER_TEMPLATE and row["requester"] == "lyncpki":
         note = (
             "this was the certificate of the OCSP responder: `ca serve` signs with a new key and "
             "certificate from its next answer (and makes them at its next start)"
