@@ -68,3 +68,39 @@ def test_check_writable_names_the_commands_option(tmp_path: Path) -> None:
     assert "--out" in str(caught.value.fix)
     check_writable(tmp_path / "c.pem", "--out")  # a new file in a folder that exists
     assert list(tmp_path.iterdir()) == []  # nothing made by the check
+
+
+@pytest.mark.external
+def test_an_output_never_replaces_a_key_a_pfx_or_a_database(tmp_path: Path) -> None:
+    """`ca issue csr -o server.key` replaced the key of the certificate it issued (and the
+    -o of another CA's issuing.key): made by openssl and sqlite3, each is refused, unchanged."""
+    import shutil
+    import sqlite3
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    assert openssl is not None
+    run = lambda *a: subprocess.run([openssl, *a], check=True, capture_output=True)  # noqa: E731
+    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-out", tmp_path / "plain.key")  # fmt: skip
+    run("pkey", "-in", tmp_path / "plain.key", "-aes256", "-passout", "pass:secret-pass",
+        "-out", tmp_path / "encrypted.key")  # fmt: skip
+    run("ec", "-in", tmp_path / "plain.key", "-out", tmp_path / "traditional.pem")
+    run("req", "-x509", "-key", tmp_path / "plain.key", "-subj", "/CN=a.contoso.com",
+        "-out", tmp_path / "cert.pem")  # fmt: skip
+    run("pkcs12", "-export", "-inkey", tmp_path / "plain.key", "-in", tmp_path / "cert.pem",
+        "-passout", "pass:pfx-pass", "-out", tmp_path / "bundle.pfx")  # fmt: skip
+    sqlite3.connect(tmp_path / "ca.sqlite").execute("CREATE TABLE t (x)").connection.commit()
+    for name, held in [
+        ("plain.key", "a private key"),
+        ("encrypted.key", "a private key"),
+        ("traditional.pem", "a private key"),
+        ("bundle.pfx", "PKCS#12"),
+        ("ca.sqlite", "SQLite database"),
+    ]:
+        before = (tmp_path / name).read_bytes()
+        with pytest.raises(LyncPkiError, match=held) as caught:
+            check_writable(tmp_path / name, "--out")
+        assert "--out" in str(caught.value.fix)
+        assert (tmp_path / name).read_bytes() == before
+    check_writable(tmp_path / "cert.pem", "--out")  # a certificate may be written over

@@ -120,6 +120,30 @@ def check_writable(path: str | Path, option: str, example: str = "NAME.pem") -> 
             f"cannot write {target}: folder {folder} is not writable by you",
             f"choose another {option}",
         )
+    held = _secret_in(target)
+    if held is not None:
+        raise LyncPkiError(
+            f"{option} {target} holds {held}: the output would destroy it",
+            f"choose another file name (an output never replaces a private key, a .pfx or a "
+            f"database): {option} {folder / example}",
+        )
+
+
+def _secret_in(path: Path) -> str | None:
+    """What an existing file holds that an output must not replace (`ca issue -o server.key`
+    replaced the key of the certificate it issued, and another CA's issuing.key), or None."""
+    if path.suffix.lower() in (".pfx", ".p12"):
+        return "a PKCS#12 file (a private key with its certificate)" if path.exists() else None
+    try:
+        with path.open("rb") as file:  # a FIFO or device was refused before (_not_special)
+            head = file.read(1 << 16)
+    except OSError:  # absent (the usual case), or unreadable: nothing known to protect
+        return None
+    if head.startswith(b"SQLite format 3\x00"):
+        return "a SQLite database"
+    if b"PRIVATE KEY-----" in head:
+        return "a private key"
+    return None
 
 
 def check_not_input(
@@ -148,7 +172,11 @@ def check_not_input(
 
 
 def check_outside(
-    path: str | Path, places: Iterable[tuple[str, Path]], option: str, what: str = "report"
+    path: str | Path,
+    places: Iterable[tuple[str, Path]],
+    option: str,
+    what: str = "report",
+    example: str = "report.html",
 ) -> None:
     """Refuse an output that would land on or inside one of `places` (each with what it is:
     "the CA's folder"), wherever a link or a relative path makes it land: a report written
@@ -160,5 +188,5 @@ def check_outside(
             raise LyncPkiError(
                 f"{option} {path} is inside {label} ({place}): the {what} would replace "
                 "what lyncpki keeps there",
-                f"write the {what} outside it (e.g. {option} report.html)",
+                f"write the {what} outside it (e.g. {option} {example})",
             )

@@ -65,7 +65,7 @@ def check_output(out: Path, home: Path | None, option: str, example: str = "NAME
         ("the home's topology", root.root / HOME_TOPOLOGY),
         ("the home's last check", root.root / LAST_CHECK),
     ]
-    check_outside(out, places, option, "output")
+    check_outside(out, places, option, "output", example)
 
 
 def actor() -> str:
