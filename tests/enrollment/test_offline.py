@@ -335,7 +335,8 @@ def test_a_subject_value_the_ca_must_refuse_is_refused_before_a_key_is_made(
 
 def test_a_pool_fqdn_longer_than_a_cn_is_refused_with_its_name(tmp_path: Path) -> None:
     """A pool FQDN of 73 characters made `request` fail with 'internal error: ValueError'
-    (exit 70) and no JSON under --json."""
+    (exit 70) and no JSON under --json. The topology itself is refused now, at the line of
+    that FQDN."""
     pool = "p" * 60 + ".contoso.net"
     topology = tmp_path / "long.yaml"
     topology.write_text(CONTOSO.read_text().replace("pool01.contoso.net", pool))
@@ -345,11 +346,12 @@ def test_a_pool_fqdn_longer_than_a_cn_is_refused_with_its_name(tmp_path: Path) -
              "--output", tmp_path / "x.req")  # fmt: skip
     refused = run_lyncpki(*asked)
     assert refused.returncode == 2, refused.stderr
-    assert (
-        f"{pool}, is 72 characters" in refused.stderr and "plan.subject-too-long" in refused.stderr
-    )
+    line = 1 + next(n for n, text in enumerate(topology.read_text().splitlines()) if pool in text)
+    assert f"long.yaml:{line}:" in refused.stderr
+    assert f"'{pool}' is 72 characters" in refused.stderr and "at most 64" in refused.stderr
     document = json.loads(run_lyncpki(*asked, "--json").stdout)
-    assert "72 characters" in document["message"]
+    (issue,) = document["issues"]
+    assert issue["line"] == line and "72 characters" in issue["message"]
 
 
 def test_a_template_the_home_ca_does_not_offer_is_noted(lab: Lab, tmp_path: Path) -> None:

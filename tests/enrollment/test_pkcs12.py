@@ -386,3 +386,31 @@ def test_a_key_file_replaced_by_another_key_is_refused_at_export(lab: Lab, tmp_p
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "is not the key of" in refused.stderr and keys[thumbprints[0]] in refused.stderr
     assert not (tmp_path / "x.pfx").exists()
+
+
+def test_a_root_the_pfx_brings_beside_the_path_is_not_trusted(lab: Lab, tmp_path: Path) -> None:
+    """A .pfx with its chain and an unrelated root (made by openssl) made that root trusted
+    on the server: from then on anything it signed passed assign's chain check there. Only
+    the CAs on the certificate's own path are trusted; the other is named, not trusted."""
+    other = OtherCa(tmp_path / "other")
+    stranger = OtherCa(tmp_path / "stranger", name="Stranger Root")
+    key, req = openssl_request(tmp_path, "web", "web.contoso.com", ["web.contoso.com"])
+    leaf = other.sign(req)
+    pfx = tmp_path / "web.pfx"
+    bundled = tmp_path / "cas.pem"
+    bundled.write_text(Path(stranger.root).read_text() + Path(other.root).read_text())
+    openssl("pkcs12", "-export", "-inkey", key, "-in", leaf, "-certfile", bundled,
+            "-out", pfx, "-passout", f"pass:{PFX_PASSWORD}")  # fmt: skip
+    process = lab.cli(
+        "import", "--server", "web-strange.contoso.net", pfx, "--json",
+        LYNCPKI_PFX_PASSWORD=PFX_PASSWORD,
+    )  # fmt: skip
+    result = json.loads(ok(process).stdout)
+    trusted = {t["thumbprint"] for t in result["trusted"]}
+    assert trusted == {thumbprint_of(other.root)}
+    assert thumbprint_of(stranger.root) not in trusted
+    assert result["not_trusted"] and "Stranger Root" in result["not_trusted"][0]
+    store = json.loads(
+        (lab.home / "servers" / "web-strange.contoso.net" / "store.json").read_text()
+    )
+    assert thumbprint_of(stranger.root) not in json.dumps(store)

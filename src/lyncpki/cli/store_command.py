@@ -122,6 +122,7 @@ def _import(
         "already_installed": result.already,
         "left_out": list(result.left_out),
         "trusted": [t.as_dict() for t in result.trusted],
+        "not_trusted": list(result.not_trusted),
     }
     if as_json:
         emit_json(document)
@@ -145,6 +146,12 @@ def _import(
     for trusted in result.trusted:
         kind = "root" if trusted.root else "intermediate"
         stdout.print(f"trusted {kind} {trusted.subject} ({trusted.thumbprint})", markup=False)
+    for subject in result.not_trusted:
+        stderr.print(
+            f"warning: not trusted: {subject}, a CA certificate of the file that is not on the "
+            "certificate's path (import it on its own if this server must trust it)",
+            markup=False,
+        )
     if not result.certificate and not result.trusted:
         stdout.print("nothing new: every certificate of the file was already there", markup=False)
 

@@ -20,6 +20,7 @@ from lyncpki.store import (
 )
 from lyncpki.x509.bundles import PKCS12_SUFFIXES, Bundle, load_bundle
 from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.issuers import issuers_of
 from lyncpki.x509.keys import key_id
 from lyncpki.x509.pkcs12_guard import looks_like_pkcs12
 from lyncpki.x509.requests import certificate_dns_names
@@ -33,6 +34,7 @@ class ImportResult:
     trusted: list[TrustedCertificate] = field(default_factory=list)
     already: bool = False  # the certificate was installed before: nothing changed
     left_out: tuple[str, ...] = ()  # names the answered request asked for, not in the answer
+    not_trusted: tuple[str, ...] = ()  # CA certificates in the file that are not on its path
 
 
 def is_pkcs12_file(path: Path) -> bool:
@@ -93,9 +95,13 @@ def import_file(
     bundle = read_bundle(path, password)
     source = str(path)
     leaf = _leaf(bundle, store, source)
-    chain = [c for c in bundle.certificates if c is not leaf and is_ca_certificate(c)]
-    if leaf is None:
-        return ImportResult(bundle.form, trusted=store.trust(chain))
+    cas = [c for c in bundle.certificates if c is not leaf and is_ca_certificate(c)]
+    if leaf is None:  # CA certificates imported as such: the administrator trusts them
+        return ImportResult(bundle.form, trusted=store.trust(cas))
+    # only the CAs on the leaf's own path become trusted: any other root a .pfx or a PEM
+    # brings along (an unrelated, even hostile, one) would be trusted for everything after
+    chain = issuers_of(leaf, cas)
+    ignored = tuple(c.subject.rfc4514_string() for c in cas if c not in chain)
     index = store.load()
     before = {t.thumbprint for t in index.trusted}
     already = index.certificate(thumbprint(leaf)) is not None
@@ -111,4 +117,4 @@ def import_file(
     trusted = [t for t in store.load().trusted if t.thumbprint not in before]
     named = certificate_dns_names(leaf)  # once, not once per requested name
     left_out = tuple(n for n in answered.sans if n.lower() not in named) if answered else ()
-    return ImportResult(bundle.form, installed, answered, trusted, already, left_out)
+    return ImportResult(bundle.form, installed, answered, trusted, already, left_out, ignored)

@@ -374,6 +374,7 @@ def import_executing(state: WizardState, ui: Prompter) -> str | None:
         state.thumbprint = result.certificate.thumbprint
         ui.show([f"  installed {state.thumbprint} ({result.certificate.friendly_name})"])
     ui.show([f"  trusted {t.subject}" for t in result.trusted])
+    ui.show([f"  not trusted (not on its path): {subject}" for subject in result.not_trusted])
     return _nav(ui, "assignment", back=False)
 
 
