@@ -414,3 +414,38 @@ def test_a_root_the_pfx_brings_beside_the_path_is_not_trusted(lab: Lab, tmp_path
         (lab.home / "servers" / "web-strange.contoso.net" / "store.json").read_text()
     )
     assert thumbprint_of(stranger.root) not in json.dumps(store)
+
+
+@pytest.mark.parametrize("damage", ["emptied", "replaced"])
+def test_importing_the_pfx_again_repairs_its_key_file(
+    lab: Lab, tmp_path: Path, damage: str
+) -> None:
+    """Export refuses a certificate whose key file was emptied or replaced, and says "import
+    the certificate again with its own key (a .pfx)"; doing so said "already installed" and
+    changed nothing. The key file is written again from the .pfx, and export works (openssl
+    reads the result with the certificate's own key)."""
+    server = f"repair-{damage}.contoso.net"
+    other = OtherCa(tmp_path / "other")
+    key, req = openssl_request(tmp_path, "r", server, [server])
+    leaf = other.sign(req)
+    pfx = tmp_path / "r.pfx"
+    openssl("pkcs12", "-export", "-inkey", key, "-in", leaf, "-certfile", other.root,
+            "-out", pfx, "-passout", f"pass:{PFX_PASSWORD}")  # fmt: skip
+    ok(lab.cli("import", "--server", server, pfx, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))
+    (stored,) = (lab.home / "servers" / server / "keys").iterdir()
+    if damage == "emptied":
+        stored.write_bytes(b"")
+    else:
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-aes256", "-pass", "pass:lab-passphrase-Qx7", "-out", stored)  # fmt: skip
+    export = ("export", "--server", server, "--thumbprint", thumbprint_of(leaf),
+              "--pfx", tmp_path / "out.pfx")  # fmt: skip
+    assert lab.cli(*export, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD).returncode == 2
+    ok(lab.cli("import", "--server", server, pfx, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))
+    ok(lab.cli(*export, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))
+    exported_key = openssl("pkcs12", "-in", tmp_path / "out.pfx", "-nocerts", "-nodes",
+                           "-passin", f"pass:{PFX_PASSWORD}")  # fmt: skip
+    (tmp_path / "exported.key").write_text(exported_key)
+    assert openssl("pkey", "-in", tmp_path / "exported.key", "-pubout") == openssl(
+        "pkey", "-in", key, "-pubout"
+    )

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from lyncpki.atomic import write_atomic
 from lyncpki.clock import SYSTEM_CLOCK, Clock
+from lyncpki.errors import LyncPkiError
 from lyncpki.file_lock import exclusive
 from lyncpki.store import protection as keyguard
 from lyncpki.store.layout import SUBFOLDERS, StoreError, StorePaths, thumbprint_name
@@ -264,10 +265,20 @@ class ServerStore:
         else:
             name, sealed = key_id(key), None
         path = self.paths.key(name)
-        if not path.exists():
+        if not path.exists() or (sealed is None and not self._key_intact(name, secret)):
+            # a key file emptied, damaged or replaced by another key is written again from the
+            # key given (a .pfx imported again: what export's refusal tells the user to do)
             data = sealed if sealed is not None else encrypt_key(cast(PrivateKey, key), secret)
             write_atomic(path, data, mode=0o600)
         return name
+
+    def _key_intact(self, name: str, secret: bytes) -> bool:
+        """Whether the key file `name` opens with `secret` (the store's checked passphrase)
+        and is the key its name says."""
+        try:
+            return key_id(self.private_key(name, secret)) == name
+        except LyncPkiError:
+            return False
 
     def add_pending(
         self,
