@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import json
 import os
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from lyncpki.inputs import env_secret, read_secret
 from lyncpki.reports.findings_table import FIELDS, finding_cells
 from lyncpki.reports.records import print_rows
 from lyncpki.store import ServerStore, resolve_store_passphrase
+from lyncpki.store.layout import SERVERS_DIR
 from lyncpki.store.protection import STORE_PASSPHRASE_ENV
 
 TOPOLOGY_ENV = "LYNCPKI_TOPOLOGY"
@@ -62,17 +64,37 @@ def open_store(home: Path | None, server: str) -> ServerStore:
     return ServerStore(home_of(home).root, server)
 
 
-def _prompt(label: str) -> str:
+def _prompt(label: str, *, confirm: bool = False) -> str:
+    """A secret typed at the terminal ("" without one); typed twice when it is being chosen
+    (a typo would otherwise become the passphrase of keys no one can open)."""
     if not sys.stdin.isatty():
         return ""
-    return getpass.getpass(f"{label}: ")
+    value = getpass.getpass(f"{label}: ")
+    if confirm and value and getpass.getpass(f"{label} (again): ") != value:
+        raise LyncPkiError("the two entries differ", "type the same one twice")
+    return value
+
+
+def _stores_protected(root: Path) -> bool:
+    """Whether a store of the home already has keys under a passphrase (so that the one typed
+    is checked against it, not chosen)."""
+    for index in (root / SERVERS_DIR).glob("*/store.json"):
+        try:
+            if json.loads(index.read_bytes()).get("protection"):
+                return True
+        except (OSError, ValueError, AttributeError):
+            continue  # an unreadable store is reported by the command that reads it
+    return False
 
 
 def store_secret(home: Path | None, passphrase_file: Path | None) -> bytes:
+    root = home_of(home).root
     return resolve_store_passphrase(
-        home_of(home).root,
+        root,
         passphrase_file=passphrase_file,
-        prompt=lambda: _prompt("Passphrase of the server stores' keys"),
+        prompt=lambda: _prompt(
+            "Passphrase of the server stores' keys", confirm=not _stores_protected(root)
+        ),
     )
 
 
@@ -81,7 +103,11 @@ def pfx_password(given: str | None, *, purpose: str, to_open: bool = False) -> s
     have none (openssl pkcs12 -passout pass:, or no encryption at all), as Windows' import
     accepts: it is tried without one, and a file that needs one is refused then. A .pfx
     written here always has one."""
-    value = given or env_secret(PFX_PASSWORD_ENV) or _prompt(f"Password of the {purpose}")
+    value = (
+        given
+        or env_secret(PFX_PASSWORD_ENV)
+        or _prompt(f"Password of the {purpose}", confirm=not to_open)
+    )
     if not value and not to_open:
         raise LyncPkiError(
             f"the {purpose} needs a password",

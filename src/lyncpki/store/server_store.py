@@ -85,6 +85,9 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.PEM)
 
 
+MIN_STORE_PASSPHRASE = 12  # characters, as the CA's passphrase (ca.home.MIN_PASSPHRASE)
+
+
 class ServerStore:
     """The store of `server` in the lyncpki home `home`."""
 
@@ -247,7 +250,14 @@ class ServerStore:
 
     def _guard(self, index: StoreIndex, secret: bytes) -> StoreIndex:
         """The index protected by `secret`; refused when its keys use another passphrase."""
-        if index.protection is None:
+        if index.protection is None:  # the store's first key: its passphrase is chosen here
+            if len(secret.decode("utf-8", "replace")) < MIN_STORE_PASSPHRASE:
+                raise StoreError(
+                    f"the store passphrase is shorter than {MIN_STORE_PASSPHRASE} characters: "
+                    f"it alone protects the private keys of {self.server} at rest",
+                    f"choose one of {MIN_STORE_PASSPHRASE} characters or more "
+                    "(LYNCPKI_STORE_PASSPHRASE or --passphrase-file)",
+                )
             return dataclasses.replace(index, protection=keyguard.protect(secret))
         if not keyguard.matches(index.protection, secret):
             raise StoreError(
