@@ -55,3 +55,32 @@ def test_a_sha1_signed_request_is_refused_for_its_hash(
         ca.submit(openssl_req(work, extra_args=["-sha1"]), requester="t")
     assert refused.value.codes == ["policy.hash"]
     assert "SHA-256" in str(refused.value.fix)
+
+
+@pytest.mark.parametrize(
+    ("root", "issuing", "root_alg", "issuing_alg"),
+    [
+        ("ec-p384", "ec-p384", "ecdsa-with-SHA384", "ecdsa-with-SHA384"),
+        ("rsa4096", "ec-p256", "sha256WithRSAEncryption", "ecdsa-with-SHA256"),
+    ],
+)
+def test_crls_are_signed_with_the_hash_of_the_cas_certificates(
+    tmp_path: Path, root: str, issuing: str, root_alg: str, issuing_alg: str
+) -> None:
+    """A P-384 CA's certificates were signed with SHA-384 and its CRLs with SHA-256 (RFC 5480
+    pairs P-384 with SHA-384); openssl reads each back."""
+    from ca_tools import PASSPHRASE, crl_text
+
+    from lyncpki.keyspec import KeySpec
+
+    ca = CertificateAuthority.create(
+        CaHome(tmp_path / "h"), passphrase=PASSPHRASE, name="Hash CA",
+        namespaces=("corp-test.se",), root_key=KeySpec.parse(root), key=KeySpec.parse(issuing),
+    )  # fmt: skip
+    try:
+        for is_root, expected in ((True, root_alg), (False, issuing_alg)):
+            slug = ca.config.root_slug if is_root else ca.config.slug
+            text = crl_text(ca.home.crl_file(slug, delta=False, pem=True))
+            assert f"Signature Algorithm: {expected}" in text, text[:400]
+    finally:
+        ca.engine.dispose()

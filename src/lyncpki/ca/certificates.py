@@ -20,7 +20,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 from lyncpki.ca.policy import HASH_NAMES, SigningHash
 from lyncpki.ca.templates import KEY_USAGES, Template
 from lyncpki.errors import LyncPkiError
-from lyncpki.x509.keys import PrivateKey
+from lyncpki.x509.keys import PrivateKey, ca_hash_name
 
 BACKDATE = dt.timedelta(minutes=5)  # tolerate clock skew between the CA and relying servers
 
@@ -121,11 +121,7 @@ def self_signed_root(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
         )
     )
-    return builder.sign(key, _hash_for(key, "sha384" if _is_big(key) else "sha256"))
-
-
-def _is_big(key: PrivateKey) -> bool:
-    return isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384
+    return builder.sign(key, _hash_for(key, ca_hash_name(key)))
 
 
 def _hash_for(key: PrivateKey, name: str) -> SigningHash:
@@ -161,7 +157,7 @@ def subordinate_ca(
     for extension in _distribution(urls):
         builder = builder.add_extension(extension.value, critical=extension.critical)
     return builder.sign(
-        issuer_key, _hash_for(issuer_key, "sha384" if _is_big(issuer_key) else "sha256")
+        issuer_key, _hash_for(issuer_key, ca_hash_name(issuer_key))
     )
 
 

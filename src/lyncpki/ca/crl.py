@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from lyncpki.atomic import write_atomic
 from lyncpki.errors import LyncPkiError
-from lyncpki.x509.keys import PrivateKey
+from lyncpki.x509.keys import PrivateKey, ca_hash_name
 
 
 class Reason(StrEnum):
@@ -169,7 +169,9 @@ def sign_crl(
         extensions=extensions,
         revoked_certificates=revoked,
     )
-    return builder.sign(key, hashes.SHA256())
+    # the hash the CA's certificates are signed with (SHA-384 for a P-384 CA, RFC 5480)
+    chosen = hashes.SHA384() if ca_hash_name(key) == "sha384" else hashes.SHA256()
+    return builder.sign(key, chosen)
 
 
 def publish(crl: x509.CertificateRevocationList, der_path: str, pem_path: str) -> None:

@@ -103,3 +103,10 @@ def key_id(key: CertificatePublicKeyTypes | PrivateKey) -> str:
     digest = hashes.Hash(hashes.SHA256())
     digest.update(spki)
     return digest.finalize().hex()[:40]
+
+
+def ca_hash_name(key: PrivateKey) -> str:
+    """The hash a CA signs with by default: SHA-384 for a P-384 or P-521 key (RFC 5480 pairs
+    the curve with a hash of its strength), SHA-256 otherwise."""
+    big = isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384
+    return "sha384" if big else "sha256"
