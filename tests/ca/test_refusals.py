@@ -162,8 +162,11 @@ def test_a_second_common_name_is_refused(
     [
         pytest.param("IP:10.0.0.1", "10.0.0.1", id="ip"),
         pytest.param("email:a@corp-test.se", "a@corp-test.se", id="email"),
+        # a UPN: its OID, not a Python representation of its bytes (b'\x0c\r...')
+        pytest.param("otherName:1.3.6.1.4.1.311.20.2.3;UTF8:u@corp-test.se",
+                     "otherName 1.3.6.1.4.1.311.20.2.3 is not allowed", id="upn"),
     ],
-)
+)  # fmt: skip
 def test_non_dns_san(
     ca: CertificateAuthority, work: Path, source: str, san: str, shown: str
 ) -> None:
@@ -355,6 +358,18 @@ NOT_REQUESTS = [
         id="damaged-base64",
     ),
     pytest.param(lambda ca: b"\x30" * 70_000, "larger than any certificate request", id="huge"),
+    pytest.param(  # the first was issued, the second ignored without a word
+        lambda ca: (
+            2
+            * request_pem(
+                build_request(
+                    generate_key(KeySpec("ec", 256)), RequestSubject("a.corp-test.se", ())
+                )
+            )
+        ),
+        "holds 2 certificate requests",
+        id="two-requests",
+    ),
 ]
 
 
@@ -371,3 +386,25 @@ def test_not_a_request(ca: CertificateAuthority, source: str, make: object, mess
     entry = audit_entry(ca, source)
     assert entry["outcome"] == "refused"
     assert str(entry["detail"]).startswith("request: ")
+
+
+@pytest.mark.external
+def test_a_subject_cn_ending_in_a_dot_is_refused(
+    ca: CertificateAuthority, work: Path, source: str
+) -> None:
+    """`CN=FE03.Corp-Test.SE.` was issued with its dot while its SAN lost it: the subject no
+    longer named its first SAN."""
+    request = openssl_req(work, subject="/CN=fe03.corp-test.se.", sans=["fe03.corp-test.se"])
+    error = refused(ca, request, source)
+    assert error.codes == ["policy.subject-name"]
+    assert "ends with a dot" in error.refusals[0].message
+
+
+@pytest.mark.external
+def test_a_refused_attribute_is_named_once(
+    ca: CertificateAuthority, work: Path, source: str
+) -> None:
+    request = openssl_req(work, subject="/CN=fe01.corp-test.se/emailAddress=a@corp-test.se")
+    error = refused(ca, request, source)
+    message = next(r.message for r in error.refusals if r.code == "policy.subject-attribute")
+    assert message == "subject attribute emailAddress (1.2.840.113549.1.9.1) is not allowed"

@@ -209,7 +209,12 @@ def _subject(subject: x509.Name, template: Template) -> list[Refusal]:
         limit = SUBJECT_LIMITS.get(attribute.oid)
         value = attribute.value if isinstance(attribute.value, str) else ""
         if limit is None:
-            label = f"{attribute.oid.dotted_string} ({attribute.rfc4514_attribute_name})"
+            known = attribute.oid._name  # pyca's name of the OID, or its dotted form
+            label = (
+                attribute.oid.dotted_string
+                if known == attribute.oid.dotted_string or known == "Unknown OID"
+                else f"{known} ({attribute.oid.dotted_string})"
+            )
             refusals.append(
                 Refusal(
                     "policy.subject-attribute",
@@ -296,17 +301,30 @@ def _names(
                 names.append(normalize(general_name.value))
             else:
                 kind = type(general_name).__name__.removesuffix("Name")
+                shown = (
+                    f"otherName {general_name.type_id.dotted_string}"
+                    if isinstance(general_name, x509.OtherName)
+                    else f"{kind} '{general_name.value}'"
+                )
                 refusals.append(
                     Refusal(
                         "policy.san-type",
-                        f"SAN {kind} '{general_name.value}' is not allowed: Lync certificates "
-                        "carry DNS names only",
+                        f"SAN {shown} is not allowed: Lync certificates carry DNS names only",
                         "remove it; list DNS names only",
                     )
                 )
     if cn is not None and template.is_ca:
         pass  # a CA's name is a name, not a DNS host (e.g. "Contoso Branch CA")
     elif cn is not None:
+        if cn.strip().endswith("."):  # the subject is signed as asked: it would keep the dot
+            refusals.append(
+                Refusal(
+                    "policy.subject-name",
+                    f"subject CN '{cn}' ends with a dot: the subject is issued as requested, "
+                    "and would not be the name of its first SAN",
+                    "make the request with the FQDN without the trailing dot",
+                )
+            )
         cn = normalize(cn)
         if problem := fqdn_problem(cn):
             refusals.append(
@@ -330,7 +348,12 @@ def _names(
             Refusal(
                 "policy.too-many-sans",
                 f"{len(ordered)} SANs, more than template {template.name} "
-                f"allows ({template.max_sans})",
+                f"allows ({template.max_sans})"
+                + (
+                    " (the subject's CN is the first, as every certificate repeats it)"
+                    if cn and not template.is_ca and cn not in names
+                    else ""
+                ),
                 "split the names over several certificates",
             )
         )

@@ -88,6 +88,14 @@ def read_request(data: bytes, source: str = "the request") -> ReadRequest:
             f"({MAX_REQUEST_BYTES} at most)",
             "check that this is the .req file and not a certificate bundle or an archive",
         )
+    several = data.count(b"-----BEGIN CERTIFICATE REQUEST-----") + data.count(
+        b"-----BEGIN NEW CERTIFICATE REQUEST-----"
+    )
+    if several > 1:  # the first was issued and the others went unnoticed
+        raise RequestError(
+            f"{source} holds {several} certificate requests",
+            "give one request per file (each is issued on its own)",
+        )
     csr: x509.CertificateSigningRequest | None = None
     if data.startswith(_PEM_ARMORS):  # the usual form: pyca reads the PEM itself
         try:
