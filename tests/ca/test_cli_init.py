@@ -63,6 +63,10 @@ def assert_refused(result: Result, *words: str) -> None:
         (["--base-url", "ftp://pki.contoso.com"], ["not an http(s) URL"]),
         # an internationalised host was an internal error (exit 70) deep in cryptography
         (["--base-url", "http://pkí.contoso.com"], ["A-label", "http://xn--pk-oja.contoso.com"]),
+        # a non-ASCII path was an internal error (exit 70); port 0 and 999.1.1.1 were accepted
+        (["--base-url", "http://pki.contoso.com/é"], ["not ASCII", "/%C3%A9"]),
+        (["--base-url", "http://pki.contoso.com:0"], ["port 0"]),
+        (["--base-url", "http://999.1.1.1"], ["invalid host"]),
         # a name longer than a certificate's CN (64) or empty was an internal error (exit 70)
         (["--name", ""], ["--name is empty"]),
         (["--name", "   "], ["--name is empty"]),
@@ -326,7 +330,7 @@ def test_a_failed_creation_in_an_existing_home_keeps_what_was_there(
 
 def test_openssl_reads_the_base_url_given(tmp_path: Path) -> None:
     home = tmp_path / "h"
-    made = init(home, "--domain", "corp-test.se", "--base-url", "http://PKI.corp-test.se:8080/pki/")
+    made = init(home, "--domain", "corp-test.se", "--base-url", "HTTP://PKI.corp-test.se:8080/pki/")
     assert made.exit_code == 0, made.stderr
     text = openssl(
         "x509", "-in", home / "ca" / "issuing.crt", "-noout", "-ext", "crlDistributionPoints"

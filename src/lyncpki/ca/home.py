@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from lyncpki import passphrase
 from lyncpki.atomic import write_atomic
@@ -67,6 +67,9 @@ def normalize_base_url(url: str) -> str:
     port and path, no credentials, query, fragment or spaces; without its trailing slash."""
     fix = "use e.g. http://pki.contoso.com or http://pki.contoso.com:8080/pki"
     text = url.strip()
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme in ("http", "https"):
+        text = scheme + text[len(scheme) :]  # HTTP://pki... is http://pki...
     if not text.startswith(("http://", "https://")):
         raise LyncPkiError(
             f"--base-url '{url}' is not an http(s) URL",
@@ -95,6 +98,13 @@ def normalize_base_url(url: str) -> str:
         port = parts.port
     except ValueError:
         raise LyncPkiError(f"--base-url '{text}' has an invalid port", fix) from None
+    if port == 0:
+        raise LyncPkiError(f"--base-url '{text}' has port 0, which no server listens on", fix)
+    if not parts.path.isascii():
+        raise LyncPkiError(
+            f"--base-url '{text}' has a path that is not ASCII: a URL in a certificate is ASCII",
+            f"percent-encode it (e.g. {quote(parts.path)}), or {fix}",
+        )
     if not host.isascii():
         try:
             label = host.encode("idna").decode("ascii")
@@ -125,6 +135,8 @@ def _valid_host(host: str) -> bool:
     except ValueError:
         pass
     labels = host.lower().removesuffix(".").split(".")
+    if labels[-1].isdigit():  # 999.1.1.1: not an IP address, and no DNS name either
+        return False
     return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
 
 
