@@ -209,6 +209,22 @@ def test_mistakes_are_messages_not_tracebacks(lab: Lab, tmp_path: Path) -> None:
         (["remove", "--server", EDGE, "--type", ""], "names no certificate type"),
         (["remove", "--server", EDGE, "--type", " , "], "names no certificate type"),
         (["assign", "--server", EDGE, "--type", ",", "--thumbprint", "AB" * 20], "names no"),
+        # a usage the plan does not give the server and a thumbprint the store does not hold:
+        # it said the store had lost or damaged that certificate's file
+        (
+            [
+                "assign",
+                "--server",
+                EDGE,
+                "--type",
+                "WebServicesInternal",
+                "--thumbprint",
+                "11" * 20,
+                "--topology",
+                CONTOSO,
+            ],
+            "is not in the store of",
+        ),
         (
             ["export", "--server", "never.contoso.net", "--type", AV, "--pfx", tmp_path / "x"],
             "no store",

@@ -156,9 +156,7 @@ def subordinate_ca(
     )
     for extension in _distribution(urls):
         builder = builder.add_extension(extension.value, critical=extension.critical)
-    return builder.sign(
-        issuer_key, _hash_for(issuer_key, ca_hash_name(issuer_key))
-    )
+    return builder.sign(issuer_key, _hash_for(issuer_key, ca_hash_name(issuer_key)))
 
 
 def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:

@@ -10,7 +10,18 @@ from lyncpki.checks.certificate_rules import CertificateContext
 from lyncpki.checks.engine import check_certificate
 from lyncpki.checks.finding import Finding
 from lyncpki.planning.model import PlannedCertificate
-from lyncpki.store import ServerStore, StoreError, thumbprint_name
+from lyncpki.store import PersonalCertificate, ServerStore, StoreError, StoreIndex, thumbprint_name
+
+
+def installed(store: ServerStore, index: StoreIndex, thumbprint: str) -> PersonalCertificate:
+    """The store's entry of the certificate, or a StoreError that says it is not there."""
+    entry = index.certificate(thumbprint_name(thumbprint))
+    if entry is None:
+        raise StoreError(
+            f"certificate {thumbprint_name(thumbprint)} is not in the store of {store.server}",
+            f"see what is there: lyncpki certs --server {store.server}",
+        )
+    return entry
 
 
 def store_context(
@@ -23,12 +34,7 @@ def store_context(
     days: int = 30,
 ) -> CertificateContext:
     index = store.load()
-    entry = index.certificate(thumbprint_name(thumbprint))
-    if entry is None:
-        raise StoreError(
-            f"certificate {thumbprint_name(thumbprint)} is not in the store of {store.server}",
-            f"see what is there: lyncpki certs --server {store.server}",
-        )
+    entry = installed(store, index, thumbprint)
     trusted = store.trusted_certificates(index)
     return CertificateContext(
         certificate=store.certificate(entry.thumbprint),

@@ -12,7 +12,7 @@ from typing import Any
 
 from lyncpki.checks import Finding, errors
 from lyncpki.checks.rollover import roll_findings
-from lyncpki.checks.store_fit import fitness
+from lyncpki.checks.store_fit import fitness, installed
 from lyncpki.enrollment.selection import parse_usages
 from lyncpki.planning import CertificatePlan
 from lyncpki.planning.model import Severity
@@ -88,6 +88,7 @@ def assign_checked(
     now = store.clock.now()
     findings: list[Finding] = []
     parsed = parse_usages(usages)
+    installed(store, store.load(), wanted)  # "not in the store", before anything reads it
     for usage in parsed:
         planned = plan.for_usage(store.server, usage) if plan else None
         if plan is not None and planned is None:
