@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from lyncpki.checks.chain import issuer_line, validate_chain
+from lyncpki.checks.chain import issuer_line
 from lyncpki.checks.store_fit import store_context
 from lyncpki.store import ServerStore
 
@@ -19,24 +19,38 @@ from lyncpki.store import ServerStore
 class ExportChain:
     certificates: list[x509.Certificate]  # the issuing CA first
     problem: str | None = None  # why the path did not validate; None: validated
+    outside: str | None = None  # the certificate itself out of its validity: "expired on ..."
 
     @property
     def validated(self) -> bool:
         return self.problem is None
 
     def warning(self) -> str | None:
-        if self.problem is None:
-            return None
-        return (
-            f"the certificate does not chain to a root this store trusts ({self.problem}): "
-            f"exported with the {len(self.certificates)} CA certificate(s) that name its issuer"
-        )
+        said = []
+        if self.outside is not None:
+            said.append(f"the certificate {self.outside}")
+        if self.problem is not None:
+            said.append(
+                f"the certificate does not chain to a root this store trusts ({self.problem}): "
+                f"exported with the {len(self.certificates)} CA certificate(s) that name its "
+                "issuer"
+            )
+        return "; ".join(said) or None
 
 
 def export_chain(store: ServerStore, thumbprint: str, now: dt.datetime) -> ExportChain:
     ctx = store_context(store, thumbprint, None, None, now)
-    path = validate_chain(ctx.certificate, ctx.intermediates, ctx.roots, ctx.now)
+    path = ctx.path  # judged inside the leaf's own validity: an expired or future leaf is
+    # still exported with its path, not told that a CA certificate is out of its validity
+    leaf = ctx.certificate
+    outside = (
+        f"expired on {leaf.not_valid_after_utc:%Y-%m-%d}"
+        if leaf.not_valid_after_utc < now
+        else f"is not valid before {leaf.not_valid_before_utc:%Y-%m-%d}"
+        if leaf.not_valid_before_utc > now
+        else None
+    )
     if path.chain:
-        return ExportChain(path.chain[1:])
-    line = issuer_line(ctx.certificate, (*ctx.intermediates, *ctx.roots))
-    return ExportChain(line, path.problem or "no path")
+        return ExportChain(path.chain[1:], outside=outside)
+    line = issuer_line(leaf, (*ctx.intermediates, *ctx.roots))
+    return ExportChain(line, path.problem or "no path", outside)
