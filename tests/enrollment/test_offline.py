@@ -386,8 +386,28 @@ def test_one_damaged_store_does_not_hide_the_others(tmp_path: Path) -> None:
     document = json.loads(run_lyncpki("certs", "--home", home, "--json").stdout)
     assert {r["server"] for r in document["certificates"]} == {MED}
     assert "fe01.contoso.net" in document["unreadable"][0]["message"]
+    assert document["unreadable"][0]["server"] == "fe01.contoso.net"  # for a script
     alone = run_lyncpki("certs", "--home", home, "--server", "fe01.contoso.net")
-    assert alone.returncode == 2 and "cannot be read" in alone.stderr
+    assert alone.returncode == 1 and "cannot be read" in alone.stderr  # as with every store
+    assert "no certificates" not in alone.stdout
+
+
+def test_an_index_edited_to_name_paths_is_damage_of_its_store(tmp_path: Path) -> None:
+    """A store.json whose key id or thumbprint was edited into a path said "damaged store
+    index: bad key id" (no server, no file) or told the user to fix a thumbprint they never
+    typed; it is the store's damage, named with its file, like any other."""
+    home = tmp_path / "home"
+    ok(run_lyncpki("request", "--topology", CONTOSO, "--server", MED, "--type", "Default",
+                   "--offline", "--home", home, "--output", tmp_path / "med.req"))  # fmt: skip
+    index = _store(home, MED) / "store.json"
+    document = json.loads(index.read_text())
+    document["pending"][0]["key_id"] = "../../../ca/root"
+    index.write_text(json.dumps(document))
+    listed = run_lyncpki("certs", "--home", home, "--json")
+    assert listed.returncode == 1
+    (damaged,) = json.loads(listed.stdout)["unreadable"]
+    assert damaged["server"] == MED and "store.json" in damaged["message"]
+    assert "bad key id '../../../ca/root'" in damaged["message"] and "backup" in damaged["fix"]
 
 
 def test_the_global_oauth_request_gives_no_pool_advice(lab: Lab, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from lyncpki.enrollment.selection import parse_usages
 from lyncpki.errors import LyncPkiError
 from lyncpki.reports.certs_table import print_certificates
 from lyncpki.store import ServerStore, StoreError, servers_in, thumbprint_name
-from lyncpki.store.listing import certificate_rows
+from lyncpki.store.listing import CertificateRow, certificate_rows
 
 TypeOption = typer.Option(
     ...,
@@ -271,28 +271,28 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
     if server:
         store = open_store(home, server)
         _existing(store)
-        rows = certificate_rows(store, store.clock.now())
-        unreadable: list[StoreError] = []
-    else:  # every store: one damaged store is reported, the others still listed
-        rows, unreadable = [], []
-        for name in servers_in(root):
-            try:
-                store = open_store(home, name)
-                rows += certificate_rows(store, store.clock.now())
-            except StoreError as error:
-                unreadable.append(error)
+    rows: list[CertificateRow] = []
+    unreadable: list[tuple[str, StoreError]] = []  # (server, why): the others still listed
+    for name in [store.server] if server else servers_in(root):
+        try:
+            listed = open_store(home, name)
+            rows += certificate_rows(listed, listed.clock.now())
+        except StoreError as error:
+            unreadable.append((name, error))
     if as_json:
         emit_json({
             "home": str(root),
             "certificates": [r.as_dict() for r in rows],
-            "unreadable": [{"message": e.message, "fix": e.fix} for e in unreadable],
+            "unreadable": [
+                {"server": name, "message": e.message, "fix": e.fix} for name, e in unreadable
+            ],
         })  # fmt: skip
     elif rows:
         print_certificates(rows, stdout)
-    else:
+    elif not unreadable:
         where = f"the store of {server}" if server else str(root / "servers")
         stdout.print(f"no certificates in {where}", markup=False)
-    for damaged in [] if as_json else unreadable:
+    for _, damaged in [] if as_json else unreadable:
         say_error(damaged)
     if unreadable:
         raise typer.Exit(EXIT_FINDINGS)

@@ -10,6 +10,7 @@ certificate, at most one staged certificate that becomes current at its effectiv
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +23,25 @@ def _time(value: str | None) -> dt.datetime | None:
 
 def _text(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+_THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
+_KEY_ID = re.compile(r"^[0-9a-f]{40}$")
+
+
+def _thumbprint(value: Any) -> str:
+    """A thumbprint as the index spells it; anything else (a hand-edited `../x`) is damage."""
+    text = str(value)
+    if not _THUMBPRINT.match(text):
+        raise ValueError(f"bad thumbprint {text[:60]!r}")
+    return text
+
+
+def _key_id(value: Any) -> str:
+    text = str(value)
+    if not _KEY_ID.match(text):
+        raise ValueError(f"bad key id {text[:60]!r}")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +68,9 @@ class PersonalCertificate:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PersonalCertificate:
         return cls(
-            str(data["thumbprint"]),
+            _thumbprint(data["thumbprint"]),
             str(data["friendly_name"]),
-            data.get("key_id"),
+            None if data.get("key_id") is None else _key_id(data["key_id"]),
             bool(data["exportable"]),
             dt.datetime.fromisoformat(data["installed_at"]),
             str(data.get("source", "")),
@@ -98,7 +118,7 @@ class PendingRequest:
     def from_dict(cls, data: dict[str, Any]) -> PendingRequest:
         return cls(
             id=int(data["id"]),
-            key_id=str(data["key_id"]),
+            key_id=_key_id(data["key_id"]),
             usages=tuple(data.get("usages", ())),
             subject=str(data["subject"]),
             sans=tuple(data.get("sans", ())),
@@ -127,7 +147,7 @@ class TrustedCertificate:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrustedCertificate:
-        return cls(str(data["thumbprint"]), str(data["subject"]), bool(data["root"]))
+        return cls(_thumbprint(data["thumbprint"]), str(data["subject"]), bool(data["root"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +168,7 @@ class Assignment:
         if not data:
             return None
         return cls(
-            str(data["thumbprint"]),
+            _thumbprint(data["thumbprint"]),
             dt.datetime.fromisoformat(data["assigned_at"]),
             _time(data.get("effective")),
         )
