@@ -113,6 +113,13 @@ class ServerStore:
                 text = file.read()
         except FileNotFoundError:
             return None
+        except PermissionError:
+            raise StoreError(
+                f"the store of {self.server} cannot be read: permission denied on "
+                f"{self.paths.index}",
+                f"run as the user that owns {self.paths.root}, or give that user read and write "
+                "access to it (the file is intact)",
+            ) from None
         except OSError as error:
             raise StoreError(
                 f"the store of {self.server} cannot be read ({self.paths.index}: {error})",
@@ -214,6 +221,13 @@ class ServerStore:
         path = self.paths.key(key_name)
         try:
             data = path.read_bytes()
+        except PermissionError:
+            raise StoreError(
+                f"the private key {key_name} of {self.server} cannot be read: permission denied "
+                f"on {path}",
+                "run as the user that owns the store, or give that user read access to the key "
+                "(lyncpki writes keys with mode 0600)",
+            ) from None
         except OSError:
             raise StoreError(
                 f"the private key {key_name} is missing from the store of {self.server}",
