@@ -51,3 +51,34 @@ def test_unreadable_key_and_index_are_permission_problems(tmp_path: Path) -> Non
     said = " ".join(listed.stderr.split())
     assert listed.returncode == 1
     assert "permission denied" in said and "backup" not in said and "intact" in said
+
+
+def test_an_import_that_fails_leaves_no_key_behind(tmp_path: Path) -> None:
+    """The key was written before the certificate: an import refused at the certificate's
+    file (its folder read-only) left a key no index named, which nothing reported."""
+    key, cert, pfx = tmp_path / "k.key", tmp_path / "c.crt", tmp_path / "c.pfx"
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", key, "-out", cert, "-subj", "/CN=fe02.contoso.net")  # fmt: skip
+    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx,
+            "-passout", "pass:pfx-pass-1234")  # fmt: skip
+    home = tmp_path / "home"
+    env = lab_env(LYNCPKI_PFX_PASSWORD="pfx-pass-1234", LYNCPKI_STORE_PASSPHRASE="store-pass-12345")
+    first = tmp_path / "first.pfx"  # a first import makes the store and its folders
+    other_key, other_cert = tmp_path / "o.key", tmp_path / "o.crt"
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", other_key, "-out", other_cert, "-subj", "/CN=fe02.contoso.net")  # fmt: skip
+    openssl("pkcs12", "-export", "-inkey", other_key, "-in", other_cert, "-out", first,
+            "-passout", "pass:pfx-pass-1234")  # fmt: skip
+    ok(run_lyncpki("import", "--home", home, "--server", "fe02.contoso.net", first, env=env))
+    store = home / "servers" / "fe02.contoso.net"
+    keys_before = sorted(p.name for p in (store / "keys").iterdir())
+    (store / "certs").chmod(0o555)
+    assert SETPRIV is not None
+    refused = subprocess.run(
+        [SETPRIV, *DROP, sys.executable, "-m", "lyncpki", "import", "--home", str(home),
+         "--server", "fe02.contoso.net", str(pfx)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    (store / "certs").chmod(0o700)
+    assert refused.returncode == 2, refused.stderr
+    assert sorted(p.name for p in (store / "keys").iterdir()) == keys_before
