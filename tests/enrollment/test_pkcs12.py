@@ -197,6 +197,11 @@ def test_export_opens_with_openssl_and_the_password(lab: Lab, tmp_path: Path, le
     refused = lab.cli(*export, "--pfx", answer, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)
     assert refused.returncode == 2 and "is not a .pfx" in refused.stderr, refused.stderr
     assert answer.read_bytes() == kept
+    # nor into what the home keeps (ca issue -o was refused there, export was not)
+    inside = lab.home / "ca" / f"export-{int(legacy)}.pfx"
+    refused = lab.cli(*export, "--pfx", inside, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)
+    assert refused.returncode == 2 and "the CA's folder" in refused.stderr, refused.stderr
+    assert not inside.exists()
     # and the other server of the Edge pool imports it (R-EDGE-03: one certificate for the pool)
     ok(
         lab.cli(

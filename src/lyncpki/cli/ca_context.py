@@ -53,9 +53,14 @@ def check_output(out: Path, home: Path | None, option: str, example: str = "NAME
     missing folder) or that lands inside what the home keeps: its CA, stores, secrets,
     published files, topology or last check (`check -o HOME/ca/ca.sqlite` wrote a table over
     the CA's database)."""
+    check_writable(out, option, example)
+    check_outside_home(out, home, option, example)
+
+
+def check_outside_home(out: Path, home: Path | None, option: str, example: str) -> None:
+    """Refuse an output inside what the home keeps (see check_output)."""
     from lyncpki.checks.home_check import HOME_TOPOLOGY, LAST_CHECK  # the checks, when asked
 
-    check_writable(out, option, example)
     root = home_of(home)
     places = [
         ("the CA's folder", root.ca_dir),

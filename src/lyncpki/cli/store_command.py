@@ -12,7 +12,7 @@ import typer
 from lyncpki.atomic import write_atomic
 from lyncpki.checks.export_chain import export_chain
 from lyncpki.cli.assign_flow import assign_checked
-from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
+from lyncpki.cli.ca_context import HomeOption, JsonOption, check_outside_home, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, say_error, stderr, stdout
 from lyncpki.cli.store_context import (
     PasswordOption,
@@ -396,6 +396,7 @@ def _export(
             "e.g. --type AccessEdgeExternal, or --thumbprint of a certificate lyncpki certs lists",
         )
     replaceable_pfx(pfx, "--pfx")
+    check_outside_home(pfx, home, "--pfx", "NAME.pfx")  # never into the CA's folder, a store...
     store = open_store(home, server)
     _existing(store)
     if usage is not None:
