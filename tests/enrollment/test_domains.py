@@ -53,6 +53,12 @@ def test_a_new_domain_is_signed_once_the_running_ca_takes_its_namespace(tmp_path
 
         unknown = lab.cli("ca", "domains", "--remove", "nowhere.example")
         assert unknown.returncode == 2 and "not a namespace of this CA" in unknown.stderr
+        audit = json.loads(ok(lab.cli("ca", "audit", "--json")).stdout)
+        assert any(
+            (a["action"], a["outcome"]) == ("namespaces", "refused")
+            and "nowhere.example" in a["detail"]
+            for a in audit
+        )  # a refused change of the CA's policy is audited as every refusal
         removed = json.loads(
             ok(lab.cli("ca", "domains", "--remove", "litware.com", "--json")).stdout
         )

@@ -1174,10 +1174,12 @@ class CertificateAuthority:
         name", which only `ca init --any-domain` chooses. Returns the new set, sorted."""
         wanted = tuple(sorted(dict.fromkeys(namespaces)))
         if not wanted and self.config.namespaces:
-            raise CaError(
+            refusal = CaError(
                 "a CA needs at least one namespace (none would let it sign any name)",
                 "keep one domain, or make a CA with lyncpki ca init --any-domain",
             )
+            self.audit(actor, "namespaces", self.config.slug, "refused", refusal.message)
+            raise refusal
         before = self.config.namespaces
         if wanted != tuple(sorted(before)):
             with exclusive(self.home.root / CREATION_LOCK):  # one change of config.json at once

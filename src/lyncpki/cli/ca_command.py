@@ -910,18 +910,22 @@ def _domains(
     changing = bool(added or remove)
     ca = open_signing(home, passphrase_file) if changing else open_read(home)
     before = ca.config.namespaces
+    dropped = {normalize(d) for d in remove}
+    unknown = sorted(dropped - set(before))
+    refusal = None
     if not before and changing:
-        raise LyncPkiError(
+        refusal = LyncPkiError(
             "this CA signs any name (made with --any-domain): it has no namespaces to change",
             "make a CA with --domain if it should be limited",
         )
-    dropped = {normalize(d) for d in remove}
-    unknown = sorted(dropped - set(before))
-    if unknown:
-        raise LyncPkiError(
+    elif unknown:
+        refusal = LyncPkiError(
             f"{', '.join(unknown)}: not a namespace of this CA ({', '.join(before)})",
             "give one of the namespaces listed by: lyncpki ca domains",
         )
+    if refusal is not None:  # a change of the CA's policy refused: audited as every refusal
+        ca.audit(actor(), "namespaces", ca.config.slug, "refused", refusal.message)
+        raise refusal
     after = (
         ca.set_namespaces([d for d in (*before, *added) if d not in dropped], actor=actor())
         if changing
