@@ -407,8 +407,12 @@ def test_a_root_the_pfx_brings_beside_the_path_is_not_trusted(lab: Lab, tmp_path
     key, req = openssl_request(tmp_path, "web", "web.contoso.com", ["web.contoso.com"])
     leaf = other.sign(req)
     pfx = tmp_path / "web.pfx"
+    _, stray_req = openssl_request(tmp_path, "stray", "stray.contoso.com", ["stray.contoso.com"])
+    stray = other.sign(stray_req)  # another end-entity certificate, without its key
     bundled = tmp_path / "cas.pem"
-    bundled.write_text(Path(stranger.root).read_text() + Path(other.root).read_text())
+    bundled.write_text(
+        Path(stranger.root).read_text() + Path(other.root).read_text() + Path(stray).read_text()
+    )
     openssl("pkcs12", "-export", "-inkey", key, "-in", leaf, "-certfile", bundled,
             "-out", pfx, "-passout", f"pass:{PFX_PASSWORD}")  # fmt: skip
     process = lab.cli(
@@ -420,6 +424,7 @@ def test_a_root_the_pfx_brings_beside_the_path_is_not_trusted(lab: Lab, tmp_path
     assert trusted == {thumbprint_of(other.root)}
     assert thumbprint_of(stranger.root) not in trusted
     assert result["not_trusted"] and "Stranger Root" in result["not_trusted"][0]
+    assert result["not_installed"] == ["CN=stray.contoso.com"]  # named, not dropped silently
     store = json.loads(
         (lab.home / "servers" / "web-strange.contoso.net" / "store.json").read_text()
     )

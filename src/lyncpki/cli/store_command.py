@@ -123,6 +123,7 @@ def _import(
         "left_out": list(result.left_out),
         "trusted": [t.as_dict() for t in result.trusted],
         "not_trusted": list(result.not_trusted),
+        "not_installed": list(result.not_installed),
     }
     if as_json:
         emit_json(document)
@@ -146,6 +147,12 @@ def _import(
     for trusted in result.trusted:
         kind = "root" if trusted.root else "intermediate"
         stdout.print(f"trusted {kind} {trusted.subject} ({trusted.thumbprint})", markup=False)
+    for subject in result.not_installed:
+        stderr.print(
+            f"warning: not installed: {subject}, another end-entity certificate of the file "
+            "(import it from a file of its own, with its key)",
+            markup=False,
+        )
     for subject in result.not_trusted:
         stderr.print(
             f"warning: not trusted: {subject}, a CA certificate of the file that is not on the "

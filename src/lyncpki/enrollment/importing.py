@@ -35,6 +35,7 @@ class ImportResult:
     already: bool = False  # the certificate was installed before: nothing changed
     left_out: tuple[str, ...] = ()  # names the answered request asked for, not in the answer
     not_trusted: tuple[str, ...] = ()  # CA certificates in the file that are not on its path
+    not_installed: tuple[str, ...] = ()  # other end-entity certificates in the file
 
 
 def is_pkcs12_file(path: Path) -> bool:
@@ -102,6 +103,11 @@ def import_file(
     # brings along (an unrelated, even hostile, one) would be trusted for everything after
     chain = issuers_of(leaf, cas)
     ignored = tuple(c.subject.rfc4514_string() for c in cas if c not in chain)
+    others = tuple(
+        c.subject.rfc4514_string()
+        for c in bundle.certificates
+        if c is not leaf and not is_ca_certificate(c)
+    )  # end-entity certificates beside the one installed: named, not silently dropped
     index = store.load()
     before = {t.thumbprint for t in index.trusted}
     already = index.certificate(thumbprint(leaf)) is not None
@@ -117,4 +123,6 @@ def import_file(
     trusted = [t for t in store.load().trusted if t.thumbprint not in before]
     named = certificate_dns_names(leaf)  # once, not once per requested name
     left_out = tuple(n for n in answered.sans if n.lower() not in named) if answered else ()
-    return ImportResult(bundle.form, installed, answered, trusted, already, left_out, ignored)
+    return ImportResult(
+        bundle.form, installed, answered, trusted, already, left_out, ignored, others
+    )
