@@ -10,21 +10,13 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from pfx_files import make_pfx
 
 from lab import openssl
 
 PFX_PASSWORD = "pfx-Pass-4471"
 PROMPT = "Passphrase of the server stores' keys: "
 AGAIN = "Passphrase of the server stores' keys \\(again\\): "
-
-
-def make_pfx(folder: Path, name: str) -> Path:
-    key, cert, pfx = folder / f"{name}.key", folder / f"{name}.crt", folder / f"{name}.pfx"
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", key, "-out", cert, "-subj", f"/CN={name}.contoso.net")  # fmt: skip
-    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx,
-            "-passout", f"pass:{PFX_PASSWORD}")  # fmt: skip
-    return pfx
 
 
 def importing(home: Path, pfx: Path) -> pexpect.spawn:  # type: ignore[type-arg]
@@ -48,10 +40,23 @@ def importing(home: Path, pfx: Path) -> pexpect.spawn:  # type: ignore[type-arg]
     )
 
 
+def choosing(home: Path, pfx: Path, passphrase: str, said: str) -> int | None:
+    """An import whose passphrase is typed twice, alike; its exit status once `said` shows."""
+    child = importing(home, pfx)
+    child.expect(PROMPT)
+    child.sendline(passphrase)
+    child.expect(AGAIN)
+    child.sendline(passphrase)
+    child.expect(said)
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
 @pytest.mark.external
 def test_a_store_passphrase_is_chosen_twice_and_long_enough(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    first, second = make_pfx(tmp_path, "fe01"), make_pfx(tmp_path, "fe01b")
+    first, second = (make_pfx(tmp_path, n, PFX_PASSWORD)[0] for n in ("fe01", "fe01b"))
     child = importing(home, first)
     child.expect(PROMPT)
     child.sendline("a-passphrase-of-mine")
@@ -64,24 +69,8 @@ def test_a_store_passphrase_is_chosen_twice_and_long_enough(tmp_path: Path) -> N
     assert not (home / "servers" / "fe01.contoso.net" / "keys").exists() or not any(
         (home / "servers" / "fe01.contoso.net" / "keys").iterdir()
     )
-    child = importing(home, first)
-    child.expect(PROMPT)
-    child.sendline("short")
-    child.expect(AGAIN)
-    child.sendline("short")
-    child.expect("shorter than 12 characters")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 2
-    child = importing(home, first)
-    child.expect(PROMPT)
-    child.sendline("a-passphrase-of-mine")
-    child.expect(AGAIN)
-    child.sendline("a-passphrase-of-mine")
-    child.expect("installed")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert choosing(home, first, "short", "shorter than 12 characters") == 2
+    assert choosing(home, first, "a-passphrase-of-mine", "installed") == 0
     (stored,) = (home / "servers" / "fe01.contoso.net" / "keys").iterdir()
     openssl("pkey", "-in", stored, "-passin", "pass:a-passphrase-of-mine", "-noout")
     child = importing(home, second)  # the store has its passphrase: asked once, checked

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pfx_files import make_pfx
 
 from lab import lab_env, ok, openssl, run_lyncpki
 
@@ -22,11 +23,7 @@ DROP = ["--bounding-set=-dac_override,-dac_read_search,-fowner", "--inh-caps=-al
 
 
 def test_unreadable_key_and_index_are_permission_problems(tmp_path: Path) -> None:
-    key, cert, pfx = tmp_path / "k.key", tmp_path / "c.crt", tmp_path / "c.pfx"
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", key, "-out", cert, "-subj", "/CN=fe01.contoso.net")  # fmt: skip
-    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx,
-            "-passout", "pass:pfx-pass-1234")  # fmt: skip
+    pfx, cert = make_pfx(tmp_path, "fe01", "pfx-pass-1234")
     home = tmp_path / "home"
     env = lab_env(LYNCPKI_PFX_PASSWORD="pfx-pass-1234", LYNCPKI_STORE_PASSPHRASE="store-pass-12345")
     ok(run_lyncpki("import", "--home", home, "--server", "fe01.contoso.net", pfx, env=env))
@@ -56,19 +53,10 @@ def test_unreadable_key_and_index_are_permission_problems(tmp_path: Path) -> Non
 def test_an_import_that_fails_leaves_no_key_behind(tmp_path: Path) -> None:
     """The key was written before the certificate: an import refused at the certificate's
     file (its folder read-only) left a key no index named, which nothing reported."""
-    key, cert, pfx = tmp_path / "k.key", tmp_path / "c.crt", tmp_path / "c.pfx"
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", key, "-out", cert, "-subj", "/CN=fe02.contoso.net")  # fmt: skip
-    openssl("pkcs12", "-export", "-inkey", key, "-in", cert, "-out", pfx,
-            "-passout", "pass:pfx-pass-1234")  # fmt: skip
+    pfx, _ = make_pfx(tmp_path, "fe02", "pfx-pass-1234")
     home = tmp_path / "home"
     env = lab_env(LYNCPKI_PFX_PASSWORD="pfx-pass-1234", LYNCPKI_STORE_PASSPHRASE="store-pass-12345")
-    first = tmp_path / "first.pfx"  # a first import makes the store and its folders
-    other_key, other_cert = tmp_path / "o.key", tmp_path / "o.crt"
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", other_key, "-out", other_cert, "-subj", "/CN=fe02.contoso.net")  # fmt: skip
-    openssl("pkcs12", "-export", "-inkey", other_key, "-in", other_cert, "-out", first,
-            "-passout", "pass:pfx-pass-1234")  # fmt: skip
+    first, _ = make_pfx(tmp_path, "first", "pfx-pass-1234")  # makes the store, its folders
     ok(run_lyncpki("import", "--home", home, "--server", "fe02.contoso.net", first, env=env))
     store = home / "servers" / "fe02.contoso.net"
     keys_before = sorted(p.name for p in (store / "keys").iterdir())
