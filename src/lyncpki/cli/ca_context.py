@@ -53,8 +53,8 @@ def check_output(out: Path, home: Path | None, option: str, example: str = "NAME
     missing folder) or that lands inside what the home keeps: its CA, stores, secrets,
     published files, topology or last check (`check -o HOME/ca/ca.sqlite` wrote a table over
     the CA's database)."""
+    check_outside_home(out, home, option, example)  # first: it says what the place is
     check_writable(out, option, example)
-    check_outside_home(out, home, option, example)
 
 
 def check_outside_home(out: Path, home: Path | None, option: str, example: str) -> None:
