@@ -781,3 +781,26 @@ def test_a_revoked_signer_is_replaced_and_never_used_again(
         ocsp.OCSPResponseStatus.INTERNAL_ERROR
     ).public_bytes(Encoding.DER)
     assert fixed.respond(cached) == fixed.respond(request)  # not from its cache either
+
+
+def test_a_released_hold_is_good_again_and_a_final_reason_is_said(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """A hold released, or made final, changes the cached answers at once (the change is a new
+    revocation row: the responder's generation moves); openssl reads each answer."""
+    ca = fresh_ca
+    leaf, cert = issue(ca, work, f"fe05.{NAMESPACE}")
+    responder = responder_of(ca)
+    request = openssl_request(ca, work, leaf)
+    serial = serial_hex(cert.serial_number)
+    ca.revoke(serial, reason=Reason.CERTIFICATE_HOLD, actor="test")
+    assert "Revocation Reason: certificateHold" in read_response(
+        ca, work, responder.respond(request), request
+    )
+    ca.release(serial, actor="test")
+    output = read_response(ca, work, responder.respond(request), request)
+    assert "Response verify OK" in output and "Cert Status: good" in output, output
+    ca.revoke(serial, reason=Reason.CERTIFICATE_HOLD, actor="test")
+    ca.revoke(serial, reason=Reason.KEY_COMPROMISE, actor="test")
+    output = read_response(ca, work, responder.respond(request), request)
+    assert "Cert Status: revoked" in output and "keyCompromise" in output, output

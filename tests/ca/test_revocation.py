@@ -352,3 +352,65 @@ def test_the_root_revokes_the_issuing_ca(fresh_ca: CertificateAuthority, work: P
             issue(reopened, work, "fe03.corp-test.se")
     finally:
         reopened.engine.dispose()
+
+
+@pytest.mark.external
+def test_a_hold_is_released_or_made_final(fresh_ca: CertificateAuthority, work: Path) -> None:
+    """certificateHold was offered and permanent: neither released (AD CS: Unrevoke) nor made
+    final. A released hold leaves the next full CRL and is listed by the next delta as
+    removeFromCRL (openssl reads both, and verifies the certificate again); a hold made final
+    keeps its date with its new reason; any other revocation stays final."""
+    ca = fresh_ca
+    a = issue(ca, work, "fe01.corp-test.se")
+    b = issue(ca, work, "fe02.corp-test.se")
+    ca.revoke(serial_of(b), reason=Reason.CERTIFICATE_HOLD, actor="test")
+    ca.revoke(serial_of(a), reason=Reason.CERTIFICATE_HOLD, actor="test")  # the last id
+    ca.publish_crl(actor="test")
+    assert sorted(revoked_serials(crl_pem(ca))) == sorted([serial_of(a), serial_of(b)])
+    assert "Certificate Hold" in crl_text(crl_pem(ca))
+    held = verify(ca, a, flags=["-crl_check"], crls=[crl_pem(ca)])
+    assert held.returncode != 0 and "certificate revoked" in held.stdout + held.stderr
+
+    ca.release(serial_of(a), actor="test")
+    assert ca.revocation(int(serial_of(a), 16)) is None
+    ca.publish_crl(actor="test", delta=True)  # on the base that lists the hold
+    delta = crl_text(crl_pem(ca, delta=True))
+    assert serial_of(a) in revoked_serials(crl_pem(ca, delta=True))
+    assert "Remove From CRL" in delta
+    ca.publish_crl(actor="test")
+    assert revoked_serials(crl_pem(ca)) == [serial_of(b)]
+    assert_verifies(ca, a, flags=["-crl_check"], crls=[crl_pem(ca)])
+
+    first_date = re.search(r"Revocation Date: (.*)", crl_text(crl_pem(ca))).group(1)  # type: ignore[union-attr]
+    ca.revoke(serial_of(b), reason=Reason.KEY_COMPROMISE, actor="test")
+    ca.publish_crl(actor="test")
+    text = crl_text(crl_pem(ca))
+    assert "Key Compromise" in text and "Certificate Hold" not in text
+    assert re.search(r"Revocation Date: (.*)", text).group(1) == first_date  # type: ignore[union-attr]
+    with pytest.raises(CaError, match="already revoked \\(keyCompromise\\)"):
+        ca.revoke(serial_of(b), reason=Reason.SUPERSEDED, actor="test")
+    with pytest.raises(CaError, match="only a hold is released"):
+        ca.release(serial_of(b), actor="test")
+    with pytest.raises(CaError, match="is not revoked"):
+        ca.release(serial_of(a), actor="test")
+    ca.revoke(serial_of(a), reason=Reason.SUPERSEDED, actor="test")  # after its release
+    ca.publish_crl(actor="test")
+    assert sorted(revoked_serials(crl_pem(ca))) == sorted([serial_of(a), serial_of(b)])
+    actions = [(e["action"], e["outcome"]) for e in ca.audit_log(20)]
+    assert ("unrevoke", "ok") in actions and ("unrevoke", "refused") in actions
+
+
+@pytest.mark.external
+def test_a_released_hold_reaches_the_delta_on_either_database(
+    backend_ca: CertificateAuthority, work: Path
+) -> None:
+    """The released hold's entry is a new revocation row, later than the base CRL's last:
+    SQLite would give the deleted last rowid again, PostgreSQL's sequence never does."""
+    ca = backend_ca
+    cert = issue(ca, work, "fe03.corp-test.se")
+    ca.revoke(serial_of(cert), reason=Reason.CERTIFICATE_HOLD, actor="test")
+    ca.publish_crl(actor="test")
+    ca.release(serial_of(cert), actor="test")
+    ca.publish_crl(actor="test", delta=True)
+    assert revoked_serials(crl_pem(ca, delta=True)) == [serial_of(cert)]
+    assert "Remove From CRL" in crl_text(crl_pem(ca, delta=True))

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -198,6 +198,17 @@ def _check_validity(template: Template, days: int | None) -> None:
             )
         ]
     )
+
+
+def _later_revocation_id(conn: Connection) -> dict[str, int]:
+    """The id of a revocation that replaces another: later than every id so far, even when the
+    row it replaces was the last (SQLite gives a deleted last rowid again; a delta CRL and the
+    OCSP responders' generation would then miss the change). PostgreSQL's sequence never
+    gives an id twice: its own default is kept."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    last = conn.execute(select(func.max(db.revocations.c.id))).scalar()
+    return {"id": int(last or 0) + 1}
 
 
 def _refuse_outside_validity(signer: Issuer, what: str, now: dt.datetime) -> None:
@@ -1123,7 +1134,9 @@ class CertificateAuthority:
             )
             .select_from(
                 db.certificates.outerjoin(
-                    revocations, revocations.c.serial == db.certificates.c.serial
+                    revocations,
+                    (revocations.c.serial == db.certificates.c.serial)
+                    & (revocations.c.reason != Reason.REMOVE_FROM_CRL.value),
                 )
             )
             .where(db.certificates.c.ca.in_((self.config.slug, self.config.root_slug)))
@@ -1145,7 +1158,10 @@ class CertificateAuthority:
                 )
             ).first()
             revocation = conn.execute(
-                select(db.revocations).where(db.revocations.c.serial == key)
+                select(db.revocations).where(
+                    db.revocations.c.serial == key,
+                    db.revocations.c.reason != Reason.REMOVE_FROM_CRL.value,
+                )
             ).first()
         if row is None:
             raise CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
@@ -1164,6 +1180,7 @@ class CertificateAuthority:
                 select(db.revocations.c.revoked_at, db.revocations.c.reason).where(
                     db.revocations.c.serial == serial_hex(serial),
                     db.revocations.c.ca.in_((self.config.slug, self.config.root_slug)),
+                    db.revocations.c.reason != Reason.REMOVE_FROM_CRL.value,
                 )
             ).first()
         return None if row is None else (row.revoked_at, row.reason)
@@ -1251,12 +1268,33 @@ class CertificateAuthority:
                 .where(db.certificates.c.serial == key)
                 .with_for_update()
             ).first()
+            held = conn.execute(
+                select(db.revocations.c.reason, db.revocations.c.revoked_at).where(
+                    db.revocations.c.serial == key
+                )
+            ).first()
             if row is None or row.ca not in (self.config.slug, self.config.root_slug):
                 refusal = CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
-            elif row.status == "revoked":
-                refusal = CaError(f"certificate {key} is already revoked", "nothing to do")
+            elif row.status == "revoked" and (
+                held is None
+                or held.reason != Reason.CERTIFICATE_HOLD.value
+                or reason is Reason.CERTIFICATE_HOLD
+            ):
+                was = f" ({held.reason})" if held is not None else ""
+                refusal = CaError(
+                    f"certificate {key} is already revoked{was}",
+                    "nothing to do: a revocation is final (only a certificate on hold can be "
+                    "revoked again with another reason, or released: lyncpki ca unrevoke)",
+                )
             else:
                 signer_ca = row.ca
+                # a hold made final keeps the date it was first held; a released hold's
+                # removeFromCRL entry gives way to the new revocation. Either way the entry is
+                # a new row: its id is later than every CRL's, so the next delta lists it, and
+                # the OCSP responders' generation moves
+                since = held.revoked_at if row.status == "revoked" and held else now
+                after = _later_revocation_id(conn)
+                conn.execute(delete(db.revocations).where(db.revocations.c.serial == key))
                 conn.execute(
                     update(db.certificates)
                     .where(db.certificates.c.serial == key)
@@ -1267,11 +1305,18 @@ class CertificateAuthority:
                         serial=key,
                         ca=row.ca,
                         reason=reason.value,
-                        revoked_at=now,
+                        revoked_at=since,
                         revoked_by=_printable(actor, 128),
+                        **after,
                     )
                 )
-                self.audit(actor, "revoke", key, "ok", reason.value, conn)
+                detail = (
+                    reason.value
+                    if row.status != "revoked"
+                    else (f"{Reason.CERTIFICATE_HOLD.value} -> {reason.value}")
+                )
+                self.audit(actor, "revoke", key, "ok", detail, conn)
+                now = since
         if refusal is not None:  # audited after the transaction: it holds the write lock
             self.audit(actor, "revoke", key, "refused", refusal.message)
             raise refusal
@@ -1285,6 +1330,70 @@ class CertificateAuthority:
             "ca": signer_ca,
             "issuing_ca": own,
         }
+
+    def release(self, serial: str, *, actor: str) -> dict[str, Any]:
+        """Release a certificate on hold (AD CS: Unrevoke Certificate): valid again, gone from
+        the next full CRL, listed as removeFromCRL by the next delta CRL (RFC 5280, 5.3.1);
+        OCSP says good at once. Any other revocation is final."""
+        try:
+            key = serial_hex(parse_serial(serial))
+        except LyncPkiError as error:
+            self.audit(actor, "unrevoke", _printable(serial, 128), "refused", error.message)
+            raise
+        now = self.clock.now()
+        refusal: CaError | None = None
+        with self.writer.begin() as conn:
+            db.serialize_revocations(conn)
+            row = conn.execute(
+                select(db.certificates.c.status, db.certificates.c.ca)
+                .where(db.certificates.c.serial == key)
+                .with_for_update()
+            ).first()
+            held = conn.execute(
+                select(db.revocations.c.reason).where(db.revocations.c.serial == key)
+            ).first()
+            if row is None or row.ca not in (self.config.slug, self.config.root_slug):
+                refusal = CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
+            elif (
+                row.status != "revoked"
+                or held is None
+                or held.reason != Reason.CERTIFICATE_HOLD.value
+            ):
+                why = (
+                    "is not revoked"
+                    if row.status != "revoked"
+                    else (
+                        f"is revoked ({held.reason if held else '?'}), and only a hold is released"
+                    )
+                )
+                refusal = CaError(
+                    f"certificate {key} {why}",
+                    "nothing to release: lyncpki ca show SERIAL says its status",
+                )
+            else:
+                after = _later_revocation_id(conn)
+                conn.execute(delete(db.revocations).where(db.revocations.c.serial == key))
+                conn.execute(
+                    insert(db.revocations).values(
+                        serial=key,
+                        ca=row.ca,
+                        reason=Reason.REMOVE_FROM_CRL.value,
+                        revoked_at=now,
+                        revoked_by=_printable(actor, 128),
+                        **after,
+                    )
+                )
+                conn.execute(
+                    update(db.certificates)
+                    .where(db.certificates.c.serial == key)
+                    .values(status="valid")
+                )
+                self.audit(actor, "unrevoke", key, "ok", "certificateHold released", conn)
+        if refusal is not None:
+            self.audit(actor, "unrevoke", key, "refused", refusal.message)
+            raise refusal
+        assert row is not None
+        return {"serial": key, "released_at": now, "ca": row.ca}
 
     @functools.cached_property
     def _issuing_ca_revoked(self) -> bool:
@@ -1330,7 +1439,7 @@ class CertificateAuthority:
         )
 
     def _revoked(
-        self, conn: Connection, ca: str, after_id: int = 0
+        self, conn: Connection, ca: str, after_id: int = 0, *, delta: bool = False
     ) -> tuple[list[x509.RevokedCertificate], int]:
         """The CRL entries of `ca` revoked after `after_id`, built as the rows stream in (no
         intermediate list), and the last revocation id they cover."""
@@ -1341,7 +1450,12 @@ class CertificateAuthority:
                 db.revocations.c.revoked_at,
                 db.revocations.c.reason,
             )
-            .where(db.revocations.c.ca == ca, db.revocations.c.id > after_id)
+            .where(
+                db.revocations.c.ca == ca,
+                db.revocations.c.id > after_id,
+                # a released hold is listed by deltas only (RFC 5280: removeFromCRL)
+                *([] if delta else [db.revocations.c.reason != Reason.REMOVE_FROM_CRL.value]),
+            )
             .order_by(db.revocations.c.id)
             .execution_options(yield_per=_CRL_BATCH)
         )
@@ -1403,7 +1517,7 @@ class CertificateAuthority:
                         if base is None:
                             raise CaError("no full CRL to base a delta on", "run lyncpki ca crl")
                         base_number, after = base.number, base.last_revocation_id
-                    entries, last = self._revoked(conn, ca, after)
+                    entries, last = self._revoked(conn, ca, after, delta=delta)
                     days = self.config.root_crl_days if root else self.config.crl_days
                     period = (
                         dt.timedelta(hours=self.config.delta_crl_hours)

@@ -37,6 +37,9 @@ class Reason(StrEnum):
     CESSATION_OF_OPERATION = "cessationOfOperation"
     CERTIFICATE_HOLD = "certificateHold"
     PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"
+    # a hold released (`ca unrevoke`): listed by delta CRLs only (RFC 5280, 5.3.1), never
+    # given as a reason to revoke
+    REMOVE_FROM_CRL = "removeFromCRL"
 
     @property
     def flag(self) -> x509.ReasonFlags:
@@ -45,12 +48,17 @@ class Reason(StrEnum):
     @classmethod
     def parse(cls, text: str) -> Reason:
         wanted = text.strip().replace("-", "").replace("_", "").lower()
+        if wanted == cls.REMOVE_FROM_CRL.value.lower():
+            raise LyncPkiError(
+                "removeFromCRL is not a reason to revoke: it is what releasing a hold lists",
+                "release a certificate on hold with lyncpki ca unrevoke SERIAL",
+            )
         for reason in cls:
             if reason.value.lower() == wanted:
                 return reason
         raise LyncPkiError(
             f"unknown revocation reason '{text}'",
-            f"use one of: {', '.join(r.value for r in cls)}",
+            f"use one of: {', '.join(r.value for r in cls if r is not cls.REMOVE_FROM_CRL)}",
         )
 
 
@@ -63,6 +71,7 @@ _FLAG_NAMES = {
     Reason.CESSATION_OF_OPERATION: "cessation_of_operation",
     Reason.CERTIFICATE_HOLD: "certificate_hold",
     Reason.PRIVILEGE_WITHDRAWN: "privilege_withdrawn",
+    Reason.REMOVE_FROM_CRL: "remove_from_crl",
 }
 _REASON_EXTENSIONS = {reason: x509.CRLReason(reason.flag) for reason in Reason}
 # The extensions of an entry, by reason (RFC 5280: the unspecified reason is omitted). The lists

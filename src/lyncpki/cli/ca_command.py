@@ -661,6 +661,40 @@ def _revoke(
             stdout.print(note, markup=False)
 
 
+@app.command("unrevoke")
+def unrevoke_command(
+    serial: str = typer.Argument(
+        ...,
+        help="Serial of a certificate on hold (revoked with certificateHold).",
+        metavar="SERIAL",
+    ),
+    home: Path | None = HomeOption,
+    passphrase_file: Path | None = PassphraseFileOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Release a certificate on hold [AD CS: Unrevoke Certificate]: valid again.
+
+    Only a hold (ca revoke --reason certificateHold) is released; any other revocation is final
+    (a hold may also be made final: ca revoke SERIAL --reason keyCompromise). The next full CRL
+    leaves it out and the next delta CRL lists it as removeFromCRL (publish them: lyncpki ca
+    crl); the OCSP responder of `ca serve` says good at once."""
+    _unrevoke(serial, home, passphrase_file, as_json)
+
+
+@guarded()
+def _unrevoke(serial: str, home: Path | None, passphrase_file: Path | None, as_json: bool) -> None:
+    ca = open_signing(home, passphrase_file)
+    result = ca.release(serial, actor=actor())  # refusals audited
+    if as_json:
+        emit_json(jsonable(result))
+        return
+    command = "lyncpki ca crl" + (" --root" if result["ca"] == ca.config.root_slug else "")
+    stdout.print(
+        f"released {result['serial']} from hold: valid again; publish it: {command}",
+        markup=False,
+    )
+
+
 @app.command("crl")
 def crl_command(
     delta: bool = typer.Option(False, "--delta", help="A delta CRL (changes since the base)."),

@@ -409,7 +409,7 @@ class Console:
             sort=sort,
             descending=descending,
             status_filter=status or "",
-            reasons=[r.value for r in Reason],
+            reasons=[r.value for r in Reason if r is not Reason.REMOVE_FROM_CRL],
             message=message,
             columns=SORTABLE,
         )
