@@ -216,3 +216,27 @@ def test_malformed_basic_credentials_are_401_and_audited(service: Service) -> No
             assert answer.json()["error"] == "auth.malformed"
     rows = [r for r in service.audit(20) if r["id"] > before and r["action"] == "login"]
     assert [(r["actor"], r["outcome"]) for r in rows] == [("-", "refused")] * 2, rows
+
+
+def test_a_hold_is_released_by_a_manager_only(service: Service, work: Path) -> None:
+    """POST /api/v1/certificates/{serial}/unrevoke: a requester is refused (403, audited), a
+    manager releases a hold (the certificate is valid again), and a certificate that is not
+    on hold is a 409 with the reason."""
+    leaf = enroll_pem(service, openssl_req(work))
+    serial = serial_of(leaf)
+    with service.client("boss") as http:
+        held = http.post(
+            f"/api/v1/certificates/{serial}/revoke", json={"reason": "certificateHold"}
+        )
+        assert held.status_code == 200, held.text
+    with service.client("fe01") as http:
+        assert http.post(f"/api/v1/certificates/{serial}/unrevoke").status_code == 403
+    assert [r["outcome"] for r in _rows(service, actor="fe01", action="unrevoke")] == ["denied"]
+    with service.client("boss") as http:
+        released = http.post(f"/api/v1/certificates/{serial}/unrevoke")
+        assert released.status_code == 200, released.text
+        assert released.json()["serial"] == serial.lower()
+        again = http.post(f"/api/v1/certificates/{serial}/unrevoke")
+        assert again.status_code == 409 and "is not revoked" in again.text, again.text
+    shown = service.cli("ca", "show", serial, "--json")
+    assert '"status": "valid"' in shown.stdout

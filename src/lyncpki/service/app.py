@@ -396,6 +396,16 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             "revoked_at": done["revoked_at"].isoformat(),
         }
 
+    @app.post(
+        "/api/v1/certificates/{serial}/unrevoke",
+        tags=["management"],
+        summary="Release a certificate on hold (manager, auditor); valid again",
+    )
+    def unrevoke(serial: str, account: AccountDep) -> dict[str, Any]:
+        require_manager(ca, account, "unrevoke", serial[:128])
+        done = ca.release(serial[:128], actor=account.name)  # refusals audited
+        return {"serial": done["serial"], "released_at": done["released_at"].isoformat()}
+
     @app.get(
         "/crl/{name}",
         tags=["distribution"],
