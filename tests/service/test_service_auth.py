@@ -239,6 +239,34 @@ def test_remembered_credentials_are_found_without_the_database(tmp_path: Path) -
     ca.engine.dispose()
 
 
+def test_a_lockout_is_not_passed_by_remembered_credentials(tmp_path: Path) -> None:
+    """Credentials remembered from a success passed while the account was throttled: five
+    wrong guesses got 401 then 429, and the right password 200 (a 200 among 429s tells the
+    password). A failure forgets what the process remembers of the account."""
+    ca = CertificateAuthority.create(
+        CaHome(tmp_path / "home"), passphrase=b"lockout-test-pass", namespaces=("corp-test.se",),
+        root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
+    )  # fmt: skip
+    Accounts(ca.engine, ca.clock).add("fe11", Role.REQUESTER, "fe11-password-1234")
+    authenticate = Authenticator(ca)
+    try:
+        assert authenticate(_basic("fe11:fe11-password-1234")).name == "fe11"
+        assert authenticate.remembered(_basic("fe11:fe11-password-1234")) is not None
+        statuses = []
+        for n in range(6):
+            with pytest.raises(ServiceError) as refused:
+                authenticate(_basic(f"fe11:wrong-guess-{n}"))
+            statuses.append(refused.value.status)
+        assert statuses == [401, 401, 401, 401, 401, 429]
+        assert authenticate.remembered(_basic("fe11:fe11-password-1234")) is None
+        with pytest.raises(ServiceError) as locked:
+            authenticate(_basic("fe11:fe11-password-1234"))
+        assert locked.value.status == 429
+    finally:
+        authenticate.watch.close()
+        ca.engine.dispose()
+
+
 FORWARDED_CLIENT = "127.0.0.6"
 
 

@@ -6,7 +6,8 @@ enrolls as the requester `cert:<its CN>`).
 A successful check is remembered for a minute in this process (keyed by the account and an
 HMAC of the password under a per-process secret), so that scrypt runs once per client per
 minute, not once per enrollment — and only while the accounts' generation stays what it was
-when the check was made: an account removed (or added again with another password or role) by
+when the check was made, and until a login of that account fails or is throttled in this
+process: an account removed (or added again with another password or role) by
 any process raises it in the same transaction, and every worker checks again at its next
 request (AccountWatch: on SQLite a `PRAGMA data_version`, on PostgreSQL one short query).
 """
@@ -118,6 +119,14 @@ class Authenticator:
                 return None
             return account
 
+    def _forget(self, name: str) -> None:
+        """Drop what this process remembers of account `name`, at a failed or throttled login:
+        a right guess among wrong ones would otherwise pass from memory while the throttle
+        refuses the others (a 200 among 429s tells the password)."""
+        with self._lock:
+            for known in [k for k in self._known if k[0] == name]:
+                del self._known[known]
+
     def remembered(self, request: Request) -> Account | None:
         """The account of credentials checked less than a minute ago in this process, while no
         account changed, found without waiting (no scrypt, no network: SQLite's data_version):
@@ -158,6 +167,7 @@ class Authenticator:
         if remembered is not None:
             return remembered
         if self.accounts.throttled(name, client):
+            self._forget(name)
             self.ca.audit(name, "login", client, "refused", "throttled: too many failures")
             raise ServiceError(
                 429,
@@ -168,6 +178,7 @@ class Authenticator:
             )
         account = self.accounts.verify(name, password, client)
         if account is None:
+            self._forget(name)
             self.ca.audit(name, "login", client, "refused", "wrong name or password")
             raise ServiceError(
                 401,
