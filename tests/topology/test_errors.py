@@ -551,6 +551,20 @@ def test_json_is_parsed_strictly(tmp_path: Path) -> None:
     assert "not valid JSON" in issue.message
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_json_constants_that_are_not_json_are_refused(tmp_path: Path, constant: str) -> None:
+    """Python's JSON reader takes NaN and Infinity, which strict JSON has no place for: a
+    topology holding one validated (read as the string "NaN")."""
+    path = tmp_path / "nan.json"
+    path.write_text('{"sip_domains": ["corpmail.se"],\n "organization": {"name": '
+                    f"{constant}}}}}\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    issue = only(caught.value)
+    assert issue.message == f"not valid JSON: {constant} is not a JSON value"
+    assert (issue.line, issue.column) == (2, 27)  # where the constant starts
+
+
 def test_json_value_errors_have_line_and_column(tmp_path: Path) -> None:
     text = JSON_TOPOLOGY.replace('"fqdn": "pool.ad.corpmail.se"', '"fqdn": "pool01"')
     path = tmp_path / "bad-value.json"

@@ -8,6 +8,7 @@ PyYAML would silently collapse, are reported.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
@@ -186,15 +187,37 @@ def _too_deep(source: str) -> NoReturn:
     )
 
 
+class _NotJson(ValueError):
+    def __init__(self, constant: str) -> None:
+        super().__init__(constant)
+        self.constant = constant
+
+
+def _not_json(constant: str) -> NoReturn:
+    """NaN, Infinity and -Infinity, which strict JSON (RFC 8259) has no place for."""
+    raise _NotJson(constant)
+
+
 def parse_text(text: str, source: str, *, json_syntax: bool = False) -> Document:
     """Parse topology text; `json_syntax` reads it as strict JSON first."""
     if not text.strip():
         _fail(source, "the file is empty", "run `lyncpki topology init FILE` for an example")
     if json_syntax:
         try:
-            plain = json.loads(text)
+            plain = json.loads(text, parse_constant=_not_json)
         except RecursionError:
             _too_deep(source)
+        except _NotJson as error:  # NaN, Infinity: Python's JSON reader takes them by default
+            at = re.search(rf"(?<![\w\"]){re.escape(error.constant)}(?![\w\"])", text)
+            line = text.count("\n", 0, at.start()) + 1 if at else None
+            column = at.start() - text.rfind("\n", 0, at.start()) if at else None
+            _fail(
+                source,
+                f"not valid JSON: {error.constant} is not a JSON value",
+                "write a string (in quotes) or a number",
+                line,
+                column,
+            )
         except json.JSONDecodeError as error:
             _fail(
                 source,
