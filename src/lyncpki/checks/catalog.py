@@ -135,6 +135,13 @@ _OTHERS = (
         "the endpoint never asked for the client certificate: no mutual TLS",
     ),
     RuleInfo(
+        "tls.client-required",
+        Severity.WARNING,
+        "R-GEN-13",
+        "live",
+        "the endpoint requires a client certificate and none was given: mutual TLS not proven",
+    ),
+    RuleInfo(
         "tls.unresolved",
         Severity.INFO,
         "-",

@@ -30,7 +30,8 @@ JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 PassphraseFileOption = typer.Option(
     None,
     "--passphrase-file",
-    help=f"File holding the CA key passphrase (else ${PASSPHRASE_ENV}, else a prompt).",
+    help=f"File holding the CA key passphrase (else ${PASSPHRASE_ENV}, else the home's generated "
+    "secret, else a prompt).",
     metavar="FILE",
 )
 

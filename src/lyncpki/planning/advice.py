@@ -400,8 +400,13 @@ def _rp_published_names(
                     f"the reverse proxy of site {site.name} publishes {name}, which is no "
                     "external web services FQDN, simple URL or lyncdiscover name of the "
                     "topology (a misspelling?)",
-                    f"publish one of: {', '.join(sorted(facts.published_web)) or '(none)'}; or "
-                    f"give the pool that serves {name} that name as its web_services.external",
+                    (
+                        f"publish one of: {', '.join(sorted(facts.published_web))}; or give the "
+                        f"pool that serves {name} that name as its web_services.external"
+                        if facts.published_web
+                        else f"give the pool that serves {name} that name as its "
+                        "web_services.external, or remove it from publishes"
+                    ),
                 )  # fmt: skip
 
 

@@ -61,5 +61,6 @@ class TopologyError(LyncPkiError):
         header = f"{source}: {count} problem{'s' if count != 1 else ''} in the topology"
         super().__init__(
             header + "\n" + "\n".join(i.located(source) for i in self.issues),
-            "correct each line named above and run `lyncpki topology validate` again",
+            "correct each problem listed (file, line, field) and run `lyncpki topology validate` "
+            "again",
         )
