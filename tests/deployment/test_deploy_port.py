@@ -30,3 +30,23 @@ def test_deploy_refuses_a_port_another_ca_serves(tmp_path: Path) -> None:
         service.wait(30)
     again = run_lyncpki("deploy", CONTOSO, "--home", mine, "--no-live", env=lab_env())
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_deploy_names_its_own_homes_service_on_the_port(tmp_path: Path) -> None:
+    """`ca serve --home H` left running (as the README's check section suggests), deploy of
+    H blamed "a `lyncpki ca serve` of another home?"; it is this home's own, said so, with the
+    two ways on."""
+    port = free_port()
+    home = tmp_path / "home"
+    ok(run_lyncpki("ca", "init", "--home", home, "--base-url", f"http://127.0.0.1:{port}",
+                   "--topology", CONTOSO, "--root-key", "rsa2048"))  # fmt: skip
+    service = start_serve(home, port, tmp_path / "serve.log")
+    try:
+        refused = run_lyncpki("deploy", CONTOSO, "--home", home, "--no-live")
+        said = " ".join(refused.stderr.split())
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "this home's own CA service" in said and "another home" not in said
+        assert f"--ca http://127.0.0.1:{port}" in said
+    finally:
+        service.terminate()
+        service.wait(30)

@@ -29,6 +29,7 @@ from lyncpki.deployment.needs import Revoked
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.topology.names import is_within
+from lyncpki.x509.identifiers import thumbprint
 
 DEPLOY_ACCOUNT = "lyncpki-deploy"
 PR_SET_PDEATHSIG = 1
@@ -168,18 +169,32 @@ class ServiceProcess:
             except OSError:
                 pass
         try:
-            whose = (
-                " by another lyncpki CA service"
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200
-                else ""
+            answer = httpx.get(f"{self.url}/health", timeout=2)
+            health = answer.json() if answer.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            health = None
+        if isinstance(health, dict) and health.get("root_thumbprint") == self._own_root():
+            raise LyncPkiError(
+                f"port {self.port} of {LOOPBACK} is taken by this home's own CA service (a "
+                f"`lyncpki ca serve --home {self.home}` still running): deploy serves the CA "
+                "itself while it runs",
+                f"stop that service, deploy, then start it again; or leave it running and give "
+                f"deploy --ca {self.url} --ca-account NAME (an account of this CA)",
             )
-        except httpx.HTTPError:
-            whose = ""
+        whose = " by another lyncpki CA service" if health is not None else ""
         raise LyncPkiError(
             f"port {self.port} of {LOOPBACK}, which this home's CA URLs name, is taken{whose}",
             f"stop what listens on {self.port} (a `lyncpki ca serve` of another home?), then run "
             "deploy again; or give --ca URL of the CA to use",
         )
+
+    def _own_root(self) -> str | None:
+        """The thumbprint of this home's root CA certificate (what /health reports)."""
+        try:
+            pem = CaHome(self.home).cert_file("root").read_bytes()
+            return thumbprint(x509.load_pem_x509_certificate(pem))
+        except (OSError, ValueError):
+            return None
 
     def start(self, timeout: float = 60) -> None:
         self._refuse_taken_port()
