@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
 import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -52,6 +53,7 @@ from lyncpki.x509.keys import PrivateKey, decrypt_key, encrypt_key, generate_key
 from lyncpki.x509.requests import read_request, requested_template
 
 CREATION_LOCK = ".ca-create.lock"  # in the home: one CA made at a time
+UNFINISHED_INIT = ".ca-init-unfinished.json"  # in the home: what a creation under way made
 
 DEFAULT_TEMPLATE = "WebServer"
 ROOT_DAYS = 7300
@@ -315,6 +317,20 @@ class _Made:
             probe = probe.parent
         path.mkdir(parents=True, exist_ok=True)
         self.folders.extend(reversed(missing))
+        self._journal()
+
+    def _journal(self) -> None:
+        """Write down what this creation made so far (UNFINISHED_INIT in the home), before it
+        writes more: a creation killed midway (SIGKILL skips `undo`) is swept by the next
+        one, which finds that list (see sweep_dead_init)."""
+        if not self.home.root.is_dir() or self._kept:
+            return
+        lock = self.home.root / CREATION_LOCK
+        listed = {
+            "files": [str(f) for f in self.files if f != lock],
+            "folders": [str(f) for f in self.folders],
+        }
+        write_atomic(self.home.root / UNFINISHED_INIT, json.dumps(listed).encode(), mode=0o600)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -358,6 +374,7 @@ class _Made:
     def will_write(self, path: Path) -> None:
         if not path.exists() and path not in self.files:
             self.files.append(path)
+            self._journal()
 
     def write(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
         self.will_write(path)
@@ -365,18 +382,47 @@ class _Made:
 
     def keep(self) -> None:
         self._kept = True
+        with contextlib.suppress(OSError):
+            (self.home.root / UNFINISHED_INIT).unlink(missing_ok=True)
 
     def undo(self) -> None:
         if self._kept:
             return
         if self.engine is not None:
             self.engine.dispose()
-        for path in reversed(self.files):
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
-        for folder in reversed(self.folders):
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only when empty: never what another process put there
+        with contextlib.suppress(OSError):  # first: the home's folder is removed when empty
+            (self.home.root / UNFINISHED_INIT).unlink(missing_ok=True)
+        _remove_made(self.files, self.folders)
+
+
+def _remove_made(files: Sequence[Path], folders: Sequence[Path]) -> None:
+    for path in reversed(files):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty: never what another process put there
+
+
+def sweep_dead_init(home: CaHome) -> bool:
+    """Remove what a `ca init` killed midway made (its list, UNFINISHED_INIT, is left when
+    it could not clean up: a SIGKILL), under the creation lock, so that no live creation is
+    swept; True when something was. A home whose config.json exists is a CA: never swept."""
+    journal = home.root / UNFINISHED_INIT
+    if not journal.is_file():
+        return False
+    with exclusive(home.root / CREATION_LOCK):  # a live creation finishes (or fails) first
+        if not journal.is_file() or home.exists():
+            return False
+        try:
+            listed = json.loads(journal.read_bytes())
+            files = [Path(f) for f in listed["files"]]
+            folders = [Path(f) for f in listed["folders"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False  # not ours to read: left as it is, and refused as before
+        _remove_made(files, folders)
+        journal.unlink(missing_ok=True)
+    return True
 
 
 class CertificateAuthority:
@@ -495,6 +541,8 @@ class CertificateAuthority:
         creation that fails midway removes what it wrote. Two processes creating one at once
         (two `ca init`, two first `deploy` runs) make one CA: the second waits for the first,
         then finds it and refuses."""
+        if home.root.is_dir():
+            sweep_dead_init(home)  # an init killed midway left keys without a config
         new = cls.check_new(
             home,
             name=name,
