@@ -79,3 +79,32 @@ def test_a_tls_refusal_is_not_called_a_filesystem_error(capsys: pytest.CaptureFi
     said = json.loads(capsys.readouterr().out)
     assert said["message"].startswith("TLS refused a certificate or key")
     assert "files and folders" not in said["fix"]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_database_that_fails_is_an_error_not_a_bug(
+    as_json: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ca issue` or `ca revoke` on a full disk said "internal error: OperationalError ...
+    this is a bug in lyncpki" (exit 70): the database's own words, exit 2."""
+    import json
+
+    import typer
+    from sqlalchemy.exc import OperationalError
+
+    from lyncpki.cli.output import guarded
+
+    @guarded()
+    def work(as_json: bool) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("database or disk is full"))
+
+    with pytest.raises(typer.Exit) as ended:
+        work(as_json=as_json)
+    assert ended.value.exit_code == 2
+    said = capsys.readouterr()
+    if as_json:
+        document = json.loads(said.out)
+        assert "database or disk is full" in document["message"]
+        assert "free space" in document["fix"] and "bug" not in document["fix"]
+    else:
+        assert "database or disk is full" in said.err and "internal error" not in said.err

@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import json
 import string
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -211,6 +212,21 @@ def _later_revocation_id(conn: Connection) -> dict[str, int]:
         return {}
     last = conn.execute(select(func.max(db.revocations.c.id))).scalar()
     return {"id": int(last or 0) + 1}
+
+
+STALE_TEMPORARY = 60.0  # seconds: a CRL is written in milliseconds; older is a dead writer's
+
+
+def _sweep_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files (`.NAME.RANDOM.tmp`, see atomic.write_atomic) a publisher
+    killed between writing and renaming left in the published folder, which every node may
+    serve; a file younger than STALE_TEMPORARY may be a live writer's, and is left."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for path in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > STALE_TEMPORARY:
+                    path.unlink()
 
 
 def _refuse_outside_validity(signer: Issuer, what: str, now: dt.datetime) -> None:
@@ -1530,7 +1546,17 @@ class CertificateAuthority:
         # based on another run's full CRL (the files were right; what each run said was not)
         with exclusive(self.home.ca_dir / ".crl-run.lock"):
             info = self._publish_crl(actor=actor, delta=False, root=False)
-            return replace(info, delta_crl=self._publish_crl(actor=actor, delta=True, root=False))
+            try:
+                following = self._publish_crl(actor=actor, delta=True, root=False)
+            except LyncPkiError as error:  # the full CRL stands: say so, not "failed"
+                raise CaError(
+                    f"published full CRL #{info.number} ({info.path}), but not its delta: "
+                    f"{error.message} (the delta served still names the previous base; relying "
+                    "parties that use deltas take the full CRL alone until the next delta)",
+                    f"{error.fix + '; then ' if error.fix else ''}publish the delta: lyncpki ca "
+                    "crl --delta",
+                ) from None
+            return replace(info, delta_crl=following)
 
     def _next_crl_number(self, conn: Connection, ca: str) -> int:
         """One above the CRLs recorded in the database and those published in the home (a
@@ -1543,6 +1569,7 @@ class CertificateAuthority:
         return max(recorded.scalar() or 0, published) + 1
 
     def _publish_crl(self, *, actor: str, delta: bool, root: bool) -> CrlInfo:
+        _sweep_stale_temporaries(self.home.crl_file(self.config.slug).parent)
         signer = self.root if root else self.issuer
         ca = self.config.root_slug if root else self.config.slug
         if root and delta:

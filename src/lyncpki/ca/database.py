@@ -272,10 +272,20 @@ def connect(url: str, *, create: bool = False) -> Engine:
             metadata.create_all(engine)
         except OperationalError as error:
             raise LyncPkiError(
-                f"cannot open the CA database {redact(url)}: {error.orig}",
-                "check that the database server runs and the URL is right",
+                f"cannot open the CA database {redact(url)}: {error.orig}", _open_fix(url)
             ) from None
     return engine
+
+
+def _open_fix(url: str) -> str:
+    """What to look at when a database cannot be opened: a SQLite file has no server."""
+    path = sqlite_path(url)
+    if path is not None:
+        return (
+            f"check the free space and the permissions of {Path(path).parent} (a SQLite "
+            "database writes its journal beside it)"
+        )
+    return "check that the database server runs and the URL is right"
 
 
 def sqlite_path(url: str) -> str | None:
@@ -444,8 +454,7 @@ def open_existing(url: str, *, ca: str, where: str) -> Engine:
     except DBAPIError as error:
         engine.dispose()
         raise LyncPkiError(
-            f"cannot open the CA database {redact(url)}: {error.orig}",
-            "check that the database server runs and the URL is right",
+            f"cannot open the CA database {redact(url)}: {error.orig}", _open_fix(url)
         ) from None
     except LyncPkiError:
         engine.dispose()

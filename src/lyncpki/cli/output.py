@@ -104,6 +104,22 @@ def filesystem_error(error: OSError) -> LyncPkiError:
     )
 
 
+def _database_failure(error: Exception) -> bool:
+    """SQLAlchemy's OperationalError (the database could not do it: disk full, I/O error,
+    server gone), told by name: importing SQLAlchemy here would slow every command's start."""
+    kind = type(error)
+    return kind.__name__ == "OperationalError" and kind.__module__.startswith("sqlalchemy")
+
+
+def database_error(error: Exception) -> LyncPkiError:
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+    return LyncPkiError(
+        f"the CA database could not do it: {reason}; nothing was changed",
+        "check the free space where the database lives (the home's ca/ folder for SQLite) and "
+        "that its server runs, then run the command again",
+    )
+
+
 def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Turn domain errors into messages and unexpected ones into a short report, not a trace."""
 
@@ -133,6 +149,8 @@ def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]],
                     fail(tls_error(error), as_json=as_json)
                 fail(filesystem_error(error), as_json=as_json)
             except Exception as error:  # a bug: say so plainly, trace only on request
+                if _database_failure(error):  # disk full, database down: not a bug of ours
+                    fail(database_error(error), as_json=as_json)
                 if os.environ.get("LYNCPKI_DEBUG"):
                     traceback.print_exc()
                 if as_json:  # a script reads stdout: it still gets a JSON document

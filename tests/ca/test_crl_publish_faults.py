@@ -1,0 +1,54 @@
+"""Publishing CRLs when something goes wrong midway: a dead publisher's temporary files are
+swept (one killed between write and rename left them in the folder every node serves, for
+good), and a full CRL published without its delta (a disk full between the two) is said to
+be published, not "failed"."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from ca_tools import crl_number, crl_pem
+
+from lyncpki.ca.authority import CaError, CertificateAuthority
+from lyncpki.errors import LyncPkiError
+
+
+def test_a_dead_publishers_temporary_files_are_swept(fresh_ca: CertificateAuthority) -> None:
+    folder = fresh_ca.home.crl_file(fresh_ca.config.slug).parent
+    dead = folder / f".{fresh_ca.config.slug}.crl.k1ll3d.tmp"
+    live = folder / f".{fresh_ca.config.slug}.crl.wr1t1ng.tmp"
+    for path in (dead, live):
+        path.write_bytes(b"half a CRL")
+    old = time.time() - 600
+    os.utime(dead, (old, old))
+    fresh_ca.publish_crl(actor="test")
+    assert not dead.exists()
+    assert live.exists()  # seconds old: it may be a live writer's
+
+
+def test_a_full_crl_without_its_delta_is_said_published(
+    fresh_ca: CertificateAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = fresh_ca
+    publish = ca._publish_crl
+
+    def full_only(*, actor: str, delta: bool, root: bool) -> object:
+        if delta:
+            raise LyncPkiError("database or disk is full", "free some space")
+        return publish(actor=actor, delta=delta, root=root)
+
+    before = crl_number(crl_pem(ca))
+    monkeypatch.setattr(ca, "_publish_crl", full_only)
+    with pytest.raises(CaError) as said:
+        ca.publish_crl(actor="test")
+    number = crl_number(crl_pem(ca))  # openssl reads the full CRL that was published
+    assert number > before
+    assert f"published full CRL #{number}" in said.value.message
+    assert (
+        "not its delta" in said.value.message and "database or disk is full" in said.value.message
+    )
+    assert "ca crl --delta" in (said.value.fix or "") and "free some space" in (
+        said.value.fix or ""
+    )
