@@ -212,16 +212,23 @@ def _basic(credentials: str) -> Request:
     )  # fmt: skip
 
 
+def one_account(
+    tmp_path: Path, name: str, password: str
+) -> tuple[CertificateAuthority, Authenticator]:
+    """A CA of its own with one requester account, and an Authenticator of it."""
+    ca = CertificateAuthority.create(
+        CaHome(tmp_path / "home"), passphrase=b"authenticator-test", namespaces=("corp-test.se",),
+        root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
+    )  # fmt: skip
+    Accounts(ca.engine, ca.clock).add(name, Role.REQUESTER, password)
+    return ca, Authenticator(ca)
+
+
 def test_remembered_credentials_are_found_without_the_database(tmp_path: Path) -> None:
     """The event loop asks `remembered` first: only credentials checked (scrypt, database)
     within the minute, while no account changed, pass there; anything else goes to the full
     check."""
-    ca = CertificateAuthority.create(
-        CaHome(tmp_path / "home"), passphrase=b"remembered-test", namespaces=("corp-test.se",),
-        root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
-    )  # fmt: skip
-    Accounts(ca.engine, ca.clock).add("fe09", Role.REQUESTER, "fe09-password-1234")
-    authenticate = Authenticator(ca)
+    ca, authenticate = one_account(tmp_path, "fe09", "fe09-password-1234")
     assert authenticate.remembered(_basic("fe09:fe09-password-1234")) is None  # not checked yet
     assert authenticate(_basic("fe09:fe09-password-1234")).name == "fe09"
     remembered = authenticate.remembered(_basic("fe09:fe09-password-1234"))
@@ -243,12 +250,7 @@ def test_a_lockout_is_not_passed_by_remembered_credentials(tmp_path: Path) -> No
     """Credentials remembered from a success passed while the account was throttled: five
     wrong guesses got 401 then 429, and the right password 200 (a 200 among 429s tells the
     password). A failure forgets what the process remembers of the account."""
-    ca = CertificateAuthority.create(
-        CaHome(tmp_path / "home"), passphrase=b"lockout-test-pass", namespaces=("corp-test.se",),
-        root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
-    )  # fmt: skip
-    Accounts(ca.engine, ca.clock).add("fe11", Role.REQUESTER, "fe11-password-1234")
-    authenticate = Authenticator(ca)
+    ca, authenticate = one_account(tmp_path, "fe11", "fe11-password-1234")
     try:
         assert authenticate(_basic("fe11:fe11-password-1234")).name == "fe11"
         assert authenticate.remembered(_basic("fe11:fe11-password-1234")) is not None

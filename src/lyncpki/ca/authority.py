@@ -203,6 +203,22 @@ def _check_validity(template: Template, days: int | None) -> None:
     )
 
 
+def _revocation_state(conn: Connection, key: str) -> tuple[Any, Any]:
+    """A certificate's (status, ca) row, locked for the change, and its revocation's (reason,
+    revoked_at) row; each None when there is none."""
+    row = conn.execute(
+        select(db.certificates.c.status, db.certificates.c.ca)
+        .where(db.certificates.c.serial == key)
+        .with_for_update()
+    ).first()
+    held = conn.execute(
+        select(db.revocations.c.reason, db.revocations.c.revoked_at).where(
+            db.revocations.c.serial == key
+        )
+    ).first()
+    return row, held
+
+
 def _later_revocation_id(conn: Connection) -> dict[str, int]:
     """The id of a revocation that replaces another: later than every id so far, even when the
     row it replaces was the last (SQLite gives a deleted last rowid again; a delta CRL and the
@@ -1327,16 +1343,7 @@ class CertificateAuthority:
             db.serialize_revocations(conn)  # ids commit in their order (the watch, deltas)
             if key == serial_hex(self.issuer.certificate.serial_number):
                 self._record_issuing_ca(conn)  # the root revokes it like any subordinate CA
-            row = conn.execute(
-                select(db.certificates.c.status, db.certificates.c.ca)
-                .where(db.certificates.c.serial == key)
-                .with_for_update()
-            ).first()
-            held = conn.execute(
-                select(db.revocations.c.reason, db.revocations.c.revoked_at).where(
-                    db.revocations.c.serial == key
-                )
-            ).first()
+            row, held = _revocation_state(conn, key)
             if row is None or row.ca not in (self.config.slug, self.config.root_slug):
                 refusal = CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
             elif row.status == "revoked" and (
@@ -1408,14 +1415,7 @@ class CertificateAuthority:
         refusal: CaError | None = None
         with self.writer.begin() as conn:
             db.serialize_revocations(conn)
-            row = conn.execute(
-                select(db.certificates.c.status, db.certificates.c.ca)
-                .where(db.certificates.c.serial == key)
-                .with_for_update()
-            ).first()
-            held = conn.execute(
-                select(db.revocations.c.reason).where(db.revocations.c.serial == key)
-            ).first()
+            row, held = _revocation_state(conn, key)
             if row is None or row.ca not in (self.config.slug, self.config.root_slug):
                 refusal = CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
             elif (
