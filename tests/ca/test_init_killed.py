@@ -7,11 +7,13 @@ it makes as it goes; the next init sweeps a dead one's files, never a live one's
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from ca_tools import PASSPHRASE, make_ca, openssl
 
 from lyncpki.ca.authority import UNFINISHED_INIT, sweep_dead_init
@@ -63,3 +65,48 @@ def test_a_ca_is_never_swept(tmp_path: Path) -> None:
     assert sweep_dead_init(ca.home) is False
     assert sorted(p.name for p in ca.home.ca_dir.iterdir()) == keys
     assert Path(ca.home.key_file("root")).exists()
+
+
+def test_a_relative_home_is_swept_where_it_is_not_where_one_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal named its files relative to the directory the killed init ran in; a later
+    sweep resolved them against its own, and deleted the keys of another CA standing there."""
+    ran, other = tmp_path / "ran", tmp_path / "other"
+    ran.mkdir()
+    other.mkdir()
+    child = subprocess.run(
+        [sys.executable, "-c", DIES_BEFORE_THE_CONFIG, "home", PASSPHRASE.decode()],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ran,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    victim = make_ca(other / "home")  # another CA, at the same relative path from `other`
+    victim.engine.dispose()
+    kept = sorted(p.name for p in victim.home.ca_dir.iterdir())
+    monkeypatch.chdir(other)
+    result = run_init(ran / "home")  # the CLI, as an administrator runs it
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in victim.home.ca_dir.iterdir()) == kept
+
+
+def test_a_journal_naming_files_elsewhere_is_not_followed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "ca").mkdir(parents=True)
+    (home / "ca" / "root.key").write_text("a dead init's key")
+    elsewhere = tmp_path / "precious.key"
+    elsewhere.write_text("not the init's")
+    (home / UNFINISHED_INIT).write_text(
+        json.dumps({"files": [str(home / "ca" / "root.key"), str(elsewhere)], "folders": []})
+    )
+    assert sweep_dead_init(CaHome(home)) is False
+    assert elsewhere.exists() and (home / "ca" / "root.key").exists()
+
+
+def run_init(home: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYNCPKI_")}
+    env["LYNCPKI_CA_PASSPHRASE"] = PASSPHRASE.decode()
+    return subprocess.run(
+        [sys.executable, "-m", "lyncpki", "ca", "init", "--home", str(home), "--domain",
+         "corp-test.se", "--root-key", "rsa2048"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip

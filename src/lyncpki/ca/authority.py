@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import functools
 import json
+import os
 import string
 import time
 from collections.abc import Iterator, Sequence
@@ -358,9 +359,9 @@ class _Made:
         if not self.home.root.is_dir() or self._kept:
             return
         lock = self.home.root / CREATION_LOCK
-        listed = {
-            "files": [str(f) for f in self.files if f != lock],
-            "folders": [str(f) for f in self.folders],
+        listed = {  # absolute: the sweep may run from another working directory
+            "files": [str(f.absolute()) for f in self.files if f != lock],
+            "folders": [str(f.absolute()) for f in self.folders],
         }
         write_atomic(self.home.root / UNFINISHED_INIT, json.dumps(listed).encode(), mode=0o600)
 
@@ -452,7 +453,13 @@ def sweep_dead_init(home: CaHome) -> bool:
             folders = [Path(f) for f in listed["folders"]]
         except (OSError, ValueError, KeyError, TypeError):
             return False  # not ours to read: left as it is, and refused as before
-        _remove_made(files, folders)
+        root = Path(os.path.realpath(home.root))
+        inside = [  # only this home's files, named absolutely: nothing elsewhere is touched
+            f for f in files if f.is_absolute() and Path(os.path.realpath(f)).is_relative_to(root)
+        ]
+        if len(inside) != len(files):
+            return False  # a list that names anything else is not trusted: refused as before
+        _remove_made(inside, [f for f in folders if f.is_absolute()])
         journal.unlink(missing_ok=True)
     return True
 
@@ -515,7 +522,10 @@ class CertificateAuthority:
         """What a new CA would be, every input checked before anything is written: the names
         (1 to 64 printable characters, root and issuing CA distinct), the base URL, the
         database (a relative SQLite path made absolute; refused when it already holds a CA)
-        and, when given, the passphrase (MIN_PASSPHRASE characters or more)."""
+        and, when given, the passphrase (MIN_PASSPHRASE characters or more). What an init
+        killed midway left is swept first (sweep_dead_init)."""
+        if home.root.is_dir():
+            sweep_dead_init(home)
         _refuse_existing(home)
         check_ca_name("--name", name)
         if root_name is None:
@@ -573,8 +583,6 @@ class CertificateAuthority:
         creation that fails midway removes what it wrote. Two processes creating one at once
         (two `ca init`, two first `deploy` runs) make one CA: the second waits for the first,
         then finds it and refuses."""
-        if home.root.is_dir():
-            sweep_dead_init(home)  # an init killed midway left keys without a config
         new = cls.check_new(
             home,
             name=name,
