@@ -414,3 +414,24 @@ def test_a_released_hold_reaches_the_delta_on_either_database(
     ca.publish_crl(actor="test", delta=True)
     assert revoked_serials(crl_pem(ca, delta=True)) == [serial_of(cert)]
     assert "Remove From CRL" in crl_text(crl_pem(ca, delta=True))
+
+
+@pytest.mark.external
+def test_another_process_learns_that_the_issuing_ca_was_revoked(
+    fresh_ca: CertificateAuthority, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running `ca serve` kept issuing after `ca revoke` of its issuing CA from the CLI (it
+    read the CA's own status once): another CA object of the same home, as another process
+    holds, refuses once it reads the status again (every REVOCATION_RECHECK seconds)."""
+    from lyncpki.ca import authority
+
+    serving = CertificateAuthority.open(fresh_ca.home, PASSPHRASE)
+    try:
+        issue(serving, work, "fe07.corp-test.se")  # its status read: not revoked
+        issuing = ca_file(fresh_ca, "issuing")
+        fresh_ca.revoke(serial_of(issuing), reason=Reason.KEY_COMPROMISE, actor="cli")
+        monkeypatch.setattr(authority, "REVOCATION_RECHECK", 0.0)
+        with pytest.raises(CaError, match="is revoked"):
+            issue(serving, work, "fe08.corp-test.se")
+    finally:
+        serving.engine.dispose()

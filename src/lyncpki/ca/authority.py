@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import json
 import os
 import string
@@ -56,6 +55,7 @@ from lyncpki.x509.requests import read_request, requested_template
 
 CREATION_LOCK = ".ca-create.lock"  # in the home: one CA made at a time
 UNFINISHED_INIT = ".ca-init-unfinished.json"  # in the home: what a creation under way made
+REVOCATION_RECHECK = 1.0  # seconds between two reads of the issuing CA's own status
 
 DEFAULT_TEMPLATE = "WebServer"
 ROOT_DAYS = 7300
@@ -1401,7 +1401,7 @@ class CertificateAuthority:
             raise refusal
         own = key == serial_hex(self.issuer.certificate.serial_number)
         if own:
-            self.__dict__["_issuing_ca_revoked"] = True
+            self.__dict__["_issuing_revoked_at"] = (True, time.monotonic())
         return {
             "serial": key,
             "reason": reason.value,
@@ -1467,17 +1467,24 @@ class CertificateAuthority:
         assert row is not None
         return {"serial": key, "released_at": now, "ca": row.ca}
 
-    @functools.cached_property
+    @property
     def _issuing_ca_revoked(self) -> bool:
-        """Whether the root revoked this issuing CA (read once per CA object; `revoke` sets it
-        when it is the one revoking)."""
+        """Whether the root revoked this issuing CA: read again at most every
+        REVOCATION_RECHECK seconds (a `ca serve` learns of a CLI's revocation within that
+        time; issuance pays one query a second, not one per certificate)."""
+        known = self.__dict__.get("_issuing_revoked_at")
+        now = time.monotonic()
+        if known is not None and now - known[1] < REVOCATION_RECHECK:
+            return bool(known[0])
         with self.engine.connect() as conn:
             status = conn.execute(
                 select(db.certificates.c.status).where(
                     db.certificates.c.serial == serial_hex(self.issuer.certificate.serial_number)
                 )
             ).scalar()
-        return status == "revoked"
+        revoked = status == "revoked"
+        self.__dict__["_issuing_revoked_at"] = (revoked, now)
+        return revoked
 
     def _record_issuing_ca(self, conn: Connection) -> None:
         """The issuing CA's own certificate as a certificate of the root (`ca init` signs it
