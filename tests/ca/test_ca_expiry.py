@@ -50,4 +50,6 @@ def test_an_expired_ca_refuses_to_sign_and_says_so(
     with pytest.raises(LyncPkiError) as crl:
         ca.publish_crl(actor="t")
     assert "expired" in crl.value.message and "CRLs" in crl.value.message
+    refused = next(e for e in ca.audit_log() if e["action"] == "crl")  # audited as well
+    assert refused["outcome"] == "refused" and "expired" in refused["detail"]
     ca.publish_crl(actor="t", root=True)  # the root, still valid, still publishes

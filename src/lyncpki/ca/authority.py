@@ -1344,11 +1344,11 @@ class CertificateAuthority:
         except LyncPkiError as error:
             self.audit(actor, "revoke", _printable(serial, 128), "refused", error.message)
             raise
-        now = self.clock.now()
         refusal: CaError | None = None
         signer_ca = self.config.slug
         with self.writer.begin() as conn:
             db.serialize_revocations(conn)  # ids commit in their order (the watch, deltas)
+            now = self.clock.now()  # once the lock is ours: dated in the order they commit
             if key == serial_hex(self.issuer.certificate.serial_number):
                 self._record_issuing_ca(conn)  # the root revokes it like any subordinate CA
             row, held = _revocation_state(conn, key)
@@ -1419,10 +1419,10 @@ class CertificateAuthority:
         except LyncPkiError as error:
             self.audit(actor, "unrevoke", _printable(serial, 128), "refused", error.message)
             raise
-        now = self.clock.now()
         refusal: CaError | None = None
         with self.writer.begin() as conn:
             db.serialize_revocations(conn)
+            now = self.clock.now()  # once the lock is ours (see revoke)
             row, held = _revocation_state(conn, key)
             if row is None or row.ca not in (self.config.slug, self.config.root_slug):
                 refusal = CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
@@ -1589,7 +1589,11 @@ class CertificateAuthority:
         ca = self.config.root_slug if root else self.config.slug
         if root and delta:
             raise CaError("the root CA publishes full CRLs only", "drop --delta with --root")
-        _refuse_outside_validity(signer, "sign CRLs", self.clock.now())
+        try:
+            _refuse_outside_validity(signer, "sign CRLs", self.clock.now())
+        except CaError as error:
+            self.audit(actor, "crl", ca, "refused", error.message)
+            raise
         for _attempt in range(5):
             now = self.clock.now()
             try:
