@@ -104,3 +104,43 @@ def test_an_output_never_replaces_a_key_a_pfx_or_a_database(tmp_path: Path) -> N
         assert "--out" in str(caught.value.fix)
         assert (tmp_path / name).read_bytes() == before
     check_writable(tmp_path / "cert.pem", "--out")  # a certificate may be written over
+
+
+@pytest.mark.external
+def test_an_output_never_replaces_a_der_key_a_renamed_pfx_or_another_cas_file(
+    tmp_path: Path,
+) -> None:
+    """A DER PKCS#8 key, a PKCS#12 named .bin, a PEM key after 64 KiB of text, and another CA
+    home's root.crt (`ca chain -o OTHER/ca/root.crt`) were replaced."""
+    import shutil
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    assert openssl is not None
+    run = lambda *a: subprocess.run([openssl, *a], check=True, capture_output=True)  # noqa: E731
+    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-out", tmp_path / "k.pem")  # fmt: skip
+    run("pkey", "-in", tmp_path / "k.pem", "-outform", "DER", "-out", tmp_path / "k.der")
+    run("pkcs8", "-topk8", "-in", tmp_path / "k.pem", "-outform", "DER", "-v2", "aes256",
+        "-passout", "pass:secret-pass", "-out", tmp_path / "enc.der")  # fmt: skip
+    run("req", "-x509", "-key", tmp_path / "k.pem", "-subj", "/CN=a.contoso.com",
+        "-out", tmp_path / "c.pem")  # fmt: skip
+    run("pkcs12", "-export", "-inkey", tmp_path / "k.pem", "-in", tmp_path / "c.pem",
+        "-passout", "pass:pfx-pass", "-out", tmp_path / "bundle.bin")  # fmt: skip
+    (tmp_path / "big.txt").write_bytes(b"x" * 70_000 + (tmp_path / "k.pem").read_bytes())
+    other_ca = tmp_path / "other" / "ca"
+    other_ca.mkdir(parents=True)
+    (other_ca / "root.key").write_bytes(b"(an encrypted key)")
+    (other_ca / "root.crt").write_bytes((tmp_path / "c.pem").read_bytes())
+    for path, held in [
+        (tmp_path / "k.der", "a private key"),
+        (tmp_path / "enc.der", "a private key"),
+        (tmp_path / "bundle.bin", "PKCS#12"),
+        (tmp_path / "big.txt", "a private key"),
+        (other_ca / "root.crt", "lyncpki CA or server store"),
+    ]:
+        before = path.read_bytes()
+        with pytest.raises(LyncPkiError, match=held):
+            check_writable(path, "--out")
+        assert path.read_bytes() == before
+    check_writable(tmp_path / "c.pem", "--out")  # an ordinary certificate elsewhere may go

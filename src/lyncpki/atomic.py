@@ -129,20 +129,39 @@ def check_writable(path: str | Path, option: str, example: str = "NAME.pem") -> 
         )
 
 
+_SECRET_READ_LIMIT = 4 * 1024 * 1024  # what a key, a .pfx or a bundle ever takes
+# what marks a lyncpki CA folder (its keys) or a server store (its index): a file there, or in
+# a store's sub-folder (certs/, keys/, trusted/), is never replaced by an output
+_KEPT_BESIDE = ("root.key", "issuing.key", "store.json")
+
+
 def _secret_in(path: Path) -> str | None:
     """What an existing file holds that an output must not replace (`ca issue -o server.key`
-    replaced the key of the certificate it issued, and another CA's issuing.key), or None."""
+    replaced the key of the certificate it issued; `ca chain -o OTHER/ca/root.crt` another
+    CA's root), or None. Looked at only when the file exists."""
+    try:
+        if not path.is_file():
+            return None
+    except OSError:
+        return None
+    for folder in (path.parent, path.parent.parent):
+        if any((folder / name).exists() for name in _KEPT_BESIDE):
+            return "a file of a lyncpki CA or server store"
     if path.suffix.lower() in (".pfx", ".p12"):
-        return "a PKCS#12 file (a private key with its certificate)" if path.exists() else None
+        return "a PKCS#12 file (a private key with its certificate)"
     try:
         with path.open("rb") as file:  # a FIFO or device was refused before (_not_special)
-            head = file.read(1 << 16)
-    except OSError:  # absent (the usual case), or unreadable: nothing known to protect
+            data = file.read(_SECRET_READ_LIMIT)
+    except OSError:  # unreadable: nothing known to protect
         return None
-    if head.startswith(b"SQLite format 3\x00"):
+    if data.startswith(b"SQLite format 3\x00"):
         return "a SQLite database"
-    if b"PRIVATE KEY-----" in head:
+    if b"PRIVATE KEY-----" in data:
         return "a private key"
+    if data[:1] == b"\x30":  # DER: a PKCS#12 file, or a PKCS#8 / traditional private key
+        from lyncpki.x509.der_secrets import der_secret  # pyca, only when a file is replaced
+
+        return der_secret(data)
     return None
 
 
