@@ -265,13 +265,7 @@ class ServerStore:
     def _guard(self, index: StoreIndex, secret: bytes) -> StoreIndex:
         """The index protected by `secret`; refused when its keys use another passphrase."""
         if index.protection is None:  # the store's first key: its passphrase is chosen here
-            if len(secret.decode("utf-8", "replace")) < MIN_STORE_PASSPHRASE:
-                raise StoreError(
-                    f"the store passphrase is shorter than {MIN_STORE_PASSPHRASE} characters: "
-                    f"it alone protects the private keys of {self.server} at rest",
-                    f"choose one of {MIN_STORE_PASSPHRASE} characters or more "
-                    "(LYNCPKI_STORE_PASSPHRASE or --passphrase-file)",
-                )
+            self._check_new_secret(secret)
             return dataclasses.replace(index, protection=keyguard.protect(secret))
         if not keyguard.matches(index.protection, secret):
             raise StoreError(
@@ -280,6 +274,18 @@ class ServerStore:
                 "LYNCPKI_CA_PASSPHRASE or --passphrase-file)",
             )
         return index
+
+    def _check_new_secret(self, secret: bytes) -> None:
+        """A passphrase chosen for a store: MIN_STORE_PASSPHRASE characters or more, not all
+        blanks (twelve spaces were taken)."""
+        text = secret.decode("utf-8", "replace")
+        if len(text) < MIN_STORE_PASSPHRASE or not text.strip():
+            raise StoreError(
+                f"the store passphrase is shorter than {MIN_STORE_PASSPHRASE} characters (or "
+                f"all blanks): it alone protects the private keys of {self.server} at rest",
+                f"choose one of {MIN_STORE_PASSPHRASE} characters or more "
+                "(LYNCPKI_STORE_PASSPHRASE or --passphrase-file)",
+            )
 
     def _write_key(self, key: PrivateKey | SealedKey, secret: bytes) -> str:
         """Store a key encrypted with `secret` (or one sealed with it elsewhere, say in a key
@@ -322,6 +328,8 @@ class ServerStore:
         output: str | None = None,
     ) -> PendingRequest:
         """Keep a request's key until its certificate comes back."""
+        if not self.exists():  # refused before the store's folders are made
+            self._check_new_secret(secret)
         with self._locked() as index:
             index = self._guard(index, secret)
             request = PendingRequest(
@@ -446,6 +454,8 @@ class ServerStore:
                     "a passphrase is needed to store the key",
                     "set LYNCPKI_STORE_PASSPHRASE, or give --passphrase-file",
                 )
+            if not self.exists():  # refused before the store's folders are made
+                self._check_new_secret(secret)
         elif not self.exists() and not self.paths.key(name).is_file():
             # no store, so no request made here: refused before its folders are made (a refused
             # import left an empty store behind)
