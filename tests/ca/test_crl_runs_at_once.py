@@ -48,3 +48,41 @@ def test_each_run_publishes_its_full_crl_with_its_own_delta(tmp_path: Path) -> N
     assert full.strip() == f"crlNumber=0x{top:02X}", full
     assert re.search(rf"CRL Number: *\n *{top + 1}\n", delta), delta
     assert re.search(rf"Delta CRL Indicator: critical *\n *{top}\n", delta), delta
+
+
+def test_many_runs_at_once_on_postgresql_all_publish(tmp_path: Path, postgres_url: str) -> None:
+    """`ca crl` and `ca crl --delta` at once on one PostgreSQL database (24 runs): one ran out
+    of retries ("could not number the CRL (repeated conflicts)"); they queue now, and every
+    CRL number is given once."""
+    home = tmp_path / "home"
+    make_ca(home, postgres_url).engine.dispose()
+    env = lab_env(LYNCPKI_CA_PASSPHRASE=PASSPHRASE)
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lyncpki",
+                "ca",
+                "crl",
+                "--home",
+                str(home),
+                "--json",
+                *(["--delta"] if n % 2 else []),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for n in range(24)
+    ]
+    numbers = []
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        said = json.loads(out)
+        numbers.append(said["number"])
+        if said.get("delta_crl"):
+            numbers.append(said["delta_crl"]["number"])
+    assert len(numbers) == len(set(numbers)) >= 24  # every run published, each number once

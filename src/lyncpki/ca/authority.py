@@ -1598,6 +1598,7 @@ class CertificateAuthority:
             now = self.clock.now()
             try:
                 with self.writer.begin() as conn:
+                    db.serialize_crls(conn)  # numbered one after another, never in conflict
                     number = self._next_crl_number(conn, ca)
                     base_number = None
                     after = 0

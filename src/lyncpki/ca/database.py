@@ -237,6 +237,14 @@ def serialize_revocations(conn: Connection) -> None:
         conn.exec_driver_sql("LOCK TABLE revocations IN SHARE ROW EXCLUSIVE MODE")
 
 
+def serialize_crls(conn: Connection) -> None:
+    """Have CRL publications of one database number their CRLs one after another: PostgreSQL
+    takes a lock on the crls table that conflicts with itself (twenty `ca crl` at once ran out
+    of retries on the unique CRL number); SQLite's write transactions are serial already."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE crls IN SHARE ROW EXCLUSIVE MODE")
+
+
 def writer(engine: Engine) -> Engine:
     """The engine to open write transactions with (BEGIN IMMEDIATE on SQLite)."""
     return engine.execution_options(sqlite_immediate=True)
