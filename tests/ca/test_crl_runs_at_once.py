@@ -15,20 +15,22 @@ from ca_tools import PASSPHRASE, make_ca
 from lab import lab_env, openssl
 
 
+def crl_runs(home: Path, flags: list[list[str]]) -> list[subprocess.Popen[str]]:
+    """`lyncpki ca crl --json` started at once, one per entry of `flags`."""
+    env = lab_env(LYNCPKI_CA_PASSPHRASE=PASSPHRASE)
+    command = [sys.executable, "-m", "lyncpki", "ca", "crl", "--home", str(home), "--json"]
+    return [
+        subprocess.Popen(
+            [*command, *more], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for more in flags
+    ]
+
+
 def test_each_run_publishes_its_full_crl_with_its_own_delta(tmp_path: Path) -> None:
     home = tmp_path / "home"
     make_ca(home).engine.dispose()
-    env = lab_env(LYNCPKI_CA_PASSPHRASE=PASSPHRASE)
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "lyncpki", "ca", "crl", "--home", str(home), "--json"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for _ in range(4)
-    ]
+    runs = crl_runs(home, [[]] * 4)
     said = []
     for run in runs:
         out, err = run.communicate(timeout=120)
@@ -56,27 +58,7 @@ def test_many_runs_at_once_on_postgresql_all_publish(tmp_path: Path, postgres_ur
     CRL number is given once."""
     home = tmp_path / "home"
     make_ca(home, postgres_url).engine.dispose()
-    env = lab_env(LYNCPKI_CA_PASSPHRASE=PASSPHRASE)
-    runs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lyncpki",
-                "ca",
-                "crl",
-                "--home",
-                str(home),
-                "--json",
-                *(["--delta"] if n % 2 else []),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for n in range(24)
-    ]
+    runs = crl_runs(home, [["--delta"] if n % 2 else [] for n in range(24)])
     numbers = []
     for run in runs:
         out, err = run.communicate(timeout=300)
