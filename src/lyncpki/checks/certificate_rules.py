@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
@@ -34,6 +34,7 @@ from lyncpki.planning.model import WILDCARD_USAGES, Eku, PlannedCertificate, Sev
 from lyncpki.topology.model import Issuer
 from lyncpki.x509.forms import UNREADABLE
 from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.issuers import signed_by as signed_by_ca
 from lyncpki.x509.keys import describe
 
 # Usages whose certificates may carry wildcard SANs (R-GEN-08): web services and the listener
@@ -73,15 +74,8 @@ class CertificateContext:  # object.__setattr__, 2.5 us of every judgement (1.7 
         certificate that verifiably issued this one."""
         if len(self.path.chain) > 1:
             return self.path.chain[1]
-        for candidate in (*self.intermediates, *self.roots):
-            if candidate.subject != self.certificate.issuer:
-                continue
-            try:
-                self.certificate.verify_directly_issued_by(candidate)
-            except (ValueError, TypeError, InvalidSignature):
-                continue
-            return candidate
-        return None
+        known = (*self.intermediates, *self.roots)
+        return next((c for c in known if signed_by_ca(self.certificate, c)), None)
 
     @once
     def _extensions(self) -> dict[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]:
@@ -536,13 +530,7 @@ def _issuer_known(ctx: CertificateContext) -> bool:
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
-    if cert.issuer != cert.subject:
-        return False
-    try:
-        cert.verify_directly_issued_by(cert)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
+    return signed_by_ca(cert, cert)
 
 
 def _chain_incomplete(ctx: CertificateContext) -> list[Problem]:

@@ -209,25 +209,6 @@ def plain_problem(text: str) -> str:
     return text
 
 
-def issuer_line(
-    leaf: x509.Certificate, candidates: Sequence[x509.Certificate]
-) -> list[x509.Certificate]:
-    """The CA certificates among `candidates` that name `leaf`'s issuer, then that one's issuer,
-    up to a self-issued one — by names only, nothing verified: what to ship beside a certificate
-    whose path does not validate (to be judged where it lands), rather than every CA at hand."""
-    line: list[x509.Certificate] = []
-    current = leaf
-    while current.issuer != current.subject:
-        parent = next(
-            (c for c in candidates if c.subject == current.issuer and c not in line), None
-        )
-        if parent is None:
-            break
-        line.append(parent)
-        current = parent
-    return line
-
-
 def validity_instant(leaf: x509.Certificate, now: dt.datetime) -> dt.datetime:
     """When to validate the path: now, or, for a leaf outside its validity (reported by the
     validity rules on its own), an instant inside it, so that trust is judged separately."""

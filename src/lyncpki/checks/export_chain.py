@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from lyncpki.checks.chain import issuer_line
 from lyncpki.checks.store_fit import store_context
 from lyncpki.store import ServerStore
+from lyncpki.x509.issuers import issuers_of, named_by
 
 
 @dataclass(frozen=True)
@@ -52,5 +52,7 @@ def export_chain(store: ServerStore, thumbprint: str, now: dt.datetime) -> Expor
     )
     if path.chain:
         return ExportChain(path.chain[1:], outside=outside)
-    line = issuer_line(leaf, (*ctx.intermediates, *ctx.roots))
+    # the CA certificates that name its issuer (and theirs), by names only: shipped to be
+    # judged where it lands, rather than every CA at hand
+    line = issuers_of(leaf, (*ctx.intermediates, *ctx.roots), named_by)
     return ExportChain(line, path.problem or "no path", outside)

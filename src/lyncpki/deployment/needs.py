@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
 from lyncpki.checks.deployment import placements
 from lyncpki.planning.model import CertificatePlan, PlannedCertificate
 from lyncpki.store import PendingRequest, ServerStore, StoreError
 from lyncpki.store.model import StoreIndex
 from lyncpki.topology.model import Issuer
+from lyncpki.x509.issuers import signed_by
 from lyncpki.x509.requests import certificate_dns_names
 
 ISSUE, RENEW, RESUME, COPY, ADOPT = "issue", "renew", "resume", "copy", "adopt"
@@ -87,14 +87,7 @@ def _issued_by_ours(
     issuers = criteria.issuers
     if not issuers:
         return True
-    ours = False
-    for issuer in issuers:
-        try:
-            cert.verify_directly_issued_by(issuer)
-        except (ValueError, TypeError, InvalidSignature):
-            continue
-        ours = True
-        break
+    ours = any(signed_by(cert, issuer) for issuer in issuers)
     if planned.issuer is Issuer.INTERNAL:
         return ours
     names_ours = any(cert.issuer == issuer.subject for issuer in issuers)
