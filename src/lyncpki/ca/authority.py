@@ -220,15 +220,24 @@ def _revocation_state(conn: Connection, key: str) -> tuple[Any, Any]:
     return row, held
 
 
-def _later_revocation_id(conn: Connection) -> dict[str, int]:
-    """The id of a revocation that replaces another: later than every id so far, even when the
-    row it replaces was the last (SQLite gives a deleted last rowid again; a delta CRL and the
-    OCSP responders' generation would then miss the change). PostgreSQL's sequence never
-    gives an id twice: its own default is kept."""
-    if conn.dialect.name != "sqlite":
-        return {}
-    last = conn.execute(select(func.max(db.revocations.c.id))).scalar()
-    return {"id": int(last or 0) + 1}
+def _replace_revocation(
+    conn: Connection, key: str, ca: str, reason: Reason, revoked_at: dt.datetime, by: str
+) -> None:
+    """The certificate's revocation entry, replacing any it had (a hold made final or
+    released, a released hold revoked again). Always a new row, with an id later than every
+    other, even when the row it replaces was the last (SQLite gives a deleted last rowid
+    again): the next delta CRL lists it, and the OCSP responders' generation moves.
+    PostgreSQL's sequence never gives an id twice: its own default is kept."""
+    later: dict[str, int] = {}
+    if conn.dialect.name == "sqlite":
+        last = conn.execute(select(func.max(db.revocations.c.id))).scalar()
+        later["id"] = int(last or 0) + 1
+    conn.execute(delete(db.revocations).where(db.revocations.c.serial == key))
+    conn.execute(
+        insert(db.revocations).values(
+            serial=key, ca=ca, reason=reason.value, revoked_at=revoked_at, revoked_by=by, **later
+        )
+    )
 
 
 STALE_TEMPORARY = 60.0  # seconds: a CRL is written in milliseconds; older is a dead writer's
@@ -1346,10 +1355,11 @@ class CertificateAuthority:
             raise
         refusal: CaError | None = None
         signer_ca = self.config.slug
+        own = key == serial_hex(self.issuer.certificate.serial_number)  # the issuing CA itself
         with self.writer.begin() as conn:
             db.serialize_revocations(conn)  # ids commit in their order (the watch, deltas)
             now = self.clock.now()  # once the lock is ours: dated in the order they commit
-            if key == serial_hex(self.issuer.certificate.serial_number):
+            if own:
                 self._record_issuing_ca(conn)  # the root revokes it like any subordinate CA
             row, held = _revocation_state(conn, key)
             if row is None or row.ca not in (self.config.slug, self.config.root_slug):
@@ -1368,27 +1378,14 @@ class CertificateAuthority:
             else:
                 signer_ca = row.ca
                 # a hold made final keeps the date it was first held; a released hold's
-                # removeFromCRL entry gives way to the new revocation. Either way the entry is
-                # a new row: its id is later than every CRL's, so the next delta lists it, and
-                # the OCSP responders' generation moves
+                # removeFromCRL entry gives way to the new revocation
                 since = held.revoked_at if row.status == "revoked" and held else now
-                after = _later_revocation_id(conn)
-                conn.execute(delete(db.revocations).where(db.revocations.c.serial == key))
                 conn.execute(
                     update(db.certificates)
                     .where(db.certificates.c.serial == key)
                     .values(status="revoked")
                 )
-                conn.execute(
-                    insert(db.revocations).values(
-                        serial=key,
-                        ca=row.ca,
-                        reason=reason.value,
-                        revoked_at=since,
-                        revoked_by=_printable(actor, 128),
-                        **after,
-                    )
-                )
+                _replace_revocation(conn, key, row.ca, reason, since, _printable(actor, 128))
                 detail = (
                     reason.value
                     if row.status != "revoked"
@@ -1399,7 +1396,6 @@ class CertificateAuthority:
         if refusal is not None:  # audited after the transaction: it holds the write lock
             self.audit(actor, "revoke", key, "refused", refusal.message)
             raise refusal
-        own = key == serial_hex(self.issuer.certificate.serial_number)
         if own:
             self.__dict__["_issuing_revoked_at"] = (True, time.monotonic())
         return {
@@ -1443,17 +1439,8 @@ class CertificateAuthority:
                     "nothing to release: lyncpki ca show SERIAL says its status",
                 )
             else:
-                after = _later_revocation_id(conn)
-                conn.execute(delete(db.revocations).where(db.revocations.c.serial == key))
-                conn.execute(
-                    insert(db.revocations).values(
-                        serial=key,
-                        ca=row.ca,
-                        reason=Reason.REMOVE_FROM_CRL.value,
-                        revoked_at=now,
-                        revoked_by=_printable(actor, 128),
-                        **after,
-                    )
+                _replace_revocation(
+                    conn, key, row.ca, Reason.REMOVE_FROM_CRL, now, _printable(actor, 128)
                 )
                 conn.execute(
                     update(db.certificates)
