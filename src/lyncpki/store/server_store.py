@@ -463,70 +463,63 @@ class ServerStore:
         with self._locked() as index:
             existing = index.certificate(print_)
             answered = next((r for r in index.pending if r.key_id == name), None)
-            fresh_key = key is not None and not self.paths.key(name).exists()
-            try:
-                return self._install_locked(
-                    index, certificate, chain, existing, answered, print_, name,
-                    source=source, key=key, secret=secret, exportable=exportable,
-                    friendly_name=friendly_name, assign_to=assign_to,
-                )  # fmt: skip
-            except BaseException:
-                if fresh_key:  # written for this import, referenced by no index: not left behind
-                    self.paths.key(name).unlink(missing_ok=True)
-                raise
+            with self._key_removed_on_failure(name, fresh=key is not None):
+                if key is not None:
+                    assert secret is not None
+                    index = self._guard(index, secret)
+                    self._write_key(key, secret)
+                elif (
+                    answered is not None
+                    and exportable is not None
+                    and exportable != answered.exportable
+                ):
+                    made = "exportable" if answered.exportable else "not exportable"
+                    raise StoreError(
+                        f"the key of request {answered.id} was made {made}: exportability is fixed "
+                        "when a key is made, and accepting the CA's answer cannot change it",
+                        "import the answer without --exportable/--no-exportable, or make a new "
+                        "request that asks for it (lyncpki request ... --exportable)",
+                    )
+                elif answered is None and not self.paths.key(name).is_file():
+                    raise self._no_key_for(certificate, "no pending request made here matches it")
+                _, index = self._trust(index, chain)
+                if existing is not None:
+                    self._commit(self._with_assignments(index, existing.thumbprint, assign_to))
+                    return existing, None
+                write_atomic(self.paths.certificate(print_), _pem(certificate))
+                wanted = friendly_name or (answered.friendly_name if answered else None)
+                installed = PersonalCertificate(
+                    thumbprint=print_,
+                    friendly_name=self._unique_name(
+                        index, wanted or certificate.subject.rfc4514_string()
+                    ),
+                    key_id=name,
+                    exportable=(
+                        exportable
+                        if exportable is not None
+                        else bool(answered and answered.exportable)
+                    ),
+                    installed_at=self.clock.now(),
+                    source=source,
+                )
+                pending = tuple(r for r in index.pending if r is not answered)
+                index = dataclasses.replace(
+                    index, personal=(*index.personal, installed), pending=pending
+                )
+                self._commit(self._with_assignments(index, print_, assign_to))
+                return installed, answered
 
-    def _install_locked(
-        self,
-        index: StoreIndex,
-        certificate: x509.Certificate,
-        chain: Iterable[x509.Certificate],
-        existing: PersonalCertificate | None,
-        answered: PendingRequest | None,
-        print_: str,
-        name: str,
-        *,
-        source: str,
-        key: PrivateKey | None,
-        secret: bytes | None,
-        exportable: bool | None,
-        friendly_name: str | None,
-        assign_to: Iterable[str],
-    ) -> tuple[PersonalCertificate, PendingRequest | None]:
-        """install, under the store's lock."""
-        if key is not None:
-            assert secret is not None
-            index = self._guard(index, secret)
-            self._write_key(key, secret)
-        elif answered is not None and exportable is not None and exportable != answered.exportable:
-            made = "exportable" if answered.exportable else "not exportable"
-            raise StoreError(
-                f"the key of request {answered.id} was made {made}: exportability is fixed "
-                "when a key is made, and accepting the CA's answer cannot change it",
-                "import the answer without --exportable/--no-exportable, or make a new "
-                "request that asks for it (lyncpki request ... --exportable)",
-            )
-        elif answered is None and not self.paths.key(name).is_file():
-            raise self._no_key_for(certificate, "no pending request made here matches it")
-        _, index = self._trust(index, chain)
-        if existing is not None:
-            self._commit(self._with_assignments(index, existing.thumbprint, assign_to))
-            return existing, None
-        write_atomic(self.paths.certificate(print_), _pem(certificate))
-        wanted = friendly_name or (answered.friendly_name if answered else None)
-        installed = PersonalCertificate(
-            thumbprint=print_,
-            friendly_name=self._unique_name(index, wanted or certificate.subject.rfc4514_string()),
-            key_id=name,
-            exportable=(
-                exportable if exportable is not None else bool(answered and answered.exportable)
-            ),
-            installed_at=self.clock.now(),
-            source=source,
-        )
-        pending = tuple(r for r in index.pending if r is not answered)
-        index = dataclasses.replace(index, personal=(*index.personal, installed), pending=pending)
-        self._commit(self._with_assignments(index, print_, assign_to))
-        return installed, answered
+    @contextlib.contextmanager
+    def _key_removed_on_failure(self, name: str, *, fresh: bool) -> Iterator[None]:
+        """A key file this block writes (`fresh` and not there yet) is removed when the block
+        fails: referenced by no index, it would be left behind."""
+        made = fresh and not self.paths.key(name).exists()
+        try:
+            yield
+        except BaseException:
+            if made:
+                self.paths.key(name).unlink(missing_ok=True)
+            raise
 
     def _with_assignments(
         self, index: StoreIndex, thumbprint_text: str, usages: Iterable[str]
