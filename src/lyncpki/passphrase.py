@@ -13,6 +13,8 @@ from pathlib import Path
 from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret, read_secret
 
+MIN_PASSPHRASE = 12  # characters: a CA's keys, a store's keys (CA account passwords too)
+
 
 def resolve(
     *,

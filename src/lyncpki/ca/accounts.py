@@ -26,6 +26,7 @@ from lyncpki.ca import database as db
 from lyncpki.ca.db_watch import DatabaseWatch
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
+from lyncpki.passphrase import MIN_PASSPHRASE
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\\-]{0,127}$")
@@ -100,8 +101,10 @@ def check_new_password(password: str) -> None:
             "choose one without: a password file is read without them, so that password could "
             "not be given from a file",
         )
-    if len(password) < 12:
-        raise AccountError("the password is shorter than 12 characters", "use a longer one")
+    if len(password) < MIN_PASSPHRASE:
+        raise AccountError(
+            f"the password is shorter than {MIN_PASSPHRASE} characters", "use a longer one"
+        )
     if len(set(password)) < 5:
         raise AccountError(
             "the password has fewer than 5 different characters",

@@ -25,11 +25,11 @@ from urllib.parse import quote, urlsplit
 from lyncpki import passphrase
 from lyncpki.atomic import write_atomic
 from lyncpki.errors import LyncPkiError
+from lyncpki.passphrase import MIN_PASSPHRASE
 
 PASSPHRASE_ENV = "LYNCPKI_CA_PASSPHRASE"
 HOME_ENV = "LYNCPKI_HOME"
 DEFAULT_HOME = "lyncpki-data"
-MIN_PASSPHRASE = 12  # characters, as for CA account passwords
 MAX_NAME = 64  # ub-common-name and ub-organization-name (RFC 5280)
 _HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 

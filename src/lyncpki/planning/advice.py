@@ -42,9 +42,16 @@ class Advice:
 
 
 def _warn(
-    advice: Advice, subject: str, message: str, fix: str, cert: str | None = None
+    advice: Advice,
+    subject: str,
+    message: str,
+    fix: str,
+    cert: str | None = None,
+    severity: Severity | None = None,  # None: the advice's own
 ) -> PlanWarning:
-    return PlanWarning(advice.id, advice.rule, advice.severity, subject, message, fix, cert)
+    return PlanWarning(
+        advice.id, advice.rule, severity or advice.severity, subject, message, fix, cert
+    )
 
 
 WILDCARD = Advice(
@@ -175,12 +182,12 @@ def _admin_external(
     if admin in urls.meet or admin == urls.dialin:
         # one host for the simple URLs (https://lync.contoso.com/meet, /dialin, /admin): the
         # name must stay for meet and dial-in; what keeps admin inside is the proxy's rule
-        yield PlanWarning(
-            ADMIN_EXTERNAL.id, ADMIN_EXTERNAL.rule, Severity.INFO, admin,
+        yield _warn(
+            ADMIN_EXTERNAL, admin,
             f"{cert.id} carries {admin}, the host of the meet or dial-in URL and of the admin "
             "URL: the name must stay, and the Control Panel is for internal users only",
             f"publish only the meet and dial-in paths of {admin} at the reverse proxy (not "
-            "/admin), or give the admin URL a host of its own", cert.id,
+            "/admin), or give the admin URL a host of its own", cert.id, Severity.INFO,
         )  # fmt: skip
         return
     yield _warn(
@@ -373,9 +380,8 @@ def _rp_published_names(
     name is most likely a typo of one."""
     internal = _internal_names(topology)
     urls = topology.simple_urls
-    external = {
-        *facts.published_web, *facts.lyncdiscover, *urls.meet,
-        *(n for n in (urls.dialin, urls.admin) if n),
+    external = {  # every pool's external web FQDN (facts.published_web among them)
+        *facts.lyncdiscover, *urls.meet, *(n for n in (urls.dialin, urls.admin) if n),
         *(p.web_services.external for _, p in topology.pools()
           if p.web_services and p.web_services.external),
     }  # fmt: skip

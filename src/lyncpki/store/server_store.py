@@ -26,6 +26,7 @@ from lyncpki.atomic import write_atomic
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
 from lyncpki.file_lock import exclusive
+from lyncpki.passphrase import MIN_PASSPHRASE
 from lyncpki.store import protection as keyguard
 from lyncpki.store.layout import SUBFOLDERS, StoreError, StorePaths, thumbprint_name
 from lyncpki.store.model import (
@@ -83,9 +84,6 @@ _JSON_KINDS[type(None)] = "null"
 
 def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.PEM)
-
-
-MIN_STORE_PASSPHRASE = 12  # characters, as the CA's passphrase (ca.home.MIN_PASSPHRASE)
 
 
 class ServerStore:
@@ -276,14 +274,14 @@ class ServerStore:
         return index
 
     def _check_new_secret(self, secret: bytes) -> None:
-        """A passphrase chosen for a store: MIN_STORE_PASSPHRASE characters or more, not all
+        """A passphrase chosen for a store: MIN_PASSPHRASE characters or more, not all
         blanks (twelve spaces were taken)."""
         text = secret.decode("utf-8", "replace")
-        if len(text) < MIN_STORE_PASSPHRASE or not text.strip():
+        if len(text) < MIN_PASSPHRASE or not text.strip():
             raise StoreError(
-                f"the store passphrase is shorter than {MIN_STORE_PASSPHRASE} characters (or "
+                f"the store passphrase is shorter than {MIN_PASSPHRASE} characters (or "
                 f"all blanks): it alone protects the private keys of {self.server} at rest",
-                f"choose one of {MIN_STORE_PASSPHRASE} characters or more "
+                f"choose one of {MIN_PASSPHRASE} characters or more "
                 "(LYNCPKI_STORE_PASSPHRASE or --passphrase-file)",
             )
 

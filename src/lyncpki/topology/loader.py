@@ -68,18 +68,21 @@ for _name, _place in _places():
     _PLACES.setdefault(_name, []).append(_place)
 
 
-def _unknown_field(loc: tuple[int | str, ...], name: str) -> str:
-    """Why `name` is not a field at `loc`: where it goes instead, or the closest field that
-    goes here."""
-    here = _model_at(loc[:-1])
+def _unknown_field(loc: tuple[int | str, ...], name: str) -> tuple[str, str]:
+    """Why `name` is not a field at `loc` and what to do: where it goes instead, or the closest
+    field that goes here."""
     elsewhere = _PLACES.get(name)
     if elsewhere:
         where = [place if "." in place else f"the top level ({place})" for place in elsewhere]
-        return f"field '{name}' does not go here: it goes at {' or '.join(where)}"
+        return (
+            f"field '{name}' does not go here: it goes at {' or '.join(where)}",
+            "move it there (indented under that section), or remove it",
+        )
+    here = _model_at(loc[:-1])
     fields = list(here.model_fields) if here is not None else list(_PLACES)
     close = difflib.get_close_matches(name, fields, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"unknown field '{name}'{hint}"
+    return f"unknown field '{name}'{hint}", "remove it or correct its spelling"
 
 
 _MISSING_FIX = {
@@ -119,10 +122,7 @@ def _translate(error: ErrorDetails) -> tuple[str, str]:
     if kind == "missing":
         return f"missing required field '{last}'", _MISSING_FIX.get(last, f"add '{last}'")
     if kind == "extra_forbidden":
-        message = _unknown_field(tuple(loc), last)
-        if message.startswith("field"):
-            return message, "move it there (indented under that section), or remove it"
-        return message, "remove it or correct its spelling"
+        return _unknown_field(tuple(loc), last)
     if kind == "enum":
         expected = str(ctx.get("expected", ""))
         options = [o.strip(" '") for o in expected.replace(" or ", ", ").split(",")]
