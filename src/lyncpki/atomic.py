@@ -47,6 +47,11 @@ def _followed(target: Path) -> Path:
     return Path(os.path.realpath(target)) if target.is_symlink() else target
 
 
+# write_atomic's temporary files (`.NAME.RANDOM.tmp`): what a writer killed between writing and
+# renaming leaves behind, for whoever sweeps the folder
+TEMPORARY_GLOB = ".*.tmp"
+
+
 def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
     """Write `data` to `path` atomically with permissions `mode`; return the path. A link is
     followed: the file it names is replaced, the link stays; a device, FIFO or socket is

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from lyncpki.atomic import write_atomic
+from lyncpki.atomic import TEMPORARY_GLOB, write_atomic
 from lyncpki.ca import database as db
 from lyncpki.ca.certificates import (
     Issuer,
@@ -244,12 +244,12 @@ STALE_TEMPORARY = 60.0  # seconds: a CRL is written in milliseconds; older is a 
 
 
 def _sweep_stale_temporaries(folder: Path) -> None:
-    """Remove the temporary files (`.NAME.RANDOM.tmp`, see atomic.write_atomic) a publisher
+    """Remove the temporary files (atomic.TEMPORARY_GLOB) a publisher
     killed between writing and renaming left in the published folder, which every node may
     serve; a file younger than STALE_TEMPORARY may be a live writer's, and is left."""
     now = time.time()
     with contextlib.suppress(OSError):
-        for path in folder.glob(".*.tmp"):
+        for path in folder.glob(TEMPORARY_GLOB):
             with contextlib.suppress(OSError):
                 if now - path.stat().st_mtime > STALE_TEMPORARY:
                     path.unlink()

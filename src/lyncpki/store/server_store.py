@@ -22,7 +22,7 @@ from typing import Any, cast
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from lyncpki.atomic import write_atomic
+from lyncpki.atomic import TEMPORARY_GLOB, write_atomic
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
 from lyncpki.file_lock import exclusive
@@ -253,7 +253,7 @@ class ServerStore:
         """Remove the temporary files of a writer that died mid-write (only a lock holder
         writes, and we hold the lock): they were never part of the store."""
         for folder in (self.paths.root, *(self.paths.root / s for s in SUBFOLDERS)):
-            for temp in folder.glob(".*.tmp"):
+            for temp in folder.glob(TEMPORARY_GLOB):
                 temp.unlink(missing_ok=True)
 
     def _commit(self, index: StoreIndex) -> None:
