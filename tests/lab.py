@@ -59,10 +59,32 @@ def ok(process: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess
     return process
 
 
+# Ports the tests choose for their services come from a block of their own below the kernel's
+# ephemeral range (32768-60999 on Linux): a port the kernel hands out (deploy's own service, a
+# client's socket) or one another xdist worker chose can then never be taken meanwhile. A port
+# bound to 0 and closed could be handed out again to a test running beside (a deploy's CA
+# service took a port another test had chosen for its own: its clients' failed logins then
+# throttled the deploy).
+_PORT_BLOCKS = {"": 14000, "gw0": 20000, "gw1": 26000}  # 6,000 ports each; others: by number
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not _next_port:
+        start = _PORT_BLOCKS.get(worker)
+        if start is None:  # more workers than blocks: a block of 1,000 each, from 2,000 up
+            start = 2000 + 1000 * int(worker.removeprefix("gw") or 0)
+        _next_port.append(start)
+    while True:
+        port = _next_port[0]
+        _next_port[0] += 1
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (another run of the suite?): the next one
+            return port
 
 
 def openssl(*args: str | Path, check: bool = True, stdin: str | None = None) -> str:
