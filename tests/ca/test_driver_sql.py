@@ -8,6 +8,7 @@ import datetime as dt
 import fcntl
 import itertools
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from lyncpki.ca import authority
 from lyncpki.ca import database as db
 from lyncpki.ca.authority import CaError, CertificateAuthority
-from lyncpki.ca.driver_sql import DriverStatement, write_transaction
+from lyncpki.ca.driver_sql import DriverStatement, held_connection, write_transaction
 from lyncpki.keyspec import KeySpec
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import generate_key
@@ -147,6 +148,46 @@ def test_failed_transaction_leaves_nothing(engine: Engine) -> None:
         assert conn.execute(select(func.count()).select_from(db.certificates)).scalar() == 0
     with write_transaction(engine) as cursor:  # the pool's connections are still usable
         statement.execute(cursor, _rows(MOMENTS[0], 4)["audit"])
+
+
+def test_held_connection_is_reused_and_survives_failures(tmp_path: Path) -> None:
+    engine = db.connect(f"sqlite:///{tmp_path / 'ca.sqlite'}", create=True)
+    held = held_connection(engine)
+    assert held is not None
+    assert held_connection(db.connect("sqlite://")) is None  # in memory: the pool's own
+    audit = DriverStatement(insert(db.audit), engine.dialect, tuple(_rows(MOMENTS[0], 1)["audit"]))
+    row = _rows(MOMENTS[0], 2)["certificates"]
+    certificates = DriverStatement(insert(db.certificates), engine.dialect, tuple(row))
+    drivers = set()
+    with write_transaction(engine, held) as cursor:
+        drivers.add(id(cursor.connection))
+        audit.execute(cursor, _rows(MOMENTS[0], 1)["audit"])
+    with pytest.raises(IntegrityError), write_transaction(engine, held) as cursor:
+        drivers.add(id(cursor.connection))
+        audit.execute(cursor, _rows(MOMENTS[0], 3)["audit"])
+        certificates.execute_many(cursor, [row, row])  # the same serial twice: rolled back
+    with write_transaction(engine, held) as cursor:
+        drivers.add(id(cursor.connection))
+        audit.execute(cursor, _rows(MOMENTS[0], 4)["audit"])
+    assert len(drivers) == 1, "each transaction took another connection"
+    with engine.connect() as conn:
+        targets = conn.execute(select(db.audit.c.target).order_by(db.audit.c.id)).scalars()
+        assert list(targets) == [f"{1:040x}", f"{4:040x}"]
+    with held.checked_out() as pooled:
+        driver = pooled.dbapi_connection
+        pooled.invalidate()  # what a lost connection comes to
+    with write_transaction(engine, held) as cursor:  # replaced, not reused
+        assert cursor.connection is not driver
+        audit.execute(cursor, _rows(MOMENTS[0], 5)["audit"])
+    with held.checked_out() as pooled:
+        driver = pooled.dbapi_connection
+    engine.dispose()  # closes the held connection too: its log is checkpointed and removed
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        driver.cursor()
+    assert not (tmp_path / "ca.sqlite-wal").exists()
+    with write_transaction(engine, held) as cursor:  # and a new one is taken after it
+        audit.execute(cursor, _rows(MOMENTS[0], 6)["audit"])
+    engine.dispose()
 
 
 def test_statements_follow_the_tables() -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from lyncpki.ca import authority
 from lyncpki.ca import database as db
 from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.driver_sql import HeldConnection
 from lyncpki.ca.group_commit import GroupCommit
 
 
@@ -68,9 +69,9 @@ def test_concurrent_issuance_shares_transactions(
     transaction = authority.write_transaction  # issuances are stored on the driver's cursor
 
     @contextmanager
-    def counted(engine: Engine) -> Iterator[Any]:
+    def counted(engine: Engine, held: HeldConnection | None = None) -> Iterator[Any]:
         nonlocal commits
-        with transaction(engine) as cursor:
+        with transaction(engine, held) as cursor:
             yield cursor
         commits += 1
 

@@ -33,7 +33,7 @@ from lyncpki.ca.certificates import (
     subordinate_ca,
 )
 from lyncpki.ca.crl import CrlSpec, Reason, publish, revoked_certificate, sign_crl
-from lyncpki.ca.driver_sql import DriverStatement, write_transaction
+from lyncpki.ca.driver_sql import DriverStatement, held_connection, write_transaction
 from lyncpki.ca.group_commit import GroupCommit
 from lyncpki.ca.home import (
     CaConfig,
@@ -497,11 +497,13 @@ class CertificateAuthority:
         self.clock = clock
         self._ca_keys = (_spki(issuer.certificate), _spki(root.certificate))
         self._commits: GroupCommit[Signed, int] = GroupCommit(self._store)
+        self._held = held_connection(engine)  # the group commit's leader writes on it
+        self._config_path = str(home.config_file)  # looked at every submission
         self._config_seen = self._config_stamp()
 
     def _config_stamp(self) -> int:
         try:
-            return self.home.config_file.stat().st_mtime_ns
+            return os.stat(self._config_path).st_mtime_ns
         except OSError:
             return 0
 
@@ -1040,7 +1042,7 @@ class CertificateAuthority:
         request id of each certificate, in order. Run on the driver's cursor (see driver_sql):
         the same rows as Connection.execute would write, at a fraction of its cost."""
         sql = self._sql
-        with write_transaction(self.engine) as cursor:
+        with write_transaction(self.engine, self._held) as cursor:
             new_ids = iter(
                 sql.insert_request.returning_ids(
                     cursor,
