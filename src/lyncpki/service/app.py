@@ -42,6 +42,7 @@ from lyncpki.service.ocsp_http import (
     ocsp_get_request,
 )
 from lyncpki.service.published import PublishedFiles
+from lyncpki.service.submissions import Submissions
 from lyncpki.web.console import add_console
 from lyncpki.x509.identifiers import thumbprint
 
@@ -192,6 +193,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
     errors.install(app)
     watch = AccountWatch(ca.engine)  # one dedicated connection for the API and the console
     app.state.authenticate = Authenticator(ca, watch)
+    submissions = app.state.submissions = Submissions(ca)  # enrollments, several at once
     published = PublishedFiles(ca.home.publish, ca.clock)
     # The CA certificates above a certificate, sent with it: encoded once. The issuing CA and
     # the root; the root alone for what the root signs (a subordinate CA).
@@ -275,9 +277,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
                 ca.audit, account.name, "submit", "the request", "refused", detail
             )
             raise
-        result = await run_in_threadpool(
-            ca.submit, data, requester=account.name, template=template, source="the request"
-        )
+        result = await submissions.submit(data, requester=account.name, template=template)
         return _issued(result, request.headers.get("accept", ""))
 
     def _enrollment(
