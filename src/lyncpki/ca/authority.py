@@ -498,12 +498,12 @@ class CertificateAuthority:
         self._ca_keys = (_spki(issuer.certificate), _spki(root.certificate))
         self._commits: GroupCommit[Signed, int] = GroupCommit(self._store)
         self._held = held_connection(engine)  # the group commit's leader writes on it
-        self._config_path = str(home.config_file)  # looked at every submission
+        self._config_path = home.config_file  # looked at every submission
         self._config_seen = self._config_stamp()
 
     def _config_stamp(self) -> int:
         try:
-            return os.stat(self._config_path).st_mtime_ns
+            return self._config_path.stat().st_mtime_ns
         except OSError:
             return 0
 
