@@ -16,13 +16,14 @@ by other paths is still bounded.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine
+
+from lyncpki.demand_thread import DemandThread
 
 INTERVAL = 0.2  # seconds between checkpoints while commits come in
 SAFETY_PAGES = 10_000  # wal_autocheckpoint: about 40 MiB of log at most
@@ -35,28 +36,21 @@ class Checkpointer:
         self._engine = weakref.ref(engine)
         self._lock = threading.Lock()
         self._dirty = False
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
+        self._thread = DemandThread(self._run, "lyncpki-wal-checkpoint")
         self.checkpoints = 0  # done by this process (tests read it)
 
     def committed(self) -> None:
         """Note a commit; the thread checkpoints within INTERVAL."""
         with self._lock:
             self._dirty = True
-            if self._pid != os.getpid():  # a forked child: the parent's thread is not here
-                self._pid, self._thread = os.getpid(), None
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="lyncpki-wal-checkpoint", daemon=True
-                )
-                self._thread.start()
+            self._thread.start_if_stopped()
 
     def _run(self) -> None:
         while True:
             time.sleep(INTERVAL)
             with self._lock:
                 if not self._dirty:  # no commit since the last checkpoint: end
-                    self._thread = None
+                    self._thread.stopping()
                     return
                 self._dirty = False
             self._checkpoint()

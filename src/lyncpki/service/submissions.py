@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lyncpki.ca.authority import CertificateAuthority, IssueResult
+from lyncpki.demand_thread import DemandThread
 from lyncpki.errors import LyncPkiError
 
 IDLE_SECONDS = 1.0  # the thread ends after this long without a request
@@ -68,8 +68,7 @@ class Submissions:
         self._ca = ca
         self._queue: deque[_Pending] = deque()
         self._ready = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
+        self._thread = DemandThread(self._run, "lyncpki-submissions")
         self.batches = 0  # submit_many calls made (tests read it)
 
     async def submit(self, data: bytes, *, requester: str, template: str | None) -> IssueResult:
@@ -78,14 +77,7 @@ class Submissions:
         future: asyncio.Future[IssueResult] = loop.create_future()
         with self._ready:
             self._queue.append(_Pending(data, requester, template, loop, future))
-            if self._pid != os.getpid():  # a forked child: the parent's thread is not here
-                self._pid, self._thread = os.getpid(), None
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="lyncpki-submissions", daemon=True
-                )
-                self._thread.start()
-            else:
+            if not self._thread.start_if_stopped():
                 self._ready.notify()
         return await future
 
@@ -95,7 +87,7 @@ class Submissions:
                 if not self._queue:
                     self._ready.wait(IDLE_SECONDS)
                     if not self._queue:
-                        self._thread = None
+                        self._thread.stopping()
                         return
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), MOST))]
             groups: dict[tuple[str, str | None], list[_Pending]] = {}
