@@ -27,6 +27,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.dml import UpdateBase
 
 from lyncpki.ca import database as db
+from lyncpki.ca.sqlite_file import sqlite_file
 from lyncpki.ca.wal_checkpoint import checkpointer
 from lyncpki.ca.writer_gate import writer_gate
 
@@ -138,8 +139,7 @@ class HeldConnection:
 
 def held_connection(engine: Engine) -> HeldConnection | None:
     """A HeldConnection for a SQLite file database; None (use the pool) otherwise."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    if sqlite_file(engine) is None:
         return None
     held = HeldConnection(engine)
     # closed with the engine's pool: its last connection then checkpoints and removes the log

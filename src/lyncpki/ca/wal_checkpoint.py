@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from lyncpki.ca.sqlite_file import sqlite_file
 from lyncpki.demand_thread import DemandThread
 
 INTERVAL = 0.2  # seconds between checkpoints while commits come in
@@ -82,8 +83,7 @@ _registry_lock = threading.Lock()
 
 def checkpointer(engine: Engine) -> Checkpointer | None:
     """The checkpointer of a file SQLite engine; None for other databases."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    if sqlite_file(engine) is None:
         return None
     found = _checkpointers.get(engine)
     if found is None:

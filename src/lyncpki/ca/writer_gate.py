@@ -22,6 +22,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from lyncpki.ca.sqlite_file import sqlite_file
+
 _SUFFIX = "-writer.lock"
 
 
@@ -51,8 +53,8 @@ _gates_lock = threading.Lock()
 
 def writer_gate(engine: Engine) -> AbstractContextManager[None]:
     """The gate of the engine's SQLite database file, held for the block; nothing otherwise."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(engine)
+    if database is None:
         return nullcontext()
     gate = _gates.get(database)
     if gate is None:
