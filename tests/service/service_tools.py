@@ -319,3 +319,12 @@ def enroll_pem(service: Service, csr: Path, account: str = "fe01") -> Path:
     blocks = pem_blocks(answer.body.decode())
     assert len(blocks) == 3, answer.body
     return write_leaf(csr.parent, blocks[0])
+
+
+def revoke(service: Service, leaf: Path, reason: str = "keyCompromise") -> None:
+    """Revoke the leaf as the manager boss (POST /api/v1/certificates/{serial}/revoke)."""
+    with service.client("boss") as http:
+        answer = http.post(
+            f"/api/v1/certificates/{serial_of(leaf)}/revoke", json={"reason": reason}
+        )
+    assert answer.status_code == 200, answer.text

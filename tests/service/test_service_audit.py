@@ -17,6 +17,7 @@ from service_tools import (
     enroll_pem,
     lyncpki,
     openssl_req,
+    revoke,
     serial_of,
     service_env,
 )
@@ -224,11 +225,7 @@ def test_a_hold_is_released_by_a_manager_only(service: Service, work: Path) -> N
     on hold is a 409 with the reason."""
     leaf = enroll_pem(service, openssl_req(work))
     serial = serial_of(leaf)
-    with service.client("boss") as http:
-        held = http.post(
-            f"/api/v1/certificates/{serial}/revoke", json={"reason": "certificateHold"}
-        )
-        assert held.status_code == 200, held.text
+    revoke(service, leaf, "certificateHold")
     with service.client("fe01") as http:
         assert http.post(f"/api/v1/certificates/{serial}/unrevoke").status_code == 403
     assert [r["outcome"] for r in _rows(service, actor="fe01", action="unrevoke")] == ["denied"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_tools import Service, enroll_pem, openssl, openssl_req, serial_of, verify
+from service_tools import Service, enroll_pem, openssl, openssl_req, revoke, serial_of, verify
 
 pytestmark = pytest.mark.external
 
@@ -33,11 +33,7 @@ def test_crl_download_follows_the_cdp_and_sees_a_revocation(service: Service, wo
     assert process.returncode == 0, process.stdout + process.stderr
     assert process.stdout.strip() == f"{leaf}: OK"
 
-    with service.client("boss") as http:
-        answer = http.post(
-            f"/api/v1/certificates/{serial_of(leaf)}/revoke", json={"reason": "keyCompromise"}
-        )
-    assert answer.status_code == 200, answer.text
+    revoke(service, leaf)
     service.cli("ca", "crl")
 
     process = verify(service, leaf, "-crl_check", "-crl_download")

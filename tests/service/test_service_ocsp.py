@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_tools import Service, enroll_pem, openssl, openssl_req, run_tool, serial_of
+from service_tools import Service, enroll_pem, openssl, openssl_req, revoke, run_tool
 
 pytestmark = [
     pytest.mark.external,
@@ -52,14 +52,6 @@ def _ocsp(service: Service, leaf: Path, *extra: str | Path) -> str:
     return output
 
 
-def _revoke(service: Service, leaf: Path, reason: str = "keyCompromise") -> None:
-    with service.client("boss") as http:
-        answer = http.post(
-            f"/api/v1/certificates/{serial_of(leaf)}/revoke", json={"reason": reason}
-        )
-    assert answer.status_code == 200, answer.text
-
-
 def test_health_says_ocsp(service: Service) -> None:
     assert httpx.get(f"{service.url}/health").json()["ocsp"] is True
 
@@ -67,7 +59,7 @@ def test_health_says_ocsp(service: Service) -> None:
 def test_good_then_revoked_without_a_crl(service: Service, work: Path) -> None:
     leaf = enroll_pem(service, openssl_req(work))
     assert f"{leaf}: good" in _ocsp(service, leaf)
-    _revoke(service, leaf)
+    revoke(service, leaf)
     output = _ocsp(service, leaf)
     assert f"{leaf}: revoked" in output, output
     assert "Reason: keyCompromise" in output, output
@@ -80,7 +72,7 @@ def test_nonceless_answers_are_not_served_stale_after_a_revocation(
     leaf = enroll_pem(service, openssl_req(work))
     for _ in range(2):  # the second from the cache
         assert f"{leaf}: good" in _ocsp(service, leaf, "-no_nonce")
-    _revoke(service, leaf, "superseded")
+    revoke(service, leaf, "superseded")
     output = _ocsp(service, leaf, "-no_nonce")
     assert f"{leaf}: revoked" in output, output
     assert "Reason: superseded" in output, output
@@ -256,7 +248,7 @@ def test_requests_on_one_connection_are_answered_in_order(service: Service, work
     the ASGI path, with the same answer."""
     good = enroll_pem(service, openssl_req(work))
     revoked = enroll_pem(service, openssl_req(work))
-    _revoke(service, revoked)
+    revoke(service, revoked)
     der = {}
     for name, leaf in (("good", good), ("revoked", revoked)):
         request = work / f"{name}.req"
