@@ -22,8 +22,9 @@ from lyncpki.topology.names import fqdn_problem, normalize
 GLOBAL = "global"
 SUBFOLDERS = ("certs", "keys", "requests", "trusted")
 SERVERS_DIR = "servers"
-_THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
-_KEY_ID = re.compile(r"^[0-9a-f]{40}$")
+# How the index spells a thumbprint and a key id (also the files' names under certs/, keys/)
+THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
+KEY_ID = re.compile(r"^[0-9a-f]{40}$")
 
 
 class StoreError(LyncPkiError):
@@ -49,10 +50,10 @@ def server_name(text: str) -> str:
 
 def thumbprint_name(text: str) -> str:
     """A thumbprint as typed (any case, spaces or colons) in the store's spelling."""
-    if _THUMBPRINT.match(text):  # already spelled so (the index's own)
+    if THUMBPRINT.match(text):  # already spelled so (the index's own)
         return text
     value = re.sub(r"[\s:]", "", text).upper()
-    if not _THUMBPRINT.match(value):
+    if not THUMBPRINT.match(value):
         raise StoreError(
             f"'{text[:100]}' is not a certificate thumbprint",
             "give the 40 hex digits of the SHA-1 thumbprint (lyncpki certs shows them)",
@@ -109,7 +110,7 @@ class StorePaths:
 
     def key_file(self, key_id: str) -> str:
         """The key's file name as text (what a stat needs; no Path built)."""
-        if not _KEY_ID.match(key_id):
+        if not KEY_ID.match(key_id):
             raise StoreError(f"damaged store index: bad key id {key_id[:60]!r}", "restore it")
         return f"{self._folder}/keys/{key_id}.key"
 

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from lyncpki.store.layout import KEY_ID, THUMBPRINT
+
 FORMAT = "lyncpki.store/1"
 
 
@@ -25,23 +27,21 @@ def _text(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-_THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
-_KEY_ID = re.compile(r"^[0-9a-f]{40}$")
+def _spelled(value: Any, pattern: re.Pattern[str], what: str) -> str:
+    """`value` as the index spells a `what` (layout's patterns); anything else (a hand-edited
+    `../x`) is damage."""
+    text = str(value)
+    if not pattern.match(text):
+        raise ValueError(f"bad {what} {text[:60]!r}")
+    return text
 
 
 def _thumbprint(value: Any) -> str:
-    """A thumbprint as the index spells it; anything else (a hand-edited `../x`) is damage."""
-    text = str(value)
-    if not _THUMBPRINT.match(text):
-        raise ValueError(f"bad thumbprint {text[:60]!r}")
-    return text
+    return _spelled(value, THUMBPRINT, "thumbprint")
 
 
 def _key_id(value: Any) -> str:
-    text = str(value)
-    if not _KEY_ID.match(text):
-        raise ValueError(f"bad key id {text[:60]!r}")
-    return text
+    return _spelled(value, KEY_ID, "key id")
 
 
 @dataclass(frozen=True, slots=True)
