@@ -103,6 +103,9 @@ class _IssuanceSql:
         )
 
 
+# A revocation entry in force: not the removeFromCRL entry a released hold leaves (listed on
+# delta CRLs only, so that relying parties drop the hold)
+_IN_FORCE = db.revocations.c.reason != Reason.REMOVE_FROM_CRL.value
 _CRL_BATCH = 10_000  # revocation rows fetched at a time (a server-side cursor on PostgreSQL)
 
 
@@ -1234,8 +1237,7 @@ class CertificateAuthority:
             .select_from(
                 db.certificates.outerjoin(
                     revocations,
-                    (revocations.c.serial == db.certificates.c.serial)
-                    & (revocations.c.reason != Reason.REMOVE_FROM_CRL.value),
+                    (revocations.c.serial == db.certificates.c.serial) & _IN_FORCE,
                 )
             )
             .where(db.certificates.c.ca.in_((self.config.slug, self.config.root_slug)))
@@ -1259,7 +1261,7 @@ class CertificateAuthority:
             revocation = conn.execute(
                 select(db.revocations).where(
                     db.revocations.c.serial == key,
-                    db.revocations.c.reason != Reason.REMOVE_FROM_CRL.value,
+                    _IN_FORCE,
                 )
             ).first()
         if row is None:
@@ -1279,7 +1281,7 @@ class CertificateAuthority:
                 select(db.revocations.c.revoked_at, db.revocations.c.reason).where(
                     db.revocations.c.serial == serial_hex(serial),
                     db.revocations.c.ca.in_((self.config.slug, self.config.root_slug)),
-                    db.revocations.c.reason != Reason.REMOVE_FROM_CRL.value,
+                    _IN_FORCE,
                 )
             ).first()
         return None if row is None else (row.revoked_at, row.reason)
@@ -1522,7 +1524,7 @@ class CertificateAuthority:
                 db.revocations.c.ca == ca,
                 db.revocations.c.id > after_id,
                 # a released hold is listed by deltas only (RFC 5280: removeFromCRL)
-                *([] if delta else [db.revocations.c.reason != Reason.REMOVE_FROM_CRL.value]),
+                *([] if delta else [_IN_FORCE]),
             )
             .order_by(db.revocations.c.id)
             .execution_options(yield_per=_CRL_BATCH)
