@@ -1,19 +1,58 @@
 """Where passphrases come from, in one order everywhere: a file named on the command line, the
-environment, a secret the home generated for a demo or a test (0600), a prompt.
+environment, a secret the home generated for a demo or a test (0600), a prompt; and the one rule
+a new passphrase or password meets.
 
 The CA's keys and every server store's keys use this order; each names its own variables and
-files (`ca.home` for the CA, `store.secret` for the server stores).
+files (`ca.home` for the CA, `store.secret` for the server stores). The rule (`weakness`) holds
+for a CA's passphrase, a store's passphrase and a CA account's password alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret, read_secret
 
 MIN_PASSPHRASE = 12  # characters: a CA's keys, a store's keys (CA account passwords too)
+MIN_DIFFERENT = 5  # different characters: twelve times the same key is no passphrase
+
+
+@dataclass(frozen=True)
+class Weakness:
+    """Why a new passphrase is refused: `problem` completes "the <what> ..."; `advice` is the
+    start of the fix."""
+
+    problem: str
+    advice: str
+
+
+def weakness(secret: str | bytes) -> Weakness | None:
+    """What makes `secret` unfit to protect keys or an account, or None. One rule wherever it
+    comes from (a file, the environment, a prompt): MIN_PASSPHRASE characters or more, at least
+    MIN_DIFFERENT different ones, and no blank at either end, since a passphrase file is read
+    without them: a passphrase taken from the environment with a trailing space could never be
+    given from a file."""
+    text = secret.decode("utf-8", "replace") if isinstance(secret, bytes) else secret
+    if text != text.strip():
+        return Weakness(
+            "begins or ends with a space (or a tab, or a line break)",
+            "choose one without: a passphrase or password file is read without them, so it "
+            "could not be given from a file",
+        )
+    if len(text) < MIN_PASSPHRASE:
+        return Weakness(
+            f"is shorter than {MIN_PASSPHRASE} characters",
+            f"use one of {MIN_PASSPHRASE} characters or more",
+        )
+    if len(set(text)) < MIN_DIFFERENT:
+        return Weakness(
+            f"has fewer than {MIN_DIFFERENT} different characters",
+            "use a passphrase of several words, or a password manager's password",
+        )
+    return None
 
 
 def resolve(

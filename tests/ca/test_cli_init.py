@@ -116,22 +116,35 @@ def test_an_empty_passphrase_file_is_an_error(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pf"]
 
 
-@pytest.mark.parametrize("passphrase", ["pw-Zq8", "eleven-char"])
-def test_a_short_passphrase_is_refused(tmp_path: Path, passphrase: str) -> None:
+@pytest.mark.parametrize(
+    ("passphrase", "words"),
+    [
+        ("pw-Zq8", "shorter than 12 characters"),
+        ("eleven-char", "shorter than 12 characters"),
+        ("x" * 12, "fewer than 5 different characters"),  # was taken
+        (" " * 12, "begins or ends with a space"),  # was taken
+        ("a-passphrase-of-mine ", "begins or ends with a space"),  # a file could not give it
+    ],
+)
+def test_a_weak_passphrase_is_refused(tmp_path: Path, passphrase: str, words: str) -> None:
     result = init(
         tmp_path / "h",
         "--domain",
         "contoso.com",
         environment=env(LYNCPKI_CA_PASSPHRASE=passphrase),
     )
-    assert_refused(result, "shorter than 12 characters")
-    assert passphrase not in result.stdout + result.stderr
+    assert_refused(result, words)
+    if passphrase.strip():
+        assert passphrase.strip() not in result.stdout + result.stderr
     assert sorted(tmp_path.iterdir()) == []
 
 
-def test_twelve_characters_are_enough(tmp_path: Path) -> None:
+def test_twelve_characters_of_five_kinds_are_enough(tmp_path: Path) -> None:
     result = init(
-        tmp_path / "h", "--domain", "contoso.com", environment=env(LYNCPKI_CA_PASSPHRASE="x" * 12)
+        tmp_path / "h",
+        "--domain",
+        "contoso.com",
+        environment=env(LYNCPKI_CA_PASSPHRASE="xyzzy" * 2 + "ab"),
     )
     assert result.exit_code == 0, result.stderr
 

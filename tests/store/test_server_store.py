@@ -317,16 +317,23 @@ def test_an_answer_refused_on_a_server_without_a_store_leaves_no_folder(
     assert answered is not None and installed.key_id
 
 
-@pytest.mark.parametrize("secret", [b"short", b" " * 12])
+@pytest.mark.parametrize(
+    ("secret", "words"),
+    [
+        (b"short", "shorter than 12 characters"),
+        (b" " * 12, "begins or ends with a space"),
+        (b"z" * 16, "fewer than 5 different characters"),
+    ],
+)
 def test_a_new_stores_passphrase_is_refused_before_anything_is_made(
-    tmp_path: Path, secret: bytes
+    tmp_path: Path, secret: bytes, words: str
 ) -> None:
     """Twelve blanks were taken as a store's passphrase, and a short one, refused, left the
     store's empty folders behind."""
     s = store(tmp_path)
     key = ec.generate_private_key(ec.SECP256R1())
     csr = build_request(key, RequestSubject("x.contoso.net", ("x.contoso.net",)))
-    with pytest.raises(StoreError, match="shorter than 12 characters"):
+    with pytest.raises(StoreError, match=words):
         s.add_pending(
             key, csr, secret=secret, usages=["Default"], subject="x.contoso.net", sans=[],
             key_name="ec-p256", template="WebServer", friendly_name="x", exportable=False,

@@ -26,7 +26,7 @@ from lyncpki.ca import database as db
 from lyncpki.ca.db_watch import DatabaseWatch
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
-from lyncpki.passphrase import MIN_PASSPHRASE
+from lyncpki.passphrase import weakness
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\\-]{0,127}$")
@@ -92,24 +92,11 @@ def check_password(password: str, stored: str) -> bool:
 
 
 def check_new_password(password: str) -> None:
-    """One rule wherever the password comes from (a file, the environment, a prompt): at least
-    12 characters, at least 5 different ones, no space at either end (a password file is read
-    without them: twelve spaces from the environment were taken, from a file refused)."""
-    if password != password.strip():
-        raise AccountError(
-            "the password begins or ends with a space (or a tab, or a line break)",
-            "choose one without: a password file is read without them, so that password could "
-            "not be given from a file",
-        )
-    if len(password) < MIN_PASSPHRASE:
-        raise AccountError(
-            f"the password is shorter than {MIN_PASSPHRASE} characters", "use a longer one"
-        )
-    if len(set(password)) < 5:
-        raise AccountError(
-            "the password has fewer than 5 different characters",
-            "use a passphrase of several words, or a password manager's password",
-        )
+    """One rule wherever the password comes from (a file, the environment, a prompt), the one
+    of every passphrase (passphrase.weakness): twelve spaces from the environment were taken,
+    from a file refused."""
+    if found := weakness(password):
+        raise AccountError(f"the password {found.problem}", found.advice)
 
 
 class Accounts:

@@ -536,7 +536,7 @@ class CertificateAuthority:
         """What a new CA would be, every input checked before anything is written: the names
         (1 to 64 printable characters, root and issuing CA distinct), the base URL, the
         database (a relative SQLite path made absolute; refused when it already holds a CA)
-        and, when given, the passphrase (MIN_PASSPHRASE characters or more). What an init
+        and, when given, the passphrase (passphrase.weakness). What an init
         killed midway left is swept first (sweep_dead_init)."""
         if home.root.is_dir():
             sweep_dead_init(home)

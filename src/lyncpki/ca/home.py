@@ -25,7 +25,6 @@ from urllib.parse import quote, urlsplit
 from lyncpki import passphrase
 from lyncpki.atomic import write_atomic
 from lyncpki.errors import LyncPkiError
-from lyncpki.passphrase import MIN_PASSPHRASE
 
 PASSPHRASE_ENV = "LYNCPKI_CA_PASSPHRASE"
 HOME_ENV = "LYNCPKI_HOME"
@@ -141,13 +140,11 @@ def _valid_host(host: str) -> bool:
 
 
 def check_new_passphrase(secret: bytes) -> None:
-    """A new CA key's passphrase: at least MIN_PASSPHRASE characters."""
-    if len(secret.decode("utf-8", "replace")) < MIN_PASSPHRASE:
+    """A new CA key's passphrase: the rule of every passphrase (passphrase.weakness)."""
+    if found := passphrase.weakness(secret):
         raise LyncPkiError(
-            f"the CA passphrase is shorter than {MIN_PASSPHRASE} characters: it alone protects "
-            "the CA's keys",
-            f"use a passphrase of {MIN_PASSPHRASE} characters or more (or --generate-passphrase "
-            "for a demo or test home)",
+            f"the CA passphrase {found.problem}: it alone protects the CA's keys",
+            f"{found.advice} (or --generate-passphrase for a demo or test home)",
         )
 
 

@@ -26,7 +26,7 @@ from lyncpki.atomic import TEMPORARY_GLOB, write_atomic
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
 from lyncpki.file_lock import exclusive
-from lyncpki.passphrase import MIN_PASSPHRASE
+from lyncpki.passphrase import weakness
 from lyncpki.store import protection as keyguard
 from lyncpki.store.layout import SUBFOLDERS, StoreError, StorePaths, thumbprint_name
 from lyncpki.store.model import (
@@ -274,15 +274,13 @@ class ServerStore:
         return index
 
     def _check_new_secret(self, secret: bytes) -> None:
-        """A passphrase chosen for a store: MIN_PASSPHRASE characters or more, not all
-        blanks (twelve spaces were taken)."""
-        text = secret.decode("utf-8", "replace")
-        if len(text) < MIN_PASSPHRASE or not text.strip():
+        """A passphrase chosen for a store: the rule of every passphrase (passphrase.weakness;
+        twelve blanks were taken)."""
+        if found := weakness(secret):
             raise StoreError(
-                f"the store passphrase is shorter than {MIN_PASSPHRASE} characters (or "
-                f"all blanks): it alone protects the private keys of {self.server} at rest",
-                f"choose one of {MIN_PASSPHRASE} characters or more "
-                "(LYNCPKI_STORE_PASSPHRASE or --passphrase-file)",
+                f"the store passphrase {found.problem}: it alone protects the private keys of "
+                f"{self.server} at rest",
+                f"{found.advice} (LYNCPKI_STORE_PASSPHRASE or --passphrase-file)",
             )
 
     def _write_key(self, key: PrivateKey | SealedKey, secret: bytes) -> str:
