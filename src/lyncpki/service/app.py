@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import text
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lyncpki import __version__
 from lyncpki.ca.accounts import Account, AccountWatch
@@ -33,6 +33,7 @@ from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.service import errors
 from lyncpki.service.auth import Authenticator, require_manager
+from lyncpki.service.enroll_fast_path import EnrollFastPath
 from lyncpki.service.errors import ServiceError
 from lyncpki.service.ocsp_http import (
     MAX_BODY,
@@ -42,6 +43,7 @@ from lyncpki.service.ocsp_http import (
     ocsp_get_request,
 )
 from lyncpki.service.published import PublishedFiles
+from lyncpki.service.replay import replay
 from lyncpki.service.submissions import Submissions
 from lyncpki.web.console import add_console
 from lyncpki.x509.identifiers import thumbprint
@@ -146,7 +148,7 @@ class OcspFastPath:
                 body += message.get("body", b"")
                 more = message.get("more_body", False)
                 if len(body) > MAX_BODY:
-                    await self.app(scope, _replay(body, receive), send)  # the route answers 413
+                    await self.app(scope, replay(body, receive), send)  # the route answers 413
                     return
         elif method == "GET" and path.startswith(OCSP_GET_PREFIX):
             body = ocsp_get_request(path[len(OCSP_GET_PREFIX) :])
@@ -167,24 +169,23 @@ class OcspFastPath:
         await send({"type": "http.response.body", "body": answer})
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive channel that gives back what was already read, then the rest."""
-    sent = False
+class ServiceApp(FastAPI):
+    """The FastAPI application of the CA service, with the usual enrollment answered before
+    the framework (`enroll_fast_path`)."""
 
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": True}
-        return await receive()
+    enroll_fast_path: EnrollFastPath | None = None
 
-    return replay
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.enroll_fast_path is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.enroll_fast_path(scope, receive, send, super().__call__)
 
 
-def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
+def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceApp:
     """The service of an opened CA (its keys in memory). `ocsp` is an OCSP responder with a
     `respond(request_der) -> response_der` method, or None."""
-    app = FastAPI(
+    app = ServiceApp(
         title="lyncpki CA service",
         version=__version__,
         description="Enrollment, CRL/AIA distribution and OCSP of the lyncpki enterprise CA. "
@@ -279,6 +280,13 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> FastAPI:
             raise
         result = await submissions.submit(data, requester=account.name, template=template)
         return _issued(result, request.headers.get("accept", ""))
+
+    async def submit(data: bytes, requester: str, template: str | None) -> IssueResult:
+        return await submissions.submit(data, requester=requester, template=template)
+
+    app.enroll_fast_path = EnrollFastPath(
+        remembered=app.state.authenticate.remembered_basic, submit=submit, issued=_issued
+    )
 
     def _enrollment(
         request: Request, body: bytes, template: str | None
@@ -477,7 +485,7 @@ HOME_VARIABLE = "LYNCPKI_SERVICE_HOME"
 ROOT_KEY_VARIABLE = "LYNCPKI_SERVICE_ROOT_KEY"  # "1": the workers hold the root key too
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> ServiceApp:
     """The factory `uvicorn --workers N` calls in each worker process: the CA home comes from
     LYNCPKI_SERVICE_HOME, the passphrase as everywhere (LYNCPKI_CA_PASSPHRASE, ...); the root
     key is opened only when LYNCPKI_SERVICE_ROOT_KEY is 1 (ca serve --root-key)."""

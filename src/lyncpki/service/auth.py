@@ -48,7 +48,11 @@ class Authenticator:
         self._lock = threading.Lock()
 
     def _credentials(self, request: Request) -> tuple[str, str]:
-        header = request.headers.get("authorization", "")
+        return self._basic(request.headers.get("authorization", ""))
+
+    @staticmethod
+    def _basic(header: str) -> tuple[str, str]:
+        """The account name and password of an Authorization header (HTTP basic)."""
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "basic" or not value:
             raise ServiceError(
@@ -134,10 +138,15 @@ class Authenticator:
         answers every failure."""
         if request.scope.get("state", {}).get(PEER_CERTIFICATE):
             return None  # client certificates are checked in the database every time
+        return self.remembered_basic(request.headers.get("authorization", ""))
+
+    def remembered_basic(self, authorization: str) -> Account | None:
+        """`remembered` for the value of an Authorization header (a request without a client
+        certificate)."""
         if not self.watch.local:
             return None  # the generation is a round trip away: asked in a worker thread
         try:
-            name, password = self._credentials(request)
+            name, password = self._basic(authorization)
         except ServiceError:
             return None
         try:

@@ -127,36 +127,71 @@ def plain_problems(problems: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(said) or "the request is not valid"
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every failure into a JSON answer."""
-
-    @app.exception_handler(ServiceError)
-    async def service_error(_: Request, error: ServiceError) -> JSONResponse:
+def response_for(error: Exception) -> JSONResponse:
+    """The JSON answer to a failure that is not about HTTP itself: a ServiceError with its own
+    status, a refusal by policy (422, every reason), what is no request (400), a CA operation
+    that cannot be done (404/409), any other domain error (400), the database gone (503), or
+    anything else (500, the cause logged only). The exception handlers and the enrollment fast
+    path (`enroll_fast_path`) answer with it, so the two answer alike."""
+    if isinstance(error, ServiceError):
         return JSONResponse(
             error_body(error.code, error.message, error.fix), error.status, error.headers
         )
-
-    @app.exception_handler(RequestRefused)
-    async def refused(_: Request, error: RequestRefused) -> JSONResponse:
+    if isinstance(error, RequestRefused):
         first = error.refusals[0]
         refusals = [{"code": r.code, "message": r.message, "fix": r.fix} for r in error.refusals]
         return JSONResponse(
             error_body(first.code, error.message, first.fix, refusals=refusals), 422
         )
-
-    @app.exception_handler(RequestError)
-    async def not_a_request(_: Request, error: RequestError) -> JSONResponse:
+    if isinstance(error, RequestError):
         return JSONResponse(error_body("request.invalid", error.message, error.fix), 400)
-
-    @app.exception_handler(CaError)
-    async def ca_error(_: Request, error: CaError) -> JSONResponse:
+    if isinstance(error, CaError):
         status = 404 if error.message.startswith("no ") else 409
         code = "not_found" if status == 404 else "conflict"
         return JSONResponse(error_body(code, error.message, error.fix), status)
-
-    @app.exception_handler(LyncPkiError)
-    async def domain_error(_: Request, error: LyncPkiError) -> JSONResponse:
+    if isinstance(error, LyncPkiError):
         return JSONResponse(error_body("invalid", error.message, error.fix), 400)
+    if isinstance(error, OperationalError):
+        # the database went away (PostgreSQL stopped, connections refused, a full disk): the
+        # CA is unavailable for now, not failing at this request; a client may come back
+        log.error("the CA's database cannot be used: %s", str(error.orig or error)[:300])
+        return JSONResponse(
+            error_body(
+                "unavailable",
+                "the CA's database cannot be reached: the CA cannot issue or answer now",
+                "retry later; the CA's administrator: check the database server and the "
+                "service log",
+            ),
+            503,
+            {"Retry-After": "30"},
+        )
+    log.error("internal error", exc_info=error)
+    return JSONResponse(
+        error_body(
+            "internal",
+            "the CA service failed to answer this request",
+            "retry; if it persists, see the service log",
+        ),
+        500,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into a JSON answer."""
+
+    async def failure(_: Request, error: Exception) -> JSONResponse:
+        return response_for(error)
+
+    for kind in (
+        ServiceError,
+        RequestRefused,
+        RequestError,
+        CaError,
+        LyncPkiError,
+        OperationalError,
+        Exception,
+    ):
+        app.add_exception_handler(kind, failure)
 
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -183,31 +218,3 @@ def install(app: FastAPI) -> None:
         else:
             code, message, fix = "http", str(error.detail), DOCS_FIX
         return JSONResponse(error_body(code, message, fix), error.status_code, error.headers)
-
-    @app.exception_handler(OperationalError)
-    async def database_down(_: Request, error: OperationalError) -> JSONResponse:
-        # the database went away (PostgreSQL stopped, connections refused, a full disk): the
-        # CA is unavailable for now, not failing at this request; a client may come back
-        log.error("the CA's database cannot be used: %s", str(error.orig or error)[:300])
-        return JSONResponse(
-            error_body(
-                "unavailable",
-                "the CA's database cannot be reached: the CA cannot issue or answer now",
-                "retry later; the CA's administrator: check the database server and the "
-                "service log",
-            ),
-            503,
-            {"Retry-After": "30"},
-        )
-
-    @app.exception_handler(Exception)
-    async def internal(_: Request, error: Exception) -> JSONResponse:
-        log.exception("internal error")
-        return JSONResponse(
-            error_body(
-                "internal",
-                "the CA service failed to answer this request",
-                "retry; if it persists, see the service log",
-            ),
-            500,
-        )
