@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import os
@@ -161,11 +162,11 @@ class CaConfig:
     root_crl_days: int = 180
     hashes: tuple[str, ...] = field(default=("sha256",))
 
-    @property
-    def slug(self) -> str:
+    @functools.cached_property
+    def slug(self) -> str:  # asked at every issuance: worked out once
         return slug(self.name)
 
-    @property
+    @functools.cached_property
     def root_slug(self) -> str:
         return slug(self.root_name)
 
