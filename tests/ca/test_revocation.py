@@ -7,6 +7,7 @@ Every test here has a CA of its own (fresh_ca): revocations never leak into anot
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -435,3 +436,26 @@ def test_another_process_learns_that_the_issuing_ca_was_revoked(
             issue(serving, work, "fe08.corp-test.se")
     finally:
         serving.engine.dispose()
+
+
+@pytest.mark.external
+def test_crl_entries_carry_the_revocation_dates_on_either_database(
+    backend_ca: CertificateAuthority, work: Path
+) -> None:
+    """The CRL reads the revocation dates from the driver (ca/driver_query, db.CrlDate): each
+    entry's date, as openssl prints it, is the one the database gives the CA's own listing."""
+    ca = backend_ca
+    certs = [issue(ca, work, f"fe{n:02d}.corp-test.se") for n in range(20, 23)]
+    reasons = (Reason.KEY_COMPROMISE, Reason.SUPERSEDED, Reason.UNSPECIFIED)
+    for cert, reason in zip(certs, reasons, strict=True):
+        ca.revoke(serial_of(cert), reason=reason, actor="test")
+    ca.publish_crl(actor="test")
+    text = crl_text(crl_pem(ca))
+    printed = dict(re.findall(r"Serial Number: ([0-9A-F]+)\s+Revocation Date: ([^\n]+ GMT)", text))
+    assert len(printed) == 3
+    for cert in certs:
+        revoked_at, _ = ca.revocation(int(serial_of(cert), 16))  # type: ignore[misc]
+        # openssl prints whole seconds in GMT; a CRL entry keeps whole seconds (RFC 5280)
+        assert printed[serial_of(cert)] == revoked_at.astimezone(dt.UTC).strftime(
+            "%b %e %H:%M:%S %Y GMT"
+        )

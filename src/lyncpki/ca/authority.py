@@ -17,7 +17,17 @@ from typing import Any
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -33,6 +43,7 @@ from lyncpki.ca.certificates import (
     subordinate_ca,
 )
 from lyncpki.ca.crl import CrlSpec, Reason, publish, revoked_certificate, sign_crl
+from lyncpki.ca.driver_query import DriverQuery
 from lyncpki.ca.driver_sql import DriverStatement, held_connection, write_transaction
 from lyncpki.ca.group_commit import GroupCommit
 from lyncpki.ca.home import (
@@ -1513,11 +1524,11 @@ class CertificateAuthority:
     ) -> tuple[list[x509.RevokedCertificate], int]:
         """The CRL entries of `ca` revoked after `after_id`, built as the rows stream in (no
         intermediate list), and the last revocation id they cover."""
-        rows = conn.execute(
+        query = DriverQuery(
             select(
                 db.revocations.c.id,
                 db.revocations.c.serial,
-                db.revocations.c.revoked_at,
+                type_coerce(db.revocations.c.revoked_at, db.CrlDate()),
                 db.revocations.c.reason,
             )
             .where(
@@ -1526,15 +1537,17 @@ class CertificateAuthority:
                 # a released hold is listed by deltas only (RFC 5280: removeFromCRL)
                 *([] if delta else [_IN_FORCE]),
             )
-            .order_by(db.revocations.c.id)
-            .execution_options(yield_per=_CRL_BATCH)
+            .order_by(db.revocations.c.id),
+            conn.dialect,
         )
+        naive_utc = query.processor(2)  # the revocation date as a CRL entry keeps it
         entries: list[x509.RevokedCertificate] = []
         append, entry = entries.append, revoked_certificate
         last = after_id
-        for rid, serial, revoked_at, reason in rows:
-            append(entry(int(serial, 16), revoked_at, reason))
-            last = rid
+        for rows in query.batches(conn, _CRL_BATCH):
+            for _, serial, revoked_at, reason in rows:
+                append(entry(int(serial, 16), naive_utc(revoked_at), reason))
+            last = rows[-1][0]
         return entries, last
 
     def publish_crl(

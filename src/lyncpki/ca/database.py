@@ -55,6 +55,29 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
 
 
+class CrlDate(TypeDecorator[dt.datetime]):
+    """A UtcDateTime column read for a CRL entry: naive UTC, the form pyca's CRL entry keeps,
+    read without SQLAlchemy's general date reader. A CRL of a million entries reads a million
+    revocation dates; SQLite's (SQLAlchemy's storage format, ISO 8601 without an offset) go
+    through `datetime.fromisoformat`, PostgreSQL's come from the driver as they are."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String())  # the stored text, unconverted
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        moment: dt.datetime = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            return moment
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 metadata = MetaData()
 
 certificates = Table(
