@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from ca_tools import make_ca
+from sqlalchemy import Engine
 
+from lyncpki.ca import database as db
 from lyncpki.ca.authority import CertificateAuthority
 
 
@@ -36,6 +38,20 @@ def backend_ca(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Certi
         yield ca
     finally:
         ca.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty CA database of this test alone on each database: a SQLite file, then
+    PostgreSQL."""
+    url = (
+        f"sqlite:///{tmp_path / 'ca.sqlite'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = db.connect(url, create=True)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

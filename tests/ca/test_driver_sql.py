@@ -10,7 +10,6 @@ import itertools
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,18 +57,6 @@ def _rows(moment: dt.datetime, n: int) -> dict[str, dict[str, Any]]:
             "outcome": "ok", "detail": "request 1, template WebServer, fe01.corp-test.se",
         },
     }  # fmt: skip
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (
-        f"sqlite:///{tmp_path / 'ca.sqlite'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    engine = db.connect(url, create=True)
-    yield engine
-    engine.dispose()
 
 
 def _read(engine: Engine, table: Table, key: str, value: Any) -> dict[str, Any]:

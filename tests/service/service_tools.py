@@ -247,6 +247,23 @@ def curl(work: Path, url: str, *args: str | Path) -> CurlAnswer:
     return CurlAnswer(int(process.stdout.strip()), headers, body.read_bytes())
 
 
+def in_process_ca(home: Path, passphrase: bytes, name: str) -> Any:
+    """A CA made in this process (EC P-256 under an EC P-256 root: quick to make), for the tests
+    that run parts of the service here rather than behind `ca serve`."""
+    from lyncpki.ca.authority import CertificateAuthority
+    from lyncpki.ca.home import CaHome
+    from lyncpki.keyspec import KeySpec
+
+    return CertificateAuthority.create(
+        CaHome(home),
+        passphrase=passphrase,
+        name=name,
+        namespaces=(DOMAIN,),
+        root_key=KeySpec("ec", 256),
+        key=KeySpec("ec", 256),
+    )
+
+
 def openssl_req(
     directory: Path,
     subject: str = f"/CN=fe01.{DOMAIN}",

@@ -15,12 +15,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from fastapi.testclient import TestClient
-from service_tools import DOMAIN, openssl, openssl_req
+from service_tools import DOMAIN, in_process_ca, openssl, openssl_req
 
 from lyncpki.ca.accounts import Accounts, Role
 from lyncpki.ca.authority import CertificateAuthority
-from lyncpki.ca.home import CaHome
-from lyncpki.keyspec import KeySpec
 from lyncpki.service.app import ServiceApp, create_app
 
 PASSWORD = "fast-path-password-1"
@@ -30,13 +28,8 @@ VARIABLE = ("x-request-id", "x-serial", "content-length")  # differ from one ans
 
 @pytest.fixture
 def ca(tmp_path: Path) -> CertificateAuthority:
-    authority = CertificateAuthority.create(
-        CaHome(tmp_path / "home"),
-        passphrase=b"fast-path-passphrase",
-        name="Fast Path Issuing CA",
-        namespaces=(DOMAIN,),
-        root_key=KeySpec("ec", 256),
-        key=KeySpec("ec", 256),
+    authority: CertificateAuthority = in_process_ca(
+        tmp_path / "home", b"fast-path-passphrase", "Fast Path Issuing CA"
     )
     Accounts(authority.engine).add("fe01", Role.REQUESTER, PASSWORD)
     return authority

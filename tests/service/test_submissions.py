@@ -11,26 +11,20 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
-from service_tools import DOMAIN, openssl, openssl_req
+from service_tools import DOMAIN, in_process_ca, openssl, openssl_req
 
 from lyncpki.ca.authority import CertificateAuthority
-from lyncpki.ca.home import CaHome
 from lyncpki.ca.policy import RequestRefused
-from lyncpki.keyspec import KeySpec
 from lyncpki.service import submissions as module
 from lyncpki.service.submissions import Submissions
 
 
 @pytest.fixture
 def ca(tmp_path: Path) -> CertificateAuthority:
-    return CertificateAuthority.create(
-        CaHome(tmp_path / "home"),
-        passphrase=b"submissions-test",
-        name="Submissions Issuing CA",
-        namespaces=(DOMAIN,),
-        root_key=KeySpec("ec", 256),
-        key=KeySpec("ec", 256),
+    authority: CertificateAuthority = in_process_ca(
+        tmp_path / "home", b"submissions-test", "Submissions Issuing CA"
     )
+    return authority
 
 
 @pytest.fixture
