@@ -174,3 +174,30 @@ def test_what_the_fast_path_does_not_take_reaches_the_route(
     # and the usual request is answered here again afterwards
     assert client.post("/api/v1/enroll", content=csr, headers=pem).status_code == 200
     assert _answered(app) == 1
+
+
+def test_an_account_removed_is_refused_at_once_and_one_added_changes_nothing(
+    ca: CertificateAuthority, app: ServiceApp, client: TestClient, tmp_path: Path
+) -> None:
+    """The fast path goes by credentials remembered without asking the database; the accounts'
+    generation is read by the submitting thread before each batch, and a request checked in an
+    older one is sent to the route, which checks its credentials again."""
+    headers = {**AUTH, "Content-Type": "application/pkcs10"}
+    csr = _csr(tmp_path, f"a.{DOMAIN}")
+    for _ in range(2):
+        assert client.post("/api/v1/enroll", content=csr, headers=headers).status_code == 200
+    assert _answered(app) == 1
+    accounts = Accounts(ca.engine)
+    accounts.add("fe02", Role.REQUESTER, "another-password-2")  # the generation moves
+    again = client.post("/api/v1/enroll", content=csr, headers=headers)
+    assert again.status_code == 200, again.text  # checked again by the route, and remembered
+    assert _answered(app) == 1
+    assert client.post("/api/v1/enroll", content=csr, headers=headers).status_code == 200
+    assert _answered(app) == 2
+    accounts.remove("fe01")
+    refused = client.post("/api/v1/enroll", content=csr, headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "auth.failed"
+    assert _answered(app) == 2
+    last = ca.audit_log(1)[0]
+    assert (last["actor"], last["action"], last["outcome"]) == ("fe01", "login", "refused")

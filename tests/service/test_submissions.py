@@ -135,3 +135,40 @@ def test_the_thread_ends_when_idle_and_comes_back(
         pytest.fail("the submissions thread did not end when idle")
     outcome = asyncio.run(_gather(submissions, [second]))[0]
     assert getattr(outcome, "status", None) == "issued"
+
+
+def test_a_request_checked_in_another_generation_is_sent_back(
+    ca: CertificateAuthority, work: Path
+) -> None:
+    """Credentials remembered in an older generation of the accounts are not acted on: the
+    generation is read once for the batch, and such a request is answered CredentialsChanged
+    (its caller checks them again); the others are issued."""
+    reads = []
+
+    def generation() -> int:
+        reads.append(1)
+        return 7
+
+    submissions = module.Submissions(ca, generation=generation)
+    requests = _requests(work, [f"fe{n:02d}.{DOMAIN}" for n in range(4)])
+
+    async def go() -> list[object]:
+        return await asyncio.gather(
+            *(
+                submissions.submit(r, requester="fe01", template=None, checked_in=checked)
+                for r, checked in zip(requests, (7, 6, 7, None), strict=True)
+            ),
+            return_exceptions=True,
+        )
+
+    outcomes = asyncio.run(go())
+    assert isinstance(outcomes[1], module.CredentialsChanged)
+    for outcome in (outcomes[0], outcomes[2], outcomes[3]):
+        assert outcome.certificate is not None  # type: ignore[union-attr]
+    assert reads, "the generation was never read"
+    with pytest.raises(ValueError, match="generation"):
+        asyncio.run(
+            module.Submissions(ca).submit(
+                requests[0], requester="fe01", template=None, checked_in=1
+            )
+        )

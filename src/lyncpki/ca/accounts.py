@@ -247,6 +247,10 @@ class AccountWatch:
         """The generation, or None when another thread is looking right now."""
         return self._watch.value_at_once()
 
+    def generation_seen(self) -> int | None:
+        """The generation as last read, without asking (None before the first look)."""
+        return self._watch.last
+
     def current(self, name: str) -> tuple[Role, str] | None:
         """The role and password version (`version_of`) of account `name` now; None when
         there is no such account. One query per account and generation."""

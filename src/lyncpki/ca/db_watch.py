@@ -37,6 +37,7 @@ class DatabaseWatch:
         self._connection: Any = None
         self._version: Any = None  # SQLite's data_version when the number was read
         self._last = 0
+        self._read = False  # whether _last was ever read
 
     @property
     def local(self) -> bool:
@@ -48,6 +49,12 @@ class DatabaseWatch:
         """The number as committed now."""
         with self._lock:
             return self._guarded_look()
+
+    @property
+    def last(self) -> int | None:
+        """The number as last read, without asking (None before the first look): what a caller
+        that asks later anyway may go by meanwhile."""
+        return self._last if self._read else None
 
     def value_at_once(self) -> int | None:
         """The number, or None when another thread is looking right now."""
@@ -95,6 +102,7 @@ class DatabaseWatch:
         if self._sqlite:
             self._version = version
         self._last = int(rows[0][0] or 0) if rows else 0
+        self._read = True
         return self._last
 
     def _drop(self) -> None:

@@ -194,7 +194,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
     errors.install(app)
     watch = AccountWatch(ca.engine)  # one dedicated connection for the API and the console
     app.state.authenticate = Authenticator(ca, watch)
-    submissions = app.state.submissions = Submissions(ca)  # enrollments, several at once
+    # enrollments, several at once; the accounts' generation read once for each batch
+    submissions = app.state.submissions = Submissions(ca, generation=watch.generation)
     published = PublishedFiles(ca.home.publish, ca.clock)
     # The CA certificates above a certificate, sent with it: encoded once. The issuing CA and
     # the root; the root alone for what the root signs (a subordinate CA).
@@ -281,11 +282,15 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         result = await submissions.submit(data, requester=account.name, template=template)
         return _issued(result, request.headers.get("accept", ""))
 
-    async def submit(data: bytes, requester: str, template: str | None) -> IssueResult:
-        return await submissions.submit(data, requester=requester, template=template)
+    async def submit(
+        data: bytes, requester: str, template: str | None, checked_in: int
+    ) -> IssueResult:
+        return await submissions.submit(
+            data, requester=requester, template=template, checked_in=checked_in
+        )
 
     app.enroll_fast_path = EnrollFastPath(
-        remembered=app.state.authenticate.remembered_basic, submit=submit, issued=_issued
+        recall=app.state.authenticate.recall_basic, submit=submit, issued=_issued
     )
 
     def _enrollment(

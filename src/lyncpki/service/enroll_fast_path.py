@@ -1,6 +1,9 @@
 """`POST /api/v1/enroll` answered before the web framework, for the usual request: a PKCS#10
 body (PEM, DER or certreq base64), at most a `template` in the query, and HTTP basic
-credentials this process checked less than a minute ago (`Authenticator.remembered_basic`).
+credentials this process checked less than a minute ago (`Authenticator.recall_basic`). Whether
+an account changed since they were checked is asked by `Submissions`, once for all the requests
+it takes together; a request whose credentials must be checked again (CredentialsChanged) goes
+to the route, which checks them (and refuses a removed account, audited).
 
 Through FastAPI such a request crossed its telemetry check, five middlewares, the router, the
 dependency solver and a Request object before the enrollment began: on these machines about
@@ -28,12 +31,14 @@ from lyncpki.ca.authority import IssueResult
 from lyncpki.service import errors
 from lyncpki.service.ocsp_http import MAX_BODY
 from lyncpki.service.replay import replay
+from lyncpki.service.submissions import CredentialsChanged
 from lyncpki.service.tls import PEER_CERTIFICATE
 
 ENROLL_PATH = "/api/v1/enroll"
 _TEMPLATE_QUERY = re.compile(rb"^template=([A-Za-z0-9._-]{1,64})$")
 
-Submit = Callable[[bytes, str, str | None], Awaitable[IssueResult]]
+# (request, requester, template, the accounts' generation its credentials were checked in)
+Submit = Callable[[bytes, str, str | None, int], Awaitable[IssueResult]]
 Issued = Callable[[IssueResult, str], Response]
 
 
@@ -43,17 +48,18 @@ class EnrollFastPath:
     def __init__(
         self,
         *,
-        remembered: Callable[[str], Account | None],
+        recall: Callable[[str], tuple[Account, int] | None],
         submit: Submit,
         issued: Issued,
     ) -> None:
-        self._remembered = remembered
+        self._recall = recall
         self._submit = submit
         self._issued = issued
         self.answered = 0  # requests answered here (tests read it)
 
-    def _taken(self, scope: Scope) -> tuple[Account, str | None, str] | None:
-        """The account, template and Accept header of a request answered here, else None."""
+    def _taken(self, scope: Scope) -> tuple[Account, int, str | None, str] | None:
+        """The account, the generation its credentials were checked in, the template and the
+        Accept header of a request answered here; else None."""
         if scope["method"] != "POST" or scope["path"] != ENROLL_PATH:
             return None
         if scope.get("state", {}).get(PEER_CERTIFICATE):
@@ -79,17 +85,18 @@ class EnrollFastPath:
             return None
         if content_type is not None and content_type.lower().startswith(b"application/json"):
             return None
-        account = self._remembered(authorization.decode("latin-1"))
-        if account is None:
+        recalled = self._recall(authorization.decode("latin-1"))
+        if recalled is None:
             return None
-        return account, template, (accept or b"").decode("latin-1")
+        account, checked_in = recalled
+        return account, checked_in, template, (accept or b"").decode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
         taken = self._taken(scope) if scope["type"] == "http" else None
         if taken is None:
             await app(scope, receive, send)
             return
-        account, template, accept = taken
+        account, checked_in, template, accept = taken
         body, more = b"", True
         while more:
             message = await receive()
@@ -102,8 +109,11 @@ class EnrollFastPath:
                 return
         response: Response
         try:
-            result = await self._submit(body, account.name, template)
+            result = await self._submit(body, account.name, template, checked_in)
             response = self._issued(result, accept)
+        except CredentialsChanged:  # an account changed meanwhile: the route checks again
+            await app(scope, replay(body, receive, more_body=False), send)
+            return
         except Exception as error:  # refused, or failed: answered as the route's handlers do
             response = errors.response_for(error)
         self.answered += 1
