@@ -169,15 +169,10 @@ class Authenticator:
         except ServiceError:
             return None
         seen = self.watch.generation_seen()
-        fingerprint = self._fingerprint(password)
-        with self._lock:
-            known = self._known.get((name, fingerprint))
-        if known is None:
+        if seen is None:
             return None
-        account, until, checked_in = known
-        if checked_in != seen or until <= time.monotonic():
-            return None
-        return account, checked_in
+        account = self._recall(name, self._fingerprint(password), seen)
+        return None if account is None else (account, seen)
 
     def __call__(self, request: Request) -> Account:
         peer = request.scope.get("state", {}).get(PEER_CERTIFICATE)
