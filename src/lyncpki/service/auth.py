@@ -138,15 +138,10 @@ class Authenticator:
         answers every failure."""
         if request.scope.get("state", {}).get(PEER_CERTIFICATE):
             return None  # client certificates are checked in the database every time
-        return self.remembered_basic(request.headers.get("authorization", ""))
-
-    def remembered_basic(self, authorization: str) -> Account | None:
-        """`remembered` for the value of an Authorization header (a request without a client
-        certificate)."""
         if not self.watch.local:
             return None  # the generation is a round trip away: asked in a worker thread
         try:
-            name, password = self._basic(authorization)
+            name, password = self._credentials(request)
         except ServiceError:
             return None
         try:
