@@ -33,7 +33,7 @@ from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.service import errors
 from lyncpki.service.auth import Authenticator, require_manager
-from lyncpki.service.enroll_fast_path import EnrollFastPath
+from lyncpki.service.enroll_fast_path import ENROLL_PATH, MAX_TEMPLATE_NAME, EnrollFastPath
 from lyncpki.service.errors import ServiceError
 from lyncpki.service.ocsp_http import (
     MAX_BODY,
@@ -49,7 +49,6 @@ from lyncpki.web.console import add_console
 from lyncpki.x509.identifiers import thumbprint
 
 PEM_CHAIN = "application/pem-certificate-chain"
-MAX_TEMPLATE_NAME = 64
 PKCS7 = "application/pkcs7-mime"
 
 
@@ -240,7 +239,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         return Response(body, media_type=PEM_CHAIN, headers=headers)
 
     @app.post(
-        "/api/v1/enroll",
+        ENROLL_PATH,
         tags=["enrollment"],
         summary="Enroll: a PKCS#10 request for a certificate",
         responses={

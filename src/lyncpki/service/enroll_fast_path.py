@@ -34,8 +34,9 @@ from lyncpki.service.replay import replay
 from lyncpki.service.submissions import CredentialsChanged
 from lyncpki.service.tls import PEER_CERTIFICATE
 
-ENROLL_PATH = "/api/v1/enroll"
-_TEMPLATE_QUERY = re.compile(rb"^template=([A-Za-z0-9._-]{1,64})$")
+ENROLL_PATH = "/api/v1/enroll"  # the route's path too
+MAX_TEMPLATE_NAME = 64  # the route refuses a longer template name (422)
+_TEMPLATE_QUERY = re.compile(rb"^template=([A-Za-z0-9._-]{1,%d})$" % MAX_TEMPLATE_NAME)
 
 # (request, requester, template, the accounts' generation its credentials were checked in)
 Submit = Callable[[bytes, str, str | None, int], Awaitable[IssueResult]]
@@ -120,4 +121,4 @@ class EnrollFastPath:
         await response(scope, receive, send)
 
 
-__all__ = ["ENROLL_PATH", "EnrollFastPath"]
+__all__ = ["ENROLL_PATH", "MAX_TEMPLATE_NAME", "EnrollFastPath"]
