@@ -281,15 +281,8 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         result = await submissions.submit(data, requester=account.name, template=template)
         return _issued(result, request.headers.get("accept", ""))
 
-    async def submit(
-        data: bytes, requester: str, template: str | None, checked_in: int
-    ) -> IssueResult:
-        return await submissions.submit(
-            data, requester=requester, template=template, checked_in=checked_in
-        )
-
     app.enroll_fast_path = EnrollFastPath(
-        recall=app.state.authenticate.recall_basic, submit=submit, issued=_issued
+        recall=app.state.authenticate.recall_basic, submissions=submissions, issued=_issued
     )
 
     def _enrollment(

@@ -21,7 +21,7 @@ a query other than one plain template name, a body over the service's limit (the
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,15 +31,13 @@ from lyncpki.ca.authority import IssueResult
 from lyncpki.service import errors
 from lyncpki.service.ocsp_http import MAX_BODY
 from lyncpki.service.replay import replay
-from lyncpki.service.submissions import CredentialsChanged
+from lyncpki.service.submissions import CredentialsChanged, Submissions
 from lyncpki.service.tls import PEER_CERTIFICATE
 
 ENROLL_PATH = "/api/v1/enroll"  # the route's path too
 MAX_TEMPLATE_NAME = 64  # the route refuses a longer template name (422)
 _TEMPLATE_QUERY = re.compile(rb"^template=([A-Za-z0-9._-]{1,%d})$" % MAX_TEMPLATE_NAME)
 
-# (request, requester, template, the accounts' generation its credentials were checked in)
-Submit = Callable[[bytes, str, str | None, int], Awaitable[IssueResult]]
 Issued = Callable[[IssueResult, str], Response]
 
 
@@ -50,11 +48,11 @@ class EnrollFastPath:
         self,
         *,
         recall: Callable[[str], tuple[Account, int] | None],
-        submit: Submit,
+        submissions: Submissions,
         issued: Issued,
     ) -> None:
         self._recall = recall
-        self._submit = submit
+        self._submissions = submissions
         self._issued = issued
         self.answered = 0  # requests answered here (tests read it)
 
@@ -110,7 +108,9 @@ class EnrollFastPath:
                 return
         response: Response
         try:
-            result = await self._submit(body, account.name, template, checked_in)
+            result = await self._submissions.submit(
+                body, requester=account.name, template=template, checked_in=checked_in
+            )
             response = self._issued(result, accept)
         except CredentialsChanged:  # an account changed meanwhile: the route checks again
             await app(scope, replay(body, receive, more_body=False), send)
