@@ -6,7 +6,8 @@ A full CRL reads every revocation of its CA: a million rows. Through `Connection
 row became a SQLAlchemy Row first (100,000 revocations: 0.41-0.43 s to read and make the CRL
 entries, 0.35-0.36 s from the driver's rows, measured in one process, alternating). Here the
 SQL is SQLAlchemy's own for the dialect (never written by hand) and the bound values pass
-through the bind processors SQLAlchemy would apply. The rows are the driver's own: a column
+through the bind processors SQLAlchemy would apply (`driver_sql.DriverStatement`'s, which the
+issuance's writes use). The rows are the driver's own: a column
 whose values SQLAlchemy would convert has its `processor`, which the caller applies to the
 values it uses (the same values as `Connection.execute` gives). On PostgreSQL the cursor is a
 server-side one, so that the rows never sit in memory all at once (as with `yield_per`).
@@ -21,6 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine.interfaces import Dialect
 
+from lyncpki.ca.driver_sql import DriverStatement
+
 Processor = Callable[[Any], Any]
 _cursor_names = itertools.count(1)
 
@@ -29,17 +32,9 @@ class DriverQuery:
     """`statement` compiled for `dialect`; `batches` runs it in a Connection's transaction."""
 
     def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        names = list(compiled.positiontup or []) if dialect.positional else list(compiled.params)
-        values = []
-        for name in names:
-            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            value = compiled.params[name]
-            values.append(processor(value) if processor else value)
-        self.parameters: tuple[Any, ...] | dict[str, Any] = (
-            tuple(values) if dialect.positional else dict(zip(names, values, strict=True))
-        )
+        bound = DriverStatement(statement, dialect, ())  # its SQL; its values, bind-processed
+        self.sql = bound.sql
+        self.parameters = bound.parameters({})
         self._processors: list[Processor | None] = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns

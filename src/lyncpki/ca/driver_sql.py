@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Select, event
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
@@ -37,9 +37,12 @@ _Processor = Callable[[Any], Any]
 class DriverStatement:
     """A DML statement compiled once for `dialect`, run with rows given as mappings of `keys`
     (column names and bind parameter names). Binds the statement fixes itself (a literal in a
-    WHERE clause) keep their values."""
+    WHERE clause) keep their values. (A SELECT with no `keys` gives its SQL and its bound
+    values, `parameters({})`, to `driver_query`.)"""
 
-    def __init__(self, statement: UpdateBase, dialect: Dialect, keys: Sequence[str]) -> None:
+    def __init__(
+        self, statement: UpdateBase | Select[Any], dialect: Dialect, keys: Sequence[str]
+    ) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         self.sql = compiled.string
         self.positional = dialect.positional
