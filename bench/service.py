@@ -191,10 +191,45 @@ class Load:
     connections: int
     seconds: float
     client_cpu: float
+    server_cpu: float | None = None  # s of CPU the server's processes used while measured
+
+    @property
+    def cpu_per_answer(self) -> float | None:
+        """Microseconds of the server's CPU per answer: what one answer costs, however the
+        load fell between its processes and whatever else the machine did meanwhile."""
+        return None if self.server_cpu is None else self.server_cpu / self.ok * 1e6
 
     @property
     def rate(self) -> float:
         return self.ok / self.seconds
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) used so far by a process and its live descendants (the
+    workers of `ca serve`), from /proc. A process that ends meanwhile is left out, so a figure
+    is only taken across a window in which the server's processes all live."""
+    children: dict[int, list[int]] = {}
+    used: dict[int, float] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        # the command name, in parentheses, may hold spaces: the fields follow its last ")"
+        fields = stat[stat.rindex(")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / _TICKS
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += used.get(current, 0.0)
+        todo.extend(children.get(current, []))
+    return total
 
 
 def _request_bytes(
@@ -278,9 +313,11 @@ def hammer(
     warmup: float,
     repeat: int,
     method: str = "POST",
+    server: subprocess.Popen[bytes] | None = None,
 ) -> Load:
     """Warm up, then `concurrency` connections sending back to back for `seconds`; the best
-    of `repeat` such runs (other work on the machine only ever slows a run down)."""
+    of `repeat` such runs (other work on the machine only ever slows a run down). With
+    `server`, the CPU its processes used during the run is kept too."""
     try:
         import uvloop
 
@@ -292,8 +329,11 @@ def hammer(
     best: Load | None = None
     for _ in range(repeat):
         cpu = time.process_time()
+        served = tree_cpu(server.pid) if server else 0.0
         load = runner(_hammer(port, path, bodies, headers, concurrency, seconds, method))
         load.client_cpu = time.process_time() - cpu
+        if server:
+            load.server_cpu = tree_cpu(server.pid) - served
         if load.bad or load.errors:
             raise SystemExit(
                 f"port {port}{path}: {load.bad} answers other than 200 and {load.errors} "
@@ -476,7 +516,7 @@ def bench_enrollment(
         "warmup": args.warmup,
         "repeat": args.repeat,
     }
-    ours = hammer(ca.port, "/api/v1/enroll", ca.requests, ours_headers, **load)
+    ours = hammer(ca.port, "/api/v1/enroll", ca.requests, ours_headers, server=server, **load)
     processes.stop(server)
     label = f"enroll {LABELS[ca.key]} CA (c={args.concurrency})"
     if cfssl is None:
@@ -489,7 +529,12 @@ def bench_enrollment(
         answer.raise_for_status()
         check_certificate(answer.json()["result"]["certificate"].encode(), issuer, "cfssl")
         theirs = hammer(
-            port, "/api/v1/cfssl/sign", bodies, {"Content-Type": "application/json"}, **load
+            port,
+            "/api/v1/cfssl/sign",
+            bodies,
+            {"Content-Type": "application/json"},
+            server=process,
+            **load,
         )
         processes.stop(process)
         what = "cfssl serve, SQLite certdb" if database else "cfssl serve, no database"
@@ -590,9 +635,9 @@ def bench_ocsp(ca: LyncpkiCa, processes: Processes, args: argparse.Namespace) ->
         "warmup": args.warmup,
         "repeat": args.repeat,
     }
-    ours_fixed = hammer(ca.port, "/ocsp", [fixed], headers, **load)
-    ours_get = hammer(ca.port, "/ocsp/", [fixed], {}, method="GET", **load)
-    ours_nonced = hammer(ca.port, "/ocsp", nonced, headers, **load)
+    ours_fixed = hammer(ca.port, "/ocsp", [fixed], headers, server=server, **load)
+    ours_get = hammer(ca.port, "/ocsp/", [fixed], {}, method="GET", server=server, **load)
+    ours_nonced = hammer(ca.port, "/ocsp", nonced, headers, server=server, **load)
     processes.stop(server)
 
     index = folder / "index.txt"
@@ -628,9 +673,9 @@ def bench_ocsp(ca: LyncpkiCa, processes: Processes, args: argparse.Namespace) ->
         folder / "leaf0.pem",
         "openssl",
     )
-    theirs_fixed = hammer(port, "/", [fixed], headers, **load)
-    theirs_get = hammer(port, "/", [fixed], {}, method="GET", **load)
-    theirs_nonced = hammer(port, "/", nonced, headers, **load)
+    theirs_fixed = hammer(port, "/", [fixed], headers, server=process, **load)
+    theirs_get = hammer(port, "/", [fixed], {}, method="GET", server=process, **load)
+    theirs_nonced = hammer(port, "/", nonced, headers, server=process, **load)
     processes.stop(process)
     label = LABELS[ca.key]
     return [
@@ -726,6 +771,19 @@ def main() -> None:
         met = ("yes" if ratio >= row.target else "NO") if row.target else "-"
         print(f"{row.step:<44} {ours:10.0f} {theirs:9.0f} {ratio:6.2f}x  {target:<8} {met:<4} "
               f"{row.baseline}")  # fmt: skip
+    print(
+        "\nserver CPU per answer (us of CPU, all of the server's processes; a ratio above 1.0x: "
+        "lyncpki spends less per answer than the baseline):"
+    )
+    for row in rows:
+        mine = row.ours.cpu_per_answer
+        base = row.theirs.cpu_per_answer if row.theirs else None
+        if mine is None:
+            continue
+        text = f"lyncpki {mine:6.0f}"
+        if base is not None:
+            text += f", baseline {base:6.0f}, ratio {base / mine:5.2f}x"
+        print(f"  {row.step:<44} {text}   ({row.baseline})")
     print("\nload generator CPU (client's own, s of CPU per s measured):")
     for row in rows:
         loads = [("lyncpki", row.ours)] + ([("baseline", row.theirs)] if row.theirs else [])
