@@ -26,9 +26,12 @@ The load is a fixed number of concurrent connections (8) sending requests back t
 fixed time, after a warm-up; a lean asyncio HTTP/1.1 client (uvloop when installed) in this
 process. Not wrk: its first connection is a probe it closes without sending anything, and
 `openssl ocsp -port` (3.0) then spins on that connection forever. The client's own CPU time
-is printed so that it can be checked not to be the bottleneck. Every server's answer is
-checked before it is measured (a certificate issued by the CA; an OCSP answer `openssl ocsp`
-verifies up to the root and reads as good), and every measured answer must be a 200.
+is printed so that it can be checked not to be the bottleneck, and so is the CPU each server's
+processes used per answer (from /proc): on a small machine shared with the client, requests/s
+swing with how the connections fall between the workers; the cost of an answer moves less.
+Every server's answer is checked before it is measured (a certificate issued by the CA; an
+OCSP answer `openssl ocsp` verifies up to the root and reads as good), and every measured
+answer must be a 200.
 
 lyncpki runs with --workers twice the CPU count (cfssl is a Go server and uses every CPU), as
 the README advises: a keep-alive connection stays with the worker that accepted it, and a burst
