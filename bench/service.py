@@ -194,13 +194,13 @@ class Load:
     connections: int
     seconds: float
     client_cpu: float
-    server_cpu: float | None = None  # s of CPU the server's processes used while measured
+    server_cpu: float  # s of CPU the server's processes used while measured
 
     @property
-    def cpu_per_answer(self) -> float | None:
+    def cpu_per_answer(self) -> float:
         """Microseconds of the server's CPU per answer: what one answer costs, however the
         load fell between its processes and whatever else the machine did meanwhile."""
-        return None if self.server_cpu is None else self.server_cpu / self.ok * 1e6
+        return self.server_cpu / self.ok * 1e6
 
     @property
     def rate(self) -> float:
@@ -302,7 +302,9 @@ async def _hammer(
     start = time.perf_counter()
     await asyncio.gather(*(connection(n) for n in range(concurrency)))
     elapsed = time.perf_counter() - start
-    return Load(counts["ok"], counts["bad"], counts["errors"], counts["connections"], elapsed, 0.0)
+    return Load(
+        counts["ok"], counts["bad"], counts["errors"], counts["connections"], elapsed, 0.0, 0.0
+    )
 
 
 def hammer(
@@ -311,16 +313,16 @@ def hammer(
     bodies: Sequence[bytes],
     headers: dict[str, str],
     *,
+    server: subprocess.Popen[bytes],
     concurrency: int,
     seconds: float,
     warmup: float,
     repeat: int,
     method: str = "POST",
-    server: subprocess.Popen[bytes] | None = None,
 ) -> Load:
     """Warm up, then `concurrency` connections sending back to back for `seconds`; the best
-    of `repeat` such runs (other work on the machine only ever slows a run down). With
-    `server`, the CPU its processes used during the run is kept too."""
+    of `repeat` such runs (other work on the machine only ever slows a run down), with the CPU
+    the `server` process and its children used during it."""
     try:
         import uvloop
 
@@ -332,11 +334,10 @@ def hammer(
     best: Load | None = None
     for _ in range(repeat):
         cpu = time.process_time()
-        served = tree_cpu(server.pid) if server else 0.0
+        served = tree_cpu(server.pid)
         load = runner(_hammer(port, path, bodies, headers, concurrency, seconds, method))
         load.client_cpu = time.process_time() - cpu
-        if server:
-            load.server_cpu = tree_cpu(server.pid) - served
+        load.server_cpu = tree_cpu(server.pid) - served
         if load.bad or load.errors:
             raise SystemExit(
                 f"port {port}{path}: {load.bad} answers other than 200 and {load.errors} "
@@ -780,11 +781,9 @@ def main() -> None:
     )
     for row in rows:
         mine = row.ours.cpu_per_answer
-        base = row.theirs.cpu_per_answer if row.theirs else None
-        if mine is None:
-            continue
         text = f"lyncpki {mine:6.0f}"
-        if base is not None:
+        if row.theirs is not None:
+            base = row.theirs.cpu_per_answer
             text += f", baseline {base:6.0f}, ratio {base / mine:5.2f}x"
         print(f"  {row.step:<44} {text}   ({row.baseline})")
     print("\nload generator CPU (client's own, s of CPU per s measured):")
