@@ -42,3 +42,44 @@ def test_an_address_not_of_this_machine_is_an_input_error(service: Service) -> N
     assert refused.stderr.startswith("error: cannot listen on 192.0.2.1:"), refused.stderr
     assert "fix: give an address of this machine with --host" in refused.stderr
     assert "lyncpki CA service on" not in refused.stderr
+
+
+@pytest.mark.parametrize("host", ["", "  "])
+def test_an_empty_host_is_refused_not_read_as_every_interface(service: Service, host: str) -> None:
+    """uvicorn binds an empty address to every interface: a CA reachable from anywhere must be
+    asked for by name (0.0.0.0 or ::), never by an empty variable in a script."""
+    refused = _serve(service, "--host", host, "--port", str(free_port()))
+    assert refused.returncode == 2, refused
+    assert refused.stderr.startswith("error: --host is empty"), refused.stderr
+    assert "0.0.0.0" in refused.stderr
+    assert "lyncpki CA service on" not in refused.stderr
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_an_ipv6_address_is_announced_as_a_url_writes_it(service: Service) -> None:
+    """The announced address is one a browser or curl takes: http://[::1]:PORT/docs."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lyncpki", "ca", "serve", "--home", str(service.home)]
+        + ["--host", "::1", "--port", str(port)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=service_env(COLUMNS="200"),
+    )
+    try:
+        assert server.stderr is not None
+        banner = server.stderr.readline()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert f"http://[::1]:{port}/docs" in banner, banner

@@ -309,13 +309,38 @@ def load_templates(home: CaHome) -> TemplateSet:
     if not home.templates_file.exists():
         return TemplateSet(BUILTIN)
     source = str(home.templates_file)
+    builtin = "or delete the file to offer the built-in templates (lyncpki ca templates)"
     try:
         data = yaml.safe_load(home.templates_file.read_text("utf-8"))
     except yaml.YAMLError as error:
-        raise LyncPkiError(f"{source} is not valid YAML ({error})", "correct the file") from None
+        raise LyncPkiError(
+            f"{source} is not valid YAML ({error})", f"correct it, {builtin}"
+        ) from None
+    except UnicodeDecodeError:
+        raise LyncPkiError(f"{source} is not UTF-8 text", f"save it as UTF-8, {builtin}") from None
+    except OSError as error:
+        raise LyncPkiError(
+            f"cannot read {source}: {error.strerror or error}",
+            f"give this user read access to it, {builtin}",
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("templates"), list):
-        raise LyncPkiError(f"{source} has no 'templates' list", "restore the file from ca init")
-    return TemplateSet(Template.from_dict(t, source) for t in data["templates"])
+        raise LyncPkiError(
+            f"{source} has no 'templates' list",
+            f"write one ('templates:' then '- name: ...'), {builtin}",
+        )
+    if not data["templates"]:
+        raise LyncPkiError(
+            f"{source} lists no templates (the CA would issue nothing)",
+            f"list at least one template, {builtin}",
+        )
+    templates = [Template.from_dict(t, source) for t in data["templates"]]
+    names = [t.name.strip().lower() for t in templates]
+    if twice := sorted({t.name for t in templates if names.count(t.name.strip().lower()) > 1}):
+        raise LyncPkiError(
+            f"{source} lists template {', '.join(twice)} more than once",
+            "keep one entry per template name (names are case-insensitive)",
+        )
+    return TemplateSet(templates)
 
 
 def _refuse_existing(home: CaHome, *, wait: bool = True) -> None:

@@ -65,22 +65,47 @@ class Template:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str) -> Template:
+    def from_dict(cls, data: object, source: str) -> Template:
+        """One template of a templates.yaml, each field of the type it must have: a YAML
+        string where a list belongs, or "no" (quoted) where true/false belongs, is refused
+        rather than read as something else."""
+        if not isinstance(data, Mapping):
+            raise LyncPkiError(
+                f"{source}: a template is {_yaml_kind(data)} {str(data)[:40]!r}, not a mapping",
+                "write each template as fields under '- name: ...' (see lyncpki ca templates)",
+            )
+        name = data.get("name", "?")
         known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
+        unknown = {str(k) for k in data} - known
         if unknown:
             raise LyncPkiError(
-                f"{source}: template {data.get('name', '?')} has unknown fields "
-                f"{', '.join(sorted(unknown))}",
+                f"{source}: template {name} has unknown fields {', '.join(sorted(unknown))}",
                 f"use only: {', '.join(sorted(known))}",
             )
-        values: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
-        }
-        try:
-            template = cls(**values)
-        except TypeError as error:
-            raise LyncPkiError(f"{source}: {error}", "check the template's fields") from None
+        missing = [f for f in ("name", "display_name", "description") if f not in data]
+        if missing:
+            raise LyncPkiError(
+                f"{source}: template {name} lacks {', '.join(missing)}",
+                "give every template a name, a display_name and a description",
+            )
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for key, value in data.items():
+            wanted = _FIELD_KINDS[str(key)]
+            if wanted == "list" and isinstance(value, list):
+                value = tuple(value)
+            if not _is_kind(value, wanted):
+                problems.append(
+                    f"{key} is {_yaml_kind(value)} {str(value)[:40]!r}, not {_KIND_WORDS[wanted]}"
+                )
+            values[str(key)] = value
+        if problems:
+            raise LyncPkiError(
+                f"{source}: template {name}: {'; '.join(problems)}",
+                "lists as [a, b], true/false unquoted, whole numbers unquoted "
+                "(lyncpki ca templates --json shows each built-in template's fields)",
+            )
+        template = cls(**values)
         template.validate(source)
         return template
 
@@ -97,8 +122,17 @@ class Template:
         ]
         if not self.hashes:
             problems.append("no signature hash")
+        if not self.name.strip():
+            problems.append("an empty name")
         if not 1 <= self.validity_days <= 36500:
-            problems.append(f"validity_days {self.validity_days} out of range")
+            problems.append(f"validity_days {self.validity_days} out of range (1 to 36500)")
+        if not 0 <= self.max_sans <= MAX_SANS:
+            problems.append(f"max_sans {self.max_sans} out of range (0 to {MAX_SANS})")
+        if self.path_length is not None and (self.path_length < 0 or not self.is_ca):
+            problems.append(
+                f"path_length {self.path_length} "
+                + ("is negative" if self.path_length < 0 else "on a template that is not is_ca")
+            )
         if problems:
             raise LyncPkiError(
                 f"{source}: template {self.name}: {'; '.join(problems)}",
@@ -109,6 +143,58 @@ class Template:
     @property
     def eku_oids(self) -> list[ObjectIdentifier]:
         return [EKU_NAMES[e] for e in self.eku]
+
+
+MAX_SANS = 10_000  # far more than a Lync pool's names; a bound on what one request may carry
+
+# The type each templates.yaml field must have (YAML's own: str, list of str, int, bool).
+_FIELD_KINDS: dict[str, str] = {
+    "name": "str",
+    "display_name": "str",
+    "description": "str",
+    "eku": "list",
+    "key_usage": "list",
+    "validity_days": "int",
+    "key_types": "list",
+    "hashes": "list",
+    "allow_wildcards": "bool",
+    "approval": "bool",
+    "is_ca": "bool",
+    "path_length": "int-or-null",
+    "max_sans": "int",
+    "namespaces": "list",
+}
+_KIND_WORDS = {
+    "str": "a string",
+    "list": "a list of strings",
+    "int": "a whole number",
+    "int-or-null": "a whole number or null",
+    "bool": "true or false",
+}
+
+
+def _is_kind(value: object, kind: str) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "list":
+        return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if value is None and kind == "int-or-null":
+        return True
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _yaml_kind(value: object) -> str:
+    return {
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        tuple: "a list",
+        dict: "a mapping",
+        type(None): "empty",
+    }.get(type(value), type(value).__name__)
 
 
 OCSP_SIGNER_TEMPLATE = "OCSPResponseSigning"  # the delegated OCSP responder's (ca/ocsp.py)

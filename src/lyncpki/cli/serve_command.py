@@ -159,9 +159,10 @@ def _serve(
     # one address.
     tls_options["proxy_headers"] = False
     check_port(host, port)  # before saying where the service is
+    where = authority_of(host, port)
     print(
-        f"lyncpki CA service on {scheme}://{host}:{port} ({workers} worker(s)); "
-        f"API at {scheme}://{host}:{port}/docs",
+        f"lyncpki CA service on {scheme}://{where} ({workers} worker(s)); "
+        f"API at {scheme}://{where}/docs",
         file=sys.stderr,
         flush=True,
     )
@@ -192,7 +193,7 @@ def _serve(
     except SystemExit as stop:
         if stop.code == UVICORN_STARTUP_FAILURE:  # e.g. the port taken since check_port
             raise LyncPkiError(
-                f"the CA service could not start on {host}:{port} (uvicorn's reason above)",
+                f"the CA service could not start on {where} (uvicorn's reason above)",
                 "choose another --port or stop what listens there, then start it again",
             ) from None
         raise
@@ -201,12 +202,24 @@ def _serve(
 UVICORN_STARTUP_FAILURE = 3  # uvicorn's exit status when it cannot start (not one of ours)
 
 
+def authority_of(host: str, port: int) -> str:
+    """host:port as a URL writes it: an IPv6 address in brackets ([::1]:8080)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def check_port(host: str, port: int) -> None:
-    """Refuse an address the service cannot listen on — another program listening there, an
-    address not of this machine, a port that needs privileges — before announcing the service
-    (uvicorn would say so after the announcement, in its own words, and exit 3)."""
+    """Refuse an address the service cannot listen on — none at all, another program listening
+    there, an address not of this machine, a port that needs privileges — before announcing the
+    service (uvicorn would say so after the announcement, in its own words, and exit 3)."""
+    if not host.strip():
+        # an empty --host binds every interface: all of them must be asked for by name
+        raise LyncPkiError(
+            "--host is empty",
+            "give an address of this machine with --host: 127.0.0.1 for this machine only, "
+            "0.0.0.0 (or ::) for all of its interfaces",
+        )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+    where = authority_of(host, port)
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
