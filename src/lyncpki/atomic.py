@@ -9,7 +9,7 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lyncpki.errors import LyncPkiError
@@ -56,7 +56,44 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
     """Write `data` to `path` atomically with permissions `mode`; return the path. A link is
     followed: the file it names is replaced, the link stays; a device, FIFO or socket is
     refused."""
-    given = Path(path)
+    write_atomic_all([(path, data)], mode=mode)
+    return Path(path)
+
+
+def write_atomic_all(files: Sequence[tuple[str | Path, bytes]], *, mode: int = 0o644) -> None:
+    """Write several files, each atomically, so that none is replaced unless all could be
+    written: every temporary file is written and synced first, then all are renamed (a disk
+    full while writing the second of a CRL's DER and PEM left the first replaced alone)."""
+    targets = [_target(Path(path)) for path, _data in files]
+    temps: list[Path] = []
+    try:
+        for target, (_path, data) in zip(targets, files, strict=True):
+            temps.append(_write_temporary(target, data, mode))
+        for temp, target in zip(temps, targets, strict=True):
+            try:
+                temp.replace(target)
+            except OSError as error:
+                raise LyncPkiError(
+                    f"cannot write {target}: {error.strerror}",
+                    "check the folder's permissions and space",
+                ) from error
+    finally:
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink()  # renamed ones are gone already
+    for folder in dict.fromkeys(
+        target.parent if str(target.parent) else Path() for target in targets
+    ):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _target(given: Path) -> Path:
+    """The file write_atomic replaces for `given` (a link's target), refused when it is no
+    regular file or its folder is missing."""
     _not_special(given)
     target = _followed(given)
     folder = target.parent if str(target.parent) else Path()
@@ -70,6 +107,12 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
             f"cannot write {target}: it is a folder",
             f"name a file inside it ({target / 'NAME'}) or another path",
         )
+    return target
+
+
+def _write_temporary(target: Path, data: bytes, mode: int) -> Path:
+    """`data` in a new temporary file beside `target`, synced to disk."""
+    folder = target.parent if str(target.parent) else Path()
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as error:  # a read-only folder, one of another user, a pseudo-filesystem
@@ -84,7 +127,6 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        temp.replace(target)
     except OSError as error:
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -95,12 +137,7 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return given
+    return temp
 
 
 def check_writable(path: str | Path, option: str, example: str = "NAME.pem") -> None:

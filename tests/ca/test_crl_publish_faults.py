@@ -52,3 +52,45 @@ def test_a_full_crl_without_its_delta_is_said_published(
     assert "ca crl --delta" in (said.value.fix or "") and "free some space" in (
         said.value.fix or ""
     )
+
+
+def test_a_crl_that_cannot_be_written_whole_replaces_neither_file(
+    fresh_ca: CertificateAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk full while the PEM copy is written (after the DER) left the DER replaced alone:
+    now both are written before either is renamed, and the refusal says the CRL was signed but
+    not published, and how to publish it."""
+    import lyncpki.atomic as atomic
+
+    ca = fresh_ca
+    der = ca.home.crl_file(ca.config.slug)
+    pem = ca.home.crl_file(ca.config.slug, pem=True)
+    before = (der.read_bytes(), pem.read_bytes())
+    number = crl_number(pem)
+    write = atomic._write_temporary
+
+    def full_disk_on_pem(target: os.PathLike[str], data: bytes, mode: int) -> object:
+        if str(target).endswith(".pem"):
+            raise LyncPkiError(f"cannot write {target}: No space left on device", "free space")
+        return write(target, data, mode)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic, "_write_temporary", full_disk_on_pem)
+    with pytest.raises(CaError) as said:
+        ca.publish_crl(actor="test")
+    assert (der.read_bytes(), pem.read_bytes()) == before
+    assert "was signed but not published" in said.value.message
+    assert "No space left on device" in said.value.message
+    assert said.value.fix == "free space; then publish again: lyncpki ca crl"
+    assert not [p for p in der.parent.iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    ca.publish_crl(actor="test")  # as the fix says: both files, a higher number
+    assert crl_number(crl_pem(ca)) > number
+
+
+def test_a_removed_crl_folder_is_made_again(fresh_ca: CertificateAuthority) -> None:
+    import shutil
+
+    folder = fresh_ca.home.crl_file(fresh_ca.config.slug).parent
+    shutil.rmtree(folder)
+    fresh_ca.publish_crl(actor="test")
+    assert crl_number(crl_pem(fresh_ca)) > 1

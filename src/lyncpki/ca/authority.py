@@ -1374,11 +1374,19 @@ class CertificateAuthority:
         (another process published a later number in the meantime): None when written, else
         the number of the CRL found there."""
         number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
-        with exclusive(der_path.parent / ".publish.lock"):
-            found = _published_number(der_path)
-            if found >= number:
-                return found
-            publish(crl, str(der_path), str(pem_path))
+        folder = der_path.parent
+        try:  # a folder removed by hand is made again: publishing is what puts CRLs there
+            folder.mkdir(parents=True, exist_ok=True)
+            with exclusive(folder / ".publish.lock"):
+                found = _published_number(der_path)
+                if found >= number:
+                    return found
+                publish(crl, str(der_path), str(pem_path))
+        except OSError as error:  # the folder or its lock (write errors come as LyncPkiError)
+            raise LyncPkiError(
+                f"cannot publish into {folder}: {error.strerror or error}",
+                f"make {folder} a folder this user can write",
+            ) from None
         return None
 
     def revoke(
@@ -1597,8 +1605,10 @@ class CertificateAuthority:
                     f"published full CRL #{info.number} ({info.path}), but not its delta: "
                     f"{error.message} (the delta served still names the previous base; relying "
                     "parties that use deltas take the full CRL alone until the next delta)",
-                    f"{error.fix + '; then ' if error.fix else ''}publish the delta: lyncpki ca "
-                    "crl --delta",
+                    error.fix
+                    if error.fix and "ca crl --delta" in error.fix
+                    else f"{error.fix + '; then ' if error.fix else ''}publish the delta: "
+                    "lyncpki ca crl --delta",
                 ) from None
             return replace(info, delta_crl=following)
 
@@ -1683,9 +1693,18 @@ class CertificateAuthority:
                         conn,
                     )
                 path = self.home.crl_file(ca, delta=delta)
-                found = self._publish_if_newest(
-                    crl, path, self.home.crl_file(ca, delta=delta, pem=True)
-                )
+                try:
+                    found = self._publish_if_newest(
+                        crl, path, self.home.crl_file(ca, delta=delta, pem=True)
+                    )
+                except LyncPkiError as error:  # signed and recorded: its number is spent
+                    kind = "delta CRL" if delta else "CRL"
+                    again = "lyncpki ca crl" + (" --delta" if delta else " --root" if root else "")
+                    raise CaError(
+                        f"{kind} #{number} of {ca} was signed but not published: {error.message} "
+                        f"(the CRLs served are unchanged: {path.parent})",
+                        f"{error.fix + '; then ' if error.fix else ''}publish again: {again}",
+                    ) from None
                 return CrlInfo(
                     ca,
                     number,

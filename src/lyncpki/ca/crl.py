@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from lyncpki.atomic import write_atomic
+from lyncpki.atomic import write_atomic_all
 from lyncpki.errors import LyncPkiError
 from lyncpki.x509.keys import PrivateKey, ca_hash_name
 
@@ -184,10 +184,10 @@ def sign_crl(
 
 
 def publish(crl: x509.CertificateRevocationList, der_path: str, pem_path: str) -> None:
-    """Write the CRL as DER (what the CDP URL serves) and PEM, each atomically."""
+    """Write the CRL as DER (what the CDP URL serves) and PEM, each atomically, and neither
+    unless both can be written."""
     der = crl.public_bytes(Encoding.DER)
-    write_atomic(der_path, der)
-    write_atomic(pem_path, pem_armor(der))
+    write_atomic_all([(der_path, der), (pem_path, pem_armor(der))])
 
 
 def pem_armor(der: bytes, label: bytes = b"X509 CRL") -> bytes:
