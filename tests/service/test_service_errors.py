@@ -41,6 +41,7 @@ def _error(answer: httpx.Response, status: int, code: str | None = None) -> dict
 
 
 PKCS10 = {"Content-Type": "application/pkcs10"}
+JSON = {"Content-Type": "application/json"}
 
 
 def test_two_mebibytes_are_413(http: httpx.Client) -> None:
@@ -244,6 +245,23 @@ def test_revoke_with_a_bad_body_is_4xx(service: Service) -> None:
         huge = http.post(f"/api/v1/certificates/{'f' * 5000}/revoke")
         assert 400 <= huge.status_code < 500, huge.text
     assert httpx.get(f"{service.url}/health").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/certificates/01/revoke", "/api/v1/requests/1/deny"])
+def test_two_mebibytes_to_a_management_call_are_413(service: Service, path: str) -> None:
+    """The body limit holds on every route that reads a body, not on enrollment alone."""
+    with service.client("boss") as http:
+        answer = http.post(path, content=b"{" + b" " * (2 * MIB) + b"}", headers=JSON)
+    _error(answer, 413, "request.too_large")
+
+
+def test_the_template_asked_for_twice_in_the_query_is_400(http: httpx.Client) -> None:
+    """?template=WebServer&template=SubCA named two templates; the last one was taken."""
+    answer = http.post(
+        "/api/v1/enroll?template=WebServer&template=SubCA", content=b"x", headers=PKCS10
+    )
+    body = _error(answer, 400, "request.template_conflict")
+    assert "'WebServer'" in body["message"] and "'SubCA'" in body["message"], body
 
 
 @pytest.mark.parametrize("request_id", [2**63, 10**30])

@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
-from fastapi import Body, Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
@@ -71,6 +71,19 @@ class Revocation(BaseModel):
         max_length=32,
         description="RFC 5280 reason, e.g. keyCompromise, superseded, cessationOfOperation",
     )
+
+
+Small = TypeVar("Small", bound=BaseModel)
+
+
+def _optional_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI description of an optional JSON body (read by the route itself)."""
+    return {
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
 
 
 async def _body(request: Request, ca: CertificateAuthority, actor: str, action: str) -> bytes:
@@ -289,6 +302,15 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         request: Request, body: bytes, template: str | None
     ) -> tuple[bytes, str | None]:
         """The request's bytes and the template asked for (query or JSON body)."""
+        asked = request.query_params.getlist("template")
+        if len({name.strip().lower() for name in asked}) > 1:
+            raise ServiceError(
+                400,
+                "request.template_conflict",
+                f"the query asks for {len(asked)} templates: "
+                + ", ".join(repr(name[:MAX_TEMPLATE_NAME]) for name in asked[:4]),
+                "name one template (?template=WebServer)",
+            )
         if template is not None and len(template) > MAX_TEMPLATE_NAME:
             raise ServiceError(
                 422,
@@ -376,30 +398,59 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         "/api/v1/requests/{request_id}/deny",
         tags=["management"],
         summary="Deny a pending request (manager, auditor)",
+        openapi_extra=_optional_body(Decision),
     )
-    def deny(
-        request_id: int, account: AccountDep, decision: Annotated[Decision | None, Body()] = None
-    ) -> dict[str, Any]:
-        require_manager(ca, account, "deny", f"request {request_id}")
-        ca.deny(request_id, actor=account.name, reason=decision.reason if decision else "")
+    async def deny(request_id: int, request: Request, account: AccountDep) -> dict[str, Any]:
+        decision = await _small_json(request, Decision, account.name, "deny")
+
+        def decide() -> None:
+            require_manager(ca, account, "deny", f"request {request_id}")
+            ca.deny(request_id, actor=account.name, reason=decision.reason if decision else "")
+
+        await run_in_threadpool(decide)
         return {"request_id": request_id, "status": "denied"}
 
     @app.post(
         "/api/v1/certificates/{serial}/revoke",
         tags=["management"],
         summary="Revoke a certificate (manager, auditor); the next CRL lists it",
+        openapi_extra=_optional_body(Revocation),
     )
-    def revoke(
-        serial: str, account: AccountDep, body: Annotated[Revocation | None, Body()] = None
-    ) -> dict[str, Any]:
-        require_manager(ca, account, "revoke", serial[:128])
-        reason = body.reason if body else "unspecified"
-        done = ca.revoke(serial[:128], reason=reason, actor=account.name)  # refusals audited
+    async def revoke(serial: str, request: Request, account: AccountDep) -> dict[str, Any]:
+        body = await _small_json(request, Revocation, account.name, "revoke")
+
+        def decide() -> dict[str, Any]:
+            require_manager(ca, account, "revoke", serial[:128])
+            reason = body.reason if body else "unspecified"
+            return ca.revoke(serial[:128], reason=reason, actor=account.name)  # refusals audited
+
+        done = await run_in_threadpool(decide)
         return {
             "serial": done["serial"],
             "reason": done["reason"],
             "revoked_at": done["revoked_at"].isoformat(),
         }
+
+    async def _small_json(
+        request: Request, model: type[Small], actor: str, action: str
+    ) -> Small | None:
+        """The optional JSON body of a management call, read up to MAX_BODY (FastAPI's own
+        Body() reads any size before the handler runs), or None when there is none."""
+        body = await _body(request, ca, actor, action)
+        if not body.strip():
+            return None
+        try:
+            return model.model_validate_json(body)
+        except ValidationError as error:
+            fields = ", ".join(f'"{name}": "..."' for name in model.model_fields)
+            raise ServiceError(
+                422,
+                "request.invalid",
+                errors.plain_problems(
+                    {**e, "loc": ("body", *e["loc"]) if e["loc"] else ()} for e in error.errors()
+                ),
+                f"send {{{fields}}} as JSON, or no body",
+            ) from None
 
     @app.post(
         "/api/v1/certificates/{serial}/unrevoke",
