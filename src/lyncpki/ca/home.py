@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 from lyncpki import passphrase
 from lyncpki.atomic import write_atomic
 from lyncpki.errors import LyncPkiError
+from lyncpki.field_kinds import Kind, typed_fields, yaml_kind
 
 PASSPHRASE_ENV = "LYNCPKI_CA_PASSPHRASE"
 HOME_ENV = "LYNCPKI_HOME"
@@ -181,6 +182,21 @@ class CaConfig:
         return f"{self.base_url}/ocsp"
 
 
+_CONFIG_KINDS: dict[str, Kind] = {
+    "name": "str",
+    "root_name": "str",
+    "base_url": "str",
+    "db_url": "str",
+    "namespaces": "list",
+    "created": "str",
+    "crl_days": "int",
+    "delta_crl_hours": "int",
+    "root_crl_days": "int",
+    "hashes": "list",
+}
+_CONFIG_REQUIRED = ("name", "root_name", "base_url", "db_url", "namespaces", "created")
+
+
 class CaHome:
     """The paths of a CA inside a lyncpki home."""
 
@@ -242,15 +258,31 @@ class CaHome:
                 f"no CA in {self.root} (no {self.config_file})",
                 f"create one: lyncpki ca init --home {self.root}",
             )
+        restore = "restore it from a backup (it is written by lyncpki ca init)"
         try:
             data = json.loads(self.config_file.read_text("utf-8"))
-            data["namespaces"] = tuple(data.get("namespaces", ()))
-            data["hashes"] = tuple(data.get("hashes", ("sha256",)))
-            config = CaConfig(**data)
-        except (ValueError, TypeError) as error:
+        except (ValueError, OSError) as error:  # UnicodeDecodeError is a ValueError
+            raise LyncPkiError(f"{self.config_file} is damaged ({error})", restore) from None
+        if not isinstance(data, dict):
             raise LyncPkiError(
-                f"{self.config_file} is damaged ({error})", "restore it from a backup"
-            ) from None
+                f"{self.config_file} is damaged (it holds {yaml_kind(data)}, not an object)",
+                restore,
+            )
+        values, problems = typed_fields(data, _CONFIG_KINDS)
+        unknown = sorted(set(data) - set(_CONFIG_KINDS))
+        missing = sorted(k for k in _CONFIG_REQUIRED if k not in data)
+        problems += [f"unknown field {k}" for k in unknown] + [f"no {k}" for k in missing]
+        problems += [
+            f"{k} is {values[k]}, below 1"
+            for k in ("crl_days", "delta_crl_hours", "root_crl_days")
+            if isinstance(values.get(k), int) and values[k] < 1
+        ]
+        if problems:
+            raise LyncPkiError(
+                f"{self.config_file} is damaged: {'; '.join(problems)}",
+                f"correct what is named, or {restore}",
+            )
+        config = CaConfig(**values)
         return replace(config, db_url=self._own_database(config.db_url))
 
     def _own_database(self, configured: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 from lyncpki.errors import LyncPkiError
+from lyncpki.field_kinds import Kind, typed_fields, yaml_kind
 
 EKU_NAMES: dict[str, ObjectIdentifier] = {
     "serverAuth": ExtendedKeyUsageOID.SERVER_AUTH,
@@ -71,7 +72,7 @@ class Template:
         rather than read as something else."""
         if not isinstance(data, Mapping):
             raise LyncPkiError(
-                f"{source}: a template is {_yaml_kind(data)} {str(data)[:40]!r}, not a mapping",
+                f"{source}: a template is {yaml_kind(data)} {str(data)[:40]!r}, not a mapping",
                 "write each template as fields under '- name: ...' (see lyncpki ca templates)",
             )
         name = data.get("name", "?")
@@ -88,17 +89,7 @@ class Template:
                 f"{source}: template {name} lacks {', '.join(missing)}",
                 "give every template a name, a display_name and a description",
             )
-        values: dict[str, Any] = {}
-        problems: list[str] = []
-        for key, value in data.items():
-            wanted = _FIELD_KINDS[str(key)]
-            if wanted == "list" and isinstance(value, list):
-                value = tuple(value)
-            if not _is_kind(value, wanted):
-                problems.append(
-                    f"{key} is {_yaml_kind(value)} {str(value)[:40]!r}, not {_KIND_WORDS[wanted]}"
-                )
-            values[str(key)] = value
+        values, problems = typed_fields(data, _FIELD_KINDS)
         if problems:
             raise LyncPkiError(
                 f"{source}: template {name}: {'; '.join(problems)}",
@@ -147,8 +138,8 @@ class Template:
 
 MAX_SANS = 10_000  # far more than a Lync pool's names; a bound on what one request may carry
 
-# The type each templates.yaml field must have (YAML's own: str, list of str, int, bool).
-_FIELD_KINDS: dict[str, str] = {
+# The type each templates.yaml field must have
+_FIELD_KINDS: dict[str, Kind] = {
     "name": "str",
     "display_name": "str",
     "description": "str",
@@ -164,37 +155,6 @@ _FIELD_KINDS: dict[str, str] = {
     "max_sans": "int",
     "namespaces": "list",
 }
-_KIND_WORDS = {
-    "str": "a string",
-    "list": "a list of strings",
-    "int": "a whole number",
-    "int-or-null": "a whole number or null",
-    "bool": "true or false",
-}
-
-
-def _is_kind(value: object, kind: str) -> bool:
-    if kind == "str":
-        return isinstance(value, str)
-    if kind == "list":
-        return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
-    if kind == "bool":
-        return isinstance(value, bool)
-    if value is None and kind == "int-or-null":
-        return True
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _yaml_kind(value: object) -> str:
-    return {
-        str: "a string",
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        tuple: "a list",
-        dict: "a mapping",
-        type(None): "empty",
-    }.get(type(value), type(value).__name__)
 
 
 OCSP_SIGNER_TEMPLATE = "OCSPResponseSigning"  # the delegated OCSP responder's (ca/ocsp.py)
