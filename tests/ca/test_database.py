@@ -59,6 +59,40 @@ def test_unreachable_server_is_a_clear_error() -> None:
     assert "secret" not in str(caught.value)
 
 
+def test_a_search_path_without_a_schema_is_named(postgres_url: str) -> None:
+    """PostgreSQL's "no schema has been selected to create in" was an internal error with the
+    whole CREATE TABLE statement; now the URL's search_path is named as what to correct."""
+    url = postgres_url + "?options=-csearch_path%3Dnope"
+    with pytest.raises(LyncPkiError) as caught:
+        db.connect(url, create=True)
+    assert "no schema has been selected" in caught.value.message
+    assert "CREATE TABLE" not in str(caught.value)
+    assert "search_path" in (caught.value.fix or "")
+
+
+def test_a_sqlite_path_that_is_a_folder_is_named(tmp_path: Path) -> None:
+    with pytest.raises(LyncPkiError) as caught:
+        db.connect(f"sqlite:///{tmp_path}", create=True)
+    assert f"{tmp_path} is a folder" in (caught.value.fix or "")
+
+
+def test_a_file_that_is_no_sqlite_database_is_to_be_restored(tmp_path: Path) -> None:
+    """Not "check the free space": the file is damaged or another one."""
+    path = tmp_path / "ca.sqlite"
+    path.write_bytes(b"not a database at all " * 100)
+    with pytest.raises(LyncPkiError) as caught:
+        db.open_existing(f"sqlite:///{path}", ca="x", where="the CA")
+    assert "file is not a database" in caught.value.message
+    assert "restore it from a backup" in (caught.value.fix or "")
+
+
+def test_a_database_that_does_not_exist_is_named(postgres_url: str) -> None:
+    with pytest.raises(LyncPkiError) as caught:
+        db.connect(postgres_url + "_absent", create=True)
+    assert "does not exist" in caught.value.message
+    assert "createdb" in (caught.value.fix or "")
+
+
 def test_passwords_are_redacted() -> None:
     assert db.redact("postgresql+psycopg://ca:s3cret@db:5432/pki") == (
         "postgresql+psycopg://ca:***@db:5432/pki"

@@ -35,7 +35,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from lyncpki.ca.wal_checkpoint import SAFETY_PAGES
 from lyncpki.errors import LyncPkiError
@@ -303,21 +303,46 @@ def connect(url: str, *, create: bool = False) -> Engine:
     if create:
         try:
             metadata.create_all(engine)
-        except OperationalError as error:
-            raise LyncPkiError(
-                f"cannot open the CA database {redact(url)}: {error.orig}", _open_fix(url)
-            ) from None
+        except DBAPIError as error:
+            engine.dispose()
+            raise unusable(url, error) from None
     return engine
 
 
-def _open_fix(url: str) -> str:
-    """What to look at when a database cannot be opened: a SQLite file has no server."""
+def unusable(url: str, error: DBAPIError, doing: str = "open") -> LyncPkiError:
+    """A database that cannot be used, in words that say where to look: a damaged SQLite
+    file is restored, not given more space; a SQLite path that is a folder is no server's
+    fault; a PostgreSQL URL whose search_path names no schema says so."""
+    said = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else "no reason"
+    return LyncPkiError(
+        f"cannot {doing} the CA database {redact(url)}: {said}", _open_fix(url, said.lower())
+    )
+
+
+def _open_fix(url: str, said: str) -> str:
+    """What to look at when a database cannot be used (`said`: the driver's reason)."""
     path = sqlite_path(url)
     if path is not None:
+        if Path(path).is_dir():
+            return f"{path} is a folder: give the database file (sqlite:///PATH/ca.sqlite)"
+        if "not a database" in said or "malformed" in said:
+            return (
+                f"{path} is not a SQLite database or is damaged: restore it from a backup "
+                "(with its -wal file), or give the right file"
+            )
         return (
             f"check the free space and the permissions of {Path(path).parent} (a SQLite "
             "database writes its journal beside it)"
         )
+    if "schema" in url or "schema" in said:
+        return (
+            "the URL's search_path names no schema this user may create in: create the schema "
+            "(CREATE SCHEMA ...) or correct options=-csearch_path%3D... in the URL"
+        )
+    if "authentication" in said or "password" in said or "role" in said:
+        return "check the user and password in the URL (postgresql+psycopg://USER:PASSWORD@HOST/DB)"
+    if "does not exist" in said:
+        return "create the database (createdb NAME) or correct its name in the URL"
     return "check that the database server runs and the URL is right"
 
 
@@ -374,10 +399,7 @@ def contents(engine: Engine) -> dict[str, int]:
                         found[name] = rows
         return found
     except DBAPIError as error:
-        raise LyncPkiError(
-            f"cannot read the CA database {redact(str(engine.url))}: {error.orig}",
-            "check that the database server runs and the URL is right",
-        ) from None
+        raise unusable(engine.url.render_as_string(hide_password=False), error, "read") from None
 
 
 _ROW_NAMES = {
@@ -486,9 +508,7 @@ def open_existing(url: str, *, ca: str, where: str) -> Engine:
         metadata.create_all(engine)  # tables a newer lyncpki added (idempotent)
     except DBAPIError as error:
         engine.dispose()
-        raise LyncPkiError(
-            f"cannot open the CA database {redact(url)}: {error.orig}", _open_fix(url)
-        ) from None
+        raise unusable(url, error) from None
     except LyncPkiError:
         engine.dispose()
         raise
