@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
-from ca_tools import crl_number, crl_pem
+from ca_tools import crl_number, crl_pem, make_ca
 
 from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.errors import LyncPkiError
@@ -94,3 +95,30 @@ def test_a_removed_crl_folder_is_made_again(fresh_ca: CertificateAuthority) -> N
     shutil.rmtree(folder)
     fresh_ca.publish_crl(actor="test")
     assert crl_number(crl_pem(fresh_ca)) > 1
+
+
+def test_ca_init_that_cannot_publish_its_first_crls_keeps_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk full at the first delta CRL advised `ca crl --delta` for a CA that `ca init` had
+    just removed: the advice is now to run ca init again, and nothing is left to trip it."""
+    import lyncpki.atomic as atomic
+
+    write = atomic._write_temporary
+
+    def full_disk_on_delta(target: Path, data: bytes, mode: int) -> Path:
+        if "+.crl" in target.name:
+            raise LyncPkiError(f"cannot write {target}: No space left on device", "free space")
+        return write(target, data, mode)
+
+    monkeypatch.setattr(atomic, "_write_temporary", full_disk_on_delta)
+    with pytest.raises(CaError) as said:
+        make_ca(tmp_path / "home")
+    assert said.value.message.startswith("could not publish the new CA's first CRLs: ")
+    assert "No space left on device" in said.value.message
+    assert (
+        said.value.fix == "free space; then run lyncpki ca init again (this attempt kept nothing)"
+    )
+    assert not (tmp_path / "home" / "ca" / "config.json").exists()
+    monkeypatch.undo()
+    assert make_ca(tmp_path / "home").config.slug  # as the fix says

@@ -63,7 +63,7 @@ def test_a_field_of_the_wrong_type_is_named(
 
 @pytest.mark.parametrize("data", [[1, 2], "text", None])
 def test_a_config_that_is_no_object_is_damaged(tmp_path: Path, data: Any) -> None:
-    with pytest.raises(LyncPkiError, match="it holds .*, not an object"):
+    with pytest.raises(LyncPkiError, match=r"it holds .*, not an object"):
         _home(tmp_path, data).read_config()
 
 

@@ -10,6 +10,8 @@ import sys
 import pytest
 from service_tools import Service, free_port, service_env
 
+LYNCPKI = (sys.executable, "-m", "lyncpki")
+
 
 def _serve(service: Service, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -69,8 +71,17 @@ def test_an_ipv6_address_is_announced_as_a_url_writes_it(service: Service) -> No
     """The announced address is one a browser or curl takes: http://[::1]:PORT/docs."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "lyncpki", "ca", "serve", "--home", str(service.home)]
-        + ["--host", "::1", "--port", str(port)],
+        [
+            *LYNCPKI,
+            "ca",
+            "serve",
+            "--home",
+            str(service.home),
+            "--host",
+            "::1",
+            "--port",
+            str(port),
+        ],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,

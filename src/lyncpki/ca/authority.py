@@ -124,6 +124,14 @@ class CaError(LyncPkiError):
     """A CA operation that cannot be done (unknown serial, not pending, ...)."""
 
 
+class CrlNotPublished(CaError):
+    """A CRL signed and recorded whose files could not be written; `reason` says why."""
+
+    def __init__(self, message: str, fix: str, reason: LyncPkiError) -> None:
+        super().__init__(message, fix)
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class Ticket:
     """A request that passed policy, ready to be signed."""
@@ -735,8 +743,16 @@ class CertificateAuthority:
         made.will_write(home.crl_file(config.slug).parent / ".publish.lock")
         made.will_write(home.config_file)
         home.write_config(config)  # its presence means "a CA exists here"
-        authority.publish_crl(actor=actor, root=True)
-        authority.publish_crl(actor=actor)  # and its delta
+        try:  # the root's CRL, the issuing CA's and its delta
+            for delta, root in ((False, True), (False, False), (True, False)):
+                authority._publish_crl(actor=actor, delta=delta, root=root)
+        except CrlNotPublished as error:  # nothing of this CA is kept: no CRL to publish again
+            reason = error.reason
+            raise CaError(
+                f"could not publish the new CA's first CRLs: {reason.message}",
+                f"{reason.fix + '; then ' if reason.fix else ''}run lyncpki ca init again "
+                "(this attempt kept nothing)",
+            ) from None
         return authority
 
     @staticmethod
@@ -1300,9 +1316,15 @@ class CertificateAuthority:
                     _IN_FORCE,
                 )
             ).first()
-        if row is None:
+        own = {  # the CA's own certificates, in the inventory only once the root revokes one
+            serial_hex(c.serial_number): c for c in (self.issuer.certificate, self.root.certificate)
+        }
+        if row is not None:
+            data = dict(row._mapping)
+        elif key in own:
+            data = self._ca_certificate_row(own[key], signer=self.config.root_slug)
+        else:
             raise CaError(f"no certificate with serial {key}", "list them: lyncpki ca list")
-        data = dict(row._mapping)
         cert = x509.load_der_x509_certificate(data.pop("der"))
         if revocation is not None:
             data["revoked_at"] = revocation.revoked_at
@@ -1524,33 +1546,35 @@ class CertificateAuthority:
     def _record_issuing_ca(self, conn: Connection) -> None:
         """The issuing CA's own certificate as a certificate of the root (`ca init` signs it
         outside the inventory), so that the root can revoke it and list it on its CRL; once."""
-        cert = self.issuer.certificate
-        serial = serial_hex(cert.serial_number)
+        row = self._ca_certificate_row(self.issuer.certificate, signer=self.config.root_slug)
         found = conn.execute(
-            select(db.certificates.c.serial).where(db.certificates.c.serial == serial)
+            select(db.certificates.c.serial).where(db.certificates.c.serial == row["serial"])
         ).first()
-        if found is not None:
-            return
+        if found is None:
+            conn.execute(insert(db.certificates).values(**row))
+
+    @staticmethod
+    def _ca_certificate_row(cert: x509.Certificate, *, signer: str) -> dict[str, Any]:
+        """The inventory row of one of the CA's own certificates, which `ca init` signs outside
+        the inventory: the issuing CA's (as the root's SubCA), or the root's."""
         spec = spec_of(cert.public_key())
         der = cert.public_bytes(Encoding.DER)
-        conn.execute(
-            insert(db.certificates).values(
-                serial=serial,
-                ca=self.config.root_slug,
-                subject=_printable(cert.subject.rfc4514_string(), 1024),
-                sans="",
-                template="SubCA",
-                requester="ca init",
-                request_id=None,
-                not_before=cert.not_valid_before_utc,
-                not_after=cert.not_valid_after_utc,
-                thumbprint=der_thumbprint(der),
-                key=spec.name if spec else "unknown",
-                issued_at=cert.not_valid_before_utc,
-                status="valid",
-                der=der,
-            )
-        )
+        return {
+            "serial": serial_hex(cert.serial_number),
+            "ca": signer,
+            "subject": _printable(cert.subject.rfc4514_string(), 1024),
+            "sans": "",
+            "template": "SubCA" if cert.issuer != cert.subject else "root CA (self-signed)",
+            "requester": "ca init",
+            "request_id": None,
+            "not_before": cert.not_valid_before_utc,
+            "not_after": cert.not_valid_after_utc,
+            "thumbprint": der_thumbprint(der),
+            "key": spec.name if spec else "unknown",
+            "issued_at": cert.not_valid_before_utc,
+            "status": "valid",
+            "der": der,
+        }
 
     def _revoked(
         self, conn: Connection, ca: str, after_id: int = 0, *, delta: bool = False
@@ -1700,10 +1724,11 @@ class CertificateAuthority:
                 except LyncPkiError as error:  # signed and recorded: its number is spent
                     kind = "delta CRL" if delta else "CRL"
                     again = "lyncpki ca crl" + (" --delta" if delta else " --root" if root else "")
-                    raise CaError(
+                    raise CrlNotPublished(
                         f"{kind} #{number} of {ca} was signed but not published: {error.message} "
                         f"(the CRLs served are unchanged: {path.parent})",
                         f"{error.fix + '; then ' if error.fix else ''}publish again: {again}",
+                        error,
                     ) from None
                 return CrlInfo(
                     ca,

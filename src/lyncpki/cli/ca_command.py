@@ -367,8 +367,8 @@ def issue_command(
     hash_name: str | None = typer.Option(
         None,
         "--hash",
-        help="Signature hash: sha256 (default), sha384, sha512; sha1 only when "
-        "the template lists it.",
+        help="Signature hash: sha256 (default), sha384 or sha512, when the template lists it "
+        "(SHA-1 is not offered: current OpenSSL and pyca/cryptography refuse to sign with it).",
         metavar="HASH",
     ),
     home: Path | None = HomeOption,
@@ -486,6 +486,7 @@ def _issue(
                 {
                     "error": "RequestRefused",
                     "message": refused.message,
+                    "fix": "; ".join(dict.fromkeys(r.fix for r in refused.refusals if r.fix)),
                     "refusals": [
                         {"code": r.code, "message": r.message, "fix": r.fix}
                         for r in refused.refusals
