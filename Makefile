@@ -37,17 +37,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Most suites run on two workers, each test file kept on one (module fixtures stay shared); the
-# command-line suites, whose output depends on the terminal's width, `ca list`'s table among them,
-# and the reliability suite, which prints its table, in one process after them.
-PARALLEL := tests/service tests/deployment tests/enrollment tests/checks tests/web tests/store \
-	tests/wizard tests/ca tests/planning tests/topology tests/x509 tests/reports
-SERIAL_FILES := tests/ca/test_cli_ca.py  # its own run: pytest drops a file named beside an
-                                          # --ignore'd folder that holds it
+# Every suite but the reliability one runs on two workers, each test file kept on one (module
+# fixtures stay shared); the reliability suite, which prints its table (and loads the machine
+# on purpose), in one process after them.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PARALLEL) $(addprefix --ignore=,$(SERIAL_FILES))
-	$(BIN)/python -m pytest $(addprefix --ignore=,$(PARALLEL))
-	$(BIN)/python -m pytest $(SERIAL_FILES)
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests --ignore=tests/reliability
+	$(BIN)/python -m pytest tests/reliability
 
 test: lint typecheck unit
 

@@ -33,6 +33,23 @@ class _DataConsole(Console):
     data escaped, and no control character obeyed (see reports/visible.py). Text objects are
     made with visible() where they are made."""
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # the width as the terminal (or COLUMNS) says when printing, not as COLUMNS said when
+        # this module was imported: rich fixes it at construction when COLUMNS is set, and a
+        # command run in-process (tests, the wizard's own runs) kept the first one's width
+        self._width = None
+
+    @property
+    def soft_wrap(self) -> bool:
+        """Never folded when not printed on a terminal: a log or a pipe keeps each message (a
+        long file name among them) on its own lines, whole, for grep and for people."""
+        return self._soft_wrap or not self.is_terminal
+
+    @soft_wrap.setter
+    def soft_wrap(self, value: bool) -> None:
+        self._soft_wrap = value
+
     def render_str(self, text: str, **kwargs: Any) -> Text:
         return super().render_str(visible(text), **kwargs)
 
