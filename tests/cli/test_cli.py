@@ -598,6 +598,19 @@ def test_deploy_refused_for_want_of_credentials_leaves_nothing(
         assert not home.exists()
 
 
+def test_deploy_of_a_topology_with_a_mistake_leaves_no_home(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    """The topology is read before the home is made: a refused one left a home holding only
+    its deploy lock, which the next run (with the mistake corrected) found in its way."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(contoso_yaml.read_text("utf-8").replace("role: mediation", "role: medi"))
+    home = tmp_path / "never"
+    code, _, err = invoke("deploy", str(broken), "--home", str(home))
+    assert code == 2 and f"{broken}:" in err and "mediation" in err, err
+    assert not home.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "meant"), [(["plna"], "plan"), (["ca", "aproove"], "approve"), (["cert"], "certs")]
 )
@@ -736,3 +749,28 @@ def test_check_never_writes_its_report_into_the_homes_data(
         assert code == 2 and "is inside" in err, (path, err)
     assert all(path.read_bytes() == data for path, data in kept.items())
     assert not (home / "secrets" / "new.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--clear", "1", "--ca", "http://127.0.0.1:9"], "--clear does not take --ca"),
+        (["--clear", "1", "--key", "ec-p256"], "--clear does not take the request's options"),
+        (["--retrieve", "7", "--offline"], "--retrieve does not take --offline"),
+        (["--offline", "--assign"], "--offline does not take --assign"),
+        (["--offline", "--ca-account", "fe01"], "--offline does not take --ca-account"),
+    ],
+)
+def test_request_options_the_chosen_way_does_not_read_are_refused(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    """`request --clear ID --ca URL` forgot the pending request (and its key) and never asked
+    the CA; `--offline --assign` wrote a .req and assigned nothing. Each is refused, before the
+    store is opened."""
+    code, _, err = invoke(
+        "request", "--server", "fe01.contoso.net", *args, "--home", str(tmp_path / "h")
+    )
+    assert code == 2, err
+    assert err.startswith(f"error: {said}"), err
+    assert "fix: run " in err
+    assert not (tmp_path / "h").exists()

@@ -312,6 +312,34 @@ def _outputs(output: Path | None, server: str, labels: list[str]) -> list[Path]:
     return [output / f"{server}-{label.replace(',', '+')}.req" for label in labels]
 
 
+# What each way of running `request` reads besides the server, the home and the store
+# passphrase: anything else given with it would be ignored (--clear with --ca forgot the
+# pending request and its key, and never asked the CA).
+_TAKES = {
+    "--clear": set[str](),
+    "--retrieve": {"--ca", "--ca-account", "--ca-password-file", "--ca-trust", "--assign",
+                   "--topology"},
+    "--offline": {"--output", "--type", "--topology",
+                  "the request's options (--template, --key, --org, --additional-san ...)"},
+}  # fmt: skip
+
+
+def _refuse_mixed(given: dict[str, bool]) -> None:
+    """Refuse options the chosen way of running does not read (said, not ignored)."""
+    for mode, takes in _TAKES.items():
+        if not given[mode]:
+            continue
+        ignored = [name for name, on in given.items() if on and name != mode and name not in takes]
+        if ignored:
+            raise LyncPkiError(
+                f"{mode} does not take {', '.join(ignored)}",
+                f"run {mode} on its own"
+                + (f" (with {', '.join(sorted(takes))} at most)" if takes else "")
+                + ", and the other options in another run",
+            )
+        return
+
+
 @guarded()
 def _request(
     server: str,
@@ -331,6 +359,23 @@ def _request(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
+    _refuse_mixed(
+        {
+            "--clear": clear_id is not None,
+            "--retrieve": retrieve_id is not None,
+            "--offline": offline,
+            "--output": output is not None,
+            "--type": bool(types),
+            "--topology": topology is not None,
+            "--ca": ca is not None,
+            "--ca-account": ca_account is not None,
+            "--ca-password-file": ca_password_file is not None,
+            "--ca-trust": ca_trust is not None,
+            "--assign": assign,
+            "the request's options (--template, --key, --org, --additional-san ...)": answers
+            != WizardAnswers(),
+        }
+    )
     store = open_store(home, server)
     if clear_id is not None:
         dropped = store.drop_pending(clear_id)

@@ -188,10 +188,13 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
         )
     if options.ca_url is not None:  # no CA of the home to make a passphrase: it must be given
         resolve_store_passphrase(options.home, file_option=False)
+    # the topology read and planned before the home is made: a refused one leaves nothing
+    topology = load_topology(options.topology)
+    planned = plan(topology, source=str(options.topology))
     options.home.mkdir(parents=True, exist_ok=True)
     try:
         with exclusive(options.home / DEPLOY_LOCK, wait=False):
-            return _deploy(options, reporter)
+            return _deploy(options, reporter, topology, planned)
     except Busy:
         raise LyncPkiError(
             f"another lyncpki deploy is running on {options.home}",
@@ -213,13 +216,13 @@ def _internal_roots(ca: CertificateAuthority | None, client: CaClient) -> frozen
     return frozenset({root.upper()}) if isinstance(root, str) else frozenset()
 
 
-def _deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
+def _deploy(
+    options: DeployOptions, reporter: Reporter, topology: Topology, result: CertificatePlan
+) -> DeployResult:
     phases: dict[str, float] = {}
     clock = _Clock(phases)
     timed = _TimedReporter(reporter, clock)
-    timed.phase("plan", 1)
-    topology = load_topology(options.topology)
-    result = plan(topology, source=str(options.topology))
+    timed.phase("plan", 1)  # read and planned by deploy(), before the home was made
     timed.advance()
     home = options.home  # made by deploy(), which holds its lock
     kept = home / HOME_TOPOLOGY  # the home's topology: check, assign and the dashboard read it
