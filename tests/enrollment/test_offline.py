@@ -392,6 +392,28 @@ def test_one_damaged_store_does_not_hide_the_others(tmp_path: Path) -> None:
     assert "no certificates" not in alone.stdout
 
 
+@pytest.mark.parametrize("lost", ["removed", "a folder"])
+def test_a_store_whose_index_is_lost_is_reported_not_skipped(tmp_path: Path, lost: str) -> None:
+    """A store folder whose store.json was removed (or replaced by a folder) was left out of
+    `certs` without a word, as if the server had no store: its keys and certificates are there,
+    its index is not, and that is said."""
+    home = tmp_path / "home"
+    for server, out in (("fe01.contoso.net", "fe01.req"), (MED, "med.req")):
+        ok(run_lyncpki("request", "--topology", CONTOSO, "--server", server, "--type", "Default",
+                       "--offline", "--home", home, "--output", tmp_path / out))  # fmt: skip
+    index = _store(home, "fe01.contoso.net") / "store.json"
+    index.unlink()
+    if lost == "a folder":
+        index.mkdir()
+    listed = run_lyncpki("certs", "--home", home, "--json")
+    assert listed.returncode == 1, listed.stderr
+    document = json.loads(listed.stdout)
+    assert {r["server"] for r in document["certificates"]} == {MED}
+    (damaged,) = document["unreadable"]
+    assert damaged["server"] == "fe01.contoso.net" and "store.json" in damaged["message"]
+    assert "backup" in damaged["fix"]
+
+
 def test_an_index_edited_to_name_paths_is_damage_of_its_store(tmp_path: Path) -> None:
     """A store.json whose key id or thumbprint was edited into a path said "damaged store
     index: bad key id" (no server, no file) or told the user to fix a thumbprint they never

@@ -280,9 +280,16 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
         _existing(store)
     rows: list[CertificateRow] = []
     unreadable: list[tuple[str, StoreError]] = []  # (server, why): the others still listed
-    for name in [store.server] if server else servers_in(root):
+    for name in [store.server] if server else servers_in(root, damaged=True):
         try:
             listed = open_store(home, name)
+            if not listed.exists():  # its certs/ or keys/ are there: the index is lost
+                raise StoreError(
+                    f"the store of {name} has no index ({listed.paths.index} is "
+                    + ("a folder)" if listed.paths.index.is_dir() else "missing)"),
+                    "restore store.json from a backup; the certificates and keys beside it "
+                    "are intact",
+                )
             rows += certificate_rows(listed, listed.clock.now())
         except StoreError as error:
             unreadable.append((name, error))

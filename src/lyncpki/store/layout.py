@@ -124,10 +124,20 @@ class StorePaths:
         (self.root / "keys").chmod(0o700)
 
 
-def servers_in(home: Path) -> list[str]:
-    """The servers that have a store in the home, sorted (global last)."""
+def servers_in(home: Path, *, damaged: bool = False) -> list[str]:
+    """The servers that have a store in the home, sorted (global last). With `damaged`, also
+    the folders that hold a store's contents without a readable index (store.json missing, or
+    a folder): reported as unreadable stores by whoever lists them, never skipped in silence."""
     folder = home / SERVERS_DIR
     if not folder.is_dir():
         return []
-    names = sorted(p.name for p in folder.iterdir() if (p / "store.json").is_file())
+    names = sorted(
+        p.name
+        for p in folder.iterdir()
+        if (p / "store.json").is_file()
+        or (damaged and p.is_dir() and any((p / sub).exists() for sub in _STORE_MARKS))
+    )
     return [n for n in names if n != GLOBAL] + ([GLOBAL] if GLOBAL in names else [])
+
+
+_STORE_MARKS = ("store.json", "certs", "keys")  # what only a store's folder holds
