@@ -339,3 +339,55 @@ def test_a_new_stores_passphrase_is_refused_before_anything_is_made(
             key_name="ec-p256", template="WebServer", friendly_name="x", exportable=False,
         )  # fmt: skip
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("extension", "is_ca"),
+    [("basicConstraints=critical,CA:TRUE", True), ("basicConstraints=CA:FALSE", False)],
+)
+def test_a_self_signed_certificate_is_a_ca_only_if_it_says_so(
+    tmp_path: Path, extension: str, is_ca: bool
+) -> None:
+    """A self-signed certificate that says CA:FALSE (a server's self-signed certificate) was
+    trusted as a root; made by openssl req -x509, it is refused as one now."""
+    import subprocess
+
+    from lyncpki.store import is_ca_certificate
+
+    pem = tmp_path / "self.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", str(tmp_path / "self.key"), "-out", str(pem),
+         "-subj", "/CN=self.contoso.net", "-days", "30", "-addext", extension],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    cert = x509.load_pem_x509_certificate(pem.read_bytes())
+    assert is_ca_certificate(cert) is is_ca
+    s = store(tmp_path)
+    if is_ca:
+        assert [t.thumbprint for t in s.trust([cert])] == [thumbprint_of(cert)]
+    else:
+        with pytest.raises(StoreError, match="is not a CA certificate"):
+            s.trust([cert])
+
+
+def test_a_self_signed_certificate_without_basic_constraints_is_a_v1_root() -> None:
+    from lyncpki.store import is_ca_certificate
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Old Root")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    assert is_ca_certificate(cert)
+
+
+def thumbprint_of(cert: x509.Certificate) -> str:
+    return cert.fingerprint(hashes.SHA1()).hex().upper()

@@ -45,12 +45,12 @@ from lyncpki.x509.requests import request_pem
 
 
 def is_ca_certificate(cert: x509.Certificate) -> bool:
-    """A CA certificate (basicConstraints CA:TRUE), or a self-signed one (a root)."""
+    """A CA certificate: basicConstraints CA:TRUE, or, without basicConstraints, a
+    self-signed one (an X.509 v1 root). A self-signed certificate that says CA:FALSE is an end
+    entity's (RFC 5280 4.2.1.9), never a root to trust."""
     try:
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        if constraints.ca:
-            return True
-        return cert.issuer == cert.subject
+        return constraints.ca
     except (x509.ExtensionNotFound, *UNREADABLE):
         try:
             return cert.issuer == cert.subject
