@@ -9,6 +9,7 @@ chain the server presents can be judged here, rule by rule, instead of one opaqu
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import socket
 import ssl
@@ -46,16 +47,31 @@ class Endpoint:
         address, _, role = text.partition("=")
         host, sep, port = address.rpartition(":")
         server, _, usage = role.partition("/")
-        if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
+        bare = _host(host)
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536 or bare is None:
             raise LyncPkiError(
                 f"--endpoint '{text[:80]}' is not HOST:PORT[=SERVER[/USAGE]]",
-                "e.g. --endpoint 127.0.0.1:5061=fe01.contoso.net or sip.contoso.com:443",
+                "e.g. --endpoint 127.0.0.1:5061=fe01.contoso.net, sip.contoso.com:443 or "
+                "[::1]:5061 (an IPv6 address in brackets)",
             )
-        return cls(host.strip("[]"), int(port), normalize(server) or None, usage or "Default")
+        return cls(bare, int(port), normalize(server) or None, usage or "Default")
 
     @property
     def label(self) -> str:
-        return f"{self.host}:{self.port}"
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def _host(text: str) -> str | None:
+    """The host of an endpoint: a name, an IPv4 address, or an IPv6 address in brackets
+    (returned without them); None when it is none of these ('[::1', '::1', 'a]b')."""
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            return str(ipaddress.IPv6Address(text[1:-1]))
+        except ValueError:
+            return None
+    if not text or any(c in text for c in "[]:/ "):
+        return None
+    return text
 
 
 @dataclass(frozen=True)
