@@ -168,6 +168,23 @@ CASES = {
             "remove it from one of the pools",
         ),
     ),
+    "server twice in one pool": (
+        {10: "        servers: [fe1.ad.corpmail.se, fe1.ad.corpmail.se]"},
+        "",
+        (
+            "sites[0].pools[0].servers[1]",
+            10,
+            39,
+            "server 'fe1.ad.corpmail.se' is listed twice in this pool (first at "
+            "sites[0].pools[0].servers[0])",
+            "remove the duplicate",
+        ),
+    ),
+    "organization name too long": (
+        {1: "organization: {name: " + "N" * 70 + "}\nsip_domains: [corpmail.se, partner.no]"},
+        "",
+        ("organization.name", 1, 22, "'name' is 70 characters long, at most 64", "shorten"),
+    ),
     "simple url outside sip domains": (
         {4: "  dialin: dialin.elsewhere.org"},
         "",
@@ -346,6 +363,17 @@ def test_one_problem_one_clear_message(case: str) -> None:
     assert fix in issue.fix
     assert f"site-a.yaml:{line}:{column}: {field}: {issue.message}" in str(error)
     assert f"fix: {issue.fix}" in str(error)
+
+
+def test_pools_written_as_a_mapping_are_told_to_be_a_list() -> None:
+    """The fix said "write a list, e.g. [a.contoso.com, b.contoso.com]": names, for pools."""
+    text = (
+        "sip_domains: [corpmail.se]\nsimple_urls: {meet: meet.corpmail.se}\nsites:\n"
+        "  - name: A\n    pools: {role: front_end, fqdn: pool.ad.corpmail.se}\n"
+    )
+    issue = only(problems(text))
+    assert issue.message.startswith("'pools' must be a list"), issue.message
+    assert "'- {role: ..., fqdn: ...}'" in issue.fix
 
 
 def test_unknown_role() -> None:

@@ -117,8 +117,20 @@ def check_unique_names(data: dict[str, Any], report: Report) -> None:
         pools(pool.fqdn, (*pool.path, "fqdn"))
         listed = _items(pool.data.get("servers"))
         if listed:
+            here: dict[str, int] = {}  # a server listed twice in its own pool: said so
             for k, server in enumerate(listed):
-                servers(_name(server), (*pool.path, "servers", k))
+                name = _name(server)
+                if name is not None and name in here:
+                    report(
+                        (*pool.path, "servers", k),
+                        f"server '{name}' is listed twice in this pool (first at "
+                        f"{format_path((*pool.path, 'servers', here[name]))})",
+                        "remove the duplicate",
+                    )
+                    continue
+                if name is not None:
+                    here[name] = k
+                servers(name, (*pool.path, "servers", k))
         elif pool.role not in (None, "front_end"):
             servers(pool.fqdn, (*pool.path, "fqdn"))
 

@@ -99,6 +99,11 @@ _MISSING_FIX = {
     "name": "add a name",
 }
 
+_LIST_FIX = {  # each entry a mapping, not a name: the general example would mislead
+    "sites": "write the sites as a list, one '- name: ...' entry each",
+    "pools": "write the pools as a list, one '- {role: ..., fqdn: ...}' entry each",
+}
+
 _TYPE_FIX = {
     "bool_type": "write true or false",
     "bool_parsing": "write true or false",
@@ -133,6 +138,22 @@ def _translate(error: ErrorDetails) -> tuple[str, str]:
         return f"'{last}' needs at least one entry", _MISSING_FIX.get(last, "add an entry")
     if kind == "string_pattern_mismatch" and last == "country":
         return f"country '{given}' is not a two-letter code", "use an ISO 3166 code such as US"
+    if kind in ("too_long", "string_too_long") and "max_length" in ctx:
+        most = ctx["max_length"]
+        if ctx.get("field_type") == "List":
+            return f"'{last}' has more than {most} entries", f"list at most {most}"
+        length = len(given) if isinstance(given, str) else ctx.get("actual_length", "too many")
+        why = (
+            ": it goes into the certificates' subject, whose fields RFC 5280 bounds"
+            if loc and loc[0] == "organization"
+            else ""
+        )
+        return (
+            f"'{last}' is {length} characters long, at most {most} are taken{why}",
+            f"shorten it to {most} characters or fewer",
+        )
+    if kind == "list_type" and last in _LIST_FIX:
+        return f"'{last}' must be a list, got {given!r:.60}", _LIST_FIX[last]
     if kind in _TYPE_FIX:
         return f"{error['msg'].lower()}, got {given!r}", _TYPE_FIX[kind]
     return error["msg"], "correct this value"
