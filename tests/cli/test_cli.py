@@ -611,6 +611,24 @@ def test_deploy_of_a_topology_with_a_mistake_leaves_no_home(
     assert not home.exists()
 
 
+def test_deploy_with_a_weak_ca_passphrase_leaves_no_home_and_a_fix_it_takes(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    """The fix offered --generate-passphrase, an option of ca init that deploy does not take,
+    and the refused run left a home with its lock and topology."""
+    home = tmp_path / "never"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYNCPKI_")}
+    run = subprocess.run(
+        [sys.executable, "-m", "lyncpki", "deploy", str(contoso_yaml), "--home", str(home)],
+        capture_output=True, text=True, env={**env, "LYNCPKI_CA_PASSPHRASE": "short"},
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "shorter than 12 characters" in run.stderr
+    assert "--generate-passphrase" not in run.stderr and "unset LYNCPKI_CA_PASSPHRASE" in run.stderr
+    assert not home.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "meant"), [(["plna"], "plan"), (["ca", "aproove"], "approve"), (["cert"], "certs")]
 )

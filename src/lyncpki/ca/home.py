@@ -141,12 +141,15 @@ def _valid_host(host: str) -> bool:
     return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
 
 
-def check_new_passphrase(secret: bytes) -> None:
-    """A new CA key's passphrase: the rule of every passphrase (passphrase.weakness)."""
+def check_new_passphrase(
+    secret: bytes, *, generated: str = "--generate-passphrase for a demo or test home"
+) -> None:
+    """A new CA key's passphrase: the rule of every passphrase (passphrase.weakness).
+    `generated` says how the command at hand makes one instead."""
     if found := passphrase.weakness(secret):
         raise LyncPkiError(
             f"the CA passphrase {found.problem}: it alone protects the CA's keys",
-            f"{found.advice} (or --generate-passphrase for a demo or test home)",
+            f"{found.advice} (or {generated})",
         )
 
 

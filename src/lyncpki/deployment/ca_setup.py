@@ -24,7 +24,13 @@ from cryptography import x509
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.accounts import Accounts, Role
 from lyncpki.ca.authority import CertificateAuthority
-from lyncpki.ca.home import PASSPHRASE_ENV, CaHome, generate_passphrase, resolve_passphrase
+from lyncpki.ca.home import (
+    PASSPHRASE_ENV,
+    CaHome,
+    check_new_passphrase,
+    generate_passphrase,
+    resolve_passphrase,
+)
 from lyncpki.deployment.needs import Revoked
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
@@ -59,6 +65,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+_DEPLOY_GENERATES = f"unset {PASSPHRASE_ENV}: deploy then generates one for the home"
+
+
+def check_new_ca_passphrase(home: Path) -> None:
+    """Refuse, before anything is made, the passphrase a new CA of `home` would be given
+    when it is too weak (none given: deploy generates one)."""
+    ca_home = CaHome(home)
+    if ca_home.exists():
+        return
+    try:
+        secret = resolve_passphrase(ca_home)
+    except LyncPkiError:
+        return
+    check_new_passphrase(secret, generated=_DEPLOY_GENERATES)
+
+
 def open_or_create(home: Path, namespaces: Sequence[str], *, demo: bool) -> OpenedCa:
     """The home's CA; created when there is none (RSA 4096 root, RSA 2048 issuing CA, its
     URLs on a loopback port chosen now and kept). Without a passphrase anywhere, `demo`
@@ -81,6 +103,8 @@ def open_or_create(home: Path, namespaces: Sequence[str], *, demo: bool) -> Open
         if added:
             ca.set_namespaces([*ca.config.namespaces, *added], actor="lyncpki deploy")
         return OpenedCa(ca, secret, False, generated, added)
+    if not generated:  # the fix deploy can follow: not ca init's --generate-passphrase
+        check_new_passphrase(secret, generated=_DEPLOY_GENERATES)
     ca = CertificateAuthority.create(
         ca_home,
         passphrase=secret,

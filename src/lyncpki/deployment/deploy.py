@@ -24,6 +24,7 @@ from lyncpki.checks.report import CheckReport
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.deployment.ca_setup import (
     ServiceProcess,
+    check_new_ca_passphrase,
     deploy_account,
     missing_namespaces,
     open_or_create,
@@ -191,6 +192,8 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
     # the topology read and planned before the home is made: a refused one leaves nothing
     topology = load_topology(options.topology)
     planned = plan(topology, source=str(options.topology))
+    if options.ca_url is None:
+        check_new_ca_passphrase(options.home)
     options.home.mkdir(parents=True, exist_ok=True)
     try:
         with exclusive(options.home / DEPLOY_LOCK, wait=False):
