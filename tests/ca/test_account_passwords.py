@@ -49,3 +49,28 @@ def test_the_same_password_is_refused_from_the_environment_and_from_a_file(tmp_p
         assert "Traceback" not in process.stderr
     listed = run_lyncpki("ca", "account", "list", "--home", home, "--json")
     assert listed.returncode == 0 and '"a1"' not in listed.stdout and '"a2"' not in listed.stdout
+
+
+def test_an_account_name_too_long_is_said_to_be_too_long(tmp_path: Path) -> None:
+    """A 200-character name was "not a valid account name" with the characters allowed as the
+    fix, although every character was allowed; and the example printed two backslashes."""
+    from lyncpki.ca import database as db
+    from lyncpki.ca.accounts import Accounts, Role
+
+    engine = db.connect(f"sqlite:///{tmp_path / 'ca.sqlite'}", create=True)
+    accounts = Accounts(engine)
+    with pytest.raises(AccountError) as refused:
+        accounts.add("a" * 200, Role("requester"), "correct horse battery")
+    assert "is 200 characters long, at most 128 are taken" in refused.value.message
+    with pytest.raises(AccountError) as invalid:
+        accounts.add("fe01 server", Role("requester"), "correct horse battery")
+    assert "CONTOSO\\lyncadmin " in (invalid.value.fix or "")
+    assert "\\\\" not in (invalid.value.fix or "")
+    engine.dispose()
+
+
+def test_templates_of_a_home_without_a_ca_say_they_are_the_built_ins(tmp_path: Path) -> None:
+    listed = run_lyncpki("ca", "templates", "--home", tmp_path / "typo")
+    assert listed.returncode == 0, listed.stderr
+    assert "WebServer" in listed.stdout
+    assert f"no CA in {tmp_path / 'typo'}" in listed.stderr and "built-in" in listed.stderr

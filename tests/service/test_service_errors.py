@@ -293,6 +293,21 @@ def test_docs_describe_the_api(service: Service) -> None:
         assert path in schema["paths"], sorted(schema["paths"])
 
 
+def test_health_answers_head_as_probes_send_it(service: Service) -> None:
+    answer = httpx.head(f"{service.url}/health", timeout=10)
+    assert answer.status_code == 200 and answer.content == b""
+
+
+def test_a_denial_reason_longer_than_kept_is_refused_not_cut(service: Service) -> None:
+    """The API refused a reason over 500 characters while the CLI cut it without a word."""
+    with service.client("boss") as http:
+        answer = http.post("/api/v1/requests/1/deny", json={"reason": "x" * 501})
+    _error(answer, 422, "request.invalid")
+    cut = service.cli("ca", "deny", "1", "--reason", "x" * 501, check=False)
+    assert cut.returncode == 2, cut
+    assert "501 characters long, at most 500 are kept" in cut.stderr
+
+
 def test_openapi_operation_ids_are_unique(service: Service) -> None:
     schema = httpx.get(f"{service.url}/openapi.json").json()
     ids = [

@@ -29,6 +29,7 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.passphrase import weakness
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+MAX_NAME = 128
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\\-]{0,127}$")
 FAILURE_WINDOW = dt.timedelta(minutes=1)
 # Failed logins within the window before a 429: per account from one client (a guesser at
@@ -107,10 +108,16 @@ class Accounts:
         self.clock = clock
 
     def add(self, name: str, role: Role, password: str) -> Account:
+        if len(name) > MAX_NAME:
+            raise AccountError(
+                f"the account name '{name[:40]}...' is {len(name)} characters long, at most "
+                f"{MAX_NAME} are taken",
+                "choose a shorter name (e.g. CONTOSO\\lyncadmin or lync-fe01)",
+            )
         if not _NAME.match(name):
             raise AccountError(
                 f"'{name[:40]}' is not a valid account name",
-                "use letters, digits and . _ @ \\ - (e.g. CONTOSO\\\\lyncadmin or lync-fe01)",
+                "use letters, digits and . _ @ \\ - (e.g. CONTOSO\\lyncadmin or lync-fe01)",
             )
         check_new_password(password)
         try:

@@ -124,6 +124,9 @@ class CaError(LyncPkiError):
     """A CA operation that cannot be done (unknown serial, not pending, ...)."""
 
 
+MAX_REASON = 500  # a denial's reason, as the requests table and the API keep it
+
+
 class CrlNotPublished(CaError):
     """A CRL signed and recorded whose files could not be written; `reason` says why."""
 
@@ -1235,6 +1238,11 @@ class CertificateAuthority:
             raise
 
     def deny(self, request_id: int, *, actor: str, reason: str = "") -> None:
+        if len(reason) > MAX_REASON:  # kept whole or refused, never cut without a word
+            raise CaError(
+                f"the reason is {len(reason)} characters long, at most {MAX_REASON} are kept",
+                "shorten it (the request's record keeps the reason whole)",
+            )
         self._pending_request(request_id, actor, "deny")
         with self.writer.begin() as conn:
             done = conn.execute(
@@ -1244,11 +1252,11 @@ class CertificateAuthority:
                     status="denied",
                     decided_at=self.clock.now(),
                     decided_by=_printable(actor, 128),
-                    reason=reason[:500],
+                    reason=reason,
                 )
             )
             if done.rowcount == 1:
-                self.audit(actor, "deny", f"request {request_id}", "ok", reason[:500], conn)
+                self.audit(actor, "deny", f"request {request_id}", "ok", reason, conn)
         if done.rowcount != 1:
             refusal = CaError(
                 f"request {request_id} was decided meanwhile", "see its status: lyncpki ca pending"

@@ -995,6 +995,12 @@ def _templates(home: Path | None, as_json: bool) -> None:
 
     ca_home = home_of(home)
     templates = list(load_templates(ca_home) if ca_home.exists() else DEFAULT_TEMPLATES)
+    if not ca_home.exists():  # a mistyped --home showed the built-ins as if they were its CA's
+        stderr.print(
+            f"note: no CA in {ca_home.root}: these are the built-in templates a new CA offers "
+            "(lyncpki ca init)",
+            markup=False,
+        )
     if as_json:
         emit_json([t.as_dict() for t in templates])
         return

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lyncpki import __version__
 from lyncpki.ca.accounts import Account, AccountWatch
-from lyncpki.ca.authority import CaError, CertificateAuthority, IssueResult
+from lyncpki.ca.authority import MAX_REASON, CaError, CertificateAuthority, IssueResult
 from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.service import errors
@@ -62,7 +62,7 @@ class EnrollJson(BaseModel):
 
 
 class Decision(BaseModel):
-    reason: str = Field("", max_length=500)
+    reason: str = Field("", max_length=MAX_REASON)
 
 
 class Revocation(BaseModel):
@@ -524,6 +524,11 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
             "version": __version__,
             "ocsp": ocsp is not None,
         }
+
+    @app.head("/health", include_in_schema=False)  # what load balancers and probes send
+    def health_head() -> Response:
+        health()
+        return Response()
 
     add_console(app, ca, watch)
     return app
