@@ -391,3 +391,13 @@ def test_a_self_signed_certificate_without_basic_constraints_is_a_v1_root() -> N
 
 def thumbprint_of(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA1()).hex().upper()
+
+
+def test_an_index_that_is_not_text_is_said_not_to_be_text(tmp_path: Path) -> None:
+    s = store(tmp_path)
+    s.paths.make()
+    s.paths.index.write_bytes(b'{"format": "\xe9"}')
+    with pytest.raises(StoreError) as refused:
+        s.load()
+    assert "is not UTF-8 text (byte 12)" in refused.value.message
+    assert "backup" in (refused.value.fix or "")

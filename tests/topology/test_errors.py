@@ -376,6 +376,15 @@ def test_pools_written_as_a_mapping_are_told_to_be_a_list() -> None:
     assert "'- {role: ..., fqdn: ...}'" in issue.fix
 
 
+def test_a_second_yaml_document_is_named_with_its_line() -> None:
+    """'expected a single document in the stream' was answered with "check indentation,
+    colons and quotes": the fix is to remove the second document."""
+    issue = only(problems(VALID + "---\nsip_domains: [other.se]\n"))
+    assert (issue.line, issue.message) == (15, "a second YAML document begins here: "
+                                           "a topology file holds one"), issue  # fmt: skip
+    assert "remove this '---' line" in issue.fix
+
+
 def test_unknown_role() -> None:
     pool = "      - role: mediaton\n        fqdn: med.ad.corpmail.se\n"  # lines 15-16
     error = problems(edited(append=pool), "site-a.yaml")

@@ -124,7 +124,12 @@ class ServerStore:
                 "restore store.json from a backup; the certificates and keys beside it are intact",
             ) from None
         try:
-            data = json.loads(text)
+            try:
+                data = json.loads(text)
+            except UnicodeDecodeError as error:  # not "Expecting value": not text at all
+                raise ValueError(
+                    f"it is not UTF-8 text (byte {error.start}): not a store index, or damaged"
+                ) from None
             if not isinstance(data, dict):
                 kind = _JSON_KINDS.get(type(data), type(data).__name__)
                 raise ValueError(f"it holds a JSON {kind}, not the store's object")

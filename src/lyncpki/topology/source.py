@@ -236,10 +236,16 @@ def parse_text(text: str, source: str, *, json_syntax: bool = False) -> Document
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             problem = error.problem or "invalid YAML"
+            second = "another document" in problem  # a '---' after the topology
             _fail(
                 source,
-                f"not valid YAML: {problem}" + (f" ({error.context})" if error.context else ""),
-                "correct the YAML syntax here: check indentation, colons and quotes",
+                "a second YAML document begins here: a topology file holds one"
+                if second
+                else f"not valid YAML: {problem}"
+                + (f" ({error.context})" if error.context else ""),
+                "remove this '---' line and what follows it (or merge it into the topology above)"
+                if second
+                else "correct the YAML syntax here: check indentation, colons and quotes",
                 mark.line + 1 if mark else None,
                 mark.column + 1 if mark else None,
             )
