@@ -598,6 +598,14 @@ def test_deploy_refused_for_want_of_credentials_leaves_nothing(
         assert not home.exists()
 
 
+def test_deploy_ca_account_without_ca_is_refused(contoso_yaml: Path, tmp_path: Path) -> None:
+    """--ca-account without --ca was ignored: the run used the home's own CA."""
+    home = tmp_path / "never"
+    code, _, err = invoke("deploy", str(contoso_yaml), "--home", str(home), "--ca-account", "x")
+    assert code == 2 and "--ca-account goes with --ca" in err, err
+    assert not home.exists()
+
+
 def test_deploy_of_a_topology_with_a_mistake_leaves_no_home(
     contoso_yaml: Path, tmp_path: Path
 ) -> None:
@@ -792,3 +800,16 @@ def test_request_options_the_chosen_way_does_not_read_are_refused(
     assert err.startswith(f"error: {said}"), err
     assert "fix: run " in err
     assert not (tmp_path / "h").exists()
+
+
+@pytest.mark.parametrize("given", ["missing.pem", "garbage.pem", "."])
+def test_a_trust_file_that_cannot_be_used_names_the_option(tmp_path: Path, given: str) -> None:
+    """The fix said "check --trust"; each refusal now names the option and what it takes."""
+    (tmp_path / "garbage.pem").write_text("not a certificate\n")
+    (tmp_path / "leaf.pem").write_text("not one either\n")
+    code, _, err = invoke(
+        "check", "--cert", str(tmp_path / "leaf.pem"), "--trust", str(tmp_path / given)
+    )
+    assert code == 2, err
+    assert err.startswith("error: --trust: "), err
+    assert "fix: give --trust the PEM file of a root CA" in err

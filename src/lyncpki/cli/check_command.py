@@ -418,9 +418,17 @@ def _render(report: CheckReport, fmt: Format, output: Path | None, as_json: bool
 
 
 def _roots(paths: list[Path]) -> list[x509.Certificate]:
+    """The certificates of the --trust files, each refusal naming the option it came from."""
+    fix = "give --trust the PEM file of a root CA to trust (its certificate, or a chain)"
     found: list[x509.Certificate] = []
     for path in paths:
-        found += load_bundle(read_input(path, "check --trust"), str(path)).certificates
+        try:
+            certificates = load_bundle(read_input(path, fix), str(path)).certificates
+        except LyncPkiError as error:
+            raise LyncPkiError(f"--trust: {error.message}", fix) from None
+        if not certificates:
+            raise LyncPkiError(f"--trust {path} holds no certificate", fix)
+        found += certificates
     return found
 
 

@@ -180,6 +180,11 @@ def dry_run(options: DeployOptions) -> DeployResult:
 def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
     """The whole job; one run per home at a time (a second one is refused at once: two runs
     would each make keys, requests and copies for the same stores)."""
+    if options.ca_account is not None and options.ca_url is None:  # would be ignored
+        raise LyncPkiError(
+            "--ca-account goes with --ca (a CA service's account)",
+            "add --ca URL, or leave --ca-account out: the home's own CA needs no account",
+        )
     if options.dry_run:
         return dry_run(options)
     if options.ca_url is not None and not (options.ca_account and options.ca_password):
