@@ -1,3 +1,3 @@
-from lyncpki.cli.main import main
+from lyncpki.cli.entry import main
 
 main()

@@ -108,3 +108,28 @@ def test_a_database_that_fails_is_an_error_not_a_bug(
         assert "free space" in document["fix"] and "bug" not in document["fix"]
     else:
         assert "database or disk is full" in said.err and "internal error" not in said.err
+
+
+def test_ctrl_c_while_the_commands_are_imported_is_one_line_not_a_traceback() -> None:
+    """A Ctrl-C in the first half second (Python importing typer, SQLAlchemy...) printed a
+    traceback: it happens before any handler of lyncpki exists but the entry point's. The
+    interrupt is raised here by an import hook, where a real one would land."""
+    import subprocess
+    import sys
+
+    hook = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'typer':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['lyncpki', 'ca', 'list']\n"
+        "from lyncpki.cli.entry import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hook], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 130, done
+    assert done.stderr == "interrupted\n", done.stderr
