@@ -813,3 +813,14 @@ def test_a_trust_file_that_cannot_be_used_names_the_option(tmp_path: Path, given
     assert code == 2, err
     assert err.startswith("error: --trust: "), err
     assert "fix: give --trust the PEM file of a root CA" in err
+
+
+@pytest.mark.parametrize("command", [["ca", "list"], ["certs"], ["deploy", "topology.yaml"]])
+def test_a_home_name_with_a_line_break_is_refused(tmp_path: Path, command: list[str]) -> None:
+    """A line break pasted into --home split every message that named the home (and made a
+    folder whose name no one could type)."""
+    home = tmp_path / "bad\nname"
+    code, _, err = invoke(*command, "--home", str(home))
+    assert code == 2, err
+    assert "holds a control character" in err and "\\n" in err, err
+    assert not home.exists()

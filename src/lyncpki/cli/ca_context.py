@@ -40,6 +40,11 @@ def home_of(home: Path | None) -> CaHome:
     """The home given (--home, else $LYNCPKI_HOME, else ./lyncpki-data); a file there is refused
     (every command then failed on a path below it, with a fix about that path)."""
     given = CaHome(home or Path(os.environ.get(HOME_ENV, DEFAULT_HOME)))
+    if not str(given.root).isprintable():  # a line break pasted in: every message split by it
+        raise LyncPkiError(
+            f"the home {str(given.root)!r} holds a control character (a line break?)",
+            f"give the home's folder name without it (--home DIR, or ${HOME_ENV})",
+        )
     if given.root.exists() and not given.root.is_dir():
         raise LyncPkiError(
             f"the home {given.root} is a file, not a folder",
