@@ -463,6 +463,17 @@ def test_approval_template_from_the_home_templates_file(
     eku = extension_block(x509_text(cert), "X509v3 Extended Key Usage:").splitlines()[1]
     assert eku.strip() == SERVER_AUTH
 
+    # the template removed while a request waits: approving it says what to do
+    waiting = ca.submit(openssl_req(work), requester="alice", template="ManagedWeb")
+    data["templates"].pop()
+    fresh_ca.home.templates_file.write_text(yaml.safe_dump(data), "utf-8")
+    reopened = CertificateAuthority.open(CaHome(fresh_ca.home.root), PASSPHRASE)
+    with pytest.raises(CaError) as refused:
+        reopened.approve(waiting.request_id, actor="bob")
+    assert "no longer offers" in refused.value.message
+    assert f"lyncpki ca deny {waiting.request_id}" in (refused.value.fix or "")
+    assert reopened.audit_log()[0]["outcome"] == "refused"
+
 
 @pytest.mark.external
 def test_a_subordinate_ca_can_issue(ca: CertificateAuthority, work: Path) -> None:

@@ -1214,7 +1214,17 @@ class CertificateAuthority:
                 "another CA manager must approve it",
             )
         read = read_request(request["csr"], f"request {request_id}")
-        template = self.templates.get(request["template"])
+        try:
+            template = self.templates.get(request["template"])
+        except LyncPkiError as error:  # removed from templates.yaml since the request came
+            refusal = CaError(
+                f"request {request_id} asks for template {request['template']}, which this CA "
+                "no longer offers",
+                f"offer it again in {self.home.templates_file} to approve the request, or deny "
+                f"it (lyncpki ca deny {request_id})",
+            )
+            self.audit(actor, "approve", f"request {request_id}", "refused", refusal.message)
+            raise refusal from error
         try:
             approved = evaluate(
                 read, template, namespaces=self.namespaces, ca_public_keys=self._ca_keys
