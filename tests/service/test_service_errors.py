@@ -293,6 +293,20 @@ def test_docs_describe_the_api(service: Service) -> None:
         assert path in schema["paths"], sorted(schema["paths"])
 
 
+def test_the_api_page_needs_nothing_from_the_internet(service: Service) -> None:
+    """/docs was FastAPI's Swagger UI, whose scripts come from a CDN: a blank page on a CA's
+    isolated network. It is rendered by the service now, every route on it."""
+    page = httpx.get(f"{service.url}/docs", timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    schema = httpx.get(f"{service.url}/openapi.json", timeout=10).json()
+    for path, item in schema["paths"].items():
+        for method in item:
+            assert f"{method.upper()} {path}" in page.text, (method, path)
+    external = [url for url in ("http://", "https://", "//cdn") if f'src="{url}' in page.text]
+    assert not external and "<script" not in page.text
+    assert "swagger-ui" in httpx.get(f"{service.url}/docs/swagger", timeout=10).text
+
+
 def test_health_answers_head_as_probes_send_it(service: Service) -> None:
     answer = httpx.head(f"{service.url}/health", timeout=10)
     assert answer.status_code == 200 and answer.content == b""

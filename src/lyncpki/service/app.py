@@ -45,6 +45,7 @@ from lyncpki.service.ocsp_http import (
 from lyncpki.service.published import PublishedFiles
 from lyncpki.service.replay import replay
 from lyncpki.service.submissions import Submissions
+from lyncpki.web.api_reference import add_api_reference
 from lyncpki.web.console import add_console
 from lyncpki.x509.identifiers import thumbprint
 
@@ -202,7 +203,10 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         version=__version__,
         description="Enrollment, CRL/AIA distribution and OCSP of the lyncpki enterprise CA. "
         "Errors are JSON: {error, message, fix}.",
+        docs_url=None,  # /docs is rendered here (add_api_reference): no scripts from a CDN
+        redoc_url=None,
     )
+    add_api_reference(app)
     errors.install(app)
     watch = AccountWatch(ca.engine)  # one dedicated connection for the API and the console
     app.state.authenticate = Authenticator(ca, watch)
