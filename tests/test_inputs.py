@@ -74,3 +74,13 @@ def test_a_secret_in_the_environment_that_is_not_text_is_a_message(
     assert env_secret("LYNCPKI_TEST_SECRET") == "påss-wörd"
     monkeypatch.delenv("LYNCPKI_TEST_SECRET")
     assert env_secret("LYNCPKI_TEST_SECRET") == ""
+
+
+def test_an_empty_required_secret_file_is_said_to_be_empty(tmp_path: Path) -> None:
+    """An empty --password-file was "shorter than 12 characters"."""
+    empty = tmp_path / "pw"
+    empty.write_text("\n")
+    with pytest.raises(LyncPkiError, match="is empty") as caught:
+        read_secret(empty, "check --password-file", required=True)
+    assert caught.value.fix == "check --password-file"
+    assert read_secret(empty, "") == ""  # the passphrase sources say it in their own words

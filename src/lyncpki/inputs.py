@@ -41,16 +41,23 @@ def read_input(
     return data
 
 
-def read_secret(path: Path, fix: str, *, label: str | None = None) -> str:
-    """A password or passphrase kept in a file: its first text, without the line end."""
+def read_secret(path: Path, fix: str, *, label: str | None = None, required: bool = False) -> str:
+    """A password or passphrase kept in a file: its text, without the line end (nor blanks
+    around it). `required`: an empty file is refused here, with `fix` (callers that tell an
+    empty file from others in their own words leave it False)."""
     data = read_input(path, fix, label=label, limit=MAX_SECRET_BYTES)
     try:
-        return data.decode("utf-8").strip()
+        secret = data.decode("utf-8").strip()
     except UnicodeDecodeError:
         raise LyncPkiError(
             f"{label or path} is not UTF-8 text (a secret file holds the password on one line)",
             fix,
         ) from None
+    if required and not secret:  # not "shorter than 12 characters": there is nothing in it
+        raise LyncPkiError(
+            f"{label or path} is empty (a secret file holds the password on one line)", fix
+        )
+    return secret
 
 
 def _size(limit: int) -> str:

@@ -269,7 +269,7 @@ def check_tls_pair(cert_file: Path, key_file: Path) -> None:
 
 def _password(password_file: Path | None) -> str:
     if password_file is not None:
-        return read_secret(password_file, "check --password-file")
+        return read_secret(password_file, "check --password-file", required=True)
     if value := env_secret(PASSWORD_ENV):
         return value
     if sys.stdin.isatty():

@@ -122,7 +122,7 @@ def ca_password(account: str | None, password_file: Path | None) -> str | None:
     if account is None:
         return None
     if password_file is not None:
-        return read_secret(password_file, "check --ca-password-file")
+        return read_secret(password_file, "check --ca-password-file", required=True)
     value = env_secret(CA_PASSWORD_ENV) or _prompt(f"Password of CA account {account}")
     if not value:
         raise LyncPkiError(
