@@ -307,6 +307,32 @@ def test_the_api_page_needs_nothing_from_the_internet(service: Service) -> None:
     assert "swagger-ui" in httpx.get(f"{service.url}/docs/swagger", timeout=10).text
 
 
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"NOT HTTP AT ALL\r\n\r\n",
+    ],
+    ids=["100-KB-url", "garbage"],
+)
+def test_a_request_http_cannot_read_is_a_json_400(service: Service, request_bytes: bytes) -> None:
+    """uvicorn answered these in plain text ("Invalid HTTP request received.")."""
+    import socket
+
+    host, port = service.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request_bytes)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert b"content-type: application/json" in head.lower()
+    document = json.loads(body)
+    assert document["error"] == "request.malformed" and document["fix"]
+    assert httpx.get(f"{service.url}/health", timeout=10).status_code == 200
+
+
 def test_health_answers_head_as_probes_send_it(service: Service) -> None:
     answer = httpx.head(f"{service.url}/health", timeout=10)
     assert answer.status_code == 200 and answer.content == b""

@@ -17,6 +17,7 @@ The responder is found on the application (`app.state.ocsp_answer_at_once`, set 
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
@@ -57,6 +58,31 @@ class OcspHttpProtocol(HttpToolsProtocol):
         self._answer_at_once = _answerer(self.app)
         self._ocsp: tuple[bytes, bytearray] | None = None  # (method, body) of a request held
         self._held_path = b""
+
+    def send_400_response(self, msg: str) -> None:
+        """A request HTTP itself cannot read (a malformed request line, a URL or a header
+        beyond the parser's bounds), answered as every other error of the service is: JSON
+        {error, message, fix}, not uvicorn's plain text. The connection is closed after it."""
+        body = json.dumps(
+            {
+                "error": "request.malformed",
+                "message": "the request is not HTTP this service can read (a malformed request "
+                "line, or a URL or header too long)",
+                "fix": "send a well-formed HTTP/1.1 request; an OCSP request longer than a URL "
+                "allows goes by POST /ocsp",
+            }
+        ).encode()
+        content = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            content.extend([name, b": ", value, b"\r\n"])
+        content += [
+            b"content-type: application/json\r\n",
+            b"content-length: " + str(len(body)).encode() + b"\r\n",
+            b"connection: close\r\n\r\n",
+            body,
+        ]
+        self.transport.write(b"".join(content))
+        self.transport.close()
 
     def on_headers_complete(self) -> None:
         self._ocsp = None
