@@ -38,18 +38,25 @@ class Pki:
         return cert, key
 
 
-def make_pki() -> Pki:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Store Test Root")])
-    root = (
+def self_signed(name: str, key: ec.EllipticCurvePrivateKey, *, ca: bool | None) -> x509.Certificate:
+    """A self-signed certificate; `ca` None: without basicConstraints (an X.509 v1 root)."""
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW - dt.timedelta(days=10))
         .not_valid_after(NOW + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
     )
-    return Pki(root, key)
+    if ca is not None:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=ca, path_length=None), critical=True
+        )
+    return builder.sign(key, hashes.SHA256())
+
+
+def make_pki() -> Pki:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return Pki(self_signed("Store Test Root", key, ca=True), key)

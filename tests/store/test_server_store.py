@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from store_pki import NOW, Pki
+from store_pki import NOW, Pki, self_signed
 
 from lyncpki.clock import FixedClock
 from lyncpki.errors import LyncPkiError
@@ -375,18 +375,7 @@ def test_a_self_signed_certificate_without_basic_constraints_is_a_v1_root() -> N
     from lyncpki.store import is_ca_certificate
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Old Root")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(NOW)
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    assert is_ca_certificate(cert)
+    assert is_ca_certificate(self_signed("Old Root", key, ca=None))
 
 
 def thumbprint_of(cert: x509.Certificate) -> str:
