@@ -53,3 +53,25 @@ def test_an_expired_ca_refuses_to_sign_and_says_so(
     refused = next(e for e in ca.audit_log() if e["action"] == "crl")  # audited as well
     assert refused["outcome"] == "refused" and "expired" in refused["detail"]
     ca.publish_crl(actor="t", root=True)  # the root, still valid, still publishes
+
+
+def test_the_inventory_says_expired_for_a_certificate_past_its_end(
+    ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    """`ca list` said expired and the console said valid for the same row: both read the
+    domain's inventory now. The end date is openssl's reading of the certificate."""
+    issued = ca.submit(openssl_req(tmp_path), requester="t")
+    assert issued.certificate is not None
+    pem = write_pem(tmp_path, "leaf.pem", issued.certificate)
+    ends = openssl("x509", "-in", pem, "-noout", "-enddate").strip().removeprefix("notAfter=")
+    end = dt.datetime.strptime(ends, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=dt.UTC)
+    serial = issued.serial
+    second = dt.timedelta(seconds=1)
+    for moment, state in ((end - second, "valid"), (end + second, "expired")):
+        ca.clock = FixedClock(moment)
+        assert {r["serial"]: r["status"] for r in ca.inventory()}[serial] == state
+        assert serial in [r["serial"] for r in ca.inventory(state)]
+        other = "expired" if state == "valid" else "valid"
+        assert serial not in [r["serial"] for r in ca.inventory(other)]
+    with pytest.raises(CaError, match="unknown status"):
+        ca.inventory("gone")

@@ -206,8 +206,48 @@ def test_the_console_refuses_a_revocation_reason_it_does_not_know(
             f"/ui/certificates/{serial}/revoke", data={"csrf": csrf, "reason": "bogus"}
         )
     assert "Not revoked: unknown revocation reason" in answer.text, answer.text[-500:]
+    assert answer.status_code == 422  # a refusal, not a 200 page
     shown = json.loads(served.cli("ca", "show", serial, "--json").stdout)
     assert shown["status"] == "valid"
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        csrf = _signed_in_csrf(http, name, password, "/ui/certificates")
+        unknown = http.post("/ui/certificates/0abc/revoke", data={"csrf": csrf})
+    assert unknown.status_code == 404 and "Not revoked: no certificate" in unknown.text
+
+
+def test_the_console_and_the_api_refuse_to_deny_ones_own_request(
+    served: Service, tmp_path: Path
+) -> None:
+    """Approving one's own request was refused, denying it was not (README: never one's own).
+    Refusals show their fix, and a reason too long is refused, not cut to 500 characters."""
+    name, password = "boss-asker", "boss-asker-password-01"
+    _add(served, name, "manager", password)
+    csr = openssl_req(tmp_path).read_bytes()
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        asked = http.post(
+            "/api/v1/enroll?template=SubCA",
+            content=csr,
+            auth=(name, password),
+            headers={"Content-Type": "application/pkcs10", "Accept": "application/json"},
+        )
+        assert asked.status_code == 202, asked.text
+        request_id = asked.json()["request_id"]
+        api = http.post(f"/api/v1/requests/{request_id}/deny", auth=(name, password))
+        assert api.status_code == 409 and "cannot deny its own request" in api.text, api.text
+        csrf = _signed_in_csrf(http, name, password, "/ui/pending")
+        own = http.post(f"/ui/pending/{request_id}/deny", data={"csrf": csrf, "reason": "x"})
+        assert own.status_code == 409 and "cannot deny its own request" in own.text
+        assert "(another CA manager must decide it)" in own.text  # the fix, shown
+        missing = http.post("/ui/pending/999999/deny", data={"csrf": csrf})
+        assert missing.status_code == 404
+    other, other_password = "boss-decider", "boss-decider-password-01"
+    _add(served, other, "manager", other_password)
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        csrf = _signed_in_csrf(http, other, other_password, "/ui/pending")
+        long = http.post(f"/ui/pending/{request_id}/deny", data={"csrf": csrf, "reason": "r" * 501})
+        assert long.status_code == 409 and "at most 500 are kept" in long.text
+    status = json.loads(served.cli("ca", "pending", "--json").stdout)
+    assert request_id in [r["id"] for r in status]  # still pending: nothing was cut and kept
 
 
 def test_signing_out_ends_the_session_on_every_worker(served: Service) -> None:

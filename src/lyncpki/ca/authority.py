@@ -124,6 +124,7 @@ class CaError(LyncPkiError):
     """A CA operation that cannot be done (unknown serial, not pending, ...)."""
 
 
+INVENTORY_STATES = ("valid", "revoked", "expired", "all")
 MAX_REASON = 500  # a denial's reason, as the requests table and the API keep it
 
 
@@ -1247,13 +1248,24 @@ class CertificateAuthority:
             self.audit(actor, "approve", f"request {request_id}", "refused", error.message)
             raise
 
-    def deny(self, request_id: int, *, actor: str, reason: str = "") -> None:
+    def deny(
+        self, request_id: int, *, actor: str, reason: str = "", forbid_self: bool = False
+    ) -> None:
+        """Deny a pending request; `forbid_self` (the API, the console): never one's own, as
+        approval is never one's own — a manager who cannot approve their request cannot
+        decide it at all."""
         if len(reason) > MAX_REASON:  # kept whole or refused, never cut without a word
             raise CaError(
                 f"the reason is {len(reason)} characters long, at most {MAX_REASON} are kept",
                 "shorten it (the request's record keeps the reason whole)",
             )
-        self._pending_request(request_id, actor, "deny")
+        request = self._pending_request(request_id, actor, "deny")
+        if forbid_self and request["requester"] == actor:
+            self.audit(actor, "deny", f"request {request_id}", "refused", "own request")
+            raise CaError(
+                f"{actor} cannot deny its own request {request_id}",
+                "another CA manager must decide it",
+            )
         with self.writer.begin() as conn:
             done = conn.execute(
                 update(db.requests)
@@ -1318,6 +1330,21 @@ class CertificateAuthority:
             return [
                 dict(r._mapping) for r in conn.execute(query.order_by(db.certificates.c.issued_at))
             ]
+
+    def inventory(self, state: str = "all") -> list[dict[str, Any]]:
+        """The CA's certificates in one of INVENTORY_STATES, each row's status as a reader
+        means it: a valid certificate past its end is "expired" (`ca list`, the console)."""
+        if state not in INVENTORY_STATES:
+            raise CaError(f"unknown status '{state[:40]}'", f"use {', '.join(INVENTORY_STATES)}")
+        now = self.clock.now()
+        rows = self.certificates("revoked" if state == "revoked" else None)
+        for row in rows:
+            not_after = row["not_after"]
+            if not_after.tzinfo is None:  # SQLite gives naive datetimes (UTC)
+                row["not_after"] = not_after = not_after.replace(tzinfo=dt.UTC)
+            if row["status"] == "valid" and not_after < now:
+                row["status"] = "expired"
+        return rows if state in ("all", "revoked") else [r for r in rows if r["status"] == state]
 
     def certificate(self, serial: str) -> tuple[dict[str, Any], x509.Certificate]:
         key = serial_hex(parse_serial(serial))

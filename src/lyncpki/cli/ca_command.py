@@ -14,7 +14,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from rich.markup import escape
 
 from lyncpki.atomic import write_atomic
-from lyncpki.ca.authority import CREATION_LOCK, CertificateAuthority, CrlInfo, IssueResult
+from lyncpki.ca.authority import (
+    CREATION_LOCK,
+    INVENTORY_STATES,
+    CertificateAuthority,
+    CrlInfo,
+    IssueResult,
+)
 from lyncpki.ca.database import redact
 from lyncpki.ca.home import (
     PASSPHRASE_ENV,
@@ -773,19 +779,9 @@ def list_command(
 
 @guarded()
 def _list(status: str, home: Path | None, as_json: bool) -> None:
-    if status not in ("valid", "revoked", "expired", "all"):
+    if status not in INVENTORY_STATES:  # before the CA is opened
         raise LyncPkiError(f"unknown status '{status}'", "use valid, revoked, expired or all")
-    ca = open_read(home)
-    now = ca.clock.now()
-    rows = ca.certificates(None if status in ("all", "expired") else status)
-    for row in rows:
-        not_after = row["not_after"]
-        if not_after.tzinfo is None:
-            row["not_after"] = not_after = not_after.replace(tzinfo=dt.UTC)
-        if row["status"] == "valid" and not_after < now:
-            row["status"] = "expired"
-    if status in ("expired", "valid"):
-        rows = [r for r in rows if r["status"] == status]
+    rows = open_read(home).inventory(status)
     if as_json:  # the SANs as a list, as `certs --json` gives them
         emit_json(jsonable([r | {"sans": [n for n in r["sans"].split(",") if n]} for r in rows]))
         return

@@ -409,7 +409,12 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
 
         def decide() -> None:
             require_manager(ca, account, "deny", f"request {request_id}")
-            ca.deny(request_id, actor=account.name, reason=decision.reason if decision else "")
+            ca.deny(
+                request_id,
+                actor=account.name,
+                reason=decision.reason if decision else "",
+                forbid_self=True,
+            )
 
         await run_in_threadpool(decide)
         return {"request_id": request_id, "status": "denied"}

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from lyncpki.ca.accounts import Accounts, AccountWatch
-from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.authority import INVENTORY_STATES, CertificateAuthority
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.policy import RequestRefused, evaluate
 from lyncpki.checks.home_check import run_home_check
@@ -96,6 +96,11 @@ async def _read_form(request: Request) -> Any:
 class Redirect(Exception):
     def __init__(self, location: str) -> None:
         self.location = location
+
+
+def _said(error: LyncPkiError) -> str:
+    """A refusal as the console shows it: what happened, then what to do."""
+    return f"{error.message} ({error.fix})" if error.fix else error.message
 
 
 class Refused(Exception):
@@ -377,17 +382,24 @@ class Console:
                 )
                 message = f"Request {request_id} approved: certificate {result.serial} issued."
             else:
-                reason = (_text(form.get("reason")) or "")[:500]
+                reason = _text(form.get("reason")) or ""  # too long: refused, never cut
                 await run_in_threadpool(
-                    self.ca.deny, request_id, actor=session.account, reason=reason
+                    self.ca.deny,
+                    request_id,
+                    actor=session.account,
+                    reason=reason,
+                    forbid_self=True,
                 )
                 message = f"Request {request_id} denied."
         except LyncPkiError as error:
-            return self.pending_page(request, f"Not done: {error.message}", 409)
+            status = 404 if error.message.startswith("no request") else 409
+            return self.pending_page(request, f"Not done: {_said(error)}", status)
         return self.pending_page(request, message)
 
     # ------------------------------------------------------------------ certificates
-    def certificates_page(self, request: Request, message: str = "") -> HTMLResponse:
+    def certificates_page(
+        self, request: Request, message: str = "", status_code: int = 200
+    ) -> HTMLResponse:
         session = self.session(request)
         params = request.query_params
         query = (params.get("q") or "").strip().lower()
@@ -395,7 +407,7 @@ class Console:
         sort = wanted if wanted in SORTABLE else "not_after"
         descending = params.get("dir") == "desc"
         status = params.get("status") or None
-        rows = self.ca.certificates(status if status in ("valid", "revoked") else None)
+        rows = self.ca.inventory(status if status in INVENTORY_STATES else "all")
         if query:
             rows = [r for r in rows if any(query in str(r.get(k, "")).lower() for k in SORTABLE)]
         rows.sort(key=lambda r: str(r.get(sort) or ""), reverse=descending)
@@ -403,6 +415,7 @@ class Console:
             "certificates.html.j2",
             request,
             session,
+            status_code,
             rows=rows[:PAGE_ROWS],
             total=len(rows),
             query=query,
@@ -420,13 +433,14 @@ class Console:
         try:  # as the API and the CLI read it: an unknown reason is refused, never unspecified
             reason = Reason.parse(_text(form.get("reason")) or "unspecified")
         except LyncPkiError as error:
-            return self.certificates_page(request, f"Not revoked: {error.message}")
+            return self.certificates_page(request, f"Not revoked: {_said(error)}", 422)
         try:
             done = await run_in_threadpool(
                 self.ca.revoke, serial, reason=reason, actor=session.account
             )
         except LyncPkiError as error:
-            return self.certificates_page(request, f"Not revoked: {error.message}")
+            status = 404 if error.message.startswith("no certificate") else 409
+            return self.certificates_page(request, f"Not revoked: {_said(error)}", status)
         # the CRL of the CA that signed it: the root's for a subordinate CA (signed on the CA's
         # machine when this service does not hold the root key); a full CRL of the issuing CA
         # comes with its delta
