@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_tools import DOMAIN, PASSWORDS, Service, curl, openssl_req
+from service_tools import DOMAIN, PASSWORDS, Service, curl, enroll_pem, openssl_req, serial_of
 
 MIB = 1024 * 1024
 
@@ -331,6 +331,45 @@ def test_a_request_http_cannot_read_is_a_json_400(service: Service, request_byte
     document = json.loads(body)
     assert document["error"] == "request.malformed" and document["fix"]
     assert httpx.get(f"{service.url}/health", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ],
+    ids=["other-origin", "null-origin", "fetch-cross-site"],
+)
+def test_an_api_call_a_page_of_another_site_sends_is_refused(
+    service: Service, work: Path, headers: dict[str, str]
+) -> None:
+    """A browser sends the HTTP basic credentials it remembers with any request, and a form on
+    any site can post JSON as text/plain: a page elsewhere made a manager's browser revoke. Such
+    calls are refused (403); the same call without an Origin (a script) still works."""
+    leaf = enroll_pem(service, openssl_req(work))
+    serial = serial_of(leaf)
+    with service.client("boss") as http:
+        forged = http.post(
+            f"/api/v1/certificates/{serial}/revoke",
+            content=b'{"reason": "keyCompromise"}',
+            headers={"Content-Type": "text/plain", **headers},
+        )
+        body = _error(forged, 403, "request.cross_site")
+        assert "another site" in body["message"], body
+        enroll = http.post(
+            "/api/v1/enroll", content=openssl_req(work).read_bytes(), headers={**PKCS10, **headers}
+        )
+        _error(enroll, 403, "request.cross_site")  # the enrollment fast path too
+        same = http.post(
+            f"/api/v1/certificates/{serial}/revoke",
+            json={"reason": "superseded"},
+            headers={"Origin": service.url},
+        )
+    assert same.status_code == 200, same.text  # the service's own origin: not another site
+    shown = json.loads(service.cli("ca", "show", serial, "--json").stdout)
+    assert shown["revocation_reason"] == "superseded"
 
 
 def test_health_answers_head_as_probes_send_it(service: Service) -> None:

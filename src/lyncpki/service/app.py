@@ -12,6 +12,7 @@ GET  /health
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -189,10 +190,67 @@ class ServiceApp(FastAPI):
     enroll_fast_path: EnrollFastPath | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (origin := cross_site_origin(scope)) is not None:
+            await _refuse_cross_site(origin, send)
+            return
         if self.enroll_fast_path is None:
             await super().__call__(scope, receive, send)
         else:
             await self.enroll_fast_path(scope, receive, send, super().__call__)
+
+
+_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def cross_site_origin(scope: Scope) -> str | None:
+    """The other site a browser sent an API call that changes something from (its Origin, or
+    what Sec-Fetch-Site says), or None. HTTP basic credentials a browser remembers go with any
+    request to the service, so a web page elsewhere could have a manager's browser revoke or
+    approve (a form can post a JSON body as text/plain). Scripts and tools send no Origin; the
+    console's forms carry their own CSRF token."""
+    if scope["method"] not in _CHANGES or not scope["path"].startswith("/api/"):
+        return None
+    origin: str | None = None
+    host: str | None = None
+    fetch_site: str | None = None
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            origin = value.decode("latin-1")
+        elif name == b"host":
+            host = value.decode("latin-1")
+        elif name == b"sec-fetch-site":
+            fetch_site = value.decode("latin-1")
+    if fetch_site == "cross-site":
+        return origin or "another site"
+    if origin is None:
+        return None
+    if origin == "null" or origin.partition("://")[2] != host:
+        return origin
+    return None
+
+
+async def _refuse_cross_site(origin: str, send: Send) -> None:
+    body = json.dumps(
+        {
+            "error": "request.cross_site",
+            "message": f"a web page of another site ({origin[:100]}) sent this request: the "
+            "CA's API takes no request made by a page elsewhere (a browser sends the "
+            "credentials it remembers with it)",
+            "fix": "call the API from a script or a tool (curl, certreq, lyncpki), or use the "
+            "web console at /ui",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceApp:
