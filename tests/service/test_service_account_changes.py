@@ -351,3 +351,19 @@ def test_a_pasted_request_over_the_limit_gets_the_consoles_page(served: Service)
     assert answer.status_code == 413, answer.text[:300]
     assert answer.headers["content-type"].startswith("text/html"), answer.headers
     assert "could not be read" in answer.text
+
+
+def test_console_addresses_that_lead_nowhere_answer_with_a_console_page(served: Service) -> None:
+    """/ui/nothere, a request id that is no number and GET /ui/logout answered with the API's
+    JSON ("the API is under /api/v1/"); the service's root was a JSON 404 to a browser."""
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        for method, path in (("GET", "/ui/nothere"), ("POST", "/ui/pending/abc/approve"),
+                             ("GET", "/ui/logout")):  # fmt: skip
+            answer = http.request(method, path)
+            assert answer.status_code == 404, (path, answer.status_code)
+            assert answer.headers["content-type"].startswith("text/html"), path
+            assert "There is no console page at" in answer.text
+        assert http.get("/ui/static/console.css").headers["content-type"].startswith("text/css")
+        root = http.get("/")
+        assert root.status_code == 303 and root.headers["location"] == "/ui"
+        assert http.get("/api/v1/nothing").headers["content-type"] == "application/json"

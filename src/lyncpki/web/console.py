@@ -594,11 +594,11 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
     async def pending(request: Request) -> Response:
         return await guard(console.pending_page)(request)
 
-    @router.post("/pending/{request_id}/approve")
+    @router.post("/pending/{request_id:int}/approve")
     async def approve(request: Request, request_id: int) -> Response:
         return await guard(console.decide)(request, request_id=request_id, approve=True)
 
-    @router.post("/pending/{request_id}/deny")
+    @router.post("/pending/{request_id:int}/deny")
     async def deny(request: Request, request_id: int) -> Response:
         return await guard(console.decide)(request, request_id=request_id, approve=False)
 
@@ -626,5 +626,19 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
     async def ca_page(request: Request) -> Response:
         return await guard(console.ca_page)(request)
 
-    app.include_router(router)
+    @router.api_route("/{rest:path}", methods=["GET", "POST"])
+    async def not_found(request: Request, rest: str) -> Response:
+        """Any other /ui address: a console page saying so, not the API's JSON."""
+
+        def missing(request: Request) -> Response:
+            raise Refused(404, "Not found", f"There is no console page at {request.url.path}.")
+
+        return await guard(missing)(request)
+
+    # the static files first: the last route above takes every other /ui address
     app.mount("/ui/static", StaticFiles(packages=[("lyncpki.web", "static")]), name="ui-static")
+    app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> Response:
+        return RedirectResponse("/ui", 303)  # a browser pointed at the service: its console
