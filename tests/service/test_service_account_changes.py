@@ -364,6 +364,10 @@ def test_console_addresses_that_lead_nowhere_answer_with_a_console_page(served: 
             assert answer.headers["content-type"].startswith("text/html"), path
             assert "There is no console page at" in answer.text
         assert http.get("/ui/static/console.css").headers["content-type"].startswith("text/css")
+        login = http.get("/ui/login")  # no page of the console in another site's frame
+        assert login.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in login.headers["content-security-policy"]
+        assert login.headers["x-content-type-options"] == "nosniff"
         root = http.get("/")
         assert root.status_code == 303 and root.headers["location"] == "/ui"
         assert http.get("/api/v1/nothing").headers["content-type"] == "application/json"
