@@ -6,6 +6,7 @@ OCSP, and openssl agrees again."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,26 @@ def test_a_clean_deployment_has_no_finding_and_openssl_agrees(
             assert openssl_verify(deployed, cert, crl).strip().endswith("OK"), cert
             count += 1
     assert count >= 16
+
+
+def test_a_store_whose_trusted_files_are_gone_fails_the_full_check(
+    deployed: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """The trusted CA certificates, the same in most stores, were read from the first store
+    only: another store's removed files passed the full check and failed `check -s` alone."""
+    server = SERVERS[-1]
+    trusted = deployed.home / "servers" / server / "trusted"
+    aside = tmp_path / "aside"
+    shutil.move(trusted, aside)
+    trusted.mkdir()
+    try:
+        code, report = check(deployed, internal_topology)
+    finally:
+        shutil.rmtree(trusted)
+        shutil.move(aside, trusted)
+    found = [f for f in report["findings"] if f["server"] == server]
+    assert code == 1 and [f["id"] for f in found] == ["store.unreadable"], found
+    assert not [f for f in report["findings"] if f["server"] != server]
 
 
 def test_pool_and_oauth_consistency_are_checked(deployed: Lab, internal_topology: Path) -> None:

@@ -93,7 +93,7 @@ class _Stores:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.loaded: dict[str, _Server | StoreError | None] = {}
-        self._trusted: dict[str, x509.Certificate] = {}
+        self._trusted: dict[str, tuple[bytes, x509.Certificate]] = {}  # (file bytes, parsed)
         self._sets: dict[tuple[str, ...], tuple[tuple[x509.Certificate, ...], ...]] = {}
 
     def get(self, name: str) -> _Server | StoreError | None:
@@ -115,13 +115,19 @@ class _Stores:
     def _trust_set(
         self, store: ServerStore, index: StoreIndex
     ) -> tuple[tuple[x509.Certificate, ...], ...]:
+        # each store's own files are read (a store whose trusted files were removed or
+        # replaced passed when another store's copies had been parsed first); a file whose
+        # bytes are those already parsed is not parsed again
+        certs = []
+        for entry in index.trusted:
+            data = store.trusted_bytes(entry.thumbprint)
+            known = self._trusted.get(entry.thumbprint)
+            if known is None or known[0] != data:
+                known = (data, store.trusted_certificate(entry.thumbprint))
+                self._trusted.setdefault(entry.thumbprint, known)
+            certs.append(known[1])
         key = tuple(t.thumbprint for t in index.trusted)
         if key not in self._sets:
-            certs = []
-            for entry in index.trusted:
-                if entry.thumbprint not in self._trusted:
-                    self._trusted[entry.thumbprint] = store.trusted_certificate(entry.thumbprint)
-                certs.append(self._trusted[entry.thumbprint])
             self._sets[key] = (
                 tuple(c for c in certs if c.issuer != c.subject),
                 tuple(c for c in certs if c.issuer == c.subject),

@@ -154,6 +154,11 @@ class ServerStore:
     def trusted_certificate(self, thumbprint_text: str) -> x509.Certificate:
         return self.read_named(self.paths.trusted(thumbprint_text), thumbprint_text)
 
+    def trusted_bytes(self, thumbprint_text: str) -> bytes:
+        """The bytes of a trusted CA certificate's file as stored (StoreError when it cannot
+        be read), for a reader that already parsed the same bytes elsewhere."""
+        return self._certificate_bytes(self.paths.trusted(thumbprint_text))
+
     def trusted_certificates(self, index: StoreIndex | None = None) -> list[x509.Certificate]:
         index = index or self.load()
         return [self.trusted_certificate(t.thumbprint) for t in index.trusted]
