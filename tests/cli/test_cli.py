@@ -569,13 +569,30 @@ def test_check_gives_its_verdict_where_it_cannot_keep_it(
     """A home check could not write last-check.json (a read-only home, an auditor's account)
     and ended in exit 2 with no verdict; the verdict comes, with a note."""
     (tmp_path / "last-check.json").mkdir()  # where the file would go, something it cannot replace
-    code, out, err = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path),
-                            "--offline", "--json")  # fmt: skip
+    shutil.copyfile(contoso_yaml, tmp_path / "topology.yaml")  # the home's own topology
+    code, out, err = invoke("check", "--home", str(tmp_path), "--offline", "--json")
     assert code == 1, err  # an empty home: every planned certificate missing
     document = json.loads(out)
     assert document["findings"] and any(
         "not kept as the last check" in n for n in document["notes"]
     )
+
+
+def test_only_a_whole_check_of_the_homes_topology_is_kept_as_the_last_check(
+    contoso_yaml: Path, tmp_path: Path
+) -> None:
+    """A check of one server, of files, or of another topology replaced the dashboard's last
+    check of the whole deployment (a deployment with errors showed as passed)."""
+    shutil.copyfile(contoso_yaml, tmp_path / "topology.yaml")
+    last = tmp_path / "last-check.json"
+    code, _, err = invoke("check", "--home", str(tmp_path), "--offline", "--json")
+    assert code == 1, err
+    whole = last.read_bytes()
+    other = tmp_path / "other.yaml"
+    shutil.copyfile(contoso_yaml, other)
+    for more in (["--server", "fe01.contoso.net"], ["-t", str(other)]):
+        invoke("check", "--home", str(tmp_path), "--offline", "--json", *more)
+        assert last.read_bytes() == whole, more
 
 
 def test_deploy_refused_for_want_of_credentials_leaves_nothing(

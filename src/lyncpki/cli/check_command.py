@@ -26,6 +26,7 @@ from lyncpki.checks.catalog import catalog
 from lyncpki.checks.files import judge_file
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.home_check import (
+    HOME_TOPOLOGY,
     KEYS_NOT_OPENED,
     REVOCATION_NOT_CHECKED,
     ca_service_note,
@@ -370,7 +371,13 @@ def _check(
         notes=tuple(notes),
         certificates=tuple(certificates),
     )
-    if plan is not None and (servers or not (certs or endpoints)) and root.is_dir():
+    whole = (  # the dashboard's "last check": of the whole deployment the home holds only
+        plan is not None
+        and not (servers or certs or endpoints)
+        and path is not None
+        and path.resolve() == (root / HOME_TOPOLOGY).resolve()
+    )
+    if whole and root.is_dir():
         try:  # the dashboard shows the last check of the deployment
             save_last_check(root, report)
         except LyncPkiError as error:  # a read-only home (an auditor's account): still a verdict
