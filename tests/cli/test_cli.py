@@ -717,6 +717,7 @@ def test_json_with_an_output_file_keeps_the_files_format(
     assert code == 0, err
     assert json.loads(out)["format"] == "xlsx"
     assert openpyxl.load_workbook(xlsx).sheetnames  # a workbook, not JSON text
+    (tmp_path / "h").mkdir()  # a home (empty: nothing deployed yet)
     html = tmp_path / "c.html"
     code, out, err = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path / "h"),
                             "--offline", "--format", "html", "--json", "-o", str(html))  # fmt: skip
@@ -841,3 +842,11 @@ def test_a_home_name_with_a_line_break_is_refused(tmp_path: Path, command: list[
     assert code == 2, err
     assert "holds a control character" in err and "\\n" in err, err
     assert not home.exists()
+
+
+def test_check_of_a_home_that_does_not_exist_is_refused(contoso_yaml: Path, tmp_path: Path) -> None:
+    """A mistyped --home gave 24 findings "missing: request it" for a deployment that exists
+    elsewhere; `certs` refused the same home by name."""
+    missing = tmp_path / "typo"
+    code, _, err = invoke("check", "-t", str(contoso_yaml), "--home", str(missing), "--offline")
+    assert code == 2 and f"there is no lyncpki home at {missing}" in err, err

@@ -284,6 +284,14 @@ def _check(
     chosen = report_format(  # after what the output must never be: that is said first
         fmt, output, as_json, suffixes=SUFFIX_FORMATS, json=Format.JSON, table=Format.TABLE
     )
+    if path is not None and not (certs or endpoints) and not root.is_dir():
+        # a mistyped --home: every planned certificate "missing, request it"
+        raise LyncPkiError(
+            f"there is no lyncpki home at {root}",
+            "give the home that deploy, request or import wrote (--home DIR, or "
+            "$LYNCPKI_HOME); to judge certificate files or endpoints alone, give --cert or "
+            "--endpoint",
+        )
     plan = plan_file(path) if path else None
     if plan is not None:
         _known_servers(plan, servers)
