@@ -105,6 +105,19 @@ def test_av_roll_is_staged_with_its_lead_time_checked(lab: Lab, tmp_path: Path) 
     assert states[old] == states[new] == "unassigned"
 
 
+def test_a_repeated_type_takes_every_usage_named(lab: Lab) -> None:
+    """`assign`/`remove --type A --type B` kept only B (the help and the fixes say "comma-
+    separated or repeated")."""
+    thumb = issue_av(lab)
+    both = ("--type", "AccessEdgeExternal", "--type", "DataEdgeExternal")
+    ok(lab.cli("assign", "--server", EDGE, *both, "--thumbprint", thumb, "--force"))
+    listed = json.loads(ok(lab.cli("certs", "--server", EDGE, "--json")).stdout)
+    assigned = {r["type"] for r in listed["certificates"] if r["thumbprint"] == thumb}
+    assert {"AccessEdgeExternal", "DataEdgeExternal"} <= assigned, assigned
+    removed = json.loads(ok(lab.cli("remove", "--server", EDGE, *both, "--json")).stdout)
+    assert [r["type"] for r in removed["removed"]] == ["AccessEdgeExternal", "DataEdgeExternal"]
+
+
 def test_a_usage_the_topology_does_not_plan_there_is_refused_unless_forced(lab: Lab) -> None:
     """`assign --topology` put an Edge's A/V certificate on OAuthTokenIssuer (planned only in
     the global store) and said the planned SANs were checked; it is now an error naming what

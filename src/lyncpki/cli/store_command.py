@@ -36,8 +36,8 @@ from lyncpki.store.listing import CertificateRow, certificate_rows
 TypeOption = typer.Option(
     ...,
     "--type",
-    help="Usage(s), comma-separated: Default, WebServicesInternal, WebServicesExternal, "
-    "OAuthTokenIssuer, Internal, AccessEdgeExternal, DataEdgeExternal, "
+    help="Usage(s), comma-separated or repeated: Default, WebServicesInternal, "
+    "WebServicesExternal, OAuthTokenIssuer, Internal, AccessEdgeExternal, DataEdgeExternal, "
     "AudioVideoAuthentication, ...",
     show_default=False,
     metavar="USAGES",
@@ -166,7 +166,7 @@ def _import(
 # ----------------------------------------------------------------------------------- assign
 def assign_command(
     server: str = ServerOption,
-    types: str = TypeOption,
+    types: list[str] = TypeOption,
     thumbprint: str = typer.Option(
         ...,
         "--thumbprint",
@@ -206,7 +206,7 @@ def assign_command(
 @guarded()
 def _assign(
     server: str,
-    types: str,
+    types: list[str],
     thumbprint: str,
     topology: Path | None,
     roll: bool,
@@ -225,7 +225,7 @@ def _assign(
     effective = parse_when(effective_date) if effective_date else None
     result = assign_checked(
         store,
-        [types],
+        types,
         thumbprint,
         plan_path=topology_path(home, topology, required=False),
         quiet=as_json,
@@ -315,7 +315,7 @@ def _certs(server: str | None, home: Path | None, as_json: bool) -> None:
 # ----------------------------------------------------------------------------------- remove
 def remove_command(
     server: str = ServerOption,
-    types: str = TypeOption,
+    types: list[str] = TypeOption,
     previous: bool = typer.Option(
         False, "--previous", help="Remove the rolled-out (previous) certificate instead."
     ),
@@ -327,11 +327,13 @@ def remove_command(
 
 
 @guarded()
-def _remove(server: str, types: str, previous: bool, home: Path | None, as_json: bool) -> None:
+def _remove(
+    server: str, types: list[str], previous: bool, home: Path | None, as_json: bool
+) -> None:
     store = open_store(home, server)
     _existing(store)
     removed: list[dict[str, Any]] = []
-    usages = [str(u) for u in dict.fromkeys(parse_usages([types]))]
+    usages = [str(u) for u in dict.fromkeys(parse_usages(types))]
     for usage, before in zip(
         usages, store.unassign_all(usages, previous=previous), strict=True
     ):  # all or none
