@@ -144,3 +144,12 @@ def test_an_output_never_replaces_a_der_key_a_renamed_pfx_or_another_cas_file(
             check_writable(path, "--out")
         assert path.read_bytes() == before
     check_writable(tmp_path / "c.pem", "--out")  # an ordinary certificate elsewhere may go
+
+
+def test_a_file_name_near_the_limit_is_written(tmp_path: Path) -> None:
+    """A 245-character name (valid: `touch` makes it) could not be written: the temporary
+    file's name, the target's plus a prefix and a suffix, passed 255 bytes."""
+    target = tmp_path / ("a" * 245 + ".csv")
+    write_atomic(target, b"data")
+    assert target.read_bytes() == b"data"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]

@@ -50,6 +50,7 @@ def _followed(target: Path) -> Path:
 # write_atomic's temporary files (`.NAME.RANDOM.tmp`): what a writer killed between writing and
 # renaming leaves behind, for whoever sweeps the folder
 TEMPORARY_GLOB = ".*.tmp"
+_TEMPORARY_NAME_BYTES = 200  # of the target's name in a temporary's (255 in all, with room)
 
 
 def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
@@ -113,8 +114,13 @@ def _target(given: Path) -> Path:
 def _write_temporary(target: Path, data: bytes, mode: int) -> Path:
     """`data` in a new temporary file beside `target`, synced to disk."""
     folder = target.parent if str(target.parent) else Path()
+    # the temporary name is kept within the 255 bytes a file name may take: a file name of
+    # 245 characters could not be written at all ("File name too long")
+    name = target.name
+    while len(name.encode("utf-8", "surrogateescape")) > _TEMPORARY_NAME_BYTES:
+        name = name[:-1]
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     except OSError as error:  # a read-only folder, one of another user, a pseudo-filesystem
         raise LyncPkiError(
             f"cannot write {target}: {error.strerror}",
