@@ -100,6 +100,21 @@ def test_json_keeps_stdout_json_and_conflicting_formats_are_refused(
     assert code == 2 and "two formats" in json.loads(out)["message"]
 
 
+def test_a_csv_on_stdout_keeps_the_warnings_of_no_one_certificate_on_stderr(
+    contoso_yaml: Path,
+) -> None:
+    """Written to a file, the CSV's deployment-wide warnings went to stderr; printed, they
+    were lost. The CSV itself is read by Python's csv module."""
+    import csv
+    import io
+
+    code, out, err = invoke("plan", str(contoso_yaml), "--format", "csv")
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert len(rows) > 10
+    assert "[not in the CSV: a warning of no one certificate]" in err
+
+
 def test_xlsx_needs_an_output_file(contoso_yaml: Path) -> None:
     code, _, err = invoke("plan", str(contoso_yaml), "--format", "xlsx")
     assert code == 2

@@ -129,17 +129,17 @@ def run(
                     f"{len(result.warnings)} warnings)",
                     markup=False,
                 )
-            if chosen is Format.CSV:  # one row per certificate: the others would be lost
-                for warning in (w for w in result.warnings if w.certificate is None):
-                    stderr.print(
-                        f"{warning.severity} {warning.id} ({warning.rule}) {warning.subject}: "
-                        f"{warning.message} — fix: {warning.fix} [not in the CSV: a warning "
-                        "of no one certificate]",
-                        markup=False,
-                    )
         else:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+        if chosen is Format.CSV:  # one row per certificate: the others would be lost
+            for warning in (w for w in result.warnings if w.certificate is None):
+                stderr.print(
+                    f"{warning.severity} {warning.id} ({warning.rule}) {warning.subject}: "
+                    f"{warning.message} — fix: {warning.fix} [not in the CSV: a warning "
+                    "of no one certificate]",
+                    markup=False,
+                )
     warned = any(w.severity is not Severity.INFO for w in result.warnings)
     if strict and warned:
         raise typer.Exit(EXIT_FINDINGS)
