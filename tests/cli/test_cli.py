@@ -865,3 +865,20 @@ def test_check_of_a_home_that_does_not_exist_is_refused(contoso_yaml: Path, tmp_
     missing = tmp_path / "typo"
     code, _, err = invoke("check", "-t", str(contoso_yaml), "--home", str(missing), "--offline")
     assert code == 2 and f"there is no lyncpki home at {missing}" in err, err
+
+
+def test_plan_never_writes_over_what_a_home_keeps(contoso_yaml: Path, tmp_path: Path) -> None:
+    """`plan -o HOME/topology.yaml -f csv` replaced the home's topology with a CSV (check then
+    failed on it); `check -o` refused the same. plan has no --home: the home is found around
+    the output."""
+    home = tmp_path / "home"
+    (home / "servers").mkdir(parents=True)
+    kept = home / "topology.yaml"
+    shutil.copyfile(contoso_yaml, kept)
+    for target in (kept, home / "last-check.json", home / "servers" / "x.csv"):
+        code, _, err = invoke("plan", str(contoso_yaml), "-o", str(target), "-f", "csv")
+        assert code == 2 and "the output would replace what lyncpki keeps there" in err, err
+    assert kept.read_bytes() == contoso_yaml.read_bytes()
+    assert not (home / "last-check.json").exists()
+    code, _, err = invoke("plan", str(contoso_yaml), "-o", str(home / "plan.csv"))
+    assert code == 0, err  # beside what the home keeps: a report may go there

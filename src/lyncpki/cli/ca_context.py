@@ -79,6 +79,20 @@ def check_outside_home(out: Path, home: Path | None, option: str, example: str) 
     check_outside(out, places, option, "output", example)
 
 
+def home_around(out: Path) -> Path | None:
+    """The lyncpki home `out` would land in (a folder of it holding a CA's config, servers'
+    stores or a deploy lock), for a command that has no --home (`plan -o`), or None."""
+    folder = Path(os.path.realpath(out)).parent
+    for candidate in (folder, *folder.parents):
+        if (
+            (candidate / "ca" / "config.json").is_file()
+            or (candidate / SERVERS_DIR).is_dir()
+            or (candidate / ".deploy.lock").exists()
+        ):
+            return candidate
+    return None
+
+
 def actor() -> str:
     try:
         return f"local:{getpass.getuser()}"

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from lyncpki.atomic import check_not_input, check_writable, write_atomic
+from lyncpki.cli.ca_context import check_outside_home, home_around
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
 from lyncpki.cli.report_format import report_format
 from lyncpki.errors import LyncPkiError
@@ -96,6 +97,8 @@ def run(
     if output is not None:
         check_not_input(output, [("the topology file", topology)], "--output")
     if output is not None:
+        if (home := home_around(output)) is not None:  # never over what a home keeps
+            check_outside_home(output, home, "--output", "report.html")
         check_writable(output, "--output", "report.html")  # a folder is named as such
     chosen = report_format(
         fmt, output, as_json, suffixes=SUFFIXES, json=Format.JSON, table=Format.TABLE
