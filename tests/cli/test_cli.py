@@ -882,3 +882,20 @@ def test_plan_never_writes_over_what_a_home_keeps(contoso_yaml: Path, tmp_path: 
     assert not (home / "last-check.json").exists()
     code, _, err = invoke("plan", str(contoso_yaml), "-o", str(home / "plan.csv"))
     assert code == 0, err  # beside what the home keeps: a report may go there
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--client", "fe01.contoso.net"], "--client is for the handshakes"),
+        (["--client-pfx", "x.pfx"], "--client-pfx is for the handshakes"),
+        (["--client", "fe01.contoso.net", "--client-pfx", "x.pfx", "--live"],
+         "--client and --client-pfx each name"),
+    ],
+)  # fmt: skip
+def test_a_client_certificate_without_handshakes_is_refused(
+    contoso_yaml: Path, tmp_path: Path, args: list[str], said: str
+) -> None:
+    """`check --client` without --endpoint or --live passed, no handshake made."""
+    code, _, err = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path), *args)
+    assert code == 2 and said in err, err

@@ -273,6 +273,17 @@ def _check(
             )
         _print_rules(as_json or fmt is Format.JSON)
         return
+    if client is not None and client_pfx is not None:  # one would be dropped without a word
+        raise LyncPkiError(
+            "--client and --client-pfx each name the certificate to present",
+            "give one of them",
+        )
+    if (client is not None or client_pfx is not None) and not (endpoints or live):
+        raise LyncPkiError(
+            f"{'--client' if client is not None else '--client-pfx'} is for the handshakes of "
+            "--endpoint or --live, and none was asked for",
+            "add --live (each server's :5061) or --endpoint HOST:PORT, or leave it out",
+        )
     root = home_of(home).root
     now = SYSTEM_CLOCK.now()
     path = topology_path(home, topology, required=not (certs or endpoints))
@@ -539,7 +550,7 @@ def _identity(
     """The client certificate for mutual TLS, its key re-encrypted with a one-time password."""
     if client_pfx is not None:
         bundle = load_bundle(
-            read_input(client_pfx, "check --client-pfx"),
+            read_input(client_pfx, "give --client-pfx the .pfx of the certificate to present"),
             str(client_pfx),
             password=pfx_password(password, purpose="client .pfx", to_open=True),
             pkcs12_hint=True,
