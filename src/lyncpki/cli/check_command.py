@@ -288,7 +288,10 @@ def _check(
     now = SYSTEM_CLOCK.now()
     path = topology_path(home, topology, required=not (certs or endpoints))
     if output is not None:  # before the work: never a report written over what it judged
-        check_output(output, home, "--output", "report.html")
+        example = {Format.JSON: "report.json", Format.TABLE: "report.txt"}.get(
+            fmt or Format.HTML, "report.html"
+        )  # the example in a refusal's fix, of the format asked for
+        check_output(output, home, "--output", example)
         inputs = [("the topology file", path), ("--client-pfx", client_pfx)]
         inputs += [("a --cert file", c) for c in certs] + [("a --trust file", t) for t in trust]
         check_not_input(output, inputs, "--output")
