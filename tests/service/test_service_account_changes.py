@@ -371,3 +371,24 @@ def test_console_addresses_that_lead_nowhere_answer_with_a_console_page(served: 
         root = http.get("/")
         assert root.status_code == 303 and root.headers["location"] == "/ui"
         assert http.get("/api/v1/nothing").headers["content-type"] == "application/json"
+
+
+def test_a_console_request_given_both_as_a_file_and_as_text_is_refused(
+    served: Service, tmp_path: Path
+) -> None:
+    """The file won without a word while the page showed the pasted request again: a request
+    for another name could be judged in its place."""
+    name, password = "fe-both", "fe-both-password-0001"
+    _add(served, name, "requester", password)
+    csr = openssl_req(tmp_path).read_bytes()
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        csrf = _signed_in_csrf(http, name, password, "/ui/request")
+        answer = http.post(
+            "/ui/request",
+            data={"csrf": csrf, "csr": csr.decode()},
+            files={"file": ("fe01.req", csr, "application/octet-stream")},
+        )
+    assert answer.status_code == 400
+    assert "Give the request once: a .req file or pasted text, not both." in answer.text
+    issued = json.loads(served.cli("ca", "list", "--json").stdout)
+    assert not [r for r in issued if r["requester"] == name]

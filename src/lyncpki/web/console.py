@@ -302,13 +302,15 @@ class Console:
         data = uploaded or text.encode()
         template = _text(form.get("template")) or None
         values: dict[str, Any] = {"templates": list(self.ca.templates), "csr": text}
-        if not data:
+        if not data or (uploaded and text):  # both: the file won and the text stayed shown
             return self.render(
                 "request.html.j2",
                 request,
                 session,
                 400,
-                error="Paste a request or choose a .req file.",
+                error="Paste a request or choose a .req file."
+                if not data
+                else "Give the request once: a .req file or pasted text, not both.",
                 **values,
             )
         if len(data) > MAX_UPLOAD:
