@@ -392,3 +392,23 @@ def test_a_console_request_given_both_as_a_file_and_as_text_is_refused(
     assert "Give the request once: a .req file or pasted text, not both." in answer.text
     issued = json.loads(served.cli("ca", "list", "--json").stdout)
     assert not [r for r in issued if r["requester"] == name]
+
+
+def test_the_console_shows_a_hold_and_releases_it(served: Service, tmp_path: Path) -> None:
+    """A certificate on hold showed as "revoked", with no reason and no action: the console
+    could neither make the hold final nor release it, which the API and the CLI can."""
+    issued = json.loads(served.cli("ca", "issue", openssl_req(tmp_path), "--json").stdout)
+    serial = issued["serial"]
+    served.cli("ca", "revoke", serial, "--reason", "certificateHold")
+    name, password = "boss-holder", "boss-holder-password-01"
+    _add(served, name, "manager", password)
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        csrf = _signed_in_csrf(http, name, password, "/ui/certificates")
+        page = http.get("/ui/certificates", params={"q": serial}).text
+        assert "revoked (certificateHold)" in page
+        assert f'action="/ui/certificates/{serial}/release"' in page
+        released = http.post(f"/ui/certificates/{serial}/release", data={"csrf": csrf})
+    assert released.status_code == 200, released.text[-300:]
+    assert f"Certificate {serial} released from hold" in released.text
+    shown = json.loads(served.cli("ca", "show", serial, "--json").stdout)
+    assert shown["status"] == "valid"

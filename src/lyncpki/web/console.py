@@ -477,6 +477,34 @@ class Console:
             request, f"Certificate {serial} revoked ({reason.value}); the CRLs are published."
         )
 
+    async def release(self, request: Request, serial: str) -> HTMLResponse:
+        """Release a certificate on hold (`ca unrevoke`): valid again, and the CRLs say so."""
+        session = self.session(request, manager=True)
+        await self.form(request, session)
+        try:
+            done = await run_in_threadpool(self.ca.release, serial, actor=session.account)
+        except LyncPkiError as error:
+            status = 404 if error.message.startswith("no certificate") else 409
+            return self.certificates_page(request, f"Not released: {_said(error)}", status)
+        by_root = done["ca"] == self.ca.config.root_slug
+        if by_root and self.ca.root.key is None:
+            return self.certificates_page(
+                request,
+                f"Certificate {serial} released from hold. The root CA's CRL says so once "
+                "published on the CA's machine: lyncpki ca crl --root",
+            )
+        try:
+            await run_in_threadpool(self.ca.publish_crl, actor=session.account, root=by_root)
+        except LyncPkiError as error:
+            return self.certificates_page(
+                request,
+                f"Certificate {serial} released from hold, but the CRL was not published: "
+                f"{_said(error)}",
+            )
+        return self.certificates_page(
+            request, f"Certificate {serial} released from hold; the CRLs are published."
+        )
+
     def download(self, request: Request, serial: str, kind: str) -> Response:
         self.session(request)
         if kind not in DOWNLOADS:
@@ -623,6 +651,10 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
     @router.post("/certificates/{serial}/revoke")
     async def revoke(request: Request, serial: str) -> Response:
         return await guard(console.revoke)(request, serial=serial)
+
+    @router.post("/certificates/{serial}/release")
+    async def release(request: Request, serial: str) -> Response:
+        return await guard(console.release)(request, serial=serial)
 
     @router.get("/certificates/{serial}.{kind}")
     async def download(request: Request, serial: str, kind: str) -> Response:
