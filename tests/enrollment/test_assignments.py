@@ -118,6 +118,20 @@ def test_a_repeated_type_takes_every_usage_named(lab: Lab) -> None:
     assert [r["type"] for r in removed["removed"]] == ["AccessEdgeExternal", "DataEdgeExternal"]
 
 
+def test_a_certificate_the_homes_ca_revoked_is_refused(lab: Lab) -> None:
+    """`assign` took a certificate the home's own CA had revoked for key compromise; `check`
+    then reported it revoked. The CA's database is at hand: the assignment says so first."""
+    thumb = issue_av(lab)
+    cert = lab.home / "servers" / EDGE / "certs" / f"{thumb}.crt"
+    serial = openssl("x509", "-in", cert, "-noout", "-serial").strip().split("=")[1]
+    ok(lab.cli("ca", "revoke", serial, "--reason", "keyCompromise"))
+    refused = lab.cli("assign", "--server", EDGE, "--type", AV, "--thumbprint", thumb, "--json")
+    assert refused.returncode == 1, refused.stderr
+    result = json.loads(refused.stdout)
+    (found,) = [f for f in result["findings"] if f["id"] == "cert.revoked"]
+    assert "keyCompromise" in found["message"] and not result["assigned"]
+
+
 def test_a_usage_the_topology_does_not_plan_there_is_refused_unless_forced(lab: Lab) -> None:
     """`assign --topology` put an Edge's A/V certificate on OAuthTokenIssuer (planned only in
     the global store) and said the planned SANs were checked; it is now an error naming what

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.home import CaHome
 from lyncpki.cli.output import stdout
 from lyncpki.cli.store_context import print_findings
 from lyncpki.deployment.assignment import assign_checked as assign
+from lyncpki.deployment.ca_setup import revoked_by
+from lyncpki.deployment.needs import Revoked
+from lyncpki.errors import LyncPkiError
 from lyncpki.planning import plan_file
 from lyncpki.store import ServerStore
+
+
+@contextlib.contextmanager
+def _home_revocations(store: ServerStore) -> Iterator[Revoked | None]:
+    """What the home's own CA revoked, read from its database (no passphrase needed); None
+    when the home holds no CA (certificates from a CA service or another CA)."""
+    ca_home = CaHome(store.home)
+    if not ca_home.exists():
+        yield None
+        return
+    try:
+        ca = CertificateAuthority.open(ca_home, None)
+    except LyncPkiError:  # a damaged CA is its own commands' refusal, not this one's
+        yield None
+        return
+    try:
+        yield revoked_by(ca)
+    finally:
+        ca.engine.dispose()
 
 
 def assign_checked(
@@ -25,7 +51,10 @@ def assign_checked(
 ) -> dict[str, Any]:
     """Check, then assign; say what happened unless `quiet`. The JSON-ready outcome."""
     plan = plan_file(plan_path) if plan_path else None
-    result = assign(store, usages, thumbprint, plan=plan, force=force, effective=effective)
+    with _home_revocations(store) as revoked:
+        result = assign(
+            store, usages, thumbprint, plan=plan, force=force, effective=effective, revoked=revoked
+        )
     if not quiet:
         if result.findings:
             print_findings(list(result.findings))

@@ -13,6 +13,7 @@ from typing import Any
 from lyncpki.checks import Finding, errors
 from lyncpki.checks.rollover import roll_findings
 from lyncpki.checks.store_fit import fitness, installed
+from lyncpki.deployment.needs import Revoked
 from lyncpki.enrollment.selection import parse_usages
 from lyncpki.planning import CertificatePlan
 from lyncpki.planning.model import Severity
@@ -82,13 +83,28 @@ def assign_checked(
     plan: CertificatePlan | None,
     force: bool = False,
     effective: dt.datetime | None = None,
+    revoked: Revoked | None = None,
 ) -> AssignResult:
-    """Check, then assign `thumbprint` to every usage (or to none)."""
+    """Check, then assign `thumbprint` to every usage (or to none). `revoked` says why the
+    home's CA revoked a certificate it issued (its database, at hand without the network)."""
     wanted = thumbprint_name(thumbprint)
     now = store.clock.now()
     findings: list[Finding] = []
     parsed = parse_usages(usages)
     installed(store, store.load(), wanted)  # "not in the store", before anything reads it
+    if revoked is not None and (why := revoked(store.certificate(wanted))):
+        findings.append(
+            Finding(
+                "cert.revoked",
+                Severity.ERROR,
+                store.server,
+                ",".join(str(u) for u in parsed),
+                store.certificate(wanted).subject.rfc4514_string(),
+                f"the home's CA {why}: relying servers refuse it once its CRL says so",
+                "assign a certificate that is not revoked (lyncpki request makes a new one)",
+                "R-GEN-03",
+            )
+        )
     for usage in parsed:
         planned = plan.for_usage(store.server, usage) if plan else None
         if plan is not None and planned is None:
