@@ -412,3 +412,25 @@ def test_the_console_shows_a_hold_and_releases_it(served: Service, tmp_path: Pat
     assert f"Certificate {serial} released from hold" in released.text
     shown = json.loads(served.cli("ca", "show", serial, "--json").stdout)
     assert shown["status"] == "valid"
+
+
+def test_the_ca_page_offers_the_chain_it_tells_to_import(served: Service, tmp_path: Path) -> None:
+    """The CA page said "import the chain: lyncpki import --server FQDN chain.p7b" and offered
+    no chain.p7b. openssl reads the one it offers now: the issuing CA and the root."""
+    import subprocess
+
+    name, password = "fe-chain", "fe-chain-password-0001"
+    _add(served, name, "requester", password)
+    with httpx.Client(base_url=served.url, timeout=60, headers=CLOSE) as http:
+        assert http.get("/ui/ca/chain.p7b").status_code == 303  # signed in first
+        _console_login(http, name, password)
+        assert 'href="/ui/ca/chain.p7b"' in http.get("/ui/ca").text
+        answer = http.get("/ui/ca/chain.p7b")
+    assert answer.headers["content-type"] == "application/pkcs7-mime"
+    p7b = tmp_path / "chain.p7b"
+    p7b.write_bytes(answer.content)
+    printed = subprocess.run(
+        ["openssl", "pkcs7", "-inform", "DER", "-in", str(p7b), "-print_certs", "-noout"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert printed.count("subject=") == 2, printed

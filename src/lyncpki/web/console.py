@@ -570,6 +570,16 @@ class Console:
         )
 
 
+def chain_p7b(ca: CertificateAuthority) -> Response:
+    """The CA's chain (issuing CA, root) as one PKCS#7 file: what the CA page tells to import."""
+    body = pkcs7.serialize_certificates(list(ca.chain()), Encoding.DER)
+    return Response(
+        body,
+        media_type="application/pkcs7-mime",
+        headers={"Content-Disposition": 'attachment; filename="chain.p7b"'},
+    )
+
+
 def _encoded(cert: x509.Certificate, kind: str, chain: list[x509.Certificate]) -> bytes:
     if kind == "cer":
         return cert.public_bytes(Encoding.DER)
@@ -671,6 +681,14 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
     @router.get("/ca")
     async def ca_page(request: Request) -> Response:
         return await guard(console.ca_page)(request)
+
+    @router.get("/ca/chain.p7b")
+    async def ca_chain(request: Request) -> Response:
+        def chain(request: Request) -> Response:
+            console.session(request)  # signed in, as for every download
+            return chain_p7b(console.ca)
+
+        return await guard(chain)(request)
 
     @router.api_route("/{rest:path}", methods=["GET", "POST"])
     async def not_found(request: Request, rest: str) -> Response:
