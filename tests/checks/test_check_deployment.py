@@ -184,6 +184,12 @@ def test_pool_and_oauth_consistency_are_checked(deployed: Lab, internal_topology
     assert ("av.not-identical", "edge02.contoso.net") in ids
     assert ("oauth.not-global", "fe01.contoso.net") in ids
     assert {i for i, _ in ids} == {"av.not-identical", "oauth.not-global"}
+    # one member checked alone is still compared with the others of its pool (it passed)
+    code, alone = check(deployed, internal_topology, "--offline", "--server", "edge01.contoso.net")
+    assert code == 1
+    assert {(f["id"], f["server"]) for f in alone["findings"]} == {
+        ("av.not-identical", "edge01.contoso.net")
+    }
     # put things back, and an unassigned usage is an error with its own id
     ok(deployed.cli("remove", "--server", "fe01.contoso.net", "--type", "OAuthTokenIssuer"))
     ok(

@@ -249,10 +249,37 @@ def _check_deployment(job: DeploymentCheck) -> list[Finding]:
                 _judge(job, batch, rules)
     _judge(job, batch, rules)
     findings = [finding for part in parts for finding in part]
-    findings += _pool_identical(job.plan, assigned)
-    findings += _layout_apart(job.plan, assigned)
+    if job.servers is None:
+        findings += _pool_identical(job.plan, assigned)
+    else:  # one member checked: still compared with the other members of its pool
+        _pool_members(job, stores, assigned)
+        findings += [f for f in _pool_identical(job.plan, assigned) if f.server in job.servers]
+    findings += [
+        f
+        for f in _layout_apart(job.plan, assigned)
+        if job.servers is None or f.server in job.servers
+    ]
     findings += _oauth_everywhere(job, stores, assigned)
     return ordered(findings)
+
+
+def _pool_members(
+    job: DeploymentCheck, stores: _Stores, assigned: dict[tuple[str, str], dict[str, str]]
+) -> None:
+    """What the other members of a checked server's pool assign (read, not judged): `check
+    -s edge01` passed while edge02 held another A/V certificate."""
+    assert job.servers is not None
+    for planned in job.plan.certificates:
+        if len(planned.servers) < 2 or not job.servers.intersection(planned.servers):
+            continue
+        for other in planned.servers:
+            server = None if other in job.servers else stores.get(other)
+            if not isinstance(server, _Server):
+                continue
+            for usage in planned.usages:
+                current = server.index.slots(str(usage), job.now).current
+                if current is not None:
+                    assigned[planned.id, str(usage)][other] = current.thumbprint
 
 
 def _layout_apart(
