@@ -1206,14 +1206,22 @@ class CertificateAuthority:
             raise refusal
         return request
 
-    def approve(self, request_id: int, *, actor: str, forbid_self: bool = False) -> IssueResult:
-        request = self._pending_request(request_id, actor, "approve")
+    def _decidable(
+        self, request_id: int, actor: str, action: str, forbid_self: bool
+    ) -> dict[str, Any]:
+        """A pending request `actor` may approve or deny (`action`); with `forbid_self` (the
+        API, the console), never one's own: refused and audited."""
+        request = self._pending_request(request_id, actor, action)
         if forbid_self and request["requester"] == actor:
-            self.audit(actor, "approve", f"request {request_id}", "refused", "own request")
+            self.audit(actor, action, f"request {request_id}", "refused", "own request")
             raise CaError(
-                f"{actor} cannot approve its own request {request_id}",
-                "another CA manager must approve it",
+                f"{actor} cannot {action} its own request {request_id}",
+                "another CA manager must decide it",
             )
+        return request
+
+    def approve(self, request_id: int, *, actor: str, forbid_self: bool = False) -> IssueResult:
+        request = self._decidable(request_id, actor, "approve", forbid_self)
         read = read_request(request["csr"], f"request {request_id}")
         try:
             template = self.templates.get(request["template"])
@@ -1259,13 +1267,7 @@ class CertificateAuthority:
                 f"the reason is {len(reason)} characters long, at most {MAX_REASON} are kept",
                 "shorten it (the request's record keeps the reason whole)",
             )
-        request = self._pending_request(request_id, actor, "deny")
-        if forbid_self and request["requester"] == actor:
-            self.audit(actor, "deny", f"request {request_id}", "refused", "own request")
-            raise CaError(
-                f"{actor} cannot deny its own request {request_id}",
-                "another CA manager must decide it",
-            )
+        self._decidable(request_id, actor, "deny", forbid_self)
         with self.writer.begin() as conn:
             done = conn.execute(
                 update(db.requests)

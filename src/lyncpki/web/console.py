@@ -455,27 +455,7 @@ class Console:
         except LyncPkiError as error:
             status = 404 if error.message.startswith("no certificate") else 409
             return self.certificates_page(request, f"Not revoked: {_said(error)}", status)
-        # the CRL of the CA that signed it: the root's for a subordinate CA (signed on the CA's
-        # machine when this service does not hold the root key); a full CRL of the issuing CA
-        # comes with its delta
-        by_root = done["ca"] == self.ca.config.root_slug
-        if by_root and self.ca.root.key is None:
-            return self.certificates_page(
-                request,
-                f"Certificate {serial} revoked ({reason.value}). The root CA's CRL lists it once "
-                "published on the CA's machine: lyncpki ca crl --root",
-            )
-        try:
-            await run_in_threadpool(self.ca.publish_crl, actor=session.account, root=by_root)
-        except LyncPkiError as error:
-            return self.certificates_page(
-                request,
-                f"Certificate {serial} revoked ({reason.value}), but the CRL was not published: "
-                f"{error.message}",
-            )
-        return self.certificates_page(
-            request, f"Certificate {serial} revoked ({reason.value}); the CRLs are published."
-        )
+        return await self._published(request, session, serial, done, f"revoked ({reason.value})")
 
     async def release(self, request: Request, serial: str) -> HTMLResponse:
         """Release a certificate on hold (`ca unrevoke`): valid again, and the CRLs say so."""
@@ -486,23 +466,30 @@ class Console:
         except LyncPkiError as error:
             status = 404 if error.message.startswith("no certificate") else 409
             return self.certificates_page(request, f"Not released: {_said(error)}", status)
+        return await self._published(request, session, serial, done, "released from hold")
+
+    async def _published(
+        self, request: Request, session: Session, serial: str, done: dict[str, Any], said: str
+    ) -> HTMLResponse:
+        """After a revocation or a release: the CRL of the CA that signed the certificate
+        published (the root's for a subordinate CA, signed on the CA's machine when this
+        service does not hold the root key; a full CRL of the issuing CA with its delta)."""
         by_root = done["ca"] == self.ca.config.root_slug
         if by_root and self.ca.root.key is None:
             return self.certificates_page(
                 request,
-                f"Certificate {serial} released from hold. The root CA's CRL says so once "
-                "published on the CA's machine: lyncpki ca crl --root",
+                f"Certificate {serial} {said}. The root CA's CRL says so once published on the "
+                "CA's machine: lyncpki ca crl --root",
             )
         try:
             await run_in_threadpool(self.ca.publish_crl, actor=session.account, root=by_root)
         except LyncPkiError as error:
             return self.certificates_page(
                 request,
-                f"Certificate {serial} released from hold, but the CRL was not published: "
-                f"{_said(error)}",
+                f"Certificate {serial} {said}, but the CRL was not published: {_said(error)}",
             )
         return self.certificates_page(
-            request, f"Certificate {serial} released from hold; the CRLs are published."
+            request, f"Certificate {serial} {said}; the CRLs are published."
         )
 
     def download(self, request: Request, serial: str, kind: str) -> Response:
