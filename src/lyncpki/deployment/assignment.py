@@ -15,6 +15,7 @@ from lyncpki.checks.rollover import roll_findings
 from lyncpki.checks.store_fit import fitness, installed
 from lyncpki.deployment.needs import Revoked
 from lyncpki.enrollment.selection import parse_usages
+from lyncpki.errors import LyncPkiError
 from lyncpki.planning import CertificatePlan
 from lyncpki.planning.model import Severity
 from lyncpki.store import ServerStore, thumbprint_name
@@ -91,6 +92,8 @@ def assign_checked(
     now = store.clock.now()
     findings: list[Finding] = []
     parsed = parse_usages(usages)
+    if not parsed:  # nothing to assign is never "assigned"
+        raise LyncPkiError("no usage to assign the certificate to", "name at least one usage")
     installed(store, store.load(), wanted)  # "not in the store", before anything reads it
     if revoked is not None and (why := revoked(store.certificate(wanted))):
         findings.append(

@@ -186,8 +186,10 @@ def submit_online(store: ServerStore, prepared: Prepared, client: CaClient) -> O
     """The immediate request: sent to the CA service; issued (installed here) or pending."""
     try:
         answer = client.enroll(prepared.pem, prepared.spec.template)
-    except CaClientError:
-        store.drop_pending(prepared.pending.id)  # never sent, or refused: nothing to wait for
+    except (CaClientError, KeyboardInterrupt):
+        # never sent, refused, or interrupted before the CA's answer (no CA request id to
+        # retrieve it by): nothing to wait for, and the key is never to be used
+        store.drop_pending(prepared.pending.id)
         raise
     return install_answer(store, prepared.pending, answer, f"ca {client.base_url}")
 

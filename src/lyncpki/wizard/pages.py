@@ -161,15 +161,20 @@ def template(state: WizardState, ui: Prompter) -> str | None:
     return _nav(ui, "name_security")
 
 
+KEY_CHOICES = ("rsa2048", "rsa4096", "ec-p256", "ec-p384")  # rsa1024: only when planned
+
+
 def name_security(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Name and Security Settings")
     target = state.target()
     state.friendly_name = ui.text("Friendly name", state.friendly_name or target.friendly_name)
-    sizes = ["2048", "4096"]  # 1024: refused by the CA's built-in templates (policy.key-size)
-    default = state.key.removeprefix("rsa") if state.key.startswith("rsa") else "2048"
-    if target.key.algorithm == "rsa" and not state.key:
-        default = str(target.key.size)
-    state.key = "rsa" + ui.choose("Bit length", sizes, default)
+    # the key the plan gives this certificate first (an EC key, or RSA 1024 where the
+    # topology asks for it: `lyncpki request` would make that one), then the usual ones
+    planned = target.key.name
+    keys = list(dict.fromkeys([planned, *KEY_CHOICES]))
+    state.key = ui.choose(
+        "Bit length (key type and size)", keys, state.key if state.key in keys else planned
+    )
     exportable = target.exportable if state.exportable is None else state.exportable
     state.exportable = ui.confirm("Mark the certificate's private key as exportable?", exportable)
     return _nav(ui, "organization")
@@ -265,6 +270,12 @@ def executing(state: WizardState, ui: Prompter) -> str | None:
             state.outcome = f"issued and installed, thumbprint {state.thumbprint}"
         else:
             state.outcome = f"pending at the CA, request id {result.ca_request_id}"
+            who = f" --ca-account {account}" if account else ""
+            state.next_step = (
+                "Once a CA manager approves it, fetch and install the certificate: lyncpki "
+                f"request --server {state.server} --retrieve {result.ca_request_id} --ca "
+                f"{state.ca_url}{who} --assign"
+            )
     state.log.append(state.outcome)
     ui.show([f"  {line}" for line in state.log])
     return _nav(ui, "status", back=False)
@@ -276,6 +287,8 @@ def status(state: WizardState, ui: Prompter) -> str | None:
     if not state.thumbprint:
         if not state.immediate:
             ui.show(["  Send the file to your CA, then run the wizard again: Import, Assign."])
+        elif state.next_step:  # held for approval: what to do once it is decided
+            ui.show([f"  {state.next_step}"])
         ui.navigate(back=False, next_label="Finish")
         return None
     state.assign_after = ui.confirm(
@@ -309,10 +322,17 @@ def store_page(state: WizardState, ui: Prompter) -> str | None:
         ]
     )
     usages = [str(u) for t in state.targets() for u in t.usages]
-    state.usages = ui.pick(
-        "Usages (Advanced Certificate Usages)", usages, state.usages or usages[:1]
-    )
+    state.usages = ticked_usages(ui, usages, state.usages or usages[:1])
     return _nav(ui, "assign_summary")
+
+
+def ticked_usages(ui: Prompter, usages: list[str], ticked: list[str]) -> list[str]:
+    """The usages ticked, asked again while none is (then "assigned" was said with nothing
+    assigned)."""
+    while not (chosen := ui.pick("Usages (Advanced Certificate Usages)", usages, ticked)):
+        ui.show(["  Tick at least one usage (Space ticks it, Enter goes on)."])
+        ticked = usages[:1]
+    return chosen
 
 
 def assign_summary(state: WizardState, ui: Prompter) -> str | None:

@@ -39,6 +39,7 @@ class WizardState:
     template: str = ""
     friendly_name: str = ""
     key: str = ""
+    next_step: str = ""  # what to do after the wizard (a request held for approval)
     exportable: bool | None = None
     organization: str = ""
     unit: str = ""

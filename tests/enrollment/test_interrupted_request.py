@@ -1,0 +1,45 @@
+"""An online request interrupted (Ctrl-C) while the CA has not answered leaves nothing behind:
+it has no CA request id to be retrieved by, so its pending entry and its key are dropped (they
+stayed, listed as a pending request at a CA that never saw it)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lab import CONTOSO, lab_env, run_lyncpki
+
+MED = "med01.contoso.net"
+
+
+def test_ctrl_c_while_the_ca_does_not_answer_leaves_no_pending_request(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = lab_env(LYNCPKI_STORE_PASSPHRASE="store-pass-phrase-42", LYNCPKI_CA_PASSWORD="x" * 16)
+    with socket.socket() as silent:  # accepts the connection, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        request = subprocess.Popen(
+            [sys.executable, "-m", "lyncpki", "request", "--topology", str(CONTOSO),
+             "--server", MED, "--type", "Default", "--home", str(home),
+             "--ca", f"http://127.0.0.1:{port}", "--ca-account", "fe-requester"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        silent.settimeout(60)
+        accepted, _ = silent.accept()  # the request is on its way: the CA "thinks"
+        time.sleep(0.5)
+        request.send_signal(signal.SIGINT)
+        _, err = request.communicate(timeout=60)
+        accepted.close()
+    assert request.returncode != 0, err
+    assert "Traceback" not in err
+    listed = run_lyncpki("certs", "--home", home, "--server", MED, "--json", env=env)
+    document = json.loads(listed.stdout)
+    assert [r for r in document["certificates"] if r["state"] == "pending request"] == []
+    keys = list((home / "servers" / MED / "keys").glob("*.key"))
+    assert keys == [], keys  # the key of a request nobody will answer is not kept
