@@ -96,3 +96,50 @@ def test_a_request_held_for_approval_says_what_to_do_next(tmp_path: Path) -> Non
     ui = Scripted()
     assert pages.status(state, ui) is None
     assert "  Once a CA manager approves it, ... --retrieve 20 ..." in ui.shown
+
+
+def test_an_existing_pfx_is_replaced_only_when_confirmed(tmp_path: Path) -> None:
+    """Export wrote over an existing .pfx (maybe the only copy of another key) unasked."""
+
+    class Answers(Scripted):
+        def __init__(self, names: list[str], replace: list[bool]) -> None:
+            super().__init__()
+            self.names, self.replace = names, replace
+
+        def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
+            return self.names.pop(0)
+
+        def confirm(self, message: str, default: bool) -> bool:
+            self.asked.append((message, [], default))
+            return self.replace.pop(0)
+
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "kept.contoso.net")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    kept = tmp_path / "kept.pfx"
+    kept.write_bytes(
+        pkcs12.serialize_key_and_certificates(b"k", key, cert, None, BestAvailableEncryption(b"p"))
+    )
+    other = str(tmp_path / "new.pfx")
+    ui = Answers([str(kept), other], [False])
+    assert pages.export_file(ui, "x.pfx") == other  # refused to replace: asked again
+    assert ui.asked == [(f"{kept} exists: replace it?", [], False)]
+    assert pages.export_file(Answers([str(kept)], [True]), "x.pfx") == str(kept)
+    topology = tmp_path / "topology.yaml"
+    topology.write_text("sip_domains: [contoso.com]\n")
+    refusing = Answers([str(topology), other], [])
+    assert pages.export_file(refusing, "x.pfx") == other  # never replaced, not even asked
+    assert refusing.shown and "is not a .pfx" in refusing.shown[0]

@@ -407,10 +407,24 @@ def export_choose(state: WizardState, ui: Prompter) -> str | None:
         return BACK
     labels = {f"{r.thumbprint}  {r.friendly_name}  ({r.usage or r.state})": r for r in rows}
     state.thumbprint = labels[ui.choose("Certificate", list(labels))].thumbprint or ""
-    state.export_file = ui.text("File", state.export_file or f"{state.server}.pfx")
+    state.export_file = export_file(ui, state.export_file or f"{state.server}.pfx")
     state.pfx_password = ui.text("Password", state.pfx_password, secret=True)
     state.legacy = ui.confirm("3DES/SHA-1 for Windows Server 2012 R2 and older?", state.legacy)
     return _nav(ui, "export_executing")
+
+
+def export_file(ui: Prompter, default: str) -> str:
+    """The .pfx to write, asked again on its page: a file of another kind is never replaced,
+    an older .pfx only when the administrator says so (it may be the only copy of a key)."""
+    while True:
+        name = default = ui.text("File", default)
+        try:
+            replaceable_pfx(Path(name), "file")
+        except LyncPkiError as error:
+            ui.show([f"  {error.message}"])
+            continue
+        if not Path(name).exists() or ui.confirm(f"{name} exists: replace it?", False):
+            return name
 
 
 def export_executing(state: WizardState, ui: Prompter) -> str | None:
