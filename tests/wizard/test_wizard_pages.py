@@ -143,3 +143,34 @@ def test_an_existing_pfx_is_replaced_only_when_confirmed(tmp_path: Path) -> None
     refusing = Answers([str(topology), other], [])
     assert pages.export_file(refusing, "x.pfx") == other  # never replaced, not even asked
     assert refusing.shown and "is not a .pfx" in refusing.shown[0]
+
+
+def test_an_https_ca_asks_for_the_root_of_its_certificate(tmp_path: Path) -> None:
+    """An HTTPS CA service whose certificate comes from a private root could not be used:
+    the wizard had no --ca-trust, and the command line it showed left it out."""
+
+    class Typed(Scripted):
+        def __init__(self, texts: list[str]) -> None:
+            super().__init__()
+            self.texts = texts
+            self.prompts: list[tuple[str, str]] = []
+
+        def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
+            self.prompts.append((message, default))
+            answer = self.texts.pop(0)
+            return default if answer == "=" else answer
+
+    state = _state(tmp_path, "med01.contoso.net")
+    root = tmp_path / "ca" / "root.crt"
+    root.parent.mkdir()
+    root.write_text("-----BEGIN CERTIFICATE-----\n")  # only its name matters here
+    ui = Typed(["https://ca.contoso.net:8443", str(tmp_path / "missing.pem"), str(root)])
+    pages.choose_ca(state, ui)
+    assert ui.prompts[1][1] == str(root)  # the home's root offered first
+    assert any("is not a file" in line for line in ui.shown)  # a missing file: asked again
+    assert state.ca_trust == str(root)
+    state.immediate = True
+    assert f"--ca-trust {root}" in state.command_line()
+    plain = Typed(["http://ca.contoso.net:8080"])
+    pages.choose_ca(state, plain)
+    assert state.ca_trust == "" and len(plain.prompts) == 1  # not asked over HTTP

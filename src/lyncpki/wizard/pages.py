@@ -137,7 +137,23 @@ def choose_ca(state: WizardState, ui: Prompter) -> str | None:
     state.ca_url = (
         _asked(ui, "CA URL", state.ca_url or "http://", _url_problem) if chosen == other else chosen
     )
+    if state.ca_url.startswith("https:"):  # a private root signs most CA services' TLS
+        home_root = state.home / "ca" / "root.crt"
+        state.ca_trust = _asked(
+            ui,
+            "Root certificate of the service's HTTPS certificate (PEM; empty: the system's roots)",
+            state.ca_trust or (str(home_root) if home_root.is_file() else ""),
+            _trust_problem,
+        )
+    else:
+        state.ca_trust = ""
     return _nav(ui, "ca_account")
+
+
+def _trust_problem(text: str) -> str | None:
+    if text and not Path(text).is_file():
+        return f"'{text}' is not a file: give the root's PEM file, or leave it empty"
+    return None
 
 
 def ca_account(state: WizardState, ui: Prompter) -> str | None:
@@ -261,7 +277,8 @@ def executing(state: WizardState, ui: Prompter) -> str | None:
         state.outcome = f"request written to {outcome.output}"
     else:
         account = state.account if state.alternate_credentials else None
-        with CaClient(state.ca_url, account, state.password or None) as client:
+        verify: str | bool = state.ca_trust or True
+        with CaClient(state.ca_url, account, state.password or None, verify=verify) as client:
             prepared = prepare(store, spec, secret, ca_url=state.ca_url, ca_account=account)
             result = submit_online(store, prepared, client)
         if result.certificate is not None:

@@ -32,6 +32,7 @@ class WizardState:
     immediate: bool = True
     output: str = ""
     ca_url: str = ""
+    ca_trust: str = ""  # the root of an HTTPS CA service's certificate (empty: the system's)
     alternate_credentials: bool = False
     account: str = ""
     password: str = ""
@@ -117,6 +118,8 @@ class WizardState:
             args += ["--ca", self.ca_url]
             if self.alternate_credentials and self.account:
                 args += ["--ca-account", self.account]
+            if self.ca_trust:
+                args += ["--ca-trust", self.ca_trust]
         else:
             args += ["--offline", "--output", self.output]
         answers = self.answers()
