@@ -174,3 +174,24 @@ def test_an_https_ca_asks_for_the_root_of_its_certificate(tmp_path: Path) -> Non
     plain = Typed(["http://ca.contoso.net:8080"])
     pages.choose_ca(state, plain)
     assert state.ca_trust == "" and len(plain.prompts) == 1  # not asked over HTTP
+
+
+def test_a_file_to_import_that_cannot_be_is_asked_again_on_its_page(tmp_path: Path) -> None:
+    """A missing file, a folder or nothing given for Import ended the whole wizard at
+    Executing, every answer lost."""
+
+    class Typed(Scripted):
+        def __init__(self, texts: list[str]) -> None:
+            super().__init__()
+            self.texts = texts
+
+        def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
+            return self.texts.pop(0)
+
+    answer = tmp_path / "answer.cer"
+    answer.write_text("-----BEGIN CERTIFICATE-----\n")
+    state = _state(tmp_path, "med01.contoso.net")
+    ui = Typed(["", str(tmp_path / "missing.cer"), str(tmp_path), str(answer)])
+    assert pages.import_page(state, ui) == "import_executing"
+    assert state.import_file == str(answer)
+    assert len(ui.shown) == 3 and "does not exist" in ui.shown[1] and "folder" in ui.shown[2]

@@ -384,10 +384,22 @@ def done(state: WizardState, ui: Prompter) -> str | None:
 # ------------------------------------------------------------------------------ import
 def import_page(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Import Certificate", "A CA's answer (.cer, .p7b) or a .pfx with its key")
-    state.import_file = ui.text("File", state.import_file)
+    state.import_file = _asked(ui, "File", state.import_file, _import_problem)
     if is_pkcs12_file(Path(state.import_file)):  # by its content too, as `import` knows it
         state.pfx_password = ui.text("Password", state.pfx_password, secret=True)
     return _nav(ui, "import_executing")
+
+
+def _import_problem(text: str) -> str | None:
+    """A file to import that cannot be, said on its page (it ended the wizard at Executing)."""
+    path = Path(text.strip())
+    if not text.strip():
+        return "give the file to import: the CA's answer (.cer, .p7b) or a .pfx"
+    if not path.exists():
+        return f"'{text}' does not exist: give the path of the CA's answer or the .pfx"
+    if not path.is_file():
+        return f"'{text}' is a folder: give a file in it"
+    return None
 
 
 def import_executing(state: WizardState, ui: Prompter) -> str | None:
@@ -425,7 +437,9 @@ def export_choose(state: WizardState, ui: Prompter) -> str | None:
     labels = {f"{r.thumbprint}  {r.friendly_name}  ({r.usage or r.state})": r for r in rows}
     state.thumbprint = labels[ui.choose("Certificate", list(labels))].thumbprint or ""
     state.export_file = export_file(ui, state.export_file or f"{state.server}.pfx")
-    state.pfx_password = ui.text("Password", state.pfx_password, secret=True)
+    while not (password := ui.text("Password", state.pfx_password, secret=True)):
+        ui.show(["  A .pfx needs a password: it protects the private key it carries."])
+    state.pfx_password = password
     state.legacy = ui.confirm("3DES/SHA-1 for Windows Server 2012 R2 and older?", state.legacy)
     return _nav(ui, "export_executing")
 
