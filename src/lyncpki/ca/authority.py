@@ -123,6 +123,12 @@ _CRL_BATCH = 10_000  # revocation rows fetched at a time (a server-side cursor o
 class CaError(LyncPkiError):
     """A CA operation that cannot be done (unknown serial, not pending, ...)."""
 
+    @property
+    def missing(self) -> bool:
+        """Whether what was asked for is not there ("no request 7", "no certificate with
+        serial ..."): a 404 to the API and the console, where the rest is a 409."""
+        return self.message.startswith("no ")
+
 
 INVENTORY_STATES = ("valid", "revoked", "expired", "all")
 MAX_REASON = 500  # a denial's reason, as the requests table and the API keep it

@@ -334,7 +334,7 @@ def _open_fix(url: str, said: str) -> str:
             f"check the free space and the permissions of {Path(path).parent} (a SQLite "
             "database writes its journal beside it)"
         )
-    if "schema" in url or "schema" in said:
+    if "schema" in said:
         return (
             "the URL's search_path names no schema this user may create in: create the schema "
             "(CREATE SCHEMA ...) or correct options=-csearch_path%3D... in the URL"

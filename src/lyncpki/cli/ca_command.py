@@ -990,8 +990,10 @@ def _templates(home: Path | None, as_json: bool) -> None:
     from lyncpki.ca.authority import load_templates
 
     ca_home = home_of(home)
-    templates = list(load_templates(ca_home) if ca_home.exists() else DEFAULT_TEMPLATES)
-    if not ca_home.exists():  # a mistyped --home showed the built-ins as if they were its CA's
+    if ca_home.exists():
+        templates = list(load_templates(ca_home))
+    else:  # a mistyped --home showed the built-ins as if they were its CA's
+        templates = list(DEFAULT_TEMPLATES)
         stderr.print(
             f"note: no CA in {ca_home.root}: these are the built-in templates a new CA offers "
             "(lyncpki ca init)",

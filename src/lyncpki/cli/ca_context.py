@@ -15,7 +15,7 @@ import typer
 from lyncpki.atomic import check_outside, check_writable
 from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV, PASSPHRASE_ENV, CaHome, resolve_passphrase
 from lyncpki.errors import LyncPkiError
-from lyncpki.store.layout import SERVERS_DIR
+from lyncpki.store.layout import DEPLOY_LOCK, SERVERS_DIR
 
 if TYPE_CHECKING:  # imported when a CA is opened: the commands that only name a home start
     from lyncpki.ca.authority import CertificateAuthority  # without SQLAlchemy
@@ -87,7 +87,7 @@ def home_around(out: Path) -> Path | None:
         if (
             (candidate / "ca" / "config.json").is_file()
             or (candidate / SERVERS_DIR).is_dir()
-            or (candidate / ".deploy.lock").exists()
+            or (candidate / DEPLOY_LOCK).exists()
         ):
             return candidate
     return None

@@ -399,7 +399,7 @@ def _check(
         and path is not None
         and path.resolve() == (root / HOME_TOPOLOGY).resolve()
     )
-    if whole and root.is_dir():
+    if whole:  # its home exists: a missing one was refused before the work
         try:  # the dashboard shows the last check of the deployment
             save_last_check(root, report)
         except LyncPkiError as error:  # a read-only home (an auditor's account): still a verdict

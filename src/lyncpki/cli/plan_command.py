@@ -96,7 +96,6 @@ def run(
 ) -> None:
     if output is not None:
         check_not_input(output, [("the topology file", topology)], "--output")
-    if output is not None:
         if (home := home_around(output)) is not None:  # never over what a home keeps
             check_outside_home(output, home, "--output", "report.html")
         check_writable(output, "--output", "report.html")  # a folder is named as such

@@ -95,14 +95,15 @@ def assign_checked(
     if not parsed:  # nothing to assign is never "assigned"
         raise LyncPkiError("no usage to assign the certificate to", "name at least one usage")
     installed(store, store.load(), wanted)  # "not in the store", before anything reads it
-    if revoked is not None and (why := revoked(store.certificate(wanted))):
+    certificate = store.certificate(wanted) if revoked is not None else None
+    if revoked is not None and certificate is not None and (why := revoked(certificate)):
         findings.append(
             Finding(
                 "cert.revoked",
                 Severity.ERROR,
                 store.server,
                 ",".join(str(u) for u in parsed),
-                store.certificate(wanted).subject.rfc4514_string(),
+                certificate.subject.rfc4514_string(),
                 f"the home's CA {why}: relying servers refuse it once its CRL says so",
                 "assign a certificate that is not revoked (lyncpki request makes a new one)",
                 "R-GEN-03",

@@ -47,13 +47,13 @@ from lyncpki.planning import CertificatePlan, plan
 from lyncpki.planning.model import Usage
 from lyncpki.planning.namespaces import namespaces
 from lyncpki.store import ServerStore, StoreError, resolve_store_passphrase
+from lyncpki.store.layout import DEPLOY_LOCK
 from lyncpki.topology import Topology, load_topology
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import decrypt_key, encrypt_key
 from lyncpki.x509.requests import RequestSubject, build_request, request_pem
 
 PROOF_DIR = "proof"
-DEPLOY_LOCK = ".deploy.lock"  # in the home: held for a whole run
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ GET  /health
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -191,7 +190,7 @@ class ServiceApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (origin := cross_site_origin(scope)) is not None:
-            await _refuse_cross_site(origin, send)
+            await _cross_site_refusal(origin)(scope, receive, send)
             return
         if self.enroll_fast_path is None:
             await super().__call__(scope, receive, send)
@@ -229,28 +228,18 @@ def cross_site_origin(scope: Scope) -> str | None:
     return None
 
 
-async def _refuse_cross_site(origin: str, send: Send) -> None:
-    body = json.dumps(
-        {
-            "error": "request.cross_site",
-            "message": f"a web page of another site ({origin[:100]}) sent this request: the "
-            "CA's API takes no request made by a page elsewhere (a browser sends the "
-            "credentials it remembers with it)",
-            "fix": "call the API from a script or a tool (curl, certreq, lyncpki), or use the "
-            "web console at /ui",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
+def _cross_site_refusal(origin: str) -> JSONResponse:
+    return JSONResponse(
+        errors.error_body(
+            "request.cross_site",
+            f"a web page of another site ({origin[:100]}) sent this request: the CA's API takes "
+            "no request made by a page elsewhere (a browser sends the credentials it remembers "
+            "with it)",
+            "call the API from a script or a tool (curl, certreq, lyncpki), or use the web "
+            "console at /ui",
+        ),
+        403,
     )
-    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceApp:

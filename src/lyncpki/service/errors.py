@@ -146,7 +146,7 @@ def response_for(error: Exception) -> JSONResponse:
     if isinstance(error, RequestError):
         return JSONResponse(error_body("request.invalid", error.message, error.fix), 400)
     if isinstance(error, CaError):
-        status = 404 if error.message.startswith("no ") else 409
+        status = 404 if error.missing else 409
         code = "not_found" if status == 404 else "conflict"
         return JSONResponse(error_body(code, error.message, error.fix), status)
     if isinstance(error, LyncPkiError):

@@ -24,6 +24,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from lyncpki.service.errors import error_body
 from lyncpki.service.ocsp_http import (
     MAX_BODY,
     OCSP_GET_PREFIX,
@@ -64,13 +65,13 @@ class OcspHttpProtocol(HttpToolsProtocol):
         beyond the parser's bounds), answered as every other error of the service is: JSON
         {error, message, fix}, not uvicorn's plain text. The connection is closed after it."""
         body = json.dumps(
-            {
-                "error": "request.malformed",
-                "message": "the request is not HTTP this service can read (a malformed request "
-                "line, or a URL or header too long)",
-                "fix": "send a well-formed HTTP/1.1 request; an OCSP request longer than a URL "
-                "allows goes by POST /ocsp",
-            }
+            error_body(
+                "request.malformed",
+                "the request is not HTTP this service can read (a malformed request line, or a "
+                "URL or header too long)",
+                "send a well-formed HTTP/1.1 request; an OCSP request longer than a URL allows "
+                "goes by POST /ocsp",
+            )
         ).encode()
         content = [STATUS_LINE[400]]
         for name, value in self.server_state.default_headers:

@@ -22,6 +22,7 @@ from lyncpki.topology.names import fqdn_problem, normalize
 GLOBAL = "global"
 SUBFOLDERS = ("certs", "keys", "requests", "trusted")
 SERVERS_DIR = "servers"
+DEPLOY_LOCK = ".deploy.lock"  # in the home: held by `deploy` for a whole run
 # How the index spells a thumbprint and a key id (also the files' names under certs/, keys/)
 THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
 KEY_ID = re.compile(r"^[0-9a-f]{40}$")

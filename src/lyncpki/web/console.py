@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from lyncpki.ca.accounts import Accounts, AccountWatch
-from lyncpki.ca.authority import INVENTORY_STATES, CertificateAuthority
+from lyncpki.ca.authority import INVENTORY_STATES, CaError, CertificateAuthority
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.policy import RequestRefused, evaluate
 from lyncpki.checks.home_check import run_home_check
@@ -406,7 +406,7 @@ class Console:
                 )
                 message = f"Request {request_id} denied."
         except LyncPkiError as error:
-            status = 404 if error.message.startswith("no request") else 409
+            status = 404 if isinstance(error, CaError) and error.missing else 409
             return self.pending_page(request, f"Not done: {_said(error)}", status)
         return self.pending_page(request, message)
 
@@ -453,7 +453,7 @@ class Console:
                 self.ca.revoke, serial, reason=reason, actor=session.account
             )
         except LyncPkiError as error:
-            status = 404 if error.message.startswith("no certificate") else 409
+            status = 404 if isinstance(error, CaError) and error.missing else 409
             return self.certificates_page(request, f"Not revoked: {_said(error)}", status)
         return await self._published(request, session, serial, done, f"revoked ({reason.value})")
 
@@ -464,7 +464,7 @@ class Console:
         try:
             done = await run_in_threadpool(self.ca.release, serial, actor=session.account)
         except LyncPkiError as error:
-            status = 404 if error.message.startswith("no certificate") else 409
+            status = 404 if isinstance(error, CaError) and error.missing else 409
             return self.certificates_page(request, f"Not released: {_said(error)}", status)
         return await self._published(request, session, serial, done, "released from hold")
 

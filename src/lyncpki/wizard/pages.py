@@ -138,7 +138,7 @@ def choose_ca(state: WizardState, ui: Prompter) -> str | None:
         _asked(ui, "CA URL", state.ca_url or "http://", _url_problem) if chosen == other else chosen
     )
     if state.ca_url.startswith("https:"):  # a private root signs most CA services' TLS
-        home_root = state.home / "ca" / "root.crt"
+        home_root = CaHome(state.home).cert_file("root")
         state.ca_trust = _asked(
             ui,
             "Root certificate of the service's HTTPS certificate (PEM; empty: the system's roots)",
