@@ -4,11 +4,16 @@ says what to do next. The terminal itself is tested in test_wizard_terminal.py."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
 from lab import CONTOSO
 from lyncpki.planning import plan
@@ -46,6 +51,27 @@ class Scripted:
 
     def navigate(self, *, back: bool = True, next_label: str = "Next") -> str:
         return next_label
+
+
+def _pfx(common_name: str, password: bytes) -> bytes:
+    """A .pfx of a one-day self-signed EC certificate with its key."""
+    key, cert = _self_signed(common_name)
+    return pkcs12.serialize_key_and_certificates(
+        b"k", key, cert, None, BestAvailableEncryption(password)
+    )
+
+
+def _self_signed(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    return key, cert
 
 
 def _state(tmp_path: Path, server: str, key: str | None = None) -> WizardState:
@@ -113,26 +139,8 @@ def test_an_existing_pfx_is_replaced_only_when_confirmed(tmp_path: Path) -> None
             self.asked.append((message, [], default))
             return self.replace.pop(0)
 
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "kept.contoso.net")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(1)
-        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
     kept = tmp_path / "kept.pfx"
-    kept.write_bytes(
-        pkcs12.serialize_key_and_certificates(b"k", key, cert, None, BestAvailableEncryption(b"p"))
-    )
+    kept.write_bytes(_pfx("kept.contoso.net", b"p"))
     other = str(tmp_path / "new.pfx")
     ui = Answers([str(kept), other], [False])
     assert pages.export_file(ui, "x.pfx") == other  # refused to replace: asked again
@@ -189,9 +197,112 @@ def test_a_file_to_import_that_cannot_be_is_asked_again_on_its_page(tmp_path: Pa
             return self.texts.pop(0)
 
     answer = tmp_path / "answer.cer"
-    answer.write_text("-----BEGIN CERTIFICATE-----\n")
+    answer.write_bytes(_self_signed("answer.contoso.net")[1].public_bytes(Encoding.PEM))
     state = _state(tmp_path, "med01.contoso.net")
     ui = Typed(["", str(tmp_path / "missing.cer"), str(tmp_path), str(answer)])
     assert pages.import_page(state, ui) == "import_executing"
     assert state.import_file == str(answer)
     assert len(ui.shown) == 3 and "does not exist" in ui.shown[1] and "folder" in ui.shown[2]
+
+
+class Typed(Scripted):
+    """Types `texts` in order, whatever is asked."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__()
+        self.texts = texts
+
+    def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
+        return self.texts.pop(0)
+
+
+def test_a_wrong_pfx_password_is_asked_again_on_the_import_page(tmp_path: Path) -> None:
+    """A wrong .pfx password was found at Executing, which ended the wizard."""
+    pfx = tmp_path / "edge.pfx"
+    pfx.write_bytes(_pfx("edge.contoso.net", b"right-password"))
+    damaged = tmp_path / "damaged.cer"
+    damaged.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    state = _state(tmp_path, "med01.contoso.net")
+    ui = Typed([str(damaged), str(pfx), "wrong", str(pfx), "right-password"])
+    assert pages.import_page(state, ui) == "import_executing"
+    assert (state.import_file, state.pfx_password) == (str(pfx), "right-password")
+    assert "damaged.cer" in ui.shown[0] and "password" in " ".join(ui.shown[1:]).lower()
+    assert not ui.texts
+
+
+def test_a_subject_field_with_a_direction_override_is_asked_again(tmp_path: Path) -> None:
+    """U+202E in the city was taken, and the CA (or a report) got "Stockholm" written
+    backwards under a name that reads as it."""
+    state = _state(tmp_path, "med01.contoso.net")
+    ui = Typed(["SE", "Stockholms l\u00e4n", "Sto\u202eckholm", "Stockholm"])
+    pages.geography(state, ui)
+    assert (state.country, state.state, state.city) == ("SE", "Stockholms l\u00e4n", "Stockholm")
+    assert len(ui.shown) == 1 and "\\u202e" in ui.shown[0]
+
+
+def test_export_offers_only_certificates_whose_key_can_be_exported(tmp_path: Path) -> None:
+    """A key not marked exportable was refused at Executing, after the store's passphrase and
+    the .pfx password, and that ended the wizard."""
+    from lyncpki.enrollment.importing import import_file
+
+    state = _state(tmp_path, "med01.contoso.net")
+    installed = {}
+    for name, exportable in (("kept.contoso.net", False), ("moved.contoso.net", True)):
+        pfx = tmp_path / f"{name}.pfx"
+        pfx.write_bytes(_pfx(name, b"p"))
+        secret = b"Correct-horse-battery-9"
+        result = import_file(state.store, pfx, password="p", secret=secret, exportable=exportable)
+        assert result.certificate is not None
+        installed[name] = result.certificate.thumbprint
+    ui = Scripted()
+    ui.text = lambda message, default="", *, secret=False: default or "pw"  # type: ignore[method-assign]
+    assert pages.export_choose(state, ui) == "export_executing"
+    ((_message, choices, _default),) = [a for a in ui.asked if a[0] == "Certificate"]
+    assert isinstance(choices, list) and len(choices) == 1
+    assert choices[0].startswith(installed["moved.contoso.net"])
+    assert state.thumbprint == installed["moved.contoso.net"]
+    (said,) = ui.shown
+    assert said.startswith(f"  {installed['kept.contoso.net']}") and "not exportable" in said
+
+
+def test_a_failure_at_executing_goes_back_with_every_answer_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CA that does not answer ended the wizard at Executing: every answer was lost, and
+    the request it had prepared was left to wait for nothing."""
+    import socket
+
+    from lyncpki.wizard.prompter import Cancelled
+
+    class Visits(Scripted):
+        def __init__(self) -> None:
+            super().__init__()
+            self.titles: list[str] = []
+
+        def title(self, title: str, subtitle: str = "") -> None:
+            self.titles.append(title)
+
+        def navigate(self, *, back: bool = True, next_label: str = "Next") -> str:
+            if self.titles.count("Certificate Request Summary") > 1:
+                raise Cancelled  # the summary again: the administrator stops here
+            return next_label
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    state = _state(tmp_path, "med01.contoso.net")
+    state.immediate, state.ca_url, state.city = True, f"http://127.0.0.1:{port}", "Lund"
+    monkeypatch.setenv("LYNCPKI_STORE_PASSPHRASE", "Correct-horse-battery-9")
+    ui = Visits()
+    with pytest.raises(Cancelled):
+        pages.run(state, ui, start="summary")
+    assert ui.titles == [
+        "Certificate Request Summary",
+        "Executing Commands",
+        "Certificate Request Summary",
+    ]
+    failed = [line for line in ui.shown if line.startswith("  failed:")]
+    assert len(failed) == 1 and f"127.0.0.1:{port}" in failed[0]
+    assert "  Back to the previous page: your answers are kept." in ui.shown
+    assert (state.ca_url, state.city) == (f"http://127.0.0.1:{port}", "Lund")
+    assert not state.store.exists() or not state.store.load().pending

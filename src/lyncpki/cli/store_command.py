@@ -128,39 +128,8 @@ def _import(
     if as_json:
         emit_json(document)
         return
-    if result.certificate:
-        answered = f", answering request {result.answered.id}" if result.answered else ""
-        done = "already installed" if result.already else "installed"
-        stdout.print(
-            f"{done} {result.certificate.thumbprint} ({result.certificate.friendly_name}) "
-            f"on {store.server}{answered}",
-            markup=False,
-        )
-    if result.left_out:
-        stderr.print(
-            f"warning: the CA left out {len(result.left_out)} name(s) the request asked for: "
-            f"{', '.join(result.left_out)}; assign --topology refuses it where the plan needs "
-            "them (ask the CA to issue every name, e.g. a template that takes the request's "
-            "SANs)",
-            markup=False,
-        )
-    for trusted in result.trusted:
-        kind = "root" if trusted.root else "intermediate"
-        stdout.print(f"trusted {kind} {trusted.subject} ({trusted.thumbprint})", markup=False)
-    for subject in result.not_installed:
-        stderr.print(
-            f"warning: not installed: {subject}, another end-entity certificate of the file "
-            "(import it from a file of its own, with its key)",
-            markup=False,
-        )
-    for subject in result.not_trusted:
-        stderr.print(
-            f"warning: not trusted: {subject}, a CA certificate of the file that is not on the "
-            "certificate's path (import it on its own if this server must trust it)",
-            markup=False,
-        )
-    if not result.certificate and not result.trusted:
-        stdout.print("nothing new: every certificate of the file was already there", markup=False)
+    for warning, line in result.notes(store.server):
+        (stderr if warning else stdout).print(line, markup=False)
 
 
 # ----------------------------------------------------------------------------------- assign

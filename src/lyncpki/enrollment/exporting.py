@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from lyncpki.store import ServerStore, StoreError, thumbprint_name
+from lyncpki.store import PersonalCertificate, ServerStore, StoreError, thumbprint_name
 from lyncpki.x509.bundles import export_pkcs12
 from lyncpki.x509.pkcs12_guard import looks_like_pkcs12
 
@@ -26,16 +26,9 @@ def replaceable_pfx(pfx: Path, option: str) -> None:
             )
 
 
-def export_pfx(
-    store: ServerStore,
-    thumbprint: str,
-    *,
-    secret: bytes,
-    password: str,
-    chain: Sequence[x509.Certificate],
-    legacy: bool = False,
-) -> bytes:
-    """The PKCS#12 bytes of an installed certificate with its key and `chain`."""
+def exportable_entry(store: ServerStore, thumbprint: str) -> PersonalCertificate:
+    """The store's entry of a certificate whose key can be exported (asked before the store's
+    passphrase and the .pfx password: the wizard says it on the page that chose it)."""
     wanted = thumbprint_name(thumbprint)
     entry = store.load().certificate(wanted)
     if entry is None:
@@ -54,6 +47,22 @@ def export_pfx(
             "request a new certificate with --exportable (Edge pools and the OAuth "
             "certificate need exportable keys, R-GEN-12)",
         )
+    return entry
+
+
+def export_pfx(
+    store: ServerStore,
+    thumbprint: str,
+    *,
+    secret: bytes,
+    password: str,
+    chain: Sequence[x509.Certificate],
+    legacy: bool = False,
+) -> bytes:
+    """The PKCS#12 bytes of an installed certificate with its key and `chain`."""
+    wanted = thumbprint_name(thumbprint)
+    entry = exportable_entry(store, wanted)
+    assert entry.key_id is not None
     key = store.private_key(entry.key_id, secret)
     certificate = store.certificate(wanted)
     if key.public_key() != certificate.public_key():  # a key file replaced by another key

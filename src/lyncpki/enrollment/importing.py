@@ -37,6 +37,53 @@ class ImportResult:
     not_trusted: tuple[str, ...] = ()  # CA certificates in the file that are not on its path
     not_installed: tuple[str, ...] = ()  # other end-entity certificates in the file
 
+    def notes(self, server: str) -> list[tuple[bool, str]]:
+        """What the import did and what to look at, in order, as (warning, text): the same
+        lines for `lyncpki import` (warnings on stderr) and the wizard."""
+        lines: list[tuple[bool, str]] = []
+        if self.certificate:
+            answered = f", answering request {self.answered.id}" if self.answered else ""
+            done = "already installed" if self.already else "installed"
+            lines.append(
+                (
+                    False,
+                    f"{done} {self.certificate.thumbprint} ({self.certificate.friendly_name}) "
+                    f"on {server}{answered}",
+                )
+            )
+        if self.left_out:
+            lines.append(
+                (
+                    True,
+                    f"warning: the CA left out {len(self.left_out)} name(s) the request asked "
+                    f"for: {', '.join(self.left_out)}; assign --topology refuses it where the "
+                    "plan needs them (ask the CA to issue every name, e.g. a template that "
+                    "takes the request's SANs)",
+                )
+            )
+        for trusted in self.trusted:
+            kind = "root" if trusted.root else "intermediate"
+            lines.append((False, f"trusted {kind} {trusted.subject} ({trusted.thumbprint})"))
+        lines += [
+            (
+                True,
+                f"warning: not installed: {subject}, another end-entity certificate of the file "
+                "(import it from a file of its own, with its key)",
+            )
+            for subject in self.not_installed
+        ]
+        lines += [
+            (
+                True,
+                f"warning: not trusted: {subject}, a CA certificate of the file that is not on "
+                "the certificate's path (import it on its own if this server must trust it)",
+            )
+            for subject in self.not_trusted
+        ]
+        if not self.certificate and not self.trusted:
+            lines.append((False, "nothing new: every certificate of the file was already there"))
+        return lines
+
 
 def is_pkcs12_file(path: Path) -> bool:
     """A .pfx by its name or by its content, whatever its name (a renamed export, a .bin

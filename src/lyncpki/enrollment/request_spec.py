@@ -98,6 +98,13 @@ def decide(
         raise LyncPkiError(
             f"--country '{country[:20]}' is not a two-letter country code", "use e.g. US or SE"
         )
+    if answers.friendly_name is not None and not answers.friendly_name.isprintable():
+        raise LyncPkiError(
+            "--friendly-name holds a control or other non-printable character (an escape "
+            "sequence, a line break, a direction override): it would be kept in the store and "
+            "in every .pfx, and reach every terminal that lists it",
+            "type it again as plain text",
+        )
     given = (  # the topology's organization is capped by its schema; these are the options
         ("--org", answers.organization or org.name, NameOID.ORGANIZATION_NAME),
         ("--ou", answers.unit or org.unit, NameOID.ORGANIZATIONAL_UNIT_NAME),
@@ -105,6 +112,13 @@ def decide(
         ("--state", answers.state or org.state, NameOID.STATE_OR_PROVINCE_NAME),
     )
     for option, value, oid in given:  # refused before a key is made, not by the CA after
+        if value is not None and not value.isprintable():  # the CA refuses it (policy)
+            raise LyncPkiError(
+                f"{option} holds a control or other non-printable character (a line break, a "
+                "direction override such as U+202E): no CA issues it, and it would reach every "
+                "report and terminal that shows the subject",
+                "type it again as plain text",
+            )
         if value is not None and len(value) > SUBJECT_LIMITS[oid]:
             raise LyncPkiError(
                 f"{option} is {len(value)} characters (a certificate's subject takes at most "

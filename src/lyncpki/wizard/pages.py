@@ -15,8 +15,8 @@ from lyncpki.ca.client import CaClient
 from lyncpki.ca.home import CaHome
 from lyncpki.checks.export_chain import export_chain
 from lyncpki.deployment.assignment import assign_checked
-from lyncpki.enrollment.exporting import export_pfx, replaceable_pfx
-from lyncpki.enrollment.importing import import_file, is_pkcs12_file
+from lyncpki.enrollment.exporting import export_pfx, exportable_entry, replaceable_pfx
+from lyncpki.enrollment.importing import import_file, is_pkcs12_file, read_bundle
 from lyncpki.enrollment.requesting import (
     check_request_file,
     prepare,
@@ -96,6 +96,15 @@ def _url_problem(text: str) -> str | None:
     url = urlsplit(text.strip())
     if url.scheme not in ("http", "https") or not url.hostname:
         return f"'{text}' is not a CA URL: give http(s)://HOST[:PORT], e.g. http://ca.contoso.net"
+    return None
+
+
+def _plain_problem(text: str) -> str | None:
+    """A subject field or friendly name with a control character or a direction override
+    (U+202E): refused before the request is made, not by the CA at Executing."""
+    if not text.isprintable():
+        shown = text.encode("unicode_escape").decode("ascii")
+        return f"'{shown}' holds a control or other non-printable character: type plain text"
     return None
 
 
@@ -183,7 +192,9 @@ KEY_CHOICES = ("rsa2048", "rsa4096", "ec-p256", "ec-p384")  # rsa1024: only when
 def name_security(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Name and Security Settings")
     target = state.target()
-    state.friendly_name = ui.text("Friendly name", state.friendly_name or target.friendly_name)
+    state.friendly_name = _asked(
+        ui, "Friendly name", state.friendly_name or target.friendly_name, _plain_problem
+    )
     # the key the plan gives this certificate first (an EC key, or RSA 1024 where the
     # topology asks for it: `lyncpki request` would make that one), then the usual ones
     planned = target.key.name
@@ -199,8 +210,10 @@ def name_security(state: WizardState, ui: Prompter) -> str | None:
 def organization(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Organization Information", "Optional")
     org = state.topology.organization
-    state.organization = ui.text("Organization", state.organization or org.name or "")
-    state.unit = ui.text("Organizational unit", state.unit or org.unit or "")
+    state.organization = _asked(
+        ui, "Organization", state.organization or org.name or "", _plain_problem
+    )
+    state.unit = _asked(ui, "Organizational unit", state.unit or org.unit or "", _plain_problem)
     return _nav(ui, "geography")
 
 
@@ -210,8 +223,8 @@ def geography(state: WizardState, ui: Prompter) -> str | None:
     state.country = _asked(
         ui, "Country/Region (two letters)", state.country or org.country or "", _country_problem
     )
-    state.state = ui.text("State/Province", state.state or org.state or "")
-    state.city = ui.text("City/Locality", state.city or org.city or "")
+    state.state = _asked(ui, "State/Province", state.state or org.state or "", _plain_problem)
+    state.city = _asked(ui, "City/Locality", state.city or org.city or "", _plain_problem)
     return _nav(ui, "subject_names")
 
 
@@ -384,10 +397,17 @@ def done(state: WizardState, ui: Prompter) -> str | None:
 # ------------------------------------------------------------------------------ import
 def import_page(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Import Certificate", "A CA's answer (.cer, .p7b) or a .pfx with its key")
-    state.import_file = _asked(ui, "File", state.import_file, _import_problem)
-    if is_pkcs12_file(Path(state.import_file)):  # by its content too, as `import` knows it
-        state.pfx_password = ui.text("Password", state.pfx_password, secret=True)
-    return _nav(ui, "import_executing")
+    while True:
+        state.import_file = _asked(ui, "File", state.import_file, _import_problem)
+        path = Path(state.import_file)
+        if is_pkcs12_file(path):  # by its content too, as `import` knows it
+            state.pfx_password = ui.text("Password", state.pfx_password, secret=True)
+        try:  # read here: a wrong password or a damaged file is said on this page
+            read_bundle(path, state.pfx_password or None)
+        except LyncPkiError as error:
+            ui.show([f"  {error.message}"] + ([f"  fix: {error.fix}"] if error.fix else []))
+            continue
+        return _nav(ui, "import_executing")
 
 
 def _import_problem(text: str) -> str | None:
@@ -421,9 +441,7 @@ def import_executing(state: WizardState, ui: Prompter) -> str | None:
     )
     if result.certificate:
         state.thumbprint = result.certificate.thumbprint
-        ui.show([f"  installed {state.thumbprint} ({result.certificate.friendly_name})"])
-    ui.show([f"  trusted {t.subject}" for t in result.trusted])
-    ui.show([f"  not trusted (not on its path): {subject}" for subject in result.not_trusted])
+    ui.show([f"  {line}" for _, line in result.notes(state.server)])
     return _nav(ui, "assignment", back=False)
 
 
@@ -431,10 +449,18 @@ def import_executing(state: WizardState, ui: Prompter) -> str | None:
 def export_choose(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Export Certificate", "A certificate with its private key, as a .pfx")
     rows = [r for r in certificate_rows(state.store, state.store.clock.now()) if r.thumbprint]
-    if not rows:
-        ui.show(["  The store has no certificate to export."])
+    exportable = []
+    for row in rows:  # said here, not at Executing after the passphrase and the password
+        try:
+            exportable_entry(state.store, row.thumbprint or "")
+        except LyncPkiError as error:
+            ui.show([f"  {row.thumbprint} {row.friendly_name}: {error.message}"])
+            continue
+        exportable.append(row)
+    if not exportable:
+        ui.show(["  The store has no certificate to export with its key."])
         return BACK
-    labels = {f"{r.thumbprint}  {r.friendly_name}  ({r.usage or r.state})": r for r in rows}
+    labels = {f"{r.thumbprint}  {r.friendly_name}  ({r.usage or r.state})": r for r in exportable}
     state.thumbprint = labels[ui.choose("Certificate", list(labels))].thumbprint or ""
     state.export_file = export_file(ui, state.export_file or f"{state.server}.pfx")
     while not (password := ui.text("Password", state.pfx_password, secret=True)):
@@ -522,7 +548,20 @@ def run(state: WizardState, ui: Prompter, start: str = START) -> None:
     history: list[str] = []
     page: str | None = start
     while page:
-        following = PAGES[page](state, ui)
+        try:
+            following = PAGES[page](state, ui)
+        except LyncPkiError as error:
+            if not history:  # nothing to go back to: the command reports it
+                raise
+            # a CA that is down, a wrong password, a key that cannot be exported: said here,
+            # then Back with every answer kept (it ended the wizard, the answers lost)
+            ui.show(
+                [f"  failed: {error.message}"]
+                + ([f"  fix: {error.fix}"] if error.fix else [])
+                + ["  Back to the previous page: your answers are kept."]
+            )
+            page = history.pop()
+            continue
         if following == BACK:
             page = history.pop() if history else page
             continue
