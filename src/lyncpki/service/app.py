@@ -33,6 +33,7 @@ from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.service import errors
 from lyncpki.service.auth import Authenticator, require_manager
+from lyncpki.service.cross_site import CrossSiteGuard
 from lyncpki.service.enroll_fast_path import ENROLL_PATH, MAX_TEMPLATE_NAME, EnrollFastPath
 from lyncpki.service.errors import ServiceError
 from lyncpki.service.ocsp_http import (
@@ -187,59 +188,18 @@ class ServiceApp(FastAPI):
     the framework (`enroll_fast_path`)."""
 
     enroll_fast_path: EnrollFastPath | None = None
+    cross_site: CrossSiteGuard | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (origin := cross_site_origin(scope)) is not None:
-            await _cross_site_refusal(origin)(scope, receive, send)
-            return
+        if scope["type"] == "http" and self.cross_site is not None:
+            refusal = await self.cross_site.refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
         if self.enroll_fast_path is None:
             await super().__call__(scope, receive, send)
         else:
             await self.enroll_fast_path(scope, receive, send, super().__call__)
-
-
-_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def cross_site_origin(scope: Scope) -> str | None:
-    """The other site a browser sent an API call that changes something from (its Origin, or
-    what Sec-Fetch-Site says), or None. HTTP basic credentials a browser remembers go with any
-    request to the service, so a web page elsewhere could have a manager's browser revoke or
-    approve (a form can post a JSON body as text/plain). Scripts and tools send no Origin; the
-    console's forms carry their own CSRF token."""
-    if scope["method"] not in _CHANGES or not scope["path"].startswith("/api/"):
-        return None
-    origin: str | None = None
-    host: str | None = None
-    fetch_site: str | None = None
-    for name, value in scope["headers"]:
-        if name == b"origin":
-            origin = value.decode("latin-1")
-        elif name == b"host":
-            host = value.decode("latin-1")
-        elif name == b"sec-fetch-site":
-            fetch_site = value.decode("latin-1")
-    if fetch_site == "cross-site":
-        return origin or "another site"
-    if origin is None:
-        return None
-    if origin == "null" or origin.partition("://")[2] != host:
-        return origin
-    return None
-
-
-def _cross_site_refusal(origin: str) -> JSONResponse:
-    return JSONResponse(
-        errors.error_body(
-            "request.cross_site",
-            f"a web page of another site ({origin[:100]}) sent this request: the CA's API takes "
-            "no request made by a page elsewhere (a browser sends the credentials it remembers "
-            "with it)",
-            "call the API from a script or a tool (curl, certreq, lyncpki), or use the web "
-            "console at /ui",
-        ),
-        403,
-    )
 
 
 def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceApp:
@@ -255,6 +215,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
     )
     add_api_reference(app)
     errors.install(app)
+    app.cross_site = CrossSiteGuard(ca.audit)
     watch = AccountWatch(ca.engine)  # one dedicated connection for the API and the console
     app.state.authenticate = Authenticator(ca, watch)
     # enrollments, several at once; the accounts' generation read once for each batch
