@@ -735,3 +735,50 @@ def test_a_removed_servers_store_is_noted_by_check_and_the_dry_run(tmp_path: Pat
                           env=demo_env())  # fmt: skip
     notes = json.loads(checked.stdout)["notes"]
     assert any("fe2.corp.tailspin.test" in n and "ca revoke" in n for n in notes), notes
+
+
+CHANGED_PLAN = """\
+sip_domains: [tailspin.test, DROPPED]
+simple_urls: {meet: meet.tailspin.test}
+federation: {enabled: true, public_im: PUBLIC_IM}
+defaults: {key: KEY}
+sites:
+  - name: S1
+    pools:
+      - {role: front_end, fqdn: pool1.corp.tailspin.test, servers: [fe1.corp.tailspin.test]}
+      - {role: edge, fqdn: edgepool.corp.tailspin.test, servers: [edge1.corp.tailspin.test],
+         external: {access: sip.tailspin.test, webconf: wc.tailspin.test, av: av.tailspin.test}}
+"""
+
+
+def test_certificates_the_plan_changed_are_renewed(tmp_path: Path) -> None:
+    """Public IM turned on (the Edge needs Client Authentication), another key for every
+    certificate, a SIP domain dropped: deploy said "nothing to do: every planned certificate
+    was in place", then failed its own check on every run (eku.client-auth), kept RSA 2048
+    and the names of a domain no longer the organization's."""
+    home = tmp_path / "changed"
+    before, after = tmp_path / "before.yaml", tmp_path / "after.yaml"
+    before.write_text(
+        CHANGED_PLAN.replace("DROPPED", "fabrikam.test")
+        .replace("PUBLIC_IM", "false")
+        .replace("KEY", "rsa2048")
+    )
+    after.write_text(
+        CHANGED_PLAN.replace(", DROPPED", "").replace("PUBLIC_IM", "true").replace("KEY", "ec-p256")
+    )
+    runs = []
+    for topology in (before, after, after):
+        process = run_lyncpki("deploy", topology, "--home", home, "--no-live", env=demo_env(),
+                              timeout=300)  # fmt: skip
+        assert process.returncode == 0, process.stdout + process.stderr
+        runs.append(report(home)["actions"])
+    assert runs[0] and not runs[2]  # the third run: nothing left to change
+    reasons = " ".join(str(action) for action in runs[1])
+    assert "Client Authentication" in reasons and "ec-p256" in reasons, reasons
+    assert "fabrikam.test" in reasons, reasons
+    access = _assigned(home, "edge1.corp.tailspin.test", "AccessEdgeExternal")
+    assert access is not None
+    cert = home / "servers" / "edge1.corp.tailspin.test" / "certs" / f"{access}.crt"
+    text = openssl("x509", "-in", cert, "-noout", "-text")
+    assert "TLS Web Client Authentication" in text and "id-ecPublicKey" in text, text
+    assert "fabrikam" not in text

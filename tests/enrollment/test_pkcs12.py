@@ -190,11 +190,17 @@ def test_export_opens_with_openssl_and_the_password(lab: Lab, tmp_path: Path, le
     assert info.count("BEGIN CERTIFICATE") == 3  # the certificate, the issuing CA, the root
     wrong = openssl("pkcs12", "-info", "-in", pfx, "-passin", "pass:nope", "-nokeys", check=False)
     assert "BEGIN CERTIFICATE" not in wrong
-    # an older export is replaced; a file of another kind (the CA's answer) is not
+    # an older .pfx (maybe the only copy of another key) is replaced only with --replace; a
+    # file of another kind (the CA's answer) never
     export = ("export", "--server", server, "--type", "Internal", *more)
-    ok(lab.cli(*export, "--pfx", pfx, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))
+    before = pfx.read_bytes()
+    refused = lab.cli(*export, "--pfx", pfx, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)
+    assert refused.returncode == 2 and "--replace" in refused.stderr, refused.stderr
+    assert pfx.read_bytes() == before
+    ok(lab.cli(*export, "--pfx", pfx, "--replace", LYNCPKI_PFX_PASSWORD=PFX_PASSWORD))
+    assert pfx.read_bytes() != before  # written again (new encryption salt)
     kept = answer.read_bytes()
-    refused = lab.cli(*export, "--pfx", answer, LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)
+    refused = lab.cli(*export, "--pfx", answer, "--replace", LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)
     assert refused.returncode == 2 and "is not a .pfx" in refused.stderr, refused.stderr
     assert answer.read_bytes() == kept
     # nor into what the home keeps (ca issue -o was refused there, export was not)

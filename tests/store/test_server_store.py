@@ -390,3 +390,48 @@ def test_an_index_that_is_not_text_is_said_not_to_be_text(tmp_path: Path) -> Non
         s.load()
     assert "is not UTF-8 text (byte 12)" in refused.value.message
     assert "backup" in (refused.value.fix or "")
+
+
+def test_a_second_certificate_of_a_kept_key_keeps_the_keys_exportability(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """A request's key made not exportable, answered twice by the CA: the second certificate
+    was installed as exportable when asked (--exportable), and export then gave the key away;
+    without the flag, a second certificate of an exportable key became not exportable."""
+    s = store(tmp_path)
+    key = pending(s)  # made not exportable
+    first, _ = pki.leaf("pool.contoso.net", key)
+    second, _ = pki.leaf("pool.contoso.net", key)
+    s.install(first, [pki.root], source="test")
+    with pytest.raises(StoreError, match="exportability is fixed when a key is made"):
+        s.install(second, [pki.root], source="test", exportable=True)
+    installed, _ = s.install(second, [pki.root], source="test")
+    assert installed.exportable is False
+    with pytest.raises(StoreError, match="installed already, its key not exportable"):
+        s.install(second, [pki.root], source="test", exportable=True)
+    assert [c.exportable for c in s.load().personal] == [False, False]
+
+
+def test_importing_an_installed_certificate_under_another_name_is_refused(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """`import --friendly-name NEW` of a certificate already there said "already installed"
+    and kept the old name without a word; the name a .pfx carries is no such request."""
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    from lyncpki.enrollment.importing import import_file
+
+    cert, key = pki.leaf("edge.contoso.net")
+    pfx = tmp_path / "edge.pfx"
+    pfx.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"Edge from the pfx", key, cert, [pki.root], BestAvailableEncryption(b"pw")
+        )
+    )
+    s = store(tmp_path)
+    first = import_file(s, pfx, password="pw", secret=SECRET, friendly_name="Edge internal")
+    assert first.certificate is not None and first.certificate.friendly_name == "Edge internal"
+    with pytest.raises(StoreError, match="installed already as 'Edge internal'"):
+        import_file(s, pfx, password="pw", secret=SECRET, friendly_name="Edge locked")
+    again = import_file(s, pfx, password="pw", secret=SECRET)  # the .pfx's own name: no request
+    assert again.already and again.certificate == first.certificate

@@ -352,6 +352,12 @@ def export_command(
         help="3DES and SHA-1 encryption, for Windows Server 2012 R2 and older (default: "
         "AES-256 and SHA-256).",
     ),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="Write over an existing .pfx (it may be the only copy of another key; a file of "
+        "another kind is never replaced).",
+    ),
     home: Path | None = HomeOption,
     passphrase_file: Path | None = StorePassphraseOption,
     as_json: bool = JsonOption,
@@ -360,7 +366,9 @@ def export_command(
 
     For another server of an Edge pool, the OAuth certificate's Front Ends, or a reverse proxy.
     Only keys marked exportable can be exported (R-GEN-12)."""
-    _export(server, pfx, usage, thumbprint, password, legacy, home, passphrase_file, as_json)
+    _export(
+        server, pfx, usage, thumbprint, password, legacy, replace, home, passphrase_file, as_json
+    )
 
 
 @guarded()
@@ -371,6 +379,7 @@ def _export(
     thumbprint: str | None,
     password: str | None,
     legacy: bool,
+    replace: bool,
     home: Path | None,
     passphrase_file: Path | None,
     as_json: bool,
@@ -380,7 +389,7 @@ def _export(
             "give --type or --thumbprint" + ("" if usage is None else ", not both"),
             "e.g. --type AccessEdgeExternal, or --thumbprint of a certificate lyncpki certs lists",
         )
-    replaceable_pfx(pfx, "--pfx")
+    replaceable_pfx(pfx, "--pfx", replace=replace)
     check_outside_home(pfx, home, "--pfx", "NAME.pfx")  # never into the CA's folder, a store...
     store = open_store(home, server)
     _existing(store)

@@ -23,6 +23,7 @@ from lyncpki.store import PendingRequest, ServerStore, StoreError
 from lyncpki.store.model import StoreIndex
 from lyncpki.topology.model import Issuer
 from lyncpki.x509.issuers import signed_by
+from lyncpki.x509.keys import spec_of
 from lyncpki.x509.requests import certificate_dns_names
 
 ISSUE, RENEW, RESUME, COPY, ADOPT = "issue", "renew", "resume", "copy", "adopt"
@@ -140,9 +141,8 @@ def _fit(
         return None, f"expires {cert.not_valid_after_utc:%Y-%m-%d}"
     if cert.not_valid_before_utc > now:
         return None, "not valid yet"
-    missing_names = set(planned.sans) - certificate_dns_names(cert)
-    if missing_names:
-        return None, f"lacks {', '.join(sorted(missing_names))}"
+    if (differs := _differs(cert, planned)) is not None:
+        return None, differs
     if not _issued_by_ours(cert, planned, criteria):
         return None, _not_ours(planned, criteria.issuers)
     revoked = criteria.revoked(cert)
@@ -184,13 +184,46 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
         if (
             cert.not_valid_before_utc <= criteria.now
             and cert.not_valid_after_utc > criteria.horizon
-            and set(planned.sans) <= certificate_dns_names(cert)
-            and _cn(cert) == planned.subject
+            and _differs(cert, planned) is None
             and _issued_by_ours(cert, planned, criteria)
             and criteria.revoked(cert) is None
         ):
             return entry.thumbprint
     return None
+
+
+def _differs(cert: x509.Certificate, planned: PlannedCertificate) -> str | None:
+    """How a certificate differs from what the plan gives now, or None: the subject, a SAN
+    missing, an EKU missing (Client Authentication once public IM is on); for the internal CA,
+    which reissues at no cost, also names the plan no longer has (a SIP domain dropped) and
+    another key (the topology's key changed). A public CA's certificate the administrator
+    bought may carry more names, or another key, and stays."""
+    if (subject := _cn(cert)) != planned.subject:
+        return f"its subject is {subject or 'empty'}, the plan's {planned.subject}"
+    names = certificate_dns_names(cert)
+    if missing_names := set(planned.sans) - names:
+        return f"lacks {', '.join(sorted(missing_names))}"
+    if missing_ekus := [e for e in planned.eku if not _has_eku(cert, e.oid)]:
+        return f"lacks the {', '.join(e.label for e in missing_ekus)} EKU"
+    if planned.issuer is not Issuer.INTERNAL:
+        return None
+    if extra := names - set(planned.sans):
+        return f"carries {', '.join(sorted(extra))}, which the plan no longer has"
+    key = spec_of(cert.public_key())
+    if key != planned.key:
+        return f"its key is {key.name if key else 'of another type'}, the plan's {planned.key.name}"
+    return None
+
+
+def _has_eku(cert: x509.Certificate, oid: str) -> bool:
+    """Whether the certificate may be used for `oid` (no EKU extension: for every use)."""
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    except ValueError:  # unreadable: not what the plan asks
+        return False
+    return any(usage.dotted_string == oid for usage in usages)
 
 
 def _cn(cert: x509.Certificate) -> str:

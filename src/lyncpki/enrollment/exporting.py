@@ -13,9 +13,11 @@ from lyncpki.x509.bundles import export_pkcs12
 from lyncpki.x509.pkcs12_guard import looks_like_pkcs12
 
 
-def replaceable_pfx(pfx: Path, option: str) -> None:
+def replaceable_pfx(pfx: Path, option: str, *, replace: bool) -> None:
     """Refuse to write a .pfx over a file of another kind (`--pfx answer.cer` replaced the CA's
-    answer, the wizard a topology, with a PKCS#12 file); an older export is replaced."""
+    answer, the wizard a topology, with a PKCS#12 file); an older .pfx is replaced only when
+    `replace` says so (it may be the only copy of another key: a certificate bought for the
+    reverse proxy)."""
     if pfx.is_file():
         with pfx.open("rb") as handle:
             head = handle.read(16)
@@ -23,6 +25,12 @@ def replaceable_pfx(pfx: Path, option: str) -> None:
             raise StoreError(
                 f"{pfx} exists and is not a .pfx: lyncpki does not replace it",
                 f"choose another {option}, or move that file away",
+            )
+        if not replace:
+            raise StoreError(
+                f"{pfx} exists: a .pfx may be the only copy of a certificate's key, and "
+                "lyncpki does not write over it unasked",
+                f"choose another {option}, or give --replace to write over it",
             )
 
 

@@ -157,7 +157,14 @@ def import_file(
     )  # end-entity certificates beside the one installed: named, not silently dropped
     index = store.load()
     before = {t.thumbprint for t in index.trusted}
-    already = index.certificate(thumbprint(leaf)) is not None
+    installed_as = index.certificate(thumbprint(leaf))
+    already = installed_as is not None
+    if installed_as is not None and friendly_name not in (None, installed_as.friendly_name):
+        raise StoreError(  # said, not ignored: "already installed" and the old name kept
+            f"{installed_as.thumbprint} is installed already as '{installed_as.friendly_name}': "
+            "importing it again does not rename it",
+            "import it without --friendly-name (a friendly name is given at installation)",
+        )
     installed, answered = store.install(
         leaf,
         chain,
@@ -165,7 +172,7 @@ def import_file(
         key=bundle.key,
         secret=secret,
         exportable=exportable,
-        friendly_name=friendly_name or bundle.friendly_name,
+        friendly_name=friendly_name or (None if already else bundle.friendly_name),
     )
     trusted = [t for t in store.load().trusted if t.thumbprint not in before]
     named = certificate_dns_names(leaf)  # once, not once per requested name

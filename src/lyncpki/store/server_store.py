@@ -86,6 +86,38 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.PEM)
 
 
+def _same_as_installed(existing: PersonalCertificate, exportable: bool | None) -> None:
+    """Installing a certificate again changes nothing: asking for another exportability is
+    refused, not ignored (a key being locked down was told "already installed")."""
+    if exportable is not None and exportable != existing.exportable:
+        made = "exportable" if existing.exportable else "not exportable"
+        raise StoreError(
+            f"{existing.thumbprint} is installed already, its key {made}: exportability is "
+            "fixed when a key is made, and installing the certificate again cannot change it",
+            "import it without --exportable/--no-exportable; to change it, request a new "
+            "certificate (lyncpki request ... --exportable or --no-exportable)",
+        )
+
+
+def _key_exportability(index: StoreIndex, key_name: str, asked: bool | None) -> bool:
+    """The exportability of a key the store keeps for another certificate (a second
+    certificate issued for one request): the key's own, fixed when it was made; asking for
+    another is refused (--exportable made a non-exportable key exportable)."""
+    held = [c.exportable for c in index.personal if c.key_id == key_name]
+    if not held:  # a key no certificate holds any more: as asked, else not exportable
+        return bool(asked)
+    own = all(held)
+    if asked is not None and asked != own:
+        made = "exportable" if own else "not exportable"
+        raise StoreError(
+            f"this certificate's key is the key of a certificate installed here already, made "
+            f"{made}: exportability is fixed when a key is made",
+            "import it without --exportable/--no-exportable, or request a new certificate "
+            "with a new key",
+        )
+    return own
+
+
 class ServerStore:
     """The store of `server` in the lyncpki home `home`."""
 
@@ -488,6 +520,10 @@ class ServerStore:
                     )
                 elif answered is None and not self.paths.key(name).is_file():
                     raise self._no_key_for(certificate, "no pending request made here matches it")
+                if existing is not None:
+                    _same_as_installed(existing, exportable)
+                elif key is None and answered is None:  # another certificate of a kept key
+                    exportable = _key_exportability(index, name, exportable)
                 _, index = self._trust(index, chain)
                 if existing is not None:
                     self._commit(self._with_assignments(index, existing.thumbprint, assign_to))

@@ -476,7 +476,7 @@ def export_file(ui: Prompter, default: str) -> str:
     while True:
         name = default = ui.text("File", default)
         try:
-            replaceable_pfx(Path(name), "file")
+            replaceable_pfx(Path(name), "file", replace=True)  # its kind; replacing: asked
         except LyncPkiError as error:
             ui.show([f"  {error.message}"])
             continue
@@ -490,7 +490,8 @@ def export_executing(state: WizardState, ui: Prompter) -> str | None:
         state.home, prompt=lambda: ui.text("Passphrase of the server stores' keys", secret=True)
     )
     target = Path(state.export_file)
-    replaceable_pfx(target, "file")  # a topology or a .cer given as the file: never replaced
+    # a topology or a .cer given as the file: never replaced; an older .pfx: confirmed
+    replaceable_pfx(target, "file", replace=True)
     chain = export_chain(state.store, state.thumbprint, state.store.clock.now())
     data = export_pfx(
         state.store,
