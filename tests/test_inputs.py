@@ -84,3 +84,13 @@ def test_an_empty_required_secret_file_is_said_to_be_empty(tmp_path: Path) -> No
         read_secret(empty, "check --password-file", required=True)
     assert caught.value.fix == "check --password-file"
     assert read_secret(empty, "") == ""  # the passphrase sources say it in their own words
+
+
+def test_a_secret_file_of_several_lines_is_refused(tmp_path: Path) -> None:
+    """Both lines were taken as the password: a password nobody can type at a prompt."""
+    secret = tmp_path / "password"
+    secret.write_text("Line-One-Pass1\nLine-Two\n", "utf-8")
+    with pytest.raises(LyncPkiError) as refused:
+        read_secret(secret, "check --password-file")
+    assert "more than one line" in refused.value.message
+    assert refused.value.fix == "check --password-file"

@@ -53,6 +53,12 @@ def read_secret(path: Path, fix: str, *, label: str | None = None, required: boo
             f"{label or path} is not UTF-8 text (a secret file holds the password on one line)",
             fix,
         ) from None
+    if "\n" in secret or "\r" in secret:  # the whole file was taken: a password no one types
+        raise LyncPkiError(
+            f"{label or path} holds more than one line (a secret file holds the password on "
+            "one line)",
+            fix,
+        )
     if required and not secret:  # not "shorter than 12 characters": there is nothing in it
         raise LyncPkiError(
             f"{label or path} is empty (a secret file holds the password on one line)", fix

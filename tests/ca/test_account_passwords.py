@@ -65,6 +65,8 @@ def test_an_account_name_too_long_is_said_to_be_too_long(tmp_path: Path) -> None
     with pytest.raises(AccountError) as invalid:
         accounts.add("fe01 server", Role("requester"), "correct horse battery")
     assert "CONTOSO\\lyncadmin " in (invalid.value.fix or "")
+    with pytest.raises(AccountError):  # "$" took a final line break: "ops\n" was listed as
+        accounts.add("ops\n", Role("manager"), "correct horse battery")  # "ops", unremovable
     assert "\\\\" not in (invalid.value.fix or "")
     engine.dispose()
 

@@ -35,7 +35,7 @@ def test_every_account_change_is_seen_at_once_by_another_process(
         assert again[1] != first[1]  # a new salted hash: another password version
 
         before = watch.generation()
-        assert accounts.verify("fe20", "wrong-password-123", "127.0.0.1") is None
+        assert accounts.attempt("fe20", "wrong-password-123", "127.0.0.1").account is None
         assert watch.generation() == before  # a failed login changes no account
         if watch.local:
             assert watch.generation_at_once() == before

@@ -54,3 +54,29 @@ def test_failures_age_out_of_the_window(backend_ca: CertificateAuthority) -> Non
     assert accounts.throttled("boss", "10.0.0.1")
     clock.advance(minutes=2)
     assert not accounts.throttled("boss", "10.0.0.1")
+
+
+def test_guesses_sent_at_once_are_throttled_as_if_sent_one_by_one(
+    backend_ca: CertificateAuthority,
+) -> None:
+    """Each attempt was checked against the failures recorded, then its password checked
+    (scrypt: slow), then its failure recorded: a burst of 60 all passed the check, and a right
+    guess among them got in after 30 wrong ones. MAX_FAILURES wrong guesses are now checked,
+    however many arrive at once; the owner's right password, elsewhere, still opens."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lyncpki.ca.accounts import Role
+
+    accounts = Accounts(backend_ca.engine, backend_ca.clock)
+    accounts.add("burst", Role.MANAGER, "Right-Passw0rd-long")
+    with ThreadPoolExecutor(16) as pool:
+        attempts = list(
+            pool.map(lambda n: accounts.attempt("burst", f"wrong-{n}", "10.7.0.1"), range(40))
+        )
+    checked = [a for a in attempts if not a.throttled]
+    assert len(checked) == MAX_FAILURES, len(checked)
+    assert all(a.account is None for a in checked)
+    assert accounts.attempt("burst", "Right-Passw0rd-long", "10.7.0.1").throttled
+    owner = accounts.attempt("burst", "Right-Passw0rd-long", "10.7.0.2")  # another desk
+    assert owner.account is not None and owner.account.name == "burst"
+    assert not accounts.throttled("burst", "10.7.0.2")  # a right password leaves no failure

@@ -43,3 +43,39 @@ def test_ctrl_c_while_the_ca_does_not_answer_leaves_no_pending_request(tmp_path:
     assert [r for r in document["certificates"] if r["state"] == "pending request"] == []
     keys = list((home / "servers" / MED / "keys").glob("*.key"))
     assert keys == [], keys  # the key of a request nobody will answer is not kept
+
+
+def test_a_request_the_ca_took_without_answering_is_kept_with_its_key(tmp_path: Path) -> None:
+    """The connection dropped after the request was sent: the CA may have issued it, yet the
+    key was deleted (the certificate orphaned) and the error said the CA could not be
+    reached. The request and its key are kept, and the error says how to go on."""
+    home = tmp_path / "home"
+    env = lab_env(LYNCPKI_STORE_PASSPHRASE="store-pass-phrase-42", LYNCPKI_CA_PASSWORD="x" * 16)
+    with socket.socket() as dropping:  # reads the request, then closes without a word
+        dropping.bind(("127.0.0.1", 0))
+        dropping.listen()
+        port = dropping.getsockname()[1]
+        request = subprocess.Popen(
+            [sys.executable, "-m", "lyncpki", "request", "--topology", str(CONTOSO),
+             "--server", MED, "--type", "Default", "--home", str(home),
+             "--ca", f"http://127.0.0.1:{port}", "--ca-account", "fe-requester"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        dropping.settimeout(60)
+        accepted, _ = dropping.accept()
+        accepted.settimeout(60)
+        received = b""
+        while b"END NEW CERTIFICATE REQUEST" not in received:
+            chunk = accepted.recv(65536)
+            assert chunk, received
+            received += chunk
+        accepted.close()
+        _, err = request.communicate(timeout=60)
+    assert request.returncode == 2, err
+    assert "gave no answer" in err and "kept as pending request 1" in err, err
+    assert "--clear 1" in err and "cannot reach" not in err, err
+    listed = run_lyncpki("certs", "--home", home, "--server", MED, "--json", env=env)
+    pending = [r for r in json.loads(listed.stdout)["certificates"]
+               if r["state"] == "pending request"]  # fmt: skip
+    assert len(pending) == 1, pending
+    assert len(list((home / "servers" / MED / "keys").glob("*.key"))) == 1

@@ -233,10 +233,10 @@ def test_the_console_and_the_api_refuse_to_deny_ones_own_request(
         assert asked.status_code == 202, asked.text
         request_id = asked.json()["request_id"]
         api = http.post(f"/api/v1/requests/{request_id}/deny", auth=(name, password))
-        assert api.status_code == 409 and "cannot deny its own request" in api.text, api.text
+        assert api.status_code == 403 and "cannot deny its own request" in api.text, api.text
         csrf = _signed_in_csrf(http, name, password, "/ui/pending")
         own = http.post(f"/ui/pending/{request_id}/deny", data={"csrf": csrf, "reason": "x"})
-        assert own.status_code == 409 and "cannot deny its own request" in own.text
+        assert own.status_code == 403 and "cannot deny its own request" in own.text
         assert "(another CA manager must decide it)" in own.text  # the fix, shown
         missing = http.post("/ui/pending/999999/deny", data={"csrf": csrf})
         assert missing.status_code == 404

@@ -120,15 +120,15 @@ def test_a_manager_may_not_approve_its_own_request(service: Service, work: Path)
     request_id = _request_sub_ca(service, work, "boss2")
     with service.client("boss2") as http:
         own = http.post(f"/api/v1/requests/{request_id}/approve")
-        assert own.status_code == 409, own.text
-        assert own.json()["error"] == "conflict"
+        assert own.status_code == 403, own.text  # forbidden whatever the state: not a 409
+        assert own.json()["error"] == "auth.forbidden"
         assert "its own request" in own.json()["message"]
         still = http.get(f"/api/v1/requests/{request_id}")
         assert still.json()["status"] == "pending"
     refusals = [
         r
         for r in service.audit()
-        if r["actor"] == "boss2" and r["action"] == "approve" and r["outcome"] == "refused"
+        if r["actor"] == "boss2" and r["action"] == "approve" and r["outcome"] == "denied"
     ]
     assert any(r["target"] == f"request {request_id}" for r in refusals), refusals
     # another manager may

@@ -30,6 +30,7 @@ from service_tools import (
 from lyncpki.ca.client import (
     CaClient,
     CaClientError,
+    CaNoAnswer,
     CaNotAuthorized,
     CaRefused,
     CaUnreachable,
@@ -83,7 +84,8 @@ def test_pending_approve_and_deny_through_the_client(service: Service, work: Pat
             openssl_req(work, "/CN=Corp Test Sub CA", None).read_bytes(), "SubCA"
         )
         manager.deny(second.request_id, "not now")
-        assert requester.retrieve(second.request_id).status == "denied"
+        denied = requester.retrieve(second.request_id)
+        assert (denied.status, denied.reason) == ("denied", "not now")  # said to the requester
         with pytest.raises(CaRefused) as late:
             manager.approve(second.request_id)
         assert late.value.status == 409
@@ -141,15 +143,70 @@ def test_closed_port_raises_ca_unreachable() -> None:
             client.health()
 
 
-def test_silent_server_raises_ca_unreachable(service: Service) -> None:
-    """A server that accepts the connection but never answers: a timeout, still unreachable."""
+def test_silent_server_raises_ca_no_answer(service: Service) -> None:
+    """A server that takes the request but never answers: unreachable, and said to have taken
+    it (the CA may have acted on it, unlike a connection never made)."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        with CaClient(url, "fe01", "x", timeout=0.5) as client, pytest.raises(CaUnreachable) as e:
+        with CaClient(url, "fe01", "x", timeout=0.5) as client, pytest.raises(CaNoAnswer) as e:
             client.health()
-    assert e.value.code == "timeout"
+    assert e.value.code == "no_answer" and "gave no answer" in e.value.message
+
+
+@pytest.mark.external
+def test_a_serial_is_one_path_segment_never_a_path(service: Service, work: Path) -> None:
+    """revoke("../requests/N/approve#") approved request N: the serial went into the URL as
+    it was."""
+    with _client(service) as requester, _client(service, "boss") as manager:
+        held = requester.enroll(
+            openssl_req(work, "/CN=Corp Test Sub CA", None).read_bytes(), "SubCA"
+        )
+        assert held.status == "pending"
+        with pytest.raises(CaRefused):
+            manager.revoke(f"../requests/{held.request_id}/approve#", "keyCompromise")
+        assert requester.retrieve(held.request_id).status == "pending"
+
+
+def test_an_https_service_whose_root_is_not_trusted_says_so(tmp_path: Path) -> None:
+    """An HTTPS CA service with a private root was "unreachable: check that lyncpki ca serve
+    runs there", which it did: the fix is the root to trust."""
+    import datetime as dt
+    import ssl
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    (tmp_path / "tls.pem").write_bytes(
+        cert.public_bytes(Encoding.PEM)
+        + key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "tls.pem")
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}"
+        with CaClient(url, "fe01", "x", timeout=10) as client, pytest.raises(CaUnreachable) as e:
+            client.health()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert e.value.code == "tls" and "not trusted" in e.value.message
+    assert e.value.fix and "--ca-trust" in e.value.fix
 
 
 def test_wrong_password_raises_ca_not_authorized(service: Service) -> None:

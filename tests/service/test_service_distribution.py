@@ -62,6 +62,11 @@ def test_crl_answer_headers_and_conditional_get(service: Service, work: Path) ->
     etag = answer.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"'), etag
     assert "last-modified" in answer.headers and "expires" in answer.headers
+    # Expires is when max-age ends (an HTTP/1.0 cache reads only Expires): nextUpdate, a
+    # week away, kept a CRL cached long past the publication of the next one
+    expires = email.utils.parsedate_to_datetime(answer.headers["expires"])
+    sent = email.utils.parsedate_to_datetime(answer.headers["date"])
+    assert abs((expires - sent).total_seconds() - int(max_age.group(1))) <= 2, answer.headers
     # openssl reads it, signed by the issuing CA
     crl = work / "issuing.crl"
     crl.write_bytes(answer.content)

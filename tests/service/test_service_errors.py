@@ -410,3 +410,33 @@ def test_json_content_type_is_case_insensitive(http: httpx.Client, work: Path) -
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "issued"
+
+
+def test_a_misspelt_field_is_refused_not_ignored(service: Service, work: Path) -> None:
+    """{"Reason": "keyCompromise"} revoked as unspecified, and a revocation is final;
+    {"tempalte": ...} issued under WebServer; {"reson": ...} denied with no reason."""
+    leaf = enroll_pem(service, openssl_req(work))
+    serial = serial_of(leaf)
+    with service.client("boss") as http:
+        revoked = http.post(
+            f"/api/v1/certificates/{serial}/revoke", json={"Reason": "keyCompromise"}
+        )
+        body = _error(revoked, 422, "request.invalid")
+        assert "Reason" in body["message"] and "not expected" in body["message"], body
+        enrolled = http.post(
+            "/api/v1/enroll",
+            json={"csr": openssl_req(work).read_text(), "tempalte": "LyncServer"},
+        )
+        assert "tempalte" in _error(enrolled, 422, "request.invalid")["message"]
+    shown = json.loads(service.cli("ca", "show", serial, "--json").stdout)
+    assert shown["status"] == "valid", shown  # not revoked with the wrong reason
+
+
+def test_a_requester_is_told_403_whatever_the_body(service: Service) -> None:
+    """A requester's revoke or deny with a bad body got 422 (a body over 1 MiB: 413): the
+    role is checked first."""
+    with service.client("fe01") as http:
+        revoke = http.post("/api/v1/certificates/ab/revoke", content=b'{"reason": 5}')
+        deny = http.post("/api/v1/requests/1/deny", content=b"x" * (2 * 1024 * 1024))
+    _error(revoke, 403, "auth.forbidden")
+    _error(deny, 403, "auth.forbidden")

@@ -30,7 +30,7 @@ from lyncpki.passphrase import weakness
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MAX_NAME = 128
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\\-]{0,127}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\\-]{0,127}\Z")
 FAILURE_WINDOW = dt.timedelta(minutes=1)
 # Failed logins within the window before a 429: per account from one client (a guesser at
 # the keyboard); per client whatever the account (spraying many accounts from one place); per
@@ -100,6 +100,10 @@ def check_new_password(password: str) -> None:
         raise AccountError(f"the password {found.problem}", found.advice)
 
 
+# The login turns of this process, by client (striped: bounded, whatever the clients).
+_TURNS = tuple(threading.Lock() for _ in range(64))
+
+
 class Accounts:
     """The CA accounts of one CA database."""
 
@@ -152,6 +156,21 @@ class Accounts:
             )
             return [dict(r._mapping) for r in rows]
 
+    def attempt(self, name: str, password: str, client: str) -> Attempt:
+        """A login: throttled, or the account and its password version when the password is
+        right (a failure is recorded otherwise). The attempts of one client take turns in this
+        process: checked against the failures recorded, then the password (scrypt takes a
+        while), then the failure recorded, a burst of 60 guesses sent at once all passed the
+        check before the first failure was written, and a right guess got in after 30 wrong
+        ones. Each process takes its own turns (`ca serve --workers N`: at most N at once)."""
+        with _TURNS[hash(client) % len(_TURNS)]:
+            if self.throttled(name, client):
+                return Attempt(throttled=True)
+            checked = self._password(name, password)
+            if checked is None:
+                self.record_failure(name, client)
+            return Attempt(throttled=False, checked=checked)
+
     def throttled(self, name: str, client: str) -> bool:
         """Too many recent failures: for this account from this client, from this client, or
         for this account (see MAX_FAILURES)."""
@@ -176,13 +195,9 @@ class Accounts:
             or by_name >= MAX_ACCOUNT_FAILURES
         )
 
-    def verify(self, name: str, password: str, client: str) -> Account | None:
-        """The account when the password is right; a failure is recorded otherwise."""
-        checked = self.check(name, password, client)
-        return None if checked is None else checked[0]
-
-    def check(self, name: str, password: str, client: str) -> tuple[Account, str] | None:
-        """`verify`, with the password version (`version_of`) of the account it checked."""
+    def _password(self, name: str, password: str) -> tuple[Account, str] | None:
+        """The account and its password version when the password is right (nothing
+        recorded)."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(db.accounts.c.role, db.accounts.c.password_hash).where(
@@ -193,7 +208,6 @@ class Accounts:
             return Account(name, Role(row.role)), version_of(row.password_hash)
         if row is None:  # spend the same time as a wrong password (no account enumeration)
             check_password(password, _DUMMY_HASH)
-        self.record_failure(name, client)
         return None
 
     def record_failure(self, name: str, client: str) -> None:
@@ -204,6 +218,18 @@ class Accounts:
                     name=name[:128], client=client[:64], at=self.clock.now()
                 )
             )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What a login attempt came to (`Accounts.attempt`)."""
+
+    throttled: bool
+    checked: tuple[Account, str] | None = None  # the account and its password version
+
+    @property
+    def account(self) -> Account | None:
+        return None if self.checked is None else self.checked[0]
 
 
 _DUMMY_HASH = hash_password("lyncpki-dummy-password")

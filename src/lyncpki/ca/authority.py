@@ -129,6 +129,20 @@ class CaError(LyncPkiError):
         serial ..."): a 404 to the API and the console, where the rest is a 409."""
         return self.message.startswith("no ")
 
+    @property
+    def status(self) -> int:
+        """How the API and the console answer it: 404 (missing), 403 (the actor may not, see
+        CaForbidden), else 409 (not now: already decided, revoked...)."""
+        return 404 if self.missing else 409
+
+
+class CaForbidden(CaError):
+    """An action the actor may not take whatever the state (deciding one's own request)."""
+
+    @property
+    def status(self) -> int:
+        return 403
+
 
 INVENTORY_STATES = ("valid", "revoked", "expired", "all")
 MAX_REASON = 500  # a denial's reason, as the requests table and the API keep it
@@ -869,7 +883,7 @@ class CertificateAuthority:
             "action": action,
             "target": _printable(target, 128),
             "outcome": outcome,
-            "detail": detail[:4000],
+            "detail": detail[:4000].replace("\x00", "\\x00"),  # PostgreSQL text takes no NUL
         }
 
     def audit(
@@ -1219,8 +1233,8 @@ class CertificateAuthority:
         API, the console), never one's own: refused and audited."""
         request = self._pending_request(request_id, actor, action)
         if forbid_self and request["requester"] == actor:
-            self.audit(actor, action, f"request {request_id}", "refused", "own request")
-            raise CaError(
+            self.audit(actor, action, f"request {request_id}", "denied", "own request")
+            raise CaForbidden(
                 f"{actor} cannot {action} its own request {request_id}",
                 "another CA manager must decide it",
             )
@@ -1273,6 +1287,8 @@ class CertificateAuthority:
                 f"the reason is {len(reason)} characters long, at most {MAX_REASON} are kept",
                 "shorten it (the request's record keeps the reason whole)",
             )
+        if "\x00" in reason:  # PostgreSQL keeps no NUL in text: it was an internal error
+            raise CaError("the reason holds a NUL character", "give the reason as plain text")
         self._decidable(request_id, actor, "deny", forbid_self)
         with self.writer.begin() as conn:
             done = conn.execute(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from cryptography import x509
@@ -36,6 +37,11 @@ class CaUnreachable(CaClientError):
     """No answer: connection refused, DNS, TLS or timeout."""
 
 
+class CaNoAnswer(CaUnreachable):
+    """The request was sent and no answer came (the connection dropped, or the answer took too
+    long): the CA may have acted on it."""
+
+
 class CaRefused(CaClientError):
     """The CA answered no: policy refusal, bad request, unknown request."""
 
@@ -51,6 +57,28 @@ class Enrollment:
     serial: str | None = None
     certificate: x509.Certificate | None = None
     chain: list[x509.Certificate] = field(default_factory=list)
+    reason: str = ""  # a denial's reason, as the CA manager gave it
+
+
+def _unreachable(where: str, error: Exception) -> CaUnreachable:
+    """No connection: an HTTPS certificate this machine does not trust (its own fix), or no
+    service at that address."""
+    said = str(error)
+    if "CERTIFICATE_VERIFY_FAILED" in said:
+        fix = (
+            "use the name the CA service's certificate is for in the URL"
+            if "mismatch" in said.lower()
+            else "give the root that signs the CA service's HTTPS certificate: --ca-trust "
+            "ROOT.pem (the root of a lyncpki home: <home>/ca/root.crt)"
+        )
+        return CaUnreachable(
+            f"the HTTPS certificate of {where} is not trusted here: {said}", fix, code="tls"
+        )
+    return CaUnreachable(
+        f"cannot reach {where}: {said}",
+        "check the URL and that `lyncpki ca serve` runs there",
+        code="unreachable",
+    )
 
 
 def _certificates(pem: str) -> list[x509.Certificate]:
@@ -112,18 +140,26 @@ class CaClient:
         where = self._where(url)[:300]
         try:
             response = self._http.request(method, url, **kwargs)
-        except httpx.TimeoutException:
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
             raise CaUnreachable(
                 f"{where} did not answer in time",
                 "check that `lyncpki ca serve` runs, or raise the timeout",
                 code="timeout",
             ) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as error:
-            raise CaUnreachable(
-                f"cannot reach {where}: {error}",
-                "check the URL and that `lyncpki ca serve` runs there",
-                code="unreachable",
+        except (httpx.TimeoutException, httpx.ReadError, httpx.RemoteProtocolError) as error:
+            # sent, and then no answer: unlike a connection never made, the CA may have acted
+            raise CaNoAnswer(
+                f"{where} took the request but gave no answer ({str(error) or 'timed out'})",
+                "see what the CA did (lyncpki ca list on the CA) before asking again"
+                + (
+                    "; if the service runs with --tls, the URL starts with https://"
+                    if where.startswith("http://")
+                    else ""
+                ),
+                code="no_answer",
             ) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            raise _unreachable(where, error) from None
         if response.status_code < 400:
             return response
         try:
@@ -189,6 +225,7 @@ class CaClient:
                 serial=data.get("serial"),
                 certificate=certificate[0] if certificate else None,
                 chain=[c for pem in data.get("chain", []) for c in _certificates(pem)],
+                reason=str(data.get("reason") or "")[:500],
             )
         except (KeyError, TypeError, ValueError) as error:
             raise CaRefused(
@@ -229,7 +266,9 @@ class CaClient:
 
     def revoke(self, serial: str, reason: str = "unspecified") -> dict[str, Any]:
         response = self._call(
-            "POST", f"/api/v1/certificates/{serial}/revoke", json={"reason": reason}
+            "POST",
+            f"/api/v1/certificates/{quote(serial, safe='')}/revoke",  # one segment, never a path
+            json={"reason": reason},
         )
         return self._json(response)
 

@@ -32,7 +32,7 @@ PASSPHRASE_ENV = "LYNCPKI_CA_PASSPHRASE"
 HOME_ENV = "LYNCPKI_HOME"
 DEFAULT_HOME = "lyncpki-data"
 MAX_NAME = 64  # ub-common-name and ub-organization-name (RFC 5280)
-_HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 
 
 def slug(name: str) -> str:

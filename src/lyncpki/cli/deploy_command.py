@@ -49,7 +49,7 @@ Exit status: 0 deployed and proved, 1 errors found (see the report), 2 bad input
 """
 
 MAX_RENEW_WITHIN_DAYS = 3650
-_DURATION = re.compile(r"^(\d+)\s*(d|h|days?|hours?)?$")
+_DURATION = re.compile(r"^(\d+)\s*(d|h|days?|hours?)?\Z")
 
 
 def _duration(text: str) -> int:

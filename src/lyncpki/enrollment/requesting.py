@@ -12,7 +12,7 @@ from pathlib import Path
 from cryptography import x509
 
 from lyncpki.atomic import write_atomic
-from lyncpki.ca.client import CaClient, CaClientError, Enrollment
+from lyncpki.ca.client import CaClient, CaClientError, CaNoAnswer, Enrollment
 from lyncpki.enrollment.request_spec import RequestSpec
 from lyncpki.store import (
     PendingRequest,
@@ -186,6 +186,16 @@ def submit_online(store: ServerStore, prepared: Prepared, client: CaClient) -> O
     """The immediate request: sent to the CA service; issued (installed here) or pending."""
     try:
         answer = client.enroll(prepared.pem, prepared.spec.template)
+    except CaNoAnswer as error:  # sent: the CA may have issued it, so the key is kept
+        raise StoreError(
+            f"{error.message}. The request and its key are kept as pending request "
+            f"{prepared.pending.id} of {store.server}: the CA may have issued it",
+            f"if the CA lists a certificate for {prepared.spec.subject.common_name} issued "
+            "just now (lyncpki ca list), install it from the CA's copy (lyncpki ca show "
+            f"SERIAL --pem > answer.cer; lyncpki import --server {store.server} answer.cer); "
+            f"else forget the request (lyncpki request --server {store.server} --clear "
+            f"{prepared.pending.id}) and ask again",
+        ) from None
     except (CaClientError, KeyboardInterrupt):
         # never sent, refused, or interrupted before the CA's answer (no CA request id to
         # retrieve it by): nothing to wait for, and the key is never to be used
@@ -210,8 +220,10 @@ def retrieve(store: ServerStore, ca_request_id: int, client: CaClient) -> Outcom
     pending = pending_at_ca(store, ca_request_id)
     answer = client.retrieve(ca_request_id)
     if answer.status == "denied":
+        said = f": {answer.reason}" if answer.reason else ""  # shown escaped by the interfaces
         raise StoreError(
-            f"the CA denied request {ca_request_id}",
-            "ask the CA manager why; clear it (lyncpki request --clear) and request again",
+            f"the CA denied request {ca_request_id}{said}",
+            f"forget it and its key (lyncpki request --server {store.server} --clear "
+            f"{pending.id}), then request again" + ("" if said else " (ask the CA manager why)"),
         )
     return install_answer(store, pending, answer, f"ca {client.base_url}")

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -55,6 +55,8 @@ PKCS7 = "application/pkcs7-mime"
 
 
 class EnrollJson(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # "tempalte" issued under WebServer
+
     csr: str = Field(max_length=MAX_BODY, description="PKCS#10 request: PEM or base64 DER")
     template: str | None = Field(
         None,
@@ -64,10 +66,14 @@ class EnrollJson(BaseModel):
 
 
 class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # "reson": denied with no reason
+
     reason: str = Field("", max_length=MAX_REASON)
 
 
 class Revocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # "Reason": revoked as unspecified, final
+
     reason: str = Field(
         "unspecified",
         max_length=32,
@@ -413,10 +419,11 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         openapi_extra=_optional_body(Decision),
     )
     async def deny(request_id: int, request: Request, account: AccountDep) -> dict[str, Any]:
+        # the role first: a requester is told 403, whatever the body (it was 413 or 422)
+        await run_in_threadpool(require_manager, ca, account, "deny", f"request {request_id}")
         decision = await _small_json(request, Decision, account.name, "deny")
 
         def decide() -> None:
-            require_manager(ca, account, "deny", f"request {request_id}")
             ca.deny(
                 request_id,
                 actor=account.name,
@@ -434,10 +441,10 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         openapi_extra=_optional_body(Revocation),
     )
     async def revoke(serial: str, request: Request, account: AccountDep) -> dict[str, Any]:
+        await run_in_threadpool(require_manager, ca, account, "revoke", serial[:128])
         body = await _small_json(request, Revocation, account.name, "revoke")
 
         def decide() -> dict[str, Any]:
-            require_manager(ca, account, "revoke", serial[:128])
             reason = body.reason if body else "unspecified"
             return ca.revoke(serial[:128], reason=reason, actor=account.name)  # refusals audited
 

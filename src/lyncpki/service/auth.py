@@ -66,7 +66,7 @@ class Authenticator:
             name, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
         except (binascii.Error, ValueError):  # ValueError: not base64's ASCII at all (a 500)
             name, sep, password = "", "", ""
-        if not sep or not name:
+        if not sep or not name or "\x00" in name or "\x00" in password:  # no account has a NUL
             raise ServiceError(
                 401,
                 "auth.malformed",
@@ -187,7 +187,8 @@ class Authenticator:
         remembered = self._recall(name, fingerprint, generation)
         if remembered is not None:
             return remembered
-        if self.accounts.throttled(name, client):
+        attempt = self.accounts.attempt(name, password, client)
+        if attempt.throttled:
             self._forget(name)
             self.ca.audit(name, "login", client, "refused", "throttled: too many failures")
             raise ServiceError(
@@ -197,7 +198,7 @@ class Authenticator:
                 "check the account's password",
                 {"Retry-After": "60"},
             )
-        account = self.accounts.verify(name, password, client)
+        account = attempt.account
         if account is None:
             self._forget(name)
             self.ca.audit(name, "login", client, "refused", "wrong name or password")

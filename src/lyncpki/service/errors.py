@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lyncpki.ca.authority import CaError
@@ -146,8 +146,8 @@ def response_for(error: Exception) -> JSONResponse:
     if isinstance(error, RequestError):
         return JSONResponse(error_body("request.invalid", error.message, error.fix), 400)
     if isinstance(error, CaError):
-        status = 404 if error.missing else 409
-        code = "not_found" if status == 404 else "conflict"
+        status = error.status
+        code = {404: "not_found", 403: "auth.forbidden"}.get(status, "conflict")
         return JSONResponse(error_body(code, error.message, error.fix), status)
     if isinstance(error, LyncPkiError):
         return JSONResponse(error_body("invalid", error.message, error.fix), 400)
@@ -164,6 +164,17 @@ def response_for(error: Exception) -> JSONResponse:
             ),
             503,
             {"Retry-After": "30"},
+        )
+    if isinstance(error, DataError):  # a value the database cannot keep (a NUL in text)
+        log.warning("a value the database refused: %s", str(error.orig or error)[:300])
+        return JSONResponse(
+            error_body(
+                "request.invalid",
+                "the request holds a value the CA's database cannot keep (a NUL or other "
+                "character no text may hold)",
+                "send names, serials and reasons as plain text",
+            ),
+            400,
         )
     log.error("internal error", exc_info=error)
     return JSONResponse(
@@ -189,6 +200,7 @@ def install(app: FastAPI) -> None:
         CaError,
         LyncPkiError,
         OperationalError,
+        DataError,
         Exception,
     ):
         app.add_exception_handler(kind, failure)

@@ -17,8 +17,8 @@ from fastapi import Request, Response
 from lyncpki.clock import Clock
 from lyncpki.service.errors import ServiceError
 
-CRL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\+?\.crl$")
-CERT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\.crt$")
+CRL_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\+?\.crl\Z")
+CERT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\.crt\Z")
 CRL_TYPE = "application/pkix-crl"
 CERT_TYPE = "application/pkix-cert"
 MAX_AGE = 3600  # at most an hour, and never past a CRL's nextUpdate
@@ -114,8 +114,12 @@ class PublishedFiles:
             "Last-Modified": file.last_modified,
             "Cache-Control": f"public, max-age={max_age}",
         }
-        if file.next_update is not None:
-            headers["Expires"] = email.utils.format_datetime(file.next_update, usegmt=True)
+        if file.next_update is not None:  # when max-age ends: an HTTP/1.0 cache reads only
+            # Expires, and nextUpdate there kept a CRL for a week past a new one's publication
+            ends = self.clock.now() + dt.timedelta(seconds=max_age)
+            headers["Expires"] = email.utils.format_datetime(
+                min(ends, file.next_update), usegmt=True
+            )
         match = request.headers.get("if-none-match")
         if _matches(match, file.etag) or (
             match is None  # If-None-Match, when sent, decides alone

@@ -24,8 +24,8 @@ SUBFOLDERS = ("certs", "keys", "requests", "trusted")
 SERVERS_DIR = "servers"
 DEPLOY_LOCK = ".deploy.lock"  # in the home: held by `deploy` for a whole run
 # How the index spells a thumbprint and a key id (also the files' names under certs/, keys/)
-THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
-KEY_ID = re.compile(r"^[0-9a-f]{40}$")
+THUMBPRINT = re.compile(r"^[0-9A-F]{40}\Z")
+KEY_ID = re.compile(r"^[0-9a-f]{40}\Z")
 
 
 class StoreError(LyncPkiError):

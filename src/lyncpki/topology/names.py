@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 CN_MAX = 64  # RFC 5280 ub-common-name: a subject's CN; the FQDN itself may have 253
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 # A whole valid FQDN (letters, digits, inner hyphens; two labels or more; a non-numeric TLD):
 # the fast path of fqdn_problem, which explains the problem only for a name that fails it.
 _VALID = re.compile(

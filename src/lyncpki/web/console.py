@@ -268,10 +268,11 @@ class Console:
             )
         name, password = _text(form.get("name")) or "", _text(form.get("password")) or ""
         client = request.client.host if request.client else "unknown"
-        if await run_in_threadpool(self.accounts.throttled, name, client):
+        attempt = await run_in_threadpool(self.accounts.attempt, name, password, client)
+        if attempt.throttled:
             self.ca.audit(name or "-", "login", client, "refused", "web: throttled")
             return self.login_page(request, "Too many failed sign-ins: wait a minute.", 429)
-        checked = await run_in_threadpool(self.accounts.check, name, password, client)
+        checked = attempt.checked
         if checked is None:
             self.ca.audit(name or "-", "login", client, "refused", "web: wrong name or password")
             return self.login_page(request, "Wrong account name or password.", 401)
@@ -406,7 +407,7 @@ class Console:
                 )
                 message = f"Request {request_id} denied."
         except LyncPkiError as error:
-            status = 404 if isinstance(error, CaError) and error.missing else 409
+            status = error.status if isinstance(error, CaError) else 409
             return self.pending_page(request, f"Not done: {_said(error)}", status)
         return self.pending_page(request, message)
 
@@ -453,7 +454,7 @@ class Console:
                 self.ca.revoke, serial, reason=reason, actor=session.account
             )
         except LyncPkiError as error:
-            status = 404 if isinstance(error, CaError) and error.missing else 409
+            status = error.status if isinstance(error, CaError) else 409
             return self.certificates_page(request, f"Not revoked: {_said(error)}", status)
         return await self._published(request, session, serial, done, f"revoked ({reason.value})")
 
@@ -464,7 +465,7 @@ class Console:
         try:
             done = await run_in_threadpool(self.ca.release, serial, actor=session.account)
         except LyncPkiError as error:
-            status = 404 if isinstance(error, CaError) and error.missing else 409
+            status = error.status if isinstance(error, CaError) else 409
             return self.certificates_page(request, f"Not released: {_said(error)}", status)
         return await self._published(request, session, serial, done, "released from hold")
 

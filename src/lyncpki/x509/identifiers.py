@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 
 from lyncpki.errors import LyncPkiError
 
-_HEX = re.compile(r"^(?:0x)?[0-9a-f]+$")
+_HEX = re.compile(r"^(?:0x)?[0-9a-f]+\Z")
 # A serial is at most 20 octets (RFC 5280): 49 decimal digits; longer is no serial (and int()
 # refuses to parse thousands of digits).
 _MAX_DECIMAL = 60
