@@ -818,6 +818,7 @@ def test_check_never_writes_its_report_into_the_homes_data(
         (["--retrieve", "7", "--offline"], "--retrieve does not take --offline"),
         (["--offline", "--assign"], "--offline does not take --assign"),
         (["--offline", "--ca-account", "fe01"], "--offline does not take --ca-account"),
+        (["--ca", "http://127.0.0.1:9", "-o", "x.req"], "--ca does not take --output"),
     ],
 )
 def test_request_options_the_chosen_way_does_not_read_are_refused(

@@ -188,3 +188,25 @@ def test_retrieve_with_assign_judges_against_the_topology_given(lab: Lab, tmp_pa
     assert "san.missing" in ids
     rows = certs(lab, "dir01.contoso.net")
     assert got["thumbprint"] in {r["thumbprint"] for r in rows if r["state"] == "unassigned"}
+
+
+def test_what_was_issued_before_a_refusal_is_reported_and_assigned(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """The third certificate refused: the first two were issued and installed, yet never
+    assigned (--assign) nor mentioned, text or JSON; each run left two more unassigned."""
+    other = tmp_path / "other.yaml"
+    other.write_text(CONTOSO.read_text().replace("webse.contoso.com", "webse.other.org"))
+    process = lab.cli(
+        "request", "--topology", other, "--server", "se01.contoso.net", "--ca", lab.url,
+        "--ca-account", REQUESTER, "--assign", "--json",
+        LYNCPKI_CA_PASSWORD=REQUESTER_PASSWORD,
+    )  # fmt: skip
+    assert process.returncode == 2, process.stdout + process.stderr
+    document = json.loads(process.stdout)  # one document: what was done, and what stopped it
+    assert "webse.other.org" in document["message"] and document["fix"]
+    done = {tuple(r["types"]): r for r in document["requests"]}
+    assert set(done) == {("Default",), ("WebServicesInternal",)}, done
+    assert all(r["status"] == "installed" and r["assignment"]["assigned"] for r in done.values())
+    states = {r["type"]: r["state"] for r in certs(lab, "se01.contoso.net")}
+    assert states == {"Default": "assigned", "WebServicesInternal": "assigned"}, states

@@ -13,7 +13,7 @@ from lyncpki.ca.authority import load_templates
 from lyncpki.ca.client import CaClient
 from lyncpki.cli.assign_flow import assign_checked
 from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
-from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
+from lyncpki.cli.output import EXIT_FINDINGS, EXIT_INPUT, emit_json, guarded, stderr, stdout
 from lyncpki.cli.store_context import (
     ServerOption,
     StorePassphraseOption,
@@ -321,6 +321,9 @@ _TAKES = {
                    "--topology"},
     "--offline": {"--output", "--type", "--topology",
                   "the request's options (--template, --key, --org, --additional-san ...)"},
+    "--ca": {"--ca-account", "--ca-password-file", "--ca-trust", "--assign", "--type",
+             "--topology",
+             "the request's options (--template, --key, --org, --additional-san ...)"},
 }  # fmt: skip
 
 
@@ -401,6 +404,7 @@ def _request(
     specs = [decide(t, answers, organization) for t in chosen]
     secret = store_secret(home, passphrase_file)
     outcomes: list[Outcome] = []
+    failure: LyncPkiError | None = None
     client = _client(ca, ca_account, ca_password_file, ca_trust) if ca else None
     files = _outputs(output, store.server, [s.target.label for s in specs]) if offline else []
     for file in files:  # before any key is made: a refusal leaves the store as it was
@@ -432,23 +436,33 @@ def _request(
                         "issuing it from this CA suits a lab, not production",
                         markup=False,
                     )
-                prepared = prepare(
-                    store,
-                    spec,
-                    secret,
-                    ca_url=ca,
-                    ca_account=ca_account,
-                    output=files[number] if offline else None,
-                )
-                if client is not None:
-                    outcomes.append(submit_online(store, prepared, client))
-                else:
-                    outcomes.append(write_offline(store, prepared, files[number]))
+                try:
+                    prepared = prepare(
+                        store,
+                        spec,
+                        secret,
+                        ca_url=ca,
+                        ca_account=ca_account,
+                        output=files[number] if offline else None,
+                    )
+                    if client is not None:
+                        outcomes.append(submit_online(store, prepared, client))
+                    else:
+                        outcomes.append(write_offline(store, prepared, files[number]))
+                except LyncPkiError as error:
+                    if not outcomes:
+                        raise
+                    failure = error  # what was done before it is reported (and assigned)
+                    break
                 bar.advance(task)
     finally:
         if client is not None:
             client.close()
-    refused = _finish(store, outcomes, assign, plan_path=path, as_json=as_json)
+    refused = _finish(store, outcomes, assign, plan_path=path, as_json=as_json, failure=failure)
+    if failure is not None:
+        if as_json:  # the document says it: one JSON document on stdout
+            raise typer.Exit(EXIT_INPUT)
+        raise failure
     if refused:
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -460,9 +474,11 @@ def _finish(
     *,
     plan_path: Path | None,
     as_json: bool,
+    failure: LyncPkiError | None = None,
 ) -> bool:
     """Report the outcomes; with `assign`, assign what was installed. True when an assignment
-    was refused for its findings."""
+    was refused for its findings. `failure`: what stopped the requests after these (in the
+    JSON document; the caller raises it)."""
     documents = [_outcome_dict(store.server, o) for o in outcomes]
     refused = False
     for outcome, document in zip(outcomes, documents, strict=True):
@@ -479,7 +495,11 @@ def _finish(
             document["assignment"] = result
             refused = refused or not result["assigned"]
     if as_json:
-        emit_json({"server": store.server, "requests": documents})
+        report: dict[str, object] = {"server": store.server, "requests": documents}
+        if failure is not None:
+            report |= {"error": type(failure).__name__, "message": failure.message}
+            report["fix"] = failure.fix
+        emit_json(report)
     return refused
 
 
