@@ -39,3 +39,36 @@ def test_a_waiter_relocks_when_the_holder_removed_the_file(tmp_path: Path) -> No
         ["newcomer", "waiter", "waiter done"],
     )
     assert lock.exists()
+
+
+def test_a_command_waiting_for_a_store_held_by_another_says_so(tmp_path: Path) -> None:
+    """A store command waited in silence while another held the store's lock (as if hung)."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    from lab import CONTOSO, lab_env, ok, run_lyncpki
+
+    home, server = tmp_path / "home", "med01.contoso.net"
+    env = lab_env(LYNCPKI_STORE_PASSPHRASE="store-pass-phrase-42")
+    ok(run_lyncpki("request", "--topology", CONTOSO, "--server", server, "--offline",
+                   "--output", tmp_path / "med.req", "--home", home, env=env))  # fmt: skip
+    lock = home / "servers" / server / ".lock"
+    fd = os.open(lock, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another command holds the store
+    try:
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "lyncpki", "request", "--server", server, "--clear", "1",
+             "--home", str(home)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        assert waiting.stderr is not None
+        said = waiting.stderr.readline()  # said while it waits, before the lock is free
+        assert said.startswith("waiting: another lyncpki command holds") and ".lock" in said
+        assert waiting.poll() is None
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    out, _ = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0 and "cleared pending request 1" in out, out

@@ -6,12 +6,21 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
 class Busy(Exception):
     """Another process holds the lock (only with wait=False)."""
+
+
+_notices: list[Callable[[Path], None]] = []
+
+
+def on_wait(notice: Callable[[Path], None]) -> None:
+    """Call `notice(path)` when a lock is held by another process and this one waits for it:
+    the command line says so (a store command waited in silence while another held it)."""
+    _notices[:] = [notice]
 
 
 @contextlib.contextmanager
@@ -27,9 +36,13 @@ def exclusive(path: Path, *, wait: bool = True) -> Iterator[None]:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise Busy(str(path)) from None
+                if not wait:
+                    raise Busy(str(path)) from None
+                for notice in _notices:
+                    notice(path)
+                fcntl.flock(fd, fcntl.LOCK_EX)
             if not _still_named(fd, path):
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 continue
@@ -51,4 +64,4 @@ def _still_named(fd: int, path: Path) -> bool:
     return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
-__all__ = ["Busy", "exclusive"]
+__all__ = ["Busy", "exclusive", "on_wait"]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import shutil
 import sys
 import warnings
+from pathlib import Path
 
 import typer
 import typer.main
 
-from lyncpki import __version__
+from lyncpki import __version__, file_lock
 from lyncpki.cli.help_text import PLAIN_HELP_BELOW, plain_help_for_commands
 from lyncpki.cli.lazy_group import USAGE_ERROR, Lazy, LazyGroup, click_class, lazy_group
-from lyncpki.cli.output import EXIT_INPUT, emit_json
+from lyncpki.cli.output import EXIT_INPUT, emit_json, stderr
 
 _CLI = "lyncpki.cli."
 COMMANDS = {  # in the order `lyncpki --help` lists them; each imported when it runs
@@ -61,12 +62,21 @@ def _root(
 _CLICK_EXCEPTION = click_class("ClickException")
 
 
+def _waiting(path: Path) -> None:
+    stderr.print(
+        f"waiting: another lyncpki command holds {path} (it goes on when that one ends; "
+        "Ctrl-C stops this one)",
+        markup=False,
+    )
+
+
 def main() -> None:
     # pyca/cryptography warns while decoding some malformed names; lyncpki reports what it
     # refuses in its own words, so the warning would only be noise on the terminal.
     warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
     # ... and on a serial number that is not positive: `serial.not-positive` says it
     warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
+    file_lock.on_wait(_waiting)
     command = typer.main.get_command(app)
     if shutil.get_terminal_size().columns < PLAIN_HELP_BELOW:
         LazyGroup.plain_help = True  # and for each command as it is built
