@@ -349,3 +349,20 @@ def test_openssl_reads_the_base_url_given(tmp_path: Path) -> None:
         "x509", "-in", home / "ca" / "issuing.crt", "-noout", "-ext", "crlDistributionPoints"
     )
     assert "URI:http://PKI.corp-test.se:8080/pki/crl/lyncpki-root-ca.crl" in text
+
+
+def test_an_https_base_url_is_made_with_a_warning(tmp_path: Path) -> None:
+    """HTTPS CRL and AIA URLs went into every certificate without a word (R-GEN-03: CRLs are
+    fetched over HTTP); they are kept (some sites publish so) and said, in text and JSON."""
+    said = init(
+        tmp_path / "h", "--domain", "contoso.com", "--base-url", "https://pki.contoso.com:8443"
+    )
+    assert said.exit_code == 0, said.stderr
+    assert said.stderr.startswith("warning: the CRL and AIA URLs are HTTPS"), said.stderr
+    cdp = openssl("x509", "-in", tmp_path / "h" / "ca" / "issuing.crt", "-noout", "-ext",
+                  "crlDistributionPoints")  # fmt: skip
+    assert "URI:https://pki.contoso.com:8443/crl/" in cdp
+    quiet = init(tmp_path / "j", "--any-domain", "--base-url", "https://pki.contoso.com", "--json")
+    assert "R-GEN-03" in json.loads(quiet.stdout)["warnings"][0] and quiet.stderr == ""
+    plain = init(tmp_path / "k", "--any-domain", "--base-url", "http://pki.contoso.com")
+    assert "warning" not in plain.stderr

@@ -156,6 +156,19 @@ def test_a_second_common_name_is_refused(
     assert "2 common names" in error.refusals[0].message
 
 
+@pytest.mark.parametrize("subject", ["/", "/O=Corp/C=SE"])
+def test_a_subject_without_a_common_name_is_refused(
+    ca: CertificateAuthority, work: Path, source: str, subject: str
+) -> None:
+    """A request naming the server in its SANs only was issued with an empty subject, and
+    `check` passed it (R-GEN-06: the subject is the server's or pool's FQDN)."""
+    request = openssl_req(work, subject=subject, sans=["fe01.corp-test.se"])
+    error = refused(ca, request, source)
+    assert error.codes == ["policy.subject-cn"]
+    assert "no CN" in error.refusals[0].message
+    assert "CN=fe01.corp-test.se" in error.refusals[0].fix
+
+
 @pytest.mark.external
 @pytest.mark.parametrize(
     ("san", "shown"),

@@ -207,6 +207,19 @@ def test_unknown_serial_is_an_error(fresh_ca: CertificateAuthority) -> None:
     assert (entry["action"], entry["outcome"]) == ("revoke", "refused")
 
 
+def test_revoking_the_root_says_it_is_the_root(fresh_ca: CertificateAuthority) -> None:
+    """`ca revoke <root serial>` said "no certificate with serial ..." while `ca show` listed
+    it: a self-signed root cannot be revoked, and the fix is what to do instead."""
+    root = format(fresh_ca.root.certificate.serial_number, "x")
+    with pytest.raises(CaError) as refused:
+        fresh_ca.revoke(root, reason="cACompromise", actor="test")
+    assert "is the root CA's own certificate" in refused.value.message
+    assert refused.value.fix and "trusted roots" in refused.value.fix
+    entry = fresh_ca.audit_log()[0]
+    assert (entry["action"], entry["outcome"]) == ("revoke", "refused")
+    assert fresh_ca.certificate(root)[0]["status"] == "valid"
+
+
 def test_unknown_serial_lookup_is_an_error(fresh_ca: CertificateAuthority) -> None:
     with pytest.raises(CaError, match="no certificate with serial"):
         fresh_ca.certificate("01:23:45:67:89:ab:cd:ef")

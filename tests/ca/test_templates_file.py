@@ -83,3 +83,22 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     home.templates_file.write_bytes(b"templates:\n- name: W\xe9b\n")
     with pytest.raises(LyncPkiError, match="not UTF-8"):
         load_templates(home)
+
+
+@pytest.mark.parametrize(
+    ("changes", "fix"),
+    [
+        ({"validity_days": 0}, "set validity_days to a whole number from 1 to 36500"),
+        ({"max_sans": -1}, "set max_sans to a whole number from 0 to"),
+        ({"path_length": 2}, "remove path_length"),
+        ({"eku": ["serverAuth", "bogus"]}, "EKUs: "),
+    ],
+)
+def test_a_refused_template_gets_the_fix_of_its_own_problem(
+    tmp_path: Path, changes: dict[str, Any], fix: str
+) -> None:
+    """validity_days 0 was answered with the lists of EKUs, key types and hashes."""
+    home = _home_with(tmp_path, [_web_server(**changes)])
+    with pytest.raises(LyncPkiError) as refused:
+        load_templates(home)
+    assert (refused.value.fix or "").startswith(fix), refused.value.fix

@@ -44,3 +44,13 @@ def test_two_cns_made_by_openssl_are_named(tmp_path: Path) -> None:
 def test_one_cn_made_by_openssl_passes(tmp_path: Path) -> None:
     cert = made_by_openssl(tmp_path, "/O=Contoso/CN=pool01.contoso.net")
     assert "subject.several-cn" not in findings(cert)
+
+
+def test_a_subject_without_a_cn_made_by_openssl_is_an_error(tmp_path: Path) -> None:
+    """`-subj /` (SANs only) passed every rule: Lync reads the FQDN in the subject."""
+    cert = made_by_openssl(tmp_path, "/O=Contoso/C=US")
+    shown = openssl("x509", "-in", cert, "-noout", "-subject", "-nameopt", "RFC2253")
+    assert "CN=" not in shown  # openssl: no CN
+    message = findings(cert)["subject.no-cn"]
+    assert "no common name" in message
+    assert "subject.no-cn" not in findings(made_by_openssl(tmp_path, "/CN=pool01.contoso.net"))

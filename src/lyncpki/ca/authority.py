@@ -1492,6 +1492,17 @@ class CertificateAuthority:
         except LyncPkiError as error:
             self.audit(actor, "revoke", _printable(serial, 128), "refused", error.message)
             raise
+        if key == serial_hex(self.root.certificate.serial_number):
+            message = (
+                f"{key} is the root CA's own certificate: a self-signed root is listed on no "
+                "CRL (nothing above it signs one), so it cannot be revoked"
+            )
+            self.audit(actor, "revoke", key, "refused", message)
+            raise CaError(
+                message,
+                "to stop trusting it, remove it from every machine's trusted roots and make a "
+                "new CA (lyncpki ca init in a new home, then lyncpki deploy)",
+            )
         refusal: CaError | None = None
         signer_ca = self.config.slug
         own = key == serial_hex(self.issuer.certificate.serial_number)  # the issuing CA itself

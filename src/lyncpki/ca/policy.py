@@ -342,6 +342,15 @@ def _names(
                 "make the request with the server's FQDN as subject",
             )
         )
+    elif not template.is_ca:  # SANs only: issued with an empty subject, which Lync reads
+        refusals.append(
+            Refusal(
+                "policy.subject-cn",
+                "the request's subject has no CN: a Lync certificate's subject is the server's "
+                "or pool's FQDN (R-GEN-06), repeated as its first SAN",
+                f"make the request again with subject CN={names[0]}",
+            )
+        )
     ordered = list(dict.fromkeys(([cn] if cn and not template.is_ca else []) + names))
     if len(ordered) > template.max_sans:
         refusals.append(

@@ -111,24 +111,32 @@ class Template:
             for h in self.hashes
             if h not in HASHES
         ]
+        ranges: list[str] = []  # the fix of each problem below, in order
         if not self.hashes:
             problems.append("no signature hash")
+            ranges.append(f"list at least one hash ({', '.join(HASHES)})")
         if not self.name.strip():
             problems.append("an empty name")
+            ranges.append("give the template a name")
         if not 1 <= self.validity_days <= 36500:
             problems.append(f"validity_days {self.validity_days} out of range (1 to 36500)")
+            ranges.append("set validity_days to a whole number from 1 to 36500")
         if not 0 <= self.max_sans <= MAX_SANS:
             problems.append(f"max_sans {self.max_sans} out of range (0 to {MAX_SANS})")
+            ranges.append(f"set max_sans to a whole number from 0 to {MAX_SANS}")
         if self.path_length is not None and (self.path_length < 0 or not self.is_ca):
             problems.append(
                 f"path_length {self.path_length} "
                 + ("is negative" if self.path_length < 0 else "on a template that is not is_ca")
             )
+            ranges.append("remove path_length, or give a CA template one of 0 or more")
         if problems:
+            names = len(problems) - len(ranges)  # unknown names come first, ranges after
+            fixes = [f"EKUs: {', '.join(EKU_NAMES)}; key types: {', '.join(ALL_KEYS)}; "
+                     f"hashes: {', '.join(HASHES)}"] if names else []  # fmt: skip
             raise LyncPkiError(
                 f"{source}: template {self.name}: {'; '.join(problems)}",
-                f"EKUs: {', '.join(EKU_NAMES)}; key types: {', '.join(ALL_KEYS)}; "
-                f"hashes: {', '.join(HASHES)}",
+                "; ".join(fixes + ranges),
             )
 
     @property

@@ -267,6 +267,20 @@ def _several_cns(ctx: CertificateContext) -> list[Problem]:
     ]
 
 
+def _no_cn(ctx: CertificateContext) -> list[Problem]:
+    """An empty subject (or one without a CN): Lync takes a certificate's subject name for the
+    server's or pool's FQDN (R-GEN-06); the SANs alone do not do."""
+    if ctx.common_names:
+        return []
+    first = f" CN={ctx.dns_names[0]}" if ctx.dns_names else " the pool or server FQDN"
+    return [
+        Problem(
+            "the subject has no common name: Lync reads the server's or pool's FQDN there",
+            f"request it again with subject{first}",
+        )
+    ]
+
+
 def _subject_not_planned(ctx: CertificateContext) -> list[Problem]:
     if ctx.planned is None:
         return []
@@ -778,6 +792,7 @@ RULES: tuple[Rule, ...] = (
     Rule("cert.expiring", Severity.WARNING, "R-GEN-13", "expires within --days", _expiring),
     Rule("san.missing", Severity.ERROR, "R-GEN-07", "a planned SAN is missing", _missing_sans),
     Rule("subject.wildcard", Severity.ERROR, "R-GEN-06", "wildcard subject", _wildcard_subject),
+    Rule("subject.no-cn", Severity.ERROR, "R-GEN-06", "a subject without a CN", _no_cn),
     Rule(
         "subject.several-cn",
         Severity.WARNING,

@@ -281,6 +281,16 @@ def _init(
         "aia_url": ca.config.aia_url(ca.config.slug),
         "database": redact(ca.config.db_url),
     }
+    if ca.config.base_url.startswith("https://"):  # kept (some sites publish only so), said
+        warning = (
+            f"the CRL and AIA URLs are HTTPS ({ca.config.base_url}): Windows and Edge servers "
+            "fetch CRLs over HTTP (R-GEN-03, outbound TCP 80), and a CRL behind TLS makes "
+            "revocation checking depend on the TLS certificate of the CRL server itself; "
+            "use an http:// --base-url unless every relying party can fetch over HTTPS"
+        )
+        result["warnings"] = [warning]
+        if not as_json:
+            stderr.print(f"warning: {warning}", markup=False)
     if as_json:
         emit_json(result)
         return
