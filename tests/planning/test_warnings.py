@@ -15,6 +15,7 @@ from lyncpki.topology import TopologyError, load_topology, load_topology_text
 ALL_IDS = (
     "plan.default-name",
     "plan.public-name-internal-ca",
+    "plan.public-internal-name",
     "plan.wildcard-not-accepted",
     "plan.edge-sip-missing",
     "plan.too-many-sans",
@@ -243,6 +244,24 @@ def test_public_name_internal_ca_from_pool_issuer() -> None:
     edge = EDGE + "  certificates: {issuer: internal}\n"
     found = with_id(plan_of(minimal(BASE, edge)), "plan.public-name-internal-ca")
     assert [w.certificate for w in found] == ["edgepool.ad.corpmail.se/edge-external"]
+
+
+def test_public_certificates_for_internal_names_are_flagged() -> None:
+    """Edge external and reverse proxy certificates planned from a public CA for corp.local
+    names: "no warnings", and `plan --strict` passed, though no public CA issues them."""
+    text = minimal(BASE, EDGE).replace("corpmail.se", "corp.local")
+    found = with_id(plan_of(text), "plan.public-internal-name")
+    assert {w.certificate for w in found} == {
+        "edgepool.ad.corp.local/edge-external",
+        "rp.corp.local/reverse-proxy",
+    }
+    assert all(w.severity == "warning" and ".corp.local" in w.message for w in found)
+    assert all("internal" in w.fix for w in found)
+    internal_ca = text.replace(
+        "sip_domains:", "certificate_authorities: {edge_external: internal, "
+        "reverse_proxy: internal}\nsip_domains:", 1
+    )  # fmt: skip
+    assert not with_id(plan_of(internal_ca), "plan.public-internal-name")
 
 
 def test_edge_internal_from_internal_ca_is_fine() -> None:

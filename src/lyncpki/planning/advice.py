@@ -72,6 +72,19 @@ EDGE_SIP = Advice(
     "a SIP domain with no sip.<domain> name on the Edge external certificate",
 )  # fmt: skip
 
+PUBLIC_INTERNAL_NAME = Advice(
+    "plan.public-internal-name", "R-GEN-09", Severity.WARNING,
+    "a certificate planned from a public CA naming an internal domain (.local, .lan, .corp...) "
+    "or a single-label host, which no public CA issues",
+)  # fmt: skip
+# Domains no public CA may certify (CA/Browser Forum: internal names are not issued since 2015):
+# the special-use names of RFC 2606/6761/6762, ICANN's .internal, and the private suffixes
+# Active Directory forests were commonly given.
+INTERNAL_SUFFIXES = frozenset({
+    "local", "localhost", "localdomain", "test", "example", "invalid", "internal", "intranet",
+    "lan", "corp", "home", "private", "priv",
+})  # fmt: skip
+
 SUBJECT_TOO_LONG = Advice(
     "plan.subject-too-long", "R-GEN-06", Severity.ERROR,
     "a subject (pool or server FQDN) longer than the 64 characters a certificate's CN takes",
@@ -130,6 +143,28 @@ def _public_from_internal(
             "from the internal CA: external clients and federated partners will not trust it",
             f"use certificate_authorities.{rule.ca}: public (a UC certificate partner CA)",
             cert.id,
+        )  # fmt: skip
+
+
+def _public_internal_names(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    if cert.issuer is not Issuer.PUBLIC:
+        return
+    internal = [
+        name
+        for name in cert.sans
+        if "." not in name.strip(".") or name.rstrip(".").rsplit(".", 1)[-1] in INTERNAL_SUFFIXES
+    ]
+    if internal:
+        yield _warn(
+            PUBLIC_INTERNAL_NAME, internal[0],
+            f"{cert.id} is planned from a public CA but names {', '.join(internal[:4])}"
+            + (f" and {len(internal) - 4} more" if len(internal) > 4 else "")
+            + ": public CAs issue no certificate for an internal domain or a single-label name",
+            "give the public-facing names under a registered domain (e.g. sip.contoso.com), or "
+            f"plan it from the internal CA (certificate_authorities.{rule.ca}: internal) for a "
+            "lab", cert.id,
         )  # fmt: skip
 
 
@@ -220,6 +255,7 @@ CERTIFICATE_ADVICE: tuple[
     (WILDCARD, _wildcards),
     (WEAK_KEY, _weak_key),
     (PUBLIC_NAME_INTERNAL, _public_from_internal),
+    (PUBLIC_INTERNAL_NAME, _public_internal_names),
     (TOO_MANY_SANS, _too_many_sans),
     (EDGE_SIP, _edge_sip),
     (ADMIN_EXTERNAL, _admin_external),
