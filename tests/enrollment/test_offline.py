@@ -441,3 +441,33 @@ def test_the_global_oauth_request_gives_no_pool_advice(lab: Lab, tmp_path: Path)
     assert process.returncode == 0, process.stderr
     assert "note:" not in process.stderr and "whole pool" not in process.stderr
     assert (tmp_path / "oauth.req").read_text().startswith("-----BEGIN NEW CERTIFICATE REQUEST")
+
+
+def test_two_requests_for_one_file_at_once_never_both_succeed(tmp_path: Path) -> None:
+    """fe01 and fe02 requested at the same moment with the same --output: both said "request
+    written", the file held one of them, and both waited for an answer (5 runs of 5)."""
+    import subprocess
+    import sys
+
+    from lab import lab_env
+
+    home = tmp_path / "home"
+    env = lab_env(LYNCPKI_STORE_PASSPHRASE="store-pass-phrase-42")
+    base = ["request", "--topology", str(CONTOSO), "--type", "Default", "--offline",
+            "--home", str(home)]  # fmt: skip
+    ok(run_lyncpki(*base, "--server", "fe01.contoso.net", "-o", tmp_path / "first.req", env=env))
+    for round_ in range(3):
+        same = tmp_path / f"same{round_}.req"
+        both = [
+            subprocess.Popen(
+                [sys.executable, "-m", "lyncpki", *base, "--server", server, "-o", str(same)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            )  # fmt: skip
+            for server in ("fe01.contoso.net", "fe02.contoso.net")
+        ]
+        codes = sorted(p.wait(timeout=120) for p in both)
+        errors = "".join(p.stderr.read() for p in both if p.stderr)
+        assert codes == [0, 2], (codes, errors)
+        assert "holds pending request" in errors, errors
+        written = openssl("req", "-in", same, "-noout", "-subject")
+        assert "pool01.contoso.net" in written  # one whole request, that of the one that ran

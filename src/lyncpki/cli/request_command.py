@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from lyncpki.enrollment.requesting import (
     check_request_file,
     pending_at_ca,
     prepare,
+    request_files,
     retrieve,
     submit_online,
     write_offline,
@@ -403,58 +405,16 @@ def _request(
     organization = deployment.organization
     specs = [decide(t, answers, organization) for t in chosen]
     secret = store_secret(home, passphrase_file)
-    outcomes: list[Outcome] = []
-    failure: LyncPkiError | None = None
     client = _client(ca, ca_account, ca_password_file, ca_trust) if ca else None
     files = _outputs(output, store.server, [s.target.label for s in specs]) if offline else []
-    for file in files:  # before any key is made: a refusal leaves the store as it was
-        check_request_file(file, store, keep=[path])
-    if offline and not as_json:
-        _unknown_templates(home, specs)
     try:
-        with Progress(console=stderr, transient=True, disable=as_json or len(specs) < 2) as bar:
-            task = bar.add_task(f"requesting for {store.server}", total=len(specs))
-            for number, spec in enumerate(specs):
-                shared = _shared_with(spec.target)
-                if shared and not as_json:
-                    stderr.print(
-                        f"note: {spec.target.label} is one certificate for the whole pool "
-                        f"({', '.join(spec.target.planned[0].servers)}): request it once, on "
-                        f"{shared}, then export it with its key (lyncpki export --server {shared}"
-                        " ...) and import the .pfx here: a second request makes a second key"
-                        + (
-                            " (check: av.not-identical)"
-                            if "AudioVideoAuthentication" in spec.target.label
-                            else ""
-                        )
-                        + " and, from a public CA, a second purchase",
-                        markup=False,
-                    )
-                if spec.target.issuer == Issuer.PUBLIC and client is not None and not as_json:
-                    stderr.print(
-                        f"note: {spec.target.label} is planned for a public CA (R-GEN-09); "
-                        "issuing it from this CA suits a lab, not production",
-                        markup=False,
-                    )
-                try:
-                    prepared = prepare(
-                        store,
-                        spec,
-                        secret,
-                        ca_url=ca,
-                        ca_account=ca_account,
-                        output=files[number] if offline else None,
-                    )
-                    if client is not None:
-                        outcomes.append(submit_online(store, prepared, client))
-                    else:
-                        outcomes.append(write_offline(store, prepared, files[number]))
-                except LyncPkiError as error:
-                    if not outcomes:
-                        raise
-                    failure = error  # what was done before it is reported (and assigned)
-                    break
-                bar.advance(task)
+        # one process at a time checks and writes .req files in this home (see request_files)
+        with request_files(store) if offline else nullcontext():
+            for file in files:  # before any key is made: a refusal leaves the store as it was
+                check_request_file(file, store, keep=[path])
+            if offline and not as_json:
+                _unknown_templates(home, specs)
+            outcomes, failure = _make(store, specs, secret, client, files, ca_account, as_json)
     finally:
         if client is not None:
             client.close()
@@ -465,6 +425,68 @@ def _request(
         raise failure
     if refused:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _make(
+    store: ServerStore,
+    specs: list[RequestSpec],
+    secret: bytes,
+    client: CaClient | None,
+    files: list[Path],
+    ca_account: str | None,
+    as_json: bool,
+) -> tuple[list[Outcome], LyncPkiError | None]:
+    """Make each request: sent to `client`, else written to its file. A refusal after some
+    were made ends the run with those reported (returned as the failure); the first raises."""
+    outcomes: list[Outcome] = []
+    with Progress(console=stderr, transient=True, disable=as_json or len(specs) < 2) as bar:
+        task = bar.add_task(f"requesting for {store.server}", total=len(specs))
+        for number, spec in enumerate(specs):
+            if not as_json:
+                _notes(spec, online=client is not None)
+            try:
+                prepared = prepare(
+                    store,
+                    spec,
+                    secret,
+                    ca_url=client.base_url if client is not None else None,
+                    ca_account=ca_account,
+                    output=None if client is not None else files[number],
+                )
+                if client is not None:
+                    outcomes.append(submit_online(store, prepared, client))
+                else:
+                    outcomes.append(write_offline(store, prepared, files[number]))
+            except LyncPkiError as error:
+                if not outcomes:
+                    raise
+                return outcomes, error  # what was done before it is reported (and assigned)
+            bar.advance(task)
+    return outcomes, None
+
+
+def _notes(spec: RequestSpec, *, online: bool) -> None:
+    shared = _shared_with(spec.target)
+    if shared:
+        stderr.print(
+            f"note: {spec.target.label} is one certificate for the whole pool "
+            f"({', '.join(spec.target.planned[0].servers)}): request it once, on "
+            f"{shared}, then export it with its key (lyncpki export --server {shared}"
+            " ...) and import the .pfx here: a second request makes a second key"
+            + (
+                " (check: av.not-identical)"
+                if "AudioVideoAuthentication" in spec.target.label
+                else ""
+            )
+            + " and, from a public CA, a second purchase",
+            markup=False,
+        )
+    if spec.target.issuer == Issuer.PUBLIC and online:
+        stderr.print(
+            f"note: {spec.target.label} is planned for a public CA (R-GEN-09); "
+            "issuing it from this CA suits a lab, not production",
+            markup=False,
+        )
 
 
 def _finish(

@@ -6,6 +6,7 @@ comes, and the request sent at once to an online CA or written to a `.req` file 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from cryptography import x509
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.client import CaClient, CaClientError, CaNoAnswer, Enrollment
 from lyncpki.enrollment.request_spec import RequestSpec
+from lyncpki.file_lock import exclusive
 from lyncpki.store import (
     PendingRequest,
     PersonalCertificate,
@@ -21,6 +23,7 @@ from lyncpki.store import (
     StoreError,
     servers_in,
 )
+from lyncpki.store.layout import REQUEST_FILES_LOCK
 from lyncpki.store.server_store import SealedKey
 from lyncpki.x509.keys import PrivateKey, generate_key
 from lyncpki.x509.requests import build_request, request_pem
@@ -136,6 +139,18 @@ def check_request_file(output: Path, store: ServerStore, keep: Sequence[Path] = 
                 f"{where}, or clear it first (lyncpki request --server {server} --clear "
                 f"{pending.id})",
             )
+
+
+@contextmanager
+def request_files(store: ServerStore) -> Iterator[None]:
+    """Held from `check_request_file` to `write_offline`: two requests given the same --output
+    at once (two servers, two terminals) both passed the check and both said "written", the
+    file holding one of them. The second now finds the first pending for that file."""
+    if not store.home.is_dir():  # a first request makes the home: nothing else runs in it
+        yield
+        return
+    with exclusive(store.home / REQUEST_FILES_LOCK):
+        yield
 
 
 def _pending_in_home(store: ServerStore) -> Iterator[tuple[str, PendingRequest]]:

@@ -23,6 +23,8 @@ GLOBAL = "global"
 SUBFOLDERS = ("certs", "keys", "requests", "trusted")
 SERVERS_DIR = "servers"
 DEPLOY_LOCK = ".deploy.lock"  # in the home: held by `deploy` for a whole run
+# in the home: held while offline requests are checked and written (one .req file, one request)
+REQUEST_FILES_LOCK = ".request-files.lock"
 # How the index spells a thumbprint and a key id (also the files' names under certs/, keys/)
 THUMBPRINT = re.compile(r"^[0-9A-F]{40}\Z")
 KEY_ID = re.compile(r"^[0-9a-f]{40}\Z")

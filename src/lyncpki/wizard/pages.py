@@ -20,6 +20,7 @@ from lyncpki.enrollment.importing import import_file, is_pkcs12_file, read_bundl
 from lyncpki.enrollment.requesting import (
     check_request_file,
     prepare,
+    request_files,
     submit_online,
     write_offline,
 )
@@ -284,9 +285,10 @@ def executing(state: WizardState, ui: Prompter) -> str | None:
     )
     state.log.append(f"> {state.command_line()}")
     if not state.immediate:
-        check_request_file(Path(state.output), store)
-        prepared = prepare(store, spec, secret, output=Path(state.output))
-        outcome = write_offline(store, prepared, Path(state.output))
+        with request_files(store):  # another request for this file meanwhile: refused
+            check_request_file(Path(state.output), store)
+            prepared = prepare(store, spec, secret, output=Path(state.output))
+            outcome = write_offline(store, prepared, Path(state.output))
         state.outcome = f"request written to {outcome.output}"
     else:
         account = state.account if state.alternate_credentials else None
