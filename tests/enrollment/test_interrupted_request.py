@@ -17,19 +17,28 @@ from lab import CONTOSO, lab_env, run_lyncpki
 MED = "med01.contoso.net"
 
 
+def _env() -> dict[str, str]:
+    return lab_env(LYNCPKI_STORE_PASSPHRASE="store-pass-phrase-42", LYNCPKI_CA_PASSWORD="x" * 16)
+
+
+def _request_to(port: int, home: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`lyncpki request` of med01's Default certificate, sent to a CA at `port`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lyncpki", "request", "--topology", str(CONTOSO),
+         "--server", MED, "--type", "Default", "--home", str(home),
+         "--ca", f"http://127.0.0.1:{port}", "--ca-account", "fe-requester"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+
+
 def test_ctrl_c_while_the_ca_does_not_answer_leaves_no_pending_request(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    env = lab_env(LYNCPKI_STORE_PASSPHRASE="store-pass-phrase-42", LYNCPKI_CA_PASSWORD="x" * 16)
+    env = _env()
     with socket.socket() as silent:  # accepts the connection, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         port = silent.getsockname()[1]
-        request = subprocess.Popen(
-            [sys.executable, "-m", "lyncpki", "request", "--topology", str(CONTOSO),
-             "--server", MED, "--type", "Default", "--home", str(home),
-             "--ca", f"http://127.0.0.1:{port}", "--ca-account", "fe-requester"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
+        request = _request_to(port, home, env)
         silent.settimeout(60)
         accepted, _ = silent.accept()  # the request is on its way: the CA "thinks"
         time.sleep(0.5)
@@ -50,17 +59,12 @@ def test_a_request_the_ca_took_without_answering_is_kept_with_its_key(tmp_path: 
     key was deleted (the certificate orphaned) and the error said the CA could not be
     reached. The request and its key are kept, and the error says how to go on."""
     home = tmp_path / "home"
-    env = lab_env(LYNCPKI_STORE_PASSPHRASE="store-pass-phrase-42", LYNCPKI_CA_PASSWORD="x" * 16)
+    env = _env()
     with socket.socket() as dropping:  # reads the request, then closes without a word
         dropping.bind(("127.0.0.1", 0))
         dropping.listen()
         port = dropping.getsockname()[1]
-        request = subprocess.Popen(
-            [sys.executable, "-m", "lyncpki", "request", "--topology", str(CONTOSO),
-             "--server", MED, "--type", "Default", "--home", str(home),
-             "--ca", f"http://127.0.0.1:{port}", "--ca-account", "fe-requester"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
+        request = _request_to(port, home, env)
         dropping.settimeout(60)
         accepted, _ = dropping.accept()
         accepted.settimeout(60)

@@ -461,8 +461,11 @@ def test_two_requests_for_one_file_at_once_never_both_succeed(tmp_path: Path) ->
         both = [
             subprocess.Popen(
                 [sys.executable, "-m", "lyncpki", *base, "--server", server, "-o", str(same)],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-            )  # fmt: skip
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
             for server in ("fe01.contoso.net", "fe02.contoso.net")
         ]
         codes = sorted(p.wait(timeout=120) for p in both)

@@ -172,25 +172,15 @@ def test_a_serial_is_one_path_segment_never_a_path(service: Service, work: Path)
 def test_an_https_service_whose_root_is_not_trusted_says_so(tmp_path: Path) -> None:
     """An HTTPS CA service with a private root was "unreachable: check that lyncpki ca serve
     runs there", which it did: the fix is the root to trust."""
-    import datetime as dt
     import ssl
 
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
+    openssl(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout", str(tmp_path / "tls.key"),
+        "-out", str(tmp_path / "tls.crt"),
     )  # fmt: skip
     (tmp_path / "tls.pem").write_bytes(
-        cert.public_bytes(Encoding.PEM)
-        + key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        (tmp_path / "tls.crt").read_bytes() + (tmp_path / "tls.key").read_bytes()
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "tls.pem")

@@ -53,6 +53,17 @@ class Scripted:
         return next_label
 
 
+class Typed(Scripted):
+    """Types `texts` in order, whatever is asked."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__()
+        self.texts = texts
+
+    def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
+        return self.texts.pop(0)
+
+
 def _pfx(common_name: str, password: bytes) -> bytes:
     """A .pfx of a one-day self-signed EC certificate with its key."""
     key, cert = _self_signed(common_name)
@@ -188,14 +199,6 @@ def test_a_file_to_import_that_cannot_be_is_asked_again_on_its_page(tmp_path: Pa
     """A missing file, a folder or nothing given for Import ended the whole wizard at
     Executing, every answer lost."""
 
-    class Typed(Scripted):
-        def __init__(self, texts: list[str]) -> None:
-            super().__init__()
-            self.texts = texts
-
-        def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
-            return self.texts.pop(0)
-
     answer = tmp_path / "answer.cer"
     answer.write_bytes(_self_signed("answer.contoso.net")[1].public_bytes(Encoding.PEM))
     state = _state(tmp_path, "med01.contoso.net")
@@ -203,17 +206,6 @@ def test_a_file_to_import_that_cannot_be_is_asked_again_on_its_page(tmp_path: Pa
     assert pages.import_page(state, ui) == "import_executing"
     assert state.import_file == str(answer)
     assert len(ui.shown) == 3 and "does not exist" in ui.shown[1] and "folder" in ui.shown[2]
-
-
-class Typed(Scripted):
-    """Types `texts` in order, whatever is asked."""
-
-    def __init__(self, texts: list[str]) -> None:
-        super().__init__()
-        self.texts = texts
-
-    def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
-        return self.texts.pop(0)
 
 
 def test_a_wrong_pfx_password_is_asked_again_on_the_import_page(tmp_path: Path) -> None:
