@@ -72,3 +72,30 @@ def test_a_command_waiting_for_a_store_held_by_another_says_so(tmp_path: Path) -
         os.close(fd)
     out, _ = waiting.communicate(timeout=60)
     assert waiting.returncode == 0 and "cleared pending request 1" in out, out
+
+
+def test_threads_of_one_process_waiting_for_each_other_are_not_announced(tmp_path: Path) -> None:
+    """deploy's own threads took turns at each store's lock, and each turn printed "another
+    lyncpki command holds ..." (11 to 21 lines on every first deploy)."""
+    from lyncpki import file_lock
+
+    said: list[Path] = []
+    file_lock.on_wait(said.append)
+    try:
+        lock = tmp_path / ".lock"
+        waited = threading.Event()
+
+        def second() -> None:
+            waited.set()
+            with exclusive(lock):
+                pass
+
+        with exclusive(lock):
+            thread = threading.Thread(target=second)
+            thread.start()
+            waited.wait()
+            time.sleep(0.2)  # the second thread is blocked on the lock this one holds
+        thread.join()
+        assert said == []
+    finally:
+        file_lock.on_wait(lambda path: None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +16,8 @@ class Busy(Exception):
 
 
 _notices: list[Callable[[Path], None]] = []
+_held: dict[tuple[int, int], int] = {}  # (device, inode) -> holders in this process
+_held_lock = threading.Lock()
 
 
 def on_wait(notice: Callable[[Path], None]) -> None:
@@ -35,20 +38,31 @@ def exclusive(path: Path, *, wait: bool = True) -> Iterator[None]:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
+            opened = os.fstat(fd)
+            file = (opened.st_dev, opened.st_ino)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if not wait:
                     raise Busy(str(path)) from None
-                for notice in _notices:
-                    notice(path)
+                with _held_lock:
+                    ours = _held.get(file, 0) > 0  # a thread of this process: not another's
+                if not ours:
+                    for notice in _notices:
+                        notice(path)
                 fcntl.flock(fd, fcntl.LOCK_EX)
             if not _still_named(fd, path):
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 continue
+            with _held_lock:
+                _held[file] = _held.get(file, 0) + 1
             try:
                 yield
             finally:
+                with _held_lock:
+                    _held[file] -= 1
+                    if not _held[file]:
+                        del _held[file]
                 fcntl.flock(fd, fcntl.LOCK_UN)
             return
         finally:
