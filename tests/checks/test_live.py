@@ -263,3 +263,34 @@ def test_a_failed_handshake_says_what_the_failure_means(
     unresolved = [f for f in findings if f["id"] == "tls.handshake"]
     assert unresolved and "does not resolve" in unresolved[0]["message"], findings
     assert "DNS" in unresolved[0]["fix"]
+
+
+def test_a_certificate_served_for_one_name_only_is_judged_too(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """A server that picks its certificate by SNI (`s_server -servername -cert2`) passed with
+    a revoked certificate for fe01.contoso.net: only the first certificate presented went
+    through the rules. openssl refuses it for that name; so does the check."""
+    lab = check_lab
+    good, good_key = issue(lab, tmp_path, "good", FE01_DEFAULT, "WebServer")
+    bad, bad_key = issue(lab, tmp_path, "revoked", FE01_DEFAULT, "WebServer")
+    serial = openssl("x509", "-in", bad, "-noout", "-serial").strip().split("=", 1)[1]
+    ok(lab.cli("ca", "revoke", serial, "--reason", "keyCompromise"))
+    ok(lab.cli("ca", "crl"))
+    issuing = lab.home / "ca" / "issuing.crt"
+    trust = tmp_path / "trust.pem"
+    trust.write_text((lab.home / "ca" / "root.crt").read_text() + issuing.read_text())
+    with s_server("-cert", good, "-key", good_key, "-cert_chain", issuing,
+                  "-servername", "fe01.contoso.net", "-cert2", bad, "-key2", bad_key,
+                  "-cert_chain", issuing) as port:  # fmt: skip
+        said = subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername",
+             "fe01.contoso.net", "-CAfile", trust, "-crl_check", "-crl_download",
+             "-verify_return_error"],
+            input="", capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        report = live_check(lab, internal_topology, port)
+    assert "certificate revoked" in said.stdout + said.stderr  # openssl's own verdict
+    revoked = [f for f in report["findings"] if f["id"] == "cert.revoked"]
+    assert revoked and all("presented for fe01.contoso.net" in f["message"] for f in revoked)
+    assert report["exit"] == 1

@@ -10,6 +10,7 @@ OpenSSL, which run without the GIL); results come back in the order of the endpo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import socket
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from lyncpki.checks.certificate_rules import NETWORK_RULES, CertificateContext
 from lyncpki.checks.engine import check_certificate
@@ -83,8 +85,11 @@ def probe(target: Endpoint, settings: ProbeSettings) -> Probe:
     found = judge(
         target, made, roots=trusted, intermediates=intermediates, now=settings.now, subject=subject
     )
-    presented = next((h.presented for h in made if h.ok and h.presented), None)
-    if presented:
+    skip = () if settings.revocation is not None else tuple(NETWORK_RULES)
+    # Each certificate the endpoint presents is judged, not only the first: a server that
+    # picks its certificate by SNI passed with a revoked (or expired) one for one of its names.
+    chains = _distinct_chains(made)
+    for number, (sni, presented) in enumerate(chains):
         ctx = CertificateContext(
             certificate=presented[0],
             now=settings.now,
@@ -96,9 +101,25 @@ def probe(target: Endpoint, settings: ProbeSettings) -> Probe:
             days=settings.days,
             revocation=settings.revocation,
         )
-        skip = () if settings.revocation is not None else tuple(NETWORK_RULES)
-        found += check_certificate(ctx, skip=skip)
+        judged = check_certificate(ctx, skip=skip)
+        if len(chains) > 1 and number:  # say which name it answers; the first is the usual one
+            judged = [
+                dataclasses.replace(f, message=f"{f.message} (the certificate presented for {sni})")
+                for f in judged
+            ]
+        found += judged
     return Probe(target, made, found)
+
+
+def _distinct_chains(made: Sequence[Handshake]) -> list[tuple[str, list[x509.Certificate]]]:
+    """Each distinct certificate presented (with its chain and the first SNI it answered), the
+    one of a successful handshake first."""
+    chains: dict[bytes, tuple[str, list[x509.Certificate]]] = {}
+    for handshake in sorted(made, key=lambda h: not h.ok):
+        if handshake.presented:
+            leaf = handshake.presented[0].fingerprint(hashes.SHA256())
+            chains.setdefault(leaf, (handshake.sni or "no name", handshake.presented))
+    return list(chains.values())
 
 
 def probe_all(
