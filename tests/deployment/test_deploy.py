@@ -6,6 +6,7 @@ run changes nothing; a run killed with SIGKILL is completed by the next, nothing
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -764,7 +765,9 @@ def test_certificates_the_plan_changed_are_renewed(tmp_path: Path) -> None:
         .replace("KEY", "rsa2048")
     )
     after.write_text(
-        CHANGED_PLAN.replace(", DROPPED", "").replace("PUBLIC_IM", "true").replace("KEY", "ec-p256")
+        CHANGED_PLAN.replace(", DROPPED", "")
+        .replace("PUBLIC_IM", "true")
+        .replace("key: KEY", "key: ec-p256, validity_days: 90")
     )
     runs = []
     for topology in (before, after, after):
@@ -774,11 +777,19 @@ def test_certificates_the_plan_changed_are_renewed(tmp_path: Path) -> None:
         runs.append(report(home)["actions"])
     assert runs[0] and not runs[2]  # the third run: nothing left to change
     reasons = " ".join(str(action) for action in runs[1])
-    assert "Client Authentication" in reasons and "ec-p256" in reasons, reasons
-    assert "fabrikam.test" in reasons, reasons
+    assert "Client Authentication" in reasons and "fabrikam.test" in reasons, reasons
+    assert "valid for 730 days, the plan's 90" in reasons, reasons
     access = _assigned(home, "edge1.corp.tailspin.test", "AccessEdgeExternal")
     assert access is not None
     cert = home / "servers" / "edge1.corp.tailspin.test" / "certs" / f"{access}.crt"
     text = openssl("x509", "-in", cert, "-noout", "-text")
     assert "TLS Web Client Authentication" in text and "id-ecPublicKey" in text, text
     assert "fabrikam" not in text
+    dates = openssl("x509", "-in", cert, "-noout", "-startdate", "-enddate")
+    start, end = (line.split("=", 1)[1] for line in dates.strip().splitlines())
+    days = (_when(end) - _when(start)).days
+    assert days == 90, dates  # the plan's validity, as openssl reads it
+
+
+def _when(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%b %d %H:%M:%S %Y %Z")

@@ -3,6 +3,7 @@ made by `openssl req`, POSTed by curl with a CA account, the answer judged by op
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import httpx
@@ -148,3 +149,28 @@ def test_health(service: Service) -> None:
     assert answer.status_code == 200
     assert answer.json()["status"] == "ok"
     assert answer.json()["ca"] == service.config["name"]
+
+
+def test_a_shorter_validity_is_asked_in_the_query(service: Service, work: Path) -> None:
+    """deploy asks the plan's validity (a public CA's 200 days, a topology's 90): it was
+    issued for the template's 730 days, whatever the plan said."""
+    csr = openssl_req(work, f"/CN=fe01.{DOMAIN}", [f"fe01.{DOMAIN}"])
+    with service.client("fe01") as http:
+        answer = http.post(
+            "/api/v1/enroll?template=WebServer&validity_days=90",
+            content=csr.read_bytes(),
+            headers={"Content-Type": "application/pkcs10", "Accept": "application/json"},
+        )
+        longer = http.post(
+            "/api/v1/enroll?validity_days=5000",
+            content=csr.read_bytes(),
+            headers={"Content-Type": "application/pkcs10"},
+        )
+    assert answer.status_code == 200, answer.text
+    leaf = write_leaf(work, answer.json()["certificate"])
+    dates = openssl("x509", "-in", leaf, "-noout", "-startdate", "-enddate").splitlines()
+    start, end = (
+        dt.datetime.strptime(line.split("=", 1)[1], "%b %d %H:%M:%S %Y %Z") for line in dates
+    )
+    assert (end - start).days == 90, dates  # as openssl reads it
+    assert longer.status_code == 422 and longer.json()["error"] == "policy.validity", longer.text

@@ -236,14 +236,19 @@ class CaClient:
                 status=response.status_code,
             ) from None
 
-    def enroll(self, request_pem: bytes, template: str | None = None) -> Enrollment:
-        """Send a request: issued (with certificate and chain) or pending (with its id)."""
-        params = {"template": template} if template else None
+    def enroll(
+        self, request_pem: bytes, template: str | None = None, *, validity_days: int | None = None
+    ) -> Enrollment:
+        """Send a request: issued (with certificate and chain) or pending (with its id).
+        `validity_days`: fewer days than the template's (more is refused: policy.validity)."""
+        params: dict[str, str | int] = {"template": template} if template else {}
+        if validity_days is not None:
+            params["validity_days"] = validity_days
         response = self._call(
             "POST",
             "/api/v1/enroll",
             content=request_pem,
-            params=params,
+            params=params or None,
             headers={"Content-Type": "application/pkcs10", "Accept": "application/json"},
         )
         return self._enrollment(response)

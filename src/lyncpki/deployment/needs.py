@@ -195,9 +195,10 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
 def _differs(cert: x509.Certificate, planned: PlannedCertificate) -> str | None:
     """How a certificate differs from what the plan gives now, or None: the subject, a SAN
     missing, an EKU missing (Client Authentication once public IM is on); for the internal CA,
-    which reissues at no cost, also names the plan no longer has (a SIP domain dropped) and
-    another key (the topology's key changed). A public CA's certificate the administrator
-    bought may carry more names, or another key, and stays."""
+    which reissues at no cost, also names the plan no longer has (a SIP domain dropped),
+    another key (the topology's key changed) and a longer validity than planned. A public
+    CA's certificate the administrator bought may carry more names, or another key, and
+    stays."""
     if (subject := _cn(cert)) != planned.subject:
         return f"its subject is {subject or 'empty'}, the plan's {planned.subject}"
     names = certificate_dns_names(cert)
@@ -209,6 +210,9 @@ def _differs(cert: x509.Certificate, planned: PlannedCertificate) -> str | None:
         return None
     if extra := names - set(planned.sans):
         return f"carries {', '.join(sorted(extra))}, which the plan no longer has"
+    lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
+    if lifetime > dt.timedelta(days=planned.validity_days + 1):  # the CA backdates 5 minutes
+        return f"it is valid for {lifetime.days} days, the plan's {planned.validity_days}"
     key = spec_of(cert.public_key())
     if key != planned.key:
         return f"its key is {key.name if key else 'of another type'}, the plan's {planned.key.name}"

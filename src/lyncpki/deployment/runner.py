@@ -10,6 +10,7 @@ without issuing anything twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,7 @@ from lyncpki.deployment.needs import (
 from lyncpki.enrollment.request_spec import RequestSpec, WizardAnswers, decide
 from lyncpki.enrollment.requesting import keep
 from lyncpki.enrollment.selection import merge
+from lyncpki.errors import LyncPkiError
 from lyncpki.planning.model import PlannedCertificate, Usage
 from lyncpki.store import PendingRequest, ServerStore, StoreError
 from lyncpki.topology.model import Organization
@@ -273,7 +275,9 @@ class Runner:
         verb: str,
     ) -> Done:
         try:
-            answer: Enrollment = self.client.enroll(pem, template)
+            answer: Enrollment = self.client.enroll(
+                pem, template, validity_days=self._validity(need, template)
+            )
         except CaClientError as error:
             return Done(need.holder, need.planned.id, "failed", detail=error.message)
         if answer.status != "issued" or answer.certificate is None:
@@ -285,6 +289,15 @@ class Runner:
                 detail=f"CA request {answer.request_id} waits for approval",
             )
         return self._install(need, store, pending, answer.certificate, answer.chain, verb)
+
+    def _validity(self, need: Need, template: str) -> int:
+        """The plan's validity (a public CA's 200 days, a topology's validity_days), within
+        what the home's CA template gives (a longer one is refused: policy.validity)."""
+        days = need.planned.validity_days
+        if self.ca is not None:
+            with contextlib.suppress(LyncPkiError):  # an unknown template: the CA says so
+                days = min(days, self.ca.templates.get(template).validity_days)
+        return days
 
     def _install(
         self,

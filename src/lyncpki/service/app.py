@@ -299,6 +299,15 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         request: Request,
         account: AccountDep,
         template: Annotated[str | None, Query()] = None,
+        validity_days: Annotated[
+            int | None,
+            Query(
+                ge=1,
+                le=36500,
+                description="Fewer days than the template's (deploy asks the "
+                "plan's); more is refused (policy.validity)",
+            ),
+        ] = None,
     ) -> Response:
         body = await _body(request, ca, account.name, "enroll")
         try:
@@ -309,7 +318,9 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
                 ca.audit, account.name, "submit", "the request", "refused", detail
             )
             raise
-        result = await submissions.submit(data, requester=account.name, template=template)
+        result = await submissions.submit(
+            data, requester=account.name, template=template, validity_days=validity_days
+        )
         return _issued(result, request.headers.get("accept", ""))
 
     app.enroll_fast_path = EnrollFastPath(

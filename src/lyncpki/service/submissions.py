@@ -53,6 +53,7 @@ class _Pending:
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[IssueResult]
     checked_in: int | None  # the accounts' generation its credentials were checked in
+    validity_days: int | None = None  # shorter than the template's, when asked
 
 
 def _resolve(
@@ -95,6 +96,7 @@ class Submissions:
         requester: str,
         template: str | None,
         checked_in: int | None = None,
+        validity_days: int | None = None,
     ) -> IssueResult:
         """What `ca.submit` answers for the request: the IssueResult, or its refusal raised;
         CredentialsChanged when `checked_in` is not the accounts' generation any more."""
@@ -103,7 +105,9 @@ class Submissions:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[IssueResult] = loop.create_future()
         with self._ready:
-            self._queue.append(_Pending(data, requester, template, loop, future, checked_in))
+            self._queue.append(
+                _Pending(data, requester, template, loop, future, checked_in, validity_days)
+            )
             if not self._thread.start_if_stopped():
                 self._ready.notify()
         return await future
@@ -117,11 +121,12 @@ class Submissions:
                         self._thread.stopping()
                         return
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), MOST))]
-            groups: dict[tuple[str, str | None], list[_Pending]] = {}
+            groups: dict[tuple[str, str | None, int | None], list[_Pending]] = {}
             for pending in self._current(batch):
-                groups.setdefault((pending.requester, pending.template), []).append(pending)
-            for (requester, template), group in groups.items():
-                self._submit(requester, template, group)
+                key = (pending.requester, pending.template, pending.validity_days)
+                groups.setdefault(key, []).append(pending)
+            for (requester, template, days), group in groups.items():
+                self._submit(requester, template, group, days)
 
     def _current(self, batch: list[_Pending]) -> list[_Pending]:
         """The requests of `batch` whose credentials still hold (one read of the generation);
@@ -140,7 +145,13 @@ class Submissions:
                 _settle(pending, error=CredentialsChanged())
         return current
 
-    def _submit(self, requester: str, template: str | None, group: Sequence[_Pending]) -> None:
+    def _submit(
+        self,
+        requester: str,
+        template: str | None,
+        group: Sequence[_Pending],
+        validity_days: int | None = None,
+    ) -> None:
         try:
             self.batches += 1
             outcomes = self._ca.submit_many(
@@ -148,13 +159,14 @@ class Submissions:
                 requester=requester,
                 template=template,
                 sources=[SOURCE] * len(group),
+                validity_days=validity_days,
             )
         except Exception as error:
             if len(group) == 1:
                 _settle(group[0], error=error)
                 return
             for pending in group:  # isolate the failure: each request on its own
-                self._submit(requester, template, [pending])
+                self._submit(requester, template, [pending], validity_days)
             return
         for pending, outcome in zip(group, outcomes, strict=True):
             if isinstance(outcome, LyncPkiError):
