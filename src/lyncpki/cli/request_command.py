@@ -173,7 +173,8 @@ def request_command(
     key: str | None = typer.Option(
         None,
         "--key",
-        help="Key: rsa2048 (default), rsa4096, rsa1024, ec-p256, ec-p384, ec-p521.",
+        help="Key: rsa2048, rsa4096, rsa1024, ec-p256, ec-p384, ec-p521 (default: the plan's, "
+        "rsa2048 unless the topology says otherwise).",
         metavar="KEY",
     ),
     exportable: bool | None = typer.Option(
