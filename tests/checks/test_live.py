@@ -294,3 +294,62 @@ def test_a_certificate_served_for_one_name_only_is_judged_too(
     revoked = [f for f in report["findings"] if f["id"] == "cert.revoked"]
     assert revoked and all("presented for fe01.contoso.net" in f["message"] for f in revoked)
     assert report["exit"] == 1
+
+
+def test_an_expired_certificate_on_the_wire_is_said_expired_not_a_ca_problem(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """The server's own certificate, expired, was "a CA certificate of its path is outside
+    its validity" with the fix to trust another CA. openssl says the leaf expired; so does
+    the check (cert.expired), and the path is trusted."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from lab import PASSPHRASE
+
+    lab = check_lab
+    issuing = lab.home / "ca" / "issuing.crt"
+    ca_cert = x509.load_pem_x509_certificate(issuing.read_bytes())
+    ca_key = serialization.load_pem_private_key(
+        (lab.home / "ca" / "issuing.key").read_bytes(), PASSPHRASE.encode()
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    names = [x509.DNSName(n) for n in FE01_DEFAULT]
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, FE01_DEFAULT[0])]))
+        .issuer_name(ca_cert.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(ca_cert.not_valid_before_utc)  # within the (young) lab CA's life
+        .not_valid_after(now - dt.timedelta(seconds=2))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )  # fmt: skip
+    cert, key_file = tmp_path / "expired.crt", tmp_path / "expired.key"
+    cert.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    said = openssl("verify", "-CAfile", lab.home / "ca" / "root.crt", "-untrusted", issuing,
+                   cert, check=False)  # fmt: skip
+    assert "certificate has expired" in said
+    with s_server("-cert", cert, "-key", key_file, "-cert_chain", issuing) as port:
+        report = live_check(lab, internal_topology, port, "--offline")
+    ids = {f["id"] for f in report["findings"]}
+    shown = [(f["id"], f["message"]) for f in report["findings"]]
+    assert "cert.expired" in ids and "tls.untrusted" not in ids, shown

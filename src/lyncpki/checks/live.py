@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import verification
 
-from lyncpki.checks.chain import validate_chain
+from lyncpki.checks.chain import validate_chain, validity_instant
 from lyncpki.checks.finding import Finding
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning.model import Severity
@@ -498,10 +498,13 @@ def judge(
         if der in judged:
             continue
         judged.add(der)
-        as_sent = validate_chain(leaf, sent, roots, now)
+        # trust judged apart from the leaf's own dates (cert.expired says those, with its fix):
+        # an expired leaf was "a CA certificate of its path is outside its validity"
+        at = validity_instant(leaf, now)
+        as_sent = validate_chain(leaf, sent, roots, at)
         if as_sent.problem is None:
             continue
-        with_known = validate_chain(leaf, [*sent, *intermediates], roots, now)
+        with_known = validate_chain(leaf, [*sent, *intermediates], roots, at)
         if with_known.problem is None:
             add(
                 "tls.chain-incomplete",
