@@ -55,8 +55,12 @@ def home_roots(root: Path) -> list[x509.Certificate]:
     return home_ca(root, "root")
 
 
-# Findings of a CRL or an OCSP responder that could not be fetched or used.
-_UNFETCHED = ("cdp.unreachable", "ocsp.problem")
+# Findings of a CRL or an OCSP responder that could not be fetched (an OCSP responder that
+# answered, "unknown" or unusable, is running: serving it is no advice).
+def _unfetched(finding: Finding) -> bool:
+    return finding.id == "cdp.unreachable" or (
+        finding.id == "ocsp.problem" and "cannot be reached" in finding.message
+    )
 
 
 def ca_service_note(root: Path, findings: Sequence[Finding]) -> str | None:
@@ -71,7 +75,7 @@ def ca_service_note(root: Path, findings: Sequence[Finding]) -> str | None:
         base = home.read_config().base_url
     except LyncPkiError:
         return None
-    if not any(f.id in _UNFETCHED and f"{base}/" in f.message for f in findings):
+    if not any(_unfetched(f) and f"{base}/" in f.message for f in findings):
         return None
     url = urlsplit(base)
     port = url.port or (443 if url.scheme == "https" else 80)
