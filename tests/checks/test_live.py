@@ -353,3 +353,32 @@ def test_an_expired_certificate_on_the_wire_is_said_expired_not_a_ca_problem(
     ids = {f["id"] for f in report["findings"]}
     shown = [(f["id"], f["message"]) for f in report["findings"]]
     assert "cert.expired" in ids and "tls.untrusted" not in ids, shown
+
+
+def test_a_tls_1_0_only_server_is_told_to_enable_tls_1_2_for_each_version(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """Lync 2013 on Windows 2008 R2 untouched: the TLS 1.3 finding said "enable TLS 1.2", the
+    TLS 1.2 one ("alert handshake failure") "check that the service listens there"."""
+    cert, key = issue(check_lab, tmp_path, "old", FE01_DEFAULT, "WebServer")
+    issuing = check_lab.home / "ca" / "issuing.crt"
+    with s_server("-cert", cert, "-key", key, "-cert_chain", issuing, "-tls1",
+                  "-cipher", "DEFAULT:@SECLEVEL=0") as port:  # fmt: skip
+        report = live_check(check_lab, internal_topology, port, "--offline")
+    failed = [f for f in report["findings"] if f["id"] == "tls.handshake"]
+    assert len(failed) == 2 and all("enable TLS 1.2" in f["fix"] for f in failed), failed
+
+
+def test_an_endpoint_without_a_name_says_no_name_was_checked(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """`--endpoint 127.0.0.1:PORT` with a certificate for other names passed without a word
+    that no name was checked."""
+    cert, key = issue(check_lab, tmp_path, "other", ("other.contoso.net",), "WebServer")
+    issuing = check_lab.home / "ca" / "issuing.crt"
+    with s_server("-cert", cert, "-key", key, "-cert_chain", issuing) as port:
+        process = check_lab.cli("check", "--topology", internal_topology, "--endpoint",
+                                f"127.0.0.1:{port}", "--offline", "--format", "json")  # fmt: skip
+    findings = json.loads(process.stdout)["findings"]
+    noted = [f for f in findings if f["id"] == "tls.no-name"]
+    assert len(noted) == 1 and noted[0]["severity"] == "info" and "=SERVER" in noted[0]["fix"]

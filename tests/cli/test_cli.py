@@ -900,3 +900,19 @@ def test_a_client_certificate_without_handshakes_is_refused(
     """`check --client` without --endpoint or --live passed, no handshake made."""
     code, _, err = invoke("check", "-t", str(contoso_yaml), "--home", str(tmp_path), *args)
     assert code == 2 and said in err, err
+
+
+def test_a_client_server_without_a_store_is_named_with_the_servers_there(
+    tmp_path: Path,
+) -> None:
+    """`--client nosuch.contoso.net` said "assign one first (lyncpki assign)"."""
+    for server in ("fe01.contoso.net", "fe02.contoso.net"):
+        folder = tmp_path / "servers" / server
+        folder.mkdir(parents=True)
+        (folder / "store.json").write_text(json.dumps({"server": server}))
+    code, _, err = invoke("check", "--home", str(tmp_path), "--offline",
+                          "--endpoint", "127.0.0.1:9=fe01.contoso.net",
+                          "--client", "nosuch.contoso.net")  # fmt: skip
+    assert code == 2, err
+    assert "--client nosuch.contoso.net: the home has no store for that server" in err, err
+    assert "fe01.contoso.net, fe02.contoso.net" in err and "lyncpki assign" not in err, err

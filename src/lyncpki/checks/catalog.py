@@ -142,6 +142,13 @@ _OTHERS = (
         "the endpoint requires a client certificate and none was given: mutual TLS not proven",
     ),
     RuleInfo(
+        "tls.no-name",
+        Severity.INFO,
+        "R-GEN-07",
+        "live",
+        "an endpoint probed without a name (an address, no server): no name was checked",
+    ),
+    RuleInfo(
         "tls.unresolved",
         Severity.INFO,
         "-",

@@ -384,6 +384,13 @@ _FAILURES = (
         "enable TLS 1.2 on the server (Windows updates and Lync Server 2013 cumulative updates "
         "support it)",
     ),
+    (
+        ("alert handshake failure",),
+        " (the server refused the handshake: no TLS version or cipher suite in common, as a "
+        "server offering only TLS 1.0/1.1 or only old ciphers answers)",
+        "enable TLS 1.2 on the server (Windows updates and Lync Server 2013 cumulative updates "
+        "support it), with its current cipher suites",
+    ),
 )  # fmt: skip
 
 
@@ -413,6 +420,16 @@ def judge(
     def add(fid: str, severity: Severity, message: str, fix: str, rule: str) -> None:
         found.append(Finding(fid, severity, server, endpoint.usage, subject, message, fix, rule))
 
+    if handshakes and all(h.sni is None for h in handshakes) and any(h.ok for h in handshakes):
+        add(
+            "tls.no-name",
+            Severity.INFO,
+            f"{endpoint.label} was probed without a name (no server, an address): the names of "
+            "the certificate it presents were checked against none",
+            "give the server it is (--endpoint HOST:PORT=SERVER) to check the planned names, or "
+            "its DNS name as the host",
+            "R-GEN-07",
+        )
     by_version: dict[str, list[Handshake]] = {}
     for h in handshakes:
         by_version.setdefault(h.version, []).append(h)

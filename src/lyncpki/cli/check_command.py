@@ -66,7 +66,7 @@ from lyncpki.planning import CertificatePlan, Severity, plan_file
 from lyncpki.reports.findings_html import render_findings_html
 from lyncpki.reports.findings_table import print_findings
 from lyncpki.reports.records import Field, print_rows
-from lyncpki.store import ServerStore, StoreError
+from lyncpki.store import ServerStore, StoreError, servers_in
 from lyncpki.x509.bundles import load_bundle
 from lyncpki.x509.identifiers import thumbprint
 
@@ -563,6 +563,14 @@ def _identity(
         key, chain, label = bundle.key, bundle.certificates, str(client_pfx)
     elif client is not None:
         store = ServerStore(home_of(home).root, client)
+        if not store.exists():  # "assign one first" sent the administrator to the wrong fix
+            known = servers_in(store.home)
+            raise StoreError(
+                f"--client {store.server}: the home has no store for that server",
+                "give a server of the home"
+                + (f" ({', '.join(known[:8])}{', ...' if len(known) > 8 else ''})" if known
+                   else ": none has a store yet (lyncpki deploy, or request and import)"),
+            )  # fmt: skip
         slots = store.load().slots("Default", store.clock.now())
         entry = store.load().certificate(slots.current.thumbprint) if slots.current else None
         if entry is None or entry.key_id is None:
