@@ -793,3 +793,32 @@ def test_certificates_the_plan_changed_are_renewed(tmp_path: Path) -> None:
 
 def _when(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%b %d %H:%M:%S %Y %Z")
+
+
+def test_a_key_file_replaced_by_another_key_is_renewed(tmp_path: Path) -> None:
+    """fe1's Default key file overwritten with another certificate's key: the dry run said
+    "in place", the run stopped in the proof with exit 2 (KEY_VALUES_MISMATCH, no server
+    named), and the last run's report, "passed", stayed."""
+    home, topology = tmp_path / "home", tmp_path / "t.yaml"
+    topology.write_text(
+        CHANGED_PLAN.replace("DROPPED", "fabrikam.test")
+        .replace("PUBLIC_IM", "false")
+        .replace("KEY", "rsa2048")
+    )
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return run_lyncpki("deploy", topology, "--home", home, env=demo_env(), timeout=300)
+
+    assert run().returncode == 0
+    store = home / "servers" / "fe1.corp.tailspin.test"
+    index = json.loads((store / "store.json").read_text())
+    current = {u: a["current"]["thumbprint"] for u, a in index["assignments"].items()}
+    keys = {p["thumbprint"]: p["key_id"] for p in index["personal"]}
+    shutil.copy(store / "keys" / f"{keys[current['WebServicesInternal']]}.key",
+                store / "keys" / f"{keys[current['Default']]}.key")  # fmt: skip
+    fixed = run()
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    renewed = [a for a in report(home)["actions"] if a["certificate"].endswith("/default")]
+    assert renewed and "not the certificate's" in renewed[0]["detail"], renewed
+    assert report(home)["passed"]
+    assert run().returncode == 0 and report(home)["actions"] == []

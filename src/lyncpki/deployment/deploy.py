@@ -292,6 +292,7 @@ def _deploy(
             issuers=(ca.issuer.certificate,) if ca is not None else (),
             public=options.public_ca,
             revoked=revoked_by(ca) if ca is not None else None,
+            secret=secret,
         )
         try:
             internal = _internal_roots(ca, client)

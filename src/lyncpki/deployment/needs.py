@@ -19,7 +19,7 @@ from cryptography import x509
 
 from lyncpki.checks.deployment import placements
 from lyncpki.planning.model import CertificatePlan, PlannedCertificate
-from lyncpki.store import PendingRequest, ServerStore, StoreError
+from lyncpki.store import PendingRequest, PersonalCertificate, ServerStore, StoreError
 from lyncpki.store.model import StoreIndex
 from lyncpki.topology.model import Issuer
 from lyncpki.x509.issuers import signed_by
@@ -73,6 +73,7 @@ class _Criteria:
     issuers: Sequence[x509.Certificate] = ()
     public: str = PUBLIC_LAB
     revoked: Revoked = _never_revoked
+    secret: bytes | None = None  # the stores' passphrase: each key checked against its cert
 
 
 def _issued_by_ours(
@@ -137,6 +138,8 @@ def _fit(
         cert = store.certificate(thumbprint)
     except StoreError as error:
         return None, error.message
+    if not _key_is_its(store, entry, cert, criteria):
+        return None, "its private key is not the certificate's (the key file was replaced)"
     if cert.not_valid_after_utc <= criteria.horizon:
         return None, f"expires {cert.not_valid_after_utc:%Y-%m-%d}"
     if cert.not_valid_before_utc > now:
@@ -185,11 +188,23 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
             cert.not_valid_before_utc <= criteria.now
             and cert.not_valid_after_utc > criteria.horizon
             and _differs(cert, planned) is None
+            and _key_is_its(store, entry, cert, criteria)
             and _issued_by_ours(cert, planned, criteria)
             and criteria.revoked(cert) is None
         ):
             return entry.thumbprint
     return None
+
+
+def _key_is_its(
+    store: ServerStore, entry: PersonalCertificate, cert: x509.Certificate, criteria: _Criteria
+) -> bool:
+    """Whether the store's key of `entry` is `cert`'s, when the stores' passphrase is known (a
+    key file replaced by another key: the proof's TLS refused it, naming no server)."""
+    if criteria.secret is None or entry.key_id is None:
+        return True
+    key = store.private_key(entry.key_id, criteria.secret)
+    return bool(key.public_key() == cert.public_key())
 
 
 def _differs(cert: x509.Certificate, planned: PlannedCertificate) -> str | None:
@@ -278,14 +293,19 @@ def assess(
     issuers: Sequence[x509.Certificate] = (),
     public: str = PUBLIC_LAB,
     revoked: Revoked | None = None,
+    secret: bytes | None = None,
 ) -> Assessment:
     """Every need of the deployment, and what stays as it is. `issuers`: the certificates of
     the CA this run issues from (a certificate of the internal CA not issued by them is
     renewed); empty when not known. `public`: where the certificates planned for a public CA
     come from (PUBLIC_LAB: the home's CA may issue them; PUBLIC_OFFLINE: only the public CA's
-    are kept). `revoked`: why a certificate was revoked by that CA (it is renewed), else None."""
-    criteria = _Criteria(now, now + renew_within, issuers, public, revoked or _never_revoked)
-    copies = _Criteria(now, now + renew_within)  # a copy must be the holder's: issuer judged
+    are kept). `revoked`: why a certificate was revoked by that CA (it is renewed), else None.
+    `secret`: the stores' passphrase, to check that each key is its certificate's (a run has
+    it; a dry run may not)."""
+    criteria = _Criteria(
+        now, now + renew_within, issuers, public, revoked or _never_revoked, secret
+    )
+    copies = _Criteria(now, now + renew_within, secret=secret)  # issuer judged by the holder
     wanted = set(only) if only is not None else None
     needs: list[Need] = []
     kept: list[tuple[PlannedCertificate, str]] = []
