@@ -253,6 +253,18 @@ def test_validity_longer_than_the_template_is_refused(ca: CertificateAuthority, 
     assert dates_of(same)[1] - dates_of(same)[0] == dt.timedelta(days=730, minutes=5)
 
 
+def test_a_validity_under_a_template_that_needs_approval_is_refused(
+    ca: CertificateAuthority, work: Path
+) -> None:
+    """Asked for 90 days, a request that waited for approval was issued for the template's
+    730 (the wait kept no validity), and deploy then renewed it on every run."""
+    request = openssl_req(work, subject="/CN=Corp Test Sub CA", sans=None)
+    with pytest.raises(RequestRefused) as caught:
+        ca.submit(request, requester="test", template="SubCA", validity_days=90)
+    assert caught.value.codes == ["policy.validity"]
+    assert "approval" in caught.value.message
+
+
 @pytest.mark.external
 def test_subject_is_the_first_san(web: tuple[Path, str, str]) -> None:
     _, text, _ = web

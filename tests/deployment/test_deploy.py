@@ -822,3 +822,13 @@ def test_a_key_file_replaced_by_another_key_is_renewed(tmp_path: Path) -> None:
     assert renewed and "not the certificate's" in renewed[0]["detail"], renewed
     assert report(home)["passed"]
     assert run().returncode == 0 and report(home)["actions"] == []
+    # a damaged key file (cut short) is renewed the same way; it stopped the whole run
+    index = json.loads((store / "store.json").read_text())
+    default = index["assignments"]["Default"]["current"]["thumbprint"]
+    key_ids = {p["thumbprint"]: p["key_id"] for p in index["personal"]}
+    key_file = store / "keys" / f"{key_ids[default]}.key"
+    key_file.write_bytes(key_file.read_bytes()[:100])
+    damaged = run()
+    assert damaged.returncode == 0, damaged.stdout + damaged.stderr
+    again = [a for a in report(home)["actions"] if a["certificate"].endswith("/default")]
+    assert again and "replaced or damaged" in again[0]["detail"], again

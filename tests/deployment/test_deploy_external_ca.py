@@ -40,5 +40,12 @@ def test_public_names_from_another_ca_service_are_reported(tmp_path: Path) -> No
         assert ("edge01.contoso.net", "AccessEdgeExternal") in warned, findings
         assert ("webext.contoso.com", "ReverseProxy") in warned, findings
         assert not any(server.startswith("fe01") for server, _ in warned), warned
+        # a plan longer than the remote CA's template (1095 > 730 days): asked, refused
+        # (policy.validity), asked again for the template's; it failed every certificate
+        longer = tmp_path / "longer.yaml"
+        longer.write_text(CONTOSO.read_text() + "defaults: {validity_days: 1095}\n")
+        again = run_lyncpki("deploy", longer, "--home", tmp_path / "home2", "--no-live",
+                            "--ca", lab.url, "--ca-account", REQUESTER, env=env)  # fmt: skip
+        assert again.returncode == 0, again.stdout + again.stderr
     finally:
         lab.stop()

@@ -164,8 +164,9 @@ def test_a_serial_is_one_path_segment_never_a_path(service: Service, work: Path)
             openssl_req(work, "/CN=Corp Test Sub CA", None).read_bytes(), "SubCA"
         )
         assert held.status == "pending"
-        with pytest.raises(CaRefused):
-            manager.revoke(f"../requests/{held.request_id}/approve#", "keyCompromise")
+        for crafted in (f"../requests/{held.request_id}/approve#", "..", "."):
+            with pytest.raises(CaRefused):
+                manager.revoke(crafted, "keyCompromise")
         assert requester.retrieve(held.request_id).status == "pending"
 
 

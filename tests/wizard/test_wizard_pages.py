@@ -298,3 +298,46 @@ def test_a_failure_at_executing_goes_back_with_every_answer_kept(
     assert "  Back to the previous page: your answers are kept." in ui.shown
     assert (state.ca_url, state.city) == (f"http://127.0.0.1:{port}", "Lund")
     assert not state.store.exists() or not state.store.load().pending
+
+
+def test_a_request_the_ca_took_without_answering_ends_the_wizard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Back after "no answer" (the request kept pending, the CA may have issued it) and Next
+    sent a second request with a second key: the wizard ends there, saying how to go on."""
+    import socket
+    import threading
+
+    from lyncpki.enrollment.requesting import RequestKept
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    taken: list[int] = []
+
+    def drop() -> None:  # reads each request, then hangs up without a word
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            received = b""
+            while b"END NEW CERTIFICATE REQUEST" not in received:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+            taken.append(1)
+            conn.close()
+
+    threading.Thread(target=drop, daemon=True).start()
+    state = _state(tmp_path, "med01.contoso.net")
+    state.immediate = True
+    state.ca_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    monkeypatch.setenv("LYNCPKI_STORE_PASSPHRASE", "Correct-horse-battery-9")
+    try:
+        with pytest.raises(RequestKept) as kept:
+            pages.run(state, Scripted(), start="summary")
+    finally:
+        listener.close()
+    assert taken == [1]  # one request sent, not two
+    assert "--clear 1" in (kept.value.fix or "")
+    assert [p.id for p in state.store.load().pending] == [1]

@@ -232,7 +232,19 @@ def _signing_hash(template: Template, wanted: str | None) -> str:
 
 def _check_validity(template: Template, days: int | None) -> None:
     """A validity asked for is shorter than the template's, never longer: refused otherwise
-    (it was silently cut to the template's)."""
+    (it was silently cut to the template's). Not for a template that needs approval: the
+    request waits without it, and was approved with the template's."""
+    if days is not None and template.approval:
+        raise RequestRefused(
+            [
+                Refusal(
+                    "policy.validity",
+                    f"template {template.name} needs a CA manager's approval, and a validity "
+                    "asked is not kept while the request waits",
+                    f"leave the validity out: the template's {template.validity_days} days",
+                )
+            ]
+        )
     if days is None or 1 <= days <= template.validity_days:
         return
     raise RequestRefused(

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from cryptography import x509
 
 from lyncpki.errors import LyncPkiError
+from lyncpki.x509.identifiers import parse_serial, serial_hex
 
 
 class CaClientError(LyncPkiError):
@@ -270,11 +270,11 @@ class CaClient:
         self._call("POST", f"/api/v1/requests/{request_id}/deny", json={"reason": reason})
 
     def revoke(self, serial: str, reason: str = "unspecified") -> dict[str, Any]:
-        response = self._call(
-            "POST",
-            f"/api/v1/certificates/{quote(serial, safe='')}/revoke",  # one segment, never a path
-            json={"reason": reason},
-        )
+        try:  # a serial, never a path ("../requests/7/approve#" approved request 7)
+            key = serial_hex(parse_serial(serial))
+        except LyncPkiError as error:
+            raise CaRefused(error.message, error.fix, code="request.invalid") from None
+        response = self._call("POST", f"/api/v1/certificates/{key}/revoke", json={"reason": reason})
         return self._json(response)
 
     def fetch_crl(self, url: str) -> x509.CertificateRevocationList:

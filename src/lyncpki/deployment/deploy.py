@@ -153,6 +153,7 @@ def dry_run(options: DeployOptions) -> DeployResult:
             issuers=issuers,
             public=options.public_ca,
             revoked=revoked_by(ca) if ca is not None else None,
+            templates=ca.templates if ca is not None else None,
         )
     finally:
         if ca is not None:
@@ -293,6 +294,7 @@ def _deploy(
             public=options.public_ca,
             revoked=revoked_by(ca) if ca is not None else None,
             secret=secret,
+            templates=ca.templates if ca is not None else None,
         )
         try:
             internal = _internal_roots(ca, client)

@@ -17,8 +17,11 @@ from pathlib import Path
 
 from cryptography import x509
 
+from lyncpki.ca.templates import Template, TemplateSet
 from lyncpki.checks.deployment import placements
-from lyncpki.planning.model import CertificatePlan, PlannedCertificate
+from lyncpki.errors import LyncPkiError
+from lyncpki.planning.model import CertificatePlan, Eku, PlannedCertificate
+from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE
 from lyncpki.store import PendingRequest, PersonalCertificate, ServerStore, StoreError
 from lyncpki.store.model import StoreIndex
 from lyncpki.topology.model import Issuer
@@ -74,6 +77,7 @@ class _Criteria:
     public: str = PUBLIC_LAB
     revoked: Revoked = _never_revoked
     secret: bytes | None = None  # the stores' passphrase: each key checked against its cert
+    templates: TemplateSet | None = None  # the CA's: the validity a certificate is given
 
 
 def _issued_by_ours(
@@ -138,19 +142,19 @@ def _fit(
         cert = store.certificate(thumbprint)
     except StoreError as error:
         return None, error.message
-    if not _key_is_its(store, entry, cert, criteria):
-        return None, "its private key is not the certificate's (the key file was replaced)"
     if cert.not_valid_after_utc <= criteria.horizon:
         return None, f"expires {cert.not_valid_after_utc:%Y-%m-%d}"
     if cert.not_valid_before_utc > now:
         return None, "not valid yet"
-    if (differs := _differs(cert, planned)) is not None:
+    if (differs := _differs(cert, planned, criteria.templates)) is not None:
         return None, differs
     if not _issued_by_ours(cert, planned, criteria):
         return None, _not_ours(planned, criteria.issuers)
     revoked = criteria.revoked(cert)
     if revoked is not None:
         return None, revoked
+    if not _key_is_its(store, entry, cert, criteria):  # last: it opens the key
+        return None, "its private key is not the certificate's (replaced or damaged)"
     return thumbprint, "fits"
 
 
@@ -187,13 +191,35 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
         if (
             cert.not_valid_before_utc <= criteria.now
             and cert.not_valid_after_utc > criteria.horizon
-            and _differs(cert, planned) is None
-            and _key_is_its(store, entry, cert, criteria)
+            and _differs(cert, planned, criteria.templates) is None
             and _issued_by_ours(cert, planned, criteria)
             and criteria.revoked(cert) is None
+            and _key_is_its(store, entry, cert, criteria)
         ):
             return entry.thumbprint
     return None
+
+
+def _granted(templates: TemplateSet | None, planned: PlannedCertificate) -> int | None:
+    """The days the CA gives a certificate of `planned` (its request's template, as `decide`
+    chooses it), or None when not known (a remote CA, an unknown template)."""
+    if templates is None:
+        return None
+    name = planned.template
+    if Eku.CLIENT_AUTH in planned.eku and name == "WebServer":
+        name = CLIENT_AUTH_TEMPLATE
+    try:
+        return granted_days(templates.get(name), planned.validity_days)
+    except LyncPkiError:
+        return None
+
+
+def granted_days(template: Template, planned_days: int) -> int:
+    """The days a certificate asked for `planned_days` under `template` is given: the plan's
+    within the template's; the template's when it needs approval (no validity is asked)."""
+    if template.approval:
+        return template.validity_days
+    return min(planned_days, template.validity_days)
 
 
 def _key_is_its(
@@ -203,15 +229,17 @@ def _key_is_its(
     key file replaced by another key: the proof's TLS refused it, naming no server)."""
     if criteria.secret is None or entry.key_id is None:
         return True
-    key = store.private_key(entry.key_id, criteria.secret)
-    return bool(key.public_key() == cert.public_key())
+    return store.holds_key_of(entry.key_id, cert, criteria.secret)
 
 
-def _differs(cert: x509.Certificate, planned: PlannedCertificate) -> str | None:
+def _differs(
+    cert: x509.Certificate, planned: PlannedCertificate, templates: TemplateSet | None
+) -> str | None:
     """How a certificate differs from what the plan gives now, or None: the subject, a SAN
     missing, an EKU missing (Client Authentication once public IM is on); for the internal CA,
     which reissues at no cost, also names the plan no longer has (a SIP domain dropped),
-    another key (the topology's key changed) and a longer validity than planned. A public
+    another key (the topology's key changed) and a longer validity than the CA gives the plan's
+    (known with the CA's `templates`). A public
     CA's certificate the administrator bought may carry more names, or another key, and
     stays."""
     if (subject := _cn(cert)) != planned.subject:
@@ -225,8 +253,9 @@ def _differs(cert: x509.Certificate, planned: PlannedCertificate) -> str | None:
         return None
     if extra := names - set(planned.sans):
         return f"carries {', '.join(sorted(extra))}, which the plan no longer has"
+    days = _granted(templates, planned)
     lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
-    if lifetime > dt.timedelta(days=planned.validity_days + 1):  # the CA backdates 5 minutes
+    if days is not None and lifetime > dt.timedelta(days=days + 1):  # the CA backdates 5 min
         return f"it is valid for {lifetime.days} days, the plan's {planned.validity_days}"
     key = spec_of(cert.public_key())
     if key != planned.key:
@@ -294,6 +323,7 @@ def assess(
     public: str = PUBLIC_LAB,
     revoked: Revoked | None = None,
     secret: bytes | None = None,
+    templates: TemplateSet | None = None,
 ) -> Assessment:
     """Every need of the deployment, and what stays as it is. `issuers`: the certificates of
     the CA this run issues from (a certificate of the internal CA not issued by them is
@@ -301,9 +331,9 @@ def assess(
     come from (PUBLIC_LAB: the home's CA may issue them; PUBLIC_OFFLINE: only the public CA's
     are kept). `revoked`: why a certificate was revoked by that CA (it is renewed), else None.
     `secret`: the stores' passphrase, to check that each key is its certificate's (a run has
-    it; a dry run may not)."""
+    it; a dry run may not). `templates`: the home CA's, to know the validity it gives."""
     criteria = _Criteria(
-        now, now + renew_within, issuers, public, revoked or _never_revoked, secret
+        now, now + renew_within, issuers, public, revoked or _never_revoked, secret, templates
     )
     copies = _Criteria(now, now + renew_within, secret=secret)  # issuer judged by the holder
     wanted = set(only) if only is not None else None

@@ -10,7 +10,6 @@ without issuing anything twice.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,7 @@ from cryptography import x509
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CertificateAuthority
-from lyncpki.ca.client import CaClient, CaClientError, Enrollment
+from lyncpki.ca.client import CaClient, CaClientError, CaRefused, Enrollment
 from lyncpki.ca.crl import Reason
 from lyncpki.checks.deployment import DeploymentCheck, check_deployment
 from lyncpki.checks.finding import Finding
@@ -37,6 +36,7 @@ from lyncpki.deployment.needs import (
     Assessment,
     Need,
     asks_public_ca,
+    granted_days,
 )
 from lyncpki.enrollment.request_spec import RequestSpec, WizardAnswers, decide
 from lyncpki.enrollment.requesting import keep
@@ -275,9 +275,7 @@ class Runner:
         verb: str,
     ) -> Done:
         try:
-            answer: Enrollment = self.client.enroll(
-                pem, template, validity_days=self._validity(need, template)
-            )
+            answer: Enrollment = self._enroll(pem, template, self._validity(need, template))
         except CaClientError as error:
             return Done(need.holder, need.planned.id, "failed", detail=error.message)
         if answer.status != "issued" or answer.certificate is None:
@@ -290,14 +288,27 @@ class Runner:
             )
         return self._install(need, store, pending, answer.certificate, answer.chain, verb)
 
-    def _validity(self, need: Need, template: str) -> int:
-        """The plan's validity (a public CA's 200 days, a topology's validity_days), within
-        what the home's CA template gives (a longer one is refused: policy.validity)."""
-        days = need.planned.validity_days
-        if self.ca is not None:
-            with contextlib.suppress(LyncPkiError):  # an unknown template: the CA says so
-                days = min(days, self.ca.templates.get(template).validity_days)
-        return days
+    def _validity(self, need: Need, template: str) -> int | None:
+        """The plan's validity (a public CA's 200 days, a topology's validity_days) within
+        what the home's CA template gives; None for a template that needs approval (the
+        request waits without it)."""
+        if self.ca is None:
+            return need.planned.validity_days
+        try:
+            known = self.ca.templates.get(template)
+        except LyncPkiError:  # an unknown template: the CA says so
+            return need.planned.validity_days
+        return None if known.approval else granted_days(known, need.planned.validity_days)
+
+    def _enroll(self, pem: bytes, template: str, days: int | None) -> Enrollment:
+        """Enroll asking `days`; a remote CA whose template gives fewer, or needs approval
+        (policy.validity), is asked again for the template's own."""
+        try:
+            return self.client.enroll(pem, template, validity_days=days)
+        except CaRefused as error:
+            if days is None or error.code != "policy.validity":
+                raise
+            return self.client.enroll(pem, template)
 
     def _install(
         self,

@@ -197,12 +197,17 @@ def install_answer(
     )
 
 
+class RequestKept(StoreError):
+    """A request sent that the CA may have acted on, kept pending with its key: making it
+    again would make a second key and maybe a second certificate (the wizard ends here)."""
+
+
 def submit_online(store: ServerStore, prepared: Prepared, client: CaClient) -> Outcome:
     """The immediate request: sent to the CA service; issued (installed here) or pending."""
     try:
         answer = client.enroll(prepared.pem, prepared.spec.template)
     except CaNoAnswer as error:  # sent: the CA may have issued it, so the key is kept
-        raise StoreError(
+        raise RequestKept(
             f"{error.message}. The request and its key are kept as pending request "
             f"{prepared.pending.id} of {store.server}: the CA may have issued it",
             f"if the CA lists a certificate for {prepared.spec.subject.common_name} issued "

@@ -3,8 +3,10 @@
 HTTP basic credentials a browser remembers go with any request to the service, so a web page
 elsewhere could have a manager's browser revoke or approve (a form can post a JSON body as
 text/plain). Scripts and tools send no Origin; the console's forms carry their own CSRF token.
-Each refusal is audited, at most once a minute for each origin: a hostile page can make a
-browser send them in a loop, and the audit log is append-only.
+The refusals are audited, one row a minute at most whatever their origins (which the sender
+chooses: a throttle by origin let a loop with a new Origin each time write a row a request
+into the append-only audit log, before any login), each row with the count of the refusals
+since the row before.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from starlette.types import Scope
 from lyncpki.service import errors
 
 _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-AUDIT_EVERY = 60.0  # seconds between two audit rows of one origin
-_ORIGINS_KEPT = 1000  # origins remembered for the throttle (a flood of names is forgotten)
+AUDIT_EVERY = 60.0  # seconds between two audit rows
 
 Audit = Callable[[str, str, str, str, str], None]  # actor, action, target, outcome, detail
 
@@ -57,7 +58,8 @@ class CrossSiteGuard:
         self._audit = audit
         self._clock = clock
         self._lock = threading.Lock()
-        self._seen: dict[str, tuple[float, int]] = {}  # origin -> (last row, refused since)
+        self._last_row: float | None = None
+        self._since = 0  # refusals since the last row, not written
 
     async def refusal(self, scope: Scope) -> JSONResponse | None:
         """The 403 answer to give instead of the call, or None when the call may go on."""
@@ -65,7 +67,7 @@ class CrossSiteGuard:
         if origin is None:
             return None
         shown = origin[:100]
-        if (since := self._due(shown)) is not None:
+        if (since := self._due()) is not None:
             more = f" ({since} more since the last row)" if since else ""
             detail = f"a web page of {shown} sent it: refused{more}"
             target = f"{scope['method']} {scope['path'][:200]}"
@@ -82,18 +84,15 @@ class CrossSiteGuard:
             403,
         )
 
-    def _due(self, origin: str) -> int | None:
-        """The refusals of `origin` not audited yet when a row is due now, else None."""
+    def _due(self) -> int | None:
+        """The refusals not audited yet when a row is due now, else None."""
         now = self._clock()
         with self._lock:
-            last = self._seen.get(origin)
-            if last is not None and now - last[0] < AUDIT_EVERY:
-                self._seen[origin] = (last[0], last[1] + 1)
+            if self._last_row is not None and now - self._last_row < AUDIT_EVERY:
+                self._since += 1
                 return None
-            if len(self._seen) >= _ORIGINS_KEPT:
-                self._seen.clear()
-            self._seen[origin] = (now, 0)
-            return last[1] if last is not None else 0
+            since, self._since, self._last_row = self._since, 0, now
+            return since
 
 
 __all__ = ["AUDIT_EVERY", "CrossSiteGuard", "cross_site_origin"]

@@ -302,6 +302,19 @@ class ServerStore:
         document = json.dumps(index.as_dict(), indent=2) + "\n"
         write_atomic(self.paths.index, document.encode(), mode=0o600)
 
+    def holds_key_of(self, key_name: str, certificate: x509.Certificate, secret: bytes) -> bool:
+        """Whether the key file `key_name` opens and is `certificate`'s key: False for a file
+        replaced by another key or damaged. A passphrase that is not the store's is raised
+        (every key would seem damaged)."""
+        index = self.load()
+        if index.protection is not None and not keyguard.matches(index.protection, secret):
+            self._guard(index, secret)  # raises, with its words
+        try:
+            key = self.private_key(key_name, secret)
+        except LyncPkiError:
+            return False
+        return bool(key.public_key() == certificate.public_key())
+
     def _guard(self, index: StoreIndex, secret: bytes) -> StoreIndex:
         """The index protected by `secret`; refused when its keys use another passphrase."""
         if index.protection is None:  # the store's first key: its passphrase is chosen here

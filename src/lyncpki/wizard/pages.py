@@ -18,6 +18,7 @@ from lyncpki.deployment.assignment import assign_checked
 from lyncpki.enrollment.exporting import export_pfx, exportable_entry, replaceable_pfx
 from lyncpki.enrollment.importing import import_file, is_pkcs12_file, read_bundle
 from lyncpki.enrollment.requesting import (
+    RequestKept,
     check_request_file,
     prepare,
     request_files,
@@ -554,8 +555,8 @@ def run(state: WizardState, ui: Prompter, start: str = START) -> None:
         try:
             following = PAGES[page](state, ui)
         except LyncPkiError as error:
-            if not history:  # nothing to go back to: the command reports it
-                raise
+            if not history or isinstance(error, RequestKept):  # nothing to go back to, or a
+                raise  # request kept pending: Next again would send another (another key)
             # a CA that is down, a wrong password, a key that cannot be exported: said here,
             # then Back with every answer kept (it ended the wizard, the answers lost)
             ui.show(
