@@ -272,7 +272,7 @@ def test_the_cross_site_audit_counts_what_it_did_not_write() -> None:
     origin, a loop with a new Origin each time wrote a row a request)."""
     import asyncio
 
-    from lyncpki.service.cross_site import AUDIT_EVERY, CrossSiteGuard
+    from lyncpki.service.cross_site import AUDIT_EVERY, CrossSiteGuard, cross_site_origin
 
     now = [1000.0]
     written: list[tuple[str, ...]] = []
@@ -287,7 +287,11 @@ def test_the_cross_site_audit_counts_what_it_did_not_write() -> None:
         }
 
     async def refuse(origins: list[bytes]) -> list[object]:
-        return [await guard.refusal(scope(o)) for o in origins]
+        answers: list[object] = []
+        for o in origins:
+            found = cross_site_origin(scope(o))
+            answers.append(None if found is None else await guard.refusal(scope(o), found))
+        return answers
 
     assert asyncio.run(refuse([b"http://ca:8080"])) == [None]  # the service's own origin
     answers = asyncio.run(refuse([f"http://evil{n}.example".encode() for n in range(500)]))

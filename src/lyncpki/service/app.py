@@ -33,7 +33,7 @@ from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.service import errors
 from lyncpki.service.auth import Authenticator, require_manager
-from lyncpki.service.cross_site import CrossSiteGuard
+from lyncpki.service.cross_site import CrossSiteGuard, cross_site_origin
 from lyncpki.service.enroll_fast_path import ENROLL_PATH, MAX_TEMPLATE_NAME, EnrollFastPath
 from lyncpki.service.errors import ServiceError
 from lyncpki.service.ocsp_http import (
@@ -197,11 +197,13 @@ class ServiceApp(FastAPI):
     cross_site: CrossSiteGuard | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.cross_site is not None:
-            refusal = await self.cross_site.refusal(scope)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
+        if (
+            scope["type"] == "http"
+            and self.cross_site is not None
+            and (origin := cross_site_origin(scope)) is not None  # the usual call: no await
+        ):
+            await (await self.cross_site.refusal(scope, origin))(scope, receive, send)
+            return
         if self.enroll_fast_path is None:
             await super().__call__(scope, receive, send)
         else:

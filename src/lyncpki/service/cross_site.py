@@ -61,11 +61,8 @@ class CrossSiteGuard:
         self._last_row: float | None = None
         self._since = 0  # refusals since the last row, not written
 
-    async def refusal(self, scope: Scope) -> JSONResponse | None:
-        """The 403 answer to give instead of the call, or None when the call may go on."""
-        origin = cross_site_origin(scope)
-        if origin is None:
-            return None
+    async def refusal(self, scope: Scope, origin: str) -> JSONResponse:
+        """The 403 answer to a call `cross_site_origin` found sent from `origin`, audited."""
         shown = origin[:100]
         if (since := self._due()) is not None:
             more = f" ({since} more since the last row)" if since else ""
