@@ -111,6 +111,7 @@ class Template:
             for h in self.hashes
             if h not in HASHES
         ]
+        unknown_names = bool(problems)  # their fix: the names known
         ranges: list[str] = []  # the fix of each problem below, in order
         if not self.hashes:
             problems.append("no signature hash")
@@ -131,9 +132,8 @@ class Template:
             )
             ranges.append("remove path_length, or give a CA template one of 0 or more")
         if problems:
-            names = len(problems) - len(ranges)  # unknown names come first, ranges after
             fixes = [f"EKUs: {', '.join(EKU_NAMES)}; key types: {', '.join(ALL_KEYS)}; "
-                     f"hashes: {', '.join(HASHES)}"] if names else []  # fmt: skip
+                     f"hashes: {', '.join(HASHES)}"] if unknown_names else []  # fmt: skip
             raise LyncPkiError(
                 f"{source}: template {self.name}: {'; '.join(problems)}",
                 "; ".join(fixes + ranges),

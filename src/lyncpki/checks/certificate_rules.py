@@ -144,6 +144,11 @@ class CertificateContext:  # object.__setattr__, 2.5 us of every judgement (1.7 
 PYCA_VIEWS = ("path", "_extensions", "public_key", "common_names")
 
 
+# How an OCSP responder that could not be asked is said (`home_check` tells it from one that
+# answered "unknown" or unusably by these words)
+OCSP_UNREACHABLE = "cannot be reached"
+
+
 def compute_views(contexts: Sequence[CertificateContext]) -> None:
     """Compute every PYCA_VIEWS of every context, one view at a time across the batch. A view
     that raises is left uncomputed: the rule that needs it computes it again and reports it
@@ -748,7 +753,7 @@ def _ocsp_problem(ctx: CertificateContext) -> list[Problem]:
         elif a.problem:
             problems.append(
                 Problem(
-                    f"the OCSP responder {a.url} cannot be reached ({a.problem})",
+                    f"the OCSP responder {a.url} {OCSP_UNREACHABLE} ({a.problem})",
                     "start the responder, or remove the OCSP URL from the CA's AIA",
                     Severity.WARNING,
                 )

@@ -14,6 +14,7 @@ from cryptography import x509
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.home import CaHome
+from lyncpki.checks.certificate_rules import OCSP_UNREACHABLE
 from lyncpki.checks.deployment import DeploymentCheck, check_deployment, stores
 from lyncpki.checks.finding import Finding, ordered
 from lyncpki.checks.report import CheckReport
@@ -59,7 +60,7 @@ def home_roots(root: Path) -> list[x509.Certificate]:
 # answered, "unknown" or unusable, is running: serving it is no advice).
 def _unfetched(finding: Finding) -> bool:
     return finding.id == "cdp.unreachable" or (
-        finding.id == "ocsp.problem" and "cannot be reached" in finding.message
+        finding.id == "ocsp.problem" and OCSP_UNREACHABLE in finding.message
     )
 
 

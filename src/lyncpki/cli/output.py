@@ -66,12 +66,18 @@ def emit_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
+def error_document(error: LyncPkiError) -> dict[str, Any]:
+    """A domain error as `--json` says it: {error, message, fix}."""
+    document: dict[str, Any] = {"error": type(error).__name__, "message": error.message}
+    if error.fix:
+        document["fix"] = error.fix
+    return document
+
+
 def fail(error: LyncPkiError, *, as_json: bool = False) -> NoReturn:
     """Report a domain error and exit with EXIT_INPUT."""
     if as_json:
-        document: dict[str, Any] = {"error": type(error).__name__, "message": error.message}
-        if error.fix:
-            document["fix"] = error.fix
+        document = error_document(error)
         if isinstance(error, TopologyError):
             document["message"] = f"{len(error.issues)} problem(s) in {error.source}"
             document["issues"] = [i.as_dict(error.source) for i in error.issues]

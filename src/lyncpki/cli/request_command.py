@@ -14,7 +14,15 @@ from lyncpki.ca.authority import load_templates
 from lyncpki.ca.client import CaClient
 from lyncpki.cli.assign_flow import assign_checked
 from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
-from lyncpki.cli.output import EXIT_FINDINGS, EXIT_INPUT, emit_json, guarded, stderr, stdout
+from lyncpki.cli.output import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    emit_json,
+    error_document,
+    guarded,
+    stderr,
+    stdout,
+)
 from lyncpki.cli.store_context import (
     ServerOption,
     StorePassphraseOption,
@@ -519,10 +527,7 @@ def _finish(
             refused = refused or not result["assigned"]
     if as_json:
         report: dict[str, object] = {"server": store.server, "requests": documents}
-        if failure is not None:
-            report |= {"error": type(failure).__name__, "message": failure.message}
-            report["fix"] = failure.fix
-        emit_json(report)
+        emit_json(report | (error_document(failure) if failure is not None else {}))
     return refused
 
 

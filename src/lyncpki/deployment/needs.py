@@ -21,7 +21,7 @@ from lyncpki.ca.templates import Template, TemplateSet
 from lyncpki.checks.deployment import placements
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning.model import CertificatePlan, Eku, PlannedCertificate
-from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE
+from lyncpki.planning.rules import request_template
 from lyncpki.store import PendingRequest, PersonalCertificate, ServerStore, StoreError
 from lyncpki.store.model import StoreIndex
 from lyncpki.topology.model import Issuer
@@ -205,9 +205,7 @@ def _granted(templates: TemplateSet | None, planned: PlannedCertificate) -> int 
     chooses it), or None when not known (a remote CA, an unknown template)."""
     if templates is None:
         return None
-    name = planned.template
-    if Eku.CLIENT_AUTH in planned.eku and name == "WebServer":
-        name = CLIENT_AUTH_TEMPLATE
+    name = request_template(planned.template, Eku.CLIENT_AUTH in planned.eku)
     try:
         return granted_days(templates.get(name), planned.validity_days)
     except LyncPkiError:
@@ -239,9 +237,8 @@ def _differs(
     missing, an EKU missing (Client Authentication once public IM is on); for the internal CA,
     which reissues at no cost, also names the plan no longer has (a SIP domain dropped),
     another key (the topology's key changed) and a longer validity than the CA gives the plan's
-    (known with the CA's `templates`). A public
-    CA's certificate the administrator bought may carry more names, or another key, and
-    stays."""
+    (known with the CA's `templates`). A public CA's certificate the administrator bought may
+    carry more names, or another key, and stays."""
     if (subject := _cn(cert)) != planned.subject:
         return f"its subject is {subject or 'empty'}, the plan's {planned.subject}"
     names = certificate_dns_names(cert)

@@ -15,7 +15,7 @@ from lyncpki.enrollment.selection import RequestTarget
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning.model import WILDCARD_USAGES, Eku
-from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE
+from lyncpki.planning.rules import request_template
 from lyncpki.topology.model import Organization
 from lyncpki.topology.names import fqdn_problem, normalize
 from lyncpki.x509.requests import SUBJECT_LIMITS, RequestSubject
@@ -87,12 +87,10 @@ def decide(
         )
     sans += extra
     client_auth = answers.client_eku or Eku.CLIENT_AUTH in target.eku
-    template = answers.template or target.template
+    template = answers.template or request_template(target.template, client_auth)
     notes = []
-    if client_auth and not answers.template and template == "WebServer":
-        # the default WebServer template cannot carry Client Authentication (R-GEN-02)
-        template = CLIENT_AUTH_TEMPLATE
-        notes.append(f"template {CLIENT_AUTH_TEMPLATE}: Client Authentication is needed")
+    if template != (answers.template or target.template):
+        notes.append(f"template {template}: Client Authentication is needed")
     country = answers.country or org.country
     if country is not None and (len(country) != 2 or not country.isalpha()):
         raise LyncPkiError(

@@ -335,6 +335,13 @@ RULES: tuple[CertificateRule, ...] = (
 CLIENT_AUTH_TEMPLATE = "LyncServer"  # server + client authentication (R-GEN-02, R-GEN-14)
 
 
+def request_template(template: str, client_auth: bool) -> str:
+    """The template a request for a planned certificate names: the plan's, or
+    CLIENT_AUTH_TEMPLATE where it needs Client Authentication and the plan's is the default
+    WebServer, which cannot carry it (R-GEN-02)."""
+    return CLIENT_AUTH_TEMPLATE if client_auth and template == "WebServer" else template
+
+
 def rules_for(applies_to: Role | str) -> tuple[CertificateRule, ...]:
     return _BY_TARGET.get(applies_to, ())
 
