@@ -110,6 +110,11 @@ PAGE_HEADERS = {
 }
 
 
+def _status(error: LyncPkiError) -> int:
+    """A refused action's status: the CA's own (404 missing, 403 forbidden), else 409."""
+    return error.status if isinstance(error, CaError) else 409
+
+
 def _said(error: LyncPkiError) -> str:
     """A refusal as the console shows it: what happened, then what to do."""
     return f"{error.message} ({error.fix})" if error.fix else error.message
@@ -407,8 +412,7 @@ class Console:
                 )
                 message = f"Request {request_id} denied."
         except LyncPkiError as error:
-            status = error.status if isinstance(error, CaError) else 409
-            return self.pending_page(request, f"Not done: {_said(error)}", status)
+            return self.pending_page(request, f"Not done: {_said(error)}", _status(error))
         return self.pending_page(request, message)
 
     # ------------------------------------------------------------------ certificates
@@ -454,8 +458,7 @@ class Console:
                 self.ca.revoke, serial, reason=reason, actor=session.account
             )
         except LyncPkiError as error:
-            status = error.status if isinstance(error, CaError) else 409
-            return self.certificates_page(request, f"Not revoked: {_said(error)}", status)
+            return self.certificates_page(request, f"Not revoked: {_said(error)}", _status(error))
         return await self._published(request, session, serial, done, f"revoked ({reason.value})")
 
     async def release(self, request: Request, serial: str) -> HTMLResponse:
@@ -465,8 +468,7 @@ class Console:
         try:
             done = await run_in_threadpool(self.ca.release, serial, actor=session.account)
         except LyncPkiError as error:
-            status = error.status if isinstance(error, CaError) else 409
-            return self.certificates_page(request, f"Not released: {_said(error)}", status)
+            return self.certificates_page(request, f"Not released: {_said(error)}", _status(error))
         return await self._published(request, session, serial, done, "released from hold")
 
     async def _published(
