@@ -19,6 +19,7 @@ from lab import CONTOSO
 from lyncpki.planning import plan
 from lyncpki.topology import load_topology
 from lyncpki.wizard import pages
+from lyncpki.wizard.prompter import Cancelled, GoBack
 from lyncpki.wizard.state import WizardState
 
 
@@ -264,8 +265,6 @@ def test_a_failure_at_executing_goes_back_with_every_answer_kept(
     the request it had prepared was left to wait for nothing."""
     import socket
 
-    from lyncpki.wizard.prompter import Cancelled
-
     class Visits(Scripted):
         def __init__(self) -> None:
             super().__init__()
@@ -341,3 +340,86 @@ def test_a_request_the_ca_took_without_answering_ends_the_wizard(
     assert taken == [1]  # one request sent, not two
     assert "--clear 1" in (kept.value.fix or "")
     assert [p.id for p in state.store.load().pending] == [1]
+
+
+def test_a_summary_that_cannot_make_the_request_goes_back_to_the_page_chosen(
+    tmp_path: Path,
+) -> None:
+    """The summary refused the answers and went Back to Additional SANs, whatever page the
+    problem was on (here the organization, longer than a subject takes). It now offers the
+    pages visited, latest first; the one chosen comes next, and Back from it goes on from there."""
+
+    class Revises(Scripted):
+        def __init__(self) -> None:
+            super().__init__()
+            self.titles: list[str] = []
+            self.offered: list[str] = []
+
+        def title(self, title: str, subtitle: str = "") -> None:
+            self.titles.append(title)
+            if title == "Executing Commands":
+                raise Cancelled  # the request can be made now: stop before making it
+
+        def choose(self, message: str, choices: Sequence[str], default: str | None = None) -> str:
+            if message == "Go back to":
+                self.offered = list(choices)
+                return "Organization Information"
+            return super().choose(message, choices, default)
+
+        def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
+            revised = message == "Organization" and self.offered  # on the second visit
+            return "Contoso" if revised else default
+
+    state = _state(tmp_path, "med01.contoso.net")
+    state.immediate, state.output = False, str(tmp_path / "med01.req")
+    state.organization = "x" * 100
+    ui = Revises()
+    with pytest.raises(Cancelled):
+        pages.run(state, ui, start="name_security")
+    summary = "Certificate Request Summary"
+    assert ui.titles.count(summary) == 2
+    after = ui.titles[ui.titles.index(summary) + 1 :]
+    assert after[0] == "Organization Information"
+    assert after[1:4] == [  # and on from there, not from Additional SANs
+        "Geographical Information",
+        "Subject Name / Subject Alternative Names",
+        "SIP Domain Setting on Subject Alternate Names (SANs)",
+    ]
+    assert ui.offered[0] == "Configure Additional Subject Alternate Names"  # latest first
+    assert "Name and Security Settings" in ui.offered and ui.offered[-1] == "Cancel"
+    assert any("at most 64" in line for line in ui.shown)
+    assert state.organization == "Contoso"
+
+
+def test_esc_goes_back_and_a_summary_with_nothing_to_revise_cancels(tmp_path: Path) -> None:
+    """Esc at a page's question (GoBack) returns to the previous page; a refusal at a summary
+    reached first (nothing visited to fix it on) cancels instead of showing it again forever."""
+
+    class Escapes(Scripted):
+        def __init__(self) -> None:
+            super().__init__()
+            self.titles: list[str] = []
+
+        def title(self, title: str, subtitle: str = "") -> None:
+            self.titles.append(title)
+            if self.titles.count("Geographical Information") == 2 or len(self.titles) > 6:
+                raise Cancelled
+
+        def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
+            if message == "City/Locality" and self.titles.count("Geographical Information") == 1:
+                raise GoBack
+            return default
+
+    state = _state(tmp_path, "med01.contoso.net")
+    ui = Escapes()
+    with pytest.raises(Cancelled):
+        pages.run(state, ui, start="organization")
+    assert ui.titles == [
+        "Organization Information",
+        "Geographical Information",
+        "Organization Information",  # Esc: back one page
+        "Geographical Information",
+    ]
+    state.organization = "x" * 100
+    with pytest.raises(Cancelled):
+        pages.run(state, Scripted(), start="summary")

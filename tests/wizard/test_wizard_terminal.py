@@ -14,7 +14,7 @@ import pytest
 
 from lab import ACCOUNTS, CONTOSO, Lab, lab_env, make_lab, ok, openssl, sans_of
 
-ENTER, DOWN_SELECT_2 = "\r", "2\r"
+ENTER, DOWN_SELECT_2, ESC = "\r", "2\r", "\x1b"
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,16 @@ def test_an_immediate_request_through_every_page_with_one_back(lab: Lab) -> None
     answer(child, "exportable")
     answer(child, "Go to")
     child.expect_exact("Organization Information")
-    answer(child, "Organization")
+    answer(child, "Organization", "Contoso Ltd\r")
+    answer(child, "unit", ESC)  # Esc: back to the previous page
+    child.expect_exact("Name and Security Settings")
+    answer(child, "Friendly name")
+    answer(child, "Bit length")
+    answer(child, "exportable")
+    answer(child, "Go to")
+    child.expect_exact("Organization Information")
+    child.expect_exact("Contoso Ltd")  # the answer kept
+    child.send(ENTER)
     answer(child, "unit")
     answer(child, "Go to")
     child.expect_exact("Geographical Information")

@@ -16,7 +16,7 @@ from lyncpki.planning import plan
 from lyncpki.store import server_name
 from lyncpki.topology import load_topology
 from lyncpki.wizard.pages import run
-from lyncpki.wizard.prompter import Cancelled, TerminalPrompter
+from lyncpki.wizard.prompter import Cancelled, GoBack, TerminalPrompter
 from lyncpki.wizard.state import WizardState
 
 HELP = """The Certificate Wizard of the Lync Deployment Wizard, in a terminal.
@@ -26,8 +26,9 @@ server's certificates, page by page as the Deployment Wizard's "Step 3: Request,
 Assign Certificates" does: certificate, delayed or immediate, CA, CA account, template, name
 and security (friendly name, bit length, exportable), organization, geography, the subject
 and SANs from the topology, SIP domains, additional SANs, summary (with the equivalent
-`lyncpki request` command line), executing, status, assignment. Back on every page keeps the
-answers; Cancel or Ctrl-C before "Executing Commands" changes nothing.
+`lyncpki request` command line), executing, status, assignment. Back (or Esc, at any
+question) on every page keeps the answers; a summary that cannot make the request offers the
+pages to go back to. Cancel or Ctrl-C before "Executing Commands" changes nothing.
 """
 
 
@@ -60,6 +61,6 @@ def _wizard(topology: Path | None, server: str | None, home: Path | None) -> Non
             server = ui.choose("Server", names, names[0])
         state.server = server_name(server)
         run(state, ui)
-    except Cancelled:
+    except (Cancelled, GoBack):  # Esc at the first question: nothing to go back to
         stdout.print("cancelled: nothing more was done", markup=False)
         raise typer.Exit(EXIT_FINDINGS) from None

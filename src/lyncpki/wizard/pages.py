@@ -28,12 +28,30 @@ from lyncpki.enrollment.requesting import (
 from lyncpki.errors import LyncPkiError
 from lyncpki.store import resolve_store_passphrase
 from lyncpki.store.listing import certificate_rows
-from lyncpki.wizard.prompter import BACK, NEXT, Prompter
+from lyncpki.wizard.prompter import BACK, CANCEL, NEXT, Cancelled, GoBack, Prompter
 from lyncpki.wizard.state import ALL_IN_ONE, WizardState
 
 Page = Callable[[WizardState, Prompter], str | None]
 TASKS = ("Request", "Assign", "Import", "Export", "Close")
 START = "wizard"
+# What a page answers to go back to a page of the administrator's choice (the summary, when the
+# answers cannot make a request: the problem may be on any page before it).
+REVISE = "revise"
+# The request pages' titles (also what the summary offers to go back to).
+TITLES = {
+    "request": "Certificate Request",
+    "delayed_or_immediate": "Delayed or Immediate Requests",
+    "request_file": "Certificate Request File",
+    "choose_ca": "Choose a Certification Authority (CA)",
+    "ca_account": "Certification Authority Account",
+    "template": "Specify Alternate Certificate Template",
+    "name_security": "Name and Security Settings",
+    "organization": "Organization Information",
+    "geography": "Geographical Information",
+    "subject_names": "Subject Name / Subject Alternative Names",
+    "sip_domains": "SIP Domain Setting on Subject Alternate Names (SANs)",
+    "additional_sans": "Configure Additional Subject Alternate Names",
+}
 
 
 def _nav(ui: Prompter, following: str, *, back: bool = True) -> str:
@@ -64,7 +82,7 @@ def wizard(state: WizardState, ui: Prompter) -> str | None:
 
 # ------------------------------------------------------------------------------ request
 def request(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Certificate Request", "Which planned certificate to request")
+    ui.title(TITLES["request"], "Which planned certificate to request")
     labels = [t.label for t in state.targets()]
     choices = labels + ([ALL_IN_ONE] if len(labels) > 1 else [])
     state.request = ui.choose("Certificate", choices, state.request or labels[0])
@@ -72,7 +90,7 @@ def request(state: WizardState, ui: Prompter) -> str | None:
 
 
 def delayed_or_immediate(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Delayed or Immediate Requests")
+    ui.title(TITLES["delayed_or_immediate"])
     now_label = "Send the request immediately to an online certification authority"
     later_label = "Prepare the request now, but send it later (offline certificate request)"
     chosen = ui.choose(
@@ -118,7 +136,7 @@ def _country_problem(text: str) -> str | None:
 
 
 def request_file(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Certificate Request File", "Where to save the request for your CA")
+    ui.title(TITLES["request_file"], "Where to save the request for your CA")
     default = state.output or f"{state.server}-{state.target().label.replace(',', '+')}.req"
 
     def problem(answer: str) -> str | None:
@@ -139,7 +157,7 @@ def detected_cas(state: WizardState) -> list[str]:
 
 
 def choose_ca(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Choose a Certification Authority (CA)")
+    ui.title(TITLES["choose_ca"])
     found = detected_cas(state)
     other = "Specify another certification authority"
     choices = [*found, other]
@@ -168,7 +186,7 @@ def _trust_problem(text: str) -> str | None:
 
 
 def ca_account(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Certification Authority Account")
+    ui.title(TITLES["ca_account"])
     state.alternate_credentials = ui.confirm(
         "Specify alternate credentials for the CA?", state.alternate_credentials
     )
@@ -179,7 +197,7 @@ def ca_account(state: WizardState, ui: Prompter) -> str | None:
 
 
 def template(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Specify Alternate Certificate Template", "Default: the Web Server template")
+    ui.title(TITLES["template"], "Default: the Web Server template")
     state.alternate_template = ui.confirm(
         "Use an alternative certificate template?", state.alternate_template
     )
@@ -192,7 +210,7 @@ KEY_CHOICES = ("rsa2048", "rsa4096", "ec-p256", "ec-p384")  # rsa1024: only when
 
 
 def name_security(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Name and Security Settings")
+    ui.title(TITLES["name_security"])
     target = state.target()
     state.friendly_name = _asked(
         ui, "Friendly name", state.friendly_name or target.friendly_name, _plain_problem
@@ -210,7 +228,7 @@ def name_security(state: WizardState, ui: Prompter) -> str | None:
 
 
 def organization(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Organization Information", "Optional")
+    ui.title(TITLES["organization"], "Optional")
     org = state.topology.organization
     state.organization = _asked(
         ui, "Organization", state.organization or org.name or "", _plain_problem
@@ -220,7 +238,7 @@ def organization(state: WizardState, ui: Prompter) -> str | None:
 
 
 def geography(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Geographical Information", "Optional")
+    ui.title(TITLES["geography"], "Optional")
     org = state.topology.organization
     state.country = _asked(
         ui, "Country/Region (two letters)", state.country or org.country or "", _country_problem
@@ -231,7 +249,7 @@ def geography(state: WizardState, ui: Prompter) -> str | None:
 
 
 def subject_names(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Subject Name / Subject Alternative Names", "Computed from the topology")
+    ui.title(TITLES["subject_names"], "Computed from the topology")
     target = state.target()
     ui.show([f"  Subject name: {target.subject}", "  Subject alternative names:"])
     ui.show([f"    {name}" for name in target.sans])
@@ -239,14 +257,14 @@ def subject_names(state: WizardState, ui: Prompter) -> str | None:
 
 
 def sip_domains(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("SIP Domain Setting on Subject Alternate Names (SANs)")
+    ui.title(TITLES["sip_domains"])
     domains = list(state.topology.sip_domains)
     state.sip_domains = ui.pick("Add sip.<domain> for", domains, state.sip_domains)
     return _nav(ui, "additional_sans")
 
 
 def additional_sans(state: WizardState, ui: Prompter) -> str | None:
-    ui.title("Configure Additional Subject Alternate Names", "E.g. for SIP domains to come")
+    ui.title(TITLES["additional_sans"], "E.g. for SIP domains to come")
     state.additional_sans = ui.text("Additional SANs (comma-separated)", state.additional_sans)
     return _nav(ui, "summary")
 
@@ -259,7 +277,7 @@ def summary(state: WizardState, ui: Prompter) -> str | None:
         spec = state.spec()
     except LyncPkiError as error:
         ui.show([f"  Cannot make this request: {error.message}", f"  fix: {error.fix or ''}"])
-        return BACK
+        return REVISE
     ui.show(
         [
             f"  Server: {state.server}",
@@ -554,6 +572,9 @@ def run(state: WizardState, ui: Prompter, start: str = START) -> None:
     while page:
         try:
             following = PAGES[page](state, ui)
+        except GoBack:  # Esc: as Back (nothing to go back to: the page again)
+            page = history.pop() if history else page
+            continue
         except LyncPkiError as error:
             if not history or isinstance(error, RequestKept):  # nothing to go back to, or a
                 raise  # request kept pending: Next again would send another (another key)
@@ -569,8 +590,28 @@ def run(state: WizardState, ui: Prompter, start: str = START) -> None:
         if following == BACK:
             page = history.pop() if history else page
             continue
+        if following == REVISE:
+            page = _revised(ui, history)
+            continue
         if page in POINTS_OF_NO_RETURN:
             history.clear()
         else:
             history.append(page)
         page = following
+
+
+def _revised(ui: Prompter, history: list[str]) -> str:
+    """The page the administrator chooses to go back to, among the request pages visited
+    (latest first, the default); the history is cut back to it, as Back would have."""
+    visited = {TITLES[p]: p for p in reversed(history) if p in TITLES}
+    if not visited:  # no page to fix it on (the summary reached first)
+        raise Cancelled
+    try:
+        label = ui.choose("Go back to", [*visited, CANCEL], next(iter(visited)))
+    except GoBack:
+        label = next(iter(visited))
+    if label == CANCEL:
+        raise Cancelled
+    chosen = visited[label]
+    del history[len(history) - 1 - history[::-1].index(chosen) :]
+    return chosen

@@ -1,11 +1,14 @@
 """How the wizard asks: a small protocol its pages use, and its questionary implementation.
-A page never calls questionary itself, so the same pages run in a terminal or from a script."""
+A page never calls questionary itself, so the same pages run in a terminal or from a script.
+Esc at any question goes Back (`GoBack`), as the Back button would, except where Back is not
+offered (after Executing Commands)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
 from rich.console import Console
 from rich.text import Text
 
@@ -16,6 +19,13 @@ NEXT, BACK, CANCEL = "Next", "Back", "Cancel"
 
 class Cancelled(Exception):
     """The administrator cancelled (Cancel, or Ctrl-C): nothing is done."""
+
+
+class GoBack(Exception):
+    """The administrator pressed Esc: back to the previous page, its answers kept."""
+
+
+_ESCAPED = object()  # what a question answers when Esc left it
 
 
 class Prompter(Protocol):
@@ -37,7 +47,26 @@ class Prompter(Protocol):
 def _answer(value: object) -> object:
     if value is None:  # questionary's answer to Ctrl-C
         raise Cancelled
+    if value is _ESCAPED:
+        raise GoBack
     return value
+
+
+def _escapable(question: Any, *, back: bool = True) -> Any:
+    """`question` (questionary's) answering `_ESCAPED` to Esc; Esc does nothing unless `back`.
+    prompt_toolkit tells a lone Esc from the start of an arrow key's sequence after a short
+    wait (its ttimeoutlen, half a second)."""
+    if not back:
+        return question
+    keys = KeyBindings()
+
+    @keys.add("escape", eager=True)
+    def _escape(event: Any) -> None:
+        event.app.exit(result=_ESCAPED)
+
+    application = question.application
+    application.key_bindings = merge_key_bindings([application.key_bindings, keys])
+    return question
 
 
 class TerminalPrompter:
@@ -56,18 +85,23 @@ class TerminalPrompter:
             self.console.print(Text(visible(line)), soft_wrap=True)
 
     def choose(self, message: str, choices: Sequence[str], default: str | None = None) -> str:
+        return self._choose(message, choices, default)
+
+    def _choose(
+        self, message: str, choices: Sequence[str], default: str | None, *, back: bool = True
+    ) -> str:
         import questionary  # prompt_toolkit: loaded by the wizard alone (50 ms a command)
 
-        answer = questionary.select(
+        question = questionary.select(
             message, choices=list(choices), default=default, use_shortcuts=True
-        ).ask()
-        return str(_answer(answer))
+        )
+        return str(_answer(_escapable(question, back=back).ask()))
 
     def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
         import questionary
 
         ask = questionary.password if secret else questionary.text
-        return str(_answer(ask(message, default=default).ask()))
+        return str(_answer(_escapable(ask(message, default=default)).ask()))
 
     def confirm(self, message: str, default: bool) -> bool:
         yes, no = "Yes", "No"
@@ -76,14 +110,19 @@ class TerminalPrompter:
     def pick(self, message: str, choices: Sequence[str], checked: Sequence[str]) -> list[str]:
         import questionary
 
-        answer = questionary.checkbox(
+        question = questionary.checkbox(
             message, choices=[questionary.Choice(c, checked=c in checked) for c in choices]
-        ).ask()
-        return [str(a) for a in _answer(answer)]  # type: ignore[attr-defined]
+        )
+        return [str(a) for a in _answer(_escapable(question).ask())]  # type: ignore[attr-defined]
 
     def navigate(self, *, back: bool = True, next_label: str = NEXT) -> str:
         choices = [next_label, *([BACK] if back else []), CANCEL]
-        answer = self.choose("Go to", choices, next_label)
+        try:
+            answer = self._choose(
+                "Go to (Esc: Back)" if back else "Go to", choices, next_label, back=back
+            )
+        except GoBack:
+            return BACK
         if answer == CANCEL:
             raise Cancelled
         return NEXT if answer == next_label else BACK
