@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,7 @@ ALL_IDS = (
     "plan.subject-too-long",
     "plan.rp-publishes-internal",
     "plan.rp-publishes-unknown",
+    "plan.no-external-web",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.
@@ -592,6 +594,50 @@ def test_a_subject_longer_than_a_cn_is_an_error() -> None:
         c.id for c in p.certificates if c.subject == long_web
     }
     assert all(w.severity == "error" and "72 characters" in w.message for w in found)
+
+
+# --- plan.no-external-web (R-FE-03, R-SE-03, R-DIR-03) ------------------------------------------
+
+
+def test_a_pool_without_an_external_web_name_is_told_its_certificate_is_missing() -> None:
+    """R-FE-03/R-SE-03/R-DIR-03 list WebServicesExternal for every such pool; without
+    web_services.external it was left out of the plan without a word."""
+    text = """\
+    sip_domains: [corpmail.se]
+    simple_urls: {meet: meet.corpmail.se, dialin: dialin.corpmail.se}
+    sites:
+      - name: Stockholm
+        pools:
+          - {role: front_end, fqdn: pool.ad.corpmail.se, servers: [fe1.ad.corpmail.se]}
+          - role: director
+            fqdn: dir.ad.corpmail.se
+            web_services: {internal: dirweb.ad.corpmail.se}
+          - {role: mediation, fqdn: med.ad.corpmail.se}
+      - name: Malmo
+        pools:
+          - {role: standard_edition, fqdn: se1.ad.corpmail.se}
+    """
+    p = plan_of(text)
+    assert not [c for c in p.certificates if "WebServicesExternal" in c.usages]
+    found = with_id(p, "plan.no-external-web")
+    assert [(w.subject, w.rule, w.severity) for w in found] == [
+        ("pool.ad.corpmail.se", "R-FE-03", "warning"),
+        ("dir.ad.corpmail.se", "R-DIR-03", "warning"),
+        ("se1.ad.corpmail.se", "R-SE-03", "warning"),
+    ]
+    assert "WebServicesExternal" in found[0].message and "Stockholm" in found[0].message
+    assert "Malmo" in found[2].message
+    assert all("web_services.external" in w.fix for w in found)
+
+
+def test_every_warning_id_is_in_the_readme_table() -> None:
+    from lyncpki.planning.advice import ALL_ADVICE
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("### Warnings", 1)[1].split("\n## ", 1)[0]
+    assert {a.id for a in ALL_ADVICE} == set(ALL_IDS) | {"plan.no-subject"}
+    missing = [a.id for a in ALL_ADVICE if f"| `{a.id}` |" not in table]
+    assert missing == []
 
 
 @pytest.mark.parametrize("warning_id", ALL_IDS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lyncpki.planning.context import Context, Facts
@@ -535,6 +535,39 @@ def _pool_too_large(
             )  # fmt: skip
 
 
+NO_EXTERNAL_WEB = Advice(
+    "plan.no-external-web", "R-FE-03", Severity.WARNING,
+    "a Front End, Standard Edition or Director pool without web_services.external: its "
+    "WebServicesExternal certificate is not planned",
+)  # fmt: skip
+# the requirement that lists WebServicesExternal for each role (REQUIREMENTS.md)
+_EXTERNAL_WEB_RULE = {
+    Role.FRONT_END: "R-FE-03", Role.STANDARD_EDITION: "R-SE-03", Role.DIRECTOR: "R-DIR-03"
+}  # fmt: skip
+
+
+def _no_external_web(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    """R-FE-03, R-SE-03, R-DIR-03 list WebServicesExternal for every such pool: without an
+    external web services FQDN the rule has no subject, and the certificate is left out."""
+    for site, pool in topology.pools():
+        rule = _EXTERNAL_WEB_RULE.get(pool.role)
+        if rule is None or (pool.web_services and pool.web_services.external):
+            continue
+        warning = _warn(
+            NO_EXTERNAL_WEB, pool.fqdn,
+            f"{pool.role} pool {pool.fqdn} (site {site.name}) has no external web services "
+            f"FQDN, so its WebServicesExternal certificate ({rule}) is not planned: remote "
+            "users, mobile clients and federated partners reach its web services through "
+            "that name",
+            f"set web_services.external: <name> on pool {pool.fqdn} (e.g. "
+            f"web_services: {{external: webext.{topology.default_sip_domain}}}) and publish it "
+            "on the site's reverse proxy",
+        )  # fmt: skip
+        yield replace(warning, rule=rule)
+
+
 TOPOLOGY_ADVICE: tuple[
     tuple[Advice, Callable[[Topology, Facts, list[PlannedCertificate]], Iterator[PlanWarning]]],
     ...,
@@ -548,6 +581,7 @@ TOPOLOGY_ADVICE: tuple[
     (WILDCARD_DEVICES, _wildcards_in_use),
     (CHAT_SAME_CA, _chat_ca),
     (POOL_TOO_LARGE, _pool_too_large),
+    (NO_EXTERNAL_WEB, _no_external_web),
 )
 
 
