@@ -596,6 +596,47 @@ def test_a_subject_longer_than_a_cn_is_an_error() -> None:
     assert all(w.severity == "error" and "72 characters" in w.message for w in found)
 
 
+# --- whole-certificate advice with layout: combined (R-GEN-17) ----------------------------------
+
+
+def test_combined_layout_judges_the_merged_certificate_once() -> None:
+    """The checks ran on the Default, web-internal and web-external parts before they were
+    merged: a merged public certificate over the SAN limit passed (each part was under it),
+    and every warning was said once per part, naming parts the report does not list."""
+    settings = BASE + (
+        "mobility: true\n"
+        "defaults: {layout: combined, public_ca_san_limit: 6, key: rsa1024}\n"
+        "certificate_authorities: {internal_servers: public}\n"
+    )
+    p = plan(load_topology_text(textwrap.dedent(minimal(settings)), "t.yaml"))
+    merged = p.by_id("fe1.ad.corpmail.se/default")
+    assert "WebServicesExternal" in merged.usages and len(merged.sans) > 6
+    ids = {c.id for c in p.certificates}
+    assert {w.certificate for w in p.warnings if w.certificate} <= ids
+    mine = [(w.id, w.certificate) for w in p.warnings if w.certificate == merged.id]
+    assert sorted(mine) == [
+        ("plan.too-many-sans", merged.id),
+        ("plan.weak-key", merged.id),
+    ]
+    assert sorted((w.id, w.certificate) for w in merged.warnings) == sorted(mine)
+
+
+def test_combined_layout_keeps_the_wildcard_advice_of_each_part() -> None:
+    """A simple URL's wildcard (a web services name, R-GEN-08) is accepted on the merged
+    certificate; a wildcard only the Default part carries (additional_sans) is still not."""
+    settings = BASE + "wildcards: true\ndefaults: {layout: combined}\n"
+    text = minimal(settings).replace(
+        "servers: [fe1.ad.corpmail.se]\n",
+        "servers: [fe1.ad.corpmail.se]\n        additional_sans: ['*.ad.corpmail.se']\n",
+    )
+    p = plan(load_topology_text(textwrap.dedent(text), "t.yaml"))
+    found = with_id(p, "plan.wildcard-not-accepted")
+    assert [(w.certificate, w.subject) for w in found] == [
+        ("fe1.ad.corpmail.se/default", "*.ad.corpmail.se")
+    ]
+    assert "*.corpmail.se" in p.by_id("fe1.ad.corpmail.se/default").sans
+
+
 # --- plan.no-external-web (R-FE-03, R-SE-03, R-DIR-03) ------------------------------------------
 
 

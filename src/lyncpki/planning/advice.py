@@ -7,7 +7,7 @@ them raises: each returns the warnings it finds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -267,6 +267,33 @@ def rule_warnings(
     rule: CertificateRule, cert: PlannedCertificate, ctx: Context
 ) -> list[PlanWarning]:
     return [w for _, check in CERTIFICATE_ADVICE for w in check(rule, cert, ctx)]
+
+
+def certificate_warnings(
+    parts: Sequence[tuple[CertificateRule, PlannedCertificate]],
+    cert: PlannedCertificate,
+    ctx: Context,
+) -> list[PlanWarning]:
+    """The advice about `cert` as the report lists it, each said once: `parts` are the rules
+    it was planned by with what each planned, several when `layout: combined` merged a
+    server's Default and web services certificates into `cert` (R-GEN-17). Every check
+    judges the whole certificate (its SAN count, key, issuer, template), but where a wildcard
+    may be depends on the rule that put the name there (R-GEN-08): a web services part's
+    simple URL wildcards are accepted, a wildcard only the Default part carries is not."""
+    first = parts[0][0]
+    accepted = {name for rule, part in parts if rule.wildcard_ok for name in part.sans}
+    found: list[PlanWarning] = []
+    for rule, part in parts:
+        if not rule.wildcard_ok:
+            own = tuple(name for name in part.sans if name not in accepted)
+            found += _wildcards(rule, replace(cert, sans=own), ctx)
+    found += [
+        w
+        for advice, check in CERTIFICATE_ADVICE
+        if advice is not WILDCARD
+        for w in check(first, cert, ctx)
+    ]
+    return list(dict.fromkeys(found))
 
 
 DEFAULT_NAME = Advice(

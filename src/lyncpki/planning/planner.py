@@ -8,7 +8,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lyncpki.keyspec import KeySpec
-from lyncpki.planning.advice import no_subject, plan_warnings, public_validity, rule_warnings
+from lyncpki.planning.advice import (
+    certificate_warnings,
+    no_subject,
+    plan_warnings,
+    public_validity,
+)
 from lyncpki.planning.context import Context, Facts
 from lyncpki.planning.model import (
     CertificatePlan,
@@ -211,24 +216,35 @@ class _Planner:
 
     def plan(self, source: str | None) -> CertificatePlan:
         certificates: list[PlannedCertificate] = []
+        # what each listed certificate was planned from: (rule, part) pairs, several where
+        # `layout: combined` merged a server's Default and web services certificates
+        parts: list[list[tuple[CertificateRule, PlannedCertificate]]] = []
+        contexts: list[Context] = []
         merged_at: dict[tuple[str, str], int] = {}
         for app in self.applications():
             cert = self.certificate(app)
             if cert is None:
                 continue
             rule, ctx, target = app.rule, app.ctx, app.target
-            found = rule_warnings(rule, cert, ctx) + public_validity(cert, self.today)
-            if found:
-                cert = replace(cert, warnings=tuple(found))
             group = rule.merge_group
             if group and self.layout_of(ctx) is Layout.COMBINED:
                 key = (target, group)
                 if key in merged_at:
                     index = merged_at[key]
                     certificates[index] = _merge(certificates[index], cert)
+                    parts[index].append((rule, cert))
                     continue
                 merged_at[key] = len(certificates)
             certificates.append(cert)
+            parts.append([(rule, cert)])
+            contexts.append(ctx)
+        # the checks that judge a whole certificate, once each certificate is whole (a merged
+        # one over the public CA's SAN limit was passed part by part)
+        for index, cert in enumerate(certificates):
+            found = certificate_warnings(parts[index], cert, contexts[index])
+            found += public_validity(cert, self.today)
+            if found:
+                certificates[index] = replace(cert, warnings=tuple(found))
         certificates = _unique_friendly_names(certificates)
         warnings = [w for c in certificates for w in c.warnings]
         warnings += self.warnings + plan_warnings(self.topology, self.facts, certificates)
@@ -255,7 +271,6 @@ def _merge(first: PlannedCertificate, other: PlannedCertificate) -> PlannedCerti
         + (() if "R-GEN-17" in first.rules else ("R-GEN-17",)),
         friendly_name=f"Lync Default and Web Services {first.target}",
         notes=first.notes + tuple(n for n in other.notes if n not in first.notes),
-        warnings=first.warnings + other.warnings,
     )
 
 
