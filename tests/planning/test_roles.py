@@ -654,6 +654,48 @@ def test_reverse_proxy_without_fqdn_is_named_after_its_subject() -> None:
     assert cert.template == "WebServer"
 
 
+def test_two_sites_reverse_proxies_named_after_one_subject_have_ids_of_their_own() -> None:
+    """Two sites' reverse proxies without `fqdn` publishing the same first name were both
+    `webdir.../reverse-proxy`, with one friendly name: by_id, deploy and check took one for
+    the other. Each now names its site; ids no other certificate shares are kept."""
+    text = textwrap.dedent(
+        """\
+        sip_domains: [northwind.org]
+        simple_urls: {meet: meet.northwind.org, dialin: dialin.northwind.org}
+        sites:
+          - name: Oslo
+            pools:
+              - {role: front_end, fqdn: p1.oslo.northwind.org, servers: [fe1.oslo.northwind.org]}
+              - role: director
+                fqdn: dir.oslo.northwind.org
+                web_services: {external: webdir.northwind.org}
+            reverse_proxy: {publishes: [webdir.northwind.org]}
+          - name: Bergen
+            pools:
+              - {role: front_end, fqdn: p1.bergen.northwind.org, servers: [fe.bergen.northwind.org]}
+            reverse_proxy: {publishes: [webdir.northwind.org]}
+        """
+    )
+    p = plan(load_topology_text(text, "t.yaml"))
+    ids = [c.id for c in p.certificates]
+    assert len(ids) == len(set(ids)), ids
+    proxies = [c for c in p.certificates if c.role == "reverse_proxy"]
+    assert [(c.id, c.site) for c in proxies] == [
+        ("Oslo/webdir.northwind.org/reverse-proxy", "Oslo"),
+        ("Bergen/webdir.northwind.org/reverse-proxy", "Bergen"),
+    ]
+    assert len({c.friendly_name for c in proxies}) == 2
+    assert "fe1.oslo.northwind.org/default" in ids  # unique ids are left alone
+
+
+def test_a_plan_with_a_repeated_id_is_refused_as_a_bug() -> None:
+    from lyncpki.planning.planner import _check_unique_ids
+
+    cert = plan(topology("", FE_POOL)).certificates[0]
+    with pytest.raises(RuntimeError, match=f"same id \\({cert.id}\\)"):
+        _check_unique_ids([cert, cert])
+
+
 def test_single_reverse_proxy_key_is_not_exported() -> None:
     rp = "fqdn: rp.corpmail.se\npublishes: [web.corpmail.se]\n"
     cert = plan(topology("", FE_POOL, reverse_proxy=rp)).by_id("rp.corpmail.se/reverse-proxy")

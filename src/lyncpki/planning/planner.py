@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -238,6 +239,7 @@ class _Planner:
             certificates.append(cert)
             parts.append([(rule, cert)])
             contexts.append(ctx)
+        certificates = _site_qualified(certificates)
         # the checks that judge a whole certificate, once each certificate is whole (a merged
         # one over the public CA's SAN limit was passed part by part)
         for index, cert in enumerate(certificates):
@@ -246,6 +248,7 @@ class _Planner:
             if found:
                 certificates[index] = replace(cert, warnings=tuple(found))
         certificates = _unique_friendly_names(certificates)
+        _check_unique_ids(certificates)
         warnings = [w for c in certificates for w in c.warnings]
         warnings += self.warnings + plan_warnings(self.topology, self.facts, certificates)
         layout = self.options.layout or self.topology.defaults.layout
@@ -272,6 +275,34 @@ def _merge(first: PlannedCertificate, other: PlannedCertificate) -> PlannedCerti
         friendly_name=f"Lync Default and Web Services {first.target}",
         notes=first.notes + tuple(n for n in other.notes if n not in first.notes),
     )
+
+
+def _site_qualified(certificates: list[PlannedCertificate]) -> list[PlannedCertificate]:
+    """Ids (and friendly names) that name their site where two sites' certificates would share
+    one: two reverse proxies without an `fqdn` whose first published name is the same were
+    both `webdir.contoso.com/reverse-proxy`. An id that is unique is kept as it is."""
+    count = Counter(cert.id for cert in certificates)
+    return [
+        cert
+        if count[cert.id] == 1
+        else replace(
+            cert,
+            id=f"{cert.site}/{cert.id}",
+            friendly_name=f"{cert.friendly_name} ({cert.site})",
+        )
+        for cert in certificates
+    ]
+
+
+def _check_unique_ids(certificates: list[PlannedCertificate]) -> None:
+    """Every id names one certificate of the plan: the reports, `deploy` and `check` look
+    certificates up by it."""
+    repeated = sorted(i for i, n in Counter(c.id for c in certificates).items() if n > 1)
+    if repeated:
+        raise RuntimeError(
+            f"the plan gives two certificates the same id ({', '.join(repeated)}): a bug of the "
+            "planner, which must give each certificate an id of its own"
+        )
 
 
 def _unique_friendly_names(certificates: list[PlannedCertificate]) -> list[PlannedCertificate]:

@@ -68,7 +68,11 @@ def _warning_schema() -> dict[str, Any]:
 def _certificate_schema() -> dict[str, Any]:
     return _object(
         {
-            "id": _string("unique id of the plan entry: <target>/<kind>"),
+            "id": _string(
+                "unique id of the plan entry: <target>/<kind>; <site>/<target>/<kind> where two "
+                "sites' certificates would otherwise share one (reverse proxies without an fqdn "
+                "publishing the same first name)"
+            ),
             "site": _string("site name, or 'global'"),
             "role": _string("server role (front_end, edge, ...), or 'global'"),
             "target": _string("server or pool FQDN it is requested for ('global' for OAuth)"),
