@@ -35,6 +35,7 @@ ALL_IDS = (
     "plan.rp-publishes-internal",
     "plan.rp-publishes-unknown",
     "plan.no-external-web",
+    "plan.template-display-name",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.
@@ -540,6 +541,40 @@ def test_client_authentication_from_the_webserver_template() -> None:
     found = with_id(plan_of(minimal(settings, edge)), "plan.client-auth-template")
     assert [w.certificate for w in found] == ["edgepool.ad.corpmail.se/edge-external"], found
     assert not with_id(plan_of(minimal(settings, EDGE)), "plan.client-auth-template")
+
+
+@pytest.mark.parametrize("template", ["webserver", "WEBSERVER", "Web Server", "web server"])
+def test_client_authentication_from_the_webserver_template_however_written(template: str) -> None:
+    """The comparison was `== "WebServer"`: `webserver` or the display name `Web Server`
+    (which AD CS matches case-insensitively, R-GEN-14) skipped the warning, and the request
+    asked the WebServer template for Client Authentication."""
+    from lyncpki.planning.rules import request_template
+
+    settings = BASE + "federation: {enabled: true, public_im: true}\n"
+    edge = EDGE + f"  certificates: {{template: {template}}}\n"
+    found = with_id(plan_of(minimal(settings, edge)), "plan.client-auth-template")
+    assert [w.certificate for w in found] == ["edgepool.ad.corpmail.se/edge-external"], found
+    assert request_template(template, client_auth=True) == "LyncServer"
+    assert request_template(template, client_auth=False) == template
+
+
+def test_a_template_display_name_is_told_to_be_the_template_name() -> None:
+    settings = BASE + "federation: {enabled: true}\n"
+    edge = EDGE + "  certificates: {template: Lync Server Edge}\n"
+    rp = (
+        "fqdn: rp.corpmail.se\npublishes: [web.corpmail.se]\ncertificates: {template: Web Server}\n"
+    )
+    found = with_id(
+        plan_of(minimal(settings, edge, reverse_proxy=rp)), "plan.template-display-name"
+    )
+    assert [(w.subject, w.rule) for w in found] == [
+        ("sites[0].pools[1].certificates.template", "R-GEN-14"),
+        ("sites[0].reverse_proxy.certificates.template", "R-GEN-14"),
+    ]
+    assert "display name" in found[0].message and "LyncServerEdge" in found[0].fix
+    assert "e.g. WebServer" in found[1].fix
+    quiet = EDGE + "  certificates: {template: LyncServerEdge}\n"
+    assert not with_id(plan_of(minimal(settings, quiet)), "plan.template-display-name")
 
 
 def test_a_pool_larger_than_lync_supports() -> None:

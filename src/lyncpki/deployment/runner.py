@@ -43,6 +43,7 @@ from lyncpki.enrollment.requesting import keep
 from lyncpki.enrollment.selection import merge
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning.model import PlannedCertificate, Usage
+from lyncpki.planning.rules import is_webserver
 from lyncpki.store import PendingRequest, ServerStore, StoreError
 from lyncpki.topology.model import Organization
 from lyncpki.x509.identifiers import serial_hex
@@ -96,7 +97,7 @@ def request_spec(
     planned: PlannedCertificate, holder: str, organization: Organization
 ) -> RequestSpec:
     """The request deploy makes for a planned certificate (its MTLS template where needed)."""
-    mtls = bool(MTLS_USAGES & set(planned.usages)) and planned.template == "WebServer"
+    mtls = bool(MTLS_USAGES & set(planned.usages)) and is_webserver(planned.template)
     answers = WizardAnswers(template=MTLS_TEMPLATE if mtls else None, client_eku=mtls)
     return decide(merge(holder, planned.usages, [planned]), answers, organization)
 

@@ -14,7 +14,7 @@ from typing import Any
 from lyncpki.planning.context import Context, Facts
 from lyncpki.planning.model import Eku, PlannedCertificate, PlanWarning, Severity, Usage
 from lyncpki.planning.public_validity import SOURCE, public_max_days
-from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE, CaKind, CertificateRule
+from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE, CaKind, CertificateRule, is_webserver
 from lyncpki.topology.issues import format_path
 from lyncpki.topology.model import Issuer, Role, Topology
 from lyncpki.topology.names import CN_MAX, is_within
@@ -237,11 +237,12 @@ def _admin_external(
 def _client_auth_webserver(
     rule: CertificateRule, cert: PlannedCertificate, ctx: Context
 ) -> Iterator[PlanWarning]:
-    if Eku.CLIENT_AUTH in cert.eku and cert.template == "WebServer":
+    if Eku.CLIENT_AUTH in cert.eku and is_webserver(cert.template):
         yield _warn(
             CLIENT_AUTH_WEBSERVER, cert.template,
             f"{cert.id} needs Client Authentication (public IM, R-GEN-02), and the WebServer "
-            "template issues Server Authentication only: the CA drops it or refuses",
+            f"template ({cert.template}) issues Server Authentication only: the CA drops it or "
+            "refuses",
             f"use a template with both EKUs (e.g. {CLIENT_AUTH_TEMPLATE}) in the certificate's "
             "template, or remove the WebServer override", cert.id,
         )  # fmt: skip
@@ -595,6 +596,44 @@ def _no_external_web(
         yield replace(warning, rule=rule)
 
 
+TEMPLATE_DISPLAY_NAME = Advice(
+    "plan.template-display-name", "R-GEN-14", Severity.WARNING,
+    "a certificates.template with a space: a template's display name, where a request names "
+    "the template name",
+)  # fmt: skip
+
+
+def _template_options(topology: Topology) -> Iterator[tuple[str, str]]:
+    """(field, template) for every certificates.template the topology sets."""
+    for s, site in enumerate(topology.sites):
+        for p, pool in enumerate(site.pools):
+            if pool.certificates.template:
+                yield f"sites[{s}].pools[{p}].certificates.template", pool.certificates.template
+        proxy = site.reverse_proxy
+        if proxy and proxy.certificates.template:
+            yield f"sites[{s}].reverse_proxy.certificates.template", proxy.certificates.template
+    if topology.oauth.certificates.template:
+        yield "oauth.certificates.template", topology.oauth.certificates.template
+
+
+def _template_display_name(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    """R-GEN-14: a request names the template's name (WebServer), not its display name
+    (Web Server), which the CA does not know."""
+    for field, template in _template_options(topology):
+        if " " in template:
+            name = "WebServer" if is_webserver(template) else "".join(template.split())
+            yield _warn(
+                TEMPLATE_DISPLAY_NAME, field,
+                f"template '{template}' looks like a display name (it has a space): a request "
+                "names the template name, and the CA refuses one it does not know",
+                f"use the template name, e.g. WebServer: write {name} if that is its name (the "
+                "CA's Certificate Templates console shows the template name beside the display "
+                "name)",
+            )  # fmt: skip
+
+
 TOPOLOGY_ADVICE: tuple[
     tuple[Advice, Callable[[Topology, Facts, list[PlannedCertificate]], Iterator[PlanWarning]]],
     ...,
@@ -609,6 +648,7 @@ TOPOLOGY_ADVICE: tuple[
     (CHAT_SAME_CA, _chat_ca),
     (POOL_TOO_LARGE, _pool_too_large),
     (NO_EXTERNAL_WEB, _no_external_web),
+    (TEMPLATE_DISPLAY_NAME, _template_display_name),
 )
 
 

@@ -335,11 +335,22 @@ RULES: tuple[CertificateRule, ...] = (
 CLIENT_AUTH_TEMPLATE = "LyncServer"  # server + client authentication (R-GEN-02, R-GEN-14)
 
 
+def template_key(template: str) -> str:
+    """A template name as AD CS compares it: case and spaces aside (`webserver` and the
+    display name `Web Server` are the WebServer template)."""
+    return "".join(template.split()).lower()
+
+
+def is_webserver(template: str) -> bool:
+    """Whether `template` names the default WebServer template, however it is written."""
+    return template_key(template) == "webserver"
+
+
 def request_template(template: str, client_auth: bool) -> str:
     """The template a request for a planned certificate names: the plan's, or
     CLIENT_AUTH_TEMPLATE where it needs Client Authentication and the plan's is the default
     WebServer, which cannot carry it (R-GEN-02)."""
-    return CLIENT_AUTH_TEMPLATE if client_auth and template == "WebServer" else template
+    return CLIENT_AUTH_TEMPLATE if client_auth and is_webserver(template) else template
 
 
 def rules_for(applies_to: Role | str) -> tuple[CertificateRule, ...]:
