@@ -597,6 +597,38 @@ def test_xmpp_runs_on_the_federation_site_only() -> None:
     assert not {n for n in stockholm.sans if n.startswith(("xmpp.", "*."))}
 
 
+@pytest.mark.parametrize(("site", "federating"), [("Oslo", "oslo"), (None, "sto")])
+def test_public_im_runs_on_the_federation_site_only(site: str | None, federating: str) -> None:
+    """Client Authentication (public IM, R-GEN-02) was put on every site's Edge external
+    certificate; public IM providers federate with the federation route's Edge, as XMPP
+    partners do: named by federation.site, else the first site with an Edge pool."""
+    where = f", site: {site}" if site else ""
+    text = HEADER + textwrap.dedent(
+        f"""\
+        federation: {{enabled: true, public_im: true{where}}}
+        sites:
+          - name: Stockholm
+            pools:
+              - {{role: front_end, fqdn: pool.ad.corpmail.se, servers: [fe1.ad.corpmail.se]}}
+              - role: edge
+                fqdn: edge-sto.ad.corpmail.se
+                external: {{access: sip.corpmail.se, webconf: wc.corpmail.se, av: av.corpmail.se}}
+          - name: Oslo
+            pools:
+              - role: edge
+                fqdn: edge-oslo.ad.partner.no
+                external: {{access: sip.partner.no, webconf: wc.partner.no, av: av.partner.no}}
+        """
+    )
+    p = plan(load_topology_text(text, "test.yaml"))
+    eku = {c.id: {str(e) for e in c.eku} for c in p.certificates if c.id.endswith("/edge-external")}
+    templates = {c.id: c.template for c in p.certificates if c.id.endswith("/edge-external")}
+    for cert_id, found in eku.items():
+        here = cert_id.startswith(f"edge-{federating}.")
+        assert found == ({"serverAuth", "clientAuth"} if here else {"serverAuth"}), cert_id
+        assert templates[cert_id] == ("LyncServer" if here else "WebServer"), cert_id
+
+
 # --- Reverse proxy (R-RP-01..02, R-MOB-03) ------------------------------------------------------
 
 RP_FARM = """\

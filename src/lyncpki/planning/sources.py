@@ -165,7 +165,7 @@ class Condition(StrEnum):
     AV_COUPLED = "A/V authentication shares the Edge external certificate"
     AV_DECOUPLED = "A/V authentication has its own certificate (decoupled_av)"
     XMPP_HERE = "XMPP federation runs on this site's Edge"
-    PUBLIC_IM = "public IM connectivity (AOL) is enabled"
+    PUBLIC_IM = "public IM connectivity (AOL) runs on this site's Edge"
     OWA_PLANNED = "the Office Web Apps pool asks for its certificate (plan_certificate)"
     HAS_REVERSE_PROXY = "the site has a reverse proxy"
     RP_CLIENT_AUTH = "the reverse proxy asks for Client Authentication (client_auth)"
@@ -175,12 +175,18 @@ def _xmpp_here(ctx: Context) -> bool:
     return ctx.topology.federation.xmpp and ctx.site.name == ctx.facts.federation_site
 
 
+def _public_im_here(ctx: Context) -> bool:
+    """Public IM providers federate with the federation route's Edge, as XMPP partners do:
+    the other sites' Edge pools need no Client Authentication (R-GEN-02)."""
+    return ctx.topology.federation.public_im and ctx.site.name == ctx.facts.federation_site
+
+
 CONDITIONS: dict[Condition, Callable[[Context], bool]] = {
     Condition.HAS_EXTERNAL_WEB: lambda ctx: bool(_external_web(ctx)),
     Condition.AV_COUPLED: lambda ctx: bool(ctx.pool and not ctx.pool.decoupled_av),
     Condition.AV_DECOUPLED: lambda ctx: bool(ctx.pool and ctx.pool.decoupled_av),
     Condition.XMPP_HERE: _xmpp_here,
-    Condition.PUBLIC_IM: lambda ctx: ctx.topology.federation.public_im,
+    Condition.PUBLIC_IM: _public_im_here,
     Condition.OWA_PLANNED: lambda ctx: bool(ctx.pool and ctx.pool.plan_certificate),
     Condition.HAS_REVERSE_PROXY: lambda ctx: ctx.site.reverse_proxy is not None,
     Condition.RP_CLIENT_AUTH: lambda ctx: bool(
