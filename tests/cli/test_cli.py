@@ -144,6 +144,30 @@ def test_strict_exits_1_on_warnings(contoso_yaml: Path) -> None:
     assert code == 1
 
 
+def test_a_plan_with_errors_exits_1_without_strict(tmp_path: Path) -> None:
+    """An error-severity finding (no request can be made for a certificate) exited 0 unless
+    --strict: a script took an unusable plan for a good one. The report is still written."""
+    long_domain = "s" * 55 + ".corpmail.se"
+    topology = tmp_path / "t.yaml"
+    topology.write_text(
+        "sip_domains: [corpmail.se]\n"
+        "simple_urls: {meet: meet.corpmail.se}\n"
+        f"oauth: {{subject: {long_domain}}}\n"
+        "sites:\n"
+        "  - name: Stockholm\n"
+        "    pools:\n"
+        "      - {role: standard_edition, fqdn: se1.corpmail.se,"
+        " web_services: {external: web.corpmail.se}}\n"
+    )
+    target = tmp_path / "plan.json"
+    code, _, err = invoke("plan", str(topology), "-o", str(target))
+    assert code == 1, err
+    assert "plan.subject-too-long" in err
+    assert json.loads(target.read_text())["certificates"]
+    code, out, _ = invoke("plan", str(topology), "--json")
+    assert code == 1 and json.loads(out)["warnings"][0]["severity"] == "error"
+
+
 def test_missing_topology_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     code, _, err = invoke("plan", str(tmp_path / "absent.yaml"))
     assert code == 2

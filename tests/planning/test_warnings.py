@@ -631,6 +631,38 @@ def test_a_subject_longer_than_a_cn_is_an_error() -> None:
     assert all(w.severity == "error" and "72 characters" in w.message for w in found)
 
 
+LONG_DOMAIN = "s" * 55 + ".corpmail.se"  # 67 characters: a SIP domain, not a CN
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_a_long_oauth_subject_is_fixed_by_oauth_subject(explicit: bool) -> None:
+    """The OAuth certificate's subject is oauth.subject, else the default SIP domain: the fix
+    said to shorten the SIP domain, which no one can; it names oauth.subject."""
+    settings = (
+        f"sip_domains: [{LONG_DOMAIN}, corpmail.se]\n"
+        f"simple_urls: {{meet: [meet.{LONG_DOMAIN}, meet.corpmail.se]}}\n"
+    )
+    if explicit:
+        settings = (
+            "sip_domains: [corpmail.se]\nsimple_urls: {meet: meet.corpmail.se}\n"
+            f"oauth: {{subject: {LONG_DOMAIN}}}\n"
+        )
+    found = with_id(plan_of(minimal(settings)), "plan.subject-too-long")
+    assert [w.certificate for w in found] == ["global/oauth"]
+    assert "set oauth.subject" in found[0].fix
+    assert ("the default SIP domain" in found[0].fix) is not explicit
+    assert f"shorten {LONG_DOMAIN}" not in found[0].fix
+
+
+def test_a_long_reverse_proxy_subject_is_fixed_in_what_it_publishes() -> None:
+    long_web = "w" * 60 + ".corpmail.se"
+    found = with_id(
+        plan_of(BASE + minimal().replace("web.corpmail.se", long_web)), "plan.subject-too-long"
+    )
+    rp = [w for w in found if w.certificate == "rp.corpmail.se/reverse-proxy"]
+    assert rp and "reverse_proxy.publishes of site Stockholm" in rp[0].fix
+
+
 # --- whole-certificate advice with layout: combined (R-GEN-17) ----------------------------------
 
 

@@ -48,7 +48,9 @@ HELP = (
     "With --output the format defaults to the file's suffix (.txt: table); a suffix that "
     "names no format needs --format. The report never replaces the topology file."
     "\n\n"
-    "Exit status: 0 planned; 1 with --strict when there are warnings; 2 the topology is invalid."
+    "Exit status: 0 planned; 1 the plan has errors (a certificate no request can be made for, "
+    "such as plan.subject-too-long), or with --strict warnings; the report is written all the "
+    "same; 2 the topology is invalid."
 )
 
 
@@ -79,7 +81,9 @@ def plan_command(
         help="Print JSON (for scripts): the plan, or with --output what was written.",
     ),
     strict: bool = typer.Option(
-        False, "--strict", help="Exit with status 1 when the plan has warnings."
+        False,
+        "--strict",
+        help="Exit with status 1 when the plan has warnings too (errors always do).",
     ),
 ) -> None:
     run(topology, format, output, layout, as_json, strict)
@@ -142,6 +146,15 @@ def run(
                     "of no one certificate]",
                     markup=False,
                 )
+    errors = [w for w in result.warnings if w.severity is Severity.ERROR]
+    if errors:  # a certificate no request can be made for: the plan cannot be carried out
+        if not as_json:
+            stderr.print(
+                f"{len(errors)} error(s) in the plan ({', '.join(sorted({w.id for w in errors}))}"
+                "): exit status 1",
+                markup=False,
+            )
+        raise typer.Exit(EXIT_FINDINGS)
     warned = any(w.severity is not Severity.INFO for w in result.warnings)
     if strict and warned:
         raise typer.Exit(EXIT_FINDINGS)

@@ -15,6 +15,7 @@ from lyncpki.planning.context import Context, Facts
 from lyncpki.planning.model import Eku, PlannedCertificate, PlanWarning, Severity, Usage
 from lyncpki.planning.public_validity import SOURCE, public_max_days
 from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE, CaKind, CertificateRule, is_webserver
+from lyncpki.planning.sources import Name
 from lyncpki.topology.issues import format_path
 from lyncpki.topology.model import Issuer, Role, Topology
 from lyncpki.topology.names import CN_MAX, is_within
@@ -91,6 +92,35 @@ SUBJECT_TOO_LONG = Advice(
 )  # fmt: skip
 
 
+def _subject_fix(rule: CertificateRule, cert: PlannedCertificate, ctx: Context) -> str:
+    """Where the topology gives `rule` its subject, and how to shorten it there."""
+    most = f"at most {CN_MAX} characters"
+    pool = ctx.pool.fqdn if ctx.pool else ""
+    if rule.subject is Name.OAUTH_SUBJECT:
+        where = (
+            "oauth.subject names it"
+            if ctx.topology.oauth.subject
+            else "it is the default SIP domain, the first of sip_domains"
+        )
+        return f"set oauth.subject to a name of {most} ({where}); the SIP domains need not change"
+    if rule.subject is Name.RP_SUBJECT:
+        return (
+            f"publish a name of {most} first in reverse_proxy.publishes of site "
+            f"{ctx.site.name} (the Front End pool's web_services.external when it is published "
+            f"is the subject), or shorten {cert.subject}"
+        )
+    if rule.subject is Name.EDGE_ACCESS:
+        return f"shorten external.access of Edge pool {pool} to {most}"
+    if rule.subject is Name.EDGE_AV:
+        return f"shorten external.av of Edge pool {pool} to {most}"
+    if rule.subject is Name.SERVER:
+        return f"shorten the server's FQDN {cert.subject} (in servers of pool {pool}) to {most}"
+    return (
+        f"shorten the FQDN of pool {pool} to {most} (a pool's FQDN is the subject of its "
+        "servers' certificates)"
+    )
+
+
 def _subject_too_long(
     rule: CertificateRule, cert: PlannedCertificate, ctx: Context
 ) -> Iterator[PlanWarning]:
@@ -100,8 +130,7 @@ def _subject_too_long(
             f"the subject of {cert.id} is {len(cert.subject)} characters: a certificate's CN "
             f"takes at most {CN_MAX} (RFC 5280), so no CA can issue it and no request can be "
             "made for it",
-            f"shorten {cert.subject} in the topology to at most {CN_MAX} characters (a "
-            "pool's FQDN is the subject of its servers' certificates)", cert.id,
+            _subject_fix(rule, cert, ctx), cert.id,
         )  # fmt: skip
 
 
