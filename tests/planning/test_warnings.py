@@ -812,3 +812,25 @@ def test_a_longer_public_validity_asked_for_is_kept_and_warned_about() -> None:
     found = [w for w in p.warnings if w.id == "plan.public-validity"]
     assert sorted(w.subject for w in found) == sorted(public)
     assert all("at most 200 days" in w.message and w.rule == "R-GEN-09" for w in found)
+
+
+def test_a_public_validity_from_the_defaults_names_defaults_validity_days() -> None:
+    settings = BASE + "defaults: {validity_days: 730}\n"
+    topology = load_topology_text(textwrap.dedent(minimal(settings, EDGE)), "t.yaml")
+    found = with_id(plan(topology, PlanOptions(on=dt.date(2026, 12, 1))), "plan.public-validity")
+    assert found and all("defaults.validity_days" in w.fix for w in found)
+    rp = "fqdn: rp.corpmail.se\npublishes: [web.corpmail.se]\ncertificates: {validity_days: 500}\n"
+    topology = load_topology_text(textwrap.dedent(minimal(BASE, reverse_proxy=rp)), "t.yaml")
+    (own,) = with_id(plan(topology, PlanOptions(on=dt.date(2026, 12, 1))), "plan.public-validity")
+    assert "defaults.validity_days" not in own.fix and "certificates options" in own.fix
+
+
+def test_a_new_topology_plans_public_certificates_without_validity_warnings() -> None:
+    """`topology init` wrote defaults.validity_days: 730, which turned off the public CAs'
+    cap: a fresh topology planned 730-day public certificates, with a warning each."""
+    example = files("lyncpki.topology") / "example.yaml"
+    p = plan(load_topology(str(example)), PlanOptions(on=dt.date(2026, 12, 1)))
+    assert not with_id(p, "plan.public-validity")
+    public = [c for c in p.certificates if str(c.issuer) == "public"]
+    assert public and {c.validity_days for c in public} == {200}
+    assert "validity_days" in example.read_text()  # the comment that says why it is left out

@@ -693,9 +693,12 @@ PUBLIC_VALIDITY = Advice(
 )  # fmt: skip
 
 
-def public_validity(cert: PlannedCertificate, on: dt.date) -> list[PlanWarning]:
+def public_validity(
+    cert: PlannedCertificate, on: dt.date, field: str = "validity_days in its certificates options"
+) -> list[PlanWarning]:
     """A certificate of a public CA planned longer than a public CA may issue on `on`: the CA
-    gives the shorter one, and renewals come sooner than the plan says."""
+    gives the shorter one, and renewals come sooner than the plan says. `field` is where the
+    topology sets the validity it was planned with."""
     most = public_max_days(on)
     if cert.issuer is not Issuer.PUBLIC or cert.validity_days <= most:
         return []
@@ -705,8 +708,8 @@ def public_validity(cert: PlannedCertificate, on: dt.date) -> list[PlanWarning]:
             f"{cert.id} is planned for {cert.validity_days} days, and a public CA issues TLS "
             f"certificates for at most {most} days from {on:%Y-%m-%d} ({SOURCE}): it will "
             "expire, and need renewing, sooner than planned",
-            f"plan it for {most} days or less (validity_days in its certificates options), and "
-            "renew public certificates accordingly (deploy renews within --renew-within)",
+            f"plan it for {most} days or less ({field}), and renew public certificates "
+            "accordingly (deploy renews within --renew-within)",
             cert.id,
         )
     ]  # fmt: skip

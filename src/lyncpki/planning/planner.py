@@ -178,6 +178,16 @@ class _Planner:
             return min(defaults.validity_days, public_max_days(self.today))
         return defaults.validity_days
 
+    def validity_field(self, options: CertificateOptions) -> str:
+        """Where the topology sets the validity a certificate of `options` is planned with."""
+        if options.validity_days:
+            return "validity_days in its certificates options"
+        return (
+            "it comes from defaults.validity_days: remove that, and public certificates are "
+            "planned as long as public CAs issue; or set validity_days in its certificates "
+            "options"
+        )
+
     @property
     def today(self) -> dt.date:
         return self.options.on or dt.date.today()
@@ -221,6 +231,7 @@ class _Planner:
         # `layout: combined` merged a server's Default and web services certificates
         parts: list[list[tuple[CertificateRule, PlannedCertificate]]] = []
         contexts: list[Context] = []
+        options: list[CertificateOptions] = []
         merged_at: dict[tuple[str, str], int] = {}
         for app in self.applications():
             cert = self.certificate(app)
@@ -239,12 +250,13 @@ class _Planner:
             certificates.append(cert)
             parts.append([(rule, cert)])
             contexts.append(ctx)
+            options.append(app.options)
         certificates = _site_qualified(certificates)
         # the checks that judge a whole certificate, once each certificate is whole (a merged
         # one over the public CA's SAN limit was passed part by part)
         for index, cert in enumerate(certificates):
             found = certificate_warnings(parts[index], cert, contexts[index])
-            found += public_validity(cert, self.today)
+            found += public_validity(cert, self.today, self.validity_field(options[index]))
             if found:
                 certificates[index] = replace(cert, warnings=tuple(found))
         certificates = _unique_friendly_names(certificates)
