@@ -751,3 +751,27 @@ def test_a_field_in_the_wrong_section_is_told_where_it_goes() -> None:
     assert "sites[].pools[].certificates.key" in issues["sites[0].pools[0].key"].message
     assert all("move it there" in issues[f].fix for f in ("reverse_proxy", "sites[0].mobility"))
     assert issues["sites[0].colour"].message == "unknown field 'colour'"  # nothing close in a site
+
+
+@pytest.mark.parametrize(
+    ("line", "text", "said", "fix"),
+    [
+        (6, "  - name: ''", "'name' is empty", "e.g. the site's place"),
+        (6, '  - name: "HQ\\0\\e[2J"', "non-printable", "plain text"),
+        (6, "  - name: ' Lund '", "starts or ends with a space", "'Lund'"),
+        (6, '  - name: "X\\ud800"', "is not text", "UTF-8"),
+        (11, "        certificates: {validity_days: 0}", "it must be at least 1", "at least 1"),
+        (11, "        certificates: {validity_days: 99999}", "at most 7300", "at most 7300"),
+        (11, "        certificates: {template: 'Web Server!'}", "not a certificate", "WebServer"),
+    ],
+)  # fmt: skip
+def test_bounds_patterns_and_text_are_said_in_words(
+    line: int, text: str, said: str, fix: str
+) -> None:
+    """These were pydantic's own words ("Input should be greater than or equal to 1", a raw
+    regex) with the fix "correct this value"; a site name took control characters (each report
+    format showed them its own way) and spaces around it."""
+    error = problems(edited({line: text}))
+    (issue,) = error.issues
+    assert said in issue.message and fix in issue.fix, (issue.message, issue.fix)
+    assert issue.line == line and issue.fix != "correct this value"

@@ -156,7 +156,47 @@ def _translate(error: ErrorDetails) -> tuple[str, str]:
         return f"'{last}' must be a list, got {given!r:.60}", _LIST_FIX[last]
     if kind in _TYPE_FIX:
         return f"{error['msg'].lower()}, got {given!r}", _TYPE_FIX[kind]
+    if kind in _BOUNDS:
+        word, key = _BOUNDS[kind]
+        bound = ctx.get(key)
+        return (
+            f"'{last}' is {given!r}: it must be {word} {bound}",
+            f"give '{last}' a number {word} {bound}" + _BOUND_HINT.get(last, ""),
+        )
+    if kind == "string_too_short":
+        return f"'{last}' is empty", f"give '{last}' a value" + _EMPTY_HINT.get(last, "")
+    if kind == "string_pattern_mismatch" and last == "template":
+        return (
+            f"template {given!r} is not a certificate template name",
+            "use the template's name (letters, digits, '.', '_', '-'; at most 64), as "
+            "certutil -CATemplates lists it, e.g. WebServer",
+        )
+    if kind == "string_pattern_mismatch":
+        return (
+            f"'{last}' {given!r} holds characters this field does not take",
+            "use letters, digits, '.', '_' and '-'",
+        )
+    if kind == "string_unicode":
+        return (
+            f"'{last}' is not text: it holds a byte sequence or escape that is no character "
+            "(such as a lone surrogate, \\ud800)",
+            "write it in plain UTF-8 text",
+        )
     return error["msg"], "correct this value"
+
+
+# pydantic's bound errors: the words and the ctx key of the bound
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("greater than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+}
+_BOUND_HINT = {
+    "validity_days": " (days; e.g. 730 for the internal CA, 200 or fewer for a public CA)",
+    "public_ca_san_limit": " (the SANs your public CA takes in one certificate, e.g. 100)",
+}
+_EMPTY_HINT = {"name": ", e.g. the site's place or data center: Redmond"}
 
 
 def validate_document(doc: Document) -> Topology:

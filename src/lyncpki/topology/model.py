@@ -277,6 +277,16 @@ class ReverseProxy(Model):
 
 
 def _site_name(value: str) -> str:
+    if not value.isprintable():  # every report shows it, each its own way (CSV raw, .xlsx not)
+        raise FieldProblem(
+            f"site name {value!r} holds control or other non-printable characters",
+            "write the site's name in plain text, as Topology Builder shows it, e.g. Redmond",
+        )
+    if value != value.strip():
+        raise FieldProblem(
+            f"site name {value!r} starts or ends with a space",
+            f"write it without: {value.strip()!r}",
+        )
     if value.strip().lower() == "global":
         raise FieldProblem(
             "'global' is the plan's name for the deployment-wide certificates (the "
