@@ -153,3 +153,34 @@ def test_a_file_name_near_the_limit_is_written(tmp_path: Path) -> None:
     write_atomic(target, b"data")
     assert target.read_bytes() == b"data"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+@pytest.mark.parametrize("check", ["write", "check"])
+def test_a_file_where_a_folder_should_be_is_said_as_such(tmp_path: Path, check: str) -> None:
+    """`plan t.yaml -o t.yaml/x.csv` said "folder t.yaml does not exist", fix "mkdir -p t.yaml",
+    which fails on the file standing there."""
+    blocking = tmp_path / "t.yaml"
+    blocking.write_text("kept")
+    with pytest.raises(LyncPkiError) as caught:
+        if check == "write":
+            write_atomic(blocking / "sub" / "x.csv", b"report")
+        else:
+            check_writable(blocking / "x.csv", "--output")
+    assert f"{blocking} is a file, not a folder" in caught.value.message
+    assert "mkdir" not in (caught.value.fix or "")
+    assert blocking.read_text() == "kept"
+
+
+def test_a_name_too_long_is_told_to_be_shortened(tmp_path: Path) -> None:
+    """The fix named --home / --output, options `plan` does not have; the reason is the name."""
+    from lyncpki.cli.output import filesystem_error
+
+    target = tmp_path / ("a" * 300 + ".csv")
+    try:
+        target.write_bytes(b"x")
+    except OSError as error:
+        said = filesystem_error(error)
+    else:  # pragma: no cover - a filesystem without the 255-byte limit
+        pytest.skip("this filesystem takes 300-byte names")
+    assert "longer than the filesystem takes" in said.message
+    assert said.fix == "choose a shorter name" and "--home" not in said.fix

@@ -99,16 +99,28 @@ def _target(given: Path) -> Path:
     target = _followed(given)
     folder = target.parent if str(target.parent) else Path()
     if not folder.is_dir():
-        raise LyncPkiError(
-            f"cannot write {target}: folder {folder} does not exist",
-            f"create it first (mkdir -p {folder}) or choose another path",
-        )
+        raise _no_folder(target, folder, "choose another path")
     if target.is_dir():  # a rename onto a folder fails with a puzzling "Is a directory"
         raise LyncPkiError(
             f"cannot write {target}: it is a folder",
             f"name a file inside it ({target / 'NAME'}) or another path",
         )
     return target
+
+
+def _no_folder(target: Path, folder: Path, instead: str) -> LyncPkiError:
+    """`target`'s folder is not there: missing (made with mkdir -p), or a file stands where a
+    folder of its path should be (mkdir -p would fail on it: said as it is)."""
+    standing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if standing is not None and not standing.is_dir():
+        return LyncPkiError(
+            f"cannot write {target}: {standing} is a file, not a folder",
+            f"{instead}, or a folder of another name",
+        )
+    return LyncPkiError(
+        f"cannot write {target}: folder {folder} does not exist",
+        f"create it first (mkdir -p {folder}) or {instead}",
+    )
 
 
 def _write_temporary(target: Path, data: bytes, mode: int) -> Path:
@@ -159,10 +171,7 @@ def check_writable(path: str | Path, option: str, example: str = "NAME.pem") -> 
             f"give a file name in it: {option} {target / example}",
         )
     if not folder.is_dir():
-        raise LyncPkiError(
-            f"cannot write {target}: folder {folder} does not exist",
-            f"create it first (mkdir -p {folder}) or choose another {option}",
-        )
+        raise _no_folder(target, folder, f"choose another {option}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise LyncPkiError(
             f"cannot write {target}: folder {folder} is not writable by you",

@@ -3,6 +3,7 @@ single place where errors become messages and exit codes (never a traceback)."""
 
 from __future__ import annotations
 
+import errno
 import inspect
 import json
 import os
@@ -120,10 +121,16 @@ def filesystem_error(error: OSError) -> LyncPkiError:
             f"the system refused: {error.strerror or error}",
             "check the files and folders given to this command (paths, permissions, contents)",
         )
+    if error.errno == errno.ENAMETOOLONG:
+        return LyncPkiError(
+            f"cannot use {error.filename}: a name in it is longer than the filesystem takes "
+            "(255 bytes a file or folder name)",
+            "choose a shorter name",
+        )
     return LyncPkiError(
         f"cannot use {error.filename}: {error.strerror or error}",
-        "check that the path exists, is writable by you and that its disk has space "
-        "(or choose another --home / --output)",
+        "check that the path exists, is writable by you and that its disk has space, or "
+        "give the command another path",
     )
 
 
