@@ -133,3 +133,37 @@ def test_ctrl_c_while_the_commands_are_imported_is_one_line_not_a_traceback() ->
     )
     assert done.returncode == 130, done
     assert done.stderr == "interrupted\n", done.stderr
+
+
+def test_a_database_refusal_says_its_first_line_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """A SQLAlchemy error's text holds the SQL and its parameters (an account's scrypt hash):
+    guarded printed all of it as an internal error (exit 70)."""
+    import json
+
+    import typer
+    from sqlalchemy.exc import IntegrityError
+
+    from lyncpki.cli.output import EXIT_INPUT, guarded
+
+    class Orig(Exception):
+        pass
+
+    @guarded()
+    def add(as_json: bool) -> None:
+        raise IntegrityError(
+            "INSERT INTO accounts (name, password_hash) VALUES (?, ?)",
+            {"name": "bob", "password_hash": "scrypt$16384$secret-hash"},
+            Orig('duplicate key value violates unique constraint "accounts_pkey"\nDETAIL: x'),
+        )
+
+    for as_json in (True, False):
+        with pytest.raises(typer.Exit) as exited:
+            add(as_json)
+        assert exited.value.exit_code == EXIT_INPUT
+        out, err = capsys.readouterr()
+        said = out + err
+        assert "accounts_pkey" in said
+        for leaked in ("scrypt", "INSERT", "DETAIL", "internal error", "InternalError"):
+            assert leaked not in said, said
+        if as_json:
+            assert json.loads(out)["message"].startswith("the CA database refused")

@@ -8,6 +8,7 @@ generation), login failures. Serial uniqueness and CRL numbers are enforced by t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
@@ -278,7 +280,7 @@ def writer(engine: Engine) -> Engine:
 def _engine(url: str) -> Engine:
     """An engine for `url` without the CA's connection settings (to look into a database)."""
     try:
-        return create_engine(url)
+        return create_engine(url, hide_parameters=True)
     except (ArgumentError, ImportError) as error:
         raise LyncPkiError(
             f"cannot use database URL {redact(url)}: {error}",
@@ -290,11 +292,13 @@ def connect(url: str, *, create: bool = False) -> Engine:
     """An engine for the CA database; `create` makes the tables (idempotent)."""
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url)
+            engine = create_engine(url, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+            engine = create_engine(
+                url, hide_parameters=True, pool_pre_ping=True, pool_size=4, max_overflow=4
+            )
     except (ArgumentError, ImportError) as error:
         raise LyncPkiError(
             f"cannot use database URL {redact(url)}: {error}",
@@ -364,7 +368,7 @@ def normalize_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise LyncPkiError(
-            f"--db '{redact(url)}' is not a database URL",
+            f"--db '{redact(url)}' is not a database URL (no // after the scheme)",
             "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
         )
     if scheme.split("+", 1)[0].lower() != "sqlite":
@@ -372,7 +376,7 @@ def normalize_url(url: str) -> str:
     path = sqlite_path(url)
     if path is None:
         raise LyncPkiError(
-            f"--db {url} is an in-memory database: the CA would lose everything it records",
+            f"--db {redact(url)} is an in-memory database: the CA would lose everything it records",
             "give a file: sqlite:///PATH (or leave out --db for SQLite in the home)",
         )
     if path.startswith("file:") or Path(path).is_absolute():
@@ -475,7 +479,7 @@ def claim(engine: Engine, init: dict[str, Any]) -> None:
             if rows := int(count.scalar() or 0):
                 found[name] = rows
         if found:
-            raise _holds_a_ca(str(engine.url.render_as_string(hide_password=True)), found)
+            raise _holds_a_ca(engine.url.render_as_string(hide_password=False), found)
         conn.execute(audit.insert(), init)
 
 
@@ -516,10 +520,40 @@ def open_existing(url: str, *, ca: str, where: str) -> Engine:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else f"{scheme}://{user}@{host}"
+    """The URL without its secrets, for messages and output: the password of `user:pw@` and
+    of a `password=` (or `passfile=`, `sslpassword=`) query, whatever the URL's shape (one
+    SQLAlchemy cannot parse is masked by its text)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # no scheme, a malformed host or port
+        return _redact_text(url)
+    if "@" in (parsed.host or ""):  # a password with an unescaped @: read up to the last
+        return _redact_text(url)
+    secret_keys = [key for key in parsed.query if _is_secret_key(key)]
+    if parsed.password is None and not secret_keys:
+        return url  # nothing to hide: as the administrator wrote it
+    query = {key: ("***" if key in secret_keys else value) for key, value in parsed.query.items()}
+    shown = parsed.set(query=query).render_as_string(hide_password=True)
+    return shown.replace("=%2A%2A%2A", "=***")  # the mask as the password's: not escaped
+
+
+def _is_secret_key(key: str) -> bool:
+    return "pass" in key.lower()  # password, passfile, sslpassword
+
+
+_SECRET_QUERY = re.compile(r"(?i)([?&][^=&?]*pass[^=&?]*)=[^&]*")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/*")
+
+
+def _redact_text(url: str) -> str:
+    """A URL that is no URL SQLAlchemy reads, masked by its text: a `password=` query's value
+    and whatever stands between the user name and the last `@`."""
+    text = _SECRET_QUERY.sub(r"\1=***", url)
+    if "@" not in text:
+        return text
+    head, _, host = text.rpartition("@")
+    scheme = _SCHEME.match(head)
+    prefix = scheme.group(0) if scheme else ""
+    credentials = head[len(prefix) :]
+    user, colon, _ = credentials.partition(":")
+    return f"{prefix}{user}{':***' if colon else ''}@{host}"

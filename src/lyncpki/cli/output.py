@@ -135,18 +135,32 @@ def filesystem_error(error: OSError) -> LyncPkiError:
 
 
 def _database_failure(error: Exception) -> bool:
-    """SQLAlchemy's OperationalError (the database could not do it: disk full, I/O error,
-    server gone), told by name: importing SQLAlchemy here would slow every command's start."""
-    kind = type(error)
-    return kind.__name__ == "OperationalError" and kind.__module__.startswith("sqlalchemy")
+    """An error of the database (SQLAlchemy's DBAPIError and its kinds: the database could
+    not do it, or refused a value), told by name: importing SQLAlchemy here would slow every
+    command's start. Its text holds the SQL and, on engines made without hide_parameters, the
+    values (a password hash): only the driver's first line is ever said (database_error)."""
+    return any(
+        kind.__name__ == "DBAPIError" and kind.__module__.startswith("sqlalchemy")
+        for kind in type(error).__mro__
+    )
 
 
 def database_error(error: Exception) -> LyncPkiError:
-    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+    """What the database said, its first line only (never the SQL or its parameters)."""
+    orig = getattr(error, "orig", None)
+    said = str(orig).strip() if orig is not None else ""
+    reason = said.splitlines()[0] if said else type(error).__name__
+    if type(error).__name__ == "OperationalError":
+        return LyncPkiError(
+            f"the CA database could not do it: {reason}; nothing was changed",
+            "check the free space where the database lives (the home's ca/ folder for SQLite) "
+            "and that its server runs, then run the command again",
+        )
     return LyncPkiError(
-        f"the CA database could not do it: {reason}; nothing was changed",
-        "check the free space where the database lives (the home's ca/ folder for SQLite) and "
-        "that its server runs, then run the command again",
+        f"the CA database refused the change: {reason}; nothing was changed",
+        "check that the database's tables are the ones lyncpki made (a column changed or a "
+        "table replaced by hand: restore the database from a backup); if they are, run again "
+        "with LYNCPKI_DEBUG=1 and report it",
     )
 
 
@@ -179,10 +193,10 @@ def guarded(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]],
                     fail(tls_error(error), as_json=as_json)
                 fail(filesystem_error(error), as_json=as_json)
             except Exception as error:  # a bug: say so plainly, trace only on request
-                if _database_failure(error):  # disk full, database down: not a bug of ours
-                    fail(database_error(error), as_json=as_json)
                 if os.environ.get("LYNCPKI_DEBUG"):
                     traceback.print_exc()
+                if _database_failure(error):  # disk full, server down, a value refused
+                    fail(database_error(error), as_json=as_json)
                 if as_json:  # a script reads stdout: it still gets a JSON document
                     emit_json({
                         "error": "InternalError",
