@@ -4,11 +4,13 @@ existing CA never opening a database that is missing or empty (which it re-creat
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from ca_tools import PASSPHRASE
-from sqlalchemy import delete, insert, inspect, update
+from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError
 
 from lyncpki.ca import database as db
@@ -153,3 +155,71 @@ def test_the_database_of_the_ca_opens(backend_ca: CertificateAuthority) -> None:
     opened = CertificateAuthority.open(backend_ca.home, None)
     assert opened.certificates() == []
     opened.engine.dispose()
+
+
+# ---------------------------------------------------------------- a table of the CA dropped
+def _sql(url: str, *statements: str) -> None:
+    """Run SQL with the database's own tool (psql, sqlite3), as an administrator would."""
+    path = db.sqlite_path(url)
+    if path is not None:
+        tool = shutil.which("sqlite3")
+        command = [tool, path] if tool else []
+    else:
+        tool = shutil.which("psql")
+        database = url.rsplit("/", 1)[1]
+        command = [tool, "-h", "127.0.0.1", "-U", "postgres", "-d", database,
+                   "-v", "ON_ERROR_STOP=1", "-q"] if tool else []  # fmt: skip
+    if not command:
+        pytest.skip("sqlite3 or psql is not installed")
+    process = subprocess.run(
+        [str(part) for part in command],
+        input=";\n".join(statements) + ";\n",
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert process.returncode == 0 and not process.stderr.strip(), process.stderr
+
+
+@pytest.mark.parametrize("table", ["revocations", "accounts", "requests", "certificates"])
+def test_a_dropped_table_is_refused_not_recreated(
+    backend_ca: CertificateAuthority, table: str
+) -> None:
+    """A dropped `revocations` (or `accounts`, `requests`) was made again, empty, at the next
+    open: the revoked certificates left the CRLs silently."""
+    ca = backend_ca
+    ca.engine.dispose()
+    url = ca.config.db_url
+    drops = [f"DROP TABLE {table}"]
+    if table == "certificates":  # revocations name certificates: both go, as a restore would
+        drops.insert(0, "DROP TABLE revocations")
+    _sql(url, *drops)
+    with pytest.raises(LyncPkiError, match="is missing or empty") as caught:
+        CertificateAuthority.open(ca.home, PASSPHRASE)
+    if table != "certificates":  # certificates: refused by the first check, as before
+        assert f"table {table} is gone" in caught.value.message
+    assert "from a backup" in str(caught.value.fix)
+    check = db.connect(url)
+    assert table not in inspect(check).get_table_names()  # not made again
+    check.dispose()
+
+
+def test_a_database_made_before_the_schema_was_recorded_opens(
+    backend_ca: CertificateAuthority,
+) -> None:
+    """A database of an older lyncpki (no lyncpki_meta, no account_generation) opens: the
+    newer tables are added and the schema version recorded; a table it had is required."""
+    ca = backend_ca
+    ca.engine.dispose()
+    url = ca.config.db_url
+    _sql(url, "DROP TABLE lyncpki_meta", "DROP TABLE account_generation")
+    opened = CertificateAuthority.open(ca.home, PASSPHRASE)
+    assert opened.certificates() == []
+    assert {"lyncpki_meta", "account_generation"} <= set(inspect(opened.engine).get_table_names())
+    with opened.engine.connect() as conn:
+        recorded = conn.execute(
+            select(db.lyncpki_meta.c.value).where(db.lyncpki_meta.c.name == "schema")
+        ).scalar()
+    assert recorded == str(db.SCHEMA_VERSION)
+    opened.engine.dispose()
+    _sql(url, "DROP TABLE lyncpki_meta", "DROP TABLE revocations")
+    with pytest.raises(LyncPkiError, match="table revocations is gone"):
+        CertificateAuthority.open(ca.home, PASSPHRASE)

@@ -1,12 +1,15 @@
 """The CA's database (SQLAlchemy 2 Core): SQLite in WAL mode by default, PostgreSQL by URL.
 
 Tables: certificates, requests, revocations, crls, audit (append-only), accounts (and their
-generation), login failures. Serial uniqueness and CRL numbers are enforced by the database
-(primary key, unique constraint), so several processes can issue and publish at once.
+generation), login failures, and lyncpki_meta (the schema version the database was made
+with: a table of it that is gone is refused, never made again empty). Serial uniqueness and
+CRL numbers are enforced by the database (primary key, unique constraint), so several
+processes can issue and publish at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from pathlib import Path
@@ -37,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from lyncpki.ca.wal_checkpoint import SAFETY_PAGES
 from lyncpki.errors import LyncPkiError
@@ -194,6 +197,35 @@ login_failures = Table(
 )
 Index("ix_login_failures_name_at", login_failures.c.name, login_failures.c.at)
 Index("ix_login_failures_client_at", login_failures.c.client, login_failures.c.at)
+
+# What the database records about itself, one row a name: `schema`, the version of the tables
+# below the CA made it with (SCHEMA_TABLES), so that a table dropped later is told from one a
+# newer lyncpki added.
+lyncpki_meta = Table(
+    "lyncpki_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# The tables each schema version added (git history of this file): 1 the CA's records, 2 the
+# accounts (2026-11-25), 3 the account generation (2026-12-01), 4 this record of the version.
+SCHEMA_TABLES = {
+    1: frozenset({"certificates", "requests", "revocations", "crls", "audit"}),
+    2: frozenset({"accounts", "login_failures"}),
+    3: frozenset({"account_generation"}),
+    4: frozenset({"lyncpki_meta"}),
+}
+SCHEMA_VERSION = max(SCHEMA_TABLES)
+# A database made before the version was recorded (4): the tables of version 2 it must hold
+# (account_generation, of version 3, made again holds only a number every process re-reads).
+_UNVERSIONED = 2
+
+
+def tables_of(version: int) -> frozenset[str]:
+    """The tables a database of schema `version` holds."""
+    return frozenset().union(*(t for v, t in SCHEMA_TABLES.items() if v <= version))
+
 
 # The audit log is append-only: the database itself refuses to change or delete an entry.
 _APPEND_ONLY = {
@@ -481,6 +513,7 @@ def claim(engine: Engine, init: dict[str, Any]) -> None:
         if found:
             raise _holds_a_ca(engine.url.render_as_string(hide_password=False), found)
         conn.execute(audit.insert(), init)
+        _set_meta(conn, "schema", str(SCHEMA_VERSION))
 
 
 def missing_or_empty(url: str, where: str) -> LyncPkiError:
@@ -492,24 +525,66 @@ def missing_or_empty(url: str, where: str) -> LyncPkiError:
     )
 
 
+def missing_tables(url: str, where: str, names: set[str]) -> LyncPkiError:
+    listed = ", ".join(sorted(names))
+    return LyncPkiError(
+        f"the CA database {redact(url)} of {where} is missing or empty in part: its "
+        f"table{'s' if len(names) > 1 else ''} {listed} {'are' if len(names) > 1 else 'is'} "
+        "gone (made again empty, revoked certificates would leave the CRLs, accounts and "
+        "requests would be lost)",
+        "restore the database from a backup; never re-create its tables",
+    )
+
+
+def _meta(conn: Connection, name: str) -> str | None:
+    value = conn.execute(select(lyncpki_meta.c.value).where(lyncpki_meta.c.name == name))
+    return value.scalar()
+
+
+def _set_meta(conn: Connection, name: str, value: str) -> None:
+    changed = conn.execute(
+        lyncpki_meta.update().where(lyncpki_meta.c.name == name).values(value=value)
+    )
+    if not changed.rowcount:
+        conn.execute(lyncpki_meta.insert().values(name=name, value=value))
+
+
+def _schema_version(conn: Connection, present: set[str]) -> int | None:
+    """The schema version the database records (None: made before it was recorded)."""
+    if "lyncpki_meta" not in present:
+        return None
+    recorded = _meta(conn, "schema")
+    return int(recorded) if recorded is not None and recorded.isdigit() else None
+
+
 def open_existing(url: str, *, ca: str, where: str) -> Engine:
     """The engine of an existing CA's database: refused when the database is missing, has no
-    tables or holds no record of this CA (its `init` audit entry). A SQLite file is never
-    created here (connecting would make an empty one); tables added by a newer lyncpki are."""
+    tables, holds no record of this CA (its `init` audit entry) or lacks a table of the schema
+    it was made with (a dropped `revocations` made again empty took every revoked certificate
+    off the CRLs). A SQLite file is never created here (connecting would make an empty one);
+    tables added by a newer lyncpki are, and the schema version is then recorded."""
     path = sqlite_path(url)
     if path is not None and not path.startswith("file:") and not Path(path).is_file():
         raise missing_or_empty(url, where)
     engine = connect(url)
     try:
-        if not {"audit", "certificates", "crls"} <= set(inspect(engine).get_table_names()):
+        present = set(inspect(engine).get_table_names())
+        if not {"audit", "certificates", "crls"} <= present:
             raise missing_or_empty(url, where)
         with engine.connect() as conn:
             known = conn.execute(
                 select(audit.c.id).where(audit.c.action == "init", audit.c.target == ca).limit(1)
             ).first()
+            version = _schema_version(conn, present)
         if known is None:
             raise missing_or_empty(url, where)
-        metadata.create_all(engine)  # tables a newer lyncpki added (idempotent)
+        required = tables_of(_UNVERSIONED if version is None else min(version, SCHEMA_VERSION))
+        if missing := set(required - present):
+            raise missing_tables(url, where, missing)
+        if version is None or version < SCHEMA_VERSION:
+            metadata.create_all(engine)  # the tables of a newer schema (idempotent)
+            with contextlib.suppress(IntegrityError), writer(engine).begin() as conn:
+                _set_meta(conn, "schema", str(SCHEMA_VERSION))  # or another process did
     except DBAPIError as error:
         engine.dispose()
         raise unusable(url, error) from None
