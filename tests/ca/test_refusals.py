@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from lyncpki.ca.authority import CertificateAuthority
+from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.ca.policy import RequestRefused
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
@@ -421,3 +421,26 @@ def test_a_refused_attribute_is_named_once(
     error = refused(ca, request, source)
     message = next(r.message for r in error.refusals if r.code == "policy.subject-attribute")
     assert message == "subject attribute emailAddress (1.2.840.113549.1.9.1) is not allowed"
+
+
+@pytest.mark.parametrize("request_id", [2**31, 2**31 + 5, 2**63 - 1])
+def test_a_request_id_beyond_the_database_is_no_request(
+    backend_ca: CertificateAuthority, request_id: int
+) -> None:
+    """requests.id is 32 bits on PostgreSQL: `ca approve 2147483648` was an "integer out of
+    range" from the database (an internal error with its SQL, exit 70), and unaudited."""
+    ca = backend_ca
+    for act in (
+        lambda: ca.approve(request_id, actor="boss"),
+        lambda: ca.deny(request_id, actor="boss"),
+        lambda: ca.request_status(request_id),
+    ):
+        with pytest.raises(CaError) as caught:
+            act()
+        assert caught.value.message == f"no request {request_id}"
+        assert caught.value.status == 404
+    refused = [e for e in ca.audit_log(10) if e["target"] == f"request {request_id}"]
+    assert [(e["action"], e["outcome"]) for e in refused] == [
+        ("deny", "refused"),
+        ("approve", "refused"),
+    ]

@@ -120,6 +120,10 @@ _IN_FORCE = db.revocations.c.reason != Reason.REMOVE_FROM_CRL.value
 _CRL_BATCH = 10_000  # revocation rows fetched at a time (a server-side cursor on PostgreSQL)
 
 
+# The largest request id the database keeps: requests.id is an Integer, 32 bits on PostgreSQL.
+MAX_REQUEST_ID = 2**31 - 1
+
+
 class CaError(LyncPkiError):
     """A CA operation that cannot be done (unknown serial, not pending, ...)."""
 
@@ -1208,7 +1212,9 @@ class CertificateAuthority:
         }
 
     def _request(self, request_id: int) -> dict[str, Any]:
-        if not 0 < request_id < 2**63:
+        # the requests table's ids are 32-bit on PostgreSQL (Integer): an id above was an
+        # "integer out of range" from the database, unaudited, where it is simply no request
+        if not 0 < request_id <= MAX_REQUEST_ID:
             raise CaError(f"no request {request_id}", "list them: lyncpki ca pending")
         with self.engine.connect() as conn:
             row = conn.execute(

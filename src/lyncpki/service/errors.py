@@ -165,14 +165,16 @@ def response_for(error: Exception) -> JSONResponse:
             503,
             {"Retry-After": "30"},
         )
-    if isinstance(error, DataError):  # a value the database cannot keep (a NUL in text)
-        log.warning("a value the database refused: %s", str(error.orig or error)[:300])
+    if isinstance(error, DataError):  # a value the database cannot keep (a NUL, a number)
+        said = str(error.orig or error).strip()
+        log.warning("a value the database refused: %s", said[:300])
+        reason = said.splitlines()[0][:200] if said else "a value out of its range"
         return JSONResponse(
             error_body(
                 "request.invalid",
-                "the request holds a value the CA's database cannot keep (a NUL or other "
-                "character no text may hold)",
-                "send names, serials and reasons as plain text",
+                f"the request holds a value the CA's database cannot keep ({reason})",
+                "send names, serials and reasons as plain text, and numbers within their "
+                "range (see /docs)",
             ),
             400,
         )
