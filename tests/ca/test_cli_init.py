@@ -82,6 +82,9 @@ def assert_refused(result: Result, *words: str) -> None:
         (["--db", "nosuchdb://x"], ["cannot use database URL"]),
         (["--db", "sqlite://"], ["in-memory database"]),
         (["--db", "postgresql+psycopg://postgres:pw@127.0.0.1:1/none"], ["cannot read"]),
+        # a port or host SQLAlchemy cannot read was a ValueError: "a bug in lyncpki", exit 70
+        (["--db", "postgresql+psycopg://u:pw@127.0.0.1:54x2/db"], ["host or port is malformed"]),
+        (["--db", "postgresql+psycopg://u:pw@[::1/db"], ["host or port is malformed"]),
     ],
 )
 def test_refused_inputs_leave_nothing(tmp_path: Path, args: list[str], words: list[str]) -> None:

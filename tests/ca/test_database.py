@@ -55,6 +55,15 @@ def test_bad_url_is_a_clear_error() -> None:
         db.connect("nosuchdb://x")
 
 
+@pytest.mark.parametrize("create", [False, True])
+@pytest.mark.parametrize("hostport", ["127.0.0.1:54x2", "[::1", "[::1]:port"])
+def test_a_malformed_host_or_port_is_a_clear_error(hostport: str, create: bool) -> None:
+    """A ValueError from SQLAlchemy's URL reader was "a bug in lyncpki" (exit 70)."""
+    with pytest.raises(LyncPkiError, match="the URL's host or port is malformed") as caught:
+        db.connect(f"postgresql+psycopg://ca:s3cret@{hostport}/pki", create=create)
+    assert "s3cret" not in str(caught.value)
+
+
 def test_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(LyncPkiError, match="cannot open the CA database") as caught:
         db.connect("postgresql+psycopg://postgres:secret@127.0.0.1:1/none", create=True)

@@ -313,11 +313,24 @@ def _engine(url: str) -> Engine:
     """An engine for `url` without the CA's connection settings (to look into a database)."""
     try:
         return create_engine(url, hide_parameters=True)
-    except (ArgumentError, ImportError) as error:
-        raise LyncPkiError(
-            f"cannot use database URL {redact(url)}: {error}",
-            "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
-        ) from None
+    except (ArgumentError, ImportError, ValueError) as error:
+        raise _bad_url(url, error) from None
+
+
+def _bad_url(url: str, error: Exception) -> LyncPkiError:
+    """A URL SQLAlchemy cannot use: its scheme, its driver, or (ValueError, the port read as a
+    number) its host or port."""
+    if isinstance(error, ValueError):
+        return LyncPkiError(
+            f"cannot use database URL {redact(url)}: the URL's host or port is malformed",
+            "write the host as a name, an IPv4 address or [IPv6] in brackets and the port as a "
+            "number: postgresql+psycopg://USER@HOST:5432/DB (escape @ : / in a password as "
+            "%40 %3A %2F)",
+        )
+    return LyncPkiError(
+        f"cannot use database URL {redact(url)}: {error}",
+        "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
+    )
 
 
 def connect(url: str, *, create: bool = False) -> Engine:
@@ -331,11 +344,8 @@ def connect(url: str, *, create: bool = False) -> Engine:
             engine = create_engine(
                 url, hide_parameters=True, pool_pre_ping=True, pool_size=4, max_overflow=4
             )
-    except (ArgumentError, ImportError) as error:
-        raise LyncPkiError(
-            f"cannot use database URL {redact(url)}: {error}",
-            "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
-        ) from None
+    except (ArgumentError, ImportError, ValueError) as error:
+        raise _bad_url(url, error) from None
     if create:
         try:
             metadata.create_all(engine)
