@@ -6,11 +6,14 @@ the original at its next deploy)."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from ca_tools import PASSPHRASE, make_ca, openssl_req
+from ca_tools import PASSPHRASE, make_ca, openssl, openssl_req
+from sqlalchemy import delete
 
+from lyncpki.ca import database as db
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import CaHome
 from lyncpki.errors import LyncPkiError
@@ -53,3 +56,48 @@ def test_a_copy_without_its_database_is_refused_not_sent_to_the_original(tmp_pat
         assert original.certificate(issued.serial)[0]["status"] == "valid"
     finally:
         original.engine.dispose()
+
+
+def _issuing_sha256(home: Path) -> str:
+    """The SHA-256 thumbprint of the home's issuing.crt, as openssl prints it."""
+    out = openssl("x509", "-in", home / "ca" / "issuing.crt", "-noout", "-fingerprint", "-sha256")
+    return out.strip().split("=", 1)[1].replace(":", "")
+
+
+def test_another_ca_of_the_same_name_is_refused_its_database(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Two CAs of one name (one slug), the second's home pointed at the first's database:
+    the init entry of the same name was all open_existing looked for, and the second CA
+    listed, revoked and numbered CRLs in the first's database."""
+    first = make_ca(tmp_path / "first", postgres_url)
+    issued = first.submit(openssl_req(tmp_path), requester="t")
+    first.engine.dispose()
+    second = make_ca(tmp_path / "second")  # the same name, its own SQLite database
+    second.engine.dispose()
+    home = CaHome(tmp_path / "second")
+    home.write_config(replace(home.read_config(), db_url=postgres_url))
+    with pytest.raises(LyncPkiError, match="belongs to another CA") as refused:
+        CertificateAuthority.open(home, PASSPHRASE)
+    assert _issuing_sha256(tmp_path / "first") in refused.value.message
+    assert _issuing_sha256(tmp_path / "second") in refused.value.message
+    assert "config.json" in str(refused.value.fix)
+    with pytest.raises(LyncPkiError, match="belongs to another CA"):
+        CertificateAuthority.open(home, None)  # read-only commands too (ca list)
+    original = CertificateAuthority.open(CaHome(tmp_path / "first"), PASSPHRASE)
+    try:
+        assert original.certificate(issued.serial)[0]["status"] == "valid"
+    finally:
+        original.engine.dispose()
+
+
+def test_a_database_without_the_issuing_ca_recorded_still_opens(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """A database made before the thumbprint was recorded is told by the CA's name only."""
+    first = make_ca(tmp_path / "first", postgres_url)
+    with db.writer(first.engine).begin() as conn:
+        conn.execute(delete(db.lyncpki_meta).where(db.lyncpki_meta.c.name == db.ISSUING_CA))
+    first.engine.dispose()
+    opened = CertificateAuthority.open(CaHome(tmp_path / "first"), PASSPHRASE)
+    opened.engine.dispose()

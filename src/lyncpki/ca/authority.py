@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import (
     Connection,
@@ -122,6 +123,11 @@ _CRL_BATCH = 10_000  # revocation rows fetched at a time (a server-side cursor o
 
 # The largest request id the database keeps: requests.id is an Integer, 32 bits on PostgreSQL.
 MAX_REQUEST_ID = 2**31 - 1
+
+
+def issuing_thumbprint(certificate: x509.Certificate) -> str:
+    """The SHA-256 thumbprint (uppercase hex) a CA's database records of its issuing CA."""
+    return certificate.fingerprint(hashes.SHA256()).hex().upper()
 
 
 class CaError(LyncPkiError):
@@ -775,6 +781,7 @@ class CertificateAuthority:
             authority._audit_row(
                 actor, "init", config.slug, "ok", f"root {new.root_name}, issuing {new.name}"
             ),
+            issuing_thumbprint(issuing_cert),
         )
         for ca_slug in (config.root_slug, config.slug):
             for delta in (False, True):
@@ -847,7 +854,10 @@ class CertificateAuthority:
                     "restore the CA folder from a backup",
                 )
         engine = db.open_existing(
-            db_url or config.db_url, ca=config.slug, where=f"the CA in {home.root}"
+            db_url or config.db_url,
+            ca=config.slug,
+            where=f"the CA in {home.root}",
+            issuing_ca=issuing_thumbprint(certs["issuing"]),
         )
         root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
         return cls(

@@ -217,6 +217,9 @@ SCHEMA_TABLES = {
     4: frozenset({"lyncpki_meta"}),
 }
 SCHEMA_VERSION = max(SCHEMA_TABLES)
+# The lyncpki_meta row of the issuing CA whose database it is (the SHA-256 thumbprint of its
+# certificate, uppercase hex), written at claim: a database made before has none.
+ISSUING_CA = "issuing_ca_sha256"
 # A database made before the version was recorded (4): the tables of version 2 it must hold
 # (account_generation, of version 3, made again holds only a number every process re-reads).
 _UNVERSIONED = 2
@@ -508,10 +511,12 @@ def _holds_a_ca(url: str, found: dict[str, int]) -> LyncPkiError:
     )
 
 
-def claim(engine: Engine, init: dict[str, Any]) -> None:
+def claim(engine: Engine, init: dict[str, Any], issuing_ca: str) -> None:
     """Make the (new, empty) database the new CA's: check again that it holds no CA and write
-    the CA's `init` audit entry, in one transaction that excludes another init doing the same
-    (SQLite: BEGIN IMMEDIATE; PostgreSQL: a lock on the audit table)."""
+    the CA's `init` audit entry, its schema version and its issuing CA's SHA-256 thumbprint
+    (`issuing_ca`: open_existing tells another CA of the same name by it), in one transaction
+    that excludes another init doing the same (SQLite: BEGIN IMMEDIATE; PostgreSQL: a lock on
+    the audit table)."""
     with writer(engine).begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")
@@ -524,6 +529,7 @@ def claim(engine: Engine, init: dict[str, Any]) -> None:
             raise _holds_a_ca(engine.url.render_as_string(hide_password=False), found)
         conn.execute(audit.insert(), init)
         _set_meta(conn, "schema", str(SCHEMA_VERSION))
+        _set_meta(conn, ISSUING_CA, issuing_ca)
 
 
 def missing_or_empty(url: str, where: str) -> LyncPkiError:
@@ -567,9 +573,21 @@ def _schema_version(conn: Connection, present: set[str]) -> int | None:
     return int(recorded) if recorded is not None and recorded.isdigit() else None
 
 
-def open_existing(url: str, *, ca: str, where: str) -> Engine:
+def another_ca(url: str, where: str, recorded: str, mine: str) -> LyncPkiError:
+    return LyncPkiError(
+        f"the CA database {redact(url)} of {where} belongs to another CA (issuing CA "
+        f"thumbprint {recorded}; this home's issuing.crt is {mine}): its certificates, "
+        "revocations and CRL numbers are not this CA's",
+        "point this home at this CA's own database (db_url in its ca/config.json), or use "
+        "the home of the CA that database belongs to",
+    )
+
+
+def open_existing(url: str, *, ca: str, where: str, issuing_ca: str | None = None) -> Engine:
     """The engine of an existing CA's database: refused when the database is missing, has no
-    tables, holds no record of this CA (its `init` audit entry) or lacks a table of the schema
+    tables, holds no record of this CA (its `init` audit entry), records another issuing CA
+    than `issuing_ca` (the SHA-256 thumbprint of this home's issuing.crt; a database made before
+    it was recorded is told by the CA's name alone), or lacks a table of the schema
     it was made with (a dropped `revocations` made again empty took every revoked certificate
     off the CRLs). A SQLite file is never created here (connecting would make an empty one);
     tables added by a newer lyncpki are, and the schema version is then recorded."""
@@ -586,8 +604,11 @@ def open_existing(url: str, *, ca: str, where: str) -> Engine:
                 select(audit.c.id).where(audit.c.action == "init", audit.c.target == ca).limit(1)
             ).first()
             version = _schema_version(conn, present)
+            recorded = _meta(conn, ISSUING_CA) if "lyncpki_meta" in present else None
         if known is None:
             raise missing_or_empty(url, where)
+        if issuing_ca is not None and recorded is not None and recorded != issuing_ca:
+            raise another_ca(url, where, recorded, issuing_ca)
         required = tables_of(_UNVERSIONED if version is None else min(version, SCHEMA_VERSION))
         if missing := set(required - present):
             raise missing_tables(url, where, missing)
