@@ -35,10 +35,10 @@ def test_a_full_crl_without_its_delta_is_said_published(
     ca = fresh_ca
     publish = ca._publish_crl
 
-    def full_only(*, actor: str, delta: bool, root: bool) -> object:
+    def full_only(*, actor: str, delta: bool, root: bool, base: int | None = None) -> object:
         if delta:
             raise LyncPkiError("database or disk is full", "free some space")
-        return publish(actor=actor, delta=delta, root=root)
+        return publish(actor=actor, delta=delta, root=root, base=base)
 
     before = crl_number(crl_pem(ca))
     monkeypatch.setattr(ca, "_publish_crl", full_only)

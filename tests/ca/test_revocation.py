@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from ca_tools import (
     crl_pem,
     crl_text,
     extension_block,
+    make_ca,
     openssl,
     openssl_req,
     run_openssl,
@@ -33,6 +35,7 @@ from sqlalchemy import event
 from lyncpki.ca import database as db
 from lyncpki.ca.authority import CaError, CertificateAuthority
 from lyncpki.ca.crl import Reason
+from lyncpki.ca.home import CaHome
 from lyncpki.errors import LyncPkiError
 from lyncpki.x509.identifiers import serial_windows
 
@@ -472,3 +475,40 @@ def test_crl_entries_carry_the_revocation_dates_on_either_database(
         assert printed[serial_of(cert)] == revoked_at.astimezone(dt.UTC).strftime(
             "%b %e %H:%M:%S %Y GMT"
         )
+
+
+def test_a_delta_is_based_on_the_full_crl_this_home_serves(
+    tmp_path: Path, work: Path, postgres_url: str
+) -> None:
+    """Two homes sharing one PostgreSQL database (a copied home, as on several nodes): after
+    a full CRL published at q, a delta published at p named q's full CRL as its base and
+    listed only what came after it, so a revocation was on neither of p's files."""
+    p = make_ca(tmp_path / "p", postgres_url)
+    p.engine.dispose()
+    shutil.copytree(tmp_path / "p", tmp_path / "q", symlinks=True)
+    p = CertificateAuthority.open(CaHome(tmp_path / "p"), PASSPHRASE)
+    q = CertificateAuthority.open(CaHome(tmp_path / "q"), PASSPHRASE)
+    try:
+        a = issue(p, work, "a.corp-test.se")
+        p.revoke(serial_of(a), reason=Reason.KEY_COMPROMISE, actor="test")
+        q.publish_crl(actor="test")  # lists a, at q only
+        p.publish_crl(actor="test", delta=True)
+        full, delta = crl_pem(p), crl_pem(p, delta=True)
+        indicator = extension_block(crl_text(delta), "X509v3 Delta CRL Indicator:")
+        assert indicator.splitlines()[1].strip() == str(crl_number(full))
+        assert revoked_serials(delta) == [serial_of(a)]
+        flags = ["-crl_check", "-use_deltas", "-extended_crl"]
+        process = verify(p, a, flags=flags, crls=[full, delta])
+        assert "certificate revoked" in process.stdout + process.stderr
+
+        # a full CRL served that the database does not hold (restored from an older backup)
+        with p.writer.begin() as conn:
+            conn.execute(db.crls.delete().where(db.crls.c.number == crl_number(full)))
+        with pytest.raises(CaError, match="is not in the CA database") as refused:
+            p.publish_crl(actor="test", delta=True)
+        assert "lyncpki ca crl" in str(refused.value.fix)
+        p.publish_crl(actor="test")  # the fix: a new full CRL and its delta
+        assert revoked_serials(crl_pem(p)) == [serial_of(a)]
+    finally:
+        p.engine.dispose()
+        q.engine.dispose()

@@ -1731,7 +1731,12 @@ class CertificateAuthority:
         with exclusive(self.home.ca_dir / ".crl-run.lock"):
             info = self._publish_crl(actor=actor, delta=False, root=False)
             try:
-                following = self._publish_crl(actor=actor, delta=True, root=False)
+                following = self._publish_crl(
+                    actor=actor,
+                    delta=True,
+                    root=False,
+                    base=info.number if info.written else info.found_number,
+                )
             except LyncPkiError as error:  # the full CRL stands: say so, not "failed"
                 raise CaError(
                     f"published full CRL #{info.number} ({info.path}), but not its delta: "
@@ -1754,7 +1759,38 @@ class CertificateAuthority:
         )
         return max(recorded.scalar() or 0, published) + 1
 
-    def _publish_crl(self, *, actor: str, delta: bool, root: bool) -> CrlInfo:
+    def _delta_base(self, conn: Connection, ca: str, number: int | None) -> tuple[int, int]:
+        """The full CRL a delta is based on: `number` (the one just published with it), else
+        the one this home serves (its full CRL file), never merely the newest in the database:
+        homes sharing one database (several nodes) each serve their own files, and a delta
+        naming another node's full CRL listed the revocations neither of this home's files
+        did. Its number and the last revocation id it covers."""
+        path = self.home.crl_file(ca)
+        if number is None:
+            number = _published_number(path)
+        if number < 0:
+            raise CaError(
+                f"no full CRL to base a delta on: this home publishes none ({path})",
+                "run lyncpki ca crl",
+            )
+        base = conn.execute(
+            select(db.crls.c.last_revocation_id).where(
+                db.crls.c.ca == ca, db.crls.c.number == number, db.crls.c.delta.is_(False)
+            )
+        ).first()
+        if base is None:
+            raise CaError(
+                f"the full CRL #{number} this home publishes ({path}) is not in the CA "
+                "database: a delta based on it could not tell what it lists",
+                "run lyncpki ca crl (a new full CRL and its delta)",
+            )
+        return number, int(base.last_revocation_id)
+
+    def _publish_crl(
+        self, *, actor: str, delta: bool, root: bool, base: int | None = None
+    ) -> CrlInfo:
+        """Sign, record and publish one CRL; a delta is based on the full CRL `base` (the one
+        just published), else on the one this home serves (_delta_base)."""
         _sweep_stale_temporaries(self.home.crl_file(self.config.slug).parent)
         signer = self.root if root else self.issuer
         ca = self.config.root_slug if root else self.config.slug
@@ -1774,15 +1810,7 @@ class CertificateAuthority:
                     base_number = None
                     after = 0
                     if delta:
-                        base = conn.execute(
-                            select(db.crls)
-                            .where(db.crls.c.ca == ca, db.crls.c.delta.is_(False))
-                            .order_by(db.crls.c.number.desc())
-                            .limit(1)
-                        ).first()
-                        if base is None:
-                            raise CaError("no full CRL to base a delta on", "run lyncpki ca crl")
-                        base_number, after = base.number, base.last_revocation_id
+                        base_number, after = self._delta_base(conn, ca, base)
                     entries, last = self._revoked(conn, ca, after, delta=delta)
                     days = self.config.root_crl_days if root else self.config.crl_days
                     period = (
