@@ -358,18 +358,23 @@ def connect(url: str, *, create: bool = False) -> Engine:
     return engine
 
 
-def unusable(url: str, error: DBAPIError, doing: str = "open") -> LyncPkiError:
+def unusable(
+    url: str, error: DBAPIError, doing: str = "open", *, existing: bool = False
+) -> LyncPkiError:
     """A database that cannot be used, in words that say where to look: a damaged SQLite
     file is restored, not given more space; a SQLite path that is a folder is no server's
-    fault; a PostgreSQL URL whose search_path names no schema says so."""
+    fault; a PostgreSQL URL whose search_path names no schema says so; an existing CA's
+    database that does not exist is restored, not created again empty."""
     said = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else "no reason"
     return LyncPkiError(
-        f"cannot {doing} the CA database {redact(url)}: {said}", _open_fix(url, said.lower())
+        f"cannot {doing} the CA database {redact(url)}: {said}",
+        _open_fix(url, said.lower(), existing=existing),
     )
 
 
-def _open_fix(url: str, said: str) -> str:
-    """What to look at when a database cannot be used (`said`: the driver's reason)."""
+def _open_fix(url: str, said: str, *, existing: bool = False) -> str:
+    """What to look at when a database cannot be used (`said`: the driver's reason;
+    `existing`: the database of a CA made before, not one a new CA is to take)."""
     path = sqlite_path(url)
     if path is not None:
         if Path(path).is_dir():
@@ -391,6 +396,12 @@ def _open_fix(url: str, said: str) -> str:
     if "authentication" in said or "password" in said or "role" in said:
         return "check the user and password in the URL (postgresql+psycopg://USER:PASSWORD@HOST/DB)"
     if "does not exist" in said:
+        if existing:  # a new, empty one would forget every certificate and revocation
+            return (
+                "restore the CA database from a backup (createdb NAME, then load the dump), "
+                "or correct its name in db_url of the home's ca/config.json; never create it "
+                "empty"
+            )
         return "create the database (createdb NAME) or correct its name in the URL"
     return "check that the database server runs and the URL is right"
 
@@ -532,6 +543,21 @@ def claim(engine: Engine, init: dict[str, Any], issuing_ca: str) -> None:
         _set_meta(conn, ISSUING_CA, issuing_ca)
 
 
+def is_missing_table(error: DBAPIError) -> bool:
+    """Whether the database answered that a table of the CA is not there: PostgreSQL's
+    undefined_table (42P01), SQLite's "no such table" (a database dropped and created again
+    empty, a table dropped, while a service runs)."""
+    orig = error.orig
+    return (
+        getattr(orig, "sqlstate", None) == "42P01"
+        or type(orig).__name__ == "UndefinedTable"
+        or "no such table" in str(orig).lower()
+    )
+
+
+CA_DATABASE_GONE = "the CA database is missing or empty: restore it from a backup"
+
+
 def missing_or_empty(url: str, where: str) -> LyncPkiError:
     return LyncPkiError(
         f"the CA database {redact(url)} of {where} is missing or empty: the CA's certificates, "
@@ -618,7 +644,7 @@ def open_existing(url: str, *, ca: str, where: str, issuing_ca: str | None = Non
                 _set_meta(conn, "schema", str(SCHEMA_VERSION))  # or another process did
     except DBAPIError as error:
         engine.dispose()
-        raise unusable(url, error) from None
+        raise unusable(url, error, existing=True) from None
     except LyncPkiError:
         engine.dispose()
         raise

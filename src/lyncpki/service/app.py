@@ -23,10 +23,11 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import text
+from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lyncpki import __version__
+from lyncpki.ca import database as db
 from lyncpki.ca.accounts import Account, AccountWatch
 from lyncpki.ca.authority import MAX_REASON, CaError, CertificateAuthority, IssueResult
 from lyncpki.ca.home import CaHome, resolve_passphrase
@@ -548,11 +549,26 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
             return Response(answer, media_type=OCSP_RESPONSE, headers=headers)
 
     root_thumbprint = thumbprint(ca.root.certificate)
+    health_query = (
+        select(db.audit.c.id)
+        .where(db.audit.c.action == "init", db.audit.c.target == ca.config.slug)
+        .limit(1)
+    )
 
     @app.get("/health", tags=["service"], summary="Is the service and its database up")
     def health() -> dict[str, Any]:
+        # the CA's own record, not merely a connection: a database dropped and made again
+        # empty answered "ok" while every enrollment failed
         with ca.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            known = conn.execute(health_query).first()
+        if known is None:
+            raise ServiceError(
+                503,
+                "unavailable",
+                db.CA_DATABASE_GONE,
+                "the CA's administrator: restore the CA database from a backup (never create "
+                "it again empty), then restart the service",
+            )
         return {
             "status": "ok",
             "ca": ca.config.name,

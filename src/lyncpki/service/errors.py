@@ -16,9 +16,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lyncpki.ca import database as db
 from lyncpki.ca.authority import CaError
 from lyncpki.ca.policy import RequestRefused
 from lyncpki.errors import LyncPkiError
@@ -151,6 +152,19 @@ def response_for(error: Exception) -> JSONResponse:
         return JSONResponse(error_body(code, error.message, error.fix), status)
     if isinstance(error, LyncPkiError):
         return JSONResponse(error_body("invalid", error.message, error.fix), 400)
+    if isinstance(error, (OperationalError, ProgrammingError)) and db.is_missing_table(error):
+        # the database dropped and made again empty, or a table dropped: no retry brings the
+        # CA's records back
+        log.error("the CA's database lacks its tables: %s", str(error.orig or error)[:300])
+        return JSONResponse(
+            error_body(
+                "unavailable",
+                db.CA_DATABASE_GONE,
+                "the CA's administrator: restore the CA database from a backup (never create "
+                "it again empty), then restart the service",
+            ),
+            503,
+        )
     if isinstance(error, OperationalError):
         # the database went away (PostgreSQL stopped, connections refused, a full disk): the
         # CA is unavailable for now, not failing at this request; a client may come back
@@ -202,6 +216,7 @@ def install(app: FastAPI) -> None:
         CaError,
         LyncPkiError,
         OperationalError,
+        ProgrammingError,
         DataError,
         Exception,
     ):
