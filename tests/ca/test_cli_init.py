@@ -369,3 +369,43 @@ def test_an_https_base_url_is_made_with_a_warning(tmp_path: Path) -> None:
     assert "R-GEN-03" in json.loads(quiet.stdout)["warnings"][0] and quiet.stderr == ""
     plain = init(tmp_path / "k", "--any-domain", "--base-url", "http://pki.contoso.com")
     assert "warning" not in plain.stderr
+
+
+def _tables(url: str) -> list[str]:
+    """The tables in the database, as its own tool lists them (psql, sqlite3)."""
+    import shutil
+    import subprocess
+
+    path = db.sqlite_path(url)
+    if path is not None:
+        command = [shutil.which("sqlite3") or "sqlite3", path, ".tables"]
+    else:
+        command = [shutil.which("psql") or "psql", "-h", "127.0.0.1", "-U", "postgres", "-d",
+                   url.rsplit("/", 1)[1], "-Atc",
+                   "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"]  # fmt: skip
+    process = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    return process.stdout.split()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_creation_that_cannot_publish_its_crls_leaves_the_database_empty(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """A folder where the first CRL must go: init failed saying "this attempt kept nothing",
+    but the database kept its tables, init record and CRL numbers, and the next init (the
+    folder removed) was refused: "already holds a CA"."""
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:  # a database file given, made beforehand (empty): not this creation's to remove
+        (tmp_path / "given.sqlite").write_bytes(b"")
+        url = f"sqlite:///{tmp_path / 'given.sqlite'}"
+    home = tmp_path / "h"
+    blocked = home / "publish" / "crl" / "corp-issuing-ca.crl"
+    blocked.mkdir(parents=True)
+    failed = init(home, "--name", "Corp Issuing CA", "--domain", "corp-test.se", "--db", url)
+    assert_refused(failed, "could not publish the new CA's first CRLs", "kept nothing")
+    assert _tables(url) == []
+    blocked.rmdir()
+    again = init(home, "--name", "Corp Issuing CA", "--domain", "corp-test.se", "--db", url)
+    assert again.exit_code == 0, again.stderr
+    assert "audit" in _tables(url)

@@ -442,6 +442,7 @@ class _Made:
         self.files: list[Path] = []
         self.folders: list[Path] = []
         self.engine: Engine | None = None
+        self.claimed = False  # the database holds this creation's records (db.claim)
         self._kept = False
 
     def _folder(self, path: Path) -> None:
@@ -520,10 +521,23 @@ class _Made:
         with contextlib.suppress(OSError):
             (self.home.root / UNFINISHED_INIT).unlink(missing_ok=True)
 
+    def unclaim(self) -> bool:
+        """Drop what this creation recorded in the database (its tables): whether the
+        database is as it was (nothing claimed, or its tables dropped)."""
+        if not self.claimed or self.engine is None:
+            return True
+        try:
+            db.unclaim(self.engine)
+        except SQLAlchemyError:
+            return False
+        self.claimed = False
+        return True
+
     def undo(self) -> None:
         if self._kept:
             return
         if self.engine is not None:
+            self.unclaim()
             self.engine.dispose()
         with contextlib.suppress(OSError):  # first: the home's folder is removed when empty
             (self.home.root / UNFINISHED_INIT).unlink(missing_ok=True)
@@ -783,6 +797,7 @@ class CertificateAuthority:
             ),
             issuing_thumbprint(issuing_cert),
         )
+        made.claimed = True
         for ca_slug in (config.root_slug, config.slug):
             for delta in (False, True):
                 for pem in (False, True):
@@ -795,10 +810,16 @@ class CertificateAuthority:
                 authority._publish_crl(actor=actor, delta=delta, root=root)
         except CrlNotPublished as error:  # nothing of this CA is kept: no CRL to publish again
             reason = error.reason
+            if made.unclaim():  # the database too: the next attempt finds it empty
+                kept = "(this attempt kept nothing)"
+            else:
+                kept = (
+                    f"(the database {db.redact(config.db_url)} still holds this attempt's "
+                    "tables: drop them, or the database, first)"
+                )
             raise CaError(
                 f"could not publish the new CA's first CRLs: {reason.message}",
-                f"{reason.fix + '; then ' if reason.fix else ''}run lyncpki ca init again "
-                "(this attempt kept nothing)",
+                f"{reason.fix + '; then ' if reason.fix else ''}run lyncpki ca init again {kept}",
             ) from None
         return authority
 

@@ -567,6 +567,17 @@ def missing_or_empty(url: str, where: str) -> LyncPkiError:
     )
 
 
+def unclaim(engine: Engine) -> None:
+    """Undo claim for a creation that failed after it: drop the CA's tables, which hold only
+    that creation's records (claim found them empty, under its lock), so that the database is
+    as empty as it was for the next attempt (the init record, the first CRLs' numbers).
+    Raises SQLAlchemy's error when the database cannot do it."""
+    with writer(engine).begin() as conn:
+        metadata.drop_all(conn)
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP FUNCTION IF EXISTS lyncpki_audit_append_only()")
+
+
 def missing_tables(url: str, where: str, names: set[str]) -> LyncPkiError:
     listed = ", ".join(sorted(names))
     return LyncPkiError(
