@@ -37,6 +37,7 @@ from lyncpki.checks.home_check import run_home_check
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import Severity
 from lyncpki.reports.visible import shown
+from lyncpki.service.replay import replay
 from lyncpki.web.dashboard import chain_rows, crl_status, dashboard
 from lyncpki.web.session import (
     EndedSessions,
@@ -53,6 +54,10 @@ from lyncpki.x509.keys import describe
 from lyncpki.x509.requests import read_request, requested_dns_names
 
 MAX_UPLOAD = 64 * 1024
+REQUEST_FORM_BYTES = 4 * MAX_UPLOAD  # the request page's form: a request pasted or uploaded
+FORM_BYTES = 16 * 1024  # any other form of the console: a few short fields
+MAX_FORM_FIELDS = 16
+MAX_FORM_FILES = 1  # the request page's .req file
 SORTABLE = ("subject", "sans", "serial", "template", "requester", "not_after", "status")
 PAGE_ROWS = 500
 DOWNLOADS = {
@@ -77,11 +82,27 @@ _PAGES = frozenset({"/ui/request", "/ui/pending", "/ui/certificates", "/ui/dashb
 
 
 async def _read_form(request: Request) -> Any:
-    """The posted form; one the parser refuses (a pasted request over MAX_UPLOAD, too many
-    fields, a multipart body without its boundary) is the console's error page, not the API's
-    JSON."""
+    """The posted form, its body refused beyond the page's cap (413) before anything parses it:
+    the declared Content-Length first, then the bytes as they come (a chunked body declares
+    none). Before, the parser read any body — a 1.5 GB file part spooled to /tmp before the
+    sign-in form's token was even looked at. One the parser refuses (a pasted request over
+    MAX_UPLOAD, too many fields, a multipart body without its boundary) is the console's error
+    page, not the API's JSON."""
+    limit = _form_limit(request)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    read = Request(request.scope, replay(b"".join(chunks), request.receive, more_body=False))
     try:
-        return await request.form(max_part_size=MAX_UPLOAD)
+        return await read.form(
+            max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_UPLOAD
+        )
     except (MultiPartException, StarletteHTTPException) as error:  # starlette raises the
         # parser's refusal as an HTTPException(400) inside an application
         reason = str(getattr(error, "detail", None) or error)
@@ -91,6 +112,22 @@ async def _read_form(request: Request) -> Any:
             f"the form could not be read ({reason}): a certificate request is a few KB; paste "
             "it whole, or upload the .req file",
         ) from None
+
+
+def _form_limit(request: Request) -> int:
+    """The most a form posted to this address may weigh: the request page's a request of
+    MAX_UPLOAD pasted (percent-encoded: up to three bytes a character) or uploaded; every other
+    form (sign-in, approve, deny, revoke...) a few short fields."""
+    return REQUEST_FORM_BYTES if request.url.path == "/ui/request" else FORM_BYTES
+
+
+def _too_large(limit: int) -> Refused:
+    return Refused(
+        413,
+        "Form too large",
+        f"the form is larger than the {limit // 1024} KiB this page takes: a certificate "
+        "request is a few KB; paste it whole, or upload the .req file",
+    )
 
 
 class Redirect(Exception):
