@@ -124,3 +124,55 @@ def test_the_request_page_takes_a_request_pasted_whole_but_no_more(client: TestC
         files=[("file", ("a.req", b"x", "application/octet-stream"))] * 3,
     )
     assert files.status_code == 400 and "could not be read" in files.text
+
+
+# ------------------------------------------------------------------ 2. sign-in refusals
+def test_sign_in_refusals_are_audited_once_a_minute_whatever_the_name(
+    client: TestClient, ca: CertificateAuthority
+) -> None:
+    """A sign-in form without its token, and a throttled client's attempts, wrote a row each
+    into the append-only audit log (700 a second from one client, each with a name of its
+    choice): a row a minute of each kind now. Wrong passwords are still audited one by one."""
+    client.get("/ui/login")
+    for n in range(40):  # the token missing, a new name each time
+        answer = client.post("/ui/login", data={"name": f"probe{n}", "password": "x"})
+        assert answer.status_code == 403
+    token = client.cookies["lyncpki_login"]
+    statuses = []
+    for n in range(30):  # wrong passwords, then throttled (20 failures per client a minute)
+        answer = client.post(
+            "/ui/login", data={"name": f"guess{n}", "password": "wrong", "token": token}
+        )
+        statuses.append(answer.status_code)
+    assert statuses == [401] * 20 + [429] * 10
+    forged = audit_rows(ca, action="login", detail="web: sign-in form's token missing or wrong")
+    assert len(forged) == 1 and forged[0]["actor"] == "probe0", forged
+    wrong = audit_rows(ca, action="login", detail="web: wrong name or password")
+    assert len(wrong) == 20
+    throttled = audit_rows(ca, action="login", detail="web: throttled")
+    assert len(throttled) == 1 and throttled[0]["actor"] == "guess20", throttled
+
+
+def test_the_audit_throttle_counts_what_it_did_not_write_by_kind() -> None:
+    import asyncio
+
+    from lyncpki.service.audit_throttle import AUDIT_EVERY, AuditThrottle
+
+    now = [50.0]
+    written: list[tuple[str, ...]] = []
+    rows = AuditThrottle(lambda *row: written.append(row), clock=lambda: now[0])
+
+    async def refuse(kind: str, times: int) -> None:
+        for n in range(times):
+            await rows.refused(kind, f"actor{n}", "login", "client", "refused", f"{kind} refused")
+
+    asyncio.run(refuse("a", 100))
+    asyncio.run(refuse("b", 3))  # another kind: its own row
+    now[0] += AUDIT_EVERY
+    asyncio.run(refuse("a", 1))
+    asyncio.run(refuse("a", 1))  # within the new interval: counted
+    assert [(row[0], row[-1]) for row in written] == [
+        ("actor0", "a refused"),
+        ("actor0", "b refused"),
+        ("actor0", "a refused (99 more since the last row)"),
+    ]

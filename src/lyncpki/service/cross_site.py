@@ -11,20 +11,16 @@ since the row before.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.types import Scope
 
 from lyncpki.service import errors
+from lyncpki.service.audit_throttle import AUDIT_EVERY, Audit, AuditThrottle
 
 _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-AUDIT_EVERY = 60.0  # seconds between two audit rows
-
-Audit = Callable[[str, str, str, str, str], None]  # actor, action, target, outcome, detail
 
 
 def cross_site_origin(scope: Scope) -> str | None:
@@ -55,20 +51,14 @@ class CrossSiteGuard:
     """Refuses cross-site API calls (403 request.cross_site) and audits them, throttled."""
 
     def __init__(self, audit: Audit, clock: Callable[[], float] = time.monotonic) -> None:
-        self._audit = audit
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._last_row: float | None = None
-        self._since = 0  # refusals since the last row, not written
+        self._rows = AuditThrottle(audit, clock)
 
     async def refusal(self, scope: Scope, origin: str) -> JSONResponse:
         """The 403 answer to a call `cross_site_origin` found sent from `origin`, audited."""
         shown = origin[:100]
-        if (since := self._due()) is not None:
-            more = f" ({since} more since the last row)" if since else ""
-            detail = f"a web page of {shown} sent it: refused{more}"
-            target = f"{scope['method']} {scope['path'][:200]}"
-            await run_in_threadpool(self._audit, "-", "cross-site", target, "refused", detail)
+        target = f"{scope['method']} {scope['path'][:200]}"
+        detail = f"a web page of {shown} sent it: refused"
+        await self._rows.refused("cross-site", "-", "cross-site", target, "refused", detail)
         return JSONResponse(
             errors.error_body(
                 "request.cross_site",
@@ -80,16 +70,6 @@ class CrossSiteGuard:
             ),
             403,
         )
-
-    def _due(self) -> int | None:
-        """The refusals not audited yet when a row is due now, else None."""
-        now = self._clock()
-        with self._lock:
-            if self._last_row is not None and now - self._last_row < AUDIT_EVERY:
-                self._since += 1
-                return None
-            since, self._since, self._last_row = self._since, 0, now
-            return since
 
 
 __all__ = ["AUDIT_EVERY", "CrossSiteGuard", "cross_site_origin"]

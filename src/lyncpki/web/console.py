@@ -5,7 +5,8 @@ downloads. Server-rendered (Jinja2), no script needed, every asset inside the pa
 Every page needs a signed-in CA account (the roles of the CA service) that still exists as it
 was at sign-in (checked at every page against the accounts' generation, so that a removed
 account is refused at once); every form carries the session's CSRF token; managers and auditors
-alone approve, deny and revoke. Refusals are audited.
+alone approve, deny and revoke. Refusals are audited (those anyone can cause before signing in,
+a forged sign-in form or a throttled client's attempts, a row a minute of each kind).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from lyncpki.checks.home_check import run_home_check
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import Severity
 from lyncpki.reports.visible import shown
+from lyncpki.service.audit_throttle import AuditThrottle
 from lyncpki.service.replay import replay
 from lyncpki.web.dashboard import chain_rows, crl_status, dashboard
 from lyncpki.web.session import (
@@ -211,6 +213,10 @@ class Console:
         self.sessions = Sessions(
             session_key(ca.home.secrets), EndedSessions(ca.home.secrets / "web-ended.json")
         )
+        # sign-in refusals anyone can cause, whatever name they send: a row a minute of each
+        # kind, with the count of the others (wrong passwords: a row each, as the throttle
+        # of failed sign-ins bounds them)
+        self.refusals = AuditThrottle(ca.audit)
 
     # ------------------------------------------------------------------ plumbing
     def render(
@@ -298,8 +304,8 @@ class Console:
         form = await _read_form(request)
         if not same(request.cookies.get("lyncpki_login", ""), _text(form.get("token"))):
             client = request.client.host if request.client else "unknown"
-            await run_in_threadpool(
-                self.ca.audit, _text(form.get("name")) or "-", "login", client, "refused",
+            await self.refusals.refused(
+                "login-token", _text(form.get("name")) or "-", "login", client, "refused",
                 "web: sign-in form's token missing or wrong",
             )  # fmt: skip
             raise Refused(
@@ -312,7 +318,9 @@ class Console:
         client = request.client.host if request.client else "unknown"
         attempt = await run_in_threadpool(self.accounts.attempt, name, password, client)
         if attempt.throttled:
-            self.ca.audit(name or "-", "login", client, "refused", "web: throttled")
+            await self.refusals.refused(
+                "login-throttled", name or "-", "login", client, "refused", "web: throttled"
+            )
             return self.login_page(request, "Too many failed sign-ins: wait a minute.", 429)
         checked = attempt.checked
         if checked is None:
