@@ -176,3 +176,35 @@ def test_the_audit_throttle_counts_what_it_did_not_write_by_kind() -> None:
         ("actor0", "b refused"),
         ("actor0", "a refused (99 more since the last row)"),
     ]
+
+
+# ------------------------------------------------------------------ 3. pages off the loop
+def test_a_slow_page_does_not_hold_up_the_service(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages ran on the event loop: with 600 pending requests /ui/pending took half a
+    second, and OCSP, the API and /health waited for it. A page held until /health has
+    answered: /health answers meanwhile (on the old code the page gave up waiting first)."""
+    import threading
+
+    from lyncpki.web.console import Console
+
+    sign_in(client, "fe01")
+    entered, health_answered = threading.Event(), threading.Event()
+    seen: list[bool] = []
+    real_page = Console.ca_page
+
+    def slow_page(self: Console, request: Any) -> Any:
+        entered.set()
+        seen.append(health_answered.wait(timeout=10))
+        return real_page(self, request)
+
+    monkeypatch.setattr(Console, "ca_page", slow_page)
+    pages: list[int] = []
+    loader = threading.Thread(target=lambda: pages.append(client.get("/ui/ca").status_code))
+    loader.start()
+    assert entered.wait(timeout=30)
+    assert client.get("/health").status_code == 200
+    health_answered.set()
+    loader.join(timeout=30)
+    assert seen == [True] and pages == [200]

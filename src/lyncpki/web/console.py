@@ -16,7 +16,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import jinja2
@@ -275,6 +275,11 @@ class Console:
             )
         return found
 
+    async def signed_in(self, request: Request, *, manager: bool = False) -> Session:
+        """`session` from a coroutine: in a worker thread (the accounts' database, the audit),
+        the event loop free meanwhile."""
+        return await run_in_threadpool(self.session, request, manager=manager)
+
     async def form(self, request: Request, session: Session) -> dict[str, Any]:
         """The posted form, refused without the session's CSRF token."""
         form = await _read_form(request)
@@ -324,17 +329,22 @@ class Console:
             return self.login_page(request, "Too many failed sign-ins: wait a minute.", 429)
         checked = attempt.checked
         if checked is None:
-            self.ca.audit(name or "-", "login", client, "refused", "web: wrong name or password")
+            await run_in_threadpool(
+                self.ca.audit, name or "-", "login", client, "refused",
+                "web: wrong name or password",
+            )  # fmt: skip
             return self.login_page(request, "Wrong account name or password.", 401)
-        self.ca.audit(name, "login", client, "ok", "web console")
+        await run_in_threadpool(self.ca.audit, name, "login", client, "ok", "web console")
         target = _text(form.get("next")) or "/ui/request"
         response = RedirectResponse(target if target.startswith("/ui/") else "/ui/request", 303)
         account, version = checked
-        self.sessions.issue(response, request, account.name, account.role.value, version)
+        await run_in_threadpool(
+            self.sessions.issue, response, request, account.name, account.role.value, version
+        )
         return response
 
     async def logout(self, request: Request) -> Response:
-        session = self.session(request)
+        session = await self.signed_in(request)
         await self.form(request, session)
         response = RedirectResponse("/ui/login", 303)
         await run_in_threadpool(self.sessions.end, response, session)
@@ -346,7 +356,7 @@ class Console:
         return self.render("request.html.j2", request, session, templates=list(self.ca.templates))
 
     async def submit(self, request: Request) -> HTMLResponse:
-        session = self.session(request)
+        session = await self.signed_in(request)
         form = await self.form(request, session)
         uploaded = await _upload(form.get("file"))
         text = (_text(form.get("csr")) or "").strip()
@@ -438,7 +448,7 @@ class Console:
         )  # fmt: skip
 
     async def decide(self, request: Request, request_id: int, approve: bool) -> HTMLResponse:
-        session = self.session(request, manager=True)
+        session = await self.signed_in(request, manager=True)
         form = await self.form(request, session)
         try:
             if approve:
@@ -457,8 +467,10 @@ class Console:
                 )
                 message = f"Request {request_id} denied."
         except LyncPkiError as error:
-            return self.pending_page(request, f"Not done: {_said(error)}", _status(error))
-        return self.pending_page(request, message)
+            return await run_in_threadpool(
+                self.pending_page, request, f"Not done: {_said(error)}", _status(error)
+            )
+        return await run_in_threadpool(self.pending_page, request, message)
 
     # ------------------------------------------------------------------ certificates
     def certificates_page(
@@ -491,29 +503,37 @@ class Console:
             columns=SORTABLE,
         )
 
+    async def _certificates(
+        self, request: Request, message: str, status_code: int = 200
+    ) -> HTMLResponse:
+        """The certificates page after an action, rendered in a worker thread."""
+        return await run_in_threadpool(self.certificates_page, request, message, status_code)
+
     async def revoke(self, request: Request, serial: str) -> HTMLResponse:
-        session = self.session(request, manager=True)
+        session = await self.signed_in(request, manager=True)
         form = await self.form(request, session)
         try:  # as the API and the CLI read it: an unknown reason is refused, never unspecified
             reason = Reason.parse(_text(form.get("reason")) or "unspecified")
         except LyncPkiError as error:
-            return self.certificates_page(request, f"Not revoked: {_said(error)}", 422)
+            return await self._certificates(request, f"Not revoked: {_said(error)}", 422)
         try:
             done = await run_in_threadpool(
                 self.ca.revoke, serial, reason=reason, actor=session.account
             )
         except LyncPkiError as error:
-            return self.certificates_page(request, f"Not revoked: {_said(error)}", _status(error))
+            return await self._certificates(request, f"Not revoked: {_said(error)}", _status(error))
         return await self._published(request, session, serial, done, f"revoked ({reason.value})")
 
     async def release(self, request: Request, serial: str) -> HTMLResponse:
         """Release a certificate on hold (`ca unrevoke`): valid again, and the CRLs say so."""
-        session = self.session(request, manager=True)
+        session = await self.signed_in(request, manager=True)
         await self.form(request, session)
         try:
             done = await run_in_threadpool(self.ca.release, serial, actor=session.account)
         except LyncPkiError as error:
-            return self.certificates_page(request, f"Not released: {_said(error)}", _status(error))
+            return await self._certificates(
+                request, f"Not released: {_said(error)}", _status(error)
+            )
         return await self._published(request, session, serial, done, "released from hold")
 
     async def _published(
@@ -524,7 +544,7 @@ class Console:
         service does not hold the root key; a full CRL of the issuing CA with its delta)."""
         by_root = done["ca"] == self.ca.config.root_slug
         if by_root and self.ca.root.key is None:
-            return self.certificates_page(
+            return await self._certificates(
                 request,
                 f"Certificate {serial} {said}. The root CA's CRL says so once published on the "
                 "CA's machine: lyncpki ca crl --root",
@@ -532,11 +552,11 @@ class Console:
         try:
             await run_in_threadpool(self.ca.publish_crl, actor=session.account, root=by_root)
         except LyncPkiError as error:
-            return self.certificates_page(
+            return await self._certificates(
                 request,
                 f"Certificate {serial} {said}, but the CRL was not published: {_said(error)}",
             )
-        return self.certificates_page(
+        return await self._certificates(
             request, f"Certificate {serial} {said}; the CRLs are published."
         )
 
@@ -576,17 +596,23 @@ class Console:
     async def check_now(self, request: Request) -> HTMLResponse:
         """Run `lyncpki check` on the home's deployment (CRLs and OCSP fetched from their URLs,
         as the servers would), keep it as the last check and show it. Managers and auditors."""
-        session = self.session(request, manager=True)
+        session = await self.signed_in(request, manager=True)
         await self.form(request, session)
         try:
             report = await run_in_threadpool(run_home_check, self.ca.home.root, self.ca.clock)
         except LyncPkiError as error:
-            self.ca.audit(session.account, "check", "deployment", "failed", error.message)
-            return self.dashboard_page(request, f"Not checked: {error.message}")
+            await run_in_threadpool(
+                self.ca.audit, session.account, "check", "deployment", "failed", error.message
+            )
+            return await run_in_threadpool(
+                self.dashboard_page, request, f"Not checked: {error.message}"
+            )
         errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
         summary = f"{len(report.checked)} stores, {errors} error(s), {warnings} warning(s)"
-        self.ca.audit(session.account, "check", "deployment", "ok", summary)
-        return self.dashboard_page(request, f"Checked now: {summary}.")
+        await run_in_threadpool(
+            self.ca.audit, session.account, "check", "deployment", "ok", summary
+        )
+        return await run_in_threadpool(self.dashboard_page, request, f"Checked now: {summary}.")
 
     def ca_page(self, request: Request) -> HTMLResponse:
         session = self.session(request)
@@ -634,8 +660,11 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
     ) -> Callable[..., Awaitable[Response]]:
         async def run(request: Request, **kwargs: Any) -> Response:
             try:
-                answer = page(request, **kwargs)
-                return await answer if inspect.isawaitable(answer) else answer
+                if inspect.iscoroutinefunction(page):
+                    return cast(Response, await page(request, **kwargs))
+                # a page that reads the database and renders (600 pending requests: half a
+                # second) in a worker thread: OCSP, the API and /health answer meanwhile
+                return cast(Response, await run_in_threadpool(page, request, **kwargs))
             except Redirect as redirect:
                 return RedirectResponse(redirect.location, 303)
             except Refused as refused:
