@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service_tools import in_process_ca
+from service_tools import DOMAIN, in_process_ca, openssl_req
 
 from lyncpki.ca.accounts import Accounts, Role
 from lyncpki.ca.authority import CertificateAuthority
@@ -208,3 +208,25 @@ def test_a_slow_page_does_not_hold_up_the_service(
     health_answered.set()
     loader.join(timeout=30)
     assert seen == [True] and pages == [200]
+
+
+# ------------------------------------------------------------------ 4. pending: policy now
+def test_the_pending_page_judges_requests_by_the_namespaces_the_ca_signs_now(
+    client: TestClient, ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    """The pending page judged by the namespaces read at start, approve by config.json as it is
+    now (`ca domains` in another process): "passes the template's policy", then refused."""
+    import dataclasses
+
+    from lyncpki.ca.home import CaHome
+
+    csr = openssl_req(tmp_path, f"/CN=fe01.{DOMAIN}", (f"fe01.{DOMAIN}",), key="ec:P-256")
+    asked = ca.submit(csr.read_bytes(), requester="fe01", template="SubCA")
+    assert asked.status == "pending"
+    sign_in(client, "boss")
+    assert "passes the template's policy" in client.get("/ui/pending").text
+    other = CaHome(ca.home.root)  # `lyncpki ca domains` run in another process
+    other.write_config(dataclasses.replace(other.read_config(), namespaces=("other.example",)))
+    page = client.get("/ui/pending").text
+    assert "passes the template's policy" not in page
+    assert "other.example" in page, page[-1500:]

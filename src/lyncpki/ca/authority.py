@@ -615,6 +615,11 @@ class CertificateAuthority:
             return 0
 
     @property
+    def ca_public_keys(self) -> tuple[bytes, ...]:
+        """The public keys of the issuing CA and the root (a request for either is refused)."""
+        return self._ca_keys
+
+    @property
     def namespaces(self) -> tuple[str, ...]:
         """The namespaces the CA signs now: config.json read again when it changed (`ca domains`
         or `deploy` in another process), so a running `ca serve` needs no restart."""

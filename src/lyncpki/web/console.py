@@ -416,8 +416,10 @@ class Console:
         return self.render("request_result.html.j2", request, session, result=result)
 
     # ------------------------------------------------------------------ pending
-    def _reviewed(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A pending request with what a manager needs: its key, names and policy findings."""
+    def _reviewed(self, row: dict[str, Any], namespaces: tuple[str, ...]) -> dict[str, Any]:
+        """A pending request with what a manager needs: its key, names and policy findings —
+        judged as approving it would judge it (the namespaces the CA signs now, config.json read
+        again when `ca domains` changed it; the CA's own keys refused)."""
         review = dict(row)
         try:
             read = read_request(self.ca.request_csr(int(row["id"])), f"request {row['id']}")
@@ -426,8 +428,8 @@ class Console:
             evaluate(
                 read,
                 self.ca.templates.get(row["template"]),
-                namespaces=self.ca.config.namespaces,
-                ca_public_keys=(),
+                namespaces=namespaces,
+                ca_public_keys=self.ca.ca_public_keys,
             )
             review["refusals"] = []
         except RequestRefused as refused:
@@ -441,7 +443,8 @@ class Console:
         waiting = self.ca.pending()
         # the oldest PAGE_ROWS, each CSR judged again: a requester's thousands of submissions
         # made a page of megabytes that re-read every request at each load
-        rows = [self._reviewed(r) for r in waiting[:PAGE_ROWS]]
+        namespaces = self.ca.namespaces  # config.json looked at once for the page
+        rows = [self._reviewed(r, namespaces) for r in waiting[:PAGE_ROWS]]
         return self.render(
             "pending.html.j2", request, session, status, rows=rows, total=len(waiting),
             message=message,
