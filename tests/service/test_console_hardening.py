@@ -230,3 +230,62 @@ def test_the_pending_page_judges_requests_by_the_namespaces_the_ca_signs_now(
     page = client.get("/ui/pending").text
     assert "passes the template's policy" not in page
     assert "other.example" in page, page[-1500:]
+
+
+# ------------------------------------------------------------------ 5, 6. the dashboard
+class _Slot:
+    def __init__(self, thumbprint: str) -> None:
+        self.current = self
+        self.thumbprint = thumbprint
+
+
+class _Index:
+    def __init__(self, thumbprint: str) -> None:
+        self.thumbprint = thumbprint
+
+    def slots(self, usage: str, now: object) -> _Slot:
+        return _Slot(self.thumbprint)
+
+
+def _every_store_holds(monkeypatch: pytest.MonkeyPatch, cert: Any) -> None:
+    """Every server of the topology with `cert` assigned for every usage (a store stand-in)."""
+    from lyncpki.web import dashboard as module
+    from lyncpki.x509.identifiers import thumbprint
+
+    class Store:
+        def __init__(self, home: Path, server: str) -> None:
+            pass
+
+        def exists(self) -> bool:
+            return True
+
+        def load(self) -> _Index:
+            return _Index(thumbprint(cert))
+
+        def certificate(self, thumbprint_text: str) -> Any:
+            return cert
+
+    monkeypatch.setattr(module, "ServerStore", Store)
+
+
+def test_the_dashboard_shows_a_revoked_certificate_at_once(
+    client: TestClient, ca: CertificateAuthority, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A certificate revoked (or put on hold) showed as "assigned", healthy, until Check now."""
+    import shutil
+
+    from lab import CONTOSO
+
+    shutil.copyfile(CONTOSO, ca.home.root / "topology.yaml")
+    csr = openssl_req(tmp_path, f"/CN=fe01.{DOMAIN}", (f"fe01.{DOMAIN}",), key="ec:P-256")
+    issued = ca.submit(csr.read_bytes(), requester="fe01", template=None)
+    assert issued.certificate is not None and issued.serial is not None
+    _every_store_holds(monkeypatch, issued.certificate)
+    sign_in(client, "fe01")
+    before = client.get("/ui/dashboard").text
+    assert 'data-state="assigned"' in before and 'data-state="revoked"' not in before
+    ca.revoke(issued.serial, reason="certificateHold", actor="boss")
+    after = client.get("/ui/dashboard").text
+    assert 'data-state="assigned"' not in after and 'data-state="revoked"' in after
+    assert "(certificateHold)" in after
+    assert re.search(r'data-count="revoked">[1-9]', after)

@@ -18,7 +18,7 @@ from lyncpki.checks.home_check import LAST_CHECK, topology_file
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import CertificatePlan, plan_file
 from lyncpki.store import ServerStore, StoreError
-from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.identifiers import serial_hex, thumbprint
 
 EXPIRING = dt.timedelta(days=30)
 WEEKS = 110  # a little over two years: the default validity of a server certificate
@@ -28,10 +28,11 @@ WEEKS = 110  # a little over two years: the default validity of a server certifi
 class Cell:
     server: str
     usage: str
-    state: str  # assigned | expiring | missing | error
+    state: str  # assigned | expiring | revoked | missing | error
     thumbprint: str | None = None
     not_after: dt.datetime | None = None
     findings: tuple[dict[str, Any], ...] = ()
+    revocation: str | None = None  # the reason, when this CA revoked it (or holds it)
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,37 @@ def last_check(home: Path) -> tuple[list[dict[str, Any]], str | None]:
     return (newest[1], newest[2]) if newest else ([], None)
 
 
+@dataclass(frozen=True)
+class Revoked:
+    """The certificates this CA revoked or holds, by serial, and the names of its CAs."""
+
+    reasons: dict[str, str]  # serial (lowercase hex) -> reason
+    issuers: frozenset[x509.Name]
+
+    @classmethod
+    def of(cls, ca: CertificateAuthority) -> Revoked:
+        reasons = {
+            str(row["serial"]): str(row.get("revocation_reason") or "unspecified")
+            for row in ca.certificates(status="revoked")
+        }
+        issuers = frozenset(c.subject for c in (ca.issuer.certificate, ca.root.certificate))
+        return cls(reasons, issuers)
+
+    def reason(self, cert: x509.Certificate) -> str | None:
+        if cert.issuer not in self.issuers:
+            return None  # another CA's: its serial means nothing here
+        return self.reasons.get(serial_hex(cert.serial_number))
+
+
 def _cells(
-    result: CertificatePlan, home: Path, now: dt.datetime, findings: list[dict[str, Any]]
+    result: CertificatePlan,
+    home: Path,
+    now: dt.datetime,
+    findings: list[dict[str, Any]],
+    revoked: Revoked | None = None,
 ) -> list[Cell]:
+    """Every server x usage of the plan with its state: a certificate this CA revoked (or
+    holds) is "revoked" at once, not "assigned" until the next check."""
     cells = []
     for planned, server in placements(result):
         store = ServerStore(home, server)
@@ -115,12 +144,15 @@ def _cells(
                 continue
             end = cert.not_valid_after_utc
             errors = any(f.get("severity") == "error" for f in mine)
+            reason = revoked.reason(cert) if revoked is not None else None
             state = (
-                "error"
+                "revoked"
+                if reason is not None
+                else "error"
                 if errors or end <= now
                 else ("expiring" if end - now <= EXPIRING else "assigned")
             )
-            cells.append(Cell(server, str(usage), state, current.thumbprint, end, mine))
+            cells.append(Cell(server, str(usage), state, current.thumbprint, end, mine, reason))
     return cells
 
 
@@ -180,7 +212,7 @@ def dashboard(ca: CertificateAuthority, home: Path) -> Dashboard:
     else:
         try:
             result = plan_file(path)
-            board.cells = _cells(result, home, now, board.findings)
+            board.cells = _cells(result, home, now, board.findings, Revoked.of(ca))
         except LyncPkiError as error:
             board.notes.append(f"the topology cannot be planned: {error.message}")
     board.weeks = _weeks(ca, now)
