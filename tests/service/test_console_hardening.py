@@ -289,3 +289,24 @@ def test_the_dashboard_shows_a_revoked_certificate_at_once(
     assert 'data-state="assigned"' not in after and 'data-state="revoked"' in after
     assert "(certificateHold)" in after
     assert re.search(r'data-count="revoked">[1-9]', after)
+
+
+@pytest.mark.parametrize(
+    "findings",
+    [None, "x", ["x"], [{"severity": "error"}], [{"id": "a", "severity": "error", "message": 3}]],
+)
+def test_a_damaged_last_check_is_ignored_with_a_note(
+    client: TestClient, ca: CertificateAuthority, findings: object
+) -> None:
+    """A last-check.json (or report.json) whose findings were null, strings or findings
+    without their id made the dashboard a 500."""
+    import json
+
+    report = {"schema": "lyncpki.findings/1", "generated": "2026-01-01", "findings": findings}
+    (ca.home.root / "last-check.json").write_text(json.dumps(report))
+    (ca.home.root / "report.json").write_text(json.dumps({"check": report}))
+    sign_in(client, "fe01")
+    page = client.get("/ui/dashboard")
+    assert page.status_code == 200, page.text[-500:]
+    assert "last-check.json was ignored" in page.text and "report.json was ignored" in page.text
+    assert "No check has run yet" in page.text

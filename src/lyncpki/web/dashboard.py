@@ -71,24 +71,54 @@ class Dashboard:
         return next((c for c in self.cells if c.server == server and c.usage == usage), None)
 
 
-def last_check(home: Path) -> tuple[list[dict[str, Any]], str | None]:
-    """The findings of the newest check: `lyncpki check` (last-check.json) or deploy's."""
+def last_check(home: Path) -> tuple[list[dict[str, Any]], str | None, list[str]]:
+    """The findings of the newest check: `lyncpki check` (last-check.json) or deploy's, when
+    was it made, and what was wrong with a file that had to be ignored (damaged or edited by
+    hand: findings null, a string, a finding without its id — the dashboard was a 500)."""
     newest: tuple[float, list[dict[str, Any]], str | None] | None = None
+    problems = []
     for name in (LAST_CHECK, "report.json"):
         path = home / name
         if not path.is_file():
             continue
         try:
             data = json.loads(path.read_text("utf-8"))
-        except ValueError:
+        except (OSError, ValueError) as error:
+            problems.append(f"{name} was ignored: it cannot be read ({error}); {_AGAIN}")
             continue
         report = data.get("check", data) if isinstance(data, dict) else None
         if not isinstance(report, dict) or report.get("schema") != "lyncpki.findings/1":
+            continue  # another report: not a check's
+        findings = _findings(report.get("findings"))
+        if isinstance(findings, str):
+            problems.append(f"{name} was ignored: {findings}; {_AGAIN}")
             continue
+        generated = report.get("generated")
         mtime = path.stat().st_mtime
         if newest is None or mtime > newest[0]:
-            newest = (mtime, list(report.get("findings", [])), report.get("generated"))
-    return (newest[1], newest[2]) if newest else ([], None)
+            newest = (mtime, findings, generated if isinstance(generated, str) else None)
+    return (newest[1], newest[2], problems) if newest else ([], None, problems)
+
+
+_AGAIN = "run Check now (or lyncpki check --home) to write it again"
+_REQUIRED = ("id", "severity", "message")  # what the dashboard shows of each finding
+_OPTIONAL = ("fix", "server", "usage")
+
+
+def _findings(value: object) -> list[dict[str, Any]] | str:
+    """A check's findings as the dashboard shows them, or what is wrong with them."""
+    if not isinstance(value, list):
+        return "its findings are not a list"
+    found = []
+    for n, finding in enumerate(value, 1):
+        if not isinstance(finding, dict):
+            return f"finding {n} is not an object"
+        missing = [k for k in _REQUIRED if not isinstance(finding.get(k), str)]
+        wrong = [k for k in _OPTIONAL if not isinstance(finding.get(k), str | None)]
+        if missing or wrong:
+            return f"finding {n} has no text for {', '.join(missing + wrong)}"
+        found.append({**finding, **{k: finding.get(k) for k in _OPTIONAL}})
+    return found
 
 
 @dataclass(frozen=True)
@@ -203,7 +233,8 @@ def dashboard(ca: CertificateAuthority, home: Path) -> Dashboard:
     now = ca.clock.now()
     path = topology_file(home)
     board = Dashboard(str(path) if path else None)
-    board.findings, board.checked_at = last_check(home)
+    board.findings, board.checked_at, problems = last_check(home)
+    board.notes.extend(problems)
     if path is None:
         board.notes.append(
             "no topology in this home: deploy one (lyncpki deploy TOPOLOGY --home ...) or copy "
