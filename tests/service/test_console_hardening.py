@@ -310,3 +310,50 @@ def test_a_damaged_last_check_is_ignored_with_a_note(
     assert page.status_code == 200, page.text[-500:]
     assert "last-check.json was ignored" in page.text and "report.json was ignored" in page.text
     assert "No check has run yet" in page.text
+
+
+# ------------------------------------------------------------------ 7. revoke, confirmed
+def test_a_revocation_is_named_and_confirmed_with_a_reason_chosen(
+    client: TestClient, ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    """Revoke was one click, with "unspecified" chosen in advance (final, and says nothing),
+    the CA's own certificate included."""
+    from lyncpki.x509.identifiers import serial_hex
+
+    csr = openssl_req(tmp_path, f"/CN=fe01.{DOMAIN}", (f"fe01.{DOMAIN}",), key="ec:P-256")
+    serial = ca.submit(csr.read_bytes(), requester="fe01", template=None).serial
+    assert serial is not None
+    csrf = sign_in(client, "boss")
+    listing = client.get("/ui/certificates").text
+    assert f'<form method="post" action="/ui/certificates/{serial}/revoke"' not in listing
+    assert '<option value="">choose…</option>' in listing  # no reason chosen in advance
+
+    def status() -> str:
+        return str(ca.certificate(serial)[0]["status"])
+
+    unchosen = client.post(f"/ui/certificates/{serial}/revoke", data={"csrf": csrf})
+    assert unchosen.status_code == 422 and "Choose the reason" in unchosen.text
+    unconfirmed = client.post(
+        f"/ui/certificates/{serial}/revoke", data={"csrf": csrf, "reason": "superseded"}
+    )
+    assert unconfirmed.status_code == 200 and 'data-reason="superseded"' in unconfirmed.text
+    assert status() == "valid"
+    page = client.get(f"/ui/certificates/{serial}/revoke", params={"reason": "keyCompromise"})
+    assert page.status_code == 200
+    assert f"fe01.{DOMAIN}" in page.text and serial in page.text
+    assert 'data-reason="keyCompromise"' in page.text and 'name="confirm" value="1"' in page.text
+    done = client.post(
+        f"/ui/certificates/{serial}/revoke",
+        data={"csrf": csrf, "reason": "keyCompromise", "confirm": "1"},
+    )
+    assert done.status_code == 200 and "revoked (keyCompromise)" in done.text
+    assert status() == "revoked"
+
+    own = serial_hex(ca.issuer.certificate.serial_number)
+    assert client.get(f"/ui/certificates/{own}/revoke").status_code == 403
+    refused = client.post(
+        f"/ui/certificates/{own}/revoke",
+        data={"csrf": csrf, "reason": "superseded", "confirm": "1"},
+    )
+    assert refused.status_code == 403 and "lyncpki ca revoke" in refused.text
+    assert ca.revocation(ca.issuer.certificate.serial_number) is None

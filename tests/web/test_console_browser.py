@@ -112,6 +112,11 @@ def test_request_approve_download_verify_revoke(
     row = page.locator(f'tr[data-serial="{serial_hex}"]')
     row.get_by_label("Reason").select_option("keyCompromise")
     row.get_by_role("button", name=f"Revoke {serial_hex}").click()
+    # named before it is done: subject, serial and reason, then confirmed
+    assert page.locator(f'dl[data-serial="{serial_hex}"]').count() == 1
+    assert page.locator('dd[data-reason="keyCompromise"]').count() == 1
+    page.screenshot(path=screenshots / "revoke.png", full_page=True)
+    page.get_by_role("button", name=f"Confirm the revocation of {serial_hex}").click()
     assert "revoked (keyCompromise)" in page.get_by_role("status").inner_text()
     assert page.locator(f'tr[data-serial="{serial_hex}"]').get_attribute("data-status") == (
         "revoked"

@@ -501,9 +501,10 @@ class Console:
             sort=sort,
             descending=descending,
             status_filter=status or "",
-            reasons=[r.value for r in Reason if r is not Reason.REMOVE_FROM_CRL],
+            reasons=_reasons(held=False),
             message=message,
             columns=SORTABLE,
+            own=_own_serials(self.ca),
         )
 
     async def _certificates(
@@ -512,13 +513,66 @@ class Console:
         """The certificates page after an action, rendered in a worker thread."""
         return await run_in_threadpool(self.certificates_page, request, message, status_code)
 
+    def _revocable(self, serial: str) -> dict[str, Any]:
+        """The inventory row of the certificate a manager would revoke; the CA's own
+        certificates (issuing CA, root) are refused here: revoked from a browser in one click,
+        the CA stopped working (`lyncpki ca revoke` on the CA's machine still can)."""
+        row, _ = self.ca.certificate(serial)
+        if row["serial"] in _own_serials(self.ca):
+            raise Refused(
+                403,
+                "Not allowed",
+                f"{row['serial']} is the certificate of this CA itself: the console does not "
+                "revoke it (on the CA's machine: lyncpki ca revoke SERIAL --reason ...)",
+            )
+        return row
+
+    def revoke_page(
+        self,
+        request: Request,
+        serial: str,
+        error: str = "",
+        status: int = 200,
+        chosen: str | None = None,
+    ) -> HTMLResponse:
+        """What a revocation will do, named before it is done: subject, serial, reason (chosen
+        here, never a default), and the button that does it (POST with confirm=1)."""
+        session = self.session(request, manager=True)
+        try:
+            row = self._revocable(serial)
+        except LyncPkiError as error_found:
+            raise Refused(_status(error_found), "Not found", _said(error_found)) from None
+        held = row["status"] == "revoked" and row.get("revocation_reason") == "certificateHold"
+        if row["status"] not in ("valid", "expired") and not held:
+            raise Refused(409, "Not revocable", f"certificate {row['serial']} is revoked already")
+        wanted = request.query_params.get("reason") or "" if chosen is None else chosen
+        try:
+            reason = Reason.parse(wanted).value if wanted else ""
+        except LyncPkiError as refused:
+            reason, error = "", f"{refused.message} ({refused.fix})"
+        return self.render(
+            "revoke.html.j2", request, session, status, row=row, reason=reason, held=held,
+            reasons=_reasons(held), error=error,
+        )  # fmt: skip
+
     async def revoke(self, request: Request, serial: str) -> HTMLResponse:
         session = await self.signed_in(request, manager=True)
         form = await self.form(request, session)
+        try:
+            await run_in_threadpool(self._revocable, serial)
+        except LyncPkiError as error:
+            return await self._certificates(request, f"Not revoked: {_said(error)}", _status(error))
+        chosen = _text(form.get("reason")) or ""
+        if not chosen:  # never a default: "unspecified" is final and says nothing
+            return await run_in_threadpool(
+                self.revoke_page, request, serial, "Choose the reason of the revocation.", 422
+            )
         try:  # as the API and the CLI read it: an unknown reason is refused, never unspecified
-            reason = Reason.parse(_text(form.get("reason")) or "unspecified")
+            reason = Reason.parse(chosen)
         except LyncPkiError as error:
             return await self._certificates(request, f"Not revoked: {_said(error)}", 422)
+        if _text(form.get("confirm")) != "1":  # the revocation named before it is done
+            return await run_in_threadpool(self.revoke_page, request, serial, chosen=reason.value)
         try:
             done = await run_in_threadpool(
                 self.ca.revoke, serial, reason=reason, actor=session.account
@@ -634,6 +688,22 @@ class Console:
         )
 
 
+def _reasons(held: bool) -> list[str]:
+    """The reasons a manager chooses from (a certificate on hold: not the hold again)."""
+    return [
+        r.value
+        for r in Reason
+        if r is not Reason.REMOVE_FROM_CRL and not (held and r is Reason.CERTIFICATE_HOLD)
+    ]
+
+
+def _own_serials(ca: CertificateAuthority) -> frozenset[str]:
+    """The serials of the CA's own certificates (issuing CA, root)."""
+    return frozenset(
+        serial_hex(c.serial_number) for c in (ca.issuer.certificate, ca.root.certificate)
+    )
+
+
 def chain_p7b(ca: CertificateAuthority) -> Response:
     """The CA's chain (issuing CA, root) as one PKCS#7 file: what the CA page tells to import."""
     body = pkcs7.serialize_certificates(list(ca.chain()), Encoding.DER)
@@ -724,6 +794,10 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
     @router.get("/certificates")
     async def certificates(request: Request) -> Response:
         return await guard(console.certificates_page)(request)
+
+    @router.get("/certificates/{serial}/revoke")
+    async def revoke_confirm(request: Request, serial: str) -> Response:
+        return await guard(console.revoke_page)(request, serial=serial)
 
     @router.post("/certificates/{serial}/revoke")
     async def revoke(request: Request, serial: str) -> Response:
