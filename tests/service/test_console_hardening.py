@@ -357,3 +357,16 @@ def test_a_revocation_is_named_and_confirmed_with_a_reason_chosen(
     )
     assert refused.status_code == 403 and "lyncpki ca revoke" in refused.text
     assert ca.revocation(ca.issuer.certificate.serial_number) is None
+
+
+# ------------------------------------------------------------------ 10. error pages
+def test_an_error_page_shows_no_removed_account_as_signed_in(
+    client: TestClient, ca: CertificateAuthority
+) -> None:
+    """A 404 page showed an account removed since sign-in as signed in, its menu and all."""
+    sign_in(client, "fe01")
+    assert "fe01 (requester)" in client.get("/ui/nothere").text
+    Accounts(ca.engine).remove("fe01")
+    page = client.get("/ui/nothere")
+    assert page.status_code == 404
+    assert "fe01 (requester)" not in page.text and "Sign out" not in page.text

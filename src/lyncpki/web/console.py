@@ -246,6 +246,12 @@ class Console:
             and equal(current[1], session.version)
         )
 
+    def shown_session(self, request: Request) -> Session | None:
+        """The session an error page shows as signed in: none for an account removed or
+        changed since sign-in (nothing audited: the page refuses nothing more)."""
+        found = self.sessions.read(request)
+        return found if found is not None and self._still_valid(found) else None
+
     def session(self, request: Request, *, manager: bool = False) -> Session:
         found = self.sessions.read(request)
         client = request.client.host if request.client else "unknown"
@@ -741,7 +747,7 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
             except Redirect as redirect:
                 return RedirectResponse(redirect.location, 303)
             except Refused as refused:
-                session = console.sessions.read(request)
+                session = await run_in_threadpool(console.shown_session, request)
                 return console.render(
                     "error.html.j2",
                     request,
