@@ -370,3 +370,13 @@ def test_an_error_page_shows_no_removed_account_as_signed_in(
     page = client.get("/ui/nothere")
     assert page.status_code == 404
     assert "fe01 (requester)" not in page.text and "Sign out" not in page.text
+
+
+# ------------------------------------------------------------------ 12. HSTS
+def test_pages_served_over_https_ask_for_https_only(app: ServiceApp) -> None:
+    with TestClient(app, base_url="https://ca.example", follow_redirects=False) as secure:
+        login = secure.get("/ui/login")
+        assert login.headers["strict-transport-security"] == "max-age=31536000"
+        assert secure.get("/ui/nothere").headers["strict-transport-security"]
+    with TestClient(app, follow_redirects=False) as plain:  # over HTTP a browser ignores it
+        assert "strict-transport-security" not in plain.get("/ui/login").headers

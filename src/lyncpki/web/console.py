@@ -149,6 +149,17 @@ PAGE_HEADERS = {
 }
 
 
+HSTS = "max-age=31536000"  # a year: served over HTTPS, never again over plain HTTP
+
+
+def page_headers(request: Request) -> dict[str, str]:
+    """PAGE_HEADERS, and over HTTPS Strict-Transport-Security: the browser then never sends
+    the session cookie's sign-in over plain HTTP to this host (a typed http:// address)."""
+    if request.url.scheme == "https":
+        return {**PAGE_HEADERS, "Strict-Transport-Security": HSTS}
+    return PAGE_HEADERS
+
+
 def _status(error: LyncPkiError) -> int:
     """A refused action's status: the CA's own (404 missing, 403 forbidden), else 409."""
     return error.status if isinstance(error, CaError) else 409
@@ -234,7 +245,7 @@ class Console:
         )
         # no copy kept by the browser or a proxy: the pages hold the CSRF token, the pending
         # requests and the inventory, shown again by Back after sign-out
-        return HTMLResponse(page, status, headers=PAGE_HEADERS)
+        return HTMLResponse(page, status, headers=page_headers(request))
 
     def _still_valid(self, session: Session) -> bool:
         """Whether the session's account still exists with the role and password it had at
