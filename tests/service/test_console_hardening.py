@@ -380,3 +380,32 @@ def test_pages_served_over_https_ask_for_https_only(app: ServiceApp) -> None:
         assert secure.get("/ui/nothere").headers["strict-transport-security"]
     with TestClient(app, follow_redirects=False) as plain:  # over HTTP a browser ignores it
         assert "strict-transport-security" not in plain.get("/ui/login").headers
+
+
+# ------------------------------------------------------------------ 9. where sign-in leads
+def test_sign_in_comes_back_to_the_page_and_its_query(client: TestClient) -> None:
+    """A failed sign-in forgot where it was to lead (the form shown again led to /ui/request),
+    and a session ending on a filtered list dropped the filter."""
+    from urllib.parse import quote
+
+    page = "/ui/certificates?q=fe01&status=revoked"
+    away = client.get(page)
+    assert away.headers["location"] == f"/ui/login?next={quote(page)}"
+    form = client.get(away.headers["location"])
+    assert 'name="next" value="/ui/certificates?q=fe01&amp;status=revoked"' in form.text
+    token = client.cookies["lyncpki_login"]
+    wrong = client.post(
+        "/ui/login", data={"name": "fe01", "password": "wrong", "token": token, "next": page}
+    )
+    assert wrong.status_code == 401
+    assert 'name="next" value="/ui/certificates?q=fe01&amp;status=revoked"' in wrong.text
+    signed = client.post(
+        "/ui/login",
+        data={"name": "fe01", "password": PASSWORDS["fe01"], "token": token, "next": page},
+    )
+    assert signed.headers["location"] == page
+    for elsewhere in ("https://evil.example/", "//evil.example/ui/", "/ui/..//evil.example"):
+        assert (
+            'name="next" value="/ui/request"'
+            in client.get("/ui/login", params={"next": elsewhere}).text
+        )

@@ -74,10 +74,26 @@ def _page_of(request: Request) -> str:
     revoke, check now: POST only) the page the form is on (/ui/pending/7/approve: /ui/pending)
     — coming back to the action by GET ended on a 405 in JSON."""
     path = request.url.path
-    if request.method == "GET":
-        return path
+    if request.method == "GET":  # with its query: a filtered list comes back filtered
+        query = request.url.query
+        return f"{path}?{query}" if query else path
     page = "/".join(path.split("/")[:3])
     return page if page in _PAGES else "/ui/dashboard"
+
+
+def safe_next(target: str | None) -> str:
+    """Where sign-in may lead: a page of this console (a local /ui/ path, nothing that a
+    browser could read as another host), else the request page."""
+    if (
+        target
+        and target.startswith("/ui/")
+        and ".." not in target
+        and "\\" not in target
+        and target.isprintable()
+        and len(target) <= 2048
+    ):
+        return target
+    return "/ui/request"
 
 
 _PAGES = frozenset({"/ui/request", "/ui/pending", "/ui/certificates", "/ui/dashboard", "/ui/ca"})
@@ -313,9 +329,12 @@ class Console:
         return dict(form)
 
     # ------------------------------------------------------------------ sign-in
-    def login_page(self, request: Request, error: str = "", status: int = 200) -> HTMLResponse:
+    def login_page(
+        self, request: Request, error: str = "", status: int = 200, target: str | None = None
+    ) -> HTMLResponse:
+        """The sign-in form, leading to `target` (by default the page that sent here)."""
         token = login_token(request)
-        target = request.query_params.get("next", "/ui/request")
+        target = safe_next(request.query_params.get("next") if target is None else target)
         response = self.render(
             "login.html.j2", request, None, status, error=error, token=token, next=target
         )
@@ -337,23 +356,23 @@ class Console:
                 "sign in again",
             )
         name, password = _text(form.get("name")) or "", _text(form.get("password")) or ""
+        target = safe_next(_text(form.get("next")))  # kept when the form is shown again
         client = request.client.host if request.client else "unknown"
         attempt = await run_in_threadpool(self.accounts.attempt, name, password, client)
         if attempt.throttled:
             await self.refusals.refused(
                 "login-throttled", name or "-", "login", client, "refused", "web: throttled"
             )
-            return self.login_page(request, "Too many failed sign-ins: wait a minute.", 429)
+            return self.login_page(request, "Too many failed sign-ins: wait a minute.", 429, target)
         checked = attempt.checked
         if checked is None:
             await run_in_threadpool(
                 self.ca.audit, name or "-", "login", client, "refused",
                 "web: wrong name or password",
             )  # fmt: skip
-            return self.login_page(request, "Wrong account name or password.", 401)
+            return self.login_page(request, "Wrong account name or password.", 401, target)
         await run_in_threadpool(self.ca.audit, name, "login", client, "ok", "web console")
-        target = _text(form.get("next")) or "/ui/request"
-        response = RedirectResponse(target if target.startswith("/ui/") else "/ui/request", 303)
+        response = RedirectResponse(target, 303)
         account, version = checked
         await run_in_threadpool(
             self.sessions.issue, response, request, account.name, account.role.value, version
