@@ -409,3 +409,26 @@ def test_sign_in_comes_back_to_the_page_and_its_query(client: TestClient) -> Non
             'name="next" value="/ui/request"'
             in client.get("/ui/login", params={"next": elsewhere}).text
         )
+
+
+# ------------------------------------------------------------------ 11. other methods
+def test_other_methods_get_a_console_page_and_head_works(client: TestClient) -> None:
+    """HEAD, OPTIONS and PUT on console addresses got the API's JSON 405."""
+    login = client.head("/ui/login")
+    assert login.status_code == 200 and login.headers["content-type"].startswith("text/html")
+    assert client.head("/ui/pending").status_code == 303  # as GET: sign in first
+    for method, path, allow in (
+        ("PUT", "/ui/login", "GET, HEAD, POST"),
+        ("OPTIONS", "/ui/request", "GET, HEAD, POST"),
+        ("DELETE", "/ui/certificates", "GET, HEAD"),
+        ("PATCH", "/ui/logout", "POST"),
+    ):
+        answer = client.request(method, path)
+        assert answer.status_code == 405, (method, path, answer.text[:200])
+        assert answer.headers["content-type"].startswith("text/html"), (method, path)
+        assert answer.headers["allow"] == allow, (method, path)
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "Method not allowed" in answer.text
+    nowhere = client.request("PUT", "/ui/nothere")
+    assert nowhere.status_code == 404 and "There is no console page" in nowhere.text
+    assert client.put("/api/v1/enroll").headers["content-type"] == "application/json"

@@ -25,10 +25,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.routing import Match
 
 from lyncpki.ca.accounts import Accounts, AccountWatch
 from lyncpki.ca.authority import INVENTORY_STATES, CaError, CertificateAuthority
@@ -96,6 +98,7 @@ def safe_next(target: str | None) -> str:
     return "/ui/request"
 
 
+_ANY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _PAGES = frozenset({"/ui/request", "/ui/pending", "/ui/certificates", "/ui/dashboard", "/ui/ca"})
 
 
@@ -187,8 +190,11 @@ def _said(error: LyncPkiError) -> str:
 
 
 class Refused(Exception):
-    def __init__(self, status: int, title: str, message: str) -> None:
+    def __init__(
+        self, status: int, title: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.status, self.title, self.message = status, title, message
+        self.headers = headers or {}
 
 
 @cache
@@ -778,7 +784,7 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
                 return RedirectResponse(redirect.location, 303)
             except Refused as refused:
                 session = await run_in_threadpool(console.shown_session, request)
-                return console.render(
+                answer = console.render(
                     "error.html.j2",
                     request,
                     session,
@@ -786,6 +792,8 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
                     title=refused.title,
                     message=refused.message,
                 )
+                answer.headers.update(refused.headers)
+                return answer
 
         return run
 
@@ -867,11 +875,34 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
 
         return await guard(chain)(request)
 
-    @router.api_route("/{rest:path}", methods=["GET", "POST"])
+    pages = [r for r in router.routes if isinstance(r, APIRoute)]
+    for route in pages:  # HEAD as GET (a link checker, curl -I), as Starlette does
+        if route.methods is not None and "GET" in route.methods:
+            route.methods.add("HEAD")
+
+    @router.api_route("/{rest:path}", methods=list(_ANY_METHOD))
     async def not_found(request: Request, rest: str) -> Response:
-        """Any other /ui address: a console page saying so, not the API's JSON."""
+        """Any other /ui address, or a method a page does not take (PUT, OPTIONS...): a console
+        page saying so, not the API's JSON."""
+        allowed = sorted(
+            {
+                method
+                for route in pages
+                if route.matches(request.scope)[0] is not Match.NONE
+                for method in route.methods or ()
+            }
+        )
 
         def missing(request: Request) -> Response:
+            # a GET of a form's action (/ui/logout): no page there, as for any other address
+            if allowed and request.method not in ("GET", "HEAD"):
+                raise Refused(
+                    405,
+                    "Method not allowed",
+                    f"{request.method[:16]} is not how to use {request.url.path}: it takes "
+                    f"{', '.join(allowed)}",
+                    {"Allow": ", ".join(allowed)},
+                )
             raise Refused(404, "Not found", f"There is no console page at {request.url.path}.")
 
         return await guard(missing)(request)
