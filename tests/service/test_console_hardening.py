@@ -432,3 +432,52 @@ def test_other_methods_get_a_console_page_and_head_works(client: TestClient) -> 
     nowhere = client.request("PUT", "/ui/nothere")
     assert nowhere.status_code == 404 and "There is no console page" in nowhere.text
     assert client.put("/api/v1/enroll").headers["content-type"] == "application/json"
+
+
+# ------------------------------------------------------------------ 8. certificate pages
+def test_the_certificate_list_pages_keeping_its_query_and_shows_the_newest_first(
+    client: TestClient, ca: CertificateAuthority, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list stopped at 500 rows, without a word or a way on, oldest first: the newest
+    certificates could not be seen."""
+    import html
+
+    from lyncpki.web import console
+
+    monkeypatch.setattr(console, "PAGE_ROWS", 2)
+    clock = ca.clock
+    for n in range(5):
+        host = f"fe{n:02d}.{DOMAIN}"
+        csr = openssl_req(tmp_path, f"/CN={host}", (host,), key="ec:P-256")
+        ca.clock = _later(clock, n)  # each issued (and ending) a little later
+        assert ca.submit(csr.read_bytes(), requester="fe01", template=None).serial
+    sign_in(client, "fe01")
+    first = client.get("/ui/certificates").text
+    assert f"fe04.{DOMAIN}" in first and f"fe00.{DOMAIN}" not in first  # the newest first
+    assert "Certificates 1 to 2 of 5" in first and "page 1 of 3" in first
+    assert 'rel="prev"' not in first
+    filtered = client.get(
+        "/ui/certificates", params={"q": DOMAIN, "status": "valid", "sort": "subject", "dir": "asc"}
+    ).text
+    following = re.search(r'<a href="([^"]+)" rel="next">', filtered)
+    assert following is not None
+    link = html.unescape(following.group(1))
+    for kept in (f"q={DOMAIN}", "status=valid", "sort=subject", "dir=asc", "page=2"):
+        assert kept in link, link
+    second = client.get(link).text
+    assert "Certificates 3 to 4 of 5" in second and 'rel="prev"' in second
+    assert f"fe02.{DOMAIN}" in second and f"fe00.{DOMAIN}" not in second
+    last = client.get("/ui/certificates", params={"page": "99"}).text  # past the end: the last
+    assert "Certificates 5 to 5 of 5" in last and 'rel="next"' not in last
+    for wrong in ("0", "-1", "x", "9" * 5000):  # the first page, never a 500
+        assert "Certificates 1 to 2 of 5" in client.get(f"/ui/certificates?page={wrong}").text
+
+
+def _later(clock: Any, n: int) -> Any:
+    import datetime as dt
+
+    class Later:
+        def now(self) -> dt.datetime:
+            return clock.now() + dt.timedelta(minutes=n + 1)
+
+    return Later()

@@ -17,7 +17,7 @@ import re
 from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from cryptography import x509
@@ -526,18 +526,36 @@ class Console:
         query = (params.get("q") or "").strip().lower()
         wanted = params.get("sort") or ""
         sort = wanted if wanted in SORTABLE else "not_after"
-        descending = params.get("dir") == "desc"
+        # by default the newest first (the longest to run): oldest first, a CA's first 500
+        # certificates hid every one issued since
+        descending = params.get("dir", "desc" if sort != wanted else "asc") == "desc"
         status = params.get("status") or None
         rows = self.ca.inventory(status if status in INVENTORY_STATES else "all")
         if query:
             rows = [r for r in rows if any(query in str(r.get(k, "")).lower() for k in SORTABLE)]
         rows.sort(key=lambda r: str(r.get(sort) or ""), reverse=descending)
+        pages = max(1, -(-len(rows) // PAGE_ROWS))
+        number = params.get("page") or "1"
+        wished = int(number) if number.isdigit() and len(number) <= 9 else 1
+        page = min(max(wished, 1), pages)
+        first = (page - 1) * PAGE_ROWS
+        kept = {"q": query, "status": status or "", "sort": sort}
+        kept["dir"] = "desc" if descending else "asc"
+
+        def page_link(n: int) -> str:
+            return "/ui/certificates?" + urlencode({**kept, "page": str(n)})
+
         return self.render(
             "certificates.html.j2",
             request,
             session,
             status_code,
-            rows=rows[:PAGE_ROWS],
+            rows=rows[first : first + PAGE_ROWS],
+            first=first,
+            page=page,
+            pages=pages,
+            previous=page_link(page - 1) if page > 1 else None,
+            next_page=page_link(page + 1) if page < pages else None,
             total=len(rows),
             query=query,
             sort=sort,
