@@ -481,3 +481,17 @@ def _later(clock: Any, n: int) -> Any:
             return clock.now() + dt.timedelta(minutes=n + 1)
 
     return Later()
+
+
+def test_a_content_length_of_thousands_of_digits_is_too_large_not_a_500(app: ServiceApp) -> None:
+    """int() refuses a number of more than 4,300 digits: the declared length was a 500."""
+    with TestClient(app, raise_server_exceptions=False) as raw:
+        answer = raw.post(
+            "/ui/login",
+            content=b"a=b",
+            headers={
+                "Content-Length": "9" * 5000,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+    assert answer.status_code == 413, answer.text[:200]
