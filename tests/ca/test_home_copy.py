@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from ca_tools import PASSPHRASE, make_ca, openssl, openssl_req
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from lyncpki.ca import database as db
 from lyncpki.ca.authority import CertificateAuthority
@@ -101,3 +101,38 @@ def test_a_database_without_the_issuing_ca_recorded_still_opens(
     first.engine.dispose()
     opened = CertificateAuthority.open(CaHome(tmp_path / "first"), PASSPHRASE)
     opened.engine.dispose()
+
+
+def test_a_wrong_passphrase_on_another_cas_home_is_not_audited_in_this_database(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The refused unlock was written into whatever database of the same CA name the home
+    pointed at: another CA's audit log took a row that was not its CA's."""
+    first = make_ca(tmp_path / "first", postgres_url)
+    first.engine.dispose()
+    second = make_ca(tmp_path / "second")
+    second.engine.dispose()
+    home = CaHome(tmp_path / "second")
+    home.write_config(replace(home.read_config(), db_url=postgres_url))
+    with pytest.raises(LyncPkiError, match="passphrase"):
+        CertificateAuthority.open(home, b"not the passphrase of either", actor="intruder")
+    engine = db.connect(postgres_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(db.audit.c.actor).where(db.audit.c.action == "unlock")).all()
+    finally:
+        engine.dispose()
+    assert rows == []
+    with pytest.raises(LyncPkiError, match="passphrase"):  # its own CA's refusal is audited
+        CertificateAuthority.open(CaHome(tmp_path / "first"), b"wrong", actor="intruder")
+    engine = db.connect(postgres_url)
+    try:
+        with engine.connect() as conn:
+            actors = (
+                conn.execute(select(db.audit.c.actor).where(db.audit.c.action == "unlock"))
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    assert actors == ["intruder"]

@@ -851,15 +851,18 @@ class CertificateAuthority:
         config = home.read_config()
         keys: dict[str, PrivateKey | None] = {}
         certs = {}
-        for which in ("root", "issuing"):
+        key_files = {}
+        for which in ("root", "issuing"):  # both read first: a refused unlock names the CA
             try:
                 certs[which] = x509.load_pem_x509_certificate(home.cert_file(which).read_bytes())
-                key_data = home.key_file(which).read_bytes()
+                key_files[which] = home.key_file(which).read_bytes()
             except (OSError, ValueError) as error:
                 raise CaError(
                     f"the {which} CA of {home.root} is damaged or missing ({error})",
                     "restore the CA folder from a backup",
                 ) from None
+        issuing_ca = issuing_thumbprint(certs["issuing"])
+        for which, key_data in key_files.items():
             try:
                 keys[which] = (
                     None
@@ -870,7 +873,7 @@ class CertificateAuthority:
                     else decrypt_key(key_data, passphrase, what=f"the {which} CA", ours=True)
                 )
             except LyncPkiError as refusal:
-                cls._audit_unlock(config, db_url, clock, actor, which)
+                cls._audit_unlock(config, db_url, clock, actor, which, issuing_ca)
                 raise refusal from None
             key = keys[which]
             if key is not None and key.public_key() != certs[which].public_key():
@@ -883,7 +886,7 @@ class CertificateAuthority:
             db_url or config.db_url,
             ca=config.slug,
             where=f"the CA in {home.root}",
-            issuing_ca=issuing_thumbprint(certs["issuing"]),
+            issuing_ca=issuing_ca,
         )
         root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
         return cls(
@@ -898,12 +901,15 @@ class CertificateAuthority:
 
     @staticmethod
     def _audit_unlock(
-        config: CaConfig, db_url: str | None, clock: Clock, actor: str, which: str
+        config: CaConfig, db_url: str | None, clock: Clock, actor: str, which: str, issuing_ca: str
     ) -> None:
         """Record a refused unlock (a wrong passphrase, or a damaged key file), when the
-        database can be reached; the refusal is raised whatever happens here."""
+        database can be reached and is this CA's (another CA's of the same name is not written
+        to); the refusal is raised whatever happens here."""
         try:  # never a database made for the occasion: only the CA's own, when it is there
-            engine = db.open_existing(db_url or config.db_url, ca=config.slug, where="the CA")
+            engine = db.open_existing(
+                db_url or config.db_url, ca=config.slug, where="the CA", issuing_ca=issuing_ca
+            )
         except LyncPkiError:
             return
         try:
