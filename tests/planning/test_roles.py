@@ -718,6 +718,16 @@ def test_two_sites_reverse_proxies_named_after_one_subject_have_ids_of_their_own
     ]
     assert len({c.friendly_name for c in proxies}) == 2
     assert "fe1.oslo.northwind.org/default" in ids  # unique ids are left alone
+    # both would still be requested for, and kept in, one store named webdir.northwind.org
+    (shared,) = [w for w in p.warnings if w.id == "plan.shared-proxy-store"]
+    assert shared.severity == "error" and shared.subject == "webdir.northwind.org"
+    assert "Oslo, Bergen" in shared.message and "fqdn" in shared.fix
+    named = text.replace(
+        "reverse_proxy: {publishes:", "reverse_proxy: {fqdn: rp.oslo.northwind.org, publishes:", 1
+    )
+    assert named != text
+    again = plan(load_topology_text(named, "t.yaml"))
+    assert not [w for w in again.warnings if w.id == "plan.shared-proxy-store"]
 
 
 def test_a_plan_with_a_repeated_id_is_refused_as_a_bug() -> None:

@@ -36,6 +36,7 @@ ALL_IDS = (
     "plan.rp-publishes-unknown",
     "plan.no-external-web",
     "plan.template-display-name",
+    "plan.shared-proxy-store",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.

@@ -14,7 +14,13 @@ from typing import Any
 from lyncpki.planning.context import Context, Facts
 from lyncpki.planning.model import Eku, PlannedCertificate, PlanWarning, Severity, Usage
 from lyncpki.planning.public_validity import SOURCE, public_max_days
-from lyncpki.planning.rules import CLIENT_AUTH_TEMPLATE, CaKind, CertificateRule, is_webserver
+from lyncpki.planning.rules import (
+    CLIENT_AUTH_TEMPLATE,
+    REVERSE_PROXY,
+    CaKind,
+    CertificateRule,
+    is_webserver,
+)
 from lyncpki.planning.sources import Name
 from lyncpki.topology.issues import format_path
 from lyncpki.topology.model import Issuer, Role, Topology
@@ -625,6 +631,38 @@ def _no_external_web(
         yield replace(warning, rule=rule)
 
 
+SHARED_PROXY_STORE = Advice(
+    "plan.shared-proxy-store", "R-RP-01", Severity.ERROR,
+    "two sites' reverse proxies without an fqdn named after the same published name: one store "
+    "and one request file for two certificates",
+)  # fmt: skip
+
+
+def _shared_proxy_store(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    """A reverse proxy without `fqdn` has its certificate requested for, and kept in the store
+    of, its subject (R-RP-01): two sites' proxies with the same subject would share one store
+    and one .req file, each certificate taking the other's place."""
+    sites: dict[str, list[str]] = {}
+    for cert in certs:  # a proxy without fqdn and servers: kept in the store of its target
+        if cert.role == REVERSE_PROXY and not cert.servers:
+            found = sites.setdefault(cert.target, [])
+            if cert.site not in found:
+                found.append(cert.site)
+    for target, found in sites.items():
+        if len(found) < 2:
+            continue
+        yield _warn(
+            SHARED_PROXY_STORE, target,
+            f"the reverse proxies of sites {', '.join(found)} have no fqdn and publish "
+            f"{target} as their subject: both certificates would be requested for, and kept "
+            f"in, one store named {target}, each replacing the other",
+            "give each site's reverse_proxy its own fqdn (reverse_proxy: {fqdn: "
+            "rp.<site>.<domain>}), or its servers",
+        )  # fmt: skip
+
+
 TEMPLATE_DISPLAY_NAME = Advice(
     "plan.template-display-name", "R-GEN-14", Severity.WARNING,
     "a certificates.template with a space: a template's display name, where a request names "
@@ -678,6 +716,7 @@ TOPOLOGY_ADVICE: tuple[
     (POOL_TOO_LARGE, _pool_too_large),
     (NO_EXTERNAL_WEB, _no_external_web),
     (TEMPLATE_DISPLAY_NAME, _template_display_name),
+    (SHARED_PROXY_STORE, _shared_proxy_store),
 )
 
 
