@@ -1781,25 +1781,22 @@ class CertificateAuthority:
                 ) from None
             return replace(info, delta_crl=following)
 
-    def _next_crl_number(self, conn: Connection, ca: str) -> int:
+    def _next_crl_number(self, conn: Connection, ca: str, full_served: int) -> int:
         """One above the CRLs recorded in the database and those published in the home (a
         database restored from an older backup must not number a CRL below one relying
-        parties already hold: RFC 5280 wants CRL numbers to increase)."""
+        parties already hold: RFC 5280 wants CRL numbers to increase). `full_served`: the
+        number of the full CRL the home publishes (read once by the caller)."""
         recorded = conn.execute(select(func.max(db.crls.c.number)).where(db.crls.c.ca == ca))
-        published = max(
-            _published_number(self.home.crl_file(ca, delta=delta)) for delta in (False, True)
-        )
+        published = max(full_served, _published_number(self.home.crl_file(ca, delta=True)))
         return max(recorded.scalar() or 0, published) + 1
 
-    def _delta_base(self, conn: Connection, ca: str, number: int | None) -> tuple[int, int]:
-        """The full CRL a delta is based on: `number` (the one just published with it), else
-        the one this home serves (its full CRL file), never merely the newest in the database:
+    def _delta_base(self, conn: Connection, ca: str, number: int) -> tuple[int, int]:
+        """The full CRL a delta is based on: `number`, the one just published with it or the
+        one this home serves (its full CRL file), never merely the newest in the database:
         homes sharing one database (several nodes) each serve their own files, and a delta
         naming another node's full CRL listed the revocations neither of this home's files
         did. Its number and the last revocation id it covers."""
         path = self.home.crl_file(ca)
-        if number is None:
-            number = _published_number(path)
         if number < 0:
             raise CaError(
                 f"no full CRL to base a delta on: this home publishes none ({path})",
@@ -1838,11 +1835,15 @@ class CertificateAuthority:
             try:
                 with self.writer.begin() as conn:
                     db.serialize_crls(conn)  # numbered one after another, never in conflict
-                    number = self._next_crl_number(conn, ca)
+                    # the full CRL this home serves: a large file, parsed once for both uses
+                    full_served = _published_number(self.home.crl_file(ca))
+                    number = self._next_crl_number(conn, ca, full_served)
                     base_number = None
                     after = 0
                     if delta:
-                        base_number, after = self._delta_base(conn, ca, base)
+                        base_number, after = self._delta_base(
+                            conn, ca, full_served if base is None else base
+                        )
                     entries, last = self._revoked(conn, ca, after, delta=delta)
                     days = self.config.root_crl_days if root else self.config.crl_days
                     period = (
