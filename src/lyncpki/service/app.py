@@ -562,13 +562,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         with ca.engine.connect() as conn:
             known = conn.execute(health_query).first()
         if known is None:
-            raise ServiceError(
-                503,
-                "unavailable",
-                db.CA_DATABASE_GONE,
-                "the CA's administrator: restore the CA database from a backup (never create "
-                "it again empty), then restart the service",
-            )
+            raise errors.database_gone()
         return {
             "status": "ok",
             "ca": ca.config.name,

@@ -48,6 +48,18 @@ class ServiceError(LyncPkiError):
 DOCS_FIX = "see the API description at /docs"
 
 
+def database_gone() -> ServiceError:
+    """503: the CA's database is there but holds none of its tables (dropped and made again
+    empty): no retry brings its records back (the enrollment's failure and /health alike)."""
+    return ServiceError(
+        503,
+        "unavailable",
+        db.CA_DATABASE_GONE,
+        "the CA's administrator: restore the CA database from a backup (never create it again "
+        "empty), then restart the service",
+    )
+
+
 def error_body(code: str, message: str, fix: str | None, **more: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"error": code, "message": message, "fix": fix or DOCS_FIX}
     body.update(more)
@@ -156,15 +168,7 @@ def response_for(error: Exception) -> JSONResponse:
         # the database dropped and made again empty, or a table dropped: no retry brings the
         # CA's records back
         log.error("the CA's database lacks its tables: %s", str(error.orig or error)[:300])
-        return JSONResponse(
-            error_body(
-                "unavailable",
-                db.CA_DATABASE_GONE,
-                "the CA's administrator: restore the CA database from a backup (never create "
-                "it again empty), then restart the service",
-            ),
-            503,
-        )
+        return response_for(database_gone())
     if isinstance(error, OperationalError):
         # the database went away (PostgreSQL stopped, connections refused, a full disk): the
         # CA is unavailable for now, not failing at this request; a client may come back
