@@ -299,12 +299,6 @@ CERTIFICATE_ADVICE: tuple[
 )
 
 
-def rule_warnings(
-    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
-) -> list[PlanWarning]:
-    return [w for _, check in CERTIFICATE_ADVICE for w in check(rule, cert, ctx)]
-
-
 def certificate_warnings(
     parts: Sequence[tuple[CertificateRule, PlannedCertificate]],
     cert: PlannedCertificate,
