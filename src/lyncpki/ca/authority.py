@@ -43,7 +43,7 @@ from lyncpki.ca.certificates import (
     self_signed_root,
     subordinate_ca,
 )
-from lyncpki.ca.crl import CrlSpec, Reason, publish, revoked_certificate, sign_crl
+from lyncpki.ca.crl import CrlSpec, Reason, add_entries, publish, sign_crl
 from lyncpki.ca.driver_query import DriverQuery
 from lyncpki.ca.driver_sql import DriverStatement, held_connection, write_transaction
 from lyncpki.ca.group_commit import GroupCommit
@@ -1739,11 +1739,9 @@ class CertificateAuthority:
         )
         naive_utc = query.processor(2)  # the revocation date as a CRL entry keeps it
         entries: list[x509.RevokedCertificate] = []
-        append, entry = entries.append, revoked_certificate
         last = after_id
         for rows in query.batches(conn, _CRL_BATCH):
-            for _, serial, revoked_at, reason in rows:
-                append(entry(int(serial, 16), naive_utc(revoked_at), reason))
+            add_entries(entries, rows, naive_utc)
             last = rows[-1][0]
         return entries, last
 
