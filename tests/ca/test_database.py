@@ -4,12 +4,13 @@ existing CA never opening a database that is missing or empty (which it re-creat
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from ca_tools import PASSPHRASE
+from ca_tools import PASSPHRASE, openssl_req
 from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError
 
@@ -188,7 +189,9 @@ def _sql(url: str, *statements: str) -> None:
     assert process.returncode == 0 and not process.stderr.strip(), process.stderr
 
 
-@pytest.mark.parametrize("table", ["revocations", "accounts", "requests", "certificates"])
+@pytest.mark.parametrize(
+    "table", ["revocations", "accounts", "requests", "certificates", "request_options"]
+)
 def test_a_dropped_table_is_refused_not_recreated(
     backend_ca: CertificateAuthority, table: str
 ) -> None:
@@ -200,11 +203,14 @@ def test_a_dropped_table_is_refused_not_recreated(
     drops = [f"DROP TABLE {table}"]
     if table == "certificates":  # revocations name certificates: both go, as a restore would
         drops.insert(0, "DROP TABLE revocations")
+    if table == "requests":  # and the options of requests name requests
+        drops.insert(0, "DROP TABLE request_options")
     _sql(url, *drops)
     with pytest.raises(LyncPkiError, match="is missing or empty") as caught:
         CertificateAuthority.open(ca.home, PASSPHRASE)
     if table != "certificates":  # certificates: refused by the first check, as before
-        assert f"table {table} is gone" in caught.value.message
+        gone = re.search(r"tables? ([a-z_, ]+) (is|are) gone", caught.value.message)
+        assert gone is not None and table in gone.group(1).split(", "), caught.value.message
     assert "from a backup" in str(caught.value.fix)
     check = db.connect(url)
     assert table not in inspect(check).get_table_names()  # not made again
@@ -232,3 +238,32 @@ def test_a_database_made_before_the_schema_was_recorded_opens(
     _sql(url, "DROP TABLE lyncpki_meta", "DROP TABLE revocations")
     with pytest.raises(LyncPkiError, match="table revocations is gone"):
         CertificateAuthority.open(ca.home, PASSPHRASE)
+
+
+def test_a_schema_4_database_gets_the_options_of_pending_requests(
+    backend_ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    """A database of schema 4 (before pending requests kept their options) opens: the table is
+    added, version 5 recorded, and a request that waited there from before is approved with
+    its template's defaults."""
+    ca = backend_ca
+    request = openssl_req(tmp_path, subject="/CN=Corp Test Sub CA", sans=None)
+    waiting = ca.submit(request, requester="t", template="SubCA")
+    assert waiting.request_id is not None
+    ca.engine.dispose()
+    url = ca.config.db_url
+    _sql(
+        url,
+        "DROP TABLE request_options",
+        "UPDATE lyncpki_meta SET value = '4' WHERE name = 'schema'",
+    )
+    opened = CertificateAuthority.open(ca.home, PASSPHRASE)
+    assert "request_options" in set(inspect(opened.engine).get_table_names())
+    with opened.engine.connect() as conn:
+        recorded = conn.execute(
+            select(db.lyncpki_meta.c.value).where(db.lyncpki_meta.c.name == "schema")
+        ).scalar()
+    assert recorded == "5"
+    issued = opened.approve(waiting.request_id, actor="manager")
+    assert issued.certificate is not None
+    opened.engine.dispose()

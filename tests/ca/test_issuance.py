@@ -253,16 +253,53 @@ def test_validity_longer_than_the_template_is_refused(ca: CertificateAuthority, 
     assert dates_of(same)[1] - dates_of(same)[0] == dt.timedelta(days=730, minutes=5)
 
 
-def test_a_validity_under_a_template_that_needs_approval_is_refused(
-    ca: CertificateAuthority, work: Path
+@pytest.mark.external
+def test_a_request_that_waits_keeps_its_validity_and_hash(
+    fresh_ca: CertificateAuthority, work: Path
 ) -> None:
-    """Asked for 90 days, a request that waited for approval was issued for the template's
-    730 (the wait kept no validity), and deploy then renewed it on every run."""
+    """A SubCA asked for 90 days and SHA-384 waited without either and was approved for the
+    template's validity, signed with SHA-256 (the validity was then refused outright). The wait
+    keeps both now; openssl reads them on the approved certificate."""
     request = openssl_req(work, subject="/CN=Corp Test Sub CA", sans=None)
-    with pytest.raises(RequestRefused) as caught:
-        ca.submit(request, requester="test", template="SubCA", validity_days=90)
-    assert caught.value.codes == ["policy.validity"]
-    assert "approval" in caught.value.message
+    held = fresh_ca.submit(
+        request, requester="test", template="SubCA", validity_days=90, hash_name="SHA-384"
+    )
+    assert held.status == "pending" and held.request_id is not None
+    (waiting,) = fresh_ca.pending()
+    assert (waiting["validity_days"], waiting["hash_name"]) == (90, "sha384")
+    again = CertificateAuthority.open(fresh_ca.home, PASSPHRASE)  # kept in the database
+    approved = again.approve(held.request_id, actor="manager")
+    assert approved.certificate is not None
+    cert = write_pem(work, "sub.pem", approved.certificate)
+    not_before, not_after = dates_of(cert)
+    assert not_after - not_before == dt.timedelta(days=90, minutes=5)  # backdated 5 minutes
+    assert "Signature Algorithm: sha384With" in x509_text(cert)
+
+
+def test_an_approval_follows_the_template_as_it_is_now(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """A hash the template no longer lists when the request is approved is refused, audited,
+    and the request still waits; a request that asked nothing takes the template's default."""
+    request = openssl_req(work, subject="/CN=Corp Test Sub CA", sans=None)
+    asked = fresh_ca.submit(request, requester="t", template="SubCA", hash_name="sha512")
+    plain = fresh_ca.submit(request, requester="t", template="SubCA")
+    assert asked.request_id is not None and plain.request_id is not None
+    data = yaml.safe_load(fresh_ca.home.templates_file.read_text("utf-8"))
+    sub = next(t for t in data["templates"] if t["name"] == "SubCA")
+    sub["hashes"] = ["sha256", "sha384"]
+    fresh_ca.home.templates_file.write_text(yaml.safe_dump(data), "utf-8")
+    ca = CertificateAuthority.open(fresh_ca.home, PASSPHRASE)
+    with pytest.raises(CaError) as caught:
+        ca.approve(asked.request_id, actor="manager")
+    assert "no longer allows" in caught.value.message and "sha512" in caught.value.message
+    assert f"lyncpki ca deny {asked.request_id}" in str(caught.value.fix)
+    assert [r["id"] for r in ca.pending()] == [asked.request_id, plain.request_id]
+    assert ca.audit_log(1)[0]["outcome"] == "refused"
+    issued = ca.approve(plain.request_id, actor="manager")
+    assert issued.certificate is not None
+    text = x509_text(write_pem(work, "plain.pem", issued.certificate))
+    assert "Signature Algorithm: sha256With" in text
 
 
 @pytest.mark.external

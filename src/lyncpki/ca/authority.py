@@ -9,7 +9,7 @@ import json
 import os
 import string
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,12 @@ ISSUING_DAYS = 3650
 # A pending request kept for approval, built once and executed with a dict of values: building
 # `.values(...)` per request (coercing and cache-keying every value) cost more than the SQL.
 _INSERT_REQUEST = insert(db.requests)
+# A request with the options it asked (None: not asked)
+_WITH_OPTIONS = select(
+    db.requests, db.request_options.c.validity_days, db.request_options.c.hash_name
+).select_from(
+    db.requests.outerjoin(db.request_options, db.request_options.c.request_id == db.requests.c.id)
+)
 # The columns of the rows every issuance writes (see _request_row, _certificate_row, _audit_row).
 _REQUEST_KEYS = (
     "ca", "csr", "template", "requester", "subject", "sans", "key", "status", "submitted_at",
@@ -178,6 +184,7 @@ class Ticket:
     validity_days: int | None = None
     hash_name: str = "sha256"
     approver: str | None = None
+    hash_asked: bool = False  # hash_name was asked for (kept by a request that waits)
 
     @property
     def subject_text(self) -> str:
@@ -240,21 +247,31 @@ def _signing_hash(template: Template, wanted: str | None) -> str:
     return name
 
 
+def _asked(ticket: Ticket) -> dict[str, Any]:
+    """What a request asked beyond its template's defaults, kept while it waits."""
+    asked: dict[str, Any] = {}
+    if ticket.validity_days is not None:
+        asked["validity_days"] = ticket.validity_days
+    if ticket.hash_asked:
+        asked["hash_name"] = ticket.hash_name
+    return asked
+
+
+def asked_text(request: Mapping[str, Any]) -> str:
+    """What a pending request asked beyond its template, for a CA manager: `90 days, sha384`,
+    or "" when nothing."""
+    parts = []
+    if request.get("validity_days") is not None:
+        parts.append(f"{request['validity_days']} days")
+    if request.get("hash_name"):
+        parts.append(str(request["hash_name"]))
+    return ", ".join(parts)
+
+
 def _check_validity(template: Template, days: int | None) -> None:
     """A validity asked for is shorter than the template's, never longer: refused otherwise
-    (it was silently cut to the template's). Not for a template that needs approval: the
-    request waits without it, and was approved with the template's."""
-    if days is not None and template.approval:
-        raise RequestRefused(
-            [
-                Refusal(
-                    "policy.validity",
-                    f"template {template.name} needs a CA manager's approval, and a validity "
-                    "asked is not kept while the request waits",
-                    f"leave the validity out: the template's {template.validity_days} days",
-                )
-            ]
-        )
+    (it was silently cut to the template's). A request that waits for approval keeps it
+    (request_options), and the approval checks it again."""
     if days is None or 1 <= days <= template.validity_days:
         return
     raise RequestRefused(
@@ -1046,6 +1063,7 @@ class CertificateAuthority:
                 requester,
                 validity_days=validity_days,
                 hash_name=signing_hash,
+                hash_asked=hash_name is not None,
             )
             if chosen.approval:
                 outcomes[index] = self._hold(ticket)
@@ -1084,12 +1102,17 @@ class CertificateAuthority:
             key = result.inserted_primary_key
             assert key is not None
             request_id = int(key[0])
+            asked = _asked(ticket)
+            if asked:
+                conn.execute(insert(db.request_options).values(request_id=request_id, **asked))
             self.audit(
                 ticket.requester,
                 "submit",
                 f"request {request_id}",
                 "ok",
-                f"pending approval (template {ticket.template.name})",
+                f"pending approval (template {ticket.template.name}"
+                + "".join(f", {k.replace('_', ' ')} {v}" for k, v in asked.items())
+                + ")",
                 conn,
             )
         return IssueResult("pending", request_id, ticket.template.name)
@@ -1260,7 +1283,7 @@ class CertificateAuthority:
             raise CaError(f"no request {request_id}", "list them: lyncpki ca pending")
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(db.requests).where(
+                _WITH_OPTIONS.where(
                     db.requests.c.id == request_id, db.requests.c.ca == self.config.slug
                 )
             ).first()
@@ -1321,13 +1344,27 @@ class CertificateAuthority:
         except RequestRefused as error:
             self.audit(actor, "approve", f"request {request_id}", "refused", error.message)
             raise
+        days, wanted = request["validity_days"], request["hash_name"]
+        try:  # what the request asked, against the template as it is now
+            _check_validity(template, days)
+            signing_hash = _signing_hash(template, wanted)
+        except RequestRefused as error:
+            refusal = CaError(
+                f"request {request_id} asked for what template {template.name} no longer "
+                f"allows: {error.message}",
+                f"deny it (lyncpki ca deny {request_id}) and submit the request again, or "
+                f"allow it again in {self.home.templates_file}",
+            )
+            self.audit(actor, "approve", f"request {request_id}", "refused", refusal.message)
+            raise refusal from None
         ticket = Ticket(
             request["csr"],
             template,
             approved,
             request["requester"],
             request_id,
-            hash_name=_signing_hash(template, None),
+            validity_days=days,
+            hash_name=signing_hash,
             approver=actor,
         )
         try:
@@ -1383,9 +1420,9 @@ class CertificateAuthority:
     def pending(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(db.requests)
-                .where(db.requests.c.ca == self.config.slug, db.requests.c.status == "pending")
-                .order_by(db.requests.c.id)
+                _WITH_OPTIONS.where(
+                    db.requests.c.ca == self.config.slug, db.requests.c.status == "pending"
+                ).order_by(db.requests.c.id)
             )
             return [{k: v for k, v in r._mapping.items() if k != "csr"} for r in rows]
 
@@ -1927,4 +1964,4 @@ def _published_number(path: Path) -> int:
         return -1
 
 
-__all__ = ["CaError", "CertificateAuthority", "CrlInfo", "IssueResult", "Refusal"]
+__all__ = ["CaError", "CertificateAuthority", "CrlInfo", "IssueResult", "Refusal", "asked_text"]

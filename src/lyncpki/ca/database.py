@@ -1,8 +1,9 @@
 """The CA's database (SQLAlchemy 2 Core): SQLite in WAL mode by default, PostgreSQL by URL.
 
-Tables: certificates, requests, revocations, crls, audit (append-only), accounts (and their
-generation), login failures, and lyncpki_meta (the schema version the database was made
-with: a table of it that is gone is refused, never made again empty). Serial uniqueness and
+Tables: certificates, requests (and the options a pending one asked), revocations, crls, audit
+(append-only), accounts (and their generation), login failures, and lyncpki_meta (the schema
+version the database was made with: a table of it that is gone is refused, never made again
+empty). Serial uniqueness and
 CRL numbers are enforced by the database (primary key, unique constraint), so several
 processes can issue and publish at once.
 """
@@ -137,6 +138,17 @@ requests = Table(
 )
 Index("ix_requests_status", requests.c.ca, requests.c.status)
 
+# What a request waiting for approval asked beyond its CSR and template (schema 5): a shorter
+# validity, a signature hash. Kept for the approval, which applies them (before, the wait kept
+# neither: a SubCA asked with SHA-384 was signed with SHA-256). No row: nothing was asked.
+request_options = Table(
+    "request_options",
+    metadata,
+    Column("request_id", Integer, ForeignKey("requests.id"), primary_key=True),
+    Column("validity_days", Integer, nullable=True),
+    Column("hash_name", String(16), nullable=True),
+)
+
 revocations = Table(
     "revocations",
     metadata,
@@ -217,12 +229,14 @@ lyncpki_meta = Table(
 )
 
 # The tables each schema version added (git history of this file): 1 the CA's records, 2 the
-# accounts (2026-11-25), 3 the account generation (2026-12-01), 4 this record of the version.
+# accounts (2026-11-25), 3 the account generation (2026-12-01), 4 this record of the version,
+# 5 the options of pending requests (2026-12-03).
 SCHEMA_TABLES = {
     1: frozenset({"certificates", "requests", "revocations", "crls", "audit"}),
     2: frozenset({"accounts", "login_failures"}),
     3: frozenset({"account_generation"}),
     4: frozenset({"lyncpki_meta"}),
+    5: frozenset({"request_options"}),
 }
 SCHEMA_VERSION = max(SCHEMA_TABLES)
 # The lyncpki_meta row of the issuing CA whose database it is (the SHA-256 thumbprint of its

@@ -20,6 +20,7 @@ from lyncpki.ca.authority import (
     CertificateAuthority,
     CrlInfo,
     IssueResult,
+    asked_text,
 )
 from lyncpki.ca.database import redact
 from lyncpki.ca.home import (
@@ -546,6 +547,7 @@ def _pending(home: Path | None, as_json: bool) -> None:
         Field("Subject"),
         Field("SANs"),
         Field("Key", whole=True),
+        Field("Asked", whole=True),
         Field("Requester"),
         Field("Submitted", whole=True),
     ]
@@ -559,6 +561,7 @@ def _pending(home: Path | None, as_json: bool) -> None:
                 row["subject"],
                 row["sans"].replace(",", "\n"),
                 row["key"],
+                asked_text(row) or "-",
                 row["requester"],
                 _when(row["submitted_at"]),
             ]

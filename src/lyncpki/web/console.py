@@ -33,7 +33,7 @@ from starlette.formparsers import MultiPartException
 from starlette.routing import Match
 
 from lyncpki.ca.accounts import Accounts, AccountWatch
-from lyncpki.ca.authority import INVENTORY_STATES, CaError, CertificateAuthority
+from lyncpki.ca.authority import INVENTORY_STATES, CaError, CertificateAuthority, asked_text
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.policy import RequestRefused, evaluate
 from lyncpki.checks.home_check import run_home_check
@@ -463,6 +463,7 @@ class Console:
         judged as approving it would judge it (the namespaces the CA signs now, config.json read
         again when `ca domains` changed it; the CA's own keys refused)."""
         review = dict(row)
+        review["asked"] = asked_text(row)
         try:
             read = read_request(self.ca.request_csr(int(row["id"])), f"request {row['id']}")
             review["key_text"] = describe(read.csr.public_key())
