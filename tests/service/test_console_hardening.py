@@ -210,6 +210,45 @@ def test_a_slow_page_does_not_hold_up_the_service(
     assert seen == [True] and pages == [200]
 
 
+@pytest.mark.parametrize(
+    ("path", "owner", "name"),
+    [
+        ("/ui", "lyncpki.web.session.Sessions", "read"),
+        ("/ui/login", "lyncpki.web.console.Console", "login_page"),
+    ],
+)
+def test_the_entry_pages_do_not_hold_up_the_service(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str, owner: str, name: str
+) -> None:
+    """/ui read the session (the file of ended sessions) and /ui/login rendered its page on the
+    event loop: a slow disk held up OCSP, the API and /health. Held until /health has
+    answered, each lets /health answer meanwhile."""
+    import importlib
+    import threading
+
+    module, _, cls = owner.rpartition(".")
+    target = getattr(importlib.import_module(module), cls)
+    sign_in(client, "fe01")
+    entered, health_answered = threading.Event(), threading.Event()
+    seen: list[bool] = []
+    real = getattr(target, name)
+
+    def slow(self: Any, *args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        seen.append(health_answered.wait(timeout=10))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(target, name, slow)
+    answers: list[int] = []
+    loader = threading.Thread(target=lambda: answers.append(client.get(path).status_code))
+    loader.start()
+    assert entered.wait(timeout=30)
+    assert client.get("/health").status_code == 200
+    health_answered.set()
+    loader.join(timeout=30)
+    assert seen[:1] == [True] and answers and answers[0] in (200, 303)
+
+
 # ------------------------------------------------------------------ 4. pending: policy now
 def test_the_pending_page_judges_requests_by_the_namespaces_the_ca_signs_now(
     client: TestClient, ca: CertificateAuthority, tmp_path: Path

@@ -819,12 +819,13 @@ def add_console(app: FastAPI, ca: CertificateAuthority, watch: AccountWatch | No
     @router.get("")
     @router.get("/")
     async def home(request: Request) -> Response:
-        signed = console.sessions.read(request) is not None
+        # off the event loop, as every page: reading a session asks the store of ended ones
+        signed = await run_in_threadpool(console.sessions.read, request) is not None
         return RedirectResponse("/ui/request" if signed else "/ui/login", 303)
 
     @router.get("/login")
     async def login_form(request: Request) -> Response:
-        return console.login_page(request)
+        return await run_in_threadpool(console.login_page, request)
 
     @router.post("/login")
     async def login(request: Request) -> Response:
