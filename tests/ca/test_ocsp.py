@@ -804,3 +804,81 @@ def test_a_released_hold_is_good_again_and_a_final_reason_is_said(
     ca.revoke(serial, reason=Reason.KEY_COMPROMISE, actor="test")
     output = read_response(ca, work, responder.respond(request), request)
     assert "Cert Status: revoked" in output and "keyCompromise" in output, output
+
+
+# ---------------------------------------------------------------- requests answered as asked
+def test_requests_that_cannot_be_answered_as_asked_are_malformed(
+    ca: CertificateAuthority, work: Path
+) -> None:
+    """Two nonces (RFC 5280 4.2) and a negative serial were internalError, the responder's
+    fault; a critical extension it does not understand was ignored and the request answered
+    good (RFC 6960 4.4). Each is malformedRequest now; a non-critical one is still ignored."""
+    responder = responder_of(ca)
+    _, cert = issue(ca, work, f"ocsp-asked.{NAMESPACE}")
+
+    def asked(*extensions: tuple[x509.ExtensionType, bool]) -> bytes:
+        builder = ocsp.OCSPRequestBuilder().add_certificate(
+            cert, ca.issuer.certificate, hashes.SHA1()
+        )
+        for value, critical in extensions:
+            builder = builder.add_extension(value, critical)
+        return builder.build().public_bytes(Encoding.DER)
+
+    # the builder refuses two nonces: the second is written as an extension whose identifier
+    # is as long once encoded (1.3.6.1.5.5.7.48.1.99), then given the nonce's (...48.1.2)
+    stand_in, nonce_oid = (
+        bytes.fromhex("06092b0601050507300163"),
+        bytes.fromhex("06092b0601050507300102"),
+    )
+    second = asked(
+        (x509.OCSPNonce(os.urandom(16)), False),
+        (
+            x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.3.6.1.5.5.7.48.1.99"), b"\x04\x10" + os.urandom(16)
+            ),
+            False,
+        ),
+    )
+    assert second.count(stand_in) == 1
+    two_nonces = second.replace(stand_in, nonce_oid)
+    (work / "two-nonces.der").write_bytes(two_nonces)
+    text = openssl("ocsp", "-reqin", work / "two-nonces.der", "-req_text")
+    assert text.count("OCSP Nonce") == 2, text  # openssl reads two nonces in it
+    critical = asked(
+        (x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.5"), b"\x05\x00"), True)
+    )
+    negative = work / "negative.der"
+    openssl("ocsp", "-issuer", ca_file(ca, "issuing"), "-serial", "-5", "-reqout", negative)
+    for request in (two_nonces, critical, negative.read_bytes()):
+        output = read_response(ca, work, responder.respond(request))
+        assert "Responder Error: malformedrequest (1)" in output, output
+    ignored = asked(
+        (x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.5"), b"\x05\x00"), False)
+    )
+    output = read_response(ca, work, responder.respond(ignored))
+    assert "Response verify OK" in output and "Cert Status: good" in output, output
+
+
+def test_an_expired_signer_is_never_used(fresh_ca: CertificateAuthority, work: Path) -> None:
+    """When the responder certificate could not be renewed before its end, answers went on
+    being signed by it, good, with a nextUpdate before their thisUpdate. Now: answered by it
+    while it is valid (nextUpdate never past its end), then tryLater."""
+    clock = FixedClock(dt.datetime.now(dt.UTC))
+    ca = CertificateAuthority.open(fresh_ca.home, PASSPHRASE, clock=clock)
+    responder = responder_of(ca, passphrase=PASSPHRASE)
+    signer = responder.signer
+    leaf, _ = issue(ca, work, f"ocsp-expiry.{NAMESPACE}")
+    request = openssl_request(ca, work, leaf)
+    _, key_path = signer_files(ca)
+    key_path.unlink()
+    key_path.mkdir()  # a renewal can neither read nor write the key: it fails
+    clock.advance(days=29, hours=23)  # renewal due, failing: the old signer, still valid
+    late = ocsp.load_der_ocsp_response(responder.respond(request))
+    assert late.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
+    assert late.certificates == [signer.certificate]
+    assert late.next_update_utc is not None and late.this_update_utc < late.next_update_utc
+    assert late.next_update_utc <= signer.not_after
+    clock.advance(hours=2)  # past its end
+    raw = responder.respond(request)
+    assert "Responder Error: trylater (3)" in read_response(ca, work, raw)
+    assert unsuccessful(raw)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import os
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -143,6 +145,7 @@ def test_if_modified_since_answers_304_for_a_crl_no_newer(service: Service) -> N
     """If-Modified-Since was ignored (a full 200 each time); If-None-Match, when sent, still
     decides alone (RFC 9110 13.1.3)."""
     url = f"{service.url}/crl/{service.slug}.crl"
+    time.sleep(1.1)  # a CRL published in the second under way has no Last-Modified yet
     first = httpx.get(url)
     modified = first.headers["last-modified"]
     later = email.utils.format_datetime(
@@ -158,3 +161,38 @@ def test_if_modified_since_answers_304_for_a_crl_no_newer(service: Service) -> N
     assert httpx.get(url, headers={"If-Modified-Since": "not a date"}).status_code == 200
     mismatch = {"If-Modified-Since": later, "If-None-Match": '"another-tag"'}
     assert httpx.get(url, headers=mismatch).status_code == 200
+
+
+def test_a_file_of_the_second_under_way_has_no_last_modified(tmp_path: Path) -> None:
+    """Two CRLs published within one second had the same Last-Modified: a client holding the
+    first, asking If-Modified-Since, was told (304) it had the second. Last-Modified is given,
+    and If-Modified-Since honoured, once the file's second is over; the ETag serves meanwhile."""
+    from starlette.requests import Request
+
+    from lyncpki.clock import SystemClock
+    from lyncpki.service.published import PublishedFiles
+
+    (tmp_path / "crt").mkdir()
+    path = tmp_path / "crt" / "test-ca.crt"
+    path.write_bytes(b"a certificate as published")
+    files = PublishedFiles(tmp_path, SystemClock())
+
+    def get(since: float) -> tuple[int, dict[str, str]]:
+        header = email.utils.formatdate(since, usegmt=True).encode()
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": [(b"if-modified-since", header)],
+        }
+        answer = files.respond(Request(scope), "crt", path.name)
+        return answer.status_code, {k.lower(): v for k, v in answer.headers.items()}
+
+    now = time.time()
+    os.utime(path, (now + 5, now + 5))  # a second not over (ahead, as a clock set apart)
+    status, headers = get(now + 5)
+    assert status == 200 and "last-modified" not in headers and headers["etag"]
+    os.utime(path, (now - 10, now - 10))  # a second long over
+    status, headers = get(now - 10)
+    assert status == 304
+    assert email.utils.parsedate_to_datetime(headers["last-modified"]).timestamp() == int(now - 10)

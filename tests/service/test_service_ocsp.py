@@ -102,6 +102,22 @@ def test_get_with_the_request_in_the_url(service: Service, work: Path) -> None:
     assert f"{leaf}: good" in output, output
 
 
+def test_head_of_a_get_url_gives_its_headers(service: Service, work: Path) -> None:
+    """HEAD /ocsp/{base64} was 405, though GET answered and HTTP caches ask with HEAD (RFC 9110
+    9.1, 9.3.2): the GET's headers now, without a body."""
+    leaf = enroll_pem(service, openssl_req(work))
+    request = work / "head.der"
+    openssl("ocsp", "-issuer", service.issuing_crt, "-cert", leaf, "-no_nonce", "-reqout", request)
+    encoded = urllib.parse.quote(base64.b64encode(request.read_bytes()).decode(), safe="")
+    url = f"{service.url}/ocsp/{encoded}"
+    got = httpx.get(url)
+    head = httpx.head(url)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    for name in ("content-type", "content-length", "cache-control", "etag", "last-modified"):
+        assert head.headers[name] == got.headers[name], name
+
+
 def test_post_of_garbage_is_an_unsuccessful_ocsp_response(service: Service, work: Path) -> None:
     answer = httpx.post(
         f"{service.url}/ocsp",

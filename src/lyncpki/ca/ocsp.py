@@ -342,6 +342,7 @@ _UNSUCCESSFUL = {
     for status in (
         ocsp.OCSPResponseStatus.MALFORMED_REQUEST,
         ocsp.OCSPResponseStatus.INTERNAL_ERROR,
+        ocsp.OCSPResponseStatus.TRY_LATER,
         ocsp.OCSPResponseStatus.UNAUTHORIZED,
     )
 }
@@ -611,8 +612,6 @@ class OcspResponder:
             return cached.response
 
     def _status(self, conn: Connection, serial: int) -> _Status:
-        if serial < 0:
-            return _Status(ocsp.OCSPCertStatus.UNKNOWN)
         row = conn.execute(_STATUS, {"serial": serial_hex(serial), "ca": self._slug}).first()
         if row is None:
             return _Status(ocsp.OCSPCertStatus.UNKNOWN)
@@ -636,6 +635,16 @@ class OcspResponder:
         now: dt.datetime,
         nonce: bytes | None,
     ) -> bytes:
+        if not signer.certificate.not_valid_before_utc <= now < signer.not_after:
+            # its renewal failed until it ran out: an answer it signs is no answer (RFC 6960
+            # 4.2.2.2), and its nextUpdate would come before its thisUpdate
+            raise _Unsuccessful(
+                ocsp.OCSPResponseStatus.TRY_LATER,
+                f"the OCSP responder certificate {signer.serial} is not valid now (valid until "
+                f"{signer.not_after:%Y-%m-%d %H:%M} UTC) and no new one could be made: every "
+                "OCSP request is answered tryLater; give the service the CA passphrase and let "
+                "it write ca/ocsp.crt and ca/ocsp.key (a new one is made at start)",
+            )
         next_update = min(now + RESPONSE_VALIDITY, signer.not_after)
         builder = (
             ocsp.OCSPResponseBuilder()
@@ -659,27 +668,37 @@ class OcspResponder:
 
 
 def _parse(request_der: bytes) -> ocsp.OCSPRequest:
-    """The request; malformedRequest for what is none, or asks about several certificates."""
+    """The request; malformedRequest for what is none, asks about several certificates, or
+    names a negative serial (no certificate has one, and no answer can name it)."""
     if not request_der or len(request_der) > MAX_REQUEST_BYTES:
         raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     try:
-        return ocsp.load_der_ocsp_request(bytes(request_der))
+        request = ocsp.load_der_ocsp_request(bytes(request_der))
     except (ValueError, TypeError):
         raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST) from None
     except NotImplementedError as error:  # pyca reads one request per OCSPRequest
         why = SEVERAL if "more than one" in str(error) else ""
         raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST, why) from None
+    if request.serial_number < 0:
+        raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    return request
 
 
 def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
+    """The request's nonce; malformedRequest for extensions that do not parse (a nonce not in
+    an OCTET STRING), one given twice (RFC 5280 4.2), or a critical one this responder does not
+    understand (RFC 6960 4.4: it must not be answered as if it were not there)."""
     try:
-        extension = request.extensions.get_extension_for_class(x509.OCSPNonce)
-    except x509.ExtensionNotFound:
-        return None
-    except ValueError:  # an extension that does not parse (a nonce not in an OCTET STRING)
+        extensions = request.extensions
+    except (ValueError, x509.DuplicateExtension):
         raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST) from None
-    nonce = extension.value.nonce
-    if not 0 < len(nonce) <= MAX_NONCE_BYTES:
+    nonce: bytes | None = None
+    for extension in extensions:
+        if isinstance(extension.value, x509.OCSPNonce):
+            nonce = extension.value.nonce
+        elif extension.critical:
+            raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    if nonce is not None and not 0 < len(nonce) <= MAX_NONCE_BYTES:
         raise _Unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     return nonce
 

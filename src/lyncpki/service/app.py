@@ -140,9 +140,9 @@ def _pem(cert: x509.Certificate) -> str:
 
 
 class OcspFastPath:
-    """POST /ocsp and GET /ocsp/{base64} answered before routing (pure ASGI): OCSP is the hot
-    path of a CA — every relying server asks, often; Windows asks with GET — and needs neither
-    authentication nor validation models. The routes of the same names stay in the API
+    """POST /ocsp and GET (and HEAD) /ocsp/{base64} answered before routing (pure ASGI): OCSP is
+    the hot path of a CA — every relying server asks, often; Windows asks with GET — and needs
+    neither authentication nor validation models. The routes of the same names stay in the API
     description; answers are identical.
 
     An answer the responder can make without waiting (`answer_at_once`: from its caches, or
@@ -171,7 +171,7 @@ class OcspFastPath:
                 if len(body) > MAX_BODY:
                     await self.app(scope, replay(body, receive), send)  # the route answers 413
                     return
-        elif method == "GET" and path.startswith(OCSP_GET_PREFIX):
+        elif method in ("GET", "HEAD") and path.startswith(OCSP_GET_PREFIX):
             body = ocsp_get_request(path[len(OCSP_GET_PREFIX) :])
         else:
             await self.app(scope, receive, send)
@@ -184,10 +184,11 @@ class OcspFastPath:
             (b"content-type", OCSP_RESPONSE.encode()),
             (b"content-length", str(len(answer)).encode()),
         ]
-        if method == "GET":
+        if method != "POST":
             headers += ocsp_get_headers(answer)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": answer})
+        # HEAD: the headers of the GET, no body (RFC 9110 9.3.2; HTTP caches ask so)
+        await send({"type": "http.response.body", "body": answer if method != "HEAD" else b""})
 
 
 class ServiceApp(FastAPI):

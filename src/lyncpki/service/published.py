@@ -8,6 +8,7 @@ import email.utils
 import hashlib
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,9 +110,14 @@ class PublishedFiles:
         if file.next_update is not None:
             left = int((file.next_update - self.clock.now()).total_seconds())
             max_age = max(0, min(max_age, left))
+        # Last-Modified has whole seconds: a file of the second under way may be replaced
+        # within that second (two CRLs published at once), and a client holding the first,
+        # asking If-Modified-Since, would be told it has the second. Given, and honoured, only
+        # once the file's second is over (RFC 9110 8.8.2.2); the ETag serves meanwhile.
+        settled = int(file.stamp[0]) < int(time.time())
         headers = {
             "ETag": file.etag,
-            "Last-Modified": file.last_modified,
+            **({"Last-Modified": file.last_modified} if settled else {}),
             "Cache-Control": f"public, max-age={max_age}",
         }
         if file.next_update is not None:  # when max-age ends: an HTTP/1.0 cache reads only
@@ -123,6 +129,7 @@ class PublishedFiles:
         match = request.headers.get("if-none-match")
         if _matches(match, file.etag) or (
             match is None  # If-None-Match, when sent, decides alone
+            and settled
             and _not_modified_since(request.headers.get("if-modified-since"), file.stamp[0])
         ):
             return Response(status_code=304, headers=headers)
