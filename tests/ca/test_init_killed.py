@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from ca_tools import PASSPHRASE, make_ca, openssl
 
-from lyncpki.ca.authority import UNFINISHED_INIT, sweep_dead_init
+from lyncpki.ca.authority import UNFINISHED_INIT, CertificateAuthority, sweep_dead_init
 from lyncpki.ca.home import CaHome
 
 # a child that makes a CA and is killed (SIGKILL, by itself) just before the config is written
@@ -29,6 +29,7 @@ CaHome.write_config = lambda self, config: os.kill(os.getpid(), signal.SIGKILL)
 CertificateAuthority.create(
     CaHome(sys.argv[1]), passphrase=sys.argv[2].encode(), namespaces=("corp-test.se",),
     root_key=KeySpec("rsa", 2048), key=KeySpec("rsa", 2048),
+    db_url=sys.argv[3] if len(sys.argv) > 3 else None,
 )
 """
 
@@ -110,3 +111,50 @@ def run_init(home: Path) -> subprocess.CompletedProcess[str]:
          "corp-test.se", "--root-key", "rsa2048"],
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
+
+
+@pytest.mark.external
+def test_a_killed_init_on_postgresql_leaves_the_database_to_the_next(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Killed after it had claimed a PostgreSQL database (its tables, its init record), an
+    init left it claimed: the next `ca init` was refused, "already holds a CA", and told to
+    make another database. The next one now drops what the dead one claimed, and goes on."""
+    home = tmp_path / "home"
+    child = subprocess.run(
+        [sys.executable, "-c", DIES_BEFORE_THE_CONFIG, str(home), PASSPHRASE.decode(),
+         postgres_url],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    database = postgres_url.rsplit("/", 1)[1]
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Atc"]
+    count = "SELECT count(*) FROM audit WHERE action = 'init'"
+    before = subprocess.run([*psql, count], capture_output=True, text=True, check=True)
+    assert before.stdout.strip() == "1"  # the dead init's claim
+    ca = make_ca(home, postgres_url)  # swept, database and all, then made
+    try:
+        assert not (home / UNFINISHED_INIT).exists()
+    finally:
+        ca.engine.dispose()
+    after = subprocess.run([*psql, count], capture_output=True, text=True, check=True)
+    assert after.stdout.strip() == "1"  # this init's own record alone
+
+
+@pytest.mark.external
+def test_a_journal_never_drops_another_cas_database(tmp_path: Path, postgres_url: str) -> None:
+    """The sweep drops a database's tables only when it records the dead init's own issuing
+    CA: a journal naming a live CA's database (by mistake, or a copied home) leaves it be."""
+    live = make_ca(tmp_path / "live", postgres_url)
+    live.engine.dispose()
+    dead = tmp_path / "dead"
+    dead.mkdir()
+    claimed = {"url": postgres_url, "issuing_ca": "00" * 32}
+    listed = {"files": [], "folders": [], "database": claimed}
+    (dead / UNFINISHED_INIT).write_text(json.dumps(listed))
+    assert sweep_dead_init(CaHome(dead))
+    reopened = CertificateAuthority.open(CaHome(tmp_path / "live"), PASSPHRASE)
+    try:
+        assert reopened.audit_log(50)  # its tables and records are all there
+    finally:
+        reopened.engine.dispose()

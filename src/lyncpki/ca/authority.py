@@ -460,6 +460,9 @@ class _Made:
         self.folders: list[Path] = []
         self.engine: Engine | None = None
         self.claimed = False  # the database holds this creation's records (db.claim)
+        # the database this creation claims and its issuing CA's thumbprint, journaled before
+        # the claim: a creation killed after it is told from another CA by the thumbprint
+        self.claiming: tuple[str, str] | None = None
         self._kept = False
 
     def _folder(self, path: Path) -> None:
@@ -479,10 +482,12 @@ class _Made:
         if not self.home.root.is_dir() or self._kept:
             return
         lock = self.home.root / CREATION_LOCK
-        listed = {  # absolute: the sweep may run from another working directory
+        listed: dict[str, Any] = {  # absolute: the sweep may run from elsewhere
             "files": [str(f.absolute()) for f in self.files if f != lock],
             "folders": [str(f.absolute()) for f in self.folders],
         }
+        if self.claiming is not None:  # 0600, as config.json keeps the same URL
+            listed["database"] = {"url": self.claiming[0], "issuing_ca": self.claiming[1]}
         write_atomic(self.home.root / UNFINISHED_INIT, json.dumps(listed).encode(), mode=0o600)
 
     @contextlib.contextmanager
@@ -532,6 +537,10 @@ class _Made:
     def write(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
         self.will_write(path)
         write_atomic(path, data, mode=mode)
+
+    def will_claim(self, url: str, issuing_ca: str) -> None:
+        self.claiming = (url, issuing_ca)
+        self._journal()
 
     def keep(self) -> None:
         self._kept = True
@@ -592,9 +601,35 @@ def sweep_dead_init(home: CaHome) -> bool:
         ]
         if len(inside) != len(files):
             return False  # a list that names anything else is not trusted: refused as before
+        claimed = listed.get("database")
+        if isinstance(claimed, dict) and not _unclaim_dead(claimed):
+            return False  # the database could not be looked at: left as it is, and refused
         _remove_made(inside, [f for f in folders if f.is_absolute()])
         journal.unlink(missing_ok=True)
     return True
+
+
+def _unclaim_dead(claimed: dict[str, Any]) -> bool:
+    """Drop the tables a dead creation claimed in its database (PostgreSQL, or a SQLite file it
+    did not make), when the database records that creation's issuing CA: no process can use
+    it (no home has that CA's config.json), and a new `ca init` on it was refused as "already
+    holds a CA". False when the database could not be looked at."""
+    url, issuing_ca = str(claimed.get("url", "")), str(claimed.get("issuing_ca", ""))
+    path = db.sqlite_path(url)
+    if not url or not issuing_ca or (path is not None and not Path(path).is_file()):
+        return True  # nothing claimed that is still there (connecting would make a file)
+    try:
+        engine = db.connect(url)
+    except LyncPkiError:
+        return False
+    try:
+        if db.recorded_issuing_ca(engine) == issuing_ca:
+            db.unclaim(engine)
+        return True
+    except SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
 
 
 class CertificateAuthority:
@@ -812,6 +847,7 @@ class CertificateAuthority:
             clock,
         )
         # the database becomes this CA's (refused if another init took it meanwhile)
+        made.will_claim(config.db_url, issuing_thumbprint(issuing_cert))
         db.claim(
             engine,
             authority._audit_row(

@@ -611,6 +611,15 @@ def missing_tables(url: str, where: str, names: set[str]) -> LyncPkiError:
     )
 
 
+def recorded_issuing_ca(engine: Engine) -> str | None:
+    """The issuing CA thumbprint the database records (None: none recorded, or no CA's
+    tables). Raises SQLAlchemy's error when the database cannot be read."""
+    if "lyncpki_meta" not in set(inspect(engine).get_table_names()):
+        return None
+    with engine.connect() as conn:
+        return _meta(conn, ISSUING_CA)
+
+
 def _meta(conn: Connection, name: str) -> str | None:
     value = conn.execute(select(lyncpki_meta.c.value).where(lyncpki_meta.c.name == name))
     return value.scalar()
