@@ -79,7 +79,7 @@ _REASON_EXTENSIONS = {reason: x509.CRLReason(reason.flag) for reason in Reason}
 # are shared by every entry: the builder reads them, never changes them. Each reason code is
 # encoded once, by cryptography (`public_bytes`), and handed over as those bytes: building an
 # entry then copies them instead of encoding the CRLReason again (100,000 entries: 50 ms less,
-# and the same DER, as tests/ca/test_crl.py checks).
+# and the same DER, as tests/ca/test_crl_entries.py checks).
 _ENTRY_EXTENSIONS: dict[str, list[x509.Extension[x509.ExtensionType]]] = {
     reason.value: []
     if reason is Reason.UNSPECIFIED

@@ -3,9 +3,8 @@
 Tables: certificates, requests (and the options a pending one asked), revocations, crls, audit
 (append-only), accounts (and their generation), login failures, and lyncpki_meta (the schema
 version the database was made with: a table of it that is gone is refused, never made again
-empty). Serial uniqueness and
-CRL numbers are enforced by the database (primary key, unique constraint), so several
-processes can issue and publish at once.
+empty). Serial uniqueness and CRL numbers are enforced by the database (primary key, unique
+constraint), so several processes can issue and publish at once.
 """
 
 from __future__ import annotations
