@@ -632,54 +632,92 @@ def _internal_public(ctx: CertificateContext) -> list[Problem]:
 
 
 # ---------------------------------------------------------------------------- revocation
-def _crl_fetches(ctx: CertificateContext) -> list[tuple[str, CrlFetch]]:
+@dataclass(frozen=True)
+class _Fetched:
+    """A CRL fetched for one certificate of the path: the leaf, or one of its CAs."""
+
+    certificate: x509.Certificate
+    issuer: x509.Certificate | None  # whose CRL it must be
+    ca: bool  # a CA of the path, not the certificate judged
+    url: str
+    fetch: CrlFetch
+
+    @property
+    def whose(self) -> str:
+        """How the certificate is named in a message: nothing for the leaf."""
+        if not self.ca:
+            return ""
+        return f"the CA certificate {self.certificate.subject.rfc4514_string()}: "
+
+
+def _checked_certificates(
+    ctx: CertificateContext,
+) -> list[tuple[x509.Certificate, x509.Certificate | None, bool]]:
+    """Each certificate whose revocation is checked, with its issuer: the leaf, then every CA
+    of the validated path below its root, against its own issuer's CRL (as Windows CryptoAPI
+    and `openssl verify -crl_check_all` do: a revoked issuing CA revokes what it issued)."""
+    chain = ctx.path.chain
+    checked: list[tuple[x509.Certificate, x509.Certificate | None, bool]] = [
+        (ctx.certificate, ctx.issuer, False)
+    ]
+    checked += [(chain[i], chain[i + 1], True) for i in range(1, len(chain) - 1)]
+    return checked
+
+
+def _crl_fetches(ctx: CertificateContext) -> list[_Fetched]:
     if ctx.revocation is None:
         return []
-    return [(url, ctx.revocation.crl(url)) for url in cdp_urls(ctx.certificate)]
+    return [
+        _Fetched(cert, issuer, ca, url, ctx.revocation.crl(url))
+        for cert, issuer, ca in _checked_certificates(ctx)
+        for url in cdp_urls(cert)
+    ]
 
 
 def _cdp_unreachable(ctx: CertificateContext) -> list[Problem]:
     fetches = _crl_fetches(ctx)
-    failed = [(url, f.problem) for url, f in fetches if f.crl is None]
-    if not failed:
-        return []
-    some = len(failed) < len(fetches)
-    return [
-        Problem(
-            f"CRL distribution point {url} cannot be fetched ({problem})",
-            "publish the CRL there and open HTTP (TCP 80) from every Lync server, Edge "
-            "included, to it",
-            Severity.WARNING if some else None,
+    problems = []
+    for f in fetches:
+        if f.fetch.crl is not None:
+            continue
+        # one CDP of several failing is a warning: the certificate's other CDPs still answer
+        some = any(o.fetch.crl is not None for o in fetches if o.certificate is f.certificate)
+        problems.append(
+            Problem(
+                f"{f.whose}CRL distribution point {f.url} cannot be fetched ({f.fetch.problem})",
+                "publish the CRL there and open HTTP (TCP 80) from every Lync server, Edge "
+                "included, to it",
+                Severity.WARNING if some else None,
+            )
         )
-        for url, problem in failed
-    ]
+    return problems
 
 
 def _crl_signature(ctx: CertificateContext) -> list[Problem]:
-    issuer = ctx.issuer
-    if issuer is None:
-        return []
     return [
         Problem(
-            f"the CRL at {url} is not signed by the issuing CA ({issuer.subject.rfc4514_string()})",
+            f"{f.whose}the CRL at {f.url} is not signed by the issuing CA "
+            f"({f.issuer.subject.rfc4514_string()})",
             "publish the issuing CA's own CRL at its CDP URL",
         )
-        for url, fetch in _crl_fetches(ctx)
-        if fetch.crl is not None and not signed_by(fetch.crl, issuer)
+        for f in _crl_fetches(ctx)
+        if f.issuer is not None and f.fetch.crl is not None and not signed_by(f.fetch.crl, f.issuer)
     ]
 
 
 def _crl_expiry(ctx: CertificateContext) -> list[Problem]:
     problems: list[Problem] = []
-    for url, fetch in _crl_fetches(ctx):
-        nxt = fetch.crl.next_update_utc if fetch.crl is not None else None
-        if nxt is None:
+    seen: set[str] = set()  # a CRL said once, whichever certificates of the path it lists
+    for f in _crl_fetches(ctx):
+        nxt = f.fetch.crl.next_update_utc if f.fetch.crl is not None else None
+        if nxt is None or f.url in seen:
             continue
+        seen.add(f.url)
         if nxt < ctx.now:
             problems.append(
                 Problem(
-                    f"the CRL at {url} expired on {nxt:%Y-%m-%d %H:%M} UTC: every server that "
-                    "checks revocation refuses the certificate",
+                    f"{f.whose}the CRL at {f.url} expired on {nxt:%Y-%m-%d %H:%M} UTC: every "
+                    "server that checks revocation refuses the certificate",
                     "publish a new CRL now (lyncpki ca crl), and schedule it well before "
                     "nextUpdate",
                 )
@@ -687,7 +725,8 @@ def _crl_expiry(ctx: CertificateContext) -> list[Problem]:
         elif nxt - ctx.now < dt.timedelta(hours=24):
             problems.append(
                 Problem(
-                    f"the CRL at {url} expires on {nxt:%Y-%m-%d %H:%M} UTC, within 24 hours",
+                    f"{f.whose}the CRL at {f.url} expires on {nxt:%Y-%m-%d %H:%M} UTC, within "
+                    "24 hours",
                     "publish a new CRL (lyncpki ca crl) before then",
                     Severity.WARNING,
                 )
@@ -695,29 +734,62 @@ def _crl_expiry(ctx: CertificateContext) -> list[Problem]:
     return problems
 
 
-def _revoked_crl(ctx: CertificateContext) -> list[Problem]:
-    serial = ctx.certificate.serial_number
+def _revocation_entry(
+    ctx: CertificateContext, cert: x509.Certificate, fetches: Sequence[_Fetched]
+) -> tuple[x509.RevokedCertificate, str] | None:
+    """The entry that revokes `cert` on its CRLs (full and delta) and the URL of the CRL that
+    lists it, or None."""
+    serial = cert.serial_number
     seen: set[str] = set()
-    for _url, fetch in _crl_fetches(ctx):
-        if fetch.crl is None:
+    for f in fetches:
+        if f.certificate is not cert or f.fetch.crl is None:
             continue
-        lists = [fetch]
+        lists = [f.fetch]
         if ctx.revocation is not None:
-            lists += [ctx.revocation.crl(u) for u in delta_urls(fetch.crl, ctx.certificate)]
+            lists += [ctx.revocation.crl(u) for u in delta_urls(f.fetch.crl, cert)]
         for crl_fetch in lists:
             if crl_fetch.crl is None or crl_fetch.url in seen:
                 continue
             seen.add(crl_fetch.url)
             entry = crl_fetch.crl.get_revoked_certificate_by_serial_number(serial)
             if entry is not None:
-                return [
-                    Problem(
-                        f"revoked on {entry.revocation_date_utc:%Y-%m-%d %H:%M} UTC "
-                        f"(listed by {crl_fetch.url})",
-                        "request, import and assign a new certificate",
-                    )
-                ]
-    return []
+                return entry, crl_fetch.url
+    return None
+
+
+def _revoked_crl(ctx: CertificateContext) -> list[Problem]:
+    found = _revocation_entry(ctx, ctx.certificate, _crl_fetches(ctx))
+    if found is None:
+        return []
+    entry, url = found
+    return [
+        Problem(
+            f"revoked on {entry.revocation_date_utc:%Y-%m-%d %H:%M} UTC (listed by {url})",
+            "request, import and assign a new certificate",
+        )
+    ]
+
+
+def _ca_revoked(ctx: CertificateContext) -> list[Problem]:
+    """A CA of the path listed on its issuer's CRL: every certificate under it is refused by
+    a peer that checks the whole chain (Windows does by default), this one included."""
+    fetches = _crl_fetches(ctx)
+    problems = []
+    for cert, _issuer, ca in _checked_certificates(ctx):
+        found = _revocation_entry(ctx, cert, fetches) if ca else None
+        if found is None:
+            continue
+        entry, url = found
+        problems.append(
+            Problem(
+                f"the CA certificate {cert.subject.rfc4514_string()} of its path was revoked on "
+                f"{entry.revocation_date_utc:%Y-%m-%d %H:%M} UTC (listed by {url}): peers "
+                "refuse every certificate it issued",
+                "have the certificate issued again by a CA that is not revoked (a new issuing "
+                "CA certificate first, if this one is yours), then import and assign it",
+            )
+        )
+    return problems
 
 
 def _ocsp_answers(ctx: CertificateContext) -> list[OcspAnswer]:
@@ -884,6 +956,13 @@ RULES: tuple[Rule, ...] = (
         "crl.bad-signature", Severity.ERROR, "R-GEN-03", "CRL not signed by the CA", _crl_signature
     ),
     Rule("cert.revoked", Severity.ERROR, "R-GEN-03", "listed on its CRL", _revoked_crl),
+    Rule(
+        "ca.revoked",
+        Severity.ERROR,
+        "R-GEN-03",
+        "a CA certificate of its path is listed on its issuer's CRL",
+        _ca_revoked,
+    ),
     Rule("ocsp.revoked", Severity.ERROR, "R-GEN-03", "OCSP says revoked", _ocsp_revoked),
     Rule(
         "ocsp.problem",
@@ -901,6 +980,7 @@ NETWORK_RULES = frozenset(
         "crl.expired",
         "crl.bad-signature",
         "cert.revoked",
+        "ca.revoked",
         "ocsp.revoked",
         "ocsp.problem",
     }

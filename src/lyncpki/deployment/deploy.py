@@ -384,9 +384,10 @@ def _proof(
     root = home / PROOF_DIR / "root.pem"
     root.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(root, ca.root.certificate.public_bytes(Encoding.PEM))
-    crl = ca.home.crl_file(ca.config.slug, pem=True)
+    # the root's CRL too: the issuing CA itself is checked against it (a revoked issuing CA)
+    crls = [ca.home.crl_file(s, pem=True) for s in (ca.config.root_slug, ca.config.slug)]
     revoked = _revoked_party(result, home, ca, secret, parties, notes)
-    return prove(parties, root, crl, revoked)
+    return prove(parties, root, crls, revoked)
 
 
 def _revoked_party(

@@ -1,8 +1,9 @@
 """The live proof: every server's assigned certificate served by a TLS listener on loopback,
 and every pair of servers that talk in Lync (Front End with Front End, Director, Edge
 internal, Mediation and Persistent Chat) completing a mutual-TLS handshake, over TLS 1.2 and
-TLS 1.3, both sides checked by OpenSSL against our root with CRL checking, each side's name
-checked against the name it is reached by. Then a throwaway certificate, revoked, must be
+TLS 1.3, both sides checked by OpenSSL against our root with CRL checking of the whole chain
+(the issuing CA against the root's CRL too, as Windows checks it), each side's name checked
+against the name it is reached by. Then a throwaway certificate, revoked, must be
 refused.
 """
 
@@ -105,10 +106,14 @@ def pairs(parties: Sequence[Party]) -> list[tuple[Party, Party]]:
     return list(itertools.combinations(front, 2)) + [(o, f) for o in others for f in front]
 
 
-def _trust_context(context: ssl.SSLContext, root: Path, crl: Path) -> None:
+def _trust_context(context: ssl.SSLContext, root: Path, crls: Sequence[Path]) -> None:
+    """Trust `root`; check every certificate of a peer's chain below it against the CRLs
+    (`crls`: the root's, which lists revoked issuing CAs, and the issuing CA's). With the
+    leaf's CRL alone a revoked issuing CA went unseen."""
     context.load_verify_locations(cafile=str(root))
-    context.load_verify_locations(cafile=str(crl))
-    context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    for crl in crls:
+        context.load_verify_locations(cafile=str(crl))
+    context.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
     context.verify_mode = ssl.CERT_REQUIRED
 
 
@@ -124,13 +129,13 @@ class Listener:
     the root and is not on the CRL; the client then says which server it is (as a SIP peer
     does in its messages) and the listener checks the certificate names that server."""
 
-    def __init__(self, owner: Party, root: Path, crl: Path) -> None:
+    def __init__(self, owner: Party, root: Path, crls: Sequence[Path]) -> None:
         self.owner = owner
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._context.minimum_version = ssl.TLSVersion.TLSv1_2
         with owner.identity.files() as (chain, key):
             self._context.load_cert_chain(chain, key, password=owner.identity.password)
-        _trust_context(self._context, root, crl)
+        _trust_context(self._context, root, crls)
         self.socket = socket.create_server(("127.0.0.1", 0), backlog=128)
         self.port = int(self.socket.getsockname()[1])
         self.verdicts: dict[int, str] = {}
@@ -194,12 +199,12 @@ class Switchboard:
         self._selector.close()
 
 
-def client_context(client: Party, version: str, root: Path, crl: Path) -> ssl.SSLContext:
+def client_context(client: Party, version: str, root: Path, crls: Sequence[Path]) -> ssl.SSLContext:
     """A client's TLS context for one version: its certificate and key loaded once (OpenSSL
-    decrypts the key), the root and the CRL to check the server with."""
+    decrypts the key), the root and the CRLs to check the server with."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = context.maximum_version = VERSIONS[version]
-    _trust_context(context, root, crl)  # check_hostname stays on: the server's name is checked
+    _trust_context(context, root, crls)  # check_hostname stays on: the server's name is checked
     with client.identity.files() as (chain, key):
         context.load_cert_chain(chain, key, password=client.identity.password)
     return context
@@ -239,8 +244,10 @@ def _reason(error: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def listening(parties: Sequence[Party], root: Path, crl: Path) -> Iterator[dict[str, Listener]]:
-    listeners = {p.server: Listener(p, root, crl) for p in parties}
+def listening(
+    parties: Sequence[Party], root: Path, crls: Sequence[Path]
+) -> Iterator[dict[str, Listener]]:
+    listeners = {p.server: Listener(p, root, crls) for p in parties}
     board = Switchboard(list(listeners.values()))
     try:
         yield listeners
@@ -269,11 +276,11 @@ def plan_handshakes(parties: Sequence[Party]) -> list[tuple[Party, Party, str]]:
 
 
 def prove(
-    parties: Sequence[Party], root: Path, crl: Path, revoked: Party | None
+    parties: Sequence[Party], root: Path, crls: Sequence[Path], revoked: Party | None
 ) -> list[ProofHandshake]:
     """Every pair that talks (plan_handshakes); then the revoked party against a Front End
-    over both versions, which must refuse it."""
-    with listening(parties, root, crl) as listeners:
+    over both versions, which must refuse it. `crls`: the root's CRL and the issuing CA's."""
+    with listening(parties, root, crls) as listeners:
         jobs = [(c, listeners[s.server], v, True) for c, s, v in plan_handshakes(parties)]
         front = next((p for p in parties if p.role in FRONT_ENDS), None)
         if revoked is not None and front is not None:
@@ -281,7 +288,7 @@ def prove(
         contexts: dict[tuple[int, str], ssl.SSLContext] = {}
         for client, _, version, _ in jobs:  # each client's context made once, up front
             if (id(client), version) not in contexts:
-                contexts[id(client), version] = client_context(client, version, root, crl)
+                contexts[id(client), version] = client_context(client, version, root, crls)
 
         def run(job: tuple[Party, Listener, str, bool]) -> ProofHandshake:
             client, listener, version, expected = job
