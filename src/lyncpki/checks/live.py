@@ -289,9 +289,27 @@ def _reason(error: BaseException) -> str:
     return str(reason or error).replace("_", " ").lower()
 
 
+# The alerts by which a peer judges the certificate it was given (RFC 8446 6.2; OpenSSL's
+# reasons, e.g. "sslv3 alert bad certificate", "tlsv13 alert certificate required"). Any other
+# alert (a protocol version, a cipher) says nothing about the client certificate.
+_CERTIFICATE_ALERTS = (
+    "bad certificate",
+    "unsupported certificate",
+    "certificate unsupported",
+    "certificate revoked",
+    "certificate expired",
+    "certificate unknown",
+    "certificate required",
+    "unknown ca",
+    "access denied",
+    "decrypt error",
+)
+
+
 def _about_client(error: BaseException) -> bool:
+    """Whether a failed handshake is the server's verdict on the client certificate."""
     text = _reason(error)
-    return any(w in text for w in ("certificate", "alert", "unknown ca", "revoked"))
+    return any(words in text for words in _CERTIFICATE_ALERTS)
 
 
 def _alert_after(tls: ssl.SSLSocket) -> OSError | None:

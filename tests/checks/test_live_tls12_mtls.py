@@ -1,0 +1,54 @@
+"""A TLS 1.2-only mutual-TLS listener, as a real Lync Server 2013 :5061 is (no TLS 1.3).
+
+Probed with a client certificate, TLS 1.3's "protocol version" alert was `mtls.refused`: an
+alert about the protocol is no verdict on the client certificate. Probed without one, TLS 1.3
+was "offers neither TLS 1.2 nor TLS 1.3" and the certificate the server sent before its
+CertificateRequest was never judged. openssl s_client judges the same servers."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_live import FE01_DEFAULT, PFX_PASSWORD, issue, live_check, s_server
+
+from lab import Lab, openssl
+
+pytestmark = pytest.mark.external
+
+
+def _s_client(port: int, *more: str | Path) -> str:
+    said = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername",
+         FE01_DEFAULT[1], "-verify_hostname", FE01_DEFAULT[1], *map(str, more)],
+        input="", capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    return said.stdout + said.stderr
+
+
+def test_mutual_tls_with_a_tls_1_2_only_listener_is_no_refusal(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    lab = check_lab
+    cert, key = issue(lab, tmp_path, "server12", FE01_DEFAULT, "WebServer")
+    client_cert, client_key = issue(lab, tmp_path, "client12", ("fe02.contoso.net",), "LyncServer")
+    pfx = tmp_path / "client.pfx"
+    openssl("pkcs12", "-export", "-inkey", client_key, "-in", client_cert, "-out", pfx,
+            "-passout", f"pass:{PFX_PASSWORD}")  # fmt: skip
+    issuing = lab.home / "ca" / "issuing.crt"
+    trust = tmp_path / "trust.pem"
+    trust.write_text((lab.home / "ca" / "root.crt").read_text() + issuing.read_text())
+    with s_server("-cert", cert, "-key", key, "-cert_chain", issuing, "-no_tls1_3",
+                  "-Verify", "2", "-CAfile", trust, "-verify_return_error") as port:  # fmt: skip
+        said = _s_client(port, "-CAfile", trust, "-cert", client_cert, "-key", client_key,
+                         "-cert_chain", issuing, "-verify_return_error")  # fmt: skip
+        report = live_check(lab, internal_topology, port, "--offline", "--client-pfx", pfx,
+                            LYNCPKI_PFX_PASSWORD=PFX_PASSWORD)  # fmt: skip
+    assert "Protocol  : TLSv1.2" in said or "Protocol: TLSv1.2" in said, said[-800:]
+    assert "Verify return code: 0 (ok)" in said, said[-800:]
+    ids = {f["id"] for f in report["findings"]}
+    assert "mtls.refused" not in ids, report["findings"]
+    assert ids <= {"tls.version"}, report["findings"]
+    assert report["exit"] == 0, report["findings"]
+    assert all(h["ok"] for h in report["handshakes"] if h["version"] == "TLSv1.2")
