@@ -52,3 +52,24 @@ def test_mutual_tls_with_a_tls_1_2_only_listener_is_no_refusal(
     assert ids <= {"tls.version"}, report["findings"]
     assert report["exit"] == 0, report["findings"]
     assert all(h["ok"] for h in report["handshakes"] if h["version"] == "TLSv1.2")
+
+
+def test_a_tls_1_2_listener_requiring_a_client_certificate_is_still_judged(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    wrong_key, wrong = tmp_path / "wrong.key", tmp_path / "wrong.crt"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", wrong_key, "-out", wrong,
+            "-days", "5", "-subj", "/CN=wrong.example.org",
+            "-addext", "subjectAltName=DNS:wrong.example.org")  # fmt: skip
+    root = check_lab.home / "ca" / "root.crt"
+    with s_server("-cert", wrong, "-key", wrong_key, "-no_tls1_3", "-Verify", "2",
+                  "-CAfile", root, "-verify_return_error") as port:  # fmt: skip
+        said = _s_client(port, "-CAfile", root, "-verify_return_error")
+        report = live_check(check_lab, internal_topology, port, "--offline")
+    assert "self-signed certificate" in said, said[-800:]
+    ids = {f["id"] for f in report["findings"]}
+    # TLS 1.2 works (it ended only for want of a client certificate): no handshake error
+    assert "tls.handshake" not in ids, report["findings"]
+    assert {"tls.client-required", "tls.name-mismatch", "tls.untrusted"} <= ids, ids
+    assert {"chain.untrusted", "san.missing"} <= ids, ids
+    assert report["exit"] == 1

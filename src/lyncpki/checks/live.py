@@ -135,6 +135,15 @@ class Handshake:
         }
 
 
+def _sent_before_failing(sock: ssl.SSLSocket) -> list[x509.Certificate]:
+    """The chain the server sent before the handshake failed (TLS 1.2 sends its Certificate
+    before the CertificateRequest a mutual-TLS listener ends on), or none."""
+    try:
+        return _peer_chain(sock)
+    except (ssl.SSLError, OSError, ValueError, AttributeError):
+        return []
+
+
 def _peer_chain(sock: ssl.SSLSocket) -> list[x509.Certificate]:
     """Every certificate the server sent, in its order. Python 3.13 has this in public; on
     3.11 and 3.12 the same call lives on the socket's underlying _ssl object."""
@@ -195,6 +204,7 @@ def handshake(
             except (ssl.SSLError, OSError) as error:
                 result.problem = f"handshake failed: {_reason(error)}"
                 result.client_refused = client is not None and _about_client(error)
+                result.presented = _sent_before_failing(tls)
                 if client is None and asked:
                     result.client_required = True
                     result.problem = f"the server requires a client certificate ({_reason(error)})"
@@ -451,14 +461,22 @@ def judge(
     by_version: dict[str, list[Handshake]] = {}
     for h in handshakes:
         by_version.setdefault(h.version, []).append(h)
-    working = {v for v, hs in by_version.items() if any(h.ok for h in hs)}
+    # a version whose handshake ended only for want of a client certificate works: the server
+    # spoke it (TLS 1.2 ends so in the handshake itself, TLS 1.3 after it)
+    working = {v for v, hs in by_version.items() if any(h.ok or h.client_required for h in hs)}
     required = sorted({h.version for h in handshakes if h.client_required})
     if required:
+        seen = any(h.presented for h in handshakes)
         add(
             "tls.client-required",
             Severity.WARNING,
             f"{endpoint.label} requires a client certificate ({', '.join(required)}): mutual "
-            "TLS was not proven, only the certificate the server presents was judged",
+            "TLS was not proven, "
+            + (
+                "only the certificate the server presents was judged"
+                if seen
+                else "and the server sent no certificate to judge"
+            ),
             "probe it with a client certificate, as a Lync server connects: --client SERVER "
             "(a store's Default certificate) or --client-pfx FILE",
             "R-GEN-13",
@@ -515,8 +533,8 @@ def judge(
         )
     judged: set[bytes] = set()
     mismatched: set[tuple[str, bytes]] = set()  # a name is judged once, whatever the version
-    for h in handshakes:
-        if not h.ok or not h.presented:
+    for h in handshakes:  # a failed handshake too: what the server sent before it ended
+        if not h.presented:
             continue
         leaf, sent = h.presented[0], h.presented[1:]
         der = leaf.public_bytes(Encoding.DER)
