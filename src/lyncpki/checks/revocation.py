@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -107,10 +108,25 @@ def _verify(public_key: object, signature: bytes, data: bytes, algorithm: object
     return True
 
 
+class _Late(Exception):
+    """No complete answer before the deadline."""
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
 class RevocationSource:
-    """CRLs and OCSP answers fetched over HTTP, cached for one run (thread-safe)."""
+    """CRLs and OCSP answers fetched over HTTP, cached for one run (thread-safe).
+
+    Each fetch has `timeout` seconds in all to bring its whole answer: httpx's timeout bounds
+    each read, and a server (or a proxy, a tarpit) that trickles a byte at a time held a check
+    for as long as it liked."""
 
     def __init__(self, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
+        self.timeout = timeout
         self._http = httpx.Client(timeout=timeout, follow_redirects=True, transport=transport)
         self._crls: dict[str, CrlFetch] = {}
         self._ocsp: dict[tuple[str, int], OcspAnswer] = {}
@@ -140,16 +156,45 @@ class RevocationSource:
                 self._fetching.pop(key, None)
         return fetched
 
+    def _fetch(
+        self, method: str, url: str, *, content: bytes | None = None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        """The status and the whole body of an answer, read within `timeout` seconds in all
+        (raises _Late), never more than MAX_CRL_BYTES (raises _TooLarge), or httpx's error."""
+        deadline = time.monotonic() + self.timeout
+        with self._http.stream(method, url, content=content, headers=headers) as response:
+            if response.status_code != 200:
+                return response.status_code, b""
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_CRL_BYTES:
+                raise _TooLarge(int(declared))
+            chunks: list[bytes] = []
+            size = 0
+            if time.monotonic() > deadline:
+                raise _Late
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_CRL_BYTES:
+                    raise _TooLarge(size)
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _Late
+            return 200, b"".join(chunks)
+
+    def _late(self) -> str:
+        return f"no complete answer within {self.timeout:g} s"
+
     def _fetch_crl(self, url: str) -> CrlFetch:
         try:
-            response = self._http.get(url)
+            status, data = self._fetch("GET", url, headers={})
+        except _Late:
+            return CrlFetch(url, problem=self._late())
+        except _TooLarge as error:
+            return CrlFetch(url, problem=f"{error.size} bytes or more, too large for a CRL")
         except httpx.HTTPError as error:
             return CrlFetch(url, problem=f"{type(error).__name__}: {error}")
-        if response.status_code != 200:
-            return CrlFetch(url, problem=f"HTTP {response.status_code}")
-        data = response.content
-        if len(data) > MAX_CRL_BYTES:
-            return CrlFetch(url, problem=f"{len(data)} bytes, too large for a CRL")
+        if status != 200:
+            return CrlFetch(url, problem=f"HTTP {status}")
         for load in (x509.load_der_x509_crl, x509.load_pem_x509_crl):
             try:
                 return CrlFetch(url, crl=load(data))
@@ -165,17 +210,22 @@ class RevocationSource:
     def _ask(self, url: str, cert: x509.Certificate, issuer: x509.Certificate) -> OcspAnswer:
         request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA256()).build()
         try:
-            response = self._http.post(
+            code, data = self._fetch(
+                "POST",
                 url,
                 content=request.public_bytes(serialization.Encoding.DER),
                 headers={"Content-Type": "application/ocsp-request"},
             )
+        except _Late:
+            return OcspAnswer(url, problem=self._late())
+        except _TooLarge as error:
+            return OcspAnswer(url, problem=f"{error.size} bytes or more, too large", unusable=True)
         except httpx.HTTPError as error:
             return OcspAnswer(url, problem=f"{type(error).__name__}: {error}")
-        if response.status_code != 200:
-            return OcspAnswer(url, problem=f"HTTP {response.status_code}")
+        if code != 200:
+            return OcspAnswer(url, problem=f"HTTP {code}")
         try:
-            answer = ocsp.load_der_ocsp_response(response.content)
+            answer = ocsp.load_der_ocsp_response(data)
         except ValueError:
             return OcspAnswer(url, problem="the answer is not an OCSP response", unusable=True)
         if answer.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:

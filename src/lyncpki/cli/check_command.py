@@ -157,7 +157,8 @@ def check_command(
         "--timeout",
         min=0.1,
         max=300.0,
-        help="Seconds to wait for an endpoint to connect and to answer a handshake.",
+        help="Seconds to wait for an endpoint to connect and to answer a handshake, and for "
+        "each CRL or OCSP answer in all.",
         metavar="SECONDS",
     ),
     days: int = typer.Option(
@@ -314,7 +315,8 @@ def _check(
     roots = [c for c in extra if c.issuer == c.subject] + internal_roots
     known = [c for c in extra if c.issuer != c.subject] + home_ca(root, "issuing")
     internal = frozenset(thumbprint(c) for c in internal_roots)
-    revocation = None if offline else RevocationSource()
+    # --timeout bounds each CRL and OCSP fetch too, as long as an endpoint's handshake
+    revocation = None if offline else RevocationSource(timeout=timeout)
     findings: list[Finding] = []
     checked: list[str] = []
     handshakes: list[Handshake] = []
