@@ -615,6 +615,54 @@ def _chain_untrusted(ctx: CertificateContext) -> list[Problem]:
     ]
 
 
+_EKU_NAMES = {
+    ExtendedKeyUsageOID.SERVER_AUTH: "Server Authentication",
+    ExtendedKeyUsageOID.CLIENT_AUTH: "Client Authentication",
+    ExtendedKeyUsageOID.CODE_SIGNING: "Code Signing",
+    ExtendedKeyUsageOID.EMAIL_PROTECTION: "Secure Email",
+    ExtendedKeyUsageOID.TIME_STAMPING: "Time Stamping",
+    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSP Signing",
+}
+
+
+def _chain_eku(ctx: CertificateContext) -> list[Problem]:
+    """R-GEN-01 along the path: a CA certificate with an EKU extension limits the certificates
+    under it to those purposes (Windows takes the intersection of the path's EKUs; OpenSSL
+    refuses the chain, "unsuitable certificate purpose"). One without Server Authentication (or
+    anyExtendedKeyUsage) makes every TLS listener's certificate it issued useless."""
+    problems = []
+    for ca in ctx.path.chain[1:]:
+        try:
+            eku = ca.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except x509.ExtensionNotFound:
+            continue
+        except UNREADABLE as error:
+            problems.append(
+                Problem(
+                    f"the EKU extension of the CA certificate {ca.subject.rfc4514_string()} "
+                    f"cannot be read ({error}): peers refuse the chain",
+                    "have the certificate issued by a CA whose certificate is well formed",
+                )
+            )
+            continue
+        allowed = list(eku)
+        if {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE} & set(
+            allowed
+        ):
+            continue
+        purposes = ", ".join(_EKU_NAMES.get(o, o.dotted_string) for o in allowed) or "nothing"
+        problems.append(
+            Problem(
+                f"the CA certificate {ca.subject.rfc4514_string()} of its path limits the "
+                f"certificates it issues to {purposes}: peers refuse this one for Server "
+                "Authentication (TLS), whatever its own EKU",
+                "have it issued again by a CA whose certificate has no EKU extension or one "
+                "that includes Server Authentication",
+            )
+        )
+    return problems
+
+
 def _internal_public(ctx: CertificateContext) -> list[Problem]:
     planned = ctx.planned
     if planned is None or planned.issuer != Issuer.PUBLIC or not ctx.internal_roots:
@@ -932,6 +980,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "chain.untrusted", Severity.ERROR, "R-GEN-13", "no path to a trusted root", _chain_untrusted
+    ),
+    Rule(
+        "chain.eku",
+        Severity.ERROR,
+        "R-GEN-01",
+        "a CA of the path whose EKU excludes Server Authentication",
+        _chain_eku,
     ),
     Rule("key.missing", Severity.ERROR, "R-GEN-13", "no private key", _key_missing),
     Rule(
