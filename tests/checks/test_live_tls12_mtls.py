@@ -73,3 +73,22 @@ def test_a_tls_1_2_listener_requiring_a_client_certificate_is_still_judged(
     assert {"tls.client-required", "tls.name-mismatch", "tls.untrusted"} <= ids, ids
     assert {"chain.untrusted", "san.missing"} <= ids, ids
     assert report["exit"] == 1
+
+
+def test_a_server_offering_only_rsa_key_exchange_is_reached(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """Windows Server 2008 R2/2012 Lync hosts offer TLS_RSA_* suites: the probe kept Python's
+    default cipher string (forward-secret suites only) and reported a false tls.handshake."""
+    cert, key = issue(check_lab, tmp_path, "rsakx", FE01_DEFAULT, "WebServer")
+    issuing = check_lab.home / "ca" / "issuing.crt"
+    root = check_lab.home / "ca" / "root.crt"
+    with s_server("-cert", cert, "-key", key, "-cert_chain", issuing, "-no_tls1_3",
+                  "-cipher", "AES128-GCM-SHA256:AES256-SHA256") as port:  # fmt: skip
+        said = _s_client(port, "-CAfile", root, "-verify_return_error", "-no_tls1_3")
+        report = live_check(check_lab, internal_topology, port, "--offline")
+    assert "Cipher is AES128-GCM-SHA256" in said and "Verify return code: 0 (ok)" in said, said
+    ids = {f["id"] for f in report["findings"]}
+    assert "tls.handshake" not in ids and ids <= {"tls.version"}, report["findings"]
+    assert all(h["ok"] for h in report["handshakes"] if h["version"] == "TLSv1.2")
+    assert report["exit"] == 0
