@@ -92,3 +92,17 @@ def test_a_server_offering_only_rsa_key_exchange_is_reached(
     assert "tls.handshake" not in ids and ids <= {"tls.version"}, report["findings"]
     assert all(h["ok"] for h in report["handshakes"] if h["version"] == "TLSv1.2")
     assert report["exit"] == 0
+
+
+def test_no_tls_1_3_is_a_note_without_a_fix_lync_2013_cannot_apply(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """Every correct Lync 2013 server (TLS 1.2 at most) drew a warning "enable TLSv1.3"."""
+    cert, key = issue(check_lab, tmp_path, "only12", FE01_DEFAULT, "WebServer")
+    issuing = check_lab.home / "ca" / "issuing.crt"
+    with s_server("-cert", cert, "-key", key, "-cert_chain", issuing, "-no_tls1_3") as port:
+        report = live_check(check_lab, internal_topology, port, "--offline")
+    [note] = report["findings"]
+    assert note["id"] == "tls.version" and note["severity"] == "info", note
+    assert "enable" not in note["fix"] and "TLSv1.3" in note["message"], note
+    assert report["exit"] == 0

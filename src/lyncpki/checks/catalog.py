@@ -97,7 +97,7 @@ _OTHERS = (
         Severity.WARNING,
         "R-GEN-13",
         "live",
-        "an endpoint refuses TLS 1.2 or TLS 1.3",
+        "an endpoint refuses TLS 1.2 (a warning) or TLS 1.3 (a note: Lync 2013 has none)",
     ),
     RuleInfo(
         "tls.name-mismatch",

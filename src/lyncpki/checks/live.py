@@ -490,13 +490,26 @@ def judge(
         if version in working or any(h.client_refused or h.client_required for h in hs):
             continue
         problem = hs[0].problem or "no handshake"
-        if working:
+        if working and version == "TLSv1.3":
+            # Lync Server 2013 and Skype for Business Server 2015 (Schannel up to Windows
+            # Server 2019) negotiate TLS 1.2 at most: no TLS 1.3 is what a good server shows
+            add(
+                "tls.version",
+                Severity.INFO,
+                f"{endpoint.label} does not offer {version} ({problem}); it accepts "
+                f"{', '.join(sorted(working))}",
+                "nothing to do for Lync Server 2013 or Skype for Business Server 2015, which "
+                "negotiate TLS 1.2 at most",
+                "R-GEN-13",
+            )
+        elif working:
             add(
                 "tls.version",
                 Severity.WARNING,
                 f"{endpoint.label} refuses {version} ({problem}) but accepts "
                 f"{', '.join(sorted(working))}",
-                f"enable {version} on the server (Lync clients and servers negotiate it)",
+                f"enable {version} on the server (Lync Server 2013 and Skype for Business "
+                "Server 2015 peers negotiate TLS 1.2 at most)",
                 "R-GEN-13",
             )
         else:
