@@ -32,3 +32,19 @@ def test_a_malformed_endpoint_is_refused(text: str) -> None:
         Endpoint.parse(text)
     assert refused.value.message == f"--endpoint '{text}' is not HOST:PORT[=SERVER[/USAGE]]"
     assert "[::1]:5061" in (refused.value.fix or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "usage"),
+    [
+        ("127.0.0.1:5061=fe01.contoso.net", "Default"),
+        ("127.0.0.1:5061=fe01.contoso.net/default", "Default"),
+        ("127.0.0.1:443=fe01.contoso.net/webservicesinternal", "WebServicesInternal"),
+        ("127.0.0.1:443=fe01.contoso.net/WEBSERVICESEXTERNAL", "WebServicesExternal"),
+        ("127.0.0.1:443=fe01.contoso.net/NoSuchUsage", "NoSuchUsage"),  # the CLI refuses it
+    ],
+)
+def test_the_usage_is_read_in_any_case(text: str, usage: str) -> None:
+    """`/default` was refused, "fe01 has no default certificate (it holds Default, ...)": the
+    cmdlets' -Type names are read in any case, and so are the server names here."""
+    assert Endpoint.parse(text).usage == usage

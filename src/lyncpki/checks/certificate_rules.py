@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
-from lyncpki.checks.chain import ChainResult, validate_chain, validity_instant
+from lyncpki.checks.chain import ChainResult, validate_apart_from_its_dates
 from lyncpki.checks.revocation import (
     CrlFetch,
     OcspAnswer,
@@ -65,8 +65,9 @@ class CertificateContext:  # object.__setattr__, 2.5 us of every judgement (1.7 
     @once
     def path(self) -> ChainResult:
         """The validated path (computed once for every rule that needs it)."""
-        at = validity_instant(self.certificate, self.now)
-        return validate_chain(self.certificate, self.intermediates, self.roots, at)
+        return validate_apart_from_its_dates(
+            self.certificate, self.intermediates, self.roots, self.now
+        )
 
     @once
     def issuer(self) -> x509.Certificate | None:
@@ -287,10 +288,24 @@ def _no_cn(ctx: CertificateContext) -> list[Problem]:
 
 
 def _subject_not_planned(ctx: CertificateContext) -> list[Problem]:
+    """A Default certificate's subject is the pool FQDN (R-FE-01, R-SE-01, R-DIR-01, R-MED-01:
+    Lync reads it there), an error otherwise; the others' may be any planned name or server
+    (Q2: the examples show the server on web certificates), a warning otherwise."""
     if ctx.planned is None:
         return []
     cn = (ctx.common_name or "").lower()
-    if cn == ctx.planned.subject or (cn and cn in ctx.planned.sans) or cn in ctx.planned.servers:
+    if cn == ctx.planned.subject:
+        return []
+    if Usage.DEFAULT in ctx.planned.usages:
+        return [
+            Problem(
+                f"the subject CN '{cn or '(none)'}' is not the planned {ctx.planned.subject}: "
+                "a Default certificate's subject is the pool's FQDN (Lync reads it there)",
+                f"request it again with subject {ctx.planned.subject}",
+                Severity.ERROR,
+            )
+        ]
+    if (cn and cn in ctx.planned.sans) or cn in ctx.planned.servers:
         return []
     return [
         Problem(

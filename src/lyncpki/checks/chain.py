@@ -27,6 +27,11 @@ class ChainResult:
     problem: str | None = None
 
 
+# CA certificates a path may hold below its root: pyca's default is 8, which refused paths
+# that OpenSSL (100) and Windows accept; no Lync deployment needs more than a few
+MAX_CHAIN_DEPTH = 32
+
+
 def _policy_builder(
     roots: Sequence[x509.Certificate], at: dt.datetime
 ) -> verification.PolicyBuilder:
@@ -37,6 +42,7 @@ def _policy_builder(
         verification.PolicyBuilder()
         .store(verification.Store(list(roots)))
         .time(at)
+        .max_chain_depth(MAX_CHAIN_DEPTH)
         .extension_policies(
             ca_policy=ca_policy, ee_policy=verification.ExtensionPolicy.permit_all()
         )
@@ -186,6 +192,11 @@ _PLAIN = (
         "a CA certificate of its path is outside its validity (expired, or not yet valid)",
     ),
     (
+        re.compile(r"chain construction exceeds max depth"),
+        f"its path holds more than {MAX_CHAIN_DEPTH} CA certificates below the root, more "
+        "than this check's path validation follows",
+    ),
+    (
         re.compile(r"Forbidden signature algorithm.*", re.DOTALL),
         "a certificate of its path is signed with an algorithm the validation refuses (SHA-1 "
         "or weaker)",
@@ -209,10 +220,30 @@ def plain_problem(text: str) -> str:
     return text
 
 
-def validity_instant(leaf: x509.Certificate, now: dt.datetime) -> dt.datetime:
-    """When to validate the path: now, or, for a leaf outside its validity (reported by the
-    validity rules on its own), an instant inside it, so that trust is judged separately."""
+_A_SECOND = dt.timedelta(seconds=1)
+
+
+def validate_apart_from_its_dates(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    roots: Sequence[x509.Certificate],
+    now: dt.datetime,
+) -> ChainResult:
+    """The path of `leaf` judged apart from the leaf's own dates (the validity rules say
+    those, with their fix): at `now` when the leaf is valid now; else at the moment of its
+    validity nearest now, then at its middle (an expired leaf validated at its middle only was
+    "a CA certificate of its path is outside its validity" when its CA had been renewed since).
+    When neither validates, why at the nearest, said of the time the leaf was valid."""
     start, end = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     if start <= now <= end:
-        return now
-    return start + (end - start) / 2
+        return validate_chain(leaf, intermediates, roots, now)
+    nearest = max(start, end - _A_SECOND) if now > end else min(end, start + _A_SECOND)
+    result = validate_chain(leaf, intermediates, roots, nearest)
+    if result.problem is None:
+        return result
+    middle = validate_chain(leaf, intermediates, roots, start + (end - start) / 2)
+    if middle.problem is None:
+        return middle
+    return ChainResult(
+        [], f"while it was valid ({start:%Y-%m-%d} to {end:%Y-%m-%d}): {result.problem}"
+    )

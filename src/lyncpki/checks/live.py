@@ -23,10 +23,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import verification
 
-from lyncpki.checks.chain import validate_chain, validity_instant
+from lyncpki.checks.chain import validate_apart_from_its_dates
 from lyncpki.checks.finding import Finding
 from lyncpki.errors import LyncPkiError
-from lyncpki.planning.model import Severity
+from lyncpki.planning.model import Severity, Usage
 from lyncpki.topology.names import fqdn_problem, normalize
 
 VERSIONS = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
@@ -54,7 +54,10 @@ class Endpoint:
                 "e.g. --endpoint 127.0.0.1:5061=fe01.contoso.net, sip.contoso.com:443 or "
                 "[::1]:5061 (an IPv6 address in brackets)",
             )
-        return cls(bare, int(port), normalize(server) or None, usage or "Default")
+        # a -Type name in any case, as the cmdlets read it; one that is none is the CLI's to
+        # refuse, with the plan's usages of that server
+        named = Usage.named(usage) if usage else Usage.DEFAULT
+        return cls(bare, int(port), normalize(server) or None, named or usage)
 
     @property
     def label(self) -> str:
@@ -571,11 +574,10 @@ def judge(
         judged.add(der)
         # trust judged apart from the leaf's own dates (cert.expired says those, with its fix):
         # an expired leaf was "a CA certificate of its path is outside its validity"
-        at = validity_instant(leaf, now)
-        as_sent = validate_chain(leaf, sent, roots, at)
+        as_sent = validate_apart_from_its_dates(leaf, sent, roots, now)
         if as_sent.problem is None:
             continue
-        with_known = validate_chain(leaf, [*sent, *intermediates], roots, at)
+        with_known = validate_apart_from_its_dates(leaf, [*sent, *intermediates], roots, now)
         if with_known.problem is None:
             add(
                 "tls.chain-incomplete",

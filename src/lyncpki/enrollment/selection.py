@@ -15,8 +15,6 @@ from lyncpki.planning.model import CertificatePlan, Eku, PlannedCertificate, Usa
 from lyncpki.store.layout import StoreError
 from lyncpki.topology.model import Issuer
 
-_USAGES = {u.value.lower(): u for u in Usage}
-
 
 @dataclass(frozen=True, slots=True)
 class RequestTarget:
@@ -47,7 +45,7 @@ def parse_usages(texts: Sequence[str]) -> list[Usage]:
             name = part.strip()
             if not name:
                 continue
-            usage = _USAGES.get(name.lower())
+            usage = Usage.named(name)
             if usage is None:
                 raise StoreError(
                     f"unknown certificate type '{name[:60]}'",

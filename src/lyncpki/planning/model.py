@@ -33,6 +33,14 @@ class Usage(StrEnum):
     REVERSE_PROXY = "ReverseProxy"
     OFFICE_WEB_APPS = "OfficeWebApps"
 
+    @classmethod
+    def named(cls, text: str) -> Usage | None:
+        """The usage a -Type name gives, in any case (the cmdlets read it so), else None."""
+        return _USAGES_BY_NAME.get(text.strip().lower())
+
+
+_USAGES_BY_NAME = {usage.value.lower(): usage for usage in Usage}
+
 
 # The usages whose certificates Lync accepts a wildcard SAN on (R-GEN-08): web services, the
 # reverse proxy, Office Web Apps; never Default, Edge or OAuth.
