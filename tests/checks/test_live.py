@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import Lab, free_port, ok, openssl, openssl_request
+from lab import PASSPHRASE, Lab, free_port, ok, openssl, openssl_request
 
 FE01_DEFAULT = ("pool01.contoso.net", "fe01.contoso.net", "sip.contoso.com", "sip.fabrikam.com")
 PFX_PASSWORD = "client-pfx-password"
@@ -308,8 +308,6 @@ def test_an_expired_certificate_on_the_wire_is_said_expired_not_a_ca_problem(
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from lab import PASSPHRASE
-
     lab = check_lab
     issuing = lab.home / "ca" / "issuing.crt"
     ca_cert = x509.load_pem_x509_certificate(issuing.read_bytes())
@@ -382,3 +380,34 @@ def test_an_endpoint_without_a_name_says_no_name_was_checked(
     findings = json.loads(process.stdout)["findings"]
     noted = [f for f in findings if f["id"] == "tls.no-name"]
     assert len(noted) == 1 and noted[0]["severity"] == "info" and "=SERVER" in noted[0]["fix"]
+
+
+def test_a_sha1_certificate_on_the_wire_is_not_judged_not_untrusted(
+    check_lab: Lab, internal_topology: Path, tmp_path: Path
+) -> None:
+    """R-GEN-04 allows SHA-1 and openssl validates the chain; pyca's verifier refuses SHA-1,
+    and the check said "not trusted", an error, exit 1. It says the trust is not judged, a
+    warning, with how to judge it."""
+    lab = check_lab
+    issuing, root = lab.home / "ca" / "issuing.crt", lab.home / "ca" / "root.crt"
+    key, csr = openssl_request(tmp_path, "sha1", FE01_DEFAULT[0], FE01_DEFAULT)
+    issuing_key = tmp_path / "issuing.key"
+    openssl("pkey", "-in", lab.home / "ca" / "issuing.key", "-passin", "stdin",
+            "-out", issuing_key, stdin=PASSPHRASE + "\n")  # fmt: skip
+    (tmp_path / "sha1.ext").write_text(
+        f"subjectAltName={','.join('DNS:' + n for n in FE01_DEFAULT)}\n"
+        "extendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+        "basicConstraints=critical,CA:FALSE\ncrlDistributionPoints=URI:http://127.0.0.1:9/x.crl\n"
+    )
+    cert = tmp_path / "sha1.crt"
+    openssl("x509", "-req", "-in", csr, "-CA", issuing, "-CAkey", issuing_key, "-sha1",
+            "-days", "30", "-extfile", tmp_path / "sha1.ext", "-out", cert)  # fmt: skip
+    assert ": OK" in openssl("verify", "-CAfile", root, "-untrusted", issuing, cert)
+    with s_server("-cert", cert, "-key", key, "-cert_chain", issuing,
+                  "-cipher", "DEFAULT:@SECLEVEL=0") as port:  # fmt: skip
+        report = live_check(lab, internal_topology, port, "--offline")
+    found = {f["id"]: f for f in report["findings"]}
+    assert found["tls.untrusted"]["severity"] == "warning", found
+    assert "not judged" in found["tls.untrusted"]["message"]
+    assert [i for i, f in found.items() if f["severity"] == "error"] == [], found
+    assert report["exit"] == 0

@@ -65,6 +65,12 @@ def test_a_sha1_signature_is_named_as_such(pki: Path) -> None:
     found, _ = _check(cert, pki / "root.crt")
     assert "signed with SHA-1" in found["signature.unsupported"]["message"]
     assert found["signature.unsupported"]["severity"] == "warning"
+    # openssl validates the path; R-GEN-04 allows SHA-1: the trust that pyca cannot judge is
+    # said as not judged, a warning (it was an error, "not trusted", and exit 1)
+    assert ": OK" in openssl("verify", "-CAfile", pki / "root.crt", cert)
+    assert found["chain.untrusted"]["severity"] == "warning"
+    assert "not judged" in found["chain.untrusted"]["message"]
+    assert [f for f in found.values() if f["severity"] == "error"] == []
 
 
 def test_a_key_beside_the_certificates_does_not_stop_the_judgement(pki: Path) -> None:

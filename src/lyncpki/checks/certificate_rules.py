@@ -18,7 +18,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
-from lyncpki.checks.chain import ChainResult, validate_apart_from_its_dates
+from lyncpki.checks.chain import (
+    SHA1_FIX,
+    ChainResult,
+    not_judged,
+    validate_apart_from_its_dates,
+)
 from lyncpki.checks.revocation import (
     CrlFetch,
     OcspAnswer,
@@ -481,7 +486,7 @@ def _signature(ctx: CertificateContext) -> list[Problem]:
             Problem(
                 "signed with SHA-1, which is deprecated: Lync Server 2013 still accepts it, but "
                 "this check's path validation (pyca/cryptography) refuses SHA-1 signatures, so "
-                "its chain is also reported as not trusted",
+                "its chain's trust is not judged (chain.untrusted, a warning)",
                 "have the CA sign with SHA-256 and issue it again",
                 Severity.WARNING,
             )
@@ -586,6 +591,8 @@ def _chain_untrusted(ctx: CertificateContext) -> list[Problem]:
     problem = ctx.path.problem
     if problem is None:
         return []
+    if not_judged(problem):  # SHA-1: allowed (R-GEN-04), refused by pyca's verifier
+        return [Problem(problem, SHA1_FIX, Severity.WARNING)]
     if _self_signed(ctx.certificate):
         return [
             Problem(

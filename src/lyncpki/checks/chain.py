@@ -180,6 +180,23 @@ def validate_chain(
     return ChainResult(chain)
 
 
+# A path refused for a SHA-1 signature: not judged, rather than untrusted (R-GEN-04 allows
+# SHA-1 and Lync Server 2013 accepts it; pyca/cryptography's verifier cannot be told to)
+SHA1_NOT_JUDGED = (
+    "a certificate of its path is signed with SHA-1, which this check's path validation "
+    "(pyca/cryptography) refuses: its trust is not judged"
+)
+SHA1_FIX = (
+    "judge the chain with openssl verify -CAfile ROOT.crt -untrusted ISSUING.crt CERT.crt (or "
+    "certutil -verify on Windows), and plan its replacement by a SHA-256 certificate"
+)
+
+
+def not_judged(problem: str) -> bool:
+    """Whether a path's problem is only that it could not be judged (SHA-1)."""
+    return SHA1_NOT_JUDGED in problem
+
+
 # pyca/cryptography's words for why a path does not validate, in an administrator's
 _PLAIN = (
     (
@@ -195,6 +212,10 @@ _PLAIN = (
         re.compile(r"chain construction exceeds max depth"),
         f"its path holds more than {MAX_CHAIN_DEPTH} CA certificates below the root, more "
         "than this check's path validation follows",
+    ),
+    (
+        re.compile(r"Forbidden signature algorithm:.*With(Sha1|SHA1)\b.*", re.DOTALL),
+        SHA1_NOT_JUDGED,
     ),
     (
         re.compile(r"Forbidden signature algorithm.*", re.DOTALL),

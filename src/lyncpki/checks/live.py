@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import verification
 
-from lyncpki.checks.chain import validate_apart_from_its_dates
+from lyncpki.checks.chain import SHA1_FIX, not_judged, validate_apart_from_its_dates
 from lyncpki.checks.finding import Finding
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning.model import Severity, Usage
@@ -589,11 +589,15 @@ def judge(
                 "R-GEN-13",
             )
         else:
+            sha1 = not_judged(as_sent.problem)  # not judged: allowed (R-GEN-04), not refused
             add(
                 "tls.untrusted",
-                Severity.ERROR,
-                f"the chain {endpoint.label} presents is not trusted: {as_sent.problem}",
-                "assign a certificate from a CA the peers trust, and trust its root",
+                Severity.WARNING if sha1 else Severity.ERROR,
+                f"the chain {endpoint.label} presents is not "
+                + (f"judged: {as_sent.problem}" if sha1 else f"trusted: {as_sent.problem}"),
+                SHA1_FIX
+                if sha1
+                else "assign a certificate from a CA the peers trust, and trust its root",
                 "R-GEN-13",
             )
     return found
