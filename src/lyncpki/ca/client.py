@@ -11,6 +11,13 @@ from typing import Any
 import httpx
 from cryptography import x509
 
+from lyncpki.ca_url import (
+    CREDENTIALS_FIX,
+    credentials_message,
+    has_credentials,
+    redact_text,
+    redact_url,
+)
 from lyncpki.errors import LyncPkiError
 from lyncpki.x509.identifiers import parse_serial, serial_hex
 
@@ -63,7 +70,7 @@ class Enrollment:
 def _unreachable(where: str, error: Exception) -> CaUnreachable:
     """No connection: an HTTPS certificate this machine does not trust (its own fix), or no
     service at that address."""
-    said = str(error)
+    said = redact_text(str(error))
     if "CERTIFICATE_VERIFY_FAILED" in said:
         fix = (
             "use the name the CA service's certificate is for in the URL"
@@ -98,6 +105,8 @@ class CaClient:
         verify: bool | str = True,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        if has_credentials(base_url):  # httpx would log in with them; the URL is kept and shown
+            raise CaClientError(credentials_message(base_url), CREDENTIALS_FIX, code="config")
         auth = httpx.BasicAuth(account, password or "") if account else None
         self.base_url = base_url.rstrip("/")
         if isinstance(verify, str) and not Path(verify).is_file():
@@ -117,7 +126,7 @@ class CaClient:
             )
         except (OSError, ValueError, httpx.InvalidURL) as error:  # ssl.SSLError is an OSError
             raise CaClientError(
-                f"cannot use the CA at {base_url[:200]}: {error}",
+                f"cannot use the CA at {base_url[:200]}: {redact_text(str(error))}",
                 "give the CA's base URL (http://host:port or https://host:port) and, for "
                 "https, its root certificate as PEM",
                 code="config",
@@ -133,8 +142,9 @@ class CaClient:
         self.close()
 
     def _where(self, url: str) -> str:
-        """The URL asked for: a CRL or AIA URL as it is, an API path under the base URL."""
-        return url if "://" in url else f"{self.base_url}{url}"
+        """The URL asked for, for messages: a CRL or AIA URL as it is (any user-info in it
+        shown as ***), an API path under the base URL."""
+        return redact_url(url) if "://" in url else f"{self.base_url}{url}"
 
     def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         where = self._where(url)[:300]
@@ -206,8 +216,8 @@ class CaClient:
         if not isinstance(data, dict):
             kind = response.headers.get("content-type", "no content type")
             raise CaRefused(
-                f"{str(response.request.url)[:300]} did not answer like a lyncpki CA (HTTP "
-                f"{response.status_code}, {kind[:80]})",
+                f"{redact_url(str(response.request.url))[:300]} did not answer like a lyncpki "
+                f"CA (HTTP {response.status_code}, {kind[:80]})",
                 f"check the CA's URL: it is the base URL of `lyncpki ca serve` (its /health "
                 f"answers JSON), not {self.base_url}",
                 code="not_a_ca",
@@ -229,8 +239,8 @@ class CaClient:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise CaRefused(
-                f"{str(response.request.url)[:300]} answered JSON that is no enrollment "
-                f"({type(error).__name__}: {str(error)[:100]})",
+                f"{redact_url(str(response.request.url))[:300]} answered JSON that is no "
+                f"enrollment ({type(error).__name__}: {str(error)[:100]})",
                 f"check that {self.base_url} is a lyncpki CA service",
                 code="not_a_ca",
                 status=response.status_code,
@@ -282,7 +292,9 @@ class CaClient:
         try:
             return x509.load_der_x509_crl(data)
         except ValueError:
-            raise CaRefused(f"{url} did not return a DER CRL", "check the CDP URL") from None
+            raise CaRefused(
+                f"{redact_url(url)} did not return a DER CRL", "check the CDP URL"
+            ) from None
 
     def fetch_certificate(self, url: str) -> x509.Certificate:
         data = self._call("GET", url).content
@@ -290,7 +302,7 @@ class CaClient:
             return x509.load_der_x509_certificate(data)
         except ValueError:
             raise CaRefused(
-                f"{url} did not return a DER certificate", "check the AIA URL"
+                f"{redact_url(url)} did not return a DER certificate", "check the AIA URL"
             ) from None
 
     def health(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lyncpki.atomic import write_atomic
+from lyncpki.ca_url import check_ca_url
 from lyncpki.checks.deployment import placements
 from lyncpki.cli.ca_context import HomeOption, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, emit_json, guarded, stderr, stdout
@@ -115,7 +116,8 @@ def deploy_command(
     ca: str | None = typer.Option(
         None,
         "--ca",
-        help="Use this CA service instead of the home's own (with --ca-account).",
+        help="Use this CA service instead of the home's own (with --ca-account; no "
+        "ACCOUNT:PASSWORD@ in the URL).",
         metavar="URL",
     ),
     ca_account: str | None = typer.Option(
@@ -158,6 +160,8 @@ def _deploy(
 ) -> None:
     if jobs < 1:
         raise LyncPkiError("--jobs must be 1 or more", "e.g. --jobs 2")
+    if ca is not None:  # kept in the report: never with a password
+        check_ca_url(ca)
     root = home_of(home).root
     options = DeployOptions(
         topology=topology,

@@ -12,6 +12,7 @@ from rich.progress import Progress
 
 from lyncpki.ca.authority import load_templates
 from lyncpki.ca.client import CaClient
+from lyncpki.ca_url import check_ca_url, without_credentials
 from lyncpki.cli.assign_flow import assign_checked
 from lyncpki.cli.ca_context import HomeOption, JsonOption, home_of
 from lyncpki.cli.output import (
@@ -137,7 +138,8 @@ def request_command(
     ca: str | None = typer.Option(
         None,
         "--ca",
-        help="Immediate request: URL of the CA service (lyncpki ca serve).",
+        help="Immediate request: URL of the CA service (lyncpki ca serve), without "
+        "ACCOUNT:PASSWORD@ (the account is --ca-account).",
         metavar="URL",
     ),
     ca_account: str | None = typer.Option(
@@ -390,6 +392,8 @@ def _request(
             != WizardAnswers(),
         }
     )
+    if ca is not None:  # before any passphrase is asked
+        check_ca_url(ca)
     store = open_store(home, server)
     if clear_id is not None:
         dropped = store.drop_pending(clear_id)
@@ -544,7 +548,7 @@ def _retrieve(
     as_json: bool,
 ) -> None:
     pending = pending_at_ca(store, ca_request_id)  # before asking for any password
-    url = ca or pending.ca_url
+    url = ca or without_credentials(pending.ca_url)  # an earlier version kept a password
     if url is None:  # never: a request the CA knows was sent to it, and its URL kept
         raise LyncPkiError(
             f"pending request {pending.id} on {store.server} names no CA service",

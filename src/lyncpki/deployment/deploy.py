@@ -17,6 +17,7 @@ from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.client import CaClient
 from lyncpki.ca.home import CaHome
+from lyncpki.ca_url import check_ca_url
 from lyncpki.checks.deployment import DeploymentCheck, stores
 from lyncpki.checks.finding import ordered
 from lyncpki.checks.home_check import HOME_TOPOLOGY, home_ca, left_stores_note
@@ -186,6 +187,8 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
             "--ca-account goes with --ca (a CA service's account)",
             "add --ca URL, or leave --ca-account out: the home's own CA needs no account",
         )
+    if options.ca_url is not None:  # written into the reports: never with a password
+        check_ca_url(options.ca_url)
     if options.dry_run:
         return dry_run(options)
     if options.ca_url is not None and not (options.ca_account and options.ca_password):

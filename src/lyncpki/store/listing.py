@@ -10,6 +10,7 @@ from typing import Any
 
 from cryptography import x509
 
+from lyncpki.ca_url import without_credentials
 from lyncpki.store.model import Assignment, PendingRequest
 from lyncpki.store.server_store import ServerStore
 from lyncpki.x509.forms import UNREADABLE
@@ -73,7 +74,7 @@ def _pending_row(server: str, request: PendingRequest) -> CertificateRow:
         friendly_name=request.friendly_name,
         subject=f"CN={request.subject}",
         sans=request.sans,
-        issuer=request.ca_url,
+        issuer=without_credentials(request.ca_url),  # one kept by an earlier version
         not_after=None,
         effective=None,
         has_key=True,

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from lyncpki.atomic import TEMPORARY_GLOB, write_atomic
+from lyncpki.ca_url import redact_text, without_credentials
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
 from lyncpki.file_lock import exclusive
@@ -394,7 +395,7 @@ class ServerStore:
                 friendly_name=friendly_name,
                 exportable=exportable,
                 created_at=self.clock.now(),
-                ca_url=ca_url,
+                ca_url=without_credentials(ca_url),  # never a password (--ca refuses one)
                 ca_account=ca_account,
                 output=output,
             )
@@ -555,7 +556,7 @@ class ServerStore:
                         else bool(answered and answered.exportable)
                     ),
                     installed_at=self.clock.now(),
-                    source=source,
+                    source=redact_text(source),  # "ca URL": never a password in the index
                 )
                 pending = tuple(r for r in index.pending if r is not answered)
                 index = dataclasses.replace(

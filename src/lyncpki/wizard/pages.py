@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.client import CaClient
 from lyncpki.ca.home import CaHome
+from lyncpki.ca_url import has_credentials, redact_url
 from lyncpki.checks.export_chain import export_chain
 from lyncpki.deployment.assignment import assign_checked
 from lyncpki.enrollment.exporting import export_pfx, exportable_entry, replaceable_pfx
@@ -116,6 +117,11 @@ def _url_problem(text: str) -> str | None:
     url = urlsplit(text.strip())
     if url.scheme not in ("http", "https") or not url.hostname:
         return f"'{text}' is not a CA URL: give http(s)://HOST[:PORT], e.g. http://ca.contoso.net"
+    if has_credentials(text):  # kept in the store and shown: the account is the next page's
+        return (
+            f"'{redact_url(text)}' holds an account and password (ACCOUNT:PASSWORD@): give the "
+            "URL without them, and the account on the next page (alternate credentials)"
+        )
     return None
 
 
