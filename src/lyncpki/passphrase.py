@@ -55,6 +55,17 @@ def weakness(secret: str | bytes) -> Weakness | None:
     return None
 
 
+def ask_twice(ask: Callable[[str], str], label: str, *, confirm: bool = True) -> str:
+    """A secret asked with `ask(label)` ("" when nothing was typed); asked a second time when it
+    is being chosen (`confirm`), and refused when the two differ: a typo would otherwise become
+    the passphrase of keys no one can open. One rule for every prompt that sets a passphrase
+    (a CA's, a new store's, the wizard's)."""
+    value = ask(label)
+    if confirm and value and ask(f"{label} (again)") != value:
+        raise LyncPkiError("the two entries differ", "type the same one twice")
+    return value
+
+
 def resolve(
     *,
     what: str,

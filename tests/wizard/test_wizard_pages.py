@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
-from lab import CONTOSO
+from lab import CONTOSO, openssl
 from lyncpki.planning import plan
 from lyncpki.topology import load_topology
 from lyncpki.wizard import pages
@@ -423,3 +423,44 @@ def test_esc_goes_back_and_a_summary_with_nothing_to_revise_cancels(tmp_path: Pa
     state.organization = "x" * 100
     with pytest.raises(Cancelled):
         pages.run(state, Scripted(), start="summary")
+
+
+def test_the_first_store_passphrase_is_typed_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Executing set a new home's store passphrase from one question: a typo locked the key
+    it wrote. Chosen, it is asked twice and a mismatch refused before any key is made; once a
+    store has one, it is asked once (checked against it)."""
+    from lyncpki.errors import LyncPkiError
+
+    for name in ("LYNCPKI_STORE_PASSPHRASE", "LYNCPKI_CA_PASSPHRASE"):
+        monkeypatch.delenv(name, raising=False)
+
+    class Asked(Typed):
+        def __init__(self, texts: list[str]) -> None:
+            super().__init__(texts)
+            self.questions: list[str] = []
+
+        def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
+            self.questions.append(message)
+            return super().text(message, default, secret=secret)
+
+    def request(output: str, typed: list[str]) -> Asked:
+        state = _state(tmp_path, "med01.contoso.net")
+        state.request, state.immediate = state.targets()[0].label, False
+        state.output = str(tmp_path / output)
+        ui = Asked(typed)
+        pages.executing(state, ui)
+        return ui
+
+    keys = tmp_path / "servers" / "med01.contoso.net" / "keys"
+    with pytest.raises(LyncPkiError, match="the two entries differ"):
+        request("a.req", ["typo horse batttery", "typo horse battery"])
+    assert not keys.exists() or not any(keys.iterdir())
+    chosen = request("b.req", ["correct horse battery", "correct horse battery"])
+    label = "Passphrase of the server stores' keys"
+    assert chosen.questions == [label, f"{label} (again)"]
+    (key,) = keys.iterdir()
+    openssl("pkey", "-in", key, "-passin", "pass:correct horse battery", "-noout")
+    checked = request("c.req", ["correct horse battery"])
+    assert checked.questions == [label]

@@ -41,7 +41,7 @@ from lyncpki.cli.ca_context import (
     jsonable,
     open_read,
     open_signing,
-    prompt_passphrase,
+    prompt_new_passphrase,
 )
 from lyncpki.cli.lazy_group import Lazy, lazy_group
 from lyncpki.cli.output import emit_json, guarded, stderr, stdout
@@ -159,7 +159,8 @@ def init_command(
 
     Refuses to overwrite an existing CA, and a database that already holds one (each CA has
     its own). The CA keys are stored encrypted (PKCS#8) with the passphrase (12 characters or
-    more), files 0600. Every input is checked first: a refused init leaves nothing behind.
+    more; typed twice at a prompt), files 0600. Every input is checked first: a refused init
+    leaves nothing behind.
     """
     _init(
         home,
@@ -234,7 +235,9 @@ def _init(
     secret = (
         None
         if generate
-        else resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
+        else resolve_passphrase(
+            ca_home, passphrase_file=passphrase_file, prompt=prompt_new_passphrase
+        )
     )
     new = CertificateAuthority.check_new(
         ca_home,

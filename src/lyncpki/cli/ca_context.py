@@ -15,6 +15,7 @@ import typer
 from lyncpki.atomic import check_outside, check_writable
 from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV, PASSPHRASE_ENV, CaHome, resolve_passphrase
 from lyncpki.errors import LyncPkiError
+from lyncpki.passphrase import ask_twice
 from lyncpki.store.layout import DEPLOY_LOCK, SERVERS_DIR
 
 if TYPE_CHECKING:  # imported when a CA is opened: the commands that only name a home start
@@ -101,9 +102,17 @@ def actor() -> str:
 
 
 def prompt_passphrase() -> str:
+    """The passphrase of an existing CA, typed once (checked against its keys)."""
     if not sys.stdin.isatty():
         return ""
     return str(typer.prompt("CA key passphrase", hide_input=True))
+
+
+def prompt_new_passphrase() -> str:
+    """A new CA's passphrase, typed twice (a typo would lock its keys for good)."""
+    if not sys.stdin.isatty():
+        return ""
+    return ask_twice(lambda text: getpass.getpass(f"{text}: "), "CA key passphrase")
 
 
 def open_signing(home: Path | None, passphrase_file: Path | None) -> CertificateAuthority:

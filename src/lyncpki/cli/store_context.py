@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
 import os
 import sys
 from pathlib import Path
@@ -18,11 +17,11 @@ from lyncpki.cli.ca_context import home_of
 from lyncpki.cli.output import stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret, read_secret
+from lyncpki.passphrase import ask_twice
 from lyncpki.reports.findings_table import FIELDS, finding_cells
 from lyncpki.reports.records import print_rows
 from lyncpki.store import ServerStore, resolve_store_passphrase
-from lyncpki.store.layout import SERVERS_DIR
-from lyncpki.store.protection import STORE_PASSPHRASE_ENV
+from lyncpki.store.protection import STORE_PASSPHRASE_ENV, stores_protected
 
 TOPOLOGY_ENV = "LYNCPKI_TOPOLOGY"
 PFX_PASSWORD_ENV = "LYNCPKI_PFX_PASSWORD"
@@ -69,22 +68,7 @@ def _prompt(label: str, *, confirm: bool = False) -> str:
     (a typo would otherwise become the passphrase of keys no one can open)."""
     if not sys.stdin.isatty():
         return ""
-    value = getpass.getpass(f"{label}: ")
-    if confirm and value and getpass.getpass(f"{label} (again): ") != value:
-        raise LyncPkiError("the two entries differ", "type the same one twice")
-    return value
-
-
-def _stores_protected(root: Path) -> bool:
-    """Whether a store of the home already has keys under a passphrase (so that the one typed
-    is checked against it, not chosen)."""
-    for index in (root / SERVERS_DIR).glob("*/store.json"):
-        try:
-            if json.loads(index.read_bytes()).get("protection"):
-                return True
-        except (OSError, ValueError, AttributeError):
-            continue  # an unreadable store is reported by the command that reads it
-    return False
+    return ask_twice(lambda text: getpass.getpass(f"{text}: "), label, confirm=confirm)
 
 
 def store_secret(home: Path | None, passphrase_file: Path | None) -> bytes:
@@ -93,7 +77,7 @@ def store_secret(home: Path | None, passphrase_file: Path | None) -> bytes:
         root,
         passphrase_file=passphrase_file,
         prompt=lambda: _prompt(
-            "Passphrase of the server stores' keys", confirm=not _stores_protected(root)
+            "Passphrase of the server stores' keys", confirm=not stores_protected(root)
         ),
     )
 

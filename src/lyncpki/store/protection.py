@@ -10,15 +10,29 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from lyncpki import passphrase
+from lyncpki.store.layout import SERVERS_DIR
 from lyncpki.store.model import KeyProtection
 
 STORE_PASSPHRASE_ENV = "LYNCPKI_STORE_PASSPHRASE"
 CA_PASSPHRASE_ENV = "LYNCPKI_CA_PASSPHRASE"
+
+
+def stores_protected(home: Path) -> bool:
+    """Whether a store of the home already has keys under a passphrase (so that the one typed
+    is checked against it, not chosen: asked once, not twice)."""
+    for index in (home / SERVERS_DIR).glob("*/store.json"):
+        try:
+            if json.loads(index.read_bytes()).get("protection"):
+                return True
+        except (OSError, ValueError, AttributeError):
+            continue  # an unreadable store is reported by the command that reads it
+    return False
 
 
 def resolve_store_passphrase(

@@ -27,8 +27,10 @@ from lyncpki.enrollment.requesting import (
     write_offline,
 )
 from lyncpki.errors import LyncPkiError
+from lyncpki.passphrase import ask_twice
 from lyncpki.store import resolve_store_passphrase
 from lyncpki.store.listing import certificate_rows
+from lyncpki.store.protection import stores_protected
 from lyncpki.wizard.prompter import BACK, CANCEL, NEXT, Cancelled, GoBack, Prompter
 from lyncpki.wizard.state import ALL_IN_ONE, WizardState
 
@@ -305,8 +307,13 @@ def executing(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Executing Commands")
     spec = state.spec()
     store = state.store
-    secret = resolve_store_passphrase(
-        state.home, prompt=lambda: ui.text("Passphrase of the server stores' keys", secret=True)
+    secret = resolve_store_passphrase(  # chosen (no store of the home has one yet): twice
+        state.home,
+        prompt=lambda: ask_twice(
+            lambda label: ui.text(label, secret=True),
+            "Passphrase of the server stores' keys",
+            confirm=not stores_protected(state.home),
+        ),
     )
     state.log.append(f"> {state.command_line()}")
     if not state.immediate:
