@@ -940,3 +940,50 @@ def test_a_client_server_without_a_store_is_named_with_the_servers_there(
     assert code == 2, err
     assert "--client nosuch.contoso.net: the home has no store for that server" in err, err
     assert "fe01.contoso.net, fe02.contoso.net" in err and "lyncpki assign" not in err, err
+
+
+def test_topology_init_force_never_replaces_a_key_a_database_or_a_homes_files(
+    tmp_path: Path,
+) -> None:
+    """`topology init FILE --force` wrote the example over a home's secrets/ca-passphrase (its
+    CA's only passphrase), its ca/root.key and a store's store.json, every other output's
+    refusals passed over. It replaces an earlier topology (the home's own too), nothing else."""
+    import sqlite3
+
+    home = tmp_path / "home"
+    subprocess.run(
+        [sys.executable, "-m", "lyncpki", "ca", "init", "--home", str(home), "--name", "T CA",
+         "--domain", "contoso.net", "--root-key", "ec-p384", "--key", "ec-p256",
+         "--generate-passphrase"],
+        env={k: v for k, v in os.environ.items() if not k.startswith("LYNCPKI_")},
+        capture_output=True, check=True,
+    )  # fmt: skip
+    store = home / "servers" / "fe01.contoso.net"
+    store.mkdir(parents=True)
+    (store / "store.json").write_text('{"version": 1}')
+    key = tmp_path / "server.key"
+    key.write_text(
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    )
+    (tmp_path / "edge.pfx").write_bytes(b"\x30\x82\x01\x00")
+    with sqlite3.connect(tmp_path / "ca.sqlite") as db:
+        db.execute("create table t (x)")
+    kept = [
+        home / "secrets" / "ca-passphrase",
+        home / "ca" / "root.key",
+        home / "ca" / "config.json",
+        store / "store.json",
+        key,
+        tmp_path / "edge.pfx",
+        tmp_path / "ca.sqlite",
+    ]
+    before = {path: path.read_bytes() for path in kept}
+    for path in kept:
+        code, _, err = invoke("topology", "init", str(path), "--force")
+        assert code == 2, (path, err)
+        assert "Traceback" not in err and str(path.name) in err and "fix:" in err
+    assert {path: path.read_bytes() for path in kept} == before
+    (home / "topology.yaml").write_text("sip_domains: [old.example]\n")
+    code, _, err = invoke("topology", "init", str(home / "topology.yaml"), "--force")
+    assert code == 0, err
+    assert "sip_domains:" in (home / "topology.yaml").read_text()

@@ -64,8 +64,11 @@ def check_output(out: Path, home: Path | None, option: str, example: str = "NAME
     check_writable(out, option, example)
 
 
-def check_outside_home(out: Path, home: Path | None, option: str, example: str) -> None:
-    """Refuse an output inside what the home keeps (see check_output)."""
+def check_outside_home(
+    out: Path, home: Path | None, option: str, example: str, *, topology: bool = True
+) -> None:
+    """Refuse an output inside what the home keeps (see check_output); `topology=False`: but
+    the home's topology file (`topology init --force` writes one)."""
     from lyncpki.checks.home_check import HOME_TOPOLOGY, LAST_CHECK  # the checks, when asked
 
     root = home_of(home)
@@ -74,9 +77,10 @@ def check_outside_home(out: Path, home: Path | None, option: str, example: str) 
         ("the servers' stores", root.root / SERVERS_DIR),
         ("the home's secrets", root.secrets),
         ("the CA's published CRLs and certificates", root.publish),
-        ("the home's topology", root.root / HOME_TOPOLOGY),
         ("the home's last check", root.root / LAST_CHECK),
     ]
+    if topology:
+        places.append(("the home's topology", root.root / HOME_TOPOLOGY))
     check_outside(out, places, option, "output", example)
 
 

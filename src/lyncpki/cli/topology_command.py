@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from lyncpki.atomic import write_atomic
+from lyncpki.atomic import check_writable, write_atomic
+from lyncpki.cli.ca_context import check_outside_home, home_around
 from lyncpki.cli.output import emit_json, guarded, stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.topology import load_topology
@@ -26,7 +27,12 @@ def init_command(
     file: Path = typer.Argument(
         Path("topology.yaml"), help="Where to write the example ('-' prints it).", metavar="FILE"
     ),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Overwrite an existing topology file (never a key, a .pfx, a database, nor a file "
+        "of a home's CA, stores or secrets).",
+    ),
 ) -> None:
     """Write a commented example topology (Microsoft's Contoso names) for you to edit.
 
@@ -45,6 +51,11 @@ def _init(file: Path, force: bool) -> None:
         raise LyncPkiError(
             f"{file} is a folder", f"name a file inside it ({file / 'topology.yaml'})"
         )
+    # --force replaces an earlier topology, never what a home keeps (its CA, stores, secrets,
+    # published files) nor a private key, a .pfx or a database: checked before "exists"
+    if (home := home_around(file)) is not None:
+        check_outside_home(file, home, "FILE", "topology.yaml", topology=False)
+    check_writable(file, "FILE", "topology.yaml")
     if file.exists() and not force:
         raise LyncPkiError(f"{file} already exists", "choose another name, or add --force")
     write_atomic(file, text.encode("utf-8"))
