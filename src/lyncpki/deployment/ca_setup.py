@@ -236,7 +236,14 @@ class ServiceProcess:
             "--port",
             str(self.port),
         ]
-        with self.log.open("ab") as out:
+        # the CA service's log: the service's own (0600 whatever the umask; never through a link
+        # planted in its place)
+        descriptor = os.open(
+            self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        if os.fstat(descriptor).st_uid == os.getuid():  # one an earlier version made 0666
+            os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "ab") as out:
             self.process = subprocess.Popen(
                 command,
                 stdout=out,
