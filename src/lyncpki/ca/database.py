@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -371,12 +372,30 @@ def connect(url: str, *, create: bool = False) -> Engine:
     except (ArgumentError, ImportError, ValueError) as error:
         raise _bad_url(url, error) from None
     if create:
+        _private_sqlite_file(url)
         try:
             metadata.create_all(engine)
         except DBAPIError as error:
             engine.dispose()
             raise unusable(url, error) from None
     return engine
+
+
+def _private_sqlite_file(url: str) -> None:
+    """A new SQLite database file made 0600 before SQLite makes it (0644 by default): it holds
+    the CA accounts' password hashes and the whole audit, and outside the home's ca/ (0700)
+    any local user read them. SQLite gives its -wal, -shm and -journal the database file's
+    mode. An existing file is left as it is; one that cannot be made is SQLite's to report."""
+    path = sqlite_path(url)
+    if path is None or path.startswith("file:"):
+        return
+    try:
+        descriptor = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+    except OSError:  # it exists (a link too), or its folder does not: SQLite says what is wrong
+        return
+    os.close(descriptor)
 
 
 def unusable(
