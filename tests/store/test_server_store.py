@@ -435,3 +435,34 @@ def test_importing_an_installed_certificate_under_another_name_is_refused(
         import_file(s, pfx, password="pw", secret=SECRET, friendly_name="Edge locked")
     again = import_file(s, pfx, password="pw", secret=SECRET)  # the .pfx's own name: no request
     assert again.already and again.certificate == first.certificate
+
+
+@pytest.mark.parametrize("failing", ["request file", "index"])
+def test_a_request_that_fails_partway_leaves_no_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """A disk full after the key was written (its .req, or the index) left a private key no
+    index named, that nothing listed, removed or swept."""
+    import errno
+
+    import lyncpki.store.server_store as server_store
+
+    s = store(tmp_path)
+    pending(s, "first.contoso.net")  # the store and its first key
+    keys = sorted(p.name for p in s.paths.root.joinpath("keys").iterdir())
+    written = server_store.write_atomic
+
+    def full(path: str | Path, data: bytes, *, mode: int = 0o644) -> Path:
+        name = Path(path).name
+        if (failing == "request file" and name.endswith(".req")) or (
+            failing == "index" and name == "store.json"
+        ):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return written(path, data, mode=mode)
+
+    monkeypatch.setattr(server_store, "write_atomic", full)
+    with pytest.raises(OSError):
+        pending(s, "second.contoso.net")
+    monkeypatch.undo()
+    assert sorted(p.name for p in s.paths.root.joinpath("keys").iterdir()) == keys
+    assert [p.subject for p in s.load().pending] == ["first.contoso.net"]

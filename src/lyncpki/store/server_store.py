@@ -382,7 +382,10 @@ class ServerStore:
         """Keep a request's key until its certificate comes back."""
         if not self.exists():  # refused before the store's folders are made
             self._check_new_secret(secret)
-        with self._locked() as index:
+        name = key.key_id if isinstance(key, SealedKey) else key_id(key)
+        with self._locked() as index, self._key_removed_on_failure(name, fresh=True):
+            # the key is removed again when its request file or the index cannot be written
+            # (a full disk): referenced by no index, it was left behind for good
             index = self._guard(index, secret)
             request = PendingRequest(
                 id=index.next_request,
