@@ -248,14 +248,20 @@ def test_export_offers_only_certificates_whose_key_can_be_exported(tmp_path: Pat
         assert result.certificate is not None
         installed[name] = result.certificate.thumbprint
     ui = Scripted()
-    ui.text = lambda message, default="", *, secret=False: default or "pw"  # type: ignore[method-assign]
+    passwords = ["pw", " ", "pfx-Pass-4471"]  # two refused, said why, then one taken
+    ui.text = lambda message, default="", *, secret=False: (  # type: ignore[method-assign]
+        passwords.pop(0) if secret else default or "moved.pfx"
+    )
     assert pages.export_choose(state, ui) == "export_executing"
     ((_message, choices, _default),) = [a for a in ui.asked if a[0] == "Certificate"]
     assert isinstance(choices, list) and len(choices) == 1
     assert choices[0].startswith(installed["moved.contoso.net"])
     assert state.thumbprint == installed["moved.contoso.net"]
-    (said,) = ui.shown
+    said, short, blank = ui.shown
     assert said.startswith(f"  {installed['kept.contoso.net']}") and "not exportable" in said
+    # a password of two letters or a blank protected the key (the .pfx carries it)
+    assert "shorter than 8 characters" in short and "needs a password" in blank
+    assert state.pfx_password == "pfx-Pass-4471" and passwords == []
 
 
 def test_a_failure_at_executing_goes_back_with_every_answer_kept(

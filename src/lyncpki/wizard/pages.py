@@ -33,6 +33,7 @@ from lyncpki.store.listing import certificate_rows
 from lyncpki.store.protection import stores_protected
 from lyncpki.wizard.prompter import BACK, CANCEL, NEXT, Cancelled, GoBack, Prompter
 from lyncpki.wizard.state import ALL_IN_ONE, WizardState
+from lyncpki.x509.bundles import pfx_password_problem
 
 Page = Callable[[WizardState, Prompter], str | None]
 TASKS = ("Request", "Assign", "Import", "Export", "Close")
@@ -497,8 +498,11 @@ def export_choose(state: WizardState, ui: Prompter) -> str | None:
     labels = {f"{r.thumbprint}  {r.friendly_name}  ({r.usage or r.state})": r for r in exportable}
     state.thumbprint = labels[ui.choose("Certificate", list(labels))].thumbprint or ""
     state.export_file = export_file(ui, state.export_file or f"{state.server}.pfx")
-    while not (password := ui.text("Password", state.pfx_password, secret=True)):
-        ui.show(["  A .pfx needs a password: it protects the private key it carries."])
+    while problem := pfx_password_problem(
+        password := ui.text("Password", state.pfx_password, secret=True)
+    ):
+        ui.show([f"  {problem[0].upper()}{problem[1:]}."])
+        state.pfx_password = ""
     state.pfx_password = password
     state.legacy = ui.confirm("3DES/SHA-1 for Windows Server 2012 R2 and older?", state.legacy)
     return _nav(ui, "export_executing")

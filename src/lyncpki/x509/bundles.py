@@ -282,6 +282,28 @@ def _from_pem(text: str, source: str, *, pem_keys: bool = False) -> Bundle:
     return Bundle(certificates, form="PKCS#7" if "PKCS#7" in forms else "PEM", notes=notes)
 
 
+MIN_PFX_PASSWORD = 8  # characters: Windows asks none, but the .pfx carries the private key
+
+
+def pfx_password_problem(password: str) -> str | None:
+    """Why `password` cannot protect a .pfx written here, or None. Not the 12-character rule of
+    passphrases: it is typed at a Windows import, once; but one blank or one letter protected
+    the private key of a public certificate."""
+    if not password.strip():
+        return "a .pfx needs a password: it protects the private key it carries"
+    if password != password.strip():
+        return (
+            "the .pfx password begins or ends with a blank (a space, a tab): Windows' import "
+            "dialog and password files lose it"
+        )
+    if len(password) < MIN_PFX_PASSWORD:
+        return (
+            f"the .pfx password is shorter than {MIN_PFX_PASSWORD} characters: it protects the "
+            "private key the file carries"
+        )
+    return None
+
+
 def export_pkcs12(
     key: PrivateKey,
     certificate: x509.Certificate,
@@ -294,8 +316,12 @@ def export_pkcs12(
     """A PKCS#12 file Windows imports: the key, the certificate and its chain, protected by
     `password` with AES-256 and SHA-256 (Windows Server 2016 and later), or with `legacy` the
     3DES and SHA-1 that older Windows (2012 R2, the Lync Server 2013 era) needs."""
-    if not password:
-        raise BundleError("a .pfx needs a password", "give --password (or LYNCPKI_PFX_PASSWORD)")
+    if problem := pfx_password_problem(password):
+        raise BundleError(
+            problem,
+            f"give one of {MIN_PFX_PASSWORD} characters or more with --password (or "
+            "LYNCPKI_PFX_PASSWORD)",
+        )
     builder = serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(50_000)
     if legacy:
         builder = builder.key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(
