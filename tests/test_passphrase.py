@@ -72,3 +72,96 @@ def test_every_check_takes_what_the_rule_takes(tmp_path: Path, secret: str) -> N
     for check in _checks(tmp_path).values():
         check(secret)
     assert (tmp_path / "home").is_dir()
+
+
+# ------------------------------------------------------------------ Unicode forms
+def test_a_passphrase_is_one_whatever_its_unicode_form(tmp_path: Path) -> None:
+    """'pässwörd horse' typed as precomposed characters (NFC) at `ca init`, given decomposed
+    (NFD, as some macOS tools write a file) to open the CA: "wrong passphrase". Both open it;
+    openssl opens the key with the NFC form, the one keys are made with."""
+    import os
+    import subprocess
+    import sys
+    import unicodedata
+
+    nfc = unicodedata.normalize("NFC", "pässwörd horse")
+    nfd = unicodedata.normalize("NFD", "pässwörd horse")
+    assert nfc != nfd
+    home = tmp_path / "h"
+    env = {**os.environ, "LYNCPKI_CA_PASSPHRASE": nfc}
+    made = subprocess.run(
+        [sys.executable, "-m", "lyncpki", "ca", "init", "--home", str(home), "--name", "N",
+         "--domain", "contoso.net", "--root-key", "rsa2048"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    (tmp_path / "pass.txt").write_text(nfd + "\n", encoding="utf-8")
+    env.pop("LYNCPKI_CA_PASSPHRASE")
+    opened = subprocess.run(
+        [sys.executable, "-m", "lyncpki", "ca", "crl", "--home", str(home),
+         "--passphrase-file", str(tmp_path / "pass.txt")],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
+    key = home / "ca" / "issuing.key"
+    for form, opens in ((nfc, True), (nfd, False)):
+        process = subprocess.run(
+            ["openssl", "pkey", "-in", str(key), "-noout", "-passin", "stdin"],
+            input=form.encode() + b"\n", capture_output=True, check=False,
+        )  # fmt: skip
+        assert (process.returncode == 0) is opens, (form, process.stderr)
+
+
+def test_a_key_made_with_a_decomposed_passphrase_still_opens() -> None:
+    """Keys made before passphrases were normalised, from a decomposed one, open with it."""
+    import unicodedata
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from lyncpki.x509.keys import decrypt_key
+
+    nfd = unicodedata.normalize("NFD", "pässwörd horse").encode()
+    key = ec.generate_private_key(ec.SECP256R1())
+    old = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(nfd),
+    )
+    assert decrypt_key(old, nfd, what="an old key").public_key() == key.public_key()
+
+
+def test_an_account_password_is_one_whatever_its_unicode_form() -> None:
+    import unicodedata
+
+    from lyncpki.ca.accounts import check_password, hash_password
+
+    nfc = unicodedata.normalize("NFC", "Grüße-aus-Köln-42")
+    nfd = unicodedata.normalize("NFD", nfc)
+    stored = hash_password(nfc)
+    assert check_password(nfd, stored) and check_password(nfc, stored)
+    assert not check_password("Grusse-aus-Koln-42", stored)
+    # a password set decomposed before passwords were normalised: its hash is of those bytes
+    import base64
+    import hashlib
+
+    from lyncpki.ca.accounts import SCRYPT_N, SCRYPT_P, SCRYPT_R
+
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(nfd.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    old = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${base64.b64encode(salt).decode()}$" + (
+        base64.b64encode(digest).decode()
+    )
+    assert check_password(nfd, old)
+
+
+def test_a_store_passphrase_is_one_whatever_its_unicode_form() -> None:
+    import unicodedata
+
+    from lyncpki.store.protection import matches, protect
+
+    nfc = unicodedata.normalize("NFC", "Grüße-aus-Köln-42").encode()
+    nfd = unicodedata.normalize("NFD", "Grüße-aus-Köln-42").encode()
+    protection = protect(nfd)
+    assert matches(protection, nfc) and matches(protection, nfd)
+    assert not matches(protection, b"Grusse-aus-Koln-42")

@@ -9,6 +9,7 @@ for a CA's passphrase, a store's passphrase and a CA account's password alike.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,23 @@ class Weakness:
     advice: str
 
 
+def forms(secret: bytes) -> list[bytes]:
+    """The forms a passphrase is tried in: Unicode NFC first (what keys and passwords are made
+    with: 'ä' typed as one character or as 'a' and a combining mark is one passphrase, which
+    some macOS tools write decomposed), then as given (keys made before it was normalised)."""
+    try:
+        text = secret.decode("utf-8")
+    except UnicodeDecodeError:
+        return [secret]
+    normal = unicodedata.normalize("NFC", text).encode("utf-8")
+    return [normal] if normal == secret else [normal, secret]
+
+
+def normalized(secret: bytes) -> bytes:
+    """The form a new key or password is made with (Unicode NFC, see `forms`)."""
+    return forms(secret)[0]
+
+
 def weakness(secret: str | bytes) -> Weakness | None:
     """What makes `secret` unfit to protect keys or an account, or None. One rule wherever it
     comes from (a file, the environment, a prompt): MIN_PASSPHRASE characters or more, at least
@@ -36,6 +54,7 @@ def weakness(secret: str | bytes) -> Weakness | None:
     without them: a passphrase taken from the environment with a trailing space could never be
     given from a file."""
     text = secret.decode("utf-8", "replace") if isinstance(secret, bytes) else secret
+    text = unicodedata.normalize("NFC", text)  # characters as typed, not code points
     if text != text.strip():
         return Weakness(
             "begins or ends with a space (or a tab, or a line break)",

@@ -26,7 +26,7 @@ from lyncpki.ca import database as db
 from lyncpki.ca.db_watch import DatabaseWatch
 from lyncpki.clock import SYSTEM_CLOCK, Clock
 from lyncpki.errors import LyncPkiError
-from lyncpki.passphrase import weakness
+from lyncpki.passphrase import forms, normalized, weakness
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MAX_NAME = 128
@@ -65,7 +65,7 @@ class AccountError(LyncPkiError):
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(
-        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+        normalized(password.encode()), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
     )
     encode = base64.b64encode
     return (
@@ -74,22 +74,27 @@ def hash_password(password: str) -> str:
 
 
 def check_password(password: str, stored: str) -> bool:
+    """Whether `password` is the one `stored` was made from: in Unicode NFC, or as given (a
+    password set before NFC was used)."""
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(
-            password.encode(),
-            salt=base64.b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(expected),
-        )
+        for form in forms(password.encode()):
+            actual = hashlib.scrypt(
+                form,
+                salt=base64.b64decode(salt),
+                n=int(n),
+                r=int(r),
+                p=int(p),
+                dklen=len(expected),
+            )
+            if hmac.compare_digest(actual, expected):
+                return True
     except (ValueError, TypeError):
         return False
-    return hmac.compare_digest(actual, expected)
+    return False
 
 
 def check_new_password(password: str) -> None:

@@ -61,16 +61,24 @@ def _derive(secret: bytes, salt: bytes, n: int, r: int, p: int) -> str:
 
 
 def protect(secret: bytes) -> KeyProtection:
+    """The check value of a new store's passphrase, of its Unicode NFC form (the keys' form)."""
     salt = secrets.token_bytes(16)
     protection = KeyProtection(salt=salt.hex(), check="")
     return KeyProtection(
         salt=protection.salt,
-        check=_derive(secret, salt, protection.n, protection.r, protection.p),
+        check=_derive(
+            passphrase.normalized(secret), salt, protection.n, protection.r, protection.p
+        ),
     )
 
 
 def matches(protection: KeyProtection, secret: bytes) -> bool:
-    derived = _derive(
-        secret, bytes.fromhex(protection.salt), protection.n, protection.r, protection.p
+    """Whether `secret` is the store's passphrase: in NFC, or as given (a store protected
+    before passphrases were normalised)."""
+    salt = bytes.fromhex(protection.salt)
+    return any(
+        hmac.compare_digest(
+            _derive(form, salt, protection.n, protection.r, protection.p), protection.check
+        )
+        for form in passphrase.forms(secret)
     )
-    return hmac.compare_digest(derived, protection.check)

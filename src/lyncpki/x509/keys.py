@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
+from lyncpki.passphrase import forms, normalized
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 CURVES: dict[int, type[ec.EllipticCurve]] = {
@@ -56,7 +57,7 @@ def encrypt_key(key: PrivateKey, passphrase: bytes) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase),
+        serialization.BestAvailableEncryption(normalized(passphrase)),
     )
 
 
@@ -77,15 +78,19 @@ def decrypt_key(
     consistency check (about 40 ms for 2048 bits, all of the cost) is skipped, as
     pyca/cryptography allows for keys known to be good. Keys from outside are always checked.
     `fix`: where the passphrase comes from (the CA's, unless told)."""
-    try:
-        key = serialization.load_pem_private_key(
-            data, password=passphrase, unsafe_skip_rsa_key_validation=ours
-        )
-    except (ValueError, TypeError) as error:
+    key = None
+    for form in forms(passphrase):  # NFC, then as given (a key made before NFC was used)
+        try:
+            key = serialization.load_pem_private_key(
+                data, password=form, unsafe_skip_rsa_key_validation=ours
+            )
+            break
+        except (ValueError, TypeError):
+            continue
+    if key is None:
         raise LyncPkiError(
-            f"cannot open the private key of {what}: wrong passphrase or damaged key file",
-            fix,
-        ) from error
+            f"cannot open the private key of {what}: wrong passphrase or damaged key file", fix
+        )
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise LyncPkiError(f"the key of {what} is of an unsupported type", "use RSA or EC keys")
     return key
