@@ -37,6 +37,7 @@ ALL_IDS = (
     "plan.no-external-web",
     "plan.template-display-name",
     "plan.shared-proxy-store",
+    "plan.rp-publishes-implied",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.
@@ -588,13 +589,71 @@ def test_a_pool_larger_than_lync_supports() -> None:
     assert "13 servers" in found[0].message and "at most 12" in found[0].message
 
 
-def test_a_reverse_proxy_without_what_it_publishes_says_which_field() -> None:
+def test_a_reverse_proxy_with_nothing_to_publish_is_an_error_naming_the_field() -> None:
     """The fix said 'define the reverse proxy subject in the topology', a field that does not
-    exist; it names reverse_proxy.publishes."""
-    found = with_id(
-        plan_of(minimal(BASE, reverse_proxy="fqdn: rp.corpmail.se\n")), "plan.no-subject"
-    )
-    assert found and "reverse_proxy.publishes" in found[0].fix, found
+    exist; it names reverse_proxy.publishes. A proxy with no publishes in a site with no
+    external web services of its own gets no certificate: meet, dialin and lyncdiscover were on
+    no public certificate after a warning only; it is an error (plan exits 1)."""
+    text = """\
+    sip_domains: [corpmail.se]
+    simple_urls: {meet: meet.corpmail.se, dialin: dialin.corpmail.se}
+    sites:
+      - name: Stockholm
+        pools:
+          - {role: front_end, fqdn: pool.ad.corpmail.se, servers: [fe1.ad.corpmail.se]}
+        reverse_proxy: {fqdn: rp.corpmail.se}
+    """
+    p = plan_of(text)
+    found = with_id(p, "plan.no-subject")
+    assert [(w.subject, str(w.severity)) for w in found] == [
+        ("Stockholm/rp.corpmail.se", "error")
+    ], found
+    assert "reverse_proxy.publishes" in found[0].fix, found
+    assert "meet" in found[0].message and "lyncdiscover" in found[0].message
+    assert not [c for c in p.certificates if c.role == "reverse_proxy"]
+
+
+def test_a_reverse_proxy_without_publishes_publishes_its_sites_pools() -> None:
+    """R-RP-01/R-MOB-03: a proxy that lists no publishes was planned no certificate at all
+    (plan.no-subject), so meet, dialin, Office Web Apps and lyncdiscover were on no public
+    certificate. It publishes its site's Front End, SE and Director external web services, and
+    an info note says where the names came from."""
+    text = """\
+    sip_domains: [corpmail.se]
+    simple_urls: {meet: meet.corpmail.se, dialin: dialin.corpmail.se}
+    mobility: true
+    sites:
+      - name: Stockholm
+        pools:
+          - role: director
+            fqdn: dir.ad.corpmail.se
+            web_services: {external: webdir.corpmail.se}
+          - role: front_end
+            fqdn: pool.ad.corpmail.se
+            servers: [fe1.ad.corpmail.se]
+            web_services: {external: web.corpmail.se}
+          - role: office_web_apps
+            fqdn: owa.ad.corpmail.se
+            web_services: {external: owa.corpmail.se}
+        reverse_proxy: {fqdn: rp.corpmail.se}
+    """
+    p = plan_of(text)
+    cert = p.by_id("rp.corpmail.se/reverse-proxy")
+    assert cert.subject == "web.corpmail.se"  # the Front End pool's, not the Director's
+    assert set(cert.sans) == {
+        "web.corpmail.se",
+        "webdir.corpmail.se",
+        "meet.corpmail.se",
+        "dialin.corpmail.se",
+        "owa.corpmail.se",
+        "lyncdiscover.corpmail.se",
+    }
+    assert str(cert.issuer) == "public"
+    assert not with_id(p, "plan.no-subject")
+    assert not with_id(p, "plan.web-not-published")  # the proxy publishes them
+    (implied,) = with_id(p, "plan.rp-publishes-implied")
+    assert str(implied.severity) == "info" and implied.subject == "site Stockholm"
+    assert "webdir.corpmail.se" in implied.message and "reverse_proxy.publishes" in implied.fix
 
 
 def test_an_admin_url_outside_the_sip_domains_is_accepted() -> None:

@@ -429,7 +429,7 @@ def _lyncdiscover_http(
 def _not_published(
     topology: Topology, facts: Facts, certs: list[PlannedCertificate]
 ) -> Iterator[PlanWarning]:
-    published = {n for s in topology.sites if s.reverse_proxy for n in s.reverse_proxy.publishes}
+    published = {n for s in topology.sites for n in facts.published_by(s)}
     for site, pool in topology.pools():
         external = pool.web_services.external if pool.web_services else None
         if external and external in facts.published_web and external not in published:
@@ -439,6 +439,34 @@ def _not_published(
                 "reverse proxy: remote users cannot reach them",
                 f"add {external} to reverse_proxy.publishes of site {site.name}",
             )  # fmt: skip
+
+
+RP_IMPLIED = Advice(
+    "plan.rp-publishes-implied", "R-RP-01", Severity.INFO,
+    "a reverse proxy without publishes: planned for its site's Front End, Standard Edition and "
+    "Director external web services FQDNs",
+)  # fmt: skip
+
+
+def _rp_publishes_implied(
+    topology: Topology, facts: Facts, certs: list[PlannedCertificate]
+) -> Iterator[PlanWarning]:
+    """A proxy that lists nothing publishes its site's pools (Facts.published_by): said, since
+    the names on its public certificate came from no list the topology wrote. A site with
+    nothing of its own to publish gets no certificate, and plan.no-subject (an error) says so."""
+    for site in topology.sites:
+        proxy = site.reverse_proxy
+        implied = facts.published_by(site)
+        if proxy is None or proxy.publishes or not implied:
+            continue
+        yield _warn(
+            RP_IMPLIED, f"site {site.name}",
+            f"the reverse proxy of site {site.name} lists no publishes: its certificate is "
+            f"planned for the site's external web services ({', '.join(implied)}) with the "
+            "simple URLs, Office Web Apps and lyncdiscover names (R-RP-01)",
+            f"list the external web services FQDNs it publishes in reverse_proxy.publishes of "
+            f"site {site.name} (the Front End pool's first)",
+        )  # fmt: skip
 
 
 RP_INTERNAL_NAME = Advice(
@@ -549,24 +577,33 @@ def _chat_ca(
 
 
 NO_SUBJECT = Advice(
-    "plan.no-subject", "R-GEN-06", Severity.WARNING,
+    "plan.no-subject", "R-GEN-06", Severity.ERROR,
     "a certificate that cannot be planned because its subject name is not defined",
 )  # fmt: skip
 
 
-# Where the topology defines a subject that can be missing (the others are always there).
-_SUBJECT_FIELDS = {
-    "reverse proxy subject": "list the external web services FQDNs it publishes in the site's "
-    "reverse_proxy.publishes (the first is its subject)",
-}
-
-
 def no_subject(rule: CertificateRule, site: str, target: str) -> PlanWarning:
+    """A certificate left out for want of a subject: an error, since what it would carry is on
+    no certificate. Only the reverse proxy's subject can be missing (the other subjects are
+    required fields): its proxy lists no publishes, and its site has no Front End, Standard
+    Edition or Director pool with an external web services FQDN to publish instead."""
+    if rule.subject is Name.RP_SUBJECT:
+        return _warn(
+            NO_SUBJECT, f"{site}/{target}",
+            f"the reverse proxy {target} of site {site} lists no publishes, and the site has no "
+            "Front End, Standard Edition or Director pool with web_services.external to publish "
+            "instead: its certificate is not planned, and the external web services, simple "
+            "URLs (meet, dialin), Office Web Apps and lyncdiscover names it would publish are "
+            "on no public certificate (R-RP-01, R-MOB-03)",
+            f"list the external web services FQDNs it publishes in reverse_proxy.publishes of "
+            f"site {site} (the Front End pool's first: it is the subject), or remove the "
+            "site's reverse_proxy",
+        )  # fmt: skip
     return _warn(
         NO_SUBJECT, f"{site}/{target}",
         f"no {rule.subject} is defined, so the {rule.label} certificate of {target} "
         "cannot be planned",
-        _SUBJECT_FIELDS.get(str(rule.subject), f"define the {rule.subject} in the topology"),
+        f"define the {rule.subject} in the topology",
     )  # fmt: skip
 
 
@@ -704,6 +741,7 @@ TOPOLOGY_ADVICE: tuple[
     (LYNCDISCOVER_HTTP, _lyncdiscover_http),
     (NOT_PUBLISHED, _not_published),
     (RP_INTERNAL_NAME, _rp_published_names),
+    (RP_IMPLIED, _rp_publishes_implied),
     (NO_FRONT_END, _no_front_end),
     (WILDCARD_DEVICES, _wildcards_in_use),
     (CHAT_SAME_CA, _chat_ca),

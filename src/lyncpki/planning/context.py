@@ -91,6 +91,27 @@ class Facts:
             if pool.role in roles and pool.web_services and pool.web_services.external
         )
 
+    def published_by(self, site: Site) -> tuple[str, ...]:
+        """What the reverse proxy of `site` publishes: its `publishes`; when that is empty, the
+        external web services FQDNs of the site's own Front End, Standard Edition and Director
+        pools, which R-RP-01 has every reverse proxy publish (each pool with remote users, each
+        Director; D2: the proxy publishes the pools' External web services). Empty when the
+        site has no proxy, or nothing of its own to publish."""
+        proxy = site.reverse_proxy
+        if proxy is None:
+            return ()
+        if proxy.publishes:
+            return tuple(proxy.publishes)
+        return tuple(
+            dict.fromkeys(
+                pool.web_services.external
+                for pool in site.pools
+                if pool.web_services
+                and pool.web_services.external
+                and pool.web_services.external in self.published_web
+            )
+        )
+
     def sip_domain_of(self, name: str) -> str | None:
         return next((d for d in self.topology.sip_domains if is_within(name, d)), None)
 

@@ -95,8 +95,8 @@ def _xmpp(ctx: Context) -> Sequence[str]:
 
 
 def _rp_published(ctx: Context) -> Sequence[str]:
-    proxy = ctx.site.reverse_proxy
-    return tuple(proxy.publishes) if proxy else ()
+    """Its `publishes`, else the site's own pools' external web names (Facts.published_by)."""
+    return ctx.facts.published_by(ctx.site)
 
 
 def _rp_subject(ctx: Context) -> Sequence[str]:
