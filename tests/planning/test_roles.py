@@ -730,6 +730,42 @@ def test_two_sites_reverse_proxies_named_after_one_subject_have_ids_of_their_own
     assert not [w for w in again.warnings if w.id == "plan.shared-proxy-store"]
 
 
+def test_reverse_proxy_subject_is_a_front_end_pool_of_another_site() -> None:
+    """R-RP-01: subject = the Front End pool's external web FQDN. A proxy publishing its own
+    site's Director and another site's Front End pool had the Director's name as subject: only
+    the proxy's own site's Front End pools were looked at."""
+    text = HEADER + textwrap.dedent(
+        """\
+        sites:
+          - name: Stockholm
+            pools:
+              - role: front_end
+                fqdn: pool.ad.corpmail.se
+                servers: [fe1.ad.corpmail.se]
+                web_services: {external: web.corpmail.se}
+          - name: Oslo
+            pools:
+              - role: director
+                fqdn: dir.ad.partner.no
+                servers: [dir1.ad.partner.no]
+                web_services: {external: webdir.partner.no}
+            reverse_proxy:
+              fqdn: rp.partner.no
+              publishes: [webdir.partner.no, web.corpmail.se]
+        """
+    )
+    cert = plan(load_topology_text(text, "t.yaml")).by_id("rp.partner.no/reverse-proxy")
+    check(
+        cert,
+        subject="web.corpmail.se",
+        sans={"web.corpmail.se", "webdir.partner.no"} | MEET_DIALIN,
+        usages={"ReverseProxy"},
+        issuer="public",
+        exportable=False,
+        rules={"R-RP-01"},
+    )
+
+
 def test_a_plan_with_a_repeated_id_is_refused_as_a_bug() -> None:
     from lyncpki.planning.planner import _check_unique_ids
 

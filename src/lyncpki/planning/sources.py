@@ -100,11 +100,15 @@ def _rp_published(ctx: Context) -> Sequence[str]:
 
 
 def _rp_subject(ctx: Context) -> Sequence[str]:
-    """R-RP-01: the Front End pool's external web FQDN, else the first name published."""
+    """R-RP-01: the external web FQDN of a Front End (or SE) pool the proxy publishes, else the
+    first name published. The pools of the proxy's own site come first, then every other
+    site's: a proxy that publishes another site's Front End pool beside its own site's Director
+    has the Front End pool's name as its subject, not the Director's."""
     published = _rp_published(ctx)
+    pools = sorted(ctx.topology.pools(), key=lambda found: found[0].name != ctx.site.name)
     front = [
         p.web_services.external
-        for p in ctx.site.pools
+        for _, p in pools
         if p.role in (Role.FRONT_END, Role.STANDARD_EDITION)
         and p.web_services
         and p.web_services.external
