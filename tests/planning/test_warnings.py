@@ -38,6 +38,7 @@ ALL_IDS = (
     "plan.template-display-name",
     "plan.shared-proxy-store",
     "plan.rp-publishes-implied",
+    "plan.key-requirement",
 )
 
 # Every role, every external name published, one meet URL per SIP domain, no example names.
@@ -347,9 +348,38 @@ def test_weak_key() -> None:
         "fe1.ad.corpmail.se/default",
         "fe1.ad.corpmail.se/web-internal",
         "fe1.ad.corpmail.se/web-external",
-        "rp.corpmail.se/reverse-proxy",
-    }  # not global/oauth: raised to 2048 (R-OAUTH-01)
+    }  # not global/oauth nor the reverse proxy: planned rsa2048 (R-OAUTH-01, R-RP-02)
     assert all(w.rule == "R-GEN-05" for w in found)
+
+
+@pytest.mark.parametrize("key", ["ec-p256", "ec-p384", "rsa4096", "rsa1024"])
+def test_the_reverse_proxy_key_is_rsa2048_whatever_the_defaults(key: str) -> None:
+    """R-RP-02: RSA 2048, key type Exchange. `defaults.key` (meant for the Lync servers, which
+    take EC keys, R-GEN-05) was planned on the reverse proxy without a word; it is planned
+    rsa2048 there with a note, as the OAuth key is raised to its minimum."""
+    p = plan_of(minimal(BASE + f"defaults: {{key: {key}}}\n"))
+    cert = p.by_id("rp.corpmail.se/reverse-proxy")
+    assert cert.key.name == "rsa2048"
+    assert any(f"not the default {key}" in n and "R-RP-02" in n for n in cert.notes), cert.notes
+    assert p.by_id("fe1.ad.corpmail.se/default").key.name == key  # the servers keep it
+    assert not with_id(p, "plan.key-requirement")
+
+
+@pytest.mark.parametrize(
+    ("key", "severity"),
+    [("ec-p256", "warning"), ("rsa1024", "warning"), ("rsa4096", "info")],
+)
+def test_a_reverse_proxy_key_asked_for_explicitly_is_kept_and_said(key: str, severity: str) -> None:
+    rp = f"fqdn: rp.corpmail.se\npublishes: [web.corpmail.se]\ncertificates: {{key: {key}}}\n"
+    p = plan_of(minimal(BASE, reverse_proxy=rp))
+    assert p.by_id("rp.corpmail.se/reverse-proxy").key.name == key
+    (found,) = with_id(p, "plan.key-requirement")
+    assert (found.certificate, found.rule, str(found.severity)) == (
+        "rp.corpmail.se/reverse-proxy",
+        "R-RP-02",
+        severity,
+    )
+    assert "RSA 2048" in found.message and "reverse_proxy of site Stockholm" in found.fix
 
 
 def test_weak_key_on_one_pool() -> None:

@@ -16,6 +16,7 @@ from lyncpki.planning.model import Eku, PlannedCertificate, PlanWarning, Severit
 from lyncpki.planning.public_validity import SOURCE, public_max_days
 from lyncpki.planning.rules import (
     CLIENT_AUTH_TEMPLATE,
+    GLOBAL,
     REVERSE_PROXY,
     CaKind,
     CertificateRule,
@@ -168,6 +169,46 @@ def _weak_key(
         )  # fmt: skip
 
 
+KEY_REQUIREMENT = Advice(
+    "plan.key-requirement", "R-RP-02", Severity.WARNING,
+    "a key set in a certificate's options that its role does not take: the reverse proxy's is "
+    "RSA 2048 (R-RP-02), the OAuthTokenIssuer's RSA of 2048 bits or more (R-OAUTH-01)",
+)  # fmt: skip
+
+
+def _key_field(rule: CertificateRule, ctx: Context) -> str:
+    """Where the topology sets the key of a certificate of `rule`."""
+    if rule.applies_to == GLOBAL:
+        return "oauth.certificates.key"
+    if rule.applies_to == REVERSE_PROXY:
+        return f"certificates.key of the reverse_proxy of site {ctx.site.name}"
+    return f"certificates.key of pool {ctx.pool.fqdn if ctx.pool else ''}"
+
+
+def _key_requirement(
+    rule: CertificateRule, cert: PlannedCertificate, ctx: Context
+) -> Iterator[PlanWarning]:
+    """A key from `defaults` is planned as the rule requires (planner.key, with a note); one
+    the certificate's own options ask for is kept, and said here. An RSA key larger than the
+    rule's size is only a note (it works, e.g. RSA 4096 on the reverse proxy); another type or
+    a smaller key a warning."""
+    need = rule.key
+    if need is None or need.allows(cert.key):
+        return
+    larger = cert.key.algorithm == (need.algorithm or cert.key.algorithm) and (
+        cert.key.size > need.min_bits
+    )
+    warning = _warn(
+        KEY_REQUIREMENT, cert.key.name,
+        f"{cert.id} is planned with the {cert.key.name} key its certificates options ask for; "
+        f"{need.rule} requires {need.text}" + (f" ({need.reason})" if need.reason else ""),
+        f"remove {_key_field(rule, ctx)} (the certificate is then planned "
+        f"{need.planned.name}), or set it to {need.planned.name}", cert.id,
+        Severity.INFO if larger else Severity.WARNING,
+    )  # fmt: skip
+    yield replace(warning, rule=need.rule)
+
+
 def _public_from_internal(
     rule: CertificateRule, cert: PlannedCertificate, ctx: Context
 ) -> Iterator[PlanWarning]:
@@ -290,6 +331,7 @@ CERTIFICATE_ADVICE: tuple[
     (SUBJECT_TOO_LONG, _subject_too_long),
     (WILDCARD, _wildcards),
     (WEAK_KEY, _weak_key),
+    (KEY_REQUIREMENT, _key_requirement),
     (PUBLIC_NAME_INTERNAL, _public_from_internal),
     (PUBLIC_INTERNAL_NAME, _public_internal_names),
     (TOO_MANY_SANS, _too_many_sans),

@@ -107,13 +107,18 @@ class _Planner:
         return name
 
     def key(self, rule: CertificateRule, options: CertificateOptions) -> tuple[KeySpec, str | None]:
+        """The certificate's own key option; else `defaults.key`, unless the rule requires
+        another key (KeyRequirement): then the required one, with a note saying why. A key set
+        in the certificate's options is kept (plan.key-requirement judges it)."""
         key = options.key or self.topology.defaults.key
-        if rule.min_key_bits and key.strength_bits < rule.min_key_bits and options.key is None:
-            return KeySpec("rsa", rule.min_key_bits), (
-                f"key raised from the default {key.name} to rsa{rule.min_key_bits}: "
-                f"{rule.id} requires at least {rule.min_key_bits} bits"
-            )
-        return key, None
+        need = rule.key
+        if options.key is not None or need is None or need.allows(key):
+            return key, None
+        planned = need.planned
+        return planned, (
+            f"key {planned.name}, not the default {key.name}: {need.rule} requires "
+            f"{need.text}" + (f" ({need.reason})" if need.reason else "")
+        )
 
     def certificate(self, app: Application) -> PlannedCertificate | None:
         rule, ctx, target, servers, options = (

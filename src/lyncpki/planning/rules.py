@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 
+from lyncpki.keyspec import KeySpec
 from lyncpki.planning.model import Eku, Usage
 from lyncpki.planning.sources import Condition, Name
 from lyncpki.topology.model import Role
@@ -57,6 +58,40 @@ class UsageRule:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyRequirement:
+    """The key a role's certificate needs whatever `defaults.key` says (that one is meant for
+    the Lync servers, R-GEN-05): a key from the defaults that does not meet it is planned as
+    `planned` with a note; one set in the certificate's own options is kept, and
+    plan.key-requirement says so."""
+
+    rule: str  # the requirement that sets it
+    min_bits: int
+    max_bits: int | None = None  # None: any larger size
+    algorithm: str | None = None  # None: any, judged by strength (KeySpec.strength_bits)
+    reason: str = ""
+
+    def allows(self, key: KeySpec) -> bool:
+        if self.algorithm is None:
+            return key.strength_bits >= self.min_bits
+        return (
+            key.algorithm == self.algorithm
+            and key.size >= self.min_bits
+            and (self.max_bits is None or key.size <= self.max_bits)
+        )
+
+    @property
+    def planned(self) -> KeySpec:
+        return KeySpec("rsa", self.min_bits)
+
+    @property
+    def text(self) -> str:
+        kind = "RSA " if self.algorithm == "rsa" else ""
+        if self.max_bits == self.min_bits:
+            return f"{kind}{self.min_bits}"
+        return f"{'an RSA key of ' if kind else ''}at least {self.min_bits} bits"
+
+
+@dataclass(frozen=True, slots=True)
 class CertificateRule:
     id: str
     applies_to: Role | str
@@ -75,7 +110,7 @@ class CertificateRule:
     wildcard_ok: bool = False  # R-GEN-08: may carry *.<domain> SANs
     merge_group: str | None = None  # `layout: combined` merges a server's rows of one group
     when: Condition | None = None
-    min_key_bits: int = 0
+    key: KeyRequirement | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -305,6 +340,14 @@ RULES: tuple[CertificateRule, ...] = (
         client_auth_rule="R-RP-02",
         wildcard_ok=True,
         when=Condition.HAS_REVERSE_PROXY,
+        key=KeyRequirement(
+            "R-RP-02",
+            2048,
+            2048,
+            "rsa",
+            "the documented request for the reverse proxy listener (TMG, IIS ARR) is RSA 2048, "
+            "key type Exchange",
+        ),
         sources=("D10", "D11", "D2", "D6"),
         notes=("the reverse proxy must also trust the internal root CA (R-RP-02)",),
     ),
@@ -323,7 +366,7 @@ RULES: tuple[CertificateRule, ...] = (
             "(moved as a PFX, R-OAUTH-02)"
         ),
         template="WebServer",  # what the Certificate Wizard asks AD CS for (seeds 002)
-        min_key_bits=2048,
+        key=KeyRequirement("R-OAUTH-01", 2048),
         sources=("D9", "D14", "D17"),
         notes=(
             "one for the whole deployment; stage its replacement at least 24 hours before "
