@@ -851,6 +851,23 @@ def test_oauth_key_is_at_least_2048_bits_even_with_a_weaker_default() -> None:
     assert p.by_id("fe1.ad.corpmail.se/default").key.name == "rsa1024"
 
 
+@pytest.mark.parametrize("key", ["ec-p256", "ec-p384", "ec-p521"])
+def test_oauth_key_is_rsa_even_with_an_ec_default(key: str) -> None:
+    """R-OAUTH-01/D9: an RSA key of 2048 bits or more. An EC default passed as 'at least 2048
+    bits' (P-256 counts as 3072) and was planned on the OAuth certificate without a word."""
+    p = plan(topology(f"defaults: {{key: {key}}}\n", FE_POOL))
+    cert = p.by_id("global/oauth")
+    assert cert.key.name == "rsa2048"
+    assert any(f"not the default {key}" in n and "R-OAUTH-01" in n for n in cert.notes)
+    assert p.by_id("fe1.ad.corpmail.se/default").key.name == key
+
+
+def test_oauth_key_keeps_a_larger_rsa_default() -> None:
+    cert = plan(topology("defaults: {key: rsa4096}\n", FE_POOL)).by_id("global/oauth")
+    assert cert.key.name == "rsa4096"
+    assert not any("R-OAUTH-01 requires" in n for n in cert.notes)
+
+
 def test_oauth_issuer_follows_certificate_authorities() -> None:
     p = plan(topology("certificate_authorities: {oauth: public}\n", FE_POOL))
     assert str(p.by_id("global/oauth").issuer) == "public"

@@ -382,6 +382,24 @@ def test_a_reverse_proxy_key_asked_for_explicitly_is_kept_and_said(key: str, sev
     assert "RSA 2048" in found.message and "reverse_proxy of site Stockholm" in found.fix
 
 
+def test_an_oauth_ec_key_asked_for_explicitly_is_said() -> None:
+    """An explicit EC OAuth key is refused by topology validation (R-OAUTH-01); a topology
+    built without it (as a program may) still has it said by the plan, never passed silently."""
+    from lyncpki.topology.model import Topology
+
+    data = load_topology_text(textwrap.dedent(minimal(BASE)), "t.yaml").model_dump()
+    data["oauth"]["certificates"]["key"] = "ec-p256"
+    p = plan(Topology.model_validate(data))
+    assert p.by_id("global/oauth").key.name == "ec-p256"
+    (found,) = with_id(p, "plan.key-requirement")
+    assert (found.certificate, found.rule, str(found.severity)) == (
+        "global/oauth",
+        "R-OAUTH-01",
+        "warning",
+    )
+    assert "oauth.certificates.key" in found.fix
+
+
 def test_weak_key_on_one_pool() -> None:
     text = BASE + textwrap.dedent(
         """\

@@ -293,6 +293,18 @@ CASES = {
         "  certificates: {key: rsa1024}\n",  # line 16
         ("oauth.certificates.key", 16, 23, "at least 2048 bits", "rsa2048"),
     ),
+    "oauth EC key: RSA of 2048 bits or more (R-OAUTH-01)": (
+        {},
+        "oauth:\n"  # line 15
+        "  certificates: {key: ec-p256}\n",  # line 16
+        (
+            "oauth.certificates.key",
+            16,
+            23,
+            "an RSA key of at least 2048 bits, not ec-p256",
+            "rsa2048",
+        ),
+    ),
     "unsupported key size (R-GEN-05)": (
         {},
         "defaults: {key: rsa3072}\n",  # line 15

@@ -195,9 +195,7 @@ def _key_requirement(
     need = rule.key
     if need is None or need.allows(cert.key):
         return
-    larger = cert.key.algorithm == (need.algorithm or cert.key.algorithm) and (
-        cert.key.size > need.min_bits
-    )
+    larger = cert.key.algorithm == "rsa" and cert.key.size > need.min_bits
     warning = _warn(
         KEY_REQUIREMENT, cert.key.name,
         f"{cert.id} is planned with the {cert.key.name} key its certificates options ask for; "

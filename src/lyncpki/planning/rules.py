@@ -65,16 +65,13 @@ class KeyRequirement:
     plan.key-requirement says so."""
 
     rule: str  # the requirement that sets it
-    min_bits: int
+    min_bits: int  # RSA modulus bits (both requirements are RSA keys)
     max_bits: int | None = None  # None: any larger size
-    algorithm: str | None = None  # None: any, judged by strength (KeySpec.strength_bits)
     reason: str = ""
 
     def allows(self, key: KeySpec) -> bool:
-        if self.algorithm is None:
-            return key.strength_bits >= self.min_bits
         return (
-            key.algorithm == self.algorithm
+            key.algorithm == "rsa"
             and key.size >= self.min_bits
             and (self.max_bits is None or key.size <= self.max_bits)
         )
@@ -85,10 +82,9 @@ class KeyRequirement:
 
     @property
     def text(self) -> str:
-        kind = "RSA " if self.algorithm == "rsa" else ""
         if self.max_bits == self.min_bits:
-            return f"{kind}{self.min_bits}"
-        return f"{'an RSA key of ' if kind else ''}at least {self.min_bits} bits"
+            return f"RSA {self.min_bits}"
+        return f"an RSA key of at least {self.min_bits} bits"
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +340,6 @@ RULES: tuple[CertificateRule, ...] = (
             "R-RP-02",
             2048,
             2048,
-            "rsa",
             "the documented request for the reverse proxy listener (TMG, IIS ARR) is RSA 2048, "
             "key type Exchange",
         ),
@@ -366,7 +361,12 @@ RULES: tuple[CertificateRule, ...] = (
             "(moved as a PFX, R-OAUTH-02)"
         ),
         template="WebServer",  # what the Certificate Wizard asks AD CS for (seeds 002)
-        key=KeyRequirement("R-OAUTH-01", 2048),
+        key=KeyRequirement(
+            "R-OAUTH-01",
+            2048,
+            reason="D9's 2048-bit RSA: the Exchange and SharePoint partner applications "
+            "validate the tokens it signs (R-OAUTH-03), and no source has them take an EC key",
+        ),
         sources=("D9", "D14", "D17"),
         notes=(
             "one for the whole deployment; stage its replacement at least 24 hours before "

@@ -413,11 +413,14 @@ def check_oauth_key(data: dict[str, Any], report: Report) -> None:
         spec = KeySpec.parse(str(key))
     except ValueError:
         return  # reported by field validation
-    if spec.strength_bits < 2048:
+    if spec.algorithm != "rsa" or spec.size < 2048:
+        # R-OAUTH-01/D9: RSA of 2048 bits or more; Exchange and SharePoint partner
+        # applications validate the tokens it signs, and no source has them take an EC key
         report(
             ("oauth", "certificates", "key"),
-            f"the OAuthTokenIssuer key must be at least 2048 bits, not {spec.name} (R-OAUTH-01)",
-            "use rsa2048 or stronger",
+            "the OAuthTokenIssuer key must be an RSA key of at least 2048 bits, not "
+            f"{spec.name} (R-OAUTH-01: Exchange and SharePoint validate the tokens it signs)",
+            "use rsa2048 or rsa4096",
         )
 
 
