@@ -534,6 +534,47 @@ def test_persistent_chat_with_the_internal_servers_ca_is_fine() -> None:
     assert not with_id(plan_of(minimal(BASE, pool)), "plan.persistent-chat-ca")
 
 
+PUBLIC_FE = """\
+sites:
+  - name: Stockholm
+    pools:
+      - role: front_end
+        fqdn: pool.ad.corpmail.se
+        servers: [fe1.ad.corpmail.se, fe2.ad.corpmail.se]
+        web_services: {external: web.corpmail.se}
+        certificates: {issuer: public}
+      - role: persistent_chat
+        fqdn: pc1.ad.corpmail.se
+        servers: [pc1a.ad.corpmail.se, pc1b.ad.corpmail.se]
+        CHAT_OPTIONS
+    reverse_proxy: {fqdn: rp.corpmail.se, publishes: [web.corpmail.se]}
+"""
+
+
+def test_persistent_chat_ca_compares_the_issuers_planned() -> None:
+    """R-GEN-09: a Front End pool planned from a public CA (its certificates.issuer) and
+    Persistent Chat from the internal one (no override) passed: only the Persistent Chat
+    pool's own override was compared with certificate_authorities.internal_servers."""
+    p = plan_of(BASE + PUBLIC_FE.replace("CHAT_OPTIONS", ""))
+    assert {str(c.issuer) for c in p.certificates if c.role == "persistent_chat"} == {"internal"}
+    (found,) = with_id(p, "plan.persistent-chat-ca")
+    assert found.subject == "pc1.ad.corpmail.se"
+    assert "internal CA" in found.message and "pool.ad.corpmail.se uses the public CA" in (
+        found.message
+    )
+    assert "certificates.issuer: public on Persistent Chat pool pc1.ad.corpmail.se" in found.fix
+
+
+def test_persistent_chat_on_the_front_end_pools_ca_is_fine() -> None:
+    """Both pools planned from the public CA by their own overrides: the same CA (the old check
+    warned, comparing the override with certificate_authorities.internal_servers)."""
+    p = plan_of(BASE + PUBLIC_FE.replace("CHAT_OPTIONS", "certificates: {issuer: public}"))
+    assert not with_id(p, "plan.persistent-chat-ca")
+    settings = BASE + "certificate_authorities: {internal_servers: public}\n"
+    p = plan_of(settings + PUBLIC_FE.replace("CHAT_OPTIONS", ""))
+    assert not with_id(p, "plan.persistent-chat-ca")
+
+
 def test_the_admin_url_on_an_internet_facing_certificate() -> None:
     """`admin` published by the reverse proxy (or added to the Edge's SANs) was planned onto
     public certificates without a word; R-RP-01: not admin."""

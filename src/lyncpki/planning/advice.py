@@ -24,7 +24,7 @@ from lyncpki.planning.rules import (
 )
 from lyncpki.planning.sources import Name
 from lyncpki.topology.issues import format_path
-from lyncpki.topology.model import Issuer, Role, Topology
+from lyncpki.topology.model import Issuer, Pool, Role, Topology
 from lyncpki.topology.names import CN_MAX, is_within
 
 # Names of Microsoft's documentation and common placeholders (seed 000: "default text that is
@@ -601,19 +601,60 @@ def _wildcards_in_use(
         )  # fmt: skip
 
 
+# the internal servers Persistent Chat must share a CA with (R-GEN-09), as plan roles
+_INTERNAL_SERVER_ROLES = frozenset(
+    str(role)
+    for role in (
+        Role.FRONT_END, Role.STANDARD_EDITION, Role.DIRECTOR, Role.MEDIATION, Role.SBA
+    )
+)  # fmt: skip
+
+
 def _chat_ca(
     topology: Topology, facts: Facts, certs: list[PlannedCertificate]
 ) -> Iterator[PlanWarning]:
-    internal = topology.certificate_authorities.internal_servers
-    for _, pool in topology.pools():
-        chosen = pool.certificates.issuer
-        if pool.role is Role.PERSISTENT_CHAT and chosen and chosen is not internal:
-            yield _warn(
-                CHAT_SAME_CA, pool.fqdn,
-                f"Persistent Chat pool {pool.fqdn} is planned from the {chosen} CA while the "
-                f"other internal servers use the {internal} CA",
-                "remove certificates.issuer from the Persistent Chat pool",
-            )  # fmt: skip
+    """R-GEN-09: Persistent Chat must use the same CA as the other internal servers. Judged on
+    the issuers the certificates are planned from (certificate_authorities.internal_servers,
+    or a pool's certificates.issuer), the Persistent Chat pool's and the others' alike."""
+    owner = {member: pool for _, pool in topology.pools() for member in pool.members}
+    others: dict[str, dict[str, None]] = {}  # issuer: the internal pools planned from it
+    chat: dict[str, tuple[Pool, dict[str, None]]] = {}  # pool FQDN: (pool, its issuers)
+    for cert in certs:
+        pool = owner.get(cert.servers[0]) if cert.servers else None
+        if pool is None or cert.role != str(pool.role):
+            continue
+        if pool.role is Role.PERSISTENT_CHAT:
+            chat.setdefault(pool.fqdn, (pool, {}))[1][str(cert.issuer)] = None
+        elif cert.role in _INTERNAL_SERVER_ROLES:
+            others.setdefault(str(cert.issuer), {})[pool.fqdn] = None
+    internal = str(topology.certificate_authorities.internal_servers)
+    for fqdn, (pool, issuers) in chat.items():
+        differ = {issuer: list(p) for issuer, p in others.items() if issuer not in issuers}
+        if not differ:
+            continue
+        chosen = ", ".join(issuers)
+        elsewhere = "; ".join(
+            f"{', '.join(pools[:3])}{f' and {len(pools) - 3} more' if len(pools) > 3 else ''} "
+            f"{'uses' if len(pools) == 1 else 'use'} the {issuer} CA"
+            for issuer, pools in sorted(differ.items())
+        )
+        if len(differ) == 1 and not any(i in others for i in issuers):
+            (issuer,) = differ
+            fix = f"set certificates.issuer: {issuer} on Persistent Chat pool {fqdn}"
+            if pool.certificates.issuer and issuer == internal:
+                fix += " (or remove it: certificate_authorities.internal_servers is " + issuer + ")"
+        else:
+            fix = (
+                "plan every internal server from one CA: give the Front End, Standard Edition, "
+                f"Director, Mediation and SBA pools and Persistent Chat pool {fqdn} the same "
+                "certificates.issuer, or none (certificate_authorities.internal_servers)"
+            )
+        yield _warn(
+            CHAT_SAME_CA, fqdn,
+            f"Persistent Chat pool {fqdn} is planned from the {chosen} CA, while {elsewhere}: "
+            "Persistent Chat must use the same CA as the other internal servers (R-GEN-09)",
+            fix,
+        )  # fmt: skip
 
 
 NO_SUBJECT = Advice(
