@@ -159,6 +159,25 @@ def test_default_name_one_warning_per_field() -> None:
 
 
 @pytest.mark.parametrize(
+    ("organization", "flagged"),
+    [
+        ("{name: Contosol GmbH, unit: Fabrikamation}", []),
+        ("{name: Northwindow AB, unit: Litwareco}", []),
+        ("{name: Contoso Ltd, unit: IT-Fabrikam}", ["organization.name", "organization.unit"]),
+        ("{name: Corpmail AB, unit: contoso_it}", ["organization.unit"]),
+    ],
+)
+def test_default_name_matches_example_words_as_whole_words(
+    organization: str, flagged: list[str]
+) -> None:
+    """'Contosol GmbH' and 'Fabrikamation' were told to be the documentation's example text:
+    the words were matched anywhere in the value. They are matched as words of their own, as
+    DNS names are matched by whole labels."""
+    p = plan_of(f"organization: {organization}\n" + minimal(BASE))
+    assert sorted(w.subject for w in with_id(p, "plan.default-name")) == flagged
+
+
+@pytest.mark.parametrize(
     "domain", ["contoso.com", "fabrikam.com", "example.com", "litwareinc.com", "adatum.com"]
 )
 def test_default_name_for_each_documentation_domain(domain: str) -> None:

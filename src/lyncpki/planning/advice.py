@@ -7,6 +7,7 @@ them raises: each returns the warnings it finds.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -37,6 +38,11 @@ EXAMPLE_DOMAINS = (
 )  # fmt: skip
 _EXAMPLE_SET = frozenset(EXAMPLE_DOMAINS)
 EXAMPLE_WORDS = ("contoso", "fabrikam", "litware", "adventure works", "northwind")
+# an example word as a word of its own ("Contoso Ltd", "IT-Fabrikam"), not inside another
+# ("Contosol GmbH", "Fabrikamation"), as DNS names are matched by whole labels
+_EXAMPLE_WORD = re.compile(
+    r"(?<![^\W_])(?:" + "|".join(re.escape(w) for w in EXAMPLE_WORDS) + r")(?![^\W_])"
+)
 
 PUBLIC_FACING = (CaKind.EDGE_EXTERNAL, CaKind.REVERSE_PROXY)
 
@@ -413,9 +419,7 @@ def _default_names(
         lowered = text.lower()
         labels = lowered.split(".")
         example = any(".".join(labels[i:]) in _EXAMPLE_SET for i in range(len(labels)))
-        if example or (
-            field.startswith("organization") and any(w in lowered for w in EXAMPLE_WORDS)
-        ):
+        if example or (field.startswith("organization") and _EXAMPLE_WORD.search(lowered)):
             yield _warn(
                 DEFAULT_NAME, field,
                 f"'{text}' is the documentation's example text, left unedited",
