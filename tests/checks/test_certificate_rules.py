@@ -156,6 +156,21 @@ def test_oauth_needs_2048_bits() -> None:
     assert key.severity == "error" and "2048" in key.message
 
 
+def test_oauth_needs_an_rsa_key() -> None:
+    """R-OAUTH-01: an EC P-256 OAuthTokenIssuer certificate passed (P-256 counts as strong);
+    the plan asks for RSA now, and the check says so of one installed. Elsewhere EC is fine."""
+
+    def key_findings(usage: str) -> list[tuple[str, str]]:
+        found = check_certificate(
+            CertificateContext(certificate=make(), now=NOW, usage=usage, roots=(ROOT,))
+        )
+        return [(f.severity, f.message) for f in found if f.id == "key.unsupported"]
+
+    ((severity, message),) = key_findings("OAuthTokenIssuer")
+    assert severity == "error" and "RSA of 2048 bits" in message
+    assert key_findings("Default") == []
+
+
 def test_a_crashing_rule_is_a_finding_not_an_exception() -> None:
     def broken(_: CertificateContext) -> list[Problem]:
         raise RuntimeError("boom")

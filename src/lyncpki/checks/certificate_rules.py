@@ -445,6 +445,15 @@ def _key(ctx: CertificateContext) -> list[Problem]:
             ]
         return []
     if isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name in SUPPORTED_CURVES:
+        if oauth:  # R-OAUTH-01: what the plan asks since the plan sweep (an EC key passed)
+            return [
+                Problem(
+                    f"a {describe(public)} key: the OAuthTokenIssuer certificate is RSA of 2048 "
+                    "bits or more (R-OAUTH-01: Exchange and SharePoint take its signatures)",
+                    "request it again with --key rsa2048",
+                    Severity.ERROR,
+                )
+            ]
         return []
     return [
         Problem(
