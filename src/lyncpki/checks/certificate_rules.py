@@ -75,6 +75,12 @@ class CertificateContext:  # object.__setattr__, 2.5 us of every judgement (1.7 
         )
 
     @once
+    def crl_fetches(self) -> list[_Fetched]:
+        """The CRLs of the certificate and of every CA of its path, as fetched (listed once
+        for the five revocation rules that read them; the fetches are cached by the source)."""
+        return _crl_fetches(self)
+
+    @once
     def issuer(self) -> x509.Certificate | None:
         """The issuing CA's certificate: from the validated path, else any known CA
         certificate that verifiably issued this one."""
@@ -754,7 +760,7 @@ def _crl_fetches(ctx: CertificateContext) -> list[_Fetched]:
 
 
 def _cdp_unreachable(ctx: CertificateContext) -> list[Problem]:
-    fetches = _crl_fetches(ctx)
+    fetches = ctx.crl_fetches
     problems = []
     for f in fetches:
         if f.fetch.crl is not None:
@@ -779,7 +785,7 @@ def _crl_signature(ctx: CertificateContext) -> list[Problem]:
             f"({f.issuer.subject.rfc4514_string()})",
             "publish the issuing CA's own CRL at its CDP URL",
         )
-        for f in _crl_fetches(ctx)
+        for f in ctx.crl_fetches
         if f.issuer is not None and f.fetch.crl is not None and not signed_by(f.fetch.crl, f.issuer)
     ]
 
@@ -787,7 +793,7 @@ def _crl_signature(ctx: CertificateContext) -> list[Problem]:
 def _crl_expiry(ctx: CertificateContext) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()  # a CRL said once, whichever certificates of the path it lists
-    for f in _crl_fetches(ctx):
+    for f in ctx.crl_fetches:
         nxt = f.fetch.crl.next_update_utc if f.fetch.crl is not None else None
         if nxt is None or f.url in seen:
             continue
@@ -837,7 +843,7 @@ def _revocation_entry(
 
 
 def _revoked_crl(ctx: CertificateContext) -> list[Problem]:
-    found = _revocation_entry(ctx, ctx.certificate, _crl_fetches(ctx))
+    found = _revocation_entry(ctx, ctx.certificate, ctx.crl_fetches)
     if found is None:
         return []
     entry, url = found
@@ -852,10 +858,9 @@ def _revoked_crl(ctx: CertificateContext) -> list[Problem]:
 def _ca_revoked(ctx: CertificateContext) -> list[Problem]:
     """A CA of the path listed on its issuer's CRL: every certificate under it is refused by
     a peer that checks the whole chain (Windows does by default), this one included."""
-    fetches = _crl_fetches(ctx)
     problems = []
-    for cert, _issuer, ca in _checked_certificates(ctx):
-        found = _revocation_entry(ctx, cert, fetches) if ca else None
+    for cert in ctx.path.chain[1:-1]:  # the CAs below the root
+        found = _revocation_entry(ctx, cert, ctx.crl_fetches)
         if found is None:
             continue
         entry, url = found
