@@ -205,7 +205,7 @@ def _key_requirement(
     warning = _warn(
         KEY_REQUIREMENT, cert.key.name,
         f"{cert.id} is planned with the {cert.key.name} key its certificates options ask for; "
-        f"{need.rule} requires {need.text}" + (f" ({need.reason})" if need.reason else ""),
+        + need.demand,
         f"remove {_key_field(rule, ctx)} (the certificate is then planned "
         f"{need.planned.name}), or set it to {need.planned.name}", cert.id,
         Severity.INFO if larger else Severity.WARNING,

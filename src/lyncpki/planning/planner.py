@@ -115,10 +115,7 @@ class _Planner:
         if options.key is not None or need is None or need.allows(key):
             return key, None
         planned = need.planned
-        return planned, (
-            f"key {planned.name}, not the default {key.name}: {need.rule} requires "
-            f"{need.text}" + (f" ({need.reason})" if need.reason else "")
-        )
+        return planned, f"key {planned.name}, not the default {key.name}: {need.demand}"
 
     def certificate(self, app: Application) -> PlannedCertificate | None:
         rule, ctx, target, servers, options = (

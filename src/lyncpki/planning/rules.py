@@ -86,6 +86,11 @@ class KeyRequirement:
             return f"RSA {self.min_bits}"
         return f"an RSA key of at least {self.min_bits} bits"
 
+    @property
+    def demand(self) -> str:
+        """`R-RP-02 requires RSA 2048 (why)`, as the plan's note and its finding say it."""
+        return f"{self.rule} requires {self.text}" + (f" ({self.reason})" if self.reason else "")
+
 
 @dataclass(frozen=True, slots=True)
 class CertificateRule:
