@@ -30,10 +30,8 @@ def redact_url(url: str) -> str:
     """`url` with whatever stands before its last "@" after the scheme shown as ***."""
     if "@" not in url:
         return url
-    scheme, _, rest = url.partition("://")
-    if not _:
-        return "***@" + url.rsplit("@", 1)[1]
-    return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    scheme, sep, host = _parts(url)
+    return f"{scheme}{sep}***@{host}"
 
 
 def redact_text(text: str) -> str:
@@ -46,8 +44,17 @@ def without_credentials(url: str | None) -> str | None:
     stored or shown."""
     if url is None or "@" not in url:
         return url
+    scheme, sep, host = _parts(url)
+    return f"{scheme}{sep}{host}"
+
+
+def _parts(url: str) -> tuple[str, str, str]:
+    """(scheme, "://", what follows the last "@"), or ("", "", that) for a URL without a
+    scheme: its user-info is what lies between them."""
     scheme, sep, rest = url.partition("://")
-    return f"{scheme}://{rest.rsplit('@', 1)[1]}" if sep else url.rsplit("@", 1)[1]
+    if not sep:
+        scheme, rest = "", url
+    return scheme, sep, rest.rsplit("@", 1)[1]
 
 
 def credentials_message(url: str, option: str = "--ca") -> str:
