@@ -15,6 +15,7 @@ import typer
 from lyncpki.atomic import check_outside, check_writable
 from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV, PASSPHRASE_ENV, CaHome, resolve_passphrase
 from lyncpki.errors import LyncPkiError
+from lyncpki.home_safety import refuse_unsafe_home
 from lyncpki.passphrase import ask_twice
 from lyncpki.store.layout import DEPLOY_LOCK, SERVERS_DIR
 
@@ -52,6 +53,7 @@ def home_of(home: Path | None) -> CaHome:
             "give the folder that holds the CA and the servers' stores (--home DIR, or "
             f"${HOME_ENV})",
         )
+    refuse_unsafe_home(given.root)
     return given
 
 
