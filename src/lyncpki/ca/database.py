@@ -242,9 +242,13 @@ SCHEMA_VERSION = max(SCHEMA_TABLES)
 # The lyncpki_meta row of the issuing CA whose database it is (the SHA-256 thumbprint of its
 # certificate, uppercase hex), written at claim: a database made before has none.
 ISSUING_CA = "issuing_ca_sha256"
-# A database made before the version was recorded (4): the tables of version 2 it must hold
-# (account_generation, of version 3, made again holds only a number every process re-reads).
+# A database made before the version was recorded (4) is of version 1 or 2 (or 3: the
+# account_generation it adds, made again, holds only a number every process re-reads). Version
+# 1 (lyncpki before 2026-11-25) is told by the tables of version 2 absent and no trace of an
+# account in its audit log; anything else must hold the tables of version 2.
 _UNVERSIONED = 2
+# What only a CA with accounts (version 2 on) writes in its audit log.
+_ACCOUNT_ACTIONS = ("account-add", "account-remove", "login")
 
 
 def tables_of(version: int) -> frozenset[str]:
@@ -659,6 +663,18 @@ def _schema_version(conn: Connection, present: set[str]) -> int | None:
     return int(recorded) if recorded is not None and recorded.isdigit() else None
 
 
+def _unversioned_version(conn: Connection, present: set[str]) -> int:
+    """The schema version of a database that records none: 1 when it holds none of the tables
+    versions 2 and 3 added and its audit log never saw an account (added, removed, logged in
+    with), else 2 (whose tables it must then hold: accounts dropped are not made again empty)."""
+    if present & (SCHEMA_TABLES[2] | SCHEMA_TABLES[3]):
+        return _UNVERSIONED
+    seen = conn.execute(
+        select(audit.c.id).where(audit.c.action.in_(_ACCOUNT_ACTIONS)).limit(1)
+    ).first()
+    return _UNVERSIONED if seen is not None else 1
+
+
 def another_ca(url: str, where: str, recorded: str, mine: str) -> LyncPkiError:
     return LyncPkiError(
         f"the CA database {redact(url)} of {where} belongs to another CA (issuing CA "
@@ -690,18 +706,17 @@ def open_existing(url: str, *, ca: str, where: str, issuing_ca: str | None = Non
                 select(audit.c.id).where(audit.c.action == "init", audit.c.target == ca).limit(1)
             ).first()
             version = _schema_version(conn, present)
+            if version is None:
+                version = _unversioned_version(conn, present)
             recorded = _meta(conn, ISSUING_CA) if "lyncpki_meta" in present else None
         if known is None:
             raise missing_or_empty(url, where)
         if issuing_ca is not None and recorded is not None and recorded != issuing_ca:
             raise another_ca(url, where, recorded, issuing_ca)
-        required = tables_of(_UNVERSIONED if version is None else min(version, SCHEMA_VERSION))
-        if missing := set(required - present):
+        if missing := set(tables_of(min(version, SCHEMA_VERSION)) - present):
             raise missing_tables(url, where, missing)
-        if version is None or version < SCHEMA_VERSION:
-            metadata.create_all(engine)  # the tables of a newer schema (idempotent)
-            with contextlib.suppress(IntegrityError), writer(engine).begin() as conn:
-                _set_meta(conn, "schema", str(SCHEMA_VERSION))  # or another process did
+        if version < SCHEMA_VERSION:
+            _migrate(engine, version)
     except DBAPIError as error:
         engine.dispose()
         raise unusable(url, error, existing=True) from None
@@ -709,6 +724,19 @@ def open_existing(url: str, *, ca: str, where: str, issuing_ca: str | None = Non
         engine.dispose()
         raise
     return engine
+
+
+def _migrate(engine: Engine, version: int) -> None:
+    """Bring a database of schema `version` up to SCHEMA_VERSION: the tables of the newer
+    versions made (idempotent), the audit log of version 1 made append-only (a database made
+    before 2026-11-24 had no triggers), and the version recorded, all in one transaction."""
+    with writer(engine).begin() as conn:
+        metadata.create_all(conn)  # the tables of a newer schema (checked first: idempotent)
+        if version < 2:
+            for statement in _APPEND_ONLY.get(conn.dialect.name, []):
+                conn.exec_driver_sql(statement)
+    with contextlib.suppress(IntegrityError), writer(engine).begin() as conn:
+        _set_meta(conn, "schema", str(SCHEMA_VERSION))  # or another process did
 
 
 def redact(url: str) -> str:
