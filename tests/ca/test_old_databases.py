@@ -5,16 +5,19 @@ tables are gone, and the CA then lists, issues, revokes and publishes CRLs opens
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from ca_tools import PASSPHRASE, crl_text, make_ca, openssl_req, run_openssl, serial_of, write_pem
+from cryptography import x509
 from old_databases import SCHEMA_1, make_schema_1, table_names
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner, Result
 
 from lyncpki.ca import database as db
+from lyncpki.ca.authority import issuing_thumbprint
 from lyncpki.cli.main import app
 
 ENV = {"LYNCPKI_CA_PASSPHRASE": PASSPHRASE.decode(), "COLUMNS": "200"}
@@ -72,6 +75,7 @@ def test_a_schema_1_database_is_upgraded_and_used(
     new_pem = work / "new.pem"
     issued = cli("ca", "issue", work / "new.csr", "-o", new_pem, "--home", home)
     assert issued.exit_code == 0, issued.stderr
+    assert _recorded(url) == _thumbprint(home)  # its certificate was this CA's
     revoked = cli("ca", "revoke", serial_of(old_pem), "--reason", "keyCompromise", "--home", home)
     assert revoked.exit_code == 0, revoked.stderr
     published = cli("ca", "crl", "--json", "--home", home)
@@ -125,3 +129,119 @@ def test_an_unversioned_database_that_had_accounts_is_not_taken_for_schema_1(
     result = cli("ca", "list", "--home", ca.home.root)
     assert result.exit_code == 2
     assert "accounts, login_failures are gone" in result.stderr
+
+
+# ---------------------------------------------------------------- the issuing CA recorded
+def _recorded(url: str) -> str | None:
+    engine = db.connect(url)
+    try:
+        return db.recorded_issuing_ca(engine)
+    finally:
+        engine.dispose()
+
+
+def _forget_issuing_ca(url: str) -> None:
+    """The database as lyncpki before 81e40ce left it: no issuing CA recorded."""
+    engine = db.connect(url)
+    with engine.begin() as conn:
+        conn.execute(delete(db.lyncpki_meta).where(db.lyncpki_meta.c.name == db.ISSUING_CA))
+    engine.dispose()
+
+
+def _give(home: Path, url: str) -> str:
+    """Give `home` the database at `url` (a restore from the wrong backup): a SQLite file copied
+    over the home's own (a home never uses another home's ca/ca.sqlite by path), a PostgreSQL
+    URL written to its config.json. The URL the home then uses."""
+    path = db.sqlite_path(url)
+    if path is not None:
+        mine = home / "ca" / "ca.sqlite"
+        for stale in mine.parent.glob("ca.sqlite*"):
+            stale.unlink()
+        shutil.copyfile(path, mine)
+        return f"sqlite:///{mine}"
+    config = home / "ca" / "config.json"
+    data = json.loads(config.read_text())
+    data["db_url"] = url
+    config.write_text(json.dumps(data))
+    return url
+
+
+def _thumbprint(home: Path) -> str:
+    return issuing_thumbprint(
+        x509.load_pem_x509_certificate((home / "ca" / "issuing.crt").read_bytes())
+    )
+
+
+@pytest.mark.external
+def test_an_older_database_gets_its_issuing_ca_recorded(
+    db_url: str | None, tmp_path: Path, work: Path
+) -> None:
+    """A database made before 81e40ce recorded no issuing CA, and no later open wrote it: a
+    home of another CA of the same (default) name given that database published CRLs of this
+    CA's revocations under its own key. The first open with the keys records it when the
+    database's certificates were signed by the home's CA; the other CA is then refused."""
+    ca = make_ca(tmp_path / "a", db_url)
+    issued = ca.submit(openssl_req(work), requester="t")
+    assert issued.certificate is not None
+    url = ca.config.db_url
+    ca.engine.dispose()
+    _forget_issuing_ca(url)
+
+    assert cli("ca", "list", "--home", ca.home.root).exit_code == 0
+    assert _recorded(url) is None  # a read (no keys) writes nothing
+    published = cli("ca", "crl", "--home", ca.home.root)
+    assert published.exit_code == 0, published.stderr
+    assert _recorded(url) == _thumbprint(ca.home.root)
+
+    other = make_ca(tmp_path / "b")  # the same CA name, its own keys
+    other.engine.dispose()
+    _give(other.home.root, url)
+    refused = cli("ca", "crl", "--home", other.home.root)
+    assert refused.exit_code == 2
+    assert "belongs to another CA" in refused.stderr
+
+
+@pytest.mark.external
+def test_another_cas_older_database_is_refused_and_left_as_it_is(
+    db_url: str | None, tmp_path: Path, work: Path
+) -> None:
+    """Home B given home A's database (a restore from the wrong backup), which records no
+    issuing CA: B's CRL listed A's revocations and A's revoked certificate verified again."""
+    a = make_ca(tmp_path / "a", db_url)
+    issued = a.submit(openssl_req(work), requester="t")
+    assert issued.certificate is not None
+    url = a.config.db_url
+    a.engine.dispose()
+    _forget_issuing_ca(url)
+    engine = db.connect(url)
+    with engine.connect() as conn:
+        crls_before = conn.execute(select(db.crls.c.number)).scalars().all()
+    engine.dispose()
+
+    b = make_ca(tmp_path / "b")
+    b.engine.dispose()
+    wrong = _give(b.home.root, url)
+    refused = cli("ca", "crl", "--home", b.home.root)
+    assert refused.exit_code == 2
+    assert "records no issuing CA" in refused.stderr
+    assert f"certificate {issued.serial} was not signed by this home's CA" in refused.stderr
+    assert "db_url" in refused.stderr  # the fix
+    assert _recorded(wrong) is None
+    engine = db.connect(wrong)
+    with engine.connect() as conn:
+        assert conn.execute(select(db.crls.c.number)).scalars().all() == crls_before
+    engine.dispose()
+    # A itself records it at its next open with the keys
+    assert cli("ca", "crl", "--home", a.home.root).exit_code == 0
+    assert _recorded(url) == _thumbprint(a.home.root)
+
+
+def test_an_older_database_without_certificates_is_recorded_as_the_homes(tmp_path: Path) -> None:
+    """No certificate to tell by: the database is taken as the home's (its init entry names
+    the CA), and recorded."""
+    ca = make_ca(tmp_path / "home")
+    url = ca.config.db_url
+    ca.engine.dispose()
+    _forget_issuing_ca(url)
+    assert cli("ca", "crl", "--home", ca.home.root).exit_code == 0
+    assert _recorded(url) == _thumbprint(ca.home.root)

@@ -940,6 +940,8 @@ class CertificateAuthority:
             ca=config.slug,
             where=f"the CA in {home.root}",
             issuing_ca=issuing_ca,
+            # with the keys (a write): an older database's issuing CA is recorded
+            issuers=(certs["issuing"], certs["root"]) if passphrase is not None else (),
         )
         root_urls = Urls(config.crl_url(config.root_slug), config.aia_url(config.root_slug))
         return cls(

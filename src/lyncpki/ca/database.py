@@ -13,10 +13,12 @@ import contextlib
 import datetime as dt
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from sqlalchemy import (
     Boolean,
     Column,
@@ -240,8 +242,12 @@ SCHEMA_TABLES = {
 }
 SCHEMA_VERSION = max(SCHEMA_TABLES)
 # The lyncpki_meta row of the issuing CA whose database it is (the SHA-256 thumbprint of its
-# certificate, uppercase hex), written at claim: a database made before has none.
+# certificate, uppercase hex), written at claim; a database made before (81e40ce) gets it at its
+# first open with the CA's keys, when its own certificates agree (open_existing).
 ISSUING_CA = "issuing_ca_sha256"
+# How many of its newest certificates a database without that record must show were signed by
+# the home's CA (or its root: the subordinate CAs) before the record is written.
+EVIDENCE_CERTIFICATES = 16
 # A database made before the version was recorded (4) is of version 1 or 2 (or 3: the
 # account_generation it adds, made again, holds only a number every process re-reads). Version
 # 1 (lyncpki before 2026-11-25) is told by the tables of version 2 absent and no trace of an
@@ -685,14 +691,25 @@ def another_ca(url: str, where: str, recorded: str, mine: str) -> LyncPkiError:
     )
 
 
-def open_existing(url: str, *, ca: str, where: str, issuing_ca: str | None = None) -> Engine:
+def open_existing(
+    url: str,
+    *,
+    ca: str,
+    where: str,
+    issuing_ca: str | None = None,
+    issuers: Sequence[x509.Certificate] = (),
+) -> Engine:
     """The engine of an existing CA's database: refused when the database is missing, has no
     tables, holds no record of this CA (its `init` audit entry), records another issuing CA
-    than `issuing_ca` (the SHA-256 thumbprint of this home's issuing.crt; a database made before
-    it was recorded is told by the CA's name alone), or lacks a table of the schema
-    it was made with (a dropped `revocations` made again empty took every revoked certificate
-    off the CRLs). A SQLite file is never created here (connecting would make an empty one);
-    tables added by a newer lyncpki are, and the schema version is then recorded."""
+    than `issuing_ca` (the SHA-256 thumbprint of this home's issuing.crt), or lacks a table of
+    the schema it was made with (a dropped `revocations` made again empty took every revoked
+    certificate off the CRLs). A SQLite file is never created here (connecting would make an
+    empty one); tables added by a newer lyncpki are, and the schema version is then recorded.
+
+    A database made before the issuing CA was recorded gets `issuing_ca` recorded when
+    `issuers` are given (the home's issuing and root CA certificates: an open with the CA's
+    keys) and its newest certificates were all signed by one of them (or it holds none); one
+    whose certificates another CA signed is refused, and nothing is recorded."""
     path = sqlite_path(url)
     if path is not None and not path.startswith("file:") and not Path(path).is_file():
         raise missing_or_empty(url, where)
@@ -715,8 +732,13 @@ def open_existing(url: str, *, ca: str, where: str, issuing_ca: str | None = Non
             raise another_ca(url, where, recorded, issuing_ca)
         if missing := set(tables_of(min(version, SCHEMA_VERSION)) - present):
             raise missing_tables(url, where, missing)
+        to_record = issuing_ca if issuers and recorded is None else None
+        if to_record is not None:  # before anything is written: another CA's is left as it is
+            _check_issuers(engine, url, where, to_record, issuers)
         if version < SCHEMA_VERSION:
             _migrate(engine, version)
+        if to_record is not None:
+            _record_issuing_ca(engine, url, where, to_record)
     except DBAPIError as error:
         engine.dispose()
         raise unusable(url, error, existing=True) from None
@@ -724,6 +746,57 @@ def open_existing(url: str, *, ca: str, where: str, issuing_ca: str | None = Non
         engine.dispose()
         raise
     return engine
+
+
+def _check_issuers(
+    engine: Engine, url: str, where: str, issuing_ca: str, issuers: Sequence[x509.Certificate]
+) -> None:
+    """Refuse a database that records no issuing CA when one of its newest certificates was
+    not signed by one of `issuers` (a home given another home's database of the same CA name
+    published that CA's revocations under its own name: a certificate it had revoked verified
+    again)."""
+    with engine.connect() as conn:
+        newest = conn.execute(
+            select(certificates.c.serial, certificates.c.der)
+            .order_by(certificates.c.issued_at.desc())
+            .limit(EVIDENCE_CERTIFICATES)
+        ).all()
+    for serial, der in newest:
+        if not _signed_by_one_of(bytes(der), issuers):
+            raise LyncPkiError(
+                f"the CA database {redact(url)} of {where} records no issuing CA (it was made "
+                f"before lyncpki recorded one) and its certificate {serial} was not signed by "
+                f"this home's CA (issuing.crt {issuing_ca}, or its root): it is another CA's "
+                "database, whose certificates, revocations and CRL numbers are not this CA's",
+                "point this home at this CA's own database (db_url in its ca/config.json), or "
+                "restore this CA's database from a backup; nothing was written to this one",
+            )
+
+
+def _record_issuing_ca(engine: Engine, url: str, where: str, issuing_ca: str) -> None:
+    """Record `issuing_ca` in a database that records none (its certificates checked); another
+    process of the CA (a `ca serve` worker) may record it at the same moment."""
+    with contextlib.suppress(IntegrityError), writer(engine).begin() as conn:
+        if _meta(conn, ISSUING_CA) is None:
+            _set_meta(conn, ISSUING_CA, issuing_ca)
+    with engine.connect() as conn:
+        recorded = _meta(conn, ISSUING_CA)
+    if recorded is not None and recorded != issuing_ca:
+        raise another_ca(url, where, recorded, issuing_ca)
+
+
+def _signed_by_one_of(der: bytes, issuers: Sequence[x509.Certificate]) -> bool:
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return False
+    for issuer in issuers:
+        try:
+            certificate.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
 
 
 def _migrate(engine: Engine, version: int) -> None:
