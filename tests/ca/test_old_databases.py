@@ -5,14 +5,16 @@ tables are gone, and the CA then lists, issues, revokes and publishes CRLs opens
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ca_tools import PASSPHRASE, crl_text, make_ca, openssl_req, run_openssl, serial_of, write_pem
 from cryptography import x509
 from old_databases import SCHEMA_1, make_schema_1, table_names
-from sqlalchemy import delete, select, update
+from sqlalchemy import create_engine, delete, select, update
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner, Result
 
@@ -245,3 +247,74 @@ def test_an_older_database_without_certificates_is_recorded_as_the_homes(tmp_pat
     _forget_issuing_ca(url)
     assert cli("ca", "crl", "--home", ca.home.root).exit_code == 0
     assert _recorded(url) == _thumbprint(ca.home.root)
+
+
+# ---------------------------------------------------------------- a read-only PostgreSQL role
+@pytest.fixture
+def reader(postgres_url: str) -> Iterator[tuple[str, str]]:
+    """A role of this test that may only read the CA tables of `postgres_url` (an auditor's,
+    a monitoring job's): (its name, its URL). Dropped afterwards."""
+    role = f"lyncpki_reader_{secrets.token_hex(4)}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+    host, name = postgres_url.rsplit("@", 1)[1].rsplit("/", 1)
+    try:
+        yield role, f"postgresql+psycopg://{role}@{host}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"
+            )
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+        admin.dispose()
+
+
+def _grant_reads(url: str, role: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    engine.dispose()
+
+
+def test_a_read_only_role_on_an_older_database_is_told_to_have_the_owner_upgrade_it(
+    postgres_url: str, reader: tuple[str, str], tmp_path: Path, work: Path
+) -> None:
+    """`ca list` through a role with only SELECT on a database of an older schema ran the
+    migration and failed with "permission denied for schema public" and the fix "create the
+    schema (CREATE SCHEMA ...) or correct options=-csearch_path": the schema was there."""
+    role, reader_url = reader
+    ca = make_ca(tmp_path / "owner", postgres_url)
+    assert ca.submit(openssl_req(work), requester="t").certificate is not None
+    ca.engine.dispose()
+    make_schema_1(postgres_url)
+    _grant_reads(postgres_url, role)
+    audit_home = tmp_path / "auditor"
+    shutil.copytree(ca.home.root, audit_home)
+    _give(audit_home, reader_url)
+
+    refused = cli("ca", "list", "--home", audit_home)
+    assert refused.exit_code == 2
+    assert "has the tables of an older lyncpki (schema 1" in refused.stderr
+    assert "permission denied" in refused.stderr
+    assert "owner" in refused.stderr and "search_path" not in refused.stderr
+    assert f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}" in refused.stderr
+
+    assert cli("ca", "list", "--home", ca.home.root).exit_code == 0  # the owner upgrades it
+    _grant_reads(postgres_url, role)  # the new tables, as the old ones were
+    listed = cli("ca", "list", "--json", "--home", audit_home)
+    assert listed.exit_code == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 1
+
+
+def test_a_permission_error_on_an_existing_schema_gets_no_search_path_advice() -> None:
+    """The fix of "permission denied for schema public" named the URL's search_path; for an
+    existing CA database it now names the user and its privileges."""
+    url = "postgresql+psycopg://reader@db/pki"
+    existing = db._open_fix(url, "permission denied for schema public", existing=True)
+    assert "search_path" not in existing and "owns the database" in existing
+    new = db._open_fix(url, "permission denied for schema public")
+    assert "search_path" not in new and "CREATE ON SCHEMA" in new
+    unset = db._open_fix(url, "no schema has been selected to create in")
+    assert "search_path" in unset

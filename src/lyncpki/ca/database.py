@@ -438,7 +438,19 @@ def _open_fix(url: str, said: str, *, existing: bool = False) -> str:
             f"check the free space and the permissions of {Path(path).parent} (a SQLite "
             "database writes its journal beside it)"
         )
-    if "schema" in said:
+    if "permission denied" in said or "must be owner" in said:
+        if existing:  # the schema and tables are there: this user may not do what was asked
+            return (
+                "the user in the URL lacks a privilege on the CA database: give the home's "
+                "db_url (ca/config.json) the user that owns the database, or have the owner "
+                "grant this user what it lacks (GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN "
+                "SCHEMA public TO USER, and USAGE ON ALL SEQUENCES)"
+            )
+        return (
+            "the user in the URL may not create tables there: use a database it owns "
+            "(createdb -O USER NAME), or have the owner grant it CREATE ON SCHEMA public"
+        )
+    if "no schema has been selected" in said or ("schema" in said and "does not exist" in said):
         return (
             "the URL's search_path names no schema this user may create in: create the schema "
             "(CREATE SCHEMA ...) or correct options=-csearch_path%3D... in the URL"
@@ -593,6 +605,17 @@ def claim(engine: Engine, init: dict[str, Any], issuing_ca: str) -> None:
         _set_meta(conn, ISSUING_CA, issuing_ca)
 
 
+def _is_denied(error: DBAPIError) -> bool:
+    """Whether the database refused the user the privilege (PostgreSQL's
+    insufficient_privilege, 42501)."""
+    orig = error.orig
+    return (
+        getattr(orig, "sqlstate", None) == "42501"
+        or type(orig).__name__ == "InsufficientPrivilege"
+        or "permission denied" in str(orig).lower()
+    )
+
+
 def is_missing_table(error: DBAPIError) -> bool:
     """Whether the database answered that a table of the CA is not there: PostgreSQL's
     undefined_table (42P01), SQLite's "no such table" (a database dropped and created again
@@ -736,7 +759,7 @@ def open_existing(
         if to_record is not None:  # before anything is written: another CA's is left as it is
             _check_issuers(engine, url, where, to_record, issuers)
         if version < SCHEMA_VERSION:
-            _migrate(engine, version)
+            _migrate(engine, url, where, version)
         if to_record is not None:
             _record_issuing_ca(engine, url, where, to_record)
     except DBAPIError as error:
@@ -799,17 +822,40 @@ def _signed_by_one_of(der: bytes, issuers: Sequence[x509.Certificate]) -> bool:
     return False
 
 
-def _migrate(engine: Engine, version: int) -> None:
+def _migrate(engine: Engine, url: str, where: str, version: int) -> None:
     """Bring a database of schema `version` up to SCHEMA_VERSION: the tables of the newer
     versions made (idempotent), the audit log of version 1 made append-only (a database made
-    before 2026-11-24 had no triggers), and the version recorded, all in one transaction."""
-    with writer(engine).begin() as conn:
-        metadata.create_all(conn)  # the tables of a newer schema (checked first: idempotent)
-        if version < 2:
-            for statement in _APPEND_ONLY.get(conn.dialect.name, []):
-                conn.exec_driver_sql(statement)
+    before 2026-11-24 had no triggers), and the version recorded. Every command does it, a
+    read too (this version's reads use the newer tables); a user that may not create tables
+    (a read-only role) is told to have the owner do it once."""
+    try:
+        with writer(engine).begin() as conn:
+            metadata.create_all(conn)  # the tables of a newer schema (checked first)
+            if version < 2:
+                for statement in _APPEND_ONLY.get(conn.dialect.name, []):
+                    conn.exec_driver_sql(statement)
+    except DBAPIError as error:
+        if not _is_denied(error):
+            raise
+        said = str(error.orig).strip().splitlines()[0]
+        raise LyncPkiError(
+            f"the CA database {redact(url)} of {where} has the tables of an older lyncpki "
+            f"(schema {version}; this version's is {SCHEMA_VERSION}), and the user in the URL "
+            f"may not add the new ones ({said}): this version reads them too",
+            "upgrade it once as the database's owner: run one lyncpki command (lyncpki ca "
+            "list) with a db_url naming the owner in the home's ca/config.json, then have the "
+            "owner grant this user the new tables as the old ones (GRANT SELECT ON ALL TABLES "
+            f"IN SCHEMA public TO {_user_of(url)}); nothing is lost, tables are only added",
+        ) from None
     with contextlib.suppress(IntegrityError), writer(engine).begin() as conn:
         _set_meta(conn, "schema", str(SCHEMA_VERSION))  # or another process did
+
+
+def _user_of(url: str) -> str:
+    try:
+        return make_url(url).username or "USER"
+    except (ArgumentError, ValueError):
+        return "USER"
 
 
 def redact(url: str) -> str:
