@@ -159,7 +159,9 @@ def _give(home: Path, url: str) -> str:
         mine = home / "ca" / "ca.sqlite"
         for stale in mine.parent.glob("ca.sqlite*"):
             stale.unlink()
-        shutil.copyfile(path, mine)
+        for suffix in ("", "-wal"):  # what is not checkpointed yet is in the -wal file
+            if Path(path + suffix).exists():
+                shutil.copyfile(path + suffix, str(mine) + suffix)
         return f"sqlite:///{mine}"
     config = home / "ca" / "config.json"
     data = json.loads(config.read_text())
