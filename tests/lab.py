@@ -142,6 +142,13 @@ def thumbprint_of(cert: Path) -> str:
 
 
 APPROVAL_TEMPLATE = "WebServerApproval"
+# templates.yaml of a home made before b2d154a (OCSPResponseSigning without approval)
+OLD_TEMPLATES = ROOT / "tests" / "old_homes" / "templates.d43e046.yaml"
+
+
+def use_old_templates(home: Path) -> None:
+    """The home's templates.yaml as lyncpki d43e046 wrote it at `ca init`."""
+    shutil.copyfile(OLD_TEMPLATES, home / "ca" / "templates.yaml")
 
 
 def add_approval_template(home: Path) -> None:

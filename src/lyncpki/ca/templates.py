@@ -61,9 +61,32 @@ class Template:
     path_length: int | None = None
     max_sans: int = 250
     namespaces: tuple[str, ...] = field(default=())  # empty: the CA's namespaces apply
+    # A template that grants authority (grants_authority) issues without approval only with
+    # this set: templates.yaml of homes made before b2d154a say `approval: false` for
+    # OCSPResponseSigning, and are held for approval without it (TemplateSet.held).
+    allow_authority_without_approval: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.grants_authority:  # meaningless there: not written out
+            del data["allow_authority_without_approval"]
+        return data
+
+    @property
+    def grants_authority(self) -> bool:
+        """Whether its certificates vouch for others' on the CA's behalf: a CA certificate (it
+        signs certificates and CRLs) or a delegated OCSP responder's (its answers are taken for
+        the CA's: "good" for a certificate the CA revoked)."""
+        return self.is_ca or "key_cert_sign" in self.key_usage or "OCSPSigning" in self.eku
+
+    @property
+    def lacks_approval(self) -> bool:
+        """Grants authority without a CA manager's approval, and was not set to on purpose."""
+        return (
+            self.grants_authority
+            and not self.approval
+            and not self.allow_authority_without_approval
+        )
 
     @classmethod
     def from_dict(cls, data: object, source: str) -> Template:
@@ -162,6 +185,7 @@ _FIELD_KINDS: dict[str, Kind] = {
     "path_length": "int-or-null",
     "max_sans": "int",
     "namespaces": "list",
+    "allow_authority_without_approval": "bool",
 }
 
 
@@ -212,10 +236,19 @@ BUILTIN: tuple[Template, ...] = (
 
 
 class TemplateSet:
-    """The templates a CA offers, looked up by name (case-insensitive, as AD CS does)."""
+    """The templates a CA offers, looked up by name (case-insensitive, as AD CS does).
+
+    A template that grants authority (OCSP signing, CA certificates) without approval, and not
+    set to on purpose (allow_authority_without_approval), is offered as needing a CA manager's
+    approval: its name is in `held`, and the file that says otherwise is to be corrected
+    (held_notice)."""
 
     def __init__(self, templates: Iterable[Template]) -> None:
-        self._by_name = {t.name.lower(): t for t in templates}
+        listed = list(templates)
+        self.held = tuple(t.name for t in listed if t.lacks_approval)
+        self._by_name = {
+            t.name.lower(): replace(t, approval=True) if t.lacks_approval else t for t in listed
+        }
 
     def __iter__(self) -> Iterator[Template]:
         return iter(self._by_name.values())
@@ -235,3 +268,23 @@ class TemplateSet:
 
 
 DEFAULT_TEMPLATES = TemplateSet(BUILTIN)
+
+
+def held_notice(templates: TemplateSet, source: str) -> tuple[str, str] | None:
+    """What to tell the administrator of a templates.yaml whose templates grant authority
+    without approval (as lyncpki wrote OCSPResponseSigning before 2026-12-01): the message and
+    its fix. None when there is none."""
+    if not templates.held:
+        return None
+    names = ", ".join(templates.held)
+    one = len(templates.held) == 1
+    their, them = ("its", "it") if one else ("their", "them")
+    return (
+        f"{source}: template{'' if one else 's'} {names} say{'s' if one else ''} approval: "
+        f"false, but {their} certificates vouch for others on the CA's behalf (a delegated "
+        "OCSP responder's answers are taken for the CA's, a CA certificate signs "
+        f"certificates): every request for {them} now waits for a CA manager's approval",
+        f"set approval: true for {names} in {source} to make the file say what the CA does; "
+        "only if any requester is to get such a certificate at once, add "
+        "allow_authority_without_approval: true to the template instead",
+    )

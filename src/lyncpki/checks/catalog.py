@@ -69,6 +69,14 @@ _OTHERS = (
         "a server assigns its own OAuthTokenIssuer instead of the global one",
     ),
     RuleInfo(
+        "ca.template-approval",
+        Severity.WARNING,
+        "-",
+        "deployment",
+        "a template of the home CA grants OCSP signing or CA certificates without approval "
+        "(held for approval all the same)",
+    ),
+    RuleInfo(
         "input.key-in-clear",
         Severity.WARNING,
         "R-GEN-12",

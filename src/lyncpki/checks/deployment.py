@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from lyncpki.checks.ca_templates import ca_template_findings
 from lyncpki.checks.certificate_rules import (
     RULES,
     CertificateContext,
@@ -139,7 +140,7 @@ def check_deployment(job: DeploymentCheck) -> list[Finding]:
     """Every finding of the deployment's stores against the plan (and of the pools' and the
     OAuth certificate's sameness), in the report's order."""
     with gc_paused():
-        return _check_deployment(job)
+        return _check_deployment(job) + ca_template_findings(job.home)
 
 
 # Certificates read before pyca's work on them is done together, then judged by the rules:

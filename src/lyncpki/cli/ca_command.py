@@ -30,7 +30,7 @@ from lyncpki.ca.home import (
     resolve_passphrase,
 )
 from lyncpki.ca.policy import RequestRefused
-from lyncpki.ca.templates import ALL_KEYS, DEFAULT_TEMPLATES, OCSP_SIGNER_TEMPLATE
+from lyncpki.ca.templates import ALL_KEYS, DEFAULT_TEMPLATES, OCSP_SIGNER_TEMPLATE, held_notice
 from lyncpki.cli.ca_context import (
     HomeOption,
     JsonOption,
@@ -1007,7 +1007,10 @@ def _templates(home: Path | None, as_json: bool) -> None:
 
     ca_home = home_of(home)
     if ca_home.exists():
-        templates = list(load_templates(ca_home))
+        offered = load_templates(ca_home)
+        templates = list(offered)
+        if notice := held_notice(offered, str(ca_home.templates_file)):
+            stderr.print(f"warning: {notice[0]}\n  fix: {notice[1]}", markup=False)
     else:  # a mistyped --home showed the built-ins as if they were its CA's
         templates = list(DEFAULT_TEMPLATES)
         stderr.print(

@@ -21,6 +21,7 @@ from lyncpki.atomic import write_atomic
 from lyncpki.ca.accounts import Accounts, Role
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import PASSPHRASE_ENV, resolve_passphrase
+from lyncpki.ca.templates import held_notice
 from lyncpki.cli.ca_context import (
     HomeOption,
     JsonOption,
@@ -166,6 +167,8 @@ def _serve(
         file=sys.stderr,
         flush=True,
     )
+    if notice := held_notice(ca.templates, str(ca_home.templates_file)):
+        print(f"warning: {notice[0]}\n  fix: {notice[1]}", file=sys.stderr, flush=True)
     try:
         if workers == 1:
             app = create_app(ca, ocsp=ocsp_responder(ca, secret))
