@@ -36,6 +36,7 @@ from lyncpki.cli.ca_context import (
 from lyncpki.cli.output import emit_json, guarded, stdout
 from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret, read_input, read_secret
+from lyncpki.service.workers import HOME_VARIABLE, PARENT_VARIABLE, home_workers
 
 PASSWORD_ENV = "LYNCPKI_ACCOUNT_PASSWORD"
 
@@ -122,7 +123,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from lyncpki.service.app import HOME_VARIABLE, ROOT_KEY_VARIABLE, create_app, ocsp_responder
+    from lyncpki.service.app import ROOT_KEY_VARIABLE, create_app, ocsp_responder
     from lyncpki.service.tls import PROTOCOL
 
     if (tls_cert is None) != (tls_key is None):
@@ -159,7 +160,7 @@ def _serve(
     # Secure flag too). A reverse proxy in front is not supported: it would make every client
     # one address.
     tls_options["proxy_headers"] = False
-    check_port(host, port)  # before saying where the service is
+    check_port(host, port, ca_home.root)  # before saying where the service is
     where = authority_of(host, port)
     print(
         f"lyncpki CA service on {scheme}://{where} ({workers} worker(s)); "
@@ -182,6 +183,7 @@ def _serve(
             return
         ca.engine.dispose()
         os.environ[HOME_VARIABLE] = str(ca_home.root.resolve())
+        os.environ[PARENT_VARIABLE] = str(os.getpid())  # each worker ends with this process
         os.environ[PASSPHRASE_ENV] = secret.decode()  # inherited by the workers only
         os.environ[ROOT_KEY_VARIABLE] = "1" if root_key else "0"
         uvicorn.run(
@@ -210,10 +212,11 @@ def authority_of(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def check_port(host: str, port: int) -> None:
+def check_port(host: str, port: int, home: Path | None = None) -> None:
     """Refuse an address the service cannot listen on — none at all, another program listening
     there, an address not of this machine, a port that needs privileges — before announcing the
-    service (uvicorn would say so after the announcement, in its own words, and exit 3)."""
+    service (uvicorn would say so after the announcement, in its own words, and exit 3). A port
+    held by `home`'s own service workers is said to be theirs."""
     if not host.strip():
         # an empty --host binds every interface: all of them must be asked for by name
         raise LyncPkiError(
@@ -229,10 +232,7 @@ def check_port(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise LyncPkiError(
-                    f"{where} is in use (another program listens there)",
-                    "choose another --port or stop what listens there",
-                ) from None
+                raise _port_taken(where, port, home) from None
             if error.errno == errno.EACCES:
                 raise LyncPkiError(
                     f"cannot listen on {where}: permission denied",
@@ -242,6 +242,29 @@ def check_port(host: str, port: int) -> None:
                 f"cannot listen on {where}: {error.strerror or error}",
                 "give an address of this machine with --host (0.0.0.0: all of them)",
             ) from None
+
+
+def _port_taken(where: str, port: int, home: Path | None) -> LyncPkiError:
+    """Whose the port is: this home's own service workers when they can be told (/proc)."""
+    workers = home_workers(home, port) if home is not None else None
+    if workers is None:
+        return LyncPkiError(
+            f"{where} is in use (another program listens there)",
+            "choose another --port or stop what listens there",
+        )
+    pids = " ".join(map(str, workers.pids))
+    if workers.orphaned:
+        return LyncPkiError(
+            f"{where} is in use by this home's own CA service workers (pid {pids}), left "
+            "running by a `lyncpki ca serve` that ended without stopping them (killed?)",
+            f"stop them (kill {pids}), then start the service again",
+        )
+    return LyncPkiError(
+        f"{where} is in use by this home's own CA service (its workers: pid {pids}): it is "
+        "already serving",
+        "use the running service, or stop its `lyncpki ca serve` (the parent of those "
+        "workers) first",
+    )
 
 
 def check_tls_pair(cert_file: Path, key_file: Path) -> None:

@@ -4,11 +4,9 @@ the certificates' CRL, AIA and OCSP URLs name."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -34,11 +32,11 @@ from lyncpki.ca.home import (
 from lyncpki.deployment.needs import Revoked
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
+from lyncpki.parent_death import die_with_parent
 from lyncpki.topology.names import is_within
 from lyncpki.x509.identifiers import thumbprint
 
 DEPLOY_ACCOUNT = "lyncpki-deploy"
-PR_SET_PDEATHSIG = 1
 LOOPBACK = "127.0.0.1"
 
 
@@ -156,13 +154,9 @@ def deploy_account(ca: CertificateAuthority) -> tuple[str, str]:
 
 
 def _die_with_parent() -> None:
-    """In the service's child process: end it when deploy ends, even killed (Linux
-    PR_SET_PDEATHSIG), so that a killed run leaves no service holding the CA's port."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the port is freed when it is stopped
-        pass
+    """In the service's child process: end it when deploy ends, even killed, so that a killed
+    run leaves no service holding the CA's port."""
+    die_with_parent(None)
 
 
 class ServiceProcess:

@@ -5,7 +5,6 @@ the stores' passphrase before handing both back. No key leaves a worker unencryp
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 from collections.abc import Callable, Sequence
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from lyncpki.keyspec import KeySpec
+from lyncpki.parent_death import die_with_parent
 from lyncpki.store.server_store import SealedKey
 from lyncpki.x509.keys import encrypt_key, generate_key, key_id
 from lyncpki.x509.requests import RequestSubject, build_request
@@ -47,20 +47,11 @@ def make_one(order: KeyOrder, secret: bytes) -> MadeKey:
     )
 
 
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
 def _die_with(parent: int) -> None:
     """In a worker, first: killed with the deploy process. A forked worker holds every file the
     deploy had open, its lock among them: killed mid-run (kill -9), the deploy left its workers
     waiting forever, and every later deploy on that home was refused as "running"."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the check below still ends a late orphan
-        pass
-    if os.getppid() != parent:  # the deploy died before the line above took effect
-        os._exit(1)
+    die_with_parent(parent, signal.SIGKILL)
 
 
 def make_keys(

@@ -47,6 +47,7 @@ from lyncpki.service.ocsp_http import (
 from lyncpki.service.published import PublishedFiles
 from lyncpki.service.replay import replay
 from lyncpki.service.submissions import Submissions
+from lyncpki.service.workers import HOME_VARIABLE, end_with_service
 from lyncpki.web.api_reference import add_api_reference
 from lyncpki.web.console import add_console
 from lyncpki.x509.identifiers import thumbprint
@@ -582,14 +583,15 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
     return app
 
 
-HOME_VARIABLE = "LYNCPKI_SERVICE_HOME"
 ROOT_KEY_VARIABLE = "LYNCPKI_SERVICE_ROOT_KEY"  # "1": the workers hold the root key too
 
 
 def app_from_environment() -> ServiceApp:
     """The factory `uvicorn --workers N` calls in each worker process: the CA home comes from
     LYNCPKI_SERVICE_HOME, the passphrase as everywhere (LYNCPKI_CA_PASSPHRASE, ...); the root
-    key is opened only when LYNCPKI_SERVICE_ROOT_KEY is 1 (ca serve --root-key)."""
+    key is opened only when LYNCPKI_SERVICE_ROOT_KEY is 1 (ca serve --root-key). The worker
+    ends with the `ca serve` that started it, even when that one is killed."""
+    end_with_service()
     home = CaHome(Path(os.environ[HOME_VARIABLE]))
     passphrase = resolve_passphrase(home)
     root_key = os.environ.get(ROOT_KEY_VARIABLE) == "1"
