@@ -6,13 +6,20 @@ request; `deploy` adds its topology's own."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from lab import ACCOUNTS, CONTOSO, lab_env, make_lab, ok, openssl, openssl_request, run_lyncpki
+from lyncpki.ca.authority import CREATION_LOCK
+from lyncpki.file_lock import exclusive
 
 REQUESTER = "fe-requester"
+LYNCPKI = (sys.executable, "-m", "lyncpki")
 
 
 def _enroll(url: str, request: Path) -> httpx.Response:
@@ -89,3 +96,52 @@ def test_deploy_adds_the_namespace_of_a_sip_domain_added_to_its_topology(tmp_pat
     cert = home / "servers" / "fe01.contoso.net" / "certs" / f"{current}.crt"
     text = openssl("x509", "-in", cert, "-noout", "-ext", "subjectAltName")
     assert "sip.litware.com" in text
+
+
+def _waiting_on(lock: Path) -> int:
+    """How many processes wait for the flock on `lock` (/proc/locks lists them with ->)."""
+    inode = f":{lock.stat().st_ino} "
+    lines = Path("/proc/locks").read_text().splitlines()
+    return sum(1 for line in lines if "->" in line and inode in line)
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="Linux only")
+def test_two_domain_additions_at_once_both_stay(tmp_path: Path) -> None:
+    """Two `ca domains --add` at once, made to meet: each has opened the CA (and read its
+    namespaces) and waits for config.json's lock, held here; released, each adds its domain to
+    the set as the other left it. Each used to write the set it had read, with its domain:
+    the first's was lost, though both said "added"."""
+    lab = make_lab(tmp_path, serve=False)
+    lock = lab.home / CREATION_LOCK
+    lock.touch()
+    adding = ("adatum.com", "litware.com")
+    with exclusive(lock):
+        processes = [
+            subprocess.Popen(
+                [*LYNCPKI, "ca", "domains", "--add", domain, "--home", str(lab.home)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=lab_env(),
+            )
+            for domain in adding
+        ]
+        deadline = time.monotonic() + 60
+        while _waiting_on(lock) < len(processes):
+            assert time.monotonic() < deadline, "the two changes never met at the lock"
+            assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
+            time.sleep(0.05)
+    outputs = [p.communicate(timeout=60) for p in processes]
+    for process, (out, err), domain in zip(processes, outputs, adding, strict=True):
+        assert process.returncode == 0, err
+        assert f"added {domain}" in out
+    namespaces = json.loads(ok(lab.cli("ca", "domains", "--json")).stdout)["namespaces"]
+    assert set(adding) <= set(namespaces), namespaces
+    audit = json.loads(ok(lab.cli("ca", "audit", "--json")).stdout)
+    changes = [a["detail"] for a in audit if a["action"] == "namespaces" and a["outcome"] == "ok"]
+    assert len(changes) == 2, changes
+    first, second = sorted(changes, key=lambda d: len(d.partition(" -> ")[0]))
+    added_first = next(d for d in adding if d in first.partition(" -> ")[2])
+    # the audit says the real change: the second one started from the first one's set
+    assert added_first in second.partition(" -> ")[0], changes
+    assert set(adding) <= set(second.partition(" -> ")[2].split(", ")), changes

@@ -228,6 +228,23 @@ class CrlInfo:
     delta_crl: CrlInfo | None = None  # the delta published with a full CRL
 
 
+@dataclass(frozen=True, slots=True)
+class NamespaceChange:
+    """The CA's namespaces before and after a change (`change_namespaces`), as config.json held
+    them under the lock: what another process changed meanwhile is in both."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.after) - set(self.before)))
+
+    @property
+    def removed(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.before) - set(self.after)))
+
+
 def _signing_hash(template: Template, wanted: str | None) -> str:
     """The hash to sign with: the one asked for when the template allows it, else SHA-256
     (or the template's first when it does not list SHA-256)."""
@@ -1548,28 +1565,52 @@ class CertificateAuthority:
             ).first()
         return None if row is None else (row.revoked_at, row.reason)
 
-    def set_namespaces(self, namespaces: Sequence[str], *, actor: str) -> tuple[str, ...]:
-        """Replace the DNS namespaces the CA may sign (a SIP domain added to the deployment
-        needs its own); the change is audited. An empty set is refused: it would mean "any
-        name", which only `ca init --any-domain` chooses. Returns the new set, sorted."""
-        wanted = tuple(sorted(dict.fromkeys(namespaces)))
-        if not wanted and self.config.namespaces:
-            refusal = CaError(
-                "a CA needs at least one namespace (none would let it sign any name)",
-                "keep one domain, or make a CA with lyncpki ca init --any-domain",
-            )
+    def change_namespaces(
+        self, *, add: Sequence[str] = (), remove: Sequence[str] = (), actor: str
+    ) -> NamespaceChange:
+        """Add and remove DNS namespaces the CA may sign (a SIP domain added to the deployment
+        needs its own); the change is audited with the set it was made to. The change is applied
+        to the set as config.json holds it under the lock, not as this process read it: two
+        `ca domains --add` at once each kept its own addition only, and the other was lost.
+        Refused: removing one the CA does not have, changing a CA that signs any name, and an
+        empty set (it would mean "any name", which only `ca init --any-domain` chooses)."""
+        added, dropped = tuple(dict.fromkeys(add)), set(remove)
+        refusal: CaError | None = None
+        with exclusive(self.home.root / CREATION_LOCK):  # one change of config.json at once
+            config = self.home.read_config()
+            before = config.namespaces
+            wanted = tuple(sorted({d for d in (*before, *added) if d not in dropped}))
+            unknown = sorted(dropped - set(before))
+            if not before and (added or dropped):
+                refusal = CaError(
+                    "this CA signs any name (made with --any-domain): it has no namespaces to "
+                    "change",
+                    "make a CA with --domain if it should be limited",
+                )
+            elif unknown:
+                refusal = CaError(
+                    f"{', '.join(unknown)}: not a namespace of this CA ({', '.join(before)})",
+                    "give one of the namespaces listed by: lyncpki ca domains",
+                )
+            elif not wanted and before:
+                refusal = CaError(
+                    "a CA needs at least one namespace (none would let it sign any name)",
+                    "keep one domain, or make a CA with lyncpki ca init --any-domain",
+                )
+            elif wanted != tuple(sorted(before)):
+                config = replace(config, namespaces=wanted)
+                self.home.write_config(config)
+            self.config = config
+        if refusal is not None:
             self.audit(actor, "namespaces", self.config.slug, "refused", refusal.message)
             raise refusal
-        before = self.config.namespaces
-        if wanted != tuple(sorted(before)):
-            with exclusive(self.home.root / CREATION_LOCK):  # one change of config.json at once
-                self.config = replace(self.home.read_config(), namespaces=wanted)
-                self.home.write_config(self.config)
+        change = NamespaceChange(before, self.config.namespaces)
+        if change.added or change.removed:
             self.audit(
                 actor, "namespaces", self.config.slug, "ok",
-                f"{', '.join(before) or '(none)'} -> {', '.join(wanted)}",
+                f"{', '.join(before) or '(none)'} -> {', '.join(change.after)}",
             )  # fmt: skip
-        return wanted
+        return change
 
     def chain(self) -> list[x509.Certificate]:
         """Issuing CA then root: what a relying server must hold."""

@@ -956,28 +956,13 @@ def _domains(
         added += _topology_namespaces(topology)
     changing = bool(added or remove)
     ca = open_signing(home, passphrase_file) if changing else open_read(home)
-    before = ca.config.namespaces
-    dropped = {normalize(d) for d in remove}
-    unknown = sorted(dropped - set(before))
-    refusal = None
-    if not before and changing:
-        refusal = LyncPkiError(
-            "this CA signs any name (made with --any-domain): it has no namespaces to change",
-            "make a CA with --domain if it should be limited",
+    if changing:  # applied to the namespaces as they are when changed (refusals audited)
+        change = ca.change_namespaces(
+            add=added, remove=[normalize(d) for d in remove], actor=actor()
         )
-    elif unknown:
-        refusal = LyncPkiError(
-            f"{', '.join(unknown)}: not a namespace of this CA ({', '.join(before)})",
-            "give one of the namespaces listed by: lyncpki ca domains",
-        )
-    if refusal is not None:  # a change of the CA's policy refused: audited as every refusal
-        ca.audit(actor(), "namespaces", ca.config.slug, "refused", refusal.message)
-        raise refusal
-    after = (
-        ca.set_namespaces([d for d in (*before, *added) if d not in dropped], actor=actor())
-        if changing
-        else before
-    )
+        before, after = change.before, change.after
+    else:
+        before = after = ca.config.namespaces
     if as_json:
         emit_json({"namespaces": list(after), "added": sorted(set(after) - set(before)),
                    "removed": sorted(set(before) - set(after))})  # fmt: skip

@@ -98,8 +98,8 @@ def open_or_create(home: Path, namespaces: Sequence[str], *, demo: bool) -> Open
         # the CA would refuse its names, and this is the administrator's own topology
         ca = CertificateAuthority.open(ca_home, secret)
         added = missing_namespaces(ca.config.namespaces, namespaces)
-        if added:
-            ca.set_namespaces([*ca.config.namespaces, *added], actor="lyncpki deploy")
+        if added:  # added to the namespaces as they are then (a `ca domains` may change them)
+            added = ca.change_namespaces(add=added, actor="lyncpki deploy").added
         return OpenedCa(ca, secret, False, generated, added)
     if not generated:  # the fix deploy can follow: not ca init's --generate-passphrase
         check_new_passphrase(secret, generated=_DEPLOY_GENERATES)
