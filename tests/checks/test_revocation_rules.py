@@ -5,8 +5,11 @@ give no finding."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -175,3 +178,125 @@ def test_threads_asking_for_one_crl_at_once_fetch_it_once(http: Files) -> None:
         source.close()
     assert http.gets == {"/ca.crl": 1}
     assert all(f is fetched[0] for f in fetched) and fetched[0].crl is not None
+
+
+# ----------------------------------------------------------------- full and delta CRLs together
+HOLD = x509.ReasonFlags.certificate_hold
+RELEASED = x509.ReasonFlags.remove_from_crl
+COMPROMISE = x509.ReasonFlags.key_compromise
+
+
+def numbered_crl(
+    number: int,
+    entries: dict[int, x509.ReasonFlags],
+    *,
+    base: int | None = None,
+    freshest: str | None = None,
+) -> x509.CertificateRevocationList:
+    """A full CRL (with the URL of its deltas) or, with `base`, a delta CRL, numbered."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ROOT_NAME)
+        .last_update(NOW - dt.timedelta(hours=1))
+        .next_update(NOW + dt.timedelta(days=7))
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ROOT_KEY.public_key()),
+                       critical=False)
+    )  # fmt: skip
+    if base is not None:
+        builder = builder.add_extension(x509.DeltaCRLIndicator(base), critical=True)
+    if freshest is not None:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(freshest)], None, None, None)
+        builder = builder.add_extension(x509.FreshestCRL([point]), critical=False)
+    for serial, reason in entries.items():
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(serial)
+            .revocation_date(NOW - dt.timedelta(hours=5))
+            .add_extension(x509.CRLReason(reason), critical=False)
+            .build()
+        )
+    return builder.sign(ROOT_KEY, hashes.SHA256())
+
+
+def _serve(http: Files, path: str, crl: x509.CertificateRevocationList) -> None:
+    http.files[path] = (crl.public_bytes(serialization.Encoding.DER), "application/pkix-crl")
+
+
+def _openssl_says_revoked(
+    tmp_path: Path,
+    cert: x509.Certificate,
+    full: x509.CertificateRevocationList,
+    delta: x509.CertificateRevocationList,
+) -> bool:
+    """What `openssl verify -crl_check -use_deltas` says of the certificate, given both CRLs
+    (the independent reference)."""
+    files = {"root.pem": ROOT, "cert.pem": cert, "full.pem": full, "delta.pem": delta}
+    for name, item in files.items():
+        (tmp_path / name).write_bytes(item.public_bytes(serialization.Encoding.PEM))
+    at = str(int(NOW.timestamp()))
+    process = subprocess.run(
+        ["openssl", "verify", "-attime", at, "-crl_check", "-use_deltas", "-CAfile",
+         tmp_path / "root.pem", "-CRLfile", tmp_path / "full.pem", "-CRLfile",
+         tmp_path / "delta.pem", tmp_path / "cert.pem"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if process.returncode == 0:
+        return False
+    assert "certificate revoked" in process.stdout + process.stderr, process
+    return True
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+@pytest.mark.parametrize(
+    ("on_full", "on_delta", "revoked"),
+    [
+        (HOLD, RELEASED, False),  # released after the full CRL: the newer delta says so
+        (None, RELEASED, False),  # a released hold is never a revocation
+        (HOLD, None, True),  # still on hold
+        (None, COMPROMISE, True),  # revoked after the full CRL
+        (HOLD, COMPROMISE, True),  # a hold made final
+    ],
+    ids=["hold-released", "released-only", "hold", "revoked-after-full", "hold-made-final"],
+)
+def test_a_full_crl_and_its_newer_delta_are_read_together(
+    http: Files,
+    tmp_path: Path,
+    on_full: x509.ReasonFlags | None,
+    on_delta: x509.ReasonFlags | None,
+    revoked: bool,
+) -> None:
+    """A delta's removeFromCRL entry was read as a revocation (check said cert.revoked of a
+    certificate released from hold, where OCSP and openssl said good): the delta newer than the
+    full CRL says the certificate's latest status, and removeFromCRL is not revoked."""
+    cert = make(cdp=http.url("/ca.crl"))
+    serial = cert.serial_number
+    full = numbered_crl(10, {serial: on_full} if on_full else {}, freshest=http.url("/ca+.crl"))
+    delta = numbered_crl(11, {serial: on_delta} if on_delta else {}, base=10)
+    http.files["/ca.crl"] = (full.public_bytes(serialization.Encoding.DER), "application/pkix-crl")
+    http.files["/ca+.crl"] = (
+        delta.public_bytes(serialization.Encoding.DER),
+        "application/pkix-crl",
+    )
+    assert _openssl_says_revoked(tmp_path, cert, full, delta) is revoked
+    found = findings(cert)
+    assert set(found) == ({"cert.revoked"} if revoked else set()), found
+    if revoked:
+        where = "/ca+.crl" if on_delta else "/ca.crl"
+        assert f"listed by {http.url(where)}" in found["cert.revoked"]
+
+
+def test_a_delta_not_newer_than_the_full_crl_does_not_release_it(http: Files) -> None:
+    """A delta left from before the full CRL (its number not above the full one's) says
+    nothing newer: the full CRL's revocation stands."""
+    cert = make(cdp=http.url("/ca.crl"))
+    full = numbered_crl(12, {cert.serial_number: COMPROMISE}, freshest=http.url("/ca+.crl"))
+    stale = numbered_crl(11, {cert.serial_number: RELEASED}, base=10)
+    http.files["/ca.crl"] = (full.public_bytes(serialization.Encoding.DER), "application/pkix-crl")
+    http.files["/ca+.crl"] = (
+        stale.public_bytes(serialization.Encoding.DER),
+        "application/pkix-crl",
+    )
+    assert set(findings(cert)) == {"cert.revoked"}

@@ -32,6 +32,7 @@ from lyncpki.checks.revocation import (
     delta_urls,
     http_urls,
     ocsp_urls,
+    revoking_entry,
     signed_by,
 )
 from lyncpki.once import once
@@ -822,23 +823,21 @@ def _crl_expiry(ctx: CertificateContext) -> list[Problem]:
 def _revocation_entry(
     ctx: CertificateContext, cert: x509.Certificate, fetches: Sequence[_Fetched]
 ) -> tuple[x509.RevokedCertificate, str] | None:
-    """The entry that revokes `cert` on its CRLs (full and delta) and the URL of the CRL that
-    lists it, or None."""
-    serial = cert.serial_number
+    """The entry that revokes `cert` on its CRLs (each full CRL with its deltas, a released hold
+    not revoked) and the URL of the CRL that says so, or None."""
     seen: set[str] = set()
     for f in fetches:
-        if f.certificate is not cert or f.fetch.crl is None:
+        if f.certificate is not cert or f.fetch.crl is None or f.fetch.url in seen:
             continue
-        lists = [f.fetch]
-        if ctx.revocation is not None:
-            lists += [ctx.revocation.crl(u) for u in delta_urls(f.fetch.crl, cert)]
-        for crl_fetch in lists:
-            if crl_fetch.crl is None or crl_fetch.url in seen:
-                continue
-            seen.add(crl_fetch.url)
-            entry = crl_fetch.crl.get_revoked_certificate_by_serial_number(serial)
-            if entry is not None:
-                return entry, crl_fetch.url
+        seen.add(f.fetch.url)
+        deltas = (
+            [ctx.revocation.crl(u) for u in delta_urls(f.fetch.crl, cert)]
+            if ctx.revocation is not None
+            else []
+        )
+        found = revoking_entry(f.fetch, deltas, cert.serial_number)
+        if found is not None:
+            return found
     return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -73,6 +73,53 @@ def delta_urls(crl: x509.CertificateRevocationList, cert: x509.Certificate) -> l
             continue
         return [url for point in points for url in http_urls(list(point.full_name or []))]
     return []
+
+
+def _number(crl: x509.CertificateRevocationList) -> int | None:
+    try:
+        return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except (x509.ExtensionNotFound, *UNREADABLE):
+        return None
+
+
+def _released(entry: x509.RevokedCertificate) -> bool:
+    """An entry with reason removeFromCRL: the certificate is not revoked (a hold released)."""
+    try:
+        reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    except (x509.ExtensionNotFound, *UNREADABLE):
+        return False
+    return reason == x509.ReasonFlags.remove_from_crl
+
+
+def revoking_entry(
+    full: CrlFetch, deltas: Sequence[CrlFetch], serial: int
+) -> tuple[x509.RevokedCertificate, str] | None:
+    """The entry that revokes `serial`, read from a full CRL and its delta CRLs as a relying
+    party combines them (RFC 5280 5.2.4, 5.3.1), and the URL of the CRL that says so; None when
+    the certificate is not revoked. A delta newer than the full CRL says the latest status of what
+    it lists: removeFromCRL there releases a hold the full CRL still lists (and revokes nothing).
+    A delta not newer than the full CRL says nothing the full CRL does not."""
+    if full.crl is None:
+        return None
+    full_number = _number(full.crl)
+    newest: tuple[int, x509.RevokedCertificate, str] | None = None
+    for delta in deltas:
+        if delta.crl is None:
+            continue
+        number = _number(delta.crl)
+        if number is not None and full_number is not None and number <= full_number:
+            continue
+        entry = delta.crl.get_revoked_certificate_by_serial_number(serial)
+        if entry is not None and (newest is None or (number or 0) > newest[0]):
+            newest = (number or 0, entry, delta.url)
+    if newest is not None:
+        _, entry, url = newest
+    else:
+        found = full.crl.get_revoked_certificate_by_serial_number(serial)
+        if found is None:
+            return None
+        entry, url = found, full.url
+    return None if _released(entry) else (entry, url)
 
 
 def ocsp_urls(cert: x509.Certificate) -> list[str]:
