@@ -434,6 +434,30 @@ def test_a_released_hold_reaches_the_delta_on_either_database(
 
 
 @pytest.mark.external
+def test_a_hold_released_before_a_full_crl_is_left_out_of_its_deltas(
+    backend_ca: CertificateAuthority, work: Path
+) -> None:
+    """A delta lists what changed since its base (RFC 5280 5.2.4): a hold released before the
+    full CRL was made is no change of the deltas based on it. The released hold's row, the last
+    revocation, was beyond the last id the full CRL counted (it counted listed entries only),
+    so every later delta listed it as removeFromCRL again, each on a base that did not."""
+    ca = backend_ca
+    other = issue(ca, work, "fe05.corp-test.se")
+    cert = issue(ca, work, "fe04.corp-test.se")
+    ca.revoke(serial_of(other), reason=Reason.KEY_COMPROMISE, actor="test")
+    ca.revoke(serial_of(cert), reason=Reason.CERTIFICATE_HOLD, actor="test")
+    ca.publish_crl(actor="test")
+    ca.release(serial_of(cert), actor="test")  # the last revocation row
+    ca.publish_crl(actor="test")  # a full CRL without it, and its delta
+    full, delta = crl_pem(ca), crl_pem(ca, delta=True)
+    assert revoked_serials(full) == [serial_of(other)]
+    assert "No Revoked Certificates." in crl_text(delta), crl_text(delta)
+    ca.publish_crl(actor="test", delta=True)  # a later delta on the same base
+    assert "No Revoked Certificates." in crl_text(delta), crl_text(delta)
+    assert_verifies(ca, cert, flags=["-crl_check", "-use_deltas"], crls=[full, delta])
+
+
+@pytest.mark.external
 def test_another_process_learns_that_the_issuing_ca_was_revoked(
     fresh_ca: CertificateAuthority, work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1836,7 +1836,23 @@ class CertificateAuthority:
         self, conn: Connection, ca: str, after_id: int = 0, *, delta: bool = False
     ) -> tuple[list[x509.RevokedCertificate], int]:
         """The CRL entries of `ca` revoked after `after_id`, built as the rows stream in (no
-        intermediate list), and the last revocation id they cover."""
+        intermediate list), and the last revocation id they cover.
+
+        A full CRL covers the released holds too (it lists them by leaving them out): its last
+        id is the last of every revocation row, so that a delta based on it lists only what
+        changed after it (RFC 5280 5.2.4). Counted from the last listed entry, a hold released
+        after every other revocation was listed as removeFromCRL by every later delta, each
+        based on a full CRL that no longer listed it. Revocation ids commit in their order
+        (db.serialize_revocations): every row up to the last one seen is there to read."""
+        bound: list[Any] = []
+        last = after_id
+        if not delta:
+            covered = conn.execute(
+                select(func.max(db.revocations.c.id)).where(db.revocations.c.ca == ca)
+            ).scalar()
+            last = max(after_id, int(covered or 0))
+            # a released hold is listed by deltas only (RFC 5280: removeFromCRL)
+            bound = [db.revocations.c.id <= last, _IN_FORCE]
         query = DriverQuery(
             select(
                 db.revocations.c.id,
@@ -1844,21 +1860,15 @@ class CertificateAuthority:
                 type_coerce(db.revocations.c.revoked_at, db.CrlDate()),
                 db.revocations.c.reason,
             )
-            .where(
-                db.revocations.c.ca == ca,
-                db.revocations.c.id > after_id,
-                # a released hold is listed by deltas only (RFC 5280: removeFromCRL)
-                *([] if delta else [_IN_FORCE]),
-            )
+            .where(db.revocations.c.ca == ca, db.revocations.c.id > after_id, *bound)
             .order_by(db.revocations.c.id),
             conn.dialect,
         )
         naive_utc = query.processor(2)  # the revocation date as a CRL entry keeps it
         entries: list[x509.RevokedCertificate] = []
-        last = after_id
         for rows in query.batches(conn, _CRL_BATCH):
             add_entries(entries, rows, naive_utc)
-            last = rows[-1][0]
+            last = max(last, rows[-1][0])
         return entries, last
 
     def publish_crl(
