@@ -10,7 +10,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lab import ACCOUNTS, CONTOSO, lab_env, make_lab, openssl, run_lyncpki
+from lab import (
+    ACCOUNTS,
+    CONTOSO,
+    free_port,
+    lab_env,
+    make_lab,
+    ok,
+    openssl,
+    run_lyncpki,
+    start_serve,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.external]
 
@@ -49,3 +59,59 @@ def test_public_names_from_another_ca_service_are_reported(tmp_path: Path) -> No
         assert again.returncode == 0, again.stdout + again.stderr
     finally:
         lab.stop()
+
+
+def _default_of(home: Path, server: str = "fe01.contoso.net") -> tuple[str, str]:
+    """The thumbprint of the server's Default certificate and its serial (as openssl says)."""
+    store = json.loads((home / "servers" / server / "store.json").read_text())
+    current = store["assignments"]["Default"]["current"]["thumbprint"]
+    cert = home / "servers" / server / "certs" / f"{current}.crt"
+    serial = openssl("x509", "-in", cert, "-noout", "-serial").strip().split("=", 1)[1]
+    return current, serial
+
+
+def test_a_certificate_the_ca_service_revoked_is_renewed_with_ca(tmp_path: Path) -> None:
+    """`deploy --ca URL` judged nothing revoked: a certificate the CA service had revoked was
+    "in place" ("nothing to do"), then the run's check failed over it (NOT DONE), run after
+    run. It learns revocation as a Lync server does (the CRL at the CDP, OCSP) and renews it;
+    when that cannot be learned, the run says so."""
+    lab = make_lab(tmp_path / "lab")
+    second = None
+    try:
+        home = tmp_path / "home"
+        env = lab_env(
+            LYNCPKI_STORE_PASSPHRASE="store-passphrase-Zr4",
+            LYNCPKI_CA_PASSWORD=ACCOUNTS[REQUESTER][1],
+        )
+        deploy = ["deploy", CONTOSO, "--home", home, "--no-live", "--ca-account", REQUESTER]
+        first = run_lyncpki(*deploy, "--ca", lab.url, env=env)
+        assert first.returncode == 0, first.stdout + first.stderr
+        revoked, serial = _default_of(home)
+        ok(lab.cli("ca", "revoke", serial, "--reason", "keyCompromise"))
+        ok(lab.cli("ca", "crl"))
+
+        dry = run_lyncpki(*deploy, "--ca", lab.url, "--dry-run", env=env)
+        assert dry.returncode == 0, dry.stdout + dry.stderr
+        text = " ".join(dry.stdout.split())
+        assert "would renew fe01.contoso.net/default" in text and "keyCompromise" in text, text
+        renewed = run_lyncpki(*deploy, "--ca", lab.url, env=env)
+        assert renewed.returncode == 0, renewed.stdout + renewed.stderr
+        assert "nothing to do" not in renewed.stdout
+        assert _default_of(home)[0] != revoked
+
+        # the CA's CRL and OCSP URLs unreachable (its first service stopped), enrollment
+        # through a second service of the same CA: the run says what it could not learn
+        _, serial = _default_of(home)
+        ok(lab.cli("ca", "revoke", serial, "--reason", "keyCompromise"))
+        lab.stop()
+        port = free_port()
+        second = start_serve(lab.home, port, tmp_path / "second.log")
+        blind = run_lyncpki(*deploy, "--ca", f"http://127.0.0.1:{port}", env=env)
+        said = " ".join(blind.stdout.split())
+        assert "revocation not learned from the CA service: the CRL at " in said, said
+        assert f"{lab.url}/crl/" in said and "a certificate it revoked is kept" in said, said
+    finally:
+        lab.stop()
+        if second is not None:
+            second.terminate()
+            second.wait(15)

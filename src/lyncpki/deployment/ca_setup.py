@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.accounts import Accounts, Role
@@ -29,10 +30,19 @@ from lyncpki.ca.home import (
     generate_passphrase,
     resolve_passphrase,
 )
+from lyncpki.checks.revocation import (
+    RevocationSource,
+    cdp_urls,
+    delta_urls,
+    ocsp_urls,
+    revoking_entry,
+    signed_by,
+)
 from lyncpki.deployment.needs import Revoked
 from lyncpki.errors import LyncPkiError
 from lyncpki.keyspec import KeySpec
 from lyncpki.parent_death import die_with_parent
+from lyncpki.store import ServerStore, StoreError
 from lyncpki.topology.names import is_within
 from lyncpki.x509.identifiers import thumbprint
 
@@ -131,6 +141,98 @@ def revoked_by(ca: CertificateAuthority) -> Revoked:
         return f"revoked on {at:%Y-%m-%d %H:%M} UTC ({reason})"
 
     return revoked
+
+
+class ServiceRevocation:
+    """Revocation of the certificates in place as the CA service of `deploy --ca` publishes it,
+    learned as a Lync server learns it: the CRL at each certificate's CDP (with its delta) and
+    the OCSP responder its AIA names, each answer's signature checked. Only certificates of
+    that CA are judged: issued by a CA certificate the stores trust that chains to the root the
+    service names (/health). Without it, `--ca` judged none revoked: a certificate the CA had
+    revoked was "in place", and the run's own check then failed over it.
+
+    What could not be learned is kept in `problems` (each said once), for the run to say: such
+    a certificate is kept, as it was."""
+
+    def __init__(
+        self, home: Path, servers: Sequence[str], root: str | None, source: RevocationSource
+    ) -> None:
+        self.source = source
+        self.problems: list[str] = []
+        self._issuers = self._service_issuers(home, servers, root)
+
+    @staticmethod
+    def _service_issuers(
+        home: Path, servers: Sequence[str], root: str | None
+    ) -> list[x509.Certificate]:
+        """The CA certificates the stores trust that the service's root issued (or is)."""
+        if root is None:
+            return []
+        trusted: dict[str, x509.Certificate] = {}
+        for server in servers:
+            store = ServerStore(home, server)
+            try:
+                if store.exists():
+                    trusted.update((thumbprint(c), c) for c in store.trusted_certificates())
+            except (StoreError, OSError):
+                continue  # the run's check says what is wrong with the store
+        roots = [c for t, c in trusted.items() if t.upper() == root.upper()]
+        return [c for c in trusted.values() if any(_issued_by(c, r) for r in roots) or c in roots]
+
+    def _note(self, problem: str) -> None:
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def __call__(self, cert: x509.Certificate) -> str | None:
+        issuer = next((i for i in self._issuers if _issued_by(cert, i)), None)
+        if issuer is None:
+            return None  # not this CA's: a public CA's, or one of another CA
+        for url in ocsp_urls(cert):
+            answer = self.source.ocsp(url, cert, issuer)
+            if answer.status == "revoked":
+                when = f" on {answer.revoked_at:%Y-%m-%d %H:%M} UTC" if answer.revoked_at else ""
+                return f"revoked{when} ({answer.reason or 'unspecified'}; OCSP {url})"
+            if answer.problem:
+                self._note(f"the OCSP responder {url} did not answer usably ({answer.problem})")
+        for url in cdp_urls(cert):
+            full = self.source.crl(url)
+            if full.crl is None or not signed_by(full.crl, issuer):
+                why = full.problem or f"not signed by {issuer.subject.rfc4514_string()}"
+                self._note(f"the CRL at {url} cannot be used ({why})")
+                continue
+            deltas = []
+            for delta_url in delta_urls(full.crl, cert):
+                delta = self.source.crl(delta_url)
+                if delta.crl is not None and signed_by(delta.crl, issuer):
+                    deltas.append(delta)
+                else:
+                    why = delta.problem or f"not signed by {issuer.subject.rfc4514_string()}"
+                    self._note(f"the delta CRL at {delta_url} cannot be used ({why})")
+            found = revoking_entry(full, deltas, cert.serial_number)
+            if found is not None:
+                entry, where = found
+                return (
+                    f"revoked on {entry.revocation_date_utc:%Y-%m-%d %H:%M} UTC "
+                    f"({_reason(entry)}; listed by {where})"
+                )
+        return None
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _reason(entry: x509.RevokedCertificate) -> str:
+    try:
+        return str(entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value)
+    except (x509.ExtensionNotFound, ValueError):
+        return "unspecified"
 
 
 def deploy_account(ca: CertificateAuthority) -> tuple[str, str]:

@@ -3,9 +3,11 @@ check, live proof, report)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,16 +24,18 @@ from lyncpki.checks.deployment import DeploymentCheck, stores
 from lyncpki.checks.finding import ordered
 from lyncpki.checks.home_check import HOME_TOPOLOGY, home_ca, left_stores_note
 from lyncpki.checks.report import CheckReport
+from lyncpki.checks.revocation import RevocationSource
 from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.deployment.ca_setup import (
     ServiceProcess,
+    ServiceRevocation,
     check_new_ca_passphrase,
     deploy_account,
     missing_namespaces,
     open_or_create,
     revoked_by,
 )
-from lyncpki.deployment.needs import PUBLIC_LAB, Assessment, asks_public_ca, assess
+from lyncpki.deployment.needs import PUBLIC_LAB, Assessment, Revoked, asks_public_ca, assess
 from lyncpki.deployment.proof import FRONT_ENDS, Party, ProofHandshake, party, prove
 from lyncpki.deployment.runner import (
     MTLS_TEMPLATE,
@@ -145,21 +149,26 @@ def dry_run(options: DeployOptions) -> DeployResult:
         if options.ca_url is None and CaHome(options.home).exists()
         else None
     )
+    notes: list[str] = []
+    internal: frozenset[str] | None = None
+    if options.ca_url is not None:
+        with CaClient(options.ca_url) as client:  # /health needs no account
+            internal = _internal_roots(None, client)
     try:
-        assessment = assess(
-            result,
-            options.home,
-            now,
-            renew_within=options.renew_within,
-            issuers=issuers,
-            public=options.public_ca,
-            revoked=revoked_by(ca) if ca is not None else None,
-            templates=ca.templates if ca is not None else None,
-        )
+        with _revocation(ca, options.home, result, internal, notes) as revoked:
+            assessment = assess(
+                result,
+                options.home,
+                now,
+                renew_within=options.renew_within,
+                issuers=issuers,
+                public=options.public_ca,
+                revoked=revoked,
+                templates=ca.templates if ca is not None else None,
+            )
     finally:
         if ca is not None:
             ca.engine.dispose()
-    notes = []
     if not (options.home / "ca" / "config.json").exists() and options.ca_url is None:
         notes.append(f"would create a CA in {options.home / 'ca'}")
     elif options.ca_url is None:
@@ -228,6 +237,44 @@ def _internal_roots(ca: CertificateAuthority | None, client: CaClient) -> frozen
     return frozenset({root.upper()}) if isinstance(root, str) else frozenset()
 
 
+@contextlib.contextmanager
+def _revocation(
+    ca: CertificateAuthority | None,
+    home: Path,
+    result: CertificatePlan,
+    roots: frozenset[str] | None,
+    notes: list[str],
+) -> Iterator[Revoked | None]:
+    """How the needs learn what the CA revoked: the home's CA from its database; the CA
+    service of --ca as a Lync server would (its CRLs and OCSP), what could not be learned said
+    in `notes` (such a certificate is kept). `roots`: None without --ca."""
+    if ca is not None:
+        yield revoked_by(ca)
+        return
+    if roots is None or not home.exists():  # no CA yet: nothing issued to judge
+        yield None
+        return
+    source = RevocationSource()
+    root = next(iter(roots), None)
+    revoked = ServiceRevocation(home, stores(result), root, source)
+    try:
+        yield revoked
+    finally:
+        source.close()
+    if root is None:
+        notes.append(
+            "the CA service did not name its root (its /health did not answer, or it is older): "
+            "what it revoked is not known to this run, and such a certificate is kept; run "
+            "deploy again when the service answers"
+        )
+    for problem in revoked.problems:
+        notes.append(
+            f"revocation not learned from the CA service: {problem}; a certificate it revoked "
+            "is kept by this run (the check says it): publish the CRL (lyncpki ca crl) and "
+            "open it to this machine, then run deploy again"
+        )
+
+
 def _deploy(
     options: DeployOptions, reporter: Reporter, topology: Topology, result: CertificatePlan
 ) -> DeployResult:
@@ -288,19 +335,21 @@ def _deploy(
             options.jobs,
             options.public_ca,
         )
-        assessment = assess(
-            result,
-            home,
-            SYSTEM_CLOCK.now(),
-            renew_within=options.renew_within,
-            issuers=(ca.issuer.certificate,) if ca is not None else (),
-            public=options.public_ca,
-            revoked=revoked_by(ca) if ca is not None else None,
-            secret=secret,
-            templates=ca.templates if ca is not None else None,
-        )
+        internal = _internal_roots(ca, client)
+        service_roots = internal if options.ca_url is not None else None
+        with _revocation(ca, home, result, service_roots, notes) as revoked:
+            assessment = assess(
+                result,
+                home,
+                SYSTEM_CLOCK.now(),
+                renew_within=options.renew_within,
+                issuers=(ca.issuer.certificate,) if ca is not None else (),
+                public=options.public_ca,
+                revoked=revoked,
+                secret=secret,
+                templates=ca.templates if ca is not None else None,
+            )
         try:
-            internal = _internal_roots(ca, client)
             runner.issue(assessment, outcome)
             runner.copy(assessment, outcome)
         finally:
