@@ -53,10 +53,17 @@ def resolve_store_passphrase(
     )
 
 
-@functools.lru_cache(maxsize=256)
+@functools.cache
 def _derive(secret: bytes, salt: bytes, n: int, r: int, p: int) -> str:
     """scrypt once per store and passphrase in a process (a deployment checks the same store
-    for every key it adds; each check would otherwise cost 50 ms of scrypt)."""
+    for every key it adds; each check would otherwise cost 50-100 ms of scrypt).
+
+    Unbounded: one entry per store (each has its own salt) and passphrase form the process
+    opens, so as many as the work has. A bound below that derived every store again (256
+    entries against the 422 stores of a 400-server home: whatever assess() derived first was
+    evicted before the run wrote to it). The entries hold the passphrase only as long as the
+    process, which holds it that long itself: a command's process ends with its command, and
+    the long-running ones (ca serve, the console) open no store's keys."""
     return hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, dklen=32).hex()
 
 
