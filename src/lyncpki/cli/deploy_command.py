@@ -110,7 +110,10 @@ def deploy_command(
         "-j",
         min=1,
         max=256,
-        help="Processes that make keys (default: cores; never more than there are keys).",
+        help=(
+            "Processes that make keys, and threads that check the stores' passphrase "
+            "(default: cores; never more than there is work)."
+        ),
         metavar="N",
     ),
     ca: str | None = typer.Option(

@@ -35,7 +35,14 @@ from lyncpki.deployment.ca_setup import (
     open_or_create,
     revoked_by,
 )
-from lyncpki.deployment.needs import PUBLIC_LAB, Assessment, Revoked, asks_public_ca, assess
+from lyncpki.deployment.needs import (
+    PUBLIC_LAB,
+    Assessment,
+    Revoked,
+    asks_public_ca,
+    assess,
+    protections,
+)
 from lyncpki.deployment.proof import FRONT_ENDS, Party, ProofHandshake, party, prove
 from lyncpki.deployment.runner import (
     MTLS_TEMPLATE,
@@ -53,6 +60,7 @@ from lyncpki.planning.model import Usage
 from lyncpki.planning.namespaces import namespaces
 from lyncpki.store import ServerStore, StoreError, resolve_store_passphrase
 from lyncpki.store.layout import DEPLOY_LOCK
+from lyncpki.store.protection import matches_each
 from lyncpki.topology import Topology, load_topology
 from lyncpki.x509.identifiers import thumbprint
 from lyncpki.x509.keys import decrypt_key, encrypt_key
@@ -335,6 +343,9 @@ def _deploy(
             options.jobs,
             options.public_ca,
         )
+        protected = protections(result, home)  # a scrypt each: derived `jobs` at a time
+        timed.phase("stores", len(protected))
+        matches_each(protected, secret, jobs=options.jobs, done=timed.advance)
         internal = _internal_roots(ca, client)
         service_roots = internal if options.ca_url is not None else None
         with _revocation(ca, home, result, service_roots, notes) as revoked:

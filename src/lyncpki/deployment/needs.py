@@ -23,7 +23,7 @@ from lyncpki.errors import LyncPkiError
 from lyncpki.planning.model import CertificatePlan, Eku, PlannedCertificate
 from lyncpki.planning.rules import request_template
 from lyncpki.store import PendingRequest, PersonalCertificate, ServerStore, StoreError
-from lyncpki.store.model import StoreIndex
+from lyncpki.store.model import KeyProtection, StoreIndex
 from lyncpki.topology.model import Issuer
 from lyncpki.x509.issuers import signed_by
 from lyncpki.x509.keys import spec_of
@@ -307,6 +307,25 @@ def _stores_of(plan: CertificatePlan) -> dict[str, list[str]]:
     for planned, name in placements(plan):
         stores.setdefault(planned.id, []).append(name)
     return stores
+
+
+def protections(plan: CertificatePlan, home: Path) -> list[KeyProtection]:
+    """The passphrase check of each store of the plan that holds keys: what assess(), given
+    the passphrase, checks it against before it opens a key there (a scrypt per store, each
+    with its own salt; deploy derives them ahead, `--jobs` at a time: store.protection's
+    matches_each)."""
+    found = []
+    for name in sorted({name for _, name in placements(plan)}):
+        store = ServerStore(home, name)
+        if not store.exists():
+            continue
+        try:
+            protection = store.load().protection
+        except StoreError:  # assess() says what is wrong with it
+            continue
+        if protection is not None:
+            found.append(protection)
+    return found
 
 
 def assess(

@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from lyncpki import passphrase
@@ -89,3 +90,29 @@ def matches(protection: KeyProtection, secret: bytes) -> bool:
         )
         for form in passphrase.forms(secret)
     )
+
+
+def matches_each(
+    protections: Sequence[KeyProtection],
+    secret: bytes,
+    *,
+    jobs: int = 1,
+    done: Callable[[], None] | None = None,
+) -> list[bool]:
+    """`matches` of each protection (in their order), `jobs` at a time in threads: scrypt
+    (hashlib's, OpenSSL's) releases the GIL, so two threads derive two keys at once. Each
+    result is remembered (`_derive`), so the checks that follow, store by store
+    (ServerStore.holds_key_of, a key added), cost nothing. `done` is called from the calling
+    thread as each check ends (a progress bar)."""
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
+    found = [False] * len(protections)
+    if not protections:
+        return found
+    with ThreadPoolExecutor(max_workers=min(jobs, len(protections))) as pool:
+        futures = {pool.submit(matches, p, secret): i for i, p in enumerate(protections)}
+        for future in as_completed(futures):
+            found[futures[future]] = future.result()
+            if done is not None:
+                done()
+    return found
