@@ -4,9 +4,13 @@ processes never hold "the" lock at once."""
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from lyncpki.file_lock import exclusive
 
@@ -99,3 +103,94 @@ def test_threads_of_one_process_waiting_for_each_other_are_not_announced(tmp_pat
         assert said == []
     finally:
         file_lock.on_wait(lambda path: None)
+
+
+def _turns_at(lock: Path) -> int:
+    """The threads of this process that hold or wait for their turn at `lock`."""
+    from lyncpki import file_lock
+
+    opened = lock.stat()
+    turns = getattr(file_lock, "_turns", {}).get((opened.st_dev, opened.st_ino))
+    return turns.users if turns is not None else 0
+
+
+def _until(reached: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not reached():
+        assert time.monotonic() < deadline, "not reached in 30 s"
+        time.sleep(0.001)
+
+
+def _race(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pause: Callable[[Callable[[], None]], None]
+) -> list[Path]:
+    """Two threads take one lock; the first is held at the point `pause` patches (it calls its
+    argument there, in the first thread) while the second comes. What was announced."""
+    from lyncpki import file_lock
+
+    said: list[Path] = []
+    monkeypatch.setattr(file_lock, "_notices", [said.append])
+    lock = tmp_path / ".lock"
+    lock.touch()
+    paused, resume = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        if threading.current_thread().name == "first":
+            paused.set()
+            assert resume.wait(30)
+
+    pause(hold)
+
+    def take() -> None:
+        with exclusive(lock):
+            pass
+
+    first = threading.Thread(target=take, name="first")
+    first.start()
+    try:
+        assert paused.wait(30)
+        second = threading.Thread(target=take, name="second")
+        second.start()
+        _until(lambda: bool(said) or _turns_at(lock) == 2)  # announced, or waiting its turn
+    finally:
+        resume.set()
+        first.join()
+    second.join()
+    return said
+
+
+def test_a_thread_that_has_just_taken_the_lock_is_not_announced_as_another_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first thread holds the flock, not yet known as this process's: the second found the
+    flock taken and no thread of its own holding it, and said "another lyncpki command holds"
+    (seen once in a 400-server deploy)."""
+    from lyncpki import file_lock
+
+    still_named = file_lock._still_named
+
+    def pause(hold: Callable[[], None]) -> None:
+        def paused(fd: int, path: Path) -> bool:
+            hold()  # just after the flock
+            return still_named(fd, path)
+
+        monkeypatch.setattr(file_lock, "_still_named", paused)
+
+    assert _race(tmp_path, monkeypatch, pause) == []
+
+
+def test_a_thread_releasing_the_lock_is_not_announced_as_another_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first thread no longer counted as holding it, its flock not yet released."""
+    real_flock = fcntl.flock
+
+    def pause(hold: Callable[[], None]) -> None:
+        def flock(fd: int, operation: int) -> None:
+            if operation == fcntl.LOCK_UN:
+                hold()  # just before the flock is released
+            real_flock(fd, operation)
+
+        monkeypatch.setattr(fcntl, "flock", flock)
+
+    assert _race(tmp_path, monkeypatch, pause) == []
