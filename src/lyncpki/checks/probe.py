@@ -146,9 +146,16 @@ def probe_all(
     return [r for r in ended if r is not None]
 
 
-def resolving(names: Sequence[str], port: int, *, jobs: int = DEFAULT_JOBS) -> dict[str, bool]:
+def resolving(
+    names: Sequence[str],
+    port: int,
+    *,
+    jobs: int = DEFAULT_JOBS,
+    done: Callable[[str, bool], None] | None = None,
+) -> dict[str, bool]:
     """Whether each name resolves from here (looked up `jobs` at a time: a name the DNS does
-    not know can take seconds to fail)."""
+    not know can take seconds to fail). `done(name, resolved)` is called (from the calling
+    thread) as each lookup ends, for a progress bar."""
 
     def resolves(name: str) -> bool:
         try:
@@ -159,8 +166,15 @@ def resolving(names: Sequence[str], port: int, *, jobs: int = DEFAULT_JOBS) -> d
 
     if not names:
         return {}
+    found: dict[str, bool] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(names)))) as pool:
-        return dict(zip(names, pool.map(resolves, names), strict=True))
+        futures = {pool.submit(resolves, name): name for name in names}
+        for future in as_completed(futures):
+            name = futures[future]
+            found[name] = future.result()
+            if done is not None:
+                done(name, found[name])
+    return {name: found[name] for name in names}
 
 
 __all__ = [

@@ -3,9 +3,11 @@ certificate files, and on the wire."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from enum import StrEnum
 from io import StringIO
@@ -361,7 +363,9 @@ def _check(
         if plan is not None:
             _known_endpoints(plan, targets)
         if live and not targets and plan is not None:
-            targets, unresolved = _default_endpoints(plan, servers, jobs)
+            targets, unresolved = _default_endpoints(
+                plan, servers, jobs, quiet=chosen is not Format.TABLE
+            )
             findings += unresolved
         settings = ProbeSettings(
             now=now,
@@ -374,7 +378,9 @@ def _check(
             revocation=revocation,
             timeout=timeout,
         )
-        for probed in _probe_with_progress(targets, settings, jobs, quiet=fmt is not Format.TABLE):
+        for probed in _probe_with_progress(
+            targets, settings, jobs, quiet=chosen is not Format.TABLE
+        ):
             checked.append(probed.endpoint.server or probed.endpoint.label)
             handshakes += probed.handshakes
             findings += probed.findings
@@ -496,15 +502,19 @@ def _known_endpoints(plan: CertificatePlan, targets: list[Endpoint]) -> None:
 
 
 def _default_endpoints(
-    plan: CertificatePlan, servers: list[str], jobs: int
+    plan: CertificatePlan, servers: list[str], jobs: int, *, quiet: bool = True
 ) -> tuple[list[Endpoint], list[Finding]]:
     """Each planned server with a Default certificate, on the SIP TLS port, when its name
-    resolves from here."""
+    resolves from here (a progress bar of the lookups unless `quiet`: a name the DNS does not
+    know can take seconds, and a large topology's lookups took a minute before any bar)."""
     found, unresolved = [], []
     names = sorted({s for c in plan.certificates if "Default" in c.usages for s in c.servers})
     wanted = {s.lower() for s in servers}  # FQDNs in any case, as everywhere else
     names = [n for n in names if not wanted or n.lower() in wanted]
-    resolved = resolving(names, SIP_TLS_PORT, jobs=jobs)
+    with _progress("resolving", len(names), quiet=quiet) as advance:
+        resolved = resolving(
+            names, SIP_TLS_PORT, jobs=jobs, done=lambda name, _resolved: advance(name)
+        )
     for name in names:
         if not resolved[name]:
             unresolved.append(
@@ -528,21 +538,25 @@ def _probe_with_progress(
     targets: list[Endpoint], settings: ProbeSettings, jobs: int, *, quiet: bool
 ) -> list[Probe]:
     """probe_all, with a progress bar on a terminal's stderr when there are several."""
+    with _progress("handshakes", len(targets), quiet=quiet) as advance:
+        return probe_all(
+            targets, settings, jobs=jobs, done=lambda probed: advance(probed.endpoint.label)
+        )
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int, *, quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A progress bar of `total` steps on a terminal's stderr, gone when done (none when
+    `quiet`, or for fewer than two steps); what it gives advances it by one step, naming it."""
     columns = (
-        TextColumn("handshakes"),
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
     )
-    with Progress(
-        *columns, console=stderr, transient=True, disable=quiet or len(targets) < 2
-    ) as bar:
-        task = bar.add_task("", total=len(targets))
-
-        def done(probed: Probe) -> None:
-            bar.update(task, advance=1, description=probed.endpoint.label)
-
-        return probe_all(targets, settings, jobs=jobs, done=done)
+    with Progress(*columns, console=stderr, transient=True, disable=quiet or total < 2) as bar:
+        task = bar.add_task("", total=total)
+        yield lambda step: bar.update(task, advance=1, description=step)
 
 
 def _identity(
