@@ -5,7 +5,7 @@ says what to do next. The terminal itself is tested in test_wizard_terminal.py."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,14 @@ class Scripted:
     def show(self, lines: Sequence[str]) -> None:
         self.shown += lines
 
-    def choose(self, message: str, choices: Sequence[str], default: str | None = None) -> str:
+    def choose(
+        self,
+        message: str,
+        choices: Sequence[str],
+        default: str | None = None,
+        *,
+        groups: Mapping[str, str] | None = None,
+    ) -> str:
         self.asked.append((message, list(choices), default))
         return default or choices[0]
 

@@ -87,6 +87,15 @@ def stores(plan: CertificatePlan) -> list[str]:
     return list(dict.fromkeys(name for _, name in placements(plan)))
 
 
+def store_sites(plan: CertificatePlan) -> dict[str, str]:
+    """The site of each store (of the first planned certificate it holds; `global` for the
+    global store): what a long list of servers is grouped by."""
+    sites: dict[str, str] = {}
+    for planned, name in placements(plan):
+        sites.setdefault(name, planned.site)
+    return sites
+
+
 class _Stores:
     """The stores of a deployment, each read once. Trusted CA certificates, the same on most
     servers, are parsed once per thumbprint and shared, as are their (intermediates, roots)."""

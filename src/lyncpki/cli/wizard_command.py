@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from lyncpki.checks.deployment import stores
+from lyncpki.checks.deployment import store_sites, stores
 from lyncpki.cli.ca_context import HomeOption, home_of
 from lyncpki.cli.output import EXIT_FINDINGS, guarded, stdout
 from lyncpki.cli.store_context import TopologyOption, topology_path
@@ -58,7 +58,7 @@ def _wizard(topology: Path | None, server: str | None, home: Path | None) -> Non
     try:
         if server is None:
             names = stores(result)
-            server = ui.choose("Server", names, names[0])
+            server = ui.choose("Server", names, names[0], groups=store_sites(result))
         state.server = server_name(server)
         run(state, ui)
     except (Cancelled, GoBack):  # Esc at the first question: nothing to go back to

@@ -5,7 +5,7 @@ offered (after Executing Commands)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
@@ -33,7 +33,14 @@ class Prompter(Protocol):
 
     def show(self, lines: Sequence[str]) -> None: ...
 
-    def choose(self, message: str, choices: Sequence[str], default: str | None = None) -> str: ...
+    def choose(
+        self,
+        message: str,
+        choices: Sequence[str],
+        default: str | None = None,
+        *,
+        groups: Mapping[str, str] | None = None,  # each choice's group (a server's site)
+    ) -> str: ...
 
     def text(self, message: str, default: str = "", *, secret: bool = False) -> str: ...
 
@@ -69,6 +76,22 @@ def _escapable(question: Any, *, back: bool = True) -> Any:
     return question
 
 
+def _searchable(choices: Sequence[str], groups: Mapping[str, str]) -> list[Any]:
+    """questionary's Choices: each titled with its group beside it, so that typing a site's
+    name keeps its servers; the groups together, in the order they first come."""
+    import questionary
+
+    grouped: dict[str, list[str]] = {}
+    for choice in choices:
+        grouped.setdefault(groups.get(choice, ""), []).append(choice)
+    width = max(len(c) for c in choices)
+    return [
+        questionary.Choice(title=f"{choice:<{width}}  {visible(group)}".rstrip(), value=choice)
+        for group, members in grouped.items()
+        for choice in members
+    ]
+
+
 class TerminalPrompter:
     """questionary prompts on the terminal; page titles and texts printed with rich."""
 
@@ -84,17 +107,44 @@ class TerminalPrompter:
         for line in lines:
             self.console.print(Text(visible(line)), soft_wrap=True)
 
-    def choose(self, message: str, choices: Sequence[str], default: str | None = None) -> str:
-        return self._choose(message, choices, default)
+    def choose(
+        self,
+        message: str,
+        choices: Sequence[str],
+        default: str | None = None,
+        *,
+        groups: Mapping[str, str] | None = None,
+    ) -> str:
+        return self._choose(message, choices, default, groups=groups)
 
     def _choose(
-        self, message: str, choices: Sequence[str], default: str | None, *, back: bool = True
+        self,
+        message: str,
+        choices: Sequence[str],
+        default: str | None,
+        *,
+        back: bool = True,
+        groups: Mapping[str, str] | None = None,
     ) -> str:
+        """A list with a shortcut key for each choice (1-9, 0, a-z) when it has that few; a
+        longer one (the servers of a large topology) is chosen with the arrows, or by typing
+        part of a choice or of its group to filter it (questionary refuses shortcuts for more
+        choices than it has keys: the wizard crashed on a topology of 37 stores)."""
         import questionary  # prompt_toolkit: loaded by the wizard alone (50 ms a command)
+        from questionary.prompts.common import InquirerControl
 
-        question = questionary.select(
-            message, choices=list(choices), default=default, use_shortcuts=True
-        )
+        if len(choices) <= len(InquirerControl.SHORTCUT_KEYS):
+            question = questionary.select(
+                message, choices=list(choices), default=default, use_shortcuts=True
+            )
+        else:
+            question = questionary.select(
+                message,
+                choices=_searchable(choices, groups or {}),
+                default=default,
+                use_search_filter=True,
+                use_jk_keys=False,  # j and k are letters of the filter
+            )
         return str(_answer(_escapable(question, back=back).ask()))
 
     def text(self, message: str, default: str = "", *, secret: bool = False) -> str:
