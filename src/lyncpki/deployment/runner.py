@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CertificateAuthority
@@ -111,26 +112,41 @@ def _assign_all(store: ServerStore, planned: PlannedCertificate, thumbprint: str
         store.assign(str(usage), thumbprint)
 
 
-def _recover(
-    ca: CertificateAuthority | None, pending: PendingRequest, account: str
-) -> x509.Certificate | None:
-    """The certificate the CA issued for a pending request's key, if it did (the run that sent
-    it was killed before installing the answer)."""
-    if ca is None:
+class _Answers:
+    """What the CA issued to deploy's account, read once per run and grouped by subject: the
+    answers of the requests a run resumes, which a killed run may have left uninstalled (each
+    resumed request read every certificate of the CA again)."""
+
+    def __init__(self, ca: CertificateAuthority, account: str) -> None:
+        self.ca = ca
+        self.by_subject: dict[str, list[dict[str, Any]]] = {}
+        for row in ca.certificates(status=None):
+            if row["requester"] == account:
+                self.by_subject.setdefault(_common_name(row["subject"]), []).append(row)
+
+    def of(self, pending: PendingRequest) -> x509.Certificate | None:
+        """The certificate the CA issued for a pending request's key, if it did (the run that
+        sent it was killed before installing the answer)."""
+        since = pending.created_at - dt.timedelta(minutes=5)
+        for row in self.by_subject.get(pending.subject, ()):
+            issued = row["issued_at"]
+            if issued.tzinfo is None:  # SQLite keeps UTC without its offset
+                issued = issued.replace(tzinfo=dt.UTC)
+            if issued < since:
+                continue
+            _, cert = self.ca.certificate(row["serial"])
+            if key_id(cert.public_key()) == pending.key_id:
+                return cert
         return None
-    since = pending.created_at - dt.timedelta(minutes=5)
-    for row in ca.certificates(status=None):
-        issued = row["issued_at"]
-        if issued.tzinfo is None:  # SQLite keeps UTC without its offset
-            issued = issued.replace(tzinfo=dt.UTC)
-        if row["requester"] != account or issued < since:
-            continue
-        if f"CN={pending.subject}" not in row["subject"]:
-            continue
-        _, cert = ca.certificate(row["serial"])
-        if key_id(cert.public_key()) == pending.key_id:
-            return cert
-    return None
+
+
+def _common_name(subject: str) -> str:
+    """The CN of a subject as the CA lists it (RFC 4514 text); "" when it has none."""
+    try:
+        names = x509.Name.from_rfc4514_string(subject).get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError:  # not deploy's: no request of it is looked for
+        return ""
+    return str(names[0].value) if names else ""
 
 
 @dataclass
@@ -166,7 +182,8 @@ class Runner:
         work: list[Callable[[], Done]] = [
             partial(self._fresh, n, s, m) for n, s, m in zip(fresh, specs, made, strict=True)
         ]
-        work += [partial(self._resume, n) for n in resumed]
+        answers = _Answers(self.ca, self.account) if resumed and self.ca is not None else None
+        work += [partial(self._resume, n, answers) for n in resumed]
         with ThreadPoolExecutor(max_workers=SUBMIT_THREADS) as pool:
             for item in pool.map(lambda job: job(), work):
                 outcome.add(item)
@@ -199,13 +216,13 @@ class Runner:
             "renewed" if need.action == "renew" else "issued",
         )
 
-    def _resume(self, need: Need) -> Done:
+    def _resume(self, need: Need, answers: _Answers | None) -> Done:
         assert need.pending is not None
         store = self.holder_store(need)
         pem = store.paths.request(need.pending.id).read_bytes()
         if asks_public_ca(need, self.public):
             return self._await_public_ca(need, pem, self.public_request_file(need))
-        found = _recover(self.ca, need.pending, self.account)
+        found = answers.of(need.pending) if answers is not None else None
         if found is not None:
             return self._install(need, store, need.pending, found, self._chain(), "recovered")
         return self._send(need, store, need.pending, pem, need.pending.template, "resumed")
@@ -333,14 +350,14 @@ class Runner:
     def copy(self, assessment: Assessment, outcome: Outcome) -> None:
         """The holder's certificate and key onto the other servers of a pool (R-EDGE-01/03:
         one certificate for the pool; exported with its key, imported on each member)."""
+        made: dict[str, str] = {}  # planned certificate -> the first thumbprint issued for it
+        for done in outcome.done:
+            if done.thumbprint:
+                made.setdefault(done.certificate, done.thumbprint)
         jobs = []
         for need in assessment.needs:
-            done = next(
-                (d for d in outcome.done if d.certificate == need.planned.id and d.thumbprint),
-                None,
-            )
             thumbprint = (
-                need.thumbprint if need.action in (COPY, ADOPT) else (done and done.thumbprint)
+                need.thumbprint if need.action in (COPY, ADOPT) else made.get(need.planned.id)
             )
             if thumbprint:
                 jobs += [(need, name, thumbprint) for name in need.copies]
