@@ -7,7 +7,7 @@ Target: the whole deploy (with --jobs = the cores) in at most 2x the bare cost:
   certificate's signature by the issuing CA's key, in one loop in this process (one core);
 - deploy: everything `lyncpki deploy` does in a fresh home (CA creation and its service,
   parallel keys, requests over HTTP, stores, pool copies, CRLs, every check, the live
-  mutual-TLS proof between every pair of servers that talk, the report), timed from outside.
+  mutual-TLS proof between the servers that talk, pool by pool, the report), timed from outside.
 
 The topology: one site, two Front End pools of 35 servers, two Director pools of 5, two
 Mediation pools of 5, an Edge pool of 4, two Persistent Chat pools of 3: 100 servers.

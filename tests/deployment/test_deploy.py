@@ -25,14 +25,17 @@ import pytest
 from lab import CONTOSO, lab_env, ok, openssl, run_lyncpki, thumbprint_of
 from other_ca import OtherCa
 
-# The pairs of examples/contoso.yaml that talk in Lync, counted by hand from the topology:
-# Front Ends fe01, fe02 and se01 (3 pairs among them); dir01, edge01, edge02, med01 and pchat01
-# each with the 3 Front Ends (5 x 3). Each pair over TLS 1.3; the first of each of the 5 kinds
-# (Front End with Front End, Director, Edge, Mediation, Persistent Chat) also over TLS 1.2;
-# and the revoked certificate against a Front End over both.
-PAIRS = 3 + 5 * 3
-KINDS = 5
+# The pairs of examples/contoso.yaml that talk in Lync, counted by hand from the topology
+# (proof.py's docstring gives the rules): the Front End pool fe01+fe02 a ring (2); it and
+# se01 both ways over the larger pool (2 x 2); dir01, med01 and pchat01 each both ways with
+# the Front End pool (2 x 2) and with se01 (2 x 1): 3 x 6; the Edge pool edge01+edge02 with
+# each (2 x 2, twice). Each pair over TLS 1.3; the first of each of the 9 kinds (Front End with
+# Front End, and each of Director, Edge, Mediation, Persistent Chat with a Front End both
+# ways) also over TLS 1.2; and the revoked certificate against a Front End over both.
+PAIRS = 2 + 4 + 3 * 6 + 2 * 4
+KINDS = 9
 EXPECTED_HANDSHAKES = PAIRS + KINDS + 2
+SERVERS = 8  # with a certificate for mutual TLS: fe01, fe02, se01, dir01, med01, pchat01, edge01/02
 PLANNED = 18  # `lyncpki plan examples/contoso.yaml` rows (tests/planning checks them by hand)
 
 
@@ -153,6 +156,9 @@ def test_the_handshake_table_is_complete_and_the_revoked_one_refused(deployed: P
     pairs = {frozenset((h["client"], h["server"])) for h in accepted}
     assert frozenset(("edge01.contoso.net", "fe02.contoso.net")) in pairs
     assert frozenset(("fe01.contoso.net", "se01.contoso.net")) in pairs
+    # every server proven as a client and as a server (before, fe01 was never a server, nor
+    # was any Director, Edge, Mediation or Persistent Chat server)
+    assert len({h["client"] for h in accepted}) == len({h["server"] for h in accepted}) == SERVERS
     html = (deployed / "report.html").read_text()
     assert html.count('data-proved="true"') == EXPECTED_HANDSHAKES
 

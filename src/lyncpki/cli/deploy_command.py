@@ -35,9 +35,10 @@ Plans TOPOLOGY; creates the CA if the home has none (a random passphrase is gene
 on the loopback port its CRL/AIA/OCSP URLs name (or uses --ca URL); then for every server and
 usage: key (made in --jobs processes), request, issuance, import, assignment; copies the Edge
 pool's shared certificates to every member; publishes the CRLs; runs every check (revocation
-included); proves mutual TLS between every pair of servers that talk in Lync with each
-server's certificate on a loopback listener, and that a revoked certificate is refused; writes
-report.html and report.json into the home.
+included); proves mutual TLS between the servers that talk in Lync, pool by pool, each
+server's certificate on a loopback listener, serving and as a client against each kind of
+server it talks to, and that a revoked certificate is refused; writes report.html and
+report.json into the home.
 
 A second run changes nothing (and says so); --renew-within renews what expires soon; a run
 killed midway is resumed, nothing issued twice. --dry-run only lists what a run would do.

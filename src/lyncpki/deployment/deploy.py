@@ -423,9 +423,10 @@ def _proof(
     topology: Topology,
     notes: list[str],
 ) -> list[ProofHandshake]:
-    """The parties of the proof (each server's MTLS certificate from its store), a revoked
-    throwaway party, and the handshakes."""
+    """The parties of the proof (each server's MTLS certificate from its store, with its site
+    and pool), a revoked throwaway party, and the handshakes."""
     chain = ca.chain()[:-1]  # what a server sends after its own certificate: the issuing CA
+    pools = {m: (site.name, pool.fqdn) for site, pool in topology.pools() for m in pool.members}
     parties: list[Party] = []
     now = SYSTEM_CLOCK.now()
     for planned in result.certificates:
@@ -443,7 +444,8 @@ def _proof(
                 cert = store.certificate(entry.thumbprint)
             except StoreError:
                 continue
-            parties.append(party(server, planned.role, cert, key, chain))
+            site, pool = pools.get(server, (planned.site, planned.target))
+            parties.append(party(server, planned.role, cert, key, chain, site=site, pool=pool))
     root = home / PROOF_DIR / "root.pem"
     root.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(root, ca.root.certificate.public_bytes(Encoding.PEM))

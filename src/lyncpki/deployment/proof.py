@@ -1,10 +1,33 @@
 """The live proof: every server's assigned certificate served by a TLS listener on loopback,
-and every pair of servers that talk in Lync (Front End with Front End, Director, Edge
-internal, Mediation and Persistent Chat) completing a mutual-TLS handshake, over TLS 1.2 and
-TLS 1.3, both sides checked by OpenSSL against our root with CRL checking of the whole chain
-(the issuing CA against the root's CRL too, as Windows checks it), each side's name checked
+and the servers that talk in Lync (Front End with Front End, Director, Edge internal,
+Mediation and Persistent Chat) completing mutual-TLS handshakes, over TLS 1.3 and TLS 1.2,
+both sides checked by OpenSSL against our root with CRL checking of the whole chain (the
+issuing CA against the root's CRL too, as Windows checks it), each side's name checked
 against the name it is reached by. Then a throwaway certificate, revoked, must be
 refused.
+
+Which handshakes (`pairs`): every listener and every client trusts the same root and CRLs,
+so a certificate is proven once it has served once and been a client once against a kind of
+peer; making every pair of servers shake hands proved nothing more and grew with the square
+of the topology (67,080 handshakes at 400 servers). The proof thinks in pools instead, and
+its count grows with the servers:
+
+- within a Front End or Director pool of two or more, a ring (member i the client of member
+  i+1): those members talk to each other. Edge, Mediation and Persistent Chat members do
+  not (an Edge pool's members even share one certificate), and each is proven both ways
+  against its Front Ends below;
+- between two pools that talk, a round robin in both directions over the larger pool, so that
+  every member of each is once a client and once a server against the other (2 x the larger
+  pool's size, the fewest that do it);
+- pools that talk: the Front End and Standard Edition pools of a site with each other (a ring
+  of pools when a site has more than two); one of them per site with the next site's (the
+  sites chained in the topology's order: a Front End talks to other sites' Front Ends, but
+  one link per site proves the kind); each Director, Edge, Mediation and Persistent Chat pool
+  with a Front End or Standard Edition pool of its site, matched round robin so that each
+  such pool has one (its next hop, which the topology file does not name) and each Front End
+  pool meets each kind of peer its site has. A site without Front Ends uses the nearest site
+  in the topology's order that has some (the earlier one on a tie), as its pools' next hop
+  lies in another site.
 """
 
 from __future__ import annotations
@@ -36,6 +59,7 @@ from lyncpki.x509.keys import PrivateKey
 
 FRONT_ENDS = ("front_end", "standard_edition")
 PEERS_OF_FRONT_END = ("director", "edge", "mediation", "persistent_chat")
+RINGED = (*FRONT_ENDS, "director")  # pools whose members talk to each other
 ANSWER_OK, ANSWER_NAME = b"OK\n", b"NAME\n"
 HELLO = "HELLO "
 PARALLEL = 8  # handshakes in flight (OpenSSL works outside the GIL)
@@ -50,6 +74,12 @@ class Party:
     name: str
     identity: ClientIdentity
     certificate: x509.Certificate
+    site: str = ""
+    pool: str = ""  # its pool's FQDN; "" for a server that is its own pool
+
+    @property
+    def pool_name(self) -> str:
+        return self.pool or self.server
 
 
 def party(
@@ -58,13 +88,18 @@ def party(
     certificate: x509.Certificate,
     key: PrivateKey,
     chain: Sequence[x509.Certificate],
+    *,
+    site: str = "",
+    pool: str = "",
 ) -> Party:
-    """A party whose key is sealed with a one-time password for OpenSSL to load."""
+    """A party whose key is sealed with a one-time password for OpenSSL to load; `site` and
+    `pool` (its pool's FQDN) decide whom it shakes hands with (`pairs`)."""
     once = secrets.token_urlsafe(24).encode()
     key_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(once))
     chain_pem = b"".join(c.public_bytes(Encoding.PEM) for c in (certificate, *chain))
     name = server if names_match(certificate, server, [certificate]) else _cn(certificate)
-    return Party(server, role, name, ClientIdentity(server, chain_pem, key_pem, once), certificate)
+    identity = ClientIdentity(server, chain_pem, key_pem, once)
+    return Party(server, role, name, identity, certificate, site, pool)
 
 
 def _cn(cert: x509.Certificate) -> str:
@@ -81,6 +116,7 @@ class ProofHandshake:
     expected: bool  # True: must succeed; False: must be refused (the revoked certificate)
     ok: bool = False
     detail: str = ""
+    kind: str = ""  # the roles of the pair, client/server: "edge/front_end"
 
     @property
     def proved(self) -> bool:
@@ -96,14 +132,97 @@ class ProofHandshake:
             "result": "accepted" if self.ok else "refused",
             "proved": self.proved,
             "detail": self.detail,
+            "kind": self.kind,
         }
 
 
+@dataclass(frozen=True)
+class _Pool:
+    site: str
+    role: str
+    members: tuple[Party, ...]
+
+
+def _pools(parties: Sequence[Party]) -> list[_Pool]:
+    """The parties of the proof by pool, in the order they come (the topology's)."""
+    grouped: dict[tuple[str, str], list[Party]] = {}
+    for p in parties:
+        if p.role in FRONT_ENDS or p.role in PEERS_OF_FRONT_END:
+            grouped.setdefault((p.site, p.pool_name), []).append(p)
+    return [_Pool(site, members[0].role, tuple(members)) for (site, _), members in grouped.items()]
+
+
+def _ring(pool: _Pool) -> list[tuple[Party, Party]]:
+    """Each member the client of the next (two members: each of the other)."""
+    members, n = pool.members, len(pool.members)
+    return [(members[i], members[(i + 1) % n]) for i in range(n)] if n > 1 else []
+
+
+def _link(a: _Pool, b: _Pool) -> list[tuple[Party, Party]]:
+    """Round robin both ways over the larger pool: every member of each pool once a client
+    and once a server against the other (the way back shifted by one, to vary the pairs)."""
+    x, y = a.members, b.members
+    size = max(len(x), len(y))
+    there = [(x[i % len(x)], y[i % len(y)]) for i in range(size)]
+    back = [(y[i % len(y)], x[(i + 1) % len(x)]) for i in range(size)]
+    return there + back
+
+
+def _nearest(sites: Sequence[str], fronts: dict[str, list[_Pool]], site: str) -> list[_Pool]:
+    """The Front End pools of `site`, else of the nearest site in the topology's order that
+    has some (the earlier one on a tie); none when no site has any."""
+    here = sites.index(site)
+    for distance in range(len(sites)):
+        for index in (here - distance, here + distance):
+            if 0 <= index < len(sites) and fronts[sites[index]]:
+                return fronts[sites[index]]
+    return []
+
+
+def talking_pools(parties: Sequence[Party]) -> list[tuple[_Pool, _Pool]]:
+    """The pairs of pools that talk in Lync and are proven (the module's docstring)."""
+    pools = _pools(parties)
+    sites = list(dict.fromkeys(pool.site for pool in pools))
+    fronts = {s: [p for p in pools if p.site == s and p.role in FRONT_ENDS] for s in sites}
+    links: list[tuple[_Pool, _Pool]] = []
+    for site in sites:  # a site's Front End pools: each with the next (two: one link)
+        ring = fronts[site]
+        if len(ring) == 2:
+            links.append((ring[0], ring[1]))
+        elif len(ring) > 2:
+            links += [(ring[i], ring[(i + 1) % len(ring)]) for i in range(len(ring))]
+    hubs = [fronts[s][0] for s in sites if fronts[s]]
+    links += list(itertools.pairwise(hubs))  # the sites chained
+    for site in sites:
+        for role in PEERS_OF_FRONT_END:
+            peers = [p for p in pools if p.site == site and p.role == role]
+            hops = _nearest(sites, fronts, site) if peers else []
+            links += [
+                (peers[i % len(peers)], hops[i % len(hops)])
+                for i in range(max(len(peers), len(hops)) if hops else 0)
+            ]
+    return links
+
+
 def pairs(parties: Sequence[Party]) -> list[tuple[Party, Party]]:
-    """(client, server) for every pair that talks in Lync."""
-    front = [p for p in parties if p.role in FRONT_ENDS]
-    others = [p for p in parties if p.role in PEERS_OF_FRONT_END]
-    return list(itertools.combinations(front, 2)) + [(o, f) for o in others for f in front]
+    """(client, server) for the servers that talk in Lync, pool by pool: rings within Front
+    End and Director pools, round robins between pools that talk (`talking_pools`). Every
+    party is a client and a server against every kind of peer it talks to; the count grows
+    with the servers, not their square."""
+    made: list[tuple[Party, Party]] = []
+    for pool in _pools(parties):
+        if pool.role in RINGED:
+            made += _ring(pool)
+    for a, b in talking_pools(parties):
+        made += _link(a, b)
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for client, server in made:  # a server listed in two pools: each pair once
+        key = (client.server, server.server)
+        if client.server != server.server and key not in seen:
+            seen.add(key)
+            unique.append((client, server))
+    return unique
 
 
 def _trust_context(context: ssl.SSLContext, root: Path, crls: Sequence[Path]) -> None:
@@ -210,9 +329,21 @@ def client_context(client: Party, version: str, root: Path, crls: Sequence[Path]
     return context
 
 
+def _kind(role: str) -> str:
+    return "front_end" if role in FRONT_ENDS else role
+
+
+def pair_kind(client: Party, server: Party) -> str:
+    """The kind of a pair, by the roles of its client and server: "edge/front_end"."""
+    return f"{_kind(client.role)}/{_kind(server.role)}"
+
+
 def shake(client: Party, server: Listener, context: ssl.SSLContext, version: str) -> ProofHandshake:
     """One mutual-TLS handshake from `client` (with its `context`) to `server`'s listener."""
-    result = ProofHandshake(client.server, server.owner.server, server.owner.name, version, True)
+    owner = server.owner
+    result = ProofHandshake(
+        client.server, owner.server, owner.name, version, True, kind=pair_kind(client, owner)
+    )
     port = 0
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
@@ -257,18 +388,15 @@ def listening(
             listener.close()
 
 
-def _kind(role: str) -> str:
-    return "front_end" if role in FRONT_ENDS else role
-
-
 def plan_handshakes(parties: Sequence[Party]) -> list[tuple[Party, Party, str]]:
-    """Every pair once over TLS 1.3 (what both prefer), and the first pair of each kind (Front
-    End with Front End, with a Director, ...) once more over TLS 1.2."""
+    """Every pair once over TLS 1.3 (what both prefer), and the first pair of each kind (a
+    Front End with a Front End, a Director with a Front End, a Front End with a Director,
+    ...) once more over TLS 1.2."""
     jobs: list[tuple[Party, Party, str]] = []
-    kinds: set[tuple[str, str]] = set()
+    kinds: set[str] = set()
     for client, server in pairs(parties):
         jobs.append((client, server, "TLSv1.3"))
-        kind = (_kind(client.role), _kind(server.role))
+        kind = pair_kind(client, server)
         if kind not in kinds:
             kinds.add(kind)
             jobs.append((client, server, "TLSv1.2"))
@@ -276,7 +404,10 @@ def plan_handshakes(parties: Sequence[Party]) -> list[tuple[Party, Party, str]]:
 
 
 def prove(
-    parties: Sequence[Party], root: Path, crls: Sequence[Path], revoked: Party | None
+    parties: Sequence[Party],
+    root: Path,
+    crls: Sequence[Path],
+    revoked: Party | None,
 ) -> list[ProofHandshake]:
     """Every pair that talks (plan_handshakes); then the revoked party against a Front End
     over both versions, which must refuse it. `crls`: the root's CRL and the issuing CA's."""
@@ -296,6 +427,7 @@ def prove(
             if not expected:
                 made.expected = False
                 made.client = f"{client.server} (revoked)"
+                made.kind = f"revoked/{_kind(listener.owner.role)}"
             return made
 
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
