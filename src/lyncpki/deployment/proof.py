@@ -62,6 +62,12 @@ PEERS_OF_FRONT_END = ("director", "edge", "mediation", "persistent_chat")
 RINGED = (*FRONT_ENDS, "director")  # pools whose members talk to each other
 ANSWER_OK, ANSWER_NAME = b"OK\n", b"NAME\n"
 HELLO = "HELLO "
+# Before its TLS handshake, a client says which connection it is: a ticket, new for each
+# handshake, under which the listener leaves its verdict when it refuses one (a refused
+# handshake never reaches the HELLO). Keyed by the client's port instead, a verdict could be
+# read by a later connection from the same port, reused after 28,000 connections.
+TICKET = b"PROOF "
+TICKET_SIZE = len(TICKET) + 32 + 1  # "PROOF ", 32 hex digits, "\n"
 PARALLEL = 8  # handshakes in flight (OpenSSL works outside the GIL)
 
 
@@ -257,29 +263,34 @@ class Listener:
         _trust_context(self._context, root, crls)
         self.socket = socket.create_server(("127.0.0.1", 0), backlog=128)
         self.port = int(self.socket.getsockname()[1])
-        self.verdicts: dict[int, str] = {}
+        # why it refused a connection, by the connection's ticket, until its client reads it
+        self.verdicts: dict[str, str] = {}
 
     def answer(self, raw: socket.socket) -> None:
-        port = raw.getpeername()[1]
+        ticket = ""
         try:
             with raw:
                 raw.settimeout(5)
+                ticket = _read_ticket(raw)
                 with self._context.wrap_socket(raw, server_side=True) as tls:
                     hello = tls.recv(512).decode("ascii", "replace")
                     claimed = hello.removeprefix(HELLO).strip()
                     der = tls.getpeercert(binary_form=True)
                     named = bool(der) and bool(claimed) and _names(der or b"", claimed)
-                    tls.sendall(ANSWER_OK if named else ANSWER_NAME)
-                    self.verdicts[port] = "accepted" if named else "name mismatch"
+                    answer = ANSWER_OK if named else ANSWER_NAME
+                    ticket = ""  # answered: the client reads the answer, not a verdict
+                    tls.sendall(answer)
         except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
-            self.verdicts[port] = _reason(error)
+            if ticket:
+                self.verdicts[ticket] = _reason(error)
 
-    def verdict(self, port: int, wait: float = 2.0) -> str | None:
-        """What the listener concluded about the connection from client port `port`."""
+    def verdict(self, ticket: str, wait: float = 2.0) -> str | None:
+        """Why the listener refused the connection of `ticket` (None: it did not say in
+        `wait` seconds); read once, then forgotten."""
         deadline = time.monotonic() + wait
-        while port not in self.verdicts and time.monotonic() < deadline:
+        while ticket not in self.verdicts and time.monotonic() < deadline:
             time.sleep(0.005)
-        return self.verdicts.get(port)
+        return self.verdicts.pop(ticket, None)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -329,6 +340,19 @@ def client_context(client: Party, version: str, root: Path, crls: Sequence[Path]
     return context
 
 
+def _read_ticket(raw: socket.socket) -> str:
+    """The ticket a client sends before its TLS handshake (exactly its bytes: TLS follows)."""
+    data = b""
+    while len(data) < TICKET_SIZE:
+        chunk = raw.recv(TICKET_SIZE - len(data))
+        if not chunk:
+            break
+        data += chunk
+    if len(data) != TICKET_SIZE or not data.startswith(TICKET) or not data.endswith(b"\n"):
+        raise ValueError("no ticket before the TLS handshake")
+    return data[len(TICKET) : -1].decode("ascii", "replace")
+
+
 def _kind(role: str) -> str:
     return "front_end" if role in FRONT_ENDS else role
 
@@ -344,16 +368,17 @@ def shake(client: Party, server: Listener, context: ssl.SSLContext, version: str
     result = ProofHandshake(
         client.server, owner.server, owner.name, version, True, kind=pair_kind(client, owner)
     )
-    port = 0
+    ticket = ""
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
-            port = raw.getsockname()[1]
-            with context.wrap_socket(raw, server_hostname=server.owner.name) as tls:
+            ticket = secrets.token_hex(16)
+            raw.sendall(TICKET + ticket.encode() + b"\n")
+            with context.wrap_socket(raw, server_hostname=owner.name) as tls:
                 tls.sendall(f"{HELLO}{client.name}\n".encode())
                 answer = tls.recv(16)
                 negotiated = tls.version() or version
     except OSError as error:  # ssl.SSLError included
-        said = server.verdict(port) if port else None
+        said = server.verdict(ticket) if ticket else None
         result.detail = f"refused by the server: {said}" if said else _reason(error)
         return result
     result.ok = answer == ANSWER_OK
@@ -362,7 +387,7 @@ def shake(client: Party, server: Listener, context: ssl.SSLContext, version: str
         if result.ok
         else f"the server found the client certificate does not name {client.name}"
         if answer == ANSWER_NAME
-        else f"refused by the server: {server.verdict(port) or 'connection closed'}"
+        else f"refused by the server: {server.verdict(ticket) or 'connection closed'}"
     )
     return result
 
