@@ -5,6 +5,7 @@ view pyca cannot compute is still reported by the rule that needs it."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,12 @@ from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import CaHome
 from lyncpki.checks import deployment
 from lyncpki.checks.certificate_rules import CertificateContext, compute_views, offline_rules
-from lyncpki.checks.deployment import DeploymentCheck, check_deployment, placements
+from lyncpki.checks.deployment import (
+    DeploymentCheck,
+    check_deployment,
+    placements,
+    placements_checked,
+)
 from lyncpki.checks.engine import check_certificate
 from lyncpki.keyspec import KeySpec
 from lyncpki.planning import plan
@@ -102,3 +108,22 @@ def test_a_view_that_cannot_be_computed_is_reported_by_its_rules(
     found = check_certificate(ctx, offline_rules())
     crashed = [f for f in found if f.id == "check.crashed"]
     assert crashed and all("chain." in f.message for f in crashed)
+
+
+@pytest.mark.parametrize("size", [1, 3, 256])
+def test_progress_counts_every_placement_as_its_batch_is_judged(
+    faulty_home: tuple[Path, DeploymentCheck], size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deploy's check bar sat at 0/1 until the whole check was done: it now counts the
+    placements, told batch by batch (unassigned ones, never judged, counted too)."""
+    _, job = faulty_home
+    told: list[int] = []
+    monkeypatch.setattr(deployment, "BATCH", size)
+    check_deployment(replace(job, progress=told.append))
+    assert sum(told) == placements_checked(job) == len(list(placements(job.plan)))
+    if size < placements_checked(job):  # told as it goes, not once at the end
+        assert len(told) > 1, told
+    one = frozenset({"fe1.acme-lab.test"})
+    told.clear()
+    check_deployment(replace(job, servers=one, progress=told.append))
+    assert sum(told) == placements_checked(replace(job, servers=one)) > 0

@@ -91,6 +91,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("deploy") / "demo-data"
     process = deploy(home)
     assert process.returncode == 0, process.stdout + process.stderr
+    (home.parent / "stderr.txt").write_text(process.stderr)  # its bars, as they ended
     assert "deployed and proved" in process.stdout
     assert str(home / "report.html") in process.stdout
     return home
@@ -161,6 +162,24 @@ def test_the_handshake_table_is_complete_and_the_revoked_one_refused(deployed: P
     assert len({h["client"] for h in accepted}) == len({h["server"] for h in accepted}) == SERVERS
     html = (deployed / "report.html").read_text()
     assert html.count('data-proved="true"') == EXPECTED_HANDSHAKES
+
+
+def test_the_bars_count_placements_handshakes_and_the_report(deployed: Path) -> None:
+    """The check's and the live proof's bars said 0/1 until done (at 400 servers, 6 minutes
+    of it), and the report's half minute after them had none."""
+    bars = {
+        line.split()[0] if not line.startswith("live proof") else "live proof": line.split()[-2]
+        for line in (deployed.parent / "stderr.txt").read_text().splitlines()
+        if "━" in line
+    }
+    plan = json.loads(ok(run_lyncpki("plan", CONTOSO, "--json")).stdout)
+    # one store each server it is installed on; the OAuth certificate's: the global one
+    placed = sum(
+        1 if c["target"] == "global" else len(c["servers"]) or 1 for c in plan["certificates"]
+    )
+    assert bars["check"] == f"{placed}/{placed}", bars
+    assert bars["live proof"] == f"{EXPECTED_HANDSHAKES}/{EXPECTED_HANDSHAKES}", bars
+    assert bars["report"] == "2/2", bars
 
 
 def test_check_after_deploy_says_how_to_serve_the_crls_and_the_advice_works(

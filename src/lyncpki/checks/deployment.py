@@ -43,6 +43,8 @@ class DeploymentCheck:
     revocation: RevocationSource | None = None  # None: offline
     internal_roots: frozenset[str] = frozenset()
     open_key: Callable[[ServerStore, str], PrivateKey] | None = None  # to compare keys
+    # told how many (certificate, store) placements were judged, batch by batch (a bar)
+    progress: Callable[[int], None] | None = None
 
 
 @dataclass
@@ -170,13 +172,23 @@ class _Judged:
     findings: list[Finding]
 
 
-def _judge(job: DeploymentCheck, batch: list[_Judged], rules: tuple[Rule, ...]) -> None:
+def _judge(
+    job: DeploymentCheck, batch: list[_Judged], rules: tuple[Rule, ...], placed: int = 0
+) -> None:
+    """Judge the batch; then tell `job.progress` of the `placed` placements read for it."""
     compute_views([judged.ctx for judged in batch])
     for judged in batch:
         judged.findings += check_certificate(judged.ctx, rules)
         if job.open_key is not None and judged.key_id:
             judged.findings += _key_matches(job, judged.server, judged.key_id, judged.ctx)
     batch.clear()
+    if job.progress is not None and placed:
+        job.progress(placed)
+
+
+def placements_checked(job: DeploymentCheck) -> int:
+    """How many (certificate, store) placements `check_deployment` judges (a bar's total)."""
+    return sum(1 for _, name in placements(job.plan) if job.servers is None or name in job.servers)
 
 
 def _check_deployment(job: DeploymentCheck) -> list[Finding]:
@@ -187,9 +199,11 @@ def _check_deployment(job: DeploymentCheck) -> list[Finding]:
     # offline: the rules that fetch CRLs and ask OCSP are left out once, not per certificate
     rules = tuple(RULES if job.revocation is not None else offline_rules())
     unreadable: set[str] = set()
+    placed = 0  # placements read since the last batch was judged
     for planned, name in placements(job.plan):
         if job.servers is not None and name not in job.servers:
             continue
+        placed += 1
         server = stores.get(name)
         if isinstance(server, StoreError):
             if name in unreadable:  # one finding per store, not one per certificate planned
@@ -256,8 +270,9 @@ def _check_deployment(job: DeploymentCheck) -> list[Finding]:
             parts.append(judged.findings)
             batch.append(judged)
             if len(batch) >= BATCH:
-                _judge(job, batch, rules)
-    _judge(job, batch, rules)
+                _judge(job, batch, rules, placed)
+                placed = 0
+    _judge(job, batch, rules, placed)
     findings = [finding for part in parts for finding in part]
     if job.servers is None:
         findings += _pool_identical(job.plan, assigned)

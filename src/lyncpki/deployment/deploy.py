@@ -43,7 +43,14 @@ from lyncpki.deployment.needs import (
     assess,
     protections,
 )
-from lyncpki.deployment.proof import FRONT_ENDS, Party, ProofHandshake, party, prove
+from lyncpki.deployment.proof import (
+    FRONT_ENDS,
+    Party,
+    ProofHandshake,
+    count_handshakes,
+    party,
+    prove,
+)
 from lyncpki.deployment.runner import (
     MTLS_TEMPLATE,
     PUBLIC_REQUESTS,
@@ -386,9 +393,8 @@ def _deploy(
         findings = runner.check(job)
         proof: list[ProofHandshake] = []
         if options.live and ca is not None:
-            timed.phase("live proof", 1)
-            proof = _proof(result, home, ca, secret, topology, notes)
-            timed.advance()
+            clock.enter("live proof")  # its parties read before its bar, which counts handshakes
+            proof = _proof(result, home, ca, secret, topology, notes, timed)
     finally:
         clock.stop()
         if service is not None:
@@ -422,9 +428,10 @@ def _proof(
     secret: bytes,
     topology: Topology,
     notes: list[str],
+    reporter: Reporter,
 ) -> list[ProofHandshake]:
     """The parties of the proof (each server's MTLS certificate from its store, with its site
-    and pool), a revoked throwaway party, and the handshakes."""
+    and pool), a revoked throwaway party, and the handshakes (a bar counting them)."""
     chain = ca.chain()[:-1]  # what a server sends after its own certificate: the issuing CA
     pools = {m: (site.name, pool.fqdn) for site, pool in topology.pools() for m in pool.members}
     parties: list[Party] = []
@@ -452,7 +459,8 @@ def _proof(
     # the root's CRL too: the issuing CA itself is checked against it (a revoked issuing CA)
     crls = [ca.home.crl_file(s, pem=True) for s in (ca.config.root_slug, ca.config.slug)]
     revoked = _revoked_party(result, home, ca, secret, parties, notes)
-    return prove(parties, root, crls, revoked)
+    reporter.phase("live proof", count_handshakes(parties, revoked))
+    return prove(parties, root, crls, revoked, reporter.advance)
 
 
 def _revoked_party(

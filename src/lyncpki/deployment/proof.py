@@ -41,7 +41,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -428,19 +428,34 @@ def plan_handshakes(parties: Sequence[Party]) -> list[tuple[Party, Party, str]]:
     return jobs
 
 
+def _refused_jobs(
+    parties: Sequence[Party], revoked: Party | None
+) -> list[tuple[Party, Party, str]]:
+    """The revoked party against the first Front End, over each version."""
+    front = next((p for p in parties if p.role in FRONT_ENDS), None)
+    if revoked is None or front is None:
+        return []
+    return [(revoked, front, version) for version in VERSIONS]
+
+
+def count_handshakes(parties: Sequence[Party], revoked: Party | None) -> int:
+    """How many handshakes `prove` makes (a progress bar's total)."""
+    return len(plan_handshakes(parties)) + len(_refused_jobs(parties, revoked))
+
+
 def prove(
     parties: Sequence[Party],
     root: Path,
     crls: Sequence[Path],
     revoked: Party | None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[ProofHandshake]:
     """Every pair that talks (plan_handshakes); then the revoked party against a Front End
-    over both versions, which must refuse it. `crls`: the root's CRL and the issuing CA's."""
+    over both versions, which must refuse it. `crls`: the root's CRL and the issuing CA's.
+    `progress` is told of each handshake made."""
     with listening(parties, root, crls) as listeners:
         jobs = [(c, listeners[s.server], v, True) for c, s, v in plan_handshakes(parties)]
-        front = next((p for p in parties if p.role in FRONT_ENDS), None)
-        if revoked is not None and front is not None:
-            jobs += [(revoked, listeners[front.server], v, False) for v in VERSIONS]
+        jobs += [(c, listeners[s.server], v, False) for c, s, v in _refused_jobs(parties, revoked)]
         contexts: dict[tuple[int, str], ssl.SSLContext] = {}
         for client, _, version, _ in jobs:  # each client's context made once, up front
             if (id(client), version) not in contexts:
@@ -455,5 +470,10 @@ def prove(
                 made.kind = f"revoked/{_kind(listener.owner.role)}"
             return made
 
+        made: list[ProofHandshake] = []
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-            return list(pool.map(run, jobs))
+            for handshake in pool.map(run, jobs):
+                made.append(handshake)
+                if progress is not None:
+                    progress(1)
+        return made

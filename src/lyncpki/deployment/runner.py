@@ -25,7 +25,7 @@ from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.client import CaClient, CaClientError, CaRefused, Enrollment
 from lyncpki.ca.crl import Reason
-from lyncpki.checks.deployment import DeploymentCheck, check_deployment
+from lyncpki.checks.deployment import DeploymentCheck, check_deployment, placements_checked
 from lyncpki.checks.finding import Finding
 from lyncpki.checks.revocation import RevocationSource
 from lyncpki.deployment.keymaker import KeyOrder, MadeKey, make_keys
@@ -398,14 +398,13 @@ class Runner:
         self.reporter.advance()
 
     def check(self, job: DeploymentCheck) -> list[Finding]:
-        self.reporter.phase("check", 1)
+        """Every rule on every placement, the bar advancing as each batch is judged."""
+        self.reporter.phase("check", placements_checked(job))
         source = RevocationSource()
         try:
-            found = check_deployment(replace(job, revocation=source))
+            return check_deployment(replace(job, revocation=source, progress=self.reporter.advance))
         finally:
             source.close()
-        self.reporter.advance()
-        return found
 
     def revoke(self, serial: int) -> None:
         assert self.ca is not None
