@@ -182,6 +182,42 @@ def test_the_bars_count_placements_handshakes_and_the_report(deployed: Path) -> 
     assert bars["report"] == "2/2", bars
 
 
+def test_the_proof_reads_each_store_once(deployed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_proof` read each server's store index twice (once for the slot, once for the entry)."""
+    from collections import Counter
+
+    from lyncpki.deployment.ca_setup import open_or_create
+    from lyncpki.deployment.deploy import _proof
+    from lyncpki.planning import plan
+    from lyncpki.store import ServerStore, resolve_store_passphrase
+    from lyncpki.topology import load_topology
+
+    for name in [n for n in os.environ if n.startswith("LYNCPKI_")]:
+        monkeypatch.delenv(name)  # the home's generated passphrase, as deploy found it
+    opened = open_or_create(deployed, [], demo=False)
+    secret = resolve_store_passphrase(deployed, file_option=False)
+    reads: Counter[str] = Counter()
+    read = ServerStore.read
+
+    def counted(self: ServerStore) -> object:
+        reads[self.server] += 1
+        return read(self)
+
+    class Quiet:
+        def phase(self, name: str, total: int) -> None: ...
+        def advance(self, count: int = 1) -> None: ...
+        def note(self, text: str) -> None: ...
+
+    monkeypatch.setattr(ServerStore, "read", counted)
+    topology = load_topology(CONTOSO)
+    try:
+        made = _proof(plan(topology), deployed, opened.ca, secret, topology, [], Quiet())
+    finally:
+        opened.ca.engine.dispose()
+    assert len(made) == EXPECTED_HANDSHAKES and all(h.proved for h in made)
+    assert len(reads) == SERVERS and set(reads.values()) == {1}, reads
+
+
 def test_check_after_deploy_says_how_to_serve_the_crls_and_the_advice_works(
     deployed: Path, tmp_path: Path
 ) -> None:

@@ -443,8 +443,9 @@ def _proof(
         for server in planned.servers:
             store = ServerStore(home, server)
             try:
-                current = store.load().slots(str(usage), now).current
-                entry = store.load().certificate(current.thumbprint) if current else None
+                index = store.load()  # read once
+                current = index.slots(str(usage), now).current
+                entry = index.certificate(current.thumbprint) if current else None
                 if entry is None or entry.key_id is None:
                     continue
                 key = store.private_key(entry.key_id, secret)
