@@ -1,6 +1,7 @@
 """The deployment's report as data (`lyncpki.deploy/1`): what was planned, what was done, the
-check's findings (`lyncpki.findings/1` inside), every handshake of the live proof, and the time
-each phase took. report.json and report.html are written from it."""
+check's findings (`lyncpki.findings/1` inside), every handshake of the live proof after them
+(each with its kind of pair: scripts read them all; report.html folds the accepted ones away),
+and the time each phase took. report.json and report.html are written from it."""
 
 from __future__ import annotations
 
