@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from sqlalchemy import (
     Boolean,
     Column,
@@ -48,6 +47,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from lyncpki.ca.wal_checkpoint import SAFETY_PAGES
 from lyncpki.errors import LyncPkiError
+from lyncpki.x509.issuers import signed_by
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -813,13 +813,7 @@ def _signed_by_one_of(der: bytes, issuers: Sequence[x509.Certificate]) -> bool:
         certificate = x509.load_der_x509_certificate(der)
     except ValueError:
         return False
-    for issuer in issuers:
-        try:
-            certificate.verify_directly_issued_by(issuer)
-        except (ValueError, TypeError, InvalidSignature):
-            continue
-        return True
-    return False
+    return any(signed_by(certificate, issuer) for issuer in issuers)
 
 
 def _migrate(engine: Engine, url: str, where: str, version: int) -> None:

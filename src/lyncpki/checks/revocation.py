@@ -82,13 +82,17 @@ def _number(crl: x509.CertificateRevocationList) -> int | None:
         return None
 
 
+def entry_reason(entry: x509.RevokedCertificate) -> x509.ReasonFlags | None:
+    """The reason code of a CRL entry, None when it gives none (or none readable)."""
+    try:
+        return entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    except (x509.ExtensionNotFound, *UNREADABLE):
+        return None
+
+
 def _released(entry: x509.RevokedCertificate) -> bool:
     """An entry with reason removeFromCRL: the certificate is not revoked (a hold released)."""
-    try:
-        reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
-    except (x509.ExtensionNotFound, *UNREADABLE):
-        return False
-    return reason == x509.ReasonFlags.remove_from_crl
+    return entry_reason(entry) == x509.ReasonFlags.remove_from_crl
 
 
 def revoking_entry(

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 import httpx
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.accounts import Accounts, Role
@@ -34,6 +33,7 @@ from lyncpki.checks.revocation import (
     RevocationSource,
     cdp_urls,
     delta_urls,
+    entry_reason,
     ocsp_urls,
     revoking_entry,
     signed_by,
@@ -45,6 +45,7 @@ from lyncpki.parent_death import die_with_parent
 from lyncpki.store import ServerStore, StoreError
 from lyncpki.topology.names import is_within
 from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.issuers import signed_by as signed_by_ca
 
 DEPLOY_ACCOUNT = "lyncpki-deploy"
 LOOPBACK = "127.0.0.1"
@@ -177,14 +178,14 @@ class ServiceRevocation:
             except (StoreError, OSError):
                 continue  # the run's check says what is wrong with the store
         roots = [c for t, c in trusted.items() if t.upper() == root.upper()]
-        return [c for c in trusted.values() if any(_issued_by(c, r) for r in roots) or c in roots]
+        return [c for c in trusted.values() if any(signed_by_ca(c, r) for r in roots) or c in roots]
 
     def _note(self, problem: str) -> None:
         if problem not in self.problems:
             self.problems.append(problem)
 
     def __call__(self, cert: x509.Certificate) -> str | None:
-        issuer = next((i for i in self._issuers if _issued_by(cert, i)), None)
+        issuer = next((i for i in self._issuers if signed_by_ca(cert, i)), None)
         if issuer is None:
             return None  # not this CA's: a public CA's, or one of another CA
         for url in ocsp_urls(cert):
@@ -211,28 +212,12 @@ class ServiceRevocation:
             found = revoking_entry(full, deltas, cert.serial_number)
             if found is not None:
                 entry, where = found
+                reason = entry_reason(entry) or x509.ReasonFlags.unspecified
                 return (
                     f"revoked on {entry.revocation_date_utc:%Y-%m-%d %H:%M} UTC "
-                    f"({_reason(entry)}; listed by {where})"
+                    f"({reason.value}; listed by {where})"
                 )
         return None
-
-
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if cert.issuer != issuer.subject:
-        return False
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
-
-
-def _reason(entry: x509.RevokedCertificate) -> str:
-    try:
-        return str(entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value)
-    except (x509.ExtensionNotFound, ValueError):
-        return "unspecified"
 
 
 def deploy_account(ca: CertificateAuthority) -> tuple[str, str]:
