@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -116,6 +117,13 @@ class Accounts:
         self.engine = engine
         self.clock = clock
 
+    @staticmethod
+    def ready_for_sign_ins() -> None:
+        """Make the hash an unknown account's password is checked against now, so that the
+        first sign-in under an unknown name takes as long as a wrong password (a service
+        calls this when it starts)."""
+        _dummy_hash()
+
     def add(self, name: str, role: Role, password: str) -> Account:
         if len(name) > MAX_NAME:
             raise AccountError(
@@ -212,7 +220,7 @@ class Accounts:
         if row is not None and check_password(password, row.password_hash):
             return Account(name, Role(row.role)), version_of(row.password_hash)
         if row is None:  # spend the same time as a wrong password (no account enumeration)
-            check_password(password, _DUMMY_HASH)
+            check_password(password, _dummy_hash())
         return None
 
     def record_failure(self, name: str, client: str) -> None:
@@ -237,7 +245,13 @@ class Attempt:
         return None if self.checked is None else self.checked[0]
 
 
-_DUMMY_HASH = hash_password("lyncpki-dummy-password")
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check an unknown account's password against: made when first needed, not
+    at import (a scrypt of 65 ms in every command and worker that imports the CA)."""
+    return hash_password("lyncpki-dummy-password")
+
+
 _GENERATION = db.account_generation
 _CURRENT_GENERATION = select(_GENERATION.c.generation).where(_GENERATION.c.id == 1)
 

@@ -40,6 +40,7 @@ class Authenticator:
     def __init__(self, ca: CertificateAuthority, watch: AccountWatch | None = None) -> None:
         self.ca = ca
         self.accounts = Accounts(ca.engine, ca.clock)
+        self.accounts.ready_for_sign_ins()
         self.watch = watch or AccountWatch(ca.engine)
         self._secret = secrets.token_bytes(32)
         # (name, HMAC of the password) -> the account, until when, and the accounts' generation

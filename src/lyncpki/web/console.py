@@ -242,6 +242,7 @@ class Console:
     def __init__(self, ca: CertificateAuthority, watch: AccountWatch | None = None) -> None:
         self.ca = ca
         self.accounts = Accounts(ca.engine, ca.clock)
+        self.accounts.ready_for_sign_ins()
         self.watch = watch or AccountWatch(ca.engine)
         self.sessions = Sessions(
             session_key(ca.home.secrets), EndedSessions(ca.home.secrets / "web-ended.json")
