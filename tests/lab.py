@@ -20,6 +20,8 @@ import httpx
 import pytest
 import yaml
 
+import forked_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 CONTOSO = ROOT / "examples" / "contoso.yaml"
 PASSPHRASE = "lab-passphrase-Qx7"
@@ -40,15 +42,9 @@ def lab_env(**more: str) -> dict[str, str]:
 def run_lyncpki(
     *args: str | Path, env: dict[str, str] | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m lyncpki ARGS` as an administrator types it; the result, whatever the code."""
-    return subprocess.run(
-        [sys.executable, "-m", "lyncpki", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env or lab_env(),
-        timeout=timeout,
-        check=False,
-    )
+    """`python -m lyncpki ARGS` as an administrator types it; the result, whatever the code
+    (in a process forked from one that imported lyncpki's libraries: forked_cli)."""
+    return forked_cli.run(args, env=env or lab_env(), timeout=timeout)
 
 
 def ok(process: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

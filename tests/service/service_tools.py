@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+import forked_cli
 from openssl_keys import key_args
 
 PASSPHRASE = "service-test-passphrase"
@@ -56,15 +57,9 @@ def service_env(**more: str) -> dict[str, str]:
 def lyncpki(
     *args: str | Path, env: dict[str, str] | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m lyncpki ARGS` in a child process, as an administrator types it."""
-    process = subprocess.run(
-        [sys.executable, "-m", "lyncpki", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env or service_env(),
-        timeout=120,
-        check=False,
-    )
+    """`python -m lyncpki ARGS` in a child process, as an administrator types it (forked from
+    one that imported lyncpki's libraries: forked_cli)."""
+    process = forked_cli.run(args, env=env or service_env(), timeout=120)
     if check:
         assert process.returncode == 0, (
             f"lyncpki {' '.join(map(str, args))} failed ({process.returncode}):\n"
