@@ -152,49 +152,51 @@ class _Zygote:
         finally:
             for fd in (null, out_w, err_w):
                 os.close(fd)
-        pid = _NUMBER.unpack(_receive(connection, _NUMBER.size))[0]
-        outputs: dict[int, list[bytes]] = {out_r: [], err_r: []}
-        status = b""
-        deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(out_r, selectors.EVENT_READ)
-            selector.register(err_r, selectors.EVENT_READ)
-            selector.register(connection, selectors.EVENT_READ)
-            while selector.get_map():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                    for fd in (out_r, err_r):
-                        os.close(fd)
-                    connection.close()
-                    raise subprocess.TimeoutExpired(
-                        command,
-                        timeout,
-                        b"".join(outputs[out_r]),
-                        b"".join(outputs[err_r]),
-                    )
-                for key, _ in selector.select(left):
-                    if key.fileobj is connection:
-                        chunk = connection.recv(_NUMBER.size - len(status))
-                        status += chunk
-                        if not chunk or len(status) == _NUMBER.size:
-                            selector.unregister(connection)
-                        continue
-                    fd = key.fd
-                    data = os.read(fd, 65536)
-                    if data:
-                        outputs[fd].append(data)
-                    else:
-                        selector.unregister(fd)
-        for fd in (out_r, err_r):
-            os.close(fd)
-        connection.close()
+        try:
+            pid = _NUMBER.unpack(_receive(connection, _NUMBER.size))[0]
+            stdout, stderr, status = _collect(out_r, err_r, connection, pid, command, timeout)
+        finally:  # whatever happened: the pipes and the connection are closed once, here
+            for fd in (out_r, err_r):
+                os.close(fd)
+            connection.close()
         assert len(status) == _NUMBER.size, "the CLI zygote ended while a command ran"
         code = _NUMBER.unpack(status)[0]
-        return subprocess.CompletedProcess(
-            command, code, _text(b"".join(outputs[out_r])), _text(b"".join(outputs[err_r]))
-        )
+        return subprocess.CompletedProcess(command, code, _text(stdout), _text(stderr))
+
+
+def _collect(
+    out_r: int, err_r: int, connection: socket.socket, pid: int, command: list[str], timeout: float
+) -> tuple[bytes, bytes, bytes]:
+    """The child's stdout and stderr read to their end and its exit status from the zygote,
+    as subprocess's communicate() reads them; the child killed past `timeout` seconds."""
+    outputs: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    status = b""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(out_r, selectors.EVENT_READ)
+        selector.register(err_r, selectors.EVENT_READ)
+        selector.register(connection, selectors.EVENT_READ)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                raise subprocess.TimeoutExpired(
+                    command, timeout, b"".join(outputs[out_r]), b"".join(outputs[err_r])
+                )
+            for key, _ in selector.select(left):
+                if key.fileobj is connection:
+                    chunk = connection.recv(_NUMBER.size - len(status))
+                    status += chunk
+                    if not chunk or len(status) == _NUMBER.size:
+                        selector.unregister(connection)
+                    continue
+                data = os.read(key.fd, 65536)
+                if data:
+                    outputs[key.fd].append(data)
+                else:
+                    selector.unregister(key.fd)
+    return b"".join(outputs[out_r]), b"".join(outputs[err_r]), status
 
 
 def _text(data: bytes) -> str:
