@@ -987,3 +987,52 @@ def test_topology_init_force_never_replaces_a_key_a_database_or_a_homes_files(
     code, _, err = invoke("topology", "init", str(home / "topology.yaml"), "--force")
     assert code == 0, err
     assert "sip_domains:" in (home / "topology.yaml").read_text()
+
+
+def _lazy_groups() -> list[tuple[tuple[str, ...], Any]]:
+    import typer.main
+
+    found: list[tuple[tuple[str, ...], Any]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        if getattr(command, "lazy", None):
+            found.append((path, command))
+        for name, sub in subcommands(command).items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+def test_a_group_lists_each_lazy_command_by_the_first_paragraph_of_its_help() -> None:
+    """A group's `--help` lists its lazily imported commands by the summaries it holds, so
+    that listing them imports none; each summary must say what the command's own page says
+    first, word for word."""
+    groups = _lazy_groups()
+    assert {path for path, _ in groups} >= {(), ("ca",)}
+    for path, group in groups:
+        for name, entry in group.lazy.items():
+            command = group.get_command(None, name)
+            first = (command.help or "").split("\n\n")[0]
+            assert entry.summary == first, f"{' '.join((*path, name))}: {entry.summary!r}"
+
+
+def test_the_list_of_commands_imports_no_command() -> None:
+    """`lyncpki --help` in a fresh process: every command listed with its summary, and no
+    command's module imported (importing them all took a second before the list appeared)."""
+    process = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "lyncpki", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "400"},
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in process.stderr.splitlines()}
+    commands = sorted(m for m in imported if m.startswith("lyncpki.cli.") and "command" in m)
+    assert not commands, commands
+    assert not {"sqlalchemy", "httpx", "fastapi"} & imported
+    from lyncpki.cli.main import COMMANDS
+
+    for name, entry in COMMANDS.items():
+        assert re.search(rf"│ {name} +{re.escape(entry.summary)}", process.stdout), name

@@ -13,9 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,6 +23,9 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from lyncpki.x509.forms import UNREADABLE
+
+if TYPE_CHECKING:
+    import httpx
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -163,6 +165,10 @@ class _Late(Exception):
     """No complete answer before the deadline."""
 
 
+class _Failed(Exception):
+    """What the network did instead of answering (httpx's error, named)."""
+
+
 class _TooLarge(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(size)
@@ -177,6 +183,8 @@ class RevocationSource:
     for as long as it liked."""
 
     def __init__(self, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
+        import httpx  # the network's client: only for a check that fetches (70 ms a command)
+
         self.timeout = timeout
         self._http = httpx.Client(timeout=timeout, follow_redirects=True, transport=transport)
         self._crls: dict[str, CrlFetch] = {}
@@ -211,7 +219,18 @@ class RevocationSource:
         self, method: str, url: str, *, content: bytes | None = None, headers: dict[str, str]
     ) -> tuple[int, bytes]:
         """The status and the whole body of an answer, read within `timeout` seconds in all
-        (raises _Late), never more than MAX_CRL_BYTES (raises _TooLarge), or httpx's error."""
+        (raises _Late), never more than MAX_CRL_BYTES (raises _TooLarge); what went wrong on
+        the way raises _Failed."""
+        import httpx
+
+        try:
+            return self._read(method, url, content=content, headers=headers)
+        except httpx.HTTPError as error:
+            raise _Failed(f"{type(error).__name__}: {error}") from error
+
+    def _read(
+        self, method: str, url: str, *, content: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
         deadline = time.monotonic() + self.timeout
         with self._http.stream(method, url, content=content, headers=headers) as response:
             if response.status_code != 200:
@@ -242,8 +261,8 @@ class RevocationSource:
             return CrlFetch(url, problem=self._late())
         except _TooLarge as error:
             return CrlFetch(url, problem=f"{error.size} bytes or more, too large for a CRL")
-        except httpx.HTTPError as error:
-            return CrlFetch(url, problem=f"{type(error).__name__}: {error}")
+        except _Failed as error:
+            return CrlFetch(url, problem=str(error))
         if status != 200:
             return CrlFetch(url, problem=f"HTTP {status}")
         for load in (x509.load_der_x509_crl, x509.load_pem_x509_crl):
@@ -271,8 +290,8 @@ class RevocationSource:
             return OcspAnswer(url, problem=self._late())
         except _TooLarge as error:
             return OcspAnswer(url, problem=f"{error.size} bytes or more, too large", unusable=True)
-        except httpx.HTTPError as error:
-            return OcspAnswer(url, problem=f"{type(error).__name__}: {error}")
+        except _Failed as error:
+            return OcspAnswer(url, problem=str(error))
         if code != 200:
             return OcspAnswer(url, problem=f"HTTP {code}")
         try:

@@ -8,12 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lyncpki.ca.authority import CertificateAuthority
 from lyncpki.ca.home import CaHome
 from lyncpki.cli.output import stdout
 from lyncpki.cli.store_context import print_findings
 from lyncpki.deployment.assignment import assign_checked as assign
-from lyncpki.deployment.ca_setup import revoked_by
 from lyncpki.deployment.needs import Revoked
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import plan_file
@@ -28,6 +26,10 @@ def _home_revocations(store: ServerStore) -> Iterator[Revoked | None]:
     if not ca_home.exists():
         yield None
         return
+    # the CA's code (SQLAlchemy, 0.2 s) only for a home that holds a CA
+    from lyncpki.ca.authority import CertificateAuthority
+    from lyncpki.deployment.ca_setup import revoked_by
+
     try:
         ca = CertificateAuthority.open(ca_home, None)
     except LyncPkiError:  # a damaged CA is its own commands' refusal, not this one's

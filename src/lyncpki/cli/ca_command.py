@@ -60,8 +60,19 @@ app = typer.Typer(
     no_args_is_help=True,
     cls=lazy_group(
         {  # after the commands of this module; their modules imported when they run
-            "serve": Lazy("lyncpki.cli.serve_command", "serve_command"),
-            "account": Lazy("lyncpki.cli.serve_command", "account_app"),
+            "serve": Lazy(
+                "lyncpki.cli.serve_command",
+                "serve_command",
+                None,
+                "Serve the CA over HTTP: enrollment, CRLs, CA certificates, OCSP and /health.",
+            ),
+            "account": Lazy(
+                "lyncpki.cli.serve_command",
+                "account_app",
+                None,
+                "CA accounts: who may enroll (requester) and approve, deny and revoke (manager, "
+                "auditor) through the CA service. Passwords are stored as scrypt hashes.",
+            ),
         }
     ),
 )

@@ -4,7 +4,8 @@ Each command module imports the part of lyncpki it drives: the CA and SQLAlchemy
 planner and pydantic, the service and FastAPI. Imported all at once they cost 0.8 s before any
 command starts; `lyncpki ca list` needs only the CA's. A group made by `lazy_group` names its
 commands and the module attribute that defines each (a command function, or a `typer.Typer`
-sub-group), and builds a command the first time click asks for it by name."""
+sub-group), and builds a command the first time click asks for it by name. Its own `--help`
+lists each command by the summary given here, without importing any of them (1.1 s -> 0.2 s)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from difflib import get_close_matches
 from typing import Any, ClassVar
 
 import typer
+import typer.core
 import typer.main
 
 from lyncpki.cli.help_text import Group, flow_help, plain_help_for_commands
@@ -21,12 +23,19 @@ from lyncpki.cli.help_text import Group, flow_help, plain_help_for_commands
 
 @dataclass(frozen=True)
 class Lazy:
-    """A command defined in `module`: the function or typer.Typer `attribute`, and the help
-    text `help` (a module attribute; a function's docstring when None)."""
+    """A command defined in `module`: the function or typer.Typer `attribute`, the help text
+    `help` (a module attribute; a function's docstring when None), and the `summary` the
+    group's `--help` lists it by: the first paragraph of that help, word for word (a test
+    holds them together)."""
 
     module: str
     attribute: str
     help: str | None = None
+    summary: str = ""
+
+
+class _Listed(typer.core.TyperCommand):
+    """A command as its group's `--help` lists it: a name and a summary, nothing imported."""
 
 
 def click_class(name: str) -> type[Exception]:
@@ -43,6 +52,14 @@ class LazyGroup(Group):
 
     lazy: ClassVar[dict[str, Lazy]] = {}
     plain_help: ClassVar[bool] = False  # set on LazyGroup by main(); every lazy group reads it
+    _listing = False  # while this group's own help is written
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def list_commands(self, ctx: Any) -> list[str]:
         eager = list(super().list_commands(ctx))
@@ -50,6 +67,9 @@ class LazyGroup(Group):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in self.lazy:
+            summary = self.lazy[cmd_name].summary
+            if self._listing and summary:
+                return _Listed(cmd_name, help=summary)
             self.add_command(self._build(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
 

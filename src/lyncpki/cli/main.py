@@ -17,18 +17,80 @@ from lyncpki.cli.output import EXIT_INPUT, emit_json, stderr
 
 _CLI = "lyncpki.cli."
 COMMANDS = {  # in the order `lyncpki --help` lists them; each imported when it runs
-    "plan": Lazy(_CLI + "plan_command", "plan_command", "HELP"),
-    "topology": Lazy(_CLI + "topology_command", "app"),
-    "ca": Lazy(_CLI + "ca_command", "app"),
-    "request": Lazy(_CLI + "request_command", "request_command", "HELP"),
-    "import": Lazy(_CLI + "store_command", "import_command"),
-    "assign": Lazy(_CLI + "store_command", "assign_command"),
-    "certs": Lazy(_CLI + "store_command", "certs_command"),
-    "remove": Lazy(_CLI + "store_command", "remove_command"),
-    "export": Lazy(_CLI + "store_command", "export_command"),
-    "check": Lazy(_CLI + "check_command", "check_command", "HELP"),
-    "deploy": Lazy(_CLI + "deploy_command", "deploy_command", "HELP"),
-    "wizard": Lazy(_CLI + "wizard_command", "wizard_command", "HELP"),
+    "plan": Lazy(
+        _CLI + "plan_command",
+        "plan_command",
+        "HELP",
+        "Plan every certificate a Lync Server 2013 deployment needs: the Certificates Report.",
+    ),
+    "topology": Lazy(
+        _CLI + "topology_command",
+        "app",
+        None,
+        "Write an example topology to edit, or validate one.",
+    ),
+    "ca": Lazy(
+        _CLI + "ca_command",
+        "app",
+        None,
+        "The embedded enterprise CA: a root and an issuing CA with templates as policy, issuance "
+        "from PKCS#10 requests (PEM, DER or certreq .req), approval, revocation and full/delta "
+        "CRLs. State lives in --home (default ./lyncpki-data or $LYNCPKI_HOME).",
+    ),
+    "request": Lazy(
+        _CLI + "request_command",
+        "request_command",
+        "HELP",
+        "Request certificates for a server from the plan [Request-CsCertificate].",
+    ),
+    "import": Lazy(
+        _CLI + "store_command",
+        "import_command",
+        None,
+        "Install a certificate into a server's store [Import-CsCertificate].",
+    ),
+    "assign": Lazy(
+        _CLI + "store_command",
+        "assign_command",
+        None,
+        "Assign an installed certificate to usages [Set-CsCertificate].",
+    ),
+    "certs": Lazy(
+        _CLI + "store_command",
+        "certs_command",
+        None,
+        "List the certificates of the servers' stores [Get-CsCertificate, and more].",
+    ),
+    "remove": Lazy(
+        _CLI + "store_command",
+        "remove_command",
+        None,
+        "Un-assign a usage's certificate [Remove-CsCertificate]; it stays in the store.",
+    ),
+    "export": Lazy(
+        _CLI + "store_command",
+        "export_command",
+        None,
+        "Export a certificate with its private key and chain as PKCS#12 (.pfx).",
+    ),
+    "check": Lazy(
+        _CLI + "check_command",
+        "check_command",
+        "HELP",
+        "Check that the certificates are right [Test-CsCertificateConfiguration, and far beyond].",
+    ),
+    "deploy": Lazy(
+        _CLI + "deploy_command",
+        "deploy_command",
+        "HELP",
+        "Deploy every certificate of a topology, check it, and prove it on the wire.",
+    ),
+    "wizard": Lazy(
+        _CLI + "wizard_command",
+        "wizard_command",
+        "HELP",
+        "The Certificate Wizard of the Lync Deployment Wizard, in a terminal.",
+    ),
 }
 
 app = typer.Typer(
