@@ -65,7 +65,6 @@ from lyncpki.clock import SYSTEM_CLOCK
 from lyncpki.errors import LyncPkiError
 from lyncpki.inputs import env_secret, read_input
 from lyncpki.planning import CertificatePlan, Severity, plan_file
-from lyncpki.reports.findings_html import render_findings_html
 from lyncpki.reports.findings_table import print_findings
 from lyncpki.reports.records import Field, print_rows
 from lyncpki.store import ServerStore, StoreError, servers_in
@@ -430,6 +429,8 @@ def _render(report: CheckReport, fmt: Format, output: Path | None, as_json: bool
         print_findings(report, stdout)
         return
     if fmt is Format.HTML:
+        from lyncpki.reports.findings_html import render_findings_html  # Jinja2: HTML alone
+
         data = render_findings_html(report).encode()
     elif fmt is Format.JSON:
         data = (json.dumps(report.as_dict(), indent=2) + "\n").encode()
