@@ -10,7 +10,15 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -184,6 +192,7 @@ def _deploy(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        _Left(),
     )
     try:
         if as_json or dry_run:
@@ -207,6 +216,19 @@ def _deploy(
         _print_summary(result, document, root)
     if not result.passed:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+class _Left(ProgressColumn):
+    """rich's estimate of what a phase has left, while it runs ("0:02:10 left": the keys and
+    requests of a thousand servers take minutes); nothing once it is done."""
+
+    max_refresh = 0.5  # as rich's own remaining-time column: the estimate would flicker
+
+    def render(self, task: Task) -> Text:
+        left = task.time_remaining
+        if task.finished or left is None:
+            return Text("")
+        return Text(f"{dt.timedelta(seconds=round(left))} left", style="progress.remaining")
 
 
 def _run(options: DeployOptions, bars: _Bars) -> tuple[DeployResult, dict[str, object] | None]:
