@@ -100,6 +100,35 @@ def test_json_keeps_stdout_json_and_conflicting_formats_are_refused(
     assert code == 2 and "two formats" in json.loads(out)["message"]
 
 
+
+LONG_DOMAIN = "a" * 62 + ".example.org"  # 74 characters: the OAuth certificate's CN cannot be
+
+
+def test_a_report_written_says_its_errors_apart_from_its_warnings(tmp_path: Path) -> None:
+    """`plan -o` exits 1 on an error of the plan; its line and its JSON counted that error
+    as one more warning, so a script could not tell it from --strict or see what failed."""
+    topology = tmp_path / "long.yaml"
+    topology.write_text(
+        f"sip_domains: [{LONG_DOMAIN}]\n"
+        f"simple_urls: {{meet: meet.{LONG_DOMAIN}}}\n"
+        "sites:\n  - name: Oslo\n    pools:\n"
+        "      - {role: front_end, fqdn: pool.example.org, servers: [fe1.example.org], "
+        "web_services: {external: web.example.org}}\n"
+    )
+    table_code, table, _ = invoke("plan", str(topology))
+    counted = re.search(r"(\d+) errors?, (\d+) warnings?", table)
+    assert table_code == 1 and counted, table[-400:]
+    errors, warnings = int(counted[1]), int(counted[2])
+    assert errors >= 1
+    code, out, _ = invoke("plan", str(topology), "-o", str(tmp_path / "r.csv"))
+    assert code == 1 and f"{errors} error{'s' if errors > 1 else ''}, {warnings} warning" in out
+    code, out, _ = invoke("plan", str(topology), "-o", str(tmp_path / "r.html"), "--json")
+    said = json.loads(out)
+    assert code == 1 and (said["errors"], said["warnings"]) == (errors, warnings)
+    assert "plan.subject-too-long" in {f["id"] for f in said["error_findings"]}
+    assert all(f["message"] and f["fix"] for f in said["error_findings"])
+
+
 def test_a_csv_on_stdout_keeps_the_warnings_of_no_one_certificate_on_stderr(
     contoso_yaml: Path,
 ) -> None:

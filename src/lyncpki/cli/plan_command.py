@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import sys
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from lyncpki.cli.report_format import report_format
 from lyncpki.errors import LyncPkiError
 from lyncpki.planning import PlanOptions, Severity, plan_file
 from lyncpki.reports import render_plan
+from lyncpki.reports.columns import severity_count
 from lyncpki.reports.plan_table import print_plan
 from lyncpki.topology import Layout
 
@@ -124,15 +126,23 @@ def run(
             if chosen is Format.CSV:  # Excel reads a CSV file without it as ANSI: "â€”"
                 data = codecs.BOM_UTF8 + data
             write_atomic(output, data)
+            counts = Counter(w.severity for w in result.warnings)
             if as_json:  # stdout stays a JSON document for the script that asked for one
                 emit_json({
                     "written": str(output), "format": str(chosen),
-                    "certificates": len(result.certificates), "warnings": len(result.warnings),
+                    "certificates": len(result.certificates),
+                    "errors": counts[Severity.ERROR], "warnings": counts[Severity.WARNING],
+                    "info": counts[Severity.INFO],
+                    "error_findings": [  # what makes the exit status 1
+                        {"id": w.id, "subject": w.subject, "message": w.message, "fix": w.fix}
+                        for w in result.warnings if w.severity is Severity.ERROR
+                    ],
                 })  # fmt: skip
             else:
+                said = ", ".join(severity_count(counts[s], s) for s in Severity if counts[s])
                 stdout.print(
                     f"wrote {output} ({chosen}, {len(result.certificates)} certificates, "
-                    f"{len(result.warnings)} warnings)",
+                    f"{said or 'no warnings'})",
                     markup=False,
                 )
         else:
