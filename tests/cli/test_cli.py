@@ -100,7 +100,6 @@ def test_json_keeps_stdout_json_and_conflicting_formats_are_refused(
     assert code == 2 and "two formats" in json.loads(out)["message"]
 
 
-
 LONG_DOMAIN = "a" * 62 + ".example.org"  # 74 characters: the OAuth certificate's CN cannot be
 
 

@@ -94,6 +94,7 @@ def test_every_front_end_usage_is_issued_installed_and_assigned(lab: Lab) -> Non
 
 
 def test_a_request_held_for_approval_is_retrieved_once_approved(lab: Lab) -> None:
+    request(lab, "--server", "med01.contoso.net")  # the CA's request ids run ahead of dir01's
     result = request(
         lab, "--server", "dir01.contoso.net", "--type", "Default", "--template", APPROVAL_TEMPLATE
     )
@@ -102,6 +103,16 @@ def test_a_request_held_for_approval_is_retrieved_once_approved(lab: Lab) -> Non
     ca_id = outcome["ca_request_id"]
     rows = certs(lab, "dir01.contoso.net")
     assert [r["state"] for r in rows] == ["pending request"]
+    # two numbers for one request: --retrieve takes the CA's, --clear the store's; the table
+    # shows both, and each refusal says which is which
+    local_id = rows[0]["request_id"]
+    assert ca_id != local_id  # the CA issued others before
+    table = lab.cli("certs", "--server", "dir01.contoso.net", COLUMNS="200")
+    assert f"request {local_id}, CA request {ca_id}" in ok(table).stdout
+    wrong = lab.cli("request", "--server", "dir01.contoso.net", "--retrieve", str(local_id))
+    assert wrong.returncode == 2 and f"CA request {ca_id} (request {local_id} here)" in wrong.stderr
+    wrong = lab.cli("request", "--server", "dir01.contoso.net", "--clear", str(ca_id))
+    assert wrong.returncode == 2 and f"CA's id of its request {local_id}" in wrong.stderr
     ok(lab.cli("ca", "approve", str(ca_id)))
     fetched = lab.cli(
         "request",

@@ -226,11 +226,23 @@ def submit_online(store: ServerStore, prepared: Prepared, client: CaClient) -> O
 
 def pending_at_ca(store: ServerStore, ca_request_id: int) -> PendingRequest:
     """The server's pending request the CA service knows by `ca_request_id`."""
-    pending = store.load().request_at_ca(ca_request_id)
+    index = store.load()
+    pending = index.request_at_ca(ca_request_id)
     if pending is None:
+        waiting = [
+            f"CA request {r.ca_request_id} (request {r.id} here)"
+            for r in index.pending
+            if r.ca_request_id is not None
+        ]
         raise StoreError(
-            f"{store.server} has no pending request with CA request id {ca_request_id}",
-            f"see the pending requests: lyncpki certs --server {store.server}",
+            f"{store.server} has no pending request with CA request id {ca_request_id}"
+            + (
+                f"; waiting at a CA: {', '.join(waiting)}"
+                if waiting
+                else "; none of its requests waits at a CA"
+            ),
+            "--retrieve takes the CA request id, --clear the request id here; see the pending "
+            f"requests: lyncpki certs --server {store.server}",
         )
     return pending
 

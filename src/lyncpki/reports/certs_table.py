@@ -193,6 +193,8 @@ def _state(row: CertificateRow) -> list[str]:
 
 def _identity(row: CertificateRow) -> list[str]:
     request = f"request {row.request_id}" if row.request_id else ""
+    if request and row.ca_request_id is not None:  # --retrieve takes the CA's, --clear ours
+        request += f", CA request {row.ca_request_id}"
     return [_one_line(row.thumbprint or request)]
 
 

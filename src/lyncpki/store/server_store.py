@@ -417,8 +417,14 @@ class ServerStore:
     def _pending(self, index: StoreIndex, request_id: int) -> PendingRequest:
         found = index.request(request_id)
         if found is None:
+            at_ca = index.request_at_ca(request_id)
             raise StoreError(
-                f"no pending request {request_id} on {self.server}",
+                f"no pending request {request_id} on {self.server}"
+                + (
+                    f" ({request_id} is the CA's id of its request {at_ca.id})"
+                    if at_ca is not None
+                    else ""
+                ),
                 f"list them: lyncpki certs --server {self.server}",
             )
         return found
