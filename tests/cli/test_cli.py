@@ -1017,6 +1017,43 @@ def test_topology_init_force_never_replaces_a_key_a_database_or_a_homes_files(
     assert "sip_domains:" in (home / "topology.yaml").read_text()
 
 
+def test_init_force_replaces_a_topology_and_nothing_a_mistyped_name_points_at(
+    tmp_path: Path,
+) -> None:
+    """`topology init fe01.cer --force` replaced an issued certificate with YAML: --force now
+    replaces only what may be a topology (a .yaml, .yml or .json text that is no PEM)."""
+    import subprocess as sp
+
+    certificate = tmp_path / "fe01.cer"
+    request = tmp_path / "fe01.yaml"  # a request saved under a topology's name
+    sp.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", str(tmp_path / "k.pem"), "-subj", "/CN=fe01.contoso.net",
+         "-out", str(certificate)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    sp.run(
+        ["openssl", "req", "-new", "-key", str(tmp_path / "k.pem"), "-subj", "/CN=fe01",
+         "-out", str(request)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    binary = tmp_path / "odd.yml"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+    report = tmp_path / "report.html"
+    report.write_text("<!doctype html><p>a report</p>")
+    refused = [certificate, request, binary, report]
+    before = {path: path.read_bytes() for path in refused}
+    for path in refused:
+        code, _, err = invoke("topology", "init", str(path), "--force")
+        assert code == 2 and "no topology file" in err and "fix:" in err, (path, err)
+    assert {path: path.read_bytes() for path in refused} == before
+    old = tmp_path / "old.json"
+    old.write_text('{"sip_domains": ["old.example"]}')
+    code, _, err = invoke("topology", "init", str(old), "--force")
+    assert code == 0, err
+    assert "sip_domains:" in old.read_text()
+
+
 def _lazy_groups() -> list[tuple[tuple[str, ...], Any]]:
     import typer.main
 

@@ -30,8 +30,9 @@ def init_command(
     force: bool = typer.Option(
         False,
         "--force",
-        help="Overwrite an existing topology file (never a key, a .pfx, a database, nor a file "
-        "of a home's CA, stores or secrets).",
+        help="Overwrite an existing topology file: a .yaml, .yml or .json text (never a "
+        "certificate, a request, a key, a .pfx, a database, nor a file of a home's CA, stores or "
+        "secrets).",
     ),
 ) -> None:
     """Write a commented example topology (Microsoft's Contoso names) for you to edit.
@@ -58,10 +59,47 @@ def _init(file: Path, force: bool) -> None:
     check_writable(file, "FILE", "topology.yaml")
     if file.exists() and not force:
         raise LyncPkiError(f"{file} already exists", "choose another name, or add --force")
+    if file.exists():
+        _refuse_unless_topology(file)
     write_atomic(file, text.encode("utf-8"))
     stdout.print(
         f"wrote {file}: replace the example names, then run: lyncpki plan {file}", markup=False
     )
+
+
+TOPOLOGY_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _refuse_unless_topology(file: Path) -> None:
+    """--force replaces a topology file, nothing else a mistyped name may point at: a
+    certificate, a request, a report, a binary file."""
+    what = None
+    if file.suffix.lower() not in TOPOLOGY_SUFFIXES:
+        what = f"its name does not end in {', '.join(TOPOLOGY_SUFFIXES)}"
+    else:
+        try:
+            what = _not_topology_text(file.read_bytes()[:4096])
+        except OSError as error:
+            what = f"it cannot be read ({error.strerror})"
+    if what is not None:
+        raise LyncPkiError(
+            f"{file} is no topology file ({what}): --force replaces only a topology",
+            f"check the name; to start over, write the example elsewhere: "
+            f"lyncpki topology init {file.with_name(file.stem + '-topology.yaml')}",
+        )
+
+
+def _not_topology_text(start: bytes) -> str | None:
+    """Why a file beginning with `start` is no topology, or None when it may be one."""
+    try:
+        head = start.decode("utf-8").lstrip()
+    except UnicodeDecodeError:
+        return "it is not text"
+    if "\0" in head:
+        return "it is not text"
+    if head.startswith("-----BEGIN"):
+        return f"it holds {head.splitlines()[0].strip('-').removeprefix('BEGIN ')}"
+    return None
 
 
 @app.command("validate")
