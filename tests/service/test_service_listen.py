@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from service_tools import Service, free_port, service_env
+from service_tools import Service, free_port, service_env, start_server, stop_server
 
 LYNCPKI = (sys.executable, "-m", "lyncpki")
 
@@ -36,6 +36,30 @@ def test_a_port_in_use_is_an_input_error(service: Service, workers: str) -> None
     assert "fix: choose another --port or stop what listens there" in refused.stderr
     assert "lyncpki CA service on" not in refused.stderr + refused.stdout
     assert "Errno" not in refused.stderr
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_port_this_homes_running_service_holds_is_said_to_be_its(
+    service: Service, workers: int
+) -> None:
+    """The likeliest way to meet a port in use is to start the same service twice: it was
+    blamed on "another program" when the service ran in one process (its environment is its
+    caller's; only the workers of `--workers N` carried the home)."""
+    port = free_port()
+    running = start_server(service.home, port, service.log, workers=workers)
+    try:
+        refused = _serve(service, "--port", str(port))
+    finally:
+        stop_server(running)
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 2, refused
+    assert (
+        f"127.0.0.1:{port} is in use by this home's own CA service (`lyncpki ca serve`, pid "
+        f"{running.pid}" in said
+    ), said
+    assert ("its workers: pid" in said) == (workers > 1), said
+    assert f"fix: use the running service, or stop it (kill {running.pid}) first" in said
+    assert "another program" not in said
 
 
 def test_an_address_not_of_this_machine_is_an_input_error(service: Service) -> None:

@@ -253,6 +253,13 @@ def _port_taken(where: str, port: int, home: Path | None) -> LyncPkiError:
             "choose another --port or stop what listens there",
         )
     pids = " ".join(map(str, workers.pids))
+    if workers.service is not None:
+        return LyncPkiError(
+            f"{where} is in use by this home's own CA service (`lyncpki ca serve`, pid "
+            f"{workers.service}" + (f"; its workers: pid {pids}" if pids else "") + "): it is "
+            "already serving",
+            f"use the running service, or stop it (kill {workers.service}) first",
+        )
     if workers.orphaned:
         return LyncPkiError(
             f"{where} is in use by this home's own CA service workers (pid {pids}), left "

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lyncpki.ca.home import DEFAULT_HOME, HOME_ENV
 from lyncpki.parent_death import die_with_parent
 
 HOME_VARIABLE = "LYNCPKI_SERVICE_HOME"  # the CA home, given by `ca serve` to its workers
@@ -35,6 +36,7 @@ class HomeWorkers:
 
     pids: tuple[int, ...]
     orphaned: bool  # their `ca serve` is gone: nothing stops them
+    service: int | None = None  # the `lyncpki ca serve` itself, when it holds the port too
 
 
 def _listening_inodes(port: int, proc: Path) -> set[str]:
@@ -96,9 +98,34 @@ def home_workers(home: Path, port: int, *, proc: Path = Path("/proc")) -> HomeWo
     holders = set(_holders(inodes, proc))
     wanted = str(home.resolve())
     ours = sorted(p for p in holders if _environment(p, proc).get(HOME_VARIABLE) == wanted)
+    # a `ca serve` of one process serves on the port itself (and one of several workers holds
+    # the socket it gave them): known by its command line, its environment being its caller's
+    served = sorted(p for p in holders if p not in ours and _serve_home(p, proc) == wanted)
+    if served:
+        return HomeWorkers(tuple(ours), orphaned=False, service=served[0])
     if not ours:
         return None
-    # the `ca serve` holds the socket it gave its workers: a worker whose parent does not is
-    # one that `ca serve` left behind
+    # a worker whose parent does not hold the socket is one that `ca serve` left behind
     orphaned = all(_parent(p, proc) not in holders for p in ours)
     return HomeWorkers(tuple(ours), orphaned)
+
+
+def _serve_home(pid: int, proc: Path) -> str | None:
+    """The home a `lyncpki ca serve` process serves, resolved as it resolved it (--home, else
+    $LYNCPKI_HOME, else ./lyncpki-data, from its working folder); None for any other process."""
+    try:
+        argv = (proc / str(pid) / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        cwd = (proc / str(pid) / "cwd").readlink()
+    except OSError:
+        return None
+    words = [w for w in argv if w]
+    if not any("lyncpki" in w for w in words) or "serve" not in words:
+        return None
+    given = None
+    for index, word in enumerate(words):
+        if word == "--home" and index + 1 < len(words):
+            given = words[index + 1]
+        elif word.startswith("--home="):
+            given = word.removeprefix("--home=")
+    home = given or _environment(pid, proc).get(HOME_ENV) or DEFAULT_HOME
+    return str((cwd / home).resolve())
