@@ -388,6 +388,22 @@ def test_pools_written_as_a_mapping_are_told_to_be_a_list() -> None:
     assert "'- {role: ..., fqdn: ...}'" in issue.fix
 
 
+def test_a_meet_url_of_the_wrong_type_is_told_it_may_be_one_url_or_a_list() -> None:
+    """`meet: 5` was told "write a list": one URL is as good (meet: meet.corpmail.se), and the
+    fix that follows must load."""
+    text = (
+        "sip_domains: [corpmail.se]\nsimple_urls: {meet: 5}\nsites:\n"
+        "  - name: A\n    pools:\n      - {role: front_end, fqdn: pool.ad.corpmail.se, "
+        "servers: [fe1.ad.corpmail.se]}\n"
+    )
+    issue = only(problems(text))
+    assert issue.field == "simple_urls.meet" and "a list of them" in issue.message, issue
+    assert "meet: meet.contoso.com" in issue.fix
+    for fixed in ("meet.corpmail.se", "[meet.corpmail.se, meet2.corpmail.se]"):
+        loaded = load_topology_text(text.replace("meet: 5", f"meet: {fixed}"), "t.yaml")
+        assert loaded.simple_urls.meet[0] == "meet.corpmail.se"
+
+
 def test_a_second_yaml_document_is_named_with_its_line() -> None:
     """'expected a single document in the stream' was answered with "check indentation,
     colons and quotes": the fix is to remove the second document."""

@@ -152,6 +152,11 @@ def _translate(error: ErrorDetails) -> tuple[str, str]:
             f"'{last}' is {length} characters long, at most {most} are taken{why}",
             f"shorten it to {most} characters or fewer",
         )
+    if kind == "list_type" and last == "meet":  # one URL or a list of them
+        return (
+            f"'meet' must be a Meet URL or a list of them, got {given!r:.60}",
+            "write meet: meet.contoso.com, or meet: [meet.contoso.com, meet.fabrikam.com]",
+        )
     if kind == "list_type" and last in _LIST_FIX:
         return f"'{last}' must be a list, got {given!r:.60}", _LIST_FIX[last]
     if kind in _TYPE_FIX:
