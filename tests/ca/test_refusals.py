@@ -362,7 +362,18 @@ NOT_REQUESTS = [
         id="certificate-der",
     ),
     pytest.param(lambda ca: b"   \n", "is empty", id="empty"),
-    pytest.param(lambda ca: b"hello, CA!\n", "neither PEM nor base64", id="text"),
+    pytest.param(lambda ca: b"hello, CA!\n", "is text but no certificate request", id="text"),
+    pytest.param(  # letters only: it looked like base64, and was called damaged base64
+        lambda ca: b"hello\n", "is text but no certificate request", id="word"
+    ),
+    pytest.param(  # decodes, but to no DER
+        lambda ca: b"aGVsbG8gd29ybGQh\n", "is text but no certificate request", id="base64-text"
+    ),
+    pytest.param(  # DER in base64 (MII..., as a request begins) cut short, without armor
+        lambda ca: _certificate_pem(ca).split(b"\n")[1][:61] + b"\n",
+        "the base64 text is damaged",
+        id="bare-base64-cut",
+    ),
     pytest.param(
         lambda ca: (
             b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB*==\n-----END CERTIFICATE REQUEST-----\n"

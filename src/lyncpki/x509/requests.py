@@ -154,16 +154,27 @@ def _der_of_text(text: str, source: str) -> bytes:
     elif _BASE64.match(text):
         body = text
     else:
-        raise RequestError(
-            f"{source} is text but neither PEM nor base64", "give the .req file unchanged"
-        )
+        raise _no_request_text(source)
     try:
-        return base64.b64decode("".join(body.split()), validate=True)
+        der = base64.b64decode("".join(body.split()), validate=True)
     except (binascii.Error, ValueError) as error:
+        if body is text and not text.lstrip().startswith("MI"):  # a request's DER does
+            raise _no_request_text(source) from None  # text that only looks like it ("hello")
         raise RequestError(
             f"{source}: the base64 text is damaged ({error})",
             "copy the request again, whole, from BEGIN to END",
         ) from None
+    if body is text and not der.startswith(b"\x30"):  # decodes, but to no DER at all
+        raise _no_request_text(source)
+    return der
+
+
+def _no_request_text(source: str) -> RequestError:
+    return RequestError(
+        f"{source} is text but no certificate request: neither PEM (-----BEGIN NEW "
+        "CERTIFICATE REQUEST-----) nor a request's base64",
+        f"give the .req file the wizard, certreq or openssl req wrote, unchanged ({_TOOLS})",
+    )
 
 
 def _other_pem(text: str, source: str) -> RequestError:
