@@ -23,6 +23,9 @@ BAD = {
     "a b.se": "space",
     "a" * 64 + ".se": "63",
     ("a." * 127) + "se": "253",
+    "=cmd|x": "contains '=' '|'",  # was "a short name": its characters are what is wrong
+    "fe01.contoso.net/": "contains '/'",
+    "fe01@contoso.net": "contains '@'",
 }
 
 

@@ -35,6 +35,12 @@ def fqdn_problem(name: str, *, allow_wildcard: bool = False) -> str | None:
         return "contains a space"
     if len(name) > 253:
         return f"is {len(name)} characters long (at most 253)"
+    odd = sorted({c for c in name if not (c.isalnum() or c in ".-*_")})  # _ * : said below
+    if odd:
+        return (
+            f"contains {' '.join(repr(c) for c in odd)}: a DNS name holds only letters, digits, "
+            "hyphens and dots"
+        )
     labels = name.lower().split(".")
     if labels and labels[0] == "*":
         if not allow_wildcard:
