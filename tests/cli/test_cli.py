@@ -1101,3 +1101,20 @@ def test_the_list_of_commands_imports_no_command() -> None:
 
     for name, entry in COMMANDS.items():
         assert re.search(rf"│ {name} +{re.escape(entry.summary)}", process.stdout), name
+
+
+def test_a_bad_choice_is_said_without_the_validators_prefix(contoso_yaml: Path) -> None:
+    """typer checks a choice with pydantic, whose message began "Value error, " inside lyncpki's
+    own sentence ("Invalid value for '--layout': Value error, 'both' is not one of ...")."""
+    code, out, err = invoke("plan", str(contoso_yaml), "--layout", "both")
+    said = " ".join((out + err).replace("│", " ").split())
+    assert code == 2 and "Invalid value for '--layout': 'both' is not one of" in said, said
+    process = subprocess.run(  # a usage error as JSON is main()'s: a process of its own
+        [sys.executable, "-m", "lyncpki", "plan", str(contoso_yaml), "-f", "yaml", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    message = json.loads(process.stdout)["message"]
+    assert process.returncode == 2 and "'yaml' is not one of" in message, message
+    assert "Value error" not in message

@@ -45,6 +45,7 @@ def click_class(name: str) -> type[Exception]:
 
 
 USAGE_ERROR = click_class("UsageError")
+_PYDANTIC_PREFIX = "Value error, "
 
 
 class LazyGroup(Group):
@@ -72,6 +73,18 @@ class LazyGroup(Group):
                 return _Listed(cmd_name, help=summary)
             self.add_command(self._build(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: Any) -> Any:
+        """As click's, with a bad value's message in plain words: typer checks values with
+        pydantic, whose messages begin "Value error, " ("Invalid value for '--layout': Value
+        error, 'both' is not one of 'separate', 'combined'.")."""
+        try:
+            return super().invoke(ctx)
+        except USAGE_ERROR as error:
+            message = getattr(error, "message", "")
+            if isinstance(message, str) and message.startswith(_PYDANTIC_PREFIX):
+                error.message = message.removeprefix(_PYDANTIC_PREFIX)  # type: ignore[attr-defined]
+            raise
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         """As typer's, with "Did you mean ...?" drawn from every command (typer suggests from
