@@ -3,9 +3,11 @@ downloaded browser), Playwright driving it, and a lab whose CA service serves th
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,11 +37,12 @@ def chromium() -> str:
             "SKIPPED LOUDLY: chromium is missing and cannot be installed here "
             "(apt-get as root); the web console was not tested in a browser"
         )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "chromium"]
-    if subprocess.run(install, capture_output=True, env=env, timeout=900).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env, timeout=600)
-        subprocess.run(install, capture_output=True, env=env, timeout=900)
+    # pytest-xdist's workers each reach this at once on a fresh machine: one installs while
+    # the others wait for it (the second apt-get used to fail on dpkg's lock, and skip)
+    with (Path(tempfile.gettempdir()) / "lyncpki-tests-chromium.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not shutil.which("chromium"):
+            _apt_install_chromium()
     found = shutil.which("chromium")
     if not found:
         pytest.skip(
@@ -47,6 +50,16 @@ def chromium() -> str:
             "not tested in a browser"
         )
     return found
+
+
+def _apt_install_chromium() -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    wait = ["-o", "DPkg::Lock::Timeout=600"]  # another apt (unattended upgrades) may hold it
+    install = ["apt-get", *wait, "install", "-y", "-q", "chromium"]
+    if subprocess.run(install, capture_output=True, env=env, timeout=900).returncode != 0:
+        update = ["apt-get", *wait, "update", "-q"]
+        subprocess.run(update, capture_output=True, env=env, timeout=600)
+        subprocess.run(install, capture_output=True, env=env, timeout=900)
 
 
 @pytest.fixture(scope="module")
