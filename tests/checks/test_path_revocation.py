@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from http_files import Files, serving
 
 from lab import openssl
-from lyncpki.checks import CertificateContext, check_certificate
+from lyncpki.checks import CertificateContext, Finding, check_certificate
 from lyncpki.checks.revocation import RevocationSource
 from path_pki import NOW, Issued, crl, der, issue, write_pem
 
@@ -27,6 +28,10 @@ def http() -> Iterator[Files]:
 
 
 def _findings(leaf: Issued, intermediate: Issued, root: Issued) -> dict[str, str]:
+    return {f.id: f.message for f in _checked(leaf, intermediate, root)}
+
+
+def _checked(leaf: Issued, intermediate: Issued, root: Issued) -> list[Finding]:
     source = RevocationSource(timeout=3)
     try:
         found = check_certificate(
@@ -40,7 +45,7 @@ def _findings(leaf: Issued, intermediate: Issued, root: Issued) -> dict[str, str
         )
     finally:
         source.close()
-    return {f.id: f.message for f in found}
+    return found
 
 
 def test_an_issuing_ca_revoked_on_its_roots_crl_is_found(http: Files, tmp_path: Path) -> None:
@@ -73,6 +78,10 @@ def test_an_issuing_ca_whose_crl_cannot_be_fetched_is_said(http: Files) -> None:
     assert set(found) == {"cdp.unreachable"}, found
     assert "CN=Path Issuing" in found["cdp.unreachable"]
     assert "missing-root.crl" in found["cdp.unreachable"]
+    # the firewall rule its fix asks for is the URL's port (it said TCP 80 for any)
+    (finding,) = _checked(leaf, issuing, root)
+    port = urlsplit(http.url("/missing-root.crl")).port
+    assert port != 80 and f"open HTTP (TCP {port})" in finding.fix, finding.fix
 
 
 def test_an_issuing_ca_not_revoked_gives_no_finding(http: Files) -> None:

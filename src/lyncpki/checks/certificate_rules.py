@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, cast
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -771,12 +772,24 @@ def _cdp_unreachable(ctx: CertificateContext) -> list[Problem]:
         problems.append(
             Problem(
                 f"{f.whose}CRL distribution point {f.url} cannot be fetched ({f.fetch.problem})",
-                "publish the CRL there and open HTTP (TCP 80) from every Lync server, Edge "
-                "included, to it",
+                f"publish the CRL there and open {_http_port(f.url)} from every Lync server, "
+                "Edge included, to it",
                 Severity.WARNING if some else None,
             )
         )
     return problems
+
+
+def _http_port(url: str) -> str:
+    """The port a URL is fetched on, as a firewall rule names it: "HTTP (TCP 80)"."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "HTTP"
+    scheme = parts.scheme.lower()
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme.upper() or 'HTTP'} (TCP {port or default})" if port or default else "HTTP"
 
 
 def _crl_signature(ctx: CertificateContext) -> list[Problem]:
