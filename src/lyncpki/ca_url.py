@@ -66,7 +66,14 @@ def credentials_message(url: str, option: str = "--ca") -> str:
 
 
 def check_ca_url(url: str, option: str = "--ca") -> str:
-    """`url`, refused when it holds credentials (said without them)."""
+    """`url`, refused when it holds credentials (said without them) or is no http(s) URL."""
     if has_credentials(url):
         raise LyncPkiError(credentials_message(url, option), CREDENTIALS_FIX)
+    scheme, sep, host = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not host.strip("/"):
+        raise LyncPkiError(
+            f"{option} {url[:300]!r} is no http:// or https:// URL",
+            f"give the CA service's base URL, e.g. {option} http://ca.contoso.net:8080 "
+            "(https:// when it runs with --tls)",
+        )
     return url

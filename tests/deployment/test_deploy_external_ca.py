@@ -115,3 +115,41 @@ def test_a_certificate_the_ca_service_revoked_is_renewed_with_ca(tmp_path: Path)
         if second is not None:
             second.terminate()
             second.wait(15)
+
+
+def test_a_ca_service_that_cannot_be_used_is_said_before_anything_is_made(
+    tmp_path: Path,
+) -> None:
+    """A wrong --ca URL or password was found out certificate by certificate: a home of keys
+    and pending requests, the causes only in report.json, and a wrong password sent with
+    each of 18 enrollments locked the account out for its real users (the service's limit on
+    failed sign-ins). The service is asked once, before any key is made."""
+    lab = make_lab(tmp_path / "lab")
+    try:
+        env = lab_env(LYNCPKI_STORE_PASSPHRASE="store-passphrase-Zr4")
+        home = tmp_path / "home"
+        deploy = ["deploy", CONTOSO, "--home", home, "--no-live", "--ca-account", REQUESTER]
+        cases = [
+            (lab.url, "a-wrong-password-1", f"does not take account '{REQUESTER}'"),
+            (lab.url.removeprefix("http://"), ACCOUNTS[REQUESTER][1], "no http:// or https://"),
+            (f"http://127.0.0.1:{free_port()}", ACCOUNTS[REQUESTER][1], "no lyncpki CA service"),
+            (f"{lab.url}/certsrv", ACCOUNTS[REQUESTER][1], "no lyncpki CA service"),
+        ]
+        for url, password, said in cases:
+            refused = run_lyncpki(
+                *deploy, "--ca", url, env={**env, "LYNCPKI_CA_PASSWORD": password}
+            )
+            text = " ".join(refused.stderr.split())
+            assert refused.returncode == 2 and said in text and "fix:" in text, (url, text)
+            assert not home.exists(), url  # no key, no request, no home
+        # one failed sign-in, not one per certificate: the account still signs in at once
+        answer = httpx.get(
+            f"{lab.url}/api/v1/account", auth=(REQUESTER, ACCOUNTS[REQUESTER][1]), timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"account": REQUESTER, "role": "requester"}
+        failed = [row for row in json.loads(ok(lab.cli("ca", "audit", "--json")).stdout)
+                  if row.get("actor") == REQUESTER and row.get("outcome") != "ok"]  # fmt: skip
+        assert len(failed) == 1, failed
+    finally:
+        lab.stop()

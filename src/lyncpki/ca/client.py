@@ -307,3 +307,8 @@ class CaClient:
 
     def health(self) -> dict[str, Any]:
         return self._json(self._call("GET", "/health"))
+
+    def account(self) -> dict[str, Any]:
+        """The account these credentials sign in as ({"account", "role"}); CaNotAuthorized
+        when they do not."""
+        return self._json(self._call("GET", "/api/v1/account"))

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from lyncpki.atomic import write_atomic
 from lyncpki.ca.authority import CertificateAuthority
-from lyncpki.ca.client import CaClient
+from lyncpki.ca.client import CaClient, CaClientError, CaNotAuthorized
 from lyncpki.ca.home import CaHome
 from lyncpki.ca_url import check_ca_url
 from lyncpki.checks.deployment import DeploymentCheck, stores
@@ -227,6 +227,8 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
     planned = plan(topology, source=str(options.topology))
     if options.ca_url is None:
         check_new_ca_passphrase(options.home)
+    else:
+        _check_ca_service(options.ca_url, options.ca_account or "", options.ca_password or "")
     options.home.mkdir(parents=True, exist_ok=True)
     try:
         with exclusive(options.home / DEPLOY_LOCK, wait=False):
@@ -237,6 +239,38 @@ def deploy(options: DeployOptions, reporter: Reporter) -> DeployResult:
             "wait for it to finish (or stop it), then run this one again: it resumes from what "
             "the stores hold",
         ) from None
+
+
+def _check_ca_service(url: str, account: str, password: str) -> None:
+    """The CA service of --ca answers and takes the account, asked once before any key or
+    request is made: a wrong URL left a home of pending requests, and a wrong password, sent
+    with every enrollment, locked the account out for its real users (the service's limit on
+    failed sign-ins) — each said only in report.json."""
+    try:
+        with CaClient(url, account, password) as client:
+            try:
+                client.health()
+            except CaClientError as error:
+                raise LyncPkiError(
+                    f"no lyncpki CA service answers at {url}: {error.message}",
+                    error.fix or "check the URL: the base URL of `lyncpki ca serve`",
+                ) from None
+            try:
+                client.account()
+            except CaNotAuthorized as error:
+                raise LyncPkiError(
+                    f"the CA service at {url} does not take account {account!r}: "
+                    f"{error.message.removeprefix('the CA refused: ')}",
+                    "check --ca-account and its password ($LYNCPKI_CA_PASSWORD); after "
+                    "repeated failures the service makes the account wait a minute",
+                ) from None
+            except CaClientError as error:
+                if error.status != 404:  # 404: a service older than /api/v1/account
+                    raise LyncPkiError(
+                        f"the CA service at {url} cannot be used: {error.message}", error.fix
+                    ) from None
+    except CaClientError as error:  # the URL itself (CaClient refuses it)
+        raise LyncPkiError(error.message, error.fix) from None
 
 
 def _internal_roots(ca: CertificateAuthority | None, client: CaClient) -> frozenset[str]:

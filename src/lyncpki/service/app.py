@@ -2,6 +2,7 @@
 
 POST /api/v1/enroll                       a PKCS#10 request -> certificate + chain, or 202
 GET  /api/v1/requests/{id}                a request's status (and certificate once issued)
+GET  /api/v1/account                      the account signed in with, and its role
 POST /api/v1/requests/{id}/approve|deny   CA managers and auditors
 POST /api/v1/certificates/{serial}/revoke CA managers and auditors
 GET  /crl/{ca}.crl, /crl/{ca}+.crl        published CRLs (application/pkix-crl)
@@ -381,6 +382,17 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
                 )
             return payload.csr.encode(), payload.template or template
         return body, template
+
+    @app.get(
+        "/api/v1/account",
+        tags=["enrollment"],
+        summary="The account these credentials sign in as, and its role",
+    )
+    def account_of(account: AccountDep) -> dict[str, Any]:
+        """What a client asks before it starts a long job (lyncpki deploy --ca): a wrong
+        password is one failed sign-in here, not one per certificate (which the rate limit
+        turns into a lock-out of the account's real users)."""
+        return {"account": account.name, "role": str(account.role)}
 
     @app.get(
         "/api/v1/requests/{request_id}",
