@@ -271,6 +271,28 @@ def test_the_pending_page_judges_requests_by_the_namespaces_the_ca_signs_now(
     assert "other.example" in page, page[-1500:]
 
 
+def test_a_managers_own_request_is_shown_without_buttons_it_may_not_use(
+    client: TestClient, ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    """The pending page offered Approve and Deny on the signed-in manager's own request, which
+    the console then refused (403): its row says another manager decides it; another's row
+    keeps its buttons."""
+    own = openssl_req(tmp_path, f"/CN=fe02.{DOMAIN}", (f"fe02.{DOMAIN}",), key="ec:P-256")
+    other = openssl_req(tmp_path, f"/CN=fe03.{DOMAIN}", (f"fe03.{DOMAIN}",), key="ec:P-256")
+    mine = ca.submit(own.read_bytes(), requester="boss", template="SubCA").request_id
+    theirs = ca.submit(other.read_bytes(), requester="fe01", template="SubCA").request_id
+    sign_in(client, "boss")
+    page = client.get("/ui/pending").text
+    rows = {
+        int(found[1]): found[2]
+        for found in re.finditer(r'<tr data-request="(\d+)">(.*?)</tr>', page, re.DOTALL)
+    }
+    assert "/approve" not in rows[mine] and "/deny" not in rows[mine], rows[mine]
+    assert "another manager decides it" in rows[mine]
+    assert f"/ui/pending/{theirs}/approve" in rows[theirs]
+    assert f"/ui/pending/{theirs}/deny" in rows[theirs]
+
+
 # ------------------------------------------------------------------ 5, 6. the dashboard
 class _Slot:
     def __init__(self, thumbprint: str) -> None:
