@@ -477,3 +477,24 @@ def test_the_first_store_passphrase_is_typed_twice(
     openssl("pkey", "-in", key, "-passin", "pass:correct horse battery", "-noout")
     checked = request("c.req", ["correct horse battery"])
     assert checked.questions == [label]
+
+
+def test_the_ca_account_page_asks_for_an_account_by_default_and_never_takes_an_empty_one(
+    tmp_path: Path,
+) -> None:
+    """A lyncpki CA service enrolls CA accounts only: "Specify alternate credentials?" said No
+    by default, and an empty user name was taken; both failed only at Executing Commands."""
+    state = _state(tmp_path, "fe01.contoso.net")
+    ui = Typed(["", "  ", "fe-requester", "its-password"])
+    pages.ca_account(state, ui)
+    assert state.alternate_credentials is True and state.account == "fe-requester"
+    assert state.password == "its-password"
+    assert sum("give the CA account's name" in line for line in ui.shown) == 2, ui.shown
+
+    class No(Scripted):
+        def confirm(self, message: str, default: bool) -> bool:
+            return False
+
+    said = No()
+    pages.ca_account(_state(tmp_path, "fe01.contoso.net"), said)
+    assert any("enrolls CA accounts only" in line for line in said.shown), said.shown

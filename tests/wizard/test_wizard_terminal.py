@@ -134,6 +134,7 @@ def test_an_immediate_request_through_every_page_with_one_back(lab: Lab) -> None
     answer(child, "Assign the certificate")  # Yes, the default
     answer(child, "Go to")
     page(child, "Certificate Assignment Summary")
+    child.expect_exact(f"> lyncpki assign --home {lab.home} --server")  # as it acted: this home
     child.expect_exact("assigned")
     answer(child, "Go to")
     child.expect_exact("Certificate Wizard")

@@ -6,6 +6,7 @@ cancel (or Ctrl-C) before it leaves everything as it was.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -200,9 +201,22 @@ def ca_account(state: WizardState, ui: Prompter) -> str | None:
         "Specify alternate credentials for the CA?", state.alternate_credentials
     )
     if state.alternate_credentials:
-        state.account = ui.text("User name", state.account)
+        state.account = _asked(ui, "User name", state.account, _account_problem)
         state.password = ui.text("Password", state.password, secret=True)
+    else:  # Lync's wizard signs in as the user; a lyncpki CA service takes CA accounts only
+        ui.show(
+            [
+                "  Without a CA account the CA service refuses an immediate request (it "
+                "enrolls CA accounts only: lyncpki ca account list on the CA)."
+            ]
+        )
     return _nav(ui, "template")
+
+
+def _account_problem(text: str) -> str | None:
+    if not text.strip():
+        return "give the CA account's name (lyncpki ca account list on the CA lists them)"
+    return None
 
 
 def template(state: WizardState, ui: Prompter) -> str | None:
@@ -410,8 +424,8 @@ def assign_executing(state: WizardState, ui: Prompter) -> str | None:
     ui.title("Executing Commands")
     result = assign_checked(state.store, state.usages, state.thumbprint, plan=state.plan)
     lines = [
-        f"> lyncpki assign --server {state.server} --type {','.join(state.usages)} "
-        f"--thumbprint {state.thumbprint}"
+        f"> lyncpki assign --home {shlex.quote(str(state.home))} --server {state.server} --type "
+        f"{','.join(state.usages)} --thumbprint {state.thumbprint}"
     ]
     lines += [f"  {f.severity}: {f.id}: {f.message}" for f in result.findings]
     lines.append("  assigned" if result.assigned else "  refused (fix the errors above)")

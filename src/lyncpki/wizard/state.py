@@ -33,7 +33,7 @@ class WizardState:
     output: str = ""
     ca_url: str = ""
     ca_trust: str = ""  # the root of an HTTPS CA service's certificate (empty: the system's)
-    alternate_credentials: bool = False
+    alternate_credentials: bool = True  # a lyncpki CA service enrolls CA accounts only
     account: str = ""
     password: str = ""
     alternate_template: bool = False
