@@ -896,3 +896,56 @@ def test_a_key_file_replaced_by_another_key_is_renewed(tmp_path: Path) -> None:
     assert damaged.returncode == 0, damaged.stdout + damaged.stderr
     again = [a for a in report(home)["actions"] if a["certificate"].endswith("/default")]
     assert again and "replaced or damaged" in again[0]["detail"], again
+
+
+def test_a_default_certificate_without_client_authentication_is_renewed_for_the_proof(
+    tmp_path: Path,
+) -> None:
+    """The Certificate Wizard's default template (WebServer) gives fe01's Default certificate
+    Server Authentication only, as Lync's does; the next deploy said "nothing to do", then its
+    live proof failed fe01 as a client ("unsuitable certificate purpose") with no fix. Deploy
+    renews such a certificate with its own template when it proves; --no-live keeps it."""
+    home = tmp_path / "home"
+    server = "fe01.contoso.net"
+    assert deploy(home, "--no-live").returncode == 0
+
+    def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return ok(run_lyncpki(*args, "--home", home, env=demo_env()))
+
+    cli("request", "--topology", CONTOSO, "--server", server, "--type", "Default",
+        "--offline", "--output", tmp_path / "fe01.req")  # fmt: skip
+    cli("ca", "issue", tmp_path / "fe01.req", "--template", "WebServer", "--out",
+        tmp_path / "fe01.cer")  # fmt: skip
+    said = openssl("x509", "-in", tmp_path / "fe01.cer", "-noout", "-ext", "extendedKeyUsage")
+    assert "Server Authentication" in said and "Client Authentication" not in said, said
+    cli("import", tmp_path / "fe01.cer", "--server", server)
+    cli("assign", "--server", server, "--type", "Default",
+        "--thumbprint", thumbprint_of(tmp_path / "fe01.cer"))  # fmt: skip
+
+    def needs(*more: str) -> dict[str, dict]:  # type: ignore[type-arg]
+        dry = deploy(home, "--dry-run", "--json", *more)
+        assert dry.returncode == 0, dry.stderr
+        return {n["certificate"]: n for n in json.loads(dry.stdout)["needs"]}
+
+    assert f"{server}/default" not in needs("--no-live")
+    # the Default certificate deploy had issued is still installed: assigned again
+    replaced = needs()[f"{server}/default"]
+    assert replaced["action"] == "adopt", replaced
+    run = deploy(home)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert report(home)["passed"]
+    index = json.loads((home / "servers" / server / "store.json").read_text())
+    current = index["assignments"]["Default"]["current"]["thumbprint"]
+    cert = home / "servers" / server / "certs" / f"{current}.crt"
+    assert "Client Authentication" in openssl("x509", "-in", cert, "-noout", "-ext",
+                                              "extendedKeyUsage")  # fmt: skip
+    # with no such certificate left to take (its key damaged), it is renewed, and says why
+    cli("assign", "--server", server, "--type", "Default",
+        "--thumbprint", thumbprint_of(tmp_path / "fe01.cer"))  # fmt: skip
+    keys = {p["thumbprint"]: p["key_id"] for p in index["personal"]}
+    key_file = home / "servers" / server / "keys" / f"{keys[current]}.key"
+    key_file.write_bytes(key_file.read_bytes()[:100])
+    again = deploy(home)
+    assert again.returncode == 0, again.stdout + again.stderr
+    (renewed,) = [a for a in report(home)["actions"] if a["certificate"] == f"{server}/default"]
+    assert "Client Authentication" in renewed["detail"], renewed

@@ -53,6 +53,7 @@ from lyncpki.deployment.proof import (
 )
 from lyncpki.deployment.runner import (
     MTLS_TEMPLATE,
+    MTLS_USAGES,
     PUBLIC_REQUESTS,
     REQUESTED,
     Done,
@@ -180,6 +181,7 @@ def dry_run(options: DeployOptions) -> DeployResult:
                 public=options.public_ca,
                 revoked=revoked,
                 templates=ca.templates if ca is not None else None,
+                client_usages=MTLS_USAGES if options.live else frozenset(),
             )
     finally:
         if ca is not None:
@@ -400,6 +402,7 @@ def _deploy(
                 revoked=revoked,
                 secret=secret,
                 templates=ca.templates if ca is not None else None,
+                client_usages=MTLS_USAGES if options.live else frozenset(),
             )
         try:
             runner.issue(assessment, outcome)

@@ -20,7 +20,7 @@ from cryptography import x509
 from lyncpki.ca.templates import Template, TemplateSet
 from lyncpki.checks.deployment import placements
 from lyncpki.errors import LyncPkiError
-from lyncpki.planning.model import CertificatePlan, Eku, PlannedCertificate
+from lyncpki.planning.model import CertificatePlan, Eku, PlannedCertificate, Usage
 from lyncpki.planning.rules import request_template
 from lyncpki.store import PendingRequest, PersonalCertificate, ServerStore, StoreError
 from lyncpki.store.model import KeyProtection, StoreIndex
@@ -78,6 +78,7 @@ class _Criteria:
     revoked: Revoked = _never_revoked
     secret: bytes | None = None  # the stores' passphrase: each key checked against its cert
     templates: TemplateSet | None = None  # the CA's: the validity a certificate is given
+    client_usages: frozenset[Usage] = frozenset()  # whose certificates must be clients too
 
 
 def _issued_by_ours(
@@ -148,6 +149,8 @@ def _fit(
         return None, "not valid yet"
     if (differs := _differs(cert, planned, criteria.templates)) is not None:
         return None, differs
+    if (client := _not_a_client(cert, planned, criteria)) is not None:
+        return None, client
     if not _issued_by_ours(cert, planned, criteria):
         return None, _not_ours(planned, criteria.issuers)
     revoked = criteria.revoked(cert)
@@ -192,6 +195,7 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
             cert.not_valid_before_utc <= criteria.now
             and cert.not_valid_after_utc > criteria.horizon
             and _differs(cert, planned, criteria.templates) is None
+            and _not_a_client(cert, planned, criteria) is None
             and _issued_by_ours(cert, planned, criteria)
             and criteria.revoked(cert) is None
             and _key_is_its(store, entry, cert, criteria)
@@ -258,6 +262,24 @@ def _differs(
     if key != planned.key:
         return f"its key is {key.name if key else 'of another type'}, the plan's {planned.key.name}"
     return None
+
+
+def _not_a_client(
+    cert: x509.Certificate, planned: PlannedCertificate, criteria: _Criteria
+) -> str | None:
+    """Why a certificate of the internal CA that must also authenticate its server as a client
+    (`criteria.client_usages`: deploy's live proof, whose OpenSSL peers refuse a client
+    certificate without Client Authentication) cannot, or None. Lync itself does not ask for
+    that EKU (R-GEN-02): the Certificate Wizard's WebServer template leaves it out."""
+    if planned.issuer is not Issuer.INTERNAL or not criteria.client_usages & set(planned.usages):
+        return None
+    if _has_eku(cert, Eku.CLIENT_AUTH.oid):
+        return None
+    return (
+        "lacks the Client Authentication EKU, which the live proof's OpenSSL peers require of "
+        "a server's certificate as a client (issued with the WebServer template, the "
+        "Certificate Wizard's default; deploy --no-live keeps it)"
+    )
 
 
 def _has_eku(cert: x509.Certificate, oid: str) -> bool:
@@ -340,6 +362,7 @@ def assess(
     revoked: Revoked | None = None,
     secret: bytes | None = None,
     templates: TemplateSet | None = None,
+    client_usages: frozenset[Usage] = frozenset(),
 ) -> Assessment:
     """Every need of the deployment, and what stays as it is. `issuers`: the certificates of
     the CA this run issues from (a certificate of the internal CA not issued by them is
@@ -347,9 +370,18 @@ def assess(
     come from (PUBLIC_LAB: the home's CA may issue them; PUBLIC_OFFLINE: only the public CA's
     are kept). `revoked`: why a certificate was revoked by that CA (it is renewed), else None.
     `secret`: the stores' passphrase, to check that each key is its certificate's (a run has
-    it; a dry run may not). `templates`: the home CA's, to know the validity it gives."""
+    it; a dry run may not). `templates`: the home CA's, to know the validity it gives.
+    `client_usages`: the usages whose certificates must carry Client Authentication too (the
+    live proof's)."""
     criteria = _Criteria(
-        now, now + renew_within, issuers, public, revoked or _never_revoked, secret, templates
+        now,
+        now + renew_within,
+        issuers,
+        public,
+        revoked or _never_revoked,
+        secret,
+        templates,
+        client_usages,
     )
     copies = _Criteria(now, now + renew_within, secret=secret)  # issuer judged by the holder
     wanted = set(only) if only is not None else None
