@@ -88,7 +88,13 @@ def init_ca(
 
 
 def start_server(
-    home: Path, port: int, log: Path, *, workers: int = 1, root_key: bool = True
+    home: Path,
+    port: int,
+    log: Path,
+    *,
+    workers: int = 1,
+    root_key: bool = True,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """`lyncpki ca serve` on 127.0.0.1:port, answering /health when this returns; with the root
     key online (--root-key: these tests approve subordinate CAs through the API) unless
@@ -99,7 +105,7 @@ def start_server(
             [*SERVE, *args, *(["--root-key"] if root_key else [])],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=service_env(),
+            env=service_env(**(env or {})),
         )
     url = f"http://127.0.0.1:{port}/health"
     deadline = time.monotonic() + 60

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import asyncio
 
-from lyncpki.service.ocsp_protocol import OcspHttpProtocol
+from lyncpki.service.header_deadline import HeaderDeadlineProtocol
 
 PEER_CERTIFICATE = "lyncpki_tls_peer_certificate"  # DER, in scope["state"]
 PROTOCOL = "lyncpki.service.tls:PeerCertificateProtocol"  # for uvicorn's `http=`
 
 
-class PeerCertificateProtocol(OcspHttpProtocol):
-    """uvicorn's httptools protocol with OCSP answered at once (`ocsp_protocol`), plus the peer
-    certificate of a TLS connection."""
+class PeerCertificateProtocol(HeaderDeadlineProtocol):
+    """uvicorn's httptools protocol with OCSP answered at once (`ocsp_protocol`), a deadline
+    for each request's headers (`header_deadline`), plus the peer certificate of a TLS
+    connection."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
