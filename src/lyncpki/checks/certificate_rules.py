@@ -784,12 +784,10 @@ def _http_port(url: str) -> str:
     """The port a URL is fetched on, as a firewall rule names it: "HTTP (TCP 80)"."""
     try:
         parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:  # a port out of range
         return "HTTP"
-    scheme = parts.scheme.lower()
-    default = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme.upper() or 'HTTP'} (TCP {port or default})" if port or default else "HTTP"
+    return f"{parts.scheme.upper()} (TCP {port})" if port else "HTTP"
 
 
 def _crl_signature(ctx: CertificateContext) -> list[Problem]:

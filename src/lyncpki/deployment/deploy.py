@@ -90,6 +90,11 @@ class DeployOptions:
     live: bool = True
     public_ca: str = PUBLIC_LAB  # PUBLIC_OFFLINE: requests for the public CA, not the lab's
 
+    @property
+    def client_usages(self) -> frozenset[Usage]:
+        """The usages whose certificates the live proof makes clients too (none without it)."""
+        return MTLS_USAGES if self.live else frozenset()
+
 
 @dataclass
 class DeployResult:
@@ -181,7 +186,7 @@ def dry_run(options: DeployOptions) -> DeployResult:
                 public=options.public_ca,
                 revoked=revoked,
                 templates=ca.templates if ca is not None else None,
-                client_usages=MTLS_USAGES if options.live else frozenset(),
+                client_usages=options.client_usages,
             )
     finally:
         if ca is not None:
@@ -402,7 +407,7 @@ def _deploy(
                 revoked=revoked,
                 secret=secret,
                 templates=ca.templates if ca is not None else None,
-                client_usages=MTLS_USAGES if options.live else frozenset(),
+                client_usages=options.client_usages,
             )
         try:
             runner.issue(assessment, outcome)

@@ -147,10 +147,8 @@ def _fit(
         return None, f"expires {cert.not_valid_after_utc:%Y-%m-%d}"
     if cert.not_valid_before_utc > now:
         return None, "not valid yet"
-    if (differs := _differs(cert, planned, criteria.templates)) is not None:
+    if (differs := _differs(cert, planned, criteria)) is not None:
         return None, differs
-    if (client := _not_a_client(cert, planned, criteria)) is not None:
-        return None, client
     if not _issued_by_ours(cert, planned, criteria):
         return None, _not_ours(planned, criteria.issuers)
     revoked = criteria.revoked(cert)
@@ -194,8 +192,7 @@ def _installed(store: ServerStore, planned: PlannedCertificate, criteria: _Crite
         if (
             cert.not_valid_before_utc <= criteria.now
             and cert.not_valid_after_utc > criteria.horizon
-            and _differs(cert, planned, criteria.templates) is None
-            and _not_a_client(cert, planned, criteria) is None
+            and _differs(cert, planned, criteria) is None
             and _issued_by_ours(cert, planned, criteria)
             and criteria.revoked(cert) is None
             and _key_is_its(store, entry, cert, criteria)
@@ -235,10 +232,11 @@ def _key_is_its(
 
 
 def _differs(
-    cert: x509.Certificate, planned: PlannedCertificate, templates: TemplateSet | None
+    cert: x509.Certificate, planned: PlannedCertificate, criteria: _Criteria
 ) -> str | None:
     """How a certificate differs from what the plan gives now, or None: the subject, a SAN
-    missing, an EKU missing (Client Authentication once public IM is on); for the internal CA,
+    missing, an EKU missing (Client Authentication once public IM is on, or where deploy's
+    proof makes the server a client: `_not_a_client`); for the internal CA,
     which reissues at no cost, also names the plan no longer has (a SIP domain dropped),
     another key (the topology's key changed) and a longer validity than the CA gives the plan's
     (known with the CA's `templates`). A public CA's certificate the administrator bought may
@@ -252,9 +250,11 @@ def _differs(
         return f"lacks the {', '.join(e.label for e in missing_ekus)} EKU"
     if planned.issuer is not Issuer.INTERNAL:
         return None
+    if (client := _not_a_client(cert, planned, criteria)) is not None:
+        return client
     if extra := names - set(planned.sans):
         return f"carries {', '.join(sorted(extra))}, which the plan no longer has"
-    days = _granted(templates, planned)
+    days = _granted(criteria.templates, planned)
     lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
     if days is not None and lifetime > dt.timedelta(days=days + 1):  # the CA backdates 5 min
         return f"it is valid for {lifetime.days} days, the plan's {planned.validity_days}"
@@ -267,13 +267,11 @@ def _differs(
 def _not_a_client(
     cert: x509.Certificate, planned: PlannedCertificate, criteria: _Criteria
 ) -> str | None:
-    """Why a certificate of the internal CA that must also authenticate its server as a client
+    """Why a certificate (of the internal CA) that must also authenticate its server as a client
     (`criteria.client_usages`: deploy's live proof, whose OpenSSL peers refuse a client
     certificate without Client Authentication) cannot, or None. Lync itself does not ask for
     that EKU (R-GEN-02): the Certificate Wizard's WebServer template leaves it out."""
-    if planned.issuer is not Issuer.INTERNAL or not criteria.client_usages & set(planned.usages):
-        return None
-    if _has_eku(cert, Eku.CLIENT_AUTH.oid):
+    if not criteria.client_usages & set(planned.usages) or _has_eku(cert, Eku.CLIENT_AUTH.oid):
         return None
     return (
         "lacks the Client Authentication EKU, which the live proof's OpenSSL peers require of "

@@ -30,6 +30,9 @@ def header_seconds() -> float:
     return seconds if seconds > 0 else DEFAULT_HEADER_SECONDS
 
 
+HEADER_SECONDS = header_seconds()  # read once: a worker's environment is its service's
+
+
 class HeaderDeadlineProtocol(OcspHttpProtocol):
     """The service's HTTP protocol, closing a connection whose request headers do not arrive
     in time."""
@@ -54,7 +57,7 @@ class HeaderDeadlineProtocol(OcspHttpProtocol):
 
     def _arm(self) -> None:
         if self._deadline is None:
-            self._deadline = self.loop.call_later(header_seconds(), self._too_slow)
+            self._deadline = self.loop.call_later(HEADER_SECONDS, self._too_slow)
 
     def _disarm(self) -> None:
         if self._deadline is not None:
