@@ -536,3 +536,41 @@ def test_a_delta_is_based_on_the_full_crl_this_home_serves(
     finally:
         p.engine.dispose()
         q.engine.dispose()
+
+
+@pytest.mark.external
+def test_the_issuing_ca_held_is_told_to_be_released_and_signs_again_once_released(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """With its own certificate on hold, every issuance was told to make a new CA, which a
+    hold does not need: the fix now says to release it, and once released the CA signs again
+    at once (it waited up to a second for its cached status)."""
+    ca = fresh_ca
+    issuing = serial_of(ca_file(ca, "issuing")).lower()
+    ca.revoke(issuing, reason=Reason.CERTIFICATE_HOLD, actor="test")
+    with pytest.raises(CaError) as refused:
+        issue(ca, work, "fe01.corp-test.se")
+    assert "(certificateHold)" in refused.value.message
+    assert f"lyncpki ca unrevoke {issuing}" in (refused.value.fix or "")
+    assert "ca init" not in (refused.value.fix or "")
+    ca.release(issuing, actor="test")
+    cert = issue(ca, work, "fe02.corp-test.se")
+    assert_verifies(ca, cert)
+
+
+def test_the_issuing_ca_is_not_revoked_from_afar(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """The API and the console revoke with keep_own: the issuing CA's own certificate is
+    refused (one call stopped every issuance), audited, and stays valid; the CLI still can."""
+    ca = fresh_ca
+    issuing = serial_of(ca_file(ca, "issuing")).lower()
+    with pytest.raises(CaError) as refused:
+        ca.revoke(issuing, reason=Reason.CERTIFICATE_HOLD, actor="boss", keep_own=True)
+    assert refused.value.status == 403
+    assert f"lyncpki ca revoke {issuing}" in (refused.value.fix or "")
+    assert ca.revocation(int(issuing, 16)) is None
+    row = ca.audit_log(1)[0]
+    assert (row["actor"], row["action"], row["outcome"]) == ("boss", "revoke", "refused")
+    issue(ca, work, "fe01.corp-test.se")  # still signs
+    assert ca.revoke(issuing, reason=Reason.CA_COMPROMISE, actor="local")["issuing_ca"] is True

@@ -5,10 +5,12 @@ certificate it issued is reported (issuer.internal-public-name), as with the hom
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
 
 from lab import (
     ACCOUNTS,
@@ -151,5 +153,19 @@ def test_a_ca_service_that_cannot_be_used_is_said_before_anything_is_made(
         failed = [row for row in json.loads(ok(lab.cli("ca", "audit", "--json")).stdout)
                   if row.get("actor") == REQUESTER and row.get("outcome") != "ok"]  # fmt: skip
         assert len(failed) == 1, failed
+        # a service that answers but cannot issue (its own certificate held) says why, and
+        # how to go on, before anything is made
+        issuing = x509.load_pem_x509_certificate((lab.home / "ca" / "issuing.crt").read_bytes())
+        serial = f"{issuing.serial_number:x}"
+        ok(lab.cli("ca", "revoke", serial, "--reason", "certificateHold"))
+        time.sleep(1.2)  # the service reads its CA's status again every second
+        refused = run_lyncpki(
+            *deploy, "--ca", lab.url, env={**env, "LYNCPKI_CA_PASSWORD": ACCOUNTS[REQUESTER][1]}
+        )
+        text = " ".join(refused.stderr.split())
+        assert refused.returncode == 2 and "HTTP 503" in text, text
+        assert "is revoked (certificateHold)" in text and f"ca unrevoke {serial}" in text, text
+        assert not home.exists()
+        ok(lab.cli("ca", "unrevoke", serial))
     finally:
         lab.stop()

@@ -339,10 +339,13 @@ def enroll_pem(service: Service, csr: Path, account: str = "fe01") -> Path:
     return write_leaf(csr.parent, blocks[0])
 
 
-def revoke(service: Service, leaf: Path, reason: str = "keyCompromise") -> None:
-    """Revoke the leaf as the manager boss (POST /api/v1/certificates/{serial}/revoke)."""
+def revoke(service: Service, leaf: Path, reason: str = "keyCompromise") -> dict[str, Any]:
+    """Revoke the leaf as the manager boss (POST /api/v1/certificates/{serial}/revoke); the
+    JSON answer."""
     with service.client("boss") as http:
         answer = http.post(
             f"/api/v1/certificates/{serial_of(leaf)}/revoke", json={"reason": reason}
         )
     assert answer.status_code == 200, answer.text
+    said: dict[str, Any] = answer.json()
+    return said

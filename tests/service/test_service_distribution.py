@@ -35,8 +35,8 @@ def test_crl_download_follows_the_cdp_and_sees_a_revocation(service: Service, wo
     assert process.returncode == 0, process.stdout + process.stderr
     assert process.stdout.strip() == f"{leaf}: OK"
 
-    revoke(service, leaf)
-    service.cli("ca", "crl")
+    # the revocation publishes the CRL (it waited for a `ca crl` on the CA's machine)
+    assert revoke(service, leaf)["crl"] == "published"
 
     process = verify(service, leaf, "-crl_check", "-crl_download")
     assert process.returncode != 0, process.stdout + process.stderr
@@ -204,3 +204,41 @@ def test_a_file_of_the_second_under_way_has_no_last_modified(tmp_path: Path) -> 
     status, headers = get(now - 10)
     assert status == 304
     assert email.utils.parsedate_to_datetime(headers["last-modified"]).timestamp() == int(now - 10)
+
+
+def test_a_hold_released_through_the_api_is_published_at_once(service: Service, work: Path) -> None:
+    """POST .../unrevoke publishes the CRL too: openssl, fetching it from the certificate's
+    CDP, refuses the held certificate, then takes it again once released."""
+    leaf = enroll_pem(service, openssl_req(work))
+    revoke(service, leaf, "certificateHold")
+    held = verify(service, leaf, "-crl_check", "-crl_download")
+    assert held.returncode != 0 and "certificate revoked" in held.stdout + held.stderr
+    with service.client("boss") as http:
+        answer = http.post(f"/api/v1/certificates/{serial_of(leaf)}/unrevoke")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["crl"] == "published"
+    process = verify(service, leaf, "-crl_check", "-crl_download")
+    assert process.returncode == 0, process.stdout + process.stderr
+
+
+def test_the_issuing_cas_own_certificate_is_not_revoked_through_the_api(
+    service: Service, work: Path
+) -> None:
+    """A manager's (or an auditor's) one call revoked the issuing CA's own certificate, and
+    every enrollment failed from then on: refused now with 403, audited, as the console
+    refuses it; the CA still issues and openssl still verifies with the root's CRL."""
+    issuing = serial_of(service.issuing_crt)
+    with service.client("boss") as http:
+        answer = http.post(
+            f"/api/v1/certificates/{issuing}/revoke", json={"reason": "certificateHold"}
+        )
+    assert answer.status_code == 403, answer.text
+    said = answer.json()
+    assert said["error"] == "auth.forbidden"
+    assert "lyncpki ca revoke" in said["fix"]
+    row = next(r for r in service.audit() if r["action"] == "revoke" and r["target"] == issuing)
+    assert row["outcome"] == "refused" and row["actor"] == "boss"
+    leaf = enroll_pem(service, openssl_req(work))
+    assert verify(service, leaf).returncode == 0
+    with service.client() as http:
+        assert http.get("/health").status_code == 200

@@ -1200,13 +1200,8 @@ class CertificateAuthority:
             else (self.issuer, self.config.slug)
         )
         _refuse_outside_validity(signer, "sign certificates", now)
-        if not template.is_ca and self._issuing_ca_revoked:
-            raise CaError(
-                f"this issuing CA's own certificate (serial "
-                f"{serial_hex(self.issuer.certificate.serial_number)}) is revoked: nothing it "
-                "signs would validate",
-                "make a new CA (lyncpki ca init in a new home) and reissue (lyncpki deploy)",
-            )
+        if not template.is_ca and self.issuing_ca_is_revoked:
+            raise self.issuing_ca_revoked()
         if signer.key is None and self.issuer.key is not None:  # a service without the root
             pending = ticket.request_id
             raise CaError(
@@ -1657,17 +1652,35 @@ class CertificateAuthority:
         return None
 
     def revoke(
-        self, serial: str, *, reason: Reason | str = Reason.UNSPECIFIED, actor: str
+        self,
+        serial: str,
+        *,
+        reason: Reason | str = Reason.UNSPECIFIED,
+        actor: str,
+        keep_own: bool = False,
     ) -> dict[str, Any]:
         """Revoke a certificate of this CA (or a subordinate CA of its root). `reason` may be
         given as typed (keyCompromise, superseded...); a serial or reason that cannot be read
-        is refused and audited like every other refusal."""
+        is refused and audited like every other refusal. With `keep_own` (the API, the
+        console), the issuing CA's own certificate is refused: one call from afar would stop
+        every issuance; `lyncpki ca revoke` on the CA's machine still can."""
         try:
             key = serial_hex(parse_serial(serial))
             reason = reason if isinstance(reason, Reason) else Reason.parse(reason)
         except LyncPkiError as error:
             self.audit(actor, "revoke", _printable(serial, 128), "refused", error.message)
             raise
+        if keep_own and key == serial_hex(self.issuer.certificate.serial_number):
+            message = (
+                f"{key} is this issuing CA's own certificate: revoked, it would stop every "
+                "issuance, and it is not revoked from afar"
+            )
+            self.audit(actor, "revoke", key, "refused", message)
+            raise CaForbidden(
+                message,
+                f"on the CA's machine, if that is what you mean: lyncpki ca revoke {key} "
+                "--reason ...",
+            )
         if key == serial_hex(self.root.certificate.serial_number):
             message = (
                 f"{key} is the root CA's own certificate: a self-signed root is listed on no "
@@ -1778,10 +1791,49 @@ class CertificateAuthority:
             self.audit(actor, "unrevoke", key, "refused", refusal.message)
             raise refusal
         assert row is not None
+        if key == serial_hex(self.issuer.certificate.serial_number):  # signs again at once
+            self.__dict__["_issuing_revoked_at"] = (False, time.monotonic())
         return {"serial": key, "released_at": now, "ca": row.ca}
 
+    def publish_after(self, done: Mapping[str, Any], *, actor: str) -> str | None:
+        """After a revocation or a release from afar (`done`, what revoke or release returned):
+        publish the CRL of the CA that signed the certificate, so that relying parties that
+        fetch CRLs learn of it now rather than at the next scheduled `ca crl` (a full CRL of
+        the issuing CA with its delta; the root's CRL for a subordinate CA). None once
+        published; what remains to be done when this process does not hold the root's key.
+        A failure to publish is raised (the revocation itself stands)."""
+        by_root = done["ca"] == self.config.root_slug
+        if by_root and self.root.key is None:
+            return (
+                "the root CA's CRL says so once published on the CA's machine: "
+                "lyncpki ca crl --root"
+            )
+        self.publish_crl(actor=actor, root=by_root)
+        return None
+
+    def issuing_ca_revoked(self) -> CaError:
+        """Why this CA cannot sign, its own certificate revoked; how to go on depends on the
+        reason (a hold is released, any other revocation is final)."""
+        key = serial_hex(self.issuer.certificate.serial_number)
+        with self.engine.connect() as conn:
+            reason = conn.execute(
+                select(db.revocations.c.reason).where(db.revocations.c.serial == key)
+            ).scalar()
+        message = (
+            f"this issuing CA's own certificate (serial {key}) is revoked"
+            + (f" ({reason})" if reason else "")
+            + ": nothing it signs would validate"
+        )
+        if reason == Reason.CERTIFICATE_HOLD.value:
+            return CaError(
+                message, f"release the hold on the CA's machine: lyncpki ca unrevoke {key}"
+            )
+        return CaError(
+            message, "make a new CA (lyncpki ca init in a new home) and reissue (lyncpki deploy)"
+        )
+
     @property
-    def _issuing_ca_revoked(self) -> bool:
+    def issuing_ca_is_revoked(self) -> bool:
         """Whether the root revoked this issuing CA: read again at most every
         REVOCATION_RECHECK seconds (a `ca serve` learns of a CLI's revocation within that
         time; issuance pays one query a second, not one per certificate)."""

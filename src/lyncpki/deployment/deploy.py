@@ -258,6 +258,8 @@ def _check_ca_service(url: str, account: str, password: str) -> None:
             try:
                 client.health()
             except CaClientError as error:
+                if error.status == 503:  # it answers, and says why it cannot issue now
+                    raise LyncPkiError(error.message, error.fix) from None
                 raise LyncPkiError(
                     f"no lyncpki CA service answers at {url}: {error.message}",
                     error.fix or "check the URL: the base URL of `lyncpki ca serve`",

@@ -33,6 +33,7 @@ from lyncpki.ca.accounts import Account, AccountWatch
 from lyncpki.ca.authority import MAX_REASON, CaError, CertificateAuthority, IssueResult
 from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
+from lyncpki.errors import LyncPkiError
 from lyncpki.service import errors
 from lyncpki.service.auth import Authenticator, require_manager
 from lyncpki.service.cross_site import CrossSiteGuard, cross_site_origin
@@ -465,7 +466,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
     @app.post(
         "/api/v1/certificates/{serial}/revoke",
         tags=["management"],
-        summary="Revoke a certificate (manager, auditor); the next CRL lists it",
+        summary="Revoke a certificate (manager, auditor); its CA's CRL is published at once",
         openapi_extra=_optional_body(Revocation),
     )
     async def revoke(serial: str, request: Request, account: AccountDep) -> dict[str, Any]:
@@ -474,14 +475,27 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
 
         def decide() -> dict[str, Any]:
             reason = body.reason if body else "unspecified"
-            return ca.revoke(serial[:128], reason=reason, actor=account.name)  # refusals audited
+            # refusals audited; the CA's own certificate is revoked only on its machine
+            return ca.revoke(serial[:128], reason=reason, actor=account.name, keep_own=True)
 
         done = await run_in_threadpool(decide)
         return {
             "serial": done["serial"],
             "reason": done["reason"],
             "revoked_at": done["revoked_at"].isoformat(),
+            **await _publish_after(done, account.name),
         }
+
+    async def _publish_after(done: dict[str, Any], actor: str) -> dict[str, Any]:
+        """The CRL published after a revocation or a release, as the console does: what the
+        answer says of it (`crl`: published, or what is left to do and how)."""
+        try:
+            left = await run_in_threadpool(ca.publish_after, done, actor=actor)
+        except LyncPkiError as error:  # the revocation stands; the CRL is published later
+            return {"crl": "not published", "crl_problem": error.message, "crl_fix": error.fix}
+        if left is not None:
+            return {"crl": "not published", "crl_fix": left}
+        return {"crl": "published"}
 
     async def _small_json(
         request: Request, model: type[Small], actor: str, action: str
@@ -509,10 +523,16 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         tags=["management"],
         summary="Release a certificate on hold (manager, auditor); valid again",
     )
-    def unrevoke(serial: str, account: AccountDep) -> dict[str, Any]:
-        require_manager(ca, account, "unrevoke", serial[:128])
-        done = ca.release(serial[:128], actor=account.name)  # refusals audited
-        return {"serial": done["serial"], "released_at": done["released_at"].isoformat()}
+    async def unrevoke(serial: str, account: AccountDep) -> dict[str, Any]:
+        await run_in_threadpool(require_manager, ca, account, "unrevoke", serial[:128])
+        done = await run_in_threadpool(
+            lambda: ca.release(serial[:128], actor=account.name)  # refusals audited
+        )
+        return {
+            "serial": done["serial"],
+            "released_at": done["released_at"].isoformat(),
+            **await _publish_after(done, account.name),
+        }
 
     @app.get(
         "/crl/{name}",
@@ -577,6 +597,9 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
             known = conn.execute(health_query).first()
         if known is None:
             raise errors.database_gone()
+        if ca.issuing_ca_is_revoked:  # distribution still works; issuance does not
+            refusal = ca.issuing_ca_revoked()
+            raise ServiceError(503, "ca.revoked", refusal.message, refusal.fix)
         return {
             "status": "ok",
             "ca": ca.config.name,

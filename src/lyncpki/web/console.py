@@ -637,7 +637,7 @@ class Console:
             return await run_in_threadpool(self.revoke_page, request, serial, chosen=reason.value)
         try:
             done = await run_in_threadpool(
-                self.ca.revoke, serial, reason=reason, actor=session.account
+                self.ca.revoke, serial, reason=reason, actor=session.account, keep_own=True
             )
         except LyncPkiError as error:
             return await self._certificates(request, f"Not revoked: {_said(error)}", _status(error))
@@ -661,19 +661,16 @@ class Console:
         """After a revocation or a release: the CRL of the CA that signed the certificate
         published (the root's for a subordinate CA, signed on the CA's machine when this
         service does not hold the root key; a full CRL of the issuing CA with its delta)."""
-        by_root = done["ca"] == self.ca.config.root_slug
-        if by_root and self.ca.root.key is None:
-            return await self._certificates(
-                request,
-                f"Certificate {serial} {said}. The root CA's CRL says so once published on the "
-                "CA's machine: lyncpki ca crl --root",
-            )
         try:
-            await run_in_threadpool(self.ca.publish_crl, actor=session.account, root=by_root)
+            left = await run_in_threadpool(self.ca.publish_after, done, actor=session.account)
         except LyncPkiError as error:
             return await self._certificates(
                 request,
                 f"Certificate {serial} {said}, but the CRL was not published: {_said(error)}",
+            )
+        if left is not None:
+            return await self._certificates(
+                request, f"Certificate {serial} {said}. {left[0].upper()}{left[1:]}"
             )
         return await self._certificates(
             request, f"Certificate {serial} {said}; the CRLs are published."
