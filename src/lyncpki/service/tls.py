@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
-from lyncpki.service.header_deadline import HeaderDeadlineProtocol
+from lyncpki.service.header_limits import HeaderLimitsProtocol
 
 PEER_CERTIFICATE = "lyncpki_tls_peer_certificate"  # DER, in scope["state"]
 PROTOCOL = "lyncpki.service.tls:PeerCertificateProtocol"  # for uvicorn's `http=`
 
 
-class PeerCertificateProtocol(HeaderDeadlineProtocol):
+class PeerCertificateProtocol(HeaderLimitsProtocol):
     """uvicorn's httptools protocol with OCSP answered at once (`ocsp_protocol`), a deadline
-    for each request's headers (`header_deadline`), plus the peer certificate of a TLS
+    for each request's headers (`header_limits`), plus the peer certificate of a TLS
     connection."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
