@@ -71,9 +71,10 @@ def check_ca_url(url: str, option: str = "--ca") -> str:
         raise LyncPkiError(credentials_message(url, option), CREDENTIALS_FIX)
     scheme, sep, host = url.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not host.strip("/"):
+        given = f"{option} " if option else ""  # no option: a URL given to the client itself
         raise LyncPkiError(
-            f"{option} {url[:300]!r} is no http:// or https:// URL",
-            f"give the CA service's base URL, e.g. {option} http://ca.contoso.net:8080 "
+            f"{given}{url[:300]!r} is no http:// or https:// URL",
+            f"give the CA service's base URL, e.g. {given}http://ca.contoso.net:8080 "
             "(https:// when it runs with --tls)",
         )
     return url

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -304,3 +305,46 @@ def test_bad_client_settings_are_domain_errors_naming_what_is_wrong(tmp_path: Pa
     with CaClient("http://127.0.0.1:1") as client, pytest.raises(CaUnreachable) as crl:
         client.fetch_crl(f"http://127.0.0.1:{port}/crl/x.crl")
     assert f"127.0.0.1:{port}/crl/x.crl" in crl.value.message  # the URL fetched, not the base
+
+
+@pytest.mark.external
+def test_a_request_id_is_a_number_never_a_path(service: Service, work: Path) -> None:
+    """approve("../certificates/S/revoke#") revoked certificate S: the id went into the URL
+    as it was. Refused now, before anything is sent; the certificate stays valid."""
+    with _client(service) as requester, _client(service, "boss") as manager:
+        issued = requester.enroll(openssl_req(work).read_bytes())
+        assert issued.certificate is not None
+        serial = f"{issued.certificate.serial_number:x}"
+        for crafted in (f"../certificates/{serial}/revoke#", "7/../../x", "", "-1", "1.0"):
+            with pytest.raises(CaRefused) as refused:
+                manager.approve(crafted)  # type: ignore[arg-type]
+            assert refused.value.code == "request.invalid"
+            with pytest.raises(CaRefused):
+                manager.deny(crafted)  # type: ignore[arg-type]
+            with pytest.raises(CaRefused):
+                manager.retrieve(crafted)  # type: ignore[arg-type]
+        leaf = write_leaf(work, issued.certificate.public_bytes(Encoding.PEM).decode())
+        assert verify(service, leaf).returncode == 0
+        shown = json.loads(service.cli("ca", "show", serial, "--json").stdout)
+        assert shown["status"] == "valid", shown
+
+
+def test_a_base_url_that_is_no_http_url_is_a_setting_error() -> None:
+    """ "not a url" and ftp:// were "cannot reach ...: check that ca serve runs there"."""
+    for url in ("not a url", "ftp://ca.contoso.net/", "http://"):
+        with pytest.raises(CaClientError) as refused:
+            CaClient(url)
+        assert refused.value.code == "config", url
+        assert "is no http:// or https:// URL" in refused.value.message
+        assert "http://ca.contoso.net:8080" in (refused.value.fix or "")
+
+
+@pytest.mark.external
+def test_https_to_a_plain_http_service_says_to_use_http(service: Service) -> None:
+    with (
+        CaClient(service.url.replace("http://", "https://")) as client,
+        pytest.raises(CaUnreachable) as refused,
+    ):
+        client.health()
+    assert refused.value.code == "tls"
+    assert "give its URL as http://" in (refused.value.fix or "")

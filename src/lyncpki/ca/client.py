@@ -13,6 +13,7 @@ from cryptography import x509
 
 from lyncpki.ca_url import (
     CREDENTIALS_FIX,
+    check_ca_url,
     credentials_message,
     has_credentials,
     redact_text,
@@ -81,11 +82,30 @@ def _unreachable(where: str, error: Exception) -> CaUnreachable:
         return CaUnreachable(
             f"the HTTPS certificate of {where} is not trusted here: {said}", fix, code="tls"
         )
+    if "WRONG_VERSION_NUMBER" in said and where.startswith("https://"):
+        return CaUnreachable(
+            f"{where} answered HTTPS with something else ({said})",
+            "a service without --tls speaks plain HTTP: give its URL as http://",
+            code="tls",
+        )
     return CaUnreachable(
         f"cannot reach {where}: {said}",
         "check the URL and that `lyncpki ca serve` runs there",
         code="unreachable",
     )
+
+
+def _id(request_id: int | str) -> int:
+    """A request id, never a path: "../certificates/S/revoke#" as an id to approve revoked
+    certificate S."""
+    text = str(request_id).strip()
+    if isinstance(request_id, bool) or not text.isascii() or not text.isdigit():
+        raise CaRefused(
+            f"{text[:80]!r} is no request id",
+            "give the number the CA answered for the request (lyncpki ca pending lists them)",
+            code="request.invalid",
+        )
+    return int(text)
 
 
 def _certificates(pem: str) -> list[x509.Certificate]:
@@ -107,6 +127,10 @@ class CaClient:
     ) -> None:
         if has_credentials(base_url):  # httpx would log in with them; the URL is kept and shown
             raise CaClientError(credentials_message(base_url), CREDENTIALS_FIX, code="config")
+        try:  # "not a url" or ftp:// was "cannot reach ...: check that ca serve runs there"
+            check_ca_url(base_url, "")
+        except LyncPkiError as error:
+            raise CaClientError(error.message, error.fix, code="config") from None
         auth = httpx.BasicAuth(account, password or "") if account else None
         self.base_url = base_url.rstrip("/")
         if isinstance(verify, str) and not Path(verify).is_file():
@@ -265,19 +289,19 @@ class CaClient:
 
     def retrieve(self, request_id: int) -> Enrollment:
         """A request's state, with its certificate once a CA manager issued it."""
-        return self._enrollment(self._call("GET", f"/api/v1/requests/{request_id}"))
+        return self._enrollment(self._call("GET", f"/api/v1/requests/{_id(request_id)}"))
 
     def approve(self, request_id: int) -> Enrollment:
         return self._enrollment(
             self._call(
                 "POST",
-                f"/api/v1/requests/{request_id}/approve",
+                f"/api/v1/requests/{_id(request_id)}/approve",
                 headers={"Accept": "application/json"},
             )
         )
 
     def deny(self, request_id: int, reason: str = "") -> None:
-        self._call("POST", f"/api/v1/requests/{request_id}/deny", json={"reason": reason})
+        self._call("POST", f"/api/v1/requests/{_id(request_id)}/deny", json={"reason": reason})
 
     def revoke(self, serial: str, reason: str = "unspecified") -> dict[str, Any]:
         try:  # a serial, never a path ("../requests/7/approve#" approved request 7)
