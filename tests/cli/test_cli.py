@@ -761,6 +761,24 @@ def test_a_home_that_is_a_file_is_named(tmp_path: Path, command: list[str]) -> N
     assert home.read_text() == "not a folder"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["certs"], ["ca", "list"], ["ca", "init", "--generate-passphrase"], ["check"]],
+)
+def test_an_empty_home_is_refused_not_taken_for_this_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """`--home ""` (a script's unset variable) or an empty $LYNCPKI_HOME was the current
+    folder: `ca init` put a CA's keys and secrets wherever the shell stood."""
+    monkeypatch.chdir(tmp_path)
+    for given in (["--home", ""], ["--home=  "]):
+        code, out, err = invoke(*command, *given)
+        assert code == 2 and "--home" in err and "empty" in err, (given, out, err)
+    result = runner.invoke(app, command, env={"COLUMNS": "200", "LYNCPKI_HOME": ""})
+    assert result.exit_code == 2 and "$LYNCPKI_HOME is empty" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_live_endpoints_of_a_server_named_in_capitals(contoso_yaml: Path) -> None:
     """`check --live -s FE01.contoso.net` chose no endpoint at all (and passed): the names
     were compared as typed, while the store check takes them in any case."""

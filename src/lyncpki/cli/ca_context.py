@@ -22,11 +22,21 @@ from lyncpki.store.layout import DEPLOY_LOCK, SERVERS_DIR
 if TYPE_CHECKING:  # imported when a CA is opened: the commands that only name a home start
     from lyncpki.ca.authority import CertificateAuthority  # without SQLAlchemy
 
+
+def _home_path(text: str) -> Path:
+    """--home's value: an empty one is refused ("" is the current folder to pathlib: a CA's
+    keys landed wherever the shell stood, from a script whose variable was unset)."""
+    if not text.strip():
+        raise typer.BadParameter("it is empty: give the home's folder (--home . for this one)")
+    return Path(text)
+
+
 HomeOption = typer.Option(
     None,
     "--home",
     help=f"lyncpki home (default: ${HOME_ENV}, else ./{DEFAULT_HOME}).",
     metavar="DIR",
+    parser=_home_path,
 )
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 PassphraseFileOption = typer.Option(
@@ -41,7 +51,15 @@ PassphraseFileOption = typer.Option(
 def home_of(home: Path | None) -> CaHome:
     """The home given (--home, else $LYNCPKI_HOME, else ./lyncpki-data); a file there is refused
     (every command then failed on a path below it, with a fix about that path)."""
-    given = CaHome(home or Path(os.environ.get(HOME_ENV, DEFAULT_HOME)))
+    variable = os.environ.get(HOME_ENV)
+    if home is None and variable is not None and not variable.strip():
+        # "" is the current folder to pathlib: a CA's keys landed wherever the shell stood
+        raise LyncPkiError(
+            f"${HOME_ENV} is empty",
+            f"give the home's folder (--home DIR; --home . for this folder), or unset "
+            f"${HOME_ENV} for ./{DEFAULT_HOME}",
+        )
+    given = CaHome(home or Path(variable or DEFAULT_HOME))
     if not str(given.root).isprintable():  # a line break pasted in: every message split by it
         raise LyncPkiError(
             f"the home {str(given.root)!r} holds a control character (a line break?)",
