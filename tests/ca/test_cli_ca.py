@@ -140,6 +140,8 @@ def test_wrong_passphrase_is_a_clear_error(home: Path) -> None:
     assert result.exit_code == 2
     assert "wrong passphrase" in result.stderr
     assert WRONG not in result.stdout + result.stderr
+    # the key every signing command uses is named, not the root's (which stays offline)
+    assert "the issuing CA" in result.stderr and "root" not in result.stderr, result.stderr
 
 
 @pytest.mark.external

@@ -932,7 +932,8 @@ class CertificateAuthority:
                     "restore the CA folder from a backup",
                 ) from None
         issuing_ca = issuing_thumbprint(certs["issuing"])
-        for which, key_data in key_files.items():
+        for which in ("issuing", "root"):  # a wrong passphrase named the root's key first,
+            key_data = key_files[which]  # which most commands (ca issue) do not even use
             try:
                 keys[which] = (
                     None
