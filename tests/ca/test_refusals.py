@@ -10,7 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from ca_tools import ca_file, openssl, openssl_req, run_openssl
+import yaml
+from ca_tools import PASSPHRASE, ca_file, openssl, openssl_req, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -455,3 +456,31 @@ def test_a_request_id_beyond_the_database_is_no_request(
         ("deny", "refused"),
         ("approve", "refused"),
     ]
+
+
+@pytest.mark.external
+def test_a_templates_namespaces_narrow_the_cas_never_widen_them(
+    fresh_ca: CertificateAuthority, work: Path, source: str
+) -> None:
+    """A WebServer template listing evil.org issued www.evil.org, beyond `ca domains`, and
+    refused the CA's own domain with a fix (`ca domains --add`) that could not help. The
+    template's list now narrows the CA's: a name must be under both."""
+    data = yaml.safe_load(fresh_ca.home.templates_file.read_text("utf-8"))
+    web = next(t for t in data["templates"] if t["name"] == "WebServer")
+    web["namespaces"] = ["evil.org", "lync.corp-test.se"]
+    fresh_ca.home.templates_file.write_text(yaml.safe_dump(data), "utf-8")
+    ca = CertificateAuthority.open(fresh_ca.home, PASSPHRASE)
+    try:
+        evil = openssl_req(work, subject="/CN=www.evil.org", sans=["www.evil.org"])
+        refusal = refused(ca, evil, source)
+        assert "outside this CA's namespace" in refusal.message
+        inside_ca = openssl_req(work)  # fe01.corp-test.se: the CA's, not the template's
+        refusal = refused(ca, inside_ca, f"{source}-2")
+        assert "outside the names template WebServer allows" in refusal.message
+        assert "templates.yaml" in refusal.fix and "ca domains" not in refusal.fix
+        both = openssl_req(
+            work, subject="/CN=pool.lync.corp-test.se", sans=["pool.lync.corp-test.se"]
+        )
+        assert ca.submit(both, requester="test").status == "issued"
+    finally:
+        ca.engine.dispose()

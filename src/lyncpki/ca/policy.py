@@ -366,7 +366,9 @@ def _names(
                 "split the names over several certificates",
             )
         )
-    allowed = tuple(template.namespaces) or tuple(namespaces)
+    # The CA's namespaces bound every template; a template's own list narrows them (it
+    # replaced them: a template listing evil.org issued for it, beyond `ca domains`)
+    allowed, narrowed = tuple(namespaces), tuple(template.namespaces)
     for name in ordered:
         wildcard = name.startswith("*.")
         if problem := fqdn_problem(name, allow_wildcard=True):
@@ -393,6 +395,16 @@ def _names(
                     f"'{name}' is outside this CA's namespace ({', '.join(allowed)})",
                     "request names under the deployment's domains only, or add the domain to "
                     "the CA (lyncpki ca domains --add DOMAIN)",
+                )
+            )
+        elif narrowed and not any(is_within(name, domain) for domain in narrowed):
+            refusals.append(
+                Refusal(
+                    "policy.namespace",
+                    f"'{name}' is outside the names template {template.name} allows "
+                    f"({', '.join(narrowed)}: its namespaces in templates.yaml)",
+                    "request it with another template, or list the domain in the template's "
+                    "namespaces (ca/templates.yaml)",
                 )
             )
     return cn, ordered, refusals

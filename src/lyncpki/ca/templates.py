@@ -60,7 +60,7 @@ class Template:
     is_ca: bool = False
     path_length: int | None = None
     max_sans: int = 250
-    namespaces: tuple[str, ...] = field(default=())  # empty: the CA's namespaces apply
+    namespaces: tuple[str, ...] = field(default=())  # narrows the CA's namespaces; empty: theirs
     # A template that grants authority (grants_authority) issues without approval only with
     # this set: templates.yaml of homes made before b2d154a say `approval: false` for
     # OCSPResponseSigning, and are held for approval without it (TemplateSet.held).

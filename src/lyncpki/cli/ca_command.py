@@ -1025,6 +1025,7 @@ def _templates(home: Path | None, as_json: bool) -> None:
         Field("Keys"),
         Field("Hashes"),
         Field("Wildcards", whole=True),
+        Field("Names"),
         Field("Approval", whole=True),
     ]
     print_rows(
@@ -1039,6 +1040,7 @@ def _templates(home: Path | None, as_json: bool) -> None:
                 "any" if set(t.key_types) == set(ALL_KEYS) else ", ".join(t.key_types),
                 ", ".join(t.hashes),
                 "yes" if t.allow_wildcards else "no",
+                ", ".join(t.namespaces) or "the CA's",
                 "yes" if t.approval else "no",
             ]
             for t in templates
