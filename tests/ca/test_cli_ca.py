@@ -162,6 +162,29 @@ def test_a_key_that_is_not_the_certificates_is_refused(home: Path, tmp_path: Pat
 
 # ---------------------------------------------------------------- issue, list, show
 @pytest.mark.external
+@pytest.mark.external
+def test_issue_to_standard_output_names_the_serial_and_never_replaces_the_request(
+    home: Path, tmp_path: Path
+) -> None:
+    """`-o -` wrote a file named "-"; `-o req.csr` replaced the request with the
+    certificate; without -o the serial (needed to revoke it) was printed nowhere."""
+    request = tmp_path / "req.csr"
+    request.write_bytes(openssl_req(tmp_path))
+    before = request.read_bytes()
+    result = cli("ca", "issue", request, "-o", request, "--home", home)
+    assert result.exit_code == 2 and "is the request file itself" in result.stderr
+    assert request.read_bytes() == before
+    for out in (["-o", "-"], []):
+        result = cli("ca", "issue", request, *out, "--home", home)
+        assert result.exit_code == 0, result.stderr
+        leaf = tmp_path / "leaf.pem"
+        leaf.write_text(result.stdout)
+        serial = serial_of(leaf)  # openssl reads standard output as the certificate
+        said = re.search(r"issued serial ([0-9a-f]+)", result.stderr)
+        assert said and int(said.group(1), 16) == int(serial, 16), result.stderr
+    assert not (Path.cwd() / "-").exists() and not (tmp_path / "-").exists()
+
+
 def test_issue_writes_a_chain_openssl_verifies(home: Path, issued: tuple[Path, str]) -> None:
     out, _ = issued
     blocks = pem_blocks(out.read_text("ascii"))

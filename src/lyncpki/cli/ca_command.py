@@ -366,7 +366,13 @@ def _remove_unmade_home(ca_home: CaHome) -> None:
 
 # ------------------------------------------------------------------------------------ issue
 # `ca issue` and `ca approve` write the certificate the same way
-OutOption = typer.Option(None, "--out", "-o", help="Write the certificate (PEM).", metavar="FILE")
+OutOption = typer.Option(
+    None,
+    "--out",
+    "-o",
+    help="Write the certificate (PEM) to FILE (-: standard output).",
+    metavar="FILE",
+)
 ChainOption = typer.Option(
     False,
     "--chain",
@@ -482,7 +488,8 @@ def _issued(
         stdout.print(
             f"issued serial {summary['serial']} ({result.template}) -> {out}", markup=False
         )
-    else:
+    else:  # the PEM alone on standard output; the serial (to revoke it one day) beside it
+        stderr.print(f"issued serial {summary['serial']} ({result.template})", markup=False)
         sys.stdout.write(pem.decode())
 
 
@@ -499,7 +506,14 @@ def _issue(
     as_json: bool,
 ) -> None:
     data = read_input(csr_file, "check the request file's path")
+    if out is not None and str(out) == "-":  # as most tools read it: standard output
+        out = None
     if out is not None:
+        if out.resolve() == csr_file.resolve():  # the certificate replaced its request
+            raise LyncPkiError(
+                f"--out {out} is the request file itself: the certificate would replace it",
+                f"write the certificate to a file of its own, e.g. --out {out.stem}.cer",
+            )
         check_output(out, home, "--out")  # before signing: never a certificate issued and lost
     ca = open_signing(home, passphrase_file)
     try:
@@ -608,6 +622,8 @@ def _approve(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
+    if out is not None and str(out) == "-":  # standard output
+        out = None
     if out is not None:
         check_output(out, home, "--out")  # before signing: never a certificate issued and lost
     ca = open_signing(home, passphrase_file)
