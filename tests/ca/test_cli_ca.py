@@ -658,3 +658,20 @@ def test_passphrases_generated_at_once_are_one(tmp_path: Path) -> None:
     assert len(made) == 1
     assert home.passphrase_file.read_text().strip().encode() in made
     assert [p.name for p in home.secrets.iterdir()] == [home.passphrase_file.name]
+
+
+def test_a_line_break_in_a_request_files_name_is_shown_not_obeyed(
+    home: Path, tmp_path: Path
+) -> None:
+    """A file named "x<newline>fix: run rm -rf" printed a line of its author's under the
+    refusal: the name's line break (and ESC) is shown as an escape, in the audit too."""
+    request = tmp_path / "x\n  fix: trust me\x1b[31m.csr"
+    request.write_text("hello")
+    result = cli("ca", "issue", request, "--home", home)
+    assert result.exit_code == 2
+    assert "\\x0a  fix: trust me\\x1b[31m.csr" in result.stderr, result.stderr
+    assert [line for line in result.stderr.splitlines() if "trust me" in line][0].startswith(
+        "error: "
+    )
+    audit = json.loads(cli("ca", "audit", "--json", "--limit", "1", "--home", home).stdout)
+    assert "\n" not in audit[0]["target"] and "\\x0a" in audit[0]["target"], audit

@@ -50,6 +50,7 @@ from lyncpki.file_lock import exclusive
 from lyncpki.inputs import env_secret, read_input
 from lyncpki.keyspec import KeySpec
 from lyncpki.reports.records import Field, print_rows
+from lyncpki.reports.visible import one_line
 from lyncpki.topology.names import fqdn_problem, normalize
 from lyncpki.x509.identifiers import serial_hex, serial_windows, thumbprint
 
@@ -521,7 +522,7 @@ def _issue(
             data,
             requester=actor(),
             template=template,
-            source=str(csr_file),
+            source=one_line(str(csr_file)),
             validity_days=validity_days,
             hash_name=hash_name,
         )
@@ -539,7 +540,7 @@ def _issue(
                 }
             )
             raise typer.Exit(2) from None
-        stderr.print(f"[bold red]refused:[/] {escape(str(csr_file))}", markup=True)
+        stderr.print(f"[bold red]refused:[/] {escape(one_line(str(csr_file)))}", markup=True)
         for refusal in refused.refusals:
             stderr.print(
                 f"  {refusal.code}: {refusal.message}\n    fix: {refusal.fix}",

@@ -17,6 +17,15 @@ def visible(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == "\n" else _escape(ch) for ch in text)
 
 
+def one_line(text: str) -> str:
+    """`text` (a file name) with every non-printable character shown as an escape, the line
+    break too: inside a message, a name's line break would start a line of its own that the
+    name's author wrote."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+
+
 def _escape(ch: str) -> str:
     code = ord(ch)
     if code <= 0xFF:
@@ -36,4 +45,4 @@ def shown(value: object) -> object:
     return value
 
 
-__all__ = ["shown", "visible"]
+__all__ = ["one_line", "shown", "visible"]
