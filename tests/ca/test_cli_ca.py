@@ -670,7 +670,7 @@ def test_a_line_break_in_a_request_files_name_is_shown_not_obeyed(
     result = cli("ca", "issue", request, "--home", home)
     assert result.exit_code == 2
     assert "\\x0a  fix: trust me\\x1b[31m.csr" in result.stderr, result.stderr
-    assert [line for line in result.stderr.splitlines() if "trust me" in line][0].startswith(
+    assert next(line for line in result.stderr.splitlines() if "trust me" in line).startswith(
         "error: "
     )
     audit = json.loads(cli("ca", "audit", "--json", "--limit", "1", "--home", home).stdout)

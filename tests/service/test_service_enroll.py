@@ -4,6 +4,7 @@ made by `openssl req`, POSTed by curl with a CA account, the answer judged by op
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import httpx
@@ -91,6 +92,36 @@ def test_pkcs7_answer_holds_the_three_certificates(service: Service, work: Path)
         f for f in files if f"fe01.{DOMAIN}" in openssl("x509", "-in", f, "-noout", "-subject")
     ]
     assert verify(service, leaf).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("accept", "answered"),
+    [
+        ("application/pkcs7-mime;q=0", "application/pem-certificate-chain"),
+        ("application/json, application/pkcs7-mime", "application/json"),
+        ("application/pkcs7-mime;q=0.5, application/json;q=0.9", "application/json"),
+        ("text/html, */*;q=0.8", "application/pem-certificate-chain"),
+        ("Application/PKCS7-MIME; q=1.0", "application/pkcs7-mime"),
+    ],
+)
+def test_the_accept_header_is_read_with_its_qualities(
+    service: Service, work: Path, accept: str, answered: str
+) -> None:
+    """`application/pkcs7-mime;q=0` (the client refuses PKCS#7) was answered PKCS#7, and so
+    was a header listing JSON first: the text was searched, not read. Each answer is what
+    openssl reads as the certificate issued."""
+    status, headers, body = _post(service, work, openssl_req(work), f"Accept: {accept}")
+    assert status == 200, body
+    assert headers["content-type"] == answered
+    if answered == "application/pkcs7-mime":  # a SET: the leaf is among the three
+        p7b = work / "answer.p7b"
+        p7b.write_bytes(body)
+        blocks = pem_blocks(openssl("pkcs7", "-inform", "DER", "-in", p7b, "-print_certs"))
+    else:
+        pem = json.loads(body)["certificate"] if answered == "application/json" else body.decode()
+        blocks = pem_blocks(pem)[:1]
+    serials = [serial_of(write_leaf(work, block)) for block in blocks]
+    assert any(same_serial(headers["x-serial"], serial) for serial in serials), serials
 
 
 def test_json_enrollment_with_httpx(service: Service, work: Path) -> None:

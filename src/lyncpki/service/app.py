@@ -35,6 +35,7 @@ from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.errors import LyncPkiError
 from lyncpki.service import errors
+from lyncpki.service.accept import preferred
 from lyncpki.service.auth import Authenticator, require_manager
 from lyncpki.service.cross_site import CrossSiteGuard, cross_site_origin
 from lyncpki.service.enroll_fast_path import ENROLL_PATH, MAX_TEMPLATE_NAME, EnrollFastPath
@@ -56,6 +57,8 @@ from lyncpki.x509.identifiers import thumbprint
 
 PEM_CHAIN = "application/pem-certificate-chain"
 PKCS7 = "application/pkcs7-mime"
+JSON = "application/json"
+ANSWER_FORMS = (PEM_CHAIN, PKCS7, JSON)  # an issued certificate's, by the Accept header
 
 
 class EnrollJson(BaseModel):
@@ -257,10 +260,11 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         cert = result.certificate
         by_root = ca.signed_by_root(cert)
         headers["X-Serial"] = result.serial or ""
-        if PKCS7 in accept:
+        form = preferred(accept, ANSWER_FORMS, PEM_CHAIN)
+        if form == PKCS7:
             body = pkcs7.serialize_certificates([cert, *chains[by_root]], Encoding.DER)
             return Response(body, media_type=PKCS7, headers=headers)
-        if "application/json" in accept:
+        if form == JSON:
             return JSONResponse(
                 {
                     "status": "issued",
