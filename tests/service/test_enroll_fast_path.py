@@ -115,8 +115,8 @@ def test_a_refusal_is_answered_and_audited_as_the_route_does(
     foreign = _csr(tmp_path, "fe01.fabrikam.example")
     fast = client.post("/api/v1/enroll", content=foreign, headers=headers)
     assert _answered(app) == 1
-    # a query parameter the fast path does not know sends the same request to the route
-    by_route = client.post("/api/v1/enroll?ignored=1", content=foreign, headers=headers)
+    # a query parameter the fast path leaves to the route (validity_days) sends it there
+    by_route = client.post("/api/v1/enroll?validity_days=30", content=foreign, headers=headers)
     assert _answered(app) == 1
     assert fast.status_code == by_route.status_code == 422
     assert fast.json() == by_route.json()

@@ -440,3 +440,50 @@ def test_a_requester_is_told_403_whatever_the_body(service: Service) -> None:
         deny = http.post("/api/v1/requests/1/deny", content=b"x" * (2 * 1024 * 1024))
     _error(revoke, 403, "auth.forbidden")
     _error(deny, 403, "auth.forbidden")
+
+
+def test_what_a_call_does_not_take_is_refused_not_ignored(service: Service, work: Path) -> None:
+    """A body on approve or unrevoke ({"junk": 1}), an unknown query parameter on enroll
+    (?tempalte=LyncServer: issued under WebServer) and an empty ?template= were taken and
+    ignored; each is refused, and nothing is issued, approved or released meanwhile."""
+    held = enroll_pem(service, openssl_req(work))
+    serial = serial_of(held)
+    with service.client("boss") as manager, service.client("fe01") as requester:
+        sub = requester.post(
+            "/api/v1/enroll",
+            params={"template": "SubCA"},
+            content=openssl_req(work, "/CN=Corp Test Sub CA", None).read_bytes(),
+            headers={"Content-Type": "application/pkcs10"},
+        )
+        assert sub.status_code == 202, sub.text
+        request_id = sub.json()["request_id"]
+        body = _error(
+            manager.post(f"/api/v1/requests/{request_id}/approve", json={"junk": 1}),
+            422,
+            "request.invalid",
+        )
+        assert "junk" in body["message"] and body["fix"] == "send no body", body
+        assert manager.get(f"/api/v1/requests/{request_id}").json()["status"] == "pending"
+        assert (
+            manager.post(
+                f"/api/v1/certificates/{serial}/revoke", json={"reason": "certificateHold"}
+            ).status_code
+            == 200
+        )
+        _error(
+            manager.post(f"/api/v1/certificates/{serial}/unrevoke", json={"junk": 1}),
+            422,
+            "request.invalid",
+        )
+        shown = json.loads(service.cli("ca", "show", serial, "--json").stdout)
+        assert shown["status"] == "revoked", shown
+        for query in ({"tempalte": "LyncServer"}, {"template": ""}, {"template": " "}):
+            answer = requester.post(
+                "/api/v1/enroll",
+                params=query,
+                content=openssl_req(work).read_bytes(),
+                headers={"Content-Type": "application/pkcs10"},
+            )
+            said = _error(answer, 400, "request.invalid")
+            assert ("tempalte" in said["message"]) or ("empty" in said["message"]), said
+        manager.post(f"/api/v1/requests/{request_id}/deny")

@@ -72,6 +72,15 @@ class EnrollJson(BaseModel):
     )
 
 
+ENROLL_QUERY = frozenset({"template", "validity_days"})
+
+
+class NoBody(BaseModel):
+    """The body of a call that takes none: nothing, or an empty JSON object."""
+
+    model_config = ConfigDict(extra="forbid")  # {"junk": 1} was taken and ignored
+
+
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")  # "reson": denied with no reason
 
@@ -342,7 +351,22 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         request: Request, body: bytes, template: str | None
     ) -> tuple[bytes, str | None]:
         """The request's bytes and the template asked for (query or JSON body)."""
+        unknown = sorted(set(request.query_params) - ENROLL_QUERY)
+        if unknown:  # "?tempalte=LyncServer" was issued under the default template
+            raise ServiceError(
+                400,
+                "request.invalid",
+                f"query parameter {unknown[0][:40]!r} is not known here",
+                "ask with ?template=NAME and ?validity_days=N only",
+            )
         asked = request.query_params.getlist("template")
+        if any(not name.strip() for name in asked):  # "?template=" was the default template
+            raise ServiceError(
+                400,
+                "request.invalid",
+                "query parameter template is empty",
+                "name a template the CA offers (lyncpki ca templates), or leave ?template= out",
+            )
         if len({name.strip().lower() for name in asked}) > 1:
             raise ServiceError(
                 400,
@@ -438,8 +462,10 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         summary="Approve a pending request (manager, auditor; not one's own)",
     )
     async def approve(request_id: int, request: Request, account: AccountDep) -> Response:
+        await run_in_threadpool(require_manager, ca, account, "approve", f"request {request_id}")
+        await _small_json(request, NoBody, account.name, "approve")
+
         def decide() -> IssueResult:
-            require_manager(ca, account, "approve", f"request {request_id}")
             return ca.approve(request_id, actor=account.name, forbid_self=True)
 
         result = await run_in_threadpool(decide)
@@ -519,7 +545,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
                 errors.plain_problems(
                     {**e, "loc": ("body", *e["loc"]) if e["loc"] else ()} for e in error.errors()
                 ),
-                f"send {{{fields}}} as JSON, or no body",
+                f"send {{{fields}}} as JSON, or no body" if fields else "send no body",
             ) from None
 
     @app.post(
@@ -527,8 +553,9 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         tags=["management"],
         summary="Release a certificate on hold (manager, auditor); valid again",
     )
-    async def unrevoke(serial: str, account: AccountDep) -> dict[str, Any]:
+    async def unrevoke(serial: str, request: Request, account: AccountDep) -> dict[str, Any]:
         await run_in_threadpool(require_manager, ca, account, "unrevoke", serial[:128])
+        await _small_json(request, NoBody, account.name, "unrevoke")
         done = await run_in_threadpool(
             lambda: ca.release(serial[:128], actor=account.name)  # refusals audited
         )
