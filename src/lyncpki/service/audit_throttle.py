@@ -57,8 +57,19 @@ class AuditThrottle:
         since = self.due(kind)
         if since is None:
             return
-        more = f" ({since} more since the last row)" if since else ""
-        await run_in_threadpool(self._audit, actor, action, target, outcome, detail + more)
+        await run_in_threadpool(self._audit, actor, action, target, outcome, _more(detail, since))
+
+    def refused_here(
+        self, kind: str, actor: str, action: str, target: str, outcome: str, detail: str
+    ) -> None:
+        """`refused`, in the caller's own thread (one that may wait for the database)."""
+        since = self.due(kind)
+        if since is not None:
+            self._audit(actor, action, target, outcome, _more(detail, since))
+
+
+def _more(detail: str, since: int) -> str:
+    return detail + (f" ({since} more since the last row)" if since else "")
 
 
 __all__ = ["AUDIT_EVERY", "Audit", "AuditThrottle"]

@@ -27,6 +27,7 @@ from fastapi import Request
 
 from lyncpki.ca.accounts import Account, Accounts, AccountWatch, Role
 from lyncpki.ca.authority import CaError, CertificateAuthority
+from lyncpki.service.audit_throttle import AuditThrottle
 from lyncpki.service.errors import ServiceError
 from lyncpki.service.tls import PEER_CERTIFICATE
 from lyncpki.x509.identifiers import serial_hex, thumbprint
@@ -47,6 +48,7 @@ class Authenticator:
         # read before it was checked
         self._known: dict[tuple[str, bytes], tuple[Account, float, int]] = {}
         self._lock = threading.Lock()
+        self.refusals = AuditThrottle(ca.audit)  # throttled sign-ins: a row a minute
 
     def _credentials(self, request: Request) -> tuple[str, str]:
         return self._basic(request.headers.get("authorization", ""))
@@ -191,12 +193,16 @@ class Authenticator:
         attempt = self.accounts.attempt(name, password, client)
         if attempt.throttled:
             self._forget(name)
-            self.ca.audit(name, "login", client, "refused", "throttled: too many failures")
+            # a row a minute at most: a loop of throttled calls wrote one each into the log
+            self.refusals.refused_here(
+                "login-throttled", name, "login", client, "refused", "throttled: too many failures"
+            )
             raise ServiceError(
                 429,
                 "auth.throttled",
                 "too many failed logins; wait a minute",
-                "check the account's password",
+                "wait a minute (Retry-After), then sign in with the account's right password: "
+                "every failed one keeps the account waiting",
                 {"Retry-After": "60"},
             )
         account = attempt.account
