@@ -487,3 +487,43 @@ def test_what_a_call_does_not_take_is_refused_not_ignored(service: Service, work
             said = _error(answer, 400, "request.invalid")
             assert ("tempalte" in said["message"]) or ("empty" in said["message"]), said
         manager.post(f"/api/v1/requests/{request_id}/deny")
+
+
+def test_a_request_sent_as_a_form_is_told_how_to_send_it(service: Service, work: Path) -> None:
+    """A URL-encoded form (`curl --data-urlencode csr@req.csr`) was told that the PEM armor
+    is damaged. The fix now says how to send the file. `curl -d @req.csr` (a form's type, the
+    request alone, its line breaks dropped), a multipart form holding the file, and
+    --data-binary are issued."""
+    csr = openssl_req(work)
+    auth = ["-u", f"fe01:{PASSWORDS['fe01']}"]
+    answer = curl(work, f"{service.url}/api/v1/enroll", *auth, "--data-urlencode", f"csr@{csr}")
+    assert answer.status == 400, answer
+    said = answer.json()
+    assert "--data-binary @req.csr" in said["fix"], said
+    for how in (
+        ["-d", f"@{csr}"],
+        ["-F", f"csr=@{csr}"],
+        ["--data-binary", f"@{csr}", "-H", "Content-Type: application/pkcs10"],
+    ):
+        answer = curl(work, f"{service.url}/api/v1/enroll", *auth, *how)
+        assert answer.status == 200, (how, answer)
+
+
+@pytest.mark.parametrize(
+    ("path", "fix"), [("/ocsp", "one OCSP request"), ("revoke", "a JSON body")]
+)
+def test_a_body_too_large_is_told_what_to_send(service: Service, path: str, fix: str) -> None:
+    """A 413 on /ocsp or on a revocation said "send the certificate request only"."""
+    url = path if path.startswith("/") else "/api/v1/certificates/ab/revoke"
+    with service.client("boss") as http:
+        answer = http.post(url, content=b"x" * (2 * MIB))
+    assert answer.status_code == 413
+    assert fix in answer.json()["fix"], answer.text
+
+
+def test_an_unknown_request_id_is_told_where_ids_come_from(service: Service) -> None:
+    """A manager asking about no request was told to list them with `ca pending`, which
+    lists only those that wait."""
+    with service.client("boss") as http:
+        said = _error(http.get("/api/v1/requests/999999"), 404)
+    assert "X-Request-Id" in said["fix"], said

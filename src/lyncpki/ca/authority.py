@@ -1331,7 +1331,11 @@ class CertificateAuthority:
         # the requests table's ids are 32-bit on PostgreSQL (Integer): an id above was an
         # "integer out of range" from the database, unaudited, where it is simply no request
         if not 0 < request_id <= MAX_REQUEST_ID:
-            raise CaError(f"no request {request_id}", "list them: lyncpki ca pending")
+            raise CaError(
+                f"no request {request_id}",
+                "give the id the enrollment answered (X-Request-Id); lyncpki ca pending lists "
+                "those that wait",
+            )
         with self.engine.connect() as conn:
             row = conn.execute(
                 _WITH_OPTIONS.where(
@@ -1339,7 +1343,11 @@ class CertificateAuthority:
                 )
             ).first()
         if row is None:
-            raise CaError(f"no request {request_id}", "list them: lyncpki ca pending")
+            raise CaError(
+                f"no request {request_id}",
+                "give the id the enrollment answered (X-Request-Id); lyncpki ca pending lists "
+                "those that wait",
+            )
         return dict(row._mapping)
 
     def _pending_request(self, request_id: int, actor: str, action: str) -> dict[str, Any]:

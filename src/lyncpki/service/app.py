@@ -54,6 +54,7 @@ from lyncpki.service.workers import HOME_VARIABLE, end_with_service
 from lyncpki.web.api_reference import add_api_reference
 from lyncpki.web.console import add_console
 from lyncpki.x509.identifiers import thumbprint
+from lyncpki.x509.requests import RequestError
 
 PEM_CHAIN = "application/pem-certificate-chain"
 PKCS7 = "application/pkcs7-mime"
@@ -73,6 +74,11 @@ class EnrollJson(BaseModel):
 
 
 ENROLL_QUERY = frozenset({"template", "validity_days"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_FIX = (
+    "send the request itself as the body, as a file: curl --data-binary @req.csr -H "
+    "'Content-Type: application/pkcs10' (curl -d sends a form and drops the line breaks)"
+)
 
 
 class NoBody(BaseModel):
@@ -132,7 +138,10 @@ async def _too_large(
 ) -> NoReturn:
     client = request.client.host if request.client else "unknown"
     await run_in_threadpool(ca.audit, actor, action, client, "refused", f"413: {message}")
-    raise ServiceError(413, "request.too_large", message, "send the certificate request only")
+    what = {"enroll": "the certificate request only", "ocsp": "one OCSP request"}.get(
+        action, "a JSON body of a few fields, or none"
+    )
+    raise ServiceError(413, "request.too_large", message, f"send {what}")
 
 
 async def current_account(request: Request) -> Account:
@@ -338,9 +347,14 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
                 ca.audit, account.name, "submit", "the request", "refused", detail
             )
             raise
-        result = await submissions.submit(
-            data, requester=account.name, template=template, validity_days=validity_days
-        )
+        try:
+            result = await submissions.submit(
+                data, requester=account.name, template=template, validity_days=validity_days
+            )
+        except RequestError as error:  # curl -d sends a form, its line breaks dropped
+            if request.headers.get("content-type", "").lower().startswith(FORM_TYPES):
+                raise RequestError(error.message, FORM_FIX) from None
+            raise
         return _issued(result, request.headers.get("accept", ""))
 
     app.enroll_fast_path = EnrollFastPath(

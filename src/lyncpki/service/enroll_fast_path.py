@@ -38,6 +38,7 @@ ENROLL_PATH = "/api/v1/enroll"  # the route's path too
 MAX_TEMPLATE_NAME = 64  # the route refuses a longer template name (422)
 _TEMPLATE_QUERY = re.compile(rb"^template=([A-Za-z0-9._-]{1,%d})$" % MAX_TEMPLATE_NAME)
 
+_ROUTE_TYPES = (b"application/json", b"application/x-www-form-urlencoded", b"multipart/form-data")
 Issued = Callable[[IssueResult, str], Response]
 
 
@@ -82,8 +83,8 @@ class EnrollFastPath:
                 return None
         if authorization is None:
             return None
-        if content_type is not None and content_type.lower().startswith(b"application/json"):
-            return None
+        if content_type is not None and content_type.lower().startswith(_ROUTE_TYPES):
+            return None  # JSON, and a form (whose refusal has a fix of its own), go the route
         recalled = self._recall(authorization.decode("latin-1"))
         if recalled is None:
             return None
