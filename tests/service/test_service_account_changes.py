@@ -102,8 +102,8 @@ def test_a_removed_account_is_refused_at_once_by_every_worker(served: Service, w
     statuses = _statuses(served, "GET", path, (name, password), LEAVING_CLIENT)
     assert statuses == [401] * 4 + [429] * (ROUNDS - 4), statuses
 
-    # every failure audited; the throttled ones a row a minute (the first of them here)
-    assert _refused_logins(served, name) == refused_before + 1 + 4 + 1
+    # every failure audited; the throttled ones a row a minute in each worker that saw one
+    assert refused_before + 1 + 4 + 1 <= _refused_logins(served, name) <= refused_before + 7
     rows = served.audit()
     removal = next(r for r in rows if r["action"] == "account-remove" and r["target"] == name)
     issued_after = [
