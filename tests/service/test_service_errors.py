@@ -293,6 +293,44 @@ def test_docs_describe_the_api(service: Service) -> None:
         assert path in schema["paths"], sorted(schema["paths"])
 
 
+def test_the_openapi_document_says_how_to_sign_in_and_what_is_answered(service: Service) -> None:
+    """It named no way to sign in, described errors as FastAPI's {"detail": [...]} (never
+    answered), listed no 400/403/404/409, gave the certificate as JSON only and OCSP, CRLs and
+    CA certificates no media type. Each claim is held against what the service answers."""
+    document = httpx.get(f"{service.url}/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(document)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["basic"] == {**schemes["basic"], "type": "http", "scheme": "basic"}
+    paths = document["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Error"}, (path, status)
+            if path.startswith("/api/"):
+                assert {"basic": []} in operation["security"], (path, method)
+                assert {"400", "401", "403", "404", "409", "429"} <= set(operation["responses"])
+    enroll = paths["/api/v1/enroll"]["post"]["responses"]["200"]["content"]
+    assert set(enroll) == {
+        "application/pem-certificate-chain", "application/pkcs7-mime", "application/json"
+    }  # fmt: skip
+    ocsp = paths["/ocsp"]["post"]
+    assert set(ocsp["requestBody"]["content"]) == {"application/ocsp-request"}
+    assert set(ocsp["responses"]["200"]["content"]) == {"application/ocsp-response"}
+    assert set(paths["/crl/{name}"]["get"]["responses"]["200"]["content"]) == {
+        "application/pkix-crl"
+    }
+    # what it says is what is answered: an error's fields, the media types named
+    with service.client("fe01") as http:
+        wrong = http.post("/api/v1/enroll", content=b"hello")
+        assert set(document["components"]["schemas"]["Error"]["required"]) <= set(wrong.json())
+        crl = http.get(f"/crl/{service.slug}.crl")
+        assert crl.headers["content-type"] == "application/pkix-crl"
+    page = httpx.get(f"{service.url}/docs", timeout=10)  # still rendered from it
+    assert page.status_code == 200 and "/api/v1/enroll" in page.text
+
+
 def test_the_api_page_needs_nothing_from_the_internet(service: Service) -> None:
     """/docs was FastAPI's Swagger UI, whose scripts come from a CDN: a blank page on a CA's
     isolated network. It is rendered by the service now, every route on it."""

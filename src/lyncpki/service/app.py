@@ -43,10 +43,12 @@ from lyncpki.service.errors import ServiceError
 from lyncpki.service.ocsp_http import (
     MAX_BODY,
     OCSP_GET_PREFIX,
+    OCSP_REQUEST,
     OCSP_RESPONSE,
     ocsp_get_headers,
     ocsp_get_request,
 )
+from lyncpki.service.openapi_doc import complete
 from lyncpki.service.published import PublishedFiles
 from lyncpki.service.replay import replay
 from lyncpki.service.submissions import Submissions
@@ -221,6 +223,18 @@ class ServiceApp(FastAPI):
 
     enroll_fast_path: EnrollFastPath | None = None
     cross_site: CrossSiteGuard | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, completed with sign-in, errors and media types (once)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = complete(
+                super().openapi(),
+                pem_chain=PEM_CHAIN,
+                pkcs7=PKCS7,
+                ocsp_request=OCSP_REQUEST,
+                ocsp_response=OCSP_RESPONSE,
+            )
+        return self.openapi_schema
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
