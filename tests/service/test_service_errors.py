@@ -4,7 +4,9 @@ server still answers /health afterwards."""
 
 from __future__ import annotations
 
+import base64
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -411,8 +413,30 @@ def test_an_api_call_a_page_of_another_site_sends_is_refused(
 
 
 def test_health_answers_head_as_probes_send_it(service: Service) -> None:
+    """With the GET's headers (it said content-length: 0 and no type)."""
     answer = httpx.head(f"{service.url}/health", timeout=10)
     assert answer.status_code == 200 and answer.content == b""
+    got = httpx.get(f"{service.url}/health", timeout=10)
+    assert answer.headers["content-type"] == got.headers["content-type"] == "application/json"
+    assert int(answer.headers["content-length"]) == len(got.content)
+
+
+@pytest.mark.parametrize("path", ["/ocsp", "/api/v1/enroll"])
+def test_a_body_declared_too_large_is_refused_before_the_client_sends_it(
+    service: Service, path: str
+) -> None:
+    """A client that sent `Expect: 100-continue` with a 2 MiB body was told to go on (100
+    Continue) by /ocsp, uploaded it all, then got 413: the 413 now comes first."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+        + base64.b64encode(f"fe01:{PASSWORDS['fe01']}".encode()).decode()
+        + f"\r\nExpect: 100-continue\r\nContent-Length: {2 * MIB}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", service.port)) as client:
+        client.sendall(head.encode())
+        client.settimeout(10)
+        first = client.recv(65536)
+    assert first.startswith(b"HTTP/1.1 413"), first[:200]
 
 
 def test_a_denial_reason_longer_than_kept_is_refused_not_cut(service: Service) -> None:
