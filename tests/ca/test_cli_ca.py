@@ -343,6 +343,7 @@ def test_revoke_and_publish(home: Path, tmp_path: Path) -> None:
     for moment in ("not_before", "not_after", "issued_at", "revoked_at"):
         assert dt.datetime.fromisoformat(row[moment]).utcoffset() == dt.timedelta(0), moment
     assert isinstance(row["sans"], list)
+    assert shown["sans"] == row["sans"]  # `ca show` gave them as "a,b" text
     audit = json.loads(cli("ca", "audit", "--json", "--home", home).stdout)
     assert all(dt.datetime.fromisoformat(a["at"]).tzinfo for a in audit)
 

@@ -561,11 +561,17 @@ def pending_command(
     _pending(home, as_json)
 
 
+def _sans_listed(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with its SANs as a JSON list, as every --json gives them (the database keeps
+    them joined by commas; `ca show` and `ca pending` gave that text, `ca list` a list)."""
+    return row | {"sans": [n for n in str(row.get("sans") or "").split(",") if n]}
+
+
 @guarded()
 def _pending(home: Path | None, as_json: bool) -> None:
     rows = open_read(home).pending()
     if as_json:
-        emit_json(jsonable(rows))
+        emit_json(jsonable([_sans_listed(r) for r in rows]))
         return
     if not rows:
         stdout.print("no pending requests")
@@ -827,7 +833,7 @@ def _list(status: str, home: Path | None, as_json: bool) -> None:
         raise LyncPkiError(f"unknown status '{status}'", "use valid, revoked, expired or all")
     rows = open_read(home).inventory(status)
     if as_json:  # the SANs as a list, as `certs --json` gives them
-        emit_json(jsonable([r | {"sans": [n for n in r["sans"].split(",") if n]} for r in rows]))
+        emit_json(jsonable([_sans_listed(r) for r in rows]))
         return
     if not rows:
         stdout.print("no certificates")
@@ -877,7 +883,7 @@ def _show(serial: str, pem: bool, home: Path | None, as_json: bool) -> None:
         return
     data = jsonable(row) | {"serial_windows": serial_windows(cert.serial_number)}
     if as_json:  # with --pem, the PEM inside the document
-        emit_json(data | ({"pem": text} if pem else {}))
+        emit_json(_sans_listed(data) | ({"pem": text} if pem else {}))
         return
     for key, value in data.items():
         stdout.print(f"{key:<18} {value}", markup=False)
