@@ -676,3 +676,13 @@ def test_a_line_break_in_a_request_files_name_is_shown_not_obeyed(
     )
     audit = json.loads(cli("ca", "audit", "--json", "--limit", "1", "--home", home).stdout)
     assert "\n" not in audit[0]["target"] and "\\x0a" in audit[0]["target"], audit
+
+
+def test_a_domain_both_added_and_removed_is_refused(home: Path) -> None:
+    """`ca domains --add X --remove X` quietly removed X; which was meant is asked now."""
+    before = json.loads(cli("ca", "domains", "--json", "--home", home).stdout)
+    result = cli(
+        "ca", "domains", "--add", "Corp-Test.se", "--remove", "corp-test.se", "--home", home
+    )
+    assert result.exit_code == 2 and "both added and removed" in result.stderr, result.stderr
+    assert json.loads(cli("ca", "domains", "--json", "--home", home).stdout) == before

@@ -484,3 +484,18 @@ def test_a_templates_namespaces_narrow_the_cas_never_widen_them(
         assert ca.submit(both, requester="test").status == "issued"
     finally:
         ca.engine.dispose()
+
+
+@pytest.mark.external
+def test_a_ca_request_without_the_subca_template_is_told_of_it(
+    ca: CertificateAuthority, work: Path, source: str
+) -> None:
+    """A request for a subordinate CA sent without --template SubCA quoted its name
+    lowercased ('corp test sub ca') and never said which template issues CAs."""
+    request = openssl_req(
+        work, subject="/CN=Corp Test Sub CA", sans=None,
+        extra_args=["-addext", "basicConstraints=critical,CA:TRUE"],
+    )  # fmt: skip
+    refusal = refused(ca, request, source)
+    assert "'Corp Test Sub CA'" in refusal.message, refusal.message
+    assert all("--template SubCA" in r.fix for r in refusal.refusals), refusal.refusals

@@ -45,6 +45,7 @@ def test_the_built_in_templates_written_out_read_back_the_same(tmp_path: Path) -
         ({"path_length": 2}, "path_length 2 on a template that is not is_ca"),
         ({"name": ""}, "an empty name"),
         ({"namespaces": {"contoso.com": 1}}, "namespaces is a mapping"),
+        ({"max_sans": 0}, "max_sans 0 on a template that is not is_ca"),  # could issue nothing
     ],
 )
 def test_a_field_of_the_wrong_type_or_range_is_refused_by_name(
@@ -102,3 +103,11 @@ def test_a_refused_template_gets_the_fix_of_its_own_problem(
     with pytest.raises(LyncPkiError) as refused:
         load_templates(home)
     assert (refused.value.fix or "").startswith(fix), refused.value.fix
+
+
+def test_a_ca_template_may_name_no_san(tmp_path: Path) -> None:
+    """A subordinate CA is named for itself: max_sans 0 stays allowed where is_ca."""
+    sub = next(t for t in BUILTIN if t.is_ca).as_dict() | {"max_sans": 0}
+    fields = {k: list(v) if isinstance(v, tuple) else v for k, v in sub.items()}
+    home = _home_with(tmp_path, [_web_server(), fields])
+    assert [t.max_sans for t in load_templates(home) if t.is_ca] == [0]

@@ -267,7 +267,8 @@ def _extensions(csr: x509.CertificateSigningRequest, template: Template) -> list
                     Refusal(
                         "policy.ca-request",
                         "the request asks to be a CA (basicConstraints CA:TRUE)",
-                        "remove the CA request: a Lync server certificate is never a CA",
+                        "remove the CA request: a Lync server certificate is never a CA (a "
+                        "subordinate CA is issued under template SubCA: --template SubCA)",
                     )
                 )
         elif extension.critical and extension.oid not in ALLOWED_REQUEST_EXTENSIONS:
@@ -289,7 +290,7 @@ def _names(
     namespaces: Sequence[str],
 ) -> tuple[str | None, list[str], list[Refusal]]:
     refusals: list[Refusal] = []
-    cn = common_name(subject)
+    cn = written = common_name(subject)  # `written` as the request has it, for messages
     names: list[str] = []
     try:
         san = csr.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
@@ -330,8 +331,10 @@ def _names(
             refusals.append(
                 Refusal(
                     "policy.subject-name",
-                    f"subject CN '{cn}' {problem}; the subject must be an explicit FQDN (R-GEN-06)",
-                    "use the server's or pool's FQDN as the subject",
+                    f"subject CN '{written}' {problem}; the subject must be an explicit FQDN "
+                    "(R-GEN-06)",
+                    "use the server's or pool's FQDN as the subject (a subordinate CA, named "
+                    "for itself, is issued under --template SubCA)",
                 )
             )
     elif not template.is_ca and not names:
@@ -372,11 +375,17 @@ def _names(
     for name in ordered:
         wildcard = name.startswith("*.")
         if problem := fqdn_problem(name, allow_wildcard=True):
+            from_subject = name == cn and name not in names
             refusals.append(
                 Refusal(
                     "policy.san-name",
-                    f"SAN '{name}' {problem}",
-                    "list valid DNS names only",
+                    f"subject CN '{written}' (the first SAN) {problem}"
+                    if from_subject
+                    else f"SAN '{name}' {problem}",
+                    "use the server's or pool's FQDN as the subject (a subordinate CA, named "
+                    "for itself, is issued under --template SubCA)"
+                    if from_subject
+                    else "list valid DNS names only",
                 )
             )
             continue

@@ -148,6 +148,11 @@ class Template:
         if not 0 <= self.max_sans <= MAX_SANS:
             problems.append(f"max_sans {self.max_sans} out of range (0 to {MAX_SANS})")
             ranges.append(f"set max_sans to a whole number from 0 to {MAX_SANS}")
+        elif self.max_sans == 0 and not self.is_ca:  # every server certificate names itself
+            problems.append("max_sans 0 on a template that is not is_ca: it could issue nothing")
+            ranges.append(
+                "set max_sans to 1 or more (a server certificate's subject is its first SAN)"
+            )
         if self.path_length is not None and (self.path_length < 0 or not self.is_ca):
             problems.append(
                 f"path_length {self.path_length} "

@@ -983,6 +983,11 @@ def _domains(
     as_json: bool,
 ) -> None:
     added = [normalize(d) for d in add]
+    if both := sorted(set(added) & {normalize(d) for d in remove}):  # which one was meant?
+        raise LyncPkiError(
+            f"{both[0]} is both added and removed",
+            "give it once: --add to sign it, --remove to stop",
+        )
     for name_ in [*added, *(normalize(d) for d in remove)]:
         if problem := fqdn_problem(name_):
             raise LyncPkiError(f"'{name_}' {problem}", "give a DNS domain: contoso.com")
