@@ -78,8 +78,8 @@ class EnrollJson(BaseModel):
 ENROLL_QUERY = frozenset({"template", "validity_days"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 FORM_FIX = (
-    "send the request itself as the body, as a file: curl --data-binary @req.csr -H "
-    "'Content-Type: application/pkcs10' (curl -d sends a form and drops the line breaks)"
+    "send the request itself as the body: curl --data-binary @req.csr -H "
+    "'Content-Type: application/pkcs10' (a URL-encoded form, --data-urlencode, is no request)"
 )
 
 
@@ -129,8 +129,8 @@ def _declared_too_large(scope: Scope) -> bool:
 async def _body(request: Request, ca: CertificateAuthority, actor: str, action: str) -> bytes:
     """The request body, refused beyond MAX_BODY without reading it all (and audited as
     `actor`'s `action`)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+    if _declared_too_large(request.scope):
+        declared = request.headers["content-length"]
         message = f"the body is {declared} bytes, more than {MAX_BODY}"
         await _too_large(request, ca, actor, action, message)
     chunks, size = [], 0
@@ -376,7 +376,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
             result = await submissions.submit(
                 data, requester=account.name, template=template, validity_days=validity_days
             )
-        except RequestError as error:  # curl -d sends a form, its line breaks dropped
+        except RequestError as error:  # a form (curl --data-urlencode) that is no request
             if request.headers.get("content-type", "").lower().startswith(FORM_TYPES):
                 raise RequestError(error.message, FORM_FIX) from None
             raise
