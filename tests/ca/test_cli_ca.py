@@ -686,3 +686,16 @@ def test_a_domain_both_added_and_removed_is_refused(home: Path) -> None:
     )
     assert result.exit_code == 2 and "both added and removed" in result.stderr, result.stderr
     assert json.loads(cli("ca", "domains", "--json", "--home", home).stdout) == before
+
+
+@pytest.mark.external
+def test_the_issuing_ca_held_from_the_cli_is_told_it_can_be_released(tmp_path: Path) -> None:
+    """A hold on the issuing CA's own certificate was told to make a new CA."""
+    home = tmp_path / "home"
+    made = cli("ca", "init", "--home", home, "--domain", "corp-test.se", "--root-key", "rsa2048")
+    assert made.exit_code == 0, made.stderr
+    issuing = serial_of(ca_cert(home, "issuing"))
+    held = cli("ca", "revoke", issuing, "--reason", "certificateHold", "--home", home, "--json")
+    assert held.exit_code == 0, held.stderr
+    note = json.loads(held.stdout)["note"]
+    assert f"lyncpki ca unrevoke {issuing.lower()}" in note and "ca init" not in note, note

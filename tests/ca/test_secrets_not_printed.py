@@ -27,6 +27,8 @@ PASSWORD = "S3cret-Pw-9xq"
         f"postgresql+psycopg://u:{PASSWORD}@127.0.0.1:54x2/db",  # a port that is no number
         f"postgresql+psycopg://u:{PASSWORD}@[::1/db",
         f"postgresql://u:p@{PASSWORD}@h/d",  # an unescaped @ in the password
+        f"host=127.0.0.1 password={PASSWORD} dbname=test",  # libpq's key=value form
+        f"host=127.0.0.1 password='{PASSWORD} x' dbname=test",
     ],
 )
 def test_redact_hides_every_password(url: str) -> None:
@@ -76,6 +78,28 @@ def test_a_url_without_its_slashes_is_not_echoed(tmp_path: Path) -> None:
     assert PASSWORD not in result.stdout + result.stderr
 
 
+def test_a_libpq_key_value_string_is_refused_without_its_password(tmp_path: Path) -> None:
+    """`--db 'host=... password=S3cret dbname=...'` printed the password in its refusal."""
+    result = init(tmp_path / "h", "--domain", "corp-test.se", "--db",
+                  f"host=127.0.0.1 password={PASSWORD} dbname=test")  # fmt: skip
+    assert result.exit_code == 2
+    assert "libpq key=value string is not read" in result.stderr
+    assert "postgresql+psycopg://" in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_postgres_urls_of_psql_are_read_with_lyncpkis_driver(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """`postgres://` (psql's, libpq's) said "Can't load plugin: sqlalchemy.dialects:postgres";
+    `postgresql://` asked for psycopg2, which lyncpki does not have. Both are psycopg 3's."""
+    rest = postgres_url.partition("://")[2]
+    made = init(tmp_path / "h", "--domain", "corp-test.se", "--db", f"postgres://{rest}",
+                "--json")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["database"].startswith("postgresql+psycopg://")
+
+
 def test_a_refused_statement_shows_neither_sql_nor_values(
     tmp_path: Path, postgres_url: str
 ) -> None:
@@ -97,3 +121,13 @@ def test_a_refused_statement_shows_neither_sql_nor_values(
         assert "value too long" in output
         for leaked in ("scrypt", "INSERT", "parameters", "an-account-password"):
             assert leaked not in output, output
+
+
+def test_a_missing_ca_database_names_a_mistyped_schema_as_a_cause() -> None:
+    """A search_path naming a schema that does not exist finds no CA table: the fix said only
+    to restore a backup, never to look at the schema's name."""
+    with_schema = "postgresql+psycopg://u@h/test?options=-csearch_path%3Dwalk_nosuch"
+    said = db.missing_or_empty(with_schema, "the CA in /x")
+    assert "options=-csearch_path" in (said.fix or "") and "restore it" in (said.fix or "")
+    plain = db.missing_or_empty("postgresql+psycopg://u@h/test", "the CA in /x")
+    assert "search_path" not in (plain.fix or "")

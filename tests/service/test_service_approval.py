@@ -54,6 +54,7 @@ def test_pending_until_a_manager_approves(service: Service, work: Path) -> None:
         assert status.status_code == 200, status.text
         assert status.json()["status"] == "pending"
         assert "certificate" not in status.json()
+        assert status.json()["sans"] == []  # a list, as ca pending --json (it was "" text)
         refused = http.post(f"/api/v1/requests/{request_id}/approve")
         assert refused.status_code == 403, refused.text
     pending = service.cli("ca", "pending", "--json").stdout

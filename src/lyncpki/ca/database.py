@@ -486,9 +486,13 @@ def normalize_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise LyncPkiError(
-            f"--db '{redact(url)}' is not a database URL (no // after the scheme)",
+            f"--db '{redact(url)}' is not a database URL (no // after the scheme"
+            + ("; a libpq key=value string is not read" if "=" in url else "")
+            + ")",
             "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB",
         )
+    if scheme.lower() in ("postgres", "postgresql"):  # libpq's and psql's own scheme: the
+        return f"postgresql+psycopg://{rest}"  # driver lyncpki has is psycopg 3
     if scheme.split("+", 1)[0].lower() != "sqlite":
         return url
     path = sqlite_path(url)
@@ -632,11 +636,18 @@ CA_DATABASE_GONE = "the CA database is missing or empty: restore it from a backu
 
 
 def missing_or_empty(url: str, where: str) -> LyncPkiError:
+    schema = (
+        # PostgreSQL finds no table of a schema that is not there: a mistyped name
+        "; if the URL's search_path names a schema that does not exist (a mistyped name), "
+        "correct options=-csearch_path%3D... in db_url of the home's ca/config.json"
+        if "search_path" in url.lower()
+        else ""
+    )
     return LyncPkiError(
         f"the CA database {redact(url)} of {where} is missing or empty: the CA's certificates, "
         "revocations and CRL numbers are not there",
         "restore it from a backup (a new, empty database would forget every certificate and "
-        "revocation); never re-create it",
+        f"revocation); never re-create it{schema}",
     )
 
 
@@ -874,7 +885,10 @@ def _is_secret_key(key: str) -> bool:
     return "pass" in key.lower()  # password, passfile, sslpassword
 
 
-_SECRET_QUERY = re.compile(r"(?i)([?&][^=&?]*pass[^=&?]*)=[^&]*")
+# a query's `...pass...=value`, or a libpq key=value string's (`password='x y'`)
+_SECRET_QUERY = re.compile(
+    r"(?i)((?:^|[?&\s])[^=&?\s]*pass[^=&?\s]*)\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^&\s]*)"
+)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/*")
 
 

@@ -695,7 +695,14 @@ def _revoke(
     result = ca.revoke(serial, reason=reason, actor=actor())  # refusals audited
     note = None
     row, _ = ca.certificate(result["serial"])
-    if result["issuing_ca"]:
+    if result["issuing_ca"] and result["reason"] == "certificateHold":
+        note = (
+            "this was the issuing CA's own certificate, now on hold: it issues nothing, and "
+            "once the root's CRL is published (lyncpki ca crl --root) every certificate it "
+            "issued fails validation, until the hold is released (lyncpki ca unrevoke "
+            f"{result['serial']}, then lyncpki ca crl --root)"
+        )
+    elif result["issuing_ca"]:
         note = (
             "this was the issuing CA's own certificate: once the root's CRL is published "
             "(lyncpki ca crl --root), every certificate it issued fails validation; this CA "

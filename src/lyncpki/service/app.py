@@ -489,6 +489,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
                 "ask with the account that made the request",
             )
         answer = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in status.items()}
+        answer["sans"] = [n for n in str(status.get("sans") or "").split(",") if n]  # as --json
         if status["status"] == "issued" and status["serial"]:
             _, cert = ca.certificate(status["serial"])
             answer["certificate"] = _pem(cert)
