@@ -43,7 +43,7 @@ from sqlalchemy import select
 
 from lyncpki.ca import database as db
 from lyncpki.ca.authority import CertificateAuthority
-from lyncpki.ca.certificates import random_serial
+from lyncpki.ca.certificates import BACKDATE, random_serial
 from lyncpki.ca.crl import Reason
 from lyncpki.ca.home import CaHome
 from lyncpki.ca.ocsp import (
@@ -318,7 +318,7 @@ def test_malformed_requests(ca: CertificateAuthority, work: Path) -> None:
         .add_certificate(
             x509.load_pem_x509_certificate(first.read_bytes()), ca.issuer.certificate, hashes.SHA1()
         )
-        .add_extension(x509.OCSPNonce(os.urandom(33)), critical=False)  # RFC 8954: 32 at most
+        .add_extension(x509.OCSPNonce(os.urandom(129)), critical=False)  # RFC 9654: 128 at most
         .build()
         .public_bytes(Encoding.DER)
     )
@@ -507,7 +507,8 @@ def test_cached_answers_expire(fresh_ca: CertificateAuthority, work: Path) -> No
     clock.advance(seconds=2)
     fresh = responder.respond(request)
     assert fresh != first
-    assert ocsp.load_der_ocsp_response(fresh).this_update_utc == clock.now().replace(microsecond=0)
+    answered = ocsp.load_der_ocsp_response(fresh)  # a new answer, dated now (backdated)
+    assert answered.this_update_utc == (clock.now() - BACKDATE).replace(microsecond=0)
 
 
 def test_unknown_answers_are_not_cached(ca: CertificateAuthority) -> None:
@@ -717,7 +718,7 @@ def test_running_responder_renews_its_signer(fresh_ca: CertificateAuthority) -> 
     assert renewing.signer.certificate != first.certificate
     assert answer.certificates == [renewing.signer.certificate]
     assert answer.next_update_utc is not None
-    assert answer.next_update_utc - answer.this_update_utc == dt.timedelta(hours=1)
+    assert answer.next_update_utc - answer.this_update_utc == dt.timedelta(hours=1) + BACKDATE
     # without the passphrase the signer is kept; answers never outlive it
     kept = ocsp.load_der_ocsp_response(fixed.respond(request))
     assert kept.certificates == [first.certificate]
@@ -882,3 +883,46 @@ def test_an_expired_signer_is_never_used(fresh_ca: CertificateAuthority, work: P
     raw = responder.respond(request)
     assert "Responder Error: trylater (3)" in read_response(ca, work, raw)
     assert unsuccessful(raw)
+
+
+@pytest.mark.external
+def test_an_answer_is_valid_for_a_clock_a_little_behind(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """thisUpdate was the moment of answering; it is backdated as CRLs are, but never before
+    the revocation a revoked answer reports."""
+    ca = fresh_ca
+    leaf, cert = issue(ca, work, f"ocsp-skew.{NAMESPACE}")
+    responder = responder_of(ca)
+    good = ocsp.load_der_ocsp_response(responder.respond(openssl_request(ca, work, leaf)))
+    assert good.this_update_utc <= good.produced_at_utc - dt.timedelta(minutes=4)
+    revoked = ca.revoke(serial_hex(cert.serial_number), actor="test")
+    answer = ocsp.load_der_ocsp_response(responder.respond(openssl_request(ca, work, leaf)))
+    assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert answer.this_update_utc >= revoked["revoked_at"].replace(microsecond=0)
+    assert "Response verify OK" in read_response(ca, work, responder.respond(
+        openssl_request(ca, work, leaf)))  # fmt: skip
+
+
+@pytest.mark.external
+def test_nonces_of_1_to_128_bytes_are_answered(ca: CertificateAuthority, work: Path) -> None:
+    """RFC 9654 (which replaced RFC 8954's 32 bytes at most) allows 1 to 128: a 33-byte
+    nonce was a malformedRequest."""
+    _, cert = issue(ca, work, f"ocsp-nonces.{NAMESPACE}")
+    responder = responder_of(ca)
+    for size in (1, 32, 33, 128):
+        nonce = os.urandom(size)
+        request = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate(cert, ca.issuer.certificate, hashes.SHA1())
+            .add_extension(x509.OCSPNonce(nonce), critical=False)
+            .build()
+            .public_bytes(Encoding.DER)
+        )
+        answer = responder.respond(request)
+        output = read_response(ca, work, answer, request)
+        assert "Response verify OK" in output and "Cert Status: good" in output, (size, output)
+        echoed = ocsp.load_der_ocsp_response(answer).extensions.get_extension_for_class(
+            x509.OCSPNonce
+        )
+        assert echoed.value.nonce == nonce

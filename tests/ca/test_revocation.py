@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -574,3 +575,24 @@ def test_the_issuing_ca_is_not_revoked_from_afar(
     assert (row["actor"], row["action"], row["outcome"]) == ("boss", "revoke", "refused")
     issue(ca, work, "fe01.corp-test.se")  # still signs
     assert ca.revoke(issuing, reason=Reason.CA_COMPROMISE, actor="local")["issuing_ca"] is True
+
+
+@pytest.mark.external
+def test_a_crl_just_published_is_valid_for_a_clock_a_little_behind(
+    fresh_ca: CertificateAuthority, work: Path
+) -> None:
+    """A CRL's thisUpdate was the moment of publishing: a relying server whose clock ran 30
+    seconds behind refused it as "CRL is not yet valid" (certificates were backdated 5 minutes,
+    CRLs not). The full CRL, its delta and the root's are backdated alike."""
+    ca = fresh_ca
+    cert = issue(ca, work, "fe01.corp-test.se")
+    ca.publish_crl(actor="test")
+    ca.publish_crl(actor="test", root=True)
+    behind = str(int(time.time()) - 60)
+    crls = [crl_pem(ca), crl_pem(ca, root=True)]
+    assert_verifies(ca, cert, flags=["-crl_check_all", "-attime", behind], crls=crls)
+    deltas = [*crls, crl_pem(ca, delta=True)]
+    assert_verifies(
+        ca, cert, flags=["-crl_check_all", "-use_deltas", "-extended_crl", "-attime", behind],
+        crls=deltas,
+    )  # fmt: skip

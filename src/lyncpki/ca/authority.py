@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from lyncpki.atomic import TEMPORARY_GLOB, write_atomic
 from lyncpki.ca import database as db
 from lyncpki.ca.certificates import (
+    BACKDATE,
     Issuer,
     Urls,
     ca_name,
@@ -2040,7 +2041,9 @@ class CertificateAuthority:
                     next_update = min(now + period, signer.certificate.not_valid_after_utc)
                     spec = CrlSpec(
                         number=number,
-                        this_update=now,
+                        # backdated as certificates are: a relying server whose clock runs a
+                        # little behind refused a CRL just published as "not yet valid"
+                        this_update=now - BACKDATE,
                         next_update=max(next_update, now + dt.timedelta(minutes=1)),
                         base_number=base_number,
                         freshest_url=None
@@ -2056,7 +2059,7 @@ class CertificateAuthority:
                             number=number,
                             delta=delta,
                             base_number=base_number,
-                            this_update=now,
+                            this_update=spec.this_update,
                             next_update=spec.next_update,
                             entries=count,
                             last_revocation_id=last,
@@ -2089,7 +2092,7 @@ class CertificateAuthority:
                     number,
                     delta,
                     base_number,
-                    now,
+                    spec.this_update,
                     spec.next_update,
                     count,
                     str(path),

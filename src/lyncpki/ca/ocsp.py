@@ -71,7 +71,7 @@ RESPONSE_VALIDITY = dt.timedelta(hours=1)  # nextUpdate - thisUpdate
 CACHE_SECONDS = 300  # a cached answer is served while its thisUpdate is younger than this
 CACHE_ENTRIES = 65_536  # the oldest answer is dropped beyond this
 MAX_REQUEST_BYTES = 16 * 1024  # an OCSP request for one certificate is about 100 bytes
-MAX_NONCE_BYTES = 32  # RFC 8954 2.1: longer (or empty) nonces are malformed requests
+MAX_NONCE_BYTES = 128  # RFC 9654 2.1 (it replaced RFC 8954's 32): longer or empty are malformed
 _ACTOR = "lyncpki"
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
@@ -654,7 +654,9 @@ class OcspResponder:
                 request.serial_number,
                 request.hash_algorithm,
                 status.status,
-                now,
+                # backdated as CRLs and certificates are (a relying server whose clock runs a
+                # little behind takes it), never before the revocation it reports
+                max(now - BACKDATE, status.revoked_at or now - BACKDATE),
                 next_update,
                 status.revoked_at,
                 status.reason,
