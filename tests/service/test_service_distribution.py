@@ -13,7 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_tools import Service, enroll_pem, openssl, openssl_req, revoke, serial_of, verify
+from service_tools import (
+    Service,
+    enroll_pem,
+    make_service,
+    openssl,
+    openssl_req,
+    revoke,
+    serial_of,
+    verify,
+)
 
 pytestmark = pytest.mark.external
 
@@ -242,3 +251,27 @@ def test_the_issuing_cas_own_certificate_is_not_revoked_through_the_api(
     assert verify(service, leaf).returncode == 0
     with service.client() as http:
         assert http.get("/health").status_code == 200
+
+
+def test_ca_serve_publishes_a_crl_that_is_due_when_it_starts(tmp_path: Path) -> None:
+    """`ca serve` keeps its home's CRLs current (ca/crl_schedule.py): a delta CRL missing (or
+    past half its life) when it starts is published, said in its log, and served."""
+    served = make_service(tmp_path, accounts=())
+    try:
+        served.stop()
+        delta = served.home / "publish" / "crl" / f"{served.slug}+.crl"
+        delta.unlink()
+        served.start()
+        deadline = time.monotonic() + 20
+        while not delta.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert delta.exists(), served.log.read_text()
+        assert "published delta CRL #" in served.log.read_text()
+        answer = httpx.get(f"{served.url}/crl/{served.slug}+.crl", timeout=10)
+        assert answer.status_code == 200
+        fetched = tmp_path / "delta.crl"
+        fetched.write_bytes(answer.content)
+        text = openssl("crl", "-inform", "DER", "-in", fetched, "-noout", "-text")
+        assert "Delta CRL Indicator" in text
+    finally:
+        served.stop()

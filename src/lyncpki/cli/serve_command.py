@@ -123,6 +123,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
+    from lyncpki.ca.crl_schedule import CrlSchedule
     from lyncpki.service.app import ROOT_KEY_VARIABLE, create_app, ocsp_responder
     from lyncpki.service.tls import PROTOCOL
 
@@ -170,6 +171,11 @@ def _serve(
     )
     if notice := held_notice(ca.templates, str(ca_home.templates_file)):
         print(f"warning: {notice[0]}\n  fix: {notice[1]}", file=sys.stderr, flush=True)
+    # the CRLs this home serves, published again before they run out (this process only:
+    # the workers serve them)
+    CrlSchedule(
+        ca, report=lambda line: print(f"lyncpki: {line}", file=sys.stderr, flush=True)
+    ).start()
     try:
         if workers == 1:
             app = create_app(ca, ocsp=ocsp_responder(ca, secret))
