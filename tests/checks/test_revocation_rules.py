@@ -300,3 +300,47 @@ def test_a_delta_not_newer_than_the_full_crl_does_not_release_it(http: Files) ->
         "application/pkix-crl",
     )
     assert set(findings(cert)) == {"cert.revoked"}
+
+
+def _full_and_delta(http: Files, delta_ends: dt.datetime) -> None:
+    """A full CRL pointing to its delta (Freshest CRL), and the delta, ending at `delta_ends`."""
+    pointer = x509.FreshestCRL(
+        [x509.DistributionPoint([x509.UniformResourceIdentifier(http.url("/delta.crl"))],
+                                None, None, None)]
+    )  # fmt: skip
+    full = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ROOT_NAME)
+        .last_update(NOW - dt.timedelta(days=1))
+        .next_update(NOW + dt.timedelta(days=6))
+        .add_extension(x509.CRLNumber(5), critical=False)
+        .add_extension(pointer, critical=False)
+        .sign(ROOT_KEY, hashes.SHA256())
+    )
+    delta = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ROOT_NAME)
+        .last_update(delta_ends - dt.timedelta(days=1))
+        .next_update(delta_ends)
+        .add_extension(x509.CRLNumber(6), critical=False)
+        .add_extension(x509.DeltaCRLIndicator(5), critical=True)
+        .sign(ROOT_KEY, hashes.SHA256())
+    )
+    der = serialization.Encoding.DER
+    http.files["/ca.crl"] = (full.public_bytes(der), "application/pkix-crl")
+    http.files["/delta.crl"] = (delta.public_bytes(der), "application/pkix-crl")
+
+
+def test_an_expired_delta_crl_is_found(http: Files) -> None:
+    """Only the full CRLs' nextUpdate was read: a delta that ran out an hour ago (no
+    `ca serve` to publish it again) gave no finding, while Windows, which uses deltas, had no
+    current answer."""
+    cert = make(cdp=http.url("/ca.crl"))
+    _full_and_delta(http, NOW - dt.timedelta(hours=1))
+    found = findings(cert)
+    assert "delta CRL" in found.get("crl.expired", ""), found
+    assert "expired on" in found["crl.expired"]
+    _full_and_delta(http, NOW + dt.timedelta(hours=12))  # current: nothing to say
+    assert findings(cert) == {}
+    _full_and_delta(http, NOW + dt.timedelta(minutes=30))  # about to run out: a warning
+    assert "delta CRL" in findings(cert).get("crl.expired", "")

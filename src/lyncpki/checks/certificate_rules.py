@@ -828,7 +828,47 @@ def _crl_expiry(ctx: CertificateContext) -> list[Problem]:
                     Severity.WARNING,
                 )
             )
+    return problems + _delta_expiry(ctx, seen)
+
+
+def _delta_expiry(ctx: CertificateContext, seen: set[str]) -> list[Problem]:
+    """The delta CRLs the full ones point to (Freshest CRL): one that ran out leaves a relying
+    server that uses deltas (Windows does) without a current answer. A delta lasts a day, so
+    it is said only once it expired or has less than DELTA_NOTICE left."""
+    if ctx.revocation is None:
+        return []
+    problems: list[Problem] = []
+    for f in ctx.crl_fetches:
+        if f.fetch.crl is None:
+            continue
+        for url in delta_urls(f.fetch.crl, f.certificate):
+            delta = ctx.revocation.crl(url)
+            nxt = delta.crl.next_update_utc if delta.crl is not None else None
+            if nxt is None or url in seen:
+                continue
+            seen.add(url)
+            if nxt < ctx.now:
+                problems.append(
+                    Problem(
+                        f"{f.whose}the delta CRL at {url} expired on {nxt:%Y-%m-%d %H:%M} UTC: "
+                        "a server that checks revocation with deltas (Windows) has no current "
+                        "answer",
+                        "publish the CRLs now (lyncpki ca crl; ca serve does it by itself), "
+                        "and schedule it well before nextUpdate",
+                    )
+                )
+            elif nxt - ctx.now < DELTA_NOTICE:
+                problems.append(
+                    Problem(
+                        f"{f.whose}the delta CRL at {url} expires on {nxt:%Y-%m-%d %H:%M} UTC",
+                        "publish the CRLs (lyncpki ca crl) before then",
+                        Severity.WARNING,
+                    )
+                )
     return problems
+
+
+DELTA_NOTICE = dt.timedelta(hours=2)
 
 
 def _revocation_entry(
