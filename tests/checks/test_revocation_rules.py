@@ -48,17 +48,22 @@ def crl(
 
 
 def ocsp_answer(
-    cert: x509.Certificate, *, revoked: bool = False, tamper: bool = False
+    cert: x509.Certificate,
+    *,
+    revoked: bool = False,
+    tamper: bool = False,
+    at: dt.datetime = NOW,
+    issuer: x509.Certificate = ROOT,
 ) -> Callable[[bytes], bytes]:
     def answer(_request: bytes) -> bytes:
         status = ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD
         builder = ocsp.OCSPResponseBuilder().add_response(
             cert=cert,
-            issuer=ROOT,
+            issuer=issuer,
             algorithm=hashes.SHA256(),
             cert_status=status,
-            this_update=NOW - dt.timedelta(minutes=5),
-            next_update=NOW + dt.timedelta(hours=1),
+            this_update=at - dt.timedelta(minutes=5),
+            next_update=at + dt.timedelta(hours=1),
             revocation_time=NOW - dt.timedelta(hours=5) if revoked else None,
             revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
         )
@@ -344,3 +349,42 @@ def test_an_expired_delta_crl_is_found(http: Files) -> None:
     assert findings(cert) == {}
     _full_and_delta(http, NOW + dt.timedelta(minutes=30))  # about to run out: a warning
     assert "delta CRL" in findings(cert).get("crl.expired", "")
+
+
+@pytest.mark.parametrize(
+    ("at", "words"),
+    [
+        (NOW - dt.timedelta(days=1), "past its nextUpdate"),  # an old answer, replayed
+        (NOW + dt.timedelta(days=1), "dated in the future"),
+    ],
+)
+def test_an_ocsp_answer_that_does_not_hold_now_is_unusable(
+    http: Files, at: dt.datetime, words: str
+) -> None:
+    """An answer a day old (nextUpdate an hour after it) was taken as `good`: RFC 6960 3.2
+    asks a relying party to judge thisUpdate and nextUpdate against its own time."""
+    cert = make(cdp=http.url("/ca.crl"), ocsp_url=http.url("/ocsp"))
+    http.files["/ca.crl"] = (crl(), "application/pkix-crl")
+    http.post = ocsp_answer(cert, at=at)
+    found = findings(cert)
+    assert words in found.get("ocsp.problem", ""), found
+
+
+def test_an_ocsp_answer_about_another_issuers_certificate_is_unusable(http: Files) -> None:
+    """Only the serial was compared: an answer naming the same serial under another issuer
+    (another CA's certificate) was taken for this one."""
+    cert = make(cdp=http.url("/ca.crl"), ocsp_url=http.url("/ocsp"))
+    http.files["/ca.crl"] = (crl(), "application/pkix-crl")
+    other_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Other Root")])
+    other = (
+        x509.CertificateBuilder()
+        .subject_name(other_name)
+        .issuer_name(other_name)
+        .public_key(OTHER_KEY.public_key())
+        .serial_number(7)
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=30))
+        .sign(OTHER_KEY, hashes.SHA256())
+    )
+    http.post = ocsp_answer(cert, issuer=other)  # signed by this root, CertID of the other
+    assert "another certificate" in findings(cert).get("ocsp.problem", "")

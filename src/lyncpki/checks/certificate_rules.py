@@ -964,6 +964,15 @@ def _ocsp_problem(ctx: CertificateContext) -> list[Problem]:
                     Severity.WARNING,
                 )
             )
+        elif stale := _ocsp_stale(a, ctx.now):
+            problems.append(
+                Problem(
+                    f"the OCSP responder {a.url} gave an answer {stale} (RFC 6960 3.2): a "
+                    "relying party discards it, as it would a replayed one",
+                    "check the responder's clock and its signing certificate (lyncpki ca "
+                    "serve renews its own)",
+                )
+            )
         elif a.status == "unknown":
             problems.append(
                 Problem(
@@ -973,6 +982,23 @@ def _ocsp_problem(ctx: CertificateContext) -> list[Problem]:
                 )
             )
     return problems
+
+
+OCSP_SKEW = dt.timedelta(minutes=5)  # the clocks of the responder and the checker may differ
+
+
+def _ocsp_stale(a: OcspAnswer, now: dt.datetime) -> str | None:
+    """Why an answer does not hold at `now`, or None."""
+    if a.this_update is not None and a.this_update > now + OCSP_SKEW:
+        return f"dated in the future ({a.this_update:%Y-%m-%d %H:%M} UTC)"
+    if a.next_update is not None and a.next_update < now - OCSP_SKEW:
+        return f"past its nextUpdate ({a.next_update:%Y-%m-%d %H:%M} UTC)"
+    if a.signer_valid is not None and not a.signer_valid[0] - OCSP_SKEW <= now <= a.signer_valid[1]:
+        return (
+            f"signed by a responder certificate not valid now (valid "
+            f"{a.signer_valid[0]:%Y-%m-%d} to {a.signer_valid[1]:%Y-%m-%d})"
+        )
+    return None
 
 
 def _key_missing(ctx: CertificateContext) -> list[Problem]:

@@ -48,6 +48,10 @@ class OcspAnswer:
     reason: str | None = None
     problem: str | None = None  # unreachable or unusable, with why
     unusable: bool = False  # the responder answered, but not an answer to trust
+    # when the answer holds (RFC 6960 3.2: judged against the check's own time by the rule)
+    this_update: dt.datetime | None = None
+    next_update: dt.datetime | None = None
+    signer_valid: tuple[dt.datetime, dt.datetime] | None = None  # a delegated responder's
 
 
 def http_urls(names: list[x509.GeneralName]) -> list[str]:
@@ -311,13 +315,40 @@ class RevocationSource:
         )
         if problem:
             return OcspAnswer(url, problem=problem, unusable=True)
-        if answer.serial_number != cert.serial_number:
+        if answer.serial_number != cert.serial_number or not _same_issuer(answer, cert, issuer):
             return OcspAnswer(url, problem="the answer is about another certificate", unusable=True)
+        responder = answer.certificates[0] if answer.certificates else None
         status = answer.certificate_status
-        if status == ocsp.OCSPCertStatus.REVOKED:
-            reason = answer.revocation_reason.value if answer.revocation_reason else None
-            return OcspAnswer(url, "revoked", answer.revocation_time_utc, reason)
-        return OcspAnswer(url, "good" if status == ocsp.OCSPCertStatus.GOOD else "unknown")
+        revoked = status == ocsp.OCSPCertStatus.REVOKED
+        reason = answer.revocation_reason.value if revoked and answer.revocation_reason else None
+        return OcspAnswer(
+            url,
+            "revoked" if revoked else "good" if status == ocsp.OCSPCertStatus.GOOD else "unknown",
+            answer.revocation_time_utc if revoked else None,
+            reason,
+            this_update=answer.this_update_utc,
+            next_update=answer.next_update_utc,
+            signer_valid=(responder.not_valid_before_utc, responder.not_valid_after_utc)
+            if responder is not None
+            else None,
+        )
+
+
+def _same_issuer(
+    answer: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate
+) -> bool:
+    """Whether the answer's CertID names the certificate's issuer (RFC 6960 3.2 item 1), in
+    whichever hash the responder chose: a serial alone may be another CA's certificate."""
+    try:
+        expected = (
+            ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, answer.hash_algorithm).build()
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return (answer.issuer_name_hash, answer.issuer_key_hash) == (
+        expected.issuer_name_hash,
+        expected.issuer_key_hash,
+    )
 
 
 def _untrusted(
