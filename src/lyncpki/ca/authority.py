@@ -1681,26 +1681,28 @@ class CertificateAuthority:
             self.audit(actor, "revoke", _printable(serial, 128), "refused", error.message)
             raise
         if keep_own and key == serial_hex(self.issuer.certificate.serial_number):
-            message = (
-                f"{key} is this issuing CA's own certificate: revoked, it would stop every "
-                "issuance, and it is not revoked from afar"
-            )
-            self.audit(actor, "revoke", key, "refused", message)
-            raise CaForbidden(
-                message,
-                f"on the CA's machine, if that is what you mean: lyncpki ca revoke {key} "
-                "--reason ...",
+            raise self._refused(
+                actor,
+                "revoke",
+                key,
+                CaForbidden(
+                    f"{key} is this issuing CA's own certificate: revoked, it would stop every "
+                    "issuance, and it is not revoked from afar",
+                    f"on the CA's machine, if that is what you mean: lyncpki ca revoke {key} "
+                    "--reason ...",
+                ),
             )
         if key == serial_hex(self.root.certificate.serial_number):
-            message = (
-                f"{key} is the root CA's own certificate: a self-signed root is listed on no "
-                "CRL (nothing above it signs one), so it cannot be revoked"
-            )
-            self.audit(actor, "revoke", key, "refused", message)
-            raise CaError(
-                message,
-                "to stop trusting it, remove it from every machine's trusted roots and make a "
-                "new CA (lyncpki ca init in a new home, then lyncpki deploy)",
+            raise self._refused(
+                actor,
+                "revoke",
+                key,
+                CaError(
+                    f"{key} is the root CA's own certificate: a self-signed root is listed on "
+                    "no CRL (nothing above it signs one), so it cannot be revoked",
+                    "to stop trusting it, remove it from every machine's trusted roots and "
+                    "make a new CA (lyncpki ca init in a new home, then lyncpki deploy)",
+                ),
             )
         refusal: CaError | None = None
         signer_ca = self.config.slug
@@ -1754,6 +1756,11 @@ class CertificateAuthority:
             "ca": signer_ca,
             "issuing_ca": own,
         }
+
+    def _refused(self, actor: str, action: str, target: str, refusal: CaError) -> CaError:
+        """`refusal`, audited as `actor`'s refused `action` on `target`: to raise."""
+        self.audit(actor, action, target, "refused", refusal.message)
+        return refusal
 
     def release(self, serial: str, *, actor: str) -> dict[str, Any]:
         """Release a certificate on hold (AD CS: Unrevoke Certificate): valid again, gone from
