@@ -17,6 +17,7 @@ from scoreboard import Scoreboard
 
 from lab import openssl
 from lyncpki.ca.authority import ISSUING_DAYS, CertificateAuthority
+from lyncpki.ca.certificates import BACKDATE
 from lyncpki.ca.home import CaHome
 from lyncpki.checks import CertificateContext, check_certificate
 from lyncpki.clock import FixedClock
@@ -74,9 +75,9 @@ def test_a_leap_day_issuance_and_crl(tmp_path: Path, scoreboard: Scoreboard) -> 
     assert cert.not_valid_after_utc == LEAP_DAY + dt.timedelta(days=365)  # 2029-02-28 23:30
     assert "OK" in verify_at(ca, cert, LEAP_DAY + dt.timedelta(hours=1), tmp_path)
     info = ca.publish_crl(actor="clock")
-    assert info.this_update == LEAP_DAY
+    assert info.this_update == LEAP_DAY - BACKDATE  # backdated as certificates are
     text = openssl("crl", "-in", ca.home.crl_file(ca.config.slug, pem=True), "-noout", "-text")
-    assert "Feb 29 23:30:00 2028 GMT" in text
+    assert "Feb 29 23:25:00 2028 GMT" in text
     scoreboard.record("clock: leap day issuance and CRL", "1 issuance, 1 CRL", 0, 0)
 
 
@@ -121,7 +122,7 @@ def test_crl_next_update_near_the_end_of_the_ca(tmp_path: Path, scoreboard: Scor
     issuing_end = ca.issuer.certificate.not_valid_after_utc
     clock.current = issuing_end - dt.timedelta(days=2)  # a 7-day CRL would outlive its signer
     info = ca.publish_crl(actor="clock")
-    assert info.this_update == clock.current
+    assert info.this_update == clock.current - BACKDATE
     assert info.this_update < info.next_update <= issuing_end  # not beyond its signer
     crl = x509.load_der_x509_crl(ca.home.crl_file(ca.config.slug).read_bytes())
     assert crl.is_signature_valid(ca.issuer.certificate.public_key())  # type: ignore[arg-type]

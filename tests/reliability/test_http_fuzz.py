@@ -42,6 +42,8 @@ APP = _app(CaHome(__import__("tempfile").mkdtemp(prefix="lyncpki-http-fuzz-")))
 # A raw PKCS#10 body (what certreq and curl send to /api/v1/enroll) is bytes like any
 # octet stream: without this, schemathesis skipped that form of the enrollment endpoint.
 schemathesis.serializer.alias("application/pkcs10", "application/octet-stream")
+# so is an OCSP request, now that /openapi.json describes the body of POST /ocsp
+schemathesis.serializer.alias("application/ocsp-request", "application/octet-stream")
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 COUNTED: dict[str, int] = {}
 

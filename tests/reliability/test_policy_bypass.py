@@ -181,7 +181,7 @@ def test_enrollment_without_or_with_wrong_credentials(
     failures = [
         r for r in ca.audit_log(1000) if r["action"] == "login" and r["outcome"] == "refused"
     ]
-    assert len(failures) >= 7
+    assert len(failures) >= 6  # 5 wrong passwords; the throttled ones a row a minute
     scoreboard.record(
         "bypass: enrollment with wrong credentials",
         "8 attempts",
