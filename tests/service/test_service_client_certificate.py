@@ -137,3 +137,29 @@ def test_another_certificate_of_the_same_name_is_another_identity(
     )
     theirs = curl(folder, url, "-k", "--cert", second, "--key", second_key)
     assert theirs.status == 404, theirs.body
+
+
+def test_a_revoked_tls_certificate_of_the_service_is_said_at_start(
+    https: tuple[Path, int],
+) -> None:
+    """`ca serve --tls-cert` with a certificate this CA revoked served it without a word, and
+    clients that check revocation refused every connection."""
+    folder, _ = https
+    cert, key = _client(folder, "tls-revoked", "WebServer")
+    lyncpki("ca", "revoke", serial_of(cert), "--reason", "superseded", "--home", folder / "home")
+    port, log = free_port(), folder / "serve-revoked.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [*SERVE, "--home", str(folder / "home"), "--port", str(port), "--tls-cert",
+             str(cert), "--tls-key", str(key)],
+            stdout=out, stderr=subprocess.STDOUT, env=service_env(),
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while "clients refuse it" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        said = " ".join(log.read_text().split())
+        assert f"(serial {serial_of(cert).lower().lstrip('0')}) is revoked by this CA" in said
+        assert "superseded" in said and "fix: issue it a new one" in said
+    finally:
+        stop_server(process)

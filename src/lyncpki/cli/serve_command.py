@@ -171,6 +171,14 @@ def _serve(
     )
     if notice := held_notice(ca.templates, str(ca_home.templates_file)):
         print(f"warning: {notice[0]}\n  fix: {notice[1]}", file=sys.stderr, flush=True)
+    if tls_cert is not None and (unusable := tls_unusable(ca, tls_cert)):
+        print(
+            f"warning: the service's TLS certificate {unusable}: clients refuse it\n  fix: "
+            "issue it a new one (lyncpki ca issue REQUEST --template WebServer) and start "
+            "again with it",
+            file=sys.stderr,
+            flush=True,
+        )
     # the CRLs this home serves, published again before they run out (this process only:
     # the workers serve them)
     CrlSchedule(
@@ -278,6 +286,22 @@ def _port_taken(where: str, port: int, home: Path | None) -> LyncPkiError:
         "use the running service, or stop its `lyncpki ca serve` (the parent of those "
         "workers) first",
     )
+
+
+def tls_unusable(ca: CertificateAuthority, cert_file: Path) -> str | None:
+    """Why the service's own TLS certificate (read by check_tls_pair) is refused by clients
+    — out of its validity, or revoked by this CA — or None. It was served without a word."""
+    cert = x509.load_pem_x509_certificates(cert_file.read_bytes())[0]
+    now, serial = ca.clock.now(), f"(serial {cert.serial_number:x})"
+    if now > cert.not_valid_after_utc:
+        return f"{serial} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
+    if now < cert.not_valid_before_utc:
+        return f"{serial} is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+    if cert.issuer == ca.issuer.certificate.subject and (
+        revoked := ca.revocation(cert.serial_number)
+    ):
+        return f"{serial} is revoked by this CA ({revoked[1]}, {revoked[0]:%Y-%m-%d %H:%M} UTC)"
+    return None
 
 
 def check_tls_pair(cert_file: Path, key_file: Path) -> None:
