@@ -596,3 +596,19 @@ def test_a_crl_just_published_is_valid_for_a_clock_a_little_behind(
         ca, cert, flags=["-crl_check_all", "-use_deltas", "-extended_crl", "-attime", behind],
         crls=deltas,
     )  # fmt: skip
+
+
+def test_a_delta_over_a_damaged_full_crl_names_the_damage(
+    fresh_ca: CertificateAuthority,
+) -> None:
+    """A full CRL file holding garbage was called "this home publishes none"."""
+    ca = fresh_ca
+    full = ca.home.crl_file(ca.config.slug)
+    full.write_bytes(b"garbage")
+    with pytest.raises(CaError) as refused:
+        ca.publish_crl(actor="test", delta=True)
+    assert "no CRL it can read" in refused.value.message and str(full) in refused.value.message
+    full.unlink()
+    with pytest.raises(CaError) as missing:
+        ca.publish_crl(actor="test", delta=True)
+    assert "publishes none" in missing.value.message

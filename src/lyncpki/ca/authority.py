@@ -1992,8 +1992,13 @@ class CertificateAuthority:
         path = self.home.crl_file(ca)
         if number < 0:
             raise CaError(
-                f"no full CRL to base a delta on: this home publishes none ({path})",
-                "run lyncpki ca crl",
+                "no full CRL to base a delta on: "
+                + (
+                    f"the file this home publishes ({path}) is no CRL it can read (damaged?)"
+                    if path.exists()
+                    else f"this home publishes none ({path})"
+                ),
+                "run lyncpki ca crl (a new full CRL and its delta)",
             )
         base = conn.execute(
             select(db.crls.c.last_revocation_id).where(
