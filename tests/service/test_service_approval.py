@@ -23,6 +23,8 @@ from service_tools import (
 
 pytestmark = pytest.mark.external
 
+PKCS7, PEM_CHAIN = "application/pkcs7-mime", "application/pem-certificate-chain"
+
 SUB_CA = "/CN=Corp Test Sub CA"
 
 
@@ -86,6 +88,16 @@ def test_pending_until_a_manager_approves(service: Service, work: Path) -> None:
     assert process.returncode == 0, process.stdout + process.stderr
     approvals = [r for r in service.audit() if r["actor"] == "boss" and r["action"] == "issue"]
     assert any(f"request {request_id}," in r["detail"] for r in approvals), approvals
+    # retrieved in the forms enroll answers in, when asked (it was JSON whatever was asked)
+    with service.client("fe01") as http:
+        p7 = http.get(f"/api/v1/requests/{request_id}", headers={"Accept": PKCS7})
+        pem = http.get(f"/api/v1/requests/{request_id}", headers={"Accept": PEM_CHAIN})
+    assert p7.headers["content-type"] == PKCS7, p7.text[:200]
+    (work / "retrieved.p7b").write_bytes(p7.content)
+    printed = openssl("pkcs7", "-inform", "DER", "-in", work / "retrieved.p7b", "-print_certs")
+    assert "subject=CN = Corp Test Sub CA" in printed
+    assert pem.headers["content-type"] == PEM_CHAIN
+    assert pem.text.startswith(data["certificate"].strip())
 
 
 def test_approval_answer_is_a_pem_chain_by_default(service: Service, work: Path) -> None:

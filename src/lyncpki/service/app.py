@@ -467,7 +467,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         tags=["enrollment"],
         summary="A request's status, and its certificate once issued",
     )
-    def request_status(request_id: int, account: AccountDep) -> dict[str, Any]:
+    def request_status(request_id: int, request: Request, account: AccountDep) -> Any:
         try:
             status = ca.request_status(request_id)
         except CaError:
@@ -492,6 +492,9 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
         answer["sans"] = [n for n in str(status.get("sans") or "").split(",") if n]  # as --json
         if status["status"] == "issued" and status["serial"]:
             _, cert = ca.certificate(status["serial"])
+            accept = request.headers.get("accept", "")
+            if preferred(accept, ANSWER_FORMS, JSON) != JSON:  # asked for as enroll answers it
+                return _issued(IssueResult("issued", request_id, status["template"], cert), accept)
             answer["certificate"] = _pem(cert)
             answer["chain"] = chain_pems[ca.signed_by_root(cert)]
         return answer
