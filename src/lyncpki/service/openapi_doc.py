@@ -136,6 +136,16 @@ def complete(
                     **_binary(pkcs7),
                     "application/json": {"schema": {"$ref": "#/components/schemas/Issued"}},
                 }
+            elif (path, method) == ("/api/v1/requests/{request_id}", "get"):
+                responses["200"] = {
+                    "description": "The request's status (JSON); once issued, its certificate "
+                    "as a PEM chain or PKCS#7 when the Accept header prefers one",
+                    "content": {
+                        "application/json": {"schema": {"type": "object"}},
+                        pem_chain: {"schema": {"type": "string"}},
+                        **_binary(pkcs7),
+                    },
+                }
             elif path == "/ocsp" and method == "post":
                 operation["requestBody"] = {"required": True, "content": _binary(ocsp_request)}
                 responses["200"] = {
