@@ -307,6 +307,19 @@ def _check_validity(template: Template, days: int | None) -> None:
     )
 
 
+def _no_request(request_id: int) -> CaError:
+    return CaError(
+        f"no request {request_id}",
+        "give the id the enrollment answered (X-Request-Id); lyncpki ca pending lists those "
+        "that wait",
+    )
+
+
+def sans_list(joined: str | None) -> list[str]:
+    """The DNS names of a request or certificate row, which keeps them joined by commas."""
+    return [name for name in (joined or "").split(",") if name]
+
+
 def _revocation_state(conn: Connection, key: str) -> tuple[Any, Any]:
     """A certificate's (status, ca) row, locked for the change, and its revocation's (reason,
     revoked_at) row; each None when there is none."""
@@ -1332,11 +1345,7 @@ class CertificateAuthority:
         # the requests table's ids are 32-bit on PostgreSQL (Integer): an id above was an
         # "integer out of range" from the database, unaudited, where it is simply no request
         if not 0 < request_id <= MAX_REQUEST_ID:
-            raise CaError(
-                f"no request {request_id}",
-                "give the id the enrollment answered (X-Request-Id); lyncpki ca pending lists "
-                "those that wait",
-            )
+            raise _no_request(request_id)
         with self.engine.connect() as conn:
             row = conn.execute(
                 _WITH_OPTIONS.where(
@@ -1344,11 +1353,7 @@ class CertificateAuthority:
                 )
             ).first()
         if row is None:
-            raise CaError(
-                f"no request {request_id}",
-                "give the id the enrollment answered (X-Request-Id); lyncpki ca pending lists "
-                "those that wait",
-            )
+            raise _no_request(request_id)
         return dict(row._mapping)
 
     def _pending_request(self, request_id: int, actor: str, action: str) -> dict[str, Any]:
@@ -2129,4 +2134,12 @@ def _published_number(path: Path) -> int:
         return -1
 
 
-__all__ = ["CaError", "CertificateAuthority", "CrlInfo", "IssueResult", "Refusal", "asked_text"]
+__all__ = [
+    "CaError",
+    "CertificateAuthority",
+    "CrlInfo",
+    "IssueResult",
+    "Refusal",
+    "asked_text",
+    "sans_list",
+]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,9 +46,8 @@ def _life(path: Path) -> tuple[dt.datetime, dt.datetime] | None:
     return (crl.last_update_utc, end) if end is not None else None
 
 
-def half_gone(path: Path, now: dt.datetime) -> bool:
-    """Whether the CRL at `path` is missing, unreadable, or past half of its life."""
-    life = _life(path)
+def half_gone(life: tuple[dt.datetime, dt.datetime] | None, now: dt.datetime) -> bool:
+    """Whether a CRL of that life (None: missing or unreadable) is past half of it at `now`."""
     if life is None:
         return True
     start, end = life
@@ -67,7 +67,6 @@ class CrlSchedule:
         self.ca = ca
         self._report = report
         self._interval = interval
-        self._stop = threading.Event()
         self._reminded: dt.datetime | None = None
 
     def check(self) -> list[str]:
@@ -76,27 +75,27 @@ class CrlSchedule:
         now = ca.clock.now()
         home, slug, root_slug = ca.home, ca.config.slug, ca.config.root_slug
         try:
-            if half_gone(home.crl_file(slug), now):
+            if half_gone(_life(home.crl_file(slug)), now):
                 info = ca.publish_crl(actor=ACTOR)
                 said.append(f"published CRL #{info.number} of {slug} and its delta")
-            elif half_gone(home.crl_file(slug, delta=True), now):
+            elif half_gone(_life(home.crl_file(slug, delta=True)), now):
                 info = ca.publish_crl(actor=ACTOR, delta=True)
                 said.append(f"published delta CRL #{info.number} of {slug}")
         except LyncPkiError as error:
             said.append(f"could not publish the CRL of {slug}: {error.message} ({error.fix})")
-        if half_gone(home.crl_file(root_slug), now):
-            said += self._root(now)
+        root_life = _life(home.crl_file(root_slug))
+        if half_gone(root_life, now):
+            said += self._root(root_life, now)
         for line in said:
             self._report(line)
         return said
 
-    def _root(self, now: dt.datetime) -> list[str]:
+    def _root(self, life: tuple[dt.datetime, dt.datetime] | None, now: dt.datetime) -> list[str]:
         ca = self.ca
         if ca.root.key is None:  # offline, as it should be: said once a day
             if self._reminded is not None and now - self._reminded < ROOT_REMINDER:
                 return []
             self._reminded = now
-            life = _life(ca.home.crl_file(ca.config.root_slug))
             when = f"it runs out {life[1]:%Y-%m-%d %H:%M} UTC" if life else "none is served"
             return [
                 f"the root CA's CRL is past half its life ({when}): publish it on the CA's "
@@ -109,19 +108,16 @@ class CrlSchedule:
         return [f"published CRL #{info.number} of {ca.config.root_slug}"]
 
     def start(self) -> None:
-        """Check now and every interval from a daemon thread, until stop()."""
+        """Check now and every interval from a daemon thread, for the life of the process."""
         threading.Thread(target=self._run, name="lyncpki-crl-schedule", daemon=True).start()
 
-    def stop(self) -> None:
-        self._stop.set()
-
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while True:
             try:
                 self.check()
             except Exception as error:  # never the end of the service: said, tried again
                 self._report(f"the CRL schedule failed: {type(error).__name__}: {error}")
-            self._stop.wait(self._interval)
+            time.sleep(self._interval)
 
 
 __all__ = ["INTERVAL", "CrlSchedule", "half_gone"]

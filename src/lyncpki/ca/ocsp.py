@@ -646,6 +646,9 @@ class OcspResponder:
                 "it write ca/ocsp.crt and ca/ocsp.key (a new one is made at start)",
             )
         next_update = min(now + RESPONSE_VALIDITY, signer.not_after)
+        # backdated as CRLs and certificates are (a relying server whose clock runs a little
+        # behind takes it), never before the revocation it reports
+        this_update = max(now - BACKDATE, status.revoked_at or now - BACKDATE)
         builder = (
             ocsp.OCSPResponseBuilder()
             .add_response_by_hash(
@@ -654,9 +657,7 @@ class OcspResponder:
                 request.serial_number,
                 request.hash_algorithm,
                 status.status,
-                # backdated as CRLs and certificates are (a relying server whose clock runs a
-                # little behind takes it), never before the revocation it reports
-                max(now - BACKDATE, status.revoked_at or now - BACKDATE),
+                this_update,
                 next_update,
                 status.revoked_at,
                 status.reason,

@@ -21,6 +21,7 @@ from lyncpki.ca.authority import (
     CrlInfo,
     IssueResult,
     asked_text,
+    sans_list,
 )
 from lyncpki.ca.database import redact
 from lyncpki.ca.home import (
@@ -367,12 +368,18 @@ def _remove_unmade_home(ca_home: CaHome) -> None:
 
 # ------------------------------------------------------------------------------------ issue
 # `ca issue` and `ca approve` write the certificate the same way
+def _out_path(text: str) -> Path | None:
+    """--out's value: `-` is standard output, as most tools read it (it wrote a file "-")."""
+    return None if text == "-" else Path(text)
+
+
 OutOption = typer.Option(
     None,
     "--out",
     "-o",
     help="Write the certificate (PEM) to FILE (-: standard output).",
     metavar="FILE",
+    parser=_out_path,
 )
 ChainOption = typer.Option(
     False,
@@ -507,8 +514,6 @@ def _issue(
     as_json: bool,
 ) -> None:
     data = read_input(csr_file, "check the request file's path")
-    if out is not None and str(out) == "-":  # as most tools read it: standard output
-        out = None
     if out is not None:
         if out.resolve() == csr_file.resolve():  # the certificate replaced its request
             raise LyncPkiError(
@@ -562,9 +567,9 @@ def pending_command(
 
 
 def _sans_listed(row: dict[str, Any]) -> dict[str, Any]:
-    """A row with its SANs as a JSON list, as every --json gives them (the database keeps
-    them joined by commas; `ca show` and `ca pending` gave that text, `ca list` a list)."""
-    return row | {"sans": [n for n in str(row.get("sans") or "").split(",") if n]}
+    """A row with its SANs as a JSON list, as every --json gives them (`ca show` and `ca
+    pending` gave the database's comma-joined text, `ca list` a list)."""
+    return row | {"sans": sans_list(row.get("sans"))}
 
 
 @guarded()
@@ -629,8 +634,6 @@ def _approve(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
-    if out is not None and str(out) == "-":  # standard output
-        out = None
     if out is not None:
         check_output(out, home, "--out")  # before signing: never a certificate issued and lost
     ca = open_signing(home, passphrase_file)

@@ -129,8 +129,7 @@ def _serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise LyncPkiError("--tls-cert and --tls-key go together", "give both, or neither")
-    if tls_cert is not None and tls_key is not None:
-        check_tls_pair(tls_cert, tls_key)
+    tls_leaf = check_tls_pair(tls_cert, tls_key) if tls_cert and tls_key else None
     ca_home = home_of(home)
     ca_home.read_config()
     secret = resolve_passphrase(ca_home, passphrase_file=passphrase_file, prompt=prompt_passphrase)
@@ -171,7 +170,7 @@ def _serve(
     )
     if notice := held_notice(ca.templates, str(ca_home.templates_file)):
         print(f"warning: {notice[0]}\n  fix: {notice[1]}", file=sys.stderr, flush=True)
-    if tls_cert is not None and (unusable := tls_unusable(ca, tls_cert)):
+    if tls_leaf is not None and (unusable := tls_unusable(ca, tls_leaf)):
         print(
             f"warning: the service's TLS certificate {unusable}: clients refuse it\n  fix: "
             "issue it a new one (lyncpki ca issue REQUEST --template WebServer) and start "
@@ -288,10 +287,9 @@ def _port_taken(where: str, port: int, home: Path | None) -> LyncPkiError:
     )
 
 
-def tls_unusable(ca: CertificateAuthority, cert_file: Path) -> str | None:
-    """Why the service's own TLS certificate (read by check_tls_pair) is refused by clients
-    — out of its validity, or revoked by this CA — or None. It was served without a word."""
-    cert = x509.load_pem_x509_certificates(cert_file.read_bytes())[0]
+def tls_unusable(ca: CertificateAuthority, cert: x509.Certificate) -> str | None:
+    """Why the service's own TLS certificate is refused by clients — out of its validity, or
+    revoked by this CA — or None. It was served without a word."""
     now, serial = ca.clock.now(), f"(serial {cert.serial_number:x})"
     if now > cert.not_valid_after_utc:
         return f"{serial} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
@@ -304,9 +302,10 @@ def tls_unusable(ca: CertificateAuthority, cert_file: Path) -> str | None:
     return None
 
 
-def check_tls_pair(cert_file: Path, key_file: Path) -> None:
+def check_tls_pair(cert_file: Path, key_file: Path) -> x509.Certificate:
     """The service's own certificate and key, read before listening: each readable, the key
-    unencrypted (uvicorn is given no password), and the key the certificate's."""
+    unencrypted (uvicorn is given no password), and the key the certificate's. The
+    certificate (the chain's first)."""
     fix = "give the service's certificate (PEM, leaf first) and its unencrypted key (PEM, 0600)"
     try:
         chain = x509.load_pem_x509_certificates(read_input(cert_file, fix))
@@ -328,6 +327,7 @@ def check_tls_pair(cert_file: Path, key_file: Path) -> None:
             f"({chain[0].subject.rfc4514_string()})",
             "give the key the certificate was issued for",
         )
+    return chain[0]
 
 
 def _password(password_file: Path | None) -> str:

@@ -30,7 +30,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lyncpki import __version__
 from lyncpki.ca import database as db
 from lyncpki.ca.accounts import Account, AccountWatch
-from lyncpki.ca.authority import MAX_REASON, CaError, CertificateAuthority, IssueResult
+from lyncpki.ca.authority import (
+    MAX_REASON,
+    CaError,
+    CertificateAuthority,
+    IssueResult,
+    sans_list,
+)
 from lyncpki.ca.home import CaHome, resolve_passphrase
 from lyncpki.ca.ocsp import OcspResponder, ensure_responder
 from lyncpki.errors import LyncPkiError
@@ -489,7 +495,7 @@ def create_app(ca: CertificateAuthority, *, ocsp: Any | None = None) -> ServiceA
                 "ask with the account that made the request",
             )
         answer = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in status.items()}
-        answer["sans"] = [n for n in str(status.get("sans") or "").split(",") if n]  # as --json
+        answer["sans"] = sans_list(status.get("sans"))  # a list, as every --json gives them
         if status["status"] == "issued" and status["serial"]:
             _, cert = ca.certificate(status["serial"])
             accept = request.headers.get("accept", "")
