@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from http_files import Files, serving
-from rules_pki import NOW, ROOT, ROOT_KEY, ROOT_NAME, make
+from rules_pki import NOW, ROOT, ROOT_KEY, ROOT_NAME, RSA_ROOT, make
 
 from lyncpki.checks import CertificateContext, check_certificate
 from lyncpki.checks.revocation import RevocationSource
@@ -375,16 +375,5 @@ def test_an_ocsp_answer_about_another_issuers_certificate_is_unusable(http: File
     (another CA's certificate) was taken for this one."""
     cert = make(cdp=http.url("/ca.crl"), ocsp_url=http.url("/ocsp"))
     http.files["/ca.crl"] = (crl(), "application/pkix-crl")
-    other_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Other Root")])
-    other = (
-        x509.CertificateBuilder()
-        .subject_name(other_name)
-        .issuer_name(other_name)
-        .public_key(OTHER_KEY.public_key())
-        .serial_number(7)
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .sign(OTHER_KEY, hashes.SHA256())
-    )
-    http.post = ocsp_answer(cert, issuer=other)  # signed by this root, CertID of the other
+    http.post = ocsp_answer(cert, issuer=RSA_ROOT)  # signed by this root, CertID of another
     assert "another certificate" in findings(cert).get("ocsp.problem", "")
